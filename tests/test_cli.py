@@ -1,0 +1,46 @@
+"The `facelab` command as a user runs it: a real subprocess, real photos, real models."
+import os, shutil, subprocess, sys
+from pathlib import Path
+import pandas as pd
+import pytest
+from facelab.datasets import deepface_sample
+
+exe = Path(sys.executable).parent/'facelab'
+
+def run(*args, **kw):
+    return subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, timeout=600, **kw)
+
+def test_weights_status_lists_offline_models_available():
+    r = run('weights', 'status')
+    assert r.returncode == 0, r.stderr
+    rows = {l.split()[0]: l.split()[2] for l in r.stdout.splitlines()[1:] if l.strip()}
+    for name in ['SFace', 'yunet', 'centerface']: assert rows[name] == 'True', r.stdout
+    assert rows['ArcFace'] in ('True', 'False')
+
+def test_weights_import_refuses_unknown_names(tmp_path):
+    (tmp_path/'src').mkdir(); (tmp_path/'src'/'mystery.bin').write_bytes(b'x')
+    env = {**os.environ, 'DEEPFACE_HOME': str(tmp_path/'home')}
+    r = run('weights', 'import', tmp_path/'src', env=env)
+    assert r.returncode == 1 and 'refused' in r.stdout
+    assert not (tmp_path/'home'/'.deepface'/'weights'/'mystery.bin').exists()
+
+def test_evaluate_a_folder_with_a_broken_photo(tmp_path):
+    "A folder tree with one unreadable photo: the run finishes, scores the rest and names the bad file."
+    people = deepface_sample()
+    for name in ['Angelina', 'Jennifer', 'Mark']:
+        (tmp_path/'people'/name).mkdir(parents=True)
+        for f in people[name][:3]: shutil.copy(f, tmp_path/'people'/name)
+    (tmp_path/'people'/'Mark'/'broken.jpg').write_bytes(b'\xff\xd8\xff\xe0 not really a jpeg')
+    r = run('evaluate', tmp_path/'people', '--out', tmp_path/'report', '--no-cache')
+    assert r.returncode == 0, r.stderr
+    pairs = pd.read_csv(tmp_path/'report'/'pairs.csv')
+    assert len(pairs) == 10*9//2
+    bad = pairs.file_x.str.endswith('broken.jpg') | pairs.file_y.str.endswith('broken.jpg')
+    assert bad.sum() == 9 and pairs.distance[bad].isna().all() and pairs.distance[~bad].notna().all()
+    fails = pd.read_csv(tmp_path/'report'/'failures.csv')
+    assert len(fails) == 9 and fails.error.str.contains('broken.jpg').all()
+    assert (tmp_path/'report'/'report.md').read_text().startswith('# facelab verification report')
+
+def test_evaluate_missing_folder_is_a_clear_error(tmp_path):
+    r = run('evaluate', tmp_path/'nope')
+    assert r.returncode == 2 and 'nope' in r.stderr and 'Traceback' not in r.stderr
