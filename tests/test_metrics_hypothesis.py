@@ -56,3 +56,18 @@ def test_metrics_table_equals_per_threshold_sklearn(data):
         p = np.where(np.asarray(d) <= t, 'Yes', 'No')
         assert (row.tp, row.fp, row.tn, row.fn) == tuple(confusion_counts(y, p).values())
         _same([row.precision, row.recall, row.f1, row.accuracy], _sk(y, p))
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_kfold_threshold_ignores_the_scored_fold(data):
+    "Rewriting the held-out fold's distances never changes the threshold chosen for it."
+    from facelab.metrics import kfold_evaluate
+    n = data.draw(st.integers(12, 40))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32-1)))
+    df = pd.DataFrame(dict(decision=rng.choice(['Yes', 'No'], n), distance=rng.random(n).round(3), fold=rng.integers(0, 3, n)))
+    method = data.draw(st.sampled_from(['best-f1', 'best-accuracy', 'sigma:2', 'tree']))
+    k = data.draw(st.sampled_from(sorted(df.fold.unique())))
+    before = kfold_evaluate(df, method).set_index('fold').threshold[k]
+    moved = df.copy(); moved.loc[moved.fold == k, 'distance'] = rng.random((moved.fold == k).sum()) * 5
+    after = kfold_evaluate(moved, method).set_index('fold').threshold[k]
+    assert (np.isnan(before) and np.isnan(after)) or before == after
