@@ -1,0 +1,110 @@
+"""What can be checked of the documentation site without Quarto.
+
+- links between chapters (`*.html` / `*.ipynb` in markdown cells) point at notebooks that exist;
+- every notebook is in the sidebar (`nbs/sidebar.yml`, used because `custom_sidebar = true`) and every sidebar entry exists;
+- every exported function, class and method has a docstring, so `show_doc` renders a useful API page;
+- each notebook goes through nbdev's docs processors (what `nbdev-proc-nbs` / `nbdev-docs` run before Quarto: they execute
+  the exported cells, every cell containing an import, and the `show_doc` cells, without the cells in between) without an
+  error -- about a minute, so only with FACELAB_DOCS_EXEC=1 (the CI test workflow sets it).
+
+What only CI can show: that Quarto renders the processed notebooks to HTML and the site deploys.
+"""
+import ast, fnmatch, json, os, re, sys
+from pathlib import Path
+import pytest, yaml
+
+root = Path(__file__).resolve().parents[1]
+nbs = root/'nbs'
+NOTEBOOKS = sorted(p for p in [*nbs.glob('*.ipynb'), *(nbs/'tutorials').glob('*.ipynb')] if not p.name.startswith(('_', '.')))
+
+def rel(p): return p.relative_to(nbs).as_posix()
+
+def html_name(p:Path) -> str:
+    "The page a notebook becomes on the site, as nbdev names it (numeric prefix stripped): `nbs/06a_evaluate.ipynb` -> `evaluate.html`."
+    from nbdev.config import nbpath2html
+    return nbpath2html(p).as_posix()
+
+PAGES = {html_name(Path(rel(p))): p for p in NOTEBOOKS} | {rel(p): p for p in NOTEBOOKS}
+
+_link = re.compile(r"\]\(([^)\s]+)\)|href=[\"']([^\"']+)[\"']")
+
+def local_links(md:str) -> list:
+    "Relative links to `.html` / `.ipynb` pages in markdown text (anchors and query strings dropped)."
+    out = []
+    for a, b in _link.findall(md):
+        url = (a or b).split('#')[0].split('?')[0]
+        if url and not re.match(r'^[a-z][a-z0-9+.-]*:|^/', url) and url.endswith(('.html', '.ipynb')): out.append(url)
+    return out
+
+def test_local_links_finds_relative_pages_only():
+    md = "[a](core.html) [b](tutorials/x.ipynb#y) [c](https://x.org/a.html) <a href='pairs.html'>p</a> [d](img.png)"
+    assert local_links(md) == ['core.html', 'tutorials/x.ipynb', 'pairs.html']
+
+@pytest.mark.parametrize('nb', NOTEBOOKS, ids=rel)
+def test_links_between_chapters_resolve(nb):
+    cells = json.loads(nb.read_text())['cells']
+    broken = []
+    for c in cells:
+        if c['cell_type'] != 'markdown': continue
+        for url in local_links(''.join(c['source'])):
+            target = os.path.normpath((Path(rel(nb)).parent/url).as_posix())
+            if target not in PAGES: broken.append(url)
+    assert not broken, f"{rel(nb)} links to pages that no notebook produces: {broken}"
+
+def sidebar_entries(items=None) -> list:
+    "Every file entry (or glob) in nbs/sidebar.yml."
+    if items is None: items = yaml.safe_load((nbs/'sidebar.yml').read_text())['website']['sidebar']['contents']
+    out = []
+    for it in ([items] if isinstance(items, str) else items):
+        if isinstance(it, str): out.append(it)
+        elif isinstance(it, dict):
+            if 'href' in it: out.append(it['href'])
+            if 'contents' in it: out += sidebar_entries(it['contents'])
+    return out
+
+def test_custom_sidebar_is_used():
+    import tomllib
+    cfg = tomllib.loads((root/'pyproject.toml').read_text())['tool']['nbdev']
+    assert cfg['custom_sidebar'] is True, "nbdev would overwrite nbs/sidebar.yml unless custom_sidebar = true"
+    assert 'sidebar.yml' in yaml.safe_load((nbs/'_quarto.yml').read_text())['metadata-files']
+
+def test_sidebar_entries_exist():
+    missing = [e for e in sidebar_entries() if not ('*' in e or (nbs/e).exists())]
+    assert not missing, f"nbs/sidebar.yml lists files that do not exist: {missing}"
+
+def test_every_notebook_in_sidebar():
+    entries = sidebar_entries()
+    absent = [rel(p) for p in NOTEBOOKS if not any(fnmatch.fnmatch(rel(p), e) for e in entries)]
+    assert not absent, f"add these to nbs/sidebar.yml so the site links to them: {absent}"
+
+def exported_without_docstring(path:Path) -> list:
+    "Functions and classes in `__all__` of a module that have no docstring (what `show_doc` puts on the API page)."
+    tree = ast.parse(path.read_text())
+    names = next((ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign)
+                  and any(getattr(t, 'id', None) == '__all__' for t in n.targets)), [])
+    return [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            and n.name in names and not ast.get_docstring(n)]
+
+def test_docstring_check_finds_missing(tmp_path):
+    f = tmp_path/'m.py'
+    f.write_text("__all__ = ['a', 'B', 'c']\ndef a(): 'doc'\nclass B: pass\ndef c(): pass\ndef _d(): pass\n")
+    assert exported_without_docstring(f) == ['B', 'c']
+
+@pytest.mark.parametrize('mod', sorted(p for p in (root/'facelab').glob('*.py') if not p.name.startswith('_')), ids=lambda p: p.name)
+def test_exported_functions_have_docstrings(mod):
+    bad = exported_without_docstring(mod)
+    assert not bad, f"{mod.name}: exported without a docstring: {bad}"
+
+def test_modidx_lists_every_module():
+    from facelab._modidx import d
+    mods = {f"facelab.{p.stem}" for p in (root/'facelab').glob('*.py') if not p.name.startswith('_')}
+    assert mods <= set(d['syms']), f"not in facelab/_modidx.py (run nbdev-export): {sorted(mods - set(d['syms']))}"
+
+@pytest.mark.skipif(not os.environ.get('FACELAB_DOCS_EXEC'), reason='set FACELAB_DOCS_EXEC=1 to run (about a minute); CI does')
+@pytest.mark.parametrize('nb', NOTEBOOKS, ids=rel)
+def test_docs_processing(nb, monkeypatch):
+    "The notebook passes through nbdev's docs processors, as `nbdev-proc-nbs` runs them (no Quarto needed)."
+    from fastcore.nbio import read_nb
+    from nbdev.processors import FilterDefaults
+    monkeypatch.chdir(nb.parent); monkeypatch.setenv('IN_TEST', '1')
+    FilterDefaults()(read_nb(nb))
