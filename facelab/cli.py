@@ -14,7 +14,7 @@ from . import weights
 from .evaluate import evaluate, TUNE_DEFAULT
 
 # %% auto #0
-__all__ = ['cmd_weights', 'cmd_evaluate', 'parser', 'main']
+__all__ = ['cmd_weights', 'cmd_evaluate', 'cmd_gallery', 'cmd_find', 'parser', 'main']
 
 # %% ../nbs/13_cli.ipynb #e95ae0b8
 def _print(df:pd.DataFrame): print(df.to_string(index=False) if len(df) else '(nothing)')
@@ -46,6 +46,63 @@ def cmd_evaluate(args):
     print(f"\nreport: {Path(args.out)/'report.md'}")
     return 0
 
+# %% ../nbs/13_cli.ipynb #44759f9c
+def cmd_gallery(args):
+    "`facelab gallery build DIR --out G` | `facelab gallery info G`"
+    from facelab.search import Gallery
+    if args.action == 'build':
+        if not args.out: raise FacelabError("`facelab gallery build` needs --out GALLERY_FOLDER")
+        kw = dict(cache_dir=None) if args.no_cache else {}
+        g = Gallery.from_folder(args.path, model_name=args.model, detector_backend=args.detector, faces=args.faces, **kw)
+        g.save(args.out)
+    else: g = Gallery.load(args.path)
+    print(g)
+    counts = g.table.groupby('identity', sort=False).agg(images=('file', 'nunique'), faces=('file', 'size')).reset_index()
+    _print(counts)
+    if len(g.failures):
+        print(f"\n{len(g.failures)} images could not be embedded:"); _print(g.failures)
+    if args.action == 'build': print(f"\ngallery: {args.out}")
+    return 0
+
+def cmd_find(args):
+    "`facelab find PHOTO... --gallery G [-k K] [--threshold T] [--metric M] [--by B] [--out CSV]`"
+    from facelab.search import Gallery, find, recognize, NOT_IN_DATABASE
+    g = Gallery.load(args.gallery)
+    kw = dict(cache_dir=None) if args.no_cache else {}
+    by = 'template' if args.by == 'template' else 'identity'
+    rec = recognize(args.photos, g, threshold=args.threshold, distance_metric=args.metric, by=by, progress=False, **kw)
+    for r in rec.itertuples(index=False):
+        if r.error: print(f"{r.query}: could not be searched: {r.error}"); continue
+        how = '<=' if r.identity != NOT_IN_DATABASE else '>'
+        print(f"{r.query} face {r.query_face}: {r.identity} (nearest {r.nearest} at {r.distance:.4f} {how} {r.threshold})")
+    res = find(args.photos, g, k=args.k, threshold=args.threshold, distance_metric=args.metric, by=args.by, progress=False, **kw)
+    print(f"\nnearest {args.k} within the threshold, per face:")
+    _print(res[['query', 'query_face', 'rank', 'identity', 'file', 'distance']].round(4))
+    if args.out: res.to_csv(args.out, index=False); print(f"\nresults: {args.out}")
+    return 1 if (rec.error != '').any() else 0
+
+def _add_search_commands(sub):
+    "Register `gallery` and `find` on the `facelab` subparsers."
+    g = sub.add_parser('gallery', help='build a gallery of known faces from a folder (or show one)')
+    g.add_argument('action', choices=['build', 'info'])
+    g.add_argument('path', help='build: folder with one subfolder per identity; info: gallery folder')
+    g.add_argument('--out', help='build: gallery folder to write')
+    g.add_argument('--model', default='SFace', help='deepface model (default SFace)')
+    g.add_argument('--detector', default='yunet', help='deepface detector backend (default yunet)')
+    g.add_argument('--faces', default='all', choices=['all', 'largest'], help='every face of each image (default) or the largest')
+    g.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
+    g.set_defaults(func=cmd_gallery)
+    f = sub.add_parser('find', help="who is in these photos? every face searched in a gallery, or 'not in database'")
+    f.add_argument('photos', nargs='+', help='photos to search')
+    f.add_argument('--gallery', required=True, help='gallery folder (from `facelab gallery build`)')
+    f.add_argument('-k', type=int, default=5, help='nearest gallery answers listed per face (default 5)')
+    f.add_argument('--threshold', type=float, default=None, help="distance threshold (default deepface's for the model and metric)")
+    f.add_argument('--metric', default='cosine', choices=['cosine', 'euclidean', 'euclidean_l2', 'angular'])
+    f.add_argument('--by', default='sample', choices=['sample', 'identity', 'template'], help='rank faces, identities, or mean templates')
+    f.add_argument('--out', help='write the answers as CSV')
+    f.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
+    f.set_defaults(func=cmd_find)
+
 # %% ../nbs/13_cli.ipynb #9c1dea97
 def parser() -> argparse.ArgumentParser:
     "The `facelab` argument parser, one subparser per command."
@@ -69,6 +126,7 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument('--seed', type=int, default=0, help='seed for sampling negatives')
     e.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
     e.set_defaults(func=cmd_evaluate)
+    _add_search_commands(sub)
     return p
 
 def main(argv=None) -> int:
