@@ -1,0 +1,59 @@
+"`facelab gallery build` and `facelab find` as a user runs them: a real subprocess, real photos, real models."
+import shutil, subprocess, sys
+from pathlib import Path
+import pandas as pd
+import pytest
+from facelab.datasets import deepface_sample, deepface_folder
+
+exe = Path(sys.executable).parent/'facelab'
+
+def run(*args, **kw):
+    return subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, timeout=600, **kw)
+
+@pytest.fixture(scope='module')
+def gallery(tmp_path_factory):
+    "A gallery folder of three people, built from a folder tree holding one unreadable photo."
+    tmp = tmp_path_factory.mktemp('search')
+    people = deepface_sample()
+    for name in ['Angelina', 'Jennifer', 'Mark']:
+        (tmp/'people'/name).mkdir(parents=True)
+        for f in people[name][:-1]: shutil.copy(f, tmp/'people'/name)
+    (tmp/'people'/'Mark'/'broken.jpg').write_bytes(b'\xff\xd8\xff\xe0 not really a jpeg')
+    r = run('gallery', 'build', tmp/'people', '--out', tmp/'g')
+    assert r.returncode == 0, r.stderr
+    return tmp, r, people
+
+def test_build_writes_parquet_and_json_and_names_the_bad_photo(gallery):
+    tmp, r, people = gallery
+    assert {p.name for p in (tmp/'g').iterdir()} >= {'gallery.parquet', 'gallery.json', 'failures.csv'}
+    assert not list((tmp/'g').glob('*.pkl')) and not list((tmp/'g').glob('*.pickle'))
+    t = pd.read_parquet(tmp/'g'/'gallery.parquet')
+    assert set(t.identity) == {'Angelina', 'Jennifer', 'Mark'}
+    assert t.file.nunique() == len(people['Angelina']) + len(people['Jennifer']) + len(people['Mark']) - 3
+    assert 'broken.jpg' in r.stdout and '1 images could not be embedded' in r.stdout
+    info = run('gallery', 'info', tmp/'g')
+    assert info.returncode == 0 and 'Gallery:' in info.stdout and 'Jennifer' in info.stdout
+
+def test_find_known_unknown_and_two_faces(gallery):
+    tmp, _, people = gallery
+    couple = deepface_folder()/'couple.jpg'
+    r = run('find', people['Jennifer'][-1], people['Elon'][0], couple, '--gallery', tmp/'g', '-k', '3', '--out', tmp/'found.csv')
+    assert r.returncode == 0, r.stderr
+    lines = {l.split(' face ')[0].split('/')[-1] + ' ' + l.split(' face ')[1].split(':')[0]: l for l in r.stdout.splitlines() if ' face ' in l and ': ' in l}
+    assert ': Jennifer (nearest Jennifer' in lines[Path(people['Jennifer'][-1]).name + ' 0']
+    assert ': not in database (nearest' in lines[Path(people['Elon'][0]).name + ' 0']
+    assert {'couple.jpg 0', 'couple.jpg 1'} <= set(lines)       # two faces, two answers
+    found = pd.read_csv(tmp/'found.csv')
+    assert (found.distance <= found.threshold).all() and (found['rank'] <= 3).all()
+    assert set(found[found['query'] == people['Jennifer'][-1]].identity) == {'Jennifer'}
+    assert not (found['query'] == people['Elon'][0]).any()
+
+def test_find_reports_bad_photo_and_missing_gallery(gallery, tmp_path):
+    tmp, _, people = gallery
+    bad = tmp_path/'bad.jpg'; bad.write_bytes(b'GIF89a truncated')
+    r = run('find', bad, people['Mark'][-1], '--gallery', tmp/'g')
+    assert r.returncode == 1 and 'bad.jpg: could not be searched' in r.stdout and ': Mark (nearest Mark' in r.stdout
+    r = run('find', people['Mark'][-1], '--gallery', tmp_path/'nowhere')
+    assert r.returncode == 2 and 'not a facelab gallery' in r.stderr and 'Traceback' not in r.stderr
+    r = run('gallery', 'build', tmp_path/'nowhere', '--out', tmp_path/'g')
+    assert r.returncode == 2 and 'not a folder' in r.stderr
