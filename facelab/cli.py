@@ -14,7 +14,7 @@ from . import weights
 from .evaluate import evaluate, TUNE_DEFAULT
 
 # %% auto #0
-__all__ = ['cmd_weights', 'cmd_evaluate', 'cmd_gallery', 'cmd_find', 'parser', 'main']
+__all__ = ['cmd_weights', 'cmd_evaluate', 'cmd_gallery', 'cmd_find', 'cmd_detect', 'cmd_validate', 'parser', 'main']
 
 # %% ../nbs/13_cli.ipynb #e95ae0b8
 def _print(df:pd.DataFrame): print(df.to_string(index=False) if len(df) else '(nothing)')
@@ -103,6 +103,63 @@ def _add_search_commands(sub):
     f.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
     f.set_defaults(func=cmd_find)
 
+# %% ../nbs/13_cli.ipynb #2e2f25e9
+def _save_table(df:pd.DataFrame, out):
+    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == '.parquet': df.to_parquet(out, index=False)
+    else: df.to_csv(out, index=False)
+
+def cmd_detect(args):
+    "`facelab detect SOURCE --out FILE [--detector] [--every-n] [--fps] [--crops DIR]`"
+    from facelab.video import is_video, detect_video
+    from facelab.detect import detect_faces
+    kw = dict(cache_dir=None) if args.no_cache else {}
+    if is_video(args.source):
+        res = detect_video(args.source, detector_backend=args.detector, every_n=args.every_n, fps=args.fps, crops_dir=args.crops, **kw)
+        dets, fails = res.detections, res.failures
+        print(f"{len(res.frames)} frames looked at, {len(dets)} faces")
+    else:
+        dets, fails = detect_faces(args.source, detector_backend=args.detector, crops_dir=args.crops)
+        print(f"{dets.source.nunique()} images with faces, {len(dets)} faces")
+    _save_table(dets, args.out); print(f"detections: {args.out}")
+    if len(fails): print(f"{len(fails)} failures:"); _print(fails)
+    return 0
+
+def cmd_validate(args):
+    "`facelab validate VIDEO --gt XML --query PHOTO... [--identity NAME] --out OUT`"
+    from facelab.video_study import validate_video, write_video_report
+    from facelab.validate import STUDY_COLS
+    kw = dict(cache_dir=None) if args.no_cache else {}
+    res = validate_video(args.video, args.gt, args.query, identity=args.identity, threshold=args.threshold, model_name=args.model,
+                         detector_backend=args.detector, every_n=args.every_n, work_dir=Path(args.out)/'work', **kw)
+    write_video_report(res, args.out)
+    _print(res['metrics'][['match'] + STUDY_COLS + ['missed']].round(4))
+    print(f"\nreport: {Path(args.out)/'report.md'}")
+    return 0
+
+def _add_video_commands(sub):
+    "Register `detect` and `validate` on the subparsers `sub`."
+    d = sub.add_parser('detect', help='faces in a photo, a folder of photos or a video, as a detections table')
+    d.add_argument('source', help='image, folder of images, or video')
+    d.add_argument('--out', required=True, help='detections table to write (.csv or .parquet)')
+    d.add_argument('--detector', default='yunet', help='deepface detector backend, or retina-face (default yunet)')
+    d.add_argument('--every-n', type=int, default=1, help='video: detect on every n-th frame')
+    d.add_argument('--fps', type=float, default=None, help='video: detect on about this many frames per second')
+    d.add_argument('--crops', default=None, help='save aligned face crops in this folder')
+    d.add_argument('--no-cache', action='store_true', help='do not read or write the detection cache')
+    d.set_defaults(func=cmd_detect)
+    v = sub.add_parser('validate', help='find a person in a video and score every face against CVAT/COCO/MOT ground truth')
+    v.add_argument('video')
+    v.add_argument('--gt', required=True, help='ground truth: CVAT XML (video or images), COCO JSON or MOT CSV')
+    v.add_argument('--query', required=True, nargs='+', help='photo(s) of the person to find')
+    v.add_argument('--identity', default=None, help="the person's label in the ground truth (needed when it has several)")
+    v.add_argument('--threshold', type=float, default=None, help="distance threshold (default: deepface's for the model)")
+    v.add_argument('--model', default='SFace'); v.add_argument('--detector', default='yunet')
+    v.add_argument('--every-n', type=int, default=1, help='look at every n-th frame')
+    v.add_argument('--out', default='facelab-video-report', help='report folder')
+    v.add_argument('--no-cache', action='store_true', help='do not read or write the detection cache')
+    v.set_defaults(func=cmd_validate)
+
 # %% ../nbs/13_cli.ipynb #9c1dea97
 def parser() -> argparse.ArgumentParser:
     "The `facelab` argument parser, one subparser per command."
@@ -127,6 +184,7 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
     e.set_defaults(func=cmd_evaluate)
     _add_search_commands(sub)
+    _add_video_commands(sub)
     return p
 
 def main(argv=None) -> int:
