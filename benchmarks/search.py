@@ -22,6 +22,8 @@ from deepface.modules.filestore import LocalFileStore
 from facelab.search import Gallery, find, ExactIndex, FaissIndex
 from facelab.embed import embed_settings
 from facelab.verify import default_threshold
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import update_section
 
 root = Path(__file__).resolve().parents[1]
 QUICK = '--quick' in sys.argv
@@ -198,9 +200,4 @@ if __name__ == '__main__':
             f"needs about {m512['vectors_gb']+m512['flat_gb']:.1f} GB (IVF-Flat) or {m512['vectors_gb']+m512['sq8_gb']:.1f} GB (IVF-SQ8), "
             f"plus its table of names and files. Peak memory of this whole run: {peak:.1f} GB.\n\n" + verdict(vs, large))
     print(text)
-    bm = root/'BENCHMARKS.md'
-    body = bm.read_text() if bm.exists() else "# Benchmarks\n\nEvery number here comes from a script in `benchmarks/` that anyone can rerun; facelab is compared with deepface's own calls in the same run, as ratios.\n"
-    block = f"<!-- search:start -->\n{text}\n<!-- search:end -->"
-    if '<!-- search:start -->' in body: body = re.sub(r"<!-- search:start -->.*?<!-- search:end -->", lambda m: block, body, flags=re.S)
-    else: body = body.rstrip() + "\n\n## Identification search\n\n" + block + "\n"
-    bm.write_text(body)
+    update_section('search', 'Identification search', text)

@@ -15,6 +15,8 @@ from deepface.modules import modeling
 from facelab.datasets import deepface_sample
 from facelab.pairs import make_pairs
 from facelab.verify import verify_pairs
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from report import update_section
 
 MODEL, DETECTOR, METRIC = 'SFace', 'yunet', 'cosine'
 root = Path(__file__).resolve().parents[1]
@@ -78,9 +80,4 @@ if __name__ == '__main__':
             "(deepface rounds its distances to 6 decimals). `load`: the machine's 1-minute load average after the row was measured "
             f"({os.cpu_count()} CPUs); rows measured under very different load are not comparable.")
     print(text)
-    bm = root/'BENCHMARKS.md'
-    body = bm.read_text() if bm.exists() else "# Benchmarks\n\nEvery number here comes from a script in `benchmarks/` that anyone can rerun; facelab is compared with deepface's own calls in the same run, as ratios.\n"
-    block = f"<!-- verification:start -->\n{text}\n<!-- verification:end -->"
-    if '<!-- verification:start -->' in body: body = re.sub(r"<!-- verification:start -->.*?<!-- verification:end -->", lambda m: block, body, flags=re.S)
-    else: body = body.rstrip() + "\n\n## Verification: `verify_pairs` vs the `DeepFace.verify` loop\n\n" + block + "\n"
-    bm.write_text(body)
+    update_section('verification', 'Verification: `verify_pairs` vs the `DeepFace.verify` loop', text)
