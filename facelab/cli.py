@@ -178,7 +178,7 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument('--tune', action='append', metavar='METHOD',
                    help="threshold tuning, repeatable or comma-separated: sigma:K, best-f1, best-accuracy, tree, far:RATE "
                         f"(default {','.join(TUNE_DEFAULT)})")
-    e.add_argument('--folds', type=int, default=10, help='k of the k-fold protocol (default 10, capped at the number of identities)')
+    e.add_argument('--folds', type=int, default=10, help='k of the k-fold protocol (default 10, capped at a third of the number of identities)')
     e.add_argument('--max-negatives', type=int, default=None, help='sample this many negative pairs (default: all)')
     e.add_argument('--seed', type=int, default=0, help='seed for sampling negatives')
     e.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')

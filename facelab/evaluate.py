@@ -36,12 +36,14 @@ TUNE_DEFAULT = ('sigma:1', 'sigma:2', 'sigma:3', 'best-f1')
 
 def threshold_report(v:pd.DataFrame, # verified pairs (distance NaN rows are ignored)
                      tune=TUNE_DEFAULT, # `tune_threshold` methods to report
-                     folds:int=10, # k for k-fold (capped at the number of identities)
+                     folds:int=10, # k for k-fold (capped at a third of the number of identities)
                     ) -> pd.DataFrame: # method, protocol, threshold, metrics (k-fold: mean and _std), counts, reason
     "deepface's default threshold (fixed), then each tuning method as oracle and k-fold, side by side."
     scored = v[v.distance.notna()]
     n_ids = len(pd.unique(pd.concat([scored.identity_x, scored.identity_y]))) if 'identity_x' in scored else folds
-    k = folds if 'fold' in scored.columns else max(2, min(folds, n_ids))
+    # identity-disjoint folds test only pairs whose two people share the held-out fold: with few people, many folds would leave
+    # almost no negative pairs to score, so each fold gets at least ~3 identities
+    k = folds if 'fold' in scored.columns else max(2, min(folds, n_ids // 3))
     t = evaluate_thresholds(scored, methods=(float(scored.threshold.iloc[0]), *tune), folds=k)
     t.loc[t.protocol == 'fixed', 'method'] = 'deepface default'
     return t.reset_index(drop=True)
@@ -83,6 +85,14 @@ def _plot_thresholds(t:pd.DataFrame) -> dict:
     keep = t[t.protocol.isin(['fixed', 'oracle'])]
     return {f"{m}" + (" (oracle)" if p == 'oracle' else ''): th for m, p, th in zip(keep.method, keep.protocol, keep.threshold)}
 
+def _kfold_note(t:pd.DataFrame, n:int) -> str:
+    "How many pairs the k-fold rows were scored on (identity-disjoint folds leave cross-fold pairs out)."
+    k = t[t.protocol == 'k-fold']
+    if not len(k): return ''
+    tested = int(k.iloc[0][['tp', 'fp', 'tn', 'fn']].sum())
+    return (f"k-fold rows were scored on {tested} of {n} pairs ({int(k.iloc[0].n_folds)} folds): a held-out fold holds only the pairs "
+            "whose two people are both in it.")
+
 def write_report(res:dict, out) -> Path:
     "Write `res` (from `evaluate`) to the folder `out`: CSV tables, PNG plots, settings.json and report.md."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
@@ -107,7 +117,7 @@ def write_report(res:dict, out) -> Path:
           "Precision, recall, F1 and accuracy in percent; `–` where undefined (see `reason` in thresholds.csv). "
           "`fixed`: deepface's default, not tuned on these pairs. `oracle`: tuned and scored on the same pairs -- optimistic. "
           "`k-fold`: tuned on the other folds (by identity) and scored on the held-out fold, mean and std over folds; counts pooled.", "",
-          _md_table(t[[c for c in cols if c in t.columns]]), "",
+          _md_table(t[[c for c in cols if c in t.columns]]), "", _kfold_note(res['thresholds'], s['scored_pairs']), "",
           "## Curves", "", _md_table(res['curves']), "", "![roc](roc.png) ![det](det.png)", "", "![metrics](metrics_vs_threshold.png)", ""]
     if len(res['failures']): md += ["## Failures", "", f"{len(res['failures'])} pairs could not be scored; see `failures.csv`.", ""]
     (out/'report.md').write_text('\n'.join(md))
