@@ -18,7 +18,7 @@ from .metrics import metrics_table, sigma_threshold, evaluate_thresholds, curve_
 from .plots import plot_distances, plot_roc, plot_det, plot_metrics_vs_threshold
 
 # %% auto #0
-__all__ = ['TUNE_DEFAULT', 'load_identities', 'distance_summary', 'threshold_report', 'evaluate', 'write_report']
+__all__ = ['TUNE_DEFAULT', 'load_identities', 'distance_summary', 'threshold_report', 'evaluate', 'md_table', 'write_report']
 
 # %% ../nbs/06a_evaluate.ipynb #46d34689
 def load_identities(source) -> dict:
@@ -73,7 +73,7 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
     return res
 
 # %% ../nbs/06a_evaluate.ipynb #2649913a
-def _md_table(df:pd.DataFrame, floatfmt='.4f') -> str:
+def md_table(df:pd.DataFrame, floatfmt='.4f') -> str:
     "A DataFrame as a GitHub markdown table (no extra dependency)."
     cols = list(df.columns)
     fmt = lambda x: (f"{x:{floatfmt}}" if isinstance(x, (float, np.floating)) and np.isfinite(x) else ('–' if isinstance(x, (float, np.floating)) else str(x)))
@@ -112,13 +112,13 @@ def write_report(res:dict, out) -> Path:
     md = [f"# facelab verification report", "",
           f"{s['identities']} identities, {s['images']} images, {s['pairs']} pairs ({s['scored_pairs']} scored) from `{s['source']}`; "
           f"model `{s['model_name']}`, detector `{s['detector_backend']}`, distance `{s['distance_metric']}`.", "",
-          "## Distances", "", _md_table(summ), "", "![distances](distances.png)", "",
+          "## Distances", "", md_table(summ), "", "![distances](distances.png)", "",
           "## Thresholds", "",
           "Precision, recall, F1 and accuracy in percent; `–` where undefined (see `reason` in thresholds.csv). "
           "`fixed`: deepface's default, not tuned on these pairs. `oracle`: tuned and scored on the same pairs -- optimistic. "
           "`k-fold`: tuned on the other folds (by identity) and scored on the held-out fold, mean and std over folds; counts pooled.", "",
-          _md_table(t[[c for c in cols if c in t.columns]]), "", _kfold_note(res['thresholds'], s['scored_pairs']), "",
-          "## Curves", "", _md_table(res['curves']), "", "![roc](roc.png) ![det](det.png)", "", "![metrics](metrics_vs_threshold.png)", ""]
+          md_table(t[[c for c in cols if c in t.columns]]), "", _kfold_note(res['thresholds'], s['scored_pairs']), "",
+          "## Curves", "", md_table(res['curves']), "", "![roc](roc.png) ![det](det.png)", "", "![metrics](metrics_vs_threshold.png)", ""]
     if len(res['failures']): md += ["## Failures", "", f"{len(res['failures'])} pairs could not be scored; see `failures.csv`.", ""]
     (out/'report.md').write_text('\n'.join(md))
     return out

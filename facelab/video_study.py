@@ -6,7 +6,7 @@ Docs: https://facelab-dev.github.io/facelab/video_study.html.md"""
 
 # %% ../nbs/10a_video_study.ipynb #7ce5a360
 from __future__ import annotations
-import json
+import json, tempfile
 from pathlib import Path
 import numpy as np, pandas as pd, cv2
 import matplotlib.pyplot as plt
@@ -17,6 +17,7 @@ from .embed import represent, represent_detections
 from .verify import default_threshold
 from .validate import recognition_outcomes, recognition_metrics, match_detections, detection_metrics, STUDY_COLS
 from .plots import plot_distances
+from .evaluate import md_table
 
 # %% auto #0
 __all__ = ['query_embeddings', 'validate_video', 'outcome_gallery', 'plot_query_distances', 'write_video_report']
@@ -53,7 +54,6 @@ def validate_video(video, # the video file
         identity = labels[0]
     if identity not in labels: raise FacelabError(f"{identity!r} is not a label in the ground truth ({labels})")
     threshold = default_threshold(model_name, distance_metric) if threshold is None else float(threshold)
-    import tempfile
     work = Path(work_dir or tempfile.mkdtemp(prefix='facelab-'))
     res = detect_video(video, detector_backend, every_n=every_n, crops_dir=work/'crops', **kwargs)
     looked = set(res.frames.frame)
@@ -103,14 +103,13 @@ def write_video_report(res:dict, out) -> Path:
     fig = plot_query_distances(res['outcomes']['iou'], res['threshold'], title=f"{res['identity']} vs others")
     fig.savefig(out/'distances.png', dpi=110, bbox_inches='tight'); plt.close(fig)
     m = res['metrics'].copy()
-    for c in ('precision', 'recall', 'f1', 'accuracy'): m[c] = (100*m[c]).round(2)
+    for c in ('precision', 'recall', 'f1', 'accuracy'): m[c] = 100*m[c]
     cols = ['match'] + STUDY_COLS + ['missed', 'reason']
     md = [f"# facelab video report: {Path(res['video']).name}", "",
           f"Query `{res['identity']}`, threshold {res['threshold']:.4f}; {len(res['frames'])} frames, {len(res['detections'])} detections; "
           f"detection vs ground truth (IoU ≥ 0.5): precision {res['detection']['precision']:.3f}, recall {res['detection']['recall']:.3f}.", "",
-          "| " + " | ".join(cols) + " |", "|" + "---|"*len(cols)]
-    md += ["| " + " | ".join('–' if isinstance(v, float) and np.isnan(v) else str(v) for v in r) + " |" for r in m[cols].itertuples(index=False)]
-    md += ["", "`iou`: detections matched to the annotations one-to-one at IoU ≥ 0.5. `legacy`: the study's rule (corners within 20 px). "
+          md_table(m[cols], floatfmt='.2f'),
+          "", "`iou`: detections matched to the annotations one-to-one at IoU ≥ 0.5. `legacy`: the study's rule (corners within 20 px). "
            "Precision, recall, F1, accuracy in percent; `–` where undefined (see reason). `missed`: the person's annotated faces no detection matched.",
            "", "![distances](distances.png)", "", "![gallery](gallery.png)", ""]
     (out/'report.md').write_text('\n'.join(md))
