@@ -12,6 +12,8 @@ import pandas as pd
 from .core import FacelabError
 from . import weights
 from .evaluate import evaluate, TUNE_DEFAULT
+from .detect import DETECTORS
+from .embed import MODELS
 
 # %% auto #0
 __all__ = ['cmd_weights', 'cmd_evaluate', 'cmd_gallery', 'cmd_find', 'cmd_detect', 'cmd_validate', 'parser', 'main']
@@ -34,15 +36,18 @@ def cmd_weights(args):
 def cmd_evaluate(args):
     "`facelab evaluate SOURCE --model --detector --metric --out`"
     kw = dict(cache_dir=None) if args.no_cache else {}
+    kw.update(deepface_compat=args.deepface_compat, enforce_detection=args.enforce_detection)
     tune = [m for t in (args.tune or [','.join(TUNE_DEFAULT)]) for m in t.split(',') if m]
     res = evaluate(args.source, out=args.out, model_name=args.model, detector_backend=args.detector, distance_metric=args.metric,
                    tune=tune, folds=args.folds, max_negatives=args.max_negatives, seed=args.seed, **kw)
     s = res['settings']
-    print(f"{s['pairs']} pairs ({s['scored_pairs']} scored), {s['model_name']} + {s['detector_backend']}, {s['distance_metric']}\n")
+    print(f"{s['pairs']} pairs ({s['scored_pairs']} scored), {s['model_name']} + {s['detector_backend']}, {s['distance_metric']}"
+          f"{' (deepface_compat)' if s['deepface_compat'] else ''}; {s['no_face']} images without a detected face "
+          f"({'failures' if s['enforce_detection'] else 'embedded whole'})\n")
     t = res['thresholds'][['method', 'protocol', 'threshold', 'precision', 'recall', 'f1', 'f1_std', 'accuracy', 'tp', 'fp', 'tn', 'fn']]
     _print(t.round(4))
-    print("\nfixed: deepface's default. oracle: tuned and scored on the same pairs (optimistic). k-fold: tuned on other people, mean over folds.")
-    if len(res['failures']): print(f"\n{len(res['failures'])} pairs could not be scored: see {args.out}/failures.csv")
+    print(f"\nfixed: the model's default ({s['threshold_source']}). oracle: tuned and scored on the same pairs (optimistic). k-fold: tuned on other people, mean over folds.")
+    if len(res['failures']): print(f"\n{len(res['failures'])} images gave no embedding: see {args.out}/failures.csv")
     print(f"\nreport: {Path(args.out)/'report.md'}")
     return 0
 
@@ -53,6 +58,7 @@ def cmd_gallery(args):
     if args.action == 'build':
         if not args.out: raise FacelabError("`facelab gallery build` needs --out GALLERY_FOLDER")
         kw = dict(cache_dir=None) if args.no_cache else {}
+        kw.update(deepface_compat=args.deepface_compat, enforce_detection=args.enforce_detection)
         g = Gallery.from_folder(args.path, model_name=args.model, detector_backend=args.detector, faces=args.faces, **kw)
         g.save(args.out)
     else: g = Gallery.load(args.path)
@@ -87,16 +93,14 @@ def _add_search_commands(sub):
     g.add_argument('action', choices=['build', 'info'])
     g.add_argument('path', help='build: folder with one subfolder per identity; info: gallery folder')
     g.add_argument('--out', help='build: gallery folder to write')
-    g.add_argument('--model', default='SFace', help='deepface model (default SFace)')
-    g.add_argument('--detector', default='yunet', help='deepface detector backend (default yunet)')
+    _add_model_options(g)
     g.add_argument('--faces', default='all', choices=['all', 'largest'], help='every face of each image (default) or the largest')
-    g.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
     g.set_defaults(func=cmd_gallery)
     f = sub.add_parser('find', help="who is in these photos? every face searched in a gallery, or 'not in database'")
     f.add_argument('photos', nargs='+', help='photos to search')
     f.add_argument('--gallery', required=True, help='gallery folder (from `facelab gallery build`)')
     f.add_argument('-k', type=int, default=5, help='nearest gallery answers listed per face (default 5)')
-    f.add_argument('--threshold', type=float, default=None, help="distance threshold (default deepface's for the model and metric)")
+    f.add_argument('--threshold', type=float, default=None, help="distance threshold (default: the gallery model's for the metric)")
     f.add_argument('--metric', default='cosine', choices=['cosine', 'euclidean', 'euclidean_l2', 'angular'])
     f.add_argument('--by', default='sample', choices=['sample', 'identity', 'template'], help='rank faces, identities, or mean templates')
     f.add_argument('--out', help='write the answers as CSV')
@@ -115,11 +119,12 @@ def cmd_detect(args):
     from facelab.detect import detect_faces
     kw = dict(cache_dir=None) if args.no_cache else {}
     if is_video(args.source):
+        if args.deepface_compat: raise FacelabError("--deepface-compat applies to photos; videos are always detected on the frame as it is")
         res = detect_video(args.source, detector_backend=args.detector, every_n=args.every_n, fps=args.fps, crops_dir=args.crops, **kw)
         dets, fails = res.detections, res.failures
         print(f"{len(res.frames)} frames looked at, {len(dets)} faces")
     else:
-        dets, fails = detect_faces(args.source, detector_backend=args.detector, crops_dir=args.crops)
+        dets, fails = detect_faces(args.source, detector_backend=args.detector, crops_dir=args.crops, deepface_compat=args.deepface_compat)
         print(f"{dets.source.nunique()} images with faces, {len(dets)} faces")
     _save_table(dets, args.out); print(f"detections: {args.out}")
     if len(fails): print(f"{len(fails)} failures:"); _print(fails)
@@ -142,25 +147,36 @@ def _add_video_commands(sub):
     d = sub.add_parser('detect', help='faces in a photo, a folder of photos or a video, as a detections table')
     d.add_argument('source', help='image, folder of images, or video')
     d.add_argument('--out', required=True, help='detections table to write (.csv or .parquet)')
-    d.add_argument('--detector', default='yunet', help='deepface detector backend, or retina-face (default yunet)')
+    d.add_argument('--detector', default='yunet', help=f"face detector, one of {', '.join(DETECTORS)} (default yunet)")
     d.add_argument('--every-n', type=int, default=1, help='video: detect on every n-th frame')
     d.add_argument('--fps', type=float, default=None, help='video: detect on about this many frames per second')
     d.add_argument('--crops', default=None, help='save aligned face crops in this folder')
     d.add_argument('--no-cache', action='store_true', help='do not read or write the detection cache')
+    d.add_argument('--deepface-compat', action='store_true', help="photos: detect exactly as DeepFace.represent does (padded image)")
     d.set_defaults(func=cmd_detect)
     v = sub.add_parser('validate', help='find a person in a video and score every face against CVAT/COCO/MOT ground truth')
     v.add_argument('video')
     v.add_argument('--gt', required=True, help='ground truth: CVAT XML (video or images), COCO JSON or MOT CSV')
     v.add_argument('--query', required=True, nargs='+', help='photo(s) of the person to find')
     v.add_argument('--identity', default=None, help="the person's label in the ground truth (needed when it has several)")
-    v.add_argument('--threshold', type=float, default=None, help="distance threshold (default: deepface's for the model)")
-    v.add_argument('--model', default='SFace'); v.add_argument('--detector', default='yunet')
+    v.add_argument('--threshold', type=float, default=None, help="distance threshold (default: the model's)")
+    v.add_argument('--model', default='SFace', help=f"recognition model, one of {', '.join(MODELS)}, or an .onnx file")
+    v.add_argument('--detector', default='yunet', help=f"face detector, one of {', '.join(DETECTORS)}")
     v.add_argument('--every-n', type=int, default=1, help='look at every n-th frame')
     v.add_argument('--out', default='facelab-video-report', help='report folder')
-    v.add_argument('--no-cache', action='store_true', help='do not read or write the detection cache')
+    v.add_argument('--no-cache', action='store_true', help='do not read or write the detection and embedding caches')
     v.set_defaults(func=cmd_validate)
 
 # %% ../nbs/13_cli.ipynb #9c1dea97
+def _add_model_options(p):
+    "The options every embedding command shares: model, detector, the no-face rule, deepface parity, the cache."
+    p.add_argument('--model', default='SFace', help=f"recognition model, one of {', '.join(MODELS)}, or an .onnx file (default SFace)")
+    p.add_argument('--detector', default='yunet', help=f"face detector, one of {', '.join(DETECTORS)} (default yunet)")
+    p.add_argument('--enforce-detection', action='store_true',
+                   help="an image with no detected face is a failure (default: embedded whole and flagged face_detected=False)")
+    p.add_argument('--deepface-compat', action='store_true', help="embed through DeepFace.represent (deepface's preprocessing and thresholds)")
+    p.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
+
 def parser() -> argparse.ArgumentParser:
     "The `facelab` argument parser, one subparser per command."
     p = argparse.ArgumentParser(prog='facelab', description='Evaluate face verification and identification on your own images.')
@@ -171,8 +187,7 @@ def parser() -> argparse.ArgumentParser:
     w.set_defaults(func=cmd_weights)
     e = sub.add_parser('evaluate', help='verification study on a folder of identities (or the deepface sample): pairs, distances, thresholds, report')
     e.add_argument('source', nargs='?', default='sample', help="`sample`, `sample-study`, or a folder with one subfolder per identity")
-    e.add_argument('--model', default='SFace', help='deepface model (default SFace)')
-    e.add_argument('--detector', default='yunet', help='deepface detector backend (default yunet)')
+    _add_model_options(e)
     e.add_argument('--metric', default='cosine', choices=['cosine', 'euclidean', 'euclidean_l2', 'angular'])
     e.add_argument('--out', default='facelab-report', help='report folder (default facelab-report)')
     e.add_argument('--tune', action='append', metavar='METHOD',
@@ -181,7 +196,6 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument('--folds', type=int, default=10, help='k of the k-fold protocol (default 10, capped at a third of the number of identities)')
     e.add_argument('--max-negatives', type=int, default=None, help='sample this many negative pairs (default: all)')
     e.add_argument('--seed', type=int, default=0, help='seed for sampling negatives')
-    e.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
     e.set_defaults(func=cmd_evaluate)
     _add_search_commands(sub)
     _add_video_commands(sub)

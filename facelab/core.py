@@ -12,9 +12,9 @@ import numpy as np, pandas as pd, cv2
 from PIL import Image, ImageOps
 
 # %% auto #0
-__all__ = ['PAIR_COLS', 'EMBEDDING_COLS', 'FAILURE_COLS', 'facelab_home', 'configure_deepface', 'FacelabError', 'image_format',
-           'load_image', 'file_hash', 'array_hash', 'xywh2xyxy', 'xyxy2xywh', 'area2xyxy', 'xyxy2area', 'box_iou',
-           'failures_frame']
+__all__ = ['IMAGE_EXTS', 'PAIR_COLS', 'EMBEDDING_COLS', 'FAILURE_COLS', 'facelab_home', 'configure_deepface', 'cache_folder',
+           'FacelabError', 'image_format', 'load_image', 'image_files', 'file_hash', 'array_hash', 'xywh2xyxy',
+           'xyxy2xywh', 'area2xyxy', 'xyxy2area', 'box_iou', 'Registry', 'crop_box', 'failures_frame']
 
 # %% ../nbs/00_core.ipynb #69eb70d9
 def facelab_home() -> Path:
@@ -28,6 +28,15 @@ def configure_deepface():
     return Path(os.environ['DEEPFACE_HOME'])/'.deepface'/'weights'
 
 configure_deepface();
+
+# %% ../nbs/00_core.ipynb #9be34d3b
+def cache_folder(cache_dir, # 'default', None, or a folder
+                 kind:str, # what is cached: 'embeddings', 'detections', ...
+                ) -> Path|None:
+    "The folder a stage caches `kind` in: `$FACELAB_HOME/cache/<kind>` for 'default', None for no cache, else `cache_dir` itself."
+    if cache_dir is None: return None
+    if isinstance(cache_dir, str) and cache_dir in ('default', 'auto'): return facelab_home()/'cache'/kind
+    return Path(cache_dir)
 
 # %% ../nbs/00_core.ipynb #5ae73d24
 class FacelabError(ValueError):
@@ -84,6 +93,17 @@ def load_image(img, # a path (str/Path), a numpy array (BGR, BGRA or greyscale) 
     if isinstance(img, np.ndarray): return _to_bgr(img)
     raise FacelabError(f"cannot load an image from a {type(img).__name__}")
 
+# %% ../nbs/00_core.ipynb #b381a6ff
+IMAGE_EXTS = {'.jpg', '.jpeg', '.png', '.webp', '.bmp', '.tif', '.tiff', '.gif'}
+
+def image_files(folder, # a folder of images (searched recursively)
+                exts=IMAGE_EXTS, # file extensions to keep (case-insensitive)
+               ) -> list: # sorted paths as strings
+    "Image files under `folder`, recursively and sorted, skipping hidden files and folders."
+    root = Path(folder)
+    return sorted(str(p) for p in root.rglob('*') if p.is_file() and p.suffix.lower() in exts
+                  and not any(s.startswith('.') for s in p.relative_to(root).parts))
+
 # %% ../nbs/00_core.ipynb #992c0df1
 def file_hash(path, # a file
               chunk:int=1<<20) -> str: # hex digest (blake2b, 128 bit)
@@ -128,6 +148,49 @@ def box_iou(a, # N×4 boxes, `x1, y1, x2, y2`
     area = lambda x: np.clip(x[:,2:]-x[:,:2], 0, None).prod(-1)
     union = area(a)[:,None] + area(b)[None,:] - inter
     return np.divide(inter, union, out=np.zeros_like(inter), where=union>0)
+
+# %% ../nbs/00_core.ipynb #fe231270
+class Registry(dict):
+    "Name -> class, factory or object; each entry built once, on first use (`kind` names what it holds, for error messages)."
+    def __init__(self, kind:str, entries:dict=()):
+        super().__init__(entries); self.kind, self.built = kind, {}
+    def register(self, name:str, entry):
+        "Add or replace the entry `name` (a class or factory called with no arguments when first needed, or an object)."
+        self[name] = entry; self.built.pop(name, None)
+    def get_built(self, name:str, make): # `make(entry)` builds an entry
+        "The object built for `name` (built now with `make` if it is not yet), or a `FacelabError` for an unknown name."
+        if name in self.built: return self.built[name]
+        if name not in self: raise FacelabError(f"unknown {self.kind} '{name}'; known: {', '.join(self)}")
+        self.built[name] = obj = make(self[name])
+        return obj
+    def load(self, name:str, factory):
+        "Call `factory()`, turning any failure into a `FacelabError` that names the entry and points at `facelab weights status`."
+        try: return factory()
+        except FacelabError: raise
+        except Exception as e:
+            msg = str(e).strip().splitlines()[0][:300] if str(e).strip() else ''
+            raise FacelabError(f"{self.kind} '{name}' could not be loaded ({type(e).__name__}: {msg}); "
+                               "its weights are probably missing, see `facelab weights status`") from None
+
+# %% ../nbs/00_core.ipynb #db36f90f
+def crop_box(img:np.ndarray, # H×W×3 image
+             box, # `x1, y1, x2, y2`
+             margin:float=0., # grow the box by this fraction of its width/height on every side
+             square:bool=False, # make the box square (its longer side) about its centre first
+             size:tuple|None=None, # (width, height) to resize the crop to
+            ) -> np.ndarray:
+    "The part of `img` inside `box` grown by `margin` (black where it leaves the image), resized to `size`."
+    x1, y1, x2, y2 = (float(v) for v in box)
+    cx, cy, w, h = (x1+x2)/2, (y1+y2)/2, x2-x1, y2-y1
+    if square: w = h = max(w, h)
+    w, h = w*(1+2*margin), h*(1+2*margin)
+    X1, Y1 = int(round(cx-w/2)), int(round(cy-h/2))
+    X2, Y2 = max(X1+1, int(round(cx+w/2))), max(Y1+1, int(round(cy+h/2)))
+    H, W = img.shape[:2]
+    out = np.zeros((Y2-Y1, X2-X1) + img.shape[2:], img.dtype)
+    sx1, sy1, sx2, sy2 = max(0, X1), max(0, Y1), min(W, X2), min(H, Y2)
+    if sx2 > sx1 and sy2 > sy1: out[sy1-Y1:sy2-Y1, sx1-X1:sx2-X1] = img[sy1:sy2, sx1:sx2]
+    return out if size is None else cv2.resize(out, tuple(size), interpolation=cv2.INTER_AREA if out.shape[1] > size[0] else cv2.INTER_LINEAR)
 
 # %% ../nbs/00_core.ipynb #7c53f85c
 PAIR_COLS = ['file_x', 'file_y', 'identity_x', 'identity_y', 'decision']

@@ -1,4 +1,4 @@
-"""Faces in images: every deepface detector (and the `retina-face` library) behind one call, one detections table, aligned crops on disk.
+"""One registry of face detectors -- facelab's own runners (YuNet at any resolution, CenterFace loaded once, RetinaFace-MobileNet) and every deepface backend -- behind one call, one detections table, aligned crops on disk.
 
 Docs: https://facelab-dev.github.io/facelab/detect.html.md"""
 
@@ -7,16 +7,20 @@ Docs: https://facelab-dev.github.io/facelab/detect.html.md"""
 # %% ../nbs/03_detect.ipynb #bdebb083
 from __future__ import annotations
 import os
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 import numpy as np, pandas as pd, cv2
 from tqdm.auto import tqdm
-from .core import configure_deepface, load_image, FacelabError, failures_frame
+from .core import configure_deepface, load_image, FacelabError, failures_frame, image_files, IMAGE_EXTS, Registry
+from .weights import weights_dir, weights_signature, WEIGHTS
 
 # %% auto #0
-__all__ = ['LANDMARKS', 'LANDMARK_COLS', 'DETECTION_COLS', 'IMAGE_EXTS', 'detections_frame', 'RetinaFaceLib', 'detector_name',
-           'get_detector', 'detect_image', 'face_crop', 'DetectResult', 'image_files', 'crop_name', 'save_crop',
-           'detect_faces']
+__all__ = ['LANDMARKS', 'LANDMARK_COLS', 'DETECTION_COLS', 'DEEPFACE_DETECTORS', 'DETECTORS', 'register_detector',
+           'detections_frame', 'Faces', 'faces_from_arrays', 'faces_from_regions', 'YuNet', 'CenterFace',
+           'retinaface_priors', 'RetinaFaceMobileNet', 'DeepfaceDetector', 'RegionsDetector', 'RetinaFaceLib',
+           'detector_name', 'get_detector', 'detector_settings', 'detect_image', 'face_crop', 'DetectResult',
+           'crop_name', 'save_crop', 'detect_faces']
 
 # %% ../nbs/03_detect.ipynb #2f621557
 LANDMARKS = ['left_eye', 'right_eye', 'nose', 'mouth_left', 'mouth_right']
@@ -32,69 +36,213 @@ def detections_frame(rows=()) -> pd.DataFrame:
     return df.astype(_DTYPES)
 
 # %% ../nbs/03_detect.ipynb #3f12ada4
+class Faces(NamedTuple):
+    "What a detector finds in one image, as arrays."
+    boxes: np.ndarray # N×4 float: x1, y1, x2, y2 in pixels of the image given
+    landmarks: np.ndarray # N×5×2 float in `LANDMARKS` order (the person's left/right); NaN where not given
+    confidence: np.ndarray # N float; NaN where not given
+
+def faces_from_arrays(boxes=(), landmarks=None, confidence=None) -> Faces:
+    "A `Faces` from boxes and optional landmarks/scores, with fixed shapes and dtypes (also for no face)."
+    b = np.asarray(boxes, float).reshape(-1, 4)
+    lm = np.full((len(b), 5, 2), np.nan) if landmarks is None else np.asarray(landmarks, float).reshape(len(b), 5, 2)
+    c = np.full(len(b), np.nan) if confidence is None else np.asarray(confidence, float).reshape(len(b))
+    return Faces(b, lm, c)
+
+def faces_from_regions(regions:list) -> Faces:
+    "A `Faces` from deepface `FacialAreaRegion`s (`x, y, w, h`, eyes and, from some backends, nose and mouth)."
+    pt = lambda p: (np.nan, np.nan) if p is None else (float(p[0]), float(p[1]))
+    return faces_from_arrays([[r.x, r.y, r.x+r.w, r.y+r.h] for r in regions],
+                             [[pt(getattr(r, l, None)) for l in LANDMARKS] for r in regions],
+                             [np.nan if r.confidence is None else float(r.confidence) for r in regions])
+
+# %% ../nbs/03_detect.ipynb #9d652841
+_PERSON_ORDER = [1, 0, 2, 4, 3]   # image-left-first (YuNet, CenterFace, RetinaFace) -> LANDMARKS (person's left first)
+
+class YuNet:
+    "OpenCV's YuNet, loaded once: on the image shrunk to `max_side` pixels as deepface runs it, or at full resolution."
+    weights = 'yunet'
+    def __init__(self, full_resolution:bool=False, # detect on the image as it is (else shrink to `max_side`)
+                 score_threshold:float|None=None, # minimum score (default `$yunet_score_threshold`, else 0.7; deepface uses 0.9)
+                 nms_threshold:float=0.3, # YuNet's box-overlap suppression
+                 max_side:int=640): # long side the image is shrunk to when not `full_resolution`
+        self.name = 'yunet-full' if full_resolution else 'yunet'
+        self.full, self.max_side = full_resolution, max_side
+        self.score = float(os.environ.get('yunet_score_threshold', '0.7')) if score_threshold is None else float(score_threshold)
+        self.settings = dict(score_threshold=self.score, nms_threshold=nms_threshold, max_side=None if full_resolution else max_side)
+        self.net = cv2.FaceDetectorYN.create(str(weights_dir()/WEIGHTS['yunet'].files[0]), '', (320, 320), self.score, nms_threshold, 5000)
+
+    def detect(self, img:np.ndarray) -> Faces:
+        "Faces in the BGR image `img`."
+        H, W = img.shape[:2]; r = 1.
+        if not self.full and max(H, W) > self.max_side:
+            r = self.max_side/max(H, W); img = cv2.resize(img, (int(W*r), int(H*r)))
+        self.net.setInputSize((img.shape[1], img.shape[0]))
+        _, f = self.net.detect(img)
+        if f is None: return faces_from_arrays()
+        f = f.astype(float)/np.r_[[r]*14, 1.]
+        boxes = np.c_[f[:, 0], f[:, 1], f[:, 0]+f[:, 2], f[:, 1]+f[:, 3]].clip(0, [W, H, W, H])
+        return faces_from_arrays(boxes, f[:, 4:14].reshape(-1, 5, 2)[:, _PERSON_ORDER], f[:, 14])
+
+# %% ../nbs/03_detect.ipynb #061eee3e
+class CenterFace:
+    "CenterFace (deepface's network and decoding), loaded once, with its five landmarks."
+    name, weights = 'centerface', 'centerface'
+    def __init__(self, threshold:float|None=None): # minimum score (default `$CENTERFACE_THRESHOLD` or 0.35, as deepface)
+        from deepface.models.face_detection.CenterFace import CenterFace as _Net
+        self.threshold = float(os.getenv('CENTERFACE_THRESHOLD', '0.35')) if threshold is None else float(threshold)
+        self.settings = dict(threshold=self.threshold)
+        self.net = _Net(weight_path=str(weights_dir()/WEIGHTS['centerface'].files[0]))
+
+    def detect(self, img:np.ndarray) -> Faces:
+        "Faces in the BGR image `img`."
+        dets, lms = self.net.forward(img, img.shape[0], img.shape[1], threshold=self.threshold)
+        H, W = img.shape[:2]
+        return faces_from_arrays(np.asarray(dets[:, :4], float).clip(0, [W, H, W, H]),
+                                 np.asarray(lms, float).reshape(-1, 5, 2)[:, _PERSON_ORDER], np.clip(dets[:, 4], 0, 1))
+
+# %% ../nbs/03_detect.ipynb #b2d7a99b
+def retinaface_priors(height:int, width:int, # image size
+                      steps=(8, 16, 32), # feature-map strides
+                      min_sizes=((16, 32), (64, 128), (256, 512)), # anchor sizes per feature map, in pixels
+                     ) -> np.ndarray: # P×4: centre x, centre y, width, height, as fractions of the image
+    "The RetinaFace anchors for a `height×width` input, in the network's output order."
+    out = []
+    for step, sizes in zip(steps, min_sizes):
+        ny, nx = -(-height//step), -(-width//step)
+        yy, xx = np.meshgrid(np.arange(ny), np.arange(nx), indexing='ij')
+        c = np.c_[(xx.ravel()+0.5)*step/width, (yy.ravel()+0.5)*step/height]
+        for_all = [np.c_[c, np.full(len(c), s/width), np.full(len(c), s/height)] for s in sizes]
+        out.append(np.stack(for_all, 1).reshape(-1, 4))
+    return np.concatenate(out)
+
+class RetinaFaceMobileNet:
+    "RetinaFace with a MobileNet-0.25 backbone (biubug6), from ONNX, with facelab's own decoding."
+    name, weights = 'retinaface-mobilenet', 'retinaface-mobilenet'
+    def __init__(self, score_threshold:float=0.9, # minimum face score
+                 nms_threshold:float=0.4, # IoU above which the weaker of two boxes is dropped
+                 max_side:int|None=1920): # shrink images larger than this on their long side (None: never)
+        import onnxruntime as ort
+        so = ort.SessionOptions(); so.log_severity_level = 3
+        self.sess = ort.InferenceSession(str(weights_dir()/WEIGHTS[self.weights].files[0]), so, providers=['CPUExecutionProvider'])
+        self.score, self.nms, self.max_side = score_threshold, nms_threshold, max_side
+        self.settings = dict(score_threshold=score_threshold, nms_threshold=nms_threshold, max_side=max_side)
+
+    def detect(self, img:np.ndarray) -> Faces:
+        "Faces in the BGR image `img`."
+        H, W = img.shape[:2]; r = 1.
+        if self.max_side and max(H, W) > self.max_side:
+            r = self.max_side/max(H, W); img = cv2.resize(img, (int(W*r), int(H*r)))
+        h, w = img.shape[:2]
+        x = (img.astype(np.float32) - np.float32([104, 117, 123])).transpose(2, 0, 1)[None]
+        loc, conf, lms = (o[0] for o in self.sess.run(None, {'input': np.ascontiguousarray(x)}))
+        keep = conf[:, 1] > self.score
+        p, loc, lms, score = retinaface_priors(h, w)[keep], loc[keep], lms[keep], conf[keep, 1]
+        centre = p[:, :2] + loc[:, :2]*0.1*p[:, 2:]; size = p[:, 2:]*np.exp(loc[:, 2:]*0.2)
+        scale = np.array([w, h])/r
+        boxes = np.c_[(centre - size/2)*scale, (centre + size/2)*scale]
+        pts = (p[:, None, :2] + lms.reshape(-1, 5, 2)*0.1*p[:, None, 2:])*scale
+        idx = cv2.dnn.NMSBoxes([[float(a), float(b), float(c-a), float(d-b)] for a, b, c, d in boxes], score.tolist(), self.score, self.nms)
+        idx = np.asarray(idx, int).reshape(-1)
+        idx = idx[np.argsort(-score[idx], kind='stable')]
+        return faces_from_arrays(boxes[idx].clip(0, [W, H, W, H]), pts[idx][:, _PERSON_ORDER], score[idx])
+
+# %% ../nbs/03_detect.ipynb #b9d4b0e9
+class DeepfaceDetector:
+    "One of deepface's detector backends (`opencv`, `ssd`, `dlib`, `mtcnn`, `retinaface`, `mediapipe`, `yolov8n`, ...)."
+    def __init__(self, backend:str): # deepface's name for it
+        configure_deepface()
+        from deepface.modules import modeling
+        self.backend, self.name, self.weights, self.settings = backend, backend if backend not in _NATIVE else f"deepface:{backend}", backend, {}
+        self.model = modeling.build_model(task='face_detector', model_name=backend)
+    def detect(self, img:np.ndarray) -> Faces:
+        "Faces in the BGR image `img`, as deepface's backend finds them."
+        return faces_from_regions(self.model.detect_faces(img))
+
+class RegionsDetector:
+    "Wrap an object with deepface's `detect_faces(img) -> [FacialAreaRegion]` (a user's deepface-style detector) as a detector."
+    def __init__(self, obj):
+        self.obj, self.name = obj, getattr(obj, 'name', None) or type(obj).__name__
+        self.settings = getattr(obj, 'settings', {})
+    def detect(self, img:np.ndarray) -> Faces:
+        "Faces in `img`, from the wrapped object's `detect_faces`."
+        return faces_from_regions(self.obj.detect_faces(img))
+
 class RetinaFaceLib:
-    "The `retina-face` library's `RetinaFace.detect_faces` as a deepface-style detector (float boxes and 5 landmarks)."
-    name = 'retina-face'
+    "The `retina-face` library's `RetinaFace.detect_faces` (float boxes and 5 landmarks)."
+    name, weights = 'retina-face', 'retina-face'
     def __init__(self, threshold:float=0.9, # minimum face score
                  allow_upscaling:bool=True): # let retina-face upscale small images
         from retinaface import RetinaFace
         self.rf, self.threshold, self.allow_upscaling = RetinaFace, threshold, allow_upscaling
+        self.settings = dict(threshold=threshold, allow_upscaling=allow_upscaling)
         self.model = RetinaFace.build_model()
-
-    def detect_faces(self, img:np.ndarray) -> list:
-        "Faces in the BGR array `img` as deepface `FacialAreaRegion`s."
-        from deepface.models.Detector import FacialAreaRegion
+    def detect(self, img:np.ndarray) -> Faces:
+        "Faces in the BGR image `img`."
         res = self.rf.detect_faces(img, threshold=self.threshold, model=self.model, allow_upscaling=self.allow_upscaling)
-        if not isinstance(res, dict): return []
-        out = []
-        for face in res.values():
-            x1, y1, x2, y2 = (float(v) for v in face['facial_area'])
-            lm = {k: tuple(float(c) for c in v) for k,v in face.get('landmarks', {}).items()}
-            out.append(FacialAreaRegion(x=x1, y=y1, w=x2-x1, h=y2-y1, confidence=float(face['score']), **{k: lm.get(k) for k in LANDMARKS}))
-        return out
+        if not isinstance(res, dict): return faces_from_arrays()
+        faces = list(res.values())
+        return faces_from_arrays([f['facial_area'] for f in faces],
+                                 [[f.get('landmarks', {}).get(l, (np.nan, np.nan)) for l in LANDMARKS] for f in faces],
+                                 [f['score'] for f in faces])
 
-# %% ../nbs/03_detect.ipynb #b9d4b0e9
-_WEIGHT_NAMES = {'retina-face': 'retinaface'}
-_lib_detectors = {}
+# %% ../nbs/03_detect.ipynb #1b1b78b3
+_NATIVE = ('yunet', 'centerface')
+DEEPFACE_DETECTORS = ('opencv', 'ssd', 'dlib', 'mtcnn', 'fastmtcnn', 'retinaface', 'mediapipe', 'yolov8n', 'yolov8m', 'yolov8l',
+                      'yolov11n', 'yolov11s', 'yolov11m', 'yolov11l', 'yolov12n', 'yolov12s', 'yolov12m', 'yolov12l', 'yunet', 'centerface')
+DETECTORS = Registry('detector', {
+    'yunet': YuNet,
+    'yunet-full': partial(YuNet, full_resolution=True),
+    'centerface': CenterFace,
+    'retinaface-mobilenet': RetinaFaceMobileNet,
+    'retina-face': RetinaFaceLib,
+    **{(b if b not in _NATIVE else f"deepface:{b}"): partial(DeepfaceDetector, b) for b in DEEPFACE_DETECTORS},
+})
 
-def _check_weights(name:str):
-    "Raise `FacelabError` with the `facelab weights status` hint when `name`'s weights or packages are missing here."
+register_detector = DETECTORS.register   # register_detector(name, entry): add or replace an entry; every command can then use it by name
+
+def _check_weights(key:str):
+    "Raise `FacelabError` with the `facelab weights status` hint when `key`'s weights or packages are missing here."
     from facelab.weights import weights_status
     st = weights_status().set_index('name')
-    key = _WEIGHT_NAMES.get(name, name)
     if key in st.index and not st.loc[key, 'available']:
-        raise FacelabError(f"detector '{name}' cannot run here: missing {st.loc[key, 'missing']}. "
+        raise FacelabError(f"'{key}' cannot run here: missing {st.loc[key, 'missing']}. "
                            f"Get it with {st.loc[key, 'how_to_get']}; see `facelab weights status`.")
 
+def _weights_key(name:str, factory) -> str:
+    "The `WEIGHTS` entry a registered factory needs: its class's `weights`, a deepface backend's name, else the registry name."
+    f = factory.func if isinstance(factory, partial) else factory
+    key = getattr(f, 'weights', None) if isinstance(f, type) else None
+    if key is None and isinstance(factory, partial) and factory.args: key = factory.args[0]
+    return key or name
+
 def detector_name(detector) -> str:
-    "The name a detector goes by in tables and cache keys: the backend name, or a detector object's `name` (else its class name)."
+    "The name a detector goes by in tables and cache keys: the registry name, or a detector object's `name` (else its class name)."
     return detector if isinstance(detector, str) else getattr(detector, 'name', None) or type(detector).__name__
 
-def get_detector(detector_backend:str='yunet', # deepface backend name, or 'retina-face'; a detector object is passed through
+def get_detector(detector_backend='yunet', # a name in `DETECTORS`, or a detector object (passed through)
                 ):
-    "The detector object for `detector_backend` (with `.detect_faces(img)`), or a `FacelabError` saying how to get its weights."
-    if not isinstance(detector_backend, str): return detector_backend
+    "The detector for `detector_backend`, built once per process, or a `FacelabError` saying what is missing."
+    if not isinstance(detector_backend, str):
+        if hasattr(detector_backend, 'detect'): return detector_backend
+        if hasattr(detector_backend, 'detect_faces'): return RegionsDetector(detector_backend)
+        raise FacelabError(f"a detector needs a `detect(image)` method; got a {type(detector_backend).__name__}")
     if detector_backend == 'skip': raise FacelabError("detector_backend='skip' detects nothing; use it when embedding crops")
-    configure_deepface()
-    from deepface.modules import modeling
-    known = [*modeling.AVAILABLE_MODELS['face_detector'], 'retina-face']
-    if detector_backend not in known: raise FacelabError(f"unknown detector '{detector_backend}'; known: {', '.join(known)}")
-    _check_weights(detector_backend)
-    try:
-        if detector_backend == 'retina-face':
-            if 'retina-face' not in _lib_detectors: _lib_detectors['retina-face'] = RetinaFaceLib()
-            return _lib_detectors['retina-face']
-        return modeling.build_model(task='face_detector', model_name=detector_backend)
-    except FacelabError: raise
-    except Exception as e:
-        msg = str(e).strip().splitlines()[0][:300] if str(e).strip() else ''
-        raise FacelabError(f"detector '{detector_backend}' could not be loaded ({type(e).__name__}: {msg}); "
-                           "its weights are probably missing, see `facelab weights status`") from None
+    return DETECTORS.get_built(detector_backend, lambda factory: _build_detector(detector_backend, factory))
+
+def _build_detector(name:str, factory):
+    "Build a registry entry: check its weights, call the class or factory (an object is used as it is)."
+    if not callable(factory) or hasattr(factory, 'detect') and not isinstance(factory, type): return get_detector(factory)
+    _check_weights(_weights_key(name, factory))
+    det = DETECTORS.load(name, factory)
+    return det if hasattr(det, 'detect') and not isinstance(det, type) else get_detector(det)
+
+def detector_settings(detector) -> dict:
+    "What besides the image changes a detector's output: its name, settings and weight files (for cache keys and reports)."
+    det = get_detector(detector)
+    return dict(detector=detector_name(detector), settings=getattr(det, 'settings', {}), weights=weights_signature(getattr(det, 'weights', '')))
 
 # %% ../nbs/03_detect.ipynb #ca6a34e1
-def _point(p):
-    return (np.nan, np.nan) if p is None else (float(p[0]), float(p[1]))
-
 def _expand(x, y, w, h, pct, W, H):
     "deepface's box expansion by `pct` percent, kept inside a `W×H` image."
     if pct <= 0: return x, y, w, h
@@ -102,55 +250,65 @@ def _expand(x, y, w, h, pct, W, H):
     x, y = max(0, x - int((ew-w)/2)), max(0, y - int((eh-h)/2))
     return x, y, min(W-x, ew), min(H-y, eh)
 
+def _compat_faces(img:np.ndarray, backend:str, align:bool, expand_percentage:int, max_faces) -> tuple:
+    "deepface's own detection step (it pads the image by half its size before detecting when aligning): boxes and eyes as deepface reports them."
+    configure_deepface()
+    from deepface.modules import detection
+    if backend not in DEEPFACE_DETECTORS:
+        raise FacelabError(f"deepface_compat=True needs one of deepface's detectors ({', '.join(DEEPFACE_DETECTORS)}), not '{backend}'")
+    _check_weights(backend)
+    found = detection.detect_faces(detector_backend=backend, img=img, align=align, expand_percentage=expand_percentage, max_faces=max_faces)
+    return faces_from_regions([f.facial_area for f in found]), [np.ascontiguousarray(f.img) for f in found]
+
 def detect_image(img:np.ndarray, # H×W×3 BGR image
-                 detector='yunet', # backend name or detector object
+                 detector='yunet', # registry name or detector object
                  align:bool=True, # rotate crops so the eyes are level
-                 expand_percentage:int=0, # grow each box by this percentage
+                 expand_percentage:int=0, # grow each box by this percentage (as deepface)
                  max_faces:int|None=None, # keep only the largest faces
                  crops:bool=False, # also return the aligned face crops
+                 deepface_compat:bool=False, # detect as `DeepFace.represent` does (padded image; a deepface backend name)
                 ) -> tuple[list, list]: # (rows without source/frame, BGR crops or [])
     "Faces in one image as detection-table rows (and aligned crops when `crops`)."
-    det = get_detector(detector)
     H, W = img.shape[:2]
-    regions = det.detect_faces(img)
-    if max_faces is not None and len(regions) > max_faces:
-        regions = sorted(regions, key=lambda r: -r.w*r.h)[:max_faces]
+    if deepface_compat:
+        faces, compat_crops = _compat_faces(img, detector_name(detector), align, expand_percentage, max_faces)
+        expand_percentage = 0   # deepface already expanded its boxes
+    else:
+        faces, compat_crops = get_detector(detector).detect(img), None
+    order = np.arange(len(faces.boxes))
+    if max_faces is not None and len(order) > max_faces and not deepface_compat:
+        area = (faces.boxes[:, 2]-faces.boxes[:, 0])*(faces.boxes[:, 3]-faces.boxes[:, 1])
+        order = np.sort(np.argsort(-area, kind='stable')[:max_faces])
     rows, out = [], []
-    for i, r in enumerate(regions):
-        x, y, w, h = _expand(r.x, r.y, r.w, r.h, expand_percentage, W, H)
+    for i, k in enumerate(order):
+        x1, y1, x2, y2 = faces.boxes[k]
+        x, y, w, h = _expand(x1, y1, x2-x1, y2-y1, expand_percentage, W, H)
         row = dict(face_idx=i, x1=float(max(0, x)), y1=float(max(0, y)), x2=float(min(W, x+w)), y2=float(min(H, y+h)),
-                   confidence=float(r.confidence) if r.confidence is not None else np.nan)
-        for l in LANDMARKS: row[f"{l}_x"], row[f"{l}_y"] = _point(getattr(r, l, None))
+                   confidence=float(faces.confidence[k]))
+        for j, l in enumerate(LANDMARKS): row[f"{l}_x"], row[f"{l}_y"] = (float(v) for v in faces.landmarks[k, j])
         rows.append(row)
-        if crops: out.append(face_crop(img, r, align, expand_percentage))
+        if crops: out.append(compat_crops[k][..., ::-1] if deepface_compat else face_crop(img, row, align))
     return rows, out
 
 def face_crop(img:np.ndarray, # H×W×3 BGR image
-              region, # a deepface `FacialAreaRegion` found in `img`
+              face:dict, # a detections-table row (box and eyes) found in `img`
               align:bool=True, # rotate so the eyes are level (needs both eyes)
-              expand_percentage:int=0, # grow the box by this percentage
              ) -> np.ndarray: # BGR crop
-    "The face in `region` cut out of `img`, aligned by the eyes as deepface does."
+    "The face in `face` cut out of `img`, aligned by the eyes as deepface does (for looking at; models align their own way)."
     from deepface.modules.detection import extract_face
     from deepface.models.Detector import FacialAreaRegion
-    r = FacialAreaRegion(x=int(round(region.x)), y=int(round(region.y)), w=int(round(region.w)), h=int(round(region.h)),
-                         left_eye=region.left_eye, right_eye=region.right_eye, confidence=region.confidence)
+    eye = lambda l: None if np.isnan(face[f"{l}_x"]) else (int(face[f"{l}_x"]), int(face[f"{l}_y"]))
+    r = FacialAreaRegion(x=int(round(face['x1'])), y=int(round(face['y1'])), w=int(round(face['x2']-face['x1'])),
+                         h=int(round(face['y2']-face['y1'])), left_eye=eye('left_eye'), right_eye=eye('right_eye'), confidence=face['confidence'])
     # detector_backend='opencv': where eyes are missing, crop unaligned instead of deepface's fallback eye finder
-    face = extract_face(facial_area=r, img=img, align=align, expand_percentage=expand_percentage,
-                        width_border=0, height_border=0, detector_backend='opencv').img
-    return np.ascontiguousarray(face)
+    out = extract_face(facial_area=r, img=img, align=align, expand_percentage=0, width_border=0, height_border=0, detector_backend='opencv').img
+    return np.ascontiguousarray(out)
 
 # %% ../nbs/03_detect.ipynb #a8b57c5f
 class DetectResult(NamedTuple):
     "What `detect_faces` returns: the detections table and the failures table."
     detections: pd.DataFrame
     failures: pd.DataFrame
-
-IMAGE_EXTS = {'.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff', '.gif'}
-
-def image_files(folder) -> list:
-    "Image files under `folder` (recursively, by extension), sorted."
-    return sorted(str(p) for p in Path(folder).rglob('*') if p.is_file() and p.suffix.lower() in IMAGE_EXTS)
 
 def crop_name(source, frame:int, face_idx:int) -> str:
     "The deterministic file name of a face crop: `<source-stem>_f<frame>_<face>.png`."
@@ -170,18 +328,19 @@ def save_crop(crop:np.ndarray, path) -> str:
     return str(path)
 
 def detect_faces(images, # image paths, a folder, or BGR arrays
-                 detector_backend='yunet', # deepface backend, 'retina-face', or a detector object
+                 detector_backend='yunet', # a name in `DETECTORS`, or a detector object
                  align:bool=True, # align the saved crops by the eyes
                  expand_percentage:int=0, # grow each box by this percentage (as deepface)
                  max_faces:int|None=None, # keep only the largest faces per image
                  crops_dir=None, # write aligned crops here (None: no crops)
+                 deepface_compat:bool=False, # detect exactly as `DeepFace.represent` does (see `detect_image`)
                  progress:bool=True, # show a tqdm bar
                 ) -> DetectResult: # (detections, failures)
     "Detect faces in every image: one detections table for any backend, plus failures (unreadable, no face)."
     if isinstance(images, (str, os.PathLike)):
         images = image_files(images) if Path(images).is_dir() else [images]
     images = list(images)
-    det = get_detector(detector_backend)
+    det = detector_backend if deepface_compat else get_detector(detector_backend)
     name = detector_name(detector_backend)
     folders = _crop_folders(images, crops_dir) if crops_dir is not None else {}
     rows, fails = [], []
@@ -189,7 +348,8 @@ def detect_faces(images, # image paths, a folder, or BGR arrays
         src = str(im) if isinstance(im, (str, os.PathLike)) else f"<array {k}>"
         try: img = load_image(im)
         except FacelabError as e: fails.append((src, 'load', e.reason)); continue
-        try: found, crops = detect_image(img, det, align, expand_percentage, max_faces, crops=crops_dir is not None)
+        try: found, crops = detect_image(img, det, align, expand_percentage, max_faces, crops=crops_dir is not None, deepface_compat=deepface_compat)
+        except FacelabError: raise
         except Exception as e: fails.append((src, 'detect', f"{type(e).__name__}: {e}")); continue
         if not found: fails.append((src, 'detect', 'no face')); continue
         for j, r in enumerate(found):

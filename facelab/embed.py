@@ -1,4 +1,4 @@
-"""Each unique face embedded once, in batches, through deepface, with an on-disk cache that makes the second run free.
+"""One registry of recognition models, each aligning faces as it was trained; every unique image detected once, embedded in batches, cached on disk so the second run is free.
 
 Docs: https://facelab-dev.github.io/facelab/embed.html.md"""
 
@@ -7,39 +7,272 @@ Docs: https://facelab-dev.github.io/facelab/embed.html.md"""
 # %% ../nbs/05_embed.ipynb #ea48e508
 from __future__ import annotations
 import json, hashlib, time, uuid
+from functools import partial
 from pathlib import Path
-import numpy as np, pandas as pd
+from typing import NamedTuple
+import numpy as np, pandas as pd, cv2
 import pyarrow as pa, pyarrow.parquet as pq
 from tqdm.auto import tqdm
-from .core import facelab_home, configure_deepface, load_image, file_hash, FacelabError, failures_frame, EMBEDDING_COLS
-from .weights import MODELS, weights_dir
+from .core import configure_deepface, load_image, file_hash, FacelabError, failures_frame, EMBEDDING_COLS, cache_folder, crop_box, Registry
+from .weights import weights_dir, weights_signature, WEIGHTS
+from .detect import get_detector, detector_name, detector_settings, detect_image, face_crop, LANDMARKS, _check_weights
 
 # %% auto #0
-__all__ = ['EMBED_STATS', 'default_cache_dir', 'embed_settings', 'EmbeddingCache', 'represent', 'represent_detections']
+__all__ = ['ARCFACE_TEMPLATE', 'DEEPFACE_MODELS', 'MODELS', 'register_model', 'EMBED_STATS', 'similarity_transform',
+           'align_similarity', 'Embedder', 'onnx_session', 'OnnxModel', 'SFace', 'FacenetCASIA', 'Dlib',
+           'DeepfaceModel', 'get_model', 'model_name_of', 'model_thresholds', 'model_settings', 'default_cache_dir',
+           'embed_settings', 'EmbeddingCache', 'EmbedResult', 'represent', 'represent_detections']
+
+# %% ../nbs/05_embed.ipynb #25b0acac
+ARCFACE_TEMPLATE = np.array([[73.5318, 51.5014], [38.2946, 51.6963], [56.0252, 71.7366], [70.7299, 92.2041], [41.5493, 92.3655]], np.float32)
+
+def similarity_transform(src:np.ndarray, # K×2 points
+                         dst:np.ndarray, # K×2 points they should land on
+                        ) -> np.ndarray: # 2×3 affine matrix (rotation, uniform scale, shift)
+    "The least-squares similarity transform taking `src` onto `dst` (Umeyama 1991)."
+    src, dst = np.asarray(src, np.float64), np.asarray(dst, np.float64)
+    ms, md = src.mean(0), dst.mean(0); s, d = src-ms, dst-md
+    U, S, Vt = np.linalg.svd(d.T @ s / len(src))
+    D = np.diag([1., -1. if np.linalg.det(U @ Vt) < 0 else 1.])
+    R = U @ D @ Vt
+    scale = (S*np.diag(D)).sum() / s.var(0).sum()
+    return np.c_[scale*R, md - scale*R @ ms]
+
+def align_similarity(img:np.ndarray, # H×W×3 image
+                     landmarks:np.ndarray, # 5×2 landmarks in `LANDMARKS` order, NaN where missing
+                     size:tuple=(112, 112), # output (width, height); the template is scaled from 112×112
+                     template:np.ndarray=ARCFACE_TEMPLATE, # where the five landmarks go in a 112×112 crop
+                    ) -> np.ndarray|None: # the aligned crop, or None without both eyes
+    "Warp `img` so the face's landmarks land on `template` (the 5-point alignment of ArcFace-style models)."
+    lm = np.asarray(landmarks, float).reshape(5, 2)
+    ok = ~np.isnan(lm).any(1)
+    if not (ok[0] and ok[1]): return None
+    M = similarity_transform(lm[ok], template[ok]*np.array(size, float)/112)
+    return cv2.warpAffine(img, M, tuple(size), flags=cv2.INTER_LINEAR, borderValue=0)
 
 # %% ../nbs/05_embed.ipynb #d7473b2f
+class Embedder:
+    "Base class of a recognition model: aligns faces by the 5-point similarity warp (box crop without landmarks); subclasses `embed`."
+    name, weights, input_size, margin, thresholds, settings = 'embedder', None, (112, 112), 0., {}, {}
+    def align(self, img:np.ndarray, # H×W×3 BGR image
+              box, # x1, y1, x2, y2 of the face
+              landmarks=None, # 5×2 landmarks (`LANDMARKS` order), NaN where missing; None: no alignment
+             ) -> np.ndarray: # BGR crop of `input_size`
+        "The face cut out of `img` as this model expects it."
+        crop = None if landmarks is None else align_similarity(img, landmarks, self.input_size)
+        return crop if crop is not None else crop_box(img, box, margin=self.margin, square=True, size=self.input_size)
+    def embed(self, crops:list) -> np.ndarray:
+        "Embeddings (N×D float32) of aligned BGR crops."
+        raise NotImplementedError
+
+def onnx_session(path, # an .onnx file (or its bytes)
+                 dynamic_batch:bool=True, # make the first dimension of every input and output dynamic
+                ):
+    "An onnxruntime session on the CPU, quiet, able to take a whole batch even when the file fixes the batch size to 1."
+    import onnx, onnxruntime as ort
+    m = onnx.load_from_string(path) if isinstance(path, bytes) else onnx.load(str(path))
+    if dynamic_batch:
+        for t in [*m.graph.input, *m.graph.output]:
+            if t.type.tensor_type.shape.dim: t.type.tensor_type.shape.dim[0].dim_param = 'N'
+    so = ort.SessionOptions(); so.log_severity_level = 3
+    return ort.InferenceSession(m.SerializeToString(), so, providers=['CPUExecutionProvider'])
+
+class OnnxModel(Embedder):
+    "Any ONNX face-recognition model taking N×3×H×W crops: `(pixel - mean) / std`, RGB or BGR, 5-point aligned."
+    def __init__(self, path, # the .onnx file
+                 name:str|None=None, # what to call it (default: the file name)
+                 mean:float=127.5, std:float=127.5, # input normalisation (insightface's convention)
+                 rgb:bool=True, # feed RGB (else BGR)
+                 thresholds:dict|None=None): # default thresholds per distance metric, if known
+        self.path = Path(path)
+        if not self.path.is_file(): raise FacelabError("no such ONNX model file", path)
+        self.sess = onnx_session(self.path)
+        inp = self.sess.get_inputs()[0]; self.input_name = inp.name
+        h, w = inp.shape[2:4]
+        self.input_size = (w, h) if isinstance(w, int) and isinstance(h, int) else (112, 112)
+        self.name, self.mean, self.std, self.rgb = name or self.path.name, mean, std, rgb
+        self.thresholds = dict(thresholds or {})
+        self.settings = dict(file=self.path.name, size=self.path.stat().st_size, mean=mean, std=std, rgb=rgb)
+    def embed(self, crops:list) -> np.ndarray:
+        "Embeddings of aligned BGR crops, one onnxruntime call."
+        x = np.stack(crops).astype(np.float32)
+        if self.rgb: x = x[..., ::-1]
+        x = ((x - self.mean)/self.std).transpose(0, 3, 1, 2)
+        return self.sess.run(None, {self.input_name: np.ascontiguousarray(x)})[0].reshape(len(crops), -1).astype(np.float32)
+
+class SFace(OnnxModel):
+    "SFace (opencv_zoo, int8), 5-point aligned to 112×112, RGB pixels 0-255, batched."
+    weights = 'SFace'
+    # opencv_zoo's own thresholds for this model (cosine similarity 0.363, L2 1.128); deepface's 10.734 for raw euclidean
+    thresholds = dict(cosine=1-0.363, euclidean_l2=1.128, euclidean=10.734, source="opencv_zoo's face_recognition_sface (cosine, L2); deepface (euclidean)")
+    def __init__(self):
+        super().__init__(weights_dir()/WEIGHTS['SFace'].files[0], name='SFace', mean=0., std=1., rgb=True, thresholds=SFace.thresholds)
+
+# %% ../nbs/05_embed.ipynb #b7cd57ad
+class FacenetCASIA(Embedder):
+    "David Sandberg's FaceNet (Inception-ResNet-v1, 512-d, CASIA-WebFace, 20180408-102900) through `cv2.dnn`: margin crop to 160, prewhitened."
+    name, weights, input_size = 'Facenet-CASIA', 'Facenet-CASIA', (160, 160)
+    margin = 0.15   # Sandberg's --margin 32 at --image_size 160: about 15% of a face box on each side
+    # tuned on LFW View 2 with this pipeline: the mean of the ten folds' best-accuracy thresholds (benchmarks/lfw.py)
+    thresholds = dict(cosine=0.55, euclidean_l2=1.05, source="tuned on LFW View 2 (10 folds, mean best-accuracy threshold), benchmarks/lfw.py")
+    def __init__(self):
+        self.net = cv2.dnn.readNetFromTensorflow(str(weights_dir()/WEIGHTS[self.weights].files[0]))
+    def align(self, img, box, landmarks=None):
+        "The box grown by `margin` on each side, resized to 160×160 (no rotation, as FaceNet was trained)."
+        return crop_box(img, box, margin=self.margin, size=self.input_size)
+    def embed(self, crops:list) -> np.ndarray:
+        "Embeddings of margin crops: RGB, prewhitened per image, one network call each (the graph fixes the batch to 1)."
+        out = []
+        for c in crops:
+            x = c[..., ::-1].astype(np.float32)
+            x = (x - x.mean())/max(x.std(), 1/np.sqrt(x.size))
+            self.net.setInput(np.ascontiguousarray(x.transpose(2, 0, 1)[None])); out.append(self.net.forward().reshape(-1))
+        return np.stack(out).astype(np.float32)
+
+class Dlib(Embedder):
+    "dlib's ResNet (128-d): its 5-point shape predictor inside the box, its 150×150 face chip (padding 0.25), as `face_recognition` does."
+    name, weights, input_size = 'Dlib', 'Dlib', (150, 150)
+    thresholds = dict(cosine=0.07, euclidean=0.6, euclidean_l2=0.4, source="deepface's thresholds for Dlib (euclidean 0.6 is dlib's own)")
+    def __init__(self):
+        import dlib
+        self.dlib = dlib
+        self.sp = dlib.shape_predictor(str(weights_dir()/'shape_predictor_5_face_landmarks.dat'))
+        self.net = dlib.face_recognition_model_v1(str(weights_dir()/'dlib_face_recognition_resnet_model_v1.dat'))
+    def align(self, img, box, landmarks=None):
+        "dlib's face chip of the face in `box` (BGR)."
+        rgb = np.ascontiguousarray(img[..., ::-1])
+        x1, y1, x2, y2 = (int(round(v)) for v in box)
+        shape = self.sp(rgb, self.dlib.rectangle(x1, y1, x2, y2))
+        return np.ascontiguousarray(self.dlib.get_face_chip(rgb, shape, size=150, padding=0.25)[..., ::-1])
+    def embed(self, crops:list) -> np.ndarray:
+        "Embeddings of face chips, one dlib call for the batch."
+        return np.array([np.array(v) for v in self.net.compute_face_descriptor([np.ascontiguousarray(c[..., ::-1]) for c in crops])], np.float32)
+
+# %% ../nbs/05_embed.ipynb #d445d058
+class DeepfaceModel(Embedder):
+    "One of deepface's recognition models with deepface's own preprocessing: eye-level crop, `resize_image`, `normalize_input`, `forward`."
+    def __init__(self, model_name:str, # deepface's name (VGG-Face, Facenet, Facenet512, ArcFace, GhostFaceNet, SFace, ...)
+                 normalization:str='base'): # deepface's input normalisation
+        configure_deepface()
+        from deepface.modules import modeling
+        self.model = modeling.build_model(task='facial_recognition', model_name=model_name)
+        self.model_name, self.normalization, self.weights = model_name, normalization, model_name
+        self.name = model_name if model_name not in _NATIVE_MODELS else f"deepface:{model_name}"
+        self.input_size = tuple(self.model.input_shape[::-1])
+        self.thresholds = _deepface_thresholds(model_name)
+        self.settings = dict(normalization=normalization)
+    def align(self, img, box, landmarks=None):
+        "deepface's crop: the box rotated so the eyes are level (when both eyes are known)."
+        face = dict(x1=box[0], y1=box[1], x2=box[2], y2=box[3], confidence=np.nan)
+        lm = np.full((5, 2), np.nan) if landmarks is None else np.asarray(landmarks, float)
+        for l, (x, y) in zip(LANDMARKS, lm): face[f"{l}_x"], face[f"{l}_y"] = x, y
+        return face_crop(img, face, align=landmarks is not None)
+    def embed(self, crops:list) -> np.ndarray:
+        "Embeddings through deepface's preprocessing and the model's `forward`, one call for the batch."
+        from deepface.modules import preprocessing
+        x = np.concatenate([preprocessing.normalize_input(img=preprocessing.resize_image(img=c, target_size=self.input_size[::-1]),
+                                                          normalization=self.normalization) for c in crops])
+        return np.asarray(self.model.forward(x), np.float32).reshape(len(crops), -1)
+
+def _deepface_thresholds(model_name:str) -> dict:
+    "deepface's pre-tuned thresholds for `model_name`, per distance metric."
+    from deepface.modules.verification import find_threshold
+    out = {}
+    for m in ('cosine', 'euclidean', 'euclidean_l2', 'angular'):
+        try: out[m] = float(find_threshold(model_name, m))
+        except Exception: pass
+    return dict(out, source='deepface')
+
+# %% ../nbs/05_embed.ipynb #4edd04be
+_NATIVE_MODELS = ('SFace', 'Dlib')
+DEEPFACE_MODELS = ('VGG-Face', 'Facenet', 'Facenet512', 'OpenFace', 'DeepFace', 'DeepID', 'ArcFace', 'Dlib', 'SFace', 'GhostFaceNet', 'Buffalo_L')
+MODELS = Registry('model', {
+    'SFace': SFace,
+    'Dlib': Dlib,
+    'Facenet-CASIA': FacenetCASIA,
+    **{(m if m not in _NATIVE_MODELS else f"deepface:{m}"): partial(DeepfaceModel, m) for m in DEEPFACE_MODELS},
+})
+
+register_model = MODELS.register   # register_model(name, entry): add or replace an entry; every command can then use it by name
+
+def _deepface_name(factory) -> str|None:
+    return factory.args[0] if isinstance(factory, partial) and factory.func is DeepfaceModel and factory.args else None
+
+def get_model(model_name='SFace', # a name in `MODELS`, a path to an .onnx file, or an embedder object (passed through)
+              normalization:str='base', # deepface's input normalisation (deepface's models only)
+             ):
+    "The recognition model for `model_name`, built once per process, or a `FacelabError` saying what is missing."
+    if not isinstance(model_name, str):
+        if hasattr(model_name, 'embed') and hasattr(model_name, 'align'): return model_name
+        raise FacelabError(f"a model needs `align(image, box, landmarks)` and `embed(crops)` methods; got a {type(model_name).__name__}")
+    if model_name not in MODELS and model_name.lower().endswith('.onnx'): MODELS.register(model_name, partial(OnnxModel, model_name))
+    if normalization == 'base' or model_name not in MODELS: return MODELS.get_built(model_name, lambda factory: _build_model(model_name, factory))
+    dname = _deepface_name(MODELS[model_name])
+    if dname is None: raise FacelabError(f"normalization={normalization!r} applies to deepface's models; {model_name} brings its own preprocessing")
+    key = f"{model_name}/{normalization}"   # a deepface model with another normalisation: built once too, not a registry entry
+    if key not in MODELS.built: MODELS.built[key] = _build_model(model_name, partial(DeepfaceModel, dname, normalization))
+    return MODELS.built[key]
+
+def _build_model(name:str, factory):
+    "Build a registry entry: check its weights, call the class or factory (an object is used as it is)."
+    if hasattr(factory, 'embed') and not isinstance(factory, type): return factory
+    dname = _deepface_name(factory)
+    f = factory.func if isinstance(factory, partial) else factory
+    if not isinstance(f, type) or f is not OnnxModel: _check_weights(dname or getattr(f, 'weights', None) or name)
+    return MODELS.load(name, factory)
+
+def model_name_of(model) -> str:
+    "The name a model goes by in tables and cache keys."
+    return model if isinstance(model, str) else getattr(model, 'name', None) or type(model).__name__
+
+def model_thresholds(model_name='SFace', # a name in `MODELS`, an .onnx path or an embedder object
+                    ) -> dict:
+    "A model's default thresholds per distance metric (and their `source`), without loading its weights when it can."
+    if not isinstance(model_name, str): return dict(getattr(model_name, 'thresholds', {}))
+    f = MODELS.get(model_name)
+    if (d := _deepface_name(f)) is not None: return _deepface_thresholds(d)
+    if isinstance(f, partial): f = f.func
+    if f is not None and not isinstance(f, type) and hasattr(f, 'thresholds'): return dict(f.thresholds)
+    if isinstance(f, type): return dict(getattr(f, 'thresholds', {}))
+    if model_name in MODELS.built: return dict(MODELS.built[model_name].thresholds)
+    return {}
+
+def model_settings(model) -> dict:
+    "What besides the image changes a model's embeddings: its name, settings and weight files (for cache keys and reports), without loading it."
+    name = model_name_of(model)
+    f = model if not isinstance(model, str) else MODELS.get(model)
+    if isinstance(model, str) and f is None and model.lower().endswith('.onnx'):
+        p = Path(model); return dict(model=name, settings={}, weights={p.name: p.stat().st_size if p.is_file() else None})
+    if f is not None and not isinstance(f, (type, partial)):   # an embedder object
+        return dict(model=name, settings=dict(getattr(f, 'settings', {})), weights=weights_signature(getattr(f, 'weights', None) or name))
+    w = _deepface_name(f) or getattr(f.func if isinstance(f, partial) else f, 'weights', None) or name
+    return dict(model=name, settings={}, weights=weights_signature(w))
+
+# %% ../nbs/05_embed.ipynb #8c09f992
 def default_cache_dir() -> Path:
     "Where embeddings are cached unless told otherwise: `$FACELAB_HOME/cache/embeddings`."
-    return facelab_home()/'cache'/'embeddings'
-
-def _weights_signature(*names) -> dict:
-    "Sizes of the weight files the named models/detectors use (distinguishes int8 from float builds)."
-    files = [f for n,_,fs,_,_ in MODELS if n in names for f in fs]
-    return {f: (weights_dir()/f).stat().st_size if (weights_dir()/f).is_file() else None for f in files}
+    return cache_folder('default', 'embeddings')
 
 def embed_settings(model_name='SFace', detector_backend='yunet', align=True, normalization='base',
-                   expand_percentage=0, enforce_detection=False) -> dict:
-    "Everything that changes an embedding besides the image itself."
+                   expand_percentage=0, enforce_detection=False, deepface_compat=False) -> dict:
+    "Everything that changes an embedding besides the image itself (JSON-ready; names for model and detector objects)."
     import deepface
-    return dict(model_name=model_name, detector_backend=detector_backend, align=bool(align), normalization=normalization,
-                expand_percentage=int(expand_percentage), enforce_detection=bool(enforce_detection),
-                deepface=deepface.__version__, weights=_weights_signature(model_name, detector_backend))
+    s = dict(model_name=model_name_of(model_name), detector_backend=detector_name(detector_backend), align=bool(align),
+             normalization=normalization, expand_percentage=int(expand_percentage), enforce_detection=bool(enforce_detection),
+             deepface_compat=bool(deepface_compat), deepface=deepface.__version__)
+    if deepface_compat: s['weights'] = weights_signature(s['model_name'], s['detector_backend'])
+    else:
+        s['model'] = model_settings(model_name)
+        s['detector'] = detector_settings(detector_backend) if s['detector_backend'] != 'skip' else 'skip'
+        s['weights'] = {**s['model']['weights'], **(s['detector']['weights'] if s['detector'] != 'skip' else {})}
+    return s
 
 class EmbeddingCache:
     "Append-only Parquet store of embeddings for one set of `embed_settings`, keyed by image content hash."
     def __init__(self, root, settings:dict):
-        key = hashlib.blake2b(json.dumps(settings, sort_keys=True).encode(), digest_size=10).hexdigest()
-        self.path = Path(root)/f"{settings['model_name']}-{settings['detector_backend']}-{key}"
+        key = hashlib.blake2b(json.dumps(settings, sort_keys=True, default=str).encode(), digest_size=10).hexdigest()
+        safe = lambda s: ''.join(ch if ch.isalnum() or ch in '-_.+' else '_' for ch in str(s))
+        self.path = Path(root)/f"{safe(settings['model_name'])}-{safe(settings['detector_backend'])}-{key}"
         self.settings = settings
 
     def load(self) -> pd.DataFrame:
@@ -52,7 +285,7 @@ class EmbeddingCache:
         "Write `rows` as a new part file (atomically: a crash never leaves half a file behind)."
         if not len(rows): return
         self.path.mkdir(parents=True, exist_ok=True)
-        (self.path/'settings.json').write_text(json.dumps(self.settings, indent=1, sort_keys=True))
+        (self.path/'settings.json').write_text(json.dumps(self.settings, indent=1, sort_keys=True, default=str))
         name = f"part-{time.time_ns()}-{uuid.uuid4().hex[:6]}.parquet"
         tbl = pa.Table.from_pandas(rows[_CACHE_COLS].reset_index(drop=True), preserve_index=False)
         pq.write_table(tbl, self.path/f".{name}.tmp"); (self.path/f".{name}.tmp").rename(self.path/name)
@@ -61,6 +294,40 @@ _CACHE_COLS = ['hash', 'face_idx', 'embedding', 'x1', 'y1', 'x2', 'y2', 'confide
 
 # %% ../nbs/05_embed.ipynb #57bbfa0c
 EMBED_STATS = {'images': 0, 'calls': 0}
+
+def _face_rows(img:np.ndarray, h:str, settings:dict, det, model) -> tuple[list, list]:
+    "Cache rows (without embeddings) and aligned crops of every face facelab's pipeline finds in one image."
+    H, W = img.shape[:2]
+    if det is None: found, detected = [dict(face_idx=0, x1=0., y1=0., x2=float(W), y2=float(H), confidence=np.nan)], True
+    else:
+        found, _ = detect_image(img, det, expand_percentage=settings['expand_percentage'])
+        detected = bool(found)
+    if not found:
+        if settings['enforce_detection']: return [dict(hash=h, face_idx=-1, embedding=None, reason='no face detected')], []
+        found = [dict(face_idx=0, x1=0., y1=0., x2=float(W), y2=float(H), confidence=0.)]
+    rows, crops = [], []
+    for f in found:
+        lm = np.array([[f.get(f"{l}_x", np.nan), f.get(f"{l}_y", np.nan)] for l in LANDMARKS], float)
+        box = [f['x1'], f['y1'], f['x2'], f['y2']]
+        crops.append(model.align(img, box, lm if settings['align'] and detected else None))
+        rows.append(dict(hash=h, face_idx=f['face_idx'], x1=f['x1'], y1=f['y1'], x2=f['x2'], y2=f['y2'],
+                         confidence=float(np.nan_to_num(f['confidence'])), face_detected=detected, reason=''))
+    return rows, crops
+
+def _embed_native(imgs:list, hashes:list, settings:dict, det, model) -> list:
+    "Detect, align and embed a batch through facelab's registries: one model call for all its faces."
+    rows, crops = [], []
+    for img, h in zip(imgs, hashes):
+        try: r, c = _face_rows(img, h, settings, det, model)
+        except FacelabError: raise
+        except Exception as e: r, c = [dict(hash=h, face_idx=-1, embedding=None, reason=f"detect: {type(e).__name__}: {e}"[:300])], []
+        rows += r; crops += c
+    faces = [r for r in rows if r['reason'] == '']
+    if crops:
+        EMBED_STATS['calls'] += 1
+        for r, e in zip(faces, model.embed(crops)): r['embedding'] = np.asarray(e, np.float32)
+    EMBED_STATS['images'] += len(imgs)
+    return rows
 
 def _rows(faces:list, img:np.ndarray, h:str, skip:bool) -> list:
     H, W = img.shape[:2]
@@ -79,8 +346,8 @@ def _reason(e:Exception) -> str:
     if 'Face could not be detected' in msg: return 'no face detected'
     return f"{type(e).__name__}: {msg}"[:300]
 
-def _embed_arrays(imgs:list, hashes:list, settings:dict) -> list:
-    "Embed BGR arrays through `DeepFace.represent`; rows per face, or a `reason` row per image deepface refused."
+def _embed_deepface(imgs:list, hashes:list, settings:dict) -> list:
+    "Embed BGR arrays through `DeepFace.represent` (`deepface_compat`); rows per face, or a `reason` row per image deepface refused."
     from deepface import DeepFace
     kw = dict(model_name=settings['model_name'], detector_backend=settings['detector_backend'], align=settings['align'],
               normalization=settings['normalization'], expand_percentage=settings['expand_percentage'],
@@ -105,38 +372,50 @@ def _weights_error(settings, e):
                         f"downloaded; run `facelab weights status` to see how to get them ({str(e)[:200]})")
 
 # %% ../nbs/05_embed.ipynb #69d0c51e
+class EmbedResult(NamedTuple):
+    "What `represent` returns."
+    embeddings: pd.DataFrame # one row per face (`EMBEDDING_COLS`)
+    failures: pd.DataFrame # one row per image that gave no embedding (`file, stage, reason`)
+
 def represent(images, # image paths (repeats are embedded once)
-              model_name:str='SFace', # deepface model: SFace, Dlib, Facenet, Facenet512, ArcFace, VGG-Face, ...
-              detector_backend:str='yunet', # deepface detector: yunet, centerface, opencv, dlib, retinaface, ..., or skip for crops
-              align:bool=True, # align faces by the eyes before embedding
-              enforce_detection:bool=False, # True: no face is a failure; False: embed the whole image (deepface's default)
+              model_name='SFace', # a name in `MODELS` (SFace, Dlib, Facenet-CASIA, ArcFace, ...), an .onnx path, or a model object
+              detector_backend='yunet', # a name in `facelab.detect.DETECTORS`, a detector object, or 'skip' (the image is the face)
+              align:bool=True, # align faces as the model expects (False: a square crop of the box)
+              enforce_detection:bool=False, # True: no face is a failure; False: embed the whole image, `face_detected=False`
               expand_percentage:int=0, # grow each detected box by this percentage
-              normalization:str='base', # deepface input normalisation
-              cache_dir='default', # folder for the on-disk cache; 'default': `$FACELAB_HOME/cache/embeddings`; None: no cache
-              batch_size:int=16, # images per deepface call
+              normalization:str='base', # deepface's input normalisation (deepface's models, or `deepface_compat`)
+              deepface_compat:bool=False, # embed through `DeepFace.represent` (deepface's preprocessing), for parity
+              cache_dir='default', # 'default': `$FACELAB_HOME/cache/embeddings`; a folder; None: no cache
+              batch_size:int=16, # images per model call
               progress:bool=True, # show a tqdm bar
-             ) -> tuple[pd.DataFrame, pd.DataFrame]: # (embeddings, failures)
+             ) -> EmbedResult: # (embeddings, failures)
     "Embed every unique image once (cached on disk); return the embeddings table and the failures table."
     configure_deepface()
-    settings = embed_settings(model_name, detector_backend, align, normalization, expand_percentage, enforce_detection)
+    if deepface_compat and not isinstance(model_name, str) or deepface_compat and not isinstance(detector_backend, str):
+        raise FacelabError("deepface_compat=True needs deepface's model and detector names, not objects")
+    det = None if deepface_compat or detector_backend == 'skip' else get_detector(detector_backend)
+    model = None if deepface_compat else get_model(model_name, normalization)
+    settings = embed_settings(model_name, detector_backend, align, normalization, expand_percentage, enforce_detection, deepface_compat)
+    mname, dname = settings['model_name'], settings['detector_backend']
     files = list(dict.fromkeys(str(f) for f in images))
     failures, hashes = [], {}
     for f in files:
         try: hashes[f] = file_hash(f)
         except OSError as e: failures.append((f, 'read', f"cannot read file: {e.strerror or e}"))
-    if isinstance(cache_dir, str) and cache_dir == 'default': cache_dir = default_cache_dir()
-    cache = EmbeddingCache(cache_dir, settings) if cache_dir is not None else None
+    folder = cache_folder(cache_dir, 'embeddings')
+    cache = EmbeddingCache(folder, settings) if folder is not None else None
     known = cache.load() if cache else pd.DataFrame(columns=_CACHE_COLS)
     done = set(known.hash)
     todo = list(dict.fromkeys(h for h in hashes.values() if h not in done))
     first = {h: f for f, h in reversed(list(hashes.items()))}
     new = []
-    for i in tqdm(range(0, len(todo), batch_size), desc=f"embedding ({model_name}/{detector_backend})", disable=not progress or not todo):
+    for i in tqdm(range(0, len(todo), batch_size), desc=f"embedding ({mname}/{dname})", disable=not progress or not todo):
         imgs, hs = [], []
         for h in todo[i:i+batch_size]:
             try: imgs.append(load_image(first[h])); hs.append(h)
             except FacelabError as e: failures.append((first[h], 'load', e.reason))
-        rows = pd.DataFrame(_embed_arrays(imgs, hs, settings), columns=_CACHE_COLS) if imgs else pd.DataFrame(columns=_CACHE_COLS)
+        found = (_embed_deepface(imgs, hs, settings) if deepface_compat else _embed_native(imgs, hs, settings, det, model)) if imgs else []
+        rows = pd.DataFrame(found, columns=_CACHE_COLS)
         if cache: cache.append(rows)
         new.append(rows)
     allrows = pd.concat([known, *new], ignore_index=True) if new else known
@@ -149,22 +428,59 @@ def represent(images, # image paths (repeats are embedded once)
     emb = out[out.reason == ''].drop(columns=['hash', 'reason']).reset_index(drop=True)
     emb['face_idx'] = emb.face_idx.astype(int); emb['face_detected'] = emb.face_detected.astype(bool)
     emb['embedding'] = [np.asarray(e, dtype=np.float32) for e in emb.embedding]
-    emb['model_name'], emb['detector_backend'] = model_name, detector_backend
+    emb['model_name'], emb['detector_backend'] = mname, dname
     order = {f: i for i, f in enumerate(files)}
     emb = emb.sort_values(['file', 'face_idx'], key=lambda s: s.map(order) if s.name == 'file' else s, kind='stable').reset_index(drop=True)
-    return emb[EMBEDDING_COLS], failures_frame(failures)
+    return EmbedResult(emb[EMBEDDING_COLS], failures_frame(failures))
 
 # %% ../nbs/05_embed.ipynb #06a6f4e5
-def represent_detections(dets:pd.DataFrame, # detections with a `crop` column (paths of aligned face crops)
-                         model_name:str='SFace', # deepface model
-                         **kwargs, # passed to `represent` (normalization, cache_dir, batch_size, progress)
+def _source_images(source:str, frames:set):
+    "Yield `(frame, BGR image)` for the wanted frames of a source: a still image (frame 0) or a video read once."
+    from facelab.video import VideoFrames, is_video
+    if is_video(source):
+        last = max(frames)
+        for f in VideoFrames(source):
+            if f.index in frames: yield f.index, f.image
+            if f.index >= last: break
+    else: yield 0, load_image(source)
+
+def represent_detections(dets:pd.DataFrame, # detections (`facelab.detect.DETECTION_COLS`)
+                         model_name='SFace', # a name in `MODELS`, an .onnx path, or a model object
+                         align:bool=True, # align as the model expects (False: a square crop of the box)
+                         normalization:str='base', # deepface's input normalisation (deepface's models only)
+                         batch_size:int=64, # faces per model call
+                         progress:bool=True, # show a tqdm bar
                         ) -> pd.DataFrame: # dets + embedding, embed_error
-    "Embed the saved face crops of a detections table (no second detection pass); one embedding per detection."
-    if 'crop' not in dets or dets.crop.isna().any():
-        raise FacelabError("detections need saved crops: run detect_faces/detect_video with crops_dir=...")
-    emb, fails = represent(dets.crop.astype(str).tolist(), model_name=model_name, detector_backend='skip', **kwargs)
-    e = dict(zip(emb.file, emb.embedding)); why = dict(zip(fails.file, fails.stage + ': ' + fails.reason))
-    out = dets.copy()
-    out['embedding'] = [e.get(str(c)) for c in out.crop]
-    out['embed_error'] = [why.get(str(c), '') if str(c) not in e else '' for c in out.crop]
+    "Embed the faces of a detections table where they were found (box and landmarks in the source frame): one embedding per detection."
+    model = get_model(model_name, normalization)
+    out = dets.copy().reset_index(drop=True)
+    out['embedding'], out['embed_error'] = None, ''
+    todo = []   # (row index, crop)
+    def flush():
+        if not todo: return
+        EMBED_STATS['calls'] += 1; EMBED_STATS['images'] += len(todo)
+        for (i, _), e in zip(todo, model.embed([c for _, c in todo])): out.at[i, 'embedding'] = np.asarray(e, np.float32)
+        todo.clear()
+    bar = tqdm(total=len(out), desc=f"embedding detections ({model_name_of(model)})", disable=not progress)
+    for source, group in out.groupby('source', sort=False):
+        by_frame = {k: g for k, g in group.groupby('frame')}
+        try:
+            if str(source).startswith('<array'):
+                if 'crop' not in group or group.crop.isna().any(): raise FacelabError("an in-memory image: pass crops_dir= to detect_faces to keep its faces")
+                frames = ((None, None),)
+            else: frames = _source_images(str(source), set(by_frame))
+            for k, img in frames:
+                for i, r in (group if k is None else by_frame[k]).iterrows():
+                    if k is None: c = load_image(r.crop); box, lm = [0, 0, c.shape[1], c.shape[0]], None
+                    else:
+                        c, box = img, [r.x1, r.y1, r.x2, r.y2]
+                        lm = np.array([[r[f"{l}_x"], r[f"{l}_y"]] for l in LANDMARKS], float) if align else None
+                    todo.append((i, model.align(c, box, lm)))
+                    if len(todo) >= batch_size: flush()
+                bar.update(len(group) if k is None else len(by_frame[k]))
+        except (FacelabError, OSError) as e:
+            out.loc[group.index, 'embed_error'] = f"load: {getattr(e, 'reason', None) or e}"
+    flush(); bar.close()
+    missing = out.embedding.isna() & (out.embed_error == '')
+    out.loc[missing, 'embed_error'] = 'load: frame not found in the video'
     return out

@@ -14,6 +14,8 @@ from .core import FacelabError
 from .datasets import deepface_sample
 from .pairs import make_pairs, identities_from_folder
 from .verify import verify_pairs
+from .embed import represent, model_name_of, model_thresholds
+from .detect import detector_name
 from .metrics import metrics_table, sigma_threshold, evaluate_thresholds, curve_summary
 from .plots import plot_distances, plot_roc, plot_det, plot_metrics_vs_threshold
 
@@ -38,35 +40,44 @@ def threshold_report(v:pd.DataFrame, # verified pairs (distance NaN rows are ign
                      tune=TUNE_DEFAULT, # `tune_threshold` methods to report
                      folds:int=10, # k for k-fold (capped at a third of the number of identities)
                     ) -> pd.DataFrame: # method, protocol, threshold, metrics (k-fold: mean and _std), counts, reason
-    "deepface's default threshold (fixed), then each tuning method as oracle and k-fold, side by side."
+    "The model's default threshold (fixed), then each tuning method as oracle and k-fold, side by side."
     scored = v[v.distance.notna()]
     n_ids = len(pd.unique(pd.concat([scored.identity_x, scored.identity_y]))) if 'identity_x' in scored else folds
     # identity-disjoint folds test only pairs whose two people share the held-out fold: with few people, many folds would leave
     # almost no negative pairs to score, so each fold gets at least ~3 identities
     k = folds if 'fold' in scored.columns else max(2, min(folds, n_ids // 3))
     t = evaluate_thresholds(scored, methods=(float(scored.threshold.iloc[0]), *tune), folds=k)
-    t.loc[t.protocol == 'fixed', 'method'] = 'deepface default'
+    t.loc[t.protocol == 'fixed', 'method'] = 'model default'
     return t.reset_index(drop=True)
 
 def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one subfolder per identity
              out=None, # folder to write the report to (nothing written when None)
-             model_name:str='SFace', # deepface model
-             detector_backend:str='yunet', # deepface detector
+             model_name='SFace', # a name in `facelab.embed.MODELS`, an .onnx path, or a model object
+             detector_backend='yunet', # a name in `facelab.detect.DETECTORS`, or a detector object
              distance_metric:str='cosine', # cosine, euclidean, euclidean_l2 or angular
              tune=TUNE_DEFAULT, # threshold tuning methods (see `facelab.metrics.tune_threshold`)
              folds:int=10, # k for the k-fold protocol
              max_negatives:int|None=None, # sample this many negative pairs (all when None)
              seed:int=0, # seed for the sample
-             **kwargs, # passed to `verify_pairs` / `represent` (cache_dir, batch_size, progress, ...)
-            ) -> dict: # pairs, thresholds, curves, summary, failures tables; settings
+             enforce_detection:bool=False, # an image with no face: a failure (True) or embedded whole and flagged (False)
+             deepface_compat:bool=False, # embed through `DeepFace.represent`, with deepface's thresholds
+             **kwargs, # passed to `represent` (align, cache_dir, batch_size, progress, ...)
+            ) -> dict: # pairs, thresholds, curves, summary, failures (one row per image), embeddings tables; settings
     "Run the verification study on `source` and (optionally) write its tables, plots and report.md to `out`."
     ids = load_identities(source)
     pairs = make_pairs(ids, seed=seed, max_negatives=max_negatives)
-    v = verify_pairs(pairs, model_name=model_name, detector_backend=detector_backend, distance_metric=distance_metric, **kwargs)
+    files = pd.unique(pd.concat([pairs.file_x, pairs.file_y]).astype(str))
+    emb, fails = represent(files, model_name=model_name, detector_backend=detector_backend, enforce_detection=enforce_detection,
+                           deepface_compat=deepface_compat, **kwargs)
+    v = verify_pairs(pairs, model_name=model_name, detector_backend=detector_backend, distance_metric=distance_metric,
+                     embeddings=emb, failures=fails, deepface_compat=deepface_compat)
     scored = v[v.distance.notna()]
     res = dict(pairs=v, thresholds=threshold_report(v, tune, folds), curves=pd.DataFrame([curve_summary(scored)]),
-               summary=distance_summary(scored), failures=v.loc[v.error != '', ['file_x', 'file_y', 'error']],
-               settings=dict(source=str(source), model_name=model_name, detector_backend=detector_backend,
+               summary=distance_summary(scored), failures=fails, embeddings=emb,
+               settings=dict(source=str(source), model_name=model_name_of(model_name), detector_backend=detector_name(detector_backend),
+                             enforce_detection=enforce_detection, deepface_compat=deepface_compat,
+                             threshold_source=model_thresholds(model_name).get('source', 'deepface') if not deepface_compat else 'deepface',
+                             no_face=int((~emb.groupby('file').face_detected.any()).sum()),
                              distance_metric=distance_metric, tune=list(tune), folds=folds, max_negatives=max_negatives, seed=seed,
                              identities=len(ids), images=sum(map(len, ids.values())), pairs=len(v), scored_pairs=len(scored)))
     if out is not None: write_report(res, out)

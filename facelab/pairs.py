@@ -9,10 +9,10 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 import numpy as np, pandas as pd
-from .core import FacelabError, PAIR_COLS
+from .core import FacelabError, PAIR_COLS, IMAGE_EXTS, image_files
 
 # %% auto #0
-__all__ = ['MAX_PAIRS', 'IMAGE_EXTS', 'make_pairs', 'identities_from_folder', 'lfw_path', 'read_lfw_pairs']
+__all__ = ['MAX_PAIRS', 'make_pairs', 'identities_from_folder', 'lfw_path', 'read_lfw_pairs']
 
 # %% ../nbs/01_pairs.ipynb #1f20f6ef
 MAX_PAIRS = 5_000_000
@@ -51,15 +51,13 @@ def make_pairs(identities:dict, # identity -> list of image paths
     return df
 
 # %% ../nbs/01_pairs.ipynb #2fe238d3
-IMAGE_EXTS = {'.jpg', '.jpeg', '.png', '.webp', '.bmp', '.tif', '.tiff', '.gif'}
-
 def identities_from_folder(path, # root folder with one subfolder per identity
                            exts=IMAGE_EXTS, # image file extensions to keep (case-insensitive)
                           ) -> dict: # identity -> sorted list of absolute image paths
     "Read a `<identity>/<image>` tree into an identity -> image paths mapping."
     root = Path(path)
     if not root.is_dir(): raise FacelabError("not a folder", root)
-    ids = {d.name: sorted(str(p.resolve()) for p in d.rglob('*') if p.is_file() and p.suffix.lower() in exts)
+    ids = {d.name: sorted(str(Path(p).resolve()) for p in image_files(d, exts))
            for d in sorted(root.iterdir()) if d.is_dir() and not d.name.startswith('.')}
     ids = {k: v for k,v in ids.items() if v}
     if not ids: raise FacelabError("no <identity>/<image> subfolders with images", root)

@@ -12,7 +12,7 @@ import numpy as np, pandas as pd
 import pyarrow as pa, pyarrow.parquet as pq
 from .core import FacelabError, failures_frame
 from .embed import represent, embed_settings
-from .pairs import IMAGE_EXTS
+from .core import image_files
 from .verify import METRICS, default_threshold, pair_distances
 from fastcore.basics import patch
 
@@ -163,7 +163,7 @@ class FaissIndex:
 
 # %% ../nbs/08_search.ipynb #6b454c89
 GALLERY_COLS = ['identity', 'file', 'face_idx', 'embedding', 'x1', 'y1', 'x2', 'y2', 'confidence', 'face_detected']
-MATCH_SETTINGS = ('model_name', 'detector_backend', 'align', 'normalization', 'expand_percentage', 'weights')
+MATCH_SETTINGS = ('model_name', 'detector_backend', 'align', 'normalization', 'expand_percentage', 'deepface_compat', 'weights')
 
 def _settings_diff(a:dict, b:dict) -> list:
     "The embedding settings in which `a` and `b` differ."
@@ -177,8 +177,7 @@ def _largest(t:pd.DataFrame) -> pd.DataFrame:
 def _images_under(root:Path) -> dict:
     "Images under `root`: in `<identity>/...` subfolders under that identity, loose ones under their file stem."
     ids = {}
-    for p in sorted(root.rglob('*')):
-        if not p.is_file() or p.suffix.lower() not in IMAGE_EXTS or any(s.startswith('.') for s in p.relative_to(root).parts): continue
+    for p in map(Path, image_files(root)):
         rel = p.relative_to(root).parts
         ids.setdefault(rel[0] if len(rel) > 1 else p.stem, []).append(str(p.resolve()))
     return ids
@@ -225,7 +224,8 @@ class Gallery:
 
 # %% ../nbs/08_search.ipynb #138e193b
 def _embed_kwargs(settings:dict) -> dict:
-    return {k: settings[k] for k in ('model_name', 'detector_backend', 'align', 'normalization', 'expand_percentage', 'enforce_detection')}
+    keys = ('model_name', 'detector_backend', 'align', 'normalization', 'expand_percentage', 'enforce_detection', 'deepface_compat')
+    return {k: settings.get(k, False) for k in keys}
 
 def _gallery_rows(identities:dict, faces:str, **kwargs) -> tuple:
     "Embed the images of `identities` (cached); return (rows with identity, failures)."
@@ -238,18 +238,20 @@ def _gallery_rows(identities:dict, faces:str, **kwargs) -> tuple:
 
 @patch(cls_method=True)
 def from_identities(cls:Gallery, identities:dict, # identity -> list of image paths
-                    model_name:str='SFace', # deepface model
-                    detector_backend:str='yunet', # deepface detector
+                    model_name='SFace', # a name in `facelab.embed.MODELS`, an .onnx path, or a model object
+                    detector_backend='yunet', # a name in `facelab.detect.DETECTORS`, or a detector object
                     faces:str='all', # every face of each image ('all', as DeepFace.find) or the largest only
                     align:bool=True, # align faces by the eyes
                     normalization:str='base', # deepface input normalisation
                     expand_percentage:int=0, # grow detected boxes by this percentage
                     enforce_detection:bool=False, # True: an image without a face is a failure, not embedded whole
+                    deepface_compat:bool=False, # embed through `DeepFace.represent` (deepface's preprocessing)
                     **kwargs, # passed to `represent` (cache_dir, batch_size, progress)
                    ) -> Gallery:
     "Embed every image of every identity (cached) into a gallery; images that fail are listed in `failures`."
-    settings = embed_settings(model_name, detector_backend, align, normalization, expand_percentage, enforce_detection)
-    rows, fail = _gallery_rows(identities, faces, **_embed_kwargs(settings), **kwargs)
+    settings = embed_settings(model_name, detector_backend, align, normalization, expand_percentage, enforce_detection, deepface_compat)
+    kw = dict(_embed_kwargs(settings), model_name=model_name, detector_backend=detector_backend)   # objects stay objects
+    rows, fail = _gallery_rows(identities, faces, **kw, **kwargs)
     return cls(rows, settings, fail)
 
 @patch(cls_method=True)
@@ -430,7 +432,7 @@ def find(queries, # image path(s), an embeddings table (`represent` output) or a
     "Search every face of every query in `gallery`, batched; one row per answer, nearest first (DeepFace.find's rules)."
     _check_metric(distance_metric)
     if by not in ('sample', 'identity', 'template'): raise FacelabError(f"by must be 'sample', 'identity' or 'template', not {by!r}")
-    thr = None if threshold is False else default_threshold(gallery.settings['model_name'], distance_metric) if threshold is None else float(threshold)
+    thr = None if threshold is False else default_threshold(gallery.settings['model_name'], distance_metric, gallery.settings.get('deepface_compat', False)) if threshold is None else float(threshold)
     if thr is None and k is None and backend == 'faiss': raise FacelabError("FAISS search without a threshold needs k")
     if len(gallery) == 0: raise FacelabError("the gallery is empty")
     faces, M, fail = _query_faces(queries, gallery, **kwargs)
@@ -467,7 +469,7 @@ def recognize(queries, # image path(s), an embeddings table or an M×D array
              ) -> pd.DataFrame: # RECOGNIZE_COLS
     "One answer per query face: the nearest identity within the threshold, else 'not in database'."
     if by not in ('identity', 'template'): raise FacelabError(f"by must be 'identity' or 'template', not {by!r}")
-    thr = default_threshold(gallery.settings['model_name'], distance_metric) if threshold is None else float(threshold)
+    thr = default_threshold(gallery.settings['model_name'], distance_metric, gallery.settings.get('deepface_compat', False)) if threshold is None else float(threshold)
     r = find(queries, gallery, k=1, threshold=False, distance_metric=distance_metric, by=by, backend=backend, **kwargs)
     fail = failures_frame(r.attrs['failures'])
     out = r.rename(columns={'identity': 'nearest'}).assign(threshold=thr, error='')
@@ -480,13 +482,10 @@ def recognize(queries, # image path(s), an embeddings table or an M×D array
 def _crop(file, box, size:int=112, margin:float=0.15) -> np.ndarray:
     "The face at `box` (x1, y1, x2, y2) in `file` as an RGB square, or the whole image when the box is unknown."
     import cv2
-    from facelab.core import load_image
+    from facelab.core import load_image, crop_box
     img = load_image(file)
-    if box is not None and not np.isnan(box).any():
-        x1, y1, x2, y2 = box; m = margin*max(x2-x1, y2-y1)
-        H, W = img.shape[:2]
-        img = img[int(max(0, y1-m)):int(min(H, y2+m)), int(max(0, x1-m)):int(min(W, x2+m))]
-    return cv2.cvtColor(cv2.resize(img, (size, size)), cv2.COLOR_BGR2RGB)
+    if box is None or np.isnan(box).any(): box = [0, 0, img.shape[1], img.shape[0]]
+    return cv2.cvtColor(crop_box(img, box, margin=margin, square=True, size=(size, size)), cv2.COLOR_BGR2RGB)
 
 def plot_matches(results:pd.DataFrame, # `find` output
                  k:int=5, # answers shown per query face

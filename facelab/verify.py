@@ -7,8 +7,8 @@ Docs: https://facelab-dev.github.io/facelab/verify.html.md"""
 # %% ../nbs/06_verify.ipynb #5fcc34fb
 from __future__ import annotations
 import numpy as np, pandas as pd
-from .core import FacelabError
-from .embed import represent
+from .core import FacelabError, failures_frame
+from .embed import represent, model_thresholds, model_name_of
 
 # %% auto #0
 __all__ = ['METRICS', 'pair_distances', 'default_threshold', 'verify_pairs']
@@ -32,11 +32,19 @@ def pair_distances(a, # N×D embeddings
     raise FacelabError(f"unknown distance_metric {distance_metric!r}; use one of {METRICS}")
 
 # %% ../nbs/06_verify.ipynb #941e4c79
-def default_threshold(model_name:str='SFace', distance_metric:str='cosine') -> float:
-    "deepface's pre-tuned threshold for `model_name` with `distance_metric`."
+def default_threshold(model_name='SFace', # a model name (or object) in the registry
+                      distance_metric:str='cosine', # cosine, euclidean, euclidean_l2 or angular
+                      deepface_compat:bool=False, # deepface's threshold for deepface's preprocessing
+                     ) -> float:
+    "The default decision threshold for `model_name` with `distance_metric`: the model's own, or deepface's under `deepface_compat`."
+    if not deepface_compat:
+        t = model_thresholds(model_name)
+        if distance_metric in t: return float(t[distance_metric])
+        if isinstance(model_name, str) and model_name in ('SFace', 'Dlib', 'Facenet-CASIA') or t:
+            raise FacelabError(f"{model_name_of(model_name)} has no default threshold for {distance_metric}; pass threshold= or tune one (facelab.metrics)")
     from deepface.modules.verification import find_threshold
-    try: return float(find_threshold(model_name, distance_metric))
-    except ValueError as e: raise FacelabError(f"deepface has no threshold for {model_name} / {distance_metric}: {e}") from None
+    try: return float(find_threshold(model_name_of(model_name), distance_metric))
+    except ValueError as e: raise FacelabError(f"no default threshold for {model_name_of(model_name)} / {distance_metric}: {e}; pass threshold=") from None
 
 # %% ../nbs/06_verify.ipynb #67d6d5a9
 def _face_pair_distances(pairs:pd.DataFrame, emb:pd.DataFrame, distance_metric:str, chunk:int=200_000) -> np.ndarray:
@@ -57,21 +65,27 @@ def _face_pair_distances(pairs:pd.DataFrame, emb:pd.DataFrame, distance_metric:s
     return best
 
 def verify_pairs(pairs:pd.DataFrame, # pairs table with `file_x`, `file_y`
-                 model_name:str='SFace', # deepface model
-                 detector_backend:str='yunet', # deepface detector
+                 model_name='SFace', # a name in `facelab.embed.MODELS`, an .onnx path, or a model object
+                 detector_backend='yunet', # a name in `facelab.detect.DETECTORS`, or a detector object
                  distance_metric:str='cosine', # cosine, euclidean, euclidean_l2 or angular
                  threshold:float|None=None, # decision threshold; deepface's default for the model and metric when None
                  embeddings:pd.DataFrame|None=None, # precomputed `represent` output to use instead of embedding
+                 failures:pd.DataFrame|None=None, # the failures table that came with `embeddings`, for the `error` column
+                 deepface_compat:bool=False, # embed through `DeepFace.represent`, deepface's thresholds
                  **kwargs, # passed to `represent` (align, enforce_detection, cache_dir, batch_size, ...)
-                ) -> pd.DataFrame: # pairs + distance, threshold, prediction, error
+                ) -> pd.DataFrame: # pairs + distance, face_detected_x/_y, threshold, prediction, error
     "Add `distance`, `threshold`, `prediction` and `error` to `pairs`, embedding each unique image once."
     if distance_metric not in METRICS: raise FacelabError(f"unknown distance_metric {distance_metric!r}; use one of {METRICS}")
-    threshold = default_threshold(model_name, distance_metric) if threshold is None else float(threshold)
+    threshold = default_threshold(model_name, distance_metric, deepface_compat) if threshold is None else float(threshold)
     files = pd.unique(pd.concat([pairs.file_x, pairs.file_y]).astype(str))
-    if embeddings is None: embeddings, failures = represent(files, model_name=model_name, detector_backend=detector_backend, **kwargs)
-    else: failures = pd.DataFrame(columns=['file', 'stage', 'reason'])
+    if embeddings is None: embeddings, failures = represent(files, model_name=model_name, detector_backend=detector_backend, deepface_compat=deepface_compat, **kwargs)
+    elif failures is None: failures = failures_frame()
     out = pairs.copy()
     out['distance'] = _face_pair_distances(pairs, embeddings, distance_metric)
+    fd = embeddings.face_detected if 'face_detected' in embeddings else pd.Series(True, index=embeddings.index)
+    found = fd.groupby(embeddings.file.astype(str)).any()
+    out['face_detected_x'] = out.file_x.astype(str).map(found).fillna(False).astype(bool)
+    out['face_detected_y'] = out.file_y.astype(str).map(found).fillna(False).astype(bool)
     out['threshold'] = threshold
     out['prediction'] = np.where(out.distance.isna(), None, np.where(out.distance <= threshold, 'Yes', 'No'))
     why, have = dict(zip(failures.file, failures.stage + ': ' + failures.reason)), set(embeddings.file)
@@ -79,5 +93,5 @@ def verify_pairs(pairs:pd.DataFrame, # pairs table with `file_x`, `file_y`
     out['error'] = ''
     bad = out.distance.isna().to_numpy()
     out.loc[bad, 'error'] = [err(str(fx), str(fy)) for fx, fy in zip(out.file_x[bad], out.file_y[bad])]
-    out.attrs.update(model_name=model_name, detector_backend=detector_backend, distance_metric=distance_metric)
+    out.attrs.update(model_name=model_name_of(model_name), detector_backend=getattr(detector_backend, 'name', detector_backend), distance_metric=distance_metric)
     return out

