@@ -16,10 +16,10 @@ from facelab.detect import get_detector
 from facelab.video import VideoFrames, detect_video, video_info
 
 class Timed:
-    "A detector wrapper that adds up the time spent inside `detect_faces` (same name, so nothing else changes)."
+    "A detector wrapper that adds up the time spent inside `detect` (same name, so nothing else changes)."
     def __init__(self, backend): self.det, self.name, self.t = get_detector(backend), backend, 0.
-    def detect_faces(self, img):
-        t = time.perf_counter(); r = self.det.detect_faces(img); self.t += time.perf_counter() - t
+    def detect(self, img):
+        t = time.perf_counter(); r = self.det.detect(img); self.t += time.perf_counter() - t
         return r
 
 def raw_run(path, backend, every_n):
@@ -32,7 +32,7 @@ def raw_run(path, backend, every_n):
         if sel.selected(i):
             ok, img = cap.read()
             if not ok: break
-            faces += len(det.detect_faces(img)); frames += 1
+            faces += len(det.detect(img).boxes); frames += 1
         elif not cap.grab(): break
     dt = time.perf_counter() - t
     cap.release()

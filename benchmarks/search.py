@@ -80,7 +80,7 @@ def bench_vs_deepface(n, n_df, n_dict):
     folder = Path(tempfile.mkdtemp(prefix=f'dfdb{n}-')); deepface_db(v, ids, folder)
     files = [f"{folder}/id{int(i)}_{j}.jpg" for j, i in enumerate(ids)]
     g = Gallery.from_embeddings(pd.DataFrame(dict(file=files, identity=[f"id{int(i)}" for i in ids], embedding=list(v))),
-                                settings=embed_settings(MODEL, DETECTOR))
+                                settings=embed_settings(MODEL, DETECTOR, deepface_compat=True))
     find(Q[:1], g)                                   # builds the index once (a gallery keeps it)
     t_df, diffs, same = [], [], True
     for q in Q[:n_df]:

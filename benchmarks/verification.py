@@ -41,7 +41,7 @@ def run_loop(pairs):
 
 def run_facelab(pairs, cache):
     calls['images'] = 0; t = time.perf_counter()
-    v = verify_pairs(pairs, model_name=MODEL, detector_backend=DETECTOR, distance_metric=METRIC, cache_dir=cache, progress=False)
+    v = verify_pairs(pairs, model_name=MODEL, detector_backend=DETECTOR, distance_metric=METRIC, deepface_compat=True, cache_dir=cache, progress=False)
     return time.perf_counter() - t, calls['images'], v.distance.to_numpy()
 
 def bench(name, identities):

@@ -18,7 +18,7 @@ __all__ = ['GT_COLS', 'parse_xml', 'read_cvat_video', 'read_cvat_images', 'read_
            'write_cvat_video', 'write_coco']
 
 # %% ../nbs/09_annotations.ipynb #fc3f30ea
-GT_COLS = ['frame', 'track_id', 'label', 'x1', 'y1', 'x2', 'y2', 'occluded', 'ignore', 'keyframe']
+GT_COLS = ['source', 'frame', 'track_id', 'label', 'x1', 'y1', 'x2', 'y2', 'occluded', 'ignore', 'keyframe']
 
 class _LineTreeBuilder(ET.TreeBuilder):
     "TreeBuilder that records each element's source line as `_line`."
@@ -93,6 +93,7 @@ def read_cvat_video(path, # CVAT for video 1.1 annotations.xml
     df = pd.DataFrame(rows)
     if not len(df): df = pd.DataFrame(columns=GT_COLS)
     df['ignore'] = False
+    df['source'] = root.findtext('meta/source') or root.findtext('meta/task/source') or ''   # the video's name, if the export says
     df = df.drop(columns=['outside'], errors='ignore')
     df = df[GT_COLS + sorted(c for c in df.columns if c.startswith('attr_'))].sort_values(['frame', 'track_id'], kind='stable').reset_index(drop=True)
     df.attrs.update(source=str(path), skipped_shapes=skipped, **m)
@@ -100,7 +101,7 @@ def read_cvat_video(path, # CVAT for video 1.1 annotations.xml
 
 # %% ../nbs/09_annotations.ipynb #0536d60e
 def read_cvat_images(path, root=None) -> pd.DataFrame:
-    "Boxes of a CVAT-for-images export: one row per box, with the image name."
+    "Boxes of a CVAT-for-images export: one row per box, `source` the image name and `frame` 0 (the keys of a detections table)."
     path = Path(path); root = parse_xml(path) if root is None else root
     rows, skipped = [], 0
     for im in root.iter('image'):
@@ -108,11 +109,10 @@ def read_cvat_images(path, root=None) -> pd.DataFrame:
         if name is None: raise FacelabError(f"line {im.get('_line')}: <image> without a name", path)
         skipped += sum(1 for c in im if c.tag != 'box')
         for b in im.findall('box'):
-            rows.append(dict(image=name, track_id=float(b.get('group_id')) if b.get('group_id') else np.nan, label=b.get('label', ''),
+            rows.append(dict(source=name, frame=0, track_id=float(b.get('group_id')) if b.get('group_id') else np.nan, label=b.get('label', ''),
                              x1=_num(b, 'xtl', path), y1=_num(b, 'ytl', path), x2=_num(b, 'xbr', path), y2=_num(b, 'ybr', path),
                              occluded=_flag(b, 'occluded'), ignore=False, keyframe=True, **_attrs(b)))
-    cols = ['image'] + GT_COLS[1:]
-    df = pd.DataFrame(rows, columns=cols + sorted({k for r in rows for k in r if k.startswith('attr_')}))
+    df = pd.DataFrame(rows, columns=GT_COLS + sorted({k for r in rows for k in r if k.startswith('attr_')}))
     df.attrs.update(source=str(path), skipped_shapes=skipped)
     return df
 
@@ -125,7 +125,7 @@ def read_cvat(path, **kwargs) -> pd.DataFrame:
 
 # %% ../nbs/09_annotations.ipynb #4c36c322
 def read_coco(path) -> pd.DataFrame:
-    "Boxes of a COCO JSON file: `image` from `file_name`, `label` from the category, `iscrowd` as ignore."
+    "Boxes of a COCO JSON file: `source` from `file_name` (`frame` 0), `label` from the category, `iscrowd` as ignore."
     path = Path(path)
     try: d = json.loads(path.read_text())
     except json.JSONDecodeError as e: raise FacelabError(f"line {e.lineno}: malformed JSON ({e.msg})", path) from None
@@ -133,13 +133,13 @@ def read_coco(path) -> pd.DataFrame:
     try:
         images = {im['id']: im['file_name'] for im in d['images']}
         cats = {c['id']: c['name'] for c in d.get('categories', [])}
-        rows = [dict(image=images[a['image_id']], track_id=float(a.get('attributes', {}).get('track_id', np.nan)),
+        rows = [dict(source=images[a['image_id']], frame=0, track_id=float(a.get('attributes', {}).get('track_id', np.nan)),
                      label=cats.get(a.get('category_id'), str(a.get('category_id', ''))),
                      x1=float(a['bbox'][0]), y1=float(a['bbox'][1]), x2=float(a['bbox'][0]+a['bbox'][2]), y2=float(a['bbox'][1]+a['bbox'][3]),
                      occluded=bool(a.get('attributes', {}).get('occluded', False)), ignore=bool(a.get('iscrowd', 0)), keyframe=True)
                 for a in d['annotations']]
     except (KeyError, IndexError, TypeError) as e: raise FacelabError(f"not a COCO detection file: missing or bad {e}", path) from None
-    return pd.DataFrame(rows, columns=['image'] + GT_COLS[1:])
+    return pd.DataFrame(rows, columns=GT_COLS)
 
 def read_mot(path, # MOT challenge CSV: frame, id, left, top, width, height, conf[, class, visibility]
              label:str='face', # label for every box (MOT files carry none)
@@ -155,7 +155,7 @@ def read_mot(path, # MOT challenge CSV: frame, id, left, top, width, height, con
         r = int(num.isna().any(axis=1).to_numpy().argmax())
         raise FacelabError(f"line {r+1}: non-numeric value in {m.iloc[r, :7].tolist()}", path)
     f, i, x, y, w, h, c = (num[k].to_numpy() for k in range(7))
-    return pd.DataFrame(dict(frame=(f-1).astype(int), track_id=i.astype(int), label=label, x1=x, y1=y, x2=x+w, y2=y+h,
+    return pd.DataFrame(dict(source='', frame=(f-1).astype(int), track_id=i.astype(int), label=label, x1=x, y1=y, x2=x+w, y2=y+h,
                              occluded=False, ignore=c == 0, keyframe=True))[GT_COLS]
 
 # %% ../nbs/09_annotations.ipynb #05222acf
@@ -192,12 +192,12 @@ def write_cvat_video(df:pd.DataFrame, # frame, x1, y1, x2, y2 [, track_id, label
     Path(path).write_bytes(ET.tostring(root, encoding='utf-8', xml_declaration=True))
     return Path(path)
 
-def write_coco(df:pd.DataFrame, # image, x1, y1, x2, y2 [, label, track_id, ignore]
+def write_coco(df:pd.DataFrame, # source (the image name), x1, y1, x2, y2 [, label, track_id, ignore]
                path, # JSON file to write
                sizes:dict|None=None, # image name -> (width, height)
               ) -> Path:
     "Write boxes as a COCO detection JSON (bbox as x, y, w, h)."
-    names = list(dict.fromkeys(df.image.astype(str)))
+    names = list(dict.fromkeys(df.source.astype(str)))
     cats = {c: i+1 for i, c in enumerate(sorted(set(df.get('label', pd.Series(['face']*len(df))).astype(str))))}
     sizes = sizes or {}
     images = [dict(id=i+1, file_name=n, width=sizes.get(n, (0, 0))[0], height=sizes.get(n, (0, 0))[1]) for i, n in enumerate(names)]
@@ -205,7 +205,7 @@ def write_coco(df:pd.DataFrame, # image, x1, y1, x2, y2 [, label, track_id, igno
     anns = []
     for k, r in enumerate(df.reset_index(drop=True).itertuples()):
         w, h = float(r.x2-r.x1), float(r.y2-r.y1)
-        a = dict(id=k+1, image_id=ids[str(r.image)], category_id=cats[str(getattr(r, 'label', 'face'))], bbox=[float(r.x1), float(r.y1), w, h],
+        a = dict(id=k+1, image_id=ids[str(r.source)], category_id=cats[str(getattr(r, 'label', 'face'))], bbox=[float(r.x1), float(r.y1), w, h],
                  area=w*h, iscrowd=int(bool(getattr(r, 'ignore', False))), attributes=dict(occluded=bool(getattr(r, 'occluded', False))))
         if pd.notna(getattr(r, 'track_id', np.nan)): a['attributes']['track_id'] = int(r.track_id)
         anns.append(a)

@@ -46,7 +46,8 @@ def threshold_report(v:pd.DataFrame, # verified pairs (distance NaN rows are ign
     # identity-disjoint folds test only pairs whose two people share the held-out fold: with few people, many folds would leave
     # almost no negative pairs to score, so each fold gets at least ~3 identities
     k = folds if 'fold' in scored.columns else max(2, min(folds, n_ids // 3))
-    t = evaluate_thresholds(scored, methods=(float(scored.threshold.iloc[0]), *tune), folds=k)
+    fixed = (float(scored.threshold.iloc[0]),) if len(scored) and np.isfinite(scored.threshold.iloc[0]) else ()   # a model without a default: tuned rows only
+    t = evaluate_thresholds(scored, methods=(*fixed, *tune), folds=k)
     t.loc[t.protocol == 'fixed', 'method'] = 'model default'
     return t.reset_index(drop=True)
 
@@ -76,7 +77,7 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
                summary=distance_summary(scored), failures=fails, embeddings=emb,
                settings=dict(source=str(source), model_name=model_name_of(model_name), detector_backend=detector_name(detector_backend),
                              enforce_detection=enforce_detection, deepface_compat=deepface_compat,
-                             threshold_source=model_thresholds(model_name).get('source', 'deepface') if not deepface_compat else 'deepface',
+                             threshold_source=(v.attrs.get('threshold_note') or model_thresholds(model_name).get('source', 'deepface')) if not deepface_compat else 'deepface',
                              no_face=int((~emb.groupby('file').face_detected.any()).sum()),
                              distance_metric=distance_metric, tune=list(tune), folds=folds, max_negatives=max_negatives, seed=seed,
                              identities=len(ids), images=sum(map(len, ids.values())), pairs=len(v), scored_pairs=len(scored)))

@@ -17,7 +17,7 @@ __all__ = ['MATCH_COLS', 'STUDY_COLS', 'match_detections', 'legacy_corner_match'
            'average_precision', 'recognition_outcomes', 'recognition_metrics', 'challenge_summary']
 
 # %% ../nbs/10_validate.ipynb #141081d8
-MATCH_COLS = ['frame', 'det_idx', 'gt_idx', 'iou', 'outcome', 'track_id', 'label', 'confidence']
+MATCH_COLS = ['source', 'frame', 'det_idx', 'gt_idx', 'iou', 'outcome', 'track_id', 'label', 'confidence']
 
 def _ignored(gt:pd.DataFrame, ignore_occluded:bool, min_size:float) -> np.ndarray:
     "Which ground-truth rows are ignore regions."
@@ -33,27 +33,39 @@ def _ioa(D, G) -> np.ndarray:
     inter = np.clip(rb-lt, 0, None).prod(-1); area = np.clip(D[:, 2:]-D[:, :2], 0, None).prod(-1)[:, None]
     return np.divide(inter, area, out=np.zeros_like(inter), where=area > 0)
 
-def _frame_key(df): return 'frame' if 'frame' in df else 'image'
+def _match_keys(gt:pd.DataFrame, det:pd.DataFrame) -> tuple:
+    "Keys rows are matched on: `frame` within one video; `source, frame` for stills (a detection's path matched to the image name by suffix)."
+    if 'frame' not in det: raise FacelabError("detections have no `frame` column to match the ground truth's")
+    gs = gt.source.fillna('').astype(str).to_numpy() if 'source' in gt else np.full(len(gt), '')
+    ds = det.source.fillna('').astype(str).to_numpy() if 'source' in det else np.full(len(det), '')
+    if len(set(gs)) <= 1 and len(set(ds)) <= 1: gs, ds = np.full(len(gt), ''), np.full(len(det), '')   # one video (or one image)
+    else:
+        names = sorted(set(gs), key=len, reverse=True)
+        def name_of(s):
+            s = s.replace('\\', '/')
+            return next((n for n in names if n and (s == n or s.endswith('/' + n.lstrip('./')))), s)
+        ds = np.array([name_of(s) for s in ds], dtype=object)
+    key = lambda src, fr: np.array([f"{a}\x1f{int(b)}" for a, b in zip(src, fr)], dtype=object)
+    return key(gs, gt.frame.to_numpy()), key(ds, det.frame.to_numpy())
 
-def _rows_for(frame, di, gi, iou, outcome, gt, det):
-    return dict(frame=frame, det_idx=di, gt_idx=gi, iou=iou, outcome=outcome,
+def _rows_for(key, di, gi, iou, outcome, gt, det):
+    src, frame = key.split('\x1f')
+    return dict(source=src, frame=int(frame), det_idx=di, gt_idx=gi, iou=iou, outcome=outcome,
                 track_id=gt.track_id[gi] if gi >= 0 and 'track_id' in gt else np.nan,
                 label=gt.label[gi] if gi >= 0 and 'label' in gt else None,
                 confidence=det.confidence[di] if di >= 0 and 'confidence' in det else np.nan)
 
-def match_detections(gt:pd.DataFrame, # ground truth: frame (or image), x1, y1, x2, y2 [, track_id, label, ignore, occluded]
-                     det:pd.DataFrame, # detections: frame (or image), x1, y1, x2, y2 [, confidence]
+def match_detections(gt:pd.DataFrame, # ground truth: [source,] frame, x1, y1, x2, y2 [, track_id, label, ignore, occluded]
+                     det:pd.DataFrame, # detections: [source,] frame, x1, y1, x2, y2 [, confidence]
                      iou:float=0.5, # minimum IoU for a match
                      ignore_occluded:bool=False, # treat occluded ground truth as ignore regions
                      min_size:float=0, # treat ground truth smaller than this (px, shorter side) as ignore regions
                     ) -> pd.DataFrame: # MATCH_COLS; det_idx/gt_idx are positions in `det`/`gt` (-1: none)
     "Match detections to ground truth one-to-one per frame (Hungarian on IoU), with ignore regions."
     gt, det = gt.reset_index(drop=True), det.reset_index(drop=True)
-    key = _frame_key(gt)
-    if key not in det: raise FacelabError(f"detections have no `{key}` column to match the ground truth's")
     ig = _ignored(gt, ignore_occluded, min_size)
     G, D = gt[['x1', 'y1', 'x2', 'y2']].to_numpy(float), det[['x1', 'y1', 'x2', 'y2']].to_numpy(float)
-    gfr, dfr = gt[key].to_numpy(), det[key].to_numpy()
+    gfr, dfr = _match_keys(gt, det)
     rows = []
     for f in pd.unique(np.concatenate([gfr, dfr])):
         gi, di = np.flatnonzero(gfr == f), np.flatnonzero(dfr == f)
@@ -71,7 +83,7 @@ def match_detections(gt:pd.DataFrame, # ground truth: frame (or image), x1, y1, 
             else: rows.append(_rows_for(f, d, -1, float(M[:, np.flatnonzero(di == d)[0]].max()) if len(care) else 0.0, 'FP', gt, det))
         rows += [_rows_for(f, -1, g, 0.0, 'FN', gt, det) for g in care if g not in hit_g]
     out = pd.DataFrame(rows, columns=MATCH_COLS)
-    return out.sort_values(['frame', 'det_idx', 'gt_idx'], kind='stable').reset_index(drop=True)
+    return out.sort_values(['source', 'frame', 'det_idx', 'gt_idx'], kind='stable').reset_index(drop=True)
 
 # %% ../nbs/10_validate.ipynb #f8517e47
 def legacy_corner_match(gt:pd.DataFrame, # ground truth: frame, x1, y1, x2, y2 [, track_id, label]
@@ -80,10 +92,10 @@ def legacy_corner_match(gt:pd.DataFrame, # ground truth: frame, x1, y1, x2, y2 [
                        ) -> pd.DataFrame: # MATCH_COLS (iou is the IoU of the matched pair, for comparison)
     "The crowd-video study's match: |gt.x1 − det.x1| < tol and |gt.y2 − det.y2| < tol, first ground truth that fits."
     gt, det = gt.reset_index(drop=True), det.reset_index(drop=True)
-    key = _frame_key(gt)
+    gk, dk = _match_keys(gt, det)
     rows, hit = [], set()
-    for f in pd.unique(np.concatenate([gt[key].to_numpy(), det[key].to_numpy()])):
-        gi, di = np.flatnonzero(gt[key].to_numpy() == f), np.flatnonzero(det[key].to_numpy() == f)
+    for f in pd.unique(np.concatenate([gk, dk])):
+        gi, di = np.flatnonzero(gk == f), np.flatnonzero(dk == f)
         for d in di:
             ok = [g for g in gi if abs(gt.x1[g]-det.x1[d]) < tol and abs(gt.y2[g]-det.y2[d]) < tol]
             if ok:
@@ -91,7 +103,7 @@ def legacy_corner_match(gt:pd.DataFrame, # ground truth: frame, x1, y1, x2, y2 [
                 rows.append(_rows_for(f, d, ok[0], float(box_iou(gt.loc[[ok[0]], ['x1', 'y1', 'x2', 'y2']], det.loc[[d], ['x1', 'y1', 'x2', 'y2']])[0, 0]), 'TP', gt, det))
             else: rows.append(_rows_for(f, d, -1, 0.0, 'FP', gt, det))
         rows += [_rows_for(f, -1, g, 0.0, 'FN', gt, det) for g in gi if g not in hit]
-    return pd.DataFrame(rows, columns=MATCH_COLS).sort_values(['frame', 'det_idx', 'gt_idx'], kind='stable').reset_index(drop=True)
+    return pd.DataFrame(rows, columns=MATCH_COLS).sort_values(['source', 'frame', 'det_idx', 'gt_idx'], kind='stable').reset_index(drop=True)
 
 # %% ../nbs/10_validate.ipynb #39cd723e
 def detection_metrics(matches:pd.DataFrame) -> dict:
@@ -103,13 +115,13 @@ def detection_metrics(matches:pd.DataFrame) -> dict:
 def precision_recall_curve(gt:pd.DataFrame, det:pd.DataFrame, iou:float=0.5, ignore_occluded:bool=False, min_size:float=0) -> pd.DataFrame:
     "Precision and recall as the confidence threshold goes down, COCO-style greedy matching by confidence."
     gt, det = gt.reset_index(drop=True), det.reset_index(drop=True)
-    key = _frame_key(gt); ig = _ignored(gt, ignore_occluded, min_size)
+    ig = _ignored(gt, ignore_occluded, min_size)
     G, D = gt[['x1', 'y1', 'x2', 'y2']].to_numpy(float), det[['x1', 'y1', 'x2', 'y2']].to_numpy(float)
-    gfr = gt[key].to_numpy(); taken = np.zeros(len(gt), bool)
+    gfr, dfr = _match_keys(gt, det); taken = np.zeros(len(gt), bool)
     order = np.argsort(-det.confidence.to_numpy(float), kind='stable')
     tp, keep = np.zeros(len(det), bool), np.ones(len(det), bool)
     for d in order:
-        g = np.flatnonzero(gfr == det[key][d])
+        g = np.flatnonzero(gfr == dfr[d])
         if not len(g): continue
         ov, oa = box_iou(D[[d]], G[g])[0], _ioa(D[[d]], G[g])[0]
         cand = [(o, j) for o, j in zip(ov, g) if o >= iou and not taken[j] and not ig[j]]

@@ -68,7 +68,7 @@ def verify_pairs(pairs:pd.DataFrame, # pairs table with `file_x`, `file_y`
                  model_name='SFace', # a name in `facelab.embed.MODELS`, an .onnx path, or a model object
                  detector_backend='yunet', # a name in `facelab.detect.DETECTORS`, or a detector object
                  distance_metric:str='cosine', # cosine, euclidean, euclidean_l2 or angular
-                 threshold:float|None=None, # decision threshold; deepface's default for the model and metric when None
+                 threshold:float|None=None, # decision threshold; the model's default for the metric when None (NaN, no predictions, if it has none)
                  embeddings:pd.DataFrame|None=None, # precomputed `represent` output to use instead of embedding
                  failures:pd.DataFrame|None=None, # the failures table that came with `embeddings`, for the `error` column
                  deepface_compat:bool=False, # embed through `DeepFace.represent`, deepface's thresholds
@@ -76,7 +76,11 @@ def verify_pairs(pairs:pd.DataFrame, # pairs table with `file_x`, `file_y`
                 ) -> pd.DataFrame: # pairs + distance, face_detected_x/_y, threshold, prediction, error
     "Add `distance`, `threshold`, `prediction` and `error` to `pairs`, embedding each unique image once."
     if distance_metric not in METRICS: raise FacelabError(f"unknown distance_metric {distance_metric!r}; use one of {METRICS}")
-    threshold = default_threshold(model_name, distance_metric, deepface_compat) if threshold is None else float(threshold)
+    note = ''
+    if threshold is None:
+        try: threshold = default_threshold(model_name, distance_metric, deepface_compat)
+        except FacelabError as e: threshold, note = np.nan, str(e)   # a model without a default: distances, no decisions
+    threshold = float(threshold)
     files = pd.unique(pd.concat([pairs.file_x, pairs.file_y]).astype(str))
     if embeddings is None: embeddings, failures = represent(files, model_name=model_name, detector_backend=detector_backend, deepface_compat=deepface_compat, **kwargs)
     elif failures is None: failures = failures_frame()
@@ -87,11 +91,11 @@ def verify_pairs(pairs:pd.DataFrame, # pairs table with `file_x`, `file_y`
     out['face_detected_x'] = out.file_x.astype(str).map(found).fillna(False).astype(bool)
     out['face_detected_y'] = out.file_y.astype(str).map(found).fillna(False).astype(bool)
     out['threshold'] = threshold
-    out['prediction'] = np.where(out.distance.isna(), None, np.where(out.distance <= threshold, 'Yes', 'No'))
+    out['prediction'] = np.where(out.distance.isna() | np.isnan(threshold), None, np.where(out.distance <= threshold, 'Yes', 'No'))
     why, have = dict(zip(failures.file, failures.stage + ': ' + failures.reason)), set(embeddings.file)
     def err(fx, fy): return '; '.join(f"{f}: {why.get(f, 'no embedding')}" for f in dict.fromkeys((fx, fy)) if f in why or f not in have)
     out['error'] = ''
     bad = out.distance.isna().to_numpy()
     out.loc[bad, 'error'] = [err(str(fx), str(fy)) for fx, fy in zip(out.file_x[bad], out.file_y[bad])]
-    out.attrs.update(model_name=model_name_of(model_name), detector_backend=getattr(detector_backend, 'name', detector_backend), distance_metric=distance_metric)
+    out.attrs.update(model_name=model_name_of(model_name), detector_backend=getattr(detector_backend, 'name', detector_backend), distance_metric=distance_metric, threshold_note=note)
     return out

@@ -45,3 +45,17 @@ def test_evaluate_a_folder_with_a_broken_photo(tmp_path):
 def test_evaluate_missing_folder_is_a_clear_error(tmp_path):
     r = run('evaluate', tmp_path/'nope')
     assert r.returncode == 2 and 'nope' in r.stderr and 'Traceback' not in r.stderr
+
+def test_evaluate_with_the_offline_facenet_and_retinaface(tmp_path):
+    "Every model and detector of the registries runs from the CLI: Sandberg's FaceNet with RetinaFace-MobileNet, offline."
+    r = run('evaluate', 'sample-study', '--model', 'Facenet-CASIA', '--detector', 'retinaface-mobilenet', '--out', tmp_path/'r',
+            '--tune', 'best-f1', '--no-cache')
+    assert r.returncode == 0, r.stderr
+    s = __import__('json').loads((tmp_path/'r'/'settings.json').read_text())
+    assert (s['model_name'], s['detector_backend'], s['scored_pairs']) == ('Facenet-CASIA', 'retinaface-mobilenet', 300)
+    assert 'Facenet-CASIA + retinaface-mobilenet' in r.stdout
+
+def test_unknown_model_or_detector_is_a_clear_error(tmp_path):
+    for flag, value, msg in [('--model', 'NoSuchNet', "unknown model 'NoSuchNet'"), ('--detector', 'nodetector', "unknown detector 'nodetector'")]:
+        r = run('evaluate', 'sample-study', flag, value, '--out', tmp_path/'r', '--no-cache')
+        assert r.returncode == 2 and msg in r.stderr, r.stderr

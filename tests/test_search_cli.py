@@ -57,3 +57,17 @@ def test_find_reports_bad_photo_and_missing_gallery(gallery, tmp_path):
     assert r.returncode == 2 and 'not a facelab gallery' in r.stderr and 'Traceback' not in r.stderr
     r = run('gallery', 'build', tmp_path/'nowhere', '--out', tmp_path/'g')
     assert r.returncode == 2 and 'not a folder' in r.stderr
+
+def test_detect_and_find_report_the_same_faces(gallery, tmp_path):
+    "One pipeline: `facelab detect` and `facelab find` see the same three faces in obama_and_biden.jpg, in the same order and place."
+    tmp, _, _ = gallery
+    from facelab.datasets import sample_path
+    photo = sample_path('face_recognition/knn_examples/test/obama_and_biden.jpg')
+    d = run('detect', photo, '--out', tmp_path/'dets.csv')
+    assert d.returncode == 0, d.stderr
+    dets = pd.read_csv(tmp_path/'dets.csv')
+    f = run('find', photo, '--gallery', tmp/'g', '-k', '1', '--threshold', '2', '--out', tmp_path/'found.csv')
+    assert f.returncode == 0, f.stderr
+    found = pd.read_csv(tmp_path/'found.csv').drop_duplicates('query_face').sort_values('query_face')
+    assert len(dets) == 3 and found.query_face.tolist() == dets.face_idx.tolist()
+    assert (abs(found.query_x1.to_numpy() - dets.x1.to_numpy()) < 1e-3).all()
