@@ -110,22 +110,24 @@ class SFace(OnnxModel):
 
 # %% ../nbs/05_embed.ipynb #b7cd57ad
 class FacenetCASIA(Embedder):
-    "David Sandberg's FaceNet (Inception-ResNet-v1, 512-d, CASIA-WebFace, 20180408-102900) through `cv2.dnn`: margin crop to 160, prewhitened."
+    "David Sandberg's FaceNet (Inception-ResNet-v1, 512-d, CASIA-WebFace, 20180408-102900) through `cv2.dnn`: margin crop to 160, fixed standardisation."
     name, weights, input_size = 'Facenet-CASIA', 'Facenet-CASIA', (160, 160)
-    margin = 0.15   # Sandberg's --margin 32 at --image_size 160: about 15% of a face box on each side
-    # tuned on LFW View 2 with this pipeline: the mean of the ten folds' best-accuracy thresholds (benchmarks/lfw.py)
-    thresholds = dict(cosine=0.55, euclidean_l2=1.05, source="tuned on LFW View 2 (10 folds, mean best-accuracy threshold), benchmarks/lfw.py")
+    margin = 0.125   # Sandberg's --margin 32 at --image_size 160: 16 pixels a side of a ~128-pixel face box
+    settings = dict(margin=margin, standardization='fixed')
+    # tuned on LFW View 2 with this pipeline (yunet): the mean of the ten folds' best-accuracy thresholds, benchmarks/lfw.py;
+    # euclidean_l2 is the same threshold on unit vectors, sqrt(2 * cosine)
+    thresholds = dict(cosine=0.598, euclidean_l2=float(np.sqrt(2*0.598)),
+                      source="tuned on LFW View 2 with yunet (mean of the 10 folds' best-accuracy thresholds), benchmarks/lfw.py")
     def __init__(self):
         self.net = cv2.dnn.readNetFromTensorflow(str(weights_dir()/WEIGHTS[self.weights].files[0]))
     def align(self, img, box, landmarks=None):
         "The box grown by `margin` on each side, resized to 160×160 (no rotation, as FaceNet was trained)."
         return crop_box(img, box, margin=self.margin, size=self.input_size)
     def embed(self, crops:list) -> np.ndarray:
-        "Embeddings of margin crops: RGB, prewhitened per image, one network call each (the graph fixes the batch to 1)."
+        "Embeddings of margin crops: RGB, `(x - 127.5) / 128` as the 2018 releases were trained, one network call each (the graph fixes the batch to 1)."
         out = []
         for c in crops:
-            x = c[..., ::-1].astype(np.float32)
-            x = (x - x.mean())/max(x.std(), 1/np.sqrt(x.size))
+            x = (c[..., ::-1].astype(np.float32) - 127.5)/128
             self.net.setInput(np.ascontiguousarray(x.transpose(2, 0, 1)[None])); out.append(self.net.forward().reshape(-1))
         return np.stack(out).astype(np.float32)
 
@@ -245,8 +247,9 @@ def model_settings(model) -> dict:
         p = Path(model); return dict(model=name, settings={}, weights={p.name: p.stat().st_size if p.is_file() else None})
     if f is not None and not isinstance(f, (type, partial)):   # an embedder object
         return dict(model=name, settings=dict(getattr(f, 'settings', {})), weights=weights_signature(getattr(f, 'weights', None) or name))
-    w = _deepface_name(f) or getattr(f.func if isinstance(f, partial) else f, 'weights', None) or name
-    return dict(model=name, settings={}, weights=weights_signature(w))
+    cls = f.func if isinstance(f, partial) else f
+    w = _deepface_name(f) or getattr(cls, 'weights', None) or name
+    return dict(model=name, settings=dict(getattr(cls, 'settings', {}) if isinstance(cls, type) else {}), weights=weights_signature(w))
 
 # %% ../nbs/05_embed.ipynb #8c09f992
 def default_cache_dir() -> Path:

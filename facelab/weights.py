@@ -52,8 +52,8 @@ WEIGHTS = {
     'mtcnn': Weights('detector', (), ('mtcnn',), "`pip install mtcnn` (needs TensorFlow)"),
     'fastmtcnn': Weights('detector', (), ('facenet_pytorch',), "`pip install facenet-pytorch` (needs torch)"),
     'mediapipe': Weights('detector', (), ('mediapipe',), "`pip install mediapipe`"),
-    'yolov8n': Weights('detector', ('yolov8n-face.pt',), ('ultralytics',)),
-    'yolov11n': Weights('detector', ('yolov11n-face.pt',), ('ultralytics',)),
+    **{y: Weights('detector', (f'{y}-face.pt',), ('ultralytics',)) for y in
+       ('yolov8n', 'yolov8m', 'yolov8l', 'yolov11n', 'yolov11s', 'yolov11m', 'yolov11l', 'yolov12n', 'yolov12s', 'yolov12m', 'yolov12l')},
     'yunet': Weights('detector', ('face_detection_yunet_2023mar.onnx',), (), INSTALL),
     'yunet-full': Weights('detector', ('face_detection_yunet_2023mar.onnx',), (), INSTALL),
     'centerface': Weights('detector', ('centerface.onnx',), (), INSTALL),
