@@ -23,7 +23,7 @@ def facelab_home() -> Path:
 
 def configure_deepface():
     "Point deepface at `facelab_home()` (unless `DEEPFACE_HOME` is set) and default its engine to onnx."
-    os.environ.setdefault('DEEPFACE_HOME', str(facelab_home()))
+    if not os.environ.get('DEEPFACE_HOME'): os.environ['DEEPFACE_HOME'] = str(facelab_home())   # unset or empty
     os.environ.setdefault('DEEPFACE_BACKEND_ENGINE', 'onnx')
     return Path(os.environ['DEEPFACE_HOME'])/'.deepface'/'weights'
 
