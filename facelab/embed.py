@@ -328,9 +328,19 @@ def _embed_native(imgs:list, hashes:list, settings:dict, det, model) -> list:
     faces = [r for r in rows if r['reason'] == '']
     if crops:
         EMBED_STATS['calls'] += 1
-        for r, e in zip(faces, model.embed(crops)): r['embedding'] = np.asarray(e, np.float32)
+        try: vecs = list(model.embed(crops))
+        except FacelabError: raise
+        except Exception: vecs = [_embed_one(model, r, c) for r, c in zip(faces, crops)]   # find the face the model refuses
+        for r, e in zip(faces, vecs):
+            if e is not None: r['embedding'] = np.asarray(e, np.float32)
     EMBED_STATS['images'] += len(imgs)
     return rows
+
+def _embed_one(model, row:dict, crop):
+    "One crop through the model; on failure, the reason goes into the row and None comes back."
+    try: return model.embed([crop])[0]
+    except Exception as e:
+        row.update(face_idx=-1, embedding=None, reason=f"embed: {type(e).__name__}: {e}"[:300]); return None
 
 def _rows(faces:list, img:np.ndarray, h:str, skip:bool) -> list:
     H, W = img.shape[:2]
