@@ -239,7 +239,9 @@ def _build_detector(name:str, factory):
 
 def detector_settings(detector) -> dict:
     "What besides the image changes a detector's output: its name, settings and weight files (for cache keys and reports)."
-    det = get_detector(detector)
+    try: det = get_detector(detector)
+    except FacelabError:   # weights missing here (a gallery made elsewhere, say): what the name alone tells
+        return dict(detector=detector_name(detector), settings={}, weights=weights_signature(_weights_key(detector, DETECTORS.get(detector))))
     return dict(detector=detector_name(detector), settings=getattr(det, 'settings', {}), weights=weights_signature(getattr(det, 'weights', '')))
 
 # %% ../nbs/03_detect.ipynb #ca6a34e1
