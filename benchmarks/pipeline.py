@@ -167,7 +167,6 @@ def main(argv=None):
     p.add_argument('--quick', action='store_true'); p.add_argument('--only', default=None)
     p.add_argument('--no-write', action='store_true')
     a = p.parse_args(argv)
-    files = [f for f in image_files(deepface_folder()) if Path(f).name != 'img47.jpg' or True]
     sample = sorted({f for v in deepface_sample().values() for f in v})
     sections = [('embedding', 'Embedding: facelab `represent` vs the `DeepFace.represent` loop', lambda: embedding_section(sample)),
                 ('faces', 'Faces found: facelab\'s pipeline vs deepface\'s padded detection', lambda: faces_section(a.quick)),
