@@ -234,10 +234,7 @@ def model_thresholds(model_name='SFace', # a name in `MODELS`, an .onnx path or 
     f = MODELS.get(model_name)
     if (d := _deepface_name(f)) is not None: return _deepface_thresholds(d)
     if isinstance(f, partial): f = f.func
-    if f is not None and not isinstance(f, type) and hasattr(f, 'thresholds'): return dict(f.thresholds)
-    if isinstance(f, type): return dict(getattr(f, 'thresholds', {}))
-    if model_name in MODELS.built: return dict(MODELS.built[model_name].thresholds)
-    return {}
+    return dict(getattr(f, 'thresholds', {})) if f is not None else {}   # a class's, or a registered object's
 
 def model_settings(model) -> dict:
     "What besides the image changes a model's embeddings: its name, settings and weight files (for cache keys and reports), without loading it."
@@ -452,7 +449,8 @@ def _source_images(source:str, frames:set):
     from facelab.video import VideoFrames, is_video
     if is_video(source):
         last = max(frames)
-        for f in VideoFrames(source):
+        step = int(np.gcd.reduce(np.array(sorted(frames)))) or 1   # detections every n-th frame: decode only those
+        for f in VideoFrames(source, every_n=step):
             if f.index in frames: yield f.index, f.image
             if f.index >= last: break
     else: yield 0, load_image(source)
