@@ -7,17 +7,19 @@ Docs: https://facelab-dev.github.io/facelab/metrics.html.md"""
 # %% ../nbs/07_metrics.ipynb #7594f64f
 from __future__ import annotations
 import numpy as np, pandas as pd
-from sklearn.metrics import confusion_matrix, roc_curve, roc_auc_score, det_curve
+from scipy.stats import beta as _beta
+from sklearn.metrics import confusion_matrix, roc_curve, roc_auc_score, det_curve, auc
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.model_selection import GroupKFold
 from .core import FacelabError
 
 # %% auto #0
-__all__ = ['COUNT_COLS', 'METRIC_COLS', 'TUNE_METHODS', 'synthetic_pairs', 'metrics_from_counts', 'confusion_counts',
-           'metrics_from_labels', 'metrics_table', 'sigma_threshold', 'tune_sigma', 'tune_best_f1',
-           'tune_best_accuracy', 'tune_tree', 'tune_far', 'tune_threshold', 'identity_folds', 'kfold_evaluate',
-           'kfold_summary', 'evaluate_thresholds', 'roc_frame', 'roc_auc', 'det_frame', 'equal_error_rate',
-           'tar_at_far', 'curve_summary']
+__all__ = ['COUNT_COLS', 'METRIC_COLS', 'TUNE_METHODS', 'CI_COLS', 'TABLE_COLS', 'synthetic_pairs', 'metrics_from_counts',
+           'confusion_counts', 'metrics_from_labels', 'metrics_table', 'sigma_threshold', 'tune_sigma', 'tune_best_f1',
+           'tune_best_accuracy', 'tune_tree', 'negatives_needed', 'tune_far', 'tune_threshold', 'identity_folds',
+           'kfold_evaluate', 'kfold_summary', 'identity_codes', 'bootstrap_weights', 'bootstrap_metrics',
+           'scored_population', 'evaluate_thresholds', 'recommend_threshold', 'roc_frame', 'roc_auc', 'det_frame',
+           'equal_error_rate', 'tar_at_far', 'curve_summary']
 
 # %% ../nbs/07_metrics.ipynb #af1e2712
 def synthetic_pairs(n_identities:int=20, # number of people
@@ -99,8 +101,7 @@ def _counts_at(y, d, thresholds):
     "tp, fp, tn, fn at each threshold (predict same when `d <= t`), from two sorted arrays and `searchsorted`."
     t = np.asarray(thresholds, float)
     pos, neg = np.sort(d[y]), np.sort(d[~y])
-    nan = np.isnan(t)
-    tp = np.where(nan, 0, np.searchsorted(pos, t, side='right')); fp = np.where(nan, 0, np.searchsorted(neg, t, side='right'))
+    tp, fp = np.searchsorted(pos, t, side='right'), np.searchsorted(neg, t, side='right')
     return tp, fp, len(neg)-fp, len(pos)-tp
 
 def metrics_table(df:pd.DataFrame, # verified pairs (needs `label` and `distance` columns)
@@ -109,15 +110,15 @@ def metrics_table(df:pd.DataFrame, # verified pairs (needs `label` and `distance
                   distance:str='distance', # column with the distance (smaller = more similar)
                   positive='Yes', # the label value meaning "same person"
                  ) -> pd.DataFrame: # [method,] threshold, tp, fp, tn, fn, precision, recall, f1, accuracy, reason
-    "Counts and metrics at every threshold (in the given order), in one vectorised pass."
+    "Counts and metrics at every threshold (in the given order), in one vectorised pass; NaN everywhere for a NaN threshold."
     names = list(thresholds) if isinstance(thresholds, dict) else None
     t = np.atleast_1d(np.asarray(list(thresholds.values()) if names is not None else thresholds, float))
     y, d = _labels_distances(df, label, distance, positive)
-    tp, fp, tn, fn = _counts_at(y, d, t)
-    m = _metric_arrays(tp, fp, tn, fn)
-    reason = m.pop('reason').astype(str)
-    reason = np.where(np.isnan(t), np.char.add('no threshold; ', reason), reason)
-    out = pd.DataFrame(dict(threshold=t, tp=tp, fp=fp, tn=tn, fn=fn, **m, reason=reason))
+    counts = _counts_at(y, d, t)
+    if np.isnan(t).any(): counts = [np.where(np.isnan(t), np.nan, c) for c in counts]
+    m = _metric_arrays(*counts)
+    reason = np.where(np.isnan(t), 'no threshold: counts and metrics undefined', m.pop('reason').astype(str))
+    out = pd.DataFrame(dict(threshold=t, **dict(zip(COUNT_COLS, counts)), **m, reason=reason))
     if names is not None: out.insert(0, 'method', names)
     return out
 
@@ -149,11 +150,12 @@ def _pick_best(values) -> int|None:
     return int(run[len(run)//2])
 
 def _result(y, d, method:str, threshold:float, why:str='', protocol:str='oracle') -> dict:
-    "A tuner's answer: method, protocol, threshold, and the counts and metrics it yields on `y`, `d`."
-    tp, fp, tn, fn = (int(c[0]) for c in _counts_at(y, d, [threshold]))
-    m = metrics_from_counts(tp, fp, tn, fn)
-    if np.isnan(threshold): m['reason'] = '; '.join(r for r in (why or 'no threshold', m['reason']) if r)
-    elif why: m['reason'] = '; '.join(r for r in (why, m['reason']) if r)
+    "A tuner's answer: method, protocol, threshold, and the counts and metrics it yields on `y`, `d` (all NaN when no threshold)."
+    if np.isnan(threshold):
+        return dict(method=method, protocol=protocol, threshold=np.nan, **dict.fromkeys(COUNT_COLS + METRIC_COLS, np.nan),
+                    reason=f"{why or 'no threshold'}: counts and metrics undefined")
+    m = metrics_from_counts(*(int(c[0]) for c in _counts_at(y, d, [threshold])))
+    if why: m['reason'] = '; '.join(r for r in (why, m['reason']) if r)
     return dict(method=method, protocol=protocol, threshold=float(threshold), **m)
 
 def _sweep(y, d, method, col):
@@ -201,10 +203,27 @@ def tune_tree(df:pd.DataFrame, # verified pairs
     return _result(y, d, 'tree', t, '' if left[1] >= left[0] else 'the split leaves mostly different-people pairs below it')
 
 # %% ../nbs/07_metrics.ipynb #8676d2b8
+from scipy.stats import beta as _beta
+
+def _far_upper(k:int, n:int, level:float=0.95) -> float:
+    "Upper end of the Clopper-Pearson interval of a false accept rate measured as `k` false accepts among `n` negatives."
+    return float(_beta.ppf(1-(1-level)/2, k+1, n-k)) if k < n else 1.0
+
+def negatives_needed(far:float, # target false accept rate
+                     max_ratio:float=2, # the 95% upper bound of the measured FAR may be at most this many times `far`
+                    ) -> int: # the fewest negative pairs that can measure `far`
+    "How many negative pairs it takes to measure a FAR of `far`: the 95% upper bound of the measured FAR stays within `max_ratio`·`far`."
+    k = 1
+    while _far_upper(k, int(np.ceil(k/far - 1e-9))) > max_ratio*far: k += 1
+    return int(np.ceil(k/far - 1e-9))
+
 def _enough_negatives(n_neg:int, far:float) -> str:
     "'' when `n_neg` negatives can measure a FAR of `far`, else the reason why not."
-    need = int(np.ceil(1/far - 1e-9))
-    return '' if n_neg >= need else f"too few negative pairs to measure FAR={far:g}: {n_neg} < {need}"
+    need = negatives_needed(far)
+    if n_neg >= need: return ''
+    k = int(np.floor(far*n_neg + 1e-9))
+    rests = f"it would rest on {k} false accept{'s'*(k != 1)}" + (f" (95% interval up to {_far_upper(k, n_neg):.2g})" if n_neg else '')
+    return f"too few negative pairs to measure FAR={far:g}: {n_neg} < {need}; {rests}"
 
 def tune_far(df:pd.DataFrame, # verified pairs
              far:float=1e-3, # target false accept rate
@@ -247,73 +266,179 @@ def identity_folds(df:pd.DataFrame, # pairs with `identity_x`, `identity_y`
                   ) -> pd.DataFrame: # fold_x, fold_y: the fold of each pair's two people
     "Assign every identity to one of `folds` folds (GroupKFold), and return each pair's two folds."
     ids = pd.unique(pd.concat([df.identity_x, df.identity_y]).astype(str))
-    if folds < 2: raise FacelabError(f"k-fold needs at least 2 folds, not {folds}")
+    if folds < 3: raise FacelabError(f"identity-disjoint k-fold needs at least 3 folds, not {folds}: a pair of people from two folds "
+                                     "is scored by a threshold tuned on the other folds")
     if len(ids) < folds: raise FacelabError(f"{len(ids)} identities cannot fill {folds} identity-disjoint folds; ask for at most {len(ids)}")
-    appear = pd.concat([df.identity_x, df.identity_y]).astype(str)
-    X = appear.to_numpy()  # one sample per appearance, so GroupKFold balances pairs, not people
+    X = pd.concat([df.identity_x, df.identity_y]).astype(str).to_numpy()  # one sample per appearance: GroupKFold balances pairs, not people
     of = {}
     for f, (_, test) in enumerate(GroupKFold(n_splits=folds).split(X, groups=X)): of.update(dict.fromkeys(X[test], f))
     return pd.DataFrame(dict(fold_x=df.identity_x.astype(str).map(of).to_numpy(), fold_y=df.identity_y.astype(str).map(of).to_numpy()),
                         index=df.index)
 
 def _splits(df, folds, fold):
-    "(fold name, train mask, test mask) per split: from the `fold` column, else identity-disjoint."
+    "(split name, train mask, test mask) per split; every pair (with a fold) is in exactly one test mask."
     if fold in df.columns:
         f = df[fold].to_numpy()
         known = pd.notna(f)  # pairs without a fold are neither trained nor tested on
         return [(k, known & (f != k), f == k) for k in sorted(pd.unique(f[known]))]
     fx, fy = identity_folds(df, folds).to_numpy().T
-    return [(k, (fx != k) & (fy != k), (fx == k) & (fy == k)) for k in range(folds)]
+    out = []
+    for i in range(folds):
+        for j in range(i, folds):
+            test = ((fx == i) & (fy == j)) | ((fx == j) & (fy == i))
+            if test.any(): out.append((f"{i}" if i == j else f"{i}-{j}", ~np.isin(fx, [i, j]) & ~np.isin(fy, [i, j]), test))
+    return out
 
 # %% ../nbs/07_metrics.ipynb #9189c8b8
+def _kfold(df, method, folds, fold, kw) -> tuple:
+    "Per-split rows and the threshold each pair of `df` is scored with (NaN for a pair in no split)."
+    y, d = (df[kw['label']] == kw['positive']).to_numpy(bool), pd.to_numeric(df[kw['distance']], errors='coerce').to_numpy(float)
+    has, per_pair, rows = ~np.isnan(d), np.full(len(df), np.nan), []
+    splits = _splits(df, folds, fold)
+    for k, train, test in splits:
+        tuned = tune_threshold(df[train], method, **kw)
+        r = _result(y[test & has], d[test & has], tuned['method'], tuned['threshold'],
+                    tuned['reason'].split(': counts and metrics')[0] if np.isnan(tuned['threshold']) else '', protocol='k-fold')
+        per_pair[test] = tuned['threshold']
+        rows.append(dict(fold=k, **{c: r.pop(c) for c in ('method', 'protocol', 'threshold')},
+                         n_train=int((train & has).sum()), n_test=int((test & has).sum()), **r))
+    out = pd.DataFrame(rows)
+    out.attrs['n_folds'] = len(pd.unique(df[fold].dropna())) if fold in df.columns else folds
+    return out, per_pair
+
 def kfold_evaluate(df:pd.DataFrame, # verified pairs
                    method='best-f1', # any `tune_threshold` method
                    folds:int=10, # number of folds when the table has no `fold` column
                    fold:str='fold', # column with predefined folds (LFW), used when present
                    label:str='decision', distance:str='distance', positive='Yes',
                   ) -> pd.DataFrame: # fold, method, protocol, threshold, n_train, n_test, counts, metrics, reason
-    "Threshold chosen by `method` on all folds but one, scored on the held-out fold, for every fold."
-    kw = dict(label=label, distance=distance, positive=positive)
-    y, d = (df[label] == positive).to_numpy(bool), pd.to_numeric(df[distance], errors='coerce').to_numpy(float)
-    rows = []
-    for k, train, test in _splits(df, folds, fold):
-        tuned = tune_threshold(df[train], method, **kw)
-        has = ~np.isnan(d)
-        r = _result(y[test & has], d[test & has], tuned['method'], tuned['threshold'], tuned['reason'] if np.isnan(tuned['threshold']) else '',
-                    protocol='k-fold')
-        rows.append(dict(fold=k, **{c: r.pop(c) for c in ('method', 'protocol', 'threshold')},
-                         n_train=int((train & has).sum()), n_test=int((test & has).sum()), **r))
-    return pd.DataFrame(rows)
+    "Each split's threshold, chosen by `method` without the people it scores, and its counts and metrics on the pairs it scores."
+    return _kfold(df, method, folds, fold, dict(label=label, distance=distance, positive=positive))[0]
 
 def kfold_summary(per_fold:pd.DataFrame, # output of `kfold_evaluate`
-                 ) -> dict: # method, protocol, n_folds, threshold, threshold_std, metrics and their _std, pooled counts, reason
-    "Mean ± std over the folds of the threshold and each metric, with the pooled counts."
-    out = dict(method=per_fold.method.iloc[0] if len(per_fold) else '', protocol='k-fold', n_folds=len(per_fold))
-    notes = []
-    for c in ['threshold'] + METRIC_COLS:
-        v = per_fold[c].to_numpy(float); ok = ~np.isnan(v)
-        out[c] = float(v[ok].mean()) if ok.any() else np.nan
-        out[f"{c}_std"] = float(v[ok].std(ddof=1)) if ok.sum() > 1 else np.nan
-        if not ok.all(): notes.append(f"{c} undefined in {(~ok).sum()} of {len(v)} folds")
-    out.update({c: int(per_fold[c].sum()) for c in COUNT_COLS})
-    out['reason'] = '; '.join(notes)
+                 ) -> dict: # method, protocol, n_folds, n_splits, threshold (mean, lo, hi over splits), pooled counts and metrics, reason
+    "Pooled counts and metrics over all splits (every pair scored once), with the spread of the splits' thresholds."
+    t, n = per_fold.threshold.to_numpy(float), per_fold.n_test.to_numpy(int)
+    out = dict(method=per_fold.method.iloc[0] if len(per_fold) else '', protocol='k-fold',
+               n_folds=per_fold.attrs.get('n_folds', len(per_fold)), n_splits=len(per_fold))
+    bad = np.isnan(t) & (n > 0)
+    if bad.any() or not len(t):
+        first = per_fold.reason[bad].iloc[0].split(': counts and metrics')[0] if bad.any() else 'no splits'
+        return dict(out, threshold=np.nan, threshold_lo=np.nan, threshold_hi=np.nan, **dict.fromkeys(COUNT_COLS + METRIC_COLS, np.nan),
+                    reason=f"threshold undefined in {bad.sum()} of {len(t)} splits ({n[bad].sum()} of {n.sum()} pairs): {first}; "
+                           "counts and metrics undefined")
+    counts = {c: int(per_fold[c].sum()) for c in COUNT_COLS}
+    return dict(out, threshold=float(np.average(t, weights=np.maximum(n, 1))), threshold_lo=float(t.min()), threshold_hi=float(t.max()),
+                **metrics_from_counts(**counts))
+
+# %% ../nbs/07_metrics.ipynb #c081091b
+def identity_codes(df:pd.DataFrame, # pairs with `identity_x`, `identity_y`
+                  ) -> tuple: # codes_x, codes_y (ints), number of identities
+    "Each pair's two people as integer codes into one list of identities."
+    codes, uniq = pd.factorize(pd.concat([df.identity_x, df.identity_y]).astype(str))
+    return codes[:len(df)], codes[len(df):], len(uniq)
+
+def bootstrap_weights(codes_x, codes_y, # each pair's two people, as integer codes (`identity_codes`)
+                      n_ids:int, # number of identities
+                      n_boot:int=1000, # resamples
+                      seed:int=0, # random seed
+                      chunk:int=100, # resamples per yielded block
+                     ): # yields (≤chunk × n_pairs) arrays of pair weights
+    "Pair weights of bootstrap resamples of the people: a person drawn m times weighs its same-person pairs m, a pair of people m·m'."
+    rng = np.random.default_rng(seed)
+    same = np.asarray(codes_x) == np.asarray(codes_y)
+    for start in range(0, n_boot, chunk):
+        W = rng.multinomial(n_ids, np.full(n_ids, 1/n_ids), size=min(chunk, n_boot-start)).astype(np.float32)
+        wx, wy = W[:, codes_x], W[:, codes_y]
+        yield np.where(same, wx, wx*wy)
+
+def _interval(samples, level:float) -> tuple:
+    "Percentile interval of bootstrap `samples` (NaN resamples ignored; NaN when none is defined)."
+    s = np.asarray(samples, float); s = s[~np.isnan(s)]
+    if not len(s): return (np.nan, np.nan)
+    a = 100*(1-level)/2
+    return tuple(float(x) for x in np.percentile(s, [a, 100-a]))
+
+# %% ../nbs/07_metrics.ipynb #1d80460c
+def bootstrap_metrics(y, # True for same-person pairs
+                      accept, # True where the pair is predicted "same" (NaN-threshold pairs: pass `defined=False`)
+                      codes_x, codes_y, n_ids:int, # the pairs' people (`identity_codes`)
+                      n_boot:int=1000, # resamples of the people
+                      level:float=0.95, # confidence level of the interval
+                      seed:int=0, # random seed (the same seed resamples the same people for every row)
+                     ) -> dict: # precision_lo, precision_hi, recall_lo, ... accuracy_hi
+    "Bootstrap intervals (over identities) of precision, recall, F1 and accuracy of fixed per-pair predictions."
+    y, a = np.asarray(y, bool), np.asarray(accept, bool)
+    ind = np.stack([y & a, ~y & a, ~y & ~a, y & ~a]).T.astype(np.float32)   # n_pairs × (tp, fp, tn, fn)
+    per = {m: [] for m in METRIC_COLS}
+    for w in bootstrap_weights(codes_x, codes_y, n_ids, n_boot, seed):
+        m = _metric_arrays(*(w @ ind).T)
+        for k in METRIC_COLS: per[k].append(m[k])
+    out = {}
+    for k in METRIC_COLS: out[f"{k}_lo"], out[f"{k}_hi"] = _interval(np.concatenate(per[k]), level)
     return out
 
 # %% ../nbs/07_metrics.ipynb #923eb049
+CI_COLS = [f"{m}_{e}" for m in METRIC_COLS for e in ('lo', 'hi')]
+TABLE_COLS = (['method', 'protocol', 'n_pairs', 'n_pos', 'n_neg', 'n_folds', 'n_splits', 'threshold', 'threshold_lo', 'threshold_hi']
+              + [c for m in METRIC_COLS for c in (m, f"{m}_lo", f"{m}_hi")] + COUNT_COLS + ['reason'])
+
+def scored_population(df:pd.DataFrame, # verified pairs
+                      fold:str='fold', # column with predefined folds, when present
+                      distance:str='distance',
+                     ) -> pd.DataFrame: # the pairs every row of a thresholds table is scored on
+    "The pairs every protocol can score: those with a distance (and a fold, when the table brings its own folds)."
+    keep = pd.to_numeric(df[distance], errors='coerce').notna()
+    if fold in df.columns: keep &= df[fold].notna()
+    return df[keep]
+
 def evaluate_thresholds(df:pd.DataFrame, # verified pairs
                         methods=('sigma:1', 'sigma:2', 'best-f1', 'best-accuracy', 'tree', 'far:1e-3'), # `tune_threshold` methods
-                        folds:int=10, # folds when the table has no `fold` column
+                        folds:int=10, # identity folds when the table has no `fold` column
                         fold:str='fold', # column with predefined folds
+                        n_boot:int=1000, # bootstrap resamples of the people for the intervals (0: none)
+                        level:float=0.95, # confidence level of the intervals
+                        seed:int=0, # seed of the resamples (the same people for every row)
                         label:str='decision', distance:str='distance', positive='Yes',
-                       ) -> pd.DataFrame: # method, protocol, threshold, metrics (k-fold: mean and _std), counts, reason
-    "Oracle and k-fold numbers for each threshold method, side by side."
+                       ) -> pd.DataFrame: # TABLE_COLS: one row per method and protocol, all on the same pairs
+    "Fixed, oracle and k-fold numbers of each threshold method, all scored on the same pairs, with bootstrap intervals over identities."
     kw = dict(label=label, distance=distance, positive=positive)
+    pop = scored_population(df, fold, distance)
+    y, d = _labels_distances(pop, **kw)
+    boot = n_boot > 0 and {'identity_x', 'identity_y'} <= set(pop.columns) and len(pop) > 0
+    if boot: cx, cy, n_ids = identity_codes(pop)
+    def ci(thr):
+        thr = np.broadcast_to(np.asarray(thr, float), d.shape)
+        if not boot or np.isnan(thr).any(): return dict.fromkeys(CI_COLS, np.nan)
+        return bootstrap_metrics(y, d <= thr, cx, cy, n_ids, n_boot, level, seed)
     rows = []
     for m in methods:
-        o = tune_threshold(df, m, **kw); rows.append(o)
-        if o['protocol'] != 'fixed': rows.append(kfold_summary(kfold_evaluate(df, m, folds, fold, **kw)))
-    cols = ['method', 'protocol', 'n_folds', 'threshold', 'threshold_std'] + [c for m in METRIC_COLS for c in (m, f"{m}_std")] + COUNT_COLS + ['reason']
-    return pd.DataFrame(rows).reindex(columns=cols)
+        o = tune_threshold(pop, m, **kw); rows.append(dict(o, **ci(o['threshold'])))
+        if o['protocol'] != 'fixed':
+            per, thr = _kfold(pop, m, folds, fold, kw); rows.append(dict(kfold_summary(per), **ci(thr)))
+    out = pd.DataFrame(rows).assign(n_pairs=len(pop), n_pos=int(y.sum()), n_neg=int((~y).sum())).reindex(columns=TABLE_COLS)
+    out.attrs['interval'] = (f"{level:.0%} bootstrap interval over the {n_ids} identities ({n_boot} resamples of the people)" if boot else
+                             'no intervals: ' + ('n_boot=0' if n_boot <= 0 else 'the pairs have no identity_x/identity_y columns'))
+    return out
+
+# %% ../nbs/07_metrics.ipynb #596cfe04
+def recommend_threshold(table:pd.DataFrame, # output of `evaluate_thresholds`
+                        by:str='f1', # k-fold metric that picks the rule
+                       ) -> dict: # method, threshold, threshold_lo/hi, expected metrics with intervals, counts, rule, reason
+    "The rule with the best k-fold `by`: its threshold tuned on all pairs, and the k-fold numbers to expect on new people."
+    k = table[(table.protocol == 'k-fold') & table[by].notna()]
+    if not len(k):
+        why = '; '.join(dict.fromkeys(table.reason[table.protocol == 'k-fold'])) or 'no tuning method was asked for'
+        return dict(method=None, threshold=np.nan, rule='no recommendation', reason=f"no tuning rule could be scored by k-fold ({why})")
+    best = k.loc[k[by].idxmax()]
+    oracle = table[(table.method == best.method) & (table.protocol == 'oracle')].iloc[0]
+    out = dict(method=best.method, threshold=float(oracle.threshold), threshold_lo=best.threshold_lo, threshold_hi=best.threshold_hi,
+               **{c: best[c] for c in METRIC_COLS + CI_COLS + COUNT_COLS + ['n_pairs', 'n_pos', 'n_neg', 'n_folds']})
+    out['rule'] = (f"{best.method} has the highest k-fold {by} ({best[by]:.4f}) of {len(k)} tuned rule{'s'*(len(k) > 1)}; its threshold "
+                   f"is {best.method} tuned on all {int(best.n_pairs)} pairs ({oracle.threshold:.4f}); tuned without the scored people in "
+                   f"each of {int(best.n_splits)} k-fold splits it ranged {best.threshold_lo:.4f}-{best.threshold_hi:.4f}")
+    out['reason'] = ''
+    return out
 
 # %% ../nbs/07_metrics.ipynb #12399fdd
 def _need_both(y) -> str:
@@ -348,21 +473,24 @@ def det_frame(df:pd.DataFrame, # verified pairs
     return pd.DataFrame(dict(threshold=-thr, far=far, frr=frr))
 
 # %% ../nbs/07_metrics.ipynb #17a70ff7
+def _eer_on_roc(far, tar, thr) -> tuple:
+    "EER and its distance threshold from a full ROC (`drop_intermediate=False`) of scores `-distance`."
+    frr, t = 1 - tar, -thr
+    i = int(np.flatnonzero(frr <= far)[0])   # exists: the last point has far = 1, frr = 0
+    if i == 0: return 0.0, float(t[1])
+    a, b = frr[i-1]-far[i-1], frr[i]-far[i]
+    w = a/(a-b) if a != b else 0.0
+    lo = t[i-1] if np.isfinite(t[i-1]) else t[i]
+    return float(far[i-1] + w*(far[i]-far[i-1])), float(lo + w*(t[i]-lo))
+
 def equal_error_rate(df:pd.DataFrame, # verified pairs
                      label:str='decision', distance:str='distance', positive='Yes',
                     ) -> dict: # eer, threshold, reason
     "Equal error rate (where FAR = FRR, interpolated on the ROC curve) and the distance threshold there."
     y, d = _labels_distances(df, label, distance, positive)
     if why := _need_both(y): return dict(eer=np.nan, threshold=np.nan, reason=f"{why}: EER undefined")
-    far, tar, thr = roc_curve(y, -d, drop_intermediate=False)
-    frr, t = 1 - tar, -thr
-    i = int(np.flatnonzero(frr <= far)[0])   # exists: the last point has far = 1, frr = 0
-    if i == 0: return dict(eer=0.0, threshold=float(t[1]), reason='')
-    a, b = frr[i-1]-far[i-1], frr[i]-far[i]
-    w = a/(a-b) if a != b else 0.0
-    eer = far[i-1] + w*(far[i]-far[i-1])
-    lo = t[i-1] if np.isfinite(t[i-1]) else t[i]
-    return dict(eer=float(eer), threshold=float(lo + w*(t[i]-lo)), reason='')
+    eer, t = _eer_on_roc(*roc_curve(y, -d, drop_intermediate=False))
+    return dict(eer=eer, threshold=t, reason='')
 
 # %% ../nbs/07_metrics.ipynb #52b230cd
 def tar_at_far(df:pd.DataFrame, # verified pairs
@@ -383,15 +511,36 @@ def tar_at_far(df:pd.DataFrame, # verified pairs
     return pd.DataFrame(rows)
 
 # %% ../nbs/07_metrics.ipynb #6bf866b6
+def _curve_numbers(y, d, fars, w=None) -> list:
+    "AUC, EER and TAR at each FAR of one (weighted) sample of pairs; NaN where a class has no weight."
+    if w is not None: keep = w > 0; y, d, w = y[keep], d[keep], w[keep]
+    if _need_both(y): return [np.nan]*(2 + len(fars))
+    far, tar, thr = roc_curve(y, -d, sample_weight=w, drop_intermediate=False)
+    return [float(auc(far, tar)), _eer_on_roc(far, tar, thr)[0]] + [float(tar[np.flatnonzero(far <= f)[-1]]) for f in fars]
+
 def curve_summary(df:pd.DataFrame, # verified pairs
                   fars=(1e-1, 1e-2, 1e-3), # target false accept rates
+                  n_boot:int=1000, # bootstrap resamples of the people for the intervals (0: none)
+                  level:float=0.95, # confidence level
+                  seed:int=0, # random seed
                   label:str='decision', distance:str='distance', positive='Yes',
-                 ) -> dict: # n_pos, n_neg, auc, eer, eer_threshold, tar@far=..., reason
-    "Threshold-free summary: pair counts, ROC AUC, EER and TAR at each FAR, with reasons for what is undefined."
+                 ) -> dict: # n_pos, n_neg, auc, eer, eer_threshold, tar@far=..., their _lo/_hi, reason
+    "Threshold-free summary: pair counts, ROC AUC, EER and TAR at each FAR, bootstrap intervals over identities, reasons for what is undefined."
     kw = dict(label=label, distance=distance, positive=positive)
-    y, _ = _labels_distances(df, **kw)
+    y, d = _labels_distances(df, **kw)
     e, ta = equal_error_rate(df, **kw), tar_at_far(df, fars, **kw)
     out = dict(n_pos=int(y.sum()), n_neg=int((~y).sum()), auc=roc_auc(df, **kw), eer=e['eer'], eer_threshold=e['threshold'])
     out.update({f"tar@far={f:g}": t for f, t in zip(ta.far, ta.tar)})
+    names = ['auc', 'eer'] + [f"tar@far={f:g}" for f in fars]
+    pop = df[pd.to_numeric(df[distance], errors='coerce').notna()]
+    boot = n_boot > 0 and {'identity_x', 'identity_y'} <= set(pop.columns) and not _need_both(y)
+    samples = []
+    if boot:
+        cx, cy, n_ids = identity_codes(pop)
+        for W in bootstrap_weights(cx, cy, n_ids, n_boot, seed): samples += [_curve_numbers(y, d, fars, w) for w in W]
+    S = np.array(samples, float).reshape(-1, len(names))
+    for i, c in enumerate(names):
+        defined = boot and np.isfinite(out[c])   # a refused TAR@FAR gets no interval either
+        out[f"{c}_lo"], out[f"{c}_hi"] = _interval(S[:, i], level) if defined else (np.nan, np.nan)
     out['reason'] = '; '.join(dict.fromkeys(r for r in [e['reason'], *ta.reason] if r))
     return out

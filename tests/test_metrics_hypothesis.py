@@ -71,3 +71,23 @@ def test_kfold_threshold_ignores_the_scored_fold(data):
     moved = df.copy(); moved.loc[moved.fold == k, 'distance'] = rng.random((moved.fold == k).sum()) * 5
     after = kfold_evaluate(moved, method).set_index('fold').threshold[k]
     assert (np.isnan(before) and np.isnan(after)) or before == after
+
+@settings(max_examples=30, deadline=None)
+@given(st.data())
+def test_identity_kfold_thresholds_never_see_their_people(data):
+    "Rewriting one person's pair distances never changes the thresholds that score that person's pairs (identity folds)."
+    from facelab.metrics import _kfold
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32-1)))
+    n_ids, n = data.draw(st.integers(4, 9)), data.draw(st.integers(30, 80))
+    ix, iy = rng.integers(0, n_ids, n), rng.integers(0, n_ids, n)
+    df = pd.DataFrame(dict(identity_x=[f"p{i}" for i in ix], identity_y=[f"p{i}" for i in iy], distance=rng.random(n).round(3)))
+    df['decision'] = np.where(ix == iy, 'Yes', 'No')
+    folds = data.draw(st.integers(3, n_ids))
+    method = data.draw(st.sampled_from(['best-f1', 'best-accuracy', 'sigma:2', 'tree']))
+    kw = dict(label='decision', distance='distance', positive='Yes')
+    who = f"p{data.draw(st.integers(0, n_ids-1))}"
+    mine = ((df.identity_x == who) | (df.identity_y == who)).to_numpy()
+    _, before = _kfold(df, method, folds, 'fold', kw)
+    moved = df.copy(); moved.loc[mine, 'distance'] = rng.random(mine.sum()) * 5
+    _, after = _kfold(moved, method, folds, 'fold', kw)
+    assert np.array_equal(before[mine], after[mine], equal_nan=True)
