@@ -7,14 +7,15 @@ Docs: https://facelab-dev.github.io/facelab/core.html.md"""
 # %% ../nbs/00_core.ipynb #74908fbd
 from __future__ import annotations
 import os, hashlib
+from collections import Counter
 from pathlib import Path
 import numpy as np, pandas as pd, cv2
 from PIL import Image, ImageOps
 
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'PAIR_COLS', 'EMBEDDING_COLS', 'FAILURE_COLS', 'facelab_home', 'configure_deepface', 'cache_folder',
-           'FacelabError', 'image_format', 'load_image', 'image_files', 'file_hash', 'array_hash', 'xywh2xyxy',
-           'xyxy2xywh', 'area2xyxy', 'xyxy2area', 'box_iou', 'Registry', 'crop_box', 'failures_frame']
+           'FacelabError', 'image_format', 'load_image', 'files_summary', 'image_files', 'file_hash', 'array_hash',
+           'xywh2xyxy', 'xyxy2xywh', 'area2xyxy', 'xyxy2area', 'box_iou', 'Registry', 'crop_box', 'failures_frame']
 
 # %% ../nbs/00_core.ipynb #69eb70d9
 def facelab_home() -> Path:
@@ -47,7 +48,8 @@ class FacelabError(ValueError):
         super().__init__(f"{path}: {reason}" if path is not None else reason)
 
 # %% ../nbs/00_core.ipynb #b980a565
-_MAGIC = {b'\xff\xd8\xff': 'jpeg', b'\x89PNG': 'png', b'GIF8': 'gif', b'BM': 'bmp', b'II*\x00': 'tiff', b'MM\x00*': 'tiff'}
+_MAGIC = {b'\xff\xd8\xff': 'jpeg', b'\x89PNG': 'png', b'GIF8': 'gif', b'BM': 'bmp', b'II*\x00': 'tiff', b'MM\x00*': 'tiff',
+          **{f'P{k}'.encode(): fmt for k,fmt in zip('1234567', ['pbm', 'pgm', 'ppm']*2 + ['pam'])}}
 
 def image_format(path) -> str|None:
     "The real format of the image file at `path`, read from its first bytes (not its name)."
@@ -94,15 +96,32 @@ def load_image(img, # a path (str/Path), a numpy array (BGR, BGRA or greyscale) 
     raise FacelabError(f"cannot load an image from a {type(img).__name__}")
 
 # %% ../nbs/00_core.ipynb #b381a6ff
-IMAGE_EXTS = {'.jpg', '.jpeg', '.png', '.webp', '.bmp', '.tif', '.tiff', '.gif'}
+IMAGE_EXTS = {'.jpg', '.jpeg', '.jpe', '.jfif', '.png', '.bmp', '.dib', '.webp', '.tif', '.tiff', '.gif', '.jp2',
+              '.pbm', '.pgm', '.ppm', '.pnm', '.pxm', '.pam', '.pfm', '.sr', '.ras', '.hdr', '.pic'}
+
+def _visible_files(root:Path):
+    "Files under `root`, recursively, that are not hidden and not in a hidden folder."
+    return (p for p in root.rglob('*') if p.is_file() and not any(s.startswith('.') for s in p.relative_to(root).parts))
+
+def files_summary(folder, # a folder
+                  most:int=8, # name at most this many extensions
+                 ) -> str: # e.g. '12 .gif, 3 .txt'
+    "What `folder` holds, counted by extension, most common first (hidden files skipped; 'no files' if none)."
+    c = Counter(p.suffix.lower() or '(no extension)' for p in _visible_files(Path(folder))).most_common()
+    if not c: return 'no files'
+    return ', '.join(f"{n} {e}" for e,n in c[:most]) + (f", {len(c)-most} other extensions" if len(c) > most else '')
 
 def image_files(folder, # a folder of images (searched recursively)
                 exts=IMAGE_EXTS, # file extensions to keep (case-insensitive)
+                empty_ok:bool=False, # return `[]` for a folder without images instead of raising
                ) -> list: # sorted paths as strings
-    "Image files under `folder`, recursively and sorted, skipping hidden files and folders."
+    "Image files under `folder`, recursively and sorted, skipping hidden files and folders; a `FacelabError` saying what is there if none."
     root = Path(folder)
-    return sorted(str(p) for p in root.rglob('*') if p.is_file() and p.suffix.lower() in exts
-                  and not any(s.startswith('.') for s in p.relative_to(root).parts))
+    if not root.is_dir(): raise FacelabError("not a folder", root)
+    files = sorted(str(p) for p in _visible_files(root) if p.suffix.lower() in exts)
+    if not files and not empty_ok:
+        raise FacelabError(f"no images facelab can read (found {files_summary(root)}); readable: {', '.join(sorted(exts))}", root)
+    return files
 
 # %% ../nbs/00_core.ipynb #992c0df1
 def file_hash(path, # a file

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 import numpy as np, pandas as pd
-from .core import FacelabError, PAIR_COLS, IMAGE_EXTS, image_files
+from .core import FacelabError, PAIR_COLS, IMAGE_EXTS, image_files, files_summary
 
 # %% auto #0
 __all__ = ['MAX_PAIRS', 'make_pairs', 'identities_from_folder', 'lfw_path', 'read_lfw_pairs']
@@ -57,10 +57,11 @@ def identities_from_folder(path, # root folder with one subfolder per identity
     "Read a `<identity>/<image>` tree into an identity -> image paths mapping."
     root = Path(path)
     if not root.is_dir(): raise FacelabError("not a folder", root)
-    ids = {d.name: sorted(str(Path(p).resolve()) for p in image_files(d, exts))
+    ids = {d.name: sorted(str(Path(p).resolve()) for p in image_files(d, exts, empty_ok=True))
            for d in sorted(root.iterdir()) if d.is_dir() and not d.name.startswith('.')}
     ids = {k: v for k,v in ids.items() if v}
-    if not ids: raise FacelabError("no <identity>/<image> subfolders with images", root)
+    if not ids: raise FacelabError(f"no <identity>/<image> subfolders with images (found {files_summary(root)}); "
+                                  f"readable: {', '.join(sorted(exts))}", root)
     return ids
 
 # %% ../nbs/01_pairs.ipynb #a4411569
