@@ -14,8 +14,8 @@ from defusedxml.ElementTree import DefusedXMLParser
 from .core import FacelabError
 
 # %% auto #0
-__all__ = ['GT_COLS', 'parse_xml', 'read_cvat_video', 'read_cvat_images', 'read_cvat', 'read_coco', 'read_mot',
-           'write_cvat_video', 'write_coco']
+__all__ = ['GT_COLS', 'GT_READERS', 'parse_xml', 'read_cvat_video', 'read_cvat_images', 'read_cvat', 'read_coco', 'read_mot',
+           'read_annotations', 'write_cvat_video', 'write_coco']
 
 # %% ../nbs/09_annotations.ipynb #fc3f30ea
 GT_COLS = ['source', 'frame', 'track_id', 'label', 'x1', 'y1', 'x2', 'y2', 'occluded', 'ignore', 'keyframe']
@@ -46,13 +46,19 @@ def _flag(el, key) -> bool: return el.get(key, '0').strip().lower() in ('1', 'tr
 def _attrs(el) -> dict: return {f"attr_{a.get('name')}": (a.text or '').strip() for a in el.findall('attribute')}
 
 # %% ../nbs/09_annotations.ipynb #410aed3a
+def _frame_size(task) -> tuple|None:
+    "(width, height) of the annotated video from a CVAT <task>'s <original_size>, or None when the export has none."
+    w, h = (task.findtext(f'original_size/{k}') if task is not None else None for k in ('width', 'height'))
+    try: return (int(float(w)), int(float(h)))
+    except (TypeError, ValueError): return None
+
 def _task_meta(root) -> dict:
-    "start_frame, stop_frame, step and size from a CVAT export's <meta><task>."
+    "start_frame, stop_frame, step, size (frames) and frame_size (width, height) from a CVAT export's <meta><task>."
     t = root.find('meta/task')
     get = lambda k, d: (t.findtext(k) if t is not None else None) or d
     step = re.search(r'step\s*=\s*(\d+)', get('frame_filter', '') or '')
     return dict(start=int(get('start_frame', 0)), stop=int(get('stop_frame', -1)), step=int(step.group(1)) if step else 1,
-                size=int(get('size', 0)), mode=get('mode', ''))
+                size=int(get('size', 0)), mode=get('mode', ''), frame_size=_frame_size(t))
 
 def _expand_track(boxes:list, frames:np.ndarray) -> list:
     "Per-frame boxes of one track: keyframes as given, linear interpolation between them, `outside` honoured."
@@ -101,19 +107,20 @@ def read_cvat_video(path, # CVAT for video 1.1 annotations.xml
 
 # %% ../nbs/09_annotations.ipynb #0536d60e
 def read_cvat_images(path, root=None) -> pd.DataFrame:
-    "Boxes of a CVAT-for-images export: one row per box, `source` the image name and `frame` 0 (the keys of a detections table)."
+    "Boxes of a CVAT-for-images export: one row per box, `source` the image name and `frame` 0; `attrs['image_sizes']`: name -> (w, h)."
     path = Path(path); root = parse_xml(path) if root is None else root
-    rows, skipped = [], 0
+    rows, skipped, sizes = [], 0, {}
     for im in root.iter('image'):
         name = im.get('name')
         if name is None: raise FacelabError(f"line {im.get('_line')}: <image> without a name", path)
+        if im.get('width') and im.get('height'): sizes[name] = (_num(im, 'width', path, int), _num(im, 'height', path, int))
         skipped += sum(1 for c in im if c.tag != 'box')
         for b in im.findall('box'):
             rows.append(dict(source=name, frame=0, track_id=float(b.get('group_id')) if b.get('group_id') else np.nan, label=b.get('label', ''),
                              x1=_num(b, 'xtl', path), y1=_num(b, 'ytl', path), x2=_num(b, 'xbr', path), y2=_num(b, 'ybr', path),
                              occluded=_flag(b, 'occluded'), ignore=False, keyframe=True, **_attrs(b)))
     df = pd.DataFrame(rows, columns=GT_COLS + sorted({k for r in rows for k in r if k.startswith('attr_')}))
-    df.attrs.update(source=str(path), skipped_shapes=skipped)
+    df.attrs.update(source=str(path), skipped_shapes=skipped, image_sizes=sizes)
     return df
 
 def read_cvat(path, **kwargs) -> pd.DataFrame:
@@ -125,13 +132,14 @@ def read_cvat(path, **kwargs) -> pd.DataFrame:
 
 # %% ../nbs/09_annotations.ipynb #4c36c322
 def read_coco(path) -> pd.DataFrame:
-    "Boxes of a COCO JSON file: `source` from `file_name` (`frame` 0), `label` from the category, `iscrowd` as ignore."
+    "Boxes of a COCO JSON file: `source` from `file_name` (`frame` 0), `label` from the category, `iscrowd` as ignore; sizes in `attrs`."
     path = Path(path)
     try: d = json.loads(path.read_text())
     except json.JSONDecodeError as e: raise FacelabError(f"line {e.lineno}: malformed JSON ({e.msg})", path) from None
     except FileNotFoundError: raise FacelabError("file not found", path) from None
     try:
         images = {im['id']: im['file_name'] for im in d['images']}
+        sizes = {im['file_name']: (int(im['width']), int(im['height'])) for im in d['images'] if im.get('width') and im.get('height')}
         cats = {c['id']: c['name'] for c in d.get('categories', [])}
         rows = [dict(source=images[a['image_id']], frame=0, track_id=float(a.get('attributes', {}).get('track_id', np.nan)),
                      label=cats.get(a.get('category_id'), str(a.get('category_id', ''))),
@@ -139,7 +147,9 @@ def read_coco(path) -> pd.DataFrame:
                      occluded=bool(a.get('attributes', {}).get('occluded', False)), ignore=bool(a.get('iscrowd', 0)), keyframe=True)
                 for a in d['annotations']]
     except (KeyError, IndexError, TypeError) as e: raise FacelabError(f"not a COCO detection file: missing or bad {e}", path) from None
-    return pd.DataFrame(rows, columns=GT_COLS)
+    df = pd.DataFrame(rows, columns=GT_COLS)
+    df.attrs.update(source=str(path), image_sizes=sizes)
+    return df
 
 def read_mot(path, # MOT challenge CSV: frame, id, left, top, width, height, conf[, class, visibility]
              label:str='face', # label for every box (MOT files carry none)
@@ -155,8 +165,22 @@ def read_mot(path, # MOT challenge CSV: frame, id, left, top, width, height, con
         r = int(num.isna().any(axis=1).to_numpy().argmax())
         raise FacelabError(f"line {r+1}: non-numeric value in {m.iloc[r, :7].tolist()}", path)
     f, i, x, y, w, h, c = (num[k].to_numpy() for k in range(7))
-    return pd.DataFrame(dict(source='', frame=(f-1).astype(int), track_id=i.astype(int), label=label, x1=x, y1=y, x2=x+w, y2=y+h,
-                             occluded=False, ignore=c == 0, keyframe=True))[GT_COLS]
+    df = pd.DataFrame(dict(source='', frame=(f-1).astype(int), track_id=i.astype(int), label=label, x1=x, y1=y, x2=x+w, y2=y+h,
+                           occluded=False, ignore=c == 0, keyframe=True))[GT_COLS]
+    df.attrs.update(source=str(path))
+    return df
+
+# %% ../nbs/09_annotations.ipynb #dc8b1e18
+GT_READERS = {'.xml': read_cvat, '.json': read_coco, '.txt': read_mot, '.csv': read_mot}
+
+def read_annotations(path, # CVAT XML, COCO JSON or MOT CSV/TXT
+                     **kwargs, # passed to the reader (`frames=` for CVAT video, `label=` for MOT)
+                    ) -> pd.DataFrame: # ground-truth table, `attrs['source']` the file
+    "Read a ground-truth file with the reader its ending names (CVAT `.xml`, COCO `.json`, MOT `.txt`/`.csv`)."
+    path = Path(path)
+    reader = GT_READERS.get(path.suffix.lower())
+    if reader is None: raise FacelabError(f"unknown ground-truth format {path.suffix!r}: expected one of {', '.join(GT_READERS)}", path)
+    return reader(path, **kwargs)
 
 # %% ../nbs/09_annotations.ipynb #05222acf
 def write_cvat_video(df:pd.DataFrame, # frame, x1, y1, x2, y2 [, track_id, label, occluded]
