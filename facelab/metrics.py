@@ -17,9 +17,9 @@ from .core import FacelabError
 __all__ = ['COUNT_COLS', 'METRIC_COLS', 'TUNE_METHODS', 'CI_COLS', 'TABLE_COLS', 'synthetic_pairs', 'metrics_from_counts',
            'confusion_counts', 'metrics_from_labels', 'metrics_table', 'sigma_threshold', 'tune_sigma', 'tune_best_f1',
            'tune_best_accuracy', 'tune_tree', 'negatives_needed', 'tune_far', 'tune_threshold', 'identity_folds',
-           'kfold_evaluate', 'kfold_summary', 'identity_codes', 'bootstrap_weights', 'bootstrap_metrics',
-           'scored_population', 'evaluate_thresholds', 'recommend_threshold', 'roc_frame', 'roc_auc', 'det_frame',
-           'equal_error_rate', 'tar_at_far', 'curve_summary']
+           'kfold_evaluate', 'kfold_summary', 'kfold_thresholds', 'identity_codes', 'bootstrap_weights',
+           'bootstrap_metrics', 'scored_population', 'evaluate_thresholds', 'recommend_threshold', 'roc_frame',
+           'roc_auc', 'det_frame', 'equal_error_rate', 'tar_at_far', 'curve_summary']
 
 # %% ../nbs/07_metrics.ipynb #af1e2712
 def synthetic_pairs(n_identities:int=20, # number of people
@@ -330,6 +330,16 @@ def kfold_summary(per_fold:pd.DataFrame, # output of `kfold_evaluate`
     counts = {c: int(per_fold[c].sum()) for c in COUNT_COLS}
     return dict(out, threshold=float(np.average(t, weights=np.maximum(n, 1))), threshold_lo=float(t.min()), threshold_hi=float(t.max()),
                 **metrics_from_counts(**counts))
+
+# %% ../nbs/07_metrics.ipynb #ae049884
+def kfold_thresholds(df:pd.DataFrame, # verified pairs
+                     method='best-f1', # any `tune_threshold` method
+                     folds:int=10, # number of identity folds when the table has no `fold` column
+                     fold:str='fold', # column with predefined folds (LFW), used when present
+                     label:str='decision', distance:str='distance', positive='Yes',
+                    ) -> pd.Series: # per pair (index of `df`): the threshold it is scored with under k-fold; NaN where none
+    "The threshold each pair is scored with under k-fold: tuned by `method` without the pair's people."
+    return pd.Series(_kfold(df, method, folds, fold, dict(label=label, distance=distance, positive=positive))[1], index=df.index, name='kfold_threshold')
 
 # %% ../nbs/07_metrics.ipynb #c081091b
 def identity_codes(df:pd.DataFrame, # pairs with `identity_x`, `identity_y`
