@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np, pandas as pd, cv2
 import matplotlib.pyplot as plt
 from .core import FacelabError, load_image
-from .annotations import read_cvat
-from .video import detect_video
+from .annotations import read_annotations
+from .video import detect_video, video_info
 from .embed import represent, represent_detections
 from .verify import default_threshold
 from .validate import recognition_outcomes, recognition_metrics, match_detections, detection_metrics, STUDY_COLS
@@ -20,7 +20,62 @@ from .plots import plot_distances
 from .evaluate import md_table
 
 # %% auto #0
-__all__ = ['query_embeddings', 'validate_video', 'outcome_gallery', 'plot_query_distances', 'write_video_report']
+__all__ = ['ground_truth_problems', 'check_ground_truth', 'query_label', 'query_embeddings', 'match_rules', 'validate_video',
+           'outcome_gallery', 'plot_query_distances', 'write_video_report']
+
+# %% ../nbs/10a_video_study.ipynb #a4b040c6
+def _size(wh) -> str: return f"{wh[0]}×{wh[1]}"
+
+def ground_truth_problems(gt:pd.DataFrame, # ground-truth table (frame size in `attrs['frame_size']` or `attrs['image_sizes']` where the format has it)
+                          info:dict, # `facelab.video.video_info` of the video: frames, width, height
+                         ) -> list: # one phrase per mismatch; empty when the ground truth fits
+    "Why the ground truth cannot belong to the video: another frame size, frames past its end, boxes outside its frame."
+    W, H, n = info['width'], info['height'], info['frames']
+    sizes = {tuple(gt.attrs['frame_size'])} if gt.attrs.get('frame_size') else {tuple(s) for s in gt.attrs.get('image_sizes', {}).values()}
+    other = sorted(s for s in sizes if s != (W, H))
+    probs = [f"it was drawn on {' and '.join(map(_size, other))}-pixel frames, the video's are {_size((W, H))}"] if other else []
+    first = min(int(gt.frame.min()) if len(gt) else 0, gt.attrs.get('start', 0))
+    last = max(int(gt.frame.max()) if len(gt) else -1, gt.attrs.get('stop', -1))
+    if first < 0: probs.append(f"it annotates frame {first}, before the video's first (0)")
+    if n and last >= n: probs.append(f"it annotates frames up to {last}, the video has {n} (0-{n-1})")
+    if len(gt) and W and H:
+        out = (gt.x2 <= 0) | (gt.y2 <= 0) | (gt.x1 >= W) | (gt.y1 >= H)
+        if out.any(): probs.append(f"{int(out.sum())} of its {len(gt)} boxes lie entirely outside the {_size((W, H))} frame")
+    return probs
+
+def check_ground_truth(gt:pd.DataFrame, # ground-truth table
+                       video, # the video it should annotate
+                       allow_mismatch:bool=False, # go on (returning the problems) instead of refusing
+                       name=None, # the ground-truth file, for the message (default `gt.attrs['source']`)
+                      ) -> list: # the problems found (empty when it fits)
+    "Refuse ground truth that does not fit `video` with a `FacelabError` naming the file, unless `allow_mismatch`."
+    info = video_info(video)
+    probs = ground_truth_problems(gt, info)
+    if probs and not allow_mismatch:
+        raise FacelabError(f"ground truth does not belong to the video {Path(video).name} ({_size((info['width'], info['height']))}, "
+                           f"{info['frames']} frames): {'; '.join(probs)}. Pass allow_mismatch=True (--allow-mismatch) to score it anyway",
+                           name or gt.attrs.get('source') or None)
+    return probs
+
+# %% ../nbs/10a_video_study.ipynb #12e16ca7
+def query_label(gt:pd.DataFrame, # ground-truth table with a `label` per box
+                identity:str|None=None, # the label asked for (None: the only label, if there is one)
+               ) -> tuple: # (label, why it was taken)
+    "The ground-truth label of the query person, and why that one: given, or the only person label in the file."
+    src = gt.attrs.get('source') or None
+    lab = gt.label.dropna().astype(str); lab = lab[lab != '']
+    counts = lab.value_counts()
+    n_boxes = lambda n: f"{n} box{'es' if n != 1 else ''}"
+    def boxes(l): fr = gt.frame[gt.label == l]; return f"{n_boxes(counts[l])}, frames {int(fr.min())}-{int(fr.max())}"
+    if identity is not None:
+        if identity not in counts: raise FacelabError(f"{identity!r} is not a label in the ground truth ({sorted(counts.index)})", src)
+        return identity, f"given by the user ({boxes(identity)})"
+    if not len(counts): raise FacelabError("the ground truth has no labelled boxes: no query person to score", src)
+    if len(counts) > 1:
+        raise FacelabError(f"the ground truth has labels {', '.join(f'{l!r} ({n_boxes(n)})' for l, n in counts.sort_index().items())}: "
+                           "say which one is the query person (identity=, --identity)", src)
+    l = counts.index[0]
+    return l, f"the only person label in the ground truth ({boxes(l)})"
 
 # %% ../nbs/10a_video_study.ipynb #ce0140b4
 def query_embeddings(photos, # the query person's photo(s)
@@ -32,8 +87,14 @@ def query_embeddings(photos, # the query person's photo(s)
     area = (emb.x2-emb.x1)*(emb.y2-emb.y1)
     return np.stack(emb.assign(area=area).sort_values('area').groupby('file').tail(1).embedding.to_numpy())
 
+def match_rules(iou:float=0.5, # IoU for the `iou` rule
+                tol:float=20, # pixels for the `legacy` rule
+               ) -> dict: # rule -> how detections were matched, in words
+    "The two matching rules as they were applied, for the printed output and the report."
+    return {'iou': f"one-to-one (Hungarian) at IoU ≥ {iou:g}", 'legacy': f"the study's corners: |Δx1| < {tol:g} px and |Δy2| < {tol:g} px, many-to-one"}
+
 def validate_video(video, # the video file
-                   gt, # ground truth: a CVAT/COCO/MOT table, or a CVAT XML path
+                   gt, # ground truth: a CVAT/COCO/MOT table, or the file (CVAT .xml, COCO .json, MOT .txt/.csv)
                    query, # photo(s) of the person to find
                    identity:str|None=None, # the person's label in the ground truth (default: the only label)
                    threshold:float|None=None, # distance threshold (default: the model's for the metric)
@@ -44,15 +105,14 @@ def validate_video(video, # the video file
                    iou:float=0.5, # IoU for the `iou` rule
                    tol:float=20, # pixels for the study's `legacy` rule
                    work_dir=None, # where crops go (default: a folder next to the report, or a temporary one)
+                   allow_mismatch:bool=False, # score ground truth that does not fit the video (frame size, frames) instead of refusing it
                    **kwargs, # passed to `detect_video` (cache_dir, progress, ...); cache_dir also to the query photos' `represent`
-                  ) -> dict: # outcomes per rule, metrics table, detections
+                  ) -> dict: # outcomes per rule, metrics table, detections, the query label and why, the rules, the ground truth's problems
     "Find `query` in every frame of `video` and score each detection as TP/FP/TN/FN against `gt`, with both matching rules."
-    gt = read_cvat(gt) if isinstance(gt, (str, Path)) else gt
-    labels = sorted(gt.label.dropna().unique())
-    if identity is None:
-        if len(labels) != 1: raise FacelabError(f"the ground truth has labels {labels}: say which one is the query person (identity=)")
-        identity = labels[0]
-    if identity not in labels: raise FacelabError(f"{identity!r} is not a label in the ground truth ({labels})")
+    gt_file = str(gt) if isinstance(gt, (str, Path)) else gt.attrs.get('source', '')
+    gt = read_annotations(gt) if isinstance(gt, (str, Path)) else gt
+    problems = check_ground_truth(gt, video, allow_mismatch, name=gt_file or None)
+    identity, why = query_label(gt, identity)
     threshold = default_threshold(model_name, distance_metric) if threshold is None else float(threshold)
     work = Path(work_dir or tempfile.mkdtemp(prefix='facelab-'))
     res = detect_video(video, detector_backend, every_n=every_n, crops_dir=work/'crops', **kwargs)
@@ -64,12 +124,14 @@ def validate_video(video, # the video file
     rows = [recognition_metrics(o, video=Path(video).name) for o in outs.values()]
     det_m = detection_metrics(match_detections(gt, res.detections, iou=iou))
     return dict(outcomes=outs, metrics=pd.DataFrame(rows), detections=de, frames=res.frames, failures=res.failures,
-                detection=det_m, identity=identity, threshold=threshold, video=str(video))
+                detection=det_m, identity=identity, identity_reason=why, threshold=threshold, video=str(video),
+                gt_file=gt_file, gt_problems=problems, iou=iou, tol=tol, rules=match_rules(iou, tol))
 
 # %% ../nbs/10a_video_study.ipynb #a480244f
 def outcome_gallery(outcomes:pd.DataFrame, # from `recognition_outcomes` (needs `crop`)
                     per_outcome:int=6, # crops shown per outcome
                     size:int=96, # thumbnail size (px)
+                    title:str|None=None, # figure title (name the query person in it)
                    ):
     "Matplotlib grid: a row per outcome (TP, FP, FN, TN), the hardest examples first, titled with their distances."
     rows = ['TP', 'FP', 'FN', 'TN']
@@ -85,6 +147,7 @@ def outcome_gallery(outcomes:pd.DataFrame, # from `recognition_outcomes` (needs 
                 img = cv2.resize(load_image(row.crop), (size, size))
                 ax.imshow(img[..., ::-1]); ax.set_title(f"{name} d={row.distance:.2f}\nframe {int(row.frame)}", fontsize=7)
             elif c == 0: ax.text(0.5, 0.5, f"no {name}", ha='center', va='center', fontsize=9)
+    if title: fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -94,23 +157,33 @@ def plot_query_distances(outcomes:pd.DataFrame, threshold:float|None=None, title
     return plot_distances(df, {'threshold': threshold} if threshold is not None else None, label='truth', title=title)
 
 # %% ../nbs/10a_video_study.ipynb #ce264362
+def _report_lines(res:dict) -> list:
+    "What was scored, in words: the query label and why, the ground truth and whether it fits, the matching rules."
+    gt = f"`{Path(res['gt_file']).name}`" if res.get('gt_file') else 'the table given'
+    fit = (f"**does not fit the video**: {'; '.join(res['gt_problems'])}; scored anyway (allow_mismatch)" if res.get('gt_problems')
+           else "fits the video (frame size, frames)")
+    return [f"Query person: label `{res['identity']}`, {res['identity_reason']}.",
+            f"Ground truth: {gt} {fit}.",
+            *(f"Matching `{k}`: {v}." for k, v in res['rules'].items())]
+
 def write_video_report(res:dict, out) -> Path:
     "Write a `validate_video` result: outcomes_<rule>.csv, metrics.csv, gallery.png, distances.png, report.md."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     for rule, o in res['outcomes'].items(): o.to_csv(out/f"outcomes_{rule}.csv", index=False)
     res['metrics'].to_csv(out/'metrics.csv', index=False)
-    fig = outcome_gallery(res['outcomes']['iou']); fig.savefig(out/'gallery.png', dpi=110, bbox_inches='tight'); plt.close(fig)
-    fig = plot_query_distances(res['outcomes']['iou'], res['threshold'], title=f"{res['identity']} vs others")
+    q = f"query {res['identity']!r}"
+    fig = outcome_gallery(res['outcomes']['iou'], title=f"{q}: detections by outcome (iou rule)")
+    fig.savefig(out/'gallery.png', dpi=110, bbox_inches='tight'); plt.close(fig)
+    fig = plot_query_distances(res['outcomes']['iou'], res['threshold'], title=f"{q} vs everyone else")
     fig.savefig(out/'distances.png', dpi=110, bbox_inches='tight'); plt.close(fig)
     m = res['metrics'].copy()
     for c in ('precision', 'recall', 'f1', 'accuracy'): m[c] = 100*m[c]
     cols = ['match'] + STUDY_COLS + ['missed', 'reason']
-    md = [f"# facelab video report: {Path(res['video']).name}", "",
-          f"Query `{res['identity']}`, threshold {res['threshold']:.4f}; {len(res['frames'])} frames, {len(res['detections'])} detections; "
-          f"detection vs ground truth (IoU ≥ 0.5): precision {res['detection']['precision']:.3f}, recall {res['detection']['recall']:.3f}.", "",
+    md = [f"# facelab video report: {Path(res['video']).name}", "", *(f"- {l}" for l in _report_lines(res)), "",
+          f"Threshold {res['threshold']:.4f}; {len(res['frames'])} frames, {len(res['detections'])} detections; "
+          f"detection vs ground truth (IoU ≥ {res['iou']:g}): precision {res['detection']['precision']:.3f}, recall {res['detection']['recall']:.3f}.", "",
           md_table(m[cols], floatfmt='.2f'),
-          "", "`iou`: detections matched to the annotations one-to-one at IoU ≥ 0.5. `legacy`: the study's rule (corners within 20 px). "
-           "Precision, recall, F1, accuracy in percent; `–` where undefined (see reason). `missed`: the person's annotated faces no detection matched.",
-           "", "![distances](distances.png)", "", "![gallery](gallery.png)", ""]
+          "", "Precision, recall, F1, accuracy in percent; `–` where undefined (see reason). `missed`: the query person's annotated faces "
+          "no detection matched.", "", "![distances](distances.png)", "", "![gallery](gallery.png)", ""]
     (out/'report.md').write_text('\n'.join(md))
     return out
