@@ -1,4 +1,4 @@
-"""Matplotlib figures for verified pairs: distance distributions with thresholds, ROC, DET, metrics against the threshold, confusion matrices.
+"""Matplotlib figures for verified pairs: distance distributions with thresholds, ROC, DET, metrics against the threshold, confusion matrices, and the worst errors as face pictures.
 
 Docs: https://facelab-dev.github.io/facelab/plots.html.md"""
 
@@ -6,22 +6,32 @@ Docs: https://facelab-dev.github.io/facelab/plots.html.md"""
 
 # %% ../nbs/07a_plots.ipynb #9c8f3b14
 from __future__ import annotations
-import numpy as np, pandas as pd
+import textwrap
+from functools import lru_cache
+from pathlib import Path
+import numpy as np, pandas as pd, cv2
 import matplotlib
-import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from scipy.stats import gaussian_kde
+from .core import FacelabError, load_image, crop_box
 from .metrics import _labels_distances
 
 # %% auto #0
-__all__ = ['plot_distances', 'plot_roc', 'plot_det', 'plot_metrics_vs_threshold', 'plot_confusion']
+__all__ = ['CELLS', 'ERROR_KINDS', 'plot_distances', 'plot_roc', 'plot_det', 'plot_metrics_vs_threshold', 'plot_confusion',
+           'thumbnail', 'safe_thumbnail', 'card_image', 'pair_boxes', 'pair_thresholds', 'worst_pairs',
+           'plot_worst_pairs']
 
 # %% ../nbs/07a_plots.ipynb #b082e7b3
-def _fig_ax(ax=None, figsize=(6, 4)):
-    "A new figure and axes, or the figure of `ax`."
+def _fig_ax(ax=None, figsize=(7.5, 4)):
+    "A new figure (not pyplot's, laid out to fit outside legends) and its axes, or the figure of `ax`."
     if ax is not None: return ax.figure, ax
-    fig, ax = plt.subplots(figsize=figsize)
-    return fig, ax
+    fig = Figure(figsize=figsize, layout='constrained')
+    return fig, fig.subplots()
+
+def _legend(ax, **kwargs):
+    "The legend of `ax` outside it, to the right, so it covers no curve (none when nothing is labelled)."
+    if ax.get_legend_handles_labels()[0]:
+        return ax.legend(fontsize=8, loc='upper left', bbox_to_anchor=(1.02, 1), borderaxespad=0, **kwargs)
 
 def _named_thresholds(thresholds) -> dict:
     "Thresholds as a dict name -> float, from a number, a list, or a dict of numbers or of tuning results."
@@ -30,9 +40,9 @@ def _named_thresholds(thresholds) -> dict:
         return {k: float(v['threshold'] if isinstance(v, dict) else v) for k,v in thresholds.items()}
     return {f"{t:.3f}": float(t) for t in np.atleast_1d(np.asarray(thresholds, float))}
 
-def _threshold_lines(ax, thresholds):
-    "A dashed vertical line per named threshold, labelled `name = value` for the legend."
-    for (name, t), c in zip(_named_thresholds(thresholds).items(), plt.rcParams['axes.prop_cycle'].by_key()['color'][2:]*5):
+def _threshold_lines(ax, thresholds, skip:int=2):
+    "A dashed vertical line per named threshold, labelled `name = value` for the legend, in colours after the first `skip` (the curves')."
+    for (name, t), c in zip(_named_thresholds(thresholds).items(), matplotlib.rcParams['axes.prop_cycle'].by_key()['color'][skip:]*5):
         if np.isfinite(t): ax.axvline(t, ls='--', lw=1.2, color=c, label=f"{name} = {t:.4f}" if name != f"{t:.3f}" else f"{t:.4f}")
 
 # %% ../nbs/07a_plots.ipynb #468c2746
@@ -55,10 +65,10 @@ def plot_distances(df:pd.DataFrame, # verified pairs
         v = d[mask]; lab = f"{name} (n={len(v)})"
         if kind == 'hist' and len(v): ax.hist(v, bins='auto', density=True, alpha=0.45, color=c, label=lab)
         elif len(np.unique(v)) >= 2:
-            ax.plot(xs, gaussian_kde(v)(xs), color=c, label=lab); ax.fill_between(xs, gaussian_kde(v)(xs), color=c, alpha=0.2)
+            k = gaussian_kde(v)(xs); ax.plot(xs, k, color=c, label=lab); ax.fill_between(xs, k, color=c, alpha=0.2)
         elif len(v): ax.plot(v, np.zeros_like(v), '|', ms=20, color=c, label=lab)
     _threshold_lines(ax, thresholds)
-    ax.set_xlabel(distance); ax.set_ylabel('density'); ax.legend(fontsize=8)
+    ax.set_xlabel(distance); ax.set_ylabel('density'); _legend(ax)
     if title: ax.set_title(title)
     return fig
 
@@ -84,7 +94,7 @@ def plot_roc(df, # verified pairs, or a dict name -> verified pairs
     if log: ax.set_xscale('log')
     else: ax.plot([0, 1], [0, 1], ':', color='grey', lw=1)
     ax.set_xlabel('false accept rate (FAR)'); ax.set_ylabel('true accept rate (TAR)'); ax.set_ylim(-0.02, 1.02)
-    ax.grid(alpha=0.3); ax.legend(fontsize=8, loc='lower right')
+    ax.grid(alpha=0.3); _legend(ax)
     if title: ax.set_title(title)
     return fig
 
@@ -109,7 +119,7 @@ def plot_det(df, # verified pairs, or a dict name -> verified pairs
     lim = norm.ppf([eps, 0.99]); ax.set_xlim(*lim); ax.set_ylim(*lim)
     ax.plot(lim, lim, ':', color='grey', lw=1)
     ax.set_xlabel('false accept rate (FAR)'); ax.set_ylabel('false reject rate (FRR)')
-    ax.grid(alpha=0.3); ax.legend(fontsize=8)
+    ax.grid(alpha=0.3); _legend(ax)
     if title: ax.set_title(title)
     return fig
 
@@ -130,33 +140,196 @@ def plot_metrics_vs_threshold(df:pd.DataFrame, # verified pairs
     pad = 0.02*(hi-lo or 1)
     tab = metrics_table(df, np.linspace(lo-pad, hi+pad, n), label, distance, positive)
     for m in metrics: ax.plot(tab.threshold, tab[m], label=m)
-    _threshold_lines(ax, thresholds)
+    _threshold_lines(ax, thresholds, skip=len(metrics))
     ax.set_xlabel(f"threshold ({distance} <= threshold → same person)"); ax.set_ylabel('value'); ax.set_ylim(-0.02, 1.02)
-    ax.grid(alpha=0.3); ax.legend(fontsize=8)
+    ax.grid(alpha=0.3); _legend(ax)
     if title: ax.set_title(title)
     return fig
 
 # %% ../nbs/07a_plots.ipynb #9eb8c79a
+CELLS = (('TN', 'FP'), ('FN', 'TP'))
+
+def _count(c:dict, k:str) -> float:
+    "The count `k` of `c` as a float; NaN when missing or not a number."
+    try: return float(c.get(k, np.nan))
+    except (TypeError, ValueError): return np.nan
+
+def _fmt_count(v:float) -> str: return 'undefined' if not np.isfinite(v) else f"{int(v)}" if float(v).is_integer() else f"{v:g}"
+
 def plot_confusion(x, # dict with tp, fp, tn, fn (e.g. a tuning result), or verified pairs
                    threshold:float|None=None, # with a table: predict at this threshold instead of its `prediction` column
                    label:str='decision', distance:str='distance', prediction:str='prediction', positive='Yes',
-                   normalize:str|None=None, # None for counts, 'true' for rates per true class
+                   normalize:str|None=None, # None for counts, 'true' to add the rates per true class
                    ax=None, # axes to draw into
                    title:str|None=None, # axes title (default: the threshold, when known)
                   ) -> Figure:
-    "Heatmap of the confusion matrix (truth × prediction: different, same) with the counts or rates written in."
-    from sklearn.metrics import ConfusionMatrixDisplay
+    "Heatmap of the confusion matrix (truth × prediction: different, same), each cell named with its count (and rate); 'undefined' where there is none."
     from facelab.metrics import confusion_counts, metrics_table
+    if normalize not in (None, 'true'): raise ValueError(f"normalize must be None or 'true', not {normalize!r}")
     if isinstance(x, dict): c = x; threshold = x.get('threshold', threshold)
-    elif threshold is not None: c = metrics_table(x, [threshold], label, distance, positive).iloc[0].to_dict()
+    elif threshold is not None: c = metrics_table(x, [threshold], label, distance, positive).iloc[0].to_dict() if np.isfinite(threshold) else {}
     else: c = confusion_counts(x[label], x[prediction], positive)
-    cm = np.array([[c['tn'], c['fp']], [c['fn'], c['tp']]], dtype=float)
-    if normalize == 'true':
-        with np.errstate(invalid='ignore', divide='ignore'): cm = cm / cm.sum(axis=1, keepdims=True)
-    elif normalize is not None: raise ValueError(f"normalize must be None or 'true', not {normalize!r}")
-    fig, ax = _fig_ax(ax, figsize=(4.2, 3.6))
-    ConfusionMatrixDisplay(cm if normalize else cm.astype(int), display_labels=['different', 'same']).plot(
-        ax=ax, cmap='Blues', colorbar=False, values_format='.2%' if normalize else 'd')
-    ax.set_xlabel('predicted'); ax.set_ylabel('truth')
-    if title or threshold is not None: ax.set_title(title or f"threshold = {threshold:.4f}")
+    undefined = threshold is not None and not np.isfinite(float(threshold))
+    cm = np.array([[_count(c, k.lower()) for k in row] for row in CELLS])
+    if undefined: cm[:] = np.nan
+    n = cm.sum(axis=1)                                       # NaN when a count of the row is
+    with np.errstate(invalid='ignore', divide='ignore'): rate = cm / n[:, None]
+    fig, ax = _fig_ax(ax, figsize=(4.4, 3.8))
+    cmap = matplotlib.colormaps['Blues'].with_extremes(bad='#eeeeee')
+    ax.imshow(np.ma.masked_invalid(rate), cmap=cmap, vmin=0, vmax=1)
+    for i, j in np.ndindex(2, 2):
+        v, r = cm[i, j], rate[i, j]
+        txt = f"{CELLS[i][j]}\n" + (f"{r:.2%}\n({_fmt_count(v)})" if normalize and np.isfinite(r) else _fmt_count(v))
+        ax.text(j, i, txt, ha='center', va='center', fontsize=10, color='white' if np.isfinite(r) and r > 0.6 else 'black')
+    ax.set_xticks([0, 1], ['different', 'same']); ax.set_xlabel('predicted')
+    ax.set_yticks([0, 1], [f"different\n(n={_fmt_count(n[0])})" if np.isfinite(n[0]) else 'different',
+                           f"same\n(n={_fmt_count(n[1])})" if np.isfinite(n[1]) else 'same'])
+    ax.set_ylabel('truth')
+    method = f"{c['method']}: " if isinstance(x, dict) and c.get('method') else ''
+    if title: ax.set_title(title)
+    elif undefined:
+        why = textwrap.fill(str(c.get('reason') or ''), 48)
+        ax.set_title(f"{method}threshold undefined" + (f"\n{why}" if why else ''), fontsize=9)
+    elif threshold is not None: ax.set_title(f"{method}threshold = {threshold:.4f}")
+    return fig
+
+# %% ../nbs/07a_plots.ipynb #239dd499
+def _thumb(img:np.ndarray, size:int) -> np.ndarray:
+    "`img` scaled to height `size`, its width capped at twice that."
+    h, w = img.shape[:2]
+    if not h or not w: raise FacelabError(f"empty image ({w}×{h})")
+    return cv2.resize(img, (max(1, min(2*size, round(w*size/h))), size), interpolation=cv2.INTER_AREA)
+
+def _crop(img, box, margin:float) -> np.ndarray:
+    "`img` loaded, and cut to `box` grown by `margin` when there is a box."
+    img = load_image(img)
+    return img if box is None else crop_box(img, box, margin=margin)
+
+@lru_cache(maxsize=2048)
+def _thumb_cached(path:str, size:int, box:tuple|None, margin:float) -> np.ndarray: return _thumb(_crop(path, box, margin), size)
+
+def thumbnail(img, # image path, or BGR array (a video crop)
+              size:int=96, # height in pixels
+              box=None, # x1, y1, x2, y2 of the face to cut out; None (or NaN): the whole image
+              margin:float=0.25, # with `box`: grow it by this fraction of its size on every side
+             ) -> np.ndarray: # BGR thumbnail
+    "A thumbnail of `img`, or of the face in `box`, `size` pixels high (cached for paths)."
+    box = None if box is None else tuple(float(v) for v in box)
+    if box is not None and not np.isfinite(box).all(): box = None
+    if isinstance(img, (str, Path)): return _thumb_cached(str(img), size, box, margin)
+    return _thumb(_crop(img, box, margin), size)
+
+def safe_thumbnail(img, # image path, or BGR array
+                   size:int=96, # height in pixels
+                   box=None, # face box, as in `thumbnail`
+                   margin:float=0.25, # as in `thumbnail`
+                  ) -> tuple[np.ndarray, str]: # BGR thumbnail, and '' or why it could not be read
+    "`thumbnail(img, size, box)`, or a grey square and the reason when `img` cannot be read."
+    try: return thumbnail(img, size, box, margin), ''
+    except (FacelabError, OSError, ValueError, cv2.error) as e: return np.full((size, size, 3), 200, np.uint8), str(e)
+
+def card_image(images, # paths or BGR arrays shown side by side (one row of the table)
+               size:int=96, # height in pixels
+               boxes=None, # a face box (or None) per image
+              ) -> tuple[np.ndarray, str]: # BGR image, and the reasons of images that could not be read
+    "The thumbnails of `images` side by side (grey for unreadable ones), and why any could not be read."
+    images = list(images)
+    ts = [safe_thumbnail(img, size, b) for img, b in zip(images, boxes if boxes is not None else [None]*len(images))]
+    gap = np.full((size, 4, 3), 255, np.uint8)
+    return np.hstack([x for t, _ in ts for x in (t, gap)][:-1]), '; '.join(w for _, w in ts if w)
+
+# %% ../nbs/07a_plots.ipynb #f9caca68
+def pair_boxes(pairs:pd.DataFrame, # pairs with `file_x`, `file_y`
+               embeddings:pd.DataFrame|None=None, # `facelab.embed.represent` output for those files (x1, y1, x2, y2, face_detected)
+               distance_metric:str|None=None, # to choose among several faces (default: `pairs.attrs`, else cosine)
+              ) -> pd.DataFrame: # `box_x`, `box_y`: a box tuple, or None for the whole image
+    "The face box of each side of every pair: the detected face; of several, the two closest (the pair's distance)."
+    if embeddings is None or not len(embeddings): return pd.DataFrame({'box_x': None, 'box_y': None}, index=pairs.index)
+    faces = dict(list(embeddings.groupby(embeddings.file.astype(str), sort=False)))
+    metric = distance_metric or pairs.attrs.get('distance_metric') or 'cosine'
+    def box(r): return tuple(float(r[k]) for k in ('x1', 'y1', 'x2', 'y2')) if r.get('face_detected', True) else None
+    out = []
+    for fx, fy in zip(pairs.file_x.astype(str), pairs.file_y.astype(str)):
+        gx, gy, i, j = faces.get(fx), faces.get(fy), 0, 0
+        if gx is not None and gy is not None and len(gx)*len(gy) > 1 and 'embedding' in embeddings:
+            from facelab.verify import pair_distances
+            ii, jj = np.divmod(np.arange(len(gx)*len(gy)), len(gy))
+            d = pair_distances(np.stack(gx.embedding.to_numpy())[ii], np.stack(gy.embedding.to_numpy())[jj], metric)
+            i, j = ii[np.argmin(d)], jj[np.argmin(d)]
+        out.append((None if gx is None else box(gx.iloc[i]), None if gy is None else box(gy.iloc[j])))
+    return pd.DataFrame(out, columns=['box_x', 'box_y'], index=pairs.index) if out else pd.DataFrame(columns=['box_x', 'box_y'])
+
+# %% ../nbs/07a_plots.ipynb #21a08492
+ERROR_KINDS = {'false-accept': 'false accepts: different people at distance <= threshold',
+               'false-reject': 'false rejects: the same person at distance > threshold'}
+
+def pair_thresholds(df:pd.DataFrame, # verified pairs
+                    threshold=None, # a number, a column name, one value per row, or None: the `threshold` column
+                   ) -> np.ndarray: # one threshold per row (NaN where there is none)
+    "The decision threshold of every row of `df`, from a number, a column, an array or the table's `threshold` column."
+    if threshold is None:
+        if 'threshold' not in df: raise FacelabError("no threshold given and the table has no `threshold` column; pass threshold=")
+        threshold = 'threshold'
+    if isinstance(threshold, str):
+        if threshold not in df: raise FacelabError(f"no column {threshold!r} to take thresholds from")
+        return pd.to_numeric(df[threshold], errors='coerce').to_numpy(float)
+    t = np.asarray(threshold, float)
+    if t.ndim and t.shape != (len(df),): raise FacelabError(f"{t.size} thresholds for {len(df)} pairs")
+    return np.broadcast_to(t, (len(df),)).copy()
+
+def worst_pairs(df:pd.DataFrame, # verified pairs (a label and a distance column)
+                threshold=None, # a number, a column name, one per pair, or None: the `threshold` column
+                kind:str='false-accept', # 'false-accept' or 'false-reject'
+                n:int|None=8, # how many (None: all)
+                label:str='decision', distance:str='distance', positive='Yes',
+               ) -> pd.DataFrame: # the errors, worst first, with `threshold_used` and `wrong_by`
+    "The `n` worst false accepts or false rejects at `threshold`: furthest on the wrong side of it first."
+    if kind not in ERROR_KINDS: raise FacelabError(f"kind must be one of {list(ERROR_KINDS)}, not {kind!r}")
+    if label not in df: raise FacelabError(f"no {label!r} column: finding errors needs the ground truth")
+    t, d = pair_thresholds(df, threshold), pd.to_numeric(df[distance], errors='coerce').to_numpy(float)
+    same, known = (df[label] == positive).to_numpy(), df[label].notna().to_numpy() & np.isfinite(d) & np.isfinite(t)
+    err, wrong = (known & ~same & (d <= t), t - d) if kind == 'false-accept' else (known & same & (d > t), d - t)
+    out = df[err].assign(threshold_used=t[err], wrong_by=wrong[err])
+    return out.iloc[np.argsort(-out.wrong_by.to_numpy(), kind='stable')].head(len(out) if n is None else n)
+
+# %% ../nbs/07a_plots.ipynb #601c51df
+def _short(s, width:int=24) -> str: s = str(s); return s if len(s) <= width else '…' + s[-(width-1):]
+
+def _face_panel(ax, file, box, size:int):
+    "One face (or a grey panel naming an unreadable `file`) in `ax`, its file name below."
+    img, why = safe_thumbnail(file, size, box)
+    ax.imshow(img[..., ::-1]); ax.set_xticks([]); ax.set_yticks([])
+    ax.set_xlabel(_short(Path(str(file)).name), fontsize=7)
+    if why: ax.text(0.5, 0.5, f"cannot read\n{textwrap.fill(Path(str(file)).name, 16)}", transform=ax.transAxes,
+                    ha='center', va='center', fontsize=7, color='#c0392b')
+
+def plot_worst_pairs(df:pd.DataFrame, # verified pairs (file_x, file_y, a label and a distance column)
+                     threshold=None, # a number, a column name, one per pair, or None: the `threshold` column
+                     kind:str='false-accept', # 'false-accept' or 'false-reject'
+                     n:int=8, # how many pairs
+                     embeddings:pd.DataFrame|None=None, # `represent` output, to cut out the faces (see `pair_boxes`)
+                     columns:int=4, # pairs per row
+                     size:int=112, # face height in pixels
+                     identity=('identity_x', 'identity_y'), # columns naming the people (file names where absent)
+                     label:str='decision', distance:str='distance', positive='Yes',
+                     title:str|None=None, # figure title (default: what is shown, and how many errors there are)
+                    ) -> Figure:
+    "The `n` worst false accepts or false rejects as face pairs side by side, each titled with its distance, threshold and identities."
+    every = worst_pairs(df, threshold, kind, None, label, distance, positive)
+    w = every.head(n)
+    head = title or f"{ERROR_KINDS[kind]}: " + (f"the {len(w)} worst of {len(every)}" if len(w) else 'none')
+    if not len(w):
+        fig = Figure(figsize=(6, 1.2), layout='constrained'); ax = fig.subplots(); ax.axis('off')
+        ax.text(0.5, 0.5, f"no {kind.replace('-', ' ')}s at this threshold", ha='center', va='center', fontsize=11)
+        fig.suptitle(head, fontsize=10); return fig
+    boxes = pair_boxes(w, embeddings, df.attrs.get('distance_metric'))
+    nc = min(len(w), columns); nr = -(-len(w) // nc)
+    fig = Figure(figsize=(2.9*nc, 2.3*nr + 0.4), layout='constrained')
+    subs = np.atleast_1d(fig.subfigures(nr, nc, squeeze=False)).ravel()
+    names = [c if c in w else f for c, f in zip(identity, ('file_x', 'file_y'))]
+    for sf, (_, r), (bx, by) in zip(subs, w.iterrows(), boxes.itertuples(index=False)):
+        for ax, f, b in zip(sf.subplots(1, 2), (r.file_x, r.file_y), (bx, by)): _face_panel(ax, f, b, size)
+        who = ' / '.join(_short(Path(str(r[c])).name if c.startswith('file') else r[c], 18) for c in names)
+        sf.suptitle(f"d = {r[distance]:.4f} (t = {r.threshold_used:.4f})\n{who}", fontsize=8)
+    fig.suptitle(head, fontsize=10)
     return fig

@@ -7,18 +7,17 @@ Docs: https://facelab-dev.github.io/facelab/widgets.html.md"""
 # %% ../nbs/12_widgets.ipynb #bc3c7f74
 from __future__ import annotations
 import io, html, base64
-from functools import lru_cache
 from pathlib import Path
 import numpy as np, pandas as pd, cv2
 import ipywidgets as W
 from matplotlib.figure import Figure
-from .core import FacelabError, load_image
+from .core import FacelabError
 from .metrics import metrics_table, tune_threshold, _labels_distances
-from .plots import plot_distances, plot_confusion
+from .plots import plot_distances, plot_confusion, card_image, pair_boxes
 
 # %% auto #0
 __all__ = ['OUTCOMES', 'ORDERS', 'fig_png', 'metrics_html', 'ThresholdExplorer', 'outcomes', 'order_rows', 'gallery_page',
-           'thumbnail', 'card_image', 'FaceGallery']
+           'FaceGallery']
 
 # %% ../nbs/12_widgets.ipynb #ad6a666f
 def fig_png(fig:Figure, # a matplotlib figure
@@ -76,7 +75,7 @@ class ThresholdExplorer:
                         for m, r in self.tuned.items()}
         for m, b in self.buttons.items(): b.on_click(lambda _, m=m: self.jump(m))
         self.stats, self.image = W.HTML(), W.Image(format='png')
-        self.fig = Figure(figsize=(9.5, 3.4))
+        self.fig = Figure(figsize=(11, 3.6), layout='constrained')   # room for the legend beside the distances
         self.ax_dist, self.ax_cm = self.fig.subplots(1, 2, gridspec_kw=dict(width_ratios=[1.7, 1]))
         plot_distances(df, self.tuned, kind=kind, ax=self.ax_dist, **self.kw)
         self.line = self.ax_dist.axvline(threshold, color='k', lw=2)
@@ -93,8 +92,9 @@ class ThresholdExplorer:
     def threshold(self) -> float: return float(self.slider.value)
 
     def jump(self, method:str):
-        "Move the slider to the threshold `method` chose."
-        self.slider.value = self.tuned[method]['threshold']
+        "Move the slider to the threshold `method` chose (nowhere when it could not choose one)."
+        t = self.tuned[method]['threshold']
+        if np.isfinite(t): self.slider.value = t
 
     def update(self):
         "Recompute the metrics at the slider's threshold and redraw."
@@ -159,34 +159,6 @@ def gallery_page(df:pd.DataFrame, # a table with an `outcome` column (see `outco
     rows = order_rows(rows, order, threshold, label, distance, positive)
     return rows.iloc[page*page_size:(page+1)*page_size]
 
-# %% ../nbs/12_widgets.ipynb #0739ab31
-@lru_cache(maxsize=2048)
-def _thumb_cached(path:str, size:int) -> np.ndarray: return _thumb(load_image(path), size)
-
-def _thumb(img:np.ndarray, size:int) -> np.ndarray:
-    "`img` scaled to height `size`, its width capped at twice that."
-    h, w = img.shape[:2]
-    return cv2.resize(img, (max(1, min(2*size, round(w*size/h))), size), interpolation=cv2.INTER_AREA)
-
-def thumbnail(img, # image path, or BGR array (a video crop)
-              size:int=96, # height in pixels
-             ) -> np.ndarray: # BGR thumbnail
-    "A thumbnail of `img`, `size` pixels high (cached for paths)."
-    if isinstance(img, (str, Path)): return _thumb_cached(str(img), size)
-    return _thumb(load_image(img), size)
-
-def card_image(images, # paths or BGR arrays shown side by side (one row of the table)
-               size:int=96, # height in pixels
-              ) -> tuple[np.ndarray, str]: # BGR image, and the reasons of images that could not be read
-    "The thumbnails of `images` side by side (grey for unreadable ones), and why any could not be read."
-    thumbs, why = [], []
-    for img in images:
-        try: thumbs.append(thumbnail(img, size))
-        except (FacelabError, OSError) as e:
-            thumbs.append(np.full((size, size, 3), 200, np.uint8)); why.append(str(e))
-    gap = np.full((size, 4, 3), 255, np.uint8)
-    return np.hstack([x for t in thumbs for x in (t, gap)][:-1]), '; '.join(why)
-
 # %% ../nbs/12_widgets.ipynb #d1725d69
 class FaceGallery:
     "Pages of face pairs (or single crops) with their distances, filterable by outcome (TP/FP/FN/TN), hardest first."
@@ -200,6 +172,7 @@ class FaceGallery:
                  page_size:int=8, # cards per page
                  size:int=96, # thumbnail height in pixels
                  columns:int=4, # cards per row
+                 embeddings:pd.DataFrame|None=None, # `represent` output for a pairs table: cut the cards to the faces compared
                  label:str='decision', prediction:str='prediction', distance:str='distance', positive='Yes',
                 ):
         missing = [c for c in image_cols if c not in df]
@@ -208,6 +181,8 @@ class FaceGallery:
         self.image_cols, self.caption_cols = list(image_cols), [c for c in caption_cols if c in df]
         self.page_size, self.size, self.threshold = page_size, size, threshold
         self.df = df.assign(outcome=outcomes(df, threshold, prediction=prediction, **self.kw))
+        self.box_cols = ['box_x', 'box_y'] if embeddings is not None and self.image_cols == ['file_x', 'file_y'] else []
+        if self.box_cols: b = pair_boxes(df, embeddings); self.df = self.df.assign(box_x=b.box_x.to_numpy(), box_y=b.box_y.to_numpy())
         n = self.df.outcome.value_counts()
         opts = [(f"all ({len(df)})", 'all')] + ([(f"{o} ({n.get(o, 0)})", o) for o in OUTCOMES] if (self.df.outcome != '').any() else [])
         self.filter = W.ToggleButtons(options=opts, value=outcome, style=dict(button_width='auto'))
@@ -246,9 +221,11 @@ class FaceGallery:
         bits += [html.escape(' / '.join(str(row[c]) for c in self.caption_cols))] if self.caption_cols else []
         return ' '.join(b for b in bits[:2] if b) + (f"<br>{bits[2]}" if len(bits) > 2 else '')
 
+    def _boxes(self, row): return [row[c] for c in self.box_cols] or None
+
     def _card(self, row):
         "A widget with the images of `row` and its caption, and the caption text."
-        img, why = card_image([row[c] for c in self.image_cols], self.size)
+        img, why = card_image([row[c] for c in self.image_cols], self.size, self._boxes(row))
         text = self.caption(row) + (f"<br><span style='color:#c0392b'>{html.escape(why)}</span>" if why else '')
         ok, buf = cv2.imencode('.jpg', img, [cv2.IMWRITE_JPEG_QUALITY, 85])
         tip = ' | '.join(str(row[c]) for c in self.image_cols)
@@ -262,7 +239,7 @@ class FaceGallery:
         axs = np.atleast_1d(fig.subplots(rows, min(n, columns), squeeze=False)).ravel()
         for ax in axs: ax.axis('off')
         for ax, (_, r) in zip(axs, self.rows.iterrows()):
-            img, why = card_image([r[c] for c in self.image_cols], self.size)
+            img, why = card_image([r[c] for c in self.image_cols], self.size, self._boxes(r))
             ax.imshow(img[..., ::-1])
             d = r.get(self.kw['distance'], np.nan)
             ax.set_title(f"{r.outcome} d={_fmt(d)}\n" + ' / '.join(str(r[c]) for c in self.caption_cols), fontsize=8)
