@@ -6,21 +6,24 @@ Docs: https://facelab-dev.github.io/facelab/evaluate.html.md"""
 
 # %% ../nbs/06a_evaluate.ipynb #4a1377e1
 from __future__ import annotations
-import json
+import json, sys, platform
 from pathlib import Path
 import numpy as np, pandas as pd
 import matplotlib; import matplotlib.pyplot as plt
-from .core import FacelabError
-from .datasets import deepface_sample
+from .core import FacelabError, failures_frame
+from .datasets import deepface_sample, sha256
 from .pairs import make_pairs, identities_from_folder
 from .verify import verify_pairs
-from .embed import represent, model_name_of, model_thresholds
+from .embed import represent, model_name_of, model_thresholds, embed_settings
 from .detect import detector_name
-from .metrics import metrics_table, sigma_threshold, evaluate_thresholds, curve_summary
-from .plots import plot_distances, plot_roc, plot_det, plot_metrics_vs_threshold
+from .weights import weights_dir
+from .metrics import (evaluate_thresholds, curve_summary, recommend_threshold, kfold_thresholds, METRIC_COLS, COUNT_COLS)
+from .plots import plot_distances, plot_roc, plot_det, plot_metrics_vs_threshold, plot_confusion, plot_worst_pairs
 
 # %% auto #0
-__all__ = ['TUNE_DEFAULT', 'load_identities', 'distance_summary', 'threshold_report', 'evaluate', 'md_table', 'write_report']
+__all__ = ['TUNE_DEFAULT', 'load_identities', 'distance_summary', 'identity_count', 'threshold_report', 'no_face_failures',
+           'versions', 'weight_checksums', 'data_folder', 'evaluate', 'md_table', 'display_thresholds',
+           'undefined_notes', 'method_notes', 'closest_calls', 'write_report']
 
 # %% ../nbs/06a_evaluate.ipynb #46d34689
 def load_identities(source) -> dict:
@@ -36,34 +39,77 @@ def distance_summary(v:pd.DataFrame) -> pd.DataFrame:
 # %% ../nbs/06a_evaluate.ipynb #db351c5e
 TUNE_DEFAULT = ('sigma:1', 'sigma:2', 'sigma:3', 'best-f1')
 
-def threshold_report(v:pd.DataFrame, # verified pairs (distance NaN rows are ignored)
+def identity_count(v:pd.DataFrame) -> int:
+    "How many people the pairs of `v` involve."
+    return len(pd.unique(pd.concat([v.identity_x, v.identity_y]).astype(str))) if 'identity_x' in v else 0
+
+def threshold_report(v:pd.DataFrame, # verified pairs to score (all of them: filter first)
                      tune=TUNE_DEFAULT, # `tune_threshold` methods to report
-                     folds:int=10, # k for k-fold (capped at a third of the number of identities)
-                    ) -> pd.DataFrame: # method, protocol, threshold, metrics (k-fold: mean and _std), counts, reason
-    "The model's default threshold (fixed), then each tuning method as oracle and k-fold, side by side."
-    scored = v[v.distance.notna()]
-    n_ids = len(pd.unique(pd.concat([scored.identity_x, scored.identity_y]))) if 'identity_x' in scored else folds
-    # identity-disjoint folds test only pairs whose two people share the held-out fold: with few people, many folds would leave
-    # almost no negative pairs to score, so each fold gets at least ~3 identities
-    k = folds if 'fold' in scored.columns else max(2, min(folds, n_ids // 3))
-    fixed = (float(scored.threshold.iloc[0]),) if len(scored) and np.isfinite(scored.threshold.iloc[0]) else ()   # a model without a default: tuned rows only
-    t = evaluate_thresholds(scored, methods=(*fixed, *tune), folds=k)
+                     folds:int=10, # k for identity k-fold (capped at the number of identities); LFW-style `fold` columns are used as they are
+                     n_boot:int=1000, # bootstrap resamples of the people (0: no intervals)
+                     seed:int=0, # seed of the resamples
+                    ) -> pd.DataFrame: # `facelab.metrics.TABLE_COLS`: method, protocol, pairs, folds, threshold, metrics and intervals, counts, reason
+    "The model's default threshold (fixed), then each tuning method as oracle and k-fold, all on the same pairs."
+    n_ids = identity_count(v)
+    if 'fold' not in v.columns and n_ids < 3:
+        raise FacelabError(f"identity k-fold needs at least 3 people; these pairs have {n_ids}")
+    k = folds if 'fold' in v.columns else min(folds, n_ids)
+    fixed = (float(v.threshold.iloc[0]),) if len(v) and np.isfinite(v.threshold.iloc[0]) else ()   # a model without a default: tuned rows only
+    t = evaluate_thresholds(v, methods=(*fixed, *tune), folds=k, n_boot=n_boot, seed=seed)
     t.loc[t.protocol == 'fixed', 'method'] = 'model default'
     return t.reset_index(drop=True)
 
+# %% ../nbs/06a_evaluate.ipynb #2dd3853e
+def no_face_failures(emb:pd.DataFrame, # embeddings from `represent` (a `face_detected` column)
+                     scored:bool=False, # whether these images' pairs are scored anyway (as whole images)
+                    ) -> pd.DataFrame: # file, stage, reason: one row per image without a detected face
+    "The images in which no face was detected (embedded whole), as failures rows saying whether their pairs are scored."
+    if 'face_detected' not in emb or not len(emb): return failures_frame()
+    none = emb.groupby('file').face_detected.any()
+    what = 'scored as the whole image (score_no_face=True)' if scored else 'its pairs are not scored (score_no_face=False)'
+    return failures_frame([(f, 'detect', f"no face detected: embedded as the whole image; {what}") for f in none.index[~none]])
+
+# %% ../nbs/06a_evaluate.ipynb #0d99e674
+def versions() -> dict:
+    "Versions of facelab and of the libraries that change its numbers."
+    import facelab, deepface, onnxruntime, cv2, sklearn, scipy
+    return dict(facelab=facelab.__version__, deepface=deepface.__version__, onnxruntime=onnxruntime.__version__, opencv=cv2.__version__,
+                numpy=np.__version__, pandas=pd.__version__, scikit_learn=sklearn.__version__, scipy=scipy.__version__,
+                python=platform.python_version())
+
+def weight_checksums(weights:dict, # file name -> size, as in `embed_settings(...)['weights']`
+                    ) -> dict: # file name -> SHA-256 (or 'missing')
+    "The SHA-256 of every weight file a run used, so the run can be reproduced with the same files."
+    out = {}
+    for name in weights:
+        p = Path(name) if Path(name).is_absolute() else weights_dir()/name
+        out[name] = sha256(p) if p.is_file() else 'missing'
+    return out
+
+def data_folder(source) -> str:
+    "Where the images of `source` live (the resolved sample folder for `sample`)."
+    if str(source) in ('sample', 'sample-study'):
+        files = [f for fs in deepface_sample().values() for f in fs]
+        return str(Path(files[0]).resolve().parent) if files else ''
+    return str(Path(source).resolve())
+
+# %% ../nbs/06a_evaluate.ipynb #b01d4ada
 def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one subfolder per identity
              out=None, # folder to write the report to (nothing written when None)
              model_name='SFace', # a name in `facelab.embed.MODELS`, an .onnx path, or a model object
              detector_backend='yunet', # a name in `facelab.detect.DETECTORS`, or a detector object
              distance_metric:str='cosine', # cosine, euclidean, euclidean_l2 or angular
              tune=TUNE_DEFAULT, # threshold tuning methods (see `facelab.metrics.tune_threshold`)
-             folds:int=10, # k for the k-fold protocol
+             folds:int=10, # k for the identity k-fold protocol (capped at the number of identities)
              max_negatives:int|None=None, # sample this many negative pairs (all when None)
-             seed:int=0, # seed for the sample
-             enforce_detection:bool=False, # an image with no face: a failure (True) or embedded whole and flagged (False)
+             seed:int=0, # seed for the sample and the bootstrap
+             enforce_detection:bool=False, # an image with no face: a failure (True) or embedded whole and listed (False)
+             score_no_face:bool=False, # score the pairs of images in which no face was found (embedded whole)? They are listed either way
+             n_boot:int=1000, # bootstrap resamples of the people for the intervals (0: none)
              deepface_compat:bool=False, # embed through `DeepFace.represent`, with deepface's thresholds
+             command:str|None=None, # the command line that ran this (recorded in settings.json)
              **kwargs, # passed to `represent` (align, cache_dir, batch_size, progress, ...)
-            ) -> dict: # pairs, thresholds, curves, summary, failures (one row per image), embeddings tables; settings
+            ) -> dict: # pairs, thresholds, recommended, curves, summary, failures (one row per image), embeddings; settings
     "Run the verification study on `source` and (optionally) write its tables, plots and report.md to `out`."
     ids = load_identities(source)
     pairs = make_pairs(ids, seed=seed, max_negatives=max_negatives)
@@ -72,65 +118,170 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
                            deepface_compat=deepface_compat, **kwargs)
     v = verify_pairs(pairs, model_name=model_name, detector_backend=detector_backend, distance_metric=distance_metric,
                      embeddings=emb, failures=fails, deepface_compat=deepface_compat)
-    scored = v[v.distance.notna()]
-    res = dict(pairs=v, thresholds=threshold_report(v, tune, folds), curves=pd.DataFrame([curve_summary(scored)]),
-               summary=distance_summary(scored), failures=fails, embeddings=emb,
-               settings=dict(source=str(source), model_name=model_name_of(model_name), detector_backend=detector_name(detector_backend),
-                             enforce_detection=enforce_detection, deepface_compat=deepface_compat,
+    v['scored'] = v.distance.notna() & (score_no_face | (v.face_detected_x & v.face_detected_y))
+    scored = v[v.scored]
+    t = threshold_report(scored, tune, folds, n_boot, seed)
+    rec = recommend_threshold(t)
+    if rec['method'] is not None:   # the recommended rule's k-fold threshold and verdict for every scored pair
+        kt = kfold_thresholds(scored, rec['method'], int(t[t.protocol == 'k-fold'].n_folds.iloc[0]))
+        v['kfold_threshold'] = kt.reindex(v.index)
+        v['kfold_prediction'] = np.where(v.kfold_threshold.isna(), None, np.where(v.distance <= v.kfold_threshold, 'Yes', 'No'))
+    no_face = no_face_failures(emb, score_no_face)
+    es = embed_settings(model_name, detector_backend, enforce_detection=enforce_detection, deepface_compat=deepface_compat,
+                        **{k: kwargs[k] for k in ('align', 'normalization', 'expand_percentage') if k in kwargs})
+    res = dict(pairs=v, thresholds=t, recommended=rec, curves=pd.DataFrame([curve_summary(scored, n_boot=n_boot, seed=seed)]),
+               summary=distance_summary(scored), failures=pd.concat([fails, no_face], ignore_index=True), embeddings=emb,
+               settings=dict(source=str(source), data_folder=data_folder(source), command=command,
+                             model_name=model_name_of(model_name), detector_backend=detector_name(detector_backend),
+                             distance_metric=distance_metric, enforce_detection=enforce_detection, score_no_face=score_no_face,
+                             deepface_compat=deepface_compat,
                              threshold_source=(v.attrs.get('threshold_note') or model_thresholds(model_name).get('source', 'deepface')) if not deepface_compat else 'deepface',
-                             no_face=int((~emb.groupby('file').face_detected.any()).sum()),
-                             distance_metric=distance_metric, tune=list(tune), folds=folds, max_negatives=max_negatives, seed=seed,
-                             identities=len(ids), images=sum(map(len, ids.values())), pairs=len(v), scored_pairs=len(scored)))
+                             tune=[str(m) for m in tune], folds_asked=folds,
+                             folds_used=int(t.n_folds.dropna().iloc[0]) if t.n_folds.notna().any() else None,
+                             n_boot=n_boot, interval=t.attrs.get('interval', ''), max_negatives=max_negatives, seed=seed,
+                             identities=len(ids), images=sum(map(len, ids.values())), no_face=len(no_face), failed_images=len(fails),
+                             pairs=len(v), scored_pairs=len(scored), positives=int((scored.decision == 'Yes').sum()),
+                             negatives=int((scored.decision != 'Yes').sum()),
+                             versions=versions(), embedding=es, weight_sha256=weight_checksums(es.get('weights', {}))))
     if out is not None: write_report(res, out)
     return res
 
 # %% ../nbs/06a_evaluate.ipynb #2649913a
 def md_table(df:pd.DataFrame, floatfmt='.4f') -> str:
-    "A DataFrame as a GitHub markdown table (no extra dependency)."
+    "A DataFrame as a GitHub markdown table (no extra dependency); undefined numbers as `–`."
     cols = list(df.columns)
-    fmt = lambda x: (f"{x:{floatfmt}}" if isinstance(x, (float, np.floating)) and np.isfinite(x) else ('–' if isinstance(x, (float, np.floating)) else str(x)))
+    fmt = lambda x: (f"{x:{floatfmt}}" if isinstance(x, (float, np.floating)) and np.isfinite(x) else
+                     ('–' if isinstance(x, (float, np.floating)) or x is None else str(x)))
     return '\n'.join(['| ' + ' | '.join(map(str, cols)) + ' |', '|' + '---|'*len(cols)] +
                      ['| ' + ' | '.join(fmt(x) for x in row) + ' |' for row in df.itertuples(index=False)])
 
-def _plot_thresholds(t:pd.DataFrame) -> dict:
-    "Thresholds worth drawing: the default, and each tuned method's oracle threshold."
-    keep = t[t.protocol.isin(['fixed', 'oracle'])]
-    return {f"{m}" + (" (oracle)" if p == 'oracle' else ''): th for m, p, th in zip(keep.method, keep.protocol, keep.threshold)}
+def _with_ci(v, lo, hi, scale:float=100, fmt:str='.2f') -> str:
+    "`v [lo, hi]` (scaled, e.g. to percent), `–` where undefined, the value alone where there is no interval."
+    if not np.isfinite(v): return '–'
+    s = f"{scale*v:{fmt}}"
+    return s + (f" [{scale*lo:{fmt}}, {scale*hi:{fmt}}]" if np.isfinite(lo) and np.isfinite(hi) else '')
 
-def _kfold_note(t:pd.DataFrame, n:int) -> str:
-    "How many pairs the k-fold rows were scored on (identity-disjoint folds leave cross-fold pairs out)."
-    k = t[t.protocol == 'k-fold']
-    if not len(k): return ''
-    tested = int(k.iloc[0][['tp', 'fp', 'tn', 'fn']].sum())
-    return (f"k-fold rows were scored on {tested} of {n} pairs ({int(k.iloc[0].n_folds)} folds): a held-out fold holds only the pairs "
-            "whose two people are both in it.")
+def _int(v) -> str: return '–' if v is None or not np.isfinite(v) else str(int(v))
+
+def display_thresholds(t:pd.DataFrame) -> pd.DataFrame:
+    "The thresholds table as a reader wants it: pairs scored per row, metrics in percent with their intervals, `–` where undefined."
+    thr = [_with_ci(r.threshold, r.threshold_lo, r.threshold_hi, 1, '.4f').replace(' [', ' (splits ').replace(']', ')').replace(', ', '-')
+           for r in t.itertuples()]
+    out = pd.DataFrame(dict(method=t.method, protocol=t.protocol, pairs=t.n_pairs.map(_int), pos=t.n_pos.map(_int), neg=t.n_neg.map(_int),
+                            folds=t.n_folds.map(_int), threshold=thr))
+    for m in METRIC_COLS: out[m] = [_with_ci(r[m], r[f"{m}_lo"], r[f"{m}_hi"]) for _, r in t.iterrows()]
+    for c in COUNT_COLS: out[c] = t[c].map(_int)
+    return out
+
+def undefined_notes(t:pd.DataFrame) -> list:
+    "One line per row whose threshold or metrics are undefined, with the reason."
+    bad = t[t.threshold.isna() | t.f1.isna() | t.precision.isna()]
+    return [f"{r.method} ({r.protocol}): {r.reason}" for r in bad.itertuples() if r.reason]
+
+# %% ../nbs/06a_evaluate.ipynb #dbff34c1
+def _method_text(m:str) -> str:
+    "What a threshold method means, in a sentence."
+    name, _, arg = str(m).partition(':')
+    if m == 'model default': return "the model's own threshold, chosen without these pairs"
+    if name == 'sigma': return (f"mean + {arg or 1}·σ of the same-person distances (σ: their sample standard deviation), the threshold "
+                                "study's rule: about the share of same-person pairs a normal distribution puts below it")
+    if name == 'far': return f"the largest threshold that accepts at most a fraction {arg or '0.001'} of the different-people pairs"
+    return {'best-f1': 'the threshold with the highest F1 over every distinct threshold', 'best-accuracy': 'the threshold with the highest accuracy',
+            'tree': "a depth-1 decision tree's split on the distance (information gain)"}.get(m, f"the fixed threshold {m}")
+
+def method_notes(t:pd.DataFrame) -> list:
+    "A line explaining each threshold method in the table."
+    return [f"`{m}`: {_method_text(m)}." for m in dict.fromkeys(t.method)]
+
+# %% ../nbs/06a_evaluate.ipynb #c89b54c7
+def closest_calls(scored:pd.DataFrame, # scored pairs with a `kfold_threshold` column
+                  kind:str='false-accept', # 'false-accept': different people nearest to being accepted; 'false-reject': the same person nearest to being rejected
+                  n:int=5, # how many
+                 ) -> pd.DataFrame: # file_x, file_y, identities, distance, kfold_threshold, margin (distance to the wrong side)
+    "The correctly decided pairs nearest to becoming an error of `kind`: what would fail first."
+    d, t = scored.distance.to_numpy(float), scored.kfold_threshold.to_numpy(float)
+    same = (scored.decision == 'Yes').to_numpy()
+    ok = (~same & (d > t)) if kind == 'false-accept' else (same & (d <= t))
+    out = scored[ok].assign(margin=np.abs(d - t)[ok]).sort_values('margin', kind='stable').head(n)
+    return out[[c for c in ['file_x', 'file_y', 'identity_x', 'identity_y', 'distance', 'kfold_threshold', 'margin'] if c in out]]
+
+# %% ../nbs/06a_evaluate.ipynb #331a779b
+def _closest_md(scored:pd.DataFrame) -> list:
+    "The closest calls of each kind as small tables: what would fail next."
+    md = []
+    for kind, what in [('false-accept', 'different people nearest to being accepted'), ('false-reject', 'the same person nearest to being rejected')]:
+        c = closest_calls(scored, kind).assign(file_x=lambda x: x.file_x.map(lambda f: Path(f).name), file_y=lambda x: x.file_y.map(lambda f: Path(f).name))
+        if len(c): md += [f"Closest calls, {what}:", "", md_table(c), ""]
+    return md
+
+# %% ../nbs/06a_evaluate.ipynb #5a718910
+def _plot_thresholds(t:pd.DataFrame, rec:dict) -> dict:
+    "Thresholds worth drawing: the default, each tuned method's oracle threshold, and the recommended one."
+    keep = t[t.protocol.isin(['fixed', 'oracle']) & t.threshold.notna()]
+    out = {f"{m}" + (" (oracle)" if p == 'oracle' else ''): th for m, p, th in zip(keep.method, keep.protocol, keep.threshold)}
+    if rec.get('method'): out = {'recommended': rec['threshold'], **{k: v for k, v in out.items() if v != rec['threshold']}}
+    return out
+
+def _recommended_md(rec:dict) -> list:
+    "The report's answer to 'at which threshold, and how sure'."
+    if rec.get('method') is None: return [f"No threshold can be recommended: {rec['reason']}.", ""]
+    ci = lambda m: _with_ci(rec[m], rec[f"{m}_lo"], rec[f"{m}_hi"])
+    return [f"**{rec['threshold']:.4f}** ({rec['method']}). {rec['rule']}.", "",
+            f"To expect on new people (k-fold, each pair scored by a threshold tuned without its two people, {_int(rec['n_pairs'])} pairs): "
+            f"precision {ci('precision')}, recall {ci('recall')}, F1 {ci('f1')}, accuracy {ci('accuracy')} (percent, with the interval).", "",
+            "![confusion matrix](confusion.png)", ""]
 
 def write_report(res:dict, out) -> Path:
     "Write `res` (from `evaluate`) to the folder `out`: CSV tables, PNG plots, settings.json and report.md."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     for name in ['pairs', 'thresholds', 'curves', 'failures']: res[name].to_csv(out/f'{name}.csv', index=False)
-    (out/'settings.json').write_text(json.dumps(res['settings'], indent=1))
-    s, v = res['settings'], res['pairs']
+    (out/'settings.json').write_text(json.dumps(res['settings'], indent=1, default=str))
+    s, v, t, rec = res['settings'], res['pairs'], res['thresholds'], res['recommended']
+    scored = v[v.scored] if 'scored' in v else v[v.distance.notna()]
     title = f"{s['model_name']} + {s['detector_backend']}, {s['distance_metric']}"
-    ths = _plot_thresholds(res['thresholds'])
-    for name, fig in [('distances', plot_distances(v, ths, title=title)), ('roc', plot_roc(v, title=title)),
-                      ('det', plot_det(v, title=title)), ('metrics_vs_threshold', plot_metrics_vs_threshold(v, ths, title=title))]:
-        fig.savefig(out/f'{name}.png', dpi=120, bbox_inches='tight'); plt.close(fig)
-    t = res['thresholds'].copy()
-    pct = [c for c in t.columns if c.split('_')[0] in ('precision', 'recall', 'f1', 'accuracy')]
-    t[pct] = 100*t[pct]
-    cols = ['method', 'protocol', 'threshold', 'threshold_std', 'precision', 'recall', 'f1', 'f1_std', 'accuracy', 'accuracy_std', 'tp', 'fp', 'tn', 'fn']
+    ths = _plot_thresholds(t, rec)
+    figs = [('distances', plot_distances(scored, ths, title=title)), ('roc', plot_roc(scored, title=title)),
+            ('det', plot_det(scored, title=title)), ('metrics_vs_threshold', plot_metrics_vs_threshold(scored, ths, title=title))]
+    if rec.get('method'):
+        figs.append(('confusion', plot_confusion(dict(rec, method=f"{rec['method']}, k-fold"), title=f"{title}: {rec['method']}, k-fold")))
+        for kind in ('false-accept', 'false-reject'):
+            figs.append((f"worst_{kind.replace('-', '_')}s", plot_worst_pairs(scored, 'kfold_threshold', kind, n=8, embeddings=res.get('embeddings'))))
+    for name, fig in figs: fig.savefig(out/f'{name}.png', dpi=110, bbox_inches='tight'); plt.close(fig)
     summ = res['summary'].reset_index().rename(columns={'decision': 'pairs'})
+    curves = res['curves'].iloc[0]
+    cnames = ['auc', 'eer'] + [c for c in res['curves'].columns if c.startswith('tar@far=') and not c.endswith(('_lo', '_hi'))]
+    ctab = pd.DataFrame([{c: _with_ci(curves[c], curves[f"{c}_lo"], curves[f"{c}_hi"], 1, '.4f') for c in cnames}])
+    nf, nfail = s['no_face'], s['failed_images']
     md = [f"# facelab verification report", "",
-          f"{s['identities']} identities, {s['images']} images, {s['pairs']} pairs ({s['scored_pairs']} scored) from `{s['source']}`; "
-          f"model `{s['model_name']}`, detector `{s['detector_backend']}`, distance `{s['distance_metric']}`.", "",
+          f"`{s['model_name']}` + `{s['detector_backend']}`, distance `{s['distance_metric']}`, on `{s['source']}` ({s['data_folder']}): "
+          f"{s['identities']} identities, {s['images']} images, {s['pairs']} pairs. **Scored: {s['scored_pairs']} pairs "
+          f"({s['positives']} same person, {s['negatives']} different people)**, the same pairs in every row below.", "",
+          f"Images without a detected face: {nf} ({'embedded whole and scored' if s['score_no_face'] else 'listed, their pairs not scored'}; "
+          f"`--score-no-face` {'was' if s['score_no_face'] else 'would'} score them); images that could not be embedded: {nfail}. "
+          + ("See [Failures](#failures)." if nf or nfail else ''), "",
+          "## Recommended threshold", "", *_recommended_md(rec),
+          "## Why do they fail?", "",
+          "The worst errors of the recommended rule, scored k-fold (each pair by a threshold tuned without its people): "
+          "different people accepted (smallest distances first) and the same person rejected (largest first).", "",
+          "![worst false accepts](worst_false_accepts.png)", "", "![worst false rejects](worst_false_rejects.png)", "",
+          *(_closest_md(scored) if rec.get('method') else []),
           "## Distances", "", md_table(summ), "", "![distances](distances.png)", "",
           "## Thresholds", "",
-          "Precision, recall, F1 and accuracy in percent; `–` where undefined (see `reason` in thresholds.csv). "
-          "`fixed`: deepface's default, not tuned on these pairs. `oracle`: tuned and scored on the same pairs -- optimistic. "
-          "`k-fold`: tuned on the other folds (by identity) and scored on the held-out fold, mean and std over folds; counts pooled.", "",
-          md_table(t[[c for c in cols if c in t.columns]]), "", _kfold_note(res['thresholds'], s['scored_pairs']), "",
-          "## Curves", "", md_table(res['curves']), "", "![roc](roc.png) ![det](det.png)", "", "![metrics](metrics_vs_threshold.png)", ""]
-    if len(res['failures']): md += ["## Failures", "", f"{len(res['failures'])} pairs could not be scored; see `failures.csv`.", ""]
+          "Precision, recall, F1 and accuracy in percent, each with its " + (s['interval'] or 'interval') + " in brackets; `–` where undefined. "
+          "`fixed`: not tuned on these pairs. `oracle`: tuned and scored on the same pairs -- optimistic. `k-fold`: each pair scored with "
+          "a threshold tuned on the pairs of other people (identity folds: the pairs with neither of its two people's folds), counts pooled "
+          "over the splits; its threshold is the mean over the splits, with their range.", "",
+          md_table(display_thresholds(t)), "", *[f"- {n}" for n in method_notes(t)], ""]
+    if notes := undefined_notes(t): md += ["Undefined:", "", *[f"- {n}" for n in notes], ""]
+    md += [f"k-fold: {s['folds_used']} folds (asked {s['folds_asked']})" + (", capped at the number of identities." if s['folds_used'] and s['folds_used'] < s['folds_asked'] else '.'), "",
+           "## Curves", "", "Threshold-free, with the same intervals.", "", md_table(ctab), ""]
+    if curves.get('reason'): md += [f"Undefined: {curves['reason']}.", ""]
+    md += ["![roc](roc.png) ![det](det.png)", "", "![metrics](metrics_vs_threshold.png)", ""]
+    if len(res['failures']):
+        f = res['failures']
+        md += ["## Failures", "", f"{len(f)} images (one row each, also in `failures.csv`):", "", md_table(f.head(30)), ""]
+        if len(f) > 30: md += [f"... and {len(f) - 30} more in `failures.csv`.", ""]
+    md += ["## Reproduce", "", f"`{s['command']}`" if s.get('command') else "Run from Python (no command line).", "",
+           "Versions, weight checksums and every setting: `settings.json`.", ""]
     (out/'report.md').write_text('\n'.join(md))
     return out
