@@ -17,8 +17,9 @@ from .verify import METRICS, default_threshold, pair_distances
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['GALLERY_COLS', 'MATCH_SETTINGS', 'GALLERY_FORMAT', 'FIND_COLS', 'NOT_IN_DATABASE', 'RECOGNIZE_COLS', 'ExactIndex',
-           'FaissIndex', 'Gallery', 'find', 'recognize', 'plot_matches']
+__all__ = ['GALLERY_COLS', 'MATCH_SETTINGS', 'GALLERY_FORMAT', 'FIND_COLS', 'NOT_IN_DATABASE', 'RECOGNIZE_COLS', 'ANSWER_COLS',
+           'ExactIndex', 'FaissIndex', 'Gallery', 'search_threshold', 'find', 'answers', 'recognize', 'answer_table',
+           'plot_matches']
 
 # %% ../nbs/08_search.ipynb #8276c0cd
 def _unit32(a:np.ndarray) -> np.ndarray:
@@ -386,6 +387,16 @@ def index(self:Gallery, distance_metric:str='cosine', # metric the index ranks b
         else: raise FacelabError(f"backend must be 'numpy' or 'faiss', not {backend!r}")
     return self._indexes[key]
 
+# %% ../nbs/08_search.ipynb #5ae41553
+def search_threshold(gallery:Gallery, # the gallery searched
+                     distance_metric:str='cosine', # cosine, euclidean, euclidean_l2 or angular
+                     threshold:float|None|bool=None, # as given to `find`: a number, None (the model's default) or False (none)
+                    ) -> float|None: # the distance threshold, or None for no threshold
+    "The threshold a search of `gallery` uses: as given, deepface's for the gallery's model and metric when None, none when False."
+    if threshold is False: return None
+    if threshold is None: return default_threshold(gallery.settings['model_name'], distance_metric, gallery.settings.get('deepface_compat', False))
+    return float(threshold)
+
 # %% ../nbs/08_search.ipynb #74d0e55a
 def _query_faces(queries, gallery:Gallery, **kwargs) -> tuple:
     "Queries as (dict of per-face columns `query, query_face, query_x1..query_y2`, M×D matrix, failures)."
@@ -432,7 +443,7 @@ def find(queries, # image path(s), an embeddings table (`represent` output) or a
     "Search every face of every query in `gallery`, batched; one row per answer, nearest first (DeepFace.find's rules)."
     _check_metric(distance_metric)
     if by not in ('sample', 'identity', 'template'): raise FacelabError(f"by must be 'sample', 'identity' or 'template', not {by!r}")
-    thr = None if threshold is False else default_threshold(gallery.settings['model_name'], distance_metric, gallery.settings.get('deepface_compat', False)) if threshold is None else float(threshold)
+    thr = search_threshold(gallery, distance_metric, threshold)
     if thr is None and k is None and backend == 'faiss': raise FacelabError("FAISS search without a threshold needs k")
     if len(gallery) == 0: raise FacelabError("the gallery is empty")
     faces, M, fail = _query_faces(queries, gallery, **kwargs)
@@ -459,6 +470,18 @@ def find(queries, # image path(s), an embeddings table (`represent` output) or a
 RECOGNIZE_COLS = ['query', 'query_face', 'query_x1', 'query_y1', 'query_x2', 'query_y2', 'identity', 'nearest', 'file', 'face_idx',
                   'distance', 'threshold', 'error']
 
+def answers(found:pd.DataFrame, # `find` output searched with threshold=False (every face has its rank-1 row)
+            threshold:float, # the nearest identity is the answer when its distance is at or under this
+           ) -> pd.DataFrame: # RECOGNIZE_COLS: one row per query face, then one per query image that failed
+    "Each query face's answer from a search already made: its nearest identity within `threshold`, else 'not in database'."
+    if found.threshold.notna().any(): raise FacelabError("answers need a search without a threshold (find(..., threshold=False))")
+    fail = failures_frame(found.attrs.get('failures', []))
+    out = found[found['rank'] == 1].rename(columns={'identity': 'nearest'}).assign(threshold=threshold, error='').reset_index(drop=True)
+    out['identity'] = np.where(out.distance <= threshold, out.nearest, NOT_IN_DATABASE)
+    bad = pd.DataFrame({'query': fail.file, 'query_face': -1, 'error': fail.stage + ': ' + fail.reason, 'threshold': threshold})
+    out = pd.concat([out, bad], ignore_index=True) if len(bad) else out
+    return out[RECOGNIZE_COLS]
+
 def recognize(queries, # image path(s), an embeddings table or an M×D array
               gallery:Gallery, # the gallery of known people
               threshold:float|None=None, # None: deepface's threshold for the model and metric
@@ -469,14 +492,23 @@ def recognize(queries, # image path(s), an embeddings table or an M×D array
              ) -> pd.DataFrame: # RECOGNIZE_COLS
     "One answer per query face: the nearest identity within the threshold, else 'not in database'."
     if by not in ('identity', 'template'): raise FacelabError(f"by must be 'identity' or 'template', not {by!r}")
-    thr = default_threshold(gallery.settings['model_name'], distance_metric, gallery.settings.get('deepface_compat', False)) if threshold is None else float(threshold)
-    r = find(queries, gallery, k=1, threshold=False, distance_metric=distance_metric, by=by, backend=backend, **kwargs)
-    fail = failures_frame(r.attrs['failures'])
-    out = r.rename(columns={'identity': 'nearest'}).assign(threshold=thr, error='')
-    out['identity'] = np.where(out.distance <= thr, out.nearest, NOT_IN_DATABASE)
-    bad = pd.DataFrame({'query': fail.file, 'query_face': -1, 'error': fail.stage + ': ' + fail.reason, 'threshold': thr})
-    out = pd.concat([out, bad], ignore_index=True) if len(bad) else out
-    return out[RECOGNIZE_COLS]
+    thr = search_threshold(gallery, distance_metric, threshold)
+    return answers(find(queries, gallery, k=1, threshold=False, distance_metric=distance_metric, by=by, backend=backend, **kwargs), thr)
+
+# %% ../nbs/08_search.ipynb #d4aa1760
+ANSWER_COLS = ['query', 'query_face', 'query_x1', 'query_y1', 'query_x2', 'query_y2', 'answer', 'rank', 'identity', 'file', 'face_idx',
+               'distance', 'threshold', 'error']
+
+def answer_table(found:pd.DataFrame, # `find` output searched with threshold=False
+                 threshold:float, # distance at or under which a gallery entry is an answer
+                ) -> pd.DataFrame: # ANSWER_COLS: per face its answer and entries within the threshold (or its nearest), failed images
+    "Every query face with its answer: the gallery entries within `threshold`, or one 'not in database' row naming the nearest."
+    ans = answers(found, threshold)
+    key = ['query', 'query_face']
+    rows = found.assign(threshold=threshold).merge(ans[ans.error == ''][key + ['identity']].rename(columns={'identity': 'answer'}), on=key, how='left')
+    rows = rows[(rows.distance <= threshold) | ((rows.answer == NOT_IN_DATABASE) & (rows['rank'] == 1))].assign(error='')
+    bad = ans[ans.error != ''][['query', 'query_face', 'threshold', 'error']]
+    return pd.concat([rows, bad], ignore_index=True)[ANSWER_COLS] if len(bad) else rows.reset_index(drop=True)[ANSWER_COLS]
 
 # %% ../nbs/08_search.ipynb #70986df1
 def _crop(file, box, size:int=112, margin:float=0.15) -> np.ndarray:
