@@ -8,6 +8,7 @@ Docs: https://facelab-dev.github.io/facelab/core.html.md"""
 from __future__ import annotations
 import os, hashlib
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 import numpy as np, pandas as pd, cv2
 from PIL import Image, ImageOps
@@ -15,7 +16,8 @@ from PIL import Image, ImageOps
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'PAIR_COLS', 'EMBEDDING_COLS', 'FAILURE_COLS', 'facelab_home', 'configure_deepface', 'cache_folder',
            'FacelabError', 'image_format', 'load_image', 'files_summary', 'image_files', 'file_hash', 'array_hash',
-           'xywh2xyxy', 'xyxy2xywh', 'area2xyxy', 'xyxy2area', 'box_iou', 'Registry', 'crop_box', 'failures_frame']
+           'xywh2xyxy', 'xyxy2xywh', 'area2xyxy', 'xyxy2area', 'box_iou', 'opencv_quiet', 'Registry', 'crop_box',
+           'failures_frame']
 
 # %% ../nbs/00_core.ipynb #69eb70d9
 def facelab_home() -> Path:
@@ -168,6 +170,15 @@ def box_iou(a, # N×4 boxes, `x1, y1, x2, y2`
     union = area(a)[:,None] + area(b)[None,:] - inter
     return np.divide(inter, union, out=np.zeros_like(inter), where=union>0)
 
+# %% ../nbs/00_core.ipynb #19deaa50
+@contextmanager
+def opencv_quiet():
+    "Inside the block OpenCV logs its errors only; the log level it had is put back after."
+    log = cv2.utils.logging
+    old = log.getLogLevel(); log.setLogLevel(log.LOG_LEVEL_ERROR)
+    try: yield
+    finally: log.setLogLevel(old)
+
 # %% ../nbs/00_core.ipynb #fe231270
 class Registry(dict):
     "Name -> class, factory or object; each entry built once, on first use (`kind` names what it holds, for error messages)."
@@ -184,7 +195,8 @@ class Registry(dict):
         return obj
     def load(self, name:str, factory):
         "Call `factory()`, turning any failure into a `FacelabError` that names the entry and points at `facelab weights status`."
-        try: return factory()
+        try:
+            with opencv_quiet(): return factory()
         except FacelabError: raise
         except Exception as e:
             msg = str(e).strip().splitlines()[0][:300] if str(e).strip() else ''

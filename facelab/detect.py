@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import NamedTuple
 import numpy as np, pandas as pd, cv2
 from tqdm.auto import tqdm
-from .core import configure_deepface, load_image, FacelabError, failures_frame, image_files, IMAGE_EXTS, Registry
+from .core import configure_deepface, load_image, FacelabError, failures_frame, image_files, Registry, opencv_quiet
 from .weights import weights_dir, weights_signature, WEIGHTS
 
 # %% auto #0
@@ -259,7 +259,8 @@ def _compat_faces(img:np.ndarray, backend:str, align:bool, expand_percentage:int
     if backend not in DEEPFACE_DETECTORS:
         raise FacelabError(f"deepface_compat=True needs one of deepface's detectors ({', '.join(DEEPFACE_DETECTORS)}), not '{backend}'")
     _check_weights(backend)
-    found = detection.detect_faces(detector_backend=backend, img=img, align=align, expand_percentage=expand_percentage, max_faces=max_faces)
+    with opencv_quiet():   # deepface builds its detector (OpenCV's YuNet, say) on first use
+        found = detection.detect_faces(detector_backend=backend, img=img, align=align, expand_percentage=expand_percentage, max_faces=max_faces)
     return faces_from_regions([f.facial_area for f in found]), [np.ascontiguousarray(f.img) for f in found]
 
 def detect_image(img:np.ndarray, # H×W×3 BGR image

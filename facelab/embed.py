@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np, pandas as pd, cv2
 import pyarrow as pa, pyarrow.parquet as pq
 from tqdm.auto import tqdm
-from .core import configure_deepface, load_image, file_hash, FacelabError, failures_frame, EMBEDDING_COLS, cache_folder, crop_box, Registry
+from .core import configure_deepface, load_image, file_hash, FacelabError, failures_frame, EMBEDDING_COLS, cache_folder, crop_box, Registry, opencv_quiet
 from .weights import weights_dir, weights_signature, WEIGHTS
 from .detect import get_detector, detector_name, detector_settings, detect_image, face_crop, LANDMARKS, _check_weights
 
@@ -369,13 +369,14 @@ def _embed_deepface(imgs:list, hashes:list, settings:dict) -> list:
         except (ValueError, AttributeError, IndexError, TypeError) as e:
             if 'weights' in str(e).lower() or 'download' in str(e).lower(): raise _weights_error(settings, e)
             return [dict(hash=h, face_idx=-1, embedding=None, reason=_reason(e))]
-    if len(imgs) == 1: return one(imgs[0], hashes[0])
-    try:
-        EMBED_STATS['calls'] += 1
-        res = DeepFace.represent(list(imgs), **kw)
-        EMBED_STATS['images'] += len(imgs)
-        return [r for img, h, faces in zip(imgs, hashes, res) for r in _rows(faces, img, h, skip)]
-    except Exception: return [r for img, h in zip(imgs, hashes) for r in one(img, h)]
+    with opencv_quiet():   # deepface builds its detector (OpenCV's YuNet, say) on first use
+        if len(imgs) == 1: return one(imgs[0], hashes[0])
+        try:
+            EMBED_STATS['calls'] += 1
+            res = DeepFace.represent(list(imgs), **kw)
+            EMBED_STATS['images'] += len(imgs)
+            return [r for img, h, faces in zip(imgs, hashes, res) for r in _rows(faces, img, h, skip)]
+        except Exception: return [r for img, h in zip(imgs, hashes) for r in one(img, h)]
 
 def _weights_error(settings, e):
     return FacelabError(f"weights for {settings['model_name']} / {settings['detector_backend']} are missing and could not be "

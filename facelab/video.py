@@ -98,6 +98,9 @@ def read_frames(path, every_n:int=1, fps:float|None=None, start:float=0., end:fl
     "Generator of `Frame(index, timestamp, image)` over a video; see `VideoFrames`."
     yield from VideoFrames(path, every_n, fps, start, end)
 
+# %% ../nbs/04_video.ipynb #18d9d3d4
+os.environ.setdefault('OPENCV_FFMPEG_LOGLEVEL', '-8')   # FFmpeg's AV_LOG_QUIET; read by OpenCV when it opens its first video
+
 # %% ../nbs/04_video.ipynb #78f0b568
 VIDEO_EXTS = {'.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg', '.wmv', '.flv'}
 def is_video(path) -> bool:

