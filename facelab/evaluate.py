@@ -23,7 +23,7 @@ from .plots import plot_distances, plot_roc, plot_det, plot_metrics_vs_threshold
 # %% auto #0
 __all__ = ['TUNE_DEFAULT', 'load_identities', 'distance_summary', 'identity_count', 'threshold_report', 'no_face_failures',
            'versions', 'weight_checksums', 'data_folder', 'evaluate', 'md_table', 'display_thresholds',
-           'undefined_notes', 'method_notes', 'closest_calls', 'write_report']
+           'undefined_notes', 'method_notes', 'closest_calls', 'error_images', 'write_report']
 
 # %% ../nbs/06a_evaluate.ipynb #46d34689
 def load_identities(source) -> dict:
@@ -205,6 +205,20 @@ def closest_calls(scored:pd.DataFrame, # scored pairs with a `kfold_threshold` c
     out = scored[ok].assign(margin=np.abs(d - t)[ok]).sort_values('margin', kind='stable').head(n)
     return out[[c for c in ['file_x', 'file_y', 'identity_x', 'identity_y', 'distance', 'kfold_threshold', 'margin'] if c in out]]
 
+# %% ../nbs/06a_evaluate.ipynb #fe2bbd2e
+def error_images(scored:pd.DataFrame, # scored pairs with `kfold_prediction` (from `evaluate`)
+                 n:int=10, # how many images
+                ) -> pd.DataFrame: # file, identity, errors, false_accepts, false_rejects, confused_with (the identity most often accepted for it)
+    "The images in the most k-fold errors: one photo in many false accepts with one other person is often a label error, not the model's."
+    e = scored[scored.kfold_prediction.notna() & (scored.kfold_prediction != scored.decision)]
+    if not len(e): return pd.DataFrame(columns=['file', 'identity', 'errors', 'false_accepts', 'false_rejects', 'confused_with'])
+    side = lambda a, b: pd.DataFrame(dict(file=e[f'file_{a}'], identity=e[f'identity_{a}'], other=e[f'identity_{b}'], fa=e.decision != 'Yes'))
+    s = pd.concat([side('x', 'y'), side('y', 'x')], ignore_index=True)
+    g = s.groupby(['file', 'identity'])
+    out = pd.DataFrame(dict(errors=g.size(), false_accepts=g.fa.sum(), false_rejects=g.size() - g.fa.sum(),
+                            confused_with=s[s.fa].groupby(['file', 'identity']).other.agg(lambda o: o.value_counts().index[0]))).reset_index()
+    return out.sort_values(['errors', 'file'], ascending=[False, True], kind='stable').head(n).reset_index(drop=True)
+
 # %% ../nbs/06a_evaluate.ipynb #331a779b
 def _closest_md(scored:pd.DataFrame) -> list:
     "The closest calls of each kind as small tables: what would fail next."
@@ -212,6 +226,9 @@ def _closest_md(scored:pd.DataFrame) -> list:
     for kind, what in [('false-accept', 'different people nearest to being accepted'), ('false-reject', 'the same person nearest to being rejected')]:
         c = closest_calls(scored, kind).assign(file_x=lambda x: x.file_x.map(lambda f: Path(f).name), file_y=lambda x: x.file_y.map(lambda f: Path(f).name))
         if len(c): md += [f"Closest calls, {what}:", "", md_table(c), ""]
+    ei = error_images(scored).assign(file=lambda x: x.file.map(lambda f: Path(f).name))
+    if len(ei): md += ["Images in the most errors -- one photo in many false accepts with the same other person is often a labelling error:", "",
+                       md_table(ei), ""]
     return md
 
 # %% ../nbs/06a_evaluate.ipynb #5a718910
