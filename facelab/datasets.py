@@ -137,7 +137,7 @@ def fetch_url(url:str, # URL (or `file://` path) to download
     try:
         with urllib.request.urlopen(url, timeout=60) as r, open(tmp, 'wb') as f: shutil.copyfileobj(r, f)
     except OSError as e:
-        tmp.unlink(missing_ok=True); raise FacelabError(f"could not download {url}: {e}", dest) from None
+        tmp.unlink(missing_ok=True); raise FacelabError(f"could not download {url}: {e}. Without internet, point facelab at a local copy: set FACELAB_DATA to a folder holding the same layout (e.g. FACELAB_DATA/deepface/img1.jpg, FACELAB_DATA/lfw/pairs.txt), or put the file here yourself", dest) from None
     if (got := sha256(tmp)) != checksum:
         tmp.unlink(); raise FacelabError(f"checksum mismatch for {url}: expected {checksum}, got {got}", dest)
     tmp.replace(dest)
