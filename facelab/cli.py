@@ -72,19 +72,20 @@ def cmd_gallery(args):
 
 def cmd_find(args):
     "`facelab find PHOTO... --gallery G [-k K] [--threshold T] [--metric M] [--by B] [--out CSV]`"
-    from facelab.search import Gallery, find, recognize, NOT_IN_DATABASE
+    from facelab.search import Gallery, find, answers, answer_table, search_threshold, NOT_IN_DATABASE
+    if args.k < 1: raise FacelabError(f"-k must be at least 1, not {args.k}")
     g = Gallery.load(args.gallery)
     kw = dict(cache_dir=None) if args.no_cache else {}
-    by = 'template' if args.by == 'template' else 'identity'
-    rec = recognize(args.photos, g, threshold=args.threshold, distance_metric=args.metric, by=by, progress=False, **kw)
+    thr = search_threshold(g, args.metric, args.threshold)
+    res = find(args.photos, g, k=args.k, threshold=False, distance_metric=args.metric, by=args.by, progress=False, **kw)   # the one search
+    rec, table = answers(res, thr), answer_table(res, thr)
     for r in rec.itertuples(index=False):
         if r.error: print(f"{r.query}: could not be searched: {r.error}"); continue
         how = '<=' if r.identity != NOT_IN_DATABASE else '>'
         print(f"{r.query} face {r.query_face}: {r.identity} (nearest {r.nearest} at {r.distance:.4f} {how} {r.threshold})")
-    res = find(args.photos, g, k=args.k, threshold=args.threshold, distance_metric=args.metric, by=args.by, progress=False, **kw)
     print(f"\nnearest {args.k} within the threshold, per face:")
-    _print(res[['query', 'query_face', 'rank', 'identity', 'file', 'distance']].round(4))
-    if args.out: res.to_csv(args.out, index=False); print(f"\nresults: {args.out}")
+    _print(table[table.distance <= thr][['query', 'query_face', 'rank', 'identity', 'file', 'distance']].round(4))
+    if args.out: table.to_csv(args.out, index=False); print(f"\nanswers: {args.out} (every face, 'not in database' ones with their nearest)")
     return 1 if (rec.error != '').any() else 0
 
 def _add_search_commands(sub):
@@ -103,7 +104,7 @@ def _add_search_commands(sub):
     f.add_argument('--threshold', type=float, default=None, help="distance threshold (default: the gallery model's for the metric)")
     f.add_argument('--metric', default='cosine', choices=['cosine', 'euclidean', 'euclidean_l2', 'angular'])
     f.add_argument('--by', default='sample', choices=['sample', 'identity', 'template'], help='rank faces, identities, or mean templates')
-    f.add_argument('--out', help='write the answers as CSV')
+    f.add_argument('--out', help="write every face's answer ('not in database' too) and its neighbours within the threshold as CSV")
     f.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
     f.set_defaults(func=cmd_find)
 
@@ -131,13 +132,16 @@ def cmd_detect(args):
     return 0
 
 def cmd_validate(args):
-    "`facelab validate VIDEO --gt XML --query PHOTO... [--identity NAME] --out OUT`"
-    from facelab.video_study import validate_video, write_video_report
+    "`facelab validate VIDEO --gt FILE --query PHOTO... [--identity NAME] [--iou X] [--tol PX] [--allow-mismatch] --out OUT`"
+    from facelab.video_study import validate_video, write_video_report, scoring_notes
     from facelab.validate import STUDY_COLS
     kw = dict(cache_dir=None) if args.no_cache else {}
     res = validate_video(args.video, args.gt, args.query, identity=args.identity, threshold=args.threshold, model_name=args.model,
-                         detector_backend=args.detector, every_n=args.every_n, work_dir=Path(args.out)/'work', **kw)
+                         detector_backend=args.detector, every_n=args.every_n, iou=args.iou, tol=args.tol,
+                         allow_mismatch=args.allow_mismatch, work_dir=Path(args.out)/'work', **kw)
     write_video_report(res, args.out)
+    for line in scoring_notes(res): print(line.replace('`', '').replace('**', ''))
+    print()
     _print(res['metrics'][['match'] + STUDY_COLS + ['missed']].round(4))
     print(f"\nreport: {Path(args.out)/'report.md'}")
     return 0
@@ -156,13 +160,17 @@ def _add_video_commands(sub):
     d.set_defaults(func=cmd_detect)
     v = sub.add_parser('validate', help='find a person in a video and score every face against CVAT/COCO/MOT ground truth')
     v.add_argument('video')
-    v.add_argument('--gt', required=True, help='ground truth: CVAT XML (video or images), COCO JSON or MOT CSV')
+    v.add_argument('--gt', required=True, help='ground truth: CVAT XML (video or images), COCO JSON or MOT CSV/TXT')
     v.add_argument('--query', required=True, nargs='+', help='photo(s) of the person to find')
     v.add_argument('--identity', default=None, help="the person's label in the ground truth (needed when it has several)")
     v.add_argument('--threshold', type=float, default=None, help="distance threshold (default: the model's)")
     v.add_argument('--model', default='SFace', help=f"recognition model, one of {', '.join(MODELS)}, or an .onnx file")
     v.add_argument('--detector', default='yunet', help=f"face detector, one of {', '.join(DETECTORS)}")
     v.add_argument('--every-n', type=int, default=1, help='look at every n-th frame')
+    v.add_argument('--iou', type=float, default=0.5, help='IoU a detection needs to match an annotated face (`iou` rule, default 0.5)')
+    v.add_argument('--tol', type=float, default=20, help="pixels for the study's corner rule (`legacy`, default 20)")
+    v.add_argument('--allow-mismatch', action='store_true',
+                   help='score ground truth that does not fit the video (frame size, frame count) instead of refusing it')
     v.add_argument('--out', default='facelab-video-report', help='report folder')
     v.add_argument('--no-cache', action='store_true', help='do not read or write the detection and embedding caches')
     v.set_defaults(func=cmd_validate)

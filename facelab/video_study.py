@@ -21,7 +21,7 @@ from .evaluate import md_table
 
 # %% auto #0
 __all__ = ['ground_truth_problems', 'check_ground_truth', 'query_label', 'query_embeddings', 'match_rules', 'validate_video',
-           'outcome_gallery', 'plot_query_distances', 'write_video_report']
+           'outcome_gallery', 'plot_query_distances', 'scoring_notes', 'write_video_report']
 
 # %% ../nbs/10a_video_study.ipynb #a4b040c6
 def _size(wh) -> str: return f"{wh[0]}×{wh[1]}"
@@ -157,7 +157,7 @@ def plot_query_distances(outcomes:pd.DataFrame, threshold:float|None=None, title
     return plot_distances(df, {'threshold': threshold} if threshold is not None else None, label='truth', title=title)
 
 # %% ../nbs/10a_video_study.ipynb #ce264362
-def _report_lines(res:dict) -> list:
+def scoring_notes(res:dict) -> list:
     "What was scored, in words: the query label and why, the ground truth and whether it fits, the matching rules."
     gt = f"`{Path(res['gt_file']).name}`" if res.get('gt_file') else 'the table given'
     fit = (f"**does not fit the video**: {'; '.join(res['gt_problems'])}; scored anyway (allow_mismatch)" if res.get('gt_problems')
@@ -179,7 +179,7 @@ def write_video_report(res:dict, out) -> Path:
     m = res['metrics'].copy()
     for c in ('precision', 'recall', 'f1', 'accuracy'): m[c] = 100*m[c]
     cols = ['match'] + STUDY_COLS + ['missed', 'reason']
-    md = [f"# facelab video report: {Path(res['video']).name}", "", *(f"- {l}" for l in _report_lines(res)), "",
+    md = [f"# facelab video report: {Path(res['video']).name}", "", *(f"- {l}" for l in scoring_notes(res)), "",
           f"Threshold {res['threshold']:.4f}; {len(res['frames'])} frames, {len(res['detections'])} detections; "
           f"detection vs ground truth (IoU ≥ {res['iou']:g}): precision {res['detection']['precision']:.3f}, recall {res['detection']['recall']:.3f}.", "",
           md_table(m[cols], floatfmt='.2f'),

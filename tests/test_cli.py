@@ -59,3 +59,21 @@ def test_unknown_model_or_detector_is_a_clear_error(tmp_path):
     for flag, value, msg in [('--model', 'NoSuchNet', "unknown model 'NoSuchNet'"), ('--detector', 'nodetector', "unknown detector 'nodetector'")]:
         r = run('evaluate', 'sample-study', flag, value, '--out', tmp_path/'r', '--no-cache')
         assert r.returncode == 2 and msg in r.stderr, r.stderr
+
+def test_validate_refuses_ground_truth_of_another_video(tmp_path):
+    "The CVAT sample (a 25×20-pixel video, frames 10-19) against the 640×360 Hamilton clip: exit 2, the file and the problem named."
+    from facelab.datasets import sample_path, data_dir
+    video, gt = sample_path('videos/hamilton_clip.mp4'), data_dir()/'cvat_samples'/'video'/'annotations.xml'
+    query = deepface_sample()['Angelina'][0]
+    r = run('validate', video, '--gt', gt, '--query', query, '--out', tmp_path/'r')
+    assert r.returncode == 2 and 'Traceback' not in r.stderr, r.stderr
+    assert str(gt) in r.stderr and "drawn on 25×20-pixel frames, the video's are 640×360" in r.stderr and '--allow-mismatch' in r.stderr
+    assert not (tmp_path/'r'/'report.md').exists()
+    # asked to go on: scored, and the output and report say what did not fit and which label was taken, and why
+    r = run('validate', video, '--gt', gt, '--query', query, '--out', tmp_path/'r', '--allow-mismatch', '--every-n', '10',
+            '--iou', '0.4', '--tol', '15', '--no-cache')
+    assert r.returncode == 0, r.stderr
+    assert "label II, the only person label in the ground truth (1 box, frames 10-10)" in r.stdout, r.stdout
+    assert 'does not fit the video' in r.stdout and 'IoU ≥ 0.4' in r.stdout and '< 15 px' in r.stdout
+    rep = (tmp_path/'r'/'report.md').read_text()
+    assert 'label `II`, the only person label' in rep and 'does not fit the video' in rep and 'IoU ≥ 0.4' in rep and '< 15 px' in rep

@@ -44,9 +44,29 @@ def test_find_known_unknown_and_two_faces(gallery):
     assert ': not in database (nearest' in lines[Path(people['Elon'][0]).name + ' 0']
     assert {'couple.jpg 0', 'couple.jpg 1'} <= set(lines)       # two faces, two answers
     found = pd.read_csv(tmp/'found.csv')
-    assert (found.distance <= found.threshold).all() and (found['rank'] <= 3).all()
+    assert (found['rank'] <= 3).all()
     assert set(found[found['query'] == people['Jennifer'][-1]].identity) == {'Jennifer'}
-    assert not (found['query'] == people['Elon'][0]).any()
+    assert set(found[found['query'] == people['Jennifer'][-1]].answer) == {'Jennifer'}
+    stranger = found[found['query'] == people['Elon'][0]]          # "not in database" is an answer too: it reaches the file
+    assert stranger.answer.tolist() == ['not in database'] and (stranger.distance > stranger.threshold).all()
+    known = found[found.answer != 'not in database']
+    assert (known.distance <= known.threshold).all()
+    assert set(found.drop_duplicates(['query', 'query_face']).answer) <= {'Jennifer', 'Angelina', 'Mark', 'not in database'}
+    assert (found['query'] == str(couple)).sum() >= 2
+
+def test_find_searches_once(gallery, tmp_path, monkeypatch):
+    "`facelab find` answers and lists the nearest from one search: the photos embedded once, the index searched once."
+    import facelab.search as S
+    from facelab.cli import main
+    tmp, _, people = gallery
+    calls = {'embed': 0, 'search': 0}
+    qf, search = S._query_faces, S.ExactIndex.search
+    def count_qf(*a, **k): calls['embed'] += 1; return qf(*a, **k)
+    def count_search(self, *a, **k): calls['search'] += 1; return search(self, *a, **k)
+    monkeypatch.setattr(S, '_query_faces', count_qf); monkeypatch.setattr(S.ExactIndex, 'search', count_search)
+    assert main(['find', people['Mark'][-1], people['Elon'][0], '--gallery', str(tmp/'g'), '-k', '2', '--out', str(tmp_path/'f.csv')]) == 0
+    assert calls == {'embed': 1, 'search': 1}, calls
+    assert pd.read_csv(tmp_path/'f.csv').drop_duplicates('query').answer.tolist() == ['Mark', 'not in database']
 
 def test_find_reports_bad_photo_and_missing_gallery(gallery, tmp_path):
     tmp, _, people = gallery
