@@ -15,8 +15,8 @@ from .datasets import sha256
 
 # %% auto #0
 __all__ = ['REMOTE', 'INSTALL', 'DLIB', 'WEIGHTS', 'KNOWN_FILES', 'WHEELS', 'PACKAGE_FILES', 'Weights', 'python_bytes',
-           'drop_unused_inputs', 'weights_dir', 'install_weights', 'weights_status', 'weights_signature',
-           'import_weights']
+           'drop_unused_inputs', 'weights_dir', 'install_weights', 'weights_status', 'weights_available',
+           'weights_signature', 'import_weights']
 
 # %% ../nbs/02_weights.ipynb #41c8d08f
 REMOTE = "downloads on first use with internet, or `facelab weights import DIR`"
@@ -199,6 +199,11 @@ def weights_status() -> pd.DataFrame:
         missing += [f"python package `{p}`" for p in w.packages if importlib.util.find_spec(p) is None]
         rows.append(dict(name=name, kind=w.kind, available=not missing, missing=', '.join(missing), how_to_get='' if not missing else w.how))
     return pd.DataFrame(rows)
+
+def weights_available(*names) -> bool:
+    "True when every named model or detector can run here: for notebook cells that need weights from the internet (`#| weights`)."
+    st = weights_status().set_index('name').available
+    return all(bool(st.get(n, False)) for n in names)
 
 def weights_signature(*names) -> dict:
     "Sizes of the weight files the named models/detectors use (distinguishes int8 from float builds); None where missing."
