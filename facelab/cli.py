@@ -6,12 +6,12 @@ Docs: https://facelab-dev.github.io/facelab/cli.html.md"""
 
 # %% ../nbs/13_cli.ipynb #f04f8828
 from __future__ import annotations
-import sys, argparse
+import sys, argparse, shlex
 from pathlib import Path
 import pandas as pd
 from .core import FacelabError
 from . import weights
-from .evaluate import evaluate, TUNE_DEFAULT
+from .evaluate import evaluate, TUNE_DEFAULT, display_thresholds, undefined_notes
 from .detect import DETECTORS
 from .embed import MODELS
 
@@ -39,15 +39,19 @@ def cmd_evaluate(args):
     kw.update(deepface_compat=args.deepface_compat, enforce_detection=args.enforce_detection)
     tune = [m for t in (args.tune or [','.join(TUNE_DEFAULT)]) for m in t.split(',') if m]
     res = evaluate(args.source, out=args.out, model_name=args.model, detector_backend=args.detector, distance_metric=args.metric,
-                   tune=tune, folds=args.folds, max_negatives=args.max_negatives, seed=args.seed, **kw)
-    s = res['settings']
-    print(f"{s['pairs']} pairs ({s['scored_pairs']} scored), {s['model_name']} + {s['detector_backend']}, {s['distance_metric']}"
-          f"{' (deepface_compat)' if s['deepface_compat'] else ''}; {s['no_face']} images without a detected face "
-          f"({'failures' if s['enforce_detection'] else 'embedded whole'})\n")
-    t = res['thresholds'][['method', 'protocol', 'threshold', 'precision', 'recall', 'f1', 'f1_std', 'accuracy', 'tp', 'fp', 'tn', 'fn']]
-    _print(t.round(4))
-    print(f"\nfixed: the model's default ({s['threshold_source']}). oracle: tuned and scored on the same pairs (optimistic). k-fold: tuned on other people, mean over folds.")
-    if len(res['failures']): print(f"\n{len(res['failures'])} images gave no embedding: see {args.out}/failures.csv")
+                   tune=tune, folds=args.folds, max_negatives=args.max_negatives, seed=args.seed, score_no_face=args.score_no_face,
+                   n_boot=args.bootstrap, command=' '.join(['facelab', *map(shlex.quote, args.argv)]), **kw)
+    s, t, rec = res['settings'], res['thresholds'], res['recommended']
+    print(f"{s['model_name']} + {s['detector_backend']}, {s['distance_metric']}{' (deepface_compat)' if s['deepface_compat'] else ''}: "
+          f"{s['pairs']} pairs, {s['scored_pairs']} scored ({s['positives']} same person, {s['negatives']} different), the same in every row; "
+          f"{s['no_face']} images without a detected face ({'scored whole' if s['score_no_face'] else 'listed, not scored'}), "
+          f"{s['failed_images']} not embedded\n")
+    _print(display_thresholds(t))
+    print(f"\nfixed: the model's default ({s['threshold_source']}). oracle: tuned and scored on the same pairs (optimistic). "
+          f"k-fold: each pair scored by a threshold tuned without its two people ({s['folds_used']} folds). [..]: {s['interval']}.")
+    for n in undefined_notes(t): print(f"undefined: {n}")
+    print('\nrecommended: ' + (f"{rec['threshold']:.4f} ({rec['method']}): {rec['rule']}" if rec['method'] else rec['reason']))
+    if len(res['failures']): print(f"\n{len(res['failures'])} images listed in {Path(args.out)/'failures.csv'} (no face, or not embedded)")
     print(f"\nreport: {Path(args.out)/'report.md'}")
     return 0
 
@@ -201,9 +205,12 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument('--tune', action='append', metavar='METHOD',
                    help="threshold tuning, repeatable or comma-separated: sigma:K, best-f1, best-accuracy, tree, far:RATE "
                         f"(default {','.join(TUNE_DEFAULT)})")
-    e.add_argument('--folds', type=int, default=10, help='k of the k-fold protocol (default 10, capped at a third of the number of identities)')
+    e.add_argument('--folds', type=int, default=10, help='identity folds of the k-fold protocol (default 10, capped at the number of identities)')
+    e.add_argument('--score-no-face', action='store_true',
+                   help='score the pairs of images in which no face was detected, embedded whole (default: listed in failures.csv, not scored)')
+    e.add_argument('--bootstrap', type=int, default=1000, metavar='N', help='resamples of the people for the 95%% intervals (default 1000; 0: none)')
     e.add_argument('--max-negatives', type=int, default=None, help='sample this many negative pairs (default: all)')
-    e.add_argument('--seed', type=int, default=0, help='seed for sampling negatives')
+    e.add_argument('--seed', type=int, default=0, help='seed for sampling negatives and the bootstrap')
     e.set_defaults(func=cmd_evaluate)
     _add_search_commands(sub)
     _add_video_commands(sub)
@@ -211,7 +218,9 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     "Run the `facelab` command line with `argv` (default `sys.argv[1:]`)."
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser().parse_args(argv)
+    args.argv = argv
     try: return args.func(args) or 0
     except FacelabError as e:
         print(f"facelab: error: {e}", file=sys.stderr); return 2
