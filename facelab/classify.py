@@ -119,12 +119,14 @@ def tsne_map(gallery:Gallery, # the gallery to map
             ):
     "Scatter the gallery's faces in 2-D by t-SNE on cosine distances, coloured by identity; returns the figure (coordinates in `fig.tsne`)."
     import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     from sklearn.manifold import TSNE
     n = len(gallery)
     if n < 5: raise FacelabError(f"t-SNE needs at least 5 faces, the gallery has {n}")
     perplexity = min(30.0, (n-1)/3) if perplexity is None else perplexity
     xy = TSNE(2, perplexity=perplexity, metric='cosine', init='pca', random_state=seed).fit_transform(_unit32(gallery.vectors))
-    fig, ax = (plt.subplots(figsize=(7, 6)) if ax is None else (ax.figure, ax))
+    fig = Figure(figsize=(7, 6)) if ax is None else ax.figure
+    ax = fig.subplots() if ax is None else ax
     ids = gallery.table.identity.to_numpy()
     cmap = plt.get_cmap('tab20')
     for i, name in enumerate(gallery.identities):

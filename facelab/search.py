@@ -524,9 +524,10 @@ def plot_matches(results:pd.DataFrame, # `find` output
                  size:float=1.6, # inches per face
                 ):
     "A grid: each query face, then its `k` nearest answers with identity and distance; returns the figure."
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     groups = list(results.groupby(['query', 'query_face'], sort=False))
-    fig, axes = plt.subplots(max(1, len(groups)), k+1, figsize=(size*(k+1), size*1.25*max(1, len(groups))), squeeze=False)
+    fig = Figure(figsize=(size*(k+1), size*1.25*max(1, len(groups))))
+    axes = fig.subplots(max(1, len(groups)), k+1, squeeze=False)
     for ax in axes.ravel(): ax.axis('off')
     for row, ((q, qf), res) in zip(axes, groups):
         r0 = res.iloc[0]

@@ -296,12 +296,12 @@ def contact_sheet(path, # the video
                   width:float=16, # figure width in inches
                  ):
     "A matplotlib figure of `n` evenly spaced frames with their boxes drawn."
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     idx = np.array(sorted(frames.frame.unique() if frames is not None else detections.frame.unique()))
     if len(idx) == 0: raise FacelabError("no frames to show", path)
     pick = idx[np.unique(np.linspace(0, len(idx)-1, min(n, len(idx))).round().astype(int))]
     info = video_info(path); nrows = math.ceil(len(pick)/ncols)
-    fig, axs = plt.subplots(nrows, ncols, figsize=(width, width/ncols*info['height']/info['width']*nrows + 0.3*nrows), squeeze=False)
+    fig = Figure(figsize=(width, width/ncols*info['height']/info['width']*nrows + 0.3*nrows)); axs = fig.subplots(nrows, ncols, squeeze=False)
     for ax in axs.flat: ax.axis('off')
     for ax, i in zip(axs.flat, pick):
         d = detections[detections.frame == i]

@@ -10,6 +10,7 @@ import json, tempfile
 from pathlib import Path
 import numpy as np, pandas as pd, cv2
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 from .core import FacelabError, load_image
 from .annotations import read_annotations
 from .video import detect_video, video_info
@@ -135,7 +136,7 @@ def outcome_gallery(outcomes:pd.DataFrame, # from `recognition_outcomes` (needs 
                    ):
     "Matplotlib grid: a row per outcome (TP, FP, FN, TN), the hardest examples first, titled with their distances."
     rows = ['TP', 'FP', 'FN', 'TN']
-    fig, axs = plt.subplots(len(rows), per_outcome, figsize=(1.6*per_outcome, 1.9*len(rows)), squeeze=False)
+    fig = Figure(figsize=(1.6*per_outcome, 1.9*len(rows))); axs = fig.subplots(len(rows), per_outcome, squeeze=False)
     for r, name in enumerate(rows):
         sub = outcomes[outcomes.outcome == name]
         sub = sub.sort_values('distance', ascending=name in ('TP', 'FP', 'TN'))
