@@ -14,9 +14,10 @@ from .core import facelab_home, configure_deepface, FacelabError
 from .datasets import sha256
 
 # %% auto #0
-__all__ = ['REMOTE', 'INSTALL', 'DLIB', 'WEIGHTS', 'KNOWN_FILES', 'WHEELS', 'PACKAGE_FILES', 'Weights', 'python_bytes',
-           'drop_unused_inputs', 'weights_dir', 'install_weights', 'weights_status', 'weights_available',
-           'weights_signature', 'import_weights']
+__all__ = ['REMOTE', 'INSTALL', 'DLIB', 'WEIGHTS', 'KNOWN_FILES', 'WHEELS', 'PACKAGE_FILES', 'MB', 'WEIGHT_SIZES', 'PICKLES',
+           'Weights', 'python_bytes', 'drop_unused_inputs', 'weights_dir', 'install_weights', 'weights_status',
+           'weights_available', 'weights_signature', 'file_sha256', 'weights_sha256', 'weight_file_problem',
+           'import_weights']
 
 # %% ../nbs/02_weights.ipynb #41c8d08f
 REMOTE = "downloads on first use with internet, or `facelab weights import DIR`"
@@ -210,10 +211,75 @@ def weights_signature(*names) -> dict:
     files = [f for n in names if n in WEIGHTS for f in WEIGHTS[n].files]
     return {f: (weights_dir()/f).stat().st_size if (weights_dir()/f).is_file() else None for f in files}
 
+# %% ../nbs/02_weights.ipynb #2e9db35a
+_SHA256 = {}
+
+def file_sha256(path, # a file
+               ) -> str: # hex digest
+    "SHA-256 of the file at `path`, computed once per process for each (path, size, modification time)."
+    p = Path(path); st = p.stat()
+    key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _SHA256: _SHA256[key] = sha256(p)
+    return _SHA256[key]
+
+# %% ../nbs/02_weights.ipynb #eae49063
+def weights_sha256(files, # weight file names relative to the weights folder (the keys of `weights_signature`)
+                  ) -> dict: # file -> SHA-256, None where missing
+    "SHA-256 of each named weight file in deepface's weights folder, as it is on this machine now."
+    return {f: file_sha256(weights_dir()/f) if (weights_dir()/f).is_file() else None for f in files}
+
+# %% ../nbs/02_weights.ipynb #562aa4c0
+MB = 1_000_000
+# deepface's downloads: (smallest, largest) plausible size in bytes -- float32 parameter count with a margin, not a pin
+WEIGHT_SIZES = {
+    'vgg_face_weights.onnx': (400*MB, 700*MB), 'facenet_weights.onnx': (60*MB, 130*MB), 'facenet512_weights.onnx': (60*MB, 130*MB),
+    'openface_weights.onnx': (8*MB, 30*MB), 'VGGFace2_DeepFace_weights_val-0.9034.onnx': (250*MB, 800*MB),
+    'deepid_weights.onnx': (MB//2, 4*MB), 'arcface_weights.onnx': (90*MB, 200*MB), 'ghostfacenet_v1.onnx': (8*MB, 40*MB),
+    'buffalo_l/webface_r50.onnx': (120*MB, 250*MB), 'retinaface.onnx': (70*MB, 160*MB),
+    'deploy.prototxt': (10_000, 100_000), 'res10_300x300_ssd_iter_140000.caffemodel': (8*MB, 14*MB),
+    # files `install_weights` derives (their checksum is recorded when made) and deepface's own builds of them (float)
+    'face_recognition_sface_2021dec.onnx': (5*MB, 60*MB), 'face_detection_yunet_2023mar.onnx': (50_000, 1*MB),
+    'retinaface_mobilenet025.onnx': (MB//2, 5*MB),
+    **{f'{y}-face.pt': (2*MB, 15*MB) for y in ('yolov8n', 'yolov11n', 'yolov12n')},
+    **{f'{y}-face.pt': (8*MB, 40*MB) for y in ('yolov11s', 'yolov12s')},
+    **{f'{y}-face.pt': (20*MB, 110*MB) for y in ('yolov8m', 'yolov11m', 'yolov12m')},
+    **{f'{y}-face.pt': (30*MB, 180*MB) for y in ('yolov8l', 'yolov11l', 'yolov12l')},
+}
+PICKLES = ('.pt', '.pth', '.pkl', '.pickle')   # formats whose loading runs code
+
+# %% ../nbs/02_weights.ipynb #c5d41914
+def _onnx_problem(path) -> str|None:
+    "Why `path` is not an ONNX model with a graph, or None (parsed as protobuf data: nothing in it runs)."
+    import onnx
+    try: m = onnx.load(str(path), load_external_data=False)
+    except Exception as e: return f"not an ONNX model ({type(e).__name__}: {str(e)[:120]})"
+    return None if len(m.graph.node) and len(m.graph.output) else "not an ONNX model (no graph nodes or outputs)"
+
+def weight_file_problem(name:str, # the name deepface reads it under (a `KNOWN_FILES` entry)
+                        path, # the file offered
+                       ) -> str|None: # why it is refused, None when it checks out
+    "Why the file at `path` cannot be trusted to be the weight file `name`: checksum, pickle, size or format; None if it checks out."
+    path = Path(path)
+    if (exp := _expected(name)) is not None:
+        got = file_sha256(path)
+        return None if got == exp else f"SHA-256 {got[:12]}... differs from the pinned {exp[:12]}... of {name}"
+    size = path.stat().st_size
+    lo, hi = WEIGHT_SIZES.get(name, (None, None))
+    if lo is not None and not lo <= size <= hi:
+        return f"{size:,} bytes, but {name} is {lo:,} to {hi:,} bytes (deepface's download)"
+    if path.suffix.lower() in PICKLES or name.lower().endswith(PICKLES):
+        return f"{name} is a pickle (loading it runs code) and facelab knows no checksum for it"
+    if name.endswith('.onnx'): return _onnx_problem(path)
+    if name.endswith('.prototxt'):
+        try: path.read_text(encoding='utf-8')
+        except UnicodeDecodeError: return "not a text file (a .prototxt is text)"
+    return None
+
 # %% ../nbs/02_weights.ipynb #a161b7bc
 def import_weights(src, # a folder of weight files (or a single file)
-                  ) -> pd.DataFrame: # file, status
-    "Copy weight files from `src` into deepface's weights folder under the names deepface expects, refusing unknown names."
+                   trust:bool=False, # import files facelab cannot verify (no pinned checksum matches; pickles); unknown names stay refused
+                  ) -> pd.DataFrame: # file, status ('imported as ...' or 'refused: why')
+    "Copy weight files from `src` into deepface's weights folder under the names deepface expects, refusing unknown names and unverified content."
     src = Path(src)
     if not src.exists(): raise FacelabError("no such file or folder", src)
     files = [src] if src.is_file() else sorted(p for p in src.rglob('*') if p.is_file())
@@ -221,10 +287,12 @@ def import_weights(src, # a folder of weight files (or a single file)
     for p in files:
         rel = p.name if p.name in KNOWN_FILES else (p.relative_to(src).as_posix() if src.is_dir() else p.name)
         if rel not in KNOWN_FILES:
-            rows.append(dict(file=str(p), status=f"refused: not a weight file deepface reads (known names: `facelab weights status`)")); continue
-        if (exp := _expected(rel)) is not None and sha256(p) != exp:
-            rows.append(dict(file=str(p), status='refused: checksum differs from the pinned file')); continue
-        (weights_dir()/rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(p, weights_dir()/rel)
-        rows.append(dict(file=str(p), status=f'imported as {rel}'))
+            rows.append(dict(file=str(p), status="refused: not a weight file deepface reads (known names: `facelab weights status`)")); continue
+        problem = weight_file_problem(rel, p)
+        if problem and not trust:
+            rows.append(dict(file=str(p), status=f"refused: {problem}; pass trust=True (`facelab weights import --trust`) only if you know the file")); continue
+        dst = weights_dir()/rel; dst.parent.mkdir(parents=True, exist_ok=True)
+        part = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+        shutil.copyfile(p, part); part.replace(dst)
+        rows.append(dict(file=str(p), status=f"imported as {rel}" + (f" (trusted: {problem})" if problem else '')))
     return pd.DataFrame(rows, columns=['file', 'status'])
