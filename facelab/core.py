@@ -6,7 +6,7 @@ Docs: https://facelab-dev.github.io/facelab/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #74908fbd
 from __future__ import annotations
-import os, hashlib
+import os, hashlib, warnings
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,10 +14,10 @@ import numpy as np, pandas as pd, cv2
 from PIL import Image, ImageOps
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'PAIR_COLS', 'EMBEDDING_COLS', 'FAILURE_COLS', 'facelab_home', 'configure_deepface', 'cache_folder',
-           'FacelabError', 'image_format', 'load_image', 'files_summary', 'image_files', 'file_hash', 'array_hash',
-           'xywh2xyxy', 'xyxy2xywh', 'area2xyxy', 'xyxy2area', 'box_iou', 'opencv_quiet', 'Registry', 'crop_box',
-           'failures_frame']
+__all__ = ['MAX_IMAGE_PIXELS', 'IMAGE_EXTS', 'PAIR_COLS', 'EMBEDDING_COLS', 'FAILURE_COLS', 'facelab_home', 'configure_deepface',
+           'cache_folder', 'FacelabError', 'image_format', 'max_image_pixels', 'image_size', 'load_image',
+           'files_summary', 'image_files', 'file_hash', 'array_hash', 'xywh2xyxy', 'xyxy2xywh', 'area2xyxy',
+           'xyxy2area', 'box_iou', 'opencv_quiet', 'Registry', 'crop_box', 'failures_frame']
 
 # %% ../nbs/00_core.ipynb #69eb70d9
 def facelab_home() -> Path:
@@ -59,6 +59,34 @@ def image_format(path) -> str|None:
     if head[:4] == b'RIFF' and head[8:12] == b'WEBP': return 'webp'
     return next((fmt for magic,fmt in _MAGIC.items() if head.startswith(magic)), None)
 
+# %% ../nbs/00_core.ipynb #3f1a2b02
+MAX_IMAGE_PIXELS = 150_000_000
+
+def max_image_pixels() -> int|None:
+    "The largest image `load_image` decodes, in pixels: `$FACELAB_MAX_IMAGE_PIXELS`, default `MAX_IMAGE_PIXELS`; None for no limit (`0` or `none`)."
+    v = os.environ.get('FACELAB_MAX_IMAGE_PIXELS', '').strip()
+    if not v: return MAX_IMAGE_PIXELS
+    if v.lower() in ('0', 'none'): return None
+    try: n = int(float(v))
+    except ValueError: n = -1
+    if n < 0: raise FacelabError(f"FACELAB_MAX_IMAGE_PIXELS must be a number of pixels (0 or 'none' for no limit), not {v!r}")
+    return n or None
+
+@contextmanager
+def _pil_unchecked():
+    "PIL's own decompression-bomb check (warning at 89 Mpx, error at 179 Mpx) off inside the block: facelab applies its limit instead."
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', Image.DecompressionBombWarning)
+        old, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try: yield
+        finally: Image.MAX_IMAGE_PIXELS = old
+
+def image_size(path) -> tuple|None:
+    "`(width, height)` of the image file at `path` read from its header alone (no pixels decoded); None where PIL does not know the format."
+    try:
+        with _pil_unchecked(), Image.open(path) as im: return tuple(im.size)
+    except Exception: return None   # not a format PIL reads, or a header too damaged to read: the decoder will say
+
 # %% ../nbs/00_core.ipynb #043637e6
 def _to_bgr(a:np.ndarray, name='array') -> np.ndarray:
     "Coerce a greyscale, BGR or BGRA array to contiguous `H×W×3` uint8 BGR."
@@ -71,29 +99,46 @@ def _to_bgr(a:np.ndarray, name='array') -> np.ndarray:
     if a.ndim == 3 and a.shape[2] == 3: return np.ascontiguousarray(a)
     raise FacelabError(f"expected an H×W, H×W×3 or H×W×4 image, got shape {a.shape}", name)
 
-def _decode_file(path:Path) -> np.ndarray:
-    "Decode the image file at `path` by content: OpenCV first (as deepface), PIL for what OpenCV can't read."
-    if not path.is_file(): raise FacelabError("file not found", path)
-    buf = np.fromfile(path, np.uint8)
+def _too_large(w:int, h:int, limit, path) -> FacelabError|None:
+    "The error for a `w×h` image over `limit` pixels (None: within it, or no limit)."
+    if not limit or w*h <= limit: return None
+    how = "set FACELAB_MAX_IMAGE_PIXELS to raise it" if limit == max_image_pixels() else "raise max_pixels"
+    return FacelabError(f"image too large: {w}×{h} is {w*h:,} pixels, over the limit of {limit:,} ({how}); not decoded", path)
+
+def _decode_file(path:Path, limit:int|None) -> np.ndarray:
+    "Decode the image file at `path` by content (OpenCV first, as deepface; PIL for what OpenCV can't read), refusing more than `limit` pixels."
+    if not path.is_file():
+        raise FacelabError("a symbolic link to nothing (broken, or a loop)" if path.is_symlink() else "file not found", path)
+    if (size := image_size(path)) and (e := _too_large(*size, limit, path)): raise e
+    try: buf = np.fromfile(path, np.uint8)
+    except OSError as e: raise FacelabError(f"cannot read file: {e.strerror or e}", path) from None
     if buf.size == 0: raise FacelabError("empty file (0 bytes)", path)
-    img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
-    if img is not None: return img
     try:
-        with Image.open(path) as im: return _pil_to_bgr(im)
-    except Exception as e:
-        fmt = image_format(path)
+        img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+        if img is None:
+            with _pil_unchecked(), Image.open(path) as im: img = _pil_to_bgr(im)   # its size was checked above
+    except Exception as e:   # cv2.error, PIL's errors, OSError, MemoryError, ...: whatever a decoder raises
+        fmt, msg = image_format(path), ' '.join(str(e).split())[:300]
         what = f"a {fmt} file that is truncated or corrupt" if fmt else "not an image file facelab can decode"
-        raise FacelabError(f"unreadable image: {what} ({type(e).__name__}: {e})", path) from None
+        if 'MAX_IMAGE_PIXELS' in msg: what = "too large for OpenCV's decoder (over OPENCV_IO_MAX_IMAGE_PIXELS, 2³⁰ pixels by default)"
+        elif isinstance(e, MemoryError): what = "too large to decode in the memory available"
+        raise FacelabError(f"unreadable image: {what} ({type(e).__name__}: {msg})", path) from None
+    if e := _too_large(img.shape[1], img.shape[0], limit, path): raise e   # a format whose header PIL does not read
+    return img
 
 def _pil_to_bgr(im:Image.Image) -> np.ndarray:
     "A PIL image, turned upright by its EXIF orientation, as BGR uint8."
     return cv2.cvtColor(np.asarray(ImageOps.exif_transpose(im).convert('RGB')), cv2.COLOR_RGB2BGR)
 
 def load_image(img, # a path (str/Path), a numpy array (BGR, BGRA or greyscale) or a PIL image
+               max_pixels:int|None=None, # refuse files and PIL images larger than this (None: `max_image_pixels()`; 0: no limit)
               ) -> np.ndarray: # H×W×3 uint8 BGR, upright
-    "Load `img` as an upright BGR `uint8` array, or raise `FacelabError` naming the file."
-    if isinstance(img, (str, os.PathLike)): return _decode_file(Path(img))
-    if isinstance(img, Image.Image): return _pil_to_bgr(img)
+    "Load `img` as an upright BGR `uint8` array, or raise `FacelabError` naming the file (unreadable, or over the pixel limit)."
+    limit = max_image_pixels() if max_pixels is None else max_pixels or None
+    if isinstance(img, (str, os.PathLike)): return _decode_file(Path(img), limit)
+    if isinstance(img, Image.Image):
+        if e := _too_large(*img.size, limit, getattr(img, 'filename', None) or 'PIL image'): raise e
+        return _pil_to_bgr(img)
     if isinstance(img, np.ndarray): return _to_bgr(img)
     raise FacelabError(f"cannot load an image from a {type(img).__name__}")
 
