@@ -22,13 +22,13 @@ __all__ = ['cmd_weights', 'cmd_evaluate', 'cmd_gallery', 'cmd_find', 'cmd_detect
 def _print(df:pd.DataFrame): print(df.to_string(index=False) if len(df) else '(nothing)')
 
 def cmd_weights(args):
-    "`facelab weights install|status|import DIR`"
+    "`facelab weights install|status|import DIR [--trust]`"
     if args.action == 'install':
         _print(weights.install_weights()); print(f"\nweights folder: {weights.weights_dir()}")
     elif args.action == 'status': _print(weights.weights_status())
     elif args.action == 'import':
         if not args.dir: raise FacelabError("`facelab weights import` needs the folder to import from")
-        res = weights.import_weights(args.dir); _print(res)
+        res = weights.import_weights(args.dir, trust=args.trust); _print(res)
         if res.status.str.startswith('refused').any(): return 1
     return 0
 
@@ -196,6 +196,7 @@ def parser() -> argparse.ArgumentParser:
     w = sub.add_parser('weights', help='provision offline model weights, show which models can run')
     w.add_argument('action', choices=['install', 'status', 'import'])
     w.add_argument('dir', nargs='?', help='for `import`: folder of downloaded weight files')
+    w.add_argument('--trust', action='store_true', help='for `import`: also take files facelab cannot verify (no known checksum or size; pickles): only files you trust')
     w.set_defaults(func=cmd_weights)
     e = sub.add_parser('evaluate', help='verification study on a folder of identities (or the deepface sample): pairs, distances, thresholds, report')
     e.add_argument('source', nargs='?', default='sample', help="`sample`, `sample-study`, or a folder with one subfolder per identity")
