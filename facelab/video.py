@@ -6,18 +6,20 @@ Docs: https://facelab-dev.github.io/facelab/video.html.md"""
 
 # %% ../nbs/04_video.ipynb #baacccc4
 from __future__ import annotations
-import os, json, math, hashlib, warnings
+import os, json, math, hashlib, warnings, time, uuid
 from pathlib import Path
 from typing import NamedTuple
 import numpy as np, pandas as pd, cv2
+import pyarrow as pa, pyarrow.parquet as pq
 from tqdm.auto import tqdm
 from .core import facelab_home, file_hash, FacelabError, failures_frame, cache_folder
 from .detect import (get_detector, detector_name, detector_settings, detect_image, detections_frame, crop_name, save_crop, DETECTION_COLS)
 
 # %% auto #0
 __all__ = ['VIDEO_EXTS', 'FRAME_COLS', 'Frame', 'video_info', 'VideoFrames', 'read_frames', 'is_video', 'synthetic_clip',
-           'VideoResult', 'frames_frame', 'detection_cache_key', 'default_cache_dir', 'detect_video',
-           'CountingDetector', 'draw_detections', 'read_frame', 'contact_sheet', 'write_annotated_video']
+           'write_atomic', 'sweep_tmp', 'quarantine', 'read_part', 'VideoResult', 'frames_frame', 'detection_cache_key',
+           'default_cache_dir', 'detect_video', 'CountingDetector', 'draw_detections', 'read_frame', 'contact_sheet',
+           'write_annotated_video']
 
 # %% ../nbs/04_video.ipynb #32dae2d8
 class Frame(NamedTuple):
@@ -57,6 +59,7 @@ class VideoFrames:
         n = self.info['frames'] or math.inf
         self.stop = min(n, int(math.ceil(end*src - 1e-6))) if end is not None else n
         self.resume_after = -1   # frames up to this index are skipped (used to resume)
+        self.skip = set()   # and these (frames a cache already has)
         self.truncated, self.reason, self.n_read, self.last_index = False, None, 0, None
 
     def selected(self, i:int) -> bool:
@@ -82,7 +85,7 @@ class VideoFrames:
             i = max(self.first, self.resume_after + 1)
             if i > 0: cap.set(cv2.CAP_PROP_POS_FRAMES, i)
             while i < self.stop:
-                if self.selected(i):
+                if self.selected(i) and i not in self.skip:
                     ok, img = cap.read()
                     if ok: self.n_read += 1; self.last_index = i; yield Frame(i, i/self.info['fps'], img)
                 else: ok = cap.grab()
@@ -138,6 +141,59 @@ def synthetic_clip(path, # where to write the .avi
     w.release()
     return pd.DataFrame(truth)
 
+# %% ../nbs/04_video.ipynb #246d22ff
+def write_atomic(path, # the file to write
+                 write, # called with a temporary path beside `path`; writes the content there
+                ) -> Path:
+    "Write a file so that readers see the old file or the whole new one: a unique temporary name (pid + random), then `os.replace`."
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally: tmp.unlink(missing_ok=True)
+    return path
+
+# %% ../nbs/04_video.ipynb #63800640
+def sweep_tmp(folder, # a cache folder
+              older_than:float=3600, # seconds since the temporary file was last written
+             ) -> int: # files removed
+    "Remove the temporary files (`.*.tmp`) that writers killed mid-write left in `folder`."
+    n, now = 0, time.time()
+    for p in Path(folder).glob('.*.tmp'):
+        try:
+            if now - p.stat().st_mtime > older_than: p.unlink(); n += 1
+        except FileNotFoundError: pass   # another process swept it, or its writer renamed it
+    return n
+
+# %% ../nbs/04_video.ipynb #3a0cf229
+def quarantine(path, # a cache file that cannot be used
+               reason:str, # why, for the warning
+              ) -> Path|None: # where it went (None: another process moved it first)
+    "Move a bad cache file into the `quarantine/` folder beside it, and warn saying what was moved where and why."
+    path = Path(path); q = path.parent/'quarantine'
+    q.mkdir(exist_ok=True)
+    dest = q/path.name
+    if dest.exists(): dest = q/f"{path.stem}-{uuid.uuid4().hex[:8]}{path.suffix}"
+    try: os.replace(path, dest)
+    except FileNotFoundError: return None
+    warnings.warn(f"{path}: {reason}; moved to {dest}; what it held will be computed again", stacklevel=2)
+    return dest
+
+# %% ../nbs/04_video.ipynb #ecdf76bc
+def read_part(path, # a Parquet part of a cache
+              columns, # the columns it must have
+             ) -> pd.DataFrame|None: # None: missing, or set aside
+    "Read a cache part; an unreadable one (truncated, empty, not Parquet) or one without `columns` goes to `quarantine/`, giving None."
+    try: df = pq.read_table(path).to_pandas()
+    except FileNotFoundError: return None
+    except (pa.ArrowException, OSError, ValueError) as e:
+        quarantine(path, f"unreadable cache part ({type(e).__name__}: {str(e)[:200]})"); return None
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        quarantine(path, f"cache part without the columns {missing}"); return None
+    return df
+
 # %% ../nbs/04_video.ipynb #c2b69bc0
 class VideoResult(NamedTuple):
     "What `detect_video` returns."
@@ -152,38 +208,78 @@ def frames_frame(rows=()) -> pd.DataFrame:
 
 def detection_cache_key(path, settings:dict) -> str:
     "Cache key of a video run: the video's content hash and the settings, hashed."
-    blob = json.dumps(dict(video=file_hash(path), **settings), sort_keys=True, default=str)
+    blob = json.dumps(dict(video=file_hash(path), cache_format=2, **settings), sort_keys=True, default=str)
     return hashlib.blake2b(blob.encode(), digest_size=12).hexdigest()
 
 def default_cache_dir() -> Path:
     "Where video detections are cached unless told otherwise: `$FACELAB_HOME/cache/detections`."
     return cache_folder('default', 'detections')
 
+
+# %% ../nbs/04_video.ipynb #47e579d3
+def _mismatch(frames:pd.DataFrame, dets:pd.DataFrame|None) -> str:
+    "Why a frames part and its detections part disagree ('' when they agree)."
+    if dets is None: return "its detections part is missing or unreadable"
+    if not dets.frame.isin(frames.frame).all(): return "its detections part has frames the frames part does not"
+    counts = dets.groupby('frame').size().reindex(frames.frame, fill_value=0).values
+    bad = int((counts != frames.n_faces.values).sum())
+    return f"{bad} frames whose face count disagrees with its detections part" if bad else ''
+
 class _Store:
-    "Parquet parts for one cache key: `dets-<first frame>.parquet`, `frames-<first frame>.parquet`, `done.json`."
+    "The video cache of one key: `frames-<first frame>.parquet` and `dets-<first frame>.parquet` per flush, `done.json`, `quarantine/`."
     def __init__(self, folder): self.folder = Path(folder) if folder is not None else None
-    def load(self):
-        if self.folder is None or not self.folder.is_dir(): return detections_frame(), frames_frame(), None
-        fr = [pd.read_parquet(p) for p in sorted(self.folder.glob('frames-*.parquet'))]
-        frames = frames_frame() if not fr else pd.concat(fr).drop_duplicates('frame', keep='last').sort_values('frame')
-        ds = [pd.read_parquet(p) for p in sorted(self.folder.glob('dets-*.parquet'))]
-        dets = detections_frame() if not ds else pd.concat(ds)
-        dets = dets[dets.frame.isin(frames.frame)].drop_duplicates(['frame', 'face_idx'], keep='last').sort_values(['frame', 'face_idx'])
-        done = json.loads((self.folder/'done.json').read_text()) if (self.folder/'done.json').is_file() else None
-        return detections_frame(dets.to_dict('records')), frames_frame(frames.to_dict('records')), done
-    def _write(self, df, name):
-        tmp = self.folder/f".{name}.tmp"; df.to_parquet(tmp, index=False); tmp.replace(self.folder/name)
+
+    def load(self) -> tuple:
+        "Cached (detections, frames with their `error`, summary or None), setting aside parts that are unreadable or disagree."
+        if self.folder is None or not self.folder.is_dir(): return detections_frame(), _frames_part(), None
+        sweep_tmp(self.folder)
+        fs, ds, seen = [], [], set()
+        for p in sorted(self.folder.glob('frames-*.parquet')):
+            fr, dp = read_part(p, FRAME_COLS), self.folder/f"dets-{p.name[7:]}"
+            if fr is None: continue
+            d = read_part(dp, DETECTION_COLS) if dp.is_file() else None
+            if why := _mismatch(fr, d):
+                quarantine(p, why)
+                if d is not None: quarantine(dp, why)
+                continue
+            new = ~fr.frame.isin(seen); seen |= set(fr.frame)   # two processes may have written the same frames
+            fs.append(fr[new]); ds.append(d[d.frame.isin(fr.frame[new])])
+        frames = _frames_part(pd.concat(fs).to_dict('records') if fs else ())
+        dets = detections_frame(pd.concat(ds).to_dict('records')) if ds else detections_frame()
+        return dets, frames, self._done()
+
+    def _done(self) -> dict|None:
+        "The finished run's summary from `done.json`; a garbage one is set aside (None: the run is not finished)."
+        p = self.folder/'done.json'
+        if not p.is_file(): return None
+        try: d = json.loads(p.read_text())
+        except (ValueError, OSError): d = None   # not JSON, not UTF-8
+        if (isinstance(d, dict) and isinstance(d.get('truncated'), bool) and isinstance(d.get('n_frames'), int)
+            and (d.get('reason') is None or isinstance(d['reason'], str))): return d
+        quarantine(p, "unreadable done.json (not the summary of a finished run)")
+        return None
+
     def add(self, dets:list, frames:list):
+        "Write one flush: its detections part first, then its frames part, which marks it complete."
         if self.folder is None or not frames: return
         self.folder.mkdir(parents=True, exist_ok=True)
         first = frames[0]['frame']
-        self._write(detections_frame(dets), f"dets-{first:08d}.parquet")   # detections first: frames mark them complete
-        self._write(frames_frame(frames), f"frames-{first:08d}.parquet")
+        write_atomic(self.folder/f"dets-{first:08d}.parquet", lambda t: detections_frame(dets).to_parquet(t, index=False))
+        write_atomic(self.folder/f"frames-{first:08d}.parquet", lambda t: _frames_part(frames).to_parquet(t, index=False))
+
     def clear(self):
+        "Remove the parts and the summary (the quarantine stays)."
         if self.folder is not None and self.folder.is_dir():
-            for p in self.folder.iterdir(): p.unlink()
+            for p in [*self.folder.glob('*.parquet'), self.folder/'done.json']: p.unlink(missing_ok=True)
+
     def finish(self, summary:dict):
-        if self.folder is not None: (self.folder/'done.json').write_text(json.dumps(summary))
+        "Write `done.json`: the run is complete."
+        if self.folder is not None: write_atomic(self.folder/'done.json', lambda t: t.write_text(json.dumps(summary)))
+
+def _frames_part(rows=()) -> pd.DataFrame:
+    "A frames table with the `error` of each frame ('' or why the detector failed on it), as the cache stores it."
+    rows = list(rows)
+    return frames_frame(rows).assign(error=pd.Series([r.get('error') or '' for r in rows], dtype=object))
 
 # %% ../nbs/04_video.ipynb #e87c4439
 def detect_video(path, # video file
@@ -211,42 +307,44 @@ def detect_video(path, # video file
     store = _Store(Path(cache_dir)/detection_cache_key(path, settings) if cache_dir is not None else None)
     old_dets, old_frames, done = store.load()
     if crops_dir is not None and not all(Path(c).is_file() for c in old_dets.crop):   # crops deleted since: start over
-        store.clear(); old_dets, old_frames, done = detections_frame(), frames_frame(), None
-    if done is not None: return _result(src, old_dets, old_frames, done)
-    if len(old_frames): reader.resume_after = int(old_frames.frame.max())
-    dets, frames, fails, new_d, new_f = [old_dets], [old_frames], [], [], []
+        store.clear(); old_dets, old_frames, done = detections_frame(), _frames_part(), None
+    have = set(old_frames.frame.tolist())
+    gaps = [i for i in range(reader.first, max(have)) if reader.selected(i) and i not in have] if have else []
+    if done is not None and not gaps and len(have) == done['n_frames']: return _result(src, old_dets, old_frames, done)
+    reader.resume_after, reader.skip = (gaps[0] - 1 if gaps else max(have, default=-1)), have   # detect only what is missing
+    dets, frames, new_d, new_f = [old_dets], [old_frames], [], []
     try: total = len(reader)
     except FacelabError: total = None
     bar = tqdm(total=total, initial=len(old_frames), desc=f"detecting ({name}) {Path(path).name}", disable=not progress)
     try:
         for f in reader:
+            error = ''
             try: rows, crops = detect_image(f.image, det, align, expand_percentage, max_faces, crops=crops_dir is not None)
-            except Exception as e:
-                fails.append((src, 'detect', f"frame {f.index}: {type(e).__name__}: {e}")); rows, crops = [], []
+            except Exception as e: error, rows, crops = f"frame {f.index}: {type(e).__name__}: {e}", [], []
             for r, c in zip(rows, crops or [None]*len(rows)):
                 crop = save_crop(c, Path(crops_dir)/crop_name(src, f.index, r['face_idx'])) if c is not None else None
                 new_d.append(dict(source=src, frame=f.index, timestamp=f.timestamp, **r, detector_backend=name, crop=crop))
-            new_f.append(dict(source=src, frame=f.index, timestamp=f.timestamp, n_faces=len(rows)))
+            new_f.append(dict(source=src, frame=f.index, timestamp=f.timestamp, n_faces=len(rows), error=error))
             bar.update()
             if len(new_f) >= flush_every:
-                store.add(new_d, new_f); dets.append(detections_frame(new_d)); frames.append(frames_frame(new_f)); new_d, new_f = [], []
+                store.add(new_d, new_f); dets.append(detections_frame(new_d)); frames.append(_frames_part(new_f)); new_d, new_f = [], []
     finally:
         bar.close()
         store.add(new_d, new_f)
-    dets.append(detections_frame(new_d)); frames.append(frames_frame(new_f))
-    summary = dict(truncated=reader.truncated, reason=reader.reason, failures=fails)
+    dets.append(detections_frame(new_d)); frames.append(_frames_part(new_f))
+    frames = pd.concat([f for f in frames if len(f)] or [_frames_part()], ignore_index=True).sort_values('frame', kind='stable')
+    summary = dict(truncated=reader.truncated, reason=reader.reason, n_frames=len(frames))
     if reader.truncated: warnings.warn(f"{path}: {reader.reason}")
     store.finish(summary)
-    return _result(src, pd.concat([d for d in dets if len(d)] or [detections_frame()], ignore_index=True),
-                   pd.concat([f for f in frames if len(f)] or [frames_frame()], ignore_index=True), summary)
+    return _result(src, pd.concat([d for d in dets if len(d)] or [detections_frame()], ignore_index=True), frames, summary)
 
 def _result(src, dets, frames, summary) -> VideoResult:
-    "Assemble a `VideoResult`, adding the truncation and no-face rows to the failures."
-    fails = [tuple(f) for f in summary.get('failures', [])]
+    "Assemble a `VideoResult` (in frame order), adding the truncation, detector-error and no-face rows to the failures."
+    fails = [(src, 'detect', e) for e in frames.sort_values('frame').error if e]
     if summary.get('truncated'): fails.insert(0, (src, 'read', summary['reason']))
     if len(frames) and not len(dets): fails.append((src, 'detect', f"no face in any of the {len(frames)} frames looked at"))
-    dets = detections_frame(dets.to_dict('records')).assign(source=src)
-    frames = frames_frame(frames.to_dict('records')).assign(source=src)
+    dets = detections_frame(dets.sort_values(['frame', 'face_idx'], kind='stable').to_dict('records')).assign(source=src)
+    frames = frames_frame(frames.sort_values('frame', kind='stable').to_dict('records')).assign(source=src)
     return VideoResult(dets.reset_index(drop=True), frames.reset_index(drop=True), failures_frame(fails))
 
 # %% ../nbs/04_video.ipynb #96aa2adc
