@@ -6,16 +6,19 @@ Docs: https://facelab-dev.github.io/facelab/embed.html.md"""
 
 # %% ../nbs/05_embed.ipynb #ea48e508
 from __future__ import annotations
-import json, hashlib, time, uuid
+import os, json, hashlib, time, uuid
+from contextlib import closing
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 import numpy as np, pandas as pd, cv2
 import pyarrow as pa, pyarrow.parquet as pq
 from tqdm.auto import tqdm
+from filelock import FileLock, Timeout
 from .core import configure_deepface, load_image, file_hash, FacelabError, failures_frame, EMBEDDING_COLS, cache_folder, crop_box, Registry, opencv_quiet
 from .weights import weights_dir, weights_signature, WEIGHTS
 from .detect import get_detector, detector_name, detector_settings, detect_image, face_crop, LANDMARKS, _check_weights
+from .video import write_atomic, read_part, sweep_tmp
 
 # %% auto #0
 __all__ = ['ARCFACE_TEMPLATE', 'DEEPFACE_MODELS', 'MODELS', 'register_model', 'EMBED_STATS', 'similarity_transform',
@@ -267,28 +270,106 @@ def embed_settings(model_name='SFace', detector_backend='yunet', align=True, nor
         s['weights'] = {**s['model']['weights'], **(s['detector']['weights'] if s['detector'] != 'skip' else {})}
     return s
 
+
+# %% ../nbs/05_embed.ipynb #1492eefb
+class _Claims:
+    "The batches of image hashes one `represent` run is embedding in a shared cache; `life` is locked while the run lives."
+    def __init__(self, folder):
+        self.dir = Path(folder)/'claims'; self.dir.mkdir(parents=True, exist_ok=True)
+        self.owner, self.n, self.mine = f"{os.getpid()}-{uuid.uuid4().hex[:8]}", 0, []
+        self.mutex = FileLock(str(self.dir/'mutex.lock'))
+        self.life = FileLock(str(self.dir/f"{self.owner}.lock"), timeout=0); self.life.acquire()
+
+    def _alive(self, owner:str) -> bool:
+        "Whether the run `owner` still holds its life lock (call under `mutex`); a dead owner's lock file is removed."
+        p = self.dir/f"{owner}.lock"
+        if not p.exists(): return False
+        lock = FileLock(str(p), timeout=0)
+        try: lock.acquire()
+        except Timeout: return True
+        lock.release(); p.unlink(missing_ok=True)
+        return False
+
+    def taken(self) -> set:
+        "Hashes claimed by other live runs (call under `mutex`); claims of dead runs are removed, so their images are free again."
+        out, alive = set(), {}
+        for j in self.dir.glob('*.json'):
+            o = j.name.split('.')[0]
+            if o == self.owner: continue
+            if o not in alive: alive[o] = self._alive(o)
+            if not alive[o]: j.unlink(missing_ok=True); continue
+            try: out |= set(json.loads(j.read_text()))
+            except (ValueError, OSError): pass   # gone meanwhile: its part is written
+        return out
+
+    def claim(self, hashes:list):
+        "Claim `hashes` for this run (call under `mutex`)."
+        self.n += 1; p = self.dir/f"{self.owner}.{self.n}.json"
+        write_atomic(p, lambda t: t.write_text(json.dumps(list(hashes)))); self.mine.append(p)
+
+    def drop(self):
+        "Remove this run's claims: their parts are written, or the run is stopping (call under `mutex`)."
+        for p in self.mine: p.unlink(missing_ok=True)
+        self.mine = []
+
+    def close(self):
+        "Remove this run's claims and lock."
+        with self.mutex: self.drop()
+        self.life.release(); (self.dir/f"{self.owner}.lock").unlink(missing_ok=True)
+
+# %% ../nbs/05_embed.ipynb #25f3f6a8
 class EmbeddingCache:
-    "Append-only Parquet store of embeddings for one set of `embed_settings`, keyed by image content hash."
+    "Append-only Parquet store of embeddings for one set of `embed_settings`, keyed by image content hash; shared safely by processes."
     def __init__(self, root, settings:dict):
         key = hashlib.blake2b(json.dumps(settings, sort_keys=True, default=str).encode(), digest_size=10).hexdigest()
         safe = lambda s: ''.join(ch if ch.isalnum() or ch in '-_.+' else '_' for ch in str(s))
         self.path = Path(root)/f"{safe(settings['model_name'])}-{safe(settings['detector_backend'])}-{key}"
-        self.settings = settings
+        self.settings, self.seen, self.found = settings, set(), []
 
     def load(self) -> pd.DataFrame:
-        "All cached rows (`hash, face_idx, embedding, x1, y1, x2, y2, confidence, face_detected, reason`)."
-        parts = sorted(self.path.glob('part-*.parquet'))
-        if not parts: return pd.DataFrame(columns=_CACHE_COLS)
-        return pd.concat([pq.read_table(p).to_pandas() for p in parts], ignore_index=True)
+        "All cached rows (`hash, face_idx, embedding, x1, y1, x2, y2, confidence, face_detected, reason`); bad parts go to `quarantine/`."
+        self.seen = set()
+        if self.path.is_dir(): sweep_tmp(self.path)
+        return self.load_new()
+
+    def load_new(self) -> pd.DataFrame:
+        "The rows of the parts this object has not read or written yet."
+        parts = [p for p in sorted(self.path.glob('part-*.parquet')) if p.name not in self.seen]
+        self.seen |= {p.name for p in parts}
+        dfs = [df[_CACHE_COLS] for df in (read_part(p, _CACHE_COLS) for p in parts) if df is not None]
+        return pd.concat(dfs, ignore_index=True) if dfs else pd.DataFrame(columns=_CACHE_COLS)
 
     def append(self, rows:pd.DataFrame):
         "Write `rows` as a new part file (atomically: a crash never leaves half a file behind)."
         if not len(rows): return
         self.path.mkdir(parents=True, exist_ok=True)
-        (self.path/'settings.json').write_text(json.dumps(self.settings, indent=1, sort_keys=True, default=str))
+        if not (self.path/'settings.json').is_file():
+            write_atomic(self.path/'settings.json', lambda t: t.write_text(json.dumps(self.settings, indent=1, sort_keys=True, default=str)))
         name = f"part-{time.time_ns()}-{uuid.uuid4().hex[:6]}.parquet"
         tbl = pa.Table.from_pandas(rows[_CACHE_COLS].reset_index(drop=True), preserve_index=False)
-        pq.write_table(tbl, self.path/f".{name}.tmp"); (self.path/f".{name}.tmp").rename(self.path/name)
+        write_atomic(self.path/name, lambda t: pq.write_table(tbl, t)); self.seen.add(name)
+
+    def batches(self, todo:list, # image hashes to embed, in order
+                n:int, # batch size
+                wait:float=0.5, # seconds between looks while other runs hold all that is left
+               ):
+        "Yield the batches of `todo` this run claims (the caller appends each one's part); rows other runs cached go to `self.found`."
+        self.path.mkdir(parents=True, exist_ok=True)
+        claims, left, self.found = _Claims(self.path), list(todo), []
+        try:
+            while left:
+                with claims.mutex:
+                    claims.drop()
+                    if len(got := self.load_new()):
+                        self.found.append(got); done = set(got.hash); left = [h for h in left if h not in done]
+                    taken = claims.taken()
+                    mine = [h for h in left if h not in taken][:n]
+                    if mine: claims.claim(mine)
+                if mine:
+                    yield mine
+                    mine = set(mine); left = [h for h in left if h not in mine]
+                elif left: time.sleep(wait)
+        finally: claims.close()
 
 _CACHE_COLS = ['hash', 'face_idx', 'embedding', 'x1', 'y1', 'x2', 'y2', 'confidence', 'face_detected', 'reason']
 
@@ -420,15 +501,20 @@ def represent(images, # image paths (repeats are embedded once)
     todo = list(dict.fromkeys(h for h in hashes.values() if h not in done))
     first = {h: f for f, h in reversed(list(hashes.items()))}
     new = []
-    for i in tqdm(range(0, len(todo), batch_size), desc=f"embedding ({mname}/{dname})", disable=not progress or not todo):
-        imgs, hs = [], []
-        for h in todo[i:i+batch_size]:
-            try: imgs.append(load_image(first[h])); hs.append(h)
-            except FacelabError as e: failures.append((first[h], 'load', e.reason))
-        found = (_embed_deepface(imgs, hs, settings) if deepface_compat else _embed_native(imgs, hs, settings, det, model)) if imgs else []
-        rows = pd.DataFrame(found, columns=_CACHE_COLS)
-        if cache: cache.append(rows)
-        new.append(rows)
+    work = cache.batches(todo, batch_size) if cache else (todo[i:i+batch_size] for i in range(0, len(todo), batch_size))
+    bar = tqdm(total=len(todo), desc=f"embedding ({mname}/{dname})", disable=not progress or not todo)
+    with closing(work):   # a stopped run gives up its claims
+        for batch in work:
+            imgs, hs = [], []
+            for h in batch:
+                try: imgs.append(load_image(first[h])); hs.append(h)
+                except FacelabError as e: failures.append((first[h], 'load', e.reason))
+            found = (_embed_deepface(imgs, hs, settings) if deepface_compat else _embed_native(imgs, hs, settings, det, model)) if imgs else []
+            rows = pd.DataFrame(found, columns=_CACHE_COLS)
+            if cache: cache.append(rows)
+            new.append(rows); bar.update(len(batch))
+    bar.close()
+    if cache: new += cache.found   # batches other runs embedded meanwhile
     allrows = pd.concat([known, *new], ignore_index=True) if new else known
     allrows = allrows.drop_duplicates(['hash', 'face_idx'], keep='last')
     bad = set(f for f,_,_ in failures)
