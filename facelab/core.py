@@ -15,7 +15,7 @@ from PIL import Image, ImageOps
 
 # %% auto #0
 __all__ = ['MAX_IMAGE_PIXELS', 'IMAGE_EXTS', 'PAIR_COLS', 'EMBEDDING_COLS', 'FAILURE_COLS', 'facelab_home', 'configure_deepface',
-           'cache_folder', 'FacelabError', 'image_format', 'max_image_pixels', 'image_size', 'load_image',
+           'cache_folder', 'FacelabError', 'read_text', 'image_format', 'max_image_pixels', 'image_size', 'load_image',
            'files_summary', 'image_files', 'file_hash', 'array_hash', 'xywh2xyxy', 'xyxy2xywh', 'area2xyxy',
            'xyxy2area', 'box_iou', 'opencv_quiet', 'Registry', 'crop_box', 'failures_frame']
 
@@ -48,6 +48,22 @@ class FacelabError(ValueError):
                  path=None): # the file it is wrong with, if any
         self.reason,self.path = reason,path
         super().__init__(f"{path}: {reason}" if path is not None else reason)
+
+# %% ../nbs/00_core.ipynb #bf6c6f92
+def read_text(path, # a text file
+              what:str='file' # what the file is, for the error message ("MOT file", "pairs.txt")
+             ) -> str:
+    "The UTF-8 text of `path` (a BOM dropped), or a `FacelabError` naming the file, and the line and byte that are not UTF-8."
+    path = Path(path)
+    if path.is_dir(): raise FacelabError(f"{what} is a folder, not a file", path)
+    try: b = path.read_bytes()
+    except FileNotFoundError: raise FacelabError(f"{what} not found", path) from None
+    except OSError as e: raise FacelabError(f"{what} could not be read ({e.strerror or e})", path) from None
+    try: return b.decode('utf-8-sig')
+    except UnicodeDecodeError as e:
+        line = b[:e.start].count(b'\n') + 1
+        raise FacelabError(f"line {line}: {what} is not UTF-8 text (byte 0x{b[e.start]:02x} at offset {e.start}); "
+                           "save it as UTF-8", path) from None
 
 # %% ../nbs/00_core.ipynb #b980a565
 _MAGIC = {b'\xff\xd8\xff': 'jpeg', b'\x89PNG': 'png', b'GIF8': 'gif', b'BM': 'bmp', b'II*\x00': 'tiff', b'MM\x00*': 'tiff',

@@ -122,7 +122,13 @@ class FacenetCASIA(Embedder):
     thresholds = dict(cosine=0.598, euclidean_l2=float(np.sqrt(2*0.598)),
                       source="tuned on LFW View 2 with yunet (mean of the 10 folds' best-accuracy thresholds), benchmarks/lfw.py")
     def __init__(self):
-        self.net = cv2.dnn.readNetFromTensorflow(str(weights_dir()/WEIGHTS[self.weights].files[0]))
+        path = weights_dir()/WEIGHTS[self.weights].files[0]
+        need = "FaceNet's TensorFlow graph is read by OpenCV 5.0's cv2.dnn only (4.x cannot parse it, 5.1 dropped the TensorFlow importer): " \
+               "pip install 'opencv-contrib-python-headless>=5.0,<5.1'"
+        if not hasattr(cv2.dnn, 'readNetFromTensorflow'): raise FacelabError(f"model 'Facenet-CASIA': OpenCV {cv2.__version__} has no TensorFlow importer. {need}")
+        if not path.is_file(): raise FacelabError("model 'Facenet-CASIA': weights missing, see `facelab weights status`", path)
+        try: self.net = cv2.dnn.readNetFromTensorflow(str(path))
+        except cv2.error as e: raise FacelabError(f"model 'Facenet-CASIA': OpenCV {cv2.__version__} could not read the graph ({str(e).strip().splitlines()[-1][:200]}). {need}", path) from None
     def align(self, img, box, landmarks=None):
         "The box grown by `margin` on each side, resized to 160×160 (no rotation, as FaceNet was trained)."
         return crop_box(img, box, margin=self.margin, size=self.input_size)

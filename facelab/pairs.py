@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 import numpy as np, pandas as pd
-from .core import FacelabError, PAIR_COLS, IMAGE_EXTS, image_files, files_summary
+from .core import FacelabError, PAIR_COLS, IMAGE_EXTS, image_files, files_summary, read_text
 
 # %% auto #0
 __all__ = ['MAX_PAIRS', 'make_pairs', 'identities_from_folder', 'lfw_path', 'read_lfw_pairs']
@@ -65,6 +65,18 @@ def identities_from_folder(path, # root folder with one subfolder per identity
     return ids
 
 # %% ../nbs/01_pairs.ipynb #a4411569
+def _lfw_name(name:str, k:int, path) -> str:
+    "`name` if it is one plain folder name (no `/`, `\\`, `..`, drive or home), else a `FacelabError` for line `k`."
+    if not name or name in ('.', '..') or any(c in name for c in '/\\:~\x00') or len(name) > 255:
+        raise FacelabError(f"line {k}: {name!r} is not a person's folder name (LFW names are one folder, like Abel_Pacheco)", path)
+    return name
+
+def _lfw_number(v:str, k:int, path) -> int:
+    "Image number `v` of line `k`: a positive integer, else a `FacelabError`."
+    if not (v.isascii() and v.isdigit()) or not 0 < int(v) < 10**6:
+        raise FacelabError(f"line {k}: image number {v!r} is not a positive integer", path)
+    return int(v)
+
 def lfw_path(name:str, n, root='') -> str:
     "Path of image `n` of `name` in the LFW layout `<root>/<name>/<name>_<NNNN>.jpg`."
     return str(Path(root)/name/f"{name}_{int(n):04d}.jpg")
@@ -72,18 +84,24 @@ def lfw_path(name:str, n, root='') -> str:
 def read_lfw_pairs(path, # LFW `pairs.txt`
                    root='', # folder holding the LFW `<name>/` subfolders, prefixed to the paths
                   ) -> pd.DataFrame: # PAIR_COLS + fold
-    "Read LFW's `pairs.txt` into a pairs table with the protocol's `fold` (0-based)."
+    "Read LFW's `pairs.txt` into a pairs table with the protocol's `fold` (0-based); a bad line is a `FacelabError` naming it."
     path = Path(path)
-    lines = path.read_text().splitlines()
-    try: n_folds, n = map(int, lines[0].split())
-    except (ValueError, IndexError): raise FacelabError("line 1: expected '<folds> <pairs per fold>'", path) from None
+    lines = read_text(path, 'pairs.txt').splitlines()
+    head = lines[0].split() if lines else []
+    if len(head) != 2 or not all(h.isascii() and h.isdigit() and int(h) > 0 for h in head):
+        raise FacelabError("line 1: expected '<folds> <pairs per fold>' (two positive integers)", path)
+    n_folds, n = map(int, head)
     want = 1 + n_folds*2*n
     if len(lines) < want: raise FacelabError(f"expected {want} lines for {n_folds} folds of 2×{n} pairs, found {len(lines)}", path)
     rows = []
     for k, line in enumerate(lines[1:want], start=2):
         f = line.split()
         fold, same = (k-2)//(2*n), (k-2)%(2*n) < n
-        if same and len(f) == 3: rows.append((lfw_path(f[0], f[1], root), lfw_path(f[0], f[2], root), f[0], f[0], 'Yes', fold))
-        elif not same and len(f) == 4: rows.append((lfw_path(f[0], f[1], root), lfw_path(f[2], f[3], root), f[0], f[2], 'No', fold))
+        if same and len(f) == 3:
+            a = _lfw_name(f[0], k, path); i, j = (_lfw_number(v, k, path) for v in f[1:])
+            rows.append((lfw_path(a, i, root), lfw_path(a, j, root), a, a, 'Yes', fold))
+        elif not same and len(f) == 4:
+            a, b = _lfw_name(f[0], k, path), _lfw_name(f[2], k, path); i, j = _lfw_number(f[1], k, path), _lfw_number(f[3], k, path)
+            rows.append((lfw_path(a, i, root), lfw_path(b, j, root), a, b, 'No', fold))
         else: raise FacelabError(f"line {k}: expected {'3' if same else '4'} fields for a {'positive' if same else 'negative'} pair, got {line!r}", path)
     return pd.DataFrame(rows, columns=PAIR_COLS+['fold'])
