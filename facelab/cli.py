@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys, argparse, shlex
 from pathlib import Path
 import pandas as pd
-from .core import FacelabError
+from .core import FacelabError, writable_file, writable_folder
 from . import weights
 from .evaluate import evaluate, TUNE_DEFAULT, display_thresholds, undefined_notes
 from .detect import DETECTORS
@@ -78,6 +78,7 @@ def cmd_find(args):
     "`facelab find PHOTO... --gallery G [-k K] [--threshold T] [--metric M] [--by B] [--out CSV]`"
     from facelab.search import Gallery, find, answers, answer_table, search_threshold, NOT_IN_DATABASE
     if args.k < 1: raise FacelabError(f"-k must be at least 1, not {args.k}")
+    if args.out: writable_file(args.out, 'answers table')
     g = Gallery.load(args.gallery)
     kw = dict(cache_dir=None) if args.no_cache else {}
     thr = search_threshold(g, args.metric, args.threshold)
@@ -123,6 +124,12 @@ def cmd_detect(args):
     from facelab.video import is_video, detect_video
     from facelab.detect import detect_faces
     kw = dict(cache_dir=None) if args.no_cache else {}
+    src = Path(args.source)
+    if not src.exists() and not src.is_symlink(): raise FacelabError("no such image, folder or video", src)
+    if args.every_n < 1: raise FacelabError(f"--every-n must be at least 1, not {args.every_n}")
+    if args.fps is not None and not args.fps > 0: raise FacelabError(f"--fps must be above 0, not {args.fps}")
+    writable_file(args.out, 'detections table')
+    if args.crops: writable_folder(args.crops, 'crops folder')
     if is_video(args.source):
         if args.deepface_compat: raise FacelabError("--deepface-compat applies to photos; videos are always detected on the frame as it is")
         res = detect_video(args.source, detector_backend=args.detector, every_n=args.every_n, fps=args.fps, crops_dir=args.crops, **kw)
@@ -133,13 +140,14 @@ def cmd_detect(args):
         print(f"{dets.source.nunique()} images with faces, {len(dets)} faces")
     _save_table(dets, args.out); print(f"detections: {args.out}")
     if len(fails): print(f"{len(fails)} failures:"); _print(fails)
-    return 0
+    return 1 if len(fails) and not len(dets) else 0   # nothing detected because every input failed
 
 def cmd_validate(args):
     "`facelab validate VIDEO --gt FILE --query PHOTO... [--identity NAME] [--iou X] [--tol PX] [--allow-mismatch] --out OUT`"
     from facelab.video_study import validate_video, write_video_report, scoring_notes
     from facelab.validate import STUDY_COLS
     kw = dict(cache_dir=None) if args.no_cache else {}
+    writable_folder(args.out, 'report folder')
     res = validate_video(args.video, args.gt, args.query, identity=args.identity, threshold=args.threshold, model_name=args.model,
                          detector_backend=args.detector, every_n=args.every_n, iou=args.iou, tol=args.tol,
                          allow_mismatch=args.allow_mismatch, work_dir=Path(args.out)/'work', **kw)

@@ -6,7 +6,7 @@ Docs: https://facelab-dev.github.io/facelab/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #74908fbd
 from __future__ import annotations
-import os, hashlib, warnings
+import os, hashlib, tempfile, warnings
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,9 +15,10 @@ from PIL import Image, ImageOps
 
 # %% auto #0
 __all__ = ['MAX_IMAGE_PIXELS', 'IMAGE_EXTS', 'PAIR_COLS', 'EMBEDDING_COLS', 'FAILURE_COLS', 'facelab_home', 'configure_deepface',
-           'cache_folder', 'FacelabError', 'read_text', 'image_format', 'max_image_pixels', 'image_size', 'load_image',
-           'files_summary', 'image_files', 'file_hash', 'array_hash', 'xywh2xyxy', 'xyxy2xywh', 'area2xyxy',
-           'xyxy2area', 'box_iou', 'opencv_quiet', 'Registry', 'crop_box', 'failures_frame']
+           'cache_folder', 'FacelabError', 'read_text', 'writable_folder', 'writable_file', 'image_format',
+           'max_image_pixels', 'image_size', 'load_image', 'abs_path', 'files_summary', 'image_files', 'file_hash',
+           'array_hash', 'xywh2xyxy', 'xyxy2xywh', 'area2xyxy', 'xyxy2area', 'box_iou', 'opencv_quiet', 'Registry',
+           'crop_box', 'failures_frame']
 
 # %% ../nbs/00_core.ipynb #69eb70d9
 def facelab_home() -> Path:
@@ -64,6 +65,29 @@ def read_text(path, # a text file
         line = b[:e.start].count(b'\n') + 1
         raise FacelabError(f"line {line}: {what} is not UTF-8 text (byte 0x{b[e.start]:02x} at offset {e.start}); "
                            "save it as UTF-8", path) from None
+
+# %% ../nbs/00_core.ipynb #21647ab7
+def writable_folder(path, # a folder facelab will write into (it need not exist yet)
+                    what:str='output folder', # what it is, for the error message
+                   ) -> Path:
+    "`path` if facelab can write there (a folder, or a name it can create), else a `FacelabError` saying why; nothing is made."
+    p = Path(path)
+    if p.exists() and not p.is_dir(): raise FacelabError(f"{what} is an existing file, not a folder", p)
+    base = p if p.is_dir() else next((a for a in p.absolute().parents if a.exists()), None)
+    if base is None or not base.is_dir(): raise FacelabError(f"{what} cannot be written ({base} is a file, not a folder)", p)
+    try:
+        with tempfile.NamedTemporaryFile(dir=base, prefix='.facelab-probe-'): pass
+    except OSError as e: raise FacelabError(f"{what} cannot be written ({e.strerror or e})", p) from None
+    return p
+
+def writable_file(path, # a file to write (replaced if it exists)
+                  what:str='output file', # what it is, for the error message
+                 ) -> Path:
+    "`path` if facelab can write it (its folder made if missing), or a `FacelabError` saying why not."
+    p = Path(path)
+    if p.is_dir(): raise FacelabError(f"{what} is an existing folder, not a file", p)
+    writable_folder(p.parent, f"folder of the {what}")
+    return p
 
 # %% ../nbs/00_core.ipynb #b980a565
 _MAGIC = {b'\xff\xd8\xff': 'jpeg', b'\x89PNG': 'png', b'GIF8': 'gif', b'BM': 'bmp', b'II*\x00': 'tiff', b'MM\x00*': 'tiff',
@@ -138,7 +162,7 @@ def _decode_file(path:Path, limit:int|None) -> np.ndarray:
         what = f"a {fmt} file that is truncated or corrupt" if fmt else "not an image file facelab can decode"
         if 'MAX_IMAGE_PIXELS' in msg: what = "too large for OpenCV's decoder (over OPENCV_IO_MAX_IMAGE_PIXELS, 2³⁰ pixels by default)"
         elif isinstance(e, MemoryError): what = "too large to decode in the memory available"
-        raise FacelabError(f"unreadable image: {what} ({type(e).__name__}: {msg})", path) from None
+        raise FacelabError(f"unreadable image: {what} ({type(e).__name__}{': '+msg if msg else ''})", path) from None
     if e := _too_large(img.shape[1], img.shape[0], limit, path): raise e   # a format whose header PIL does not read
     return img
 
@@ -163,8 +187,14 @@ IMAGE_EXTS = {'.jpg', '.jpeg', '.jpe', '.jfif', '.png', '.bmp', '.dib', '.webp',
               '.pbm', '.pgm', '.ppm', '.pnm', '.pxm', '.pam', '.pfm', '.sr', '.ras', '.hdr', '.pic'}
 
 def _visible_files(root:Path):
-    "Files under `root`, recursively, that are not hidden and not in a hidden folder."
-    return (p for p in root.rglob('*') if p.is_file() and not any(s.startswith('.') for s in p.relative_to(root).parts))
+    "Files under `root`, recursively, that are not hidden and not in a hidden folder; links to nothing (or to themselves) included, so they are reported, not lost."
+    return (p for p in root.rglob('*') if (p.is_file() or (p.is_symlink() and not p.is_dir()))
+            and not any(s.startswith('.') for s in p.relative_to(root).parts))
+
+def abs_path(p) -> Path:
+    "`p` resolved, or only made absolute where it is a link to nothing or a loop of links (`resolve` raises on those)."
+    try: return Path(p).resolve()
+    except (RuntimeError, OSError): return Path(os.path.abspath(p))
 
 def files_summary(folder, # a folder
                   most:int=8, # name at most this many extensions

@@ -15,7 +15,7 @@ import numpy as np, pandas as pd, cv2
 import pyarrow as pa, pyarrow.parquet as pq
 from tqdm.auto import tqdm
 from filelock import FileLock, Timeout
-from .core import configure_deepface, load_image, file_hash, FacelabError, failures_frame, EMBEDDING_COLS, cache_folder, crop_box, Registry, opencv_quiet
+from .core import configure_deepface, load_image, file_hash, FacelabError, failures_frame, EMBEDDING_COLS, cache_folder, writable_folder, crop_box, Registry, opencv_quiet
 from .weights import weights_dir, weights_signature, WEIGHTS
 from .detect import get_detector, detector_name, detector_settings, detect_image, face_crop, LANDMARKS, _check_weights
 from .video import write_atomic, read_part, sweep_tmp
@@ -453,7 +453,7 @@ def _embed_deepface(imgs:list, hashes:list, settings:dict) -> list:
     def one(img, h):
         EMBED_STATS['images'] += 1; EMBED_STATS['calls'] += 1
         try: return _rows(DeepFace.represent(img, **kw), img, h, skip)
-        except (ValueError, AttributeError, IndexError, TypeError) as e:
+        except Exception as e:   # any one image deepface cannot handle is a failures row (cv2.error, MemoryError, ...), missing weights stop the run
             if 'weights' in str(e).lower() or 'download' in str(e).lower(): raise _weights_error(settings, e)
             return [dict(hash=h, face_idx=-1, embedding=None, reason=_reason(e))]
     with opencv_quiet():   # deepface builds its detector (OpenCV's YuNet, say) on first use
@@ -501,12 +501,15 @@ def represent(images, # image paths (repeats are embedded once)
         try: hashes[f] = file_hash(f)
         except OSError as e: failures.append((f, 'read', f"cannot read file: {e.strerror or e}"))
     folder = cache_folder(cache_dir, 'embeddings')
+    if folder is not None:
+        try: writable_folder(folder, 'embedding cache')
+        except FacelabError as e: raise FacelabError(f"{e.reason}; set FACELAB_HOME to a writable folder, or pass cache_dir=None (--no-cache)", e.path) from None
     cache = EmbeddingCache(folder, settings) if folder is not None else None
     known = cache.load() if cache else pd.DataFrame(columns=_CACHE_COLS)
     done = set(known.hash)
     todo = list(dict.fromkeys(h for h in hashes.values() if h not in done))
     first = {h: f for f, h in reversed(list(hashes.items()))}
-    new = []
+    new, unloadable = [], {}
     work = cache.batches(todo, batch_size) if cache else (todo[i:i+batch_size] for i in range(0, len(todo), batch_size))
     bar = tqdm(total=len(todo), desc=f"embedding ({mname}/{dname})", disable=not progress or not todo)
     with closing(work):   # a stopped run gives up its claims
@@ -514,12 +517,13 @@ def represent(images, # image paths (repeats are embedded once)
             imgs, hs = [], []
             for h in batch:
                 try: imgs.append(load_image(first[h])); hs.append(h)
-                except FacelabError as e: failures.append((first[h], 'load', e.reason))
+                except FacelabError as e: unloadable[h] = e.reason
             found = (_embed_deepface(imgs, hs, settings) if deepface_compat else _embed_native(imgs, hs, settings, det, model)) if imgs else []
             rows = pd.DataFrame(found, columns=_CACHE_COLS)
             if cache: cache.append(rows)
             new.append(rows); bar.update(len(batch))
     bar.close()
+    failures += [(f, 'load', unloadable[h]) for f, h in hashes.items() if h in unloadable]   # every file with that content, not only the first
     if cache: new += cache.found   # batches other runs embedded meanwhile
     allrows = pd.concat([known, *new], ignore_index=True) if new else known
     allrows = allrows.drop_duplicates(['hash', 'face_idx'], keep='last')

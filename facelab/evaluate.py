@@ -10,20 +10,21 @@ import json, sys, platform
 from pathlib import Path
 import numpy as np, pandas as pd
 import matplotlib; import matplotlib.pyplot as plt
-from .core import FacelabError, failures_frame
+from .core import FacelabError, failures_frame, writable_folder
 from .datasets import deepface_sample, sha256
 from .pairs import make_pairs, identities_from_folder
-from .verify import verify_pairs
+from .verify import verify_pairs, METRICS
 from .embed import represent, model_name_of, model_thresholds, embed_settings
 from .detect import detector_name
 from .weights import weights_dir
-from .metrics import (evaluate_thresholds, curve_summary, recommend_threshold, kfold_thresholds, METRIC_COLS, COUNT_COLS)
+from .metrics import (evaluate_thresholds, synthetic_pairs, tune_threshold, curve_summary, recommend_threshold, kfold_thresholds, METRIC_COLS, COUNT_COLS)
 from .plots import plot_distances, plot_roc, plot_det, plot_metrics_vs_threshold, plot_confusion, plot_worst_pairs
 
 # %% auto #0
 __all__ = ['TUNE_DEFAULT', 'load_identities', 'distance_summary', 'identity_count', 'threshold_report', 'no_face_failures',
-           'versions', 'weight_checksums', 'data_folder', 'evaluate', 'md_table', 'display_thresholds',
-           'undefined_notes', 'method_notes', 'closest_calls', 'error_images', 'write_report']
+           'versions', 'weight_checksums', 'data_folder', 'check_study', 'NothingScored', 'nothing_scored', 'evaluate',
+           'md_table', 'display_thresholds', 'undefined_notes', 'method_notes', 'closest_calls', 'error_images',
+           'write_report']
 
 # %% ../nbs/06a_evaluate.ipynb #46d34689
 def load_identities(source) -> dict:
@@ -93,6 +94,48 @@ def data_folder(source) -> str:
         return str(Path(files[0]).resolve().parent) if files else ''
     return str(Path(source).resolve())
 
+# %% ../nbs/06a_evaluate.ipynb #94a922ed
+_PROBE = synthetic_pairs(n_identities=4, images_per_identity=3, n_negatives=30)
+
+def _whole(v, lo:int) -> bool: return not isinstance(v, bool) and isinstance(v, (int, np.integer)) and v >= lo
+
+def check_study(out=None, # report folder (probed for writing), or None
+                folds:int=10, # identity folds, >= 2
+                max_negatives:int|None=None, # >= 0, or None
+                n_boot:int=1000, # >= 0
+                tune=TUNE_DEFAULT, # tuning methods, each tried on a tiny synthetic table
+                distance_metric:str='cosine', # one of `facelab.verify.METRICS`
+               ):
+    "Refuse, before any work, study settings that cannot give a report and a report folder facelab cannot write."
+    if not _whole(folds, 2): raise FacelabError(f"folds must be a whole number >= 2, not {folds!r}")
+    if max_negatives is not None and not _whole(max_negatives, 0):
+        raise FacelabError(f"max_negatives must be a whole number >= 0 (or None for all), not {max_negatives!r}")
+    if not _whole(n_boot, 0): raise FacelabError(f"n_boot (--bootstrap) must be a whole number >= 0, not {n_boot!r}")
+    if distance_metric not in METRICS: raise FacelabError(f"unknown distance_metric {distance_metric!r}; use one of {', '.join(METRICS)}")
+    if isinstance(tune, (str, int, float)): tune = [tune]
+    for m in tune:
+        try: tune_threshold(_PROBE, m)
+        except FacelabError as e: raise FacelabError(f"tuning method {m!r}: {e}") from None
+    if out is not None: writable_folder(out, 'report folder')
+
+class NothingScored(FacelabError):
+    "No pair of the study could be scored; `failures` holds every image's reason (also written to `failures.csv`)."
+    def __init__(self, reason:str, failures:pd.DataFrame, path=None):
+        super().__init__(reason, path); self.failures = failures
+
+def nothing_scored(failures:pd.DataFrame, # every image's reason (embedding failures and images without a face)
+                   n_images:int, # images in the study
+                   out=None, # report folder: failures.csv is written there
+                  ) -> NothingScored:
+    "The error for a study in which no pair could be scored, its reasons summarised (and written to `out/failures.csv`)."
+    where = 'in the failures table'
+    if out is not None:
+        Path(out).mkdir(parents=True, exist_ok=True); failures.to_csv(Path(out)/'failures.csv', index=False); where = f"in {Path(out)/'failures.csv'}"
+    top = failures.reason.str.slice(0, 80).value_counts()
+    why = '; '.join(f"{c}× {r}" for r, c in top.head(3).items()) + (f"; {len(top)-3} other reasons" if len(top) > 3 else '')
+    return NothingScored(f"no pair could be scored: {failures.file.nunique()} of {n_images} images gave no usable face ({why or 'no reason recorded'}); "
+                         f"every image's reason is {where}", failures)
+
 # %% ../nbs/06a_evaluate.ipynb #b01d4ada
 def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one subfolder per identity
              out=None, # folder to write the report to (nothing written when None)
@@ -111,6 +154,7 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
              **kwargs, # passed to `represent` (align, cache_dir, batch_size, progress, ...)
             ) -> dict: # pairs, thresholds, recommended, curves, summary, failures (one row per image), embeddings; settings
     "Run the verification study on `source` and (optionally) write its tables, plots and report.md to `out`."
+    check_study(out, folds, max_negatives, n_boot, tune, distance_metric)
     ids = load_identities(source)
     pairs = make_pairs(ids, seed=seed, max_negatives=max_negatives)
     files = pd.unique(pd.concat([pairs.file_x, pairs.file_y]).astype(str))
@@ -120,6 +164,7 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
                      embeddings=emb, failures=fails, deepface_compat=deepface_compat)
     v['scored'] = v.distance.notna() & (score_no_face | (v.face_detected_x & v.face_detected_y))
     scored = v[v.scored]
+    if not len(scored): raise nothing_scored(pd.concat([fails, no_face_failures(emb, score_no_face)], ignore_index=True), len(files), out)
     t = threshold_report(scored, tune, folds, n_boot, seed)
     rec = recommend_threshold(t)
     if rec['method'] is not None:   # the recommended rule's k-fold threshold and verdict for every scored pair

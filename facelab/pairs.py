@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 import numpy as np, pandas as pd
-from .core import FacelabError, PAIR_COLS, IMAGE_EXTS, image_files, files_summary, read_text
+from .core import FacelabError, PAIR_COLS, IMAGE_EXTS, image_files, files_summary, read_text, abs_path
 
 # %% auto #0
 __all__ = ['MAX_PAIRS', 'make_pairs', 'identities_from_folder', 'lfw_path', 'read_lfw_pairs']
@@ -28,6 +28,8 @@ def make_pairs(identities:dict, # identity -> list of image paths
                max_pairs:int=MAX_PAIRS, # refuse to build a table larger than this
               ) -> pd.DataFrame: # file_x, file_y, identity_x, identity_y, decision
     "All within-identity pairs (`Yes`) and all, or a seeded sample of, cross-identity pairs (`No`)."
+    if max_negatives is not None and (isinstance(max_negatives, bool) or not isinstance(max_negatives, (int, np.integer)) or max_negatives < 0):
+        raise FacelabError(f"max_negatives must be a whole number >= 0 (or None for all), not {max_negatives!r}")
     names = [k for k,v in identities.items() if len(v)]
     files = [list(map(str, identities[k])) for k in names]
     sizes = np.array([len(f) for f in files], dtype=np.int64)
@@ -57,7 +59,7 @@ def identities_from_folder(path, # root folder with one subfolder per identity
     "Read a `<identity>/<image>` tree into an identity -> image paths mapping."
     root = Path(path)
     if not root.is_dir(): raise FacelabError("not a folder", root)
-    ids = {d.name: sorted(str(Path(p).resolve()) for p in image_files(d, exts, empty_ok=True))
+    ids = {d.name: sorted(str(abs_path(p)) for p in image_files(d, exts, empty_ok=True))
            for d in sorted(root.iterdir()) if d.is_dir() and not d.name.startswith('.')}
     ids = {k: v for k,v in ids.items() if v}
     if not ids: raise FacelabError(f"no <identity>/<image> subfolders with images (found {files_summary(root)}); "

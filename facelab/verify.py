@@ -76,6 +76,12 @@ def verify_pairs(pairs:pd.DataFrame, # pairs table with `file_x`, `file_y`
                 ) -> pd.DataFrame: # pairs + distance, face_detected_x/_y, threshold, prediction, error
     "Add `distance`, `threshold`, `prediction` and `error` to `pairs`, embedding each unique image once."
     if distance_metric not in METRICS: raise FacelabError(f"unknown distance_metric {distance_metric!r}; use one of {METRICS}")
+    if missing := [c for c in ('file_x', 'file_y') if c not in getattr(pairs, 'columns', ())]:
+        raise FacelabError(f"pairs needs columns file_x and file_y; missing {', '.join(missing)}")
+    if threshold is not None:
+        try: ok = not isinstance(threshold, bool) and np.isfinite(float(threshold)) and float(threshold) >= 0
+        except (TypeError, ValueError): ok = False
+        if not ok: raise FacelabError(f"threshold must be a finite distance >= 0 (or None for the model's default), not {threshold!r}")
     note = ''
     if threshold is None:
         try: threshold = default_threshold(model_name, distance_metric, deepface_compat)

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np, pandas as pd, cv2
 import pyarrow as pa, pyarrow.parquet as pq
 from tqdm.auto import tqdm
-from .core import facelab_home, file_hash, FacelabError, failures_frame, cache_folder
+from .core import facelab_home, file_hash, FacelabError, failures_frame, cache_folder, writable_folder
 from .detect import (get_detector, detector_name, detector_settings, detect_image, detections_frame, crop_name, save_crop, DETECTION_COLS)
 
 # %% auto #0
@@ -301,6 +301,9 @@ def detect_video(path, # video file
     det = get_detector(detector_backend)
     name, src = detector_name(detector_backend), str(path)
     cache_dir = cache_folder(cache_dir, 'detections')
+    if cache_dir is not None:
+        try: writable_folder(cache_dir, 'detection cache')
+        except FacelabError as e: raise FacelabError(f"{e.reason}; set FACELAB_HOME to a writable folder, or pass cache_dir=None (--no-cache)", e.path) from None
     settings = dict(detector=name, detector_signature=detector_settings(det), every_n=every_n, fps=fps, start=start, end=end,
                     align=align, expand_percentage=expand_percentage, max_faces=max_faces,
                     crops_dir=str(Path(crops_dir).resolve()) if crops_dir is not None else None)

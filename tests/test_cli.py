@@ -77,3 +77,47 @@ def test_validate_refuses_ground_truth_of_another_video(tmp_path):
     assert 'does not fit the video' in r.stdout and 'IoU ≥ 0.4' in r.stdout and '< 15 px' in r.stdout
     rep = (tmp_path/'r'/'report.md').read_text()
     assert 'label `II`, the only person label' in rep and 'does not fit the video' in rep and 'IoU ≥ 0.4' in rep and '< 15 px' in rep
+
+def _quick_error(r, *words):
+    assert r.returncode == 2, (r.returncode, r.stdout[-500:], r.stderr[-500:])
+    assert 'Traceback' not in r.stderr and all(w in r.stderr for w in words), r.stderr
+
+def test_bad_settings_and_outputs_are_refused_before_any_work(tmp_path):
+    "Each of these ends in exit 2 with a clear message and nothing embedded: the embedding cache stays empty."
+    (tmp_path/'afile').write_text('')
+    env = {**os.environ, 'FACELAB_HOME': str(tmp_path/'home')}
+    for args, words in [(['--out', tmp_path/'afile'], ['afile', 'report folder is an existing file']),
+                        (['--out', tmp_path/'afile'/'r'], ['report folder cannot be written']),
+                        (['--folds', '0'], ['folds must be a whole number >= 2, not 0']),
+                        (['--max-negatives', '-1'], ['max_negatives must be a whole number >= 0']),
+                        (['--bootstrap', '-1'], ['n_boot']),
+                        (['--tune', 'far:-0.1'], ["tuning method 'far:-0.1'"]),
+                        (['--detector', 'nope'], ["unknown detector 'nope'"])]:
+        _quick_error(run('evaluate', 'sample-study', '--out', tmp_path/'r', *args, env=env), *words)
+    assert not (tmp_path/'home'/'cache').exists()
+
+def test_an_unwritable_facelab_home_is_refused_before_embedding(tmp_path):
+    (tmp_path/'afile').write_text('')
+    env = {**os.environ, 'FACELAB_HOME': str(tmp_path/'afile'/'home')}   # under a file: not writable, even as root
+    _quick_error(run('evaluate', 'sample-study', '--out', tmp_path/'r', env=env), 'embedding cache cannot be written', 'FACELAB_HOME')
+    r = run('evaluate', 'sample-study', '--out', tmp_path/'r', '--no-cache', '--tune', 'best-f1', '--bootstrap', '0', env=env)
+    assert r.returncode == 0, r.stderr   # without the cache it runs
+
+def test_evaluate_where_no_pair_can_be_scored_reports_every_reason(tmp_path):
+    for who in ['a', 'b', 'c']:
+        (tmp_path/'junk'/who).mkdir(parents=True)
+        for i in range(2): (tmp_path/'junk'/who/f'{i}.jpg').write_text('not a photo')
+    r = run('evaluate', tmp_path/'junk', '--out', tmp_path/'r', '--no-cache')
+    _quick_error(r, 'no pair could be scored: 6 of 6 images', 'failures.csv')
+    fails = pd.read_csv(tmp_path/'r'/'failures.csv')
+    assert len(fails) == 6 and fails.reason.str.contains('not an image').all()
+
+def test_detect_and_find_refuse_missing_inputs_and_bad_outputs(tmp_path):
+    (tmp_path/'afile').write_text('')
+    _quick_error(run('detect', tmp_path/'missing.jpg', '--out', tmp_path/'d.csv'), 'missing.jpg', 'no such image')
+    _quick_error(run('detect', deepface_sample()['Angelina'][0], '--out', tmp_path/'afile'/'d.csv'), 'is an existing file')
+    _quick_error(run('detect', deepface_sample()['Angelina'][0], '--out', tmp_path/'d.csv', '--every-n', '0'), '--every-n')
+    (tmp_path/'bad.jpg').write_text('not a photo')
+    r = run('detect', tmp_path/'bad.jpg', '--out', tmp_path/'d.csv', '--no-cache')
+    assert r.returncode == 1 and 'not an image' in r.stdout, (r.stdout, r.stderr)   # every input failed: non-zero
+    _quick_error(run('find', tmp_path/'bad.jpg', '--gallery', tmp_path/'g', '-k', '-1'), '-k must be at least 1')
