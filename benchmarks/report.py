@@ -6,9 +6,15 @@ BENCHMARKS = Path(__file__).resolve().parents[1]/'BENCHMARKS.md'
 HEADER = ("# Benchmarks\n\nEvery number here comes from a script in `benchmarks/` that anyone can rerun; facelab is compared with "
           "deepface's own calls in the same run, as ratios.\n")
 
+RELIABILITY = BENCHMARKS.parent/'RELIABILITY.md'
+RELIABILITY_HEADER = ("# Reliability\n\nWhat facelab does with bad input, faults and neighbours, measured by the scripts in `benchmarks/` "
+                      "(`reliability_*.py`) that anyone can rerun; each section says which script and command wrote it. The same scenarios "
+                      "run, one trial each, in the test suite (`tests/test_fuzz.py`, `tests/test_bad_inputs.py`, `tests/test_cache_faults.py`).\n")
+
 def update_section(name:str, heading:str, text:str, path=BENCHMARKS):
-    "Replace the `name` section's text in BENCHMARKS.md (appending it under `heading` the first time), leaving the rest alone."
-    body = path.read_text() if path.exists() else HEADER
+    "Replace the `name` section's text in BENCHMARKS.md or RELIABILITY.md (appending it under `heading` the first time), leaving the rest alone."
+    path = Path(path)
+    body = path.read_text() if path.exists() else (RELIABILITY_HEADER if path.name == 'RELIABILITY.md' else HEADER)
     block = f"<!-- {name}:start -->\n{text}\n<!-- {name}:end -->"
     if f"<!-- {name}:start -->" in body:
         body = re.sub(rf"<!-- {name}:start -->.*?<!-- {name}:end -->", lambda m: block, body, flags=re.S)

@@ -192,8 +192,8 @@ def _visible_files(root:Path):
             and not any(s.startswith('.') for s in p.relative_to(root).parts))
 
 def abs_path(p) -> Path:
-    "`p` resolved, or only made absolute where it is a link to nothing or a loop of links (`resolve` raises on those)."
-    try: return Path(p).resolve()
+    "`p` resolved, or only made absolute where it is a link to nothing or a loop of links (so the error names the link the user has)."
+    try: return Path(p).resolve() if Path(p).exists() else Path(os.path.abspath(p))
     except (RuntimeError, OSError): return Path(os.path.abspath(p))
 
 def files_summary(folder, # a folder

@@ -499,7 +499,8 @@ def represent(images, # image paths (repeats are embedded once)
     failures, hashes = [], {}
     for f in files:
         try: hashes[f] = file_hash(f)
-        except OSError as e: failures.append((f, 'read', f"cannot read file: {e.strerror or e}"))
+        except OSError as e: failures.append((f, 'read', "a symbolic link to nothing (broken, or a loop)" if Path(f).is_symlink() and not Path(f).exists()
+                                              else f"cannot read file: {e.strerror or e}"))
     folder = cache_folder(cache_dir, 'embeddings')
     if folder is not None:
         try: writable_folder(folder, 'embedding cache')
