@@ -6,7 +6,7 @@ Docs: https://facelab-dev.github.io/facelab/embed.html.md"""
 
 # %% ../nbs/05_embed.ipynb #ea48e508
 from __future__ import annotations
-import os, json, hashlib, time, uuid
+import os, json, hashlib, time, uuid, warnings
 from contextlib import closing
 from functools import partial
 from pathlib import Path
@@ -358,23 +358,28 @@ class EmbeddingCache:
     def batches(self, todo:list, # image hashes to embed, in order
                 n:int, # batch size
                 wait:float=0.5, # seconds between looks while other runs hold all that is left
+                patience:float=300, # seconds without a new part from them before this run embeds their images too
                ):
         "Yield the batches of `todo` this run claims (the caller appends each one's part); rows other runs cached go to `self.found`."
         self.path.mkdir(parents=True, exist_ok=True)
-        claims, left, self.found = _Claims(self.path), list(todo), []
+        claims, left, self.found, idle = _Claims(self.path), list(todo), [], 0.
         try:
             while left:
                 with claims.mutex:
                     claims.drop()
                     if len(got := self.load_new()):
-                        self.found.append(got); done = set(got.hash); left = [h for h in left if h not in done]
-                    taken = claims.taken()
+                        self.found.append(got); done = set(got.hash); left = [h for h in left if h not in done]; idle = 0.
+                    taken = claims.taken() if idle < patience else set()   # a stopped (SIGSTOP) or hung neighbour: do its work too
                     mine = [h for h in left if h not in taken][:n]
                     if mine: claims.claim(mine)
                 if mine:
                     yield mine
                     mine = set(mine); left = [h for h in left if h not in mine]
-                elif left: time.sleep(wait)
+                elif left:
+                    time.sleep(wait); idle += wait
+                    if idle >= patience:
+                        warnings.warn(f"{self.path}: other runs have held {len(left)} images for {patience:.0f} s without writing them "
+                                      "(stopped or hung?); embedding them here too")
         finally: claims.close()
 
 _CACHE_COLS = ['hash', 'face_idx', 'embedding', 'x1', 'y1', 'x2', 'y2', 'confidence', 'face_detected', 'reason']
