@@ -37,12 +37,13 @@ def cmd_evaluate(args):
     "`facelab evaluate SOURCE --model --detector --metric --out`"
     kw = dict(cache_dir=None) if args.no_cache else {}
     kw.update(deepface_compat=args.deepface_compat, enforce_detection=args.enforce_detection)
+    if args.flip: kw['flip'] = True
     tune = [m for t in (args.tune or [','.join(TUNE_DEFAULT)]) for m in t.split(',') if m]
     res = evaluate(args.source, out=args.out, model_name=args.model, detector_backend=args.detector, distance_metric=args.metric,
                    tune=tune, folds=args.folds, max_negatives=args.max_negatives, seed=args.seed, score_no_face=args.score_no_face,
                    n_boot=args.bootstrap, command=' '.join(['facelab', *map(shlex.quote, args.argv)]), **kw)
     s, t, rec = res['settings'], res['thresholds'], res['recommended']
-    print(f"{s['model_name']} + {s['detector_backend']}, {s['distance_metric']}{' (deepface_compat)' if s['deepface_compat'] else ''}: "
+    print(f"{s['model_name']} + {s['detector_backend']}, {s['distance_metric']}{' (deepface_compat)' if s['deepface_compat'] else ''}{', flip test' if s['embedding'].get('flip') else ''}: "
           f"{s['pairs']} pairs, {s['scored_pairs']} scored ({s['positives']} same person, {s['negatives']} different), the same in every row; "
           f"{s['no_face']} images without a detected face ({'scored whole' if s['score_no_face'] else 'listed, not scored'}), "
           f"{s['failed_images']} not embedded\n")
@@ -209,6 +210,7 @@ def parser() -> argparse.ArgumentParser:
     e = sub.add_parser('evaluate', help='verification study on a folder of identities (or the deepface sample): pairs, distances, thresholds, report')
     e.add_argument('source', nargs='?', default='sample', help="`sample`, `sample-study`, or a folder with one subfolder per identity")
     _add_model_options(e)
+    e.add_argument('--flip', action='store_true', help='flip test: each face the mean of its embedding and its mirror image\'s')
     e.add_argument('--metric', default='cosine', choices=['cosine', 'euclidean', 'euclidean_l2', 'angular'])
     e.add_argument('--out', default='facelab-report', help='report folder (default facelab-report)')
     e.add_argument('--tune', action='append', metavar='METHOD',

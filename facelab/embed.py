@@ -24,7 +24,7 @@ from .video import write_atomic, read_part, sweep_tmp
 __all__ = ['ARCFACE_TEMPLATE', 'DEEPFACE_MODELS', 'MODELS', 'register_model', 'EMBED_STATS', 'similarity_transform',
            'align_similarity', 'Embedder', 'onnx_session', 'OnnxModel', 'SFace', 'FacenetCASIA', 'Dlib',
            'DeepfaceModel', 'get_model', 'model_name_of', 'model_thresholds', 'model_settings', 'default_cache_dir',
-           'embed_settings', 'EmbeddingCache', 'EmbedResult', 'represent', 'represent_detections']
+           'embed_settings', 'EmbeddingCache', 'embed_crops', 'EmbedResult', 'represent', 'represent_detections']
 
 # %% ../nbs/05_embed.ipynb #25b0acac
 ARCFACE_TEMPLATE = np.array([[73.5318, 51.5014], [38.2946, 51.6963], [56.0252, 71.7366], [70.7299, 92.2041], [41.5493, 92.3655]], np.float32)
@@ -263,12 +263,13 @@ def default_cache_dir() -> Path:
     return cache_folder('default', 'embeddings')
 
 def embed_settings(model_name='SFace', detector_backend='yunet', align=True, normalization='base',
-                   expand_percentage=0, enforce_detection=False, deepface_compat=False) -> dict:
+                   expand_percentage=0, enforce_detection=False, deepface_compat=False, flip=False) -> dict:
     "Everything that changes an embedding besides the image itself (JSON-ready; names for model and detector objects)."
     import deepface
     s = dict(model_name=model_name_of(model_name), detector_backend=detector_name(detector_backend), align=bool(align),
              normalization=normalization, expand_percentage=int(expand_percentage), enforce_detection=bool(enforce_detection),
              deepface_compat=bool(deepface_compat), deepface=deepface.__version__)
+    if flip: s['flip'] = True   # only when set, so the caches made before the option keep their keys
     if deepface_compat: s['weights'] = weights_signature(s['model_name'], s['detector_backend'])
     else:
         s['model'] = model_settings(model_name)
@@ -406,6 +407,15 @@ def _face_rows(img:np.ndarray, h:str, settings:dict, det, model) -> tuple[list, 
                          confidence=float(np.nan_to_num(f['confidence'])), face_detected=detected, reason=''))
     return rows, crops
 
+def embed_crops(model, # an `Embedder`
+                crops:list, # aligned crops (BGR)
+                flip:bool=False, # also embed each mirrored crop and average the two (the flip test)
+               ) -> np.ndarray:
+    "The model's embeddings of `crops` in one call; with `flip`, each the mean of the crop's and its mirror image's (insightface's evaluation)."
+    if not flip: return np.asarray(model.embed(list(crops)), np.float32)
+    v = np.asarray(model.embed(list(crops) + [np.ascontiguousarray(c[:, ::-1]) for c in crops]), np.float32)
+    return (v[:len(crops)] + v[len(crops):]) / 2
+
 def _embed_native(imgs:list, hashes:list, settings:dict, det, model) -> list:
     "Detect, align and embed a batch through facelab's registries: one model call for all its faces."
     rows, crops = [], []
@@ -417,17 +427,17 @@ def _embed_native(imgs:list, hashes:list, settings:dict, det, model) -> list:
     faces = [r for r in rows if r['reason'] == '']
     if crops:
         EMBED_STATS['calls'] += 1
-        try: vecs = list(model.embed(crops))
+        try: vecs = list(embed_crops(model, crops, settings.get('flip', False)))
         except FacelabError: raise
-        except Exception: vecs = [_embed_one(model, r, c) for r, c in zip(faces, crops)]   # find the face the model refuses
+        except Exception: vecs = [_embed_one(model, r, c, settings.get('flip', False)) for r, c in zip(faces, crops)]   # find the face the model refuses
         for r, e in zip(faces, vecs):
             if e is not None: r['embedding'] = np.asarray(e, np.float32)
     EMBED_STATS['images'] += len(imgs)
     return rows
 
-def _embed_one(model, row:dict, crop):
+def _embed_one(model, row:dict, crop, flip:bool=False):
     "One crop through the model; on failure, the reason goes into the row and None comes back."
-    try: return model.embed([crop])[0]
+    try: return embed_crops(model, [crop], flip)[0]
     except Exception as e:
         row.update(face_idx=-1, embedding=None, reason=f"embed: {type(e).__name__}: {e}"[:300]); return None
 
@@ -488,6 +498,7 @@ def represent(images, # image paths (repeats are embedded once)
               expand_percentage:int=0, # grow each detected box by this percentage
               normalization:str='base', # deepface's input normalisation (deepface's models, or `deepface_compat`)
               deepface_compat:bool=False, # embed through `DeepFace.represent` (deepface's preprocessing), for parity
+              flip:bool=False, # flip test: each face the mean of its embedding and its mirror image's
               cache_dir='default', # 'default': `$FACELAB_HOME/cache/embeddings`; a folder; None: no cache
               batch_size:int=16, # images per model call
               progress:bool=True, # show a tqdm bar
@@ -498,7 +509,8 @@ def represent(images, # image paths (repeats are embedded once)
         raise FacelabError("deepface_compat=True needs deepface's model and detector names, not objects")
     det = None if deepface_compat or detector_backend == 'skip' else get_detector(detector_backend)
     model = None if deepface_compat else get_model(model_name, normalization)
-    settings = embed_settings(model_name, detector_backend, align, normalization, expand_percentage, enforce_detection, deepface_compat)
+    if flip and deepface_compat: raise FacelabError("flip=True is facelab's own pipeline; DeepFace.represent (deepface_compat) has no flip test")
+    settings = embed_settings(model_name, detector_backend, align, normalization, expand_percentage, enforce_detection, deepface_compat, flip)
     mname, dname = settings['model_name'], settings['detector_backend']
     files = list(dict.fromkeys(str(f) for f in images))
     failures, hashes = [], {}

@@ -173,7 +173,7 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
         v['kfold_prediction'] = np.where(v.kfold_threshold.isna(), None, np.where(v.distance <= v.kfold_threshold, 'Yes', 'No'))
     no_face = no_face_failures(emb, score_no_face)
     es = embed_settings(model_name, detector_backend, enforce_detection=enforce_detection, deepface_compat=deepface_compat,
-                        **{k: kwargs[k] for k in ('align', 'normalization', 'expand_percentage') if k in kwargs})
+                        **{k: kwargs[k] for k in ('align', 'normalization', 'expand_percentage', 'flip') if k in kwargs})
     res = dict(pairs=v, thresholds=t, recommended=rec, curves=pd.DataFrame([curve_summary(scored, n_boot=n_boot, seed=seed)]),
                summary=distance_summary(scored), failures=pd.concat([fails, no_face], ignore_index=True), embeddings=emb,
                settings=dict(source=str(source), data_folder=data_folder(source), command=command,

@@ -121,3 +121,10 @@ def test_detect_and_find_refuse_missing_inputs_and_bad_outputs(tmp_path):
     r = run('detect', tmp_path/'bad.jpg', '--out', tmp_path/'d.csv', '--no-cache')
     assert r.returncode == 1 and 'not an image' in r.stdout, (r.stdout, r.stderr)   # every input failed: non-zero
     _quick_error(run('find', tmp_path/'bad.jpg', '--gallery', tmp_path/'g', '-k', '-1'), '-k must be at least 1')
+
+def test_evaluate_with_the_flip_test(tmp_path):
+    r = run('evaluate', 'sample-study', '--flip', '--out', tmp_path/'r', '--tune', 'best-f1', '--bootstrap', '0', '--no-cache')
+    assert r.returncode == 0, r.stderr
+    assert 'SFace + yunet, cosine, flip test' in r.stdout
+    s = __import__('json').loads((tmp_path/'r'/'settings.json').read_text())
+    assert s['embedding']['flip'] is True and s['scored_pairs'] == 300
