@@ -6,19 +6,21 @@ Docs: https://facelab-dev.github.io/facelab/annotations.html.md"""
 
 # %% ../nbs/09_annotations.ipynb #d29eea15
 from __future__ import annotations
-import json, re
+import json, math, re
 from pathlib import Path
 import numpy as np, pandas as pd
 import xml.etree.ElementTree as ET
 from defusedxml.ElementTree import DefusedXMLParser
-from .core import FacelabError
+from .core import FacelabError, read_text
 
 # %% auto #0
-__all__ = ['GT_COLS', 'GT_READERS', 'parse_xml', 'read_cvat_video', 'read_cvat_images', 'read_cvat', 'read_coco', 'read_mot',
-           'read_annotations', 'write_cvat_video', 'write_coco']
+__all__ = ['GT_COLS', 'MAX_FRAMES', 'MAX_ROWS', 'GT_READERS', 'parse_xml', 'read_cvat_video', 'read_cvat_images', 'read_cvat',
+           'read_coco', 'read_mot', 'read_annotations', 'write_cvat_video', 'write_coco']
 
 # %% ../nbs/09_annotations.ipynb #fc3f30ea
 GT_COLS = ['source', 'frame', 'track_id', 'label', 'x1', 'y1', 'x2', 'y2', 'occluded', 'ignore', 'keyframe']
+MAX_FRAMES = 10**7         # a frame number (or a task's frame count) above this is refused as absurd: 10**7 frames is 4.6 days at 25 fps
+MAX_ROWS = 5*10**7         # a CVAT file whose tracks expand to more boxes than this is refused (it would not fit in memory)
 
 class _LineTreeBuilder(ET.TreeBuilder):
     "TreeBuilder that records each element's source line as `_line`."
@@ -32,93 +34,225 @@ def parse_xml(path) -> ET.Element:
     tb = _LineTreeBuilder(); parser = DefusedXMLParser(target=tb); tb.parser = parser
     try:
         parser.feed(path.read_bytes()); return parser.close()
-    except ET.ParseError as e: raise FacelabError(f"line {e.position[0]}: malformed XML ({e})", path) from None
+    except ET.ParseError as e:
+        why = f"line {e.position[0]}: malformed XML ({e})"
+        try: read_text(path, 'XML file')
+        except FacelabError as u: why += f"; {u.reason}"   # say so when the cause is bytes that are not UTF-8
+        raise FacelabError(why, path) from None
     except Exception as e: raise FacelabError(f"refused XML ({type(e).__name__}: {e})", path) from None
 
-def _num(el, key, path, cast=float):
-    "Attribute `key` of `el` as a number, or an error naming the file, line and attribute."
-    v = el.get(key)
-    try: return cast(v)
-    except (TypeError, ValueError):
-        raise FacelabError(f"line {el.get('_line')}: <{el.tag}> attribute {key}={v!r} is {'missing' if v is None else 'not a number'}", path) from None
+_NUM_RE = re.compile(r'[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?', re.ASCII)
+_INT_RE = re.compile(r'[+-]?\d{1,18}', re.ASCII)
 
-def _flag(el, key) -> bool: return el.get(key, '0').strip().lower() in ('1', 'true')
-def _attrs(el) -> dict: return {f"attr_{a.get('name')}": (a.text or '').strip() for a in el.findall('attribute')}
+def _to_float(s) -> float|None:
+    "The text `s` as a finite number (plain ASCII decimal notation), or None."
+    s = s.strip() if isinstance(s, str) else ''
+    if not _NUM_RE.fullmatch(s): return None
+    v = float(s)
+    return v if math.isfinite(v) else None
+
+def _to_int(s) -> int|None:
+    "The text `s` as an integer (ASCII digits, at most 18), or None."
+    s = s.strip() if isinstance(s, str) else ''
+    return int(s) if _INT_RE.fullmatch(s) else None
+
+def _why_not(v, integer:bool=False) -> str:
+    "Why the text `v` is not a finite number (or an integer), for an error message."
+    if v is None: return 'is missing'
+    try: bad = not math.isfinite(float(v))
+    except (ValueError, TypeError): bad = False
+    return 'is not finite' if bad else 'is not an integer' if integer else 'is not a number'
+
+def _num(el, key, path, cast=float, where:str=''):
+    "Attribute `key` of `el` as a finite number (an integer when `cast` is int), or an error naming the file, line, `where` and attribute."
+    v = el.get(key)
+    r = _to_int(v) if cast is int else _to_float(v)
+    if r is None:
+        raise FacelabError(f"line {el.get('_line')}: {where + ': ' if where else ''}<{el.tag}> attribute {key}"
+                           f"{'' if v is None else '=' + repr(v)} {_why_not(v, cast is int)}", path)
+    return r
+
+_FLAGS = {'0': False, '1': True, 'false': False, 'true': True}
+
+def _flag(el, key, path, default:bool=False) -> bool:
+    "Attribute `key` of `el` as a flag (0/1/true/false; `default` when absent or empty), or an error naming the line."
+    v = (el.get(key) or '').strip()
+    if not v: return default
+    if v.lower() not in _FLAGS: raise FacelabError(f"line {el.get('_line')}: <{el.tag}> attribute {key}={v!r} is not 0 or 1", path)
+    return _FLAGS[v.lower()]
+
+def _attrs(el, path) -> dict:
+    "The <attribute name=...> children of `el` as `attr_<name>` -> text."
+    out = {}
+    for a in el.findall('attribute'):
+        if not a.get('name'): raise FacelabError(f"line {a.get('_line')}: <attribute> without a name", path)
+        out[f"attr_{a.get('name')}"] = (a.text or '').strip()
+    return out
+
+def _box(el, path, where:str, visible:bool=True) -> dict:
+    "x1, y1, x2, y2 of a CVAT <box>: finite numbers, and (when `visible`) xbr > xtl, ybr > ytl; errors name the line and `where`."
+    b = {c: _num(el, k, path, where=where) for c, k in zip(('x1', 'y1', 'x2', 'y2'), ('xtl', 'ytl', 'xbr', 'ybr'))}
+    if visible and (b['x2'] <= b['x1'] or b['y2'] <= b['y1']):
+        raise FacelabError(f"line {el.get('_line')}: {where}: box is empty or inverted (xtl={b['x1']:g}, ytl={b['y1']:g}, "
+                           f"xbr={b['x2']:g}, ybr={b['y2']:g}; xbr must exceed xtl and ybr ytl)", path)
+    return b
 
 # %% ../nbs/09_annotations.ipynb #410aed3a
-def _frame_size(task) -> tuple|None:
+def _meta_int(t, key:str, path, lo:int=0):
+    "The integer in <task><key>, None when absent or empty; an error naming the file, line and element when not an integer in lo..MAX_FRAMES."
+    el = t.find(key) if t is not None else None
+    v = (el.text or '').strip() if el is not None else ''
+    if not v: return None
+    n = _to_int(v)
+    if n is None: raise FacelabError(f"line {el.get('_line')}: <{key}> {key} is not an integer: {v!r}", path)
+    if not lo <= n <= MAX_FRAMES: raise FacelabError(f"line {el.get('_line')}: <{key}> {key} must be from {lo} to {MAX_FRAMES:,}, not {n}", path)
+    return n
+
+def _frame_size(task, path) -> tuple|None:
     "(width, height) of the annotated video from a CVAT <task>'s <original_size>, or None when the export has none."
-    w, h = (task.findtext(f'original_size/{k}') if task is not None else None for k in ('width', 'height'))
-    try: return (int(float(w)), int(float(h)))
-    except (TypeError, ValueError): return None
-
-def _task_meta(root) -> dict:
-    "start_frame, stop_frame, step, size (frames) and frame_size (width, height) from a CVAT export's <meta><task>."
-    t = root.find('meta/task')
-    get = lambda k, d: (t.findtext(k) if t is not None else None) or d
-    step = re.search(r'step\s*=\s*(\d+)', get('frame_filter', '') or '')
-    return dict(start=int(get('start_frame', 0)), stop=int(get('stop_frame', -1)), step=int(step.group(1)) if step else 1,
-                size=int(get('size', 0)), mode=get('mode', ''), frame_size=_frame_size(t))
-
-def _expand_track(boxes:list, frames:np.ndarray) -> list:
-    "Per-frame boxes of one track: keyframes as given, linear interpolation between them, `outside` honoured."
+    el = task.find('original_size') if task is not None else None
+    if el is None: return None
+    wh = [el.find(k) for k in ('width', 'height')]
+    txt = [(e.text or '').strip() if e is not None else '' for e in wh]
+    if not any(txt): return None
     out = []
+    for k, e, v in zip(('width', 'height'), wh, txt):
+        n = _to_int(v)
+        if n is None or n <= 0:
+            raise FacelabError(f"line {(e if e is not None else el).get('_line')}: <original_size> {k} {'is missing' if not v else 'must be a positive integer, not ' + repr(v)}", path)
+        out.append(n)
+    return tuple(out)
+
+def _task_meta(root, path) -> dict:
+    "start_frame, stop_frame, step, size (frames) and frame_size (width, height) from a CVAT export's <meta><task>; bad values are errors."
+    t = root.find('meta/task')
+    start, stop, size = _meta_int(t, 'start_frame', path), _meta_int(t, 'stop_frame', path), _meta_int(t, 'size', path)
+    start = start or 0
+    if stop is not None and stop < start:
+        raise FacelabError(f"line {t.find('stop_frame').get('_line')}: <stop_frame> {stop} is before <start_frame> {start}", path)
+    ff = t.find('frame_filter') if t is not None else None
+    ftxt, step = (ff.text or '').strip() if ff is not None else '', 1
+    if ftxt:
+        m = re.fullmatch(r'step\s*=\s*(\S*)', ftxt)
+        step = _to_int(m.group(1)) if m else None
+        if step is None or not 1 <= step <= MAX_FRAMES:
+            raise FacelabError(f"line {ff.get('_line')}: <frame_filter> must be 'step=N' with N a positive integer, not {ftxt!r}", path)
+    return dict(start=start, stop=-1 if stop is None else stop, step=step, size=size or 0, size_given=size is not None,
+                mode=(t.findtext('mode') if t is not None else None) or '', frame_size=_frame_size(t, path))
+
+def _last_frame(m) -> int|None:
+    "The task's last video frame (from stop_frame and size, the smaller), None when the export gives neither."
+    ends = ([m['stop']] if m['stop'] >= 0 else []) + ([m['start'] + (m['size']-1)*m['step']] if m['size_given'] else [])
+    return min(ends + [MAX_FRAMES]) if ends else None
+
+def _check_frame(f:int, b, m, frames:str, last, path, tid) -> int:
+    "The video frame of box `b` (XML frame `f`), or an error naming the line and track when it is not one of the task's frames."
+    err = lambda why: FacelabError(f"line {b.get('_line')}: track {tid}: <box> frame={f} {why}", path)
+    if m['size_given'] and m['size'] == 0: raise err("is in a task of no frames (<size>0</size>)")
+    if frames == 'relative':
+        if f < 0 or (m['size_given'] and f >= m['size']): raise err(f"is outside the task's frames 0..{m['size']-1} (<size>{m['size']})" if m['size_given'] else "is negative")
+        v = m['start'] + f*m['step']
+    else:
+        v = f
+        if f < m['start']: raise err(f"is before the task's start_frame {m['start']}")
+        if (f - m['start']) % m['step']: raise err(f"is not one of the task's frames (start_frame {m['start']}, frame_filter step={m['step']})")
+    if last is not None and v > last:
+        raise err(f"is beyond the task's last frame {last} (start_frame {m['start']}, step {m['step']}, "
+                  f"{'stop_frame ' + str(m['stop']) if m['stop'] >= 0 else ''}{', ' if m['stop'] >= 0 and m['size_given'] else ''}{'size ' + str(m['size']) if m['size_given'] else ''})")
+    if v > MAX_FRAMES: raise err(f"is beyond {MAX_FRAMES:,} frames")
+    return v
+
+def _segments(boxes:list, step:int, end:int):
+    "(first frame, stop, box, next box or None) of each visible stretch of one track, `end` the last frame a final box lasts to."
     for k, (f0, b0) in enumerate(boxes):
         if b0['outside']: continue
         nxt = boxes[k+1] if k+1 < len(boxes) else None
-        end = nxt[0] if nxt else (frames.max()+1 if len(frames) else f0+1)
-        for f in frames[(frames >= f0) & (frames < end)]:
-            if f == f0: out.append(dict(b0, frame=int(f))); continue
-            r = (f-f0)/(nxt[0]-f0) if nxt and not nxt[1]['outside'] else 0.0
-            box = {c: b0[c] + r*(nxt[1][c]-b0[c]) if nxt and not nxt[1]['outside'] else b0[c] for c in ('x1', 'y1', 'x2', 'y2')}
-            out.append(dict(b0, frame=int(f), **box, keyframe=False))
+        yield f0, (nxt[0] if nxt else end+1), b0, (nxt[1] if nxt and not nxt[1]['outside'] else None), (nxt[0] if nxt else None)
+
+def _expand_track(boxes:list, step:int, end:int) -> list:
+    "Per-frame boxes of one track as tables: keyframes as given, linear interpolation between them, `outside` honoured."
+    out = []
+    for f0, stop, b0, b1, f1 in _segments(boxes, step, end):
+        fr = np.arange(f0, stop, step)
+        r = (fr - f0)/(f1 - f0) if b1 is not None else np.zeros(len(fr))
+        cols = {c: b0[c] + r*(b1[c]-b0[c]) if b1 is not None else np.full(len(fr), b0[c]) for c in ('x1', 'y1', 'x2', 'y2')}
+        kf = np.zeros(len(fr), bool); kf[0] = b0['keyframe']
+        out.append(pd.DataFrame(dict(frame=fr, **cols, occluded=b0['occluded'], keyframe=kf,
+                                     **{k: v for k, v in b0.items() if k.startswith('attr_')})))
     return out
+
+def _track_boxes(tr, tid, m, frames, last, path) -> list:
+    "The sorted (video frame, box) pairs of one <track>, each checked; two boxes on one frame are an error."
+    boxes = []
+    for b in tr.findall('box'):
+        f = _check_frame(_num(b, 'frame', path, int, where=f"track {tid}"), b, m, frames, last, path, tid)
+        outside = _flag(b, 'outside', path)
+        boxes.append((f, dict(**_box(b, path, f"track {tid}, frame {f}", visible=not outside), outside=outside,
+                              occluded=_flag(b, 'occluded', path), keyframe=_flag(b, 'keyframe', path, default=True), line=b.get('_line'), **_attrs(b, path))))
+    boxes.sort(key=lambda t: t[0])
+    for (f, _), (g, b) in zip(boxes, boxes[1:]):
+        if f == g: raise FacelabError(f"line {b['line']}: track {tid}: a second <box> on frame {f}", path)
+    return boxes
 
 def read_cvat_video(path, # CVAT for video 1.1 annotations.xml
                     frames:str='absolute', # 'absolute': XML frame numbers are video frames; 'relative': task frame indices
                     root=None, # an already parsed tree (internal)
                    ) -> pd.DataFrame: # ground-truth table
     "Boxes of every track of a CVAT-for-video export, one row per frame the track is visible in."
-    path = Path(path); root = parse_xml(path) if root is None else root
-    m = _task_meta(root)
-    to_video = (lambda f: f) if frames == 'absolute' else (lambda f: m['start'] + f*m['step'])
-    stop = m['stop'] if m['stop'] >= 0 else None
-    rows, skipped = [], 0
+    path = Path(path)
+    if frames not in ('absolute', 'relative'): raise FacelabError(f"frames must be 'absolute' or 'relative', not {frames!r}", path)
+    root = parse_xml(path) if root is None else root
+    m = _task_meta(root, path); last = _last_frame(m)
+    tracks, skipped, seen = [], 0, {}
     for tr in root.iter('track'):
-        tid, label = _num(tr, 'id', path, int), tr.get('label', '')
+        tid = _num(tr, 'id', path, int)
+        if tid < 0: raise FacelabError(f"line {tr.get('_line')}: <track> id={tid} is negative", path)
+        if tid in seen: raise FacelabError(f"line {tr.get('_line')}: a second <track> with id {tid} (the first on line {seen[tid]})", path)
+        seen[tid] = tr.get('_line')
         skipped += sum(1 for c in tr if c.tag != 'box')
-        boxes = sorted([(to_video(_num(b, 'frame', path, int)),
-                        dict(x1=_num(b, 'xtl', path), y1=_num(b, 'ytl', path), x2=_num(b, 'xbr', path), y2=_num(b, 'ybr', path),
-                             outside=_flag(b, 'outside'), occluded=_flag(b, 'occluded'), keyframe=_flag(b, 'keyframe') if b.get('keyframe') else True,
-                             **_attrs(b))) for b in tr.findall('box')], key=lambda t: t[0])
+        boxes = _track_boxes(tr, tid, m, frames, last, path)
         if not boxes: continue
-        last = stop if stop is not None else max(f for f, _ in boxes)
-        fr = np.arange(m['start'], last+1, m['step'])   # the video frames the task covers
-        fr = fr[fr >= min(f for f, _ in boxes)]
-        rows += [dict(r, track_id=tid, label=label) for r in _expand_track(boxes, fr)]
-    df = pd.DataFrame(rows)
-    if not len(df): df = pd.DataFrame(columns=GT_COLS)
+        if tr.get('label') is None: raise FacelabError(f"line {tr.get('_line')}: <track> id={tid} has no label attribute", path)
+        tracks.append((tid, tr.get('label'), boxes))
+    end = lambda b: last if last is not None else b[-1][0]   # a track's final box lasts to the task's end (unknown: to its own frame)
+    n = sum(len(range(f0, stop, m['step'])) for _, _, b in tracks for f0, stop, *_ in _segments(b, m['step'], end(b)))
+    if n > MAX_ROWS: raise FacelabError(f"the tracks expand to {n:,} boxes, more than facelab reads ({MAX_ROWS:,})", path)
+    parts = [p.assign(track_id=tid, label=label) for tid, label, b in tracks for p in _expand_track(b, m['step'], end(b))]
+    df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=GT_COLS)
     df['ignore'] = False
     df['source'] = root.findtext('meta/source') or root.findtext('meta/task/source') or ''   # the video's name, if the export says
-    df = df.drop(columns=['outside'], errors='ignore')
     df = df[GT_COLS + sorted(c for c in df.columns if c.startswith('attr_'))].sort_values(['frame', 'track_id'], kind='stable').reset_index(drop=True)
+    m.pop('size_given')
     df.attrs.update(source=str(path), skipped_shapes=skipped, **m)
     return df
 
 # %% ../nbs/09_annotations.ipynb #0536d60e
+def _image_size(im, path) -> tuple|None:
+    "(width, height) of a CVAT <image>: positive integers, or None when it gives neither."
+    if not (im.get('width') or im.get('height')): return None
+    wh = tuple(_num(im, k, path, int) for k in ('width', 'height'))
+    if min(wh) <= 0: raise FacelabError(f"line {im.get('_line')}: <image> {im.get('name')!r}: width and height must be positive, not {wh[0]}x{wh[1]}", path)
+    return wh
+
+def _image_box(b, name, path) -> dict:
+    "One <box> of CVAT <image> `name` as a row; errors name the line and image."
+    if b.get('label') is None: raise FacelabError(f"line {b.get('_line')}: <box> in image {name!r} has no label attribute", path)
+    g = (b.get('group_id') or '').strip()
+    return dict(source=name, frame=0, track_id=float(_num(b, 'group_id', path, int)) if g else np.nan, label=b.get('label'),
+                **_box(b, path, f"image {name!r}"), occluded=_flag(b, 'occluded', path), ignore=False, keyframe=True, **_attrs(b, path))
+
 def read_cvat_images(path, root=None) -> pd.DataFrame:
     "Boxes of a CVAT-for-images export: one row per box, `source` the image name and `frame` 0; `attrs['image_sizes']`: name -> (w, h)."
     path = Path(path); root = parse_xml(path) if root is None else root
-    rows, skipped, sizes = [], 0, {}
+    rows, skipped, sizes, seen = [], 0, {}, {}
     for im in root.iter('image'):
         name = im.get('name')
         if name is None: raise FacelabError(f"line {im.get('_line')}: <image> without a name", path)
-        if im.get('width') and im.get('height'): sizes[name] = (_num(im, 'width', path, int), _num(im, 'height', path, int))
+        if name in seen: raise FacelabError(f"line {im.get('_line')}: a second <image> named {name!r} (the first on line {seen[name]})", path)
+        seen[name] = im.get('_line')
+        if (wh := _image_size(im, path)) is not None: sizes[name] = wh
         skipped += sum(1 for c in im if c.tag != 'box')
-        for b in im.findall('box'):
-            rows.append(dict(source=name, frame=0, track_id=float(b.get('group_id')) if b.get('group_id') else np.nan, label=b.get('label', ''),
-                             x1=_num(b, 'xtl', path), y1=_num(b, 'ytl', path), x2=_num(b, 'xbr', path), y2=_num(b, 'ybr', path),
-                             occluded=_flag(b, 'occluded'), ignore=False, keyframe=True, **_attrs(b)))
+        rows += [_image_box(b, name, path) for b in im.findall('box')]
     df = pd.DataFrame(rows, columns=GT_COLS + sorted({k for r in rows for k in r if k.startswith('attr_')}))
     df.attrs.update(source=str(path), skipped_shapes=skipped, image_sizes=sizes)
     return df
@@ -131,41 +265,138 @@ def read_cvat(path, **kwargs) -> pd.DataFrame:
     return read_cvat_images(path, root=root)
 
 # %% ../nbs/09_annotations.ipynb #4c36c322
+def _is_int(v) -> bool: return isinstance(v, int) and not isinstance(v, bool)
+def _is_id(v) -> bool: return _is_int(v) or isinstance(v, str)
+
+def _finite(v) -> bool:
+    "Whether the JSON value `v` is a finite number (not a bool, not NaN or inf, not too large for a float)."
+    if not isinstance(v, (int, float)) or isinstance(v, bool): return False
+    try: return math.isfinite(float(v))
+    except OverflowError: return False
+
+def _coco_list(d:dict, key:str, path, required:bool=True) -> list:
+    "`d[key]`, checked to be a list of objects."
+    if key not in d:
+        if required: raise FacelabError(f"not a COCO detection file: no {key!r} list", path)
+        return []
+    v = d[key]
+    if not isinstance(v, list): raise FacelabError(f"{key!r} must be a list, not {type(v).__name__}", path)
+    for i, x in enumerate(v):
+        if not isinstance(x, dict): raise FacelabError(f"{key}[{i}] must be an object, not {type(x).__name__}", path)
+    return v
+
+def _coco_ids(items:list, key:str, path) -> list:
+    "The `id` of each entry of `items` (the list `key`): present, an integer or string, unique."
+    ids, seen = [], set()
+    for i, x in enumerate(items):
+        v = x.get('id')
+        if not _is_id(v): raise FacelabError(f"{key}[{i}]: id {'is missing' if v is None else f'must be an integer, not {v!r}'}", path)
+        if v in seen: raise FacelabError(f"{key}[{i}]: a second entry with id {v!r}", path)
+        seen.add(v); ids.append(v)
+    return ids
+
+def _coco_images(d, path) -> tuple:
+    "image id -> file name, and file name -> (width, height) where both are given (0 or absent: unknown)."
+    ims = _coco_list(d, 'images', path); names, sizes, seen = {}, {}, set()
+    for i, (im, iid) in enumerate(zip(ims, _coco_ids(ims, 'images', path))):
+        where = f"images[{i}] (id {iid!r})"
+        fn = im.get('file_name')
+        if not isinstance(fn, str) or not fn: raise FacelabError(f"{where}: file_name must be a non-empty string, not {fn!r}", path)
+        if fn in seen: raise FacelabError(f"{where}: a second image named {fn!r}", path)
+        wh = [im.get(k) for k in ('width', 'height')]
+        for k, v in zip(('width', 'height'), wh):
+            if v is not None and not (_finite(v) and float(v).is_integer() and v >= 0):
+                raise FacelabError(f"{where}: {k} must be a non-negative integer (0: unknown), not {v!r}", path)
+        names[iid] = fn; seen.add(fn)
+        if all(wh): sizes[fn] = (int(wh[0]), int(wh[1]))
+    return names, sizes
+
+def _coco_categories(d, path) -> dict:
+    "category id -> name."
+    cats = _coco_list(d, 'categories', path, required=False); out = {}
+    for i, (c, cid) in enumerate(zip(cats, _coco_ids(cats, 'categories', path))):
+        if not isinstance(c.get('name'), str): raise FacelabError(f"categories[{i}] (id {cid!r}): name must be a string, not {c.get('name')!r}", path)
+        out[cid] = c['name']
+    return out
+
+def _coco_flag(v, where, key, path) -> bool:
+    "A COCO 0/1 flag (an integer or a boolean), or an error."
+    if not (isinstance(v, (bool, int)) and v in (0, 1)): raise FacelabError(f"{where}: {key} must be 0 or 1 (or false/true), not {v!r}", path)
+    return bool(v)
+
+def _coco_row(a, where, images, cats, path) -> dict:
+    "One COCO annotation as a ground-truth row; errors name the annotation."
+    iid = a.get('image_id')
+    if not _is_id(iid) or iid not in images: raise FacelabError(f"{where}: image_id {iid!r} is not the id of an image", path)
+    cid = a.get('category_id')
+    if cid is not None and not _is_id(cid): raise FacelabError(f"{where}: category_id must be an integer, not {cid!r}", path)
+    if cats and cid is not None and cid not in cats: raise FacelabError(f"{where}: category_id {cid!r} is not the id of a category", path)
+    bb = a.get('bbox')
+    if not (isinstance(bb, list) and len(bb) == 4 and all(map(_finite, bb))):
+        raise FacelabError(f"{where}: bbox must be a list of 4 finite numbers [x, y, width, height], not {bb!r}", path)
+    x, y, w, h = map(float, bb)
+    if w <= 0 or h <= 0: raise FacelabError(f"{where}: bbox width and height must be > 0, not {bb!r}", path)
+    if not math.isfinite(x+w) or not math.isfinite(y+h): raise FacelabError(f"{where}: bbox {bb!r} is too large", path)
+    at = a.get('attributes', {})
+    if not isinstance(at, dict): raise FacelabError(f"{where}: attributes must be an object, not {at!r}", path)
+    tid = at.get('track_id')
+    if tid is not None and not (_is_int(tid) and abs(tid) < 2**53): raise FacelabError(f"{where}: attributes.track_id must be an integer, not {tid!r}", path)
+    return dict(source=images[iid], frame=0, track_id=np.nan if tid is None else float(tid),
+                label=cats.get(cid, '' if cid is None else str(cid)), x1=x, y1=y, x2=x+w, y2=y+h,
+                occluded=_coco_flag(at.get('occluded', False), where, 'attributes.occluded', path),
+                ignore=_coco_flag(a.get('iscrowd', 0), where, 'iscrowd', path), keyframe=True)
+
+def _load_json(path, what:str):
+    "The parsed JSON of `path`; errors name the file, line and column."
+    text = read_text(path, what)
+    try: return json.loads(text)
+    except json.JSONDecodeError as e: raise FacelabError(f"line {e.lineno}, column {e.colno}: malformed JSON ({e.msg})", path) from None
+    except RecursionError: raise FacelabError(f"{what} is nested too deeply to be read", path) from None
+    except ValueError as e: raise FacelabError(f"{what} is not readable JSON ({e})", path) from None
+
 def read_coco(path) -> pd.DataFrame:
     "Boxes of a COCO JSON file: `source` from `file_name` (`frame` 0), `label` from the category, `iscrowd` as ignore; sizes in `attrs`."
     path = Path(path)
-    try: d = json.loads(path.read_text())
-    except json.JSONDecodeError as e: raise FacelabError(f"line {e.lineno}: malformed JSON ({e.msg})", path) from None
-    except FileNotFoundError: raise FacelabError("file not found", path) from None
-    try:
-        images = {im['id']: im['file_name'] for im in d['images']}
-        sizes = {im['file_name']: (int(im['width']), int(im['height'])) for im in d['images'] if im.get('width') and im.get('height')}
-        cats = {c['id']: c['name'] for c in d.get('categories', [])}
-        rows = [dict(source=images[a['image_id']], frame=0, track_id=float(a.get('attributes', {}).get('track_id', np.nan)),
-                     label=cats.get(a.get('category_id'), str(a.get('category_id', ''))),
-                     x1=float(a['bbox'][0]), y1=float(a['bbox'][1]), x2=float(a['bbox'][0]+a['bbox'][2]), y2=float(a['bbox'][1]+a['bbox'][3]),
-                     occluded=bool(a.get('attributes', {}).get('occluded', False)), ignore=bool(a.get('iscrowd', 0)), keyframe=True)
-                for a in d['annotations']]
-    except (KeyError, IndexError, TypeError) as e: raise FacelabError(f"not a COCO detection file: missing or bad {e}", path) from None
+    d = _load_json(path, 'COCO file')
+    if not isinstance(d, dict): raise FacelabError(f"not a COCO detection file: the top level is a {type(d).__name__}, not an object", path)
+    images, sizes = _coco_images(d, path)
+    cats = _coco_categories(d, path)
+    anns = _coco_list(d, 'annotations', path)
+    rows = [_coco_row(a, f"annotations[{i}] (id {aid!r})", images, cats, path) for i, (a, aid) in enumerate(zip(anns, _coco_ids(anns, 'annotations', path)))]
     df = pd.DataFrame(rows, columns=GT_COLS)
     df.attrs.update(source=str(path), image_sizes=sizes)
     return df
 
-def read_mot(path, # MOT challenge CSV: frame, id, left, top, width, height, conf[, class, visibility]
+# %% ../nbs/09_annotations.ipynb #a9d0e1f2
+_MOT_NAMES = ['frame', 'id', 'left', 'top', 'width', 'height', 'conf', 'class (or x)', 'visibility (or y)', 'z']
+
+def _mot_line(line:str, n:int, path) -> tuple:
+    "frame (0-based), id, x1, y1, x2, y2, conf of MOT line number `n`, or an error naming the line and field."
+    fields = line.split(',')
+    if len(fields) not in (7, 9, 10):
+        raise FacelabError(f"line {n}: {len(fields)} comma-separated fields; a MOT line has 7, 9 or 10 "
+                           "(frame, id, left, top, width, height, conf[, class, visibility[, z]])", path)
+    vals = []
+    for k, s in enumerate(fields):
+        v = _to_float(s)
+        if v is None: raise FacelabError(f"line {n}: field {k+1} ({_MOT_NAMES[k]}) {_why_not(s)}: {s.strip()!r}", path)
+        vals.append(v)
+    f, i, x, y, w, h, c = vals[:7]
+    if not f.is_integer() or not 1 <= f <= MAX_FRAMES: raise FacelabError(f"line {n}: frame must be an integer from 1 to {MAX_FRAMES:,} (MOT frames count from 1), not {fields[0].strip()}", path)
+    if not i.is_integer() or not -1 <= i < 2**53: raise FacelabError(f"line {n}: id must be an integer, -1 or more, not {fields[1].strip()}", path)
+    if w <= 0 or h <= 0: raise FacelabError(f"line {n}: width and height must be > 0, not {fields[4].strip()} and {fields[5].strip()}", path)
+    if not (math.isfinite(x+w) and math.isfinite(y+h)): raise FacelabError(f"line {n}: box too large", path)
+    return int(f)-1, int(i), x, y, x+w, y+h, c
+
+def read_mot(path, # MOT challenge CSV: frame, id, left, top, width, height, conf[, class, visibility[, z]]
              label:str='face', # label for every box (MOT files carry none)
             ) -> pd.DataFrame:
     "Boxes of a MOT CSV: 0-based `frame`, `track_id`, `conf = 0` rows as ignore regions."
     path = Path(path)
-    try: m = pd.read_csv(path, header=None)
-    except FileNotFoundError: raise FacelabError("file not found", path) from None
-    except pd.errors.EmptyDataError: return pd.DataFrame(columns=GT_COLS)
-    if m.shape[1] < 7: raise FacelabError(f"expected at least 7 columns (frame, id, left, top, width, height, conf), found {m.shape[1]}", path)
-    num = m.iloc[:, :7].apply(pd.to_numeric, errors='coerce')
-    if num.isna().any().any():
-        r = int(num.isna().any(axis=1).to_numpy().argmax())
-        raise FacelabError(f"line {r+1}: non-numeric value in {m.iloc[r, :7].tolist()}", path)
-    f, i, x, y, w, h, c = (num[k].to_numpy() for k in range(7))
-    df = pd.DataFrame(dict(source='', frame=(f-1).astype(int), track_id=i.astype(int), label=label, x1=x, y1=y, x2=x+w, y2=y+h,
+    text = read_text(path, 'MOT file')
+    rows = [_mot_line(l, n, path) for n, l in enumerate(text.split('\n'), 1) if l.strip()]
+    f, i, x1, y1, x2, y2, c = (np.array(v) for v in zip(*rows)) if rows else [np.zeros(0, int)]*2 + [np.zeros(0)]*5
+    df = pd.DataFrame(dict(source='', frame=f.astype(int), track_id=i.astype(int), label=label, x1=x1, y1=y1, x2=x2, y2=y2,
                            occluded=False, ignore=c == 0, keyframe=True))[GT_COLS]
     df.attrs.update(source=str(path))
     return df
