@@ -48,6 +48,28 @@ def synthetic_pairs(n_identities:int=20, # number of people
 COUNT_COLS = ['tp', 'fp', 'tn', 'fn']
 METRIC_COLS = ['precision', 'recall', 'f1', 'accuracy']
 
+def _is_num(v) -> bool:
+    "True for a real number (Python or NumPy int or float; not a bool, not text)."
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+def _check_int(name:str, v, lo:int) -> int:
+    "`v` as an int, or a `FacelabError` naming `name` when it is not a whole number >= `lo`."
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < lo:
+        raise FacelabError(f"{name} must be a whole number >= {lo}, not {v!r}")
+    return int(v)
+
+def _check_level(level) -> float:
+    "`level` as a float, or a `FacelabError` when it is not a confidence level strictly between 0 and 1."
+    if not _is_num(level) or not 0 < level < 1:
+        raise FacelabError(f"level must be a confidence level strictly between 0 and 1 (e.g. 0.95), not {level!r}")
+    return float(level)
+
+def _check_count(name:str, v) -> int:
+    "`v` as an int, or a `FacelabError` naming `name` when it is not a count (a finite, non-negative whole number)."
+    whole = _is_num(v) and (isinstance(v, (int, np.integer)) or (np.isfinite(v) and float(v).is_integer()))
+    if not whole or v < 0: raise FacelabError(f"{name} must be a count (a whole number >= 0), not {v!r}")
+    return int(v)
+
 def _metric_arrays(tp, fp, tn, fn) -> dict:
     "Precision, recall, F1, accuracy (NaN where undefined) and a reason for arrays of counts, vectorised."
     tp, fp, tn, fn = (np.asarray(a, dtype=float) for a in (tp, fp, tn, fn))
@@ -68,8 +90,9 @@ def metrics_from_counts(tp:int, # true positives: same person, predicted same
                         fn:int, # false negatives: same person, predicted different
                        ) -> dict: # tp, fp, tn, fn, precision, recall, f1, accuracy, reason
     "Precision, recall, F1 and accuracy (fractions; NaN plus a `reason` where undefined) from confusion counts."
+    tp, fp, tn, fn = (_check_count(k, v) for k, v in zip(COUNT_COLS, (tp, fp, tn, fn)))
     m = _metric_arrays(tp, fp, tn, fn)
-    return dict(tp=int(tp), fp=int(fp), tn=int(tn), fn=int(fn), **{k: float(m[k]) for k in METRIC_COLS}, reason=str(m['reason']))
+    return dict(tp=tp, fp=fp, tn=tn, fn=fn, **{k: float(m[k]) for k in METRIC_COLS}, reason=str(m['reason']))
 
 # %% ../nbs/07_metrics.ipynb #c9568dcb
 def confusion_counts(labels, # ground truth per pair, e.g. the `decision` column
@@ -78,6 +101,8 @@ def confusion_counts(labels, # ground truth per pair, e.g. the `decision` column
                     ) -> dict: # tp, fp, tn, fn
     "Confusion counts of `predictions` against `labels`, counted by scikit-learn."
     y, p = np.asarray(labels) == positive, np.asarray(predictions) == positive
+    if y.ndim != 1 or p.ndim != 1 or len(y) != len(p):
+        raise FacelabError(f"labels and predictions must be two lists of the same length, not of shapes {y.shape} and {p.shape}")
     if len(y) == 0: return dict(tp=0, fp=0, tn=0, fn=0)  # scikit-learn refuses empty input
     tn, fp, fn, tp = confusion_matrix(y, p, labels=[False, True]).ravel()
     return dict(tp=int(tp), fp=int(fp), tn=int(tn), fn=int(fn))
@@ -90,10 +115,70 @@ def metrics_from_labels(labels, # ground truth per pair
     return metrics_from_counts(**confusion_counts(labels, predictions, positive))
 
 # %% ../nbs/07_metrics.ipynb #98929880
+_NEGATIVE = {'Yes': 'No', True: False}   # the label meaning "different people" for the usual `positive` (True also stands for 1)
+
+def _some(bad, values, index) -> tuple:
+    "('k of n', 'e.g. v in row i') for the rows where `bad` holds."
+    i = int(np.flatnonzero(bad)[0])
+    v, r = (x.item() if isinstance(x, np.generic) else x for x in (values[i], index[i]))
+    return f"{int(bad.sum())} of {len(bad)}", f"e.g. {v!r} in row {r!r}"
+
+def _columns(df, *cols):
+    "A `FacelabError` unless `df` is a DataFrame with unique column names that has every column in `cols`."
+    if not isinstance(df, pd.DataFrame): raise FacelabError(f"df must be a verified pairs DataFrame, not {type(df).__name__}")
+    if not df.columns.is_unique: raise FacelabError(f"df has duplicate columns: {sorted(set(map(str, df.columns[df.columns.duplicated()])))}")
+    for c in cols:
+        try: ok = c in df.columns
+        except TypeError: ok = False
+        if not ok: raise FacelabError(f"df has no {c!r} column (its columns: {', '.join(map(repr, df.columns[:10]))})")
+
+def _float(x) -> float:
+    "`float(x)`, infinite for an int too large for a float."
+    try: return float(x)
+    except OverflowError: return np.inf
+
+def _distances(df, distance='distance') -> np.ndarray:
+    "The `distance` column as floats, NaN where a pair has none (it failed to embed); a `FacelabError` for text, booleans or infinities."
+    s = df[distance]
+    if s.dtype.kind in 'iuf': d = s.to_numpy(dtype=float, na_value=np.nan); bad = np.isinf(d)
+    elif s.dtype.kind == 'b': raise FacelabError(f"df[{distance!r}] holds booleans, not distances (numbers)")
+    else:   # object, text, categories: value by value
+        v = s.to_numpy(dtype=object); miss = np.asarray(pd.isna(v), bool)
+        num = np.array([_is_num(x) for x in v], bool)
+        d = np.full(len(v), np.nan)
+        d[num] = [_float(x) for x in v[num]]
+        bad = (~num & ~miss) | np.isinf(d)
+    if bad.any():
+        k, eg = _some(bad, s.to_numpy(), df.index)
+        raise FacelabError(f"df[{distance!r}]: {k} distances are not finite numbers ({eg}); a pair without a distance is NaN")
+    return d
+
+def _labels(df, label='decision', positive='Yes') -> np.ndarray:
+    "True where the `label` column says `positive`; a `FacelabError` for missing labels or labels that are neither `positive` nor its opposite."
+    s = df[label]; v = s.to_numpy()
+    miss = np.asarray(pd.isna(v), bool)
+    if miss.any(): raise FacelabError("df[{!r}]: {} pairs have no label ({})".format(label, *_some(miss, v, df.index)))
+    y = (s == positive).to_numpy(bool)
+    try: neg = _NEGATIVE.get(positive)
+    except TypeError: neg = None
+    if neg is not None:
+        bad = ~y & ~(s == neg).to_numpy(bool)
+        if bad.any():
+            k, eg = _some(bad, v, df.index)
+            raise FacelabError(f"df[{label!r}]: {k} labels are neither {positive!r} (same person) nor {neg!r} ({eg})")
+    elif len(rest := pd.unique(v[~y])) > 1:
+        raise FacelabError(f"df[{label!r}]: besides {positive!r} (same person) the labels take {len(rest)} values "
+                           f"({', '.join(map(repr, rest[:4]))}); only one may mean different people")
+    return y
+
+def _pairs_arrays(df, label='decision', distance='distance', positive='Yes') -> tuple:
+    "Boolean labels and float distances (NaN: no distance) of every row of a checked verified-pairs table."
+    _columns(df, label, distance)
+    return _labels(df, label, positive), _distances(df, distance)
+
 def _labels_distances(df, label='decision', distance='distance', positive='Yes'):
-    "Boolean labels and float distances of the rows of `df` that have a distance."
-    d = pd.to_numeric(df[distance], errors='coerce').to_numpy(float)
-    y = (df[label] == positive).to_numpy(bool)
+    "Boolean labels and float distances of the rows of `df` that have a distance (the table checked first)."
+    y, d = _pairs_arrays(df, label, distance, positive)
     keep = ~np.isnan(d)
     return y[keep], d[keep]
 
@@ -104,6 +189,20 @@ def _counts_at(y, d, thresholds):
     tp, fp = np.searchsorted(pos, t, side='right'), np.searchsorted(neg, t, side='right')
     return tp, fp, len(neg)-fp, len(pos)-tp
 
+def _thresholds(thresholds) -> tuple:
+    "(names or None, float array) of `metrics_table`'s `thresholds`; a `FacelabError` for text, None, booleans or nested lists."
+    names = list(thresholds) if isinstance(thresholds, dict) else None
+    v = list(thresholds.values()) if names is not None else thresholds
+    if isinstance(v, (str, bytes)) or v is None: raise FacelabError(f"thresholds must be numbers (a list, an array or a dict), not {v!r}")
+    a = np.atleast_1d(np.asarray(v) if isinstance(v, (np.ndarray, pd.Series, pd.Index)) else np.asarray(v, dtype=object))
+    if a.ndim != 1: raise FacelabError(f"thresholds must be a flat list of numbers, not an array of shape {a.shape}")
+    if a.dtype.kind not in 'iuf':
+        bad = np.array([not _is_num(x) for x in a], bool)
+        if bad.any():
+            k, eg = _some(bad, a, np.arange(len(a)) if names is None else names)
+            raise FacelabError(f"thresholds: {k} are not numbers ({eg}); a NaN threshold is allowed (no counts, no metrics)")
+    return names, a.astype(float)
+
 def metrics_table(df:pd.DataFrame, # verified pairs (needs `label` and `distance` columns)
                   thresholds, # list/array of thresholds, or dict name -> threshold
                   label:str='decision', # column with the ground truth
@@ -111,8 +210,7 @@ def metrics_table(df:pd.DataFrame, # verified pairs (needs `label` and `distance
                   positive='Yes', # the label value meaning "same person"
                  ) -> pd.DataFrame: # [method,] threshold, tp, fp, tn, fn, precision, recall, f1, accuracy, reason
     "Counts and metrics at every threshold (in the given order), in one vectorised pass; NaN everywhere for a NaN threshold."
-    names = list(thresholds) if isinstance(thresholds, dict) else None
-    t = np.atleast_1d(np.asarray(list(thresholds.values()) if names is not None else thresholds, float))
+    names, t = _thresholds(thresholds)
     y, d = _labels_distances(df, label, distance, positive)
     counts = _counts_at(y, d, t)
     if np.isnan(t).any(): counts = [np.where(np.isnan(t), np.nan, c) for c in counts]
@@ -128,7 +226,12 @@ def sigma_threshold(distances, # distances of the positive (same-person) pairs
                     ddof:int=1, # 1: sample std, as pandas' `.std()` in the study; 0: population std
                    ) -> float:
     "Threshold at mean + `k`·std of the positive pairs' distances (NaN when there are fewer than `ddof`+1 of them)."
-    d = np.asarray(distances, float); d = d[~np.isnan(d)]
+    if not _is_num(k) or not np.isfinite(k): raise FacelabError(f"k (standard deviations) must be a finite number, not {k!r}")
+    ddof = _check_int('ddof', ddof, 0)
+    try: d = np.asarray(distances, float).ravel()
+    except (TypeError, ValueError): raise FacelabError("distances must be numbers (NaN for a pair without one)") from None
+    if np.isinf(d).any(): raise FacelabError(f"distances: {int(np.isinf(d).sum())} of {len(d)} are infinite")
+    d = d[~np.isnan(d)]
     if len(d) <= ddof: return float('nan')
     return float(d.mean() + k*d.std(ddof=ddof))
 
@@ -198,6 +301,7 @@ def tune_tree(df:pd.DataFrame, # verified pairs
     if len(np.unique(y)) < 2 or len(np.unique(d)) < 2:
         return _result(y, d, 'tree', np.nan, 'the tree needs both classes and at least two distinct distances')
     tree = DecisionTreeClassifier(criterion='entropy', max_depth=1, random_state=0).fit(d[:, None], y)
+    if tree.tree_.node_count < 3: return _result(y, d, 'tree', np.nan, 'the tree found no split of the distances')
     t = float(tree.tree_.threshold[0])
     left = tree.tree_.value[1, 0]  # class weights [different, same] of the pairs at or below the split
     return _result(y, d, 'tree', t, '' if left[1] >= left[0] else 'the split leaves mostly different-people pairs below it')
@@ -205,17 +309,32 @@ def tune_tree(df:pd.DataFrame, # verified pairs
 # %% ../nbs/07_metrics.ipynb #8676d2b8
 from scipy.stats import beta as _beta
 
+def _check_far(far, name:str='far') -> float:
+    "`far` as a float, or a `FacelabError` naming `name` when it is not a false accept rate in (0, 1] that a count of pairs can measure."
+    if not _is_num(far) or not 0 < far <= 1: raise FacelabError(f"{name} must be a false accept rate in (0, 1], not {far!r}")
+    with np.errstate(over='ignore', divide='ignore'):
+        if not np.isfinite(1e3/np.float64(far)): raise FacelabError(f"{name}={far!r} is too small to be measured on any number of pairs")
+    return float(far)
+
 def _far_upper(k:int, n:int, level:float=0.95) -> float:
     "Upper end of the Clopper-Pearson interval of a false accept rate measured as `k` false accepts among `n` negatives."
     return float(_beta.ppf(1-(1-level)/2, k+1, n-k)) if k < n else 1.0
 
-def negatives_needed(far:float, # target false accept rate
-                     max_ratio:float=2, # the 95% upper bound of the measured FAR may be at most this many times `far`
+def negatives_needed(far:float, # target false accept rate, in (0, 1]
+                     max_ratio:float=2, # the 95% upper bound of the measured FAR may be at most this many times `far` (>= 1.01)
                     ) -> int: # the fewest negative pairs that can measure `far`
     "How many negative pairs it takes to measure a FAR of `far`: the 95% upper bound of the measured FAR stays within `max_ratio`·`far`."
-    k = 1
-    while _far_upper(k, int(np.ceil(k/far - 1e-9))) > max_ratio*far: k += 1
-    return int(np.ceil(k/far - 1e-9))
+    far = _check_far(far)
+    if not _is_num(max_ratio) or not 1.01 <= max_ratio < np.inf:
+        raise FacelabError(f"max_ratio must be a finite number >= 1.01 (closer to 1 takes over 40,000 false accepts), not {max_ratio!r}")
+    start, size = 1, 64
+    while True:   # the first k false accepts whose interval upper bound is within max_ratio·far, `size` candidates at a time
+        k = np.arange(start, start + size)
+        with np.errstate(all='ignore'): n = np.ceil(k/far - 1e-9); up = np.where(k < n, _beta.ppf(1-(1-0.95)/2, k+1, n-k), 1.0)
+        if (hit := np.flatnonzero(up <= max_ratio*far)).size: return int(np.ceil(int(k[hit[0]])/far - 1e-9))
+        start, size = start + size, 2*size
+        if start > 2**17 or not np.isfinite(n[-1]):   # a FAR too small for floats, or a bound that needs millions of false accepts
+            raise FacelabError(f"far={far:g} cannot be measured within max_ratio={max_ratio:g} (it would take over {int(start):,} false accepts)")
 
 def _enough_negatives(n_neg:int, far:float) -> str:
     "'' when `n_neg` negatives can measure a FAR of `far`, else the reason why not."
@@ -226,10 +345,11 @@ def _enough_negatives(n_neg:int, far:float) -> str:
     return f"too few negative pairs to measure FAR={far:g}: {n_neg} < {need}; {rests}"
 
 def tune_far(df:pd.DataFrame, # verified pairs
-             far:float=1e-3, # target false accept rate
+             far:float=1e-3, # target false accept rate, in (0, 1]
              label:str='decision', distance:str='distance', positive='Yes',
             ) -> dict: # method, protocol, threshold, counts, metrics, reason
     "The largest threshold whose false accept rate is at most `far`, and the metrics it yields."
+    far = _check_far(far)
     y, d = _labels_distances(df, label, distance, positive)
     if why := _enough_negatives(int((~y).sum()), far): return _result(y, d, f"far:{far:g}", np.nan, why)
     t = _candidates(d)
@@ -239,46 +359,84 @@ def tune_far(df:pd.DataFrame, # verified pairs
 # %% ../nbs/07_metrics.ipynb #b5af9c91
 TUNE_METHODS = ('sigma:K', 'best-f1', 'best-accuracy', 'tree', 'far:FAR', 'a fixed number')
 
+def _parse_method(method) -> tuple:
+    "('fixed', threshold), ('sigma', k), ('far', far) or (tuner name, None) for a `tune_threshold` method; a `FacelabError` naming it otherwise."
+    unknown = f"unknown threshold method {method!r}; use one of {', '.join(TUNE_METHODS)}"
+    if _is_num(method): t = float(method)
+    elif not isinstance(method, str): raise FacelabError(unknown)
+    else:
+        name, colon, arg = method.strip().partition(':')
+        if not colon and name in _TUNERS: return name, None
+        if name in ('sigma', 'far'):
+            if colon and not arg.strip(): raise FacelabError(f"{unknown} (nothing after {name + ':'!r})")
+            try: x = float(arg) if colon else (1.0 if name == 'sigma' else 1e-3)
+            except ValueError: raise FacelabError(f"{unknown} ({arg!r} is not a number)") from None
+            if name == 'far':
+                try: return name, _check_far(x, 'its FAR')
+                except FacelabError as e: raise FacelabError(f"threshold method {method!r}: {e}") from None
+            if not np.isfinite(x): raise FacelabError(f"threshold method {method!r}: K must be a finite number of standard deviations")
+            return name, x
+        try: t = float(method)
+        except ValueError: raise FacelabError(unknown) from None
+    if not np.isfinite(t): raise FacelabError(f"threshold method {method!r}: a fixed threshold must be a finite number")
+    return 'fixed', t
+
 def tune_threshold(df:pd.DataFrame, # verified pairs
                    method='best-f1', # 'sigma:2', 'best-f1', 'best-accuracy', 'tree', 'far:1e-3', or a fixed threshold
                    label:str='decision', distance:str='distance', positive='Yes',
                   ) -> dict: # method, protocol, threshold, counts, metrics, reason
     "Choose a threshold on `df` by `method` and return it with the metrics it yields on `df`."
+    kind, arg = _parse_method(method)
     kw = dict(label=label, distance=distance, positive=positive)
-    if isinstance(method, (int, float, np.number)) and not isinstance(method, bool):
-        y, d = _labels_distances(df, label, distance, positive)
-        return _result(y, d, 'fixed', float(method), protocol='fixed')
-    name, _, arg = str(method).strip().partition(':')
-    try:
-        if name == 'sigma': return tune_sigma(df, float(arg or 1), **kw)
-        if name == 'far': return tune_far(df, float(arg or 1e-3), **kw)
-        if not arg and name in _TUNERS: return _TUNERS[name](df, **kw)
-        return tune_threshold(df, float(method), **kw)
-    except ValueError as e:
-        if isinstance(e, FacelabError): raise
-        raise FacelabError(f"unknown threshold method {method!r}; use one of {', '.join(TUNE_METHODS)}") from None
+    if kind == 'fixed': return _result(*_labels_distances(df, **kw), 'fixed', arg, protocol='fixed')
+    if kind == 'sigma': return tune_sigma(df, arg, **kw)
+    if kind == 'far': return tune_far(df, arg, **kw)
+    return _TUNERS[kind](df, **kw)
 
 _TUNERS = {'best-f1': tune_best_f1, 'best-accuracy': tune_best_accuracy, 'tree': tune_tree}
 
 # %% ../nbs/07_metrics.ipynb #412cabae
+def _people(df) -> tuple:
+    "Each pair's two people as text; a `FacelabError` when the table lacks `identity_x`/`identity_y` or a pair lacks a person."
+    _columns(df, 'identity_x', 'identity_y')
+    for c in ('identity_x', 'identity_y'):
+        if (miss := df[c].isna().to_numpy()).any():
+            k, eg = _some(miss, df[c].to_numpy(), df.index)
+            raise FacelabError(f"df[{c!r}]: {k} pairs have no identity ({eg}); identity folds and bootstrap intervals need both people of every scored pair")
+    return df.identity_x.astype(str), df.identity_y.astype(str)
+
 def identity_folds(df:pd.DataFrame, # pairs with `identity_x`, `identity_y`
                    folds:int=10, # number of folds
                   ) -> pd.DataFrame: # fold_x, fold_y: the fold of each pair's two people
     "Assign every identity to one of `folds` folds (GroupKFold), and return each pair's two folds."
-    ids = pd.unique(pd.concat([df.identity_x, df.identity_y]).astype(str))
-    if folds < 3: raise FacelabError(f"identity-disjoint k-fold needs at least 3 folds, not {folds}: a pair of people from two folds "
-                                     "is scored by a threshold tuned on the other folds")
+    px, py = _people(df)
+    ids = pd.unique(pd.concat([px, py]))
+    if _check_int('folds', folds, 0) < 3:
+        raise FacelabError(f"identity-disjoint k-fold needs at least 3 folds, not {folds}: a pair of people from two folds "
+                           "is scored by a threshold tuned on the other folds")
     if len(ids) < folds: raise FacelabError(f"{len(ids)} identities cannot fill {folds} identity-disjoint folds; ask for at most {len(ids)}")
-    X = pd.concat([df.identity_x, df.identity_y]).astype(str).to_numpy()  # one sample per appearance: GroupKFold balances pairs, not people
+    X = pd.concat([px, py]).to_numpy()  # one sample per appearance: GroupKFold balances pairs, not people
     of = {}
     for f, (_, test) in enumerate(GroupKFold(n_splits=folds).split(X, groups=X)): of.update(dict.fromkeys(X[test], f))
-    return pd.DataFrame(dict(fold_x=df.identity_x.astype(str).map(of).to_numpy(), fold_y=df.identity_y.astype(str).map(of).to_numpy()),
-                        index=df.index)
+    return pd.DataFrame(dict(fold_x=px.map(of).to_numpy(), fold_y=py.map(of).to_numpy()), index=df.index)
+
+def _folds_of(df, fold='fold'):
+    "The table's `fold` column as an array (NaN: the pair has no fold), or None when it has none; a `FacelabError` for bad folds."
+    try:
+        if fold not in df.columns: return None
+    except TypeError: raise FacelabError(f"fold must be a column name, not {fold!r}") from None
+    v = df[fold].to_numpy(); miss = np.asarray(pd.isna(v), bool)
+    if v.dtype.kind in 'iu': whole = np.ones(len(v), bool)
+    elif v.dtype.kind == 'f': whole = np.isfinite(v) & (v == np.round(v))
+    else: whole = np.array([_is_num(x) and (isinstance(x, (int, np.integer)) or float(x).is_integer()) for x in v], bool)
+    if (bad := ~miss & ~whole).any(): raise FacelabError("df[{!r}]: {} folds are not whole numbers ({})".format(fold, *_some(bad, v, df.index)))
+    if len(v) and miss.all():
+        raise FacelabError(f"df[{fold!r}]: none of the {len(v)} pairs has a fold; drop the column to make identity folds instead")
+    return v
 
 def _splits(df, folds, fold):
     "(split name, train mask, test mask) per split; every pair (with a fold) is in exactly one test mask."
-    if fold in df.columns:
-        f = df[fold].to_numpy()
+    if (f := _folds_of(df, fold)) is not None:
         known = pd.notna(f)  # pairs without a fold are neither trained nor tested on
         return [(k, known & (f != k), f == k) for k in sorted(pd.unique(f[known]))]
     fx, fy = identity_folds(df, folds).to_numpy().T
@@ -290,9 +448,12 @@ def _splits(df, folds, fold):
     return out
 
 # %% ../nbs/07_metrics.ipynb #9189c8b8
+_KFOLD_COLS = ['fold', 'method', 'protocol', 'threshold', 'n_train', 'n_test'] + COUNT_COLS + METRIC_COLS + ['reason']
+
 def _kfold(df, method, folds, fold, kw) -> tuple:
     "Per-split rows and the threshold each pair of `df` is scored with (NaN for a pair in no split)."
-    y, d = (df[kw['label']] == kw['positive']).to_numpy(bool), pd.to_numeric(df[kw['distance']], errors='coerce').to_numpy(float)
+    _parse_method(method); folds = _check_int('folds', folds, 2)
+    y, d = _pairs_arrays(df, **kw)
     has, per_pair, rows = ~np.isnan(d), np.full(len(df), np.nan), []
     splits = _splits(df, folds, fold)
     for k, train, test in splits:
@@ -302,7 +463,7 @@ def _kfold(df, method, folds, fold, kw) -> tuple:
         per_pair[test] = tuned['threshold']
         rows.append(dict(fold=k, **{c: r.pop(c) for c in ('method', 'protocol', 'threshold')},
                          n_train=int((train & has).sum()), n_test=int((test & has).sum()), **r))
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame(rows, columns=_KFOLD_COLS)
     out.attrs['n_folds'] = len(pd.unique(df[fold].dropna())) if fold in df.columns else folds
     return out, per_pair
 
@@ -318,6 +479,8 @@ def kfold_evaluate(df:pd.DataFrame, # verified pairs
 def kfold_summary(per_fold:pd.DataFrame, # output of `kfold_evaluate`
                  ) -> dict: # method, protocol, n_folds, n_splits, threshold (mean, lo, hi over splits), pooled counts and metrics, reason
     "Pooled counts and metrics over all splits (every pair scored once), with the spread of the splits' thresholds."
+    if not isinstance(per_fold, pd.DataFrame) or (miss := [c for c in _KFOLD_COLS if c not in per_fold.columns]):
+        raise FacelabError(f"per_fold must be the table `kfold_evaluate` returns" + (f"; it has no {miss[0]!r} column" if isinstance(per_fold, pd.DataFrame) else ''))
     t, n = per_fold.threshold.to_numpy(float), per_fold.n_test.to_numpy(int)
     out = dict(method=per_fold.method.iloc[0] if len(per_fold) else '', protocol='k-fold',
                n_folds=per_fold.attrs.get('n_folds', len(per_fold)), n_splits=len(per_fold))
@@ -327,9 +490,11 @@ def kfold_summary(per_fold:pd.DataFrame, # output of `kfold_evaluate`
         return dict(out, threshold=np.nan, threshold_lo=np.nan, threshold_hi=np.nan, **dict.fromkeys(COUNT_COLS + METRIC_COLS, np.nan),
                     reason=f"threshold undefined in {bad.sum()} of {len(t)} splits ({n[bad].sum()} of {n.sum()} pairs): {first}; "
                            "counts and metrics undefined")
-    counts = {c: int(per_fold[c].sum()) for c in COUNT_COLS}
-    return dict(out, threshold=float(np.average(t, weights=np.maximum(n, 1))), threshold_lo=float(t.min()), threshold_hi=float(t.max()),
-                **metrics_from_counts(**counts))
+    counts = {c: int(per_fold[c].fillna(0).sum()) for c in COUNT_COLS}
+    ok = ~np.isnan(t)   # a split that scores no pair may have no threshold; it does not move the mean or the range
+    lo_hi = (float(t[ok].min()), float(t[ok].max())) if ok.any() else (np.nan, np.nan)
+    mean = float(np.average(t[ok], weights=np.maximum(n[ok], 1))) if ok.any() else np.nan
+    return dict(out, threshold=mean, threshold_lo=lo_hi[0], threshold_hi=lo_hi[1], **metrics_from_counts(**counts))
 
 # %% ../nbs/07_metrics.ipynb #ae049884
 def kfold_thresholds(df:pd.DataFrame, # verified pairs
@@ -345,7 +510,7 @@ def kfold_thresholds(df:pd.DataFrame, # verified pairs
 def identity_codes(df:pd.DataFrame, # pairs with `identity_x`, `identity_y`
                   ) -> tuple: # codes_x, codes_y (ints), number of identities
     "Each pair's two people as integer codes into one list of identities."
-    codes, uniq = pd.factorize(pd.concat([df.identity_x, df.identity_y]).astype(str))
+    codes, uniq = pd.factorize(pd.concat(_people(df)))
     return codes[:len(df)], codes[len(df):], len(uniq)
 
 def bootstrap_weights(codes_x, codes_y, # each pair's two people, as integer codes (`identity_codes`)
@@ -355,8 +520,13 @@ def bootstrap_weights(codes_x, codes_y, # each pair's two people, as integer cod
                       chunk:int=100, # resamples per yielded block
                      ): # yields (≤chunk × n_pairs) arrays of pair weights
     "Pair weights of bootstrap resamples of the people: a person drawn m times weighs its same-person pairs m, a pair of people m·m'."
+    n_ids, n_boot, seed, chunk = _check_int('n_ids', n_ids, 1), _check_int('n_boot', n_boot, 0), _check_int('seed', seed, 0), _check_int('chunk', chunk, 1)
+    codes_x, codes_y = np.asarray(codes_x), np.asarray(codes_y)
+    if codes_x.shape != codes_y.shape or codes_x.ndim != 1 or (len(codes_x) and (codes_x.dtype.kind not in 'iu' or codes_y.dtype.kind not in 'iu'
+                                                                                   or min(codes_x.min(), codes_y.min()) < 0 or max(codes_x.max(), codes_y.max()) >= n_ids)):
+        raise FacelabError(f"codes_x and codes_y must be two equally long lists of identity codes in 0..{n_ids - 1} (`identity_codes`)")
     rng = np.random.default_rng(seed)
-    same = np.asarray(codes_x) == np.asarray(codes_y)
+    same = codes_x == codes_y
     for start in range(0, n_boot, chunk):
         W = rng.multinomial(n_ids, np.full(n_ids, 1/n_ids), size=min(chunk, n_boot-start)).astype(np.float32)
         wx, wy = W[:, codes_x], W[:, codes_y]
@@ -378,9 +548,12 @@ def bootstrap_metrics(y, # True for same-person pairs
                       seed:int=0, # random seed (the same seed resamples the same people for every row)
                      ) -> dict: # precision_lo, precision_hi, recall_lo, ... accuracy_hi
     "Bootstrap intervals (over identities) of precision, recall, F1 and accuracy of fixed per-pair predictions."
+    level = _check_level(level)
     y, a = np.asarray(y, bool), np.asarray(accept, bool)
+    if y.shape != a.shape or y.shape != np.shape(codes_x):
+        raise FacelabError(f"y, accept and codes_x must have one entry per pair, not shapes {y.shape}, {a.shape}, {np.shape(codes_x)}")
     ind = np.stack([y & a, ~y & a, ~y & ~a, y & ~a]).T.astype(np.float32)   # n_pairs × (tp, fp, tn, fn)
-    per = {m: [] for m in METRIC_COLS}
+    per = {m: [np.array([])] for m in METRIC_COLS}
     for w in bootstrap_weights(codes_x, codes_y, n_ids, n_boot, seed):
         m = _metric_arrays(*(w @ ind).T)
         for k in METRIC_COLS: per[k].append(m[k])
@@ -398,13 +571,14 @@ def scored_population(df:pd.DataFrame, # verified pairs
                       distance:str='distance',
                      ) -> pd.DataFrame: # the pairs every row of a thresholds table is scored on
     "The pairs every protocol can score: those with a distance (and a fold, when the table brings its own folds)."
-    keep = pd.to_numeric(df[distance], errors='coerce').notna()
-    if fold in df.columns: keep &= df[fold].notna()
+    _columns(df, distance)
+    keep = ~np.isnan(_distances(df, distance))
+    if (f := _folds_of(df, fold)) is not None: keep &= np.asarray(pd.notna(f), bool)
     return df[keep]
 
 def evaluate_thresholds(df:pd.DataFrame, # verified pairs
                         methods=('sigma:1', 'sigma:2', 'best-f1', 'best-accuracy', 'tree', 'far:1e-3'), # `tune_threshold` methods
-                        folds:int=10, # identity folds when the table has no `fold` column
+                        folds:int=10, # identity folds when the table has no `fold` column (>= 3; with a `fold` column, unused)
                         fold:str='fold', # column with predefined folds
                         n_boot:int=1000, # bootstrap resamples of the people for the intervals (0: none)
                         level:float=0.95, # confidence level of the intervals
@@ -413,6 +587,10 @@ def evaluate_thresholds(df:pd.DataFrame, # verified pairs
                        ) -> pd.DataFrame: # TABLE_COLS: one row per method and protocol, all on the same pairs
     "Fixed, oracle and k-fold numbers of each threshold method, all scored on the same pairs, with bootstrap intervals over identities."
     kw = dict(label=label, distance=distance, positive=positive)
+    if isinstance(methods, str) or _is_num(methods): methods = [methods]
+    for m in methods: _parse_method(m)
+    folds, n_boot, level, seed = _check_int('folds', folds, 2), _check_int('n_boot', n_boot, 0), _check_level(level), _check_int('seed', seed, 0)
+    _pairs_arrays(df, **kw)
     pop = scored_population(df, fold, distance)
     y, d = _labels_distances(pop, **kw)
     boot = n_boot > 0 and {'identity_x', 'identity_y'} <= set(pop.columns) and len(pop) > 0
@@ -426,9 +604,9 @@ def evaluate_thresholds(df:pd.DataFrame, # verified pairs
         o = tune_threshold(pop, m, **kw); rows.append(dict(o, **ci(o['threshold'])))
         if o['protocol'] != 'fixed':
             per, thr = _kfold(pop, m, folds, fold, kw); rows.append(dict(kfold_summary(per), **ci(thr)))
-    out = pd.DataFrame(rows).assign(n_pairs=len(pop), n_pos=int(y.sum()), n_neg=int((~y).sum())).reindex(columns=TABLE_COLS)
+    out = (pd.DataFrame(rows) if rows else pd.DataFrame(columns=TABLE_COLS)).assign(n_pairs=len(pop), n_pos=int(y.sum()), n_neg=int((~y).sum())).reindex(columns=TABLE_COLS)
     out.attrs['interval'] = (f"{level:.0%} bootstrap interval over the {n_ids} identities ({n_boot} resamples of the people)" if boot else
-                             'no intervals: ' + ('n_boot=0' if n_boot <= 0 else 'the pairs have no identity_x/identity_y columns'))
+                             'no intervals: ' + ('n_boot=0' if n_boot <= 0 else 'no pairs' if not len(pop) else 'the pairs have no identity_x/identity_y columns'))
     return out
 
 # %% ../nbs/07_metrics.ipynb #596cfe04
@@ -436,12 +614,17 @@ def recommend_threshold(table:pd.DataFrame, # output of `evaluate_thresholds`
                         by:str='f1', # k-fold metric that picks the rule
                        ) -> dict: # method, threshold, threshold_lo/hi, expected metrics with intervals, counts, rule, reason
     "The rule with the best k-fold `by`: its threshold tuned on all pairs, and the k-fold numbers to expect on new people."
+    if not isinstance(by, str) or by not in METRIC_COLS: raise FacelabError(f"by must be one of {', '.join(METRIC_COLS)}, not {by!r}")
+    if not isinstance(table, pd.DataFrame) or (miss := [c for c in TABLE_COLS if c not in table.columns]):
+        raise FacelabError("table must be the table `evaluate_thresholds` returns" + (f"; it has no {miss[0]!r} column" if isinstance(table, pd.DataFrame) else ''))
     k = table[(table.protocol == 'k-fold') & table[by].notna()]
     if not len(k):
         why = '; '.join(dict.fromkeys(table.reason[table.protocol == 'k-fold'])) or 'no tuning method was asked for'
         return dict(method=None, threshold=np.nan, rule='no recommendation', reason=f"no tuning rule could be scored by k-fold ({why})")
     best = k.loc[k[by].idxmax()]
-    oracle = table[(table.method == best.method) & (table.protocol == 'oracle')].iloc[0]
+    oracle = table[(table.method == best.method) & (table.protocol == 'oracle')]
+    if not len(oracle): raise FacelabError(f"table has a k-fold row for {best.method!r} but no oracle row: not a table of `evaluate_thresholds`")
+    oracle = oracle.iloc[0]
     out = dict(method=best.method, threshold=float(oracle.threshold), threshold_lo=best.threshold_lo, threshold_hi=best.threshold_hi,
                **{c: best[c] for c in METRIC_COLS + CI_COLS + COUNT_COLS + ['n_pairs', 'n_pos', 'n_neg', 'n_folds']})
     out['rule'] = (f"{best.method} has the highest k-fold {by} ({best[by]:.4f}) of {len(k)} tuned rule{'s'*(len(k) > 1)}; its threshold "
@@ -503,11 +686,20 @@ def equal_error_rate(df:pd.DataFrame, # verified pairs
     return dict(eer=eer, threshold=t, reason='')
 
 # %% ../nbs/07_metrics.ipynb #52b230cd
+def _check_fars(fars) -> list:
+    "The target FARs as a list (one number is a list of one); a `FacelabError` unless each is a false accept rate in (0, 1]."
+    if _is_num(fars): fars = [fars]
+    if isinstance(fars, (str, bytes, dict)) or not np.iterable(fars): raise FacelabError(f"fars must be a list of false accept rates, not {fars!r}")
+    fars = list(fars)
+    for i, f in enumerate(fars): _check_far(f, f"fars[{i}]")
+    return fars
+
 def tar_at_far(df:pd.DataFrame, # verified pairs
-               fars=(1e-1, 1e-2, 1e-3), # target false accept rates
+               fars=(1e-1, 1e-2, 1e-3), # target false accept rates, each in (0, 1]
                label:str='decision', distance:str='distance', positive='Yes',
               ) -> pd.DataFrame: # far, tar, threshold, far_achieved, n_negatives, reason
     "True accept rate at each target FAR (NaN with a reason where there are too few negatives to measure it)."
+    fars = _check_fars(fars)
     y, d = _labels_distances(df, label, distance, positive)
     n_neg, rows = int((~y).sum()), []
     roc = None if _need_both(y) else roc_curve(y, -d, drop_intermediate=False)
@@ -518,7 +710,7 @@ def tar_at_far(df:pd.DataFrame, # verified pairs
         i = np.flatnonzero(fpr <= f)[-1]
         t = tune_far(df, f, label, distance, positive)
         rows.append(dict(far=f, tar=float(tpr[i]), threshold=t['threshold'], far_achieved=float(fpr[i]), n_negatives=n_neg, reason=''))
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=['far', 'tar', 'threshold', 'far_achieved', 'n_negatives', 'reason'])
 
 # %% ../nbs/07_metrics.ipynb #6bf866b6
 def _curve_numbers(y, d, fars, w=None) -> list:
@@ -529,7 +721,7 @@ def _curve_numbers(y, d, fars, w=None) -> list:
     return [float(auc(far, tar)), _eer_on_roc(far, tar, thr)[0]] + [float(tar[np.flatnonzero(far <= f)[-1]]) for f in fars]
 
 def curve_summary(df:pd.DataFrame, # verified pairs
-                  fars=(1e-1, 1e-2, 1e-3), # target false accept rates
+                  fars=(1e-1, 1e-2, 1e-3), # target false accept rates, each in (0, 1]
                   n_boot:int=1000, # bootstrap resamples of the people for the intervals (0: none)
                   level:float=0.95, # confidence level
                   seed:int=0, # random seed
@@ -537,12 +729,13 @@ def curve_summary(df:pd.DataFrame, # verified pairs
                  ) -> dict: # n_pos, n_neg, auc, eer, eer_threshold, tar@far=..., their _lo/_hi, reason
     "Threshold-free summary: pair counts, ROC AUC, EER and TAR at each FAR, bootstrap intervals over identities, reasons for what is undefined."
     kw = dict(label=label, distance=distance, positive=positive)
+    fars, n_boot, level, seed = _check_fars(fars), _check_int('n_boot', n_boot, 0), _check_level(level), _check_int('seed', seed, 0)
     y, d = _labels_distances(df, **kw)
     e, ta = equal_error_rate(df, **kw), tar_at_far(df, fars, **kw)
     out = dict(n_pos=int(y.sum()), n_neg=int((~y).sum()), auc=roc_auc(df, **kw), eer=e['eer'], eer_threshold=e['threshold'])
     out.update({f"tar@far={f:g}": t for f, t in zip(ta.far, ta.tar)})
     names = ['auc', 'eer'] + [f"tar@far={f:g}" for f in fars]
-    pop = df[pd.to_numeric(df[distance], errors='coerce').notna()]
+    pop = df[~np.isnan(_distances(df, distance))]
     boot = n_boot > 0 and {'identity_x', 'identity_y'} <= set(pop.columns) and not _need_both(y)
     samples = []
     if boot:
