@@ -13,7 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT/'benchmarks')); sys.path.insert(0, str(ROOT/'tests'))
-from report import update_section
+from report import update_section, RELIABILITY
 from hypothesis import given, settings, HealthCheck, Phase
 import hypothesis, facelab
 from facelab.core import FacelabError
@@ -73,7 +73,7 @@ def main(argv=None):
         for k, v in r['by_type'].most_common(): print(f"   {v:5d} {k}\n         e.g. {r['sample'][k][0]}\n         -> {r['sample'][k][1]}", flush=True)
     text = table(results, a.examples)
     print(text)
-    if not a.no_write: update_section('fuzz', 'Fuzzing the readers and metrics', text, path=ROOT/'RELIABILITY.md')
+    if not a.no_write: update_section('fuzz', 'Fuzzing the readers and metrics', text, path=RELIABILITY)
     return 0 if all(r['undocumented'] == 0 for r in results) else 1
 
 if __name__ == '__main__': sys.exit(main())
