@@ -6,20 +6,22 @@ Docs: https://facelab-dev.github.io/facelab/search.html.md"""
 
 # %% ../nbs/08_search.ipynb #b968c109
 from __future__ import annotations
-import json, os
+import json, os, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 import pyarrow as pa, pyarrow.parquet as pq
-from .core import FacelabError, failures_frame
+from .core import FacelabError, failures_frame, read_text, FAILURE_COLS
 from .embed import represent, embed_settings
 from .core import image_files
 from .verify import METRICS, default_threshold, pair_distances
+from .weights import weights_sha256 as _installed_sha256
+from .datasets import sha256 as _sha256
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['GALLERY_COLS', 'MATCH_SETTINGS', 'GALLERY_FORMAT', 'FIND_COLS', 'NOT_IN_DATABASE', 'RECOGNIZE_COLS', 'ANSWER_COLS',
-           'ExactIndex', 'FaissIndex', 'Gallery', 'search_threshold', 'find', 'answers', 'recognize', 'answer_table',
-           'plot_matches']
+__all__ = ['GALLERY_COLS', 'MATCH_SETTINGS', 'GALLERY_FORMAT', 'GALLERY_FILES', 'FIND_COLS', 'NOT_IN_DATABASE', 'RECOGNIZE_COLS',
+           'QUERY_ERROR_COLS', 'ANSWER_COLS', 'ExactIndex', 'FaissIndex', 'Gallery', 'search_threshold', 'find',
+           'answers', 'recognize', 'answer_table', 'plot_matches']
 
 # %% ../nbs/08_search.ipynb #8276c0cd
 def _unit32(a:np.ndarray) -> np.ndarray:
@@ -164,11 +166,23 @@ class FaissIndex:
 
 # %% ../nbs/08_search.ipynb #6b454c89
 GALLERY_COLS = ['identity', 'file', 'face_idx', 'embedding', 'x1', 'y1', 'x2', 'y2', 'confidence', 'face_detected']
-MATCH_SETTINGS = ('model_name', 'detector_backend', 'align', 'normalization', 'expand_percentage', 'deepface_compat', 'weights')
+MATCH_SETTINGS = ('model_name', 'detector_backend', 'align', 'normalization', 'expand_percentage', 'deepface_compat', 'weights', 'model', 'detector')
 
-def _settings_diff(a:dict, b:dict) -> list:
-    "The embedding settings in which `a` and `b` differ."
-    return [f"{k}: {a.get(k)!r} vs {b.get(k)!r}" for k in MATCH_SETTINGS if a.get(k) != b.get(k)]
+def _json(x):
+    "`x` as it reads back from JSON (tuples become lists, keys strings), so saved and in-memory settings compare equal."
+    return json.loads(json.dumps(x, sort_keys=True, default=str))
+
+def _settings_diff(a:dict, b:dict, keys=MATCH_SETTINGS) -> list:
+    "The embedding settings in which `a` and `b` differ (compared as JSON)."
+    a, b = _json(a), _json(b)
+    return [f"{k}: {a.get(k)!r} vs {b.get(k)!r}" for k in keys if a.get(k) != b.get(k)]
+
+def _vector_problems(v:np.ndarray) -> np.ndarray:
+    "Per row of the N×D matrix `v`: '' when usable as an embedding, else what is wrong (NaN, infinite or all-zero values)."
+    v = np.asarray(v)
+    if not len(v): return np.zeros(0, '<U32')
+    nan, inf, zero = np.isnan(v).any(1), np.isinf(v).any(1), ~(v != 0).any(1)
+    return np.where(nan, 'has NaN values', np.where(inf, 'has infinite values', np.where(zero, 'is all zeros', '')))
 
 def _largest(t:pd.DataFrame) -> pd.DataFrame:
     "Keep the largest face of each file."
@@ -184,31 +198,53 @@ def _images_under(root:Path) -> dict:
     return ids
 
 # %% ../nbs/08_search.ipynb #ac5dc27c
+def _embedding_matrix(t:pd.DataFrame) -> np.ndarray:
+    "The `embedding` column as one N×D float32 matrix; a FacelabError naming the face for one that is not a finite, non-zero vector."
+    face = lambda i: f"identity {t.identity[i]!r} (face {t.face_idx[i]} of {t.file[i]})"
+    rows = []
+    for i, e in enumerate(t.embedding):
+        try: a = np.asarray(e, dtype=np.float32)
+        except (TypeError, ValueError): a = None
+        if a is None or a.ndim != 1: raise FacelabError(f"the embedding of {face(i)} is not a vector of numbers")
+        rows.append(a)
+    dims = {len(a) for a in rows}
+    if len(dims) > 1: raise FacelabError(f"embeddings of different lengths {sorted(dims)} cannot share a gallery")
+    if not rows: return np.zeros((0, 0), np.float32)
+    with np.errstate(over='ignore'): v = np.stack(rows)
+    bad = _vector_problems(v)
+    if (bad != '').any():
+        i = int(np.flatnonzero(bad != '')[0])
+        raise FacelabError(f"the embedding of {face(i)} {bad[i]} ({int((bad != '').sum())} such faces): an embedding must be finite and "
+                           "not all zero; re-embed that image or leave it out of the gallery")
+    return v
+
 class Gallery:
     "Known faces: a table of `identity, file, face_idx, embedding, x1, y1, x2, y2, confidence, face_detected` and its embedding settings."
     def __init__(self, table:pd.DataFrame, # one row per face, GALLERY_COLS
                  settings:dict, # `embed_settings(...)` the embeddings were made with
-                 failures:pd.DataFrame|None=None): # images that could not be embedded (`file, stage, reason`)
+                 failures:pd.DataFrame|None=None, # images that could not be embedded (`file, stage, reason`)
+                 weights_sha256:dict|None=None): # weight file -> SHA-256 of the weights that made the embeddings (None: not known)
+        if not isinstance(table, pd.DataFrame): raise FacelabError(f"a gallery table must be a DataFrame, not {type(table).__name__}")
         missing = [c for c in GALLERY_COLS if c not in table.columns]
         if missing: raise FacelabError(f"a gallery table needs the columns {GALLERY_COLS}; missing {missing}")
+        if not isinstance(settings, dict): raise FacelabError(f"gallery settings must be a dict (`embed_settings`), not {type(settings).__name__}")
         for k in ('model_name', 'detector_backend'):
-            if k not in settings: raise FacelabError(f"gallery settings need {k!r}")
+            if not isinstance(settings.get(k), str): raise FacelabError(f"gallery settings need {k!r} (a name)")
+        if weights_sha256 is not None and not isinstance(weights_sha256, dict): raise FacelabError("weights_sha256 must be a dict: weight file -> SHA-256")
         t = table[GALLERY_COLS].reset_index(drop=True).copy()
         t['identity'], t['file'] = t.identity.astype(str), t.file.astype(str)
-        t['face_idx'], t['face_detected'] = t.face_idx.astype(int), t.face_detected.astype(bool)
-        t['embedding'] = [np.asarray(e, dtype=np.float32) for e in t.embedding]
-        dims = {len(e) for e in t.embedding}
-        if len(dims) > 1: raise FacelabError(f"embeddings of different lengths {sorted(dims)} cannot share a gallery")
+        try: t['face_idx'], t['face_detected'] = t.face_idx.astype(int), t.face_detected.astype(bool)
+        except (TypeError, ValueError) as e: raise FacelabError(f"a gallery table's face_idx must be whole numbers ({e})") from None
+        v = _embedding_matrix(t)
+        t['embedding'] = list(v)
         if t.duplicated(['identity', 'file', 'face_idx']).any(): raise FacelabError("a face (identity, file, face_idx) appears twice in the gallery")
-        self.table, self.settings = t, dict(settings)
+        self.table, self.settings, self.weights_sha256, self.path = t, dict(settings), weights_sha256, None
         self.failures = failures_frame() if failures is None else failures.reset_index(drop=True)
-        self._vectors, self._indexes = None, {}
+        self._vectors, self._indexes = v, {}
 
     @property
     def vectors(self) -> np.ndarray:
         "The embeddings as one N×D float32 matrix (row i is `table` row i)."
-        if self._vectors is None:
-            self._vectors = np.stack(self.table.embedding.to_numpy()) if len(self.table) else np.zeros((0, 0), np.float32)
         return self._vectors
 
     @property
@@ -227,6 +263,32 @@ class Gallery:
 def _embed_kwargs(settings:dict) -> dict:
     keys = ('model_name', 'detector_backend', 'align', 'normalization', 'expand_percentage', 'enforce_detection', 'deepface_compat')
     return {k: settings.get(k, False) for k in keys}
+
+def _current_settings(gallery:Gallery) -> dict:
+    "The `embed_settings` that new embeddings made with the gallery's model, detector and options get on this machine now."
+    s = gallery.settings
+    return embed_settings(s['model_name'], s['detector_backend'], s.get('align', True), s.get('normalization', 'base'),
+                          s.get('expand_percentage', 0), s.get('enforce_detection', False), s.get('deepface_compat', False))
+
+def _weights_check(gallery:Gallery, precomputed:bool=False):
+    "Refuse new embeddings for `gallery` when an installed weight file's SHA-256 is not the one the gallery was built with (warn when it is missing and the queries are `precomputed`)."
+    rec = {f: s for f, s in (gallery.weights_sha256 or {}).items() if s}
+    now = _installed_sha256(list(rec))
+    for f, s in rec.items():
+        if now[f] is None:
+            if precomputed: warnings.warn(f"{gallery.path or 'the gallery'}: built with the weight file {f} (sha256 {s}), which is not installed "
+                                          "here, so the query embeddings cannot be checked against it", stacklevel=4)
+        elif now[f] != s:
+            raise FacelabError(f"the gallery was built with {f} of sha256 {s}, the installed file has sha256 {now[f]}: the model file changed, "
+                               "so new embeddings are not comparable with the gallery's; reinstall the weights it was built with, or rebuild it", gallery.path)
+
+def _check_query_settings(gallery:Gallery, qs:dict, precomputed:bool):
+    "Refuse queries embedded with settings `qs` (only the keys known) other than the gallery's, naming both; then check the weights."
+    keys = [k for k in MATCH_SETTINGS if k in qs and k in gallery.settings]
+    if diff := _settings_diff(gallery.settings, qs, keys):
+        raise FacelabError(f"the queries were embedded with other settings than the gallery (gallery vs queries: {'; '.join(diff)}), so their "
+                           "distances mean nothing; embed them with the gallery's settings, or search a gallery built with theirs", gallery.path)
+    _weights_check(gallery, precomputed)
 
 def _gallery_rows(identities:dict, faces:str, **kwargs) -> tuple:
     "Embed the images of `identities` (cached); return (rows with identity, failures)."
@@ -253,7 +315,8 @@ def from_identities(cls:Gallery, identities:dict, # identity -> list of image pa
     settings = embed_settings(model_name, detector_backend, align, normalization, expand_percentage, enforce_detection, deepface_compat)
     kw = dict(_embed_kwargs(settings), model_name=model_name, detector_backend=detector_backend)   # objects stay objects
     rows, fail = _gallery_rows(identities, faces, **kw, **kwargs)
-    return cls(rows, settings, fail)
+    w = settings.get('weights')
+    return cls(rows, settings, fail, _installed_sha256(list(w) if isinstance(w, dict) else []))
 
 @patch(cls_method=True)
 def from_folder(cls:Gallery, path, # `<identity>/<images>` subfolders; loose images are each their own identity (their file stem)
@@ -293,42 +356,139 @@ def from_embeddings(cls:Gallery, emb:pd.DataFrame, # embeddings table (EMBEDDING
     return cls(t, settings)
 
 # %% ../nbs/08_search.ipynb #8edbfd4c
-GALLERY_FORMAT = 1
+GALLERY_FORMAT = 2
+GALLERY_FILES = ('gallery.parquet', 'failures.csv')   # the data files whose SHA-256 gallery.json holds
+
+def _is_sha(x) -> bool: return isinstance(x, str) and len(x) == 64 and all(c in '0123456789abcdef' for c in x)
+
+@patch
+def _meta(self:Gallery) -> dict:
+    "What gallery.json records besides the files' checksums (gallery.parquet holds a copy, so an edit to either shows), as JSON reads it back."
+    w = self.settings.get('weights')
+    ws = self.weights_sha256 if self.weights_sha256 is not None else _installed_sha256(list(w) if isinstance(w, dict) else [])
+    return _json(dict(format='facelab-gallery', version=GALLERY_FORMAT, faces=len(self), identities=len(self.identities),
+                      dims=self.vectors.shape[1] if len(self) else 0, settings=self.settings, weights_sha256=ws))
 
 @patch
 def save(self:Gallery, path, # folder to write (created; existing gallery files are replaced)
         ) -> Path: # the folder
-    "Write the gallery as `gallery.parquet` + `gallery.json` (+ `failures.csv`) in the folder `path`."
+    "Write the gallery as `gallery.parquet` + `failures.csv`, then `gallery.json` (settings, weights' and files' SHA-256), in the folder `path`."
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
-    t = self.table.copy()
-    tbl = pa.Table.from_pandas(t.drop(columns='embedding'), preserve_index=False)
-    D = self.vectors.shape[1] if len(self) else 0
+    meta = self._meta(); D = meta['dims']
+    tbl = pa.Table.from_pandas(self.table.drop(columns='embedding'), preserve_index=False)
     flat = pa.array(self.vectors.ravel() if len(self) else np.zeros(0, np.float32), type=pa.float32())
     tbl = tbl.add_column(3, 'embedding', pa.FixedSizeListArray.from_arrays(flat, D) if D else pa.array([], pa.list_(pa.float32())))
-    pq.write_table(tbl, path/'.gallery.parquet.tmp'); (path/'.gallery.parquet.tmp').replace(path/'gallery.parquet')
-    meta = dict(format='facelab-gallery', version=GALLERY_FORMAT, faces=len(self), identities=len(self.identities), dims=D, settings=self.settings)
-    (path/'gallery.json').write_text(json.dumps(meta, indent=1, sort_keys=True))
-    self.failures.to_csv(path/'failures.csv', index=False)
+    tbl = tbl.replace_schema_metadata({**(tbl.schema.metadata or {}), b'facelab': json.dumps(meta, sort_keys=True).encode()})
+    tmp = {n: path/f".{n}.tmp" for n in (*GALLERY_FILES, 'gallery.json')}
+    pq.write_table(tbl, tmp['gallery.parquet'])
+    self.failures.to_csv(tmp['failures.csv'], index=False, encoding='utf-8')
+    meta['files'] = {n: _sha256(tmp[n]) for n in GALLERY_FILES}
+    tmp['gallery.json'].write_text(json.dumps(meta, indent=1, sort_keys=True), encoding='utf-8')
+    for n in (*GALLERY_FILES, 'gallery.json'): tmp[n].replace(path/n)   # gallery.json last: it vouches for the others
     return path
+
+# %% ../nbs/08_search.ipynb #a7c3e1d2
+def _meta_problem(meta) -> str|None:
+    "What makes a parsed gallery.json unusable, or None."
+    if not isinstance(meta, dict): return "is not a JSON object"
+    if meta.get('format') != 'facelab-gallery': return 'is not a facelab gallery (no "format": "facelab-gallery")'
+    v = meta.get('version')
+    if type(v) is not int or not 1 <= v <= GALLERY_FORMAT:
+        return f"has format version {v!r}; this facelab reads versions 1 to {GALLERY_FORMAT} (a newer gallery needs a newer facelab)"
+    s = meta.get('settings')
+    if not isinstance(s, dict) or not all(isinstance(s.get(k), str) for k in ('model_name', 'detector_backend')):
+        return "has no settings with a model_name and a detector_backend"
+    for k in ('faces', 'dims'):
+        if type(meta.get(k)) is not int or meta[k] < 0: return f"has no {k} count (a whole number >= 0)"
+    if v >= 2:
+        files, ws = meta.get('files'), meta.get('weights_sha256')
+        if not isinstance(files, dict) or set(files) != set(GALLERY_FILES) or not all(map(_is_sha, files.values())):
+            return f'has no SHA-256 for each of {list(GALLERY_FILES)} under "files"'
+        if not isinstance(ws, dict) or not all(x is None or _is_sha(x) for x in ws.values()):
+            return 'has no "weights_sha256" (weight file -> SHA-256 or null)'
+    return None
+
+def _read_meta(f:Path) -> dict:
+    "gallery.json, parsed and checked."
+    try: meta = json.loads(read_text(f, 'gallery.json'))
+    except json.JSONDecodeError as e:
+        raise FacelabError(f"line {e.lineno}: gallery.json is not valid JSON ({e.msg}): the gallery was changed or truncated; rebuild it", f) from None
+    except (ValueError, RecursionError) as e:
+        if isinstance(e, FacelabError): raise
+        raise FacelabError(f"gallery.json could not be parsed ({e}); rebuild the gallery", f) from None
+    if p := _meta_problem(meta): raise FacelabError(f"gallery.json {p}; rebuild the gallery", f)
+    return meta
+
+def _verify_files(path:Path, meta:dict):
+    "Check each data file against the SHA-256 gallery.json holds for it."
+    for n in GALLERY_FILES:
+        f, want = path/n, meta['files'][n]
+        try: have = _sha256(f) if f.is_file() else None
+        except OSError as e: raise FacelabError(f"could not be read ({e.strerror or e})", f) from None
+        if have is None: raise FacelabError(f"gallery.json says sha256 {want}, but the file is missing: the gallery was changed or truncated; rebuild it", f)
+        if have != want: raise FacelabError(f"gallery.json says sha256 {want}, file has {have}: the gallery was changed or truncated; rebuild it", f)
+
+def _read_table(f:Path, dims:int) -> tuple:
+    "gallery.parquet as (table without embeddings, vectors, the gallery metadata saved inside it or None)."
+    try:
+        tbl = pq.read_table(f)
+        inner = (tbl.schema.metadata or {}).get(b'facelab')
+        inner = json.loads(inner) if inner is not None else None
+        col = tbl.column('embedding').combine_chunks()
+        if not len(tbl): vec = np.zeros((0, dims), np.float32)
+        elif pa.types.is_fixed_size_list(col.type) and not col.null_count and not col.flatten().null_count:
+            vec = col.flatten().to_numpy().reshape(len(tbl), -1)
+        else: vec = list(col.to_numpy(zero_copy_only=False))      # lists: the Gallery checks each
+        t = tbl.drop_columns(['embedding']).to_pandas()
+    except Exception as e:
+        raise FacelabError(f"gallery.parquet could not be read ({type(e).__name__}: {e}): the gallery was changed or truncated; rebuild it", f) from None
+    return t, vec, inner
+
+def _read_failures(f:Path) -> pd.DataFrame:
+    "failures.csv as a failures table."
+    try:
+        fail = pd.read_csv(f, dtype=str, keep_default_na=False, encoding='utf-8')
+        if list(fail.columns) != FAILURE_COLS: raise ValueError(f"columns {list(fail.columns)}, not {FAILURE_COLS}")
+        return failures_frame(fail.itertuples(index=False))
+    except Exception as e: raise FacelabError(f"failures.csv could not be read ({type(e).__name__}: {e}); rebuild the gallery", f) from None
+
+def _meta_diff(j:dict, p) -> str:
+    "Where gallery.json (`j`) and the metadata inside gallery.parquet (`p`) differ."
+    if not isinstance(p, dict): return "gallery.parquet holds no gallery metadata"
+    out = []
+    for k in sorted(set(j) | set(p)):
+        if j.get(k) == p.get(k): continue
+        if k == 'settings' and isinstance(p.get(k), dict):
+            out += [f"settings.{s}: {j[k].get(s)!r} in gallery.json, {p[k].get(s)!r} in gallery.parquet" for s in sorted(set(j[k]) | set(p[k])) if j[k].get(s) != p[k].get(s)]
+        else: out.append(f"{k}: {j.get(k)!r} in gallery.json, {p.get(k)!r} in gallery.parquet")
+    return '; '.join(out)
 
 @patch(cls_method=True)
 def load(cls:Gallery, path, # folder written by `Gallery.save`
         ) -> Gallery:
-    "Read a gallery folder written by `Gallery.save`."
+    "Read a gallery folder written by `Gallery.save`, checking every file against gallery.json (format 2); a format-1 folder loads with a warning."
     path = Path(path)
     if not (path/'gallery.json').is_file() or not (path/'gallery.parquet').is_file():
         raise FacelabError("not a facelab gallery (needs gallery.parquet and gallery.json)", path)
-    try: meta = json.loads((path/'gallery.json').read_text())
-    except json.JSONDecodeError as e: raise FacelabError(f"unreadable gallery.json: {e}", path) from None
-    if meta.get('format') != 'facelab-gallery' or meta.get('version', 0) > GALLERY_FORMAT:
-        raise FacelabError(f"gallery.json is not a facelab gallery of format version <= {GALLERY_FORMAT}", path)
-    tbl = pq.read_table(path/'gallery.parquet')
-    emb = tbl.column('embedding').combine_chunks()
-    vec = emb.flatten().to_numpy().reshape(len(tbl), -1) if len(tbl) else np.zeros((0, meta['dims']), np.float32)
-    t = tbl.drop_columns(['embedding']).to_pandas(); t['embedding'] = list(vec)
-    fail = pd.read_csv(path/'failures.csv', keep_default_na=False) if (path/'failures.csv').is_file() else None
-    g = cls(t, meta['settings'], None if fail is None else failures_frame(fail.itertuples(index=False)))
-    g._vectors = np.ascontiguousarray(vec, dtype=np.float32)
+    meta = _read_meta(path/'gallery.json')
+    if meta['version'] >= 2: _verify_files(path, meta)
+    else: warnings.warn(f"{path}: a format-1 gallery (saved before facelab checked galleries) is unverified: a changed or truncated file, or a "
+                        "gallery.json edited to another model, goes unnoticed. Re-save it to check it from now on -- Gallery.load(path).save(path) "
+                        "on a machine with the weights it was built with, or `facelab gallery build` again", stacklevel=2)
+    pf = path/'gallery.parquet'
+    t, vec, inner = _read_table(pf, meta['dims'])
+    if meta['version'] >= 2 and inner != (jm := {k: v for k, v in meta.items() if k != 'files'}):
+        raise FacelabError(f"does not match the gallery.parquet saved with it ({_meta_diff(jm, inner)}): gallery.json was edited; "
+                           "restore it or rebuild the gallery", path/'gallery.json')
+    fail = _read_failures(path/'failures.csv') if (path/'failures.csv').is_file() else None
+    try: g = cls(t.assign(embedding=list(vec)), meta['settings'], fail, meta.get('weights_sha256'))
+    except Exception as e: raise FacelabError(f"not a usable gallery table: {e}", pf) from None
+    D = g.vectors.shape[1] if len(g) else meta['dims']
+    if (len(g), D) != (meta['faces'], meta['dims']):
+        raise FacelabError(f"gallery.json says {meta['faces']} faces of {meta['dims']} dimensions, the file has {len(g)} of {D}: the gallery was "
+                           "changed or truncated; rebuild it", pf)
+    if not len(g): g._vectors = np.zeros((0, D), np.float32)
+    g.path = path
     return g
 
 # %% ../nbs/08_search.ipynb #f5e2e6df
@@ -340,14 +500,18 @@ def add(self:Gallery, other, # identity -> image paths, or another Gallery
     if isinstance(other, Gallery):
         if diff := _settings_diff(self.settings, other.settings):
             raise FacelabError(f"cannot mix embeddings made with different settings ({'; '.join(diff)})")
+        a, b = self.weights_sha256 or {}, other.weights_sha256 or {}
+        if wd := [f"{f}: {a[f]} vs {b[f]}" for f in a if a[f] and b.get(f) and a[f] != b[f]]:
+            raise FacelabError(f"cannot mix embeddings made with different weight files (sha256 {'; '.join(wd)})")
         rows, fail = other.table, other.failures
     else:
+        _check_query_settings(self, _current_settings(self), precomputed=False)   # new images: this machine's model must be the gallery's
         have = set(zip(self.table.identity, self.table.file))
         new = {str(k): [str(f) for f in v if (str(k), str(f)) not in have] for k, v in other.items()}
         faces = kwargs.pop('faces', 'all')
         rows, fail = _gallery_rows({k: v for k, v in new.items() if v}, faces, **_embed_kwargs(self.settings), **kwargs)
     t = pd.concat([self.table, rows[GALLERY_COLS]], ignore_index=True).drop_duplicates(['identity', 'file', 'face_idx'])
-    return Gallery(t, self.settings, pd.concat([self.failures, fail], ignore_index=True))
+    return Gallery(t, self.settings, pd.concat([self.failures, fail], ignore_index=True), self.weights_sha256)
 
 @patch
 def remove(self:Gallery, *identities, # identities to drop
@@ -355,7 +519,7 @@ def remove(self:Gallery, *identities, # identities to drop
     "A new gallery without `identities`."
     unknown = [i for i in identities if i not in set(self.identities)]
     if unknown: raise FacelabError(f"not in the gallery: {unknown}")
-    return Gallery(self.table[~self.table.identity.isin(identities)], self.settings, self.failures)
+    return Gallery(self.table[~self.table.identity.isin(identities)], self.settings, self.failures, self.weights_sha256)
 
 # %% ../nbs/08_search.ipynb #ffde4964
 FIND_COLS = ['query', 'query_face', 'query_x1', 'query_y1', 'query_x2', 'query_y2', 'rank', 'identity', 'file', 'face_idx',
@@ -398,25 +562,42 @@ def search_threshold(gallery:Gallery, # the gallery searched
     return float(threshold)
 
 # %% ../nbs/08_search.ipynb #74d0e55a
-def _query_faces(queries, gallery:Gallery, **kwargs) -> tuple:
-    "Queries as (dict of per-face columns `query, query_face, query_x1..query_y2`, M×D matrix, failures)."
+_SCALAR_SETTINGS = ('model_name', 'detector_backend', 'align', 'normalization', 'expand_percentage', 'deepface_compat')
+def _py(x): return x.item() if isinstance(x, np.generic) else x
+
+def _table_settings(q:pd.DataFrame) -> dict:
+    "The embedding settings an embeddings table tells: its `attrs['settings']`, and setting columns with one value."
+    qs = dict(q.attrs.get('settings') or {})
+    for k in _SCALAR_SETTINGS:
+        if k in q.columns and len(q):
+            vals = set(map(_py, q[k]))
+            if len(vals) > 1: raise FacelabError(f"the query embeddings mix {k}s {sorted(map(str, vals))}; search one embedding space at a time")
+            qs[k] = vals.pop()
+    return qs
+
+def _query_faces(queries, gallery:Gallery, query_settings:dict|None=None, **kwargs) -> tuple:
+    "Queries as (dict of per-face columns `query, query_face, query_x1..query_y2`, M×D matrix, failures); refused if made otherwise than the gallery."
     if isinstance(queries, np.ndarray):
-        M = np.atleast_2d(queries).astype(np.float32)
+        try: M = np.atleast_2d(queries).astype(np.float32)
+        except (TypeError, ValueError): raise FacelabError(f"query vectors must be numbers, not {queries.dtype}") from None
+        if M.ndim != 2: raise FacelabError(f"query vectors must be an M×D matrix, not an array of shape {queries.shape}")
+        _check_query_settings(gallery, dict(query_settings or {}), precomputed=True)
         nan = np.full(len(M), np.nan)
         return dict(query=np.arange(len(M)), query_face=np.zeros(len(M), int), query_x1=nan, query_y1=nan, query_x2=nan, query_y2=nan), M, None
     if isinstance(queries, pd.DataFrame):
-        q = queries
-        for k in ('model_name', 'detector_backend'):
-            if k in q.columns and len(q) and (set(q[k]) != {gallery.settings[k]}):
-                raise FacelabError(f"query embeddings made with {k} {sorted(set(q[k]))}, the gallery with {gallery.settings[k]!r}")
-        fail = None
+        q, fail = queries, None
+        _check_query_settings(gallery, {**_table_settings(q), **(query_settings or {})}, precomputed=True)
     else:
+        if query_settings: raise FacelabError("query_settings describes query embeddings (a table or an array); images are embedded with the gallery's settings")
+        _check_query_settings(gallery, _current_settings(gallery), precomputed=False)
         files = [str(queries)] if isinstance(queries, (str, os.PathLike)) else [str(f) for f in queries]
         q, fail = represent(files, **_embed_kwargs(gallery.settings), **kwargs)
     col = lambda c, v: q[c].to_numpy() if c in q.columns else np.full(len(q), v)
     faces = dict(query=q.file.to_numpy(), query_face=col('face_idx', 0).astype(int), query_x1=col('x1', np.nan), query_y1=col('y1', np.nan),
                  query_x2=col('x2', np.nan), query_y2=col('y2', np.nan))
-    M = np.stack(q.embedding.to_numpy()).astype(np.float32) if len(q) else np.zeros((0, gallery.vectors.shape[1]), np.float32)
+    try: M = np.stack([np.asarray(e, np.float32) for e in q.embedding]) if len(q) else np.zeros((0, gallery.vectors.shape[1]), np.float32)
+    except (TypeError, ValueError) as e: raise FacelabError(f"the query embeddings are not number vectors of one length ({e})") from None
+    if M.ndim != 2: raise FacelabError(f"the query embeddings are not vectors (an array of shape {M.shape})")
     return faces, M, fail
 
 @patch
@@ -438,19 +619,21 @@ def find(queries, # image path(s), an embeddings table (`represent` output) or a
          by:str='sample', # rank gallery faces ('sample'), identities by nearest face ('identity') or by mean template ('template')
          backend:str='numpy', # 'numpy' (exact) or 'faiss'
          index_kwargs:dict|None=None, # FaissIndex options (nlist, nprobe)
+         query_settings:dict|None=None, # `embed_settings` the query embeddings (table or array) were made with: checked against the gallery's
          **kwargs, # passed to `represent` for the queries (cache_dir, batch_size, progress)
-        ) -> pd.DataFrame: # FIND_COLS; query images that failed in `.attrs['failures']` (`file, stage, reason` dicts)
+        ) -> pd.DataFrame: # FIND_COLS; failed images in `.attrs['failures']`, unusable query embeddings in `.attrs['query_errors']`
     "Search every face of every query in `gallery`, batched; one row per answer, nearest first (DeepFace.find's rules)."
     _check_metric(distance_metric)
     if by not in ('sample', 'identity', 'template'): raise FacelabError(f"by must be 'sample', 'identity' or 'template', not {by!r}")
     thr = search_threshold(gallery, distance_metric, threshold)
     if thr is None and k is None and backend == 'faiss': raise FacelabError("FAISS search without a threshold needs k")
     if len(gallery) == 0: raise FacelabError("the gallery is empty")
-    faces, M, fail = _query_faces(queries, gallery, **kwargs)
+    faces, M, fail = _query_faces(queries, gallery, query_settings, **kwargs)
+    bad = _vector_problems(M); ok = np.flatnonzero(bad == '')     # NaN, inf or zero queries have no nearest face: listed, not searched
     idx = gallery.index(distance_metric, backend, by, **(index_kwargs or {}))
     kk = k
     if by == 'identity' and k is not None: kk = k * int(gallery.table.identity.value_counts().max())   # enough faces for k identities
-    qi, gi, d = idx.search(M, kk, thr)
+    qi, gi, d = idx.search(M[ok], kk, thr); qi = ok[qi]
     cols = gallery._columns(by, distance_metric)
     if by == 'identity':                                        # the nearest face of each identity, per query
         codes = pd.factorize(cols['identity'])[0][gi]
@@ -462,25 +645,29 @@ def find(queries, # image path(s), an embeddings table (`represent` output) or a
     data = {**{c: v[qi] for c, v in faces.items()}, 'rank': rank, **{c: v[gi] for c, v in cols.items()},
             'distance': d, 'threshold': np.full(len(d), np.nan if thr is None else thr)}
     res = pd.DataFrame({c: data[c] for c in FIND_COLS})
-    res.attrs.update(failures=[] if fail is None else fail.to_dict('records'), query_faces=len(M), distance_metric=distance_metric, by=by,
-                     model_name=gallery.settings['model_name'], detector_backend=gallery.settings['detector_backend'])
+    errors = [{**{c: _py(v[i]) for c, v in faces.items()}, 'error': f"embedding: the query embedding {bad[i]}, so it has no nearest face"}
+              for i in np.flatnonzero(bad != '')]
+    res.attrs.update(failures=[] if fail is None else fail.to_dict('records'), query_errors=errors, query_faces=len(M),
+                     distance_metric=distance_metric, by=by, model_name=gallery.settings['model_name'], detector_backend=gallery.settings['detector_backend'])
     return res
 
 # %% ../nbs/08_search.ipynb #174d86a9
 RECOGNIZE_COLS = ['query', 'query_face', 'query_x1', 'query_y1', 'query_x2', 'query_y2', 'identity', 'nearest', 'file', 'face_idx',
                   'distance', 'threshold', 'error']
+QUERY_ERROR_COLS = ['query', 'query_face', 'query_x1', 'query_y1', 'query_x2', 'query_y2', 'error']
 
 def answers(found:pd.DataFrame, # `find` output searched with threshold=False (every face has its rank-1 row)
             threshold:float, # the nearest identity is the answer when its distance is at or under this
-           ) -> pd.DataFrame: # RECOGNIZE_COLS: one row per query face, then one per query image that failed
+           ) -> pd.DataFrame: # RECOGNIZE_COLS: one row per query face, then one per unusable query embedding and per query image that failed
     "Each query face's answer from a search already made: its nearest identity within `threshold`, else 'not in database'."
     if found.threshold.notna().any(): raise FacelabError("answers need a search without a threshold (find(..., threshold=False))")
     fail = failures_frame(found.attrs.get('failures', []))
     out = found[found['rank'] == 1].rename(columns={'identity': 'nearest'}).assign(threshold=threshold, error='').reset_index(drop=True)
     out['identity'] = np.where(out.distance <= threshold, out.nearest, NOT_IN_DATABASE)
+    qerr = pd.DataFrame(found.attrs.get('query_errors', []), columns=QUERY_ERROR_COLS).assign(threshold=threshold)
     bad = pd.DataFrame({'query': fail.file, 'query_face': -1, 'error': fail.stage + ': ' + fail.reason, 'threshold': threshold})
-    out = pd.concat([out, bad], ignore_index=True) if len(bad) else out
-    return out[RECOGNIZE_COLS]
+    parts = [p for p in (qerr, bad) if len(p)]
+    return (pd.concat([out, *parts], ignore_index=True) if parts else out).reindex(columns=RECOGNIZE_COLS)
 
 def recognize(queries, # image path(s), an embeddings table or an M×D array
               gallery:Gallery, # the gallery of known people
@@ -488,7 +675,7 @@ def recognize(queries, # image path(s), an embeddings table or an M×D array
               distance_metric:str='cosine', # cosine, euclidean, euclidean_l2 or angular
               by:str='identity', # 'identity' (nearest face) or 'template' (mean template)
               backend:str='numpy', # 'numpy' (exact) or 'faiss'
-              **kwargs, # passed to `represent` for the queries
+              **kwargs, # passed to `find` (query_settings) and `represent` for the queries
              ) -> pd.DataFrame: # RECOGNIZE_COLS
     "One answer per query face: the nearest identity within the threshold, else 'not in database'."
     if by not in ('identity', 'template'): raise FacelabError(f"by must be 'identity' or 'template', not {by!r}")
@@ -501,14 +688,14 @@ ANSWER_COLS = ['query', 'query_face', 'query_x1', 'query_y1', 'query_x2', 'query
 
 def answer_table(found:pd.DataFrame, # `find` output searched with threshold=False
                  threshold:float, # distance at or under which a gallery entry is an answer
-                ) -> pd.DataFrame: # ANSWER_COLS: per face its answer and entries within the threshold (or its nearest), failed images
+                ) -> pd.DataFrame: # ANSWER_COLS: per face its answer and entries within the threshold (or its nearest), then errors
     "Every query face with its answer: the gallery entries within `threshold`, or one 'not in database' row naming the nearest."
     ans = answers(found, threshold)
     key = ['query', 'query_face']
     rows = found.assign(threshold=threshold).merge(ans[ans.error == ''][key + ['identity']].rename(columns={'identity': 'answer'}), on=key, how='left')
     rows = rows[(rows.distance <= threshold) | ((rows.answer == NOT_IN_DATABASE) & (rows['rank'] == 1))].assign(error='')
-    bad = ans[ans.error != ''][['query', 'query_face', 'threshold', 'error']]
-    return pd.concat([rows, bad], ignore_index=True)[ANSWER_COLS] if len(bad) else rows.reset_index(drop=True)[ANSWER_COLS]
+    bad = ans[ans.error != ''][QUERY_ERROR_COLS + ['threshold']]
+    return (pd.concat([rows, bad], ignore_index=True) if len(bad) else rows.reset_index(drop=True)).reindex(columns=ANSWER_COLS)
 
 # %% ../nbs/08_search.ipynb #70986df1
 def _crop(file, box, size:int=112, margin:float=0.15) -> np.ndarray:
