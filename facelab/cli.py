@@ -64,6 +64,7 @@ def cmd_gallery(args):
         if not args.out: raise FacelabError("`facelab gallery build` needs --out GALLERY_FOLDER")
         kw = dict(cache_dir=None) if args.no_cache else {}
         kw.update(deepface_compat=args.deepface_compat, enforce_detection=args.enforce_detection)
+        if args.flip: kw['flip'] = True
         g = Gallery.from_folder(args.path, model_name=args.model, detector_backend=args.detector, faces=args.faces, **kw)
         g.save(args.out)
     else: g = Gallery.load(args.path)
@@ -196,6 +197,7 @@ def _add_model_options(p):
     p.add_argument('--enforce-detection', action='store_true',
                    help="an image with no detected face is a failure (default: embedded whole and flagged face_detected=False)")
     p.add_argument('--deepface-compat', action='store_true', help="embed through DeepFace.represent (deepface's preprocessing and thresholds)")
+    p.add_argument('--flip', action='store_true', help="flip test: each face the mean of its embedding and its mirror image's")
     p.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
 
 def parser() -> argparse.ArgumentParser:
@@ -210,7 +212,6 @@ def parser() -> argparse.ArgumentParser:
     e = sub.add_parser('evaluate', help='verification study on a folder of identities (or the deepface sample): pairs, distances, thresholds, report')
     e.add_argument('source', nargs='?', default='sample', help="`sample`, `sample-study`, or a folder with one subfolder per identity")
     _add_model_options(e)
-    e.add_argument('--flip', action='store_true', help='flip test: each face the mean of its embedding and its mirror image\'s')
     e.add_argument('--metric', default='cosine', choices=['cosine', 'euclidean', 'euclidean_l2', 'angular'])
     e.add_argument('--out', default='facelab-report', help='report folder (default facelab-report)')
     e.add_argument('--tune', action='append', metavar='METHOD',

@@ -10,7 +10,7 @@ import json, os, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 import pyarrow as pa, pyarrow.parquet as pq
-from .core import FacelabError, failures_frame, read_text, FAILURE_COLS
+from .core import FacelabError, failures_frame, read_text, FAILURE_COLS, abs_path
 from .embed import represent, embed_settings
 from .core import image_files
 from .verify import METRICS, default_threshold, pair_distances
@@ -194,7 +194,7 @@ def _images_under(root:Path) -> dict:
     ids = {}
     for p in map(Path, image_files(root)):
         rel = p.relative_to(root).parts
-        ids.setdefault(rel[0] if len(rel) > 1 else p.stem, []).append(str(p.resolve()))
+        ids.setdefault(rel[0] if len(rel) > 1 else p.stem, []).append(str(abs_path(p)))
     return ids
 
 # %% ../nbs/08_search.ipynb #ac5dc27c
@@ -261,14 +261,14 @@ class Gallery:
 
 # %% ../nbs/08_search.ipynb #138e193b
 def _embed_kwargs(settings:dict) -> dict:
-    keys = ('model_name', 'detector_backend', 'align', 'normalization', 'expand_percentage', 'enforce_detection', 'deepface_compat')
+    keys = ('model_name', 'detector_backend', 'align', 'normalization', 'expand_percentage', 'enforce_detection', 'deepface_compat', 'flip')
     return {k: settings.get(k, False) for k in keys}
 
 def _current_settings(gallery:Gallery) -> dict:
     "The `embed_settings` that new embeddings made with the gallery's model, detector and options get on this machine now."
     s = gallery.settings
     return embed_settings(s['model_name'], s['detector_backend'], s.get('align', True), s.get('normalization', 'base'),
-                          s.get('expand_percentage', 0), s.get('enforce_detection', False), s.get('deepface_compat', False))
+                          s.get('expand_percentage', 0), s.get('enforce_detection', False), s.get('deepface_compat', False), s.get('flip', False))
 
 def _weights_check(gallery:Gallery, precomputed:bool=False):
     "Refuse new embeddings for `gallery` when an installed weight file's SHA-256 is not the one the gallery was built with (warn when it is missing and the queries are `precomputed`)."
@@ -309,10 +309,11 @@ def from_identities(cls:Gallery, identities:dict, # identity -> list of image pa
                     expand_percentage:int=0, # grow detected boxes by this percentage
                     enforce_detection:bool=False, # True: an image without a face is a failure, not embedded whole
                     deepface_compat:bool=False, # embed through `DeepFace.represent` (deepface's preprocessing)
+                    flip:bool=False, # flip test: each face the mean of its embedding and its mirror image's
                     **kwargs, # passed to `represent` (cache_dir, batch_size, progress)
                    ) -> Gallery:
     "Embed every image of every identity (cached) into a gallery; images that fail are listed in `failures`."
-    settings = embed_settings(model_name, detector_backend, align, normalization, expand_percentage, enforce_detection, deepface_compat)
+    settings = embed_settings(model_name, detector_backend, align, normalization, expand_percentage, enforce_detection, deepface_compat, flip)
     kw = dict(_embed_kwargs(settings), model_name=model_name, detector_backend=detector_backend)   # objects stay objects
     rows, fail = _gallery_rows(identities, faces, **kw, **kwargs)
     w = settings.get('weights')
