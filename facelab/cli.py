@@ -16,7 +16,8 @@ from .detect import DETECTORS
 from .embed import MODELS
 
 # %% auto #0
-__all__ = ['cmd_weights', 'cmd_evaluate', 'cmd_gallery', 'cmd_find', 'cmd_detect', 'cmd_validate', 'parser', 'main']
+__all__ = ['cmd_weights', 'cmd_evaluate', 'cmd_compare', 'cmd_gallery', 'cmd_find', 'cmd_detect', 'cmd_validate', 'parser',
+           'main']
 
 # %% ../nbs/13_cli.ipynb #e95ae0b8
 def _print(df:pd.DataFrame): print(df.to_string(index=False) if len(df) else '(nothing)')
@@ -55,6 +56,45 @@ def cmd_evaluate(args):
     if len(res['failures']): print(f"\n{len(res['failures'])} images listed in {Path(args.out)/'failures.csv'} (no face, or not embedded)")
     print(f"\nreport: {Path(args.out)/'report.md'}")
     return 0
+
+# %% ../nbs/13_cli.ipynb #27ee5d9e
+def cmd_compare(args):
+    "`facelab compare SOURCE --models A,B --detectors x,y [--flip off|on|both] [--tune M] [--folds K] --out OUT`"
+    from facelab.compare import compare, display_leaderboard
+    split = lambda s: [v.strip() for v in s.split(',') if v.strip()]
+    kw = dict(cache_dir=None) if args.no_cache else {}
+    if args.enforce_detection: kw['enforce_detection'] = True
+    res = compare(args.source, models=split(args.models), detectors=split(args.detectors), flip=args.flip, tune=args.tune,
+                  folds=args.folds, n_boot=args.bootstrap, seed=args.seed, max_negatives=args.max_negatives, out=args.out,
+                  distance_metric=args.metric, command=' '.join(['facelab', *map(shlex.quote, args.argv)]), **kw)
+    lb = res['leaderboard']
+    print(f"{len(lb)} combinations, each scored on the same {int(lb.pairs.iloc[0])} pairs ({int(lb.positives.iloc[0])} same person, "
+          f"{int(lb.negatives.iloc[0])} different), {res['settings'].get('folds_used', args.folds)} identity folds; sorted by EER\n")
+    _print(display_leaderboard(lb))
+    why = {}
+    for r in lb.itertuples():
+        if isinstance(r.reason, str) and r.reason: why.setdefault(r.reason, []).append(f"{r.model_name}/{r.detector_backend}")
+    for reason, rows in why.items(): print(f"undefined ({'every row' if len(rows) == len(lb) else ', '.join(rows)}): {reason}")
+    print(f"\nreport: {Path(args.out)/'report.md'}")
+    return 0
+
+def _add_compare_command(sub):
+    "Register `compare` on the `facelab` subparsers."
+    c = sub.add_parser('compare', help='leaderboard of models x detectors (x flip test) on the same pairs and folds of a folder')
+    c.add_argument('source', nargs='?', default='sample', help="`sample`, `sample-study`, or a folder with one subfolder per identity")
+    c.add_argument('--models', default='SFace,Dlib,Facenet-CASIA', help='comma-separated models (default SFace,Dlib,Facenet-CASIA)')
+    c.add_argument('--detectors', default='yunet', help='comma-separated detectors (default yunet)')
+    c.add_argument('--flip', default='off', choices=['off', 'on', 'both'], help='flip test: off (default), on, or both (two rows each)')
+    c.add_argument('--metric', default='cosine', choices=['cosine', 'euclidean', 'euclidean_l2', 'angular'])
+    c.add_argument('--tune', default='best-f1', help='the tuning method whose k-fold threshold, F1 and accuracy are shown (default best-f1)')
+    c.add_argument('--folds', type=int, default=10, help='identity folds (default 10, capped at the number of identities)')
+    c.add_argument('--bootstrap', type=int, default=1000, metavar='N', help='resamples of the people for the 95%% intervals (default 1000; 0: none)')
+    c.add_argument('--max-negatives', type=int, default=None, help='sample this many negative pairs (default: all)')
+    c.add_argument('--seed', type=int, default=0)
+    c.add_argument('--enforce-detection', action='store_true', help='an image with no detected face is a failure')
+    c.add_argument('--out', default='facelab-compare', help='report folder (default facelab-compare)')
+    c.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
+    c.set_defaults(func=cmd_compare)
 
 # %% ../nbs/13_cli.ipynb #44759f9c
 def cmd_gallery(args):
@@ -224,6 +264,7 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument('--max-negatives', type=int, default=None, help='sample this many negative pairs (default: all)')
     e.add_argument('--seed', type=int, default=0, help='seed for sampling negatives and the bootstrap')
     e.set_defaults(func=cmd_evaluate)
+    _add_compare_command(sub)
     _add_search_commands(sub)
     _add_video_commands(sub)
     return p

@@ -155,7 +155,6 @@ def compare(source='sample', # `sample`, `sample-study`, or a folder with one su
     tune = _single_method(tune)
     combos = combinations(models, detectors, flip)
     check_study(out, folds, max_negatives, n_boot, [tune], distance_metric)
-    if folds < 3: raise FacelabError(f"folds must be at least 3 for identity-disjoint k-fold (a pair of two people is scored by a threshold tuned on the other folds), not {folds}")
     for m, d, _ in combos:   # every name checked (and every model and detector built) before any image is embedded: timings exclude loading
         get_model(m, kwargs.get('normalization', 'base'))
         if d != 'skip': get_detector(d)

@@ -100,14 +100,16 @@ _PROBE = synthetic_pairs(n_identities=4, images_per_identity=3, n_negatives=30)
 def _whole(v, lo:int) -> bool: return not isinstance(v, bool) and isinstance(v, (int, np.integer)) and v >= lo
 
 def check_study(out=None, # report folder (probed for writing), or None
-                folds:int=10, # identity folds, >= 2
+                folds:int=10, # identity folds, >= 3
                 max_negatives:int|None=None, # >= 0, or None
                 n_boot:int=1000, # >= 0
                 tune=TUNE_DEFAULT, # tuning methods, each tried on a tiny synthetic table
                 distance_metric:str='cosine', # one of `facelab.verify.METRICS`
                ):
     "Refuse, before any work, study settings that cannot give a report and a report folder facelab cannot write."
-    if not _whole(folds, 2): raise FacelabError(f"folds must be a whole number >= 2, not {folds!r}")
+    if not _whole(folds, 3):
+        raise FacelabError(f"folds must be a whole number >= 3 for identity-disjoint k-fold (a pair of two people is scored by a "
+                           f"threshold tuned on the other folds), not {folds!r}")
     if max_negatives is not None and not _whole(max_negatives, 0):
         raise FacelabError(f"max_negatives must be a whole number >= 0 (or None for all), not {max_negatives!r}")
     if not _whole(n_boot, 0): raise FacelabError(f"n_boot (--bootstrap) must be a whole number >= 0, not {n_boot!r}")

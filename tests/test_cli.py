@@ -88,7 +88,7 @@ def test_bad_settings_and_outputs_are_refused_before_any_work(tmp_path):
     env = {**os.environ, 'FACELAB_HOME': str(tmp_path/'home')}
     for args, words in [(['--out', tmp_path/'afile'], ['afile', 'report folder is an existing file']),
                         (['--out', tmp_path/'afile'/'r'], ['report folder cannot be written']),
-                        (['--folds', '0'], ['folds must be a whole number >= 2, not 0']),
+                        (['--folds', '0'], ['folds must be a whole number >= 3']),
                         (['--max-negatives', '-1'], ['max_negatives must be a whole number >= 0']),
                         (['--bootstrap', '-1'], ['n_boot']),
                         (['--tune', 'far:-0.1'], ["tuning method 'far:-0.1'"]),
@@ -128,3 +128,10 @@ def test_evaluate_with_the_flip_test(tmp_path):
     assert 'SFace + yunet, cosine, flip test' in r.stdout
     s = __import__('json').loads((tmp_path/'r'/'settings.json').read_text())
     assert s['embedding']['flip'] is True and s['scored_pairs'] == 300
+
+def test_compare_two_models_on_the_same_pairs(tmp_path):
+    r = run('compare', 'sample-study', '--models', 'SFace,Facenet-CASIA', '--detectors', 'yunet', '--bootstrap', '0', '--out', tmp_path/'c', '--no-cache')
+    assert r.returncode == 0, r.stderr
+    lb = pd.read_csv(tmp_path/'c'/'leaderboard.csv')
+    assert sorted(lb.model_name) == ['Facenet-CASIA', 'SFace'] and lb.pairs.nunique() == 1 and lb.pairs.iloc[0] == 300
+    assert 'each scored on the same 300 pairs' in r.stdout and (tmp_path/'c'/'report.md').exists()
