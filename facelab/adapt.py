@@ -282,14 +282,14 @@ class ProjectionHead:
                  margin:float|None=None, # None: 0.2 (triplet, squared distance) or 1.0 (contrastive, distance)
                  weight_decays=(1e-3, 1e-2, 1e-1), # lambda values tried: lambda·||W||² pulls W toward 0, the identity map
                  d_outs=(None,), # output sizes tried (None: the input size)
-                 val_fraction:float=0.25, # people held out to choose the strength (identity-disjoint)
+                 val_fraction:float=0.25, # people held out (identity-disjoint): half choose the strength, half confirm it
                  max_negatives:int=5000, # validation negative pairs sampled
                  lr:float=1e-2, max_epochs:int=40, patience:int=5, # Adam's step size; early stopping on validation EER
                  P:int=8, K:int=4, # batches of P people × K images
-                 min_gain:float=0.0, # the head must lower validation EER by more than this
-                 confidence:float=0.9, # ... and in at least this fraction of bootstrap replicates over validation people
+                 min_gain:float=0.0, # the head must lower the confirmation people's EER by more than this
+                 confidence:float=0.95, # ... and in at least this fraction of bootstrap replicates over those people
                  n_boot:int=200, # bootstrap replicates (0: no bootstrap check)
-                 min_people:int=8, # fewer people: no head is learned
+                 min_people:int=16, # fewer people: no head is learned (the validation halves need a few people each)
                  base_model:str|None=None, # the model whose embeddings the head adapts (stored in head.json)
                  seed:int=0):
         if loss not in LOSSES: raise FacelabError(f"loss must be one of {list(LOSSES)}, not {loss!r}")
@@ -332,42 +332,53 @@ def fit(self:ProjectionHead,
         embeddings, # N×d array, or a list of N arrays
         identities, # N identity labels (people)
        ) -> ProjectionHead:
-    "Choose and fit the head on part of the people, validated on the others; the identity map (with a warning) unless it wins there."
+    "Fit heads on part of the people, choose one on half the others, confirm it on the rest; the identity map (with a warning) unless it wins."
     s = self.settings
     X = as_matrix(embeddings); ids = _labels(identities, len(X)); d = X.shape[1]
     for k in s['d_outs']:
         if k is not None and not (isinstance(k, (int, np.integer)) and 1 <= k <= d): raise FacelabError(f"d_outs: {k!r} is not a size in 1..{d}")
-    people, counts = np.unique(ids, return_counts=True)
-    summary = dict(n_images=len(X), n_people=len(people), d_in=d)
-    if len(people) < s['min_people']: return _identity(self, d, f"{len(people)} people, fewer than min_people={s['min_people']}: too few to learn a projection that carries over to new people", summary)
+    summary = dict(n_images=len(X), n_people=len(np.unique(ids)), d_in=d)
+    if summary['n_people'] < s['min_people']: return _identity(self, d, f"{summary['n_people']} people, fewer than min_people={s['min_people']}: too few to learn a projection that carries over to new people", summary)
     va = split_identities(ids, s['val_fraction'], s['seed'])
     Xtr, ltr, Xva, lva = X[~va], ids[~va], X[va], ids[va]
-    pairs = validation_pairs(lva, s['max_negatives'], s['seed'])
-    summary.update(n_train_people=len(np.unique(ltr)), n_val_people=len(np.unique(lva)), n_train_images=len(Xtr), n_val_images=len(Xva),
-                   n_val_positives=int(pairs[2].sum()), n_val_negatives=int((~pairs[2]).sum()))
-    if not pairs[2].any() or pairs[2].all(): return _identity(self, d, "the validation people have no same-person pair or no different-person pair: nothing to validate on", summary)
+    conf = split_identities(lva, 0.5, s['seed'] + 1)    # half the validation people choose the setting, the other half confirm it
+    sel_pairs, conf_pairs, all_pairs = (validation_pairs(l, s['max_negatives'], s['seed']) for l in (lva[~conf], lva[conf], lva))
+    summary.update(n_train_people=len(np.unique(ltr)), n_val_people=len(np.unique(lva)), n_select_people=len(np.unique(lva[~conf])),
+                   n_confirm_people=len(np.unique(lva[conf])), n_train_images=len(Xtr), n_val_images=len(Xva),
+                   n_val_positives=int(all_pairs[2].sum()), n_val_negatives=int((~all_pairs[2]).sum()))
+    for name, pr, n in [('selection', sel_pairs, summary['n_select_people']), ('confirmation', conf_pairs, summary['n_confirm_people'])]:
+        if not pr[2].any() or pr[2].all(): return _identity(self, d, f"the {n} {name} people (half the validation people) have no same-person pair or no different-person pair: nothing to validate on", summary)
     if not (np.unique(ltr, return_counts=True)[1] >= 2).any(): return _identity(self, d, "no training person has two images: nothing to learn from", summary)
-    d0 = _pair_distances(np.zeros((d, d)), Xva, pairs); e0 = pair_eer(pairs[2], d0)
-    summary['val_eer_identity'] = e0
+    I = np.zeros((d, d))
+    eer = lambda W, X_, pr: pair_eer(pr[2], _pair_distances(W, X_, pr))
+    summary['val_eer_identity'] = e0 = eer(I, Xva, all_pairs)
     runs, hists = [], []
     for wd in s['weight_decays']:
         for k in s['d_outs']:
-            W, h = train_head(Xtr, ltr, Xva, lva, pairs, k, s['loss'], s['margin'], wd, s['lr'], s['max_epochs'], s['patience'], s['P'], s['K'], s['seed'])
-            e = float(h.val_eer.min()); runs.append((e, wd, k or d, int(h.epoch[h.val_eer.idxmin()]), W))
+            W, h = train_head(Xtr, ltr, Xva[~conf], lva[~conf], sel_pairs, k, s['loss'], s['margin'], wd, s['lr'], s['max_epochs'], s['patience'], s['P'], s['K'], s['seed'])
+            runs.append((float(h.val_eer.min()), wd, k or d, int(h.epoch[h.val_eer.idxmin()]), W))
             hists.append(h.assign(weight_decay=wd, d_out=k or d))
     self.history = pd.concat(hists, ignore_index=True)
-    e, wd, k, epoch, W = min(runs, key=lambda r: r[0])
-    summary.update(val_eer_head=e, weight_decay=wd, d_out=k, epoch=epoch)
+    es, wd, k, epoch, W = min(runs, key=lambda r: r[0])
     self.history['chosen'] = (self.history.weight_decay == wd) & (self.history.d_out == k)
-    if not e < e0 - s['min_gain']:
-        return _identity(self, d, f"no setting beat the identity map on the {summary['n_val_people']} validation people (best EER {e:.4f} vs {e0:.4f})", summary)
-    val_people = np.unique(lva, return_inverse=True)[1]
-    pb = _boot_p_better(pairs[2], _pair_distances(W, Xva, pairs), d0, (val_people[pairs[0]], val_people[pairs[1]]), summary['n_val_people'], s['n_boot'], s['seed']) if s['n_boot'] else 1.0
+    ec, ec0, e = eer(W, Xva[conf], conf_pairs), eer(I, Xva[conf], conf_pairs), eer(W, Xva, all_pairs)
+    summary.update(val_eer_head=e, select_eer_head=es, select_eer_identity=eer(I, Xva[~conf], sel_pairs), confirm_eer_head=ec,
+                   confirm_eer_identity=ec0, weight_decay=wd, d_out=k, epoch=epoch)
+    nc = summary['n_confirm_people']
+    if not ec < ec0 - s['min_gain']:
+        return _identity(self, d, f"on the {nc} confirmation people the chosen head's EER {ec:.4f} is not below the identity map's {ec0:.4f}"
+                         + (f" by more than min_gain={s['min_gain']}" if s['min_gain'] else ''), summary)
+    cp = np.unique(lva[conf], return_inverse=True)[1]
+    pb = _boot_p_better(conf_pairs[2], _pair_distances(W, Xva[conf], conf_pairs), _pair_distances(I, Xva[conf], conf_pairs),
+                        (cp[conf_pairs[0]], cp[conf_pairs[1]]), nc, s['n_boot'], s['seed']) if s['n_boot'] else 1.0
     summary['p_better'] = pb
     if pb < s['confidence']:
-        return _identity(self, d, f"the head's validation EER {e:.4f} beat the identity map's {e0:.4f} in only {pb:.0%} of {s['n_boot']} bootstrap replicates over the validation people (confidence={s['confidence']}): not a reliable gain", summary)
+        return _identity(self, d, f"on the {nc} confirmation people the head's EER {ec:.4f} beat the identity map's {ec0:.4f} in only {pb:.0%} of "
+                         f"{s['n_boot']} bootstrap replicates over those people (confidence={s['confidence']}): not a reliable gain", summary)
+    if not e < e0: return _identity(self, d, f"on all {summary['n_val_people']} validation people the head's EER {e:.4f} is not below the identity map's {e0:.4f}", summary)
     self.W = W
-    self.summary = {**summary, 'chosen': 'head', 'val_eer': e, 'reason': f"validation EER {e:.4f} vs {e0:.4f} for the identity map (better in {pb:.0%} of bootstrap replicates)"}
+    self.summary = {**summary, 'chosen': 'head', 'val_eer': e, 'reason': f"confirmation EER {ec:.4f} vs {ec0:.4f} for the identity map (better in {pb:.0%} of "
+                    f"bootstrap replicates), validation EER {e:.4f} vs {e0:.4f}"}
     return self
 
 @patch
