@@ -11,18 +11,20 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from matplotlib.figure import Figure
 from .core import FacelabError, failures_frame
-from .pairs import make_pairs
+from .pairs import make_pairs, read_lfw_pairs
+from .datasets import data_dir
 from .verify import verify_pairs
 from .embed import represent, get_model, model_name_of, embed_settings, EMBED_STATS
 from .detect import get_detector, detector_name
-from .metrics import curve_summary, identity_folds, roc_frame, _parse_method
+from .metrics import curve_summary, identity_folds, roc_frame, kfold_evaluate, _parse_method
 from .plots import plot_roc, plot_det
 from .evaluate import (load_identities, threshold_report, no_face_failures, check_study, NothingScored, data_folder, versions,
                               weight_checksums, md_table, _with_ci)
 
 # %% auto #0
 __all__ = ['FLIP_CHOICES', 'REPRESENT_OPTIONS', 'LEADERBOARD_COLS', 'combinations', 'combo_label', 'run_combination',
-           'leaderboard_row', 'compare', 'compare_curves', 'plot_compare', 'display_leaderboard', 'write_compare']
+           'fold_accuracy', 'leaderboard_row', 'lfw_folder', 'study_pairs', 'compare', 'compare_curves', 'plot_compare',
+           'display_leaderboard', 'write_compare']
 
 # %% ../nbs/15_compare.ipynb #857c08bc
 FLIP_CHOICES = {'off': (False,), 'on': (True,), 'both': (False, True)}   # `facelab compare --flip`
@@ -82,7 +84,15 @@ def run_combination(files, # the study's unique image paths
 LEADERBOARD_COLS = (['model_name', 'detector_backend', 'flip', 'pairs', 'positives', 'negatives']
                     + [c for m in ('auc', 'eer', 'tar@far=0.01', 'tar@far=0.001') for c in (m, f"{m}_lo", f"{m}_hi")]
                     + ['threshold', 'threshold_lo', 'threshold_hi'] + [c for m in ('f1', 'accuracy') for c in (m, f"{m}_lo", f"{m}_hi")]
+                    + ['fold_accuracy', 'fold_accuracy_std']
                     + ['failed_images', 'no_face', 'scorable_alone', 'embedded_images', 'seconds_per_image', 'reason', 'note'])
+
+def fold_accuracy(scored:pd.DataFrame, # verified pairs with a predefined `fold` column (LFW View 2)
+                 ) -> tuple: # (mean, std) of the folds' accuracies; NaN without a `fold` column
+    "LFW's own protocol: for each fold, the best-accuracy threshold of the other folds applied to it; the folds' accuracies' mean and std."
+    if 'fold' not in scored: return np.nan, np.nan
+    a = kfold_evaluate(scored, 'best-accuracy').accuracy.to_numpy(float)
+    return (float(np.mean(a)), float(np.std(a))) if len(a) else (np.nan, np.nan)
 
 def leaderboard_row(scored:pd.DataFrame, # this combination's verified pairs, already cut to the common population
                     tune='best-f1', # one `tune_threshold` method: its k-fold row goes into the leaderboard
@@ -94,7 +104,8 @@ def leaderboard_row(scored:pd.DataFrame, # this combination's verified pairs, al
     k = t[t.protocol == 'k-fold'].iloc[0]
     kcols = ['threshold', 'threshold_lo', 'threshold_hi'] + [x for m in ('f1', 'accuracy') for x in (m, f"{m}_lo", f"{m}_hi")]
     reason = '; '.join(r for r in (c['reason'], f"{tune} (k-fold): {k.reason}" if k.reason else '') if r)
-    return dict(pairs=len(scored), positives=c['n_pos'], negatives=c['n_neg'], **{m: c[m] for m in LEADERBOARD_COLS if m in c and m != 'reason'},
+    acc, std = fold_accuracy(scored)
+    return dict(pairs=len(scored), positives=c['n_pos'], negatives=c['n_neg'], fold_accuracy=acc, fold_accuracy_std=std, **{m: c[m] for m in LEADERBOARD_COLS if m in c and m != 'reason'},
                 **{m: float(k[m]) for m in kcols}, n_folds=int(k.n_folds), interval=t.attrs.get('interval', ''), reason=reason)
 
 # %% ../nbs/15_compare.ipynb #5634cf7c
@@ -133,7 +144,25 @@ def _nothing_common(runs:list, failures:pd.DataFrame, out=None) -> NothingScored
                          f"each image's reason per combination is {where}", failures)
 
 # %% ../nbs/15_compare.ipynb #1a8759e5
-def compare(source='sample', # `sample`, `sample-study`, or a folder with one subfolder per identity
+def lfw_folder() -> Path:
+    "The local LFW (deep-funneled images and View 2 `pairs.txt`) under the data folder, or a `FacelabError` saying where it is looked for."
+    root = data_dir()/'lfw'
+    if not (root/'pairs.txt').is_file() or not (root/'deepfunneled').is_dir():
+        raise FacelabError("LFW needs lfw/pairs.txt and lfw/deepfunneled/<name>/<name>_<NNNN>.jpg in the data folder (FACELAB_DATA); "
+                           "get lfw-deepfunneled.tgz and pairs.txt from the LFW site and unpack them there", root)
+    return root
+
+def study_pairs(source, # `sample`, `sample-study`, `lfw`, or a folder with one subfolder per identity
+                seed:int=0, max_negatives:int|None=None,
+               ) -> tuple: # (pairs, number of people)
+    "The pairs a study of `source` scores: LFW View 2's 6,000 (with their `fold`), else every positive and the (sampled) negatives."
+    if str(source) == 'lfw':
+        root = lfw_folder(); p = read_lfw_pairs(root/'pairs.txt', root=root/'deepfunneled')
+        return p, int(pd.unique(pd.concat([p.identity_x, p.identity_y])).size)
+    ids = load_identities(source)
+    return make_pairs(ids, seed=seed, max_negatives=max_negatives), len(ids)
+
+def compare(source='sample', # `sample`, `sample-study`, `lfw` (View 2, its own folds), or a folder with one subfolder per identity
             models=('SFace', 'Dlib', 'Facenet-CASIA'), # models to compare (names, .onnx paths or model objects): `--models A,B`
             detectors=('yunet',), # detectors to compare: `--detectors x,y`
             flip=(False,), # flip test per row: a bool, a list of bools, or 'off', 'on', 'both' (`--flip`)
@@ -158,8 +187,7 @@ def compare(source='sample', # `sample`, `sample-study`, or a folder with one su
     for m, d, _ in combos:   # every name checked (and every model and detector built) before any image is embedded: timings exclude loading
         get_model(m, kwargs.get('normalization', 'base'))
         if d != 'skip': get_detector(d)
-    ids = load_identities(source)
-    pairs = make_pairs(ids, seed=seed, max_negatives=max_negatives)
+    pairs, n_ids = study_pairs(source, seed, max_negatives)
     files = pd.unique(pd.concat([pairs.file_x, pairs.file_y]).astype(str))
     runs = [dict(run_combination(files, pairs, m, d, f, distance_metric, cache_dir, progress, **kwargs), combo=(m, d, f)) for m, d, f in combos]
     failures = pd.concat([_with_combo(pd.concat([r['failures'], r['no_face']], ignore_index=True), *r['combo']) for r in runs], ignore_index=True)
@@ -169,8 +197,8 @@ def compare(source='sample', # `sample`, `sample-study`, or a folder with one su
     for r in runs:
         v = r['verified']; v['common'] = common
         row = leaderboard_row(v[common], tune, folds, n_boot, seed)
-        if not long: folds_of = identity_folds(pairs[common], row['n_folds'])   # the identity folds every row's k-fold uses
-        v = v.join(folds_of)
+        if not long and 'fold' not in pairs: folds_of = identity_folds(pairs[common], row['n_folds'])   # the identity folds every row's k-fold uses
+        if 'fold' not in pairs: v = v.join(folds_of)
         spi, note = _timing(r['embedded'], r['seconds'], len(files), int(r['failures'].stage.isin(['read', 'load']).sum()))
         rows.append(dict(model_name=model_name_of(r['combo'][0]), detector_backend=detector_name(r['combo'][1]), flip=r['combo'][2], **row,
                          failed_images=len(r['failures']), no_face=len(r['no_face']), scorable_alone=int(v.scored.sum()),
@@ -184,9 +212,9 @@ def compare(source='sample', # `sample`, `sample-study`, or a folder with one su
                curves=compare_curves(pl),
                settings=dict(source=str(source), data_folder=data_folder(source), command=command,
                              combinations=[dict(model_name=model_name_of(m), detector_backend=detector_name(d), flip=f) for m, d, f in combos],
-                             distance_metric=distance_metric, tune=str(tune), protocol='k-fold', folds_asked=folds, folds_used=k,
+                             distance_metric=distance_metric, tune=str(tune), protocol='LFW View 2 folds' if 'fold' in pairs else 'identity k-fold', folds_asked=folds, folds_used=k,
                              n_boot=n_boot, interval=rows[0]['interval'], seed=seed, max_negatives=max_negatives,
-                             identities=len(ids), images=len(files), pairs=len(pairs), scored_pairs=int(common.sum()),
+                             identities=n_ids, images=len(files), pairs=len(pairs), scored_pairs=int(common.sum()),
                              positives=int(rows[0]['positives']), negatives=int(rows[0]['negatives']), represent_options=kwargs,
                              versions=versions(), embedding=[r['settings'] for r in runs],
                              weight_sha256={n: s for r in runs for n, s in weight_checksums(r['settings'].get('weights', {})).items()}))
@@ -233,6 +261,8 @@ def display_leaderboard(lb:pd.DataFrame) -> pd.DataFrame:
         out[name] = [_with_ci(r[c], r[f"{c}_lo"], r[f"{c}_hi"]) for _, r in lb.iterrows()]
     out['threshold'] = [f"{r.threshold:.4f}" if np.isfinite(r.threshold) else '–' for r in lb.itertuples()]
     out['failed'], out['no face'] = lb.failed_images.astype(int), lb.no_face.astype(int)
+    if lb.fold_accuracy.notna().any():   # LFW View 2: the field's own number, next to the pooled k-fold one
+        out['fold accuracy %'] = [f"{a*100:.2f} ± {s*100:.2f}" if np.isfinite(a) else '–' for a, s in zip(lb.fold_accuracy, lb.fold_accuracy_std)]
     out['s/image'] = [f"{x:.3f}" if np.isfinite(x) else '–' for x in lb.seconds_per_image]
     return out
 
