@@ -13,11 +13,12 @@ from sklearn.metrics import roc_curve
 from matplotlib.figure import Figure
 from fastcore.basics import patch
 from .core import FacelabError, writable_folder
+from .metrics import _eer_on_roc
 
 # %% auto #0
-__all__ = ['LOSSES', 'HEAD_FORMAT', 'as_matrix', 'head_forward', 'semi_hard_triplets', 'head_loss', 'synthetic_embeddings',
-           'split_identities', 'validation_pairs', 'pair_eer', 'pk_batches', 'train_head', 'ProjectionHead',
-           'plot_history']
+__all__ = ['LOSSES', 'HISTORY_COLS', 'HEAD_FORMAT', 'as_matrix', 'head_forward', 'semi_hard_triplets', 'head_loss',
+           'synthetic_embeddings', 'split_identities', 'validation_pairs', 'pair_eer', 'pk_batches', 'train_head',
+           'ProjectionHead', 'plot_history']
 
 # %% ../nbs/14_adapt.ipynb #7c8a3f5e
 def _unit(X:np.ndarray, what:str='embeddings') -> np.ndarray:
@@ -175,13 +176,7 @@ def pair_eer(y:np.ndarray, # True for same-person pairs
     y = np.asarray(y, bool)
     if w is not None: keep = w > 0; y, d, w = y[keep], d[keep], w[keep]
     if y.all() or not y.any(): return np.nan
-    far, tar, _ = roc_curve(y, -np.asarray(d), sample_weight=w, drop_intermediate=False)
-    frr = 1 - tar
-    k = int(np.flatnonzero(frr <= far)[0])
-    if k == 0: return 0.0
-    a, b = frr[k-1] - far[k-1], frr[k] - far[k]
-    t = a/(a - b) if a != b else 0.0
-    return float(far[k-1] + t*(far[k] - far[k-1]))
+    return _eer_on_roc(*roc_curve(y, -np.asarray(d), sample_weight=w, drop_intermediate=False))[0]
 
 # %% ../nbs/14_adapt.ipynb #48c8e8e6
 def pk_batches(labels:np.ndarray, # N identity labels
@@ -275,6 +270,8 @@ def _sha256(path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 # %% ../nbs/14_adapt.ipynb #82092fef
+HISTORY_COLS = ['epoch', 'train_loss', 'val_loss', 'val_eer', 'weight_decay', 'd_out', 'chosen']
+
 class ProjectionHead:
     "A residual linear head `normalize(P x + W x)` on a frozen model's embeddings, fitted with a triplet or contrastive loss and kept only if it beats the identity map on held-out people."
     def __init__(self,
@@ -296,7 +293,7 @@ class ProjectionHead:
         self.settings = dict(loss=loss, margin=margin, weight_decays=list(weight_decays), d_outs=list(d_outs), val_fraction=val_fraction,
                              max_negatives=max_negatives, lr=lr, max_epochs=max_epochs, patience=patience, P=P, K=K, min_gain=min_gain,
                              confidence=confidence, n_boot=n_boot, min_people=min_people, seed=seed)
-        self.base_model, self.W, self.summary, self.history = base_model, None, {}, pd.DataFrame()
+        self.base_model, self.W, self.summary, self.history = base_model, None, {}, pd.DataFrame(columns=HISTORY_COLS)
 
     @property
     def d_in(self): return None if self.W is None else self.W.shape[1]
@@ -308,7 +305,8 @@ class ProjectionHead:
         s = self.summary
         e = lambda k: 'n/a' if s.get(k) is None else f"{s[k]:.4f}"
         what = (f"head, validation EER {e('val_eer_head')} vs identity map {e('val_eer_identity')}" if s.get('chosen') == 'head' else
-                f"identity map, validation EER {e('val_eer_identity')} (best head tried {e('val_eer_head')})")
+                f"identity map, validation EER {e('val_eer_identity')} (best head tried {e('val_eer_head')})" if 'val_eer_head' in s else
+                "identity map (no head trained)")
         return f"ProjectionHead({self.d_in}->{self.d_out}, {what}, base_model={self.base_model!r})"
 
 # %% ../nbs/14_adapt.ipynb #fbd46588
@@ -335,10 +333,11 @@ def fit(self:ProjectionHead,
     "Fit heads on part of the people, choose one on half the others, confirm it on the rest; the identity map (with a warning) unless it wins."
     s = self.settings
     X = as_matrix(embeddings); ids = _labels(identities, len(X)); d = X.shape[1]
+    self.history = pd.DataFrame(columns=HISTORY_COLS)                  # a refit starts afresh
     for k in s['d_outs']:
         if k is not None and not (isinstance(k, (int, np.integer)) and 1 <= k <= d): raise FacelabError(f"d_outs: {k!r} is not a size in 1..{d}")
     summary = dict(n_images=len(X), n_people=len(np.unique(ids)), d_in=d)
-    if summary['n_people'] < s['min_people']: return _identity(self, d, f"{summary['n_people']} people, fewer than min_people={s['min_people']}: too few to learn a projection that carries over to new people", summary)
+    if summary['n_people'] < s['min_people']: return _identity(self, d, f"{summary['n_people']} {'person' if summary['n_people'] == 1 else 'people'}, fewer than min_people={s['min_people']}: too few to learn a projection that carries over to new people", summary)
     va = split_identities(ids, s['val_fraction'], s['seed'])
     Xtr, ltr, Xva, lva = X[~va], ids[~va], X[va], ids[va]
     conf = split_identities(lva, 0.5, s['seed'] + 1)    # half the validation people choose the setting, the other half confirm it
@@ -361,6 +360,7 @@ def fit(self:ProjectionHead,
     self.history = pd.concat(hists, ignore_index=True)
     es, wd, k, epoch, W = min(runs, key=lambda r: r[0])
     self.history['chosen'] = (self.history.weight_decay == wd) & (self.history.d_out == k)
+    self.history = self.history[HISTORY_COLS]
     ec, ec0, e = eer(W, Xva[conf], conf_pairs), eer(I, Xva[conf], conf_pairs), eer(W, Xva, all_pairs)
     summary.update(val_eer_head=e, select_eer_head=es, select_eer_identity=eer(I, Xva[~conf], sel_pairs), confirm_eer_head=ec,
                    confirm_eer_identity=ec0, weight_decay=wd, d_out=k, epoch=epoch)
@@ -438,7 +438,10 @@ def load(cls:ProjectionHead, path, # a folder written by `ProjectionHead.save`
     s = {k: v for k, v in meta['settings'].items() if k in ProjectionHead().settings}
     head = cls(**{**s, 'base_model': meta.get('base_model')})
     head.W, head.summary = W, meta['summary']
-    if (p/'history.csv').is_file(): head.history = pd.read_csv(p/'history.csv')
+    if (p/'history.csv').is_file():
+        try: head.history = pd.read_csv(p/'history.csv')
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e: raise FacelabError(f"not a training history table: {e}", p/'history.csv') from None
+        if list(head.history.columns) != HISTORY_COLS: raise FacelabError(f"columns {list(head.history.columns)}, expected {HISTORY_COLS}", p/'history.csv')
     return head
 
 # %% ../nbs/14_adapt.ipynb #32901aad
