@@ -21,10 +21,11 @@ from .detect import get_detector, detector_name, detector_settings, detect_image
 from .video import write_atomic, read_part, sweep_tmp
 
 # %% auto #0
-__all__ = ['ARCFACE_TEMPLATE', 'DEEPFACE_MODELS', 'MODELS', 'register_model', 'EMBED_STATS', 'similarity_transform',
+__all__ = ['ARCFACE_TEMPLATE', 'DEEPFACE_MODELS', 'MODELS', 'register_model', 'HEAD', 'EMBED_STATS', 'similarity_transform',
            'align_similarity', 'Embedder', 'onnx_session', 'OnnxModel', 'SFace', 'FacenetCASIA', 'Dlib',
-           'DeepfaceModel', 'get_model', 'model_name_of', 'model_thresholds', 'model_settings', 'default_cache_dir',
-           'embed_settings', 'EmbeddingCache', 'embed_crops', 'EmbedResult', 'represent', 'represent_detections']
+           'DeepfaceModel', 'head_parts', 'HeadModel', 'get_model', 'model_name_of', 'model_thresholds',
+           'model_settings', 'default_cache_dir', 'embed_settings', 'EmbeddingCache', 'embed_crops', 'EmbedResult',
+           'represent', 'represent_detections']
 
 # %% ../nbs/05_embed.ipynb #25b0acac
 ARCFACE_TEMPLATE = np.array([[73.5318, 51.5014], [38.2946, 51.6963], [56.0252, 71.7366], [70.7299, 92.2041], [41.5493, 92.3655]], np.float32)
@@ -209,6 +210,34 @@ register_model = MODELS.register   # register_model(name, entry): add or replace
 def _deepface_name(factory) -> str|None:
     return factory.args[0] if isinstance(factory, partial) and factory.func is DeepfaceModel and factory.args else None
 
+HEAD = '+head:'
+
+def head_parts(model_name:str) -> tuple|None:
+    "`(base model, head folder)` of a name like `SFace+head:/path/to/head`, else None."
+    if not isinstance(model_name, str) or HEAD not in model_name: return None
+    base, path = model_name.split(HEAD, 1)
+    if not base or not path: raise FacelabError(f"a head model is named '<model>+head:<folder>', not {model_name!r}")
+    return base, Path(path)
+
+def _head_signature(folder:Path) -> str:
+    "SHA-256 of every file of a head folder (its settings and weights), or a `FacelabError` if it is not one."
+    if not (folder/'head.json').is_file(): raise FacelabError("not a head folder (no head.json): train one with `facelab adapt`", folder)
+    h = hashlib.sha256()
+    for p in sorted(q for q in folder.iterdir() if q.is_file()): h.update(p.name.encode()); h.update(p.read_bytes())
+    return h.hexdigest()
+
+class HeadModel(Embedder):
+    "A frozen model followed by a learned `facelab.adapt.ProjectionHead`: the base model's alignment and embedding, then the head."
+    weights, thresholds = None, {}   # a head's output space has no default threshold: tune one (`evaluate` does)
+    def __init__(self, base:str, folder):
+        from facelab.adapt import ProjectionHead
+        self.base, self.head = get_model(base), ProjectionHead.load(folder)
+        if getattr(self.head, 'base_model', None) not in (None, base):
+            raise FacelabError(f"this head was trained on {self.head.base_model} embeddings, not {base}'s", folder)
+        self.name, self.input_size = f"{base}{HEAD}{folder}", self.base.input_size
+    def align(self, img, box, landmarks=None): return self.base.align(img, box, landmarks)
+    def embed(self, crops:list) -> np.ndarray: return np.asarray(self.head.transform(self.base.embed(crops)), np.float32)
+
 def get_model(model_name='SFace', # a name in `MODELS`, a path to an .onnx file, or an embedder object (passed through)
               normalization:str='base', # deepface's input normalisation (deepface's models only)
              ):
@@ -216,6 +245,10 @@ def get_model(model_name='SFace', # a name in `MODELS`, a path to an .onnx file,
     if not isinstance(model_name, str):
         if hasattr(model_name, 'embed') and hasattr(model_name, 'align'): return model_name
         raise FacelabError(f"a model needs `align(image, box, landmarks)` and `embed(crops)` methods; got a {type(model_name).__name__}")
+    if hp := head_parts(model_name):   # built once per head file contents (retrained in place: built again), not a registry entry
+        key = f"{model_name}#{_head_signature(hp[1])}"
+        if key not in MODELS.built: MODELS.built[key] = HeadModel(*hp)
+        return MODELS.built[key]
     if model_name not in MODELS and model_name.lower().endswith('.onnx'): MODELS.register(model_name, partial(OnnxModel, model_name))
     if normalization == 'base' or model_name not in MODELS: return MODELS.get_built(model_name, lambda factory: _build_model(model_name, factory))
     dname = _deepface_name(MODELS[model_name])
@@ -248,6 +281,9 @@ def model_thresholds(model_name='SFace', # a name in `MODELS`, an .onnx path or 
 def model_settings(model) -> dict:
     "What besides the image changes a model's embeddings: its name, settings and weight files (for cache keys and reports), without loading it."
     name = model_name_of(model)
+    if hp := head_parts(name):
+        base = model_settings(hp[0])
+        return dict(model=name, settings=dict(base=base['settings'], head_sha256=_head_signature(hp[1])), weights=base['weights'])
     f = model if not isinstance(model, str) else MODELS.get(model)
     if isinstance(model, str) and f is None and model.lower().endswith('.onnx'):
         p = Path(model); return dict(model=name, settings={}, weights={p.name: p.stat().st_size if p.is_file() else None})
