@@ -6,9 +6,9 @@ Docs: https://facelab-dev.github.io/facelab/cli.html.md"""
 
 # %% ../nbs/13_cli.ipynb #f04f8828
 from __future__ import annotations
-import sys, argparse, shlex
+import sys, argparse, shlex, warnings
 from pathlib import Path
-import pandas as pd
+import numpy as np, pandas as pd
 from .core import FacelabError, writable_file, writable_folder
 from . import weights
 from .evaluate import evaluate, TUNE_DEFAULT, display_thresholds, undefined_notes
@@ -16,8 +16,8 @@ from .detect import DETECTORS
 from .embed import MODELS
 
 # %% auto #0
-__all__ = ['cmd_weights', 'cmd_evaluate', 'cmd_compare', 'cmd_gallery', 'cmd_find', 'cmd_detect', 'cmd_validate', 'parser',
-           'main']
+__all__ = ['cmd_weights', 'cmd_evaluate', 'cmd_compare', 'cmd_adapt', 'cmd_gallery', 'cmd_find', 'cmd_detect', 'cmd_validate',
+           'parser', 'main']
 
 # %% ../nbs/13_cli.ipynb #e95ae0b8
 def _print(df:pd.DataFrame): print(df.to_string(index=False) if len(df) else '(nothing)')
@@ -95,6 +95,45 @@ def _add_compare_command(sub):
     c.add_argument('--out', default='facelab-compare', help='report folder (default facelab-compare)')
     c.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
     c.set_defaults(func=cmd_compare)
+
+# %% ../nbs/13_cli.ipynb #dc47659f
+def cmd_adapt(args):
+    "`facelab adapt SOURCE --model M --detector D [--loss triplet|contrastive] --out HEAD`"
+    from facelab.adapt import ProjectionHead, plot_history
+    from facelab.evaluate import load_identities
+    from facelab.embed import represent
+    writable_folder(args.out, 'head folder')
+    ids = load_identities(args.source)
+    who = {str(f): k for k, fs in ids.items() for f in fs}
+    kw = dict(cache_dir=None) if args.no_cache else {}
+    emb, fails = represent(list(who), model_name=args.model, detector_backend=args.detector, enforce_detection=True, **kw)
+    area = (emb.x2 - emb.x1)*(emb.y2 - emb.y1)
+    one = emb.assign(_a=area).sort_values('_a', ascending=False).drop_duplicates('file').sort_index()   # the largest face of each image
+    if not len(one): raise FacelabError(f"no face found in any of the {len(who)} images", args.source)
+    head = ProjectionHead(loss=args.loss, base_model=args.model, seed=args.seed)
+    with warnings.catch_warnings():   # the fallback to the identity map is printed below, with its reason
+        warnings.simplefilter('ignore', UserWarning); head.fit(np.stack(one.embedding.to_numpy()), one.file.map(who).to_numpy())
+    out = Path(args.out); head.save(out)
+    fig = plot_history(head) if len(head.history) else None
+    if fig is not None: fig.savefig(out/'history.png', dpi=110, bbox_inches='tight')
+    s = head.summary
+    print(f"{len(one)} faces of {one.file.map(who).nunique()} people ({len(fails)} images without a usable face)")
+    print(f"chosen: {s.get('chosen')}: {s.get('reason', '')}")
+    if 'val_eer_identity' in s: print(f"held-out people's EER: {s['val_eer_identity']:.4f} with {args.model} alone, {s.get('val_eer', s['val_eer_identity']):.4f} with the head")
+    print(f"\nhead: {out} -- use it as --model '{args.model}+head:{out}'")
+    return 0
+
+def _add_adapt_command(sub):
+    "Register `adapt` on the `facelab` subparsers."
+    a = sub.add_parser('adapt', help="learn a projection head on your own labelled faces (one subfolder per person), checked on held-out people")
+    a.add_argument('source', help='folder with one subfolder per person')
+    a.add_argument('--model', default='SFace', help='the frozen model whose embeddings the head adapts (default SFace)')
+    a.add_argument('--detector', default='yunet', help='face detector (default yunet)')
+    a.add_argument('--loss', default='triplet', choices=['triplet', 'contrastive'])
+    a.add_argument('--seed', type=int, default=0)
+    a.add_argument('--out', required=True, help='head folder to write (head.json, W.npy, history.csv, history.png)')
+    a.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
+    a.set_defaults(func=cmd_adapt)
 
 # %% ../nbs/13_cli.ipynb #44759f9c
 def cmd_gallery(args):
@@ -265,6 +304,7 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument('--seed', type=int, default=0, help='seed for sampling negatives and the bootstrap')
     e.set_defaults(func=cmd_evaluate)
     _add_compare_command(sub)
+    _add_adapt_command(sub)
     _add_search_commands(sub)
     _add_video_commands(sub)
     return p

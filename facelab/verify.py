@@ -8,7 +8,7 @@ Docs: https://facelab-dev.github.io/facelab/verify.html.md"""
 from __future__ import annotations
 import numpy as np, pandas as pd
 from .core import FacelabError, failures_frame
-from .embed import represent, model_thresholds, model_name_of
+from .embed import represent, model_thresholds, model_name_of, head_parts
 
 # %% auto #0
 __all__ = ['METRICS', 'pair_distances', 'default_threshold', 'verify_pairs']
@@ -38,6 +38,8 @@ def default_threshold(model_name='SFace', # a model name (or object) in the regi
                      ) -> float:
     "The default decision threshold for `model_name` with `distance_metric`: the model's own, or deepface's under `deepface_compat`."
     if not deepface_compat:
+        if head_parts(model_name_of(model_name)):
+            raise FacelabError(f"{model_name_of(model_name)} is a learned head: its output has no published threshold; tune one (facelab.metrics) or pass threshold=")
         t = model_thresholds(model_name)
         if distance_metric in t: return float(t[distance_metric])
         if isinstance(model_name, str) and model_name in ('SFace', 'Dlib', 'Facenet-CASIA') or t:

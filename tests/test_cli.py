@@ -135,3 +135,14 @@ def test_compare_two_models_on_the_same_pairs(tmp_path):
     lb = pd.read_csv(tmp_path/'c'/'leaderboard.csv')
     assert sorted(lb.model_name) == ['Facenet-CASIA', 'SFace'] and lb.pairs.nunique() == 1 and lb.pairs.iloc[0] == 300
     assert 'each scored on the same 300 pairs' in r.stdout and (tmp_path/'c'/'report.md').exists()
+
+def test_adapt_then_use_the_head_as_a_model(tmp_path):
+    "Too few people to learn from: the head is the identity map, and says why; it is still a model `evaluate` takes."
+    r = run('adapt', 'sample', '--out', tmp_path/'head')
+    assert r.returncode == 0, r.stderr
+    assert 'chosen: identity: 13 people, fewer than min_people=16' in r.stdout and (tmp_path/'head'/'head.json').is_file()
+    r = run('evaluate', 'sample-study', '--model', f"SFace+head:{tmp_path/'head'}", '--tune', 'best-f1', '--bootstrap', '0', '--out', tmp_path/'r')
+    assert r.returncode == 0, r.stderr
+    assert 'is a learned head: its output has no published threshold' in r.stdout
+    t = pd.read_csv(tmp_path/'r'/'thresholds.csv')
+    assert set(t.protocol) == {'oracle', 'k-fold'} and (t.n_pairs == 300).all()
