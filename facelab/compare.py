@@ -12,7 +12,7 @@ import numpy as np, pandas as pd
 from matplotlib.figure import Figure
 from .core import FacelabError, failures_frame
 from .pairs import make_pairs, read_lfw_pairs
-from .datasets import data_dir
+from .datasets import lfw_folder
 from .verify import verify_pairs
 from .embed import represent, get_model, model_name_of, embed_settings, EMBED_STATS
 from .detect import get_detector, detector_name
@@ -23,7 +23,7 @@ from .evaluate import (load_identities, threshold_report, no_face_failures, chec
 
 # %% auto #0
 __all__ = ['FLIP_CHOICES', 'REPRESENT_OPTIONS', 'LEADERBOARD_COLS', 'combinations', 'combo_label', 'run_combination',
-           'fold_accuracy', 'leaderboard_row', 'lfw_folder', 'study_pairs', 'compare', 'compare_curves', 'plot_compare',
+           'fold_accuracy', 'leaderboard_row', 'study_pairs', 'compare', 'compare_curves', 'plot_compare',
            'display_leaderboard', 'write_compare']
 
 # %% ../nbs/15_compare.ipynb #857c08bc
@@ -144,14 +144,6 @@ def _nothing_common(runs:list, failures:pd.DataFrame, out=None) -> NothingScored
                          f"each image's reason per combination is {where}", failures)
 
 # %% ../nbs/15_compare.ipynb #1a8759e5
-def lfw_folder() -> Path:
-    "The local LFW (deep-funneled images and View 2 `pairs.txt`) under the data folder, or a `FacelabError` saying where it is looked for."
-    root = data_dir()/'lfw'
-    if not (root/'pairs.txt').is_file() or not (root/'deepfunneled').is_dir():
-        raise FacelabError("LFW needs lfw/pairs.txt and lfw/deepfunneled/<name>/<name>_<NNNN>.jpg in the data folder (FACELAB_DATA); "
-                           "get lfw-deepfunneled.tgz and pairs.txt from the LFW site and unpack them there", root)
-    return root
-
 def study_pairs(source, # `sample`, `sample-study`, `lfw`, or a folder with one subfolder per identity
                 seed:int=0, max_negatives:int|None=None,
                ) -> tuple: # (pairs, number of people)

@@ -6,15 +6,16 @@ Docs: https://facelab-dev.github.io/facelab/datasets.html.md"""
 
 # %% ../nbs/02a_datasets.ipynb #2eb0d021
 from __future__ import annotations
-import os, hashlib, urllib.request, shutil
+import os, re, hashlib, tarfile, urllib.request, shutil
 from pathlib import Path
 from tqdm.auto import tqdm
 import facelab
 from .core import facelab_home, FacelabError
 
 # %% auto #0
-__all__ = ['DEEPFACE_URL', 'DEEPFACE_SHA256', 'STUDY_IDENTITIES', 'SAMPLE_IDENTITIES', 'SOURCES', 'SAMPLE_FILES', 'data_dir',
-           'sha256', 'fetch_url', 'fetch_files', 'deepface_folder', 'deepface_sample', 'sample_path', 'sample_folder']
+__all__ = ['DEEPFACE_URL', 'DEEPFACE_SHA256', 'STUDY_IDENTITIES', 'SAMPLE_IDENTITIES', 'SOURCES', 'SAMPLE_FILES', 'LFW_URL',
+           'LFW_TREE_SHA256', 'data_dir', 'sha256', 'fetch_url', 'fetch_files', 'deepface_folder', 'deepface_sample',
+           'sample_path', 'sample_folder', 'tree_sha256', 'fetch_lfw', 'lfw_folder']
 
 # %% ../nbs/02a_datasets.ipynb #a38f4fc8
 def data_dir() -> Path:
@@ -227,3 +228,48 @@ def sample_folder(prefix:str, # e.g. 'face_recognition/knn_examples/train'
     if not rels: raise FacelabError("no sample files under this prefix", prefix)
     paths = [sample_path(r, sources) for r in rels]
     return paths[0].parents[len(Path(rels[0]).parts) - len(Path(prefix).parts) - 1]
+
+# %% ../nbs/02a_datasets.ipynb #0cd51b1a
+LFW_URL = "http://vis-www.cs.umass.edu/lfw/lfw-deepfunneled.tgz"   # LFW's own distribution of the deep-funneled images
+LFW_TREE_SHA256 = "d0fb2c9fb1d774d176241df61637fa8f879c9f2a76dcdc02b8aa2d4e9fb318b7"   # tree_sha256 of its 13,233 images
+_LFW_NAME = re.compile(r"^([^/\\]+)/\1_\d{4}\.jpg$")
+
+def tree_sha256(folder, # a folder
+               ) -> str: # hex digest
+    "One SHA-256 for every file under `folder`: over each file's relative path and SHA-256, in sorted order."
+    root, h = Path(folder), hashlib.sha256()
+    for p in sorted(q for q in root.rglob('*') if q.is_file() and not q.name.startswith('.')):
+        h.update(p.relative_to(root).as_posix().encode() + b'\0'); h.update(hashlib.sha256(p.read_bytes()).digest())
+    return h.hexdigest()
+
+def fetch_lfw(dest, # folder to fill: `dest/deepfunneled/<Name>/<Name>_NNNN.jpg`
+              url:str=LFW_URL, # a .tgz holding `<anything>/<Name>/<Name>_NNNN.jpg` (or `file://`)
+              checksum:str=LFW_TREE_SHA256, # the images' expected `tree_sha256`
+             ) -> Path:
+    "Download and unpack LFW's images into `dest/deepfunneled`, checked by `tree_sha256`; a mismatch leaves nothing behind."
+    dest = Path(dest); tmp = dest/'.deepfunneled.part'
+    shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
+    try:
+        with urllib.request.urlopen(url, timeout=60) as r, tarfile.open(fileobj=r, mode='r|gz') as tar:
+            for m in tar:   # streamed; only <Name>/<Name>_NNNN.jpg files are taken, written under names built here (no path tricks)
+                last2 = '/'.join(m.name.replace('\\', '/').split('/')[-2:])
+                if m.isfile() and _LFW_NAME.match(last2):
+                    (tmp/last2).parent.mkdir(exist_ok=True); (tmp/last2).write_bytes(tar.extractfile(m).read())
+    except (OSError, tarfile.TarError, EOFError) as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise FacelabError(f"could not fetch LFW from {url}: {e}. Without internet, put the images in FACELAB_DATA/lfw/deepfunneled/", dest) from None
+    if (got := tree_sha256(tmp)) != checksum:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise FacelabError(f"LFW from {url}: the images' tree_sha256 is {got}, expected {checksum}; nothing kept", dest)
+    shutil.rmtree(dest/'deepfunneled', ignore_errors=True); tmp.rename(dest/'deepfunneled')
+    return dest/'deepfunneled'
+
+def lfw_folder(url:str=LFW_URL, # where to download LFW's images from when they are not local
+              ) -> Path: # a folder holding `deepfunneled/` and `pairs.txt`
+    "LFW (deep-funneled images and View 2 `pairs.txt`): the data folder's copy, else fetched once into `$FACELAB_HOME/data/lfw` and checked."
+    local = data_dir()/'lfw'
+    if (local/'deepfunneled').is_dir() and (local/'pairs.txt').is_file(): return local
+    cache = facelab_home()/'data'/'lfw'
+    if not (cache/'deepfunneled').is_dir(): fetch_lfw(cache, url)
+    if not (cache/'pairs.txt').is_file(): shutil.copy(sample_path('lfw/pairs.txt'), cache/'pairs.txt')
+    return cache
