@@ -85,15 +85,11 @@ def _add_compare_command(sub):
     c.add_argument('--models', default='SFace,Dlib,Facenet-CASIA', help='comma-separated models (default SFace,Dlib,Facenet-CASIA)')
     c.add_argument('--detectors', default='yunet', help='comma-separated detectors (default yunet)')
     c.add_argument('--flip', default='off', choices=['off', 'on', 'both'], help='flip test: off (default), on, or both (two rows each)')
-    c.add_argument('--metric', default='cosine', choices=['cosine', 'euclidean', 'euclidean_l2', 'angular'])
     c.add_argument('--tune', default='best-f1', help='the tuning method whose k-fold threshold, F1 and accuracy are shown (default best-f1)')
-    c.add_argument('--folds', type=int, default=10, help='identity folds (default 10, capped at the number of identities)')
-    c.add_argument('--bootstrap', type=int, default=1000, metavar='N', help='resamples of the people for the 95%% intervals (default 1000; 0: none)')
-    c.add_argument('--max-negatives', type=int, default=None, help='sample this many negative pairs (default: all)')
-    c.add_argument('--seed', type=int, default=0)
     c.add_argument('--enforce-detection', action='store_true', help='an image with no detected face is a failure')
     c.add_argument('--out', default='facelab-compare', help='report folder (default facelab-compare)')
     c.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
+    _add_study_options(c)
     c.set_defaults(func=cmd_compare)
 
 # %% ../nbs/13_cli.ipynb #dc47659f
@@ -279,6 +275,14 @@ def _add_model_options(p):
     p.add_argument('--flip', action='store_true', help="flip test: each face the mean of its embedding and its mirror image's")
     p.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
 
+def _add_study_options(p):
+    "The options `evaluate` and `compare` share: the metric, the folds, the bootstrap, the negatives' sample and the seed."
+    p.add_argument('--metric', default='cosine', choices=['cosine', 'euclidean', 'euclidean_l2', 'angular'])
+    p.add_argument('--folds', type=int, default=10, help='identity folds of the k-fold protocol (default 10, capped at the number of identities)')
+    p.add_argument('--bootstrap', type=int, default=1000, metavar='N', help='resamples of the people for the 95%% intervals (default 1000; 0: none)')
+    p.add_argument('--max-negatives', type=int, default=None, help='sample this many negative pairs (default: all)')
+    p.add_argument('--seed', type=int, default=0, help='seed for sampling negatives and the bootstrap')
+
 def parser() -> argparse.ArgumentParser:
     "The `facelab` argument parser, one subparser per command."
     p = argparse.ArgumentParser(prog='facelab', description='Evaluate face verification and identification on your own images.')
@@ -291,17 +295,13 @@ def parser() -> argparse.ArgumentParser:
     e = sub.add_parser('evaluate', help='verification study on a folder of identities (or the deepface sample): pairs, distances, thresholds, report')
     e.add_argument('source', nargs='?', default='sample', help="`sample`, `sample-study`, or a folder with one subfolder per identity")
     _add_model_options(e)
-    e.add_argument('--metric', default='cosine', choices=['cosine', 'euclidean', 'euclidean_l2', 'angular'])
     e.add_argument('--out', default='facelab-report', help='report folder (default facelab-report)')
     e.add_argument('--tune', action='append', metavar='METHOD',
                    help="threshold tuning, repeatable or comma-separated: sigma:K, best-f1, best-accuracy, tree, far:RATE "
                         f"(default {','.join(TUNE_DEFAULT)})")
-    e.add_argument('--folds', type=int, default=10, help='identity folds of the k-fold protocol (default 10, capped at the number of identities)')
     e.add_argument('--score-no-face', action='store_true',
                    help='score the pairs of images in which no face was detected, embedded whole (default: listed in failures.csv, not scored)')
-    e.add_argument('--bootstrap', type=int, default=1000, metavar='N', help='resamples of the people for the 95%% intervals (default 1000; 0: none)')
-    e.add_argument('--max-negatives', type=int, default=None, help='sample this many negative pairs (default: all)')
-    e.add_argument('--seed', type=int, default=0, help='seed for sampling negatives and the bootstrap')
+    _add_study_options(e)
     e.set_defaults(func=cmd_evaluate)
     _add_compare_command(sub)
     _add_adapt_command(sub)
