@@ -3,9 +3,10 @@
 Each scenario runs facelab in real subprocesses on real data -- two processes on one cache, or one killed with SIGKILL and run
 again -- and returns a dict saying whether every process succeeded and whether its result equals a clean run without a cache.
 """
-import os, signal, subprocess, sys, tempfile, textwrap, time
+import json, signal, subprocess, sys, tempfile, textwrap, time
 from pathlib import Path
 import numpy as np, pandas as pd
+from facelab.core import file_hash
 from facelab.datasets import sample_path, deepface_sample
 
 PY = sys.executable
@@ -78,9 +79,9 @@ def two_represent(clean:pd.DataFrame, folder=None, batch:int=4) -> dict:
                               stderr=subprocess.PIPE, text=True) for i in range(2)]
     res = _wait(procs)
     ok = all(rc == 0 for rc, _, _ in res)
-    images = [__import__('json').loads(so.strip().splitlines()[-1])['images'] for rc, so, _ in res] if ok else []
+    images = [json.loads(so.strip().splitlines()[-1])['images'] for rc, so, _ in res] if ok else []
     same = ok and all(same_table(pd.read_parquet(t/f'e{i}.parquet'), clean) for i in range(2))
-    n = len(set(__import__('facelab.core', fromlist=['file_hash']).file_hash(f) for f in photos()))
+    n = len(set(file_hash(f) for f in photos()))
     return dict(ok=ok, same=same, images=images, unique=n, once=ok and sum(images) == n, errors=[se[-800:] for rc, _, se in res if rc])
 
 def _kill_when(proc, folder:Path, pattern:str, n:int=1, timeout=300) -> bool:
