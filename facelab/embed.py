@@ -24,8 +24,8 @@ from .video import write_atomic, read_part, sweep_tmp
 __all__ = ['ARCFACE_TEMPLATE', 'DEEPFACE_MODELS', 'MODELS', 'register_model', 'HEAD', 'EMBED_STATS', 'similarity_transform',
            'align_similarity', 'Embedder', 'onnx_session', 'OnnxModel', 'SFace', 'FacenetCASIA', 'Dlib',
            'DeepfaceModel', 'head_parts', 'HeadModel', 'get_model', 'model_name_of', 'model_thresholds',
-           'model_settings', 'default_cache_dir', 'embed_settings', 'EmbeddingCache', 'embed_crops', 'EmbedResult',
-           'represent', 'represent_detections']
+           'model_settings', 'default_cache_dir', 'embed_settings', 'EmbeddingCache', 'embed_crops', 'embed_batch',
+           'EmbedResult', 'represent', 'represent_detections']
 
 # %% ../nbs/05_embed.ipynb #25b0acac
 ARCFACE_TEMPLATE = np.array([[73.5318, 51.5014], [38.2946, 51.6963], [56.0252, 71.7366], [70.7299, 92.2041], [41.5493, 92.3655]], np.float32)
@@ -79,6 +79,7 @@ def onnx_session(path, # an .onnx file (or its bytes)
         for t in [*m.graph.input, *m.graph.output]:
             if t.type.tensor_type.shape.dim: t.type.tensor_type.shape.dim[0].dim_param = 'N'
     so = ort.SessionOptions(); so.log_severity_level = 3
+    if n := os.environ.get('FACELAB_THREADS'): so.intra_op_num_threads = int(n)   # a Dask worker's share of the cores (`facelab.scale`)
     return ort.InferenceSession(m.SerializeToString(), so, providers=['CPUExecutionProvider'])
 
 class OnnxModel(Embedder):
@@ -521,6 +522,19 @@ def _weights_error(settings, e):
                         f"downloaded; run `facelab weights status` to see how to get them ({str(e)[:200]})")
 
 # %% ../nbs/05_embed.ipynb #69d0c51e
+def embed_batch(batch:list, # content hashes of unique images
+                first:dict, # hash -> a file with that content
+                settings:dict, # `embed_settings`
+                det=None, model=None, # the detector and model (facelab's pipeline; None with `deepface_compat`)
+               ) -> tuple: # (cache rows, {hash: why it would not load})
+    "Load and embed one batch of unique images: its cache rows, and the images that would not load."
+    imgs, hs, unloadable = [], [], {}
+    for h in batch:
+        try: imgs.append(load_image(first[h])); hs.append(h)
+        except FacelabError as e: unloadable[h] = e.reason
+    found = (_embed_deepface(imgs, hs, settings) if settings['deepface_compat'] else _embed_native(imgs, hs, settings, det, model)) if imgs else []
+    return pd.DataFrame(found, columns=_CACHE_COLS), unloadable
+
 class EmbedResult(NamedTuple):
     "What `represent` returns."
     embeddings: pd.DataFrame # one row per face (`EMBEDDING_COLS`)
@@ -538,13 +552,17 @@ def represent(images, # image paths (repeats are embedded once)
               cache_dir='default', # 'default': `$FACELAB_HOME/cache/embeddings`; a folder; None: no cache
               batch_size:int=16, # images per model call
               progress:bool=True, # show a tqdm bar
+              client=None, # a `distributed.Client`: embed the batches on its workers (`facelab.scale`); None: here
              ) -> EmbedResult: # (embeddings, failures)
     "Embed every unique image once (cached on disk); return the embeddings table and the failures table."
     configure_deepface()
     if deepface_compat and not isinstance(model_name, str) or deepface_compat and not isinstance(detector_backend, str):
         raise FacelabError("deepface_compat=True needs deepface's model and detector names, not objects")
-    det = None if deepface_compat or detector_backend == 'skip' else get_detector(detector_backend)
-    model = None if deepface_compat else get_model(model_name, normalization)
+    if client is not None and not (isinstance(model_name, str) and isinstance(detector_backend, str)):
+        raise FacelabError("with a client, name the model and detector (each worker builds its own); objects stay in this process")
+    here = client is None and not deepface_compat   # with a client, the workers build the models
+    det = get_detector(detector_backend) if here and detector_backend != 'skip' else None
+    model = get_model(model_name, normalization) if here else None
     if flip and deepface_compat: raise FacelabError("flip=True is facelab's own pipeline; DeepFace.represent (deepface_compat) has no flip test")
     settings = embed_settings(model_name, detector_backend, align, normalization, expand_percentage, enforce_detection, deepface_compat, flip)
     mname, dname = settings['model_name'], settings['detector_backend']
@@ -564,19 +582,18 @@ def represent(images, # image paths (repeats are embedded once)
     todo = list(dict.fromkeys(h for h in hashes.values() if h not in done))
     first = {h: f for f, h in reversed(list(hashes.items()))}
     new, unloadable = [], {}
-    work = cache.batches(todo, batch_size) if cache else (todo[i:i+batch_size] for i in range(0, len(todo), batch_size))
-    bar = tqdm(total=len(todo), desc=f"embedding ({mname}/{dname})", disable=not progress or not todo)
-    with closing(work):   # a stopped run gives up its claims
-        for batch in work:
-            imgs, hs = [], []
-            for h in batch:
-                try: imgs.append(load_image(first[h])); hs.append(h)
-                except FacelabError as e: unloadable[h] = e.reason
-            found = (_embed_deepface(imgs, hs, settings) if deepface_compat else _embed_native(imgs, hs, settings, det, model)) if imgs else []
-            rows = pd.DataFrame(found, columns=_CACHE_COLS)
-            if cache: cache.append(rows)
-            new.append(rows); bar.update(len(batch))
-    bar.close()
+    if client is not None:   # the batches go to the cluster's workers, which write their own parts of the cache
+        from facelab.scale import embed_on
+        new, unloadable = embed_on(client, todo, first, settings, folder, batch_size, progress)
+    else:
+        work = cache.batches(todo, batch_size) if cache else (todo[i:i+batch_size] for i in range(0, len(todo), batch_size))
+        bar = tqdm(total=len(todo), desc=f"embedding ({mname}/{dname})", disable=not progress or not todo)
+        with closing(work):   # a stopped run gives up its claims
+            for batch in work:
+                rows, bad = embed_batch(batch, first, settings, det, model)
+                if cache: cache.append(rows)
+                new.append(rows); unloadable.update(bad); bar.update(len(batch))
+        bar.close()
     failures += [(f, 'load', unloadable[h]) for f, h in hashes.items() if h in unloadable]   # every file with that content, not only the first
     if cache: new += cache.found   # batches other runs embedded meanwhile
     allrows = pd.concat([known, *new], ignore_index=True) if new else known
