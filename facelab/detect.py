@@ -6,7 +6,7 @@ Docs: https://facelab-dev.github.io/facelab/detect.html.md"""
 
 # %% ../nbs/03_detect.ipynb #bdebb083
 from __future__ import annotations
-import os
+import os, json
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple
@@ -20,7 +20,7 @@ __all__ = ['LANDMARKS', 'LANDMARK_COLS', 'DETECTION_COLS', 'DEEPFACE_DETECTORS',
            'detections_frame', 'Faces', 'faces_from_arrays', 'faces_from_regions', 'YuNet', 'CenterFace',
            'retinaface_priors', 'RetinaFaceMobileNet', 'DeepfaceDetector', 'RegionsDetector', 'RetinaFaceLib',
            'detector_name', 'get_detector', 'detector_settings', 'detect_image', 'face_crop', 'DetectResult',
-           'crop_name', 'save_crop', 'detect_faces']
+           'crop_name', 'save_crop', 'detection_settings', 'detect_faces', 'tile_grid', 'merge_faces', 'Tiled']
 
 # %% ../nbs/03_detect.ipynb #2f621557
 LANDMARKS = ['left_eye', 'right_eye', 'nose', 'mouth_left', 'mouth_right']
@@ -252,6 +252,11 @@ def _expand(x, y, w, h, pct, W, H):
     x, y = max(0, x - int((ew-w)/2)), max(0, y - int((eh-h)/2))
     return x, y, min(W-x, ew), min(H-y, eh)
 
+def _too_small(boxes:np.ndarray, min_face:float) -> np.ndarray:
+    "Which of the N×4 `boxes` are smaller than `min_face` pixels on their shorter side."
+    if not min_face >= 0: raise FacelabError(f"min_face must be a number of pixels >= 0, not {min_face!r}")
+    return np.minimum(boxes[:, 2]-boxes[:, 0], boxes[:, 3]-boxes[:, 1]) < min_face
+
 def _compat_faces(img:np.ndarray, backend:str, align:bool, expand_percentage:int, max_faces) -> tuple:
     "deepface's own detection step (it pads the image by half its size before detecting when aligning): boxes and eyes as deepface reports them."
     configure_deepface()
@@ -270,6 +275,7 @@ def detect_image(img:np.ndarray, # H×W×3 BGR image
                  max_faces:int|None=None, # keep only the largest faces
                  crops:bool=False, # also return the aligned face crops
                  deepface_compat:bool=False, # detect as `DeepFace.represent` does (padded image; a deepface backend name)
+                 min_face:float|None=None, # drop faces whose box is smaller than this on its shorter side (pixels; None: keep all)
                 ) -> tuple[list, list]: # (rows without source/frame, BGR crops or [])
     "Faces in one image as detection-table rows (and aligned crops when `crops`)."
     H, W = img.shape[:2]
@@ -279,9 +285,10 @@ def detect_image(img:np.ndarray, # H×W×3 BGR image
     else:
         faces, compat_crops = get_detector(detector).detect(img), None
     order = np.arange(len(faces.boxes))
+    if min_face is not None: order = order[~_too_small(faces.boxes[order], min_face)]
     if max_faces is not None and len(order) > max_faces and not deepface_compat:
-        area = (faces.boxes[:, 2]-faces.boxes[:, 0])*(faces.boxes[:, 3]-faces.boxes[:, 1])
-        order = np.sort(np.argsort(-area, kind='stable')[:max_faces])
+        area = (faces.boxes[order, 2]-faces.boxes[order, 0])*(faces.boxes[order, 3]-faces.boxes[order, 1])
+        order = np.sort(order[np.argsort(-area, kind='stable')[:max_faces]])
     rows, out = [], []
     for i, k in enumerate(order):
         x1, y1, x2, y2 = faces.boxes[k]
@@ -330,6 +337,13 @@ def save_crop(crop:np.ndarray, path) -> str:
     if not cv2.imwrite(str(path), crop): raise FacelabError("could not write crop", path)
     return str(path)
 
+def detection_settings(detector, # registry name or detector object
+                       **kwargs, # the other settings of the run (align, max_faces, min_face, sampling, ...)
+                      ) -> dict:
+    "How a detections table was made, JSON-ready (for `attrs['settings']`): `detector_backend`, `detector` (name, settings, weights), the rest."
+    s = dict(detector_backend=detector_name(detector), detector=detector_settings(detector), **kwargs)
+    return json.loads(json.dumps(s, default=str))
+
 def detect_faces(images, # image paths, a folder, or BGR arrays
                  detector_backend='yunet', # a name in `DETECTORS`, or a detector object
                  align:bool=True, # align the saved crops by the eyes
@@ -338,7 +352,8 @@ def detect_faces(images, # image paths, a folder, or BGR arrays
                  crops_dir=None, # write aligned crops here (None: no crops)
                  deepface_compat:bool=False, # detect exactly as `DeepFace.represent` does (see `detect_image`)
                  progress:bool=True, # show a tqdm bar
-                ) -> DetectResult: # (detections, failures)
+                 min_face:float|None=None, # drop faces smaller than this (pixels, the box's shorter side)
+                ) -> DetectResult: # (detections, failures; `detections.attrs['settings']` says how they were found)
     "Detect faces in every image: one detections table for any backend, plus failures (unreadable, no face)."
     if isinstance(images, (str, os.PathLike)):
         images = image_files(images) if Path(images).is_dir() else [images]
@@ -351,7 +366,7 @@ def detect_faces(images, # image paths, a folder, or BGR arrays
         src = str(im) if isinstance(im, (str, os.PathLike)) else f"<array {k}>"
         try: img = load_image(im)
         except FacelabError as e: fails.append((src, 'load', e.reason)); continue
-        try: found, crops = detect_image(img, det, align, expand_percentage, max_faces, crops=crops_dir is not None, deepface_compat=deepface_compat)
+        try: found, crops = detect_image(img, det, align, expand_percentage, max_faces, crops=crops_dir is not None, deepface_compat=deepface_compat, min_face=min_face)
         except FacelabError: raise
         except Exception as e: fails.append((src, 'detect', f"{type(e).__name__}: {e}")); continue
         if not found: fails.append((src, 'detect', 'no face')); continue
@@ -359,4 +374,68 @@ def detect_faces(images, # image paths, a folder, or BGR arrays
             crop = None
             if crops_dir is not None: crop = save_crop(crops[j], folders.get(src, Path(crops_dir))/crop_name(src if src in folders else f"array{k}", 0, r['face_idx']))
             rows.append(dict(source=src, frame=0, timestamp=np.nan, **r, detector_backend=name, crop=crop))
-    return DetectResult(detections_frame(rows), failures_frame(fails))
+    out = detections_frame(rows)
+    out.attrs['settings'] = detection_settings(detector_backend, align=align, expand_percentage=expand_percentage, max_faces=max_faces,
+                                               min_face=min_face, deepface_compat=deepface_compat)
+    return DetectResult(out, failures_frame(fails))
+
+# %% ../nbs/03_detect.ipynb #ed211505
+def tile_grid(height:int, width:int, # image size
+              tile:int=640, # tile side in pixels of the image
+              overlap:float=0.25, # fraction of a tile shared with its neighbour
+             ) -> np.ndarray: # T×4 int: x1, y1, x2, y2 of each tile, row by row
+    "Overlapping square tiles covering a `height×width` image; the last row and column end at the image's edge."
+    if not (tile >= 16 and 0 <= overlap < 1): raise FacelabError(f"tiles need tile >= 16 px and 0 <= overlap < 1, got tile={tile}, overlap={overlap}")
+    step = max(1, int(round(tile*(1-overlap))))
+    starts = lambda n: [0] if n <= tile else sorted({*range(0, n-tile, step), n-tile})
+    return np.array([(x, y, min(width, x+tile), min(height, y+tile)) for y in starts(height) for x in starts(width)], int).reshape(-1, 4)
+
+def merge_faces(parts:list, # `Faces` found in the same image (boxes already in its pixels)
+                nms_threshold:float=0.4, # IoU above which the lower-scoring of two boxes is dropped
+               ) -> Faces: # the merged faces, best score first
+    "One `Faces` from several passes over an image: non-maximum suppression (OpenCV's `NMSBoxes`) across all of them."
+    b, lm, c = (np.concatenate([getattr(p, k) for p in parts]) if parts else None for k in ('boxes', 'landmarks', 'confidence'))
+    if b is None or not len(b): return faces_from_arrays()
+    score = np.nan_to_num(c, nan=1.).clip(1e-9)   # no score: every box counts the same; NMSBoxes keeps scores above 0
+    idx = np.asarray(cv2.dnn.NMSBoxes([[float(x1), float(y1), float(x2-x1), float(y2-y1)] for x1, y1, x2, y2 in b], score.tolist(), 0., nms_threshold), int).reshape(-1)
+    idx = idx[np.argsort(-score[idx], kind='stable')]
+    return faces_from_arrays(b[idx], lm[idx], c[idx])
+
+class Tiled:
+    "Run a detector on overlapping tiles at full resolution (optionally enlarged), plus once on the whole image, and merge by NMS."
+    def __init__(self, detector='yunet', # the detector run on each tile (a registry name or a detector object)
+                 tile:int=640, # tile side in pixels of the image
+                 overlap:float=0.25, # fraction of a tile shared with its neighbour (a face smaller than `tile*overlap` is whole in some tile)
+                 upscale:float=1., # enlarge each tile by this factor before detecting (for faces below the detector's minimum)
+                 full_frame:bool=True, # also detect on the whole image, for faces too large for a tile
+                 nms_threshold:float=0.4, # IoU above which two boxes are one face
+                 name:str|None=None): # the name in tables (default `<detector>-tiled`)
+        tile_grid(tile, tile, tile, overlap)   # checks the tile settings
+        if not upscale > 0: raise FacelabError(f"upscale must be > 0, got {upscale}")
+        self.det = get_detector(detector)
+        self.name = name or f"{detector_name(detector)}-tiled"
+        self.tile, self.overlap, self.upscale, self.full_frame, self.nms = int(tile), float(overlap), float(upscale), bool(full_frame), float(nms_threshold)
+        self.weights = getattr(self.det, 'weights', '')
+        self.settings = dict(detector=detector_settings(self.det), tile=self.tile, overlap=self.overlap, upscale=self.upscale,
+                             full_frame=self.full_frame, nms_threshold=self.nms)
+
+    def detect(self, img:np.ndarray) -> Faces:
+        "Faces in the BGR image `img`: the whole-image pass and every tile's, in the image's pixels, merged."
+        H, W = img.shape[:2]
+        parts = [self.det.detect(img)] if self.full_frame else []
+        grid = tile_grid(H, W, self.tile, self.overlap)
+        if self.full_frame and self.upscale == 1 and len(grid) == 1: return merge_faces(parts, self.nms)   # one tile: the whole image again
+        for x1, y1, x2, y2 in grid:
+            t = img[y1:y2, x1:x2]
+            if self.upscale != 1: t = cv2.resize(t, None, fx=self.upscale, fy=self.upscale, interpolation=cv2.INTER_LINEAR)
+            f = self.det.detect(np.ascontiguousarray(t))
+            b = f.boxes/self.upscale + [x1, y1, x1, y1]
+            # a box at a tile's inner edge is a face the tile cuts: the overlap shows it whole in a neighbour (or the whole-image pass does)
+            cut = (((b[:, 0] <= x1+1) & (x1 > 0)) | ((b[:, 1] <= y1+1) & (y1 > 0)) | ((b[:, 2] >= x2-1) & (x2 < W)) | ((b[:, 3] >= y2-1) & (y2 < H)))
+            parts.append(Faces(b[~cut], (f.landmarks/self.upscale + [x1, y1])[~cut], f.confidence[~cut]))
+        return merge_faces(parts, self.nms)
+
+register_detector('yunet-tiled', partial(Tiled, 'yunet', tile=640, overlap=0.25, name='yunet-tiled'))
+register_detector('yunet-tiled-2x', partial(Tiled, 'yunet', tile=320, overlap=0.25, upscale=2., name='yunet-tiled-2x'))
+register_detector('retinaface-mobilenet-tiled-2x', partial(Tiled, 'retinaface-mobilenet', tile=480, overlap=0.25, upscale=2., name='retinaface-mobilenet-tiled-2x'))
+
