@@ -13,13 +13,13 @@ import numpy as np, pandas as pd, cv2
 import pyarrow as pa, pyarrow.parquet as pq
 from tqdm.auto import tqdm
 from .core import facelab_home, file_hash, FacelabError, failures_frame, cache_folder, writable_folder
-from .detect import (get_detector, detector_name, detector_settings, detect_image, detections_frame, crop_name, save_crop, DETECTION_COLS)
+from .detect import (get_detector, detector_name, detector_settings, detection_settings, detect_image, detections_frame, crop_name, save_crop, DETECTION_COLS)
 
 # %% auto #0
-__all__ = ['VIDEO_EXTS', 'FRAME_COLS', 'Frame', 'video_info', 'VideoFrames', 'read_frames', 'is_video', 'synthetic_clip',
-           'write_atomic', 'sweep_tmp', 'quarantine', 'read_part', 'VideoResult', 'frames_frame', 'detection_cache_key',
-           'default_cache_dir', 'detect_video', 'CountingDetector', 'draw_detections', 'read_frame', 'contact_sheet',
-           'write_annotated_video']
+__all__ = ['VIDEO_EXTS', 'VIDEO_DETECTOR', 'FRAME_COLS', 'TRACK_COLORS', 'Frame', 'video_info', 'VideoFrames', 'read_frames',
+           'is_video', 'synthetic_clip', 'write_atomic', 'sweep_tmp', 'quarantine', 'read_part', 'VideoResult',
+           'frames_frame', 'detection_cache_key', 'default_cache_dir', 'detect_video', 'CountingDetector',
+           'detection_label', 'draw_detections', 'read_frame', 'contact_sheet', 'write_annotated_video']
 
 # %% ../nbs/04_video.ipynb #32dae2d8
 class Frame(NamedTuple):
@@ -201,6 +201,7 @@ class VideoResult(NamedTuple):
     frames: pd.DataFrame # one row per frame looked at: source, frame, timestamp, n_faces
     failures: pd.DataFrame # file, stage, reason
 
+VIDEO_DETECTOR = 'yunet-tiled'   # the default detector for video (see above)
 FRAME_COLS = ['source', 'frame', 'timestamp', 'n_faces']
 def frames_frame(rows=()) -> pd.DataFrame:
     "A frames table (`source, frame, timestamp, n_faces`)."
@@ -283,7 +284,7 @@ def _frames_part(rows=()) -> pd.DataFrame:
 
 # %% ../nbs/04_video.ipynb #e87c4439
 def detect_video(path, # video file
-                 detector_backend='yunet', # a name in `facelab.detect.DETECTORS` (e.g. 'yunet-full' for small faces), or a detector object
+                 detector_backend=None, # a name in `facelab.detect.DETECTORS`, or a detector object (None: `VIDEO_DETECTOR`)
                  every_n:int=1, # detect on every n-th frame
                  fps:float|None=None, # or: on about this many frames per second
                  start:float=0., # first second
@@ -295,8 +296,10 @@ def detect_video(path, # video file
                  cache_dir='default', # 'default': `$FACELAB_HOME/cache/detections`; a folder; None: no cache
                  flush_every:int=50, # write the cache every this many frames
                  progress:bool=True, # show a tqdm bar
-                ) -> VideoResult: # (detections, frames, failures)
+                 min_face:float|None=None, # drop faces smaller than this (pixels, the box's shorter side)
+                ) -> VideoResult: # (detections with `attrs['settings']`, frames, failures)
     "Detect faces in a streamed video: detections, per-frame counts and failures, cached and resumable."
+    if detector_backend is None: detector_backend = VIDEO_DETECTOR
     reader = VideoFrames(path, every_n, fps, start, end)
     det = get_detector(detector_backend)
     name, src = detector_name(detector_backend), str(path)
@@ -307,13 +310,15 @@ def detect_video(path, # video file
     settings = dict(detector=name, detector_signature=detector_settings(det), every_n=every_n, fps=fps, start=start, end=end,
                     align=align, expand_percentage=expand_percentage, max_faces=max_faces,
                     crops_dir=str(Path(crops_dir).resolve()) if crops_dir is not None else None)
+    if min_face is not None: settings['min_face'] = float(min_face)   # only when set, so the caches made before keep their keys
+    attrs = detection_settings(detector_backend, **{k: v for k, v in settings.items() if k not in ('detector', 'detector_signature', 'min_face')}, min_face=min_face)
     store = _Store(Path(cache_dir)/detection_cache_key(path, settings) if cache_dir is not None else None)
     old_dets, old_frames, done = store.load()
     if crops_dir is not None and not all(Path(c).is_file() for c in old_dets.crop):   # crops deleted since: start over
         store.clear(); old_dets, old_frames, done = detections_frame(), _frames_part(), None
     have = set(old_frames.frame.tolist())
     gaps = [i for i in range(reader.first, max(have)) if reader.selected(i) and i not in have] if have else []
-    if done is not None and not gaps and len(have) == done['n_frames']: return _result(src, old_dets, old_frames, done)
+    if done is not None and not gaps and len(have) == done['n_frames']: return _result(src, old_dets, old_frames, done, attrs)
     reader.resume_after, reader.skip = (gaps[0] - 1 if gaps else max(have, default=-1)), have   # detect only what is missing
     dets, frames, new_d, new_f = [old_dets], [old_frames], [], []
     try: total = len(reader)
@@ -322,7 +327,7 @@ def detect_video(path, # video file
     try:
         for f in reader:
             error = ''
-            try: rows, crops = detect_image(f.image, det, align, expand_percentage, max_faces, crops=crops_dir is not None)
+            try: rows, crops = detect_image(f.image, det, align, expand_percentage, max_faces, crops=crops_dir is not None, min_face=min_face)
             except Exception as e: error, rows, crops = f"frame {f.index}: {type(e).__name__}: {e}", [], []
             for r, c in zip(rows, crops or [None]*len(rows)):
                 crop = save_crop(c, Path(crops_dir)/crop_name(src, f.index, r['face_idx'])) if c is not None else None
@@ -339,16 +344,17 @@ def detect_video(path, # video file
     summary = dict(truncated=reader.truncated, reason=reader.reason, n_frames=len(frames))
     if reader.truncated: warnings.warn(f"{path}: {reader.reason}")
     store.finish(summary)
-    return _result(src, pd.concat([d for d in dets if len(d)] or [detections_frame()], ignore_index=True), frames, summary)
+    return _result(src, pd.concat([d for d in dets if len(d)] or [detections_frame()], ignore_index=True), frames, summary, attrs)
 
-def _result(src, dets, frames, summary) -> VideoResult:
+def _result(src, dets, frames, summary, settings:dict) -> VideoResult:
     "Assemble a `VideoResult` (in frame order), adding the truncation, detector-error and no-face rows to the failures."
     fails = [(src, 'detect', e) for e in frames.sort_values('frame').error if e]
     if summary.get('truncated'): fails.insert(0, (src, 'read', summary['reason']))
     if len(frames) and not len(dets): fails.append((src, 'detect', f"no face in any of the {len(frames)} frames looked at"))
     dets = detections_frame(dets.sort_values(['frame', 'face_idx'], kind='stable').to_dict('records')).assign(source=src)
     frames = frames_frame(frames.sort_values('frame', kind='stable').to_dict('records')).assign(source=src)
-    return VideoResult(dets.reset_index(drop=True), frames.reset_index(drop=True), failures_frame(fails))
+    dets = dets.reset_index(drop=True); dets.attrs['settings'] = settings
+    return VideoResult(dets, frames.reset_index(drop=True), failures_frame(fails))
 
 # %% ../nbs/04_video.ipynb #96aa2adc
 class CountingDetector:
@@ -363,20 +369,35 @@ class CountingDetector:
         return self.det.detect(img)
 
 # %% ../nbs/04_video.ipynb #b9d8e727
+TRACK_COLORS = [(0, 255, 0), (255, 128, 0), (0, 200, 255), (255, 0, 255), (0, 128, 255), (255, 255, 0), (128, 0, 255), (0, 255, 160),
+                (160, 255, 0), (255, 0, 128)]   # BGR, one per track id (cycled); green first, as without tracks
+
+def _track(r) -> int|None:
+    "The row's track id as an int, or None (no `track_id` column, or NaN: a face no track took)."
+    t = getattr(r, 'track_id', None)
+    return None if t is None or pd.isna(t) else int(t)
+
+def detection_label(r) -> str:
+    "The text drawn above a face: its track id (`#3`) when it has one, and its score."
+    parts = [f"#{_track(r)}"] if _track(r) is not None else []
+    if not np.isnan(r.confidence): parts.append(f"{r.confidence:.2f}")
+    return ' '.join(parts)
+
 def draw_detections(img:np.ndarray, # BGR frame
-                    dets:pd.DataFrame, # detections in this frame
-                    color=(0, 255, 0), # BGR box colour
-                    label:bool=True, # write the confidence above each box
+                    dets:pd.DataFrame, # detections in this frame (with a `track_id` column: drawn as `#id`, a colour per track)
+                    color=(0, 255, 0), # BGR box colour of faces without a track
+                    label:bool=True, # write the track id and the confidence above each box
                    ) -> np.ndarray: # annotated copy
-    "A copy of `img` with the boxes (and eyes, and scores) of `dets` drawn on it."
+    "A copy of `img` with the boxes (and eyes, scores and track ids) of `dets` drawn on it."
     out = img.copy(); t = max(1, round(max(img.shape[:2])/400))
     for r in dets.itertuples():
         p1, p2 = (int(r.x1), int(r.y1)), (int(r.x2)-1, int(r.y2)-1)
-        cv2.rectangle(out, p1, p2, color, t)
+        c = color if _track(r) is None else TRACK_COLORS[_track(r) % len(TRACK_COLORS)]
+        cv2.rectangle(out, p1, p2, c, t)
         for ex, ey in [(r.left_eye_x, r.left_eye_y), (r.right_eye_x, r.right_eye_y)]:
             if not (np.isnan(ex) or np.isnan(ey)): cv2.circle(out, (int(ex), int(ey)), t+1, (0, 0, 255), -1)
-        if label and not np.isnan(r.confidence):
-            cv2.putText(out, f"{r.confidence:.2f}", (p1[0], max(0, p1[1]-3)), cv2.FONT_HERSHEY_SIMPLEX, 0.4*t, color, t)
+        if label and (text := detection_label(r)):
+            cv2.putText(out, text, (p1[0], max(0, p1[1]-3)), cv2.FONT_HERSHEY_SIMPLEX, 0.4*t, c, t)
     return out
 
 def read_frame(path, index:int) -> np.ndarray:
@@ -407,7 +428,8 @@ def contact_sheet(path, # the video
     for ax, i in zip(axs.flat, pick):
         d = detections[detections.frame == i]
         ax.imshow(cv2.cvtColor(draw_detections(read_frame(path, i), d), cv2.COLOR_BGR2RGB))
-        ax.set_title(f"frame {i} · {i/info['fps']:.2f} s · {len(d)} faces", fontsize=9)
+        tracks = f" · tracks {', '.join(f'#{k}' for k in sorted(d.track_id.dropna().astype(int).unique()))}" if 'track_id' in d and d.track_id.notna().any() else ''
+        ax.set_title(f"frame {i} · {i/info['fps']:.2f} s · {len(d)} faces{tracks}", fontsize=9)
     fig.suptitle(Path(path).name); fig.tight_layout()
     return fig
 
