@@ -54,27 +54,49 @@ def _paste(frame, patch, x, y):
     x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x+w), min(H, y+h)
     if x1 > x0 and y1 > y0: frame[y0:y1, x0:x1] = patch[y0-y:y1-y, x0-x:x1-x]
 
-def _tracks(rng, n, n_frames, W, H, face_size, zoom, compact, motion, enter=0, crossing=False):
-    "Per person: arrays of face-box centre x, y and face height over the frames (NaN before `enter`)."
-    out = []
-    for _ in range(n):
-        hs = np.full(n_frames, rng.uniform(*face_size)) if not zoom else np.linspace(face_size[0], face_size[1], n_frames)*rng.uniform(.85, 1.15)
-        if crossing:
-            y = np.full(n_frames, rng.uniform(.3*H, .7*H)); x = np.linspace(-.1*W, 1.1*W, n_frames-enter)
-            x = np.concatenate([np.full(enter, np.nan), x])
-        else:
-            span = (.35, .65) if compact else (.1, .9)
-            p = np.array([rng.uniform(*span)*W, rng.uniform(*span)*H]); v = rng.uniform(-1, 1, 2)*W/200
-            xs = []
-            for t in range(n_frames):
-                if motion == 'random': v = np.clip(v + rng.normal(0, W/400, 2), -W/80, W/80)
-                p = p + v
-                for k, lim in enumerate((W, H)):
-                    if not 0 < p[k] < lim: v[k] = -v[k]; p[k] = np.clip(p[k], 0, lim)
-                xs.append(p.copy())
-            x, y = np.array(xs).T
-        out.append((x, y, hs))
-    return out
+def _track(rng, n_frames, W, H, face_size, zoom, compact, motion, enter=0, crossing=False):
+    "One person: arrays of face-box centre x, y and face height over the frames (NaN before `enter`)."
+    hs = np.full(n_frames, rng.uniform(*face_size)) if not zoom else np.linspace(face_size[0], face_size[1], n_frames)*rng.uniform(.85, 1.15)
+    if crossing:
+        y = np.full(n_frames, rng.uniform(.3*H, .7*H)); x = np.linspace(-.1*W, 1.1*W, n_frames-enter)
+        return np.concatenate([np.full(enter, np.nan), x]), y, hs
+    span = (.35, .65) if compact else (.1, .9)
+    p = np.array([rng.uniform(*span)*W, rng.uniform(*span)*H]); v = rng.uniform(-1, 1, 2)*W/200
+    xs = []
+    for t in range(n_frames):
+        if motion == 'random': v = np.clip(v + rng.normal(0, W/400, 2), -W/80, W/80)
+        p = p + v
+        for k, lim in enumerate((W, H)):
+            if not 0 < p[k] < lim: v[k] = -v[k]; p[k] = np.clip(p[k], 0, lim)
+        xs.append(p.copy())
+    x, y = np.array(xs).T
+    return x, y, hs
+
+def _tracks(rng, n, *args, **kwargs) -> list:
+    "Per person: (x, y, face height) over the frames, from `_track`."
+    return [_track(rng, *args, **kwargs) for _ in range(n)]
+
+def _hides(front, back) -> np.ndarray:
+    "Per frame: whether the patch of `front` (drawn over `back` when its face is at least as large) covers the centre of `back`'s face."
+    (xf, yf, hf), (xb, yb, hb) = front, back
+    with np.errstate(invalid='ignore'):
+        return (hf >= hb) & (np.abs(xf-xb) < .75*hf) & (np.abs(yf-yb) < .9*hf)
+
+def _keep_query_visible(tr, n_main, retry, H, redraw) -> list:
+    "Walkers that would hide the query (track 0) in over a fifth of the frames are redrawn; intruders cross at the height that hides it least."
+    tr = list(tr)
+    for k in range(1, n_main):
+        for _ in range(20):
+            if _hides(tr[k], tr[0]).mean() <= .2: break
+            tr[k] = redraw(retry)
+    for k in range(n_main, len(tr)):
+        x, y, h = tr[k]
+        heights = np.concatenate([[y[0]], np.linspace(.15*H, .85*H, 29)])
+        hidden = [_hides((x, np.full_like(y, c), h), tr[0]).sum() for c in heights]
+        best = min(range(len(heights)), key=lambda i: (hidden[i], abs(heights[i]-y[0])))
+        tr[k] = (x, np.full_like(y, heights[best]), h)
+    return tr
+
 
 # %% ../nbs/11_synth.ipynb #2af1c01f
 def synth_video(out_dir, # folder for <name>.mp4 and <name>.xml
@@ -108,6 +130,9 @@ def synth_video(out_dir, # folder for <name>.mp4 and <name>.xml
     n_main = len(chosen) - intruders
     tr = _tracks(rng, n_main, n_frames, W, H, face_size, zoom, compact, motion)
     tr += _tracks(rng, intruders, n_frames, W, H, face_size, zoom, False, 'linear', enter=n_frames//3, crossing=True)
+    if not compact:   # people pass by the query, they do not sit on it (a compact crowd overlaps on purpose)
+        tr = _keep_query_visible(tr, n_main, np.random.default_rng([seed, 1]), H,
+                                 lambda r: _track(r, n_frames, W, H, face_size, zoom, compact, motion))
     bg = _background(rng, W, H)
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     video = out_dir/f"{name}.mp4"
