@@ -210,10 +210,12 @@ def _check_weights(key:str):
                            f"Get it with {st.loc[key, 'how_to_get']}; see `facelab weights status`.")
 
 def _weights_key(name:str, factory) -> str:
-    "The `WEIGHTS` entry a registered factory needs: its class's `weights`, a deepface backend's name, else the registry name."
+    "The `WEIGHTS` entry a registered factory needs: its class's `weights`, a deepface backend's name (or the wrapped entry's), else the registry name."
     f = factory.func if isinstance(factory, partial) else factory
     key = getattr(f, 'weights', None) if isinstance(f, type) else None
-    if key is None and isinstance(factory, partial) and factory.args: key = factory.args[0]
+    if key is None and isinstance(factory, partial) and factory.args:
+        key = factory.args[0]   # a deepface backend's name, or the registry entry a wrapper (`Tiled`) runs
+        if isinstance(key, str) and key not in WEIGHTS and key != name and key in DETECTORS: key = _weights_key(key, DETECTORS[key])
     return key or name
 
 def detector_name(detector) -> str:
@@ -402,29 +404,29 @@ def merge_faces(parts:list, # `Faces` found in the same image (boxes already in 
     return faces_from_arrays(b[idx], lm[idx], c[idx])
 
 class Tiled:
-    "Run a detector on overlapping tiles at full resolution (optionally enlarged), plus once on the whole image, and merge by NMS."
-    def __init__(self, detector='yunet', # the detector run on each tile (a registry name or a detector object)
-                 tile:int=640, # tile side in pixels of the image
+    "Run a detector on overlapping tiles at full resolution (optionally enlarged), plus a pass over the whole image, and merge by NMS."
+    def __init__(self, detector='yunet-full', # the detector run on each tile (a registry name or a detector object)
+                 tile:int|None=640, # tile side in pixels of the image (None: one tile, the whole image)
                  overlap:float=0.25, # fraction of a tile shared with its neighbour (a face smaller than `tile*overlap` is whole in some tile)
                  upscale:float=1., # enlarge each tile by this factor before detecting (for faces below the detector's minimum)
-                 full_frame:bool=True, # also detect on the whole image, for faces too large for a tile
+                 full_frame=True, # also detect on the whole image, for faces too large for a tile: True (with `detector`), a detector, or False
                  nms_threshold:float=0.4, # IoU above which two boxes are one face
                  name:str|None=None): # the name in tables (default `<detector>-tiled`)
-        tile_grid(tile, tile, tile, overlap)   # checks the tile settings
+        if tile is not None: tile_grid(tile, tile, tile, overlap)   # checks the tile settings
         if not upscale > 0: raise FacelabError(f"upscale must be > 0, got {upscale}")
         self.det = get_detector(detector)
+        self.whole = None if full_frame is False else self.det if full_frame is True else get_detector(full_frame)
         self.name = name or f"{detector_name(detector)}-tiled"
-        self.tile, self.overlap, self.upscale, self.full_frame, self.nms = int(tile), float(overlap), float(upscale), bool(full_frame), float(nms_threshold)
+        self.tile, self.overlap, self.upscale, self.nms = None if tile is None else int(tile), float(overlap), float(upscale), float(nms_threshold)
         self.weights = getattr(self.det, 'weights', '')
         self.settings = dict(detector=detector_settings(self.det), tile=self.tile, overlap=self.overlap, upscale=self.upscale,
-                             full_frame=self.full_frame, nms_threshold=self.nms)
+                             full_frame=None if self.whole is None else detector_settings(self.whole), nms_threshold=self.nms)
 
     def detect(self, img:np.ndarray) -> Faces:
         "Faces in the BGR image `img`: the whole-image pass and every tile's, in the image's pixels, merged."
         H, W = img.shape[:2]
-        parts = [self.det.detect(img)] if self.full_frame else []
-        grid = tile_grid(H, W, self.tile, self.overlap)
-        if self.full_frame and self.upscale == 1 and len(grid) == 1: return merge_faces(parts, self.nms)   # one tile: the whole image again
+        parts = [self.whole.detect(img)] if self.whole is not None else []
+        grid = np.array([[0, 0, W, H]]) if self.tile is None else tile_grid(H, W, self.tile, self.overlap)
         for x1, y1, x2, y2 in grid:
             t = img[y1:y2, x1:x2]
             if self.upscale != 1: t = cv2.resize(t, None, fx=self.upscale, fy=self.upscale, interpolation=cv2.INTER_LINEAR)
@@ -435,7 +437,8 @@ class Tiled:
             parts.append(Faces(b[~cut], (f.landmarks/self.upscale + [x1, y1])[~cut], f.confidence[~cut]))
         return merge_faces(parts, self.nms)
 
-register_detector('yunet-tiled', partial(Tiled, 'yunet', tile=640, overlap=0.25, name='yunet-tiled'))
-register_detector('yunet-tiled-2x', partial(Tiled, 'yunet', tile=320, overlap=0.25, upscale=2., name='yunet-tiled-2x'))
+register_detector('yunet-2scale', partial(Tiled, 'yunet-full', tile=None, full_frame='yunet', name='yunet-2scale'))
+register_detector('yunet-tiled', partial(Tiled, 'yunet-full', tile=640, overlap=0.25, full_frame='yunet', name='yunet-tiled'))
+register_detector('yunet-tiled-2x', partial(Tiled, 'yunet-full', tile=320, overlap=0.25, upscale=2., full_frame='yunet', name='yunet-tiled-2x'))
 register_detector('retinaface-mobilenet-tiled-2x', partial(Tiled, 'retinaface-mobilenet', tile=480, overlap=0.25, upscale=2., name='retinaface-mobilenet-tiled-2x'))
 
