@@ -23,7 +23,7 @@ from .video import write_atomic, read_part, sweep_tmp
 # %% auto #0
 __all__ = ['ARCFACE_TEMPLATE', 'DEEPFACE_MODELS', 'MODELS', 'register_model', 'HEAD', 'EMBED_STATS', 'similarity_transform',
            'align_similarity', 'Embedder', 'onnx_session', 'OnnxModel', 'SFace', 'FacenetCASIA', 'Dlib',
-           'DeepfaceModel', 'head_parts', 'HeadModel', 'get_model', 'model_name_of', 'model_thresholds',
+           'DeepfaceModel', 'head_parts', 'head_name', 'HeadModel', 'get_model', 'model_name_of', 'model_thresholds',
            'model_settings', 'default_cache_dir', 'embed_settings', 'EmbeddingCache', 'embed_crops', 'embed_batch',
            'EmbedResult', 'represent', 'represent_detections']
 
@@ -214,11 +214,16 @@ def _deepface_name(factory) -> str|None:
 HEAD = '+head:'
 
 def head_parts(model_name:str) -> tuple|None:
-    "`(base model, head folder)` of a name like `SFace+head:/path/to/head`, else None."
+    "`(base model, head folder)` of a name like `SFace+head:/path/to/head`, else None; the folder absolute and resolved (`~`, `..`, links)."
     if not isinstance(model_name, str) or HEAD not in model_name: return None
     base, path = model_name.split(HEAD, 1)
     if not base or not path: raise FacelabError(f"a head model is named '<model>+head:<folder>', not {model_name!r}")
-    return base, Path(path)
+    return base, Path(path).expanduser().resolve()
+
+def head_name(model_name:str) -> str:
+    "A head model's name with its folder absolute and resolved (one name, so one cache key, however the folder was written); other names unchanged."
+    hp = head_parts(model_name)
+    return f"{hp[0]}{HEAD}{hp[1]}" if hp else model_name
 
 def _head_signature(folder:Path) -> str:
     "SHA-256 of every file of a head folder (its settings and weights), or a `FacelabError` if it is not one."
@@ -247,7 +252,7 @@ def get_model(model_name='SFace', # a name in `MODELS`, a path to an .onnx file,
         if hasattr(model_name, 'embed') and hasattr(model_name, 'align'): return model_name
         raise FacelabError(f"a model needs `align(image, box, landmarks)` and `embed(crops)` methods; got a {type(model_name).__name__}")
     if hp := head_parts(model_name):   # built once per head file contents (retrained in place: built again), not a registry entry
-        key = f"{model_name}#{_head_signature(hp[1])}"
+        key = f"{head_name(model_name)}#{_head_signature(hp[1])}"
         if key not in MODELS.built: MODELS.built[key] = HeadModel(*hp)
         return MODELS.built[key]
     if model_name not in MODELS and model_name.lower().endswith('.onnx'): MODELS.register(model_name, partial(OnnxModel, model_name))
@@ -268,7 +273,7 @@ def _build_model(name:str, factory):
 
 def model_name_of(model) -> str:
     "The name a model goes by in tables and cache keys."
-    return model if isinstance(model, str) else getattr(model, 'name', None) or type(model).__name__
+    return head_name(model) if isinstance(model, str) else getattr(model, 'name', None) or type(model).__name__
 
 def model_thresholds(model_name='SFace', # a name in `MODELS`, an .onnx path or an embedder object
                     ) -> dict:
