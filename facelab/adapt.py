@@ -7,6 +7,7 @@ Docs: https://facelab-dev.github.io/facelab/adapt.html.md"""
 # %% ../nbs/14_adapt.ipynb #c70f4e0e
 from __future__ import annotations
 import json, hashlib, warnings
+from functools import partial
 from pathlib import Path
 import numpy as np, pandas as pd
 from sklearn.metrics import roc_curve
@@ -16,9 +17,10 @@ from .core import FacelabError, writable_folder
 from .metrics import _eer_on_roc
 
 # %% auto #0
-__all__ = ['LOSSES', 'HISTORY_COLS', 'HEAD_FORMAT', 'as_matrix', 'head_forward', 'semi_hard_triplets', 'head_loss',
-           'synthetic_embeddings', 'split_identities', 'validation_pairs', 'pair_eer', 'pk_batches', 'train_head',
-           'ProjectionHead', 'plot_history']
+__all__ = ['MLP_ARRAYS', 'LOSSES', 'HEADS', 'LR', 'HISTORY_COLS', 'HEAD_FORMAT', 'MLP_FORMAT', 'JAX_HINT', 'as_matrix',
+           'head_forward', 'mlp_identity', 'mlp_forward', 'semi_hard_triplets', 'head_loss', 'synthetic_embeddings',
+           'split_identities', 'validation_pairs', 'pair_eer', 'pk_batches', 'train_head', 'ProjectionHead',
+           'plot_history', 'mlp_loss', 'train_mlp_head']
 
 # %% ../nbs/14_adapt.ipynb #7c8a3f5e
 def _unit(X:np.ndarray, what:str='embeddings') -> np.ndarray:
@@ -59,6 +61,34 @@ def head_forward(W:np.ndarray, # d_out×d residual weights (0: the identity map)
     Z = X @ (_base(*W.shape) + W).T
     n = np.linalg.norm(Z, axis=1, keepdims=True)
     return Z/np.maximum(n, 1e-12), Z
+
+# %% ../nbs/14_adapt.ipynb #662150ad
+MLP_ARRAYS = ('W1', 'b1', 'W2', 'b2')
+
+def mlp_identity(d_out:int, # output size (at most d)
+                 d:int, # input size
+                 hidden:int=256, # hidden units
+                 seed:int=0, # seed of W1's random start (He initialisation)
+                ) -> dict: # W1 hidden×d, b1, W2 d_out×hidden (zeros), b2 (zeros)
+    "An MLP head's starting parameters: W2 = 0 and b2 = 0, so the head is the identity map (or P x); W1 random so training can leave it."
+    W1 = np.random.default_rng(seed).normal(scale=np.sqrt(2/d), size=(hidden, d))
+    return dict(W1=W1, b1=np.zeros(hidden), W2=np.zeros((d_out, hidden)), b2=np.zeros(d_out))
+
+def mlp_forward(params:dict, # W1, b1, W2, b2 (numpy arrays)
+                X:np.ndarray, # N×d unit rows
+               ) -> np.ndarray: # N×d_out unit rows
+    "The MLP head's output `normalize(P x + W2 relu(W1 x + b1) + b2)`, in numpy (no JAX needed to use a trained head)."
+    W2 = params['W2']
+    Z = X @ _base(W2.shape[0], X.shape[1]).T + np.maximum(X @ params['W1'].T + params['b1'], 0) @ W2.T + params['b2']
+    return Z/np.maximum(np.linalg.norm(Z, axis=1, keepdims=True), 1e-12)
+
+def _forward(W, X:np.ndarray) -> np.ndarray:
+    "Unit outputs of either head: a linear `W` (an array) or an MLP's parameters (a dict)."
+    return mlp_forward(W, X) if isinstance(W, dict) else head_forward(W, X)[0]
+
+def _sizes(W) -> tuple:
+    "(d_out, d_in) of either head's parameters."
+    return (W['W2'].shape[0], W['W1'].shape[1]) if isinstance(W, dict) else W.shape
 
 # %% ../nbs/14_adapt.ipynb #6fff48a9
 def _sqdist(Y:np.ndarray) -> np.ndarray:
@@ -211,8 +241,8 @@ class _Adam:
         return W - self.lr*mh/(np.sqrt(vh) + self.eps)
 
 def _pair_distances(W, X, pairs):
-    "Squared distances of the head's outputs over the pairs `(i, j, same)`."
-    Y = head_forward(W, X)[0]; i, j, _ = pairs
+    "Squared distances of the head's outputs (linear or MLP) over the pairs `(i, j, same)`."
+    Y = _forward(W, X); i, j, _ = pairs
     return np.maximum(2 - 2*(Y[i]*Y[j]).sum(1), 0)
 
 def _batch_loss(W, X, labels, batches, **kw):
@@ -270,18 +300,22 @@ def _sha256(path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 # %% ../nbs/14_adapt.ipynb #82092fef
+HEADS = ('linear', 'mlp')
+LR = dict(linear=1e-2, mlp=1e-3)   # Adam's default step: the MLP, with more parameters, is unstable at 1e-2
 HISTORY_COLS = ['epoch', 'train_loss', 'val_loss', 'val_eer', 'weight_decay', 'd_out', 'chosen']
 
 class ProjectionHead:
-    "A residual linear head `normalize(P x + W x)` on a frozen model's embeddings, fitted with a triplet or contrastive loss and kept only if it beats the identity map on held-out people."
+    "A residual head -- linear `normalize(P x + W x)` or a small MLP -- on a frozen model's embeddings, fitted with a triplet or contrastive loss and kept only if it beats the identity map on held-out people."
     def __init__(self,
+                 head:str='linear', # 'linear' (analytic gradients, numpy) or 'mlp' (one hidden layer, trained with JAX: `pip install "facelab[jax]"`)
+                 hidden:int=256, # the MLP's hidden units (head='mlp')
                  loss:str='triplet', # 'triplet' (FaceNet, semi-hard negatives) or 'contrastive'
                  margin:float|None=None, # None: 0.2 (triplet, squared distance) or 1.0 (contrastive, distance)
                  weight_decays=(1e-3, 1e-2, 1e-1), # lambda values tried: lambda·||W||² pulls W toward 0, the identity map
                  d_outs=(None,), # output sizes tried (None: the input size)
                  val_fraction:float=0.25, # people held out (identity-disjoint): half choose the strength, half confirm it
                  max_negatives:int=5000, # validation negative pairs sampled
-                 lr:float=1e-2, max_epochs:int=40, patience:int=5, # Adam's step size; early stopping on validation EER
+                 lr:float|None=None, max_epochs:int=40, patience:int=5, # Adam's step size (None: 1e-2 linear, 1e-3 mlp); early stopping on validation EER
                  P:int=8, K:int=4, # batches of P people × K images
                  min_gain:float=0.0, # the head must lower the confirmation people's EER by more than this
                  confidence:float=0.95, # ... and in at least this fraction of bootstrap replicates over those people
@@ -290,15 +324,17 @@ class ProjectionHead:
                  base_model:str|None=None, # the model whose embeddings the head adapts (stored in head.json)
                  seed:int=0):
         if loss not in LOSSES: raise FacelabError(f"loss must be one of {list(LOSSES)}, not {loss!r}")
-        self.settings = dict(loss=loss, margin=margin, weight_decays=list(weight_decays), d_outs=list(d_outs), val_fraction=val_fraction,
-                             max_negatives=max_negatives, lr=lr, max_epochs=max_epochs, patience=patience, P=P, K=K, min_gain=min_gain,
+        if head not in HEADS: raise FacelabError(f"head must be one of {list(HEADS)}, not {head!r}")
+        if not (isinstance(hidden, (int, np.integer)) and hidden >= 1): raise FacelabError(f"hidden must be a positive integer, not {hidden!r}")
+        self.settings = dict(head=head, hidden=int(hidden), loss=loss, margin=margin, weight_decays=list(weight_decays), d_outs=list(d_outs), val_fraction=val_fraction,
+                             max_negatives=max_negatives, lr=float(LR[head] if lr is None else lr), max_epochs=max_epochs, patience=patience, P=P, K=K, min_gain=min_gain,
                              confidence=confidence, n_boot=n_boot, min_people=min_people, seed=seed)
         self.base_model, self.W, self.summary, self.history = base_model, None, {}, pd.DataFrame(columns=HISTORY_COLS)
 
     @property
-    def d_in(self): return None if self.W is None else self.W.shape[1]
+    def d_in(self): return None if self.W is None else _sizes(self.W)[1]
     @property
-    def d_out(self): return None if self.W is None else self.W.shape[0]
+    def d_out(self): return None if self.W is None else _sizes(self.W)[0]
 
     def __repr__(self):
         if self.W is None: return "ProjectionHead(not fitted)"
@@ -307,12 +343,14 @@ class ProjectionHead:
         what = (f"head, validation EER {e('val_eer_head')} vs identity map {e('val_eer_identity')}" if s.get('chosen') == 'head' else
                 f"identity map, validation EER {e('val_eer_identity')} (best head tried {e('val_eer_head')})" if 'val_eer_head' in s else
                 "identity map (no head trained)")
-        return f"ProjectionHead({self.d_in}->{self.d_out}, {what}, base_model={self.base_model!r})"
+        kind = '' if self.settings['head'] == 'linear' else f"mlp {self.settings['hidden']}, "
+        return f"ProjectionHead({kind}{self.d_in}->{self.d_out}, {what}, base_model={self.base_model!r})"
 
 # %% ../nbs/14_adapt.ipynb #fbd46588
 def _identity(head, d, reason, summary):
     "Make `head` the identity map on `d` dimensions, saying why (a warning and `summary['reason']`)."
-    head.W = np.zeros((d, d))
+    s = head.settings
+    head.W = np.zeros((d, d)) if s['head'] == 'linear' else mlp_identity(d, d, s['hidden'], s['seed'])
     head.summary = {**summary, 'chosen': 'identity', 'reason': reason, 'd_out': d, 'val_eer': summary.get('val_eer_identity')}
     warnings.warn(f"ProjectionHead.fit: returning the identity map (no head): {reason}", stacklevel=3)
     return head
@@ -332,6 +370,7 @@ def fit(self:ProjectionHead,
        ) -> ProjectionHead:
     "Fit heads on part of the people, choose one on half the others, confirm it on the rest; the identity map (with a warning) unless it wins."
     s = self.settings
+    if s['head'] == 'mlp': _jax()   # JAX missing: say how to install it before any work
     X = as_matrix(embeddings); ids = _labels(identities, len(X)); d = X.shape[1]
     self.history = pd.DataFrame(columns=HISTORY_COLS)                  # a refit starts afresh
     for k in s['d_outs']:
@@ -352,9 +391,10 @@ def fit(self:ProjectionHead,
     eer = lambda W, X_, pr: pair_eer(pr[2], _pair_distances(W, X_, pr))
     summary['val_eer_identity'] = e0 = eer(I, Xva, all_pairs)
     runs, hists = [], []
+    train = train_head if s['head'] == 'linear' else partial(train_mlp_head, hidden=s['hidden'])
     for wd in s['weight_decays']:
         for k in s['d_outs']:
-            W, h = train_head(Xtr, ltr, Xva[~conf], lva[~conf], sel_pairs, k, s['loss'], s['margin'], wd, s['lr'], s['max_epochs'], s['patience'], s['P'], s['K'], s['seed'])
+            W, h = train(Xtr, ltr, Xva[~conf], lva[~conf], sel_pairs, k, s['loss'], s['margin'], wd, s['lr'], s['max_epochs'], s['patience'], s['P'], s['K'], s['seed'])
             runs.append((float(h.val_eer.min()), wd, k or d, int(h.epoch[h.val_eer.idxmin()]), W))
             hists.append(h.assign(weight_decay=wd, d_out=k or d))
     self.history = pd.concat(hists, ignore_index=True)
@@ -389,22 +429,32 @@ def transform(self:ProjectionHead,
     if self.W is None: raise FacelabError("ProjectionHead: not fitted (call fit, or ProjectionHead.load)")
     X = as_matrix(X, 'X')
     if X.shape[1] != self.d_in: raise FacelabError(f"X: embeddings of size {X.shape[1]}, the head takes {self.d_in} (base_model={self.base_model!r})")
-    return head_forward(self.W, X)[0]
+    return _forward(self.W, X)
 
 # %% ../nbs/14_adapt.ipynb #66b9f6e6
-HEAD_FORMAT = 1
+HEAD_FORMAT, MLP_FORMAT = 1, 2   # format 1: a linear head (W.npy); format 2: an MLP head (W1, b1, W2, b2 .npy)
+
+def _save_array(p:Path, name:str, a:np.ndarray) -> str:
+    "Write `name`.npy (float64, no pickle) in `p`; its SHA-256."
+    np.save(p/f'{name}.npy', np.ascontiguousarray(a, dtype=np.float64), allow_pickle=False)
+    return _sha256(p/f'{name}.npy')
 
 @patch
 def save(self:ProjectionHead,
-         path, # a folder (made if missing): head.json, W.npy, history.csv
+         path, # a folder (made if missing): head.json, the arrays as .npy, history.csv
         ) -> Path:
-    "Save the head as plain files: settings and summary as JSON, W with `np.save(allow_pickle=False)`, the history as CSV. No pickle."
+    "Save the head as plain files: settings and summary as JSON, arrays with `np.save(allow_pickle=False)`, the history as CSV. No pickle."
     if self.W is None: raise FacelabError("ProjectionHead: not fitted; nothing to save")
     p = writable_folder(path, 'head folder'); p.mkdir(parents=True, exist_ok=True)
-    np.save(p/'W.npy', np.ascontiguousarray(self.W, dtype=np.float64), allow_pickle=False)
+    meta = dict(kind='facelab.adapt.ProjectionHead', base_model=self.base_model, d_in=self.d_in, d_out=self.d_out)
+    if isinstance(self.W, dict):
+        for f in ('W.npy', *(f'{k}.npy' for k in MLP_ARRAYS)): (p/f).unlink(missing_ok=True)   # no stale arrays of an earlier head
+        meta.update(format=MLP_FORMAT, head='mlp', hidden=int(self.W['W1'].shape[0]), arrays={k: _save_array(p, k, self.W[k]) for k in MLP_ARRAYS})
+    else:
+        for k in MLP_ARRAYS: (p/f'{k}.npy').unlink(missing_ok=True)
+        meta.update(format=HEAD_FORMAT, w_sha256=_save_array(p, 'W', self.W))
     self.history.to_csv(p/'history.csv', index=False)
-    meta = dict(format=HEAD_FORMAT, kind='facelab.adapt.ProjectionHead', base_model=self.base_model, d_in=self.d_in, d_out=self.d_out,
-                w_sha256=_sha256(p/'W.npy'), settings=self.settings, summary=self.summary)
+    meta.update(settings=self.settings, summary=self.summary)
     (p/'head.json').write_text(json.dumps(_plain(meta), indent=1, allow_nan=False) + '\n', encoding='utf-8')
     return p
 
@@ -415,27 +465,39 @@ def _load_json(f:Path) -> dict:
     except (OSError, UnicodeDecodeError) as e: raise FacelabError(f"cannot read: {e}", f) from None
     except json.JSONDecodeError as e: raise FacelabError(f"not valid JSON (line {e.lineno}, column {e.colno}): {e.msg}", f) from None
     if not isinstance(meta, dict) or meta.get('kind') != 'facelab.adapt.ProjectionHead': raise FacelabError("not a facelab ProjectionHead file", f)
-    if meta.get('format') != HEAD_FORMAT: raise FacelabError(f"format {meta.get('format')!r}; this facelab reads format {HEAD_FORMAT}", f)
-    for k in ('d_in', 'd_out', 'w_sha256', 'settings', 'summary'):
+    if meta.get('format') not in (HEAD_FORMAT, MLP_FORMAT): raise FacelabError(f"format {meta.get('format')!r}; this facelab reads formats {HEAD_FORMAT} (linear) and {MLP_FORMAT} (mlp)", f)
+    for k in ('d_in', 'd_out', 'settings', 'summary') + (('w_sha256',) if meta['format'] == HEAD_FORMAT else ('hidden', 'arrays')):
         if k not in meta: raise FacelabError(f"missing the key {k!r}", f)
-    for k in ('d_in', 'd_out'):
+    for k in ('d_in', 'd_out') + (('hidden',) if meta['format'] == MLP_FORMAT else ()):
         if not isinstance(meta[k], int) or isinstance(meta[k], bool) or meta[k] < 1: raise FacelabError(f"{k} must be a positive integer, not {meta[k]!r}", f)
+    if meta['format'] == MLP_FORMAT and (not isinstance(meta['arrays'], dict) or set(meta['arrays']) != set(MLP_ARRAYS)):
+        raise FacelabError(f"'arrays' must give the SHA-256 of each of {', '.join(MLP_ARRAYS)}", f)
     return meta
+
+def _load_array(p:Path, name:str, sha:str, shape:tuple) -> np.ndarray:
+    "`name`.npy of a head folder, checked: the file head.json names (SHA-256), of `shape`, finite float64, never unpickled."
+    wf = p/f'{name}.npy'
+    if not wf.is_file(): raise FacelabError("missing: the head's weights (head.json is there)", wf)
+    if (h := _sha256(wf)) != sha: raise FacelabError(f"SHA-256 {h} is not the {sha} that head.json records: {wf.name} changed or belongs to another head", wf)
+    try: a = np.load(wf, allow_pickle=False)
+    except (ValueError, OSError) as e: raise FacelabError(f"not a plain numpy array: {e}", wf) from None
+    if a.shape != shape or a.dtype != np.float64 or not np.isfinite(a).all():
+        raise FacelabError(f"shape {a.shape} {a.dtype}; head.json says {shape} float64, finite", wf)
+    return a
 
 @patch(cls_method=True)
 def load(cls:ProjectionHead, path, # a folder written by `ProjectionHead.save`
         ) -> ProjectionHead:
-    "A saved head, checked: W.npy must be the file head.json names (SHA-256), of its shape, finite float64."
+    "A saved head (linear or MLP), checked: each array must be the file head.json names (SHA-256), of its shape, finite float64. Needs no JAX."
     p = Path(path)
-    if not p.is_dir(): raise FacelabError("not a folder (a saved ProjectionHead is a folder with head.json and W.npy)", p)
-    meta, wf = _load_json(p/'head.json'), p/'W.npy'
-    if not wf.is_file(): raise FacelabError("missing: the head's weights (head.json is there)", wf)
-    if (h := _sha256(wf)) != meta['w_sha256']: raise FacelabError(f"SHA-256 {h} is not the {meta['w_sha256']} that head.json records: W.npy changed or belongs to another head", wf)
-    try: W = np.load(wf, allow_pickle=False)
-    except (ValueError, OSError) as e: raise FacelabError(f"not a plain numpy array: {e}", wf) from None
-    if W.shape != (meta['d_out'], meta['d_in']) or W.dtype != np.float64 or not np.isfinite(W).all():
-        raise FacelabError(f"shape {W.shape} {W.dtype}; head.json says ({meta['d_out']}, {meta['d_in']}) float64, finite", wf)
+    if not p.is_dir(): raise FacelabError("not a folder (a saved ProjectionHead is a folder with head.json and its arrays)", p)
+    meta = _load_json(p/'head.json'); di, do = meta['d_in'], meta['d_out']
+    if meta['format'] == HEAD_FORMAT: W = _load_array(p, 'W', meta['w_sha256'], (do, di))
+    else:
+        h = meta['hidden']
+        W = {k: _load_array(p, k, meta['arrays'][k], s) for k, s in zip(MLP_ARRAYS, [(h, di), (h,), (do, h), (do,)])}
     s = {k: v for k, v in meta['settings'].items() if k in ProjectionHead().settings}
+    s.update(head='mlp' if isinstance(W, dict) else 'linear', **({'hidden': meta['hidden']} if isinstance(W, dict) else {}))
     head = cls(**{**s, 'base_model': meta.get('base_model')})
     head.W, head.summary = W, meta['summary']
     if (p/'history.csv').is_file():
@@ -461,3 +523,98 @@ def plot_history(head:ProjectionHead, # a fitted head
     if e0 is not None: a2.axhline(e0, color='k', ls='--', lw=1, label='identity map')
     a2.set(xlabel='epoch', ylabel='validation EER', title=f"validation EER (chosen: {head.summary.get('chosen')})"); a2.legend(fontsize=7)
     return fig
+
+# %% ../nbs/14_adapt.ipynb #f6a2b829
+JAX_HINT = 'pip install "facelab[jax]"'
+
+def _jax():
+    "jax, jax.numpy and optax, or a `FacelabError` saying how to install them."
+    try:
+        import jax, jax.numpy as jnp, optax
+    except ImportError as e:
+        raise FacelabError(f"head='mlp' is trained with JAX and optax, which are not installed ({e}): {JAX_HINT} (the linear head needs neither)") from None
+    return jax, jnp, optax
+
+def _decay(p:dict, start:dict, xp=np):
+    "Squared distance of an MLP head's parameters from its start (the identity map)."
+    return sum(((p[k] - start[k])**2).sum() for k in MLP_ARRAYS) if xp is np else sum(xp.sum((p[k] - start[k])**2) for k in MLP_ARRAYS)
+
+def mlp_loss(params:dict, # W1, b1, W2, b2
+             X:np.ndarray, # B×d unit rows (one batch)
+             labels, # B identity labels
+             loss:str='triplet', margin:float|None=None,
+             weight_decay:float=0.0, # lambda, times the squared distance of the parameters from `start`
+             start:dict|None=None, # the parameters training started from (None: `params` itself, no decay term)
+            ) -> float:
+    "An MLP head's loss on one batch, in numpy: the same losses and mining as `head_loss`."
+    f, m0 = LOSSES[loss]
+    L = f(mlp_forward(params, X), np.asarray(labels), m0 if margin is None else margin)[0]
+    return float(L + (weight_decay*_decay(params, start) if start is not None else 0.0))
+
+def _jax_loss(loss:str, margin:float, weight_decay:float, d_out:int, d:int):
+    "The MLP head's batch loss `(params, X, codes, start) -> loss` as a JAX function (mining inside, on distances without gradient)."
+    jax, jnp, _ = _jax()
+    P = jnp.asarray(_base(d_out, d), jnp.float32)
+    def dist(p, X):
+        Z = X @ P.T + jax.nn.relu(X @ p['W1'].T + p['b1']) @ p['W2'].T + p['b2']
+        Y = Z/jnp.maximum(jnp.linalg.norm(Z, axis=1, keepdims=True), 1e-12)
+        return jnp.maximum(2 - 2*Y @ Y.T, 0)
+    def triplet(D, lab):
+        B, Ds = lab.shape[0], jax.lax.stop_gradient(D)
+        same = lab[:, None] == lab[None, :]; neg = ~same
+        valid = same & ~jnp.eye(B, dtype=bool) & neg.any(1)[:, None]          # anchor-positive pairs with some negative
+        Dan = jnp.broadcast_to(Ds[:, None, :], (B, B, B))                    # [a, p, n] -> D[a, n]
+        outside = neg[:, None, :] & (Dan > Ds[:, :, None])
+        semi = jnp.where(outside, Dan, jnp.inf).argmin(2); hard = jnp.where(neg[:, None, :], Dan, -jnp.inf).argmax(2)
+        Dn = jnp.take_along_axis(D, jnp.where(outside.any(2), semi, hard), axis=1)
+        return jnp.where(valid, jnp.maximum(D - Dn + margin, 0), 0).sum()/jnp.maximum(valid.sum(), 1)
+    def contrastive(D, lab):
+        B = lab.shape[0]; up = jnp.triu(jnp.ones((B, B), bool), 1); same = lab[:, None] == lab[None, :]
+        ps, ns = up & same, up & ~same
+        h = jnp.maximum(margin - jnp.sqrt(D + 1e-12), 0)
+        return jnp.where(ps, D, 0).sum()/jnp.maximum(ps.sum(), 1) + jnp.where(ns, h**2, 0).sum()/jnp.maximum(ns.sum(), 1)
+    f = dict(triplet=triplet, contrastive=contrastive)[loss]
+    return lambda p, X, lab, start: f(dist(p, X), lab) + weight_decay*_decay(p, start, jnp)
+
+def train_mlp_head(Xtr:np.ndarray, ltr:np.ndarray, # training rows (unit) and labels
+                   Xva:np.ndarray, lva:np.ndarray, # validation rows (unit) and labels: other people
+                   pairs:tuple, # validation pairs `(i, j, same)` over Xva
+                   d_out:int|None=None, # output size (None: the input size)
+                   loss:str='triplet', margin:float|None=None, weight_decay:float=1e-3,
+                   lr:float=1e-3, max_epochs:int=40, patience:int=5, P:int=8, K:int=4, seed:int=0,
+                   hidden:int=256, # hidden units
+                  ) -> tuple: # (parameters of the best validation epoch, as float64 numpy arrays; history DataFrame)
+    "Train an MLP head with optax's Adam on JAX gradients, as `train_head` trains the linear one: best validation-EER epoch, early stopping."
+    jax, jnp, optax = _jax()
+    if loss not in LOSSES: raise FacelabError(f"loss must be one of {list(LOSSES)}, not {loss!r}")
+    d = Xtr.shape[1]; k = d_out or d; m = LOSSES[loss][1] if margin is None else margin
+    start = mlp_identity(k, d, hidden, seed)
+    codes = {v: i for i, v in enumerate(np.unique(np.concatenate([ltr, lva])))}
+    ctr = np.array([codes[v] for v in ltr])
+    f = _jax_loss(loss, m, weight_decay, k, d)
+    opt = optax.adam(lr)
+    j32 = lambda p: {n: jnp.asarray(v, jnp.float32) for n, v in p.items()}
+    @jax.jit
+    def step(p, state, X, lab, p0):
+        L, g = jax.value_and_grad(f)(p, X, lab, p0)
+        upd, state = opt.update(g, state, p)
+        return optax.apply_updates(p, upd), state, L
+    p, p0 = j32(start), j32(start); state = opt.init(p)
+    as_np = lambda p: {n: np.asarray(v, np.float64) for n, v in p.items()}
+    val_batches = pk_batches(lva, P, K, np.random.default_rng(seed + 1))
+    def row(epoch, train_loss, W):
+        return dict(epoch=epoch, train_loss=train_loss, val_eer=pair_eer(pairs[2], _pair_distances(W, Xva, pairs)),
+                    val_loss=float(np.mean([mlp_loss(W, Xva[b], lva[b], loss, m, weight_decay, start) for b in val_batches])))
+    W = as_np(p)
+    L0 = float(np.mean([mlp_loss(W, Xtr[b], ltr[b], loss, m, weight_decay, start) for b in pk_batches(ltr, P, K, np.random.default_rng(seed))]))
+    hist = [row(0, L0, W)]
+    best, best_epoch, best_W, rng = hist[0]['val_eer'], 0, W, np.random.default_rng(seed)
+    X32 = jnp.asarray(Xtr, jnp.float32)
+    for epoch in range(1, max_epochs + 1):
+        losses = []
+        for b in pk_batches(ltr, P, K, rng):
+            p, state, L = step(p, state, X32[b], jnp.asarray(ctr[b]), p0); losses.append(float(L))
+        W = as_np(p); hist.append(row(epoch, float(np.mean(losses)), W))
+        if hist[-1]['val_eer'] < best: best, best_epoch, best_W = hist[-1]['val_eer'], epoch, W
+        elif epoch - best_epoch >= patience or best == 0: break
+    return best_W, pd.DataFrame(hist)[['epoch', 'train_loss', 'val_loss', 'val_eer']]
