@@ -8,14 +8,17 @@ Docs: https://facelab-dev.github.io/facelab/datasets.html.md"""
 from __future__ import annotations
 import os, re, hashlib, tarfile, urllib.request, shutil
 from pathlib import Path
+import pandas as pd
 from tqdm.auto import tqdm
 import facelab
 from .core import facelab_home, FacelabError
+from .annotations import read_annotations
 
 # %% auto #0
 __all__ = ['DEEPFACE_URL', 'DEEPFACE_SHA256', 'STUDY_IDENTITIES', 'SAMPLE_IDENTITIES', 'SOURCES', 'SAMPLE_FILES', 'LFW_URL',
-           'LFW_TREE_SHA256', 'data_dir', 'sha256', 'fetch_url', 'fetch_files', 'deepface_folder', 'deepface_sample',
-           'sample_path', 'sample_folder', 'tree_sha256', 'fetch_lfw', 'lfw_folder']
+           'LFW_TREE_SHA256', 'CROWD_VIDEO', 'CROWD_GT', 'CROWD_FRAMES', 'data_dir', 'sha256', 'fetch_url',
+           'fetch_files', 'deepface_folder', 'deepface_sample', 'sample_path', 'sample_folder', 'tree_sha256',
+           'fetch_lfw', 'lfw_folder', 'crowd_clip', 'crowd_ground_truth']
 
 # %% ../nbs/02a_datasets.ipynb #a38f4fc8
 def data_dir() -> Path:
@@ -273,3 +276,24 @@ def lfw_folder(url:str=LFW_URL, # where to download LFW's images from when they 
     if not (cache/'deepfunneled').is_dir(): fetch_lfw(cache, url)
     if not (cache/'pairs.txt').is_file(): shutil.copy(sample_path('lfw/pairs.txt'), cache/'pairs.txt')
     return cache
+
+# %% ../nbs/02a_datasets.ipynb #a8d17765
+CROWD_VIDEO = 'videos/crowd_1080p.mp4'   # its name under the data folder (pinned in SAMPLE_FILES)
+CROWD_GT = Path(facelab.__file__).resolve().parent/'data'/'crowd_1080p_faces.xml'   # shipped in the package
+CROWD_FRAMES = tuple(range(0, 105, 5))   # the annotated frames
+
+def crowd_clip() -> Path:
+    "Path of the real crowd video `crowd_1080p.mp4`: the data folder's copy, else the cache's, else fetched and checked."
+    return sample_path(CROWD_VIDEO)
+
+def crowd_ground_truth(path=CROWD_GT, # the CVAT XML (default: the one shipped with facelab)
+                      ) -> pd.DataFrame: # ground-truth table (`GT_COLS`), one row per face and annotated frame
+    "The hand-checked faces of `crowd_clip()` on every 5th frame, tracks linked; `attrs`: annotated_frames, frame_size, video."
+    gt = read_annotations(path)
+    if 'attr_ignore' not in gt: raise FacelabError("its boxes have no `ignore` attribute: not a facelab crowd ground truth", path)
+    bad = ~gt.attr_ignore.isin(['true', 'false'])
+    if bad.any(): raise FacelabError(f"the `ignore` attribute must be true or false, not {sorted(set(gt.attr_ignore[bad]))}", path)
+    if extra := sorted(set(gt.frame) - set(CROWD_FRAMES)): raise FacelabError(f"boxes on frames that are not annotated frames: {extra[:5]}", path)
+    gt['ignore'] = gt.pop('attr_ignore').eq('true')
+    gt.attrs.update(annotated_frames=list(CROWD_FRAMES), video=CROWD_VIDEO)
+    return gt
