@@ -110,10 +110,11 @@ def cmd_adapt(args):
     with warnings.catch_warnings():   # the fallback to the identity map is printed below, with its reason
         warnings.simplefilter('ignore', UserWarning); head.fit(np.stack(one.embedding.to_numpy()), one.file.map(who).to_numpy())
     out = Path(args.out); head.save(out)
+    fails.to_csv(out/'failures.csv', index=False)   # every image skipped (no face, unreadable), as `evaluate` lists them; header only when none
     fig = plot_history(head) if len(head.history) else None
     if fig is not None: fig.savefig(out/'history.png', dpi=110, bbox_inches='tight')
     s = head.summary
-    print(f"{len(one)} faces of {one.file.map(who).nunique()} people ({len(fails)} images without a usable face)")
+    print(f"{len(one)} faces of {one.file.map(who).nunique()} people ({len(fails)} images without a usable face{', listed in ' + str(out/'failures.csv') if len(fails) else ''})")
     print(f"chosen: {s.get('chosen')}: {s.get('reason', '')}")
     if 'val_eer_identity' in s: print(f"held-out people's EER: {s['val_eer_identity']:.4f} with {args.model} alone, {s.get('val_eer', s['val_eer_identity']):.4f} with the head")
     print(f"\nhead: {out} -- use it as --model '{args.model}+head:{out}'")
@@ -127,7 +128,7 @@ def _add_adapt_command(sub):
     a.add_argument('--detector', default='yunet', help='face detector (default yunet)')
     a.add_argument('--loss', default='triplet', choices=['triplet', 'contrastive'])
     a.add_argument('--seed', type=int, default=0)
-    a.add_argument('--out', required=True, help='head folder to write (head.json, W.npy, history.csv, history.png)')
+    a.add_argument('--out', required=True, help='head folder to write (head.json, W.npy, history.csv, history.png, failures.csv)')
     a.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
     a.set_defaults(func=cmd_adapt)
 

@@ -146,3 +146,24 @@ def test_adapt_then_use_the_head_as_a_model(tmp_path):
     assert 'is a learned head: its output has no published threshold' in r.stdout
     t = pd.read_csv(tmp_path/'r'/'thresholds.csv')
     assert set(t.protocol) == {'oracle', 'k-fold'} and (t.n_pairs == 300).all()
+
+def test_adapt_lists_the_images_it_skipped(tmp_path):
+    "`facelab adapt` writes failures.csv next to the head: one row per skipped image (file, stage, reason), as `evaluate` does."
+    import cv2, numpy as np
+    people = deepface_sample()
+    for name in ['Angelina', 'Jennifer']:
+        (tmp_path/'d'/name).mkdir(parents=True)
+        for f in people[name][:2]: shutil.copy(f, tmp_path/'d'/name)
+    cv2.imwrite(str(tmp_path/'d'/'Angelina'/'blank.jpg'), np.full((120, 120, 3), 128, np.uint8))   # no face
+    (tmp_path/'d'/'Jennifer'/'broken.jpg').write_bytes(b'not a jpeg')
+    r = run('adapt', tmp_path/'d', '--out', tmp_path/'head', '--no-cache')
+    assert r.returncode == 0, r.stderr
+    f = pd.read_csv(tmp_path/'head'/'failures.csv')
+    assert list(f.columns) == ['file', 'stage', 'reason'] and len(f) == 2, f
+    assert {Path(p).name for p in f.file} == {'blank.jpg', 'broken.jpg'} and f.reason.str.len().gt(0).all()
+    assert '4 faces of 2 people (2 images without a usable face, listed in' in r.stdout, r.stdout
+    # a rerun without failures leaves an empty table, not the old one
+    (tmp_path/'d'/'Angelina'/'blank.jpg').unlink(); (tmp_path/'d'/'Jennifer'/'broken.jpg').unlink()
+    r = run('adapt', tmp_path/'d', '--out', tmp_path/'head', '--no-cache')
+    assert r.returncode == 0, r.stderr
+    assert len(pd.read_csv(tmp_path/'head'/'failures.csv')) == 0
