@@ -152,7 +152,7 @@ def track_faces(dets:pd.DataFrame, # detections (`facelab.detect.DETECTION_COLS`
 
 # %% ../nbs/16_track.ipynb #8a508c72
 TRACKING_COLS = ['mota', 'idf1', 'idp', 'idr', 'id_switches', 'fragmentations', 'motp_iou', 'precision', 'recall',
-                 'frames', 'gt_tracks', 'tracks', 'mostly_tracked', 'mostly_lost', 'gt_boxes', 'fp', 'fn']
+                 'frames', 'gt_tracks', 'tracks', 'mostly_tracked', 'mostly_lost', 'gt_boxes', 'fp', 'fn', 'reason']
 _MM = dict(mota='mota', idf1='idf1', idp='idp', idr='idr', id_switches='num_switches', fragmentations='num_fragmentations',
            motp_iou='motp', precision='precision', recall='recall', frames='num_frames', gt_tracks='num_unique_objects',
            mostly_tracked='mostly_tracked', mostly_lost='mostly_lost', gt_boxes='num_objects', fp='num_false_positives', fn='num_misses')
@@ -162,8 +162,10 @@ def tracking_metrics(gt:pd.DataFrame, # ground truth of one video: frame, track_
                      iou:float=0.5, # minimum IoU for a box to match a ground-truth box
                      frames=None, # the frames looked at (default: `tracked.attrs['frames']`, else the tracked frames)
                      **info, # extra columns for the row (video, challenge, ...)
-                    ) -> dict: # TRACKING_COLS: CLEAR-MOT and identity metrics of `motmetrics`; motp_iou is the mean IoU of matches
+                    ) -> dict: # TRACKING_COLS: CLEAR-MOT and identity metrics of `motmetrics`; motp_iou is the mean IoU of matches; NaN + reason where undefined
     "Score tracks against ground-truth tracks with `motmetrics` (MOTA, IDF1, ID switches, ...), on the frames looked at only."
+    if 'track_id' not in gt or gt.track_id.isna().any():   # e.g. COCO images: boxes without tracks
+        return dict(**info, **{k: np.nan for k in TRACKING_COLS[:-1]}, reason='the ground truth has no track ids (not a video annotation with tracks)')
     if frames is None:
         fa = tracked.attrs.get('frames') or {}
         frames = sorted({f for v in fa.values() for f in v}) if fa else sorted(set(tracked.frame))
@@ -188,7 +190,7 @@ def tracking_metrics(gt:pd.DataFrame, # ground truth of one video: frame, track_
     for k in ('id_switches', 'fragmentations', 'frames', 'gt_tracks', 'mostly_tracked', 'mostly_lost', 'gt_boxes', 'fp', 'fn'): row[k] = int(row[k])
     row['motp_iou'] = 1 - row['motp_iou'] if row['gt_boxes'] else float('nan')
     row['tracks'] = int(len(set(hid[~untracked & h.frame.isin(frames).to_numpy()])))
-    return dict(**info, **{k: row[k] for k in TRACKING_COLS})
+    return dict(**info, **{k: row[k] for k in TRACKING_COLS[:-1]}, reason='' if row['gt_boxes'] else 'no ground-truth box in the frames looked at')
 
 # %% ../nbs/16_track.ipynb #2366e0f5
 TRACK_RULES = {'frame': "each detection on its own (distance to the nearest query photo ≤ threshold); a track counts as taken when any of its frames is",

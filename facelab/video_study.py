@@ -19,10 +19,11 @@ from .verify import default_threshold
 from .validate import recognition_outcomes, recognition_metrics, match_detections, detection_metrics, STUDY_COLS
 from .plots import plot_distances
 from .evaluate import md_table
+from .track import track_faces, tracking_metrics, track_outcomes, track_rows, TRACK_RULES
 
 # %% auto #0
-__all__ = ['ground_truth_problems', 'check_ground_truth', 'query_label', 'query_embeddings', 'match_rules', 'validate_video',
-           'outcome_gallery', 'plot_query_distances', 'scoring_notes', 'write_video_report']
+__all__ = ['TRACK_REPORT_COLS', 'ground_truth_problems', 'check_ground_truth', 'query_label', 'query_embeddings', 'match_rules',
+           'validate_video', 'outcome_gallery', 'plot_query_distances', 'scoring_notes', 'write_video_report']
 
 # %% ../nbs/10a_video_study.ipynb #a4b040c6
 def _size(wh) -> str: return f"{wh[0]}×{wh[1]}"
@@ -107,8 +108,10 @@ def validate_video(video, # the video file
                    tol:float=20, # pixels for the study's `legacy` rule
                    work_dir=None, # where crops go (default: a folder next to the report, or a temporary one)
                    allow_mismatch:bool=False, # score ground truth that does not fit the video (frame size, frames) instead of refusing it
+                   track:bool=True, # link detections into tracks and add the tracking table and the per-track rows
+                   track_kwargs:dict|None=None, # settings for `facelab.track.track_faces` (buffer, lost_seconds, rejoin, ...)
                    **kwargs, # passed to `detect_video` (cache_dir, progress, ...); cache_dir also to the query photos' `represent`
-                  ) -> dict: # outcomes per rule, metrics table, detections, the query label and why, the rules, the ground truth's problems
+                  ) -> dict: # outcomes per rule, metrics table, detections, the query label and why, the rules, the ground truth's problems; with `track`: tracking, track_metrics, tracks
     "Find `query` in every frame of `video` and score each detection as TP/FP/TN/FN against `gt`, with both matching rules."
     gt_file = str(gt) if isinstance(gt, (str, Path)) else gt.attrs.get('source', '')
     gt = read_annotations(gt) if isinstance(gt, (str, Path)) else gt
@@ -120,13 +123,20 @@ def validate_video(video, # the video file
     looked = set(res.frames.frame)
     gt = gt[gt.frame.isin(looked)]
     de = represent_detections(res.detections, model_name, progress=kwargs.get('progress', True))
+    if track: de = track_faces(de, res.frames, **(track_kwargs or {}))
     q = query_embeddings(query, model_name, detector_backend, progress=False, **({'cache_dir': kwargs['cache_dir']} if 'cache_dir' in kwargs else {}))
     outs = {rule: recognition_outcomes(de, q, gt, identity, threshold, distance_metric, match=rule, iou=iou, tol=tol) for rule in ('iou', 'legacy')}
     rows = [recognition_metrics(o, video=Path(video).name) for o in outs.values()]
     det_m = detection_metrics(match_detections(gt, res.detections, iou=iou))
-    return dict(outcomes=outs, metrics=pd.DataFrame(rows), detections=de, frames=res.frames, failures=res.failures,
-                detection=det_m, identity=identity, identity_reason=why, threshold=threshold, video=str(video),
-                gt_file=gt_file, gt_problems=problems, iou=iou, tol=tol, rules=match_rules(iou, tol))
+    out = dict(outcomes=outs, metrics=pd.DataFrame(rows), detections=de, frames=res.frames, failures=res.failures,
+               detection=det_m, identity=identity, identity_reason=why, threshold=threshold, video=str(video),
+               gt_file=gt_file, gt_problems=problems, iou=iou, tol=tol, rules=match_rules(iou, tol))
+    if track:
+        rec = track_outcomes(de, q, gt, identity, threshold, distance_metric, match='iou', iou=iou, tol=tol)
+        out.update(tracking=pd.DataFrame([tracking_metrics(gt, de, iou=iou, video=Path(video).name)]),
+                   track_metrics=pd.DataFrame(track_rows(rec, video=Path(video).name)), tracks=rec['tracks'],
+                   track_settings=de.attrs.get('settings', {}))
+    return out
 
 # %% ../nbs/10a_video_study.ipynb #a480244f
 def outcome_gallery(outcomes:pd.DataFrame, # from `recognition_outcomes` (needs `crop`)
@@ -167,8 +177,24 @@ def scoring_notes(res:dict) -> list:
             f"Ground truth: {gt} {fit}.",
             *(f"Matching `{k}`: {v}." for k, v in res['rules'].items())]
 
+TRACK_REPORT_COLS = ['mota', 'idf1', 'id_switches', 'fragmentations', 'motp_iou', 'recall', 'precision', 'gt_tracks', 'tracks', 'frames']
+
+def _track_section(res:dict, out:Path) -> list:
+    "The report's tracks section (tracking table, per-track rows) as Markdown lines; tracking.csv and track_metrics.csv written to `out`."
+    if 'tracking' not in res: return []
+    res['tracking'].to_csv(out/'tracking.csv', index=False); res['track_metrics'].to_csv(out/'track_metrics.csv', index=False)
+    t, m = res['tracking'], res['track_metrics'].copy()
+    for c in ('precision', 'recall', 'f1'): m[c] = 100*m[c]
+    why = f" ({t.reason.iloc[0]})" if t.reason.iloc[0] else ''
+    return ["## Tracks", "", f"Tracker: {res['track_settings'].get('tracker', '')}; tracks against the ground truth's tracks (IoU ≥ {res['iou']:g}){why}:", "",
+            md_table(t[TRACK_REPORT_COLS], floatfmt='.3f'), "",
+            "The query person decided per frame and once per track (`iou` matching): "
+            + "; ".join(f"`{k}`: {v}" for k, v in TRACK_RULES.items()) + ". At `frame` level every detection is scored with its track's decision; "
+            "at `track` level each track is one case.", "",
+            md_table(m[['level', 'rule', 'positives', 'negatives', 'tp', 'fp', 'tn', 'fn', 'precision', 'recall', 'f1']], floatfmt='.2f'), ""]
+
 def write_video_report(res:dict, out) -> Path:
-    "Write a `validate_video` result: outcomes_<rule>.csv, metrics.csv, gallery.png, distances.png, report.md."
+    "Write a `validate_video` result: outcomes_<rule>.csv, metrics.csv, gallery.png, distances.png, report.md (and tracking.csv, track_metrics.csv with tracks)."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     for rule, o in res['outcomes'].items(): o.to_csv(out/f"outcomes_{rule}.csv", index=False)
     res['metrics'].to_csv(out/'metrics.csv', index=False)
@@ -185,6 +211,6 @@ def write_video_report(res:dict, out) -> Path:
           f"detection vs ground truth (IoU ≥ {res['iou']:g}): precision {res['detection']['precision']:.3f}, recall {res['detection']['recall']:.3f}.", "",
           md_table(m[cols], floatfmt='.2f'),
           "", "Precision, recall, F1, accuracy in percent; `–` where undefined (see reason). `missed`: the query person's annotated faces "
-          "no detection matched.", "", "![distances](distances.png)", "", "![gallery](gallery.png)", ""]
+          "no detection matched.", "", *_track_section(res, out), "![distances](distances.png)", "", "![gallery](gallery.png)", ""]
     (out/'report.md').write_text('\n'.join(md))
     return out
