@@ -201,7 +201,7 @@ class VideoResult(NamedTuple):
     frames: pd.DataFrame # one row per frame looked at: source, frame, timestamp, n_faces
     failures: pd.DataFrame # file, stage, reason
 
-VIDEO_DETECTOR = 'yunet-tiled'   # the default detector for video (see above)
+VIDEO_DETECTOR = 'yunet-2scale'   # the default detector for video (see above)
 FRAME_COLS = ['source', 'frame', 'timestamp', 'n_faces']
 def frames_frame(rows=()) -> pd.DataFrame:
     "A frames table (`source, frame, timestamp, n_faces`)."
