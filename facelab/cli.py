@@ -228,11 +228,17 @@ def cmd_validate(args):
     writable_folder(args.out, 'report folder')
     res = validate_video(args.video, args.gt, args.query, identity=args.identity, threshold=args.threshold, model_name=args.model,
                          detector_backend=args.detector, every_n=args.every_n, iou=args.iou, tol=args.tol,
-                         allow_mismatch=args.allow_mismatch, work_dir=Path(args.out)/'work', **kw)
+                         allow_mismatch=args.allow_mismatch, track=not args.no_track, work_dir=Path(args.out)/'work', **kw)
     write_video_report(res, args.out)
     for line in scoring_notes(res): print(line.replace('`', '').replace('**', ''))
     print()
     _print(res['metrics'][['match'] + STUDY_COLS + ['missed']].round(4))
+    if 'tracking' in res:
+        from facelab.video_study import TRACK_REPORT_COLS
+        print(f"\ntracks ({res['track_settings'].get('tracker', '')}) vs the ground truth's tracks:")
+        _print(res['tracking'][TRACK_REPORT_COLS + ['reason']].round(4))
+        print("\nthe query person per frame and once per track (iou matching):")
+        _print(res['track_metrics'][['level', 'rule', 'positives', 'negatives', 'tp', 'fp', 'tn', 'fn', 'precision', 'recall', 'f1']].round(4))
     print(f"\nreport: {Path(args.out)/'report.md'}")
     return 0
 
@@ -263,6 +269,7 @@ def _add_video_commands(sub):
                    help='score ground truth that does not fit the video (frame size, frame count) instead of refusing it')
     v.add_argument('--out', default='facelab-video-report', help='report folder')
     v.add_argument('--no-cache', action='store_true', help='do not read or write the detection and embedding caches')
+    v.add_argument('--no-track', action='store_true', help='do not link faces into tracks (no tracking table, no per-track rows)')
     v.set_defaults(func=cmd_validate)
 
 # %% ../nbs/13_cli.ipynb #9c1dea97

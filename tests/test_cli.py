@@ -75,6 +75,7 @@ def test_validate_refuses_ground_truth_of_another_video(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "label II, the only person label in the ground truth (1 box, frames 10-10)" in r.stdout, r.stdout
     assert 'does not fit the video' in r.stdout and 'IoU ≥ 0.4' in r.stdout and '< 15 px' in r.stdout
+    assert "vs the ground truth's tracks" in r.stdout and 'idf1' in r.stdout and 'track-mean' in r.stdout, r.stdout   # the tracking table
     rep = (tmp_path/'r'/'report.md').read_text()
     assert 'label `II`, the only person label' in rep and 'does not fit the video' in rep and 'IoU ≥ 0.4' in rep and '< 15 px' in rep
 
