@@ -12,7 +12,7 @@ import numpy as np, pandas as pd
 from .core import FacelabError, writable_file, writable_folder
 from . import weights
 from .evaluate import evaluate, TUNE_DEFAULT, display_thresholds, undefined_notes
-from .detect import DETECTORS
+from .detect import DETECTORS, VIDEO_DETECTOR
 from .embed import MODELS
 
 # %% auto #0
@@ -198,7 +198,7 @@ def _save_table(df:pd.DataFrame, out):
     else: df.to_csv(out, index=False)
 
 def cmd_detect(args):
-    "`facelab detect SOURCE --out FILE [--detector] [--every-n] [--fps] [--crops DIR]`"
+    "`facelab detect SOURCE --out FILE [--detector] [--min-face PX] [--every-n] [--fps] [--crops DIR]`"
     from facelab.video import is_video, detect_video
     from facelab.detect import detect_faces
     kw = dict(cache_dir=None) if args.no_cache else {}
@@ -206,15 +206,18 @@ def cmd_detect(args):
     if not src.exists() and not src.is_symlink(): raise FacelabError("no such image, folder or video", src)
     if args.every_n < 1: raise FacelabError(f"--every-n must be at least 1, not {args.every_n}")
     if args.fps is not None and not args.fps > 0: raise FacelabError(f"--fps must be above 0, not {args.fps}")
+    if args.min_face is not None and not args.min_face >= 0: raise FacelabError(f"--min-face must be a number of pixels >= 0, not {args.min_face}")
     writable_file(args.out, 'detections table')
     if args.crops: writable_folder(args.crops, 'crops folder')
     if is_video(args.source):
         if args.deepface_compat: raise FacelabError("--deepface-compat applies to photos; videos are always detected on the frame as it is")
-        res = detect_video(args.source, detector_backend=args.detector, every_n=args.every_n, fps=args.fps, crops_dir=args.crops, **kw)
+        res = detect_video(args.source, detector_backend=args.detector or VIDEO_DETECTOR, every_n=args.every_n, fps=args.fps, crops_dir=args.crops,
+                           min_face=args.min_face, **kw)
         dets, fails = res.detections, res.failures
         print(f"{len(res.frames)} frames looked at, {len(dets)} faces")
     else:
-        dets, fails = detect_faces(args.source, detector_backend=args.detector, crops_dir=args.crops, deepface_compat=args.deepface_compat)
+        dets, fails = detect_faces(args.source, detector_backend=args.detector or 'yunet', crops_dir=args.crops, deepface_compat=args.deepface_compat,
+                                   min_face=args.min_face)
         print(f"{dets.source.nunique()} images with faces, {len(dets)} faces")
     _save_table(dets, args.out); print(f"detections: {args.out}")
     if len(fails): print(f"{len(fails)} failures:"); _print(fails)
@@ -247,7 +250,8 @@ def _add_video_commands(sub):
     d = sub.add_parser('detect', help='faces in a photo, a folder of photos or a video, as a detections table')
     d.add_argument('source', help='image, folder of images, or video')
     d.add_argument('--out', required=True, help='detections table to write (.csv or .parquet)')
-    d.add_argument('--detector', default='yunet', help=f"face detector, one of {', '.join(DETECTORS)} (default yunet)")
+    d.add_argument('--detector', default=None, help=f"face detector, one of {', '.join(DETECTORS)} (default: yunet for photos, {VIDEO_DETECTOR} for videos)")
+    d.add_argument('--min-face', type=float, default=None, help='drop faces smaller than this many pixels (the box\'s shorter side)')
     d.add_argument('--every-n', type=int, default=1, help='video: detect on every n-th frame')
     d.add_argument('--fps', type=float, default=None, help='video: detect on about this many frames per second')
     d.add_argument('--crops', default=None, help='save aligned face crops in this folder')
@@ -261,7 +265,7 @@ def _add_video_commands(sub):
     v.add_argument('--identity', default=None, help="the person's label in the ground truth (needed when it has several)")
     v.add_argument('--threshold', type=float, default=None, help="distance threshold (default: the model's)")
     v.add_argument('--model', default='SFace', help=f"recognition model, one of {', '.join(MODELS)}, or an .onnx file")
-    v.add_argument('--detector', default='yunet', help=f"face detector, one of {', '.join(DETECTORS)}")
+    v.add_argument('--detector', default=VIDEO_DETECTOR, help=f"face detector, one of {', '.join(DETECTORS)} (default {VIDEO_DETECTOR}, for the video and the query photos)")
     v.add_argument('--every-n', type=int, default=1, help='look at every n-th frame')
     v.add_argument('--iou', type=float, default=0.5, help='IoU a detection needs to match an annotated face (`iou` rule, default 0.5)')
     v.add_argument('--tol', type=float, default=20, help="pixels for the study's corner rule (`legacy`, default 20)")

@@ -17,10 +17,11 @@ from .weights import weights_dir, weights_signature, WEIGHTS
 
 # %% auto #0
 __all__ = ['LANDMARKS', 'LANDMARK_COLS', 'DETECTION_COLS', 'DEEPFACE_DETECTORS', 'DETECTORS', 'register_detector',
-           'detections_frame', 'Faces', 'faces_from_arrays', 'faces_from_regions', 'YuNet', 'CenterFace',
-           'retinaface_priors', 'RetinaFaceMobileNet', 'DeepfaceDetector', 'RegionsDetector', 'RetinaFaceLib',
-           'detector_name', 'get_detector', 'detector_settings', 'detect_image', 'face_crop', 'DetectResult',
-           'crop_name', 'save_crop', 'detection_settings', 'detect_faces', 'tile_grid', 'merge_faces', 'Tiled']
+           'VIDEO_DETECTOR', 'detections_frame', 'Faces', 'faces_from_arrays', 'faces_from_regions', 'YuNet',
+           'CenterFace', 'retinaface_priors', 'RetinaFaceMobileNet', 'DeepfaceDetector', 'RegionsDetector',
+           'RetinaFaceLib', 'detector_name', 'get_detector', 'detector_settings', 'detect_image', 'face_crop',
+           'DetectResult', 'crop_name', 'save_crop', 'detection_settings', 'detect_faces', 'tile_grid', 'merge_faces',
+           'Tiled']
 
 # %% ../nbs/03_detect.ipynb #2f621557
 LANDMARKS = ['left_eye', 'right_eye', 'nose', 'mouth_left', 'mouth_right']
@@ -440,5 +441,6 @@ class Tiled:
 register_detector('yunet-2scale', partial(Tiled, 'yunet-full', tile=None, full_frame='yunet', name='yunet-2scale'))
 register_detector('yunet-tiled', partial(Tiled, 'yunet-full', tile=640, overlap=0.25, full_frame='yunet', name='yunet-tiled'))
 register_detector('yunet-tiled-2x', partial(Tiled, 'yunet-full', tile=320, overlap=0.25, upscale=2., full_frame='yunet', name='yunet-tiled-2x'))
+VIDEO_DETECTOR = 'yunet-2scale'   # the default detector for video (`facelab.video.detect_video`, `facelab detect VIDEO`, `facelab validate`), by `benchmarks/crowd.py`
 register_detector('retinaface-mobilenet-tiled-2x', partial(Tiled, 'retinaface-mobilenet', tile=480, overlap=0.25, upscale=2., name='retinaface-mobilenet-tiled-2x'))
 

@@ -13,13 +13,14 @@ import numpy as np, pandas as pd, cv2
 import pyarrow as pa, pyarrow.parquet as pq
 from tqdm.auto import tqdm
 from .core import facelab_home, file_hash, FacelabError, failures_frame, cache_folder, writable_folder
-from .detect import (get_detector, detector_name, detector_settings, detection_settings, detect_image, detections_frame, crop_name, save_crop, DETECTION_COLS)
+from .detect import (get_detector, detector_name, detector_settings, detection_settings, detect_image, detections_frame, crop_name, save_crop, DETECTION_COLS,
+                             VIDEO_DETECTOR)
 
 # %% auto #0
-__all__ = ['VIDEO_EXTS', 'VIDEO_DETECTOR', 'FRAME_COLS', 'TRACK_COLORS', 'Frame', 'video_info', 'VideoFrames', 'read_frames',
-           'is_video', 'synthetic_clip', 'write_atomic', 'sweep_tmp', 'quarantine', 'read_part', 'VideoResult',
-           'frames_frame', 'detection_cache_key', 'default_cache_dir', 'detect_video', 'CountingDetector',
-           'detection_label', 'draw_detections', 'read_frame', 'contact_sheet', 'write_annotated_video']
+__all__ = ['VIDEO_EXTS', 'FRAME_COLS', 'TRACK_COLORS', 'Frame', 'video_info', 'VideoFrames', 'read_frames', 'is_video',
+           'synthetic_clip', 'write_atomic', 'sweep_tmp', 'quarantine', 'read_part', 'VideoResult', 'frames_frame',
+           'detection_cache_key', 'default_cache_dir', 'detect_video', 'CountingDetector', 'detection_label',
+           'draw_detections', 'read_frame', 'contact_sheet', 'write_annotated_video']
 
 # %% ../nbs/04_video.ipynb #32dae2d8
 class Frame(NamedTuple):
@@ -201,7 +202,6 @@ class VideoResult(NamedTuple):
     frames: pd.DataFrame # one row per frame looked at: source, frame, timestamp, n_faces
     failures: pd.DataFrame # file, stage, reason
 
-VIDEO_DETECTOR = 'yunet-2scale'   # the default detector for video (see above)
 FRAME_COLS = ['source', 'frame', 'timestamp', 'n_faces']
 def frames_frame(rows=()) -> pd.DataFrame:
     "A frames table (`source, frame, timestamp, n_faces`)."
