@@ -412,6 +412,7 @@ class Tiled:
                  upscale:float=1., # enlarge each tile by this factor before detecting (for faces below the detector's minimum)
                  full_frame=True, # also detect on the whole image, for faces too large for a tile: True (with `detector`), a detector, or False
                  nms_threshold:float=0.4, # IoU above which two boxes are one face
+                 full_frame_min_face:float|None=None, # the whole-image pass keeps only faces this large (px; None: `tile*overlap`, 0 without tiles)
                  name:str|None=None): # the name in tables (default `<detector>-tiled`)
         if tile is not None: tile_grid(tile, tile, tile, overlap)   # checks the tile settings
         if not upscale > 0: raise FacelabError(f"upscale must be > 0, got {upscale}")
@@ -419,14 +420,19 @@ class Tiled:
         self.whole = None if full_frame is False else self.det if full_frame is True else get_detector(full_frame)
         self.name = name or f"{detector_name(detector)}-tiled"
         self.tile, self.overlap, self.upscale, self.nms = None if tile is None else int(tile), float(overlap), float(upscale), float(nms_threshold)
+        self.large = float(full_frame_min_face if full_frame_min_face is not None else 0 if tile is None else tile*overlap)
         self.weights = getattr(self.det, 'weights', '')
         self.settings = dict(detector=detector_settings(self.det), tile=self.tile, overlap=self.overlap, upscale=self.upscale,
-                             full_frame=None if self.whole is None else detector_settings(self.whole), nms_threshold=self.nms)
+                             full_frame=None if self.whole is None else detector_settings(self.whole), nms_threshold=self.nms,
+                             full_frame_min_face=self.large)
 
     def detect(self, img:np.ndarray) -> Faces:
         "Faces in the BGR image `img`: the whole-image pass and every tile's, in the image's pixels, merged."
         H, W = img.shape[:2]
-        parts = [self.whole.detect(img)] if self.whole is not None else []
+        parts = []
+        if self.whole is not None:   # the faces too large for the tiles; smaller ones the tiles see at full resolution, with better boxes
+            f = self.whole.detect(img); big = ~_too_small(f.boxes, self.large)
+            parts.append(Faces(f.boxes[big], f.landmarks[big], f.confidence[big]))
         grid = np.array([[0, 0, W, H]]) if self.tile is None else tile_grid(H, W, self.tile, self.overlap)
         for x1, y1, x2, y2 in grid:
             t = img[y1:y2, x1:x2]
@@ -438,7 +444,7 @@ class Tiled:
             parts.append(Faces(b[~cut], (f.landmarks/self.upscale + [x1, y1])[~cut], f.confidence[~cut]))
         return merge_faces(parts, self.nms)
 
-register_detector('yunet-2scale', partial(Tiled, 'yunet-full', tile=None, full_frame='yunet', name='yunet-2scale'))
+register_detector('yunet-2scale', partial(Tiled, 'yunet-full', tile=None, full_frame='yunet', full_frame_min_face=160, name='yunet-2scale'))
 register_detector('yunet-tiled', partial(Tiled, 'yunet-full', tile=640, overlap=0.25, full_frame='yunet', name='yunet-tiled'))
 register_detector('yunet-tiled-2x', partial(Tiled, 'yunet-full', tile=320, overlap=0.25, upscale=2., full_frame='yunet', name='yunet-tiled-2x'))
 VIDEO_DETECTOR = 'yunet-2scale'   # the default detector for video (`facelab.video.detect_video`, `facelab detect VIDEO`, `facelab validate`), by `benchmarks/crowd.py`
