@@ -297,9 +297,14 @@ def detect_video(path, # video file
                  flush_every:int=50, # write the cache every this many frames
                  progress:bool=True, # show a tqdm bar
                  min_face:float|None=None, # drop faces smaller than this (pixels, the box's shorter side)
+                 client=None, # a `distributed.Client`: one task per segment of the video on its workers (`facelab.scale`); None: here
                 ) -> VideoResult: # (detections with `attrs['settings']`, frames, failures)
     "Detect faces in a streamed video: detections, per-frame counts and failures, cached and resumable."
     if detector_backend is None: detector_backend = VIDEO_DETECTOR
+    if client is not None:   # the same result, made by the cluster's workers segment by segment
+        from facelab.scale import detect_videos
+        kw = dict(align=align, expand_percentage=expand_percentage, max_faces=max_faces, crops_dir=crops_dir, flush_every=flush_every, min_face=min_face)
+        return detect_videos([path], client, detector_backend, every_n, fps, start, end, cache_dir=cache_dir, progress=progress, **kw)[str(path)]
     reader = VideoFrames(path, every_n, fps, start, end)
     det = get_detector(detector_backend)
     name, src = detector_name(detector_backend), str(path)
