@@ -7,13 +7,13 @@ Docs: https://facelab-dev.github.io/facelab/scale.html.md"""
 
 # %% ../nbs/17_scale.ipynb #76063b62
 from __future__ import annotations
-import os, math, uuid, inspect
+import os, math, uuid
 from pathlib import Path
 import numpy as np, pandas as pd, cv2
 from tqdm.auto import tqdm
 from .core import FacelabError, cache_folder, writable_folder, configure_deepface, failures_frame
 from .weights import weights_dir
-from .detect import get_detector, detector_settings, detections_frame
+from .detect import get_detector, detector_settings, detections_frame, VIDEO_DETECTOR
 from .embed import get_model, embed_batch, EmbeddingCache
 from .video import VideoResult, video_info, detect_video
 import facelab
@@ -187,7 +187,7 @@ def detect_task(path:str, start:float, end, kwargs:dict) -> VideoResult:
     "One segment of a video on a worker: `detect_video` over `start`-`end` seconds (its own resumable cache)."
     return detect_video(path, start=start, end=end, progress=False, **kwargs)
 
-def _join(src:str, parts:list) -> VideoResult:
+def _join(src:str, parts:list, start:float=0., end=None) -> VideoResult:
     "One video's result from its segments' (in order): detections and frames together, failures as one pass orders them."
     dets = pd.concat([p.detections for p in parts], ignore_index=True)
     frames = pd.concat([p.frames for p in parts], ignore_index=True)
@@ -195,6 +195,7 @@ def _join(src:str, parts:list) -> VideoResult:
     per_segment = f.reason.str.startswith('no face in any of the')   # said again below for the whole video
     fails = [f[f.stage == 'read'], f[(f.stage != 'read') & ~per_segment]]
     if len(frames) and not len(dets): fails.append(failures_frame([(src, 'detect', f"no face in any of the {len(frames)} frames looked at")]))
+    if s := parts[0].detections.attrs.get('settings'): dets.attrs['settings'] = dict(s, start=start, end=end)   # the whole span's
     return VideoResult(dets, frames, pd.concat(fails, ignore_index=True))
 
 def detect_videos(paths, # video files
@@ -207,7 +208,7 @@ def detect_videos(paths, # video files
                   **kwargs, # passed to `detect_video` (align, expand_percentage, max_faces, crops_dir, flush_every)
                  ) -> dict: # path -> `VideoResult`
     "`detect_video` over many videos on a Dask cluster, one task per segment: per video, the results one process would get."
-    if detector_backend is None: detector_backend = inspect.signature(detect_video).parameters['detector_backend'].default
+    if detector_backend is None: detector_backend = VIDEO_DETECTOR
     if not isinstance(detector_backend, str): raise FacelabError("with a client, name the detector (each worker builds its own)")
     client, paths = connect(client), list(dict.fromkeys(str(p) for p in paths))
     folder = cache_folder(cache_dir, 'detections')
@@ -223,4 +224,4 @@ def detect_videos(paths, # video files
     SCALE_STATS['tasks'] += len(futures)
     got = _gather(client, futures, f"detecting on {len(client.scheduler_info()['workers'])} Dask workers", progress)
     parts = {where[k]: r for k, r in got.items()}
-    return {p: _join(p, [parts[(p, i)] for i in range(len(ss))]) for p, ss in segs.items()}
+    return {p: _join(p, [parts[(p, i)] for i in range(len(ss))], start, end) for p, ss in segs.items()}
