@@ -110,7 +110,7 @@ def rejoin_tracks(dets:pd.DataFrame, # detections with `track_id` and `embedding
     return np.array([root.get(t, t) if not np.isnan(t) else np.nan for t in tid]), merged
 
 # %% ../nbs/16_track.ipynb #84f45f19
-TRACK_DEFAULTS = dict(buffer=0.5, lost_seconds=1.0, activation=0.25, match=0.8, min_frames=1, rejoin=0.4, rejoin_seconds=10.0)
+TRACK_DEFAULTS = dict(buffer=1.0, lost_seconds=1.0, activation=0.25, match=0.9, min_frames=1, rejoin=0.4, rejoin_seconds=10.0)
 
 def track_faces(dets:pd.DataFrame, # detections (`facelab.detect.DETECTION_COLS`), optionally with `embedding` (`represent_detections`)
                 frames=None, # the frames looked at (`detect_video`'s frames table or indices; default: the detections' frame grid)
@@ -179,7 +179,7 @@ def tracking_metrics(gt:pd.DataFrame, # ground truth of one video: frame, track_
     box = lambda d: d[['x1', 'y1', 'x2', 'y2']].to_numpy(float)
     for f in frames:
         gf, gi = g_all[(g_all.frame == f).to_numpy() & care], g_all[(g_all.frame == f).to_numpy() & ~care]
-        hm = (h.frame == f).to_numpy()
+        hm = (h.frame == f).to_numpy().copy()
         hb = box(h[hm])
         if len(gi) and len(hb): hm[np.flatnonzero(hm)[(box_iou(hb, box(gi)) >= iou).any(1)]] = False   # boxes on ignore regions count for nothing
         hb = box(h[hm])
