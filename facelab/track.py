@@ -122,7 +122,7 @@ def track_faces(dets:pd.DataFrame, # detections (`facelab.detect.DETECTION_COLS`
                 min_frames:int=TRACK_DEFAULTS['min_frames'], # frames a track needs before it gets an id
                 rejoin:float|None=TRACK_DEFAULTS['rejoin'], # cosine distance for re-joining fragments by appearance (None: off; needs `embedding`)
                 rejoin_seconds:float|None=TRACK_DEFAULTS['rejoin_seconds'], # longest gap re-joined (None: any)
-               ) -> pd.DataFrame: # dets + `track_id` (Int64, NA for a detection no track took); settings in `attrs['settings']`
+               ) -> pd.DataFrame: # dets + `track_id` (Int64, NA for a detection no track took); the tracker's settings in `attrs['settings']['track']`
     "Link detections across frames into tracks: ByteTrack on boxes per video, then re-join fragments whose mean embeddings agree."
     out = dets.copy().reset_index(drop=True)
     out['track_id'] = pd.array([pd.NA]*len(out), dtype='Int64')
@@ -147,7 +147,7 @@ def track_faces(dets:pd.DataFrame, # detections (`facelab.detect.DETECTION_COLS`
             rejoined += [(src, *x) for x in m]
         settings['videos'][str(src)] = dict(fps=rate, step=step, frames=len(looked), max_lost=max_lost)
         all_frames[str(src)] = [int(x) for x in looked]
-    out.attrs.update(settings=settings, frames=all_frames, rejoined=rejoined)
+    out.attrs.update(settings={**(dets.attrs.get('settings') or {}), 'track': settings}, frames=all_frames, rejoined=rejoined)
     return out
 
 # %% ../nbs/16_track.ipynb #8a508c72

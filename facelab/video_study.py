@@ -135,7 +135,7 @@ def validate_video(video, # the video file
         rec = track_outcomes(de, q, gt, identity, threshold, distance_metric, match='iou', iou=iou, tol=tol)
         out.update(tracking=pd.DataFrame([tracking_metrics(gt, de, iou=iou, video=Path(video).name)]),
                    track_metrics=pd.DataFrame(track_rows(rec, video=Path(video).name)), tracks=rec['tracks'],
-                   track_settings=de.attrs.get('settings', {}))
+                   track_settings=de.attrs.get('settings', {}).get('track', {}))
     return out
 
 # %% ../nbs/10a_video_study.ipynb #a480244f

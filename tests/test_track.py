@@ -18,7 +18,7 @@ def test_every_nth_frame_and_fast_faces_keep_one_track_each():
     frames = range(0, 100, 5)
     d = pd.DataFrame(_walk(frames, 0, 8, 50) + _walk(frames, 900, -8, 300))
     t = track_faces(d)
-    assert frame_step(d.frame) == 5 and t.attrs['settings']['videos']['v.mp4']['step'] == 5
+    assert frame_step(d.frame) == 5 and t.attrs['settings']['track']['videos']['v.mp4']['step'] == 5
     assert t.track_id.notna().all() and t.groupby(d.y1 > 100).track_id.nunique().tolist() == [1, 1]
     gt = d.assign(track_id=(d.y1 > 100).astype(int), label='face')
     m = tracking_metrics(gt, t)
@@ -27,5 +27,5 @@ def test_every_nth_frame_and_fast_faces_keep_one_track_each():
 def test_two_videos_are_tracked_apart():
     d = pd.DataFrame(_walk(range(10), 0, 2, 50, 'a.mp4') + _walk(range(10), 0, 2, 50, 'b.mp4'))
     t = track_faces(d)
-    assert sorted(t.attrs['settings']['videos']) == ['a.mp4', 'b.mp4']
+    assert sorted(t.attrs['settings']['track']['videos']) == ['a.mp4', 'b.mp4']
     assert t.groupby('source').track_id.nunique().tolist() == [1, 1]
