@@ -36,7 +36,7 @@ def cmd_weights(args):
 # %% ../nbs/13_cli.ipynb #12cfacfe
 def cmd_evaluate(args):
     "`facelab evaluate SOURCE --model --detector --metric --out`"
-    kw = dict(cache_dir=None) if args.no_cache else {}
+    kw = _run_kw(args)
     kw.update(deepface_compat=args.deepface_compat, enforce_detection=args.enforce_detection)
     if args.flip: kw['flip'] = True
     tune = [m for t in (args.tune or [','.join(TUNE_DEFAULT)]) for m in t.split(',') if m]
@@ -101,7 +101,7 @@ def cmd_adapt(args):
     writable_folder(args.out, 'head folder')
     ids = load_identities(args.source)
     who = {str(f): k for k, fs in ids.items() for f in fs}
-    kw = dict(cache_dir=None) if args.no_cache else {}
+    kw = _run_kw(args)
     emb, fails = represent(list(who), model_name=args.model, detector_backend=args.detector, enforce_detection=True, **kw)
     area = (emb.x2 - emb.x1)*(emb.y2 - emb.y1)
     one = emb.assign(_a=area).sort_values('_a', ascending=False).drop_duplicates('file').sort_index()   # the largest face of each image
@@ -130,6 +130,7 @@ def _add_adapt_command(sub):
     a.add_argument('--seed', type=int, default=0)
     a.add_argument('--out', required=True, help='head folder to write (head.json, W.npy, history.csv, history.png, failures.csv)')
     a.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
+    _add_dask_option(a)
     a.set_defaults(func=cmd_adapt)
 
 # %% ../nbs/13_cli.ipynb #44759f9c
@@ -138,7 +139,7 @@ def cmd_gallery(args):
     from facelab.search import Gallery
     if args.action == 'build':
         if not args.out: raise FacelabError("`facelab gallery build` needs --out GALLERY_FOLDER")
-        kw = dict(cache_dir=None) if args.no_cache else {}
+        kw = _run_kw(args)
         kw.update(deepface_compat=args.deepface_compat, enforce_detection=args.enforce_detection)
         if args.flip: kw['flip'] = True
         g = Gallery.from_folder(args.path, model_name=args.model, detector_backend=args.detector, faces=args.faces, **kw)
@@ -158,7 +159,7 @@ def cmd_find(args):
     if args.k < 1: raise FacelabError(f"-k must be at least 1, not {args.k}")
     if args.out: writable_file(args.out, 'answers table')
     g = Gallery.load(args.gallery)
-    kw = dict(cache_dir=None) if args.no_cache else {}
+    kw = _run_kw(args)
     thr = search_threshold(g, args.metric, args.threshold)
     res = find(args.photos, g, k=args.k, threshold=False, distance_metric=args.metric, by=args.by, progress=False, **kw)   # the one search
     rec, table = answers(res, thr), answer_table(res, thr)
@@ -189,6 +190,7 @@ def _add_search_commands(sub):
     f.add_argument('--by', default='sample', choices=['sample', 'identity', 'template'], help='rank faces, identities, or mean templates')
     f.add_argument('--out', help="write every face's answer ('not in database' too) and its neighbours within the threshold as CSV")
     f.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
+    _add_dask_option(f)
     f.set_defaults(func=cmd_find)
 
 # %% ../nbs/13_cli.ipynb #2e2f25e9
@@ -201,7 +203,7 @@ def cmd_detect(args):
     "`facelab detect SOURCE --out FILE [--detector] [--min-face PX] [--every-n] [--fps] [--crops DIR]`"
     from facelab.video import is_video, detect_video
     from facelab.detect import detect_faces
-    kw = dict(cache_dir=None) if args.no_cache else {}
+    kw = _run_kw(args)
     src = Path(args.source)
     if not src.exists() and not src.is_symlink(): raise FacelabError("no such image, folder or video", src)
     if args.every_n < 1: raise FacelabError(f"--every-n must be at least 1, not {args.every_n}")
@@ -209,6 +211,8 @@ def cmd_detect(args):
     if args.min_face is not None and not args.min_face >= 0: raise FacelabError(f"--min-face must be a number of pixels >= 0, not {args.min_face}")
     writable_file(args.out, 'detections table')
     if args.crops: writable_folder(args.crops, 'crops folder')
+    if getattr(args, 'client', None) is not None and not is_video(args.source):
+        raise FacelabError("--dask applies to videos (one task per segment); photos are detected here")
     if is_video(args.source):
         if args.deepface_compat: raise FacelabError("--deepface-compat applies to photos; videos are always detected on the frame as it is")
         res = detect_video(args.source, detector_backend=args.detector or VIDEO_DETECTOR, every_n=args.every_n, fps=args.fps, crops_dir=args.crops,
@@ -227,7 +231,7 @@ def cmd_validate(args):
     "`facelab validate VIDEO --gt FILE --query PHOTO... [--identity NAME] [--iou X] [--tol PX] [--allow-mismatch] --out OUT`"
     from facelab.video_study import validate_video, write_video_report, scoring_notes
     from facelab.validate import STUDY_COLS
-    kw = dict(cache_dir=None) if args.no_cache else {}
+    kw = _run_kw(args)
     writable_folder(args.out, 'report folder')
     res = validate_video(args.video, args.gt, args.query, identity=args.identity, threshold=args.threshold, model_name=args.model,
                          detector_backend=args.detector, every_n=args.every_n, iou=args.iou, tol=args.tol,
@@ -257,6 +261,7 @@ def _add_video_commands(sub):
     d.add_argument('--crops', default=None, help='save aligned face crops in this folder')
     d.add_argument('--no-cache', action='store_true', help='do not read or write the detection cache')
     d.add_argument('--deepface-compat', action='store_true', help="photos: detect exactly as DeepFace.represent does (padded image)")
+    _add_dask_option(d, 'video: ')
     d.set_defaults(func=cmd_detect)
     v = sub.add_parser('validate', help='find a person in a video and score every face against CVAT/COCO/MOT ground truth')
     v.add_argument('video')
@@ -274,6 +279,7 @@ def _add_video_commands(sub):
     v.add_argument('--out', default='facelab-video-report', help='report folder')
     v.add_argument('--no-cache', action='store_true', help='do not read or write the detection and embedding caches')
     v.add_argument('--no-track', action='store_true', help='do not link faces into tracks (no tracking table, no per-track rows)')
+    _add_dask_option(v, 'the video: ')
     v.set_defaults(func=cmd_validate)
 
 # %% ../nbs/13_cli.ipynb #9c1dea97
@@ -286,6 +292,18 @@ def _add_model_options(p):
     p.add_argument('--deepface-compat', action='store_true', help="embed through DeepFace.represent (deepface's preprocessing and thresholds)")
     p.add_argument('--flip', action='store_true', help="flip test: each face the mean of its embedding and its mirror image's")
     p.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
+    _add_dask_option(p)
+
+def _add_dask_option(p, what:str=''):
+    "`--dask SCHEDULER`: embed (or detect) on a Dask cluster (`facelab.scale.connect`)."
+    p.add_argument('--dask', default=None, metavar='SCHEDULER',
+                   help=f"{what}run on a Dask cluster: local:N starts N worker processes here, tcp://host:port joins a running scheduler")
+
+def _run_kw(args) -> dict:
+    "The cache and cluster options of a command, for `represent` / `detect_video`."
+    kw = dict(cache_dir=None) if args.no_cache else {}
+    if getattr(args, 'client', None) is not None: kw['client'] = args.client
+    return kw
 
 def _add_study_options(p):
     "The options `evaluate` and `compare` share: the metric, the folds, the bootstrap, the negatives' sample and the seed."
@@ -326,6 +344,9 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser().parse_args(argv)
     args.argv = argv
-    try: return args.func(args) or 0
+    try:
+        if getattr(args, 'dask', None) is None: return args.func(args) or 0
+        from facelab.scale import connect
+        with connect(args.dask) as args.client: return args.func(args) or 0
     except FacelabError as e:
         print(f"facelab: error: {e}", file=sys.stderr); return 2
