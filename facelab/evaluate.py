@@ -153,6 +153,7 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
              n_boot:int=1000, # bootstrap resamples of the people for the intervals (0: none)
              deepface_compat:bool=False, # embed through `DeepFace.represent`, with deepface's thresholds
              command:str|None=None, # the command line that ran this (recorded in settings.json)
+             client=None, # a `distributed.Client`: embed on its workers (`facelab.scale`); the study is the same
              **kwargs, # passed to `represent` (align, cache_dir, batch_size, progress, ...)
             ) -> dict: # pairs, thresholds, recommended, curves, summary, failures (one row per image), embeddings; settings
     "Run the verification study on `source` and (optionally) write its tables, plots and report.md to `out`."
@@ -161,7 +162,7 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
     pairs = make_pairs(ids, seed=seed, max_negatives=max_negatives)
     files = pd.unique(pd.concat([pairs.file_x, pairs.file_y]).astype(str))
     emb, fails = represent(files, model_name=model_name, detector_backend=detector_backend, enforce_detection=enforce_detection,
-                           deepface_compat=deepface_compat, **kwargs)
+                           deepface_compat=deepface_compat, client=client, **kwargs)
     v = verify_pairs(pairs, model_name=model_name, detector_backend=detector_backend, distance_metric=distance_metric,
                      embeddings=emb, failures=fails, deepface_compat=deepface_compat)
     v['scored'] = v.distance.notna() & (score_no_face | (v.face_detected_x & v.face_detected_y))
