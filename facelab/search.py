@@ -310,7 +310,7 @@ def from_identities(cls:Gallery, identities:dict, # identity -> list of image pa
                     enforce_detection:bool=False, # True: an image without a face is a failure, not embedded whole
                     deepface_compat:bool=False, # embed through `DeepFace.represent` (deepface's preprocessing)
                     flip:bool=False, # flip test: each face the mean of its embedding and its mirror image's
-                    **kwargs, # passed to `represent` (cache_dir, batch_size, progress)
+                    **kwargs, # passed to `represent` (cache_dir, batch_size, progress, client: embed on a Dask cluster)
                    ) -> Gallery:
     "Embed every image of every identity (cached) into a gallery; images that fail are listed in `failures`."
     settings = embed_settings(model_name, detector_backend, align, normalization, expand_percentage, enforce_detection, deepface_compat, flip)
@@ -495,7 +495,7 @@ def load(cls:Gallery, path, # folder written by `Gallery.save`
 # %% ../nbs/08_search.ipynb #f5e2e6df
 @patch
 def add(self:Gallery, other, # identity -> image paths, or another Gallery
-        **kwargs, # passed to `represent` (cache_dir, batch_size, progress)
+        **kwargs, # passed to `represent` (cache_dir, batch_size, progress, client: embed on a Dask cluster)
        ) -> Gallery:
     "A new gallery with `other`'s faces added (only new images are embedded)."
     if isinstance(other, Gallery):
