@@ -32,7 +32,9 @@ def video_fps(dets:pd.DataFrame) -> float|None:
 
 # %% ../nbs/16_track.ipynb #ee597aba
 def _looked(dets:pd.DataFrame, frames) -> np.ndarray:
-    "The frame indices looked at: `frames` (a frames table or indices), else the detections' frames on their own grid."
+    "The frame indices looked at: `frames` (a frames table, this video's rows, or indices), else the detections' frames on their own grid."
+    if isinstance(frames, pd.DataFrame) and 'source' in frames and len(dets) and frames.source.nunique() > 1:
+        frames = frames[frames.source.astype(str) == str(dets.source.iloc[0])]
     if frames is not None: return np.unique(np.asarray(frames.frame if isinstance(frames, pd.DataFrame) else frames, dtype=np.int64))
     if not len(dets): return np.zeros(0, np.int64)
     f = dets.frame.to_numpy(np.int64)

@@ -29,3 +29,10 @@ def test_two_videos_are_tracked_apart():
     t = track_faces(d)
     assert sorted(t.attrs['settings']['track']['videos']) == ['a.mp4', 'b.mp4']
     assert t.groupby('source').track_id.nunique().tolist() == [1, 1]
+
+def test_a_frames_table_of_two_videos_is_split_by_source():
+    "Each video is stepped over its own frames looked at: a's every frame, b's every other."
+    d = pd.DataFrame(_walk(range(10), 0, 2, 50, 'a.mp4') + _walk(range(0, 10, 2), 0, 2, 50, 'b.mp4'))
+    frames = pd.DataFrame(dict(source=['a.mp4']*10 + ['b.mp4']*5, frame=[*range(10), *range(0, 10, 2)]))
+    v = track_faces(d, frames).attrs['settings']['track']['videos']
+    assert (v['a.mp4']['frames'], v['a.mp4']['step'], v['b.mp4']['frames'], v['b.mp4']['step']) == (10, 1, 5, 2)
