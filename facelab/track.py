@@ -160,7 +160,7 @@ _MM = dict(mota='mota', idf1='idf1', idp='idp', idr='idr', id_switches='num_swit
            mostly_tracked='mostly_tracked', mostly_lost='mostly_lost', gt_boxes='num_objects', fp='num_false_positives', fn='num_misses')
 
 def tracking_metrics(gt:pd.DataFrame, # ground truth of one video: frame, track_id, x1, y1, x2, y2 [, ignore]
-                     tracked:pd.DataFrame, # `track_faces` output for that video (rows without a track id are false positives)
+                     tracked:pd.DataFrame, # `track_faces` output for that video (a row without a track id counts as a track of one box)
                      iou:float=0.5, # minimum IoU for a box to match a ground-truth box
                      frames=None, # the frames looked at (default: `tracked.attrs['frames']`, else the tracked frames)
                      **info, # extra columns for the row (video, challenge, ...)
