@@ -1,4 +1,4 @@
-"""Real sample data for tests, tutorials and your first evaluation: deepface's celebrity photos with identity labels, fetched once and checked.
+"""Real sample data for tests, tutorials and your first evaluation: deepface's celebrity photos with identity labels, fetched once and checked, and a hand-checked face ground truth for a real crowd video.
 
 Docs: https://facelab-dev.github.io/facelab/datasets.html.md"""
 
