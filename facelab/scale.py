@@ -166,7 +166,7 @@ def embed_on(client:Client, # a connected client
     for _, b in got.values(): bad.update(b)
     return [r for r, _ in got.values()], bad
 
-# %% ../nbs/17_scale.ipynb #888c816c
+# %% ../nbs/17_scale.ipynb #bac841cb
 def video_segments(path, # the video
                    every_n:int=1, fps:float|None=None, start:float=0., end:float|None=None, # as for `detect_video`
                    segment_s:float=60., # about this many seconds per segment
@@ -182,7 +182,7 @@ def video_segments(path, # the video
     bounds = list(range(first, stop, size))
     return [(b/src, (b+size)/src if b+size < stop else end) for b in bounds] or [(start, end)]
 
-# %% ../nbs/17_scale.ipynb #5604fbc4
+# %% ../nbs/17_scale.ipynb #90720d6a
 def detect_task(path:str, start:float, end, kwargs:dict) -> VideoResult:
     "One segment of a video on a worker: `detect_video` over `start`-`end` seconds (its own resumable cache)."
     return detect_video(path, start=start, end=end, progress=False, **kwargs)
