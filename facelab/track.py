@@ -12,12 +12,12 @@ import supervision as sv
 import motmetrics as mm
 from .core import FacelabError, box_iou
 from .verify import pair_distances
-from .validate import recognition_outcomes, recognition_metrics, match_detections, legacy_corner_match
+from .validate import recognition_outcomes, recognition_metrics, match_detections, legacy_corner_match, challenge_summary
 from .metrics import metrics_from_counts
 
 # %% auto #0
 __all__ = ['TRACK_DEFAULTS', 'TRACKING_COLS', 'TRACK_RULES', 'frame_step', 'video_fps', 'rejoin_tracks', 'track_faces',
-           'tracking_metrics', 'track_distances', 'track_outcomes', 'track_rows']
+           'tracking_metrics', 'track_distances', 'track_outcomes', 'track_rows', 'track_summary']
 
 # %% ../nbs/16_track.ipynb #442af64c
 def frame_step(frames) -> int:
@@ -291,3 +291,12 @@ def track_rows(res:dict, # `track_outcomes` output
               ) -> list: # `recognition_metrics` rows with `rule` and `level` ('frame' or 'track')
     "The study's rows for every rule, at frame level (each detection) and at track level (each track once)."
     return [dict(recognition_metrics(res[lv][rule], **info), rule=rule, level=lv[:-1]) for lv in ('frames', 'tracks') for rule in res[lv]]
+
+def track_summary(rows:list|pd.DataFrame, # `track_rows` rows with a `challenge` column (several videos per challenge allowed)
+                 ) -> pd.DataFrame: # one row per challenge, level and rule: pooled counts, metrics recomputed from them
+    "`facelab.validate.challenge_summary` per level and rule: sum the counts of each challenge's videos and recompute the metrics."
+    df = pd.DataFrame(rows)
+    out = pd.concat([challenge_summary(g.drop(columns=['level', 'rule'])).assign(level=lv, rule=r)
+                     for (lv, r), g in df.groupby(['level', 'rule'], sort=False)], ignore_index=True)
+    first = ['challenge', 'level', 'rule']
+    return out[first + [c for c in out.columns if c not in first]]
