@@ -23,7 +23,7 @@ from distributed import Client, as_completed
 from distributed.diagnostics.plugin import WorkerPlugin
 
 # %% auto #0
-__all__ = ['WORKER_NEEDS', 'SCALE_STATS', 'FacelabWorker', 'connect', 'worker_problems', 'check_workers', 'embed_task',
+__all__ = ['WORKER_NEEDS', 'SCALE_STATS', 'FacelabWorker', 'connect', 'prepare', 'worker_problems', 'check_workers', 'embed_task',
            'embed_on', 'video_segments', 'detect_task', 'detect_videos']
 
 # %% ../nbs/17_scale.ipynb #ad145117
@@ -52,7 +52,15 @@ def connect(scheduler, # 'local:N' (a LocalCluster of N worker processes here), 
         except (OSError, TimeoutError) as e: raise FacelabError(f"cannot reach the Dask scheduler at {scheduler} ({e})") from None
         if not quiet: print(f"Dask: joined {scheduler}; dashboard {client.dashboard_link}")
     else: raise FacelabError(f"a Dask scheduler is 'local:N' or an address like 'tcp://host:8786', not {scheduler!r}")
-    client.register_plugin(FacelabWorker())
+    return prepare(client)
+
+def prepare(client:Client) -> Client:
+    "`client`, its workers given the `FacelabWorker` plugin (a `FacelabError` if they cannot load facelab to take it)."
+    if not isinstance(client, Client):
+        raise FacelabError(f"client must be a distributed.Client (`facelab.scale.connect('local:4')` makes one), not a {type(client).__name__}")
+    try: client.register_plugin(FacelabWorker())
+    except Exception as e:
+        raise FacelabError(f"the Dask workers could not load facelab's worker plugin ({type(e).__name__}: {str(e)[:200]}); {WORKER_NEEDS}") from None
     return client
 
 # %% ../nbs/17_scale.ipynb #7497e077
@@ -151,8 +159,8 @@ def embed_on(client:Client, # a connected client
              progress:bool=True, # tqdm bar over finished batches
             ) -> tuple: # (list of row tables, {hash: why it would not load})
     "`represent`'s loop on a Dask cluster: check the workers, one task per batch of unique images, rows and load failures back."
+    client = prepare(client)
     if not todo: return [], {}
-    client = connect(client)
     compat = settings['deepface_compat']
     check_workers(client, settings.get('weights') or {}, [first[h] for h in todo], folder,
                   None if compat else (settings['model_name'], settings['normalization']), None if compat else settings['detector_backend'])
@@ -199,7 +207,7 @@ def _join(src:str, parts:list, start:float=0., end=None) -> VideoResult:
     return VideoResult(dets, frames, pd.concat(fails, ignore_index=True))
 
 def detect_videos(paths, # video files
-                  client, # a `distributed.Client` (or anything `connect` takes)
+                  client, # a `distributed.Client` (`connect` makes one)
                   detector_backend=None, # a detector name (each worker builds its own); None: `detect_video`'s default
                   every_n:int=1, fps:float|None=None, start:float=0., end:float|None=None, # which frames, as for `detect_video`
                   segment_s:float=60., # about this many seconds per task
@@ -210,7 +218,7 @@ def detect_videos(paths, # video files
     "`detect_video` over many videos on a Dask cluster, one task per segment: per video, the results one process would get."
     if detector_backend is None: detector_backend = VIDEO_DETECTOR
     if not isinstance(detector_backend, str): raise FacelabError("with a client, name the detector (each worker builds its own)")
-    client, paths = connect(client), list(dict.fromkeys(str(p) for p in paths))
+    client, paths = prepare(client), list(dict.fromkeys(str(p) for p in paths))
     folder = cache_folder(cache_dir, 'detections')
     check_workers(client, detector_settings(detector_backend)['weights'], paths, folder, detector=detector_backend)
     if kwargs.get('crops_dir') is not None: check_workers(client, {}, folder=kwargs['crops_dir'])
