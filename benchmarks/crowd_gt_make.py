@@ -97,7 +97,7 @@ DECISIONS = {
         14: 'T11 occ partly behind T15', 15: 'x back of a grey head (woman in fur collar walking away)'},
 }
 ADDED = {  # faces no detector proposed, boxes estimated from the zoomed view: frame -> [(track, x1, y1, x2, y2, flags, note)]
-    10: [(12, 1762, 629, 1796, 677, 'ign', 'Father-Christmas-like figure in the shop window again (not proposed); box estimated +-15 px')],
+    10: [(12, 1762, 629, 1796, 677, 'ign', 'face-like figure in the shop window, as on frame 5 (not proposed); box estimated +-15 px')],
     15: [(12, 1760, 655, 1797, 705, 'ign', 'figure in the shop window (not proposed); box estimated +-15 px')],
     25: [(12, 1762, 630, 1805, 705, 'ign', 'white-haired figure in the shop window (not proposed); box estimated +-15 px')],
 }
@@ -161,6 +161,7 @@ def decision_log(C:pd.DataFrame) -> pd.DataFrame:
             rows.append(dict(frame=f, candidate=np.nan, x1=x1, y1=y1, x2=x2, y2=y2, n_detectors=0, source='added by hand',
                              **_decide(f"T{t} {flags} {note}")))
     log = pd.DataFrame(rows).sort_values(['frame', 'source', 'candidate'], kind='stable').reset_index(drop=True)
+    log[['candidate', 'track_id']] = log[['candidate', 'track_id']].astype('Int64')   # integers, empty where there is none
     dup = log[log.track_id.notna()].duplicated(['frame', 'track_id'], keep=False)
     if dup.any(): raise ValueError(f"two boxes of one track on one frame:\n{log[log.track_id.notna()][dup]}")
     return log
