@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from .core import FacelabError, load_image
 from .annotations import read_annotations
+from .detect import VIDEO_DETECTOR
 from .video import detect_video, video_info
 from .embed import represent, represent_detections
 from .verify import default_threshold
@@ -101,7 +102,7 @@ def validate_video(video, # the video file
                    identity:str|None=None, # the person's label in the ground truth (default: the only label)
                    threshold:float|None=None, # distance threshold (default: the model's for the metric)
                    model_name='SFace', # a name in `facelab.embed.MODELS`, an .onnx path, or a model object
-                   detector_backend='yunet', # detector for the video (and the query photos)
+                   detector_backend=VIDEO_DETECTOR, # detector for the video and the query photos (default: the video default, small faces at full resolution)
                    distance_metric:str='cosine',
                    every_n:int=1, # look at every n-th frame
                    iou:float=0.5, # IoU for the `iou` rule
