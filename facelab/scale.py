@@ -136,7 +136,7 @@ def embed_task(batch:list, # content hashes
     if folder is not None: EmbeddingCache(folder, settings).append(rows)
     return rows, bad
 
-def _gather(client:Client, futures:dict, desc:str, progress:bool) -> list:
+def _gather(client:Client, futures:dict, desc:str, progress:bool) -> dict:
     "The results of `futures` (future -> units of work, for the bar) by task key, as they finish; the first failure cancels the rest."
     out, bar = {}, tqdm(total=sum(futures.values()), desc=desc, disable=not progress)
     try:
@@ -159,14 +159,14 @@ def embed_on(client:Client, # a connected client
              progress:bool=True, # tqdm bar over finished batches
             ) -> tuple: # (list of row tables, {hash: why it would not load})
     "`represent`'s loop on a Dask cluster: check the workers, one task per batch of unique images, rows and load failures back."
-    client = prepare(client)
+    client, folder = prepare(client), None if folder is None else os.path.abspath(folder)   # paths a worker's cwd does not change
     if not todo: return [], {}
     compat = settings['deepface_compat']
-    check_workers(client, settings.get('weights') or {}, [first[h] for h in todo], folder,
+    check_workers(client, settings.get('weights') or {}, [os.path.abspath(first[h]) for h in todo], folder,
                   None if compat else (settings['model_name'], settings['normalization']), None if compat else settings['detector_backend'])
     run = uuid.uuid4().hex[:8]
     batches = [todo[i:i+batch_size] for i in range(0, len(todo), batch_size)]
-    futures = {client.submit(embed_task, b, {h: first[h] for h in b}, settings, None if folder is None else str(folder),
+    futures = {client.submit(embed_task, b, {h: os.path.abspath(first[h]) for h in b}, settings, None if folder is None else str(folder),
                              key=f"facelab-embed-{run}-{i}", pure=False): len(b) for i, b in enumerate(batches)}
     SCALE_STATS['tasks'] += len(batches); SCALE_STATS['images'] += len(todo)
     got = _gather(client, futures, f"embedding on {len(client.scheduler_info()['workers'])} Dask workers ({settings['model_name']}/{settings['detector_backend']})", progress)
@@ -181,7 +181,7 @@ def video_segments(path, # the video
                   ) -> list: # (start, end) seconds per segment; end None: to the end of the video
     "Segments of a video that, detected one by one, look at the frames one pass over `start`-`end` would."
     info = video_info(path); src = info['fps']
-    step = every_n if fps is None else src/fps
+    step = every_n if fps is None else 1 if fps >= src else src/fps   # fps at or above the video's: every frame
     if info['frames'] is None or abs(step - round(step)) > 1e-9: return [(start, end)]   # no frame count, or no common frame grid
     step = max(1, int(round(step)))
     first = max(0, int(math.ceil(start*src - 1e-6)))
@@ -195,11 +195,12 @@ def detect_task(path:str, start:float, end, kwargs:dict) -> VideoResult:
     "One segment of a video on a worker: `detect_video` over `start`-`end` seconds (its own resumable cache)."
     return detect_video(path, start=start, end=end, progress=False, **kwargs)
 
-def _join(src:str, parts:list, start:float=0., end=None) -> VideoResult:
-    "One video's result from its segments' (in order): detections and frames together, failures as one pass orders them."
-    dets = pd.concat([p.detections for p in parts], ignore_index=True)
-    frames = pd.concat([p.frames for p in parts], ignore_index=True)
-    f = pd.concat([p.failures for p in parts], ignore_index=True)
+def _join(src:str, parts:list, start:float=0., end=None, crops_dir=None) -> VideoResult:
+    "One video's result from its segments' (in order, made from absolute paths): detections and frames together, failures as one pass orders them, paths as the caller wrote them."
+    dets = pd.concat([p.detections for p in parts], ignore_index=True).assign(source=src)
+    if crops_dir is not None: dets['crop'] = [None if c is None else str(Path(crops_dir)/Path(c).name) for c in dets.crop]
+    frames = pd.concat([p.frames for p in parts], ignore_index=True).assign(source=src)
+    f = pd.concat([p.failures for p in parts], ignore_index=True).assign(file=src)
     per_segment = f.reason.str.startswith('no face in any of the')   # said again below for the whole video
     fails = [f[f.stage == 'read'], f[(f.stage != 'read') & ~per_segment]]
     if len(frames) and not len(dets): fails.append(failures_frame([(src, 'detect', f"no face in any of the {len(frames)} frames looked at")]))
@@ -220,16 +221,18 @@ def detect_videos(paths, # video files
     if not isinstance(detector_backend, str): raise FacelabError("with a client, name the detector (each worker builds its own)")
     client, paths = prepare(client), list(dict.fromkeys(str(p) for p in paths))
     folder = cache_folder(cache_dir, 'detections')
-    check_workers(client, detector_settings(detector_backend)['weights'], paths, folder, detector=detector_backend)
-    if kwargs.get('crops_dir') is not None: check_workers(client, {}, folder=kwargs['crops_dir'])
-    kw = dict(kwargs, detector_backend=detector_backend, every_n=every_n, fps=fps, cache_dir=None if folder is None else str(folder))
+    check_workers(client, detector_settings(detector_backend)['weights'], [os.path.abspath(p) for p in paths], folder and os.path.abspath(folder), detector=detector_backend)
+    if kwargs.get('crops_dir') is not None: check_workers(client, {}, folder=os.path.abspath(kwargs['crops_dir']))
+    crops = kwargs.get('crops_dir')
+    if crops is not None: kwargs['crops_dir'] = os.path.abspath(crops)   # paths the workers can use; the tables keep the caller's
+    kw = dict(kwargs, detector_backend=detector_backend, every_n=every_n, fps=fps, cache_dir=None if folder is None else os.path.abspath(folder))
     segs = {p: video_segments(p, every_n, fps, start, end, segment_s) for p in paths}
     run, futures, where = uuid.uuid4().hex[:8], {}, {}
     for p, ss in segs.items():
         for i, (s, e) in enumerate(ss):
-            f = client.submit(detect_task, p, s, e, kw, key=f"facelab-detect-{run}-{len(futures)}", pure=False)
+            f = client.submit(detect_task, os.path.abspath(p), s, e, kw, key=f"facelab-detect-{run}-{len(futures)}", pure=False)
             futures[f] = 1; where[f.key] = (p, i)
     SCALE_STATS['tasks'] += len(futures)
     got = _gather(client, futures, f"detecting on {len(client.scheduler_info()['workers'])} Dask workers", progress)
     parts = {where[k]: r for k, r in got.items()}
-    return {p: _join(p, [parts[(p, i)] for i in range(len(ss))], start, end) for p, ss in segs.items()}
+    return {p: _join(p, [parts[(p, i)] for i in range(len(ss))], start, end, crops) for p, ss in segs.items()}
