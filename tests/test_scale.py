@@ -75,3 +75,13 @@ def test_killed_worker_loses_nothing(tmp_path):
     pd.testing.assert_frame_equal(calm.failures, res.failures)
     cached = represent(files, cache_dir=tmp_path, progress=False)   # every image is in the cache the workers wrote
     assert np.array_equal(np.stack(cached.embeddings.embedding), np.stack(res.embeddings.embedding))
+
+def test_validate_with_dask_reports_the_same(tmp_path):
+    "The video study on the Hamilton clip (every 10th frame): the same metrics printed with and without a local cluster."
+    from facelab.datasets import sample_path, data_dir
+    video, gt = sample_path('videos/hamilton_clip.mp4'), data_dir()/'cvat_samples'/'video'/'annotations.xml'
+    args = ['validate', video, '--gt', gt, '--query', deepface_sample()['Angelina'][0], '--allow-mismatch', '--every-n', '10', '--no-cache']
+    here, there = run(*args, '--out', tmp_path/'a'), run(*args, '--out', tmp_path/'b', '--dask', 'local:2')
+    assert here.returncode == 0 and there.returncode == 0, there.stderr
+    keep = lambda r: [l for l in r.stdout.splitlines() if not l.startswith(('Dask:', 'report:'))]
+    assert keep(here) == keep(there) and 'idf1' in there.stdout
