@@ -89,6 +89,17 @@ def _attrs(el, path) -> dict:
         out[f"attr_{a.get('name')}"] = (a.text or '').strip()
     return out
 
+_TRUE, _FALSE = {'true', '1', 'yes'}, {'false', '0', 'no'}
+
+def _ignore_attr(df:pd.DataFrame, path) -> pd.DataFrame:
+    "A CVAT `ignore` box attribute (true/false, 1/0, yes/no) as the `ignore` column; any other value is an error naming it."
+    if 'attr_ignore' not in df: return df
+    v = df.pop('attr_ignore').fillna('').astype(str).str.strip().str.lower()
+    if (bad := ~v.isin(_TRUE | _FALSE)).any():
+        raise FacelabError(f"the `ignore` attribute must be true or false (or 1/0, yes/no), not {sorted(set(v[bad]))}", path)
+    df['ignore'] = v.isin(_TRUE).to_numpy()
+    return df
+
 def _box(el, path, where:str, visible:bool=True) -> dict:
     "x1, y1, x2, y2 of a CVAT <box>: finite numbers, and (when `visible`) xbr > xtl, ybr > ytl; errors name the line and `where`."
     b = {c: _num(el, k, path, where=where) for c, k in zip(('x1', 'y1', 'x2', 'y2'), ('xtl', 'ytl', 'xbr', 'ybr'))}
@@ -220,6 +231,7 @@ def read_cvat_video(path, # CVAT for video 1.1 annotations.xml
     parts = [p.assign(track_id=tid, label=label) for tid, label, b in tracks for p in _expand_track(b, m['step'], end(b))]
     df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=GT_COLS)
     df['ignore'] = False
+    df = _ignore_attr(df, path)   # boxes with an `ignore` attribute: regions that count neither as hit nor miss
     df['source'] = root.findtext('meta/source') or root.findtext('meta/task/source') or ''   # the video's name, if the export says
     df = df[GT_COLS + sorted(c for c in df.columns if c.startswith('attr_'))].sort_values(['frame', 'track_id'], kind='stable').reset_index(drop=True)
     m.pop('size_given')
@@ -253,7 +265,7 @@ def read_cvat_images(path, root=None) -> pd.DataFrame:
         if (wh := _image_size(im, path)) is not None: sizes[name] = wh
         skipped += sum(1 for c in im if c.tag != 'box')
         rows += [_image_box(b, name, path) for b in im.findall('box')]
-    df = pd.DataFrame(rows, columns=GT_COLS + sorted({k for r in rows for k in r if k.startswith('attr_')}))
+    df = _ignore_attr(pd.DataFrame(rows, columns=GT_COLS + sorted({k for r in rows for k in r if k.startswith('attr_')})), path)
     df.attrs.update(source=str(path), skipped_shapes=skipped, image_sizes=sizes)
     return df
 
@@ -414,13 +426,13 @@ def read_annotations(path, # CVAT XML, COCO JSON or MOT CSV/TXT
     return reader(path, **kwargs)
 
 # %% ../nbs/09_annotations.ipynb #05222acf
-def write_cvat_video(df:pd.DataFrame, # frame, x1, y1, x2, y2 [, track_id, label, occluded]
+def write_cvat_video(df:pd.DataFrame, # frame, x1, y1, x2, y2 [, track_id, label, occluded, ignore]
                      path, # annotations.xml to write
                      size:tuple|None=None, # (width, height) of the video, written to <original_size>
                      n_frames:int|None=None, # frames in the task (default: last frame + 1)
                      source:str='', # video file name, written to <meta><source>
                     ) -> Path:
-    "Write boxes as CVAT for video 1.1: one <track> per `track_id` (each row its own track when absent)."
+    "Write boxes as CVAT for video 1.1: one <track> per `track_id` (each row its own track when absent), `ignore` as a box attribute."
     df = df.reset_index(drop=True)
     tid = df.track_id if 'track_id' in df and df.track_id.notna().all() else pd.Series(np.arange(len(df)))
     n_frames = int(n_frames or (df.frame.max()+1 if len(df) else 0))
@@ -439,7 +451,8 @@ def write_cvat_video(df:pd.DataFrame, # frame, x1, y1, x2, y2 [, track_id, label
         frames = g.frame.astype(int).tolist()
         for k, r in enumerate(g.itertuples()):
             box = dict(xtl=fmt(r.x1), ytl=fmt(r.y1), xbr=fmt(r.x2), ybr=fmt(r.y2), z_order='0')
-            ET.SubElement(tr, 'box', frame=str(int(r.frame)), outside='0', occluded=str(int(bool(getattr(r, 'occluded', False)))), keyframe='1', **box)
+            b = ET.SubElement(tr, 'box', frame=str(int(r.frame)), outside='0', occluded=str(int(bool(getattr(r, 'occluded', False)))), keyframe='1', **box)
+            if 'ignore' in g: ET.SubElement(b, 'attribute', name='ignore').text = str(bool(r.ignore)).lower()
             nxt = frames[k+1] if k+1 < len(frames) else None
             if (nxt is None or nxt > r.frame+1) and r.frame+1 < n_frames:
                 ET.SubElement(tr, 'box', frame=str(int(r.frame)+1), outside='1', occluded='0', keyframe='1', **box)

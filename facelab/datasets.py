@@ -289,11 +289,7 @@ def crowd_clip() -> Path:
 def crowd_ground_truth(path=CROWD_GT, # the CVAT XML (default: the one shipped with facelab)
                       ) -> pd.DataFrame: # ground-truth table (`GT_COLS`), one row per face and annotated frame
     "The hand-checked faces of `crowd_clip()` on every 5th frame, tracks linked; `attrs`: annotated_frames, frame_size, video."
-    gt = read_annotations(path)
-    if 'attr_ignore' not in gt: raise FacelabError("its boxes have no `ignore` attribute: not a facelab crowd ground truth", path)
-    bad = ~gt.attr_ignore.isin(['true', 'false'])
-    if bad.any(): raise FacelabError(f"the `ignore` attribute must be true or false, not {sorted(set(gt.attr_ignore[bad]))}", path)
+    gt = read_annotations(path)   # the `ignore` box attribute becomes the `ignore` column
     if extra := sorted(set(gt.frame) - set(CROWD_FRAMES)): raise FacelabError(f"boxes on frames that are not annotated frames: {extra[:5]}", path)
-    gt['ignore'] = gt.pop('attr_ignore').eq('true')
     gt.attrs.update(annotated_frames=list(CROWD_FRAMES), video=CROWD_VIDEO)
     return gt
