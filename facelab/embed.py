@@ -24,8 +24,8 @@ from .video import write_atomic, read_part, sweep_tmp
 __all__ = ['ARCFACE_TEMPLATE', 'DEEPFACE_MODELS', 'MODELS', 'register_model', 'HEAD', 'EMBED_STATS', 'similarity_transform',
            'align_similarity', 'Embedder', 'onnx_session', 'OnnxModel', 'SFace', 'FacenetCASIA', 'Dlib',
            'DeepfaceModel', 'head_parts', 'head_name', 'HeadModel', 'get_model', 'model_name_of', 'model_thresholds',
-           'model_settings', 'default_cache_dir', 'embed_settings', 'EmbeddingCache', 'embed_crops', 'embed_batch',
-           'EmbedResult', 'represent', 'represent_detections']
+           'model_settings', 'default_cache_dir', 'embed_settings', 'EmbeddingCache', 'embed_crops', 'hash_files',
+           'embed_batch', 'EmbedResult', 'represent', 'represent_detections']
 
 # %% ../nbs/05_embed.ipynb #25b0acac
 ARCFACE_TEMPLATE = np.array([[73.5318, 51.5014], [38.2946, 51.6963], [56.0252, 71.7366], [70.7299, 92.2041], [41.5493, 92.3655]], np.float32)
@@ -527,6 +527,15 @@ def _weights_error(settings, e):
                         f"downloaded; run `facelab weights status` to see how to get them ({str(e)[:200]})")
 
 # %% ../nbs/05_embed.ipynb #69d0c51e
+def hash_files(files:list) -> tuple: # ({file: content hash}, [(file, 'read', why)] for the files that cannot be read)
+    "The content hash of each file, and a failures row for each one that cannot be read."
+    hashes, failures = {}, []
+    for f in files:
+        try: hashes[f] = file_hash(f)
+        except OSError as e: failures.append((f, 'read', "a symbolic link to nothing (broken, or a loop)" if Path(f).is_symlink() and not Path(f).exists()
+                                              else f"cannot read file: {e.strerror or e}"))
+    return hashes, failures
+
 def embed_batch(batch:list, # content hashes of unique images
                 first:dict, # hash -> a file with that content
                 settings:dict, # `embed_settings`
@@ -572,11 +581,10 @@ def represent(images, # image paths (repeats are embedded once)
     settings = embed_settings(model_name, detector_backend, align, normalization, expand_percentage, enforce_detection, deepface_compat, flip)
     mname, dname = settings['model_name'], settings['detector_backend']
     files = list(dict.fromkeys(str(f) for f in images))
-    failures, hashes = [], {}
-    for f in files:
-        try: hashes[f] = file_hash(f)
-        except OSError as e: failures.append((f, 'read', "a symbolic link to nothing (broken, or a loop)" if Path(f).is_symlink() and not Path(f).exists()
-                                              else f"cannot read file: {e.strerror or e}"))
+    if client is None: hashes, failures = hash_files(files)
+    else:   # the workers read the files (a shared filesystem), not the client alone
+        from facelab.scale import hash_on
+        hashes, failures = hash_on(client, files)
     folder = cache_folder(cache_dir, 'embeddings')
     if folder is not None:
         try: writable_folder(folder, 'embedding cache')
