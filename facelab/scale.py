@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 from .core import FacelabError, cache_folder, writable_folder, configure_deepface, failures_frame
 from .weights import weights_dir
 from .detect import get_detector, detector_settings, detections_frame, VIDEO_DETECTOR
-from .embed import get_model, embed_batch, EmbeddingCache
+from .embed import get_model, embed_batch, hash_files, EmbeddingCache
 from .video import VideoResult, video_info, detect_video
 import facelab
 try: import distributed
@@ -24,7 +24,7 @@ from distributed.diagnostics.plugin import WorkerPlugin
 
 # %% auto #0
 __all__ = ['WORKER_NEEDS', 'SCALE_STATS', 'FacelabWorker', 'connect', 'prepare', 'worker_problems', 'check_workers', 'embed_task',
-           'embed_on', 'video_segments', 'detect_task', 'detect_videos']
+           'hash_on', 'embed_on', 'video_segments', 'detect_task', 'detect_videos']
 
 # %% ../nbs/17_scale.ipynb #ad145117
 class FacelabWorker(WorkerPlugin):
@@ -120,7 +120,7 @@ def check_workers(client:Client, # a connected client
     return len(got)
 
 # %% ../nbs/17_scale.ipynb #c8afc906
-SCALE_STATS = {'tasks': 0, 'images': 0}   # tasks and unique images this client sent (tests read it)
+SCALE_STATS = {'tasks': 0, 'images': 0}   # embedding and detection tasks, and unique images, this client sent (tests read it)
 
 def embed_task(batch:list, # content hashes
                paths:dict, # hash -> a file with that content
@@ -149,6 +149,29 @@ def _gather(client:Client, futures:dict, desc:str, progress:bool) -> dict:
     finally:
         bar.close(); client.cancel(list(futures))
     return out
+
+def hash_on(client:Client, # a connected client
+            files:list, # image paths (unique)
+            chunk:int=256, # files per task
+            progress:bool=False, # tqdm bar over finished chunks
+           ) -> tuple: # ({file: content hash}, [(file, 'read', why)]), as `facelab.embed.hash_files`
+    "`hash_files` on the workers, `chunk` files a task: on a shared filesystem the reading is spread out, not done by the client alone."
+    client = prepare(client)
+    if not files: return {}, []
+    here = [p for p in _sample([os.path.abspath(f) for f in files]) if os.path.isfile(p)]   # what the workers must read too
+    check_workers(client, {}, here)
+    run, paths = uuid.uuid4().hex[:8], [os.path.abspath(f) for f in files]
+    chunks = [range(i, min(i+chunk, len(files))) for i in range(0, len(files), chunk)]
+    futures = {client.submit(hash_files, [paths[j] for j in c], key=f"facelab-hash-{run}-{i}", pure=False): len(c) for i, c in enumerate(chunks)}
+    got = _gather(client, futures, f"hashing on {len(client.scheduler_info()['workers'])} Dask workers", progress)
+    hashes, failures = {}, []
+    for i, c in enumerate(chunks):   # in the order of `files`, as one process lists them
+        h, fails = got[f"facelab-hash-{run}-{i}"]
+        why = {p: (stage, r) for p, stage, r in fails}
+        for j in c:
+            if paths[j] in h: hashes[files[j]] = h[paths[j]]
+            else: failures.append((files[j], *why[paths[j]]))
+    return hashes, failures
 
 def embed_on(client:Client, # a connected client
              todo:list, # content hashes still to embed
