@@ -99,7 +99,7 @@ def main():
         if 1 in a.workers:
             r1 = t[(t.run == 'Dask LocalCluster') & (t.workers == 1)].vs_single_1_thread.iloc[0]
             lines.append(f"- A 1-worker cluster against single-process `represent` with the same one thread: **{r1:.2f}×** (target within 10%, "
-                         f"≥ 0.90×: {'met' if r1 >= 0.9 else 'not met'}); that is the overhead of Dask itself (hashing on the client, tasks, "
+                         f"≥ 0.90×: {'met' if r1 >= 0.9 else 'not met'}); that is the overhead of Dask itself (the worker check, tasks, "
                          "results sent back as tables).")
         lines.append("- Single-process `represent` with every core (onnxruntime's and OpenCV's own threads, the default) is the row "
                      "`threads: all`: on one machine, a cluster of one-thread workers is worth it when it beats that row.")
