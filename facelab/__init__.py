@@ -1,1 +1,7 @@
+"""How well do face models and detectors work on YOUR images and videos, at which threshold, and why do they fail?
+
+Modules:
+
+- `facelab.scale`: Embed and detect on a Dask cluster: the same calls with a `client`, work split by image content and video segment, every worker writing into the same caches, so a lost worker or a stopped run costs nothing that was finished."""
+
 __version__ = "0.1.0"
