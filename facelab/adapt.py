@@ -11,9 +11,8 @@ from functools import partial
 from pathlib import Path
 import numpy as np, pandas as pd
 from sklearn.metrics import roc_curve
-from matplotlib.figure import Figure
 from fastcore.basics import patch
-from .core import FacelabError, writable_folder
+from .core import FacelabError, Figure, writable_folder
 from .metrics import _eer_on_roc
 
 # %% auto #0

@@ -118,8 +118,8 @@ def tsne_map(gallery:Gallery, # the gallery to map
              ax=None, # matplotlib axes to draw on (a new figure if None)
             ):
     "Scatter the gallery's faces in 2-D by t-SNE on cosine distances, coloured by identity; returns the figure (coordinates in `fig.tsne`)."
-    import matplotlib.pyplot as plt
-    from matplotlib.figure import Figure
+    import matplotlib
+    from facelab.core import Figure
     from sklearn.manifold import TSNE
     n = len(gallery)
     if n < 5: raise FacelabError(f"t-SNE needs at least 5 faces, the gallery has {n}")
@@ -128,7 +128,7 @@ def tsne_map(gallery:Gallery, # the gallery to map
     fig = Figure(figsize=(7, 6)) if ax is None else ax.figure
     ax = fig.subplots() if ax is None else ax
     ids = gallery.table.identity.to_numpy()
-    cmap = plt.get_cmap('tab20')
+    cmap = matplotlib.colormaps['tab20']
     for i, name in enumerate(gallery.identities):
         m = ids == name
         ax.scatter(xy[m, 0], xy[m, 1], s=28, color=cmap(i % 20), label=f"{name} ({m.sum()})")

@@ -9,8 +9,7 @@ from __future__ import annotations
 import json, time
 from pathlib import Path
 import numpy as np, pandas as pd
-from matplotlib.figure import Figure
-from .core import FacelabError, failures_frame
+from .core import FacelabError, Figure, failures_frame
 from .pairs import make_pairs, read_lfw_pairs
 from .datasets import lfw_folder
 from .verify import verify_pairs

@@ -12,13 +12,14 @@ from contextlib import contextmanager
 from pathlib import Path
 import numpy as np, pandas as pd, cv2
 from PIL import Image, ImageOps
+import matplotlib.figure
 
 # %% auto #0
 __all__ = ['MAX_IMAGE_PIXELS', 'IMAGE_EXTS', 'PAIR_COLS', 'EMBEDDING_COLS', 'FAILURE_COLS', 'facelab_home', 'configure_deepface',
            'cache_folder', 'FacelabError', 'read_text', 'writable_folder', 'writable_file', 'image_format',
            'max_image_pixels', 'image_size', 'load_image', 'abs_path', 'files_summary', 'image_files', 'file_hash',
            'array_hash', 'xywh2xyxy', 'xyxy2xywh', 'area2xyxy', 'xyxy2area', 'box_iou', 'opencv_quiet', 'Registry',
-           'crop_box', 'failures_frame']
+           'crop_box', 'Figure', 'failures_frame']
 
 # %% ../nbs/00_core.ipynb #69eb70d9
 def facelab_home() -> Path:
@@ -313,6 +314,16 @@ def crop_box(img:np.ndarray, # H×W×3 image
     sx1, sy1, sx2, sy2 = max(0, X1), max(0, Y1), min(W, X2), min(H, Y2)
     if sx2 > sx1 and sy2 > sy1: out[sy1-Y1:sy2-Y1, sx1-X1:sx2-X1] = img[sy1:sy2, sx1:sx2]
     return out if size is None else cv2.resize(out, tuple(size), interpolation=cv2.INTER_AREA if out.shape[1] > size[0] else cv2.INTER_LINEAR)
+
+# %% ../nbs/00_core.ipynb #e5f5ec5a
+class Figure(matplotlib.figure.Figure):
+    "A matplotlib figure that shows itself as a PNG in any Jupyter kernel, with or without `%matplotlib inline`."
+    def _repr_png_(self) -> bytes:
+        "The figure as PNG bytes, for IPython's display (tight bounding box, as the inline backend draws it)."
+        import io
+        buf = io.BytesIO()
+        self.savefig(buf, format='png', bbox_inches='tight')
+        return buf.getvalue()
 
 # %% ../nbs/00_core.ipynb #7c53f85c
 PAIR_COLS = ['file_x', 'file_y', 'identity_x', 'identity_y', 'decision']

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json, sys, platform
 from pathlib import Path
 import numpy as np, pandas as pd
-import matplotlib; import matplotlib.pyplot as plt
 from .core import FacelabError, failures_frame, writable_folder
 from .datasets import deepface_sample, sha256
 from .pairs import make_pairs, identities_from_folder
@@ -311,7 +310,7 @@ def write_report(res:dict, out) -> Path:
         figs.append(('confusion', plot_confusion(dict(rec, method=f"{rec['method']}, k-fold"), title=f"{title}: {rec['method']}, k-fold")))
         for kind in ('false-accept', 'false-reject'):
             figs.append((f"worst_{kind.replace('-', '_')}s", plot_worst_pairs(scored, 'kfold_threshold', kind, n=8, embeddings=res.get('embeddings'))))
-    for name, fig in figs: fig.savefig(out/f'{name}.png', dpi=110, bbox_inches='tight'); plt.close(fig)
+    for name, fig in figs: fig.savefig(out/f'{name}.png', dpi=110, bbox_inches='tight')
     summ = res['summary'].reset_index().rename(columns={'decision': 'pairs'})
     curves = res['curves'].iloc[0]
     cnames = ['auc', 'eer'] + [c for c in res['curves'].columns if c.startswith('tar@far=') and not c.endswith(('_lo', '_hi'))]

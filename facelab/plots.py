@@ -11,9 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 import numpy as np, pandas as pd, cv2
 import matplotlib
-from matplotlib.figure import Figure
 from scipy.stats import gaussian_kde
-from .core import FacelabError, load_image, crop_box
+from .core import FacelabError, Figure, load_image, crop_box
 from .metrics import _labels_distances
 
 # %% auto #0

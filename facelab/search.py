@@ -712,7 +712,7 @@ def plot_matches(results:pd.DataFrame, # `find` output
                  size:float=1.6, # inches per face
                 ):
     "A grid: each query face, then its `k` nearest answers with identity and distance; returns the figure."
-    from matplotlib.figure import Figure
+    from facelab.core import Figure
     groups = list(results.groupby(['query', 'query_face'], sort=False))
     fig = Figure(figsize=(size*(k+1), size*1.25*max(1, len(groups))))
     axes = fig.subplots(max(1, len(groups)), k+1, squeeze=False)

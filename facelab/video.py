@@ -423,7 +423,7 @@ def contact_sheet(path, # the video
                   width:float=16, # figure width in inches
                  ):
     "A matplotlib figure of `n` evenly spaced frames with their boxes drawn."
-    from matplotlib.figure import Figure
+    from facelab.core import Figure
     idx = np.array(sorted(frames.frame.unique() if frames is not None else detections.frame.unique()))
     if len(idx) == 0: raise FacelabError("no frames to show", path)
     pick = idx[np.unique(np.linspace(0, len(idx)-1, min(n, len(idx))).round().astype(int))]

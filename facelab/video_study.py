@@ -9,9 +9,7 @@ from __future__ import annotations
 import json, tempfile
 from pathlib import Path
 import numpy as np, pandas as pd, cv2
-import matplotlib.pyplot as plt
-from matplotlib.figure import Figure
-from .core import FacelabError, load_image
+from .core import FacelabError, Figure, load_image
 from .annotations import read_annotations
 from .detect import VIDEO_DETECTOR
 from .video import detect_video, video_info
@@ -201,9 +199,9 @@ def write_video_report(res:dict, out) -> Path:
     res['metrics'].to_csv(out/'metrics.csv', index=False)
     q = f"query {res['identity']!r}"
     fig = outcome_gallery(res['outcomes']['iou'], title=f"{q}: detections by outcome (iou rule)")
-    fig.savefig(out/'gallery.png', dpi=110, bbox_inches='tight'); plt.close(fig)
+    fig.savefig(out/'gallery.png', dpi=110, bbox_inches='tight')
     fig = plot_query_distances(res['outcomes']['iou'], res['threshold'], title=f"{q} vs everyone else")
-    fig.savefig(out/'distances.png', dpi=110, bbox_inches='tight'); plt.close(fig)
+    fig.savefig(out/'distances.png', dpi=110, bbox_inches='tight')
     m = res['metrics'].copy()
     for c in ('precision', 'recall', 'f1', 'accuracy'): m[c] = 100*m[c]
     cols = ['match'] + STUDY_COLS + ['missed', 'reason']

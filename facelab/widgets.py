@@ -10,8 +10,7 @@ import io, html, base64
 from pathlib import Path
 import numpy as np, pandas as pd, cv2
 import ipywidgets as W
-from matplotlib.figure import Figure
-from .core import FacelabError
+from .core import FacelabError, Figure
 from .metrics import metrics_table, tune_threshold, _labels_distances
 from .plots import plot_distances, plot_confusion, card_image, pair_boxes
 
