@@ -16,9 +16,9 @@ from .core import FacelabError, Figure, load_image, crop_box
 from .metrics import _labels_distances
 
 # %% auto #0
-__all__ = ['CELLS', 'ERROR_KINDS', 'plot_distances', 'plot_roc', 'plot_det', 'plot_metrics_vs_threshold', 'plot_confusion',
-           'thumbnail', 'safe_thumbnail', 'card_image', 'pair_boxes', 'pair_thresholds', 'worst_pairs',
-           'plot_worst_pairs']
+__all__ = ['DET_TICKS', 'CELLS', 'ERROR_KINDS', 'plot_distances', 'plot_roc', 'plot_det', 'plot_metrics_vs_threshold',
+           'plot_confusion', 'thumbnail', 'safe_thumbnail', 'card_image', 'pair_boxes', 'pair_thresholds',
+           'worst_pairs', 'plot_worst_pairs']
 
 # %% ../nbs/07a_plots.ipynb #b082e7b3
 def _fig_ax(ax=None, figsize=(7.5, 4)):
@@ -71,54 +71,96 @@ def plot_distances(df:pd.DataFrame, # verified pairs
     if title: ax.set_title(title)
     return fig
 
-# %% ../nbs/07a_plots.ipynb #f4ff4aa1
+# %% ../nbs/07a_plots.ipynb #2413a46d
 def _tables(df) -> dict:
     "One table or a dict name -> table, as a dict."
     return df if isinstance(df, dict) else {'': df}
 
+def _rate_floors(t, label, distance, positive) -> tuple:
+    "The smallest nonzero FAR and FRR the pairs of `t` can show: 1/negatives and 1/positives (1 when there are none)."
+    y, _ = _labels_distances(t, label, distance, positive)
+    return 1/max(int((~y).sum()), 1), 1/max(int(y.sum()), 1)
+
+def _floor_note(floors:list, what:str, n:str) -> str:
+    "Axis-label line stating where a rate of zero is drawn (`what` the rate, `n` whose count sets the floor)."
+    if len(set(floors)) == 1:
+        return f"{what} = 0 drawn at the floor 1/{round(1/floors[0])} (1/{n}, dotted)"
+    return f"{what} = 0 drawn at each curve's floor 1/{n} (dotted)"
+
+# %% ../nbs/07a_plots.ipynb #f7e998db
 def plot_roc(df, # verified pairs, or a dict name -> verified pairs
              label:str='decision', distance:str='distance', positive='Yes',
-             log:bool=True, # logarithmic FAR axis
+             log:bool=True, # logarithmic FAR axis (FAR = 0 drawn at the floor 1/negatives)
              ax=None, # axes to draw into
              title:str|None=None, # axes title
             ) -> Figure:
     "ROC curves (TAR against FAR), with the AUC of each in the legend."
     from facelab.metrics import roc_frame, roc_auc
     fig, ax = _fig_ax(ax)
+    floors = []
     for name, t in _tables(df).items():
         r = roc_frame(t, label, distance, positive)
         x = r.far.to_numpy(float)
-        if log: x = np.where(x > 0, x, np.nan)  # FAR = 0 has no place on a log axis
-        ax.plot(x, r.tar, drawstyle='steps-post', label=f"{name + ' ' if name else ''}AUC = {roc_auc(t, label, distance, positive):.4f}")
-    if log: ax.set_xscale('log')
+        if log:
+            floor = _rate_floors(t, label, distance, positive)[0]
+            floors.append(floor)
+            x = np.maximum(x, floor)
+            ax.axvline(floor, ls=':', color='grey', lw=1)
+        auc = roc_auc(t, label, distance, positive)
+        ax.plot(x, r.tar, drawstyle='steps-post', label=f"{name + ' ' if name else ''}AUC = {auc:.4f}")
+    xlabel = 'false accept rate (FAR)'
+    if log:
+        ax.set_xscale('log')
+        if floors:
+            ax.set_xlim(min(floors)/1.5, 1.2)
+            xlabel += '\n' + _floor_note(floors, 'FAR', 'negatives')
     else: ax.plot([0, 1], [0, 1], ':', color='grey', lw=1)
-    ax.set_xlabel('false accept rate (FAR)'); ax.set_ylabel('true accept rate (TAR)'); ax.set_ylim(-0.02, 1.02)
-    ax.grid(alpha=0.3); _legend(ax)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel('true accept rate (TAR)')
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
+    _legend(ax)
     if title: ax.set_title(title)
     return fig
+
+# %% ../nbs/07a_plots.ipynb #650fb11c
+DET_TICKS = (1e-4, 1e-3, 1e-2, 0.05, 0.2, 0.5, 0.8, 0.95)
 
 def plot_det(df, # verified pairs, or a dict name -> verified pairs
              label:str='decision', distance:str='distance', positive='Yes',
              ax=None, # axes to draw into
              title:str|None=None, # axes title
             ) -> Figure:
-    "DET curves (FRR against FAR on normal-deviate axes), with each EER marked and in the legend."
+    "DET curves (FRR against FAR on normal-deviate axes, zero drawn at each rate's floor), each EER marked."
     from scipy.stats import norm
-    from facelab.metrics import det_frame, equal_error_rate
+    from facelab.metrics import roc_frame, equal_error_rate
     fig, ax = _fig_ax(ax)
-    eps = 1e-4
+    far_floors, frr_floors = [], []
     for name, t in _tables(df).items():
-        r, e = det_frame(t, label, distance, positive), equal_error_rate(t, label, distance, positive)
+        r, e = roc_frame(t, label, distance, positive), equal_error_rate(t, label, distance, positive)
+        f_far, f_frr = _rate_floors(t, label, distance, positive)
+        far_floors.append(f_far)
+        frr_floors.append(f_frr)
+        far, frr = np.clip(r.far, f_far, 1-f_far), np.clip(1 - r.tar, f_frr, 1-f_frr)   # the whole curve, ends included
         lab = f"{name + ' ' if name else ''}EER = {e['eer']:.2%}"
-        p = ax.plot(norm.ppf(np.clip(r.far, eps, 1-eps)), norm.ppf(np.clip(r.frr, eps, 1-eps)), label=lab)
-        if np.isfinite(e['eer']): ax.plot(*[norm.ppf(np.clip(e['eer'], eps, 1-eps))]*2, 'o', color=p[0].get_color())
-    ticks = np.array([1e-3, 1e-2, 0.05, 0.2, 0.5, 0.8, 0.95])
+        p = ax.plot(norm.ppf(far), norm.ppf(frr), drawstyle='steps-post', label=lab)
+        if np.isfinite(e['eer']):
+            ax.plot(norm.ppf(max(e['eer'], f_far)), norm.ppf(max(e['eer'], f_frr)), 'o', color=p[0].get_color())
+    lo = min([*far_floors, *frr_floors, 1e-3])/1.5
+    lim = norm.ppf([lo, 0.99])
+    ticks = np.array([t for t in DET_TICKS if t >= lo])
     for axis in (ax.xaxis, ax.yaxis):
-        axis.set_ticks(norm.ppf(ticks)); axis.set_ticklabels([f"{t:g}" for t in ticks])
-    lim = norm.ppf([eps, 0.99]); ax.set_xlim(*lim); ax.set_ylim(*lim)
+        axis.set_ticks(norm.ppf(ticks))
+        axis.set_ticklabels([f"{t:g}" for t in ticks])
+    ax.set_xlim(*lim)
+    ax.set_ylim(*lim)
     ax.plot(lim, lim, ':', color='grey', lw=1)
-    ax.set_xlabel('false accept rate (FAR)'); ax.set_ylabel('false reject rate (FRR)')
-    ax.grid(alpha=0.3); _legend(ax)
+    for f in set(far_floors): ax.axvline(norm.ppf(f), ls=':', color='grey', lw=1)
+    for f in set(frr_floors): ax.axhline(norm.ppf(f), ls=':', color='grey', lw=1)
+    ax.set_xlabel('false accept rate (FAR)\n' + _floor_note(far_floors, 'FAR', 'negatives'))
+    ax.set_ylabel('false reject rate (FRR)\n' + _floor_note(frr_floors, 'FRR', 'positives'), fontsize=8)
+    ax.grid(alpha=0.3)
+    _legend(ax)
     if title: ax.set_title(title)
     return fig
 
