@@ -15,8 +15,8 @@ from .metrics import metrics_table, tune_threshold, _labels_distances
 from .plots import plot_distances, plot_confusion, card_image, pair_boxes
 
 # %% auto #0
-__all__ = ['OUTCOMES', 'ORDERS', 'fig_png', 'metrics_html', 'ThresholdExplorer', 'outcomes', 'order_rows', 'gallery_page',
-           'FaceGallery']
+__all__ = ['OUTCOMES', 'ORDERS', 'fig_png', 'metrics_html', 'slider_grid', 'ThresholdExplorer', 'outcomes', 'order_rows',
+           'gallery_page', 'FaceGallery']
 
 # %% ../nbs/12_widgets.ipynb #ad6a666f
 def fig_png(fig:Figure, # a matplotlib figure
@@ -47,6 +47,17 @@ def metrics_html(m:dict, # tp, fp, tn, fn, precision, recall, f1, accuracy[, thr
     why = f"<div><i>{html.escape(str(m['reason']))}</i></div>" if m.get('reason') else ''
     return f"<div class='facelab-metrics'>{head}{cm}{ms}{why}</div>"
 
+# %% ../nbs/12_widgets.ipynb #dae17265
+def slider_grid(lo:float, # smallest value the slider must reach
+                hi:float, # largest value the slider must reach
+                positions:int=2000, # at least this many steps over the range
+               ) -> tuple: # (min, max, step, readout digits)
+    "A slider range covering `lo..hi` on a round grid: a power-of-ten step, `min` and `max` multiples of it."
+    step = 10.0**np.floor(np.log10((hi - lo)/positions)) if hi > lo else 1e-4
+    digits = max(4, int(-np.log10(step)))
+    lo_g, hi_g = np.floor(lo/step)*step, np.ceil(hi/step)*step
+    return round(float(lo_g), digits), round(float(hi_g), digits), step, digits
+
 # %% ../nbs/12_widgets.ipynb #38e6b623
 class ThresholdExplorer:
     "A threshold slider over verified pairs: the confusion matrix, metrics and distance plot follow it; buttons jump to tuned thresholds."
@@ -66,9 +77,9 @@ class ThresholdExplorer:
         self.tuned = {m: tune_threshold(df, m, **self.kw) for m in methods}
         if threshold is None: threshold = self._start()
         ts = [t for t in [threshold, *(r['threshold'] for r in self.tuned.values())] if np.isfinite(t)]
-        lo, hi = min(d.min(), *ts), max(d.max(), *ts)
-        self.slider = W.FloatSlider(value=threshold, min=lo, max=hi, step=(hi-lo)/1000 or 1e-3, description='threshold',
-                                    readout_format='.4f', continuous_update=True, layout=W.Layout(width='90%'))
+        lo, hi, step, digits = slider_grid(min(d.min(), *ts), max(d.max(), *ts))
+        self.slider = W.FloatSlider(value=threshold, min=lo, max=hi, step=step, description='threshold',
+                                    readout_format=f'.{digits}f', continuous_update=True, layout=W.Layout(width='90%'))
         self.buttons = {m: W.Button(description=f"{m}: {_fmt(r['threshold'])}", disabled=not np.isfinite(r['threshold']),
                                     tooltip=r['reason'] or f"jump to the {m} threshold", layout=W.Layout(width='auto'))
                         for m, r in self.tuned.items()}
