@@ -6,7 +6,7 @@ Docs: https://facelab-dev.github.io/facelab/evaluate.html.md"""
 
 # %% ../nbs/06a_evaluate.ipynb #4a1377e1
 from __future__ import annotations
-import json, sys, platform
+import json, sys, platform, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 from .core import FacelabError, failures_frame, writable_folder
@@ -20,10 +20,10 @@ from .metrics import (evaluate_thresholds, synthetic_pairs, tune_threshold, curv
 from .plots import plot_distances, plot_roc, plot_det, plot_metrics_vs_threshold, plot_confusion, plot_worst_pairs
 
 # %% auto #0
-__all__ = ['TUNE_DEFAULT', 'load_identities', 'distance_summary', 'identity_count', 'threshold_report', 'no_face_failures',
-           'versions', 'weight_checksums', 'data_folder', 'check_study', 'NothingScored', 'nothing_scored', 'evaluate',
-           'md_table', 'display_thresholds', 'undefined_notes', 'method_notes', 'closest_calls', 'error_images',
-           'write_report']
+__all__ = ['TUNE_DEFAULT', 'SMALL', 'load_identities', 'distance_summary', 'identity_count', 'threshold_report',
+           'kfold_unavailable', 'sample_size_notes', 'no_face_failures', 'versions', 'weight_checksums', 'data_folder',
+           'check_study', 'NothingScored', 'nothing_scored', 'evaluate', 'md_table', 'display_thresholds',
+           'undefined_notes', 'method_notes', 'closest_calls', 'error_images', 'write_report']
 
 # %% ../nbs/06a_evaluate.ipynb #46d34689
 def load_identities(source) -> dict:
@@ -49,15 +49,41 @@ def threshold_report(v:pd.DataFrame, # verified pairs to score (all of them: fil
                      n_boot:int=1000, # bootstrap resamples of the people (0: no intervals)
                      seed:int=0, # seed of the resamples
                     ) -> pd.DataFrame: # `facelab.metrics.TABLE_COLS`: method, protocol, pairs, folds, threshold, metrics and intervals, counts, reason
-    "The model's default threshold (fixed), then each tuning method as oracle and k-fold, all on the same pairs."
-    n_ids = identity_count(v)
-    if 'fold' not in v.columns and n_ids < 3:
-        raise FacelabError(f"identity k-fold needs at least 3 people; these pairs have {n_ids}")
-    k = folds if 'fold' in v.columns else min(folds, n_ids)
+    "The model's default threshold (fixed), then each tuning method as oracle and k-fold (when 3+ people), all on the same pairs."
+    why = kfold_unavailable(v)
+    k = folds if 'fold' in v.columns else max(min(folds, identity_count(v)), 3)
     fixed = (float(v.threshold.iloc[0]),) if len(v) and np.isfinite(v.threshold.iloc[0]) else ()   # a model without a default: tuned rows only
-    t = evaluate_thresholds(v, methods=(*fixed, *tune), folds=k, n_boot=n_boot, seed=seed)
+    t = evaluate_thresholds(v, methods=(*fixed, *tune), folds=k, n_boot=n_boot, seed=seed, kfold=not why)
+    t.attrs['kfold_reason'] = why
     t.loc[t.protocol == 'fixed', 'method'] = 'model default'
     return t.reset_index(drop=True)
+
+# %% ../nbs/06a_evaluate.ipynb #0dcfa324
+def kfold_unavailable(pairs:pd.DataFrame) -> str:
+    "Why identity k-fold cannot run on `pairs` ('' when it can): it needs 3 people, unless the pairs bring a `fold` column."
+    if 'fold' in pairs.columns: return ''
+    n = identity_count(pairs)
+    if n >= 3: return ''
+    return (f"identity k-fold needs at least 3 people (each pair is scored by a threshold tuned on other people's pairs); "
+            f"this study has {n}, so there are no k-fold rows and no recommended threshold")
+
+# %% ../nbs/06a_evaluate.ipynb #05c4ae0f
+SMALL = dict(people=10, positives=30, negatives=30)
+
+def sample_size_notes(people:int, # identities in the scored pairs
+                      positives:int, # same-person pairs scored
+                      negatives:int, # different-people pairs scored
+                     ) -> list: # one sentence per shortcoming; empty for a study large enough
+    "Warnings for a study too small to say much: few people, few same-person or different-people pairs."
+    notes = []
+    if people < SMALL['people']:
+        notes.append(f"only {people} {'person' if people == 1 else 'people'}: every interval rests on resampling them")
+    if positives < SMALL['positives']:
+        notes.append(f"only {positives} same-person pairs: a tuned threshold is fitted to {positives} distances, "
+                     f"and no recall can be known better than the exact interval on {positives} pairs")
+    if negatives < SMALL['negatives']:
+        notes.append(f"only {negatives} different-people pairs: a false accept rate below 1/{max(negatives, 1)} cannot be seen")
+    return notes
 
 # %% ../nbs/06a_evaluate.ipynb #2dd3853e
 def no_face_failures(emb:pd.DataFrame, # embeddings from `represent` (a `face_detected` column)
@@ -159,6 +185,8 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
     check_study(out, folds, max_negatives, n_boot, tune, distance_metric)
     ids = load_identities(source)
     pairs = make_pairs(ids, seed=seed, max_negatives=max_negatives)
+    if why := kfold_unavailable(pairs):   # said before the embedding work, and in the report
+        warnings.warn(f"{why}; the report will hold the model default and oracle rows", stacklevel=2)
     files = pd.unique(pd.concat([pairs.file_x, pairs.file_y]).astype(str))
     emb, fails = represent(files, model_name=model_name, detector_backend=detector_backend, enforce_detection=enforce_detection,
                            deepface_compat=deepface_compat, client=client, **kwargs)
@@ -168,7 +196,8 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
     scored = v[v.scored]
     if not len(scored): raise nothing_scored(pd.concat([fails, no_face_failures(emb, score_no_face)], ignore_index=True), len(files), out)
     t = threshold_report(scored, tune, folds, n_boot, seed)
-    rec = recommend_threshold(t)
+    why = t.attrs['kfold_reason']
+    rec = dict(method=None, threshold=np.nan, rule='no recommendation', reason=why) if why else recommend_threshold(t)
     if rec['method'] is not None:   # the recommended rule's k-fold threshold and verdict for every scored pair
         kt = kfold_thresholds(scored, rec['method'], int(t[t.protocol == 'k-fold'].n_folds.iloc[0]))
         v['kfold_threshold'] = kt.reindex(v.index)
@@ -188,7 +217,9 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
                              n_boot=n_boot, interval=t.attrs.get('interval', ''), max_negatives=max_negatives, seed=seed,
                              identities=len(ids), images=sum(map(len, ids.values())), no_face=len(no_face), failed_images=len(fails),
                              pairs=len(v), scored_pairs=len(scored), positives=int((scored.decision == 'Yes').sum()),
-                             negatives=int((scored.decision != 'Yes').sum()),
+                             negatives=int((scored.decision != 'Yes').sum()), kfold_reason=why,
+                             sample_size=sample_size_notes(identity_count(scored), int((scored.decision == 'Yes').sum()),
+                                                           int((scored.decision != 'Yes').sum())),
                              versions=versions(), embedding=es, weight_sha256=weight_checksums(es.get('weights', {}))))
     if out is not None: write_report(res, out)
     return res
@@ -218,6 +249,7 @@ def display_thresholds(t:pd.DataFrame) -> pd.DataFrame:
                             folds=t.n_folds.map(_int), threshold=thr))
     for m in METRIC_COLS: out[m] = [_with_ci(r[m], r[f"{m}_lo"], r[f"{m}_hi"]) for _, r in t.iterrows()]
     for c in COUNT_COLS: out[c] = t[c].map(_int)
+    if 'interval' in t: out['interval'] = t['interval'].fillna('').to_numpy()
     return out
 
 def undefined_notes(t:pd.DataFrame) -> list:
@@ -286,6 +318,13 @@ def _plot_thresholds(t:pd.DataFrame, rec:dict) -> dict:
     if rec.get('method'): out = {'recommended': rec['threshold'], **{k: v for k, v in out.items() if v != rec['threshold']}}
     return out
 
+def _small_md(s:dict) -> list:
+    "The report's warning, at the top, that the study is too small to say much (nothing for a study large enough)."
+    notes = s.get('sample_size', [])
+    if not notes: return []
+    text = '; '.join(notes)
+    return [f"> **Small sample: read every number with its interval.** {text[0].upper()}{text[1:]}.", ""]
+
 def _recommended_md(rec:dict) -> list:
     "The report's answer to 'at which threshold, and how sure'."
     if rec.get('method') is None: return [f"No threshold can be recommended: {rec['reason']}.", ""]
@@ -320,6 +359,7 @@ def write_report(res:dict, out) -> Path:
           f"`{s['model_name']}` + `{s['detector_backend']}`, distance `{s['distance_metric']}`, on `{s['source']}` ({s['data_folder']}): "
           f"{s['identities']} identities, {s['images']} images, {s['pairs']} pairs. **Scored: {s['scored_pairs']} pairs "
           f"({s['positives']} same person, {s['negatives']} different people)**, the same pairs in every row below.", "",
+          *_small_md(s),
           f"Images without a detected face: {nf} ({'embedded whole and scored' if s['score_no_face'] else 'listed, their pairs not scored'}; "
           f"`--score-no-face` {'was' if s['score_no_face'] else 'would'} score them); images that could not be embedded: {nfail}. "
           + ("See [Failures](#failures)." if nf or nfail else ''), "",
@@ -337,7 +377,8 @@ def write_report(res:dict, out) -> Path:
           "over the splits; its threshold is the mean over the splits, with their range.", "",
           md_table(display_thresholds(t)), "", *[f"- {n}" for n in method_notes(t)], ""]
     if notes := undefined_notes(t): md += ["Undefined:", "", *[f"- {n}" for n in notes], ""]
-    md += [f"k-fold: {s['folds_used']} folds (asked {s['folds_asked']})" + (", capped at the number of identities." if s['folds_used'] and s['folds_used'] < s['folds_asked'] else '.'), "",
+    md += [f"k-fold: none: {s['kfold_reason']}." if s.get('kfold_reason') else
+           f"k-fold: {s['folds_used']} folds (asked {s['folds_asked']})" + (", capped at the number of identities." if s['folds_used'] and s['folds_used'] < s['folds_asked'] else '.'), "",
            "## Curves", "", "Threshold-free, with the same intervals.", "", md_table(ctab), ""]
     if curves.get('reason'): md += [f"Undefined: {curves['reason']}.", ""]
     md += ["![roc](roc.png) ![det](det.png)", "", "![metrics](metrics_vs_threshold.png)", ""]

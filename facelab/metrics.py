@@ -14,12 +14,13 @@ from sklearn.model_selection import GroupKFold
 from .core import FacelabError
 
 # %% auto #0
-__all__ = ['COUNT_COLS', 'METRIC_COLS', 'TUNE_METHODS', 'CI_COLS', 'TABLE_COLS', 'synthetic_pairs', 'metrics_from_counts',
-           'confusion_counts', 'metrics_from_labels', 'metrics_table', 'sigma_threshold', 'tune_sigma', 'tune_best_f1',
-           'tune_best_accuracy', 'tune_tree', 'negatives_needed', 'tune_far', 'tune_threshold', 'identity_folds',
-           'kfold_evaluate', 'kfold_summary', 'kfold_thresholds', 'identity_codes', 'bootstrap_weights',
-           'bootstrap_metrics', 'scored_population', 'evaluate_thresholds', 'recommend_threshold', 'roc_frame',
-           'roc_auc', 'det_frame', 'equal_error_rate', 'tar_at_far', 'curve_summary']
+__all__ = ['COUNT_COLS', 'METRIC_COLS', 'TUNE_METHODS', 'MIN_BOOT_PAIRS', 'CI_COLS', 'TABLE_COLS', 'synthetic_pairs',
+           'metrics_from_counts', 'confusion_counts', 'metrics_from_labels', 'metrics_table', 'sigma_threshold',
+           'tune_sigma', 'tune_best_f1', 'tune_best_accuracy', 'tune_tree', 'negatives_needed', 'tune_far',
+           'tune_threshold', 'identity_folds', 'kfold_evaluate', 'kfold_summary', 'kfold_thresholds', 'identity_codes',
+           'bootstrap_weights', 'exact_interval', 'bootstrap_metrics', 'scored_population', 'evaluate_thresholds',
+           'recommend_threshold', 'roc_frame', 'roc_auc', 'det_frame', 'equal_error_rate', 'tar_at_far',
+           'curve_summary']
 
 # %% ../nbs/07_metrics.ipynb #af1e2712
 def synthetic_pairs(n_identities:int=20, # number of people
@@ -539,6 +540,43 @@ def _interval(samples, level:float) -> tuple:
     a = 100*(1-level)/2
     return tuple(float(x) for x in np.percentile(s, [a, 100-a]))
 
+# %% ../nbs/07_metrics.ipynb #a89a8ba3
+MIN_BOOT_PAIRS = 20
+
+def exact_interval(k:int, # successes (e.g. true positives)
+                   n:int, # trials (e.g. same-person pairs)
+                   level:float=0.95, # confidence level
+                  ) -> tuple: # (lo, hi), NaN when n = 0
+    "The exact (Clopper–Pearson) interval of the proportion `k/n`."
+    from scipy.stats import beta
+    if n <= 0: return (np.nan, np.nan)
+    a = (1 - level)/2
+    lo = float(beta.ppf(a, k, n - k + 1)) if k > 0 else 0.0
+    hi = float(beta.ppf(1 - a, k + 1, n - k)) if k < n else 1.0
+    return lo, hi
+
+# %% ../nbs/07_metrics.ipynb #a5633158
+def _exact_where_degenerate(ci:dict, # metric_lo/_hi from the bootstrap
+                            tp:int, fp:int, tn:int, fn:int, # counts of the whole sample
+                            level:float=0.95,
+                           ) -> dict: # `ci` with exact intervals where needed, and `interval` naming them
+    "Replace zero-width or few-pair bootstrap intervals by exact (Clopper–Pearson) ones on the counts; F1 from their bounds."
+    out, exact = dict(ci), []
+    for k, (hits, n) in dict(precision=(tp, tp + fp), recall=(tp, tp + fn), accuracy=(tp + tn, tp + fp + tn + fn)).items():
+        lo, hi = ci[f"{k}_lo"], ci[f"{k}_hi"]
+        if n and (not np.isfinite(lo) or lo == hi or n < MIN_BOOT_PAIRS):
+            out[f"{k}_lo"], out[f"{k}_hi"] = exact_interval(hits, n, level)
+            exact.append(k)
+    lo, hi = ci['f1_lo'], ci['f1_hi']
+    if tp + fn and (not np.isfinite(lo) or lo == hi or 'precision' in exact or 'recall' in exact):
+        p = exact_interval(tp, tp + fp, level) if tp + fp else (0.0, 1.0)
+        r = exact_interval(tp, tp + fn, level)
+        f1 = lambda a, b: 2*a*b/(a + b) if a + b else 0.0
+        out['f1_lo'], out['f1_hi'] = f1(p[0], r[0]), f1(p[1], r[1])
+        exact.append('f1')
+    out['interval'] = 'bootstrap' + (f"; exact: {', '.join(exact)}" if exact else '')
+    return out
+
 # %% ../nbs/07_metrics.ipynb #1d80460c
 def bootstrap_metrics(y, # True for same-person pairs
                       accept, # True where the pair is predicted "same" (NaN-threshold pairs: pass `defined=False`)
@@ -546,8 +584,8 @@ def bootstrap_metrics(y, # True for same-person pairs
                       n_boot:int=1000, # resamples of the people
                       level:float=0.95, # confidence level of the interval
                       seed:int=0, # random seed (the same seed resamples the same people for every row)
-                     ) -> dict: # precision_lo, precision_hi, recall_lo, ... accuracy_hi
-    "Bootstrap intervals (over identities) of precision, recall, F1 and accuracy of fixed per-pair predictions."
+                     ) -> dict: # precision_lo, precision_hi, recall_lo, ... accuracy_hi, and `interval` (their kind)
+    "Bootstrap intervals (over identities) of precision, recall, F1 and accuracy of fixed predictions; exact ones where it degenerates."
     level = _check_level(level)
     y, a = np.asarray(y, bool), np.asarray(accept, bool)
     if y.shape != a.shape or y.shape != np.shape(codes_x):
@@ -559,12 +597,13 @@ def bootstrap_metrics(y, # True for same-person pairs
         for k in METRIC_COLS: per[k].append(m[k])
     out = {}
     for k in METRIC_COLS: out[f"{k}_lo"], out[f"{k}_hi"] = _interval(np.concatenate(per[k]), level)
-    return out
+    if n_boot == 0: return dict(out, interval='')
+    return _exact_where_degenerate(out, *ind.sum(0).astype(int), level)
 
 # %% ../nbs/07_metrics.ipynb #923eb049
 CI_COLS = [f"{m}_{e}" for m in METRIC_COLS for e in ('lo', 'hi')]
 TABLE_COLS = (['method', 'protocol', 'n_pairs', 'n_pos', 'n_neg', 'n_folds', 'n_splits', 'threshold', 'threshold_lo', 'threshold_hi']
-              + [c for m in METRIC_COLS for c in (m, f"{m}_lo", f"{m}_hi")] + COUNT_COLS + ['reason'])
+              + [c for m in METRIC_COLS for c in (m, f"{m}_lo", f"{m}_hi")] + ['interval'] + COUNT_COLS + ['reason'])
 
 def scored_population(df:pd.DataFrame, # verified pairs
                       fold:str='fold', # column with predefined folds, when present
@@ -584,6 +623,7 @@ def evaluate_thresholds(df:pd.DataFrame, # verified pairs
                         level:float=0.95, # confidence level of the intervals
                         seed:int=0, # seed of the resamples (the same people for every row)
                         label:str='decision', distance:str='distance', positive='Yes',
+                        kfold:bool=True, # add each method's k-fold row (False: fixed and oracle rows only, e.g. under 3 people)
                        ) -> pd.DataFrame: # TABLE_COLS: one row per method and protocol, all on the same pairs
     "Fixed, oracle and k-fold numbers of each threshold method, all scored on the same pairs, with bootstrap intervals over identities."
     kw = dict(label=label, distance=distance, positive=positive)
@@ -597,15 +637,16 @@ def evaluate_thresholds(df:pd.DataFrame, # verified pairs
     if boot: cx, cy, n_ids = identity_codes(pop)
     def ci(thr):
         thr = np.broadcast_to(np.asarray(thr, float), d.shape)
-        if not boot or np.isnan(thr).any(): return dict.fromkeys(CI_COLS, np.nan)
+        if not boot or np.isnan(thr).any(): return dict(dict.fromkeys(CI_COLS, np.nan), interval='')
         return bootstrap_metrics(y, d <= thr, cx, cy, n_ids, n_boot, level, seed)
     rows = []
     for m in methods:
         o = tune_threshold(pop, m, **kw); rows.append(dict(o, **ci(o['threshold'])))
-        if o['protocol'] != 'fixed':
+        if kfold and o['protocol'] != 'fixed':
             per, thr = _kfold(pop, m, folds, fold, kw); rows.append(dict(kfold_summary(per), **ci(thr)))
     out = (pd.DataFrame(rows) if rows else pd.DataFrame(columns=TABLE_COLS)).assign(n_pairs=len(pop), n_pos=int(y.sum()), n_neg=int((~y).sum())).reindex(columns=TABLE_COLS)
-    out.attrs['interval'] = (f"{level:.0%} bootstrap interval over the {n_ids} identities ({n_boot} resamples of the people)" if boot else
+    out.attrs['interval'] = (f"{level:.0%} bootstrap interval over the {n_ids} identities ({n_boot} resamples of the people; exact "
+                             f"Clopper–Pearson where the bootstrap degenerates, as the `interval` column says)" if boot else
                              'no intervals: ' + ('n_boot=0' if n_boot <= 0 else 'no pairs' if not len(pop) else 'the pairs have no identity_x/identity_y columns'))
     return out
 
@@ -742,8 +783,14 @@ def curve_summary(df:pd.DataFrame, # verified pairs
         cx, cy, n_ids = identity_codes(pop)
         for W in bootstrap_weights(cx, cy, n_ids, n_boot, seed): samples += [_curve_numbers(y, d, fars, w) for w in W]
     S = np.array(samples, float).reshape(-1, len(names))
+    exact = []
     for i, c in enumerate(names):
         defined = boot and np.isfinite(out[c])   # a refused TAR@FAR gets no interval either
         out[f"{c}_lo"], out[f"{c}_hi"] = _interval(S[:, i], level) if defined else (np.nan, np.nan)
+        n = out['n_pos'] if c != 'eer' else min(out['n_pos'], out['n_neg'])   # TAR: of the positives; EER: of the smaller class
+        if defined and c != 'auc' and (out[f"{c}_lo"] == out[f"{c}_hi"] or n < MIN_BOOT_PAIRS):
+            out[f"{c}_lo"], out[f"{c}_hi"] = exact_interval(round(out[c]*n), n, level)
+            exact.append(c)
+    out['interval'] = ('bootstrap' + (f"; exact: {', '.join(exact)}" if exact else '')) if boot else ''
     out['reason'] = '; '.join(dict.fromkeys(r for r in [e['reason'], *ta.reason] if r))
     return out
