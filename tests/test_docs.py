@@ -108,3 +108,47 @@ def test_docs_processing(nb, monkeypatch):
     from nbdev.processors import FilterDefaults
     monkeypatch.chdir(nb.parent); monkeypatch.setenv('IN_TEST', '1')
     FilterDefaults()(read_nb(nb))
+
+# ---- what the stored outputs show a reader (tools/clean_outputs.py keeps them so; tools/run_notebooks.py runs it)
+sys.path.insert(0, str(root/'tools'))
+from clean_outputs import MACHINE_PATH, PROGRESS, _is_progress
+
+MAX_NOTEBOOKS_BYTES = 5*1024*1024
+
+def _outputs(nb:Path):
+    "(cell index, output) of every output stored in `nb`."
+    for i, c in enumerate(json.loads(nb.read_text())['cells']):
+        for o in c.get('outputs', []): yield i, o
+
+def _texts(o:dict) -> list:
+    "The text an output shows: stream text, text/* data, a traceback."
+    parts = [o.get('text', '')] + [v for k, v in o.get('data', {}).items() if k.startswith('text/')] + [o.get('traceback', '')]
+    return [''.join(p) if isinstance(p, list) else p for p in parts]
+
+@pytest.mark.parametrize('nb', NOTEBOOKS, ids=rel)
+def test_outputs_show_no_machine_paths(nb):
+    bad = [(i, m.group(0)) for i, o in _outputs(nb) for t in _texts(o) for m in MACHINE_PATH.finditer(t)]
+    assert not bad, f"{rel(nb)}: outputs show paths of the machine that ran them (cell, path): {bad[:5]}; run tools/clean_outputs.py"
+
+@pytest.mark.parametrize('nb', NOTEBOOKS, ids=rel)
+def test_outputs_hold_no_progress_bars(nb):
+    bad = [i for i, o in _outputs(nb) if _is_progress(o)]
+    assert not bad, f"{rel(nb)}: progress-bar output in cells {bad}; run tools/clean_outputs.py"
+
+def test_notebooks_fit_the_size_budget():
+    sizes = {rel(p): p.stat().st_size for p in NOTEBOOKS}
+    total = sum(sizes.values())
+    top = sorted(sizes.items(), key=lambda kv: -kv[1])[:3]
+    assert total <= MAX_NOTEBOOKS_BYTES, f"notebooks hold {total/1e6:.1f} MB (budget 5 MiB); largest: {top}; run tools/clean_outputs.py"
+
+def test_clean_outputs_rewrites_paths_and_drops_bars():
+    from clean_outputs import clean_notebook, path_rules, _data_dir
+    nb = {'cells': [{'cell_type': 'code', 'outputs': [
+        {'output_type': 'stream', 'name': 'stdout', 'text': [f"{_data_dir()}/deepface/img1.jpg\n", f"{root}/nbs/x.csv\n"]},
+        {'output_type': 'stream', 'name': 'stderr', 'text': ['100%|██████| 61/61 [00:02<00:00, 25.1it/s]\n']},
+        {'output_type': 'execute_result', 'data': {'text/plain': ["PosixPath('/tmp/tmpab12_x/report')"]}}]}]}
+    assert clean_notebook(nb, path_rules()) == 3
+    outs = nb['cells'][0]['outputs']
+    assert outs[0]['text'] == ['$FACELAB_DATA/deepface/img1.jpg\n', './nbs/x.csv\n']
+    assert outs[1]['data']['text/plain'] == ["PosixPath('<tmp>/report')"] and len(outs) == 2
+    assert not any(MACHINE_PATH.search(t) for o in outs for t in _texts(o))

@@ -2,7 +2,8 @@
 
 The site is built from the notebooks as they are stored (`nbdev-docs` does not re-run them), so a chapter shows plots and
 tables only when its outputs were saved. This runs each notebook top to bottom the way `nbdev-test` does (execnb, the
-current Python, the notebook's folder as working directory), writes the outputs back and runs `nbdev-clean` on it.
+current Python, the notebook's folder as working directory), writes the outputs back, runs `nbdev-clean` on it and
+`tools/clean_outputs.py` (no machine paths, no progress bars, small images).
 
 - Cells carrying a skip flag (default `weights`: they need model weights that are not installed everywhere) are not run
   and keep whatever outputs they had; so are cells nbdev-test never runs (`#| eval: false`, `skip_exec` notebooks).
@@ -15,6 +16,8 @@ Usage (from the repository root):
 """
 import argparse, sys, time, traceback
 from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from clean_outputs import clean_file
 
 root = Path(__file__).resolve().parents[1]
 
@@ -43,6 +46,7 @@ def run_notebook(fn, # notebook path
         shell.run_all(nb, exc_stop=True, preproc=lambda c: c.idx_ not in run, cell_timeout=cell_timeout)
     write_nb(nb, fn)
     nbdev_clean.__wrapped__(fname=str(fn))
+    clean_file(fn)   # no machine paths, no progress bars, small images (tools/clean_outputs.py)
     return len(run)
 
 def main(argv=None) -> int:
