@@ -12,7 +12,8 @@ import supervision as sv
 import motmetrics as mm
 from .core import FacelabError, box_iou
 from .verify import pair_distances
-from .validate import recognition_outcomes, recognition_metrics, match_detections, legacy_corner_match, challenge_summary
+from .validate import (recognition_outcomes, recognition_metrics, match_detections, legacy_corner_match, challenge_summary,
+                              annotated_masks, NOT_ANNOTATED)
 from .metrics import metrics_from_counts
 
 # %% auto #0
@@ -163,15 +164,18 @@ def tracking_metrics(gt:pd.DataFrame, # ground truth of one video: frame, track_
                      tracked:pd.DataFrame, # `track_faces` output for that video (a row without a track id counts as a track of one box)
                      iou:float=0.5, # minimum IoU for a box to match a ground-truth box
                      frames=None, # the frames looked at (default: `tracked.attrs['frames']`, else the tracked frames)
+                     annotated=None, # the frames the ground truth annotated (default: `gt.attrs['annotated_frames']`; all when absent)
                      **info, # extra columns for the row (video, challenge, ...)
                     ) -> dict: # TRACKING_COLS: CLEAR-MOT and identity metrics of `motmetrics`; motp_iou is the mean IoU of matches; NaN + reason where undefined
-    "Score tracks against ground-truth tracks with `motmetrics` (MOTA, IDF1, ID switches, ...), on the frames looked at only."
+    "Score tracks against ground-truth tracks with `motmetrics` (MOTA, IDF1, ID switches, ...), on the annotated frames looked at only."
     if 'track_id' not in gt or gt.track_id.isna().any():   # e.g. COCO images: boxes without tracks
         return dict(**info, **{k: np.nan for k in TRACKING_COLS[:-1]}, reason='the ground truth has no track ids (not a video annotation with tracks)')
     if frames is None:
         fa = tracked.attrs.get('frames') or {}
         frames = sorted({f for v in fa.values() for f in v}) if fa else sorted(set(tracked.frame))
     frames = np.unique(np.asarray(frames.frame if isinstance(frames, pd.DataFrame) else frames, dtype=np.int64))
+    if annotated is None: annotated = gt.attrs.get('annotated_frames')
+    if annotated is not None: frames = np.intersect1d(frames, np.asarray(list(annotated), dtype=np.int64))
     ig = gt['ignore'].to_numpy(bool) if 'ignore' in gt else np.zeros(len(gt), bool)
     g_all, care = gt[gt.frame.isin(frames)], ~ig[gt.frame.isin(frames).to_numpy()]
     h = tracked[tracked.frame.isin(frames)].reset_index(drop=True)
@@ -242,16 +246,19 @@ def track_outcomes(det:pd.DataFrame, # tracked detections with `embedding` (`tra
                    distance_metric:str='cosine',
                    match:str='iou', # how detections are matched to the ground truth: 'iou' or 'legacy'
                    iou:float=0.5, tol:float=20,
+                   frames=None, # the annotated frames (default: `gt.attrs['annotated_frames']`; all when absent)
                   ) -> dict: # {'frames': {rule: per-detection outcomes}, 'tracks': {rule: per-track outcomes}}
     "Decide the query person once per track by each rule of `TRACK_RULES`; score every detection (it inherits its track's decision) and every track."
     det = det.reset_index(drop=True)
-    base = recognition_outcomes(det, query, gt, identity, threshold, distance_metric, match=match, iou=iou, tol=tol)
+    base = recognition_outcomes(det, query, gt, identity, threshold, distance_metric, match=match, iou=iou, tol=tol, frames=frames)
+    scored = base.outcome.isin(['TP', 'FP', 'TN', 'FN'])
     td = track_distances(det, query, threshold, distance_metric).set_index('track')
     key = _track_keys(det)
     lab = pd.DataFrame(dict(track=key, label=base.matched_label)).dropna().groupby('track').label.agg(lambda s: s.value_counts().index[0])
     td['label'] = lab.reindex(td.index).to_numpy()
     td['truth'] = (td.label == identity).to_numpy(bool)
-    missed = _missed_tracks(gt, det, identity, match, iou, tol)
+    missed = _missed_tracks(gt, det, identity, match, iou, tol, frames)
+    on_annotated = pd.Series(scored.to_numpy(), index=key).groupby(level=0).any().reindex(td.index, fill_value=False)
     frames, tracks = {'frame': base}, {}
     for rule in TRACK_RULES:
         t = td.copy()
@@ -264,6 +271,7 @@ def track_outcomes(det:pd.DataFrame, # tracked detections with `embedding` (`tra
         t['predicted'] = pred.to_numpy(bool)
         t['outcome'] = np.select([t.predicted & t.truth, t.predicted & ~t.truth, ~t.predicted & t.truth], ['TP', 'FP', 'FN'], 'TN')
         t.loc[t.embedded == 0, 'outcome'] = 'no embedding'
+        t.loc[~on_annotated.to_numpy(), 'outcome'] = NOT_ANNOTATED   # a track seen only between annotated frames: nothing to score it on
         t.attrs.update(match=match, rule=rule, missed=missed, no_embedding=int((t.embedded == 0).sum()))
         tracks[rule] = t.reset_index()
         if rule == 'frame': continue
@@ -271,15 +279,17 @@ def track_outcomes(det:pd.DataFrame, # tracked detections with `embedding` (`tra
         o['predicted'] = t.predicted.reindex(key).to_numpy(bool)
         o['outcome'] = np.select([o.predicted & o.truth, o.predicted & ~o.truth, ~o.predicted & o.truth], ['TP', 'FP', 'FN'], 'TN')
         o.loc[base.outcome == 'no embedding', 'outcome'] = 'no embedding'
+        o.loc[base.outcome == NOT_ANNOTATED, 'outcome'] = NOT_ANNOTATED
         o.attrs.update(base.attrs, rule=rule)
         frames[rule] = o
     base.attrs['rule'] = 'frame'
     return dict(frames=frames, tracks=tracks)
 
-def _missed_tracks(gt, det, identity, match, iou, tol) -> int:
-    "Ground-truth tracks of the query person that no detection matched in any frame."
-    m = match_detections(gt, det, iou=iou) if match == 'iou' else legacy_corner_match(gt, det, tol=tol)
+def _missed_tracks(gt, det, identity, match, iou, tol, frames=None) -> int:
+    "Ground-truth tracks of the query person that no detection matched in any annotated frame."
+    m = match_detections(gt, det, iou=iou, frames=frames) if match == 'iou' else legacy_corner_match(gt, det, tol=tol, frames=frames)
     g = gt.reset_index(drop=True)
+    g = g[annotated_masks(g, det, frames)[0]]
     hit = set(m.gt_idx[m.outcome == 'TP'])
     q = g[g.label == identity]
     if 'track_id' not in q or q.track_id.isna().all(): return int(not any(i in hit for i in q.index))

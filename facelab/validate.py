@@ -13,11 +13,13 @@ from .metrics import metrics_from_counts
 from .verify import pair_distances
 
 # %% auto #0
-__all__ = ['MATCH_COLS', 'STUDY_COLS', 'match_detections', 'legacy_corner_match', 'detection_metrics', 'precision_recall_curve',
-           'average_precision', 'recognition_outcomes', 'recognition_metrics', 'challenge_summary']
+__all__ = ['MATCH_COLS', 'NOT_ANNOTATED', 'STUDY_COLS', 'annotated_masks', 'match_detections', 'legacy_corner_match',
+           'detection_metrics', 'precision_recall_curve', 'average_precision', 'recognition_outcomes',
+           'recognition_metrics', 'shared_match_note', 'challenge_summary']
 
 # %% ../nbs/10_validate.ipynb #141081d8
 MATCH_COLS = ['source', 'frame', 'det_idx', 'gt_idx', 'iou', 'outcome', 'track_id', 'label', 'confidence']
+NOT_ANNOTATED = 'not annotated'   # the outcome of a detection on a frame the ground truth did not annotate: not scored
 
 def _ignored(gt:pd.DataFrame, ignore_occluded:bool, min_size:float) -> np.ndarray:
     "Which ground-truth rows are ignore regions."
@@ -55,20 +57,34 @@ def _rows_for(key, di, gi, iou, outcome, gt, det):
                 label=gt.label[gi] if gi >= 0 and 'label' in gt else None,
                 confidence=det.confidence[di] if di >= 0 and 'confidence' in det else np.nan)
 
+def annotated_masks(gt:pd.DataFrame, # ground truth (`attrs['annotated_frames']` when a reader made it)
+                    det:pd.DataFrame, # detections
+                    frames=None, # the annotated frames (default: `gt.attrs['annotated_frames']`)
+                   ) -> tuple: # (bool per gt row, bool per detection): on an annotated frame
+    "Which ground-truth rows and detections lie on frames the ground truth annotated; all of them for stills or when nobody says."
+    if frames is None: frames = gt.attrs.get('annotated_frames')
+    gs = set(gt.source.fillna('').astype(str)) if 'source' in gt else set()
+    ds = set(det.source.fillna('').astype(str)) if 'source' in det else set()
+    if frames is None or len(gs) > 1 or len(ds) > 1: return np.ones(len(gt), bool), np.ones(len(det), bool)
+    fs = {int(f) for f in frames}
+    return gt.frame.isin(fs).to_numpy(bool), det.frame.isin(fs).to_numpy(bool)
+
 def match_detections(gt:pd.DataFrame, # ground truth: [source,] frame, x1, y1, x2, y2 [, track_id, label, ignore, occluded]
                      det:pd.DataFrame, # detections: [source,] frame, x1, y1, x2, y2 [, confidence]
                      iou:float=0.5, # minimum IoU for a match
                      ignore_occluded:bool=False, # treat occluded ground truth as ignore regions
                      min_size:float=0, # treat ground truth smaller than this (px, shorter side) as ignore regions
+                     frames=None, # score only these frames (default: `gt.attrs['annotated_frames']`; every frame when absent)
                     ) -> pd.DataFrame: # MATCH_COLS; det_idx/gt_idx are positions in `det`/`gt` (-1: none)
-    "Match detections to ground truth one-to-one per frame (Hungarian on IoU), with ignore regions."
+    "Match detections to ground truth one-to-one per annotated frame (Hungarian on IoU), with ignore regions."
     gt, det = gt.reset_index(drop=True), det.reset_index(drop=True)
     ig = _ignored(gt, ignore_occluded, min_size)
     G, D = gt[['x1', 'y1', 'x2', 'y2']].to_numpy(float), det[['x1', 'y1', 'x2', 'y2']].to_numpy(float)
     gfr, dfr = _match_keys(gt, det)
+    gok, dok = annotated_masks(gt, det, frames)
     rows = []
-    for f in pd.unique(np.concatenate([gfr, dfr])):
-        gi, di = np.flatnonzero(gfr == f), np.flatnonzero(dfr == f)
+    for f in pd.unique(np.concatenate([gfr[gok], dfr[dok]])):
+        gi, di = np.flatnonzero((gfr == f) & gok), np.flatnonzero((dfr == f) & dok)
         care, ign = gi[~ig[gi]], gi[ig[gi]]
         M = box_iou(G[care], D[di]) if len(care) and len(di) else np.zeros((len(care), len(di)))
         r, c = linear_sum_assignment(-M) if M.size else (np.zeros(0, int), np.zeros(0, int))
@@ -89,13 +105,15 @@ def match_detections(gt:pd.DataFrame, # ground truth: [source,] frame, x1, y1, x
 def legacy_corner_match(gt:pd.DataFrame, # ground truth: frame, x1, y1, x2, y2 [, track_id, label]
                         det:pd.DataFrame, # detections: frame, x1, y1, x2, y2
                         tol:float=20, # pixels
+                        frames=None, # score only these frames (default: `gt.attrs['annotated_frames']`; every frame when absent)
                        ) -> pd.DataFrame: # MATCH_COLS (iou is the IoU of the matched pair, for comparison)
     "The crowd-video study's match: |gt.x1 − det.x1| < tol and |gt.y2 − det.y2| < tol, first ground truth that fits."
     gt, det = gt.reset_index(drop=True), det.reset_index(drop=True)
     gk, dk = _match_keys(gt, det)
+    gok, dok = annotated_masks(gt, det, frames)
     rows, hit = [], set()
-    for f in pd.unique(np.concatenate([gk, dk])):
-        gi, di = np.flatnonzero(gk == f), np.flatnonzero(dk == f)
+    for f in pd.unique(np.concatenate([gk[gok], dk[dok]])):
+        gi, di = np.flatnonzero((gk == f) & gok), np.flatnonzero((dk == f) & dok)
         for d in di:
             ok = [g for g in gi if abs(gt.x1[g]-det.x1[d]) < tol and abs(gt.y2[g]-det.y2[d]) < tol]
             if ok:
@@ -112,9 +130,13 @@ def detection_metrics(matches:pd.DataFrame) -> dict:
     m = metrics_from_counts(int(c.get('TP', 0)), int(c.get('FP', 0)), 0, int(c.get('FN', 0)))
     return {k: v for k, v in m.items() if k not in ('tn', 'accuracy')}
 
-def precision_recall_curve(gt:pd.DataFrame, det:pd.DataFrame, iou:float=0.5, ignore_occluded:bool=False, min_size:float=0) -> pd.DataFrame:
-    "Precision and recall as the confidence threshold goes down, COCO-style greedy matching by confidence."
+def precision_recall_curve(gt:pd.DataFrame, det:pd.DataFrame, iou:float=0.5, ignore_occluded:bool=False, min_size:float=0,
+                           frames=None, # score only these frames (default: `gt.attrs['annotated_frames']`)
+                          ) -> pd.DataFrame:
+    "Precision and recall as the confidence threshold goes down, COCO-style greedy matching by confidence (annotated frames only)."
     gt, det = gt.reset_index(drop=True), det.reset_index(drop=True)
+    gok, dok = annotated_masks(gt, det, frames)
+    gt, det = gt[gok].reset_index(drop=True), det[dok].reset_index(drop=True)
     ig = _ignored(gt, ignore_occluded, min_size)
     G, D = gt[['x1', 'y1', 'x2', 'y2']].to_numpy(float), det[['x1', 'y1', 'x2', 'y2']].to_numpy(float)
     gfr, dfr = _match_keys(gt, det); taken = np.zeros(len(gt), bool)
@@ -151,15 +173,17 @@ def recognition_outcomes(det:pd.DataFrame, # detections with an `embedding` colu
                          match:str='iou', # 'iou' (Hungarian, IoU ≥ `iou`) or 'legacy' (the study's corner rule)
                          iou:float=0.5, # for match='iou'
                          tol:float=20, # for match='legacy'
+                         frames=None, # the annotated frames (default: `gt.attrs['annotated_frames']`; every frame when absent)
                         ) -> pd.DataFrame: # det rows + distance, predicted, truth, outcome, matched_label
-    "Score every detection as TP/FP/TN/FN for one query person (distance to the nearest query photo vs threshold)."
+    "Score every detection on an annotated frame as TP/FP/TN/FN for one query person (nearest query photo's distance vs threshold)."
     det = det.reset_index(drop=True)
     has = det.embedding.map(lambda e: e is not None and not (isinstance(e, float) and np.isnan(e))).to_numpy()
     Q = np.atleast_2d(np.asarray(query, float))
     E = np.stack(det.embedding[has].to_numpy()) if has.any() else np.zeros((0, Q.shape[1]))
     d = np.full(len(det), np.nan)
     if len(E): d[has] = np.min([pair_distances(E, np.broadcast_to(q, E.shape), distance_metric) for q in Q], axis=0)
-    m = match_detections(gt, det, iou=iou) if match == 'iou' else legacy_corner_match(gt, det, tol=tol)
+    m = match_detections(gt, det, iou=iou, frames=frames) if match == 'iou' else legacy_corner_match(gt, det, tol=tol, frames=frames)
+    gok, dok = annotated_masks(gt, det, frames)
     lab = m[m.det_idx >= 0].set_index('det_idx')
     out = det.drop(columns='embedding').assign(distance=d)
     out['matched_label'] = lab.label.where(lab.outcome == 'TP').reindex(out.index).to_numpy()
@@ -168,9 +192,13 @@ def recognition_outcomes(det:pd.DataFrame, # detections with an `embedding` colu
     out['outcome'] = np.select([out.predicted & out.truth, out.predicted & ~out.truth, ~out.predicted & out.truth],
                                ['TP', 'FP', 'FN'], 'TN')
     out.loc[~has, 'outcome'] = 'no embedding'
-    person = gt.label == identity
-    out.attrs.update(missed=int(((m.outcome == 'FN') & m.gt_idx.isin(np.flatnonzero(person.to_numpy()))).sum()),
-                     gt_boxes=int(person.sum()), no_embedding=int((~has).sum()), match=match)
+    out.loc[~dok, 'outcome'] = NOT_ANNOTATED
+    person = (gt.label == identity).to_numpy() & gok
+    tp = m[(m.outcome == 'TP') & (m.det_idx >= 0)]
+    out.attrs.update(missed=int(((m.outcome == 'FN') & m.gt_idx.isin(np.flatnonzero(person))).sum()),
+                     gt_boxes=int(person.sum()), no_embedding=int((~has & dok).sum()), match=match,
+                     not_annotated=int((~dok).sum()), frames_scored=int(len(set(det.frame[dok]) | set(gt.frame[gok]))),
+                     shared_matches=int(tp.gt_idx.duplicated().sum()), matched_faces=int(tp.gt_idx.nunique()))
     return out
 
 def recognition_metrics(outcomes:pd.DataFrame, # from `recognition_outcomes`
@@ -179,9 +207,19 @@ def recognition_metrics(outcomes:pd.DataFrame, # from `recognition_outcomes`
     "One row of the study's table: totals, confusion counts and precision/recall/F1/accuracy (NaN + reason where undefined)."
     c = outcomes.outcome.value_counts()
     m = metrics_from_counts(*(int(c.get(k, 0)) for k in ('TP', 'FP', 'TN', 'FN')))
-    return dict(**info, match=outcomes.attrs.get('match', ''), positives=int(outcomes.truth[outcomes.outcome != 'no embedding'].sum()),
-                negatives=int((~outcomes.truth[outcomes.outcome != 'no embedding']).sum()), **m,
-                missed=outcomes.attrs.get('missed', 0), no_embedding=outcomes.attrs.get('no_embedding', 0))
+    scored = outcomes.outcome.isin(['TP', 'FP', 'TN', 'FN'])
+    a = outcomes.attrs
+    return dict(**info, match=a.get('match', ''), positives=int(outcomes.truth[scored].sum()),
+                negatives=int((~outcomes.truth[scored]).sum()), **m,
+                missed=a.get('missed', 0), no_embedding=a.get('no_embedding', 0), not_annotated=int(c.get(NOT_ANNOTATED, 0)),
+                note=shared_match_note(a))
+
+def shared_match_note(attrs:dict) -> str:
+    "Say when a many-to-one rule matched several detections to one annotated face ('' when it did not)."
+    k = attrs.get('shared_matches', 0)
+    if not k: return ''
+    return (f"the {attrs.get('match', '')} rule matched {attrs['matched_faces'] + k} detections to {attrs['matched_faces']} annotated "
+            f"faces ({k} shared a face with another detection)")
 
 # %% ../nbs/10_validate.ipynb #4597aad7
 STUDY_COLS = ['positives', 'negatives', 'tp', 'fp', 'tn', 'fn', 'precision', 'recall', 'f1', 'accuracy']

@@ -49,7 +49,9 @@ class VideoFrames:
                  every_n:int=1, # keep every n-th frame
                  fps:float|None=None, # or: keep about this many frames per second
                  start:float=0., # first second to read
-                 end:float|None=None): # last second to read (exclusive; None: to the end)
+                 end:float|None=None, # last second to read (exclusive; None: to the end)
+                 frames=None, # only these frame indices (e.g. the annotated ones), of those the other settings select
+                ):
         if every_n < 1: raise FacelabError(f"every_n must be >= 1, got {every_n}")
         if fps is not None and every_n != 1: raise FacelabError("give every_n or fps, not both")
         if fps is not None and fps <= 0: raise FacelabError(f"fps must be > 0, got {fps}")
@@ -59,6 +61,8 @@ class VideoFrames:
         self.first = max(0, int(math.ceil(start*src - 1e-6)))
         n = self.info['frames'] or math.inf
         self.stop = min(n, int(math.ceil(end*src - 1e-6))) if end is not None else n
+        self.frames = _frame_set(frames, path)
+        if self.frames is not None: self.stop = min(self.stop, max(self.frames, default=-1) + 1)   # nothing to read past the last
         self.resume_after = -1   # frames up to this index are skipped (used to resume)
         self.skip = set()   # and these (frames a cache already has)
         self.truncated, self.reason, self.n_read, self.last_index = False, None, 0, None
@@ -66,6 +70,7 @@ class VideoFrames:
     def selected(self, i:int) -> bool:
         "Whether frame `i` is one this reader yields."
         if i < self.first or i >= self.stop: return False
+        if self.frames is not None and i not in self.frames: return False
         k = i - self.first
         if self.fps is None: return k % self.every_n == 0
         r = self.fps / self.info['fps']
@@ -98,9 +103,17 @@ class VideoFrames:
                 i += 1
         finally: cap.release()
 
-def read_frames(path, every_n:int=1, fps:float|None=None, start:float=0., end:float|None=None):
+def read_frames(path, every_n:int=1, fps:float|None=None, start:float=0., end:float|None=None, frames=None):
     "Generator of `Frame(index, timestamp, image)` over a video; see `VideoFrames`."
-    yield from VideoFrames(path, every_n, fps, start, end)
+    yield from VideoFrames(path, every_n, fps, start, end, frames)
+
+def _frame_set(frames, path=None) -> frozenset|None:
+    "`frames` as a set of frame indices (None stays None); anything but whole numbers >= 0 refused."
+    if frames is None: return None
+    vals = list(np.asarray(frames).ravel()) if not isinstance(frames, (set, frozenset)) else list(frames)
+    bad = [v for v in vals if isinstance(v, bool) or not float(v).is_integer() or v < 0] if vals else []
+    if bad: raise FacelabError(f"frames must be whole frame indices >= 0, not {bad[0]!r}", path)
+    return frozenset(int(v) for v in vals)
 
 # %% ../nbs/04_video.ipynb #18d9d3d4
 os.environ.setdefault('OPENCV_FFMPEG_LOGLEVEL', '-8')   # FFmpeg's AV_LOG_QUIET; read by OpenCV when it opens its first video
@@ -298,14 +311,17 @@ def detect_video(path, # video file
                  progress:bool=True, # show a tqdm bar
                  min_face:float|None=None, # drop faces smaller than this (pixels, the box's shorter side)
                  client=None, # a `distributed.Client`: one task per segment of the video on its workers (`facelab.scale`); None: here
+                 frames=None, # only these frame indices (e.g. a ground truth's annotated frames), of those the other settings select
                 ) -> VideoResult: # (detections with `attrs['settings']`, frames, failures)
     "Detect faces in a streamed video: detections, per-frame counts and failures, cached and resumable."
     if detector_backend is None: detector_backend = VIDEO_DETECTOR
+    if client is not None and frames is not None:
+        raise FacelabError("frames= is not supported with a Dask client yet: detect with every_n/fps and score the frames you need", path)
     if client is not None:   # the same result, made by the cluster's workers segment by segment
         from facelab.scale import detect_videos
         kw = dict(align=align, expand_percentage=expand_percentage, max_faces=max_faces, crops_dir=crops_dir, flush_every=flush_every, min_face=min_face)
         return detect_videos([path], client, detector_backend, every_n, fps, start, end, cache_dir=cache_dir, progress=progress, **kw)[str(path)]
-    reader = VideoFrames(path, every_n, fps, start, end)
+    reader = VideoFrames(path, every_n, fps, start, end, frames)
     det = get_detector(detector_backend)
     name, src = detector_name(detector_backend), str(path)
     cache_dir = cache_folder(cache_dir, 'detections')
@@ -316,6 +332,7 @@ def detect_video(path, # video file
                     align=align, expand_percentage=expand_percentage, max_faces=max_faces,
                     crops_dir=str(Path(crops_dir).resolve()) if crops_dir is not None else None)
     if min_face is not None: settings['min_face'] = float(min_face)   # only when set, so the caches made before keep their keys
+    if reader.frames is not None: settings['frames'] = sorted(reader.frames)   # likewise
     attrs = detection_settings(detector_backend, **{k: v for k, v in settings.items() if k not in ('detector', 'detector_signature', 'min_face')}, min_face=min_face)
     store = _Store(Path(cache_dir)/detection_cache_key(path, settings) if cache_dir is not None else None)
     old_dets, old_frames, done = store.load()
