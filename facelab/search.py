@@ -19,9 +19,9 @@ from .datasets import sha256 as _sha256
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['GALLERY_COLS', 'MATCH_SETTINGS', 'GALLERY_FORMAT', 'GALLERY_FILES', 'FIND_COLS', 'NOT_IN_DATABASE', 'RECOGNIZE_COLS',
-           'QUERY_ERROR_COLS', 'ANSWER_COLS', 'ExactIndex', 'FaissIndex', 'Gallery', 'search_threshold', 'find',
-           'answers', 'recognize', 'answer_table', 'plot_matches']
+__all__ = ['GALLERY_COLS', 'MATCH_SETTINGS', 'FACES', 'EXTRA_FACE', 'GALLERY_FORMAT', 'GALLERY_FILES', 'FIND_COLS',
+           'NOT_IN_DATABASE', 'RECOGNIZE_COLS', 'QUERY_ERROR_COLS', 'ANSWER_COLS', 'ExactIndex', 'FaissIndex',
+           'Gallery', 'search_threshold', 'find', 'answers', 'recognize', 'answer_table', 'plot_matches']
 
 # %% ../nbs/08_search.ipynb #8276c0cd
 def _unit32(a:np.ndarray) -> np.ndarray:
@@ -189,6 +189,25 @@ def _largest(t:pd.DataFrame) -> pd.DataFrame:
     area = (t.x2-t.x1)*(t.y2-t.y1)
     return t.assign(_a=area).sort_values(['file', '_a'], ascending=[True, False], kind='stable').drop_duplicates('file').drop(columns='_a')
 
+FACES = ('largest', 'all')   # `faces=`: the largest face of each gallery image (the default), or every face found
+EXTRA_FACE = 'enrol'         # the failures' stage of a face left out of the gallery because it is not its image's largest
+
+def _extra_face_reason(r) -> str:
+    "Why the face `r` (a `represent` row) was not enrolled, with its confidence and box."
+    conf = f"confidence {r.confidence:.2f}" if np.isfinite(r.confidence) else "no confidence"
+    box = ','.join(str(int(round(v))) for v in (r.x1, r.y1, r.x2, r.y2))
+    return (f"extra face ({conf}, box {box}): only the largest face of each image is enrolled; "
+            "faces='all' (`--faces all`) keeps every face")
+
+def _enrolled(emb:pd.DataFrame, # `represent` output
+              faces:str='largest', # 'largest' or 'all'
+             ) -> tuple: # (the faces to enrol, failures: one `enrol` row per face left out)
+    "The faces of `emb` a gallery enrols, and the others as failure rows."
+    emb = emb.reset_index(drop=True)
+    keep = emb if faces == 'all' else _largest(emb).sort_index()
+    extra = emb.drop(keep.index)
+    return keep, failures_frame((r.file, EXTRA_FACE, _extra_face_reason(r)) for r in extra.itertuples())
+
 def _images_under(root:Path) -> dict:
     "Images under `root`: in `<identity>/...` subfolders under that identity, loose ones under their file stem."
     ids = {}
@@ -222,7 +241,7 @@ class Gallery:
     "Known faces: a table of `identity, file, face_idx, embedding, x1, y1, x2, y2, confidence, face_detected` and its embedding settings."
     def __init__(self, table:pd.DataFrame, # one row per face, GALLERY_COLS
                  settings:dict, # `embed_settings(...)` the embeddings were made with
-                 failures:pd.DataFrame|None=None, # images that could not be embedded (`file, stage, reason`)
+                 failures:pd.DataFrame|None=None, # images not embedded, faces not enrolled (`file, stage, reason`)
                  weights_sha256:dict|None=None): # weight file -> SHA-256 of the weights that made the embeddings (None: not known)
         if not isinstance(table, pd.DataFrame): raise FacelabError(f"a gallery table must be a DataFrame, not {type(table).__name__}")
         missing = [c for c in GALLERY_COLS if c not in table.columns]
@@ -254,10 +273,11 @@ class Gallery:
 
     def __len__(self): return len(self.table)
     def __repr__(self):
-        s = self.settings
+        s, extra = self.settings, int((self.failures.stage == EXTRA_FACE).sum())
         return (f"Gallery: {len(self)} faces of {len(self.identities)} identities from {self.table.file.nunique()} images, "
                 f"{s['model_name']} + {s['detector_backend']} ({self.vectors.shape[1] if len(self) else 0}-d)"
-                + (f", {len(self.failures)} failures" if len(self.failures) else ""))
+                + (f", {len(self.failures) - extra} failures" if len(self.failures) > extra else "")
+                + (f", {extra} extra face{'s' * (extra != 1)} not enrolled" if extra else ""))
 
 # %% ../nbs/08_search.ipynb #138e193b
 def _embed_kwargs(settings:dict) -> dict:
@@ -291,19 +311,19 @@ def _check_query_settings(gallery:Gallery, qs:dict, precomputed:bool):
     _weights_check(gallery, precomputed)
 
 def _gallery_rows(identities:dict, faces:str, **kwargs) -> tuple:
-    "Embed the images of `identities` (cached); return (rows with identity, failures)."
-    if faces not in ('all', 'largest'): raise FacelabError(f"faces must be 'all' or 'largest', not {faces!r}")
+    "Embed the images of `identities` (cached); return (rows with identity, failures: images not embedded, faces not enrolled)."
+    if faces not in FACES: raise FacelabError(f"faces must be 'largest' or 'all', not {faces!r}")
     files = [(str(f), str(k)) for k, v in identities.items() for f in v]
     emb, fail = represent([f for f, _ in files], **kwargs)
-    if faces == 'largest': emb = _largest(emb)
+    emb, extra = _enrolled(emb, faces)
     rows = pd.DataFrame(files, columns=['file', 'identity']).merge(emb, on='file', how='inner')
-    return rows, fail
+    return rows, pd.concat([fail, extra], ignore_index=True)
 
 @patch(cls_method=True)
 def from_identities(cls:Gallery, identities:dict, # identity -> list of image paths
                     model_name='SFace', # a name in `facelab.embed.MODELS`, an .onnx path, or a model object
                     detector_backend='yunet', # a name in `facelab.detect.DETECTORS`, or a detector object
-                    faces:str='all', # every face of each image ('all', as DeepFace.find) or the largest only
+                    faces:str='largest', # the largest face of each image (others in `failures`), or 'all' (as DeepFace.find)
                     align:bool=True, # align faces by the eyes
                     normalization:str='base', # deepface input normalisation
                     expand_percentage:int=0, # grow detected boxes by this percentage
@@ -312,7 +332,7 @@ def from_identities(cls:Gallery, identities:dict, # identity -> list of image pa
                     flip:bool=False, # flip test: each face the mean of its embedding and its mirror image's
                     **kwargs, # passed to `represent` (cache_dir, batch_size, progress, client: embed on a Dask cluster)
                    ) -> Gallery:
-    "Embed every image of every identity (cached) into a gallery; images that fail are listed in `failures`."
+    "Embed every image of every identity (cached) into a gallery; failed images and faces not enrolled are in `failures`."
     settings = embed_settings(model_name, detector_backend, align, normalization, expand_percentage, enforce_detection, deepface_compat, flip)
     kw = dict(_embed_kwargs(settings), model_name=model_name, detector_backend=detector_backend)   # objects stay objects
     rows, fail = _gallery_rows(identities, faces, **kw, **kwargs)
@@ -321,9 +341,9 @@ def from_identities(cls:Gallery, identities:dict, # identity -> list of image pa
 
 @patch(cls_method=True)
 def from_folder(cls:Gallery, path, # `<identity>/<images>` subfolders; loose images are each their own identity (their file stem)
-                **kwargs, # passed to `Gallery.from_identities`
+                **kwargs, # passed to `Gallery.from_identities` (model_name, detector_backend, faces='largest' or 'all', ...)
                ) -> Gallery:
-    "A gallery of every image under `path` (subfolder names are identities)."
+    "A gallery of every image under `path` (subfolder names are identities), the largest face of each unless faces='all'."
     root = Path(path)
     if not root.is_dir(): raise FacelabError("not a folder", root)
     ids = _images_under(root)
@@ -495,6 +515,7 @@ def load(cls:Gallery, path, # folder written by `Gallery.save`
 # %% ../nbs/08_search.ipynb #f5e2e6df
 @patch
 def add(self:Gallery, other, # identity -> image paths, or another Gallery
+        faces:str='largest', # new images: their largest face (others listed in `failures`), or 'all'
         **kwargs, # passed to `represent` (cache_dir, batch_size, progress, client: embed on a Dask cluster)
        ) -> Gallery:
     "A new gallery with `other`'s faces added (only new images are embedded)."
@@ -509,7 +530,6 @@ def add(self:Gallery, other, # identity -> image paths, or another Gallery
         _check_query_settings(self, _current_settings(self), precomputed=False)   # new images: this machine's model must be the gallery's
         have = set(zip(self.table.identity, self.table.file))
         new = {str(k): [str(f) for f in v if (str(k), str(f)) not in have] for k, v in other.items()}
-        faces = kwargs.pop('faces', 'all')
         rows, fail = _gallery_rows({k: v for k, v in new.items() if v}, faces, **_embed_kwargs(self.settings), **kwargs)
     t = pd.concat([self.table, rows[GALLERY_COLS]], ignore_index=True).drop_duplicates(['identity', 'file', 'face_idx'])
     return Gallery(t, self.settings, pd.concat([self.failures, fail], ignore_index=True), self.weights_sha256)

@@ -1,17 +1,31 @@
-"The `facelab` command as a user runs it: a real subprocess, real photos, real models."
-import os, shutil, subprocess, sys
+"""The `facelab` command as a user runs it, on real photos with real models: in-process through `facelab.cli.main` (what the
+console script calls), and as a real subprocess where the environment (FACELAB_HOME, DEEPFACE_HOME) is part of the test."""
+import argparse, io, json, os, shutil, subprocess, sys
+from contextlib import redirect_stdout, redirect_stderr
 from pathlib import Path
+from types import SimpleNamespace
 import pandas as pd
 import pytest
+import facelab
+from facelab.cli import main, parser
 from facelab.datasets import deepface_sample
 
 exe = Path(sys.executable).parent/'facelab'
 
 def run(*args, **kw):
+    "`facelab ARGS` as a subprocess (for tests that set its environment)."
     return subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, timeout=600, **kw)
 
+def cli(*args):
+    "`facelab ARGS` in this process: its exit status, stdout and stderr, as `run` gives them."
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try: rc = main([str(a) for a in args])
+        except SystemExit as e: rc = e.code
+    return SimpleNamespace(returncode=rc, stdout=out.getvalue(), stderr=err.getvalue())
+
 def test_weights_status_lists_offline_models_available():
-    r = run('weights', 'status')
+    r = cli('weights', 'status')
     assert r.returncode == 0, r.stderr
     rows = {l.split()[0]: l.split()[2] for l in r.stdout.splitlines()[1:] if l.strip()}
     for name in ['SFace', 'yunet', 'centerface']: assert rows[name] == 'True', r.stdout
@@ -31,7 +45,7 @@ def test_evaluate_a_folder_with_a_broken_photo(tmp_path):
         (tmp_path/'people'/name).mkdir(parents=True)
         for f in people[name][:3]: shutil.copy(f, tmp_path/'people'/name)
     (tmp_path/'people'/'Mark'/'broken.jpg').write_bytes(b'\xff\xd8\xff\xe0 not really a jpeg')
-    r = run('evaluate', tmp_path/'people', '--out', tmp_path/'report', '--no-cache')
+    r = cli('evaluate', tmp_path/'people', '--out', tmp_path/'report', '--no-cache')
     assert r.returncode == 0, r.stderr
     pairs = pd.read_csv(tmp_path/'report'/'pairs.csv')
     assert len(pairs) == 10*9//2
@@ -43,12 +57,12 @@ def test_evaluate_a_folder_with_a_broken_photo(tmp_path):
     assert (tmp_path/'report'/'report.md').read_text().startswith('# facelab verification report')
 
 def test_evaluate_missing_folder_is_a_clear_error(tmp_path):
-    r = run('evaluate', tmp_path/'nope')
+    r = cli('evaluate', tmp_path/'nope')
     assert r.returncode == 2 and 'nope' in r.stderr and 'Traceback' not in r.stderr
 
 def test_evaluate_with_the_offline_facenet_and_retinaface(tmp_path):
     "Every model and detector of the registries runs from the CLI: Sandberg's FaceNet with RetinaFace-MobileNet, offline."
-    r = run('evaluate', 'sample-study', '--model', 'Facenet-CASIA', '--detector', 'retinaface-mobilenet', '--out', tmp_path/'r',
+    r = cli('evaluate', 'sample-study', '--model', 'Facenet-CASIA', '--detector', 'retinaface-mobilenet', '--out', tmp_path/'r',
             '--tune', 'best-f1', '--no-cache')
     assert r.returncode == 0, r.stderr
     s = __import__('json').loads((tmp_path/'r'/'settings.json').read_text())
@@ -57,7 +71,7 @@ def test_evaluate_with_the_offline_facenet_and_retinaface(tmp_path):
 
 def test_unknown_model_or_detector_is_a_clear_error(tmp_path):
     for flag, value, msg in [('--model', 'NoSuchNet', "unknown model 'NoSuchNet'"), ('--detector', 'nodetector', "unknown detector 'nodetector'")]:
-        r = run('evaluate', 'sample-study', flag, value, '--out', tmp_path/'r', '--no-cache')
+        r = cli('evaluate', 'sample-study', flag, value, '--out', tmp_path/'r', '--no-cache')
         assert r.returncode == 2 and msg in r.stderr, r.stderr
 
 def test_validate_refuses_ground_truth_of_another_video(tmp_path):
@@ -65,12 +79,12 @@ def test_validate_refuses_ground_truth_of_another_video(tmp_path):
     from facelab.datasets import sample_path, data_dir
     video, gt = sample_path('videos/hamilton_clip.mp4'), data_dir()/'cvat_samples'/'video'/'annotations.xml'
     query = deepface_sample()['Angelina'][0]
-    r = run('validate', video, '--gt', gt, '--query', query, '--out', tmp_path/'r')
+    r = cli('validate', video, '--gt', gt, '--query', query, '--out', tmp_path/'r')
     assert r.returncode == 2 and 'Traceback' not in r.stderr, r.stderr
     assert str(gt) in r.stderr and "drawn on 25×20-pixel frames, the video's are 640×360" in r.stderr and '--allow-mismatch' in r.stderr
     assert not (tmp_path/'r'/'report.md').exists()
     # asked to go on: scored, and the output and report say what did not fit and which label was taken, and why
-    r = run('validate', video, '--gt', gt, '--query', query, '--out', tmp_path/'r', '--allow-mismatch', '--every-n', '10',
+    r = cli('validate', video, '--gt', gt, '--query', query, '--out', tmp_path/'r', '--allow-mismatch', '--every-n', '10',
             '--iou', '0.4', '--tol', '15', '--no-cache')
     assert r.returncode == 0, r.stderr
     assert "label II, the only person label in the ground truth (1 box, frames 10-10)" in r.stdout, r.stdout
@@ -108,30 +122,30 @@ def test_evaluate_where_no_pair_can_be_scored_reports_every_reason(tmp_path):
     for who in ['a', 'b', 'c']:
         (tmp_path/'junk'/who).mkdir(parents=True)
         for i in range(2): (tmp_path/'junk'/who/f'{i}.jpg').write_text('not a photo')
-    r = run('evaluate', tmp_path/'junk', '--out', tmp_path/'r', '--no-cache')
+    r = cli('evaluate', tmp_path/'junk', '--out', tmp_path/'r', '--no-cache')
     _quick_error(r, 'no pair could be scored: 6 of 6 images', 'failures.csv')
     fails = pd.read_csv(tmp_path/'r'/'failures.csv')
     assert len(fails) == 6 and fails.reason.str.contains('not an image').all()
 
 def test_detect_and_find_refuse_missing_inputs_and_bad_outputs(tmp_path):
     (tmp_path/'afile').write_text('')
-    _quick_error(run('detect', tmp_path/'missing.jpg', '--out', tmp_path/'d.csv'), 'missing.jpg', 'no such image')
-    _quick_error(run('detect', deepface_sample()['Angelina'][0], '--out', tmp_path/'afile'/'d.csv'), 'is an existing file')
-    _quick_error(run('detect', deepface_sample()['Angelina'][0], '--out', tmp_path/'d.csv', '--every-n', '0'), '--every-n')
+    _quick_error(cli('detect', tmp_path/'missing.jpg', '--out', tmp_path/'d.csv'), 'missing.jpg', 'no such image')
+    _quick_error(cli('detect', deepface_sample()['Angelina'][0], '--out', tmp_path/'afile'/'d.csv'), 'is an existing file')
+    _quick_error(cli('detect', deepface_sample()['Angelina'][0], '--out', tmp_path/'d.csv', '--every-n', '0'), '--every-n')
     (tmp_path/'bad.jpg').write_text('not a photo')
-    r = run('detect', tmp_path/'bad.jpg', '--out', tmp_path/'d.csv', '--no-cache')
+    r = cli('detect', tmp_path/'bad.jpg', '--out', tmp_path/'d.csv', '--no-cache')
     assert r.returncode == 1 and 'not an image' in r.stdout, (r.stdout, r.stderr)   # every input failed: non-zero
-    _quick_error(run('find', tmp_path/'bad.jpg', '--gallery', tmp_path/'g', '-k', '-1'), '-k must be at least 1')
+    _quick_error(cli('find', tmp_path/'bad.jpg', '--gallery', tmp_path/'g', '-k', '-1'), '-k must be at least 1')
 
 def test_evaluate_with_the_flip_test(tmp_path):
-    r = run('evaluate', 'sample-study', '--flip', '--out', tmp_path/'r', '--tune', 'best-f1', '--bootstrap', '0', '--no-cache')
+    r = cli('evaluate', 'sample-study', '--flip', '--out', tmp_path/'r', '--tune', 'best-f1', '--bootstrap', '0', '--no-cache')
     assert r.returncode == 0, r.stderr
     assert 'SFace + yunet, cosine, flip test' in r.stdout
     s = __import__('json').loads((tmp_path/'r'/'settings.json').read_text())
     assert s['embedding']['flip'] is True and s['scored_pairs'] == 300
 
 def test_compare_two_models_on_the_same_pairs(tmp_path):
-    r = run('compare', 'sample-study', '--models', 'SFace,Facenet-CASIA', '--detectors', 'yunet', '--bootstrap', '0', '--out', tmp_path/'c', '--no-cache')
+    r = cli('compare', 'sample-study', '--models', 'SFace,Facenet-CASIA', '--detectors', 'yunet', '--bootstrap', '0', '--out', tmp_path/'c', '--no-cache')
     assert r.returncode == 0, r.stderr
     lb = pd.read_csv(tmp_path/'c'/'leaderboard.csv')
     assert sorted(lb.model_name) == ['Facenet-CASIA', 'SFace'] and lb.pairs.nunique() == 1 and lb.pairs.iloc[0] == 300
@@ -139,10 +153,10 @@ def test_compare_two_models_on_the_same_pairs(tmp_path):
 
 def test_adapt_then_use_the_head_as_a_model(tmp_path):
     "Too few people to learn from: the head is the identity map, and says why; it is still a model `evaluate` takes."
-    r = run('adapt', 'sample', '--out', tmp_path/'head')
+    r = cli('adapt', 'sample', '--out', tmp_path/'head')
     assert r.returncode == 0, r.stderr
     assert 'chosen: identity: 13 people, fewer than min_people=16' in r.stdout and (tmp_path/'head'/'head.json').is_file()
-    r = run('evaluate', 'sample-study', '--model', f"SFace+head:{tmp_path/'head'}", '--tune', 'best-f1', '--bootstrap', '0', '--out', tmp_path/'r')
+    r = cli('evaluate', 'sample-study', '--model', f"SFace+head:{tmp_path/'head'}", '--tune', 'best-f1', '--bootstrap', '0', '--out', tmp_path/'r')
     assert r.returncode == 0, r.stderr
     assert 'is a learned head: its output has no published threshold' in r.stdout
     t = pd.read_csv(tmp_path/'r'/'thresholds.csv')
@@ -157,7 +171,7 @@ def test_adapt_lists_the_images_it_skipped(tmp_path):
         for f in people[name][:2]: shutil.copy(f, tmp_path/'d'/name)
     cv2.imwrite(str(tmp_path/'d'/'Angelina'/'blank.jpg'), np.full((120, 120, 3), 128, np.uint8))   # no face
     (tmp_path/'d'/'Jennifer'/'broken.jpg').write_bytes(b'not a jpeg')
-    r = run('adapt', tmp_path/'d', '--out', tmp_path/'head', '--no-cache')
+    r = cli('adapt', tmp_path/'d', '--out', tmp_path/'head', '--no-cache')
     assert r.returncode == 0, r.stderr
     f = pd.read_csv(tmp_path/'head'/'failures.csv')
     assert list(f.columns) == ['file', 'stage', 'reason'] and len(f) == 2, f
@@ -165,6 +179,69 @@ def test_adapt_lists_the_images_it_skipped(tmp_path):
     assert '4 faces of 2 people (2 images without a usable face, listed in' in r.stdout, r.stdout
     # a rerun without failures leaves an empty table, not the old one
     (tmp_path/'d'/'Angelina'/'blank.jpg').unlink(); (tmp_path/'d'/'Jennifer'/'broken.jpg').unlink()
-    r = run('adapt', tmp_path/'d', '--out', tmp_path/'head', '--no-cache')
+    r = cli('adapt', tmp_path/'d', '--out', tmp_path/'head', '--no-cache')
     assert r.returncode == 0, r.stderr
     assert len(pd.read_csv(tmp_path/'head'/'failures.csv')) == 0
+
+def test_version():
+    r = cli('--version')
+    assert r.returncode == 0 and r.stdout.strip() == f"facelab {facelab.__version__}", r
+
+def _commands() -> dict:
+    "name -> subparser, for every `facelab` command."
+    sub = next(a for a in parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(sub.choices)
+
+def _flat(text:str) -> str:
+    "`text` without whitespace: argparse wraps help lines (and breaks words at hyphens) by the terminal's width."
+    return ''.join(text.split())
+
+def test_every_option_has_help_and_shows_its_default():
+    "Every argument of every command has help; a default that is a value shows in its --help line, once; a required option says so."
+    cmds = _commands()
+    assert list(cmds) == ['weights', 'evaluate', 'compare', 'adapt', 'gallery', 'find', 'detect', 'validate']
+    for name, p in cmds.items():
+        shown = _flat(p.format_help())
+        for a in p._actions:
+            what = f"facelab {name} {'/'.join(a.option_strings) or a.dest}"
+            assert a.help and a.help.strip(), f"{what} has no help"
+            line = _flat(p._get_formatter()._format_action(a))   # its lines of --help
+            assert line in shown, what
+            assert line.count('(default') <= 1, f"{what} says its default twice: {line}"
+            d = a.default
+            if (a.option_strings or a.nargs in ('?', '*')) and not (d is None or d is False or d is argparse.SUPPRESS):
+                assert _flat(f"(default: {d})") in line, f"{what}: its default {d!r} is not in --help: {line}"
+            if a.required and a.option_strings: assert '(required)' in line, f"{what} is required; its help does not say so"
+
+def test_help_lists_every_command():
+    r = cli('--help')
+    assert r.returncode == 0 and all(c in r.stdout for c in _commands()), r.stdout
+
+def _without_dlib(monkeypatch):
+    "Make `facelab.weights.weights_status` say what it says on a machine without the `dlib` package (`pip install facelab`)."
+    from facelab import weights
+    real = weights.weights_status
+    def status():
+        st = real()
+        st.loc[st.name == 'Dlib', ['available', 'missing', 'how_to_get']] = [False, 'python package `dlib`', weights.DLIB]
+        return st
+    monkeypatch.setattr(weights, 'weights_status', status)
+
+def test_compare_default_models_are_those_that_can_run(tmp_path, monkeypatch):
+    "After a plain `pip install facelab` (no dlib), `facelab compare` compares SFace and Facenet-CASIA and says how to get Dlib."
+    _without_dlib(monkeypatch)
+    r = cli('compare', 'sample-study', '--bootstrap', '0', '--out', tmp_path/'c')
+    assert r.returncode == 0, r.stderr
+    how = "Dlib skipped: needs python package `dlib`; get it with `pip install facelab[dlib]` then `facelab weights install`"
+    assert how in r.stdout, r.stdout
+    lb = pd.read_csv(tmp_path/'c'/'leaderboard.csv')
+    assert sorted(lb.model_name) == ['Facenet-CASIA', 'SFace']
+    s = json.loads((tmp_path/'c'/'settings.json').read_text())
+    assert list(s['skipped_models']) == ['Dlib'] and 'pip install facelab[dlib]' in s['skipped_models']['Dlib']
+    assert 'Dlib (a default model) was left out' in (tmp_path/'c'/'report.md').read_text()
+
+def test_compare_a_named_model_that_cannot_run_is_a_clear_error(tmp_path, monkeypatch):
+    _without_dlib(monkeypatch)
+    r = cli('compare', 'sample-study', '--models', 'SFace,Dlib', '--out', tmp_path/'c')
+    assert r.returncode == 2 and 'Dlib cannot run here' in r.stderr and 'pip install facelab[dlib]' in r.stderr, r.stderr
+    assert not (tmp_path/'c').exists()

@@ -1,14 +1,21 @@
-"`facelab gallery build` and `facelab find` as a user runs them: a real subprocess, real photos, real models."
-import shutil, subprocess, sys
+"""`facelab gallery build` and `facelab find` as a user runs them, on real photos with real models, in-process through
+`facelab.cli.main` (what the console script calls)."""
+import io, shutil
+from contextlib import redirect_stdout, redirect_stderr
 from pathlib import Path
+from types import SimpleNamespace
 import pandas as pd
 import pytest
-from facelab.datasets import deepface_sample, deepface_folder
+from facelab.cli import main
+from facelab.datasets import deepface_sample, deepface_folder, sample_folder
 
-exe = Path(sys.executable).parent/'facelab'
-
-def run(*args, **kw):
-    return subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, timeout=600, **kw)
+def run(*args):
+    "`facelab ARGS` in this process: its exit status, stdout and stderr."
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try: rc = main([str(a) for a in args])
+        except SystemExit as e: rc = e.code
+    return SimpleNamespace(returncode=rc, stdout=out.getvalue(), stderr=err.getvalue())
 
 @pytest.fixture(scope='module')
 def gallery(tmp_path_factory):
@@ -31,6 +38,10 @@ def test_build_writes_parquet_and_json_and_names_the_bad_photo(gallery):
     assert set(t.identity) == {'Angelina', 'Jennifer', 'Mark'}
     assert t.file.nunique() == len(people['Angelina']) + len(people['Jennifer']) + len(people['Mark']) - 3
     assert 'broken.jpg' in r.stdout and '1 images could not be embedded' in r.stdout
+    fails = pd.read_csv(tmp/'g'/'failures.csv')    # the unreadable photo, and the faces that are not the largest of their image
+    assert list(fails.columns) == ['file', 'stage', 'reason'] and set(fails.stage) == {'load', 'enrol'}, fails
+    assert t.groupby('file').size().max() == 1 and (fails.stage == 'enrol').sum() == 3     # img54.jpg: Jennifer and three more
+    assert '3 extra faces not enrolled' in r.stdout
     info = run('gallery', 'info', tmp/'g')
     assert info.returncode == 0 and 'Gallery:' in info.stdout and 'Jennifer' in info.stdout
 
@@ -57,7 +68,6 @@ def test_find_known_unknown_and_two_faces(gallery):
 def test_find_searches_once(gallery, tmp_path, monkeypatch):
     "`facelab find` answers and lists the nearest from one search: the photos embedded once, the index searched once."
     import facelab.search as S
-    from facelab.cli import main
     tmp, _, people = gallery
     calls = {'embed': 0, 'search': 0}
     qf, search = S._query_faces, S.ExactIndex.search
@@ -91,3 +101,20 @@ def test_detect_and_find_report_the_same_faces(gallery, tmp_path):
     found = pd.read_csv(tmp_path/'found.csv').drop_duplicates('query_face').sort_values('query_face')
     assert len(dets) == 3 and found.query_face.tolist() == dets.face_idx.tolist()
     assert (abs(found.query_x1.to_numpy() - dets.x1.to_numpy()) < 1e-3).all()
+
+def test_gallery_enrols_the_largest_face_of_each_image(tmp_path):
+    "face_recognition's biden2.jpg: a face in the painting behind Biden (YuNet, confidence 0.70) is not filed as Biden by default."
+    knn = sample_folder('face_recognition/knn_examples/train')
+    r = run('gallery', 'build', knn, '--out', tmp_path/'g')
+    assert r.returncode == 0, r.stderr
+    t, f = pd.read_parquet(tmp_path/'g'/'gallery.parquet'), pd.read_csv(tmp_path/'g'/'failures.csv')
+    assert t.groupby('file').size().max() == 1 and t.file.nunique() == 9 and (t.identity == 'biden').sum() == 2
+    assert len(f) == 1 and f.stage[0] == 'enrol' and f.file[0].endswith('biden/biden2.jpg'), f
+    assert f.reason[0].startswith('extra face (confidence 0.70, box '), f.reason[0]
+    assert f.reason[0].endswith("only the largest face of each image is enrolled; faces='all' (`--faces all`) keeps every face")
+    assert '1 extra face not enrolled' in r.stdout and 'biden2.jpg enrol extra face (confidence 0.70' in r.stdout, r.stdout
+    assert str(tmp_path/'g'/'failures.csv') in r.stdout
+    r = run('gallery', 'build', knn, '--out', tmp_path/'all', '--faces', 'all')   # opted in: the painting's face is filed as Biden
+    assert r.returncode == 0, r.stderr
+    t = pd.read_parquet(tmp_path/'all'/'gallery.parquet')
+    assert len(t) == 10 and (t.identity == 'biden').sum() == 3 and len(pd.read_csv(tmp_path/'all'/'failures.csv')) == 0
