@@ -13,15 +13,17 @@ from .core import FacelabError, Figure, load_image
 from .annotations import read_annotations
 from .detect import VIDEO_DETECTOR
 from .video import detect_video, video_info
-from .embed import represent, represent_detections
+from .embed import represent, represent_detections, model_name_of
 from .verify import default_threshold
-from .validate import recognition_outcomes, recognition_metrics, match_detections, detection_metrics, STUDY_COLS
+from .validate import (recognition_outcomes, recognition_metrics, match_detections, detection_metrics, challenge_summary,
+                              STUDY_COLS)
 from .plots import plot_distances
 from .evaluate import md_table
-from .track import track_faces, tracking_metrics, track_outcomes, track_rows, TRACK_RULES
+from .track import track_faces, tracking_metrics, track_outcomes, track_rows, track_summary, TRACK_RULES
 
 # %% auto #0
-__all__ = ['TRACK_REPORT_COLS', 'ground_truth_problems', 'check_ground_truth', 'query_label', 'query_embeddings', 'match_rules',
+__all__ = ['FACE_BANDS', 'TRACK_REPORT_COLS', 'PEOPLE_COLS', 'ground_truth_problems', 'check_ground_truth', 'query_label',
+           'frame_coverage', 'people_table', 'enrol_faces', 'people_study', 'query_embeddings', 'match_rules',
            'validate_video', 'outcome_gallery', 'plot_query_distances', 'scoring_notes', 'write_video_report']
 
 # %% ../nbs/10a_video_study.ipynb #a4b040c6
@@ -78,6 +80,132 @@ def query_label(gt:pd.DataFrame, # ground-truth table with a `label` per box
     l = counts.index[0]
     return l, f"the only person label in the ground truth ({boxes(l)})"
 
+# %% ../nbs/10a_video_study.ipynb #b177337b
+def frame_coverage(looked, # the frames detected on (`detect_video(...).frames.frame`)
+                   annotated=None, # the frames the ground truth annotated (None: it does not say)
+                   name=None, # the ground-truth file, for the error
+                  ) -> dict: # scored, not_annotated (looked at, not scored), not_looked (annotated, not looked at), note
+    "Which frames a video study scores: those looked at and annotated; refused when there are none."
+    looked = sorted({int(f) for f in looked})
+    if annotated is None:
+        return dict(scored=looked, not_annotated=[], not_looked=[], annotated=None,
+                    note=f"the ground truth does not say which frames were annotated: all {len(looked)} frames looked at are scored")
+    ann = sorted({int(f) for f in annotated})
+    scored = sorted(set(looked) & set(ann))
+    if not scored:
+        raise FacelabError(f"none of the {len(looked)} frames looked at ({_span(looked)}) is one of the {len(ann)} annotated frames "
+                           f"({_span(ann)}): nothing to score. Check every_n/fps and that the ground truth belongs to this video", name)
+    skipped, missing = sorted(set(looked) - set(ann)), sorted(set(ann) - set(looked))
+    note = f"scored the {len(scored)} annotated frames looked at ({_span(scored)})"
+    if skipped: note += f"; {len(skipped)} frames looked at are not annotated and not scored"
+    if missing: note += f"; warning: {len(missing)} annotated frames were not looked at ({_span(missing)})"
+    return dict(scored=scored, not_annotated=skipped, not_looked=missing, annotated=ann, note=note)
+
+def _span(frames:list) -> str:
+    "A short description of a list of frame indices: '0-100, every 5th', '3, 7, 9' or '0-104'."
+    if not frames: return 'none'
+    if len(frames) <= 4: return ', '.join(map(str, frames))
+    steps = set(np.diff(frames))
+    if len(steps) == 1: return f"{frames[0]}-{frames[-1]}" + (f", every {steps.pop()}th" if frames[1] - frames[0] > 1 else '')
+    return f"{frames[0]}-{frames[-1]}, {len(frames)} frames"
+
+# %% ../nbs/10a_video_study.ipynb #67029707
+FACE_BANDS = (0, 24, 32, 48, 96, np.inf)   # face sizes in pixels (the annotated box's shorter side), for the per-size rows
+
+def _band(px:float) -> str:
+    "The `FACE_BANDS` band of a face size, as text ('24-32 px', '96+ px')."
+    for lo, hi in zip(FACE_BANDS[:-1], FACE_BANDS[1:]):
+        if lo <= px < hi: return f"{lo:g}+ px" if not np.isfinite(hi) else f"{lo:g}-{hi:g} px"
+    return 'unknown'
+
+def people_table(gt:pd.DataFrame) -> pd.DataFrame:
+    "The ground truth with one `label` per person: `person <track_id>` for each track's face boxes (ignore regions keep theirs)."
+    if 'track_id' not in gt or gt.track_id.isna().all():
+        raise FacelabError("the ground truth has no tracks: without --query, the study needs one track per person", gt.attrs.get('source'))
+    g = gt.copy()
+    face = ~g['ignore'].astype(bool) if 'ignore' in g else np.ones(len(g), bool)
+    g['label'] = np.where(face, 'person ' + g.track_id.astype('Int64').astype(str), g.get('label', ''))
+    return g
+
+# %% ../nbs/10a_video_study.ipynb #b958883d
+def enrol_faces(det:pd.DataFrame, # detections with `embedding` (`represent_detections`)
+                gt:pd.DataFrame, # `people_table` output
+                frames=None, # the scored frames
+                iou:float=0.5, # IoU for a detection to be a person's face
+                enrol:str='largest', # 'largest': each person's largest matched face; 'random': a seeded draw among them
+                seed:int=0, # seed of the draw
+               ) -> pd.DataFrame: # one row per person: label, det_idx and gt_idx (-1: not enrolled), frame, size, faces, reason
+    "One enrolment face per ground-truth person: a detection matched (IoU) to one of their annotated faces."
+    if enrol not in ('largest', 'random'): raise FacelabError(f"enrol must be 'largest' or 'random', not {enrol!r}")
+    det, g = det.reset_index(drop=True), gt.reset_index(drop=True)
+    m = match_detections(g, det, iou=iou, frames=frames)
+    tp = m[(m.outcome == 'TP') & m.det_idx.ge(0)]
+    has = det.embedding.map(lambda e: e is not None and not (isinstance(e, float) and np.isnan(e))).to_numpy()
+    rng = np.random.default_rng(seed)
+    people = sorted({l for l in tp.label.dropna() if str(l).startswith('person ')} |
+                    {l for l in g.label[~g['ignore'].astype(bool)] if str(l).startswith('person ')}, key=lambda s: int(s.split()[1]))
+    faces = g[g.label.isin(people) & g.frame.isin(frames if frames is not None else g.frame)]
+    rows = []
+    for p in people:
+        cand = tp[(tp.label == p) & has[tp.det_idx.to_numpy()]]
+        n = int((faces.label == p).sum())
+        if not len(cand):
+            rows.append(dict(label=p, det_idx=-1, gt_idx=-1, frame=-1, size=np.nan, faces=n, reason='no detection matched their face'))
+            continue
+        d = det.loc[cand.det_idx.to_numpy()]
+        size = np.minimum(d.x2 - d.x1, d.y2 - d.y1).to_numpy()
+        k = int(np.lexsort((d.frame.to_numpy(), -size))[0]) if enrol == 'largest' else int(rng.integers(len(d)))
+        why = '' if n > 1 else 'one annotated face: enrolled, nothing left to score'
+        rows.append(dict(label=p, det_idx=int(d.index[k]), gt_idx=int(cand.gt_idx.iloc[k]), frame=int(d.frame.iloc[k]),
+                         size=float(size[k]), faces=n, reason=why))
+    return pd.DataFrame(rows, columns=['label', 'det_idx', 'gt_idx', 'frame', 'size', 'faces', 'reason'])
+
+# %% ../nbs/10a_video_study.ipynb #aaf4cab4
+def people_study(det:pd.DataFrame, # detections with `embedding` (and `track_id` from `track_faces` for the per-track rows)
+                 gt:pd.DataFrame, # ground truth with tracks (one person each)
+                 threshold:float, # distance threshold
+                 distance_metric:str='cosine',
+                 frames=None, # the scored frames (default: the ground truth's annotated frames)
+                 iou:float=0.5,
+                 enrol:str='largest', # see `enrol_faces`
+                 seed:int=0,
+                ) -> dict: # enrolled, people (a row per person), pooled, sizes, outcomes (every person's), tracks (per-track rows)
+    "Recognition of every ground-truth person from one enrolled face of theirs, on the other annotated detections."
+    det, g = det.reset_index(drop=True), people_table(gt).reset_index(drop=True)
+    frames = frames if frames is not None else g.attrs.get('annotated_frames')
+    enrolled = enrol_faces(det, g, frames, iou, enrol, seed)
+    rows, outs, trows = [], [], []
+    for e in enrolled[(enrolled.det_idx >= 0) & (enrolled.faces > 1)].itertuples():
+        probe, gp = det.drop(index=e.det_idx), g.drop(index=e.gt_idx)   # the enrolment face is not scored
+        q = np.asarray(det.embedding[e.det_idx], float)
+        o = recognition_outcomes(probe, q, gp, e.label, threshold, distance_metric, match='iou', iou=iou, frames=frames)
+        m = match_detections(gp, probe.reset_index(drop=True), iou=iou, frames=frames)
+        size = pd.Series(np.minimum(gp.x2 - gp.x1, gp.y2 - gp.y1).to_numpy())
+        gsize = m[m.outcome == 'TP'].set_index('det_idx').gt_idx.map(size)
+        o = o.assign(person=e.label, face_px=gsize.reindex(range(len(o))).to_numpy())
+        outs.append(o)
+        rows.append(dict(recognition_metrics(o, person=e.label, enrol_frame=e.frame, enrol_px=e.size)))
+        if 'track_id' in probe:
+            rec = track_outcomes(probe, q, gp, e.label, threshold, distance_metric, match='iou', iou=iou, frames=frames)
+            trows += [dict(r, person=e.label, challenge='all people') for r in track_rows(rec)]
+    people = pd.DataFrame(rows)
+    allo = pd.concat(outs, ignore_index=True) if outs else pd.DataFrame()
+    pooled = challenge_summary(people.assign(challenge='all people')) if len(people) else pd.DataFrame()
+    sizes = _size_rows(allo)
+    tracks = track_summary(trows) if trows else pd.DataFrame()
+    return dict(enrolled=enrolled, people=people, pooled=pooled, sizes=sizes, outcomes=allo, tracks=tracks)
+
+def _size_rows(o:pd.DataFrame) -> pd.DataFrame:
+    "Recall of the people's own faces by face-size band (the annotated box's shorter side): TP, FN and recall per band."
+    if not len(o): return pd.DataFrame(columns=['band', 'faces', 'tp', 'fn', 'recall'])
+    pos = o[o.truth & o.outcome.isin(['TP', 'FN'])]
+    bands = pos.face_px.map(_band)
+    order = [_band((lo + min(hi, lo + 1e6))/2) for lo, hi in zip(FACE_BANDS[:-1], FACE_BANDS[1:])]
+    t = pd.DataFrame(dict(band=bands, tp=(pos.outcome == 'TP').to_numpy(), fn=(pos.outcome == 'FN').to_numpy()))
+    s = t.groupby('band').agg(faces=('tp', 'size'), tp=('tp', 'sum'), fn=('fn', 'sum')).reindex([b for b in order if b in set(bands)])
+    s['recall'] = s.tp/s.faces
+    return s.reset_index()
+
 # %% ../nbs/10a_video_study.ipynb #ce0140b4
 def query_embeddings(photos, # the query person's photo(s)
                      model_name:str='SFace', detector_backend:str='yunet', **kwargs) -> np.ndarray: # Q×D
@@ -96,45 +224,59 @@ def match_rules(iou:float=0.5, # IoU for the `iou` rule
 
 def validate_video(video, # the video file
                    gt, # ground truth: a CVAT/COCO/MOT table, or the file (CVAT .xml, COCO .json, MOT .txt/.csv)
-                   query, # photo(s) of the person to find
+                   query=None, # photo(s) of the person to find (None: every ground-truth person, from one face of their own)
                    identity:str|None=None, # the person's label in the ground truth (default: the only label)
                    threshold:float|None=None, # distance threshold (default: the model's for the metric)
                    model_name='SFace', # a name in `facelab.embed.MODELS`, an .onnx path, or a model object
                    detector_backend=VIDEO_DETECTOR, # detector for the video and the query photos (default: the video default, small faces at full resolution)
                    distance_metric:str='cosine',
                    every_n:int=1, # look at every n-th frame
+                   frames:str='annotated', # 'annotated': detect on the frames the ground truth annotated (when it says); 'all': every n-th
                    iou:float=0.5, # IoU for the `iou` rule
                    tol:float=20, # pixels for the study's `legacy` rule
                    work_dir=None, # where crops go (default: a folder next to the report, or a temporary one)
                    allow_mismatch:bool=False, # score ground truth that does not fit the video (frame size, frames) instead of refusing it
                    track:bool=True, # link detections into tracks and add the tracking table and the per-track rows
                    track_kwargs:dict|None=None, # settings for `facelab.track.track_faces` (buffer, lost_seconds, rejoin, ...)
+                   enrol:str='largest', # without a query: which face of each person is enrolled ('largest' or 'random', see `enrol_faces`)
+                   seed:int=0, # without a query: the seed of `enrol='random'`
                    **kwargs, # passed to `detect_video` (cache_dir, progress, ...); cache_dir also to the query photos' `represent`
                   ) -> dict: # outcomes per rule, metrics table, detections, the query label and why, the rules, the ground truth's problems; with `track`: tracking, track_metrics, tracks
-    "Find `query` in every frame of `video` and score each detection as TP/FP/TN/FN against `gt`, with both matching rules."
+    "Find `query` in the annotated frames of `video` and score each detection as TP/FP/TN/FN against `gt`, with both matching rules."
     gt_file = str(gt) if isinstance(gt, (str, Path)) else gt.attrs.get('source', '')
     gt = read_annotations(gt) if isinstance(gt, (str, Path)) else gt
     problems = check_ground_truth(gt, video, allow_mismatch, name=gt_file or None)
-    identity, why = query_label(gt, identity)
+    if query is None: people_table(gt)   # refused before any work when the ground truth has no tracks
+    else: identity, why = query_label(gt, identity)
+    source = 'given' if threshold is not None else f"{model_name_of(model_name)}'s default for {distance_metric}"
     threshold = default_threshold(model_name, distance_metric) if threshold is None else float(threshold)
     work = Path(work_dir or tempfile.mkdtemp(prefix='facelab-'))
-    res = detect_video(video, detector_backend, every_n=every_n, crops_dir=work/'crops', **kwargs)
-    looked = set(res.frames.frame)
-    gt = gt[gt.frame.isin(looked)]
+    annotated = gt.attrs.get('annotated_frames')
+    if frames not in ('annotated', 'all'): raise FacelabError(f"frames must be 'annotated' or 'all', not {frames!r}")
+    only = annotated if frames == 'annotated' and annotated is not None and kwargs.get('client') is None else None
+    res = detect_video(video, detector_backend, every_n=every_n, crops_dir=work/'crops', frames=only, **kwargs)
+    coverage = frame_coverage(res.frames.frame, annotated, gt_file or None)
+    gt = gt[gt.frame.isin(set(coverage['scored']))]
     de = represent_detections(res.detections, model_name, progress=kwargs.get('progress', True))
     if track: de = track_faces(de, res.frames, **(track_kwargs or {}))
+    sf = coverage['scored']
+    det_m = detection_metrics(match_detections(gt, res.detections, iou=iou, frames=sf))
+    common = dict(detections=de, frames=res.frames, failures=res.failures, detection=det_m, threshold=threshold, video=str(video),
+                  gt_file=gt_file, gt_problems=problems, iou=iou, tol=tol, rules=match_rules(iou, tol), coverage=coverage,
+                  threshold_source=source)
+    if track: common.update(tracking=pd.DataFrame([tracking_metrics(gt, de, iou=iou, annotated=sf, video=Path(video).name)]),
+                            track_settings=de.attrs.get('settings', {}).get('track', {}))
+    if query is None:
+        return dict(common, people=people_study(de, gt, threshold, distance_metric, sf, iou, enrol, seed), identity=None,
+                    identity_reason=f"no query photo: every ground-truth person, enrolled from one face of theirs ({enrol})")
     q = query_embeddings(query, model_name, detector_backend, progress=False, **({'cache_dir': kwargs['cache_dir']} if 'cache_dir' in kwargs else {}))
-    outs = {rule: recognition_outcomes(de, q, gt, identity, threshold, distance_metric, match=rule, iou=iou, tol=tol) for rule in ('iou', 'legacy')}
+    outs = {rule: recognition_outcomes(de, q, gt, identity, threshold, distance_metric, match=rule, iou=iou, tol=tol, frames=sf)
+            for rule in ('iou', 'legacy')}
     rows = [recognition_metrics(o, video=Path(video).name) for o in outs.values()]
-    det_m = detection_metrics(match_detections(gt, res.detections, iou=iou))
-    out = dict(outcomes=outs, metrics=pd.DataFrame(rows), detections=de, frames=res.frames, failures=res.failures,
-               detection=det_m, identity=identity, identity_reason=why, threshold=threshold, video=str(video),
-               gt_file=gt_file, gt_problems=problems, iou=iou, tol=tol, rules=match_rules(iou, tol))
+    out = dict(common, outcomes=outs, metrics=pd.DataFrame(rows), identity=identity, identity_reason=why)
     if track:
-        rec = track_outcomes(de, q, gt, identity, threshold, distance_metric, match='iou', iou=iou, tol=tol)
-        out.update(tracking=pd.DataFrame([tracking_metrics(gt, de, iou=iou, video=Path(video).name)]),
-                   track_metrics=pd.DataFrame(track_rows(rec, video=Path(video).name)), tracks=rec['tracks'],
-                   track_settings=de.attrs.get('settings', {}).get('track', {}))
+        rec = track_outcomes(de, q, gt, identity, threshold, distance_metric, match='iou', iou=iou, tol=tol, frames=sf)
+        out.update(track_metrics=pd.DataFrame(track_rows(rec, video=Path(video).name)), tracks=rec['tracks'])
     return out
 
 # %% ../nbs/10a_video_study.ipynb #a480244f
@@ -172,9 +314,15 @@ def scoring_notes(res:dict) -> list:
     gt = f"`{Path(res['gt_file']).name}`" if res.get('gt_file') else 'the table given'
     fit = (f"**does not fit the video**: {'; '.join(res['gt_problems'])}; scored anyway (allow_mismatch)" if res.get('gt_problems')
            else "fits the video (frame size, frames)")
-    return [f"Query person: label `{res['identity']}`, {res['identity_reason']}.",
+    m = res.get('metrics', pd.DataFrame())
+    notes = [n for n in m.get('note', pd.Series(dtype=str)).fillna('') if n]
+    who = (f"Query person: label `{res['identity']}`, {res['identity_reason']}." if res.get('identity') is not None
+           else f"People: {res['identity_reason']}.")
+    return [who,
             f"Ground truth: {gt} {fit}.",
-            *(f"Matching `{k}`: {v}." for k, v in res['rules'].items())]
+            *([f"Frames: {res['coverage']['note']}."] if res.get('coverage') else []),
+            *(f"Matching `{k}`: {v}." for k, v in res['rules'].items() if k == 'iou' or res.get('identity') is not None),
+            *(f"Note: {n}: its positives outnumber the annotated faces." for n in notes)]
 
 TRACK_REPORT_COLS = ['mota', 'idf1', 'id_switches', 'fragmentations', 'motp_iou', 'recall', 'precision', 'gt_tracks', 'tracks', 'frames']
 
@@ -195,6 +343,7 @@ def _track_section(res:dict, out:Path) -> list:
 def write_video_report(res:dict, out) -> Path:
     "Write a `validate_video` result: outcomes_<rule>.csv, metrics.csv, gallery.png, distances.png, report.md (and tracking.csv, track_metrics.csv with tracks)."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    if res.get('people') is not None: return _write_people_report(res, out)
     for rule, o in res['outcomes'].items(): o.to_csv(out/f"outcomes_{rule}.csv", index=False)
     res['metrics'].to_csv(out/'metrics.csv', index=False)
     q = f"query {res['identity']!r}"
@@ -206,10 +355,60 @@ def write_video_report(res:dict, out) -> Path:
     for c in ('precision', 'recall', 'f1', 'accuracy'): m[c] = 100*m[c]
     cols = ['match'] + STUDY_COLS + ['missed', 'reason']
     md = [f"# facelab video report: {Path(res['video']).name}", "", *(f"- {l}" for l in scoring_notes(res)), "",
-          f"Threshold {res['threshold']:.4f}; {len(res['frames'])} frames, {len(res['detections'])} detections; "
+          f"Threshold {res['threshold']:.4f} ({res.get('threshold_source', '')}); {len(res['frames'])} frames, {len(res['detections'])} detections; "
           f"detection vs ground truth (IoU ≥ {res['iou']:g}): precision {res['detection']['precision']:.3f}, recall {res['detection']['recall']:.3f}.", "",
           md_table(m[cols], floatfmt='.2f'),
           "", "Precision, recall, F1, accuracy in percent; `–` where undefined (see reason). `missed`: the query person's annotated faces "
           "no detection matched.", "", *_track_section(res, out), "![distances](distances.png)", "", "![gallery](gallery.png)", ""]
     (out/'report.md').write_text('\n'.join(md))
     return out
+
+# %% ../nbs/10a_video_study.ipynb #76c4e766
+PEOPLE_COLS = ['person', 'enrol_frame', 'enrol_px', 'positives', 'negatives', 'tp', 'fp', 'tn', 'fn', 'precision', 'recall', 'f1',
+               'missed', 'reason']
+
+def _pct(df:pd.DataFrame, cols=('precision', 'recall', 'f1', 'accuracy')) -> pd.DataFrame:
+    "`df` with its rate columns in percent."
+    return df.assign(**{c: 100*df[c] for c in cols if c in df})
+
+def _write_people_report(res:dict, out:Path) -> Path:
+    "The report of a study without a query (`people_study`): enrolled.csv, people.csv, people_pooled.csv, face_sizes.csv, report.md."
+    p = res['people']
+    p['enrolled'].to_csv(out/'enrolled.csv', index=False)
+    if 'tracking' in res: res['tracking'].to_csv(out/'tracking.csv', index=False)
+    p['people'].to_csv(out/'people.csv', index=False)
+    p['pooled'].to_csv(out/'people_pooled.csv', index=False)
+    p['sizes'].to_csv(out/'face_sizes.csv', index=False)
+    if len(p['tracks']): p['tracks'].to_csv(out/'people_tracks.csv', index=False)
+    d = res['detection']
+    not_scored = p['enrolled'][p['enrolled'].reason != '']
+    md = [f"# facelab video report: {Path(res['video']).name}", "", *(f"- {l}" for l in scoring_notes(res)), "",
+          f"Threshold {res['threshold']:.4f} ({res.get('threshold_source', '')}); {len(res['frames'])} frames detected, "
+          f"{len(res['detections'])} detections.", "",
+          "## Detection", "", f"Against the annotated faces (IoU ≥ {res['iou']:g}): {d['tp']} found, {d['fp']} false detections, "
+          f"{d['fn']} missed: precision {d['precision']:.3f}, recall {d['recall']:.3f}.", "",
+          *_track_section_people(res), "## Recognition of each person", "",
+          "Each ground-truth person enrolled from one face of theirs (below); every other detection on the annotated frames "
+          "is scored for that person: theirs within the threshold TP, beyond it FN; anyone else's within it FP. Rates in percent; "
+          "`–` where undefined.", "",
+          md_table(_pct(p['pooled'])[['positives', 'negatives', 'tp', 'fp', 'tn', 'fn', 'precision', 'recall', 'f1', 'accuracy']],
+                   floatfmt='.2f'), "",
+          md_table(_pct(p['people']).reindex(columns=PEOPLE_COLS), floatfmt='.2f'), ""]
+    if len(not_scored):
+        md += ["Not scored: " + '; '.join(f"`{r.label}`: {r.reason}" for r in not_scored.itertuples()) + ".", ""]
+    md += ["## By face size", "", "The people's own faces, by the annotated box's shorter side: how many were recognised.", "",
+           md_table(_pct(p['sizes'], ('recall',)), floatfmt='.2f'), ""]
+    if len(p['tracks']):
+        md += ["## Per track", "", "Each person decided once per track by each rule (`" + "`, `".join(TRACK_RULES) + "`), pooled over "
+               "people; at `frame` level every detection is scored with its track's decision.", "",
+               md_table(_pct(p['tracks'])[['level', 'rule', 'positives', 'negatives', 'tp', 'fp', 'tn', 'fn', 'precision', 'recall',
+                                           'f1']], floatfmt='.2f'), ""]
+    (out/'report.md').write_text('\n'.join(md))
+    return out
+
+def _track_section_people(res:dict) -> list:
+    "The tracking table of a study without a query, as Markdown lines (tracking.csv is written by the caller's folder)."
+    if 'tracking' not in res: return []
+    t = res['tracking']
+    return ["## Tracks", "", f"Tracker: {res['track_settings'].get('tracker', '')}; against the ground truth's tracks on the annotated frames "
+            f"(IoU ≥ {res['iou']:g}):", "", md_table(t[TRACK_REPORT_COLS], floatfmt='.3f'), ""]
