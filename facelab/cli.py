@@ -52,9 +52,12 @@ def cmd_evaluate(args):
           f"{s['pairs']} pairs, {s['scored_pairs']} scored ({s['positives']} same person, {s['negatives']} different), the same in every row; "
           f"{s['no_face']} images without a detected face ({'scored whole' if s['score_no_face'] else 'listed, not scored'}), "
           f"{s['failed_images']} not embedded\n")
+    for n in s.get('sample_size', []): print(f"small sample: {n}")
     _print(display_thresholds(t))
     print(f"\nfixed: the model's default ({s['threshold_source']}). oracle: tuned and scored on the same pairs (optimistic). "
-          f"k-fold: each pair scored by a threshold tuned without its two people ({s['folds_used']} folds). [..]: {s['interval']}.")
+          + (f"k-fold: none, {s['kfold_reason']}. " if s.get('kfold_reason') else
+             f"k-fold: each pair scored by a threshold tuned without its two people ({s['folds_used']} folds). ")
+          + f"[..]: {s['interval']}.")
     for n in undefined_notes(t): print(f"undefined: {n}")
     print('\nrecommended: ' + (f"{rec['threshold']:.4f} ({rec['method']}): {rec['rule']}" if rec['method'] else rec['reason']))
     if len(res['failures']): print(f"\n{len(res['failures'])} images listed in {Path(args.out)/'failures.csv'} (no face, or not embedded)")
@@ -261,6 +264,23 @@ def cmd_detect(args):
     if len(fails): print(f"{len(fails)} failures:"); _print(fails)
     return 1 if len(fails) and not len(dets) else 0   # nothing detected because every input failed
 
+def _print_people(res:dict, out) -> int:
+    "The printed summary of a video study without a query: detection, tracking, recognition pooled and per person."
+    p, d = res['people'], res['detection']
+    print(f"detection on the scored frames: precision {d['precision']:.4f}, recall {d['recall']:.4f} "
+          f"({d['tp']} found, {d['fp']} false, {d['fn']} missed)")
+    if 'tracking' in res:
+        from facelab.video_study import TRACK_REPORT_COLS
+        print(f"\ntracks ({res['track_settings'].get('tracker', '')}) vs the ground truth's tracks:")
+        _print(res['tracking'][TRACK_REPORT_COLS + ['reason']].round(4))
+    print("\nrecognition, every person from one enrolled face, pooled over people:")
+    _print(p['pooled'][['positives', 'negatives', 'tp', 'fp', 'tn', 'fn', 'precision', 'recall', 'f1']].round(4))
+    print("\nper person:")
+    _print(p['people'][['person', 'positives', 'tp', 'fn', 'fp', 'precision', 'recall']].round(4))
+    for r in p['enrolled'][p['enrolled'].reason != ''].itertuples(): print(f"{r.label}: {r.reason}")
+    print(f"\nreport: {Path(out)/'report.md'}")
+    return 0
+
 def cmd_validate(args):
     "`facelab validate VIDEO --gt FILE --query PHOTO... [--identity NAME] [--iou X] [--tol PX] [--allow-mismatch] --out OUT`"
     from facelab.video_study import validate_video, write_video_report, scoring_notes
@@ -268,11 +288,13 @@ def cmd_validate(args):
     kw = _run_kw(args)
     writable_folder(args.out, 'report folder')
     res = validate_video(args.video, args.gt, args.query, identity=args.identity, threshold=args.threshold, model_name=args.model,
-                         detector_backend=args.detector, every_n=args.every_n, iou=args.iou, tol=args.tol,
-                         allow_mismatch=args.allow_mismatch, track=not args.no_track, work_dir=Path(args.out)/'work', **kw)
+                         detector_backend=args.detector, every_n=args.every_n, frames=args.frames, iou=args.iou, tol=args.tol,
+                         allow_mismatch=args.allow_mismatch, track=not args.no_track, work_dir=Path(args.out)/'work',
+                         enrol=args.enrol, seed=args.seed, **kw)
     write_video_report(res, args.out)
     for line in scoring_notes(res): print(line.replace('`', '').replace('**', ''))
     print()
+    if res.get('people') is not None: return _print_people(res, args.out)
     _print(res['metrics'][['match'] + STUDY_COLS + ['missed']].round(4))
     if 'tracking' in res:
         from facelab.video_study import TRACK_REPORT_COLS
@@ -303,7 +325,9 @@ def _add_video_commands(sub):
     v = _command(sub, 'validate', 'find a person in a video and score every face against CVAT/COCO/MOT ground truth')
     v.add_argument('video', help='the video to search')
     v.add_argument('--gt', required=True, help='ground truth: CVAT XML (video or images), COCO JSON or MOT CSV/TXT')
-    v.add_argument('--query', required=True, nargs='+', help='photo(s) of the person to find')
+    v.add_argument('--query', nargs='+', default=None,
+                   help="photo(s) of the person to find (default: no photo; every person of the ground truth's tracks is "
+                        "enrolled from one face of theirs and scored)")
     v.add_argument('--identity', default=None,
                    help="the person's label in the ground truth (default: its only person label; needed when it has several)")
     v.add_argument('--threshold', type=float, default=None, help="distance threshold (default: the model's)")
@@ -311,6 +335,11 @@ def _add_video_commands(sub):
     v.add_argument('--detector', default=VIDEO_DETECTOR,
                    help=f"face detector for the video and the query photos, one of {', '.join(DETECTORS)}")
     v.add_argument('--every-n', type=int, default=1, help='look at every n-th frame')
+    v.add_argument('--frames', default='annotated', choices=['annotated', 'all'],
+                   help="detect on the frames the ground truth annotated, or on every n-th frame (only annotated frames are scored)")
+    v.add_argument('--enrol', default='largest', choices=['largest', 'random'],
+                   help="without --query: which face of each person is enrolled (random: a seeded draw, --seed)")
+    v.add_argument('--seed', type=int, default=0, help='without --query: seed of --enrol random')
     v.add_argument('--iou', type=float, default=0.5, help='IoU a detection needs to match an annotated face (`iou` rule)')
     v.add_argument('--tol', type=float, default=20, help="pixels for the study's corner rule (`legacy`)")
     v.add_argument('--allow-mismatch', action='store_true',

@@ -77,8 +77,9 @@ class ThresholdExplorer:
         self.tuned = {m: tune_threshold(df, m, **self.kw) for m in methods}
         if threshold is None: threshold = self._start()
         ts = [t for t in [threshold, *(r['threshold'] for r in self.tuned.values())] if np.isfinite(t)]
-        lo, hi, step, digits = slider_grid(min(d.min(), *ts), max(d.max(), *ts))
-        self.slider = W.FloatSlider(value=threshold, min=lo, max=hi, step=step, description='threshold',
+        lo, hi, self.step, digits = slider_grid(min(d.min(), *ts), max(d.max(), *ts))
+        threshold = self.on_grid(threshold)
+        self.slider = W.FloatSlider(value=threshold, min=lo, max=hi, step=self.step, description='threshold',
                                     readout_format=f'.{digits}f', continuous_update=True, layout=W.Layout(width='90%'))
         self.buttons = {m: W.Button(description=f"{m}: {_fmt(r['threshold'])}", disabled=not np.isfinite(r['threshold']),
                                     tooltip=r['reason'] or f"jump to the {m} threshold", layout=W.Layout(width='auto'))
@@ -89,7 +90,7 @@ class ThresholdExplorer:
         self.ax_dist, self.ax_cm = self.fig.subplots(1, 2, gridspec_kw=dict(width_ratios=[1.7, 1]))
         plot_distances(df, self.tuned, kind=kind, ax=self.ax_dist, **self.kw)
         self.line = self.ax_dist.axvline(threshold, color='k', lw=2)
-        self.widget = W.VBox([self.slider, W.HBox(list(self.buttons.values())), W.HBox([self.image, self.stats])])
+        self.widget = W.VBox([self.slider, W.HBox(list(self.buttons.values())), W.HBox([self.image, self.stats], layout=W.Layout(flex_flow='row wrap'))])
         self.slider.observe(lambda change: self.update(), names='value')
         self.update()
 
@@ -101,10 +102,14 @@ class ThresholdExplorer:
     @property
     def threshold(self) -> float: return float(self.slider.value)
 
+    def on_grid(self, t:float) -> float:
+        "`t` on the slider's grid: the value the browser shows and keeps (it rounds any other and sends it back)."
+        return round(round(t/self.step)*self.step, 12)
+
     def jump(self, method:str):
-        "Move the slider to the threshold `method` chose (nowhere when it could not choose one)."
+        "Move the slider to the threshold `method` chose, on the slider's grid (nowhere when it could not choose one)."
         t = self.tuned[method]['threshold']
-        if np.isfinite(t): self.slider.value = t
+        if np.isfinite(t): self.slider.value = self.on_grid(t)
 
     def update(self):
         "Recompute the metrics at the slider's threshold and redraw."

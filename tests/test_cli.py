@@ -245,3 +245,40 @@ def test_compare_a_named_model_that_cannot_run_is_a_clear_error(tmp_path, monkey
     r = cli('compare', 'sample-study', '--models', 'SFace,Dlib', '--out', tmp_path/'c')
     assert r.returncode == 2 and 'Dlib cannot run here' in r.stderr and 'pip install facelab[dlib]' in r.stderr, r.stderr
     assert not (tmp_path/'c').exists()
+
+# ---- small studies and the video study without a query (issues "Jupyter for real", "count only what was annotated")
+from facelab.datasets import data_dir, crowd_clip, crowd_ground_truth
+
+def test_evaluate_two_people_writes_the_report_without_kfold(tmp_path):
+    knn = data_dir()/'face_recognition'/'knn_examples'/'train'
+    for who in ['biden', 'obama']: shutil.copytree(knn/who, tmp_path/'two'/who)
+    r = cli('evaluate', tmp_path/'two', '--out', tmp_path/'rep', '--bootstrap', '100')
+    assert r.returncode == 0, r.stderr
+    assert 'k-fold: none, identity k-fold needs at least 3 people' in r.stdout
+    assert 'small sample: only 2 people' in r.stdout
+    md = (tmp_path/'rep'/'report.md').read_text()
+    assert 'No threshold can be recommended: identity k-fold needs at least 3 people' in md and '**Small sample' in md
+    t = pd.read_csv(tmp_path/'rep'/'thresholds.csv')
+    assert set(t.protocol) == {'fixed', 'oracle'}
+
+def test_evaluate_five_people_four_positives_has_no_zero_width_interval(tmp_path):
+    r = cli('evaluate', data_dir()/'face_recognition'/'knn_examples'/'train', '--out', tmp_path/'rep', '--bootstrap', '200')
+    assert r.returncode == 0, r.stderr
+    t = pd.read_csv(tmp_path/'rep'/'thresholds.csv')
+    for m in ['precision', 'recall', 'f1', 'accuracy']:
+        known = t[m].notna()
+        assert (t[f"{m}_lo"][known] < t[f"{m}_hi"][known]).all(), (m, t[[m, f"{m}_lo", f"{m}_hi"]])
+    assert t.interval.str.contains('exact').any()
+    assert 'fitted to 4 distances' in (tmp_path/'rep'/'report.md').read_text()
+
+def test_validate_without_query_scores_the_annotated_frames_and_every_person(tmp_path):
+    gt = tmp_path/'gt.xml'
+    shutil.copy(crowd_ground_truth().attrs['source'], gt)
+    r = cli('validate', crowd_clip(), '--gt', gt, '--out', tmp_path/'rep')
+    assert r.returncode == 0, r.stderr
+    assert 'scored the 21 annotated frames looked at (0-100, every 5th)' in r.stdout
+    assert 'recognition, every person from one enrolled face' in r.stdout
+    people = pd.read_csv(tmp_path/'rep'/'people.csv')
+    assert len(people) >= 10 and (people.not_annotated == 0).all()
+    tr = pd.read_csv(tmp_path/'rep'/'tracking.csv')
+    assert int(tr.frames[0]) == 21 and tr.mota[0] > 0.5        # -2.80 when all 105 frames were scored
