@@ -1,0 +1,154 @@
+"""Every notebook, run once in a plain Jupyter kernel (nbclient + ipykernel), the way JupyterLab / VS Code run it.
+
+`nbdev-test` runs the notebooks through execnb, which sets up `%matplotlib inline` (and more) itself; that hid a defect
+(facelab figures showed as `<Figure size ...>` text in a real kernel). Here each notebook in `nbs/` and `nbs/tutorials/`
+(names starting with `_` or `.` left out) is executed with `nbclient` in a fresh `python3` kernel of *this* interpreter,
+with the notebook's folder as working directory, on an in-memory copy (the file is never written).
+
+Cells are selected exactly as `nbdev-test` selects them (`nbdev.test.nb_test_cells` with `tst_flags` from
+pyproject.toml's `[tool.nbdev]`): cells with a skip flag (`#| slow`, `#| weights`), `#| eval: false` cells and whole
+`skip_exec` notebooks are blanked (nbclient does not run empty cells). Each notebook must:
+
+- run without any cell raising (or timing out: `FACELAB_NB_CELL_TIMEOUT` seconds a cell, default 600);
+- show no bare matplotlib figure: an output whose `text/plain` starts with `<Figure size` must also carry an image
+  (`image/png`, which `facelab.core.Figure` provides; a jpeg or svg rendering would do too).
+
+Set FACELAB_SKIP_PLAIN_KERNEL=1 to skip the notebooks (FACELAB_PLAIN_KERNEL_WORKERS at a time, default 2); FACELAB_PLAIN_KERNEL_OUT=DIR to write the
+executed copies there (for looking at what a user would see).
+"""
+import json, os, re, sys, time
+from pathlib import Path
+import pytest
+
+nbformat = pytest.importorskip('nbformat')
+nbclient = pytest.importorskip('nbclient')
+
+root = Path(__file__).resolve().parents[1]
+nbs = root/'nbs'
+NOTEBOOKS = sorted(p for p in [*nbs.glob('*.ipynb'), *(nbs/'tutorials').glob('*.ipynb')] if not p.name.startswith(('_', '.')))
+CELL_TIMEOUT = int(os.environ.get('FACELAB_NB_CELL_TIMEOUT', 600))
+skip_all = pytest.mark.skipif(bool(os.environ.get('FACELAB_SKIP_PLAIN_KERNEL')), reason='FACELAB_SKIP_PLAIN_KERNEL is set')
+
+def rel(p): return p.relative_to(nbs).as_posix()
+
+def skip_flags() -> list:
+    "The cell flags nbdev-test skips: `tst_flags` of `[tool.nbdev]`."
+    from nbdev.config import get_config
+    f = get_config(root).tst_flags or []
+    return f.split() if isinstance(f, str) else list(f)
+
+@pytest.fixture(scope='session')
+def kernel_dir(tmp_path_factory):
+    "A kernel spec directory whose `python3` kernel is this interpreter (not whatever `python3` spec a user dir holds)."
+    d = tmp_path_factory.mktemp('kernels')
+    (d/'python3').mkdir()
+    spec = dict(argv=[sys.executable, '-m', 'ipykernel_launcher', '-f', '{connection_file}'],
+                display_name=f'Python 3 ({sys.executable})', language='python', metadata={'debugger': True})
+    (d/'python3'/'kernel.json').write_text(json.dumps(spec))
+    return d
+
+def kernel_env() -> dict:
+    "The kernel's environment: ours, less `MPLBACKEND` (so ipykernel picks its default backend, as in JupyterLab)."
+    return {k: v for k, v in os.environ.items() if k != 'MPLBACKEND'}
+
+def prepare(fn:Path, prelude:str|None=None):
+    "An in-memory copy of `fn` with the cells nbdev-test would not run blanked (and `prelude` as a first cell, if given)."
+    from nbdev.test import nb_test_cells
+    run = {c.idx_ for c in nb_test_cells(fn, skip_flags=skip_flags())}
+    nb = nbformat.read(fn, as_version=4)
+    for i, c in enumerate(nb.cells):
+        if c.cell_type != 'code': continue
+        c.outputs, c.execution_count = [], None            # only what this run shows is checked (and saved)
+        if i not in run: c.source = ''
+    if prelude is not None: nb.cells.insert(0, nbformat.v4.new_code_cell(prelude))
+    return nb, len(run)
+
+def execute(fn:Path, kernel_dir:Path, prelude:str|None=None, nb=None):
+    "Run (a prepared copy of) `fn` in a fresh kernel; returns the executed notebook, or raises nbclient's error."
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+    if nb is None: nb, _ = prepare(fn, prelude)
+    km = AsyncKernelManager(kernel_name='python3', kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernel_dir)]))
+    client = nbclient.NotebookClient(nb, km=km, timeout=CELL_TIMEOUT, kernel_name='python3',
+                                     resources={'metadata': {'path': str(fn.parent)}})
+    client.execute(env=kernel_env())
+    return nb
+
+_ansi = re.compile(r'\x1b\[[0-9;]*m')
+
+def failing_cell(nb) -> str:
+    "Which cell of an executed `nb` raised: its index, id and first source line."
+    for i, c in enumerate(nb.cells):
+        if c.cell_type == 'code' and any(o.output_type == 'error' for o in c.get('outputs', [])):
+            return f"cell {i} (id {c.get('id')}): {c.source.splitlines()[0] if c.source else ''}"
+    return 'cell unknown'
+
+def bare_figures(nb) -> list:
+    "Outputs that show a matplotlib figure as its text repr only: `text/plain` `<Figure size ...>` and no image (png; jpeg/svg also count)."
+    out = []
+    for i, c in enumerate(nb.cells):
+        if c.cell_type != 'code': continue
+        for o in c.get('outputs', []):
+            d = o.get('data', {})
+            if str(d.get('text/plain', '')).startswith('<Figure size') and not any(k.startswith('image/') for k in d):
+                out.append(f"cell {i} (id {c.get('id')}): {d['text/plain']!r} without an image; source: {c.source[:200]!r}")
+    return out
+
+def save_copy(nb, fn:Path):
+    if d := os.environ.get('FACELAB_PLAIN_KERNEL_OUT'):
+        dest = Path(d)/rel(fn)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, dest)
+
+def test_kernel_is_this_interpreter_in_the_notebook_folder(kernel_dir, tmp_path):
+    "The kernel runs `sys.executable` (the venv's python) with the notebook's folder as working directory."
+    fn = tmp_path/'probe.ipynb'
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('import sys, os; print(sys.executable); print(os.getcwd())')]), fn)
+    nb = execute(fn, kernel_dir)
+    exe, cwd = nb.cells[0].outputs[0].text.splitlines()
+    assert exe == sys.executable and Path(cwd).resolve() == tmp_path.resolve()
+
+def test_prepare_blanks_the_cells_nbdev_test_skips():
+    "Cells with a `tst_flags` flag or `#| eval: false` are blanked; other code cells are kept as they are."
+    from fastcore.nbio import read_nb
+    from nbdev.frontmatter import nb_frontmatter
+    assert skip_flags(), 'tst_flags is empty in pyproject.toml'
+    flag = re.compile(r'^\s*#\s*\|\s*(eval\s*:\s*false|' + '|'.join(map(re.escape, skip_flags())) + r')\b', re.M)
+    for fn in NOTEBOOKS:
+        nb, _ = prepare(fn)
+        orig = read_nb(fn)
+        fm_skip = str(nb_frontmatter(orig).get('skip_exec', False)).lower() == 'true'
+        orig = orig.cells
+        for c, o in zip(nb.cells, orig):
+            if o.cell_type != 'code': continue
+            if fm_skip or flag.search(o.source): assert c.source == '', (rel(fn), o.source[:80])
+            else: assert c.source == o.source, (rel(fn), o.source[:80])
+
+WORKERS = int(os.environ.get('FACELAB_PLAIN_KERNEL_WORKERS', 2))
+
+def run_one(fn:Path, kernel_dir:Path) -> tuple:
+    "Run `fn` as nbdev-test would, in a plain kernel: (executed copy, cells run, error text or None, seconds)."
+    nb, n = prepare(fn)
+    if n == 0: return nb, 0, None, 0.
+    t, err = time.time(), None
+    try: execute(fn, kernel_dir, nb=nb)
+    except nbclient.exceptions.CellTimeoutError as e: err = f"a cell ran over {CELL_TIMEOUT}s in a plain kernel: {e}"
+    except nbclient.exceptions.CellExecutionError as e: err = f"{failing_cell(nb)} raised in a plain kernel:\n{_ansi.sub('', str(e))}"
+    return nb, n, err, time.time() - t
+
+@pytest.fixture(scope='session')
+def plain_runs(kernel_dir) -> dict:
+    "Every notebook run once in a plain kernel, `WORKERS` at a time (each in its own kernel process): path -> `run_one`'s tuple."
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(WORKERS) as pool: return dict(zip(NOTEBOOKS, pool.map(lambda fn: run_one(fn, kernel_dir), NOTEBOOKS)))
+
+@skip_all
+@pytest.mark.parametrize('fn', NOTEBOOKS, ids=rel)
+def test_notebook_runs_in_a_plain_kernel(fn, plain_runs):
+    nb, n, err, secs = plain_runs[fn]
+    if n == 0: pytest.skip('nbdev-test runs no cell of it (skip_exec, or only skipped cells)')
+    print(f"{rel(fn)}: {n} cells in {secs:.1f}s")
+    save_copy(nb, fn)
+    if err: pytest.fail(f"{rel(fn)}: {err}", pytrace=False)
+    bad = bare_figures(nb)
+    assert not bad, f"{rel(fn)}: figure(s) shown as text only in a plain kernel:\n" + '\n'.join(bad)
