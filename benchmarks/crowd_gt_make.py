@@ -167,19 +167,10 @@ def decision_log(C:pd.DataFrame) -> pd.DataFrame:
     return log
 
 def write_xml(log:pd.DataFrame, path=XML) -> Path:
-    "The accepted boxes as CVAT for video 1.1 (`write_cvat_video`), with an `ignore` attribute on ignore-region boxes."
+    "The accepted boxes as CVAT for video 1.1 (`write_cvat_video` writes the `ignore` attribute and keyframes on the annotated frames)."
     gt = log[log.track_id.notna()].assign(label='face', track_id=lambda d: d.track_id.astype(int))
-    write_cvat_video(gt, path, size=SIZE, n_frames=N_FRAMES, source='crowd_1080p.mp4')
-    tree = safe_parse(path); root = tree.getroot()   # write_cvat_video writes no attributes: add the ignore flag, declared on the label
-    ign = {(int(r.track_id), int(r.frame)) for r in gt.itertuples() if r.ignore}
-    for lab in root.iter('label'):
-        a = ET.SubElement(ET.SubElement(lab, 'attributes'), 'attribute')
-        for k, v in dict(name='ignore', mutable='True', input_type='checkbox', default_value='false', values='false\ntrue').items(): ET.SubElement(a, k).text = v
-    for tr in root.iter('track'):
-        for b in tr.iter('box'):
-            ET.SubElement(b, 'attribute', name='ignore').text = 'true' if (int(tr.get('id')), int(b.get('frame'))) in ign else 'false'
-    ET.indent(root); tree.write(path, encoding='utf-8', xml_declaration=True)
-    return Path(path)
+    gt.attrs['annotated_frames'] = list(FRAMES)   # only these were looked at: keyframes there, nothing claimed in between
+    return write_cvat_video(gt, path, size=SIZE, n_frames=N_FRAMES, source='crowd_1080p.mp4')
 
 def review(C:pd.DataFrame, video, out:Path):
     "Numbered candidates drawn on 1.5x zoomed left and right halves of each annotated frame, with a 50 px ruler."

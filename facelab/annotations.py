@@ -1,4 +1,4 @@
-"""Ground truth from CVAT (video and images), COCO and MOT as one table, and writers back to CVAT and COCO for manual correction.
+"""Ground truth from CVAT (video and images), COCO and MOT as one table that knows which frames were annotated, and writers back to each format for manual correction.
 
 Docs: https://facelab-dev.github.io/facelab/annotations.html.md"""
 
@@ -6,7 +6,7 @@ Docs: https://facelab-dev.github.io/facelab/annotations.html.md"""
 
 # %% ../nbs/09_annotations.ipynb #d29eea15
 from __future__ import annotations
-import json, math, re
+import json, math, re, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 import xml.etree.ElementTree as ET
@@ -15,7 +15,8 @@ from .core import FacelabError, read_text
 
 # %% auto #0
 __all__ = ['GT_COLS', 'MAX_FRAMES', 'MAX_ROWS', 'GT_READERS', 'parse_xml', 'read_cvat_video', 'read_cvat_images', 'read_cvat',
-           'read_coco', 'read_mot', 'read_annotations', 'write_cvat_video', 'write_coco']
+           'read_coco', 'read_mot', 'read_annotations', 'annotated_frames', 'write_cvat_video', 'write_cvat_images',
+           'write_coco', 'write_mot']
 
 # %% ../nbs/09_annotations.ipynb #fc3f30ea
 GT_COLS = ['source', 'frame', 'track_id', 'label', 'x1', 'y1', 'x2', 'y2', 'occluded', 'ignore', 'keyframe']
@@ -92,9 +93,9 @@ def _attrs(el, path) -> dict:
 _TRUE, _FALSE = {'true', '1', 'yes'}, {'false', '0', 'no'}
 
 def _ignore_attr(df:pd.DataFrame, path) -> pd.DataFrame:
-    "A CVAT `ignore` box attribute (true/false, 1/0, yes/no) as the `ignore` column; any other value is an error naming it."
+    "A CVAT `ignore` box attribute (true/false, 1/0, yes/no; absent: false) as the `ignore` column; another value is an error."
     if 'attr_ignore' not in df: return df
-    v = df.pop('attr_ignore').fillna('').astype(str).str.strip().str.lower()
+    v = df.pop('attr_ignore').fillna('false').astype(str).str.strip().str.lower()
     if (bad := ~v.isin(_TRUE | _FALSE)).any():
         raise FacelabError(f"the `ignore` attribute must be true or false (or 1/0, yes/no), not {sorted(set(v[bad]))}", path)
     df['ignore'] = v.isin(_TRUE).to_numpy()
@@ -205,6 +206,10 @@ def _track_boxes(tr, tid, m, frames, last, path) -> list:
         if f == g: raise FacelabError(f"line {b['line']}: track {tid}: a second <box> on frame {f}", path)
     return boxes
 
+def _keyframes(tracks:list) -> list:
+    "The sorted video frames of every keyframe <box> of `tracks` (tid, label, boxes), `outside` ones included: the frames drawn on."
+    return sorted({f for _, _, boxes in tracks for f, b in boxes if b['keyframe']})
+
 def read_cvat_video(path, # CVAT for video 1.1 annotations.xml
                     frames:str='absolute', # 'absolute': XML frame numbers are video frames; 'relative': task frame indices
                     root=None, # an already parsed tree (internal)
@@ -235,7 +240,7 @@ def read_cvat_video(path, # CVAT for video 1.1 annotations.xml
     df['source'] = root.findtext('meta/source') or root.findtext('meta/task/source') or ''   # the video's name, if the export says
     df = df[GT_COLS + sorted(c for c in df.columns if c.startswith('attr_'))].sort_values(['frame', 'track_id'], kind='stable').reset_index(drop=True)
     m.pop('size_given')
-    df.attrs.update(source=str(path), skipped_shapes=skipped, **m)
+    df.attrs.update(source=str(path), skipped_shapes=skipped, **m, annotated_frames=_keyframes(tracks))
     return df
 
 # %% ../nbs/09_annotations.ipynb #0536d60e
@@ -266,7 +271,8 @@ def read_cvat_images(path, root=None) -> pd.DataFrame:
         skipped += sum(1 for c in im if c.tag != 'box')
         rows += [_image_box(b, name, path) for b in im.findall('box')]
     df = _ignore_attr(pd.DataFrame(rows, columns=GT_COLS + sorted({k for r in rows for k in r if k.startswith('attr_')})), path)
-    df.attrs.update(source=str(path), skipped_shapes=skipped, image_sizes=sizes)
+    df.attrs.update(source=str(path), skipped_shapes=skipped, image_sizes=sizes,
+                    annotated_images=list(seen), annotated_frames=[0] if seen else [])   # every image listed, boxes or none
     return df
 
 def read_cvat(path, **kwargs) -> pd.DataFrame:
@@ -336,6 +342,29 @@ def _coco_flag(v, where, key, path) -> bool:
     if not (isinstance(v, (bool, int)) and v in (0, 1)): raise FacelabError(f"{where}: {key} must be 0 or 1 (or false/true), not {v!r}", path)
     return bool(v)
 
+_COCO_OWN = ('occluded', 'track_id')   # COCO `attributes` with columns of their own; the others become `attr_<name>`
+
+def _attr_text(v, where:str, key:str, path) -> str|None:
+    "A COCO attribute value as CVAT XML would hold it: text as is, booleans true/false, numbers as JSON writes them; None when null."
+    if v is None or isinstance(v, str): return v
+    if isinstance(v, bool): return str(v).lower()
+    if _finite(v): return json.dumps(v)
+    raise FacelabError(f"{where}: attributes.{key} must be a string, a finite number or a boolean, not {v!r}", path)
+
+def _coco_attrs(at:dict, where:str, path) -> dict:
+    "The custom attributes of a COCO annotation (all but `_COCO_OWN`) as `attr_<name>` -> text, nulls left out."
+    if '' in at: raise FacelabError(f"{where}: attributes has an attribute without a name ('')", path)
+    texts = {k: _attr_text(v, where, k, path) for k, v in at.items() if k not in _COCO_OWN}
+    return {f"attr_{k}": t for k, t in texts.items() if t is not None}
+
+def _coco_ignore(df:pd.DataFrame, path) -> pd.DataFrame:
+    "`ignore` from `iscrowd` or from an `ignore` attribute (CVAT's COCO export of a checkbox), either one."
+    if 'attr_ignore' not in df: return df
+    crowd = df['ignore'].to_numpy(bool)
+    df = _ignore_attr(df, path)
+    df['ignore'] = crowd | df['ignore'].to_numpy(bool)
+    return df
+
 def _coco_row(a, where, images, cats, path) -> dict:
     "One COCO annotation as a ground-truth row; errors name the annotation."
     iid = a.get('image_id')
@@ -356,7 +385,7 @@ def _coco_row(a, where, images, cats, path) -> dict:
     return dict(source=images[iid], frame=0, track_id=np.nan if tid is None else float(tid),
                 label=cats.get(cid, '' if cid is None else str(cid)), x1=x, y1=y, x2=x+w, y2=y+h,
                 occluded=_coco_flag(at.get('occluded', False), where, 'attributes.occluded', path),
-                ignore=_coco_flag(a.get('iscrowd', 0), where, 'iscrowd', path), keyframe=True)
+                ignore=_coco_flag(a.get('iscrowd', 0), where, 'iscrowd', path), keyframe=True, **_coco_attrs(at, where, path))
 
 def _load_json(path, what:str):
     "The parsed JSON of `path`; errors name the file, line and column."
@@ -367,7 +396,7 @@ def _load_json(path, what:str):
     except ValueError as e: raise FacelabError(f"{what} is not readable JSON ({e})", path) from None
 
 def read_coco(path) -> pd.DataFrame:
-    "Boxes of a COCO JSON file: `source` from `file_name` (`frame` 0), `label` from the category, `iscrowd` as ignore; sizes in `attrs`."
+    "Boxes of a COCO file: `source` from `file_name` (`frame` 0), `label` from the category, `iscrowd` as ignore, attributes as `attr_*`."
     path = Path(path)
     d = _load_json(path, 'COCO file')
     if not isinstance(d, dict): raise FacelabError(f"not a COCO detection file: the top level is a {type(d).__name__}, not an object", path)
@@ -375,15 +404,17 @@ def read_coco(path) -> pd.DataFrame:
     cats = _coco_categories(d, path)
     anns = _coco_list(d, 'annotations', path)
     rows = [_coco_row(a, f"annotations[{i}] (id {aid!r})", images, cats, path) for i, (a, aid) in enumerate(zip(anns, _coco_ids(anns, 'annotations', path)))]
-    df = pd.DataFrame(rows, columns=GT_COLS)
-    df.attrs.update(source=str(path), image_sizes=sizes)
+    df = pd.DataFrame(rows, columns=GT_COLS + sorted({k for r in rows for k in r if k.startswith('attr_')}))
+    df = _coco_ignore(df, path)
+    df.attrs.update(source=str(path), image_sizes=sizes,
+                    annotated_images=list(images.values()), annotated_frames=[0] if images else [])   # every image, boxes or none
     return df
 
 # %% ../nbs/09_annotations.ipynb #a9d0e1f2
 _MOT_NAMES = ['frame', 'id', 'left', 'top', 'width', 'height', 'conf', 'class (or x)', 'visibility (or y)', 'z']
 
 def _mot_line(line:str, n:int, path) -> tuple:
-    "frame (0-based), id, x1, y1, x2, y2, conf of MOT line number `n`, or an error naming the line and field."
+    "frame (0-based), id, x1, y1, x2, y2, conf, visibility (NaN unless 9 fields) of MOT line `n`; errors name the line and field."
     fields = line.split(',')
     if len(fields) not in (7, 9, 10):
         raise FacelabError(f"line {n}: {len(fields)} comma-separated fields; a MOT line has 7, 9 or 10 "
@@ -398,19 +429,19 @@ def _mot_line(line:str, n:int, path) -> tuple:
     if not i.is_integer() or not -1 <= i < 2**53: raise FacelabError(f"line {n}: id must be an integer, -1 or more, not {fields[1].strip()}", path)
     if w <= 0 or h <= 0: raise FacelabError(f"line {n}: width and height must be > 0, not {fields[4].strip()} and {fields[5].strip()}", path)
     if not (math.isfinite(x+w) and math.isfinite(y+h)): raise FacelabError(f"line {n}: box too large", path)
-    return int(f)-1, int(i), x, y, x+w, y+h, c
+    return int(f)-1, int(i), x, y, x+w, y+h, c, vals[8] if len(vals) == 9 else np.nan
 
 def read_mot(path, # MOT challenge CSV: frame, id, left, top, width, height, conf[, class, visibility[, z]]
              label:str='face', # label for every box (MOT files carry none)
             ) -> pd.DataFrame:
-    "Boxes of a MOT CSV: 0-based `frame`, `track_id`, `conf = 0` rows as ignore regions."
+    "Boxes of a MOT CSV: 0-based `frame`, `track_id`, `conf = 0` rows as ignore regions, `visibility = 0` (9 fields) as occluded."
     path = Path(path)
     text = read_text(path, 'MOT file')
     rows = [_mot_line(l, n, path) for n, l in enumerate(text.split('\n'), 1) if l.strip()]
-    f, i, x1, y1, x2, y2, c = (np.array(v) for v in zip(*rows)) if rows else [np.zeros(0, int)]*2 + [np.zeros(0)]*5
+    f, i, x1, y1, x2, y2, c, v = (np.array(v) for v in zip(*rows)) if rows else [np.zeros(0, int)]*2 + [np.zeros(0)]*6
     df = pd.DataFrame(dict(source='', frame=f.astype(int), track_id=i.astype(int), label=label, x1=x1, y1=y1, x2=x2, y2=y2,
-                           occluded=False, ignore=c == 0, keyframe=True))[GT_COLS]
-    df.attrs.update(source=str(path))
+                           occluded=v == 0, ignore=c == 0, keyframe=True))[GT_COLS]
+    df.attrs.update(source=str(path), annotated_frames=sorted({int(x) for x in f}))
     return df
 
 # %% ../nbs/09_annotations.ipynb #dc8b1e18
@@ -425,57 +456,297 @@ def read_annotations(path, # CVAT XML, COCO JSON or MOT CSV/TXT
     if reader is None: raise FacelabError(f"unknown ground-truth format {path.suffix!r}: expected one of {', '.join(GT_READERS)}", path)
     return reader(path, **kwargs)
 
-# %% ../nbs/09_annotations.ipynb #05222acf
-def write_cvat_video(df:pd.DataFrame, # frame, x1, y1, x2, y2 [, track_id, label, occluded, ignore]
-                     path, # annotations.xml to write
-                     size:tuple|None=None, # (width, height) of the video, written to <original_size>
-                     n_frames:int|None=None, # frames in the task (default: last frame + 1)
-                     source:str='', # video file name, written to <meta><source>
-                    ) -> Path:
-    "Write boxes as CVAT for video 1.1: one <track> per `track_id` (each row its own track when absent), `ignore` as a box attribute."
+# %% ../nbs/09_annotations.ipynb #859e0663
+def annotated_frames(gt:pd.DataFrame, # ground-truth table
+                    ) -> np.ndarray: # the annotated frame numbers, sorted (int64)
+    "The frames `gt` was annotated on: `attrs['annotated_frames']` where a reader set it, else the frames it has boxes on."
+    fs = gt.attrs.get('annotated_frames')
+    if fs is None: fs = gt['frame'].dropna().to_numpy() if 'frame' in gt else []
+    return np.unique(np.asarray(fs, dtype=np.int64))
+
+# %% ../nbs/09_annotations.ipynb #24321579
+_XML_BAD = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
+_CORNERS = ('xtl', 'ytl', 'xbr', 'ybr')
+
+def _xml_text(v, what:str, path) -> str:
+    "`v` as text for XML, or an error naming `what` when it holds a character XML 1.0 cannot carry."
+    s = str(v)
+    if m := _XML_BAD.search(s): raise FacelabError(f"{what} {s!r} holds {m.group()!r}, a character XML cannot carry", path)
+    return s
+
+def _fmt(v) -> str:
+    "A coordinate with two decimals, as CVAT writes it, or with every digit it needs when two would change it."
+    v = float(v)
+    s = f"{v:.2f}"
+    return s if float(s) == v else repr(v)
+
+def _corners(r:dict) -> dict:
+    "CVAT's xtl, ytl, xbr, ybr of the row (or box values) `r`, as text."
+    return dict(zip(_CORNERS, map(_fmt, (r['x1'], r['y1'], r['x2'], r['y2']))))
+
+def _flag_of(r:dict, key:str, default:bool=False) -> bool:
+    "The flag `key` of row `r`: `default` when the table has no such column or the value is missing."
+    v = r.get(key)
+    return default if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else bool(v)
+
+def _checked(df:pd.DataFrame, path, what:str, need:tuple=()) -> pd.DataFrame:
+    "`df` with a fresh index, checked: columns `need` and x1..y2, finite boxes with x2 > x1, y2 > y1, whole frames >= 0."
+    if miss := [c for c in list(need) + ['x1', 'y1', 'x2', 'y2'] if c not in df]:
+        raise FacelabError(f"{what}: the table has no column {', '.join(miss)}", path)
     df = df.reset_index(drop=True)
-    tid = df.track_id if 'track_id' in df and df.track_id.notna().all() else pd.Series(np.arange(len(df)))
-    n_frames = int(n_frames or (df.frame.max()+1 if len(df) else 0))
-    root = ET.Element('annotations'); ET.SubElement(root, 'version').text = '1.1'
-    task = ET.SubElement(ET.SubElement(root, 'meta'), 'task')
-    for k, v in dict(size=n_frames, mode='interpolation', start_frame=0, stop_frame=max(n_frames-1, 0), frame_filter='').items():
-        ET.SubElement(task, k).text = str(v)
-    labels = ET.SubElement(task, 'labels')
-    for lab in sorted(set(df.get('label', pd.Series(['face']*len(df))).astype(str))): ET.SubElement(ET.SubElement(labels, 'label'), 'name').text = lab
-    if size: os_ = ET.SubElement(task, 'original_size'); ET.SubElement(os_, 'width').text, ET.SubElement(os_, 'height').text = str(size[0]), str(size[1])
-    ET.SubElement(root.find('meta'), 'source').text = source
-    fmt = lambda v: f"{float(v):.2f}"
-    for t, g in df.groupby(tid.to_numpy(), sort=True):
-        g = g.sort_values('frame')
-        tr = ET.SubElement(root, 'track', id=str(int(t)), label=str(g['label'].iloc[0]) if 'label' in g else 'face')
-        frames = g.frame.astype(int).tolist()
-        for k, r in enumerate(g.itertuples()):
-            box = dict(xtl=fmt(r.x1), ytl=fmt(r.y1), xbr=fmt(r.x2), ybr=fmt(r.y2), z_order='0')
-            b = ET.SubElement(tr, 'box', frame=str(int(r.frame)), outside='0', occluded=str(int(bool(getattr(r, 'occluded', False)))), keyframe='1', **box)
-            if 'ignore' in g: ET.SubElement(b, 'attribute', name='ignore').text = str(bool(r.ignore)).lower()
-            nxt = frames[k+1] if k+1 < len(frames) else None
-            if (nxt is None or nxt > r.frame+1) and r.frame+1 < n_frames:
-                ET.SubElement(tr, 'box', frame=str(int(r.frame)+1), outside='1', occluded='0', keyframe='1', **box)
+    b = df[['x1', 'y1', 'x2', 'y2']].to_numpy(float)
+    bad = ~np.isfinite(b).all(1) | (b[:, 2] <= b[:, 0]) | (b[:, 3] <= b[:, 1])
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise FacelabError(f"{what}: row {k}: box {b[k].tolist()} must be finite with x2 > x1 and y2 > y1", path)
+    f = df['frame'].to_numpy(float) if 'frame' in need else np.zeros(0)
+    if (bad := ~(np.isfinite(f) & (f >= 0) & (f == np.round(f)))).any():
+        k = int(np.flatnonzero(bad)[0])
+        raise FacelabError(f"{what}: row {k}: frame {df['frame'].iloc[k]} is not a whole number >= 0", path)
+    return df
+
+def _one_source(df:pd.DataFrame, path, what:str) -> str:
+    "The table's one `source` ('' when it has none); an error when it has boxes of several (one file is one video)."
+    s = sorted(set(df['source'].dropna().astype(str))) if 'source' in df else []
+    if len(s) > 1:
+        raise FacelabError(f"{what} holds one video; the table has boxes of {len(s)} sources ({', '.join(s[:3])}): "
+                           "write each on its own", path)
+    return s[0] if s else ''
+
+def _attr_cols(df:pd.DataFrame, path) -> list:
+    "The `attr_*` columns to write (`attr_ignore` gives way to an `ignore` column); `attr_` alone is an error."
+    cols = [c for c in df.columns if isinstance(c, str) and c.startswith('attr_')]
+    if 'attr_' in cols: raise FacelabError("the column 'attr_' names no attribute", path)
+    return [c for c in cols if not (c == 'attr_ignore' and 'ignore' in df)]
+
+def _row_attrs(r:dict, cols:list, ignore:bool) -> list:
+    "(name, text) of one row's attributes: its `attr_*` values that are not missing, then `ignore` (true/false) when asked."
+    out = [(c[5:], str(r[c])) for c in cols if pd.notna(r[c])]
+    if ignore: out.append(('ignore', str(_flag_of(r, 'ignore')).lower()))
+    return out
+
+def _labels(df:pd.DataFrame, cols:list, ignore:bool) -> dict:
+    "label -> the attribute names its rows use (`ignore` for all when the table has the column), for <meta><labels>."
+    labs = df['label'].astype(str) if 'label' in df else pd.Series('face', index=df.index)
+    used = lambda lab: {c[5:] for c in cols if df.loc[labs == lab, c].notna().any()}
+    return {lab: used(lab) | ({'ignore'} if ignore else set()) for lab in labs.unique()}
+
+def _attr_spec(name:str) -> dict:
+    "CVAT's declaration of an attribute: `ignore` a checkbox, any other free text."
+    check = name == 'ignore'
+    return dict(name=name, mutable='True', input_type='checkbox' if check else 'text',
+                default_value='false' if check else '', values='false\ntrue' if check else '')
+
+def _cvat_root(mode:str, labels:dict, path, **task) -> ET.Element:
+    "<annotations> with <version> and <meta><task>: `task` items as elements, each label with the attributes its boxes carry."
+    root = ET.Element('annotations')
+    ET.SubElement(root, 'version').text = '1.1'
+    t = ET.SubElement(ET.SubElement(root, 'meta'), 'task')
+    for k, v in dict(mode=mode, **task).items(): ET.SubElement(t, k).text = str(v)
+    ls = ET.SubElement(t, 'labels')
+    for name in sorted(labels):
+        lab = ET.SubElement(ls, 'label')
+        ET.SubElement(lab, 'name').text = _xml_text(name, 'label', path)
+        at = ET.SubElement(lab, 'attributes')
+        for a in sorted(labels[name]):
+            e = ET.SubElement(at, 'attribute')
+            for k, v in _attr_spec(_xml_text(a, 'attribute name', path)).items(): ET.SubElement(e, k).text = v
+    return root
+
+def _add_attrs(el, attrs:list, path):
+    "Append an <attribute name=...> child to `el` for each (name, text) of `attrs`."
+    for n, v in attrs:
+        a = ET.SubElement(el, 'attribute', name=_xml_text(n, 'attribute name', path))
+        a.text = _xml_text(v, f"attribute {n!r}:", path)
+
+def _write_xml(root, path) -> Path:
+    "Write the tree `root`, indented, as UTF-8 XML to `path`."
     ET.indent(root)
     Path(path).write_bytes(ET.tostring(root, encoding='utf-8', xml_declaration=True))
     return Path(path)
 
-def write_coco(df:pd.DataFrame, # source (the image name), x1, y1, x2, y2 [, label, track_id, ignore]
+# %% ../nbs/09_annotations.ipynb #7c8d6432
+def _task_grid(df:pd.DataFrame, annotated, n_frames, path) -> tuple:
+    "(start, step, size) of the task to write: a CVAT read's own (`attrs`), else 0, 1 and up to the last frame; all frames on it."
+    a = df.attrs
+    whole = lambda k, lo, d: int(a[k]) if isinstance(a.get(k), (int, np.integer)) and a[k] >= lo else d
+    start, step = whole('start', 0, 0), whole('step', 1, 1)
+    frames = np.concatenate([df['frame'].to_numpy(float), np.asarray(annotated, float)]).astype(np.int64)
+    need = (int(frames.max()) - start)//step + 1 if len(frames) else 0
+    stop = whole('stop', start, -1)
+    own = whole('size', 1, 0) or ((stop - start)//step + 1 if stop >= 0 else 0)
+    size = int(n_frames) if n_frames is not None else max(need, own)
+    off = frames[(frames < start) | ((frames - start) % step != 0) | ((frames - start)//step >= size)]
+    if len(off):
+        raise FacelabError(f"frame {int(off[0])} is not one of the task's frames (start {start}, step {step}, {size} frames"
+                           f"{'' if n_frames is None else ', n_frames'})", path)
+    return start, step, size
+
+def _track_ids(df:pd.DataFrame) -> np.ndarray:
+    "Each row's track: its `track_id` when that is a whole number >= 0, else a track of its own, numbered after the others."
+    t = np.full(len(df), np.nan) if 'track_id' not in df else np.array(df['track_id'].to_numpy(dtype=float, na_value=np.nan))
+    ok = np.isfinite(t) & (t >= 0) & (t == np.round(t))
+    first = int(t[ok].max()) + 1 if ok.any() else 0
+    t[~ok] = np.arange(first, first + int((~ok).sum()))
+    return t.astype(np.int64)
+
+def _track_out(rows:list, tid:int, annotated:set, step:int, stop:int, cols:list, ignore:bool, path) -> dict:
+    "frame -> <box> values of one track: its rows (keyframes on annotated frames), an `outside` box after each stretch seen."
+    out = {}
+    for k, r in enumerate(rows):
+        f = int(r['frame'])
+        if f in out: raise FacelabError(f"track {tid}: two boxes on frame {f}", path)
+        out[f] = dict(x1=r['x1'], y1=r['y1'], x2=r['x2'], y2=r['y2'], outside=False, occluded=_flag_of(r, 'occluded'),
+                      keyframe=f in annotated and _flag_of(r, 'keyframe', True), attrs=_row_attrs(r, cols, ignore))
+        nxt = int(rows[k+1]['frame']) if k+1 < len(rows) else None
+        if f + step <= stop and (nxt is None or nxt > f + step):   # not seen on the next frame: it leaves there
+            out[f + step] = dict(out[f], outside=True, occluded=False, keyframe=f + step in annotated)
+    return out
+
+def _cover(tracks:dict, annotated) -> dict:
+    "Give each annotated frame without a keyframe an `outside` keyframe: on the track not there that left last, else a new track."
+    drawn = {f for t in tracks.values() for f, b in t.items() if b['keyframe']}
+    for a in sorted(set(annotated) - drawn):
+        away = [t for t in tracks if a not in tracks[t] or tracks[t][a]['outside']]
+        if not away:   # no track, or every track is seen there: a new track of `outside` boxes only
+            away = [max(tracks, default=-1) + 1]
+            tracks[away[0]] = {}
+        t = max(away, key=lambda t: (a in tracks[t], max((f for f in tracks[t] if f < a), default=-1)))
+        e = tracks[t]
+        before = [f for f in e if f < a]
+        near = e.get(a) or (e[max(before)] if before else e[min(e)] if e else dict(x1=0, y1=0, x2=1, y2=1, attrs=[]))
+        e[a] = dict(near, outside=True, occluded=False, keyframe=True)
+    return tracks
+
+def _track_labels(df:pd.DataFrame, tid:np.ndarray, path) -> dict:
+    "track -> its label ('face' without a `label` column); a track with two labels is an error (a CVAT track has one)."
+    if 'label' not in df: return {t: 'face' for t in np.unique(tid)}
+    labs = df['label'].astype(str).groupby(tid).unique()
+    if len(two := labs[labs.map(len) > 1]):
+        raise FacelabError(f"track {two.index[0]} has {len(two.iloc[0])} labels ({', '.join(two.iloc[0][:3])}); "
+                           "a CVAT track has one", path)
+    return {t: v[0] for t, v in labs.items()}
+
+def write_cvat_video(df:pd.DataFrame, # frame, x1, y1, x2, y2 [, track_id, label, occluded, ignore, keyframe, attr_*]
+                     path, # annotations.xml to write
+                     size:tuple|None=None, # (width, height) of the video for <original_size> (default: `attrs['frame_size']`)
+                     n_frames:int|None=None, # frames in the task (default: the table's task, else up to its last frame)
+                     source:str|None=None, # video file name for <meta><source> (default: the table's `source`)
+                    ) -> Path:
+    "Write boxes as CVAT for video 1.1: a <track> per `track_id`, keyframes on annotated frames, `ignore`, `attr_*` as attributes."
+    path = Path(path)
+    df = _checked(df, path, 'write_cvat_video', ('frame',))
+    annotated = annotated_frames(df)
+    start, step, n = _task_grid(df, annotated, n_frames, path)
+    stop, A = start + (n - 1)*step, set(annotated.tolist())
+    cols, ignore, tid = _attr_cols(df, path), 'ignore' in df, _track_ids(df)
+    names = _track_labels(df, tid, path)
+    by_track = df.assign(_track=tid).sort_values('frame', kind='stable').groupby('_track')
+    tracks = {t: _track_out(g.to_dict('records'), t, A, step, stop, cols, ignore, path) for t, g in by_track}
+    tracks = _cover(tracks, A)
+    for t in tracks: names.setdefault(t, next(iter(names.values()), 'face'))   # a track _cover made: the first track's label
+    labels = _labels(df, cols, ignore)
+    for t in tracks: labels.setdefault(names[t], set())
+    root = _cvat_root('interpolation', labels, path, size=n, start_frame=start, stop_frame=max(stop, start),
+                      frame_filter=f'step={step}' if step > 1 else '')
+    if size := size or df.attrs.get('frame_size'):
+        o = ET.SubElement(root.find('meta/task'), 'original_size')
+        ET.SubElement(o, 'width').text, ET.SubElement(o, 'height').text = str(int(size[0])), str(int(size[1]))
+    src = _one_source(df, path, 'CVAT for video') if source is None else source
+    ET.SubElement(root.find('meta'), 'source').text = _xml_text(src, 'source', path)
+    for t in sorted(tracks):
+        tr = ET.SubElement(root, 'track', id=str(t), label=_xml_text(names[t], 'label', path))
+        for f, b in sorted(tracks[t].items()):
+            flags = {k: str(int(b[k])) for k in ('outside', 'occluded', 'keyframe')}
+            _add_attrs(ET.SubElement(tr, 'box', frame=str(f), **flags, **_corners(b), z_order='0'), b['attrs'], path)
+    return _write_xml(root, path)
+
+# %% ../nbs/09_annotations.ipynb #6f528237
+def _images(df:pd.DataFrame, path, what:str) -> list:
+    "The images to write: the table's annotated images (`attrs['annotated_images']`, boxes or none), then its other `source`s."
+    if 'frame' in df and (on := df['frame'][df['frame'] != 0]).size:
+        raise FacelabError(f"{what} holds stills (frame 0); the table has boxes on frame {on.iloc[0]}: "
+                           "write video with write_cvat_video or write_mot", path)
+    return list(dict.fromkeys([str(n) for n in df.attrs.get('annotated_images') or []] + df['source'].astype(str).tolist()))
+
+def write_cvat_images(df:pd.DataFrame, # source (the image name), x1, y1, x2, y2 [, label, track_id, occluded, ignore, attr_*]
+                      path, # annotations.xml to write
+                      sizes:dict|None=None, # image name -> (width, height) (default: `attrs['image_sizes']`)
+                     ) -> Path:
+    "Write boxes as CVAT for images 1.1: an <image> per annotated image, `track_id` as group_id, `ignore`, `attr_*` as attributes."
+    path = Path(path)
+    df = _checked(df, path, 'write_cvat_images', ('source',))
+    names = _images(df, path, 'CVAT for images')
+    sizes = sizes if sizes is not None else df.attrs.get('image_sizes') or {}
+    cols, ignore = _attr_cols(df, path), 'ignore' in df
+    root = _cvat_root('annotation', _labels(df, cols, ignore), path, size=len(names))
+    by = {}
+    for r in df.to_dict('records'): by.setdefault(str(r['source']), []).append(r)
+    for i, name in enumerate(names):
+        wh = dict(width=str(int(sizes[name][0])), height=str(int(sizes[name][1]))) if sizes.get(name) else {}
+        im = ET.SubElement(root, 'image', id=str(i), name=_xml_text(name, 'image name', path), **wh)
+        for r in by.get(name, []):
+            group = dict(group_id=str(int(r['track_id']))) if pd.notna(r.get('track_id', np.nan)) else {}
+            b = ET.SubElement(im, 'box', label=_xml_text(r.get('label', 'face'), 'label', path),
+                              occluded=str(int(_flag_of(r, 'occluded'))), **_corners(r), z_order='0', **group)
+            _add_attrs(b, _row_attrs(r, cols, ignore), path)
+    return _write_xml(root, path)
+
+def _coco_annotation(r:dict, k:int, image:int, category:int, cols:list) -> dict:
+    "Row `r` as COCO annotation `k`: bbox x, y, w, h; `iscrowd` from ignore; occluded, track_id and `attr_*` in `attributes`."
+    x, y, w, h = float(r['x1']), float(r['y1']), float(r['x2']) - float(r['x1']), float(r['y2']) - float(r['y1'])
+    at = dict(occluded=_flag_of(r, 'occluded'))
+    if pd.notna(r.get('track_id', np.nan)): at['track_id'] = int(r['track_id'])
+    at.update((c[5:], str(r[c])) for c in cols if pd.notna(r[c]))
+    return dict(id=k, image_id=image, category_id=category, bbox=[x, y, w, h], area=w*h, iscrowd=int(_flag_of(r, 'ignore')),
+                attributes=at)
+
+def write_coco(df:pd.DataFrame, # source (the image name), x1, y1, x2, y2 [, label, track_id, occluded, ignore, attr_*]
                path, # JSON file to write
-               sizes:dict|None=None, # image name -> (width, height)
+               sizes:dict|None=None, # image name -> (width, height) (default: `attrs['image_sizes']`)
               ) -> Path:
-    "Write boxes as a COCO detection JSON (bbox as x, y, w, h)."
-    names = list(dict.fromkeys(df.source.astype(str)))
-    cats = {c: i+1 for i, c in enumerate(sorted(set(df.get('label', pd.Series(['face']*len(df))).astype(str))))}
-    sizes = sizes or {}
-    images = [dict(id=i+1, file_name=n, width=sizes.get(n, (0, 0))[0], height=sizes.get(n, (0, 0))[1]) for i, n in enumerate(names)]
+    "Write boxes as COCO detection JSON: an image per annotated image, `iscrowd` from ignore, the rest in `attributes`."
+    path = Path(path)
+    df = _checked(df, path, 'write_coco', ('source',))
+    names = _images(df, path, 'COCO')
+    sizes = sizes if sizes is not None else df.attrs.get('image_sizes') or {}
+    cols = _attr_cols(df, path)
+    if clash := [c for c in cols if c[5:] in _COCO_OWN]:
+        raise FacelabError(f"column {clash[0]} would overwrite COCO's own attributes.{clash[0][5:]}", path)
+    labs = (df['label'].astype(str) if 'label' in df else pd.Series('face', index=df.index)).tolist()
+    cats = {c: i+1 for i, c in enumerate(sorted(set(labs)))}
     ids = {n: i+1 for i, n in enumerate(names)}
-    anns = []
-    for k, r in enumerate(df.reset_index(drop=True).itertuples()):
-        w, h = float(r.x2-r.x1), float(r.y2-r.y1)
-        a = dict(id=k+1, image_id=ids[str(r.source)], category_id=cats[str(getattr(r, 'label', 'face'))], bbox=[float(r.x1), float(r.y1), w, h],
-                 area=w*h, iscrowd=int(bool(getattr(r, 'ignore', False))), attributes=dict(occluded=bool(getattr(r, 'occluded', False))))
-        if pd.notna(getattr(r, 'track_id', np.nan)): a['attributes']['track_id'] = int(r.track_id)
-        anns.append(a)
-    Path(path).write_text(json.dumps(dict(images=images, annotations=anns, categories=[dict(id=i, name=c) for c, i in cats.items()]), indent=1))
-    return Path(path)
+    wh = lambda n: tuple(int(v) for v in sizes.get(n, (0, 0)))
+    images = [dict(id=ids[n], file_name=n, width=wh(n)[0], height=wh(n)[1]) for n in names]
+    anns = [_coco_annotation(r, k+1, ids[str(r['source'])], cats[labs[k]], cols) for k, r in enumerate(df.to_dict('records'))]
+    doc = dict(images=images, annotations=anns, categories=[dict(id=i, name=c) for c, i in cats.items()])
+    path.write_text(json.dumps(doc, indent=1, allow_nan=False))
+    return path
+
+# %% ../nbs/09_annotations.ipynb #af4d70bf
+def _mot_num(v) -> str:
+    "A number for a MOT line: an integer without decimals, else every digit the float needs."
+    v = float(v)
+    return str(int(v)) if v.is_integer() and abs(v) < 2**53 else repr(v)
+
+def _mot_row(r:dict, t:float) -> str:
+    "Row `r` (track `t`; -1 when it is not a whole number >= 0) as a MOT line."
+    conf = 0 if _flag_of(r, 'ignore') else r['confidence'] if pd.notna(r.get('confidence', np.nan)) else 1
+    x, y, w, h = float(r['x1']), float(r['y1']), float(r['x2']) - float(r['x1']), float(r['y2']) - float(r['y1'])
+    tid = str(int(t)) if np.isfinite(t) and t >= 0 and t == round(t) else '-1'
+    visibility = '0' if _flag_of(r, 'occluded') else '1'
+    return ','.join([str(int(r['frame']) + 1), tid, *map(_mot_num, (x, y, w, h, conf)), '1', visibility])
+
+def write_mot(df:pd.DataFrame, # frame, x1, y1, x2, y2 [, track_id, ignore, occluded, confidence]
+              path, # MOT CSV (gt.txt) to write
+             ) -> Path:
+    "Write boxes as MOT challenge CSV: frame (1-based), id, left, top, width, height, conf (0: ignore), class, visibility."
+    path = Path(path)
+    df = _checked(df, path, 'write_mot', ('frame',))
+    _one_source(df, path, 'a MOT file')
+    if lost := sorted(set(annotated_frames(df).tolist()) - set(df['frame'].astype(int))):
+        warnings.warn(f"{path}: MOT cannot hold a frame without boxes: {len(lost)} annotated frame(s) ({', '.join(map(str, lost[:5]))}"
+                      f"{', ...' if len(lost) > 5 else ''}) will read back as not annotated", stacklevel=2)
+    tid = df['track_id'].to_numpy(dtype=float, na_value=np.nan) if 'track_id' in df else np.full(len(df), np.nan)
+    path.write_text(''.join(_mot_row(r, t) + '\n' for r, t in zip(df.to_dict('records'), tid)))
+    return path
