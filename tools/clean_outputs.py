@@ -5,7 +5,8 @@ The documentation site shows the outputs as they are stored, so what a run leave
 - absolute paths of the machine are rewritten: the data folder becomes `$FACELAB_DATA`, facelab's home `~/.facelab`, the
   repository `.` (paths relative to it), a temporary folder `<tmp>`, any other home folder `~`;
 - progress bars (tqdm's stderr lines and its widgets) are dropped;
-- a PNG or JPEG over `max_bytes` is shrunk (at most `max_width` pixels wide; a PNG quantised to 256 colours), so that all
+- a PNG or JPEG over `max_bytes` is shrunk (at most `max_width` pixels wide; a PNG quantised to 256 colours, or stored as a
+  JPEG when it is a photo that stays large), so that all
   notebooks together stay within the 5 MB `tests/test_docs.py` allows.
 
 `tools/run_notebooks.py` runs this on every notebook it executes. Usage (from the repository root):
@@ -47,17 +48,25 @@ def _is_progress(o:dict) -> bool:
     data = o.get('data', {})
     return 'application/vnd.jupyter.widget-view+json' in data and PROGRESS.search(''.join(data.get('text/plain', ''))) is not None
 
-def shrink_image(b64:str, fmt:str='png', max_bytes:int=40_000, max_width:int=1200) -> str:
-    "A base64 PNG or JPEG, made smaller when over `max_bytes`: scaled to `max_width`, a PNG quantised to 256 colours, a JPEG at quality 75."
+def shrink_image(b64:str, fmt:str='png', max_bytes:int=40_000, max_width:int=1000) -> tuple:
+    """(format, base64) of an image made smaller when over `max_bytes`: at most `max_width` wide; a PNG quantised to 256 colours,
+    or stored as a JPEG (quality 80) when it is a photo that stays large; a JPEG re-encoded at quality 75."""
     raw = base64.b64decode(b64)
-    if len(raw) <= max_bytes: return b64
+    if len(raw) <= max_bytes: return fmt, b64
     from PIL import Image
     im = Image.open(io.BytesIO(raw)).convert('RGB')
     if im.width > max_width: im = im.resize((max_width, round(im.height*max_width/im.width)), Image.LANCZOS)
-    buf = io.BytesIO()
-    if fmt == 'png': im.quantize(256, method=Image.Quantize.MEDIANCUT).save(buf, format='PNG', optimize=True)
-    else: im.save(buf, format='JPEG', quality=75, optimize=True)
-    return base64.b64encode(buf.getvalue()).decode() if buf.tell() < len(raw) else b64
+    def encode(f, **kw):
+        buf = io.BytesIO()
+        (im.quantize(256, method=Image.Quantize.MEDIANCUT) if f == 'png' else im).save(buf, format=f.upper(), optimize=True, **kw)
+        return buf.getvalue()
+    given = fmt
+    if fmt == 'png':
+        small = encode('png')
+        if len(small) > 2*max_bytes: fmt, small = 'jpeg', min(small, encode('jpeg', quality=80), key=len)
+    else: small = encode('jpeg', quality=75)
+    if len(small) >= len(raw): return given, b64
+    return ('jpeg' if small[:2] == b'\xff\xd8' else 'png'), base64.b64encode(small).decode()
 
 def _clean_value(v, rules):
     if isinstance(v, list): return [clean_text(x, rules) if isinstance(x, str) else x for x in v]
@@ -75,7 +84,9 @@ def clean_notebook(nb:dict, rules=None, max_bytes:int=40_000) -> int:
             if 'text' in o: o['text'] = _clean_value(o['text'], rules)
             for k, v in list(o.get('data', {}).items()):
                 if k in ('image/png', 'image/jpeg'):
-                    o['data'][k] = shrink_image(v if isinstance(v, str) else ''.join(v), k.split('/')[1], max_bytes)
+                    fmt, img = shrink_image(v if isinstance(v, str) else ''.join(v), k.split('/')[1], max_bytes)
+                    del o['data'][k]
+                    o['data'][f'image/{fmt}'] = img
                 elif k.startswith('text/'): o['data'][k] = _clean_value(v, rules)
             if 'traceback' in o: o['traceback'] = _clean_value(o['traceback'], rules)
             changed += json.dumps(o, sort_keys=True) != before
