@@ -569,10 +569,12 @@ def _exact_where_degenerate(ci:dict, # metric_lo/_hi from the bootstrap
             exact.append(k)
     lo, hi = ci['f1_lo'], ci['f1_hi']
     if tp + fn and (not np.isfinite(lo) or lo == hi or 'precision' in exact or 'recall' in exact):
-        p = exact_interval(tp, tp + fp, level) if tp + fp else (0.0, 1.0)
-        r = exact_interval(tp, tp + fn, level)
+        p = (out['precision_lo'], out['precision_hi']) if tp + fp else (0.0, 1.0)   # the intervals given above, of either kind
+        r = (out['recall_lo'], out['recall_hi'])
         f1 = lambda a, b: 2*a*b/(a + b) if a + b else 0.0
-        out['f1_lo'], out['f1_hi'] = f1(p[0], r[0]), f1(p[1], r[1])
+        f_lo, f_hi = f1(p[0], r[0]), f1(p[1], r[1])
+        if np.isfinite(lo) and lo < hi: f_lo, f_hi = min(f_lo, lo), max(f_hi, hi)   # never narrower than the bootstrap
+        out['f1_lo'], out['f1_hi'] = f_lo, f_hi
         exact.append('f1')
     out['interval'] = 'bootstrap' + (f"; exact: {', '.join(exact)}" if exact else '')
     return out
