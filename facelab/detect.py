@@ -17,11 +17,11 @@ from .weights import weights_dir, weights_signature, WEIGHTS
 
 # %% auto #0
 __all__ = ['LANDMARKS', 'LANDMARK_COLS', 'DETECTION_COLS', 'DEEPFACE_DETECTORS', 'DETECTORS', 'register_detector',
-           'VIDEO_DETECTOR', 'detections_frame', 'Faces', 'faces_from_arrays', 'faces_from_regions', 'YuNet',
-           'CenterFace', 'retinaface_priors', 'RetinaFaceMobileNet', 'DeepfaceDetector', 'RegionsDetector',
+           'VIDEO_DETECTOR', 'AP_SCORE', 'detections_frame', 'Faces', 'faces_from_arrays', 'faces_from_regions',
+           'YuNet', 'CenterFace', 'retinaface_priors', 'RetinaFaceMobileNet', 'DeepfaceDetector', 'RegionsDetector',
            'RetinaFaceLib', 'detector_name', 'get_detector', 'detector_settings', 'detect_image', 'face_crop',
            'DetectResult', 'crop_name', 'save_crop', 'detection_settings', 'detect_faces', 'tile_grid', 'merge_faces',
-           'Tiled']
+           'Tiled', 'low_score_detector', 'score_threshold']
 
 # %% ../nbs/03_detect.ipynb #2f621557
 LANDMARKS = ['left_eye', 'right_eye', 'nose', 'mouth_left', 'mouth_right']
@@ -450,3 +450,39 @@ register_detector('yunet-tiled-2x', partial(Tiled, 'yunet-full', tile=320, overl
 VIDEO_DETECTOR = 'yunet-2scale'   # the default detector for video (`facelab.video.detect_video`, `facelab detect VIDEO`, `facelab validate`), by `benchmarks/crowd.py`
 register_detector('retinaface-mobilenet-tiled-2x', partial(Tiled, 'retinaface-mobilenet', tile=480, overlap=0.25, upscale=2., name='retinaface-mobilenet-tiled-2x'))
 
+
+# %% ../nbs/03_detect.ipynb #861066ef
+AP_SCORE = 0.02   # score threshold for AP and precision-recall curves (WIDER FACE and COCO results go this low)
+
+def _score_param(cls) -> str|None:
+    "The constructor argument setting a detector class's score threshold (`score_threshold`, `threshold`), or None."
+    import inspect
+    if not isinstance(cls, type): return None
+    ps = inspect.signature(cls.__init__).parameters
+    return next((p for p in ('score_threshold', 'threshold') if p in ps), None)
+
+def low_score_detector(detector:str='yunet', # a registry name whose class has a score threshold (or a `Tiled` of one)
+                       score:float=AP_SCORE, # the score it keeps faces down to
+                      ):
+    "A new detector like the registry's `detector`, every other setting kept, that keeps faces down to `score`."
+    if detector not in DETECTORS: raise FacelabError(f"unknown detector '{detector}'; known: {', '.join(DETECTORS)}")
+    factory = DETECTORS[detector]
+    if isinstance(factory, partial): func, args, kw = factory.func, factory.args, dict(factory.keywords)
+    else: func, args, kw = factory, (), {}
+    if func is Tiled:
+        inner = args[0] if args else kw.pop('detector', 'yunet-full')
+        if not isinstance(inner, str): raise FacelabError(f"'{detector}' tiles a detector object: lower its threshold")
+        if isinstance(kw.get('full_frame'), str): kw['full_frame'] = low_score_detector(kw['full_frame'], score)
+        return Tiled(low_score_detector(inner, score), *args[1:], **kw)
+    param = _score_param(func)
+    if param is None: raise FacelabError(f"detector '{detector}' has no score threshold to lower (deepface's own)")
+    _check_weights(_weights_key(detector, factory))
+    return DETECTORS.load(detector, partial(func, *args, **{**kw, param: float(score)}))
+
+def score_threshold(detector) -> float|None: # the registry detector's threshold (a `Tiled` one: its tile detector's)
+    "The score the detector keeps faces at, where its operating point is read; None when it has no such setting."
+    det = get_detector(detector)
+    if isinstance(det, Tiled): return score_threshold(det.det)
+    s = getattr(det, 'settings', {})
+    v = s.get('score_threshold', s.get('threshold'))
+    return None if v is None else float(v)

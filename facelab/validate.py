@@ -1,4 +1,4 @@
-"""Detections matched to ground truth (IoU + Hungarian, and the crowd-video study's corner rule), detection precision/recall/AP, and recognition in video scored as TP/FP/TN/FN.
+"""Detections matched to ground truth (IoU + Hungarian, and the crowd-video study's corner rule), detection precision/recall/AP as COCO and WIDER FACE score it (mAP@[.5:.95], AP by face size, the operating point), and recognition in video scored as TP/FP/TN/FN.
 
 Docs: https://facelab-dev.github.io/facelab/validate.html.md"""
 
@@ -8,14 +8,16 @@ Docs: https://facelab-dev.github.io/facelab/validate.html.md"""
 from __future__ import annotations
 import numpy as np, pandas as pd
 from scipy.optimize import linear_sum_assignment
-from .core import box_iou, FacelabError
+from .core import box_iou, FacelabError, Figure
 from .metrics import metrics_from_counts
 from .verify import pair_distances
 
 # %% auto #0
-__all__ = ['MATCH_COLS', 'NOT_ANNOTATED', 'STUDY_COLS', 'annotated_masks', 'match_detections', 'legacy_corner_match',
-           'detection_metrics', 'precision_recall_curve', 'average_precision', 'recognition_outcomes',
-           'recognition_metrics', 'shared_match_note', 'challenge_summary']
+__all__ = ['MATCH_COLS', 'NOT_ANNOTATED', 'COCO_IOUS', 'COCO_RECALLS', 'SIZE_BANDS', 'STUDY_COLS', 'annotated_masks',
+           'match_detections', 'legacy_corner_match', 'greedy_matches', 'coco_precision', 'detection_metrics',
+           'precision_recall_curve', 'average_precision', 'wider_iou', 'wider_evaluation', 'detection_report',
+           'plot_precision_recall', 'recognition_outcomes', 'recognition_metrics', 'shared_match_note',
+           'challenge_summary']
 
 # %% ../nbs/10_validate.ipynb #141081d8
 MATCH_COLS = ['source', 'frame', 'det_idx', 'gt_idx', 'iou', 'outcome', 'track_id', 'label', 'confidence']
@@ -124,44 +126,228 @@ def legacy_corner_match(gt:pd.DataFrame, # ground truth: frame, x1, y1, x2, y2 [
     return pd.DataFrame(rows, columns=MATCH_COLS).sort_values(['source', 'frame', 'det_idx', 'gt_idx'], kind='stable').reset_index(drop=True)
 
 # %% ../nbs/10_validate.ipynb #39cd723e
+COCO_IOUS = np.linspace(.5, .95, 10)    # COCO's IoU thresholds 0.50:0.05:0.95
+COCO_RECALLS = np.linspace(0, 1, 101)   # COCO's 101 recall points 0:0.01:1
+SIZE_BANDS = {'small': (0, 32**2), 'medium': (32**2, 96**2), 'large': (96**2, np.inf)}   # COCO's bands: w×h, px²
+
+def _frame_match(M:np.ndarray, # detections (most confident first) × faces: IoU, IoA in crowd columns
+                 crowd:np.ndarray, # bool per face: an ignore region (matched by any number of detections)
+                 gig:np.ndarray, # bool per face: does not count (faces that count come first)
+                 ious:np.ndarray, # IoU thresholds
+                ) -> tuple: # (matched, matched a face that does not count): T × detections bool each
+    "COCO's `evaluateImg` in one frame: each detection takes the free face of best IoU ≥ t, one that counts if any."
+    T, n = len(ious), M.shape[0]
+    dtm, dtig = np.zeros((T, n), bool), np.zeros((T, n), bool)
+    near = np.flatnonzero(M.max(1, initial=0) >= ious.min()) if M.size else []
+    for t, thr in enumerate(ious):
+        taken = np.zeros(M.shape[1], bool)
+        for d in near:
+            ok = (M[d] >= min(thr, 1-1e-10)) & (~taken | crowd)
+            if not ok.any(): continue
+            cand = ok & ~gig if (ok & ~gig).any() else ok
+            best = np.where(cand, M[d], -1.)
+            g = len(best) - 1 - int(np.argmax(best[::-1]))    # of equal IoUs COCO keeps the last
+            taken[g], dtm[t, d], dtig[t, d] = True, True, gig[g]
+    return dtm, dtig
+
+def greedy_matches(gt:pd.DataFrame, # ground truth: [source,] frame, x1, y1, x2, y2 [, ignore, occluded]
+                   det:pd.DataFrame, # detections: [source,] frame, x1, y1, x2, y2, confidence
+                   ious=COCO_IOUS, # IoU thresholds
+                   area:tuple=(0, np.inf), # faces with w×h in this range (px²) count; unmatched detections off it not
+                   ignore_occluded:bool=False, # occluded faces do not count
+                   min_size:float=0, # faces with a shorter side under this (px) do not count
+                   max_dets:int|None=None, # the most confident detections kept per frame (COCO: 100; None: all)
+                   frames=None, # score only these frames (default: `gt.attrs['annotated_frames']`)
+                  ) -> dict: # confidence (all frames, sorted), tp, fp (T × detections, same order), faces (that count)
+    "COCO's matching at every IoU threshold, over the annotated frames, detections of all frames sorted by confidence."
+    gt, det = gt.reset_index(drop=True), det.reset_index(drop=True)
+    gok, dok = annotated_masks(gt, det, frames)
+    gt, det = gt[gok].reset_index(drop=True), det[dok].reset_index(drop=True)
+    ious = np.atleast_1d(np.asarray(ious, float))
+    crowd = np.array(gt['ignore'], bool) if 'ignore' in gt else np.zeros(len(gt), bool)
+    G, D = gt[['x1', 'y1', 'x2', 'y2']].to_numpy(float), det[['x1', 'y1', 'x2', 'y2']].to_numpy(float)
+    ga, da = (G[:, 2]-G[:, 0])*(G[:, 3]-G[:, 1]), (D[:, 2]-D[:, 0])*(D[:, 3]-D[:, 1])
+    gig = crowd | _ignored(gt, ignore_occluded, min_size) | (ga < area[0]) | (ga > area[1])
+    off = (da < area[0]) | (da > area[1])
+    conf = det.confidence.to_numpy(float)
+    gk, dk = _match_keys(gt, det)
+    parts = []
+    for k in pd.unique(dk):
+        d = np.flatnonzero(dk == k)
+        d = d[np.argsort(-conf[d], kind='mergesort')][:max_dets]
+        g = np.flatnonzero(gk == k)
+        g = g[np.argsort(gig[g], kind='mergesort')]    # faces that count first, as COCO orders them
+        M = box_iou(D[d], G[g]) if len(g) else np.zeros((len(d), 0))
+        if crowd[g].any(): M[:, crowd[g]] = _ioa(D[d], G[g][crowd[g]])
+        dtm, dtig = _frame_match(M, crowd[g], gig[g], ious)
+        parts.append((d, dtm, dtig | (~dtm & off[d])))
+    d = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, int)
+    dtm = np.concatenate([p[1] for p in parts], 1) if parts else np.zeros((len(ious), 0), bool)
+    dtig = np.concatenate([p[2] for p in parts], 1) if parts else np.zeros((len(ious), 0), bool)
+    o = np.argsort(-conf[d], kind='mergesort')
+    return dict(confidence=conf[d][o], tp=(dtm & ~dtig)[:, o], fp=(~dtm & ~dtig)[:, o], faces=int((~gig).sum()))
+
+def coco_precision(m:dict, # a `greedy_matches` result
+                  ) -> np.ndarray: # T × 101: precision at `COCO_RECALLS` for each IoU threshold (NaN without faces)
+    "COCO's `accumulate`: precision made non-increasing in recall (the envelope), read at 101 recalls, 0 past the end."
+    tps, fps = np.cumsum(m['tp'], 1, dtype=float), np.cumsum(m['fp'], 1, dtype=float)
+    q = np.zeros((len(tps), len(COCO_RECALLS)))
+    if not m['faces']: return q*np.nan
+    for t, (tp, fp) in enumerate(zip(tps, fps)):
+        rc, pr = tp/m['faces'], tp/(tp+fp+np.spacing(1))
+        pr = np.maximum.accumulate(pr[::-1])[::-1]
+        i = np.searchsorted(rc, COCO_RECALLS, side='left')
+        q[t, i < len(pr)] = pr[i[i < len(pr)]]
+    return q
+
+# %% ../nbs/10_validate.ipynb #ed6de9af
 def detection_metrics(matches:pd.DataFrame) -> dict:
     "tp, fp, fn, precision, recall, f1 (and reason) of a match table; ignored detections count for nothing."
     c = matches.outcome.value_counts()
     m = metrics_from_counts(int(c.get('TP', 0)), int(c.get('FP', 0)), 0, int(c.get('FN', 0)))
     return {k: v for k, v in m.items() if k not in ('tn', 'accuracy')}
 
-def precision_recall_curve(gt:pd.DataFrame, det:pd.DataFrame, iou:float=0.5, ignore_occluded:bool=False, min_size:float=0,
-                           frames=None, # score only these frames (default: `gt.attrs['annotated_frames']`)
-                          ) -> pd.DataFrame:
-    "Precision and recall as the confidence threshold goes down, COCO-style greedy matching by confidence (annotated frames only)."
-    gt, det = gt.reset_index(drop=True), det.reset_index(drop=True)
-    gok, dok = annotated_masks(gt, det, frames)
-    gt, det = gt[gok].reset_index(drop=True), det[dok].reset_index(drop=True)
-    ig = _ignored(gt, ignore_occluded, min_size)
-    G, D = gt[['x1', 'y1', 'x2', 'y2']].to_numpy(float), det[['x1', 'y1', 'x2', 'y2']].to_numpy(float)
-    gfr, dfr = _match_keys(gt, det); taken = np.zeros(len(gt), bool)
-    order = np.argsort(-det.confidence.to_numpy(float), kind='stable')
-    tp, keep = np.zeros(len(det), bool), np.ones(len(det), bool)
-    for d in order:
-        g = np.flatnonzero(gfr == dfr[d])
-        if not len(g): continue
-        ov, oa = box_iou(D[[d]], G[g])[0], _ioa(D[[d]], G[g])[0]
-        cand = [(o, j) for o, j in zip(ov, g) if o >= iou and not taken[j] and not ig[j]]
-        if cand: j = max(cand)[1]; taken[j] = True; tp[d] = True
-        elif any(a >= iou and ig[j] for a, j in zip(oa, g)): keep[d] = False
-    o = order[keep[order]]
-    ctp, cfp = np.cumsum(tp[o]), np.cumsum(~tp[o])
-    n_gt = int((~ig).sum())
-    with np.errstate(invalid='ignore', divide='ignore'):
-        return pd.DataFrame(dict(confidence=det.confidence.to_numpy(float)[o], tp=ctp, fp=cfp,
-                                 precision=ctp/(ctp+cfp), recall=ctp/n_gt if n_gt else np.full(len(o), np.nan)))
+def _curve(m:dict, t:int=0) -> pd.DataFrame:
+    "The precision-recall table of a `greedy_matches` result at its `t`-th IoU threshold (detections that count only)."
+    keep = m['tp'][t] | m['fp'][t]
+    ctp, cfp = np.cumsum(m['tp'][t][keep]), np.cumsum(m['fp'][t][keep])
+    n = m['faces']
+    return pd.DataFrame(dict(confidence=m['confidence'][keep], tp=ctp, fp=cfp, precision=ctp/np.maximum(ctp+cfp, 1),
+                             recall=ctp/n if n else np.full(len(ctp), np.nan)))
 
-def average_precision(gt:pd.DataFrame, det:pd.DataFrame, iou:float=0.5, **kwargs) -> float:
-    "Area under the precision-recall steps over the confidence sweep (NaN without ground truth)."
-    pr = precision_recall_curve(gt, det, iou, **kwargs)
-    if not len(pr) or pr.recall.isna().all(): return float('nan') if pr.recall.isna().all() and len(pr) else 0.0
-    r = np.concatenate([[0], pr.recall.to_numpy()])
-    return float(np.sum(np.diff(r) * pr.precision.to_numpy()))
+def precision_recall_curve(gt:pd.DataFrame, det:pd.DataFrame, iou:float=0.5,
+                           ignore_occluded:bool=False, min_size:float=0,
+                           frames=None, # score only these frames (default: `gt.attrs['annotated_frames']`)
+                           area:tuple=(0, np.inf), # only faces with w×h in this range (px²) count
+                          ) -> pd.DataFrame: # confidence, tp, fp, precision, recall after each detection that counts
+    "Precision and recall as the confidence threshold goes down, COCO's matching (annotated frames only)."
+    return _curve(greedy_matches(gt, det, [iou], area, ignore_occluded, min_size, frames=frames))
+
+def average_precision(gt:pd.DataFrame, det:pd.DataFrame, iou:float=0.5,
+                      interpolation:str='steps', # 'steps': Σ ΔR·P; 'voc': P's envelope; 'coco': 101 points of it
+                      ignore_occluded:bool=False, min_size:float=0,
+                      frames=None, # score only these frames (default: `gt.attrs['annotated_frames']`)
+                      area:tuple=(0, np.inf), # only faces with w×h in this range (px²) count
+                     ) -> float:
+    "Area under the precision-recall curve over the confidence sweep (NaN without ground truth)."
+    if interpolation not in ('steps', 'voc', 'coco'):
+        raise FacelabError(f"interpolation is 'steps', 'voc' or 'coco', not {interpolation!r}")
+    m = greedy_matches(gt, det, [iou], area, ignore_occluded, min_size, frames=frames)
+    if not m['faces']: return float('nan')
+    if interpolation == 'coco': return float(coco_precision(m)[0].mean())
+    pr = _curve(m)
+    r, p = np.concatenate([[0], pr.recall.to_numpy()]), pr.precision.to_numpy()
+    if interpolation == 'voc': p = np.maximum.accumulate(p[::-1])[::-1]
+    return float(np.sum(np.diff(r) * p))
+
+# %% ../nbs/10_validate.ipynb #b7306e82
+def wider_iou(P:np.ndarray, # N×4 boxes x1, y1, x2, y2
+              G:np.ndarray, # M×4 boxes
+             ) -> np.ndarray: # N×M
+    "IoU with boxes counted in whole pixels (width x2 − x1 + 1), as WIDER FACE's evaluation counts them."
+    P, G = np.atleast_2d(P).astype(float), np.atleast_2d(G).astype(float)
+    iw = np.minimum(P[:, None, 2], G[None, :, 2]) - np.maximum(P[:, None, 0], G[None, :, 0]) + 1
+    ih = np.minimum(P[:, None, 3], G[None, :, 3]) - np.maximum(P[:, None, 1], G[None, :, 1]) + 1
+    inter = np.where((iw > 0) & (ih > 0), iw*ih, 0.)
+    area = lambda B: (B[:, 2]-B[:, 0]+1)*(B[:, 3]-B[:, 1]+1)
+    return inter/(area(P)[:, None] + area(G)[None, :] - inter)
+
+def wider_evaluation(gt:pd.DataFrame, # every face of every image: [source,] frame, x1, y1, x2, y2 [, ignore]
+                     det:pd.DataFrame, # detections with `confidence`
+                     keep=None, # bool per gt row, or a column name: the setting's faces; default: not `ignore`
+                     iou:float=0.5, # WIDER FACE's threshold
+                     thresh_num:int=1000, # points of the curve
+                     frames=None, # score only these frames (default: `gt.attrs['annotated_frames']`)
+                    ) -> dict: # ap, faces (kept), precision and recall at each of the `thresholds` (normalised scores)
+    "WIDER FACE's official evaluation of one setting: its normalised scores, matching, 1000-point curve and AP."
+    gt, det = gt.reset_index(drop=True), det.reset_index(drop=True)
+    if keep is None: keep = ~np.array(gt['ignore'], bool) if 'ignore' in gt else np.ones(len(gt), bool)
+    keep = np.asarray(gt[keep] if isinstance(keep, str) else keep, bool)
+    gok, dok = annotated_masks(gt, det, frames)
+    keep, gt, det = keep[gok], gt[gok].reset_index(drop=True), det[dok].reset_index(drop=True)
+    s = det.confidence.to_numpy(float)
+    lo, hi = min(1., s.min(initial=1.)), max(0., s.max(initial=0.))
+    s = (s - lo)/(hi - lo) if hi > lo else s - lo
+    thr = 1 - (np.arange(thresh_num) + 1)/thresh_num
+    G, D = gt[['x1', 'y1', 'x2', 'y2']].to_numpy(float), det[['x1', 'y1', 'x2', 'y2']].to_numpy(float)
+    gk, dk = _match_keys(gt, det)
+    proposals, found = np.zeros(thresh_num), np.zeros(thresh_num)
+    for k in pd.unique(gk):
+        g, d = np.flatnonzero(gk == k), np.flatnonzero(dk == k)
+        if not len(d): continue
+        d = d[np.argsort(-s[d], kind='stable')]                 # a prediction file lists its boxes best first
+        O = wider_iou(D[d], G[g])
+        state, proposal, pred_recall = np.zeros(len(g)), np.ones(len(d), bool), np.zeros(len(d))
+        for h in range(len(d)):
+            j = int(O[h].argmax())
+            if O[h, j] >= iou:
+                if not keep[g][j]: state[j], proposal[h] = -1, False   # on a face outside the setting: no proposal
+                elif state[j] == 0: state[j] = 1
+            pred_recall[h] = (state == 1).sum()
+        n = (s[d][None, :] >= thr[:, None]).sum(1)                # the first n boxes are above each threshold
+        proposals += np.where(n > 0, np.cumsum(proposal)[n-1], 0)
+        found += np.where(n > 0, pred_recall[n-1], 0)
+    if not keep.sum():
+        nan = np.full(thresh_num, np.nan)
+        return dict(ap=np.nan, precision=nan, recall=nan, thresholds=thr, faces=0)
+    with np.errstate(invalid='ignore', divide='ignore'): precision, recall = found/proposals, found/keep.sum()
+    mrec, mpre = np.r_[0., recall, 1.], np.r_[0., precision, 0.]
+    mpre = np.maximum.accumulate(mpre[::-1])[::-1]            # the envelope (`voc_ap`)
+    i = np.flatnonzero(mrec[1:] != mrec[:-1])
+    return dict(ap=float(np.sum((mrec[i+1] - mrec[i])*mpre[i+1])), precision=precision, recall=recall, thresholds=thr,
+                faces=int(keep.sum()))
+
+# %% ../nbs/10_validate.ipynb #ddeec8ed
+def detection_report(gt:pd.DataFrame, # ground truth: [source,] frame, x1, y1, x2, y2 [, ignore, occluded]
+                     det:pd.DataFrame, # detections down to a low score (`facelab.detect.AP_SCORE`), with `confidence`
+                     score:float|None=None, # the detector's own threshold, its operating point (None: last detection)
+                     bands:dict=SIZE_BANDS, # name -> (low, high) face area w×h in px², scored as COCO's area ranges
+                     ignore_occluded:bool=False, # occluded faces do not count
+                     min_size:float=0, # faces with a shorter side under this (px) do not count
+                     max_dets:int|None=None, # the most confident detections kept per frame (COCO: 100; None: all)
+                     frames=None, # score only these frames (default: `gt.attrs['annotated_frames']`)
+                    ) -> dict: # ap50, ap75, map, ap_<band>, faces_<band>, max_recall, op_*, wider_ap, note and counts
+    "AP at IoU 0.5 and 0.75, COCO's mAP@[.5:.95], AP by face size, the operating point, WIDER's AP (annotated frames)."
+    kw = dict(ignore_occluded=ignore_occluded, min_size=min_size, max_dets=max_dets, frames=frames)
+    m = greedy_matches(gt, det, COCO_IOUS, **kw)
+    q = coco_precision(m)
+    _, dok = annotated_masks(gt, det, frames)
+    conf = det.confidence.to_numpy(float)[dok]
+    out = dict(faces=m['faces'], detections=int(dok.sum()), min_confidence=float(conf.min()) if len(conf) else np.nan,
+               ap50=float(q[0].mean()), ap75=float(q[5].mean()), map=float(q.mean()))
+    for b, rng in bands.items():
+        mb = greedy_matches(gt, det, COCO_IOUS, area=rng, **kw)
+        out[f"ap_{b}"], out[f"faces_{b}"] = float(coco_precision(mb).mean()), mb['faces']
+    pr = _curve(m)
+    out['max_recall'] = float(pr.recall.iloc[-1]) if len(pr) else 0.0
+    at = pr[pr.confidence >= score] if score is not None else pr
+    tp, fp = (int(at.tp.iloc[-1]), int(at.fp.iloc[-1])) if len(at) else (0, 0)
+    out.update(op_score=score, op_precision=tp/(tp+fp) if tp+fp else np.nan,
+               op_recall=tp/m['faces'] if m['faces'] else np.nan, op_tp=tp, op_fp=fp, op_fn=m['faces']-tp)
+    keep = ~_ignored(gt.reset_index(drop=True), ignore_occluded, min_size)
+    out['wider_ap'] = wider_evaluation(gt, det, keep=keep, frames=frames)['ap']
+    cut = len(conf) and conf.min() >= 0.1 and out['max_recall'] < 1   # a curve that reaches every face is not cut
+    out['note'] = (f"the detections stop at confidence {conf.min():.2f}, so every AP here stops near the recall "
+                   "there; run the detector with `facelab.detect.low_score_detector`" if cut else '')
+    return out
+
+# %% ../nbs/10_validate.ipynb #0e43ba18
+def plot_precision_recall(curves:dict, # name -> a `precision_recall_curve` table
+                          scores:dict|None=None, # name -> the detector's own threshold, marked on its curve
+                          title:str='', # the figure's title
+                         ) -> Figure:
+    "Precision against recall as the threshold goes down, one line per detector, its operating point marked."
+    fig = Figure(figsize=(5.5, 4.2), layout='constrained')
+    ax = fig.subplots()
+    for name, pr in curves.items():
+        line, = ax.step(np.r_[0, pr.recall], np.r_[1, pr.precision], where='post', label=name)
+        s = (scores or {}).get(name)
+        at = pr[pr.confidence >= s] if s is not None else pr.iloc[:0]
+        if len(at): ax.plot(at.recall.iloc[-1], at.precision.iloc[-1], 'o', color=line.get_color())
+    ax.set(xlabel='recall', ylabel='precision', xlim=(0, 1), ylim=(0, 1.02), title=title)
+    ax.grid(alpha=.3)
+    if curves: ax.legend(loc='lower left', fontsize='small', title='● own threshold' if scores else None)
+    return fig
 
 # %% ../nbs/10_validate.ipynb #82cd6bca
 def recognition_outcomes(det:pd.DataFrame, # detections with an `embedding` column (rows without one are skipped and counted)
