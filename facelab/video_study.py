@@ -253,8 +253,13 @@ def validate_video(video, # the video file
     work = Path(work_dir or tempfile.mkdtemp(prefix='facelab-'))
     annotated = gt.attrs.get('annotated_frames')
     if frames not in ('annotated', 'all'): raise FacelabError(f"frames must be 'annotated' or 'all', not {frames!r}")
-    only = annotated if frames == 'annotated' and annotated is not None and kwargs.get('client') is None else None
-    res = detect_video(video, detector_backend, every_n=every_n, crops_dir=work/'crops', frames=only, **kwargs)
+    only = annotated if frames == 'annotated' and annotated is not None else None
+    cluster = kwargs.get('client') is not None   # a cluster detects segments on the every_n grid: keep the annotated frames after
+    res = detect_video(video, detector_backend, every_n=every_n, crops_dir=work/'crops', frames=None if cluster else only, **kwargs)
+    if cluster and only is not None:
+        keep = set(int(f) for f in only)
+        res = res._replace(detections=res.detections[res.detections.frame.isin(keep)].reset_index(drop=True),
+                           frames=res.frames[res.frames.frame.isin(keep)].reset_index(drop=True))
     coverage = frame_coverage(res.frames.frame, annotated, gt_file or None)
     gt = gt[gt.frame.isin(set(coverage['scored']))]
     de = represent_detections(res.detections, model_name, progress=kwargs.get('progress', True))
