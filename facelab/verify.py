@@ -96,8 +96,8 @@ def verify_pairs(pairs:pd.DataFrame, # pairs table with `file_x`, `file_y`
     out['distance'] = _face_pair_distances(pairs, embeddings, distance_metric)
     fd = embeddings.face_detected if 'face_detected' in embeddings else pd.Series(True, index=embeddings.index)
     found = fd.groupby(embeddings.file.astype(str)).any()
-    out['face_detected_x'] = out.file_x.astype(str).map(found).fillna(False).astype(bool)
-    out['face_detected_y'] = out.file_y.astype(str).map(found).fillna(False).astype(bool)
+    out['face_detected_x'] = out.file_x.astype(str).isin(found.index[found.to_numpy(bool)])
+    out['face_detected_y'] = out.file_y.astype(str).isin(found.index[found.to_numpy(bool)])
     out['threshold'] = threshold
     out['prediction'] = np.where(out.distance.isna() | np.isnan(threshold), None, np.where(out.distance <= threshold, 'Yes', 'No'))
     why, have = dict(zip(failures.file, failures.stage + ': ' + failures.reason)), set(embeddings.file)
