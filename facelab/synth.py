@@ -12,9 +12,11 @@ from .core import load_image, FacelabError
 from .datasets import deepface_sample
 from .detect import detect_image
 from .annotations import write_cvat_video
+from .video_study import validate_video
 
 # %% auto #0
-__all__ = ['CHALLENGES', 'face_patch', 'synth_video']
+__all__ = ['SIDES', 'DRONE', 'EASY_CHALLENGES', 'CHALLENGES', 'COUNTS', 'face_patch', 'motion_kernel', 'degrade', 'occluder_band',
+           'occlude', 'synth_video', 'challenge_run', 'challenge_table', 'challenge_recall']
 
 # %% ../nbs/11_synth.ipynb #81a0762c
 def face_patch(path, # a photo with a face
@@ -31,17 +33,61 @@ def face_patch(path, # a photo with a face
     x2, y2 = int(min(W, r['x2']+margin*w)), int(min(H, r['y2']+margin*h))
     return img[y1:y2, x1:x2].copy(), np.array([r['x1']-x1, r['y1']-y1, r['x2']-x1, r['y2']-y1], float)
 
-# %% ../nbs/11_synth.ipynb #3de7fd10
-CHALLENGES = {
-    'normal': dict(),
-    'far-near': dict(zoom=True, face_size=(28, 110)),
-    'compact': dict(compact=True, people=8),
-    'intruder': dict(intruders=2),
-    'random': dict(motion='random'),
-    'masks': dict(mask=True),
-    'blur': dict(blur=2.0),
-}
+# %% ../nbs/11_synth.ipynb #4a125937
+def motion_kernel(length:float, # how far a point is smeared, in pixels (1 or less: no blur)
+                  angle:float=0, # direction of the smear in degrees (0: horizontal, 90: vertical)
+                 ) -> np.ndarray: # a square float32 kernel of odd size that sums to 1
+    "A line kernel: convolving a frame with it smears every point over `length` pixels along `angle`."
+    n = max(1, int(np.ceil(length)) // 2 * 2 + 1)
+    c, a = (n - 1) / 2, np.deg2rad(angle)
+    t = np.linspace(-(length - 1) / 2, (length - 1) / 2, max(1, 4 * n)) if length > 1 else np.zeros(1)
+    k = np.zeros((n, n), np.float32)
+    np.add.at(k, (np.rint(c - t * np.sin(a)).astype(int), np.rint(c + t * np.cos(a)).astype(int)), 1)
+    return k / k.sum()
 
+def degrade(frame:np.ndarray, # a BGR frame
+            motion_blur:float=0, # motion-blur length in pixels (0: none)
+            blur_angle:float=0, # its direction in degrees
+            blur:float=0, # Gaussian blur sigma (0: none)
+            quality:int|None=None, # JPEG quality 1-100 (None: no compression)
+           ) -> np.ndarray: # the degraded frame (a new array)
+    "What the camera does to a frame: motion blur, then Gaussian (focus) blur, then lossy compression."
+    if motion_blur > 1:
+        frame = cv2.filter2D(frame, -1, motion_kernel(motion_blur, blur_angle), borderType=cv2.BORDER_REFLECT)
+    if blur: frame = cv2.GaussianBlur(frame, (0, 0), blur)
+    if quality is not None:
+        ok, jpg = cv2.imencode('.jpg', frame, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+        frame = cv2.imdecode(jpg, cv2.IMREAD_COLOR)
+    return frame.copy()
+
+# %% ../nbs/11_synth.ipynb #ed84173b
+SIDES = ('top', 'left', 'right', 'bottom')
+
+def occluder_band(box, # face box x1, y1, x2, y2 inside the patch
+                  fraction:float, # share of the face box to cover
+                  side:str, # one of `SIDES`
+                  shape:tuple, # the patch's (height, width)
+                 ) -> np.ndarray: # the band x1, y1, x2, y2 in patch coordinates (ints)
+    "The band that covers `fraction` of the face box from `side`, running on to the patch's edge."
+    x1, y1, x2, y2 = box; w, h = x2 - x1, y2 - y1
+    bands = dict(top=(x1 - .1*w, 0, x2 + .1*w, y1 + fraction*h),
+                 bottom=(x1 - .1*w, y2 - fraction*h, x2 + .1*w, shape[0]),
+                 left=(0, y1 - .1*h, x1 + fraction*w, y2 + .1*h),
+                 right=(x2 - fraction*w, y1 - .1*h, shape[1], y2 + .1*h))
+    return np.rint(np.clip(bands[side], 0, [shape[1], shape[0]] * 2)).astype(int)
+
+def occlude(patch:np.ndarray, # a person's BGR patch
+            box, # the face box inside it
+            fraction:float, # share of the face box to cover
+            side:str, # one of `SIDES`
+            colour=(40, 40, 40), # BGR colour of the occluder
+           ) -> np.ndarray: # a copy with the band drawn
+    "Cover `fraction` of the face in `patch` with an opaque band from `side`."
+    out = patch.copy(); x1, y1, x2, y2 = occluder_band(box, fraction, side, patch.shape[:2])
+    out[y1:y2, x1:x2] = colour
+    return out
+
+# %% ../nbs/11_synth.ipynb #3de7fd10
 def _background(rng, W, H) -> np.ndarray:
     "A seeded, smooth, textured background (low-frequency colour noise plus grain)."
     low = rng.integers(60, 200, (6, 10, 3)).astype(np.uint8)
@@ -112,6 +158,10 @@ def synth_video(out_dir, # folder for <name>.mp4 and <name>.xml
                 motion:str='linear', # 'linear' (bouncing) or 'random' (random walk)
                 mask:bool=False, # cover the lower face with a mask
                 blur:float=0, # Gaussian blur sigma applied to every frame
+                motion_blur:float=0, # motion-blur length in pixels applied to every frame (0: none; see `degrade`)
+                blur_angle:float=0, # direction of the motion blur in degrees (0: horizontal)
+                quality:int|None=None, # JPEG quality 1-100 every frame is compressed at (None: none)
+                occlusion:float=0, # share of every face box covered by an occluder (0: none; see `occlude`)
                 seed:int=0, # random seed
                 name:str='crowd', # file stem
                 identities:dict|None=None, # identity -> photos (default: the deepface sample)
@@ -134,6 +184,9 @@ def synth_video(out_dir, # folder for <name>.mp4 and <name>.xml
         tr = _keep_query_visible(tr, n_main, np.random.default_rng([seed, 1]), H,
                                  lambda r: _track(r, n_frames, W, H, face_size, zoom, compact, motion))
     bg = _background(rng, W, H)
+    orng = np.random.default_rng([seed, 2])   # occluders from their own generator: every other draw stays as it was
+    sides = {k: SIDES[orng.integers(len(SIDES))] for k in range(len(chosen))}
+    colours = {k: tuple(int(c) for c in orng.integers(20, 110, 3)) for k in range(len(chosen))}
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     video = out_dir/f"{name}.mp4"
     wr = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*'mp4v'), fps, (W, H))
@@ -151,16 +204,19 @@ def synth_video(out_dir, # folder for <name>.mp4 and <name>.xml
             if mask:
                 fy = int(b[1] + .55*(b[3]-b[1])); ph = ph.copy()
                 cv2.rectangle(ph, (int(b[0]+.08*(b[2]-b[0])), fy), (int(b[2]-.08*(b[2]-b[0])), int(b[3])), (235, 215, 170), -1)
+            own = []   # the occluder's band, in frame coordinates: it covers the face like a nearer person does
+            if occlusion:
+                ph = occlude(ph, b, occlusion, sides[k], colours[k])
+                own = [occluder_band(b, occlusion, sides[k], ph.shape[:2]) + [x, y, x, y]]
             _paste(frame, ph, x, y)
-            placed.append((k, face, np.array([x, y, x+ph.shape[1], y+ph.shape[0]])))
-        if blur: frame = cv2.GaussianBlur(frame, (0, 0), blur)
-        wr.write(frame)
-        for i, (k, face, _) in enumerate(placed):
+            placed.append((k, face, np.array([x, y, x+ph.shape[1], y+ph.shape[0]]), own))
+        wr.write(degrade(frame, motion_blur, blur_angle, blur, quality))
+        for i, (k, face, _, own) in enumerate(placed):
             clip = np.clip(face, [0, 0, 0, 0], [W, H, W, H])
             area = (face[2]-face[0])*(face[3]-face[1])
             if (clip[2]-clip[0])*(clip[3]-clip[1]) < .5*area: continue
             cover = np.zeros((int(face[3]-face[1])+1, int(face[2]-face[0])+1), bool)
-            for _, _, pb in placed[i+1:]:
+            for pb in own + [p[2] for p in placed[i+1:]]:
                 ox1, oy1 = int(max(pb[0], face[0])-face[0]), int(max(pb[1], face[1])-face[1])
                 ox2, oy2 = int(min(pb[2], face[2])-face[0]), int(min(pb[3], face[3])-face[1])
                 if ox2 > ox1 and oy2 > oy1: cover[oy1:oy2, ox1:ox2] = True
@@ -169,5 +225,77 @@ def synth_video(out_dir, # folder for <name>.mp4 and <name>.xml
     wr.release()
     gt = pd.DataFrame(rows, columns=['frame', 'track_id', 'label', 'x1', 'y1', 'x2', 'y2', 'occluded', 'ignore', 'keyframe'])
     gt = gt.sort_values(['frame', 'track_id'], kind='stable').reset_index(drop=True)
+    gt.attrs['annotated_frames'] = list(range(n_frames))   # every frame is known, the empty ones too
     xml = write_cvat_video(gt, out_dir/f"{name}.xml", size=size, n_frames=n_frames, source=video.name)
     return dict(video=video, annotations=xml, gt=gt, people={k: str(photo[k]) for k in chosen})
+
+# %% ../nbs/11_synth.ipynb #e3a90f93
+DRONE = dict(face_size=(20, 45), motion_blur=3, blur_angle=30, quality=40, occlusion=0.2)
+
+EASY_CHALLENGES = {
+    'normal': dict(),
+    'far-near': dict(zoom=True, face_size=(28, 110)),
+    'compact': dict(compact=True, people=8),
+    'intruder': dict(intruders=2),
+    'random': dict(motion='random'),
+    'masks': dict(mask=True),
+    'blur': dict(blur=2.0),
+}
+
+CHALLENGES = {name: {**DRONE, **knobs} for name, knobs in EASY_CHALLENGES.items()}
+CHALLENGES['far-near']['face_size'] = DRONE['face_size']   # far -> near within the drone's sizes
+CHALLENGES['masks']['occlusion'] = 0   # the mask is the occluder
+CHALLENGES['blur']['blur'] = 1.0   # out of focus on top of the motion blur
+
+# %% ../nbs/11_synth.ipynb #eecc92d6
+def challenge_run(out_dir, # folder for the clip and the pipeline's work
+                  name:str, # a preset in `presets`
+                  seed:int=0, # the clip's seed
+                  n_frames:int=24, # frames
+                  query:str='Angelina', # the person to find
+                  query_photo:int=0, # which of their photos is the query (it is kept out of the clip)
+                  presets:dict|None=None, # name -> knobs (default: `CHALLENGES`)
+                  **kwargs, # more `synth_video` knobs (they override the preset's)
+                 ) -> dict: # challenge, seed, the query's photo in the clip and median face height (px), the counts
+    "Make one clip of a preset, find the query person in it with `validate_video`, count faces found and recognised."
+    photo = deepface_sample()[query][query_photo]
+    out = Path(out_dir)/f'{name}-{seed}'
+    clip = synth_video(out, query=query, n_frames=n_frames, seed=seed, name=name, exclude=[photo],
+                       **{**(presets or CHALLENGES)[name], **kwargs})
+    res = validate_video(clip['video'], clip['annotations'], photo, identity=query, track=False, cache_dir=None,
+                         progress=False, work_dir=out/'work')
+    o, g = res['outcomes']['iou'], clip['gt'][clip['gt'].label == query]
+    c = o.outcome.value_counts()
+    det, face_px = res['detection'], float((g.y2 - g.y1).median())
+    return dict(challenge=name, seed=seed, photo=Path(clip['people'][query]).name, face_px=face_px,
+                query_faces=o.attrs['gt_boxes'], query_detected=o.attrs['gt_boxes'] - o.attrs['missed'],
+                tp=int(c.get('TP', 0)), fp=int(c.get('FP', 0)), fn=int(c.get('FN', 0)),
+                all_faces=int(det['tp'] + det['fn']), all_detected=int(det['tp']))
+
+# %% ../nbs/11_synth.ipynb #36ae442b
+COUNTS = ['query_faces', 'query_detected', 'tp', 'fp', 'fn', 'all_faces', 'all_detected']
+
+def challenge_table(runs, # `challenge_run` rows (several seeds per challenge allowed)
+                   ) -> pd.DataFrame: # one row per challenge: clips, summed counts and the rates (NaN where undefined)
+    "Pool the clips of each challenge and compute detection recall, recognition recall and precision from the sums."
+    df = pd.DataFrame(runs)
+    g = df.groupby('challenge', sort=False)[COUNTS].sum()
+    rate = lambda a, b: a / b.where(b > 0)
+    return g.assign(clips=df.groupby('challenge', sort=False).size(),
+                    detection_recall=rate(g.query_detected, g.query_faces), recognition_recall=rate(g.tp, g.tp + g.fn),
+                    recall=rate(g.tp, g.query_faces), precision=rate(g.tp, g.tp + g.fp),
+                    all_detection_recall=rate(g.all_detected, g.all_faces)).reset_index()
+
+def challenge_recall(out_dir, # folder for the clips
+                     challenges=None, # preset names (default: every one of `presets`)
+                     seeds=tuple(range(6)), # one clip per seed and challenge
+                     presets:dict|None=None, # name -> knobs (default: `CHALLENGES`)
+                     **kwargs, # passed to `challenge_run` (n_frames, query, knobs that override the presets)
+                    ) -> pd.DataFrame: # `challenge_table` of the runs; the runs themselves in `.attrs['runs']`
+    "Run every challenge on a few seeded clips and pool them: how often the query person is found and recognised."
+    presets = presets or CHALLENGES
+    runs = [challenge_run(out_dir, name, seed, presets=presets, **kwargs)
+            for name in (challenges or presets) for seed in seeds]
+    out = challenge_table(runs)
+    out.attrs['runs'] = runs
+    return out
