@@ -152,3 +152,10 @@ def test_clean_outputs_rewrites_paths_and_drops_bars():
     assert outs[0]['text'] == ['$FACELAB_DATA/deepface/img1.jpg\n', './nbs/x.csv\n']
     assert outs[1]['data']['text/plain'] == ["PosixPath('<tmp>/report')"] and len(outs) == 2
     assert not any(MACHINE_PATH.search(t) for o in outs for t in _texts(o))
+
+def test_stored_outputs_are_already_clean():
+    "tools/clean_outputs.py changes nothing in the stored notebooks (it was run, and running it again loses nothing)."
+    from clean_outputs import clean_notebook, path_rules
+    rules = path_rules()
+    dirty = [rel(p) for p in NOTEBOOKS if clean_notebook(json.loads(p.read_text()), rules)]
+    assert not dirty, f"run tools/clean_outputs.py: it would change {dirty}"

@@ -64,8 +64,9 @@ def shrink_image(b64:str, fmt:str='png', max_bytes:int=40_000, max_width:int=100
     if fmt == 'png':
         small = encode('png')
         if len(small) > 2*max_bytes: fmt, small = 'jpeg', min(small, encode('jpeg', quality=80), key=len)
-    else: small = encode('jpeg', quality=75)
-    if len(small) >= len(raw): return given, b64
+    elif im.size != Image.open(io.BytesIO(raw)).size: small = encode('jpeg', quality=75)
+    else: return given, b64   # a JPEG of the right width is kept as it is: no loss on every run (the cleaning is idempotent)
+    if len(small) >= 0.8*len(raw): return given, b64
     return ('jpeg' if small[:2] == b'\xff\xd8' else 'png'), base64.b64encode(small).decode()
 
 def _clean_value(v, rules):
@@ -104,7 +105,7 @@ def clean_file(fn, check:bool=False) -> int:
     fn = Path(fn)
     nb = json.loads(fn.read_text())
     n = clean_notebook(nb)
-    if n and not check: fn.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
+    if n and not check: fn.write_text(json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + '\n')   # nbdev's layout
     return n
 
 def main(argv=None) -> int:
