@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import NamedTuple
 import numpy as np, pandas as pd, cv2
 from tqdm.auto import tqdm
-from .core import configure_deepface, load_image, FacelabError, failures_frame, image_files, Registry, opencv_quiet
+from .core import (configure_deepface, load_image, FacelabError, failures_frame, image_files, Registry, opencv_quiet,
+                          box_iou)
 from .weights import weights_dir, weights_signature, WEIGHTS
 
 # %% auto #0
@@ -66,17 +67,30 @@ class YuNet:
     def __init__(self, full_resolution:bool=False, # detect on the image as it is (else shrink to `max_side`)
                  score_threshold:float|None=None, # minimum score (default `$yunet_score_threshold`, else 0.7; deepface uses 0.9)
                  nms_threshold:float=0.3, # YuNet's box-overlap suppression
-                 max_side:int=640): # long side the image is shrunk to when not `full_resolution`
+                 max_side:int=640, # long side the image is shrunk to when not `full_resolution`
+                 large_faces:bool=True, # at full resolution, also look at `max_side` for faces too large for YuNet's anchors
+                ):
         self.name = 'yunet-full' if full_resolution else 'yunet'
-        self.full, self.max_side = full_resolution, max_side
+        self.full, self.max_side, self.large = full_resolution, max_side, bool(large_faces and full_resolution)
         self.score = float(os.environ.get('yunet_score_threshold', '0.7')) if score_threshold is None else float(score_threshold)
         self.settings = dict(score_threshold=self.score, nms_threshold=nms_threshold, max_side=None if full_resolution else max_side)
+        if self.large: self.settings['large_faces_at'] = max_side   # only when on, so the other runners keep their cache keys
         self.net = cv2.FaceDetectorYN.create(str(weights_dir()/WEIGHTS['yunet'].files[0]), '', (320, 320), self.score, nms_threshold, 5000)
 
     def detect(self, img:np.ndarray) -> Faces:
-        "Faces in the BGR image `img`."
+        "Faces in the BGR image `img` (at full resolution: plus the large faces only the shrunk image shows)."
+        f = self._detect(img, shrink=not self.full)
+        if not self.large or max(img.shape[:2]) <= self.max_side: return f
+        g = self._detect(img, shrink=True)   # YuNet's largest anchors miss a face of 600+ px at full resolution
+        new = box_iou(g.boxes, f.boxes).max(1, initial=0) < 0.3 if len(g.boxes) else np.zeros(0, bool)
+        if not new.any(): return f
+        return faces_from_arrays(np.r_[f.boxes, g.boxes[new]], np.r_[f.landmarks, g.landmarks[new]],
+                                 np.r_[f.confidence, g.confidence[new]])
+
+    def _detect(self, img:np.ndarray, shrink:bool) -> Faces:
+        "One YuNet pass, on the image shrunk to `max_side` or as it is."
         H, W = img.shape[:2]; r = 1.
-        if not self.full and max(H, W) > self.max_side:
+        if shrink and max(H, W) > self.max_side:
             r = self.max_side/max(H, W); img = cv2.resize(img, (int(W*r), int(H*r)))
         self.net.setInputSize((img.shape[1], img.shape[0]))
         _, f = self.net.detect(img)
