@@ -669,15 +669,18 @@ def _images(df:pd.DataFrame, path, what:str) -> list:
                            "write video with write_cvat_video or write_mot", path)
     return list(dict.fromkeys([str(n) for n in df.attrs.get('annotated_images') or []] + df['source'].astype(str).tolist()))
 
+def _stills(df:pd.DataFrame, path, writer:str, what:str, sizes:dict|None) -> tuple:
+    "What a writer of stills starts from: the checked table, the images to write, their sizes (default `attrs['image_sizes']`)."
+    df = _checked(df, path, writer, ('source',))
+    return df, _images(df, path, what), sizes if sizes is not None else df.attrs.get('image_sizes') or {}
+
 def write_cvat_images(df:pd.DataFrame, # source (the image name), x1, y1, x2, y2 [, label, track_id, occluded, ignore, attr_*]
                       path, # annotations.xml to write
                       sizes:dict|None=None, # image name -> (width, height) (default: `attrs['image_sizes']`)
                      ) -> Path:
     "Write boxes as CVAT for images 1.1: an <image> per annotated image, `track_id` as group_id, `ignore`, `attr_*` as attributes."
     path = Path(path)
-    df = _checked(df, path, 'write_cvat_images', ('source',))
-    names = _images(df, path, 'CVAT for images')
-    sizes = sizes if sizes is not None else df.attrs.get('image_sizes') or {}
+    df, names, sizes = _stills(df, path, 'write_cvat_images', 'CVAT for images', sizes)
     cols, ignore = _attr_cols(df, path), 'ignore' in df
     root = _cvat_root('annotation', _labels(df, cols, ignore), path, size=len(names))
     by = {}
@@ -707,9 +710,7 @@ def write_coco(df:pd.DataFrame, # source (the image name), x1, y1, x2, y2 [, lab
               ) -> Path:
     "Write boxes as COCO detection JSON: an image per annotated image, `iscrowd` from ignore, the rest in `attributes`."
     path = Path(path)
-    df = _checked(df, path, 'write_coco', ('source',))
-    names = _images(df, path, 'COCO')
-    sizes = sizes if sizes is not None else df.attrs.get('image_sizes') or {}
+    df, names, sizes = _stills(df, path, 'write_coco', 'COCO', sizes)
     cols = _attr_cols(df, path)
     if clash := [c for c in cols if c[5:] in _COCO_OWN]:
         raise FacelabError(f"column {clash[0]} would overwrite COCO's own attributes.{clash[0][5:]}", path)

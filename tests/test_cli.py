@@ -1,13 +1,12 @@
 """The `facelab` command as a user runs it, on real photos with real models: in-process through `facelab.cli.main` (what the
 console script calls), and as a real subprocess where the environment (FACELAB_HOME, DEEPFACE_HOME) is part of the test."""
 import argparse, io, json, os, shutil, subprocess, sys
-from contextlib import redirect_stdout, redirect_stderr
 from pathlib import Path
-from types import SimpleNamespace
 import pandas as pd
 import pytest
 import facelab
 from facelab.cli import main, parser
+from cli_runner import cli
 from facelab.datasets import deepface_sample
 
 exe = Path(sys.executable).parent/'facelab'
@@ -15,14 +14,6 @@ exe = Path(sys.executable).parent/'facelab'
 def run(*args, **kw):
     "`facelab ARGS` as a subprocess (for tests that set its environment)."
     return subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, timeout=600, **kw)
-
-def cli(*args):
-    "`facelab ARGS` in this process: its exit status, stdout and stderr, as `run` gives them."
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        try: rc = main([str(a) for a in args])
-        except SystemExit as e: rc = e.code
-    return SimpleNamespace(returncode=rc, stdout=out.getvalue(), stderr=err.getvalue())
 
 def test_weights_status_lists_offline_models_available():
     r = cli('weights', 'status')

@@ -1,21 +1,12 @@
 """`facelab gallery build` and `facelab find` as a user runs them, on real photos with real models, in-process through
 `facelab.cli.main` (what the console script calls)."""
-import io, shutil
-from contextlib import redirect_stdout, redirect_stderr
+import shutil
 from pathlib import Path
-from types import SimpleNamespace
 import pandas as pd
 import pytest
 from facelab.cli import main
+from cli_runner import cli as run
 from facelab.datasets import deepface_sample, deepface_folder, sample_folder
-
-def run(*args):
-    "`facelab ARGS` in this process: its exit status, stdout and stderr."
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        try: rc = main([str(a) for a in args])
-        except SystemExit as e: rc = e.code
-    return SimpleNamespace(returncode=rc, stdout=out.getvalue(), stderr=err.getvalue())
 
 @pytest.fixture(scope='module')
 def gallery(tmp_path_factory):
