@@ -71,17 +71,17 @@ def run(model, detector, pipeline, pairs, cache, metric='cosine'):
     from facelab.embed import represent
     from facelab.verify import verify_pairs
     files = pd.unique(pd.concat([pairs.file_x, pairs.file_y]))
-    from facelab.embed import EMBED_STATS
-    EMBED_STATS.update(images=0, calls=0)
+    from facelab.embed import _EMBED_STATS
+    _EMBED_STATS.update(images=0, calls=0)
     compat, flip = pipeline == 'deepface_compat', pipeline == 'flip'
     t = time.perf_counter()
     emb, fails = represent(files, model_name=model, detector_backend=detector, deepface_compat=compat, flip=flip, cache_dir=cache, batch_size=32)
-    secs = (time.perf_counter() - t)/max(1, EMBED_STATS['images'])
+    secs = (time.perf_counter() - t)/max(1, _EMBED_STATS['images'])
     # seconds per image of the run that embedded them (a cached rerun reads the timing that run recorded)
     log = Path(cache)/'timings.json' if cache else None
     times = json.loads(log.read_text()) if log and log.is_file() else {}
     key = f"{model}/{detector}/{compat}" + ('/flip' if flip else '')
-    if EMBED_STATS['images'] >= 0.9*len(files): times[key] = secs
+    if _EMBED_STATS['images'] >= 0.9*len(files): times[key] = secs
     if log: log.parent.mkdir(parents=True, exist_ok=True); log.write_text(json.dumps(times, indent=1))
     secs = times.get(key, float('nan'))
     v = verify_pairs(pairs, model_name=model, detector_backend=detector, distance_metric=metric, embeddings=emb, deepface_compat=compat)

@@ -16,8 +16,9 @@ import facelab.core  # noqa: F401  (points deepface at facelab's weights, onnx e
 from facelab.core import load_image, image_files
 from facelab.datasets import deepface_folder, data_dir, deepface_sample
 from facelab.detect import get_detector, detect_image, LANDMARKS
-from facelab.embed import represent, get_model
-from facelab.verify import pair_distances
+from facelab.embed import represent
+from facelab.models import get_model
+from facelab.distance import pair_distances
 from facelab.video import VideoFrames
 from facelab.evaluate import md_table
 

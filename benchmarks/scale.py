@@ -17,7 +17,8 @@ import numpy as np, pandas as pd, cv2
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report import update_section
 from facelab.datasets import deepface_sample
-from facelab.embed import represent, MODELS
+from facelab.embed import represent
+from facelab.models import MODELS
 from facelab.detect import DETECTORS
 from facelab.evaluate import md_table
 

@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from sklearn.metrics import roc_curve
 from fastcore.basics import patch
-from .core import FacelabError, Figure, writable_folder
+from .core import FacelabError, Figure, writable_folder, sha256
 from .metrics import _eer_on_roc
+from .distance import unit_rows
 
 # %% auto #0
 __all__ = ['MLP_ARRAYS', 'LOSSES', 'HEADS', 'LR', 'HISTORY_COLS', 'HEAD_FORMAT', 'MLP_FORMAT', 'JAX_HINT', 'as_matrix',
@@ -24,10 +25,10 @@ __all__ = ['MLP_ARRAYS', 'LOSSES', 'HEADS', 'LR', 'HISTORY_COLS', 'HEAD_FORMAT',
 # %% ../nbs/14_adapt.ipynb #7c8a3f5e
 def _unit(X:np.ndarray, what:str='embeddings') -> np.ndarray:
     "Rows of `X` scaled to unit length (float64); a `FacelabError` for a zero or non-finite row."
-    n = np.linalg.norm(X, axis=1, keepdims=True)
-    bad = np.flatnonzero(~np.isfinite(n[:, 0]) | (n[:, 0] == 0))
+    U = unit_rows(X)
+    bad = np.flatnonzero(np.isnan(U).any(1))
     if len(bad): raise FacelabError(f"{what}: row {int(bad[0])} is zero or not finite ({len(bad)} such rows); it has no direction to normalise")
-    return X/n
+    return U
 
 def as_matrix(embeddings, # an N×d array, or a list of N arrays of length d
               what:str='embeddings') -> np.ndarray: # N×d float64 unit rows
@@ -58,8 +59,7 @@ def head_forward(W:np.ndarray, # d_out×d residual weights (0: the identity map)
                 ) -> tuple: # (Y unit rows N×d_out, Z before normalising)
     "The head's output `normalize(P x + W x)` for unit inputs `X`."
     Z = X @ (_base(*W.shape) + W).T
-    n = np.linalg.norm(Z, axis=1, keepdims=True)
-    return Z/np.maximum(n, 1e-12), Z
+    return unit_rows(Z), Z
 
 # %% ../nbs/14_adapt.ipynb #662150ad
 MLP_ARRAYS = ('W1', 'b1', 'W2', 'b2')
@@ -79,7 +79,7 @@ def mlp_forward(params:dict, # W1, b1, W2, b2 (numpy arrays)
     "The MLP head's output `normalize(P x + W2 relu(W1 x + b1) + b2)`, in numpy (no JAX needed to use a trained head)."
     W2 = params['W2']
     Z = X @ _base(W2.shape[0], X.shape[1]).T + np.maximum(X @ params['W1'].T + params['b1'], 0) @ W2.T + params['b2']
-    return Z/np.maximum(np.linalg.norm(Z, axis=1, keepdims=True), 1e-12)
+    return unit_rows(Z)
 
 def _forward(W, X:np.ndarray) -> np.ndarray:
     "Unit outputs of either head: a linear `W` (an array) or an MLP's parameters (a dict)."
@@ -294,10 +294,6 @@ def _plain(v):
     if isinstance(v, float) and not np.isfinite(v): return None
     return v
 
-def _sha256(path) -> str:
-    "SHA-256 of a file's bytes."
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
 # %% ../nbs/14_adapt.ipynb #82092fef
 HEADS = ('linear', 'mlp')
 LR = dict(linear=1e-2, mlp=1e-3)   # Adam's default step: the MLP, with more parameters, is unstable at 1e-2
@@ -436,7 +432,7 @@ HEAD_FORMAT, MLP_FORMAT = 1, 2   # format 1: a linear head (W.npy); format 2: an
 def _save_array(p:Path, name:str, a:np.ndarray) -> str:
     "Write `name`.npy (float64, no pickle) in `p`; its SHA-256."
     np.save(p/f'{name}.npy', np.ascontiguousarray(a, dtype=np.float64), allow_pickle=False)
-    return _sha256(p/f'{name}.npy')
+    return sha256(p/f'{name}.npy')
 
 @patch
 def save(self:ProjectionHead,
@@ -477,7 +473,7 @@ def _load_array(p:Path, name:str, sha:str, shape:tuple) -> np.ndarray:
     "`name`.npy of a head folder, checked: the file head.json names (SHA-256), of `shape`, finite float64, never unpickled."
     wf = p/f'{name}.npy'
     if not wf.is_file(): raise FacelabError("missing: the head's weights (head.json is there)", wf)
-    if (h := _sha256(wf)) != sha: raise FacelabError(f"SHA-256 {h} is not the {sha} that head.json records: {wf.name} changed or belongs to another head", wf)
+    if (h := sha256(wf)) != sha: raise FacelabError(f"SHA-256 {h} is not the {sha} that head.json records: {wf.name} changed or belongs to another head", wf)
     try: a = np.load(wf, allow_pickle=False)
     except (ValueError, OSError) as e: raise FacelabError(f"not a plain numpy array: {e}", wf) from None
     if a.shape != shape or a.dtype != np.float64 or not np.isfinite(a).all():

@@ -1,4 +1,4 @@
-"""Ground truth from CVAT (video and images), COCO and MOT as one table that knows which frames were annotated, and writers back to each format for manual correction.
+"""Ground truth from CVAT (video and images), COCO and MOT as one `GroundTruth` -- a table of boxes and the frames a person annotated -- and writers back to each format for manual correction.
 
 Docs: https://facelab-dev.github.io/facelab/annotations.html.md"""
 
@@ -6,17 +6,17 @@ Docs: https://facelab-dev.github.io/facelab/annotations.html.md"""
 
 # %% ../nbs/09_annotations.ipynb #d29eea15
 from __future__ import annotations
-import json, math, re, warnings
+import dataclasses, json, math, os, re, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 import xml.etree.ElementTree as ET
 from defusedxml.ElementTree import DefusedXMLParser
-from .core import FacelabError, read_text
+from .core import FacelabError, read_text, Result
 
 # %% auto #0
-__all__ = ['GT_COLS', 'MAX_FRAMES', 'MAX_ROWS', 'GT_READERS', 'parse_xml', 'read_cvat_video', 'read_cvat_images', 'read_cvat',
-           'read_coco', 'read_mot', 'read_annotations', 'annotated_frames', 'write_cvat_video', 'write_cvat_images',
-           'write_coco', 'write_mot']
+__all__ = ['GT_COLS', 'MAX_FRAMES', 'MAX_ROWS', 'GT_READERS', 'parse_xml', 'GroundTruth', 'as_ground_truth', 'read_cvat_video',
+           'read_cvat_images', 'read_cvat', 'read_coco', 'read_mot', 'read_annotations', 'annotated_frames',
+           'write_cvat_video', 'write_cvat_images', 'write_coco', 'write_mot']
 
 # %% ../nbs/09_annotations.ipynb #fc3f30ea
 GT_COLS = ['source', 'frame', 'track_id', 'label', 'x1', 'y1', 'x2', 'y2', 'occluded', 'ignore', 'keyframe']
@@ -108,6 +108,52 @@ def _box(el, path, where:str, visible:bool=True) -> dict:
         raise FacelabError(f"line {el.get('_line')}: {where}: box is empty or inverted (xtl={b['x1']:g}, ytl={b['y1']:g}, "
                            f"xbr={b['x2']:g}, ybr={b['y2']:g}; xbr must exceed xtl and ybr ytl)", path)
     return b
+
+# %% ../nbs/09_annotations.ipynb #6bccd126
+_GT_DEFAULTS = dict(source='', track_id=np.nan, label='face', occluded=False, ignore=False, keyframe=True)
+
+@dataclasses.dataclass(repr=False, eq=False)
+class GroundTruth(Result):
+    "What every reader returns: the boxes, which frames (and images) a person annotated, and what the file says about itself."
+    boxes: pd.DataFrame # one row per box: `GT_COLS` (a missing one gets its default), then `attr_*` columns
+    annotated_frames: list|None = None # the frames a person looked at, faces or none (None: not said; every frame looked at is scored)
+    source: str = '' # the file it was read from ('' for a table made in code)
+    frame_size: tuple|None = None # (width, height) of the video it was drawn on, where the file says (CVAT's <original_size>)
+    image_sizes: dict = dataclasses.field(default_factory=dict) # stills: image name -> (width, height), where the file says
+    annotated_images: list|None = None # stills: every image the file lists, with boxes or none
+    skipped_shapes: int = 0 # shapes that are not boxes (points, polylines, polygons): left out, counted
+    task: dict = dataclasses.field(default_factory=dict) # CVAT video: the task's start, stop, step, size (frames) and mode
+    video: str|None = None # the video it annotates, where known
+
+    def __post_init__(self):
+        b, where = self.boxes, self.source or None
+        if not isinstance(b, pd.DataFrame): raise FacelabError(f"a GroundTruth's boxes are a DataFrame, not {type(b).__name__}", where)
+        if miss := [c for c in ('frame', 'x1', 'y1', 'x2', 'y2') if c not in b]:
+            raise FacelabError(f"a ground-truth table needs the column(s) {', '.join(miss)}", where)
+        if add := {k: v for k, v in _GT_DEFAULTS.items() if k not in b}:
+            self.boxes = b.assign(**add)[GT_COLS + [c for c in b.columns if c not in GT_COLS]]
+        if self.annotated_frames is not None: self.annotated_frames = sorted({int(f) for f in self.annotated_frames})
+        if self.frame_size is not None: self.frame_size = tuple(int(v) for v in self.frame_size)
+
+    def select(self, rows) -> GroundTruth:
+        "The same annotation -- annotated frames, sizes, source -- with only the boxes `rows` (a boolean mask over `boxes`)."
+        return self._replace(boxes=self.boxes[np.asarray(rows, dtype=bool)])
+
+def as_ground_truth(gt, # a `GroundTruth`, a table of boxes (frame, x1, y1, x2, y2 [, source, track_id, label, ...]), or a file to read
+                   ) -> GroundTruth:
+    "The one way in: a `GroundTruth` as it is, a file through `read_annotations`, a plain table wrapped (it says no annotated frames)."
+    if isinstance(gt, pd.DataFrame): return GroundTruth(gt)
+    if isinstance(gt, (str, os.PathLike)): return read_annotations(gt)
+    if isinstance(gt, GroundTruth) or _is_gt(gt): return gt
+    raise FacelabError(f"ground truth is a GroundTruth, a table of boxes or a file, not {type(gt).__name__}")
+
+def _is_gt(x) -> bool:
+    "Whether `x` is a `GroundTruth` (by its fields too: a notebook's class and the module's are two classes)."
+    return isinstance(x, GroundTruth) or (isinstance(getattr(x, 'boxes', None), pd.DataFrame) and hasattr(x, 'annotated_frames'))
+
+def _boxes_of(gt) -> pd.DataFrame:
+    "The table of boxes of a `GroundTruth`, or the table itself."
+    return gt.boxes if _is_gt(gt) else gt
 
 # %% ../nbs/09_annotations.ipynb #410aed3a
 def _meta_int(t, key:str, path, lo:int=0):
@@ -213,7 +259,7 @@ def _keyframes(tracks:list) -> list:
 def read_cvat_video(path, # CVAT for video 1.1 annotations.xml
                     frames:str='absolute', # 'absolute': XML frame numbers are video frames; 'relative': task frame indices
                     root=None, # an already parsed tree (internal)
-                   ) -> pd.DataFrame: # ground-truth table
+                   ) -> GroundTruth: # boxes, annotated frames (keyframes), frame size, the task
     "Boxes of every track of a CVAT-for-video export, one row per frame the track is visible in."
     path = Path(path)
     if frames not in ('absolute', 'relative'): raise FacelabError(f"frames must be 'absolute' or 'relative', not {frames!r}", path)
@@ -239,9 +285,8 @@ def read_cvat_video(path, # CVAT for video 1.1 annotations.xml
     df = _ignore_attr(df, path)   # boxes with an `ignore` attribute: regions that count neither as hit nor miss
     df['source'] = root.findtext('meta/source') or root.findtext('meta/task/source') or ''   # the video's name, if the export says
     df = df[GT_COLS + sorted(c for c in df.columns if c.startswith('attr_'))].sort_values(['frame', 'track_id'], kind='stable').reset_index(drop=True)
-    m.pop('size_given')
-    df.attrs.update(source=str(path), skipped_shapes=skipped, **m, annotated_frames=_keyframes(tracks))
-    return df
+    m.pop('size_given'); size = m.pop('frame_size')
+    return GroundTruth(df, annotated_frames=_keyframes(tracks), source=str(path), frame_size=size, skipped_shapes=skipped, task=m)
 
 # %% ../nbs/09_annotations.ipynb #0536d60e
 def _image_size(im, path) -> tuple|None:
@@ -258,8 +303,8 @@ def _image_box(b, name, path) -> dict:
     return dict(source=name, frame=0, track_id=float(_num(b, 'group_id', path, int)) if g else np.nan, label=b.get('label'),
                 **_box(b, path, f"image {name!r}"), occluded=_flag(b, 'occluded', path), ignore=False, keyframe=True, **_attrs(b, path))
 
-def read_cvat_images(path, root=None) -> pd.DataFrame:
-    "Boxes of a CVAT-for-images export: one row per box, `source` the image name and `frame` 0; `attrs['image_sizes']`: name -> (w, h)."
+def read_cvat_images(path, root=None) -> GroundTruth:
+    "Boxes of a CVAT-for-images export: one row per box, `source` the image name and `frame` 0; every image listed, and their sizes."
     path = Path(path); root = parse_xml(path) if root is None else root
     rows, skipped, sizes, seen = [], 0, {}, {}
     for im in root.iter('image'):
@@ -271,11 +316,10 @@ def read_cvat_images(path, root=None) -> pd.DataFrame:
         skipped += sum(1 for c in im if c.tag != 'box')
         rows += [_image_box(b, name, path) for b in im.findall('box')]
     df = _ignore_attr(pd.DataFrame(rows, columns=GT_COLS + sorted({k for r in rows for k in r if k.startswith('attr_')})), path)
-    df.attrs.update(source=str(path), skipped_shapes=skipped, image_sizes=sizes,
-                    annotated_images=list(seen), annotated_frames=[0] if seen else [])   # every image listed, boxes or none
-    return df
+    return GroundTruth(df, annotated_frames=[0] if seen else [], source=str(path), image_sizes=sizes,
+                       annotated_images=list(seen), skipped_shapes=skipped)   # every image listed, boxes or none
 
-def read_cvat(path, **kwargs) -> pd.DataFrame:
+def read_cvat(path, **kwargs) -> GroundTruth:
     "Read a CVAT 1.1 export, for video (`<track>`) or images (`<image>`), told apart by its content."
     path = Path(path); root = parse_xml(path)
     if root.tag != 'annotations': raise FacelabError(f"line {root.get('_line')}: root element is <{root.tag}>, not a CVAT <annotations>", path)
@@ -395,7 +439,7 @@ def _load_json(path, what:str):
     except RecursionError: raise FacelabError(f"{what} is nested too deeply to be read", path) from None
     except ValueError as e: raise FacelabError(f"{what} is not readable JSON ({e})", path) from None
 
-def read_coco(path) -> pd.DataFrame:
+def read_coco(path) -> GroundTruth:
     "Boxes of a COCO file: `source` from `file_name` (`frame` 0), `label` from the category, `iscrowd` as ignore, attributes as `attr_*`."
     path = Path(path)
     d = _load_json(path, 'COCO file')
@@ -406,9 +450,8 @@ def read_coco(path) -> pd.DataFrame:
     rows = [_coco_row(a, f"annotations[{i}] (id {aid!r})", images, cats, path) for i, (a, aid) in enumerate(zip(anns, _coco_ids(anns, 'annotations', path)))]
     df = pd.DataFrame(rows, columns=GT_COLS + sorted({k for r in rows for k in r if k.startswith('attr_')}))
     df = _coco_ignore(df, path)
-    df.attrs.update(source=str(path), image_sizes=sizes,
-                    annotated_images=list(images.values()), annotated_frames=[0] if images else [])   # every image, boxes or none
-    return df
+    return GroundTruth(df, annotated_frames=[0] if images else [], source=str(path), image_sizes=sizes,
+                       annotated_images=list(images.values()))   # every image, boxes or none
 
 # %% ../nbs/09_annotations.ipynb #a9d0e1f2
 _MOT_NAMES = ['frame', 'id', 'left', 'top', 'width', 'height', 'conf', 'class (or x)', 'visibility (or y)', 'z']
@@ -433,7 +476,7 @@ def _mot_line(line:str, n:int, path) -> tuple:
 
 def read_mot(path, # MOT challenge CSV: frame, id, left, top, width, height, conf[, class, visibility[, z]]
              label:str='face', # label for every box (MOT files carry none)
-            ) -> pd.DataFrame:
+            ) -> GroundTruth:
     "Boxes of a MOT CSV: 0-based `frame`, `track_id`, `conf = 0` rows as ignore regions, `visibility = 0` (9 fields) as occluded."
     path = Path(path)
     text = read_text(path, 'MOT file')
@@ -441,15 +484,14 @@ def read_mot(path, # MOT challenge CSV: frame, id, left, top, width, height, con
     f, i, x1, y1, x2, y2, c, v = (np.array(v) for v in zip(*rows)) if rows else [np.zeros(0, int)]*2 + [np.zeros(0)]*6
     df = pd.DataFrame(dict(source='', frame=f.astype(int), track_id=i.astype(int), label=label, x1=x1, y1=y1, x2=x2, y2=y2,
                            occluded=v == 0, ignore=c == 0, keyframe=True))[GT_COLS]
-    df.attrs.update(source=str(path), annotated_frames=sorted({int(x) for x in f}))
-    return df
+    return GroundTruth(df, annotated_frames=sorted({int(x) for x in f}), source=str(path))
 
 # %% ../nbs/09_annotations.ipynb #dc8b1e18
 GT_READERS = {'.xml': read_cvat, '.json': read_coco, '.txt': read_mot, '.csv': read_mot}
 
 def read_annotations(path, # CVAT XML, COCO JSON or MOT CSV/TXT
                      **kwargs, # passed to the reader (`frames=` for CVAT video, `label=` for MOT)
-                    ) -> pd.DataFrame: # ground-truth table, `attrs['source']` the file
+                    ) -> GroundTruth: # its `source` the file
     "Read a ground-truth file with the reader its ending names (CVAT `.xml`, COCO `.json`, MOT `.txt`/`.csv`)."
     path = Path(path)
     reader = GT_READERS.get(path.suffix.lower())
@@ -457,11 +499,11 @@ def read_annotations(path, # CVAT XML, COCO JSON or MOT CSV/TXT
     return reader(path, **kwargs)
 
 # %% ../nbs/09_annotations.ipynb #859e0663
-def annotated_frames(gt:pd.DataFrame, # ground-truth table
+def annotated_frames(gt, # a `GroundTruth`, or a table of boxes
                     ) -> np.ndarray: # the annotated frame numbers, sorted (int64)
-    "The frames `gt` was annotated on: `attrs['annotated_frames']` where a reader set it, else the frames it has boxes on."
-    fs = gt.attrs.get('annotated_frames')
-    if fs is None: fs = gt['frame'].dropna().to_numpy() if 'frame' in gt else []
+    "The frames `gt` was annotated on: its `annotated_frames` where it says, else the frames it has boxes on."
+    fs, b = gt.annotated_frames if _is_gt(gt) else None, _boxes_of(gt)
+    if fs is None: fs = b['frame'].dropna().to_numpy() if 'frame' in b else []
     return np.unique(np.asarray(fs, dtype=np.int64))
 
 # %% ../nbs/09_annotations.ipynb #24321579
@@ -566,9 +608,9 @@ def _write_xml(root, path) -> Path:
     return Path(path)
 
 # %% ../nbs/09_annotations.ipynb #7c8d6432
-def _task_grid(df:pd.DataFrame, annotated, n_frames, path) -> tuple:
-    "(start, step, size) of the task to write: a CVAT read's own (`attrs`), else 0, 1 and up to the last frame; all frames on it."
-    a = df.attrs
+def _task_grid(df:pd.DataFrame, annotated, n_frames, path, task:dict) -> tuple:
+    "(start, step, size) of the task to write: a CVAT read's own (`task`), else 0, 1 and up to the last frame; all frames on it."
+    a = task
     whole = lambda k, lo, d: int(a[k]) if isinstance(a.get(k), (int, np.integer)) and a[k] >= lo else d
     start, step = whole('start', 0, 0), whole('step', 1, 1)
     frames = np.concatenate([df['frame'].to_numpy(float), np.asarray(annotated, float)]).astype(np.int64)
@@ -627,17 +669,18 @@ def _track_labels(df:pd.DataFrame, tid:np.ndarray, path) -> dict:
                            "a CVAT track has one", path)
     return {t: v[0] for t, v in labs.items()}
 
-def write_cvat_video(df:pd.DataFrame, # frame, x1, y1, x2, y2 [, track_id, label, occluded, ignore, keyframe, attr_*]
+def write_cvat_video(gt, # a `GroundTruth`, or a table: frame, x1, y1, x2, y2 [, track_id, label, occluded, ignore, keyframe, attr_*]
                      path, # annotations.xml to write
-                     size:tuple|None=None, # (width, height) of the video for <original_size> (default: `attrs['frame_size']`)
+                     size:tuple|None=None, # (width, height) of the video for <original_size> (default: the ground truth's `frame_size`)
                      n_frames:int|None=None, # frames in the task (default: the table's task, else up to its last frame)
                      source:str|None=None, # video file name for <meta><source> (default: the table's `source`)
                     ) -> Path:
     "Write boxes as CVAT for video 1.1: a <track> per `track_id`, keyframes on annotated frames, `ignore`, `attr_*` as attributes."
     path = Path(path)
-    df = _checked(df, path, 'write_cvat_video', ('frame',))
-    annotated = annotated_frames(df)
-    start, step, n = _task_grid(df, annotated, n_frames, path)
+    df = _checked(_boxes_of(gt), path, 'write_cvat_video', ('frame',))
+    annotated = annotated_frames(gt)
+    own = gt if _is_gt(gt) else None
+    start, step, n = _task_grid(df, annotated, n_frames, path, own.task if own else {})
     stop, A = start + (n - 1)*step, set(annotated.tolist())
     cols, ignore, tid = _attr_cols(df, path), 'ignore' in df, _track_ids(df)
     names = _track_labels(df, tid, path)
@@ -649,7 +692,7 @@ def write_cvat_video(df:pd.DataFrame, # frame, x1, y1, x2, y2 [, track_id, label
     for t in tracks: labels.setdefault(names[t], set())
     root = _cvat_root('interpolation', labels, path, size=n, start_frame=start, stop_frame=max(stop, start),
                       frame_filter=f'step={step}' if step > 1 else '')
-    if size := size or df.attrs.get('frame_size'):
+    if size := size or (own.frame_size if own else None):
         o = ET.SubElement(root.find('meta/task'), 'original_size')
         ET.SubElement(o, 'width').text, ET.SubElement(o, 'height').text = str(int(size[0])), str(int(size[1]))
     src = _one_source(df, path, 'CVAT for video') if source is None else source
@@ -662,25 +705,26 @@ def write_cvat_video(df:pd.DataFrame, # frame, x1, y1, x2, y2 [, track_id, label
     return _write_xml(root, path)
 
 # %% ../nbs/09_annotations.ipynb #6f528237
-def _images(df:pd.DataFrame, path, what:str) -> list:
-    "The images to write: the table's annotated images (`attrs['annotated_images']`, boxes or none), then its other `source`s."
+def _images(df:pd.DataFrame, path, what:str, annotated:list|None) -> list:
+    "The images to write: the annotated images (a `GroundTruth`'s `annotated_images`, boxes or none), then the table's other `source`s."
     if 'frame' in df and (on := df['frame'][df['frame'] != 0]).size:
         raise FacelabError(f"{what} holds stills (frame 0); the table has boxes on frame {on.iloc[0]}: "
                            "write video with write_cvat_video or write_mot", path)
-    return list(dict.fromkeys([str(n) for n in df.attrs.get('annotated_images') or []] + df['source'].astype(str).tolist()))
+    return list(dict.fromkeys([str(n) for n in annotated or []] + df['source'].astype(str).tolist()))
 
-def _stills(df:pd.DataFrame, path, writer:str, what:str, sizes:dict|None) -> tuple:
-    "What a writer of stills starts from: the checked table, the images to write, their sizes (default `attrs['image_sizes']`)."
-    df = _checked(df, path, writer, ('source',))
-    return df, _images(df, path, what), sizes if sizes is not None else df.attrs.get('image_sizes') or {}
+def _stills(gt, path, writer:str, what:str, sizes:dict|None) -> tuple:
+    "What a writer of stills starts from: the checked table, the images to write, their sizes (default: the `GroundTruth`'s `image_sizes`)."
+    own = gt if _is_gt(gt) else None
+    df = _checked(_boxes_of(gt), path, writer, ('source',))
+    return df, _images(df, path, what, own.annotated_images if own else None), sizes if sizes is not None else (own.image_sizes if own else {})
 
-def write_cvat_images(df:pd.DataFrame, # source (the image name), x1, y1, x2, y2 [, label, track_id, occluded, ignore, attr_*]
+def write_cvat_images(gt, # a `GroundTruth`, or a table: source (the image name), x1, y1, x2, y2 [, label, track_id, occluded, ignore, attr_*]
                       path, # annotations.xml to write
-                      sizes:dict|None=None, # image name -> (width, height) (default: `attrs['image_sizes']`)
+                      sizes:dict|None=None, # image name -> (width, height) (default: the ground truth's `image_sizes`)
                      ) -> Path:
     "Write boxes as CVAT for images 1.1: an <image> per annotated image, `track_id` as group_id, `ignore`, `attr_*` as attributes."
     path = Path(path)
-    df, names, sizes = _stills(df, path, 'write_cvat_images', 'CVAT for images', sizes)
+    df, names, sizes = _stills(gt, path, 'write_cvat_images', 'CVAT for images', sizes)
     cols, ignore = _attr_cols(df, path), 'ignore' in df
     root = _cvat_root('annotation', _labels(df, cols, ignore), path, size=len(names))
     by = {}
@@ -704,13 +748,13 @@ def _coco_annotation(r:dict, k:int, image:int, category:int, cols:list) -> dict:
     return dict(id=k, image_id=image, category_id=category, bbox=[x, y, w, h], area=w*h, iscrowd=int(_flag_of(r, 'ignore')),
                 attributes=at)
 
-def write_coco(df:pd.DataFrame, # source (the image name), x1, y1, x2, y2 [, label, track_id, occluded, ignore, attr_*]
+def write_coco(gt, # a `GroundTruth`, or a table: source (the image name), x1, y1, x2, y2 [, label, track_id, occluded, ignore, attr_*]
                path, # JSON file to write
-               sizes:dict|None=None, # image name -> (width, height) (default: `attrs['image_sizes']`)
+               sizes:dict|None=None, # image name -> (width, height) (default: the ground truth's `image_sizes`)
               ) -> Path:
     "Write boxes as COCO detection JSON: an image per annotated image, `iscrowd` from ignore, the rest in `attributes`."
     path = Path(path)
-    df, names, sizes = _stills(df, path, 'write_coco', 'COCO', sizes)
+    df, names, sizes = _stills(gt, path, 'write_coco', 'COCO', sizes)
     cols = _attr_cols(df, path)
     if clash := [c for c in cols if c[5:] in _COCO_OWN]:
         raise FacelabError(f"column {clash[0]} would overwrite COCO's own attributes.{clash[0][5:]}", path)
@@ -738,14 +782,14 @@ def _mot_row(r:dict, t:float) -> str:
     visibility = '0' if _flag_of(r, 'occluded') else '1'
     return ','.join([str(int(r['frame']) + 1), tid, *map(_mot_num, (x, y, w, h, conf)), '1', visibility])
 
-def write_mot(df:pd.DataFrame, # frame, x1, y1, x2, y2 [, track_id, ignore, occluded, confidence]
+def write_mot(gt, # a `GroundTruth`, or a table: frame, x1, y1, x2, y2 [, track_id, ignore, occluded, confidence]
               path, # MOT CSV (gt.txt) to write
              ) -> Path:
     "Write boxes as MOT challenge CSV: frame (1-based), id, left, top, width, height, conf (0: ignore), class, visibility."
     path = Path(path)
-    df = _checked(df, path, 'write_mot', ('frame',))
+    df = _checked(_boxes_of(gt), path, 'write_mot', ('frame',))
     _one_source(df, path, 'a MOT file')
-    if lost := sorted(set(annotated_frames(df).tolist()) - set(df['frame'].astype(int))):
+    if lost := sorted(set(annotated_frames(gt).tolist()) - set(df['frame'].astype(int))):
         warnings.warn(f"{path}: MOT cannot hold a frame without boxes: {len(lost)} annotated frame(s) ({', '.join(map(str, lost[:5]))}"
                       f"{', ...' if len(lost) > 5 else ''}) will read back as not annotated", stacklevel=2)
     tid = df['track_id'].to_numpy(dtype=float, na_value=np.nan) if 'track_id' in df else np.full(len(df), np.nan)

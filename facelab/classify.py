@@ -11,8 +11,11 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.svm import LinearSVC
 from sklearn.metrics import accuracy_score
 from .core import FacelabError
-from .search import Gallery, ExactIndex, NOT_IN_DATABASE, _unit32
-from .verify import METRICS, default_threshold
+from .search import Gallery, ExactIndex, NOT_IN_DATABASE
+from .distance import unit_rows
+from .verify import default_threshold
+from .distance import METRICS
+from .core import DEFAULT_METRIC
 
 # %% auto #0
 __all__ = ['KINDS', 'split_gallery', 'FaceClassifier', 'classifier_report', 'tsne_map']
@@ -51,7 +54,7 @@ class FaceClassifier:
     "A closed-set classifier on embeddings (nearest, KNN or linear SVM) plus the open-set 'not in database' rule."
     def __init__(self, kind:str='knn', # 'nearest', 'knn' or 'svm'
                  threshold:float|None=None, # open-set threshold; None: deepface's for the gallery's model and metric
-                 distance_metric:str='cosine', # metric of the open-set rule and of 'nearest'
+                 distance_metric:str=DEFAULT_METRIC, # metric of the open-set rule and of 'nearest'
                  n_neighbors:int=3, # KNN neighbours (capped at the training size)
                  C:float=1.0, # SVM regularisation
                  seed:int=0): # SVM seed
@@ -66,9 +69,9 @@ class FaceClassifier:
         self.labels = gallery.table.identity.to_numpy()
         self.vectors = gallery.vectors
         self.thr = default_threshold(gallery.settings['model_name'], self.metric) if self.threshold is None else float(self.threshold)
-        X = _unit32(self.vectors)
+        X = unit_rows(self.vectors, np.float32)
         if self.kind == 'knn':
-            self.model = KNeighborsClassifier(min(self.n_neighbors, len(X)), weights='distance', metric='cosine', algorithm='brute').fit(X, self.labels)
+            self.model = KNeighborsClassifier(min(self.n_neighbors, len(X)), weights='distance', metric=DEFAULT_METRIC, algorithm='brute').fit(X, self.labels)
         elif self.kind == 'svm':
             self.model = LinearSVC(C=self.C, random_state=self.seed).fit(X, self.labels)
         self._by_id = {k: ExactIndex(self.vectors[self.labels == k], self.metric) for k in pd.unique(self.labels)}
@@ -82,7 +85,7 @@ class FaceClassifier:
         if self.kind == 'nearest':
             _, gi, _ = ExactIndex(self.vectors, self.metric).search(Q, k=1)
             pred = self.labels[gi]
-        else: pred = self.model.predict(_unit32(Q)) if len(Q) else np.array([], object)
+        else: pred = self.model.predict(unit_rows(Q, np.float32)) if len(Q) else np.array([], object)
         dist = np.full(len(Q), np.inf)
         for k in pd.unique(pred):
             rows = np.flatnonzero(pred == k)
@@ -124,7 +127,7 @@ def tsne_map(gallery:Gallery, # the gallery to map
     n = len(gallery)
     if n < 5: raise FacelabError(f"t-SNE needs at least 5 faces, the gallery has {n}")
     perplexity = min(30.0, (n-1)/3) if perplexity is None else perplexity
-    xy = TSNE(2, perplexity=perplexity, metric='cosine', init='pca', random_state=seed).fit_transform(_unit32(gallery.vectors))
+    xy = TSNE(2, perplexity=perplexity, metric=DEFAULT_METRIC, init='pca', random_state=seed).fit_transform(unit_rows(gallery.vectors, np.float32))
     fig = Figure(figsize=(7, 6)) if ax is None else ax.figure
     ax = fig.subplots() if ax is None else ax
     ids = gallery.table.identity.to_numpy()

@@ -14,10 +14,11 @@ from .core import FacelabError, writable_file, writable_folder
 from . import weights
 from .evaluate import evaluate, TUNE_DEFAULT, display_thresholds, undefined_notes
 from .detect import DETECTORS, VIDEO_DETECTOR
-from .embed import MODELS
-from .verify import METRICS
+from .models import MODELS
+from .distance import METRICS
 from .compare import DEFAULT_MODELS
 from .search import FACES, EXTRA_FACE
+from .core import DEFAULT_DETECTOR, DEFAULT_METRIC, DEFAULT_MODEL
 
 # %% auto #0
 __all__ = ['cmd_weights', 'cmd_evaluate', 'cmd_compare', 'cmd_adapt', 'cmd_gallery', 'cmd_find', 'cmd_detect', 'cmd_validate',
@@ -39,7 +40,8 @@ def cmd_weights(args):
 
 # %% ../nbs/13_cli.ipynb #12cfacfe
 def cmd_evaluate(args):
-    "`facelab evaluate SOURCE --model --detector --metric --out`"
+    "`facelab evaluate SOURCE --model --detector --metric --out [--task identification --enrol K --strangers F --template T]`"
+    if args.task == 'identification': return _cmd_identify(args)
     kw = _run_kw(args)
     kw.update(deepface_compat=args.deepface_compat, enforce_detection=args.enforce_detection)
     if args.flip: kw['flip'] = True
@@ -62,6 +64,45 @@ def cmd_evaluate(args):
     print('\nrecommended: ' + (f"{rec['threshold']:.4f} ({rec['method']}): {rec['rule']}" if rec['method'] else rec['reason']))
     if len(res['failures']): print(f"\n{len(res['failures'])} images listed in {Path(args.out)/'failures.csv'} (no face, or not embedded)")
     print(f"\nreport: {Path(args.out)/'report.md'}")
+    return 0
+
+def _cmd_identify(args):
+    "`facelab evaluate SOURCE --task identification`: the 1:N study (`facelab.identify`), its report folder, and a summary."
+    from facelab.identify import identification_study, write_identification_report, TUNE_ID
+    for flag, given in (('--max-negatives', args.max_negatives is not None), ('--score-no-face', args.score_no_face)):
+        if given: raise FacelabError(f"{flag} belongs to the verification study; --task identification searches every probe")
+    writable_folder(args.out, 'report folder')
+    kw = _run_kw(args)
+    kw.update(deepface_compat=args.deepface_compat, enforce_detection=args.enforce_detection)
+    if args.flip: kw['flip'] = True
+    tune = [m for t in (args.tune or [','.join(TUNE_ID)]) for m in t.split(',') if m]
+    res = identification_study(args.source, model_name=args.model, detector_backend=args.detector,
+                               distance_metric=args.metric, enrol=args.enrol, strangers=args.strangers,
+                               template=args.template, seed=args.seed, n_boot=args.bootstrap, folds=args.folds, tune=tune,
+                               command=' '.join(['facelab', *map(shlex.quote, args.argv)]), **kw)
+    out = write_identification_report(res, args.out)
+    s, rec, t = res.settings, res.settings['recommended'], res.thresholds
+    num = lambda v: np.nan if v is None else float(v)   # settings.json holds None for what is undefined
+    pct = lambda v, lo, hi: '–' if not np.isfinite(num(v)) else f"{100*v:.2f}%" + (
+        f" [{100*lo:.2f}, {100*hi:.2f}]" if np.isfinite(num(lo)) and np.isfinite(num(hi)) else '')
+    print(f"{s['model_name']} + {s['detector_backend']}, {s['distance_metric']}, per {s['template']}: {s['people']} people "
+          f"({s['gallery_people']} enrolled from {s['gallery_faces']} faces, {s['strangers_people']} strangers); "
+          f"{s['probes']} probes ({s['mated']} mated, {s['nonmated']} non-mated), the same in every row; "
+          f"not acquired: {s['fta_mated']} mated (misses), {s['fta_nonmated']} non-mated\n")
+    for n in s['sample_size']: print(f"small sample: {n}")
+    one = res.cmc[res.cmc['rank'] == 1].set_index('template')
+    print('rank-1: ' + ', '.join(f"{pct(r.rate, r.lo, r.hi)} (per {tpl})" for tpl, r in one.iterrows()))
+    main = t[(t.template == s['template']) & (t.protocol == 'oracle') & t.method.str.startswith('fpir:')]
+    for r in main.itertuples():
+        print(f"FNIR at FPIR={r.method.split(':')[1]} (oracle): " + (pct(r.fnir, r.fnir_lo, r.fnir_hi) if np.isfinite(r.fnir)
+                                                                      else f"none: {r.reason}"))
+    if rec.get('method'):
+        print(f"\nrecommended: {rec['threshold']:.4f} ({rec['method']}): {rec['rule']}")
+        print(f"  to expect on people it never saw (k-fold): FNIR {pct(rec['fnir'], rec['fnir_lo'], rec['fnir_hi'])}, "
+              f"FPIR {pct(rec['fpir'], rec['fpir_lo'], rec['fpir_hi'])}; [..]: {s['interval']}")
+    else: print(f"\nrecommended: none: {rec.get('reason') or s['kfold_reason']}")
+    if len(res.failures): print(f"\n{res.failures.file.nunique()} images listed in {out/'failures.csv'}")
+    print(f"\nreport: {out/'report.md'}")
     return 0
 
 # %% ../nbs/13_cli.ipynb #27ee5d9e
@@ -96,7 +137,7 @@ def _add_compare_command(sub):
     c.add_argument('--models', default=None,
                    help=f"comma-separated models (default: {','.join(DEFAULT_MODELS)}, those of them that can run here; "
                         "each one left out is named, with how to get it)")
-    c.add_argument('--detectors', default='yunet', help='comma-separated detectors')
+    c.add_argument('--detectors', default=DEFAULT_DETECTOR, help='comma-separated detectors')
     c.add_argument('--flip', default='off', choices=['off', 'on', 'both'], help='flip test: off, on, or both (two rows each)')
     c.add_argument('--tune', default='best-f1', help='the tuning method whose k-fold threshold, F1 and accuracy are shown')
     c.add_argument('--enforce-detection', action='store_true', help='an image with no detected face is a failure')
@@ -138,8 +179,8 @@ def _add_adapt_command(sub):
     a = _command(sub, 'adapt', "learn a projection head on your own labelled faces (one subfolder per person), "
                                "checked on held-out people")
     a.add_argument('source', help='folder with one subfolder per person')
-    a.add_argument('--model', default='SFace', help='the frozen model whose embeddings the head adapts')
-    a.add_argument('--detector', default='yunet', help='face detector')
+    a.add_argument('--model', default=DEFAULT_MODEL, help='the frozen model whose embeddings the head adapts')
+    a.add_argument('--detector', default=DEFAULT_DETECTOR, help='face detector')
     a.add_argument('--loss', default='triplet', choices=['triplet', 'contrastive'], help="the head's training loss")
     a.add_argument('--seed', type=int, default=0, help='seed of the held-out people, the training batches and the bootstrap')
     a.add_argument('--out', required=True, help='head folder to write (head.json, W.npy, history.csv, history.png, failures.csv)')
@@ -222,7 +263,7 @@ def _add_search_commands(sub):
     f.add_argument('--gallery', required=True, help='gallery folder (from `facelab gallery build`)')
     f.add_argument('-k', type=int, default=5, help='nearest gallery answers listed per face')
     f.add_argument('--threshold', type=float, default=None, help="distance threshold (default: the gallery model's for the metric)")
-    f.add_argument('--metric', default='cosine', choices=METRICS, help='distance metric')
+    f.add_argument('--metric', default=DEFAULT_METRIC, choices=METRICS, help='distance metric')
     f.add_argument('--by', default='sample', choices=['sample', 'identity', 'template'], help='rank faces, identities, or mean templates')
     f.add_argument('--out', help="write every face's answer ('not in database' too) and its neighbours within the threshold "
                                  "as CSV (default: not written)")
@@ -236,10 +277,15 @@ def _save_table(df:pd.DataFrame, out):
     if out.suffix == '.parquet': df.to_parquet(out, index=False)
     else: df.to_csv(out, index=False)
 
+def _settings_file(out) -> Path:
+    "Where `facelab detect` writes how its table was made: next to the table, `<stem>.settings.json`."
+    return Path(out).with_suffix('.settings.json')
+
 def cmd_detect(args):
-    "`facelab detect SOURCE --out FILE [--detector] [--min-face PX] [--every-n] [--fps] [--crops DIR]`"
+    "`facelab detect SOURCE --out FILE [--detector] [--min-face PX] [--every-n] [--fps] [--crops DIR]`: the table, and its settings beside it"
+    import json
     from facelab.video import is_video, detect_video
-    from facelab.detect import detect_faces
+    from facelab.detect import detect_faces, detection_settings
     kw = _run_kw(args)
     src = Path(args.source)
     if not src.exists() and not src.is_symlink(): raise FacelabError("no such image, folder or video", src)
@@ -252,15 +298,17 @@ def cmd_detect(args):
         raise FacelabError("--dask applies to videos (one task per segment); photos are detected here")
     if is_video(args.source):
         if args.deepface_compat: raise FacelabError("--deepface-compat applies to photos; videos are always detected on the frame as it is")
-        res = detect_video(args.source, detector_backend=args.detector or VIDEO_DETECTOR, every_n=args.every_n, fps=args.fps, crops_dir=args.crops,
-                           min_face=args.min_face, **kw)
+        detector, run = args.detector or VIDEO_DETECTOR, dict(every_n=args.every_n, fps=args.fps, crops_dir=args.crops, min_face=args.min_face)
+        res = detect_video(args.source, detector_backend=detector, **run, **kw)
         dets, fails = res.detections, res.failures
         print(f"{len(res.frames)} frames looked at, {len(dets)} faces")
     else:
-        dets, fails = detect_faces(args.source, detector_backend=args.detector or 'yunet', crops_dir=args.crops,
-                                   deepface_compat=args.deepface_compat, min_face=args.min_face, progress=kw['progress'])
+        detector, run = args.detector or 'yunet', dict(crops_dir=args.crops, deepface_compat=args.deepface_compat, min_face=args.min_face)
+        dets, fails = detect_faces(args.source, detector_backend=detector, **run, progress=kw['progress'])
         print(f"{dets.source.nunique()} images with faces, {len(dets)} faces")
     _save_table(dets, args.out); print(f"detections: {args.out}")
+    _settings_file(args.out).write_text(json.dumps(detection_settings(detector, source=str(args.source), **run), indent=1))
+    print(f"settings: {_settings_file(args.out)}")
     if len(fails): print(f"{len(fails)} failures:"); _print(fails)
     return 1 if len(fails) and not len(dets) else 0   # nothing detected because every input failed
 
@@ -269,7 +317,7 @@ def _print_people(res:dict, out) -> int:
     p, d = res['people'], res['detection']
     print(f"detection on the scored frames: precision {d['precision']:.4f}, recall {d['recall']:.4f} "
           f"({d['tp']} found, {d['fp']} false, {d['fn']} missed)")
-    if 'tracking' in res:
+    if res.get('tracking') is not None:
         from facelab.video_study import TRACK_REPORT_COLS
         print(f"\ntracks ({res['track_settings'].get('tracker', '')}) vs the ground truth's tracks:")
         _print(res['tracking'][TRACK_REPORT_COLS + ['reason']].round(4))
@@ -296,7 +344,7 @@ def cmd_validate(args):
     print()
     if res.get('people') is not None: return _print_people(res, args.out)
     _print(res['metrics'][['match'] + STUDY_COLS + ['missed']].round(4))
-    if 'tracking' in res:
+    if res.get('tracking') is not None:
         from facelab.video_study import TRACK_REPORT_COLS
         print(f"\ntracks ({res['track_settings'].get('tracker', '')}) vs the ground truth's tracks:")
         _print(res['tracking'][TRACK_REPORT_COLS + ['reason']].round(4))
@@ -331,7 +379,7 @@ def _add_video_commands(sub):
     v.add_argument('--identity', default=None,
                    help="the person's label in the ground truth (default: its only person label; needed when it has several)")
     v.add_argument('--threshold', type=float, default=None, help="distance threshold (default: the model's)")
-    v.add_argument('--model', default='SFace', help=f"recognition model, one of {', '.join(MODELS)}, or an .onnx file")
+    v.add_argument('--model', default=DEFAULT_MODEL, help=f"recognition model, one of {', '.join(MODELS)}, or an .onnx file")
     v.add_argument('--detector', default=VIDEO_DETECTOR,
                    help=f"face detector for the video and the query photos, one of {', '.join(DETECTORS)}")
     v.add_argument('--every-n', type=int, default=1, help='look at every n-th frame')
@@ -369,8 +417,8 @@ def _command(sub, name:str, # the subcommand: `facelab NAME`
 
 def _add_model_options(p):
     "The options every embedding command shares: model, detector, the no-face rule, deepface parity, the cache."
-    p.add_argument('--model', default='SFace', help=f"recognition model, one of {', '.join(MODELS)}, or an .onnx file")
-    p.add_argument('--detector', default='yunet', help=f"face detector, one of {', '.join(DETECTORS)}")
+    p.add_argument('--model', default=DEFAULT_MODEL, help=f"recognition model, one of {', '.join(MODELS)}, or an .onnx file")
+    p.add_argument('--detector', default=DEFAULT_DETECTOR, help=f"face detector, one of {', '.join(DETECTORS)}")
     p.add_argument('--enforce-detection', action='store_true',
                    help="an image with no detected face is a failure (default: embedded whole and flagged face_detected=False)")
     p.add_argument('--deepface-compat', action='store_true', help="embed through DeepFace.represent (deepface's preprocessing and thresholds)")
@@ -397,7 +445,7 @@ def _run_kw(args) -> dict:
 
 def _add_study_options(p):
     "The options `evaluate` and `compare` share: the metric, the folds, the bootstrap, the negatives' sample and the seed."
-    p.add_argument('--metric', default='cosine', choices=METRICS, help='distance metric')
+    p.add_argument('--metric', default=DEFAULT_METRIC, choices=METRICS, help='distance metric')
     p.add_argument('--folds', type=int, default=10,
                    help='identity folds of the k-fold protocol (capped at the number of identities)')
     p.add_argument('--bootstrap', type=int, default=1000, metavar='N',
@@ -418,16 +466,31 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument('dir', nargs='?', help='for `import`: folder of downloaded weight files')
     w.add_argument('--trust', action='store_true', help='for `import`: also take files facelab cannot verify (no known checksum or size; pickles): only files you trust')
     w.set_defaults(func=cmd_weights)
-    e = _command(sub, 'evaluate', 'verification study on a folder of identities (or the deepface sample): '
-                                  'pairs, distances, thresholds, report')
-    e.add_argument('source', nargs='?', default='sample', help="`sample`, `sample-study`, or a folder with one subfolder per identity")
+    e = _command(sub, 'evaluate', 'verification (1:1) or identification (1:N) study on a folder of identities (or the '
+                                  'deepface sample): distances, thresholds, report')
+    e.add_argument('source', nargs='?', default='sample',
+                   help="`sample`, `sample-study`, or a folder with one subfolder per identity; for --task identification "
+                        "also a CSV of file, identity, role (enrol or probe), such as a report's split.csv")
     _add_model_options(e)
     e.add_argument('--out', default='facelab-report', help='report folder')
     e.add_argument('--tune', action='append', metavar='METHOD',
                    help="threshold tuning, repeatable or comma-separated: sigma:K, best-f1, best-accuracy, tree, far:RATE "
-                        f"(default: {','.join(TUNE_DEFAULT)})")
+                        f"(default: {','.join(TUNE_DEFAULT)}); for --task identification fpir:RATE, best-accuracy "
+                        "(default: fpir:0.1,fpir:0.01,fpir:0.001,best-accuracy)")
     e.add_argument('--score-no-face', action='store_true',
                    help='score the pairs of images in which no face was detected, embedded whole (default: listed in failures.csv, not scored)')
+    e.add_argument('--task', default='verification', choices=['verification', 'identification'],
+                   help='verification: pairs of photos, same person or not; identification: each probe searched among '
+                        'all enrolled people (CMC, FNIR at FPIR)')
+    e.add_argument('--enrol', type=int, default=2, metavar='K',
+                   help='identification: enrolment photos per gallery person, a seeded draw (people with K photos or '
+                        'fewer are enrolled only)')
+    e.add_argument('--strangers', type=float, default=0.25, metavar='F',
+                   help='identification: share of the people kept out of the gallery (whole people, seeded); every '
+                        'photo of theirs is a non-mated probe')
+    e.add_argument('--template', default='image', choices=['image', 'person'],
+                   help="identification: a person's score is their best enrolment photo's (image) or their mean "
+                        "embedding's (person); both are reported, this one with k-fold rows and the recommendation")
     _add_study_options(e)
     e.set_defaults(func=cmd_evaluate)
     _add_compare_command(sub)

@@ -6,6 +6,7 @@ Docs: https://facelab-dev.github.io/facelab/compare.html.md"""
 
 # %% ../nbs/15_compare.ipynb #80d4d437
 from __future__ import annotations
+import dataclasses
 import json, time
 from pathlib import Path
 import numpy as np, pandas as pd
@@ -14,17 +15,20 @@ from . import weights
 from .pairs import make_pairs, read_lfw_pairs
 from .datasets import lfw_folder
 from .verify import verify_pairs
-from .embed import represent, get_model, model_name_of, embed_settings, EMBED_STATS
+from .embed import represent, embed_settings, _EMBED_STATS
+from .models import get_model, model_name_of
 from .detect import get_detector, detector_name
-from .metrics import curve_summary, identity_folds, roc_frame, kfold_evaluate, _parse_method
+from .metrics import curve_summary, identity_folds, roc_frame, kfold_evaluate, _parse_method, interval_note
 from .plots import plot_roc, plot_det
 from .evaluate import (load_identities, threshold_report, no_face_failures, check_study, NothingScored, data_folder, versions,
                               weight_checksums, md_table, _with_ci)
+from .core import DEFAULT_METRIC
+from .core import Result
 
 # %% auto #0
 __all__ = ['FLIP_CHOICES', 'REPRESENT_OPTIONS', 'DEFAULT_MODELS', 'LEADERBOARD_COLS', 'combinations', 'combo_label', 'cannot_run',
-           'default_models', 'run_combination', 'fold_accuracy', 'leaderboard_row', 'study_pairs', 'compare',
-           'compare_curves', 'plot_compare', 'display_leaderboard', 'write_compare']
+           'default_models', 'run_combination', 'fold_accuracy', 'leaderboard_row', 'CompareResult', 'study_pairs',
+           'compare', 'compare_curves', 'plot_compare', 'display_leaderboard', 'write_compare']
 
 # %% ../nbs/15_compare.ipynb #857c08bc
 FLIP_CHOICES = {'off': (False,), 'on': (True,), 'both': (False, True)}   # `facelab compare --flip`
@@ -85,14 +89,14 @@ def default_models() -> tuple: # (the models to compare, {model left out: what i
 def run_combination(files, # the study's unique image paths
                     pairs:pd.DataFrame, # the study's pairs (`make_pairs`), the same for every combination
                     model, detector, flip:bool, # the combination
-                    distance_metric:str='cosine',
+                    distance_metric:str=DEFAULT_METRIC,
                     cache_dir='default', progress:bool=True,
                     **kwargs, # passed to `represent`
                    ) -> dict: # verified (pairs + distance, face_detected_x/_y, threshold, error, scored), failures, no_face, embedded, seconds
     "Embed (timed, counting what was embedded rather than read from the cache) and verify the study's pairs with one combination."
-    n0, t0 = EMBED_STATS['images'], time.perf_counter()
+    n0, t0 = _EMBED_STATS['images'], time.perf_counter()
     emb, fails = represent(files, model_name=model, detector_backend=detector, flip=flip, cache_dir=cache_dir, progress=progress, **kwargs)
-    seconds, embedded = time.perf_counter() - t0, EMBED_STATS['images'] - n0
+    seconds, embedded = time.perf_counter() - t0, _EMBED_STATS['images'] - n0
     v = verify_pairs(pairs, model_name=model, detector_backend=detector, distance_metric=distance_metric, embeddings=emb, failures=fails)
     v['scored'] = v.distance.notna() & v.face_detected_x & v.face_detected_y   # `evaluate`'s rule (score_no_face=False)
     return dict(verified=v, failures=fails, no_face=no_face_failures(emb, False), embedded=embedded, seconds=seconds,
@@ -124,7 +128,7 @@ def leaderboard_row(scored:pd.DataFrame, # this combination's verified pairs, al
     reason = '; '.join(r for r in (c['reason'], f"{tune} (k-fold): {k.reason}" if k.reason else '') if r)
     acc, std = fold_accuracy(scored)
     return dict(pairs=len(scored), positives=c['n_pos'], negatives=c['n_neg'], fold_accuracy=acc, fold_accuracy_std=std, **{m: c[m] for m in LEADERBOARD_COLS if m in c and m != 'reason'},
-                **{m: float(k[m]) for m in kcols}, n_folds=int(k.n_folds), interval=t.attrs.get('interval', ''), reason=reason)
+                **{m: float(k[m]) for m in kcols}, n_folds=int(k.n_folds), interval=interval_note(scored, n_boot), reason=reason)
 
 # %% ../nbs/15_compare.ipynb #5634cf7c
 def _single_method(tune):
@@ -148,7 +152,8 @@ def _timing(embedded:int, # images `represent` embedded in this run
 
 def _with_combo(df:pd.DataFrame, model, detector, flip:bool) -> pd.DataFrame:
     "`df` with the combination's model_name, detector_backend and flip as its first columns."
-    return pd.concat([pd.DataFrame(dict(model_name=model_name_of(model), detector_backend=detector_name(detector), flip=flip), index=df.index), df], axis=1)
+    combo = pd.DataFrame(dict(model_name=model_name_of(model), detector_backend=detector_name(detector), flip=flip), index=df.index)
+    return pd.concat([combo, df.drop(columns=[c for c in combo.columns if c in df.columns])], axis=1)
 
 def _nothing_common(runs:list, failures:pd.DataFrame, out=None) -> NothingScored:
     "The error for a comparison in which no pair is scorable by every combination (failures.csv written to `out`)."
@@ -160,6 +165,16 @@ def _nothing_common(runs:list, failures:pd.DataFrame, out=None) -> NothingScored
     hint = f"; {', '.join(none)} scored no pair at all: leave {'it' if len(none) == 1 else 'them'} out" if none else ''
     return NothingScored(f"no pair is scorable by every combination (pairs scorable by each alone -- {each}){hint}; "
                          f"each image's reason per combination is {where}", failures)
+
+# %% ../nbs/15_compare.ipynb #b20682a4
+@dataclasses.dataclass(repr=False)
+class CompareResult(Result):
+    "What `compare` returns and `write_compare` writes."
+    leaderboard: pd.DataFrame # one row per model × detector (LEADERBOARD_COLS), best first
+    pairs: pd.DataFrame # every pair of every combination, with `common`
+    failures: pd.DataFrame # file, stage, reason, and the combination
+    curves: dict # combination label -> its common pairs, for the curves
+    settings: dict # everything settings.json records
 
 # %% ../nbs/15_compare.ipynb #1a8759e5
 def study_pairs(source, # `sample`, `sample-study`, `lfw`, or a folder with one subfolder per identity
@@ -184,10 +199,10 @@ def compare(source='sample', # `sample`, `sample-study`, `lfw` (View 2, its own 
             out=None, # folder for leaderboard.csv, failures.csv, curves.csv/png, settings.json, report.md (nothing written when None)
             cache_dir='default', # the embedding cache, shared with every facelab command
             progress:bool=True, # a progress bar per combination
-            distance_metric:str='cosine', # cosine, euclidean, euclidean_l2 or angular
+            distance_metric:str=DEFAULT_METRIC, # cosine, euclidean, euclidean_l2 or angular
             command:str|None=None, # the command line that ran this (recorded in settings.json)
             **kwargs, # passed to `represent`: align, enforce_detection, expand_percentage, normalization, batch_size
-           ) -> dict: # leaderboard, curves, pairs, failures, settings
+           ) -> CompareResult: # leaderboard, curves, pairs, failures, settings
     "Compare every model × detector × flip combination on the same pairs, population and folds of `source`: a leaderboard sorted by EER."
     if bad := [k for k in kwargs if k not in REPRESENT_OPTIONS]:
         raise FacelabError(f"compare got an unknown option {bad[0]!r}; it passes only {', '.join(REPRESENT_OPTIONS)} to represent")
@@ -222,7 +237,7 @@ def compare(source='sample', # `sample`, `sample-study`, `lfw` (View 2, its own 
     lb = (pd.DataFrame(rows).assign(_auc=lambda x: -x.auc, _f1=lambda x: -x.f1)   # ties of EER: the higher AUC, then k-fold F1, first
           .sort_values(['eer', '_auc', '_f1'], kind='stable', na_position='last').reset_index(drop=True))
     pl = pd.concat(long, ignore_index=True)
-    res = dict(leaderboard=lb[LEADERBOARD_COLS], pairs=pl, failures=failures,
+    res = CompareResult(leaderboard=lb[LEADERBOARD_COLS], pairs=pl, failures=failures,
                curves=compare_curves(pl),
                settings=dict(source=str(source), data_folder=data_folder(source), command=command,
                              combinations=[dict(model_name=model_name_of(m), detector_backend=detector_name(d), flip=f) for m, d, f in combos],

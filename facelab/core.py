@@ -6,20 +6,22 @@ Docs: https://facelab-dev.github.io/facelab/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #74908fbd
 from __future__ import annotations
-import os, hashlib, tempfile, warnings
+import os, hashlib, tempfile, warnings, dataclasses
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np, pandas as pd, cv2
 from PIL import Image, ImageOps
 import matplotlib.figure
+from tqdm.auto import tqdm
 
 # %% auto #0
-__all__ = ['MAX_IMAGE_PIXELS', 'IMAGE_EXTS', 'PAIR_COLS', 'EMBEDDING_COLS', 'FAILURE_COLS', 'facelab_home', 'configure_deepface',
-           'cache_folder', 'FacelabError', 'read_text', 'writable_folder', 'writable_file', 'image_format',
-           'max_image_pixels', 'image_size', 'load_image', 'abs_path', 'files_summary', 'image_files', 'file_hash',
-           'array_hash', 'xywh2xyxy', 'xyxy2xywh', 'area2xyxy', 'xyxy2area', 'box_iou', 'opencv_quiet', 'Registry',
-           'crop_box', 'Figure', 'failures_frame']
+__all__ = ['MAX_IMAGE_PIXELS', 'IMAGE_EXTS', 'DEFAULT_MODEL', 'DEFAULT_DETECTOR', 'DEFAULT_METRIC', 'PAIR_COLS', 'EMBEDDING_COLS',
+           'FAILURE_COLS', 'facelab_home', 'configure_deepface', 'cache_folder', 'FacelabError', 'read_text',
+           'writable_folder', 'writable_file', 'image_format', 'max_image_pixels', 'image_size', 'load_image',
+           'abs_path', 'files_summary', 'image_files', 'file_hash', 'array_hash', 'sha256', 'tree_sha256', 'xywh2xyxy',
+           'xyxy2xywh', 'area2xyxy', 'xyxy2area', 'box_iou', 'opencv_quiet', 'Registry', 'crop_box', 'Figure',
+           'Executor', 'register_executor', 'as_executor', 'failures_frame', 'Result']
 
 # %% ../nbs/00_core.ipynb #69eb70d9
 def facelab_home() -> Path:
@@ -40,7 +42,7 @@ def cache_folder(cache_dir, # 'default', None, or a folder
                 ) -> Path|None:
     "The folder a stage caches `kind` in: `$FACELAB_HOME/cache/<kind>` for 'default', None for no cache, else `cache_dir` itself."
     if cache_dir is None: return None
-    if isinstance(cache_dir, str) and cache_dir in ('default', 'auto'): return facelab_home()/'cache'/kind
+    if isinstance(cache_dir, str) and cache_dir == 'default': return facelab_home()/'cache'/kind
     return Path(cache_dir)
 
 # %% ../nbs/00_core.ipynb #5ae73d24
@@ -232,6 +234,26 @@ def array_hash(a:np.ndarray) -> str:
     h.update(f"{a.shape}{a.dtype}".encode()); h.update(np.ascontiguousarray(a).tobytes())
     return h.hexdigest()
 
+# %% ../nbs/00_core.ipynb #bb51ebcb
+def sha256(path, # a file
+           chunk:int=1<<20, # bytes read at a time
+          ) -> str: # hex digest
+    "SHA-256 of the file at `path`: the checksum of downloads, weight files, galleries and heads."
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        while b := f.read(chunk): h.update(b)
+    return h.hexdigest()
+
+# %% ../nbs/00_core.ipynb #24faeef9
+def tree_sha256(folder, # a folder
+               ) -> str: # hex digest
+    "One SHA-256 for every file under `folder`: over each file's relative path and SHA-256, in sorted order."
+    root, h = Path(folder), hashlib.sha256()
+    for p in sorted(q for q in root.rglob('*') if q.is_file() and not q.name.startswith('.')):
+        h.update(p.relative_to(root).as_posix().encode() + b'\0')
+        h.update(bytes.fromhex(sha256(p)))
+    return h.hexdigest()
+
 # %% ../nbs/00_core.ipynb #d5def081
 def xywh2xyxy(b) -> np.ndarray:
     "Convert `[x, y, w, h]` box(es) to `[x1, y1, x2, y2]`."
@@ -325,6 +347,51 @@ class Figure(matplotlib.figure.Figure):
         self.savefig(buf, format='png', bbox_inches='tight')
         return buf.getvalue()
 
+# %% ../nbs/00_core.ipynb #a001ddeb
+DEFAULT_MODEL = 'SFace'   # OpenCV's SFace (int8 ONNX): offline, small, 99.4% on LFW
+DEFAULT_DETECTOR = 'yunet'   # OpenCV's YuNet
+DEFAULT_METRIC = 'cosine'
+
+# %% ../nbs/00_core.ipynb #37ea6795
+class Executor:
+    "Runs a stage's independent tasks in this process, in order; `facelab.scale.DaskExecutor` runs them on a Dask cluster."
+    name = 'this process'
+    def check(self, **needs):
+        "Whether the workers have what the tasks need (weights, files, a cache folder, a model, a detector): nothing to check here."
+        return 1
+
+    def map(self, fn, # a function of one task's arguments
+            tasks:list, # one tuple of arguments per task
+            desc:str='', # the progress bar's label
+            progress:bool=False, # show a tqdm bar
+            sizes=None, # units of work per task, for the bar (default 1 each)
+            count:bool=True, # whether an executor that keeps statistics counts these tasks (none here)
+           ) -> list: # `fn(*task)` for each task, in order
+        "`[fn(*t) for t in tasks]`, with a progress bar over `sizes`."
+        sizes = list(sizes) if sizes is not None else [1]*len(tasks)
+        out, bar = [], tqdm(total=sum(sizes), desc=desc, disable=not progress or not tasks)
+        for t, n in zip(tasks, sizes): out.append(fn(*t)); bar.update(n)
+        bar.close()
+        return out
+
+# %% ../nbs/00_core.ipynb #611b2a2f
+_EXECUTORS = {}   # a client type -> the executor class that wraps it (`facelab.scale` registers distributed.Client)
+
+def register_executor(client_type:type, # the type of a client users pass as `client=`
+                      make, # callable: client -> `Executor`
+                     ):
+    "Make `as_executor` wrap clients of `client_type` with `make`."
+    _EXECUTORS[client_type] = make
+
+def as_executor(client, # None, an `Executor`, or a client of a registered type
+               ) -> Executor|None: # None: the stage's own loop in this process
+    "The executor for what a user passed as `client=`."
+    if client is None or isinstance(client, Executor): return client
+    for t, make in _EXECUTORS.items():
+        if isinstance(client, t): return make(client)
+    hint = " (import facelab.scale first, which registers distributed.Client)" if type(client).__module__.startswith('distributed') else ''
+    raise FacelabError(f"client= takes a facelab Executor or a Dask client{hint}, not a {type(client).__name__}")
+
 # %% ../nbs/00_core.ipynb #7c53f85c
 PAIR_COLS = ['file_x', 'file_y', 'identity_x', 'identity_y', 'decision']
 EMBEDDING_COLS = ['file', 'face_idx', 'embedding', 'x1', 'y1', 'x2', 'y2', 'confidence', 'face_detected', 'model_name', 'detector_backend']
@@ -333,3 +400,28 @@ FAILURE_COLS = ['file', 'stage', 'reason']
 def failures_frame(rows=()) -> pd.DataFrame:
     "A failures table (`file, stage, reason`) from dicts or tuples."
     return pd.DataFrame(list(rows), columns=FAILURE_COLS).astype({'file': str, 'stage': str, 'reason': str})
+
+# %% ../nbs/00_core.ipynb #48d1510a
+class Result:
+    "Base of a study's typed result (a dataclass): fields as attributes; `r['field']`, `r.get`, `keys` and `in` read them too."
+    def keys(self) -> list:
+        "The field names, in order."
+        return [f.name for f in dataclasses.fields(self)]
+
+    def __getitem__(self, k:str):
+        if k not in self.keys(): raise KeyError(k)
+        return getattr(self, k)
+
+    def get(self, k:str, default=None):
+        "The field `k`, or `default` when there is no such field."
+        return getattr(self, k) if k in self.keys() else default
+
+    def __contains__(self, k) -> bool: return k in self.keys()
+
+    def _replace(self, **kw):
+        "A copy with the given fields replaced."
+        return dataclasses.replace(self, **kw)
+
+    def __repr__(self) -> str:
+        show = lambda v: f"DataFrame({len(v)}×{v.shape[1]})" if isinstance(v, pd.DataFrame) else f"dict({len(v)})" if isinstance(v, dict) else repr(v)
+        return f"{type(self).__name__}(" + ', '.join(f"{k}={show(getattr(self, k))}" for k in self.keys()) + ')'

@@ -11,14 +11,14 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 import facelab
-from .core import facelab_home, FacelabError
-from .annotations import read_annotations
+from .core import facelab_home, FacelabError, sha256, tree_sha256
+from .annotations import read_annotations, GroundTruth
 
 # %% auto #0
 __all__ = ['DEEPFACE_URL', 'DEEPFACE_SHA256', 'STUDY_IDENTITIES', 'SAMPLE_IDENTITIES', 'SOURCES', 'SAMPLE_FILES', 'LFW_URL',
-           'LFW_TREE_SHA256', 'CROWD_VIDEO', 'CROWD_GT', 'CROWD_FRAMES', 'data_dir', 'sha256', 'fetch_url',
-           'fetch_files', 'deepface_folder', 'deepface_sample', 'sample_path', 'sample_folder', 'tree_sha256',
-           'fetch_lfw', 'lfw_folder', 'crowd_clip', 'crowd_ground_truth']
+           'LFW_TREE_SHA256', 'CROWD_VIDEO', 'CROWD_GT', 'CROWD_FRAMES', 'data_dir', 'fetch_url', 'fetch_files',
+           'deepface_folder', 'deepface_sample', 'sample_path', 'sample_folder', 'fetch_lfw', 'lfw_folder',
+           'crowd_clip', 'crowd_ground_truth']
 
 # %% ../nbs/02a_datasets.ipynb #a38f4fc8
 def data_dir() -> Path:
@@ -124,13 +124,6 @@ SAMPLE_IDENTITIES = {
 }
 
 # %% ../nbs/02a_datasets.ipynb #21eb9b4b
-def sha256(path) -> str:
-    "SHA-256 hex digest of the file at `path`."
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        while b := f.read(1<<20): h.update(b)
-    return h.hexdigest()
-
 def fetch_url(url:str, # URL (or `file://` path) to download
               dest, # file to write
               checksum:str, # expected SHA-256
@@ -237,14 +230,6 @@ LFW_URL = "http://vis-www.cs.umass.edu/lfw/lfw-deepfunneled.tgz"   # LFW's own d
 LFW_TREE_SHA256 = "d0fb2c9fb1d774d176241df61637fa8f879c9f2a76dcdc02b8aa2d4e9fb318b7"   # tree_sha256 of its 13,233 images
 _LFW_NAME = re.compile(r"^([^/\\]+)/\1_\d{4}\.jpg$")
 
-def tree_sha256(folder, # a folder
-               ) -> str: # hex digest
-    "One SHA-256 for every file under `folder`: over each file's relative path and SHA-256, in sorted order."
-    root, h = Path(folder), hashlib.sha256()
-    for p in sorted(q for q in root.rglob('*') if q.is_file() and not q.name.startswith('.')):
-        h.update(p.relative_to(root).as_posix().encode() + b'\0'); h.update(hashlib.sha256(p.read_bytes()).digest())
-    return h.hexdigest()
-
 def fetch_lfw(dest, # folder to fill: `dest/deepfunneled/<Name>/<Name>_NNNN.jpg`
               url:str=LFW_URL, # a .tgz holding `<anything>/<Name>/<Name>_NNNN.jpg` (or `file://`)
               checksum:str=LFW_TREE_SHA256, # the images' expected `tree_sha256`
@@ -287,9 +272,8 @@ def crowd_clip() -> Path:
     return sample_path(CROWD_VIDEO)
 
 def crowd_ground_truth(path=CROWD_GT, # the CVAT XML (default: the one shipped with facelab)
-                      ) -> pd.DataFrame: # ground-truth table (`GT_COLS`), one row per face and annotated frame
-    "The hand-checked faces of `crowd_clip()` on every 5th frame, tracks linked; `attrs`: annotated_frames, frame_size, video."
+                      ) -> GroundTruth: # boxes (`GT_COLS`, one row per face and annotated frame), annotated_frames, frame_size, video
+    "The hand-checked faces of `crowd_clip()` on every 5th frame, tracks linked."
     gt = read_annotations(path)   # the `ignore` box attribute becomes the `ignore` column
-    if extra := sorted(set(gt.frame) - set(CROWD_FRAMES)): raise FacelabError(f"boxes on frames that are not annotated frames: {extra[:5]}", path)
-    gt.attrs.update(annotated_frames=list(CROWD_FRAMES), video=CROWD_VIDEO)
-    return gt
+    if extra := sorted(set(gt.boxes.frame) - set(CROWD_FRAMES)): raise FacelabError(f"boxes on frames that are not annotated frames: {extra[:5]}", path)
+    return gt._replace(annotated_frames=list(CROWD_FRAMES), video=CROWD_VIDEO)

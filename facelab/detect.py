@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 from .core import (configure_deepface, load_image, FacelabError, failures_frame, image_files, Registry, opencv_quiet,
                           box_iou)
 from .weights import weights_dir, weights_signature, WEIGHTS
+from .core import DEFAULT_DETECTOR
 
 # %% auto #0
 __all__ = ['LANDMARKS', 'LANDMARK_COLS', 'DETECTION_COLS', 'DEEPFACE_DETECTORS', 'DETECTORS', 'register_detector',
@@ -237,7 +238,7 @@ def detector_name(detector) -> str:
     "The name a detector goes by in tables and cache keys: the registry name, or a detector object's `name` (else its class name)."
     return detector if isinstance(detector, str) else getattr(detector, 'name', None) or type(detector).__name__
 
-def get_detector(detector_backend='yunet', # a name in `DETECTORS`, or a detector object (passed through)
+def get_detector(detector_backend=DEFAULT_DETECTOR, # a name in `DETECTORS`, or a detector object (passed through)
                 ):
     "The detector for `detector_backend`, built once per process, or a `FacelabError` saying what is missing."
     if not isinstance(detector_backend, str):
@@ -357,12 +358,12 @@ def save_crop(crop:np.ndarray, path) -> str:
 def detection_settings(detector, # registry name or detector object
                        **kwargs, # the other settings of the run (align, max_faces, min_face, sampling, ...)
                       ) -> dict:
-    "How a detections table was made, JSON-ready (for `attrs['settings']`): `detector_backend`, `detector` (name, settings, weights), the rest."
+    "How a detections table was made, JSON-ready (`facelab detect` writes it next to its table): `detector_backend`, `detector` (name, settings, weights), the rest."
     s = dict(detector_backend=detector_name(detector), detector=detector_settings(detector), **kwargs)
     return json.loads(json.dumps(s, default=str))
 
 def detect_faces(images, # image paths, a folder, or BGR arrays
-                 detector_backend='yunet', # a name in `DETECTORS`, or a detector object
+                 detector_backend=DEFAULT_DETECTOR, # a name in `DETECTORS`, or a detector object
                  align:bool=True, # align the saved crops by the eyes
                  expand_percentage:int=0, # grow each box by this percentage (as deepface)
                  max_faces:int|None=None, # keep only the largest faces per image
@@ -370,7 +371,7 @@ def detect_faces(images, # image paths, a folder, or BGR arrays
                  deepface_compat:bool=False, # detect exactly as `DeepFace.represent` does (see `detect_image`)
                  progress:bool=True, # show a tqdm bar
                  min_face:float|None=None, # drop faces smaller than this (pixels, the box's shorter side)
-                ) -> DetectResult: # (detections, failures; `detections.attrs['settings']` says how they were found)
+                ) -> DetectResult: # (detections, failures); `detection_settings` says how they were found
     "Detect faces in every image: one detections table for any backend, plus failures (unreadable, no face)."
     if isinstance(images, (str, os.PathLike)):
         images = image_files(images) if Path(images).is_dir() else [images]
@@ -391,10 +392,7 @@ def detect_faces(images, # image paths, a folder, or BGR arrays
             crop = None
             if crops_dir is not None: crop = save_crop(crops[j], folders.get(src, Path(crops_dir))/crop_name(src if src in folders else f"array{k}", 0, r['face_idx']))
             rows.append(dict(source=src, frame=0, timestamp=np.nan, **r, detector_backend=name, crop=crop))
-    out = detections_frame(rows)
-    out.attrs['settings'] = detection_settings(detector_backend, align=align, expand_percentage=expand_percentage, max_faces=max_faces,
-                                               min_face=min_face, deepface_compat=deepface_compat)
-    return DetectResult(out, failures_frame(fails))
+    return DetectResult(detections_frame(rows), failures_frame(fails))
 
 # %% ../nbs/03_detect.ipynb #ed211505
 def tile_grid(height:int, width:int, # image size

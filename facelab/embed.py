@@ -6,305 +6,26 @@ Docs: https://facelab-dev.github.io/facelab/embed.html.md"""
 
 # %% ../nbs/05_embed.ipynb #ea48e508
 from __future__ import annotations
-import os, json, hashlib, time, uuid, warnings
+import os
 from contextlib import closing
-from functools import partial
 from pathlib import Path
 from typing import NamedTuple
-import numpy as np, pandas as pd, cv2
-import pyarrow as pa, pyarrow.parquet as pq
+import numpy as np, pandas as pd
 from tqdm.auto import tqdm
-from filelock import FileLock, Timeout
-from .core import configure_deepface, load_image, file_hash, FacelabError, failures_frame, EMBEDDING_COLS, cache_folder, writable_folder, crop_box, Registry, opencv_quiet
-from .weights import weights_dir, weights_signature, WEIGHTS
-from .detect import get_detector, detector_name, detector_settings, detect_image, face_crop, LANDMARKS, _check_weights
-from .video import write_atomic, read_part, sweep_tmp
+from .core import configure_deepface, load_image, file_hash, FacelabError, failures_frame, EMBEDDING_COLS, cache_folder, writable_folder, opencv_quiet, as_executor
+from .weights import weights_signature
+from .detect import get_detector, detector_name, detector_settings, detect_image, LANDMARKS
+from .store import EMBEDDING_CACHE_COLS, EmbeddingCache
+from .models import get_model, model_name_of, model_settings
+from .video import VideoFrames, is_video
+from .core import DEFAULT_DETECTOR, DEFAULT_MODEL
 
 # %% auto #0
-__all__ = ['ARCFACE_TEMPLATE', 'DEEPFACE_MODELS', 'MODELS', 'register_model', 'HEAD', 'EMBED_STATS', 'similarity_transform',
-           'align_similarity', 'Embedder', 'onnx_session', 'OnnxModel', 'SFace', 'FacenetCASIA', 'Dlib',
-           'DeepfaceModel', 'head_parts', 'head_name', 'HeadModel', 'get_model', 'model_name_of', 'model_thresholds',
-           'model_settings', 'default_cache_dir', 'embed_settings', 'EmbeddingCache', 'embed_crops', 'hash_files',
-           'embed_batch', 'EmbedResult', 'represent', 'represent_detections']
-
-# %% ../nbs/05_embed.ipynb #25b0acac
-ARCFACE_TEMPLATE = np.array([[73.5318, 51.5014], [38.2946, 51.6963], [56.0252, 71.7366], [70.7299, 92.2041], [41.5493, 92.3655]], np.float32)
-
-def similarity_transform(src:np.ndarray, # K×2 points
-                         dst:np.ndarray, # K×2 points they should land on
-                        ) -> np.ndarray: # 2×3 affine matrix (rotation, uniform scale, shift)
-    "The least-squares similarity transform taking `src` onto `dst` (Umeyama 1991)."
-    src, dst = np.asarray(src, np.float64), np.asarray(dst, np.float64)
-    ms, md = src.mean(0), dst.mean(0); s, d = src-ms, dst-md
-    U, S, Vt = np.linalg.svd(d.T @ s / len(src))
-    D = np.diag([1., -1. if np.linalg.det(U @ Vt) < 0 else 1.])
-    R = U @ D @ Vt
-    scale = (S*np.diag(D)).sum() / s.var(0).sum()
-    return np.c_[scale*R, md - scale*R @ ms]
-
-def align_similarity(img:np.ndarray, # H×W×3 image
-                     landmarks:np.ndarray, # 5×2 landmarks in `LANDMARKS` order, NaN where missing
-                     size:tuple=(112, 112), # output (width, height); the template is scaled from 112×112
-                     template:np.ndarray=ARCFACE_TEMPLATE, # where the five landmarks go in a 112×112 crop
-                    ) -> np.ndarray|None: # the aligned crop, or None without both eyes
-    "Warp `img` so the face's landmarks land on `template` (the 5-point alignment of ArcFace-style models)."
-    lm = np.asarray(landmarks, float).reshape(5, 2)
-    ok = ~np.isnan(lm).any(1)
-    if not (ok[0] and ok[1]): return None
-    M = similarity_transform(lm[ok], template[ok]*np.array(size, float)/112)
-    return cv2.warpAffine(img, M, tuple(size), flags=cv2.INTER_LINEAR, borderValue=0)
-
-# %% ../nbs/05_embed.ipynb #d7473b2f
-class Embedder:
-    "Base class of a recognition model: aligns faces by the 5-point similarity warp (box crop without landmarks); subclasses `embed`."
-    name, weights, input_size, margin, thresholds, settings = 'embedder', None, (112, 112), 0., {}, {}
-    def align(self, img:np.ndarray, # H×W×3 BGR image
-              box, # x1, y1, x2, y2 of the face
-              landmarks=None, # 5×2 landmarks (`LANDMARKS` order), NaN where missing; None: no alignment
-             ) -> np.ndarray: # BGR crop of `input_size`
-        "The face cut out of `img` as this model expects it."
-        crop = None if landmarks is None else align_similarity(img, landmarks, self.input_size)
-        return crop if crop is not None else crop_box(img, box, margin=self.margin, square=True, size=self.input_size)
-    def embed(self, crops:list) -> np.ndarray:
-        "Embeddings (N×D float32) of aligned BGR crops."
-        raise NotImplementedError
-
-def onnx_session(path, # an .onnx file (or its bytes)
-                 dynamic_batch:bool=True, # make the first dimension of every input and output dynamic
-                ):
-    "An onnxruntime session on the CPU, quiet, able to take a whole batch even when the file fixes the batch size to 1."
-    import onnx, onnxruntime as ort
-    m = onnx.load_from_string(path) if isinstance(path, bytes) else onnx.load(str(path))
-    if dynamic_batch:
-        for t in [*m.graph.input, *m.graph.output]:
-            if t.type.tensor_type.shape.dim: t.type.tensor_type.shape.dim[0].dim_param = 'N'
-    so = ort.SessionOptions(); so.log_severity_level = 3
-    if n := os.environ.get('FACELAB_THREADS'): so.intra_op_num_threads = int(n)   # a Dask worker's share of the cores (`facelab.scale`)
-    return ort.InferenceSession(m.SerializeToString(), so, providers=['CPUExecutionProvider'])
-
-class OnnxModel(Embedder):
-    "Any ONNX face-recognition model taking N×3×H×W crops: `(pixel - mean) / std`, RGB or BGR, 5-point aligned."
-    def __init__(self, path, # the .onnx file
-                 name:str|None=None, # what to call it (default: the file name)
-                 mean:float=127.5, std:float=127.5, # input normalisation (insightface's convention)
-                 rgb:bool=True, # feed RGB (else BGR)
-                 thresholds:dict|None=None): # default thresholds per distance metric, if known
-        self.path = Path(path)
-        if not self.path.is_file(): raise FacelabError("no such ONNX model file", path)
-        self.sess = onnx_session(self.path)
-        inp = self.sess.get_inputs()[0]; self.input_name = inp.name
-        h, w = inp.shape[2:4]
-        self.input_size = (w, h) if isinstance(w, int) and isinstance(h, int) else (112, 112)
-        self.name, self.mean, self.std, self.rgb = name or self.path.name, mean, std, rgb
-        self.thresholds = dict(thresholds or {})
-        self.settings = dict(file=self.path.name, size=self.path.stat().st_size, mean=mean, std=std, rgb=rgb)
-    def embed(self, crops:list) -> np.ndarray:
-        "Embeddings of aligned BGR crops, one onnxruntime call."
-        x = np.stack(crops).astype(np.float32)
-        if self.rgb: x = x[..., ::-1]
-        x = ((x - self.mean)/self.std).transpose(0, 3, 1, 2)
-        return self.sess.run(None, {self.input_name: np.ascontiguousarray(x)})[0].reshape(len(crops), -1).astype(np.float32)
-
-class SFace(OnnxModel):
-    "SFace (opencv_zoo, int8), 5-point aligned to 112×112, RGB pixels 0-255, batched."
-    weights = 'SFace'
-    # opencv_zoo's own thresholds for this model (cosine similarity 0.363, L2 1.128); deepface's 10.734 for raw euclidean
-    thresholds = dict(cosine=1-0.363, euclidean_l2=1.128, euclidean=10.734, source="opencv_zoo's face_recognition_sface (cosine, L2); deepface (euclidean)")
-    def __init__(self):
-        super().__init__(weights_dir()/WEIGHTS['SFace'].files[0], name='SFace', mean=0., std=1., rgb=True, thresholds=SFace.thresholds)
-
-# %% ../nbs/05_embed.ipynb #b7cd57ad
-class FacenetCASIA(Embedder):
-    "David Sandberg's FaceNet (Inception-ResNet-v1, 512-d, CASIA-WebFace, 20180408-102900) through `cv2.dnn`: margin crop to 160, fixed standardisation."
-    name, weights, input_size = 'Facenet-CASIA', 'Facenet-CASIA', (160, 160)
-    margin = 0.125   # Sandberg's --margin 32 at --image_size 160: 16 pixels a side of a ~128-pixel face box
-    settings = dict(margin=margin, standardization='fixed')
-    # tuned on LFW View 2 with this pipeline (yunet): the mean of the ten folds' best-accuracy thresholds, benchmarks/lfw.py;
-    # euclidean_l2 is the same threshold on unit vectors, sqrt(2 * cosine)
-    thresholds = dict(cosine=0.598, euclidean_l2=float(np.sqrt(2*0.598)),
-                      source="tuned on LFW View 2 with yunet (mean of the 10 folds' best-accuracy thresholds), benchmarks/lfw.py")
-    def __init__(self):
-        path = weights_dir()/WEIGHTS[self.weights].files[0]
-        need = "FaceNet's TensorFlow graph is read by OpenCV 5.0's cv2.dnn only (4.x cannot parse it, 5.1 dropped the TensorFlow importer): " \
-               "pip install 'opencv-contrib-python-headless>=5.0,<5.1'"
-        if not hasattr(cv2.dnn, 'readNetFromTensorflow'): raise FacelabError(f"model 'Facenet-CASIA': OpenCV {cv2.__version__} has no TensorFlow importer. {need}")
-        if not path.is_file(): raise FacelabError("model 'Facenet-CASIA': weights missing, see `facelab weights status`", path)
-        try: self.net = cv2.dnn.readNetFromTensorflow(str(path))
-        except cv2.error as e: raise FacelabError(f"model 'Facenet-CASIA': OpenCV {cv2.__version__} could not read the graph ({str(e).strip().splitlines()[-1][:200]}). {need}", path) from None
-    def align(self, img, box, landmarks=None):
-        "The box grown by `margin` on each side, resized to 160×160 (no rotation, as FaceNet was trained)."
-        return crop_box(img, box, margin=self.margin, size=self.input_size)
-    def embed(self, crops:list) -> np.ndarray:
-        "Embeddings of margin crops: RGB, `(x - 127.5) / 128` as the 2018 releases were trained, one network call each (the graph fixes the batch to 1)."
-        out = []
-        for c in crops:
-            x = (c[..., ::-1].astype(np.float32) - 127.5)/128
-            self.net.setInput(np.ascontiguousarray(x.transpose(2, 0, 1)[None])); out.append(self.net.forward().reshape(-1))
-        return np.stack(out).astype(np.float32)
-
-class Dlib(Embedder):
-    "dlib's ResNet (128-d): its 5-point shape predictor inside the box, its 150×150 face chip (padding 0.25), as `face_recognition` does."
-    name, weights, input_size = 'Dlib', 'Dlib', (150, 150)
-    thresholds = dict(cosine=0.07, euclidean=0.6, euclidean_l2=0.4, source="deepface's thresholds for Dlib (euclidean 0.6 is dlib's own)")
-    def __init__(self):
-        import dlib
-        self.dlib = dlib
-        self.sp = dlib.shape_predictor(str(weights_dir()/'shape_predictor_5_face_landmarks.dat'))
-        self.net = dlib.face_recognition_model_v1(str(weights_dir()/'dlib_face_recognition_resnet_model_v1.dat'))
-    def align(self, img, box, landmarks=None):
-        "dlib's face chip of the face in `box` (BGR)."
-        rgb = np.ascontiguousarray(img[..., ::-1])
-        x1, y1, x2, y2 = (int(round(v)) for v in box)
-        shape = self.sp(rgb, self.dlib.rectangle(x1, y1, x2, y2))
-        return np.ascontiguousarray(self.dlib.get_face_chip(rgb, shape, size=150, padding=0.25)[..., ::-1])
-    def embed(self, crops:list) -> np.ndarray:
-        "Embeddings of face chips, one dlib call for the batch."
-        return np.array([np.array(v) for v in self.net.compute_face_descriptor([np.ascontiguousarray(c[..., ::-1]) for c in crops])], np.float32)
-
-# %% ../nbs/05_embed.ipynb #d445d058
-class DeepfaceModel(Embedder):
-    "One of deepface's recognition models with deepface's own preprocessing: eye-level crop, `resize_image`, `normalize_input`, `forward`."
-    def __init__(self, model_name:str, # deepface's name (VGG-Face, Facenet, Facenet512, ArcFace, GhostFaceNet, SFace, ...)
-                 normalization:str='base'): # deepface's input normalisation
-        configure_deepface()
-        from deepface.modules import modeling
-        self.model = modeling.build_model(task='facial_recognition', model_name=model_name)
-        self.model_name, self.normalization, self.weights = model_name, normalization, model_name
-        self.name = model_name if model_name not in _NATIVE_MODELS else f"deepface:{model_name}"
-        self.input_size = tuple(self.model.input_shape[::-1])
-        self.thresholds = _deepface_thresholds(model_name)
-        self.settings = dict(normalization=normalization)
-    def align(self, img, box, landmarks=None):
-        "deepface's crop: the box rotated so the eyes are level (when both eyes are known)."
-        face = dict(x1=box[0], y1=box[1], x2=box[2], y2=box[3], confidence=np.nan)
-        lm = np.full((5, 2), np.nan) if landmarks is None else np.asarray(landmarks, float)
-        for l, (x, y) in zip(LANDMARKS, lm): face[f"{l}_x"], face[f"{l}_y"] = x, y
-        return face_crop(img, face, align=landmarks is not None)
-    def embed(self, crops:list) -> np.ndarray:
-        "Embeddings through deepface's preprocessing and the model's `forward`, one call for the batch."
-        from deepface.modules import preprocessing
-        x = np.concatenate([preprocessing.normalize_input(img=preprocessing.resize_image(img=c, target_size=self.input_size[::-1]),
-                                                          normalization=self.normalization) for c in crops])
-        return np.asarray(self.model.forward(x), np.float32).reshape(len(crops), -1)
-
-def _deepface_thresholds(model_name:str) -> dict:
-    "deepface's pre-tuned thresholds for `model_name`, per distance metric."
-    from deepface.modules.verification import find_threshold
-    out = {}
-    for m in ('cosine', 'euclidean', 'euclidean_l2', 'angular'):
-        try: out[m] = float(find_threshold(model_name, m))
-        except Exception: pass
-    return dict(out, source='deepface')
-
-# %% ../nbs/05_embed.ipynb #4edd04be
-_NATIVE_MODELS = ('SFace', 'Dlib')
-DEEPFACE_MODELS = ('VGG-Face', 'Facenet', 'Facenet512', 'OpenFace', 'DeepFace', 'DeepID', 'ArcFace', 'Dlib', 'SFace', 'GhostFaceNet', 'Buffalo_L')
-MODELS = Registry('model', {
-    'SFace': SFace,
-    'Dlib': Dlib,
-    'Facenet-CASIA': FacenetCASIA,
-    **{(m if m not in _NATIVE_MODELS else f"deepface:{m}"): partial(DeepfaceModel, m) for m in DEEPFACE_MODELS},
-})
-
-register_model = MODELS.register   # register_model(name, entry): add or replace an entry; every command can then use it by name
-
-def _deepface_name(factory) -> str|None:
-    return factory.args[0] if isinstance(factory, partial) and factory.func is DeepfaceModel and factory.args else None
-
-HEAD = '+head:'
-
-def head_parts(model_name:str) -> tuple|None:
-    "`(base model, head folder)` of a name like `SFace+head:/path/to/head`, else None; the folder absolute and resolved (`~`, `..`, links)."
-    if not isinstance(model_name, str) or HEAD not in model_name: return None
-    base, path = model_name.split(HEAD, 1)
-    if not base or not path: raise FacelabError(f"a head model is named '<model>+head:<folder>', not {model_name!r}")
-    return base, Path(path).expanduser().resolve()
-
-def head_name(model_name:str) -> str:
-    "A head model's name with its folder absolute and resolved (one name, so one cache key, however the folder was written); other names unchanged."
-    hp = head_parts(model_name)
-    return f"{hp[0]}{HEAD}{hp[1]}" if hp else model_name
-
-def _head_signature(folder:Path) -> str:
-    "SHA-256 of every file of a head folder (its settings and weights), or a `FacelabError` if it is not one."
-    if not (folder/'head.json').is_file(): raise FacelabError("not a head folder (no head.json): train one with `facelab adapt`", folder)
-    h = hashlib.sha256()
-    for p in sorted(q for q in folder.iterdir() if q.is_file()): h.update(p.name.encode()); h.update(p.read_bytes())
-    return h.hexdigest()
-
-class HeadModel(Embedder):
-    "A frozen model followed by a learned `facelab.adapt.ProjectionHead`: the base model's alignment and embedding, then the head."
-    weights, thresholds = None, {}   # a head's output space has no default threshold: tune one (`evaluate` does)
-    def __init__(self, base:str, folder):
-        from facelab.adapt import ProjectionHead
-        self.base, self.head = get_model(base), ProjectionHead.load(folder)
-        if getattr(self.head, 'base_model', None) not in (None, base):
-            raise FacelabError(f"this head was trained on {self.head.base_model} embeddings, not {base}'s", folder)
-        self.name, self.input_size = f"{base}{HEAD}{folder}", self.base.input_size
-    def align(self, img, box, landmarks=None): return self.base.align(img, box, landmarks)
-    def embed(self, crops:list) -> np.ndarray: return np.asarray(self.head.transform(self.base.embed(crops)), np.float32)
-
-def get_model(model_name='SFace', # a name in `MODELS`, a path to an .onnx file, or an embedder object (passed through)
-              normalization:str='base', # deepface's input normalisation (deepface's models only)
-             ):
-    "The recognition model for `model_name`, built once per process, or a `FacelabError` saying what is missing."
-    if not isinstance(model_name, str):
-        if hasattr(model_name, 'embed') and hasattr(model_name, 'align'): return model_name
-        raise FacelabError(f"a model needs `align(image, box, landmarks)` and `embed(crops)` methods; got a {type(model_name).__name__}")
-    if hp := head_parts(model_name):   # built once per head file contents (retrained in place: built again), not a registry entry
-        key = f"{head_name(model_name)}#{_head_signature(hp[1])}"
-        if key not in MODELS.built: MODELS.built[key] = HeadModel(*hp)
-        return MODELS.built[key]
-    if model_name not in MODELS and model_name.lower().endswith('.onnx'): MODELS.register(model_name, partial(OnnxModel, model_name))
-    if normalization == 'base' or model_name not in MODELS: return MODELS.get_built(model_name, lambda factory: _build_model(model_name, factory))
-    dname = _deepface_name(MODELS[model_name])
-    if dname is None: raise FacelabError(f"normalization={normalization!r} applies to deepface's models; {model_name} brings its own preprocessing")
-    key = f"{model_name}/{normalization}"   # a deepface model with another normalisation: built once too, not a registry entry
-    if key not in MODELS.built: MODELS.built[key] = _build_model(model_name, partial(DeepfaceModel, dname, normalization))
-    return MODELS.built[key]
-
-def _build_model(name:str, factory):
-    "Build a registry entry: check its weights, call the class or factory (an object is used as it is)."
-    if hasattr(factory, 'embed') and not isinstance(factory, type): return factory
-    dname = _deepface_name(factory)
-    f = factory.func if isinstance(factory, partial) else factory
-    if not isinstance(f, type) or f is not OnnxModel: _check_weights(dname or getattr(f, 'weights', None) or name)
-    return MODELS.load(name, factory)
-
-def model_name_of(model) -> str:
-    "The name a model goes by in tables and cache keys."
-    return head_name(model) if isinstance(model, str) else getattr(model, 'name', None) or type(model).__name__
-
-def model_thresholds(model_name='SFace', # a name in `MODELS`, an .onnx path or an embedder object
-                    ) -> dict:
-    "A model's default thresholds per distance metric (and their `source`), without loading its weights when it can."
-    if not isinstance(model_name, str): return dict(getattr(model_name, 'thresholds', {}))
-    f = MODELS.get(model_name)
-    if (d := _deepface_name(f)) is not None: return _deepface_thresholds(d)
-    if isinstance(f, partial): f = f.func
-    return dict(getattr(f, 'thresholds', {})) if f is not None else {}   # a class's, or a registered object's
-
-def model_settings(model) -> dict:
-    "What besides the image changes a model's embeddings: its name, settings and weight files (for cache keys and reports), without loading it."
-    name = model_name_of(model)
-    if hp := head_parts(name):
-        base = model_settings(hp[0])
-        return dict(model=name, settings=dict(base=base['settings'], head_sha256=_head_signature(hp[1])), weights=base['weights'])
-    f = model if not isinstance(model, str) else MODELS.get(model)
-    if isinstance(model, str) and f is None and model.lower().endswith('.onnx'):
-        p = Path(model); return dict(model=name, settings={}, weights={p.name: p.stat().st_size if p.is_file() else None})
-    if f is not None and not isinstance(f, (type, partial)):   # an embedder object
-        return dict(model=name, settings=dict(getattr(f, 'settings', {})), weights=weights_signature(getattr(f, 'weights', None) or name))
-    cls = f.func if isinstance(f, partial) else f
-    w = _deepface_name(f) or getattr(cls, 'weights', None) or name
-    return dict(model=name, settings=dict(getattr(cls, 'settings', {}) if isinstance(cls, type) else {}), weights=weights_signature(w))
+__all__ = ['embed_settings', 'embed_crops', 'hash_files', 'embed_batch', 'EmbedResult', 'represent', 'embed_task', 'hash_with',
+           'embed_with', 'represent_detections']
 
 # %% ../nbs/05_embed.ipynb #8c09f992
-def default_cache_dir() -> Path:
-    "Where embeddings are cached unless told otherwise: `$FACELAB_HOME/cache/embeddings`."
-    return cache_folder('default', 'embeddings')
-
-def embed_settings(model_name='SFace', detector_backend='yunet', align=True, normalization='base',
+def embed_settings(model_name=DEFAULT_MODEL, detector_backend=DEFAULT_DETECTOR, align=True, normalization='base',
                    expand_percentage=0, enforce_detection=False, deepface_compat=False, flip=False) -> dict:
     "Everything that changes an embedding besides the image itself (JSON-ready; names for model and detector objects)."
     import deepface
@@ -320,115 +41,8 @@ def embed_settings(model_name='SFace', detector_backend='yunet', align=True, nor
     return s
 
 
-# %% ../nbs/05_embed.ipynb #1492eefb
-class _Claims:
-    "The batches of image hashes one `represent` run is embedding in a shared cache; `life` is locked while the run lives."
-    def __init__(self, folder):
-        self.dir = Path(folder)/'claims'; self.dir.mkdir(parents=True, exist_ok=True)
-        self.owner, self.n, self.mine = f"{os.getpid()}-{uuid.uuid4().hex[:8]}", 0, []
-        self.mutex = FileLock(str(self.dir/'mutex.lock'))
-        self.life = FileLock(str(self.dir/f"{self.owner}.lock"), timeout=0); self.life.acquire()
-
-    def _alive(self, owner:str) -> bool:
-        "Whether the run `owner` still holds its life lock (call under `mutex`); a dead owner's lock file is removed."
-        p = self.dir/f"{owner}.lock"
-        if not p.exists(): return False
-        lock = FileLock(str(p), timeout=0)
-        try: lock.acquire()
-        except Timeout: return True
-        lock.release(); p.unlink(missing_ok=True)
-        return False
-
-    def taken(self) -> set:
-        "Hashes claimed by other live runs (call under `mutex`); claims of dead runs are removed, so their images are free again."
-        out, alive = set(), {}
-        for j in self.dir.glob('*.json'):
-            o = j.name.split('.')[0]
-            if o == self.owner: continue
-            if o not in alive: alive[o] = self._alive(o)
-            if not alive[o]: j.unlink(missing_ok=True); continue
-            try: out |= set(json.loads(j.read_text()))
-            except (ValueError, OSError): pass   # gone meanwhile: its part is written
-        return out
-
-    def claim(self, hashes:list):
-        "Claim `hashes` for this run (call under `mutex`)."
-        self.n += 1; p = self.dir/f"{self.owner}.{self.n}.json"
-        write_atomic(p, lambda t: t.write_text(json.dumps(list(hashes)))); self.mine.append(p)
-
-    def drop(self):
-        "Remove this run's claims: their parts are written, or the run is stopping (call under `mutex`)."
-        for p in self.mine: p.unlink(missing_ok=True)
-        self.mine = []
-
-    def close(self):
-        "Remove this run's claims and lock."
-        with self.mutex: self.drop()
-        self.life.release(); (self.dir/f"{self.owner}.lock").unlink(missing_ok=True)
-
-# %% ../nbs/05_embed.ipynb #25f3f6a8
-class EmbeddingCache:
-    "Append-only Parquet store of embeddings for one set of `embed_settings`, keyed by image content hash; shared safely by processes."
-    def __init__(self, root, settings:dict):
-        key = hashlib.blake2b(json.dumps(settings, sort_keys=True, default=str).encode(), digest_size=10).hexdigest()
-        safe = lambda s: ''.join(ch if ch.isalnum() or ch in '-_.+' else '_' for ch in str(s))
-        self.path = Path(root)/f"{safe(settings['model_name'])}-{safe(settings['detector_backend'])}-{key}"
-        self.settings, self.seen, self.found = settings, set(), []
-
-    def load(self) -> pd.DataFrame:
-        "All cached rows (`hash, face_idx, embedding, x1, y1, x2, y2, confidence, face_detected, reason`); bad parts go to `quarantine/`."
-        self.seen = set()
-        if self.path.is_dir(): sweep_tmp(self.path)
-        return self.load_new()
-
-    def load_new(self) -> pd.DataFrame:
-        "The rows of the parts this object has not read or written yet."
-        parts = [p for p in sorted(self.path.glob('part-*.parquet')) if p.name not in self.seen]
-        self.seen |= {p.name for p in parts}
-        dfs = [df[_CACHE_COLS] for df in (read_part(p, _CACHE_COLS) for p in parts) if df is not None]
-        return pd.concat(dfs, ignore_index=True) if dfs else pd.DataFrame(columns=_CACHE_COLS)
-
-    def append(self, rows:pd.DataFrame):
-        "Write `rows` as a new part file (atomically: a crash never leaves half a file behind)."
-        if not len(rows): return
-        self.path.mkdir(parents=True, exist_ok=True)
-        if not (self.path/'settings.json').is_file():
-            write_atomic(self.path/'settings.json', lambda t: t.write_text(json.dumps(self.settings, indent=1, sort_keys=True, default=str)))
-        name = f"part-{time.time_ns()}-{uuid.uuid4().hex[:6]}.parquet"
-        tbl = pa.Table.from_pandas(rows[_CACHE_COLS].reset_index(drop=True), preserve_index=False)
-        write_atomic(self.path/name, lambda t: pq.write_table(tbl, t)); self.seen.add(name)
-
-    def batches(self, todo:list, # image hashes to embed, in order
-                n:int, # batch size
-                wait:float=0.5, # seconds between looks while other runs hold all that is left
-                patience:float=300, # seconds without a new part from them before this run embeds their images too
-               ):
-        "Yield the batches of `todo` this run claims (the caller appends each one's part); rows other runs cached go to `self.found`."
-        self.path.mkdir(parents=True, exist_ok=True)
-        claims, left, self.found, idle = _Claims(self.path), list(todo), [], 0.
-        try:
-            while left:
-                with claims.mutex:
-                    claims.drop()
-                    if len(got := self.load_new()):
-                        self.found.append(got); done = set(got.hash); left = [h for h in left if h not in done]; idle = 0.
-                    taken = claims.taken() if idle < patience else set()   # a stopped (SIGSTOP) or hung neighbour: do its work too
-                    mine = [h for h in left if h not in taken][:n]
-                    if mine: claims.claim(mine)
-                if mine:
-                    yield mine
-                    mine = set(mine); left = [h for h in left if h not in mine]
-                elif left:
-                    time.sleep(wait); idle += wait
-                    if idle >= patience:
-                        warnings.warn(f"{self.path}: other runs have held {len(left)} images for {patience:.0f} s without writing them "
-                                      "(stopped or hung?); embedding them here too")
-        finally: claims.close()
-
-_CACHE_COLS = ['hash', 'face_idx', 'embedding', 'x1', 'y1', 'x2', 'y2', 'confidence', 'face_detected', 'reason']
-
 # %% ../nbs/05_embed.ipynb #57bbfa0c
-EMBED_STATS = {'images': 0, 'calls': 0}
+_EMBED_STATS = {'images': 0, 'calls': 0}
 
 def _face_rows(img:np.ndarray, h:str, settings:dict, det, model) -> tuple[list, list]:
     "Cache rows (without embeddings) and aligned crops of every face facelab's pipeline finds in one image."
@@ -468,13 +82,13 @@ def _embed_native(imgs:list, hashes:list, settings:dict, det, model) -> list:
         rows += r; crops += c
     faces = [r for r in rows if r['reason'] == '']
     if crops:
-        EMBED_STATS['calls'] += 1
+        _EMBED_STATS['calls'] += 1
         try: vecs = list(embed_crops(model, crops, settings.get('flip', False)))
         except FacelabError: raise
         except Exception: vecs = [_embed_one(model, r, c, settings.get('flip', False)) for r, c in zip(faces, crops)]   # find the face the model refuses
         for r, e in zip(faces, vecs):
             if e is not None: r['embedding'] = np.asarray(e, np.float32)
-    EMBED_STATS['images'] += len(imgs)
+    _EMBED_STATS['images'] += len(imgs)
     return rows
 
 def _embed_one(model, row:dict, crop, flip:bool=False):
@@ -508,7 +122,7 @@ def _embed_deepface(imgs:list, hashes:list, settings:dict) -> list:
               enforce_detection=settings['enforce_detection'])
     skip = settings['detector_backend'] == 'skip'
     def one(img, h):
-        EMBED_STATS['images'] += 1; EMBED_STATS['calls'] += 1
+        _EMBED_STATS['images'] += 1; _EMBED_STATS['calls'] += 1
         try: return _rows(DeepFace.represent(img, **kw), img, h, skip)
         except Exception as e:   # any one image deepface cannot handle is a failures row (cv2.error, MemoryError, ...), missing weights stop the run
             if 'weights' in str(e).lower() or 'download' in str(e).lower(): raise _weights_error(settings, e)
@@ -516,9 +130,9 @@ def _embed_deepface(imgs:list, hashes:list, settings:dict) -> list:
     with opencv_quiet():   # deepface builds its detector (OpenCV's YuNet, say) on first use
         if len(imgs) == 1: return one(imgs[0], hashes[0])
         try:
-            EMBED_STATS['calls'] += 1
+            _EMBED_STATS['calls'] += 1
             res = DeepFace.represent(list(imgs), **kw)
-            EMBED_STATS['images'] += len(imgs)
+            _EMBED_STATS['images'] += len(imgs)
             return [r for img, h, faces in zip(imgs, hashes, res) for r in _rows(faces, img, h, skip)]
         except Exception: return [r for img, h in zip(imgs, hashes) for r in one(img, h)]
 
@@ -547,7 +161,7 @@ def embed_batch(batch:list, # content hashes of unique images
         try: imgs.append(load_image(first[h])); hs.append(h)
         except FacelabError as e: unloadable[h] = e.reason
     found = (_embed_deepface(imgs, hs, settings) if settings['deepface_compat'] else _embed_native(imgs, hs, settings, det, model)) if imgs else []
-    return pd.DataFrame(found, columns=_CACHE_COLS), unloadable
+    return pd.DataFrame(found, columns=EMBEDDING_CACHE_COLS), unloadable
 
 class EmbedResult(NamedTuple):
     "What `represent` returns."
@@ -555,8 +169,8 @@ class EmbedResult(NamedTuple):
     failures: pd.DataFrame # one row per image that gave no embedding (`file, stage, reason`)
 
 def represent(images, # image paths (repeats are embedded once)
-              model_name='SFace', # a name in `MODELS` (SFace, Dlib, Facenet-CASIA, ArcFace, ...), an .onnx path, or a model object
-              detector_backend='yunet', # a name in `facelab.detect.DETECTORS`, a detector object, or 'skip' (the image is the face)
+              model_name=DEFAULT_MODEL, # a name in `MODELS` (SFace, Dlib, Facenet-CASIA, ArcFace, ...), an .onnx path, or a model object
+              detector_backend=DEFAULT_DETECTOR, # a name in `facelab.detect.DETECTORS`, a detector object, or 'skip' (the image is the face)
               align:bool=True, # align faces as the model expects (False: a square crop of the box)
               enforce_detection:bool=False, # True: no face is a failure; False: embed the whole image, `face_detected=False`
               expand_percentage:int=0, # grow each detected box by this percentage
@@ -566,38 +180,35 @@ def represent(images, # image paths (repeats are embedded once)
               cache_dir='default', # 'default': `$FACELAB_HOME/cache/embeddings`; a folder; None: no cache
               batch_size:int=16, # images per model call
               progress:bool=True, # show a tqdm bar
-              client=None, # a `distributed.Client`: embed the batches on its workers (`facelab.scale`); None: here
+              client=None, # an executor for the batches (`facelab.core.Executor`; a Dask client after `import facelab.scale`); None: here
              ) -> EmbedResult: # (embeddings, failures)
     "Embed every unique image once (cached on disk); return the embeddings table and the failures table."
     configure_deepface()
     if deepface_compat and not isinstance(model_name, str) or deepface_compat and not isinstance(detector_backend, str):
         raise FacelabError("deepface_compat=True needs deepface's model and detector names, not objects")
-    if client is not None and not (isinstance(model_name, str) and isinstance(detector_backend, str)):
+    executor = as_executor(client)
+    if executor is not None and not (isinstance(model_name, str) and isinstance(detector_backend, str)):
         raise FacelabError("with a client, name the model and detector (each worker builds its own); objects stay in this process")
-    here = client is None and not deepface_compat   # with a client, the workers build the models
+    here = executor is None and not deepface_compat   # with an executor, its tasks build the models
     det = get_detector(detector_backend) if here and detector_backend != 'skip' else None
     model = get_model(model_name, normalization) if here else None
     if flip and deepface_compat: raise FacelabError("flip=True is facelab's own pipeline; DeepFace.represent (deepface_compat) has no flip test")
     settings = embed_settings(model_name, detector_backend, align, normalization, expand_percentage, enforce_detection, deepface_compat, flip)
     mname, dname = settings['model_name'], settings['detector_backend']
     files = list(dict.fromkeys(str(f) for f in images))
-    if client is None: hashes, failures = hash_files(files)
-    else:   # the workers read the files (a shared filesystem), not the client alone
-        from facelab.scale import hash_on
-        hashes, failures = hash_on(client, files)
+    hashes, failures = hash_files(files) if executor is None else hash_with(executor, files)
     folder = cache_folder(cache_dir, 'embeddings')
     if folder is not None:
         try: writable_folder(folder, 'embedding cache')
         except FacelabError as e: raise FacelabError(f"{e.reason}; set FACELAB_HOME to a writable folder, or pass cache_dir=None (--no-cache)", e.path) from None
     cache = EmbeddingCache(folder, settings) if folder is not None else None
-    known = cache.load() if cache else pd.DataFrame(columns=_CACHE_COLS)
+    known = cache.load() if cache else pd.DataFrame(columns=EMBEDDING_CACHE_COLS)
     done = set(known.hash)
     todo = list(dict.fromkeys(h for h in hashes.values() if h not in done))
     first = {h: f for f, h in reversed(list(hashes.items()))}
     new, unloadable = [], {}
-    if client is not None:   # the batches go to the cluster's workers, which write their own parts of the cache
-        from facelab.scale import embed_on
-        new, unloadable = embed_on(client, todo, first, settings, folder, batch_size, progress)
+    if executor is not None:   # the batches go to the executor's tasks, which write their own parts of the cache
+        new, unloadable = embed_with(executor, todo, first, settings, folder, batch_size, progress)
     else:
         work = cache.batches(todo, batch_size) if cache else (todo[i:i+batch_size] for i in range(0, len(todo), batch_size))
         bar = tqdm(total=len(todo), desc=f"embedding ({mname}/{dname})", disable=not progress or not todo)
@@ -624,10 +235,69 @@ def represent(images, # image paths (repeats are embedded once)
     emb = emb.sort_values(['file', 'face_idx'], key=lambda s: s.map(order) if s.name == 'file' else s, kind='stable').reset_index(drop=True)
     return EmbedResult(emb[EMBEDDING_COLS], failures_frame(failures))
 
+# %% ../nbs/05_embed.ipynb #302593b3
+def embed_task(batch:list, # content hashes
+               paths:dict, # hash -> a file with that content
+               settings:dict, # `embed_settings`
+               folder=None, # the embedding cache root (None: no cache)
+              ) -> tuple: # (cache rows, {hash: why it would not load})
+    "One batch in an executor's task: build the models (once per process), embed, append the rows to the cache."
+    configure_deepface()
+    compat = settings['deepface_compat']
+    det = get_detector(settings['detector_backend']) if not compat and settings['detector_backend'] != 'skip' else None
+    model = None if compat else get_model(settings['model_name'], settings['normalization'])
+    rows, bad = embed_batch(batch, paths, settings, det, model)
+    if folder is not None: EmbeddingCache(folder, settings).append(rows)
+    return rows, bad
+
+# %% ../nbs/05_embed.ipynb #70a06fd2
+def hash_with(executor, # a `facelab.core.Executor`
+              files:list, # image paths (unique)
+              chunk:int=256, # files per task
+              progress:bool=False, # tqdm bar over hashed files
+             ) -> tuple: # ({file: content hash}, [(file, 'read', why)]), as `hash_files`
+    "`hash_files` in the executor's tasks, `chunk` files a task, in the order of `files`."
+    if not files: return {}, []
+    paths = [os.path.abspath(f) for f in files]   # paths a worker's working folder does not change
+    executor.check(paths=[p for p in paths[::max(1, len(paths)//16)] if os.path.isfile(p)])
+    chunks = [range(i, min(i+chunk, len(files))) for i in range(0, len(files), chunk)]
+    got = executor.map(hash_files, [([paths[j] for j in c],) for c in chunks], desc='hashing', progress=progress,
+                       sizes=[len(c) for c in chunks], count=False)
+    hashes, failures = {}, []
+    for c, (h, fails) in zip(chunks, got):
+        why = {p: (stage, r) for p, stage, r in fails}
+        for j in c:
+            if paths[j] in h: hashes[files[j]] = h[paths[j]]
+            else: failures.append((files[j], *why[paths[j]]))
+    return hashes, failures
+
+# %% ../nbs/05_embed.ipynb #8abe1d18
+def embed_with(executor, # a `facelab.core.Executor`
+               todo:list, # content hashes still to embed
+               first:dict, # hash -> a file with that content
+               settings:dict, # `embed_settings`
+               folder=None, # embedding cache root (None: no cache)
+               batch_size:int=16, # images per task
+               progress:bool=True, # tqdm bar over embedded images
+              ) -> tuple: # (list of row tables, {hash: why it would not load})
+    "`represent`'s loop in an executor: check its workers, one task per batch of unique images, rows and load failures back."
+    folder = None if folder is None else os.path.abspath(folder)
+    if not todo: return [], {}
+    compat = settings['deepface_compat']
+    executor.check(weights=settings.get('weights') or {}, paths=[os.path.abspath(first[h]) for h in todo], folder=folder,
+                   model=None if compat else (settings['model_name'], settings['normalization']),
+                   detector=None if compat else settings['detector_backend'])
+    batches = [todo[i:i+batch_size] for i in range(0, len(todo), batch_size)]
+    tasks = [(b, {h: os.path.abspath(first[h]) for h in b}, settings, folder) for b in batches]
+    got = executor.map(embed_task, tasks, desc=f"embedding ({settings['model_name']}/{settings['detector_backend']})",
+                       progress=progress, sizes=[len(b) for b in batches])
+    bad = {}
+    for _, b in got: bad.update(b)
+    return [r for r, _ in got], bad
+
 # %% ../nbs/05_embed.ipynb #06a6f4e5
 def _source_images(source:str, frames:set):
     "Yield `(frame, BGR image)` for the wanted frames of a source: a still image (frame 0) or a video read once."
-    from facelab.video import VideoFrames, is_video
     if is_video(source):
         last = max(frames)
         step = int(np.gcd.reduce(np.array(sorted(frames)))) or 1   # detections every n-th frame: decode only those
@@ -637,7 +307,7 @@ def _source_images(source:str, frames:set):
     else: yield 0, load_image(source)
 
 def represent_detections(dets:pd.DataFrame, # detections (`facelab.detect.DETECTION_COLS`)
-                         model_name='SFace', # a name in `MODELS`, an .onnx path, or a model object
+                         model_name=DEFAULT_MODEL, # a name in `MODELS`, an .onnx path, or a model object
                          align:bool=True, # align as the model expects (False: a square crop of the box)
                          normalization:str='base', # deepface's input normalisation (deepface's models only)
                          batch_size:int=64, # faces per model call
@@ -650,7 +320,7 @@ def represent_detections(dets:pd.DataFrame, # detections (`facelab.detect.DETECT
     todo = []   # (row index, crop)
     def flush():
         if not todo: return
-        EMBED_STATS['calls'] += 1; EMBED_STATS['images'] += len(todo)
+        _EMBED_STATS['calls'] += 1; _EMBED_STATS['images'] += len(todo)
         for (i, _), e in zip(todo, model.embed([c for _, c in todo])): out.at[i, 'embedding'] = np.asarray(e, np.float32)
         todo.clear()
     bar = tqdm(total=len(out), desc=f"embedding detections ({model_name_of(model)})", disable=not progress)

@@ -6,24 +6,30 @@ Docs: https://facelab-dev.github.io/facelab/evaluate.html.md"""
 
 # %% ../nbs/06a_evaluate.ipynb #4a1377e1
 from __future__ import annotations
+import dataclasses
 import json, sys, platform, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 from .core import FacelabError, failures_frame, writable_folder
-from .datasets import deepface_sample, sha256
+from .datasets import deepface_sample
+from .core import sha256
 from .pairs import make_pairs, identities_from_folder
-from .verify import verify_pairs, METRICS
-from .embed import represent, model_name_of, model_thresholds, embed_settings
+from .verify import verify_pairs
+from .distance import METRICS
+from .embed import represent, embed_settings
+from .models import model_name_of, model_thresholds
 from .detect import detector_name
 from .weights import weights_dir
-from .metrics import (evaluate_thresholds, synthetic_pairs, tune_threshold, curve_summary, recommend_threshold, kfold_thresholds, METRIC_COLS, COUNT_COLS)
+from .metrics import (evaluate_thresholds, synthetic_pairs, tune_threshold, curve_summary, recommend_threshold, kfold_thresholds, METRIC_COLS, COUNT_COLS, interval_note)
 from .plots import plot_distances, plot_roc, plot_det, plot_metrics_vs_threshold, plot_confusion, plot_worst_pairs
+from .core import DEFAULT_DETECTOR, DEFAULT_METRIC, DEFAULT_MODEL
+from .core import Result
 
 # %% auto #0
 __all__ = ['TUNE_DEFAULT', 'SMALL', 'load_identities', 'distance_summary', 'identity_count', 'threshold_report',
            'kfold_unavailable', 'sample_size_notes', 'no_face_failures', 'versions', 'weight_checksums', 'data_folder',
-           'check_study', 'NothingScored', 'nothing_scored', 'evaluate', 'md_table', 'display_thresholds',
-           'undefined_notes', 'method_notes', 'closest_calls', 'error_images', 'write_report']
+           'check_study', 'NothingScored', 'nothing_scored', 'EvaluationResult', 'evaluate', 'md_table',
+           'display_thresholds', 'undefined_notes', 'method_notes', 'closest_calls', 'error_images', 'write_report']
 
 # %% ../nbs/06a_evaluate.ipynb #46d34689
 def load_identities(source) -> dict:
@@ -54,7 +60,6 @@ def threshold_report(v:pd.DataFrame, # verified pairs to score (all of them: fil
     k = folds if 'fold' in v.columns else max(min(folds, identity_count(v)), 3)
     fixed = (float(v.threshold.iloc[0]),) if len(v) and np.isfinite(v.threshold.iloc[0]) else ()   # a model without a default: tuned rows only
     t = evaluate_thresholds(v, methods=(*fixed, *tune), folds=k, n_boot=n_boot, seed=seed, kfold=not why)
-    t.attrs['kfold_reason'] = why
     t.loc[t.protocol == 'fixed', 'method'] = 'model default'
     return t.reset_index(drop=True)
 
@@ -129,7 +134,7 @@ def check_study(out=None, # report folder (probed for writing), or None
                 max_negatives:int|None=None, # >= 0, or None
                 n_boot:int=1000, # >= 0
                 tune=TUNE_DEFAULT, # tuning methods, each tried on a tiny synthetic table
-                distance_metric:str='cosine', # one of `facelab.verify.METRICS`
+                distance_metric:str=DEFAULT_METRIC, # one of `facelab.verify.METRICS`
                ):
     "Refuse, before any work, study settings that cannot give a report and a report folder facelab cannot write."
     if not _whole(folds, 3):
@@ -163,12 +168,25 @@ def nothing_scored(failures:pd.DataFrame, # every image's reason (embedding fail
     return NothingScored(f"no pair could be scored: {failures.file.nunique()} of {n_images} images gave no usable face ({why or 'no reason recorded'}); "
                          f"every image's reason is {where}", failures)
 
+# %% ../nbs/06a_evaluate.ipynb #50bfe10b
+@dataclasses.dataclass(repr=False)
+class EvaluationResult(Result):
+    "What `evaluate` returns and `write_report` writes: the study's tables, its recommendation and its settings."
+    pairs: pd.DataFrame # every pair: distance, prediction, `scored`, k-fold threshold and verdict
+    thresholds: pd.DataFrame # one row per threshold method and protocol (TABLE_COLS)
+    recommended: dict # method, threshold, rule, reason
+    curves: pd.DataFrame # AUC and EER with their intervals
+    summary: pd.DataFrame # distance distributions of genuine and impostor pairs
+    failures: pd.DataFrame # file, stage, reason: one row per image not embedded, or embedded without a face
+    embeddings: pd.DataFrame # `represent`'s table
+    settings: dict # everything settings.json records
+
 # %% ../nbs/06a_evaluate.ipynb #b01d4ada
 def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one subfolder per identity
              out=None, # folder to write the report to (nothing written when None)
-             model_name='SFace', # a name in `facelab.embed.MODELS`, an .onnx path, or a model object
-             detector_backend='yunet', # a name in `facelab.detect.DETECTORS`, or a detector object
-             distance_metric:str='cosine', # cosine, euclidean, euclidean_l2 or angular
+             model_name=DEFAULT_MODEL, # a name in `facelab.embed.MODELS`, an .onnx path, or a model object
+             detector_backend=DEFAULT_DETECTOR, # a name in `facelab.detect.DETECTORS`, or a detector object
+             distance_metric:str=DEFAULT_METRIC, # cosine, euclidean, euclidean_l2 or angular
              tune=TUNE_DEFAULT, # threshold tuning methods (see `facelab.metrics.tune_threshold`)
              folds:int=10, # k for the identity k-fold protocol (capped at the number of identities)
              max_negatives:int|None=None, # sample this many negative pairs (all when None)
@@ -180,7 +198,7 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
              command:str|None=None, # the command line that ran this (recorded in settings.json)
              client=None, # a `distributed.Client`: embed on its workers (`facelab.scale`); the study is the same
              **kwargs, # passed to `represent` (align, cache_dir, batch_size, progress, ...)
-            ) -> dict: # pairs, thresholds, recommended, curves, summary, failures (one row per image), embeddings; settings
+            ) -> EvaluationResult: # pairs, thresholds, recommended, curves, summary, failures (one row per image), embeddings, settings
     "Run the verification study on `source` and (optionally) write its tables, plots and report.md to `out`."
     check_study(out, folds, max_negatives, n_boot, tune, distance_metric)
     ids = load_identities(source)
@@ -196,7 +214,7 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
     scored = v[v.scored]
     if not len(scored): raise nothing_scored(pd.concat([fails, no_face_failures(emb, score_no_face)], ignore_index=True), len(files), out)
     t = threshold_report(scored, tune, folds, n_boot, seed)
-    why = t.attrs['kfold_reason']
+    why = kfold_unavailable(scored)
     rec = dict(method=None, threshold=np.nan, rule='no recommendation', reason=why) if why else recommend_threshold(t)
     if rec['method'] is not None:   # the recommended rule's k-fold threshold and verdict for every scored pair
         kt = kfold_thresholds(scored, rec['method'], int(t[t.protocol == 'k-fold'].n_folds.iloc[0]))
@@ -205,16 +223,16 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
     no_face = no_face_failures(emb, score_no_face)
     es = embed_settings(model_name, detector_backend, enforce_detection=enforce_detection, deepface_compat=deepface_compat,
                         **{k: kwargs[k] for k in ('align', 'normalization', 'expand_percentage', 'flip') if k in kwargs})
-    res = dict(pairs=v, thresholds=t, recommended=rec, curves=pd.DataFrame([curve_summary(scored, n_boot=n_boot, seed=seed)]),
+    res = EvaluationResult(pairs=v, thresholds=t, recommended=rec, curves=pd.DataFrame([curve_summary(scored, n_boot=n_boot, seed=seed)]),
                summary=distance_summary(scored), failures=pd.concat([fails, no_face], ignore_index=True), embeddings=emb,
                settings=dict(source=str(source), data_folder=data_folder(source), command=command,
                              model_name=model_name_of(model_name), detector_backend=detector_name(detector_backend),
                              distance_metric=distance_metric, enforce_detection=enforce_detection, score_no_face=score_no_face,
                              deepface_compat=deepface_compat,
-                             threshold_source=(v.attrs.get('threshold_note') or model_thresholds(model_name).get('source', 'deepface')) if not deepface_compat else 'deepface',
+                             threshold_source=v.threshold_source.iloc[0],
                              tune=[str(m) for m in tune], folds_asked=folds,
                              folds_used=int(t.n_folds.dropna().iloc[0]) if t.n_folds.notna().any() else None,
-                             n_boot=n_boot, interval=t.attrs.get('interval', ''), max_negatives=max_negatives, seed=seed,
+                             n_boot=n_boot, interval=interval_note(scored, n_boot), max_negatives=max_negatives, seed=seed,
                              identities=len(ids), images=sum(map(len, ids.values())), no_face=len(no_face), failed_images=len(fails),
                              pairs=len(v), scored_pairs=len(scored), positives=int((scored.decision == 'Yes').sum()),
                              negatives=int((scored.decision != 'Yes').sum()), kfold_reason=why,

@@ -19,8 +19,8 @@ __all__ = ['COUNT_COLS', 'METRIC_COLS', 'TUNE_METHODS', 'MIN_BOOT_PAIRS', 'CI_CO
            'tune_sigma', 'tune_best_f1', 'tune_best_accuracy', 'tune_tree', 'negatives_needed', 'tune_far',
            'tune_threshold', 'identity_folds', 'kfold_evaluate', 'kfold_summary', 'kfold_thresholds', 'identity_codes',
            'bootstrap_weights', 'exact_interval', 'bootstrap_metrics', 'scored_population', 'evaluate_thresholds',
-           'recommend_threshold', 'roc_frame', 'roc_auc', 'det_frame', 'equal_error_rate', 'tar_at_far',
-           'curve_summary']
+           'interval_note', 'recommend_threshold', 'roc_frame', 'roc_auc', 'det_frame', 'equal_error_rate',
+           'tar_at_far', 'curve_summary']
 
 # %% ../nbs/07_metrics.ipynb #af1e2712
 def synthetic_pairs(n_identities:int=20, # number of people
@@ -449,7 +449,7 @@ def _splits(df, folds, fold):
     return out
 
 # %% ../nbs/07_metrics.ipynb #9189c8b8
-_KFOLD_COLS = ['fold', 'method', 'protocol', 'threshold', 'n_train', 'n_test'] + COUNT_COLS + METRIC_COLS + ['reason']
+_KFOLD_COLS = ['fold', 'n_folds', 'method', 'protocol', 'threshold', 'n_train', 'n_test'] + COUNT_COLS + METRIC_COLS + ['reason']
 
 def _kfold(df, method, folds, fold, kw) -> tuple:
     "Per-split rows and the threshold each pair of `df` is scored with (NaN for a pair in no split)."
@@ -457,23 +457,22 @@ def _kfold(df, method, folds, fold, kw) -> tuple:
     y, d = _pairs_arrays(df, **kw)
     has, per_pair, rows = ~np.isnan(d), np.full(len(df), np.nan), []
     splits = _splits(df, folds, fold)
+    n_folds = len(pd.unique(df[fold].dropna())) if fold in df.columns else folds   # the folds made (a split may be skipped)
     for k, train, test in splits:
         tuned = tune_threshold(df[train], method, **kw)
         r = _result(y[test & has], d[test & has], tuned['method'], tuned['threshold'],
                     tuned['reason'].split(': counts and metrics')[0] if np.isnan(tuned['threshold']) else '', protocol='k-fold')
         per_pair[test] = tuned['threshold']
-        rows.append(dict(fold=k, **{c: r.pop(c) for c in ('method', 'protocol', 'threshold')},
+        rows.append(dict(fold=k, n_folds=n_folds, **{c: r.pop(c) for c in ('method', 'protocol', 'threshold')},
                          n_train=int((train & has).sum()), n_test=int((test & has).sum()), **r))
-    out = pd.DataFrame(rows, columns=_KFOLD_COLS)
-    out.attrs['n_folds'] = len(pd.unique(df[fold].dropna())) if fold in df.columns else folds
-    return out, per_pair
+    return pd.DataFrame(rows, columns=_KFOLD_COLS), per_pair
 
 def kfold_evaluate(df:pd.DataFrame, # verified pairs
                    method='best-f1', # any `tune_threshold` method
                    folds:int=10, # number of folds when the table has no `fold` column
                    fold:str='fold', # column with predefined folds (LFW), used when present
                    label:str='decision', distance:str='distance', positive='Yes',
-                  ) -> pd.DataFrame: # fold, method, protocol, threshold, n_train, n_test, counts, metrics, reason
+                  ) -> pd.DataFrame: # fold, n_folds, method, protocol, threshold, n_train, n_test, counts, metrics, reason
     "Each split's threshold, chosen by `method` without the people it scores, and its counts and metrics on the pairs it scores."
     return _kfold(df, method, folds, fold, dict(label=label, distance=distance, positive=positive))[0]
 
@@ -484,7 +483,7 @@ def kfold_summary(per_fold:pd.DataFrame, # output of `kfold_evaluate`
         raise FacelabError(f"per_fold must be the table `kfold_evaluate` returns" + (f"; it has no {miss[0]!r} column" if isinstance(per_fold, pd.DataFrame) else ''))
     t, n = per_fold.threshold.to_numpy(float), per_fold.n_test.to_numpy(int)
     out = dict(method=per_fold.method.iloc[0] if len(per_fold) else '', protocol='k-fold',
-               n_folds=per_fold.attrs.get('n_folds', len(per_fold)), n_splits=len(per_fold))
+               n_folds=int(per_fold.n_folds.iloc[0]) if len(per_fold) else 0, n_splits=len(per_fold))
     bad = np.isnan(t) & (n > 0)
     if bad.any() or not len(t):
         first = per_fold.reason[bad].iloc[0].split(': counts and metrics')[0] if bad.any() else 'no splits'
@@ -647,10 +646,22 @@ def evaluate_thresholds(df:pd.DataFrame, # verified pairs
         if kfold and o['protocol'] != 'fixed':
             per, thr = _kfold(pop, m, folds, fold, kw); rows.append(dict(kfold_summary(per), **ci(thr)))
     out = (pd.DataFrame(rows) if rows else pd.DataFrame(columns=TABLE_COLS)).assign(n_pairs=len(pop), n_pos=int(y.sum()), n_neg=int((~y).sum())).reindex(columns=TABLE_COLS)
-    out.attrs['interval'] = (f"{level:.0%} bootstrap interval over the {n_ids} identities ({n_boot} resamples of the people; exact "
-                             f"Clopper–Pearson where the bootstrap degenerates, as the `interval` column says)" if boot else
-                             'no intervals: ' + ('n_boot=0' if n_boot <= 0 else 'no pairs' if not len(pop) else 'the pairs have no identity_x/identity_y columns'))
     return out
+
+# %% ../nbs/07_metrics.ipynb #d145380a
+def interval_note(df:pd.DataFrame, # the verified pairs given to `evaluate_thresholds`
+                  n_boot:int=1000, # its bootstrap resamples
+                  level:float=0.95, # its confidence level
+                  fold:str='fold', distance:str='distance',
+                 ) -> str: # one sentence for a report
+    "How the intervals of `evaluate_thresholds(df, n_boot=, level=)` were made, in words."
+    pop = scored_population(df, fold, distance)
+    if n_boot <= 0: return 'no intervals: n_boot=0'
+    if not len(pop): return 'no intervals: no pairs'
+    if not {'identity_x', 'identity_y'} <= set(pop.columns): return 'no intervals: the pairs have no identity_x/identity_y columns'
+    n_ids = identity_codes(pop)[2]
+    return (f"{level:.0%} bootstrap interval over the {n_ids} identities ({n_boot} resamples of the people; exact "
+            f"Clopper–Pearson where the bootstrap degenerates, as the `interval` column says)")
 
 # %% ../nbs/07_metrics.ipynb #596cfe04
 def recommend_threshold(table:pd.DataFrame, # output of `evaluate_thresholds`

@@ -53,18 +53,19 @@ def make_pairs(identities:dict, # identity -> list of image paths
     return df
 
 # %% ../nbs/01_pairs.ipynb #2fe238d3
-def identities_from_folder(path, # root folder with one subfolder per identity
+def identities_from_folder(path, # root folder: one subfolder per person (loose images: a person each)
                            exts=IMAGE_EXTS, # image file extensions to keep (case-insensitive)
                           ) -> dict: # identity -> sorted list of absolute image paths
-    "Read a `<identity>/<image>` tree into an identity -> image paths mapping."
+    "The people of a folder: each subfolder is one (its images, at any depth); a loose image is one of its own, named by its stem."
     root = Path(path)
     if not root.is_dir(): raise FacelabError("not a folder", root)
-    ids = {d.name: sorted(str(abs_path(p)) for p in image_files(d, exts, empty_ok=True))
-           for d in sorted(root.iterdir()) if d.is_dir() and not d.name.startswith('.')}
-    ids = {k: v for k,v in ids.items() if v}
-    if not ids: raise FacelabError(f"no <identity>/<image> subfolders with images (found {files_summary(root)}); "
+    ids = {}
+    for p in map(Path, image_files(root, exts, empty_ok=True)):
+        rel = p.relative_to(root).parts
+        ids.setdefault(rel[0] if len(rel) > 1 else p.stem, []).append(str(abs_path(p)))
+    if not ids: raise FacelabError(f"no images in <identity>/<image> subfolders or loose (found {files_summary(root)}); "
                                   f"readable: {', '.join(sorted(exts))}", root)
-    return ids
+    return {k: sorted(ids[k]) for k in sorted(ids)}
 
 # %% ../nbs/01_pairs.ipynb #a4411569
 def _lfw_name(name:str, k:int, path) -> str:

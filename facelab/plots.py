@@ -27,11 +27,13 @@ def _fig_ax(ax=None, figsize=(7.5, 4)):
     fig = Figure(figsize=figsize, layout='constrained')
     return fig, fig.subplots()
 
+# %% ../nbs/07a_plots.ipynb #f90c7b8a
 def _legend(ax, **kwargs):
     "The legend of `ax` outside it, to the right, so it covers no curve (none when nothing is labelled)."
     if ax.get_legend_handles_labels()[0]:
         return ax.legend(fontsize=8, loc='upper left', bbox_to_anchor=(1.02, 1), borderaxespad=0, **kwargs)
 
+# %% ../nbs/07a_plots.ipynb #a85047ab
 def _named_thresholds(thresholds) -> dict:
     "Thresholds as a dict name -> float, from a number, a list, or a dict of numbers or of tuning results."
     if thresholds is None: return {}
@@ -39,6 +41,7 @@ def _named_thresholds(thresholds) -> dict:
         return {k: float(v['threshold'] if isinstance(v, dict) else v) for k,v in thresholds.items()}
     return {f"{t:.3f}": float(t) for t in np.atleast_1d(np.asarray(thresholds, float))}
 
+# %% ../nbs/07a_plots.ipynb #11d165ce
 def _threshold_lines(ax, thresholds, skip:int=2):
     "A dashed vertical line per named threshold, labelled `name = value` for the legend, in colours after the first `skip` (the curves')."
     for (name, t), c in zip(_named_thresholds(thresholds).items(), matplotlib.rcParams['axes.prop_cycle'].by_key()['color'][skip:]*5):
@@ -59,15 +62,21 @@ def plot_distances(df:pd.DataFrame, # verified pairs
     fig, ax = _fig_ax(ax)
     y, d = _labels_distances(df, label, distance, positive)
     lo, hi = (d.min(), d.max()) if len(d) else (0, 1)
-    pad = 0.05*(hi-lo or 1); xs = np.linspace(lo-pad, hi+pad, 400)
+    pad = 0.05*(hi-lo or 1)
+    xs = np.linspace(lo-pad, hi+pad, 400)
     for mask, name, c in [(y, 'same person', 'C0'), (~y, 'different people', 'C1')]:
-        v = d[mask]; lab = f"{name} (n={len(v)})"
+        v = d[mask]
+        lab = f"{name} (n={len(v)})"
         if kind == 'hist' and len(v): ax.hist(v, bins='auto', density=True, alpha=0.45, color=c, label=lab)
         elif len(np.unique(v)) >= 2:
-            k = gaussian_kde(v)(xs); ax.plot(xs, k, color=c, label=lab); ax.fill_between(xs, k, color=c, alpha=0.2)
+            k = gaussian_kde(v)(xs)
+            ax.plot(xs, k, color=c, label=lab)
+            ax.fill_between(xs, k, color=c, alpha=0.2)
         elif len(v): ax.plot(v, np.zeros_like(v), '|', ms=20, color=c, label=lab)
     _threshold_lines(ax, thresholds)
-    ax.set_xlabel(distance); ax.set_ylabel('density'); _legend(ax)
+    ax.set_xlabel(distance)
+    ax.set_ylabel('density')
+    _legend(ax)
     if title: ax.set_title(title)
     return fig
 
@@ -76,11 +85,13 @@ def _tables(df) -> dict:
     "One table or a dict name -> table, as a dict."
     return df if isinstance(df, dict) else {'': df}
 
+# %% ../nbs/07a_plots.ipynb #ce53485d
 def _rate_floors(t, label, distance, positive) -> tuple:
     "The smallest nonzero FAR and FRR the pairs of `t` can show: 1/negatives and 1/positives (1 when there are none)."
     y, _ = _labels_distances(t, label, distance, positive)
     return 1/max(int((~y).sum()), 1), 1/max(int(y.sum()), 1)
 
+# %% ../nbs/07a_plots.ipynb #c1a4df42
 def _floor_note(floors:list, what:str, n:str) -> str:
     "Axis-label line stating where a rate of zero is drawn (`what` the rate, `n` whose count sets the floor)."
     if len(set(floors)) == 1:
@@ -182,8 +193,11 @@ def plot_metrics_vs_threshold(df:pd.DataFrame, # verified pairs
     tab = metrics_table(df, np.linspace(lo-pad, hi+pad, n), label, distance, positive)
     for m in metrics: ax.plot(tab.threshold, tab[m], label=m)
     _threshold_lines(ax, thresholds, skip=len(metrics))
-    ax.set_xlabel(f"threshold ({distance} <= threshold → same person)"); ax.set_ylabel('value'); ax.set_ylim(-0.02, 1.02)
-    ax.grid(alpha=0.3); _legend(ax)
+    ax.set_xlabel(f"threshold ({distance} <= threshold → same person)")
+    ax.set_ylabel('value')
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
+    _legend(ax)
     if title: ax.set_title(title)
     return fig
 
@@ -195,8 +209,10 @@ def _count(c:dict, k:str) -> float:
     try: return float(c.get(k, np.nan))
     except (TypeError, ValueError): return np.nan
 
+# %% ../nbs/07a_plots.ipynb #f7532f26
 def _fmt_count(v:float) -> str: return 'undefined' if not np.isfinite(v) else f"{int(v)}" if float(v).is_integer() else f"{v:g}"
 
+# %% ../nbs/07a_plots.ipynb #591ff04a
 def plot_confusion(x, # dict with tp, fp, tn, fn (e.g. a tuning result), or verified pairs
                    threshold:float|None=None, # with a table: predict at this threshold instead of its `prediction` column
                    label:str='decision', distance:str='distance', prediction:str='prediction', positive='Yes',
@@ -207,7 +223,9 @@ def plot_confusion(x, # dict with tp, fp, tn, fn (e.g. a tuning result), or veri
     "Heatmap of the confusion matrix (truth × prediction: different, same), each cell named with its count (and rate); 'undefined' where there is none."
     from facelab.metrics import confusion_counts, metrics_table
     if normalize not in (None, 'true'): raise ValueError(f"normalize must be None or 'true', not {normalize!r}")
-    if isinstance(x, dict): c = x; threshold = x.get('threshold', threshold)
+    if isinstance(x, dict):
+        c = x
+        threshold = x.get('threshold', threshold)
     elif threshold is not None: c = metrics_table(x, [threshold], label, distance, positive).iloc[0].to_dict() if np.isfinite(threshold) else {}
     else: c = confusion_counts(x[label], x[prediction], positive)
     undefined = threshold is not None and not np.isfinite(float(threshold))
@@ -222,7 +240,8 @@ def plot_confusion(x, # dict with tp, fp, tn, fn (e.g. a tuning result), or veri
         v, r = cm[i, j], rate[i, j]
         txt = f"{CELLS[i][j]}\n" + (f"{r:.2%}\n({_fmt_count(v)})" if normalize and np.isfinite(r) else _fmt_count(v))
         ax.text(j, i, txt, ha='center', va='center', fontsize=10, color='white' if np.isfinite(r) and r > 0.6 else 'black')
-    ax.set_xticks([0, 1], ['different', 'same']); ax.set_xlabel('predicted')
+    ax.set_xticks([0, 1], ['different', 'same'])
+    ax.set_xlabel('predicted')
     ax.set_yticks([0, 1], [f"different\n(n={_fmt_count(n[0])})" if np.isfinite(n[0]) else 'different',
                            f"same\n(n={_fmt_count(n[1])})" if np.isfinite(n[1]) else 'same'])
     ax.set_ylabel('truth')
@@ -241,14 +260,17 @@ def _thumb(img:np.ndarray, size:int) -> np.ndarray:
     if not h or not w: raise FacelabError(f"empty image ({w}×{h})")
     return cv2.resize(img, (max(1, min(2*size, round(w*size/h))), size), interpolation=cv2.INTER_AREA)
 
+# %% ../nbs/07a_plots.ipynb #0ac4d4db
 def _crop(img, box, margin:float) -> np.ndarray:
     "`img` loaded, and cut to `box` grown by `margin` when there is a box."
     img = load_image(img)
     return img if box is None else crop_box(img, box, margin=margin)
 
+# %% ../nbs/07a_plots.ipynb #59fb57d9
 @lru_cache(maxsize=2048)
 def _thumb_cached(path:str, size:int, box:tuple|None, margin:float) -> np.ndarray: return _thumb(_crop(path, box, margin), size)
 
+# %% ../nbs/07a_plots.ipynb #c58dcf14
 def thumbnail(img, # image path, or BGR array (a video crop)
               size:int=96, # height in pixels
               box=None, # x1, y1, x2, y2 of the face to cut out; None (or NaN): the whole image
@@ -260,6 +282,7 @@ def thumbnail(img, # image path, or BGR array (a video crop)
     if isinstance(img, (str, Path)): return _thumb_cached(str(img), size, box, margin)
     return _thumb(_crop(img, box, margin), size)
 
+# %% ../nbs/07a_plots.ipynb #f2f26b99
 def safe_thumbnail(img, # image path, or BGR array
                    size:int=96, # height in pixels
                    box=None, # face box, as in `thumbnail`
@@ -269,6 +292,7 @@ def safe_thumbnail(img, # image path, or BGR array
     try: return thumbnail(img, size, box, margin), ''
     except (FacelabError, OSError, ValueError, cv2.error) as e: return np.full((size, size, 3), 200, np.uint8), str(e)
 
+# %% ../nbs/07a_plots.ipynb #351c661e
 def card_image(images, # paths or BGR arrays shown side by side (one row of the table)
                size:int=96, # height in pixels
                boxes=None, # a face box (or None) per image
@@ -293,7 +317,7 @@ def pair_boxes(pairs:pd.DataFrame, # pairs with `file_x`, `file_y`
     for fx, fy in zip(pairs.file_x.astype(str), pairs.file_y.astype(str)):
         gx, gy, i, j = faces.get(fx), faces.get(fy), 0, 0
         if gx is not None and gy is not None and len(gx)*len(gy) > 1 and 'embedding' in embeddings:
-            from facelab.verify import pair_distances
+            from facelab.distance import pair_distances
             ii, jj = np.divmod(np.arange(len(gx)*len(gy)), len(gy))
             d = pair_distances(np.stack(gx.embedding.to_numpy())[ii], np.stack(gy.embedding.to_numpy())[jj], metric)
             i, j = ii[np.argmin(d)], jj[np.argmin(d)]
@@ -318,6 +342,7 @@ def pair_thresholds(df:pd.DataFrame, # verified pairs
     if t.ndim and t.shape != (len(df),): raise FacelabError(f"{t.size} thresholds for {len(df)} pairs")
     return np.broadcast_to(t, (len(df),)).copy()
 
+# %% ../nbs/07a_plots.ipynb #5d2cacaa
 def worst_pairs(df:pd.DataFrame, # verified pairs (a label and a distance column)
                 threshold=None, # a number, a column name, one per pair, or None: the `threshold` column
                 kind:str='false-accept', # 'false-accept' or 'false-reject'
@@ -334,16 +359,22 @@ def worst_pairs(df:pd.DataFrame, # verified pairs (a label and a distance column
     return out.iloc[np.argsort(-out.wrong_by.to_numpy(), kind='stable')].head(len(out) if n is None else n)
 
 # %% ../nbs/07a_plots.ipynb #601c51df
-def _short(s, width:int=24) -> str: s = str(s); return s if len(s) <= width else '…' + s[-(width-1):]
+def _short(s, width:int=24) -> str:
+    s = str(s)
+    return s if len(s) <= width else '…' + s[-(width-1):]
 
+# %% ../nbs/07a_plots.ipynb #3a4120ab
 def _face_panel(ax, file, box, size:int):
     "One face (or a grey panel naming an unreadable `file`) in `ax`, its file name below."
     img, why = safe_thumbnail(file, size, box)
-    ax.imshow(img[..., ::-1]); ax.set_xticks([]); ax.set_yticks([])
+    ax.imshow(img[..., ::-1])
+    ax.set_xticks([])
+    ax.set_yticks([])
     ax.set_xlabel(_short(Path(str(file)).name), fontsize=7)
     if why: ax.text(0.5, 0.5, f"cannot read\n{textwrap.fill(Path(str(file)).name, 16)}", transform=ax.transAxes,
                     ha='center', va='center', fontsize=7, color='#c0392b')
 
+# %% ../nbs/07a_plots.ipynb #2d586a41
 def plot_worst_pairs(df:pd.DataFrame, # verified pairs (file_x, file_y, a label and a distance column)
                      threshold=None, # a number, a column name, one per pair, or None: the `threshold` column
                      kind:str='false-accept', # 'false-accept' or 'false-reject'
@@ -360,11 +391,15 @@ def plot_worst_pairs(df:pd.DataFrame, # verified pairs (file_x, file_y, a label 
     w = every.head(n)
     head = title or f"{ERROR_KINDS[kind]}: " + (f"the {len(w)} worst of {len(every)}" if len(w) else 'none')
     if not len(w):
-        fig = Figure(figsize=(6, 1.2), layout='constrained'); ax = fig.subplots(); ax.axis('off')
+        fig = Figure(figsize=(6, 1.2), layout='constrained')
+        ax = fig.subplots()
+        ax.axis('off')
         ax.text(0.5, 0.5, f"no {kind.replace('-', ' ')}s at this threshold", ha='center', va='center', fontsize=11)
-        fig.suptitle(head, fontsize=10); return fig
+        fig.suptitle(head, fontsize=10)
+        return fig
     boxes = pair_boxes(w, embeddings, df.attrs.get('distance_metric'))
-    nc = min(len(w), columns); nr = -(-len(w) // nc)
+    nc = min(len(w), columns)
+    nr = -(-len(w) // nc)
     fig = Figure(figsize=(2.9*nc, 2.3*nr + 0.4), layout='constrained')
     subs = np.atleast_1d(fig.subfigures(nr, nc, squeeze=False)).ravel()
     names = [c if c in w else f for c, f in zip(identity, ('file_x', 'file_y'))]

@@ -7,15 +7,13 @@ Docs: https://facelab-dev.github.io/facelab/scale.html.md"""
 
 # %% ../nbs/17_scale.ipynb #76063b62
 from __future__ import annotations
-import os, math, uuid
-from pathlib import Path
-import numpy as np, pandas as pd, cv2
+import os, uuid
+import numpy as np, cv2
 from tqdm.auto import tqdm
-from .core import FacelabError, cache_folder, writable_folder, configure_deepface, failures_frame
+from .core import FacelabError, writable_folder, configure_deepface, Executor, register_executor
 from .weights import weights_dir
-from .detect import get_detector, detector_settings, detections_frame, VIDEO_DETECTOR
-from .embed import get_model, embed_batch, hash_files, EmbeddingCache
-from .video import VideoResult, video_info, detect_video
+from .detect import get_detector
+from .models import get_model
 import facelab
 try: import distributed
 except ImportError: raise FacelabError("facelab.scale needs Dask's distributed scheduler: pip install 'facelab[dask]'") from None
@@ -23,8 +21,7 @@ from distributed import Client, as_completed
 from distributed.diagnostics.plugin import WorkerPlugin
 
 # %% auto #0
-__all__ = ['WORKER_NEEDS', 'SCALE_STATS', 'FacelabWorker', 'connect', 'prepare', 'worker_problems', 'check_workers', 'embed_task',
-           'hash_on', 'embed_on', 'video_segments', 'detect_task', 'detect_videos']
+__all__ = ['WORKER_NEEDS', 'FacelabWorker', 'connect', 'prepare', 'worker_problems', 'check_workers', 'DaskExecutor']
 
 # %% ../nbs/17_scale.ipynb #ad145117
 class FacelabWorker(WorkerPlugin):
@@ -120,21 +117,7 @@ def check_workers(client:Client, # a connected client
     return len(got)
 
 # %% ../nbs/17_scale.ipynb #c8afc906
-SCALE_STATS = {'tasks': 0, 'images': 0}   # embedding and detection tasks, and unique images, this client sent (tests read it)
-
-def embed_task(batch:list, # content hashes
-               paths:dict, # hash -> a file with that content
-               settings:dict, # `facelab.embed.embed_settings`
-               folder=None, # the embedding cache root (None: no cache)
-              ) -> tuple: # (cache rows, {hash: why it would not load})
-    "One batch on a worker: build the models (once per process), embed, append the rows to the cache."
-    configure_deepface()
-    compat = settings['deepface_compat']
-    det = get_detector(settings['detector_backend']) if not compat and settings['detector_backend'] != 'skip' else None
-    model = None if compat else get_model(settings['model_name'], settings['normalization'])
-    rows, bad = embed_batch(batch, paths, settings, det, model)
-    if folder is not None: EmbeddingCache(folder, settings).append(rows)
-    return rows, bad
+_SCALE_STATS = {'tasks': 0, 'images': 0}   # embedding and detection tasks, and their images, this process sent (tests read it)
 
 def _gather(client:Client, futures:dict, desc:str, progress:bool) -> dict:
     "The results of `futures` (future -> units of work, for the bar) by task key, as they finish; the first failure cancels the rest."
@@ -144,118 +127,41 @@ def _gather(client:Client, futures:dict, desc:str, progress:bool) -> dict:
             try: out[fut.key] = fut.result()
             except FacelabError: raise
             except distributed.scheduler.KilledWorker as e:
-                raise FacelabError(f"a task killed its worker again and again ({e}); out of memory? nothing finished was lost: run again") from None
-            bar.update(futures.pop(fut)); fut.release()
+                raise FacelabError(f"a task killed its worker again and again ({e}); out of memory? nothing finished was lost: "
+                                   "run again") from None
+            bar.update(futures.pop(fut))
+            fut.release()
     finally:
-        bar.close(); client.cancel(list(futures))
+        bar.close()
+        client.cancel(list(futures))
     return out
 
-def hash_on(client:Client, # a connected client
-            files:list, # image paths (unique)
-            chunk:int=256, # files per task
-            progress:bool=False, # tqdm bar over finished chunks
-           ) -> tuple: # ({file: content hash}, [(file, 'read', why)]), as `facelab.embed.hash_files`
-    "`hash_files` on the workers, `chunk` files a task: on a shared filesystem the reading is spread out, not done by the client alone."
-    client = prepare(client)
-    if not files: return {}, []
-    here = [p for p in _sample([os.path.abspath(f) for f in files]) if os.path.isfile(p)]   # what the workers must read too
-    check_workers(client, {}, here)
-    run, paths = uuid.uuid4().hex[:8], [os.path.abspath(f) for f in files]
-    chunks = [range(i, min(i+chunk, len(files))) for i in range(0, len(files), chunk)]
-    futures = {client.submit(hash_files, [paths[j] for j in c], key=f"facelab-hash-{run}-{i}", pure=False): len(c) for i, c in enumerate(chunks)}
-    got = _gather(client, futures, f"hashing on {len(client.scheduler_info()['workers'])} Dask workers", progress)
-    hashes, failures = {}, []
-    for i, c in enumerate(chunks):   # in the order of `files`, as one process lists them
-        h, fails = got[f"facelab-hash-{run}-{i}"]
-        why = {p: (stage, r) for p, stage, r in fails}
-        for j in c:
-            if paths[j] in h: hashes[files[j]] = h[paths[j]]
-            else: failures.append((files[j], *why[paths[j]]))
-    return hashes, failures
+# %% ../nbs/17_scale.ipynb #e38d6e75
+class DaskExecutor(Executor):
+    "Runs a stage's tasks on a Dask cluster: its workers checked first, one Dask task per task, the results in order."
+    def __init__(self, client:Client): self.client = prepare(client)
 
-def embed_on(client:Client, # a connected client
-             todo:list, # content hashes still to embed
-             first:dict, # hash -> a file with that content
-             settings:dict, # `embed_settings`
-             folder=None, # embedding cache root (None: no cache)
-             batch_size:int=16, # images per task
-             progress:bool=True, # tqdm bar over finished batches
-            ) -> tuple: # (list of row tables, {hash: why it would not load})
-    "`represent`'s loop on a Dask cluster: check the workers, one task per batch of unique images, rows and load failures back."
-    client, folder = prepare(client), None if folder is None else os.path.abspath(folder)   # paths a worker's cwd does not change
-    if not todo: return [], {}
-    compat = settings['deepface_compat']
-    check_workers(client, settings.get('weights') or {}, [os.path.abspath(first[h]) for h in todo], folder,
-                  None if compat else (settings['model_name'], settings['normalization']), None if compat else settings['detector_backend'])
-    run = uuid.uuid4().hex[:8]
-    batches = [todo[i:i+batch_size] for i in range(0, len(todo), batch_size)]
-    futures = {client.submit(embed_task, b, {h: os.path.abspath(first[h]) for h in b}, settings, None if folder is None else str(folder),
-                             key=f"facelab-embed-{run}-{i}", pure=False): len(b) for i, b in enumerate(batches)}
-    SCALE_STATS['tasks'] += len(batches); SCALE_STATS['images'] += len(todo)
-    got = _gather(client, futures, f"embedding on {len(client.scheduler_info()['workers'])} Dask workers ({settings['model_name']}/{settings['detector_backend']})", progress)
-    bad = {}
-    for _, b in got.values(): bad.update(b)
-    return [r for r, _ in got.values()], bad
+    @property
+    def name(self) -> str:
+        "How many workers, for the progress bar."
+        return f"{len(self.client.scheduler_info()['workers'])} Dask workers"
 
-# %% ../nbs/17_scale.ipynb #bac841cb
-def video_segments(path, # the video
-                   every_n:int=1, fps:float|None=None, start:float=0., end:float|None=None, # as for `detect_video`
-                   segment_s:float=60., # about this many seconds per segment
-                  ) -> list: # (start, end) seconds per segment; end None: to the end of the video
-    "Segments of a video that, detected one by one, look at the frames one pass over `start`-`end` would."
-    info = video_info(path); src = info['fps']
-    step = every_n if fps is None else 1 if fps >= src else src/fps   # fps at or above the video's: every frame
-    if info['frames'] is None or abs(step - round(step)) > 1e-9: return [(start, end)]   # no frame count, or no common frame grid
-    step = max(1, int(round(step)))
-    first = max(0, int(math.ceil(start*src - 1e-6)))
-    stop = min(info['frames'], int(math.ceil(end*src - 1e-6))) if end is not None else info['frames']
-    size = max(step, int(round(segment_s*src/step))*step)
-    bounds = list(range(first, stop, size))
-    return [(b/src, (b+size)/src if b+size < stop else end) for b in bounds] or [(start, end)]
+    def check(self, weights=None, paths=(), folder=None, model=None, detector=None) -> int:
+        "`check_workers`: one `FacelabError` naming each worker that cannot run the tasks, before any is sent."
+        return check_workers(self.client, weights or {}, paths, folder, model, detector)
 
-# %% ../nbs/17_scale.ipynb #90720d6a
-def detect_task(path:str, start:float, end, kwargs:dict) -> VideoResult:
-    "One segment of a video on a worker: `detect_video` over `start`-`end` seconds (its own resumable cache)."
-    return detect_video(path, start=start, end=end, progress=False, **kwargs)
+    def map(self, fn, tasks:list, desc:str='', progress:bool=False, sizes=None, count:bool=True) -> list:
+        "`fn(*task)` for each task on the workers, in order (`count`: add them to `_SCALE_STATS`)."
+        sizes = list(sizes) if sizes is not None else [1]*len(tasks)
+        if not tasks: return []
+        run, name = uuid.uuid4().hex[:8], getattr(fn, '__name__', 'task')
+        futures = {self.client.submit(fn, *t, key=f"facelab-{name}-{run}-{i}", pure=False): n
+                   for i, (t, n) in enumerate(zip(tasks, sizes))}
+        keys = [f.key for f in futures]
+        if count:
+            _SCALE_STATS['tasks'] += len(tasks)
+            _SCALE_STATS['images'] += sum(sizes) if name == 'embed_task' else 0
+        got = _gather(self.client, futures, f"{desc} on {self.name}", progress)
+        return [got[k] for k in keys]
 
-def _join(src:str, parts:list, start:float=0., end=None, crops_dir=None) -> VideoResult:
-    "One video's result from its segments' (in order, made from absolute paths): detections and frames together, failures as one pass orders them, paths as the caller wrote them."
-    dets = pd.concat([p.detections for p in parts], ignore_index=True).assign(source=src)
-    if crops_dir is not None: dets['crop'] = [None if c is None else str(Path(crops_dir)/Path(c).name) for c in dets.crop]
-    frames = pd.concat([p.frames for p in parts], ignore_index=True).assign(source=src)
-    f = pd.concat([p.failures for p in parts], ignore_index=True).assign(file=src)
-    per_segment = f.reason.str.startswith('no face in any of the')   # said again below for the whole video
-    fails = [f[f.stage == 'read'], f[(f.stage != 'read') & ~per_segment]]
-    if len(frames) and not len(dets): fails.append(failures_frame([(src, 'detect', f"no face in any of the {len(frames)} frames looked at")]))
-    if s := parts[0].detections.attrs.get('settings'): dets.attrs['settings'] = dict(s, start=start, end=end)   # the whole span's
-    return VideoResult(dets, frames, pd.concat(fails, ignore_index=True))
-
-def detect_videos(paths, # video files
-                  client, # a `distributed.Client` (`connect` makes one)
-                  detector_backend=None, # a detector name (each worker builds its own); None: `detect_video`'s default
-                  every_n:int=1, fps:float|None=None, start:float=0., end:float|None=None, # which frames, as for `detect_video`
-                  segment_s:float=60., # about this many seconds per task
-                  cache_dir='default', # as for `detect_video` (each segment has its own resumable cache)
-                  progress:bool=True, # tqdm bar over finished segments
-                  **kwargs, # passed to `detect_video` (align, expand_percentage, max_faces, crops_dir, flush_every)
-                 ) -> dict: # path -> `VideoResult`
-    "`detect_video` over many videos on a Dask cluster, one task per segment: per video, the results one process would get."
-    if detector_backend is None: detector_backend = VIDEO_DETECTOR
-    if not isinstance(detector_backend, str): raise FacelabError("with a client, name the detector (each worker builds its own)")
-    client, paths = prepare(client), list(dict.fromkeys(str(p) for p in paths))
-    folder = cache_folder(cache_dir, 'detections')
-    check_workers(client, detector_settings(detector_backend)['weights'], [os.path.abspath(p) for p in paths], folder and os.path.abspath(folder), detector=detector_backend)
-    if kwargs.get('crops_dir') is not None: check_workers(client, {}, folder=os.path.abspath(kwargs['crops_dir']))
-    crops = kwargs.get('crops_dir')
-    if crops is not None: kwargs['crops_dir'] = os.path.abspath(crops)   # paths the workers can use; the tables keep the caller's
-    kw = dict(kwargs, detector_backend=detector_backend, every_n=every_n, fps=fps, cache_dir=None if folder is None else os.path.abspath(folder))
-    segs = {p: video_segments(p, every_n, fps, start, end, segment_s) for p in paths}
-    run, futures, where = uuid.uuid4().hex[:8], {}, {}
-    for p, ss in segs.items():
-        for i, (s, e) in enumerate(ss):
-            f = client.submit(detect_task, os.path.abspath(p), s, e, kw, key=f"facelab-detect-{run}-{len(futures)}", pure=False)
-            futures[f] = 1; where[f.key] = (p, i)
-    SCALE_STATS['tasks'] += len(futures)
-    got = _gather(client, futures, f"detecting on {len(client.scheduler_info()['workers'])} Dask workers", progress)
-    parts = {where[k]: r for k, r in got.items()}
-    return {p: _join(p, [parts[(p, i)] for i in range(len(ss))], start, end, crops) for p, ss in segs.items()}
+register_executor(Client, DaskExecutor)   # `client=` of every stage takes a Client from here on

@@ -8,30 +8,27 @@ Docs: https://facelab-dev.github.io/facelab/search.html.md"""
 from __future__ import annotations
 import json, os, warnings
 from pathlib import Path
+from typing import NamedTuple
 import numpy as np, pandas as pd
 import pyarrow as pa, pyarrow.parquet as pq
 from .core import FacelabError, failures_frame, read_text, FAILURE_COLS, abs_path
 from .embed import represent, embed_settings
 from .core import image_files
-from .verify import METRICS, default_threshold, pair_distances
+from .verify import default_threshold
+from .distance import METRICS, pair_distances
 from .weights import weights_sha256 as _installed_sha256
-from .datasets import sha256 as _sha256
+from .core import sha256 as _sha256
 from fastcore.basics import patch
+from .core import DEFAULT_DETECTOR, DEFAULT_METRIC, DEFAULT_MODEL
+from .distance import unit_rows, check_metric
+from .pairs import identities_from_folder
 
 # %% auto #0
 __all__ = ['GALLERY_COLS', 'MATCH_SETTINGS', 'FACES', 'EXTRA_FACE', 'GALLERY_FORMAT', 'GALLERY_FILES', 'FIND_COLS',
-           'NOT_IN_DATABASE', 'RECOGNIZE_COLS', 'QUERY_ERROR_COLS', 'ANSWER_COLS', 'ExactIndex', 'FaissIndex',
-           'Gallery', 'search_threshold', 'find', 'answers', 'recognize', 'answer_table', 'plot_matches']
+           'NOT_IN_DATABASE', 'QUERY_ERROR_COLS', 'RECOGNIZE_COLS', 'ANSWER_COLS', 'ExactIndex', 'FaissIndex',
+           'Gallery', 'search_threshold', 'FindResult', 'find', 'answers', 'recognize', 'answer_table', 'plot_matches']
 
 # %% ../nbs/08_search.ipynb #8276c0cd
-def _unit32(a:np.ndarray) -> np.ndarray:
-    a = np.ascontiguousarray(a, dtype=np.float32)
-    n = np.linalg.norm(a, axis=1, keepdims=True)
-    return a / np.where(n > 0, n, 1)
-
-def _check_metric(distance_metric):
-    if distance_metric not in METRICS: raise FacelabError(f"unknown distance_metric {distance_metric!r}; use one of {METRICS}")
-
 def _long(qi, gi, queries, vectors, distance_metric, threshold):
     "Exact float64 distances of the candidate pairs, filtered by `threshold`, sorted by query then distance."
     qi, gi = np.asarray(qi, np.int64), np.asarray(gi, np.int64)
@@ -53,12 +50,12 @@ def _one_blas_thread():
 class ExactIndex:
     "Exact search over `vectors` with numpy: matrix products in float32 chunks, exact float64 distances for the answers."
     def __init__(self, vectors, # N×D gallery embeddings
-                 distance_metric:str='cosine', # cosine, euclidean, euclidean_l2 or angular
+                 distance_metric:str=DEFAULT_METRIC, # cosine, euclidean, euclidean_l2 or angular
                  chunk_floats:int=1<<25): # largest score block held in memory at once (floats)
-        _check_metric(distance_metric)
+        check_metric(distance_metric)
         self.raw = np.ascontiguousarray(vectors, dtype=np.float32)
         self.metric, self.chunk_floats = distance_metric, chunk_floats
-        self.v = self.raw if distance_metric == 'euclidean' else _unit32(self.raw)
+        self.v = self.raw if distance_metric == 'euclidean' else unit_rows(self.raw, np.float32)
         self.sq = (self.v.astype(np.float64)**2).sum(1).astype(np.float32) if distance_metric == 'euclidean' else None
 
     def __len__(self): return len(self.raw)
@@ -89,7 +86,7 @@ class ExactIndex:
         "The `k` nearest vectors of each query (or all within `threshold`), in long form."
         raw = np.atleast_2d(np.asarray(queries, dtype=np.float32))
         if raw.shape[1] != self.raw.shape[1]: raise FacelabError(f"queries have {raw.shape[1]} dimensions, the gallery {self.raw.shape[1]}")
-        q = raw if self.sq is not None else _unit32(raw)
+        q = raw if self.sq is not None else unit_rows(raw, np.float32)
         N, out = len(self.v), ([], [])
         if N == 0 or len(q) == 0: return _long([], [], raw, self.raw, self.metric, threshold)
         step = max(1, self.chunk_floats // N)
@@ -117,18 +114,18 @@ def _faiss():
 class FaissIndex:
     "FAISS search over `vectors`: exact (`IndexFlat`) or clustered (IVF: `nlist` cells, `nprobe` scanned; vectors kept whole or as 8-bit codes)."
     def __init__(self, vectors, # N×D gallery embeddings
-                 distance_metric:str='cosine', # cosine, euclidean, euclidean_l2 or angular
+                 distance_metric:str=DEFAULT_METRIC, # cosine, euclidean, euclidean_l2 or angular
                  nlist:int|None=None, # IVF cells; None: exact flat index
                  nprobe:int=32, # cells scanned per query (IVF)
                  codec:str='flat', # IVF storage: 'flat' (float32, `IndexIVFFlat`) or 'sq8' (8 bits a dimension, `IndexIVFScalarQuantizer`)
                  rerank:int=10, # with 'sq8': candidates fetched per query and re-ranked by exact distance
                  train_size:int=64, # training vectors per cell for the IVF k-means
                  seed:int=0): # seed for the training sample
-        faiss = _faiss(); _check_metric(distance_metric)
+        faiss = _faiss(); check_metric(distance_metric)
         if codec not in ('flat', 'sq8'): raise FacelabError(f"codec must be 'flat' or 'sq8', not {codec!r}")
         self.raw = np.ascontiguousarray(vectors, dtype=np.float32)
         self.metric, self.rerank = distance_metric, (rerank if codec == 'sq8' and nlist is not None else 0)
-        v = self.raw if distance_metric == 'euclidean' else _unit32(self.raw)
+        v = self.raw if distance_metric == 'euclidean' else unit_rows(self.raw, np.float32)
         D = v.shape[1]
         kind = faiss.METRIC_L2 if distance_metric == 'euclidean' else faiss.METRIC_INNER_PRODUCT
         if nlist is None: self.index = faiss.IndexFlatL2(D) if kind == faiss.METRIC_L2 else faiss.IndexFlatIP(D)
@@ -154,7 +151,7 @@ class FaissIndex:
         k = min(100 if k is None else k, len(self.raw))
         if k == 0 or len(raw) == 0: return _long([], [], raw, self.raw, self.metric, threshold)
         kf = min(max(k, self.rerank), len(self.raw))
-        _, I = self.index.search(raw if self.metric == 'euclidean' else _unit32(raw), kf)
+        _, I = self.index.search(raw if self.metric == 'euclidean' else unit_rows(raw, np.float32), kf)
         qi, gi = np.repeat(np.arange(len(raw)), kf), I.ravel()
         ok = gi >= 0
         qi, gi, d = _long(qi[ok], gi[ok], raw, self.raw, self.metric, threshold)
@@ -207,14 +204,6 @@ def _enrolled(emb:pd.DataFrame, # `represent` output
     keep = emb if faces == 'all' else _largest(emb).sort_index()
     extra = emb.drop(keep.index)
     return keep, failures_frame((r.file, EXTRA_FACE, _extra_face_reason(r)) for r in extra.itertuples())
-
-def _images_under(root:Path) -> dict:
-    "Images under `root`: in `<identity>/...` subfolders under that identity, loose ones under their file stem."
-    ids = {}
-    for p in map(Path, image_files(root)):
-        rel = p.relative_to(root).parts
-        ids.setdefault(rel[0] if len(rel) > 1 else p.stem, []).append(str(abs_path(p)))
-    return ids
 
 # %% ../nbs/08_search.ipynb #ac5dc27c
 def _embedding_matrix(t:pd.DataFrame) -> np.ndarray:
@@ -321,8 +310,8 @@ def _gallery_rows(identities:dict, faces:str, **kwargs) -> tuple:
 
 @patch(cls_method=True)
 def from_identities(cls:Gallery, identities:dict, # identity -> list of image paths
-                    model_name='SFace', # a name in `facelab.embed.MODELS`, an .onnx path, or a model object
-                    detector_backend='yunet', # a name in `facelab.detect.DETECTORS`, or a detector object
+                    model_name=DEFAULT_MODEL, # a name in `facelab.embed.MODELS`, an .onnx path, or a model object
+                    detector_backend=DEFAULT_DETECTOR, # a name in `facelab.detect.DETECTORS`, or a detector object
                     faces:str='largest', # the largest face of each image (others in `failures`), or 'all' (as DeepFace.find)
                     align:bool=True, # align faces by the eyes
                     normalization:str='base', # deepface input normalisation
@@ -346,8 +335,7 @@ def from_folder(cls:Gallery, path, # `<identity>/<images>` subfolders; loose ima
     "A gallery of every image under `path` (subfolder names are identities), the largest face of each unless faces='all'."
     root = Path(path)
     if not root.is_dir(): raise FacelabError("not a folder", root)
-    ids = _images_under(root)
-    if not ids: raise FacelabError("no images in this folder", root)
+    ids = identities_from_folder(root)   # facelab's one rule for the people of a folder
     return cls.from_identities(ids, **kwargs)
 
 # %% ../nbs/08_search.ipynb #b4155f82
@@ -548,17 +536,17 @@ FIND_COLS = ['query', 'query_face', 'query_x1', 'query_y1', 'query_x2', 'query_y
 NOT_IN_DATABASE = 'not in database'
 
 @patch
-def templates(self:Gallery, distance_metric:str='cosine') -> pd.DataFrame:
+def templates(self:Gallery, distance_metric:str=DEFAULT_METRIC) -> pd.DataFrame:
     "One mean template per identity: the mean of its unit embeddings (raw embeddings for `euclidean`); `identity, n, embedding`."
-    _check_metric(distance_metric)
-    v = self.vectors if distance_metric == 'euclidean' else _unit32(self.vectors)
+    check_metric(distance_metric)
+    v = self.vectors if distance_metric == 'euclidean' else unit_rows(self.vectors, np.float32)
     codes, names = pd.factorize(self.table.identity)
     sums = np.zeros((len(names), v.shape[1]), np.float64); np.add.at(sums, codes, v)
     n = np.bincount(codes, minlength=len(names))
     return pd.DataFrame(dict(identity=list(names), n=n, embedding=list((sums / n[:, None]).astype(np.float32))))
 
 @patch
-def index(self:Gallery, distance_metric:str='cosine', # metric the index ranks by
+def index(self:Gallery, distance_metric:str=DEFAULT_METRIC, # metric the index ranks by
           backend:str='numpy', # 'numpy' (exact) or 'faiss'
           by:str='sample', # 'sample'/'identity' index faces, 'template' mean templates
           **kwargs, # FaissIndex options: nlist, nprobe
@@ -574,13 +562,24 @@ def index(self:Gallery, distance_metric:str='cosine', # metric the index ranks b
 
 # %% ../nbs/08_search.ipynb #5ae41553
 def search_threshold(gallery:Gallery, # the gallery searched
-                     distance_metric:str='cosine', # cosine, euclidean, euclidean_l2 or angular
+                     distance_metric:str=DEFAULT_METRIC, # cosine, euclidean, euclidean_l2 or angular
                      threshold:float|None|bool=None, # as given to `find`: a number, None (the model's default) or False (none)
                     ) -> float|None: # the distance threshold, or None for no threshold
     "The threshold a search of `gallery` uses: as given, deepface's for the gallery's model and metric when None, none when False."
     if threshold is False: return None
     if threshold is None: return default_threshold(gallery.settings['model_name'], distance_metric, gallery.settings.get('deepface_compat', False))
     return float(threshold)
+
+# %% ../nbs/08_search.ipynb #7e36754a
+QUERY_ERROR_COLS = ['query', 'query_face', 'query_x1', 'query_y1', 'query_x2', 'query_y2', 'error']
+
+class FindResult(NamedTuple):
+    "What `find` returns: the answers, and every query it could not search, in tables that survive `concat` and CSV."
+    matches: pd.DataFrame # FIND_COLS: one row per answer, nearest first
+    failures: pd.DataFrame # file, stage, reason: query images that gave no face to search
+    query_errors: pd.DataFrame # QUERY_ERROR_COLS: query faces whose embedding is unusable (NaN, infinite, all zeros)
+    query_faces: int # query faces found (searched or not)
+    settings: dict # distance_metric, by, k, threshold, model_name, detector_backend
 
 # %% ../nbs/08_search.ipynb #74d0e55a
 _SCALAR_SETTINGS = ('model_name', 'detector_backend', 'align', 'normalization', 'expand_percentage', 'deepface_compat')
@@ -622,7 +621,7 @@ def _query_faces(queries, gallery:Gallery, query_settings:dict|None=None, **kwar
     return faces, M, fail
 
 @patch
-def _columns(self:Gallery, by:str='sample', distance_metric:str='cosine') -> dict:
+def _columns(self:Gallery, by:str='sample', distance_metric:str=DEFAULT_METRIC) -> dict:
     "The gallery's answer columns as numpy arrays (cached), for the faces or the templates."
     key = ('_cols', by == 'template', distance_metric if by == 'template' else None)
     if key not in self._indexes:
@@ -636,15 +635,15 @@ def find(queries, # image path(s), an embeddings table (`represent` output) or a
          gallery:Gallery, # the gallery to search
          k:int|None=None, # answers per query face; None: all within the threshold (as DeepFace.find)
          threshold:float|None|bool=None, # None: deepface's threshold for the model and metric; False: no threshold
-         distance_metric:str='cosine', # cosine, euclidean, euclidean_l2 or angular
+         distance_metric:str=DEFAULT_METRIC, # cosine, euclidean, euclidean_l2 or angular
          by:str='sample', # rank gallery faces ('sample'), identities by nearest face ('identity') or by mean template ('template')
          backend:str='numpy', # 'numpy' (exact) or 'faiss'
          index_kwargs:dict|None=None, # FaissIndex options (nlist, nprobe)
          query_settings:dict|None=None, # `embed_settings` the query embeddings (table or array) were made with: checked against the gallery's
          **kwargs, # passed to `represent` for the queries (cache_dir, batch_size, progress)
-        ) -> pd.DataFrame: # FIND_COLS; failed images in `.attrs['failures']`, unusable query embeddings in `.attrs['query_errors']`
+        ) -> FindResult: # (matches, failures, query_errors, query_faces, settings)
     "Search every face of every query in `gallery`, batched; one row per answer, nearest first (DeepFace.find's rules)."
-    _check_metric(distance_metric)
+    check_metric(distance_metric)
     if by not in ('sample', 'identity', 'template'): raise FacelabError(f"by must be 'sample', 'identity' or 'template', not {by!r}")
     thr = search_threshold(gallery, distance_metric, threshold)
     if thr is None and k is None and backend == 'faiss': raise FacelabError("FAISS search without a threshold needs k")
@@ -668,24 +667,23 @@ def find(queries, # image path(s), an embeddings table (`represent` output) or a
     res = pd.DataFrame({c: data[c] for c in FIND_COLS})
     errors = [{**{c: _py(v[i]) for c, v in faces.items()}, 'error': f"embedding: the query embedding {bad[i]}, so it has no nearest face"}
               for i in np.flatnonzero(bad != '')]
-    res.attrs.update(failures=[] if fail is None else fail.to_dict('records'), query_errors=errors, query_faces=len(M),
-                     distance_metric=distance_metric, by=by, model_name=gallery.settings['model_name'], detector_backend=gallery.settings['detector_backend'])
-    return res
+    settings = dict(distance_metric=distance_metric, by=by, k=k, threshold=thr, model_name=gallery.settings['model_name'],
+                    detector_backend=gallery.settings['detector_backend'])
+    return FindResult(res, failures_frame() if fail is None else fail, pd.DataFrame(errors, columns=QUERY_ERROR_COLS), len(M), settings)
 
 # %% ../nbs/08_search.ipynb #174d86a9
 RECOGNIZE_COLS = ['query', 'query_face', 'query_x1', 'query_y1', 'query_x2', 'query_y2', 'identity', 'nearest', 'file', 'face_idx',
                   'distance', 'threshold', 'error']
-QUERY_ERROR_COLS = ['query', 'query_face', 'query_x1', 'query_y1', 'query_x2', 'query_y2', 'error']
-
-def answers(found:pd.DataFrame, # `find` output searched with threshold=False (every face has its rank-1 row)
+def answers(found:FindResult, # `find` output searched with threshold=False (every face has its rank-1 row)
             threshold:float, # the nearest identity is the answer when its distance is at or under this
            ) -> pd.DataFrame: # RECOGNIZE_COLS: one row per query face, then one per unusable query embedding and per query image that failed
     "Each query face's answer from a search already made: its nearest identity within `threshold`, else 'not in database'."
-    if found.threshold.notna().any(): raise FacelabError("answers need a search without a threshold (find(..., threshold=False))")
-    fail = failures_frame(found.attrs.get('failures', []))
-    out = found[found['rank'] == 1].rename(columns={'identity': 'nearest'}).assign(threshold=threshold, error='').reset_index(drop=True)
+    if found.matches.threshold.notna().any():
+        raise FacelabError("answers need a search without a threshold (find(..., threshold=False))")
+    fail = found.failures
+    out = found.matches[found.matches['rank'] == 1].rename(columns={'identity': 'nearest'}).assign(threshold=threshold, error='').reset_index(drop=True)
     out['identity'] = np.where(out.distance <= threshold, out.nearest, NOT_IN_DATABASE)
-    qerr = pd.DataFrame(found.attrs.get('query_errors', []), columns=QUERY_ERROR_COLS).assign(threshold=threshold)
+    qerr = found.query_errors.assign(threshold=threshold)
     bad = pd.DataFrame({'query': fail.file, 'query_face': -1, 'error': fail.stage + ': ' + fail.reason, 'threshold': threshold})
     parts = [p for p in (qerr, bad) if len(p)]
     return (pd.concat([out, *parts], ignore_index=True) if parts else out).reindex(columns=RECOGNIZE_COLS)
@@ -693,7 +691,7 @@ def answers(found:pd.DataFrame, # `find` output searched with threshold=False (e
 def recognize(queries, # image path(s), an embeddings table or an M×D array
               gallery:Gallery, # the gallery of known people
               threshold:float|None=None, # None: deepface's threshold for the model and metric
-              distance_metric:str='cosine', # cosine, euclidean, euclidean_l2 or angular
+              distance_metric:str=DEFAULT_METRIC, # cosine, euclidean, euclidean_l2 or angular
               by:str='identity', # 'identity' (nearest face) or 'template' (mean template)
               backend:str='numpy', # 'numpy' (exact) or 'faiss'
               **kwargs, # passed to `find` (query_settings) and `represent` for the queries
@@ -707,13 +705,13 @@ def recognize(queries, # image path(s), an embeddings table or an M×D array
 ANSWER_COLS = ['query', 'query_face', 'query_x1', 'query_y1', 'query_x2', 'query_y2', 'answer', 'rank', 'identity', 'file', 'face_idx',
                'distance', 'threshold', 'error']
 
-def answer_table(found:pd.DataFrame, # `find` output searched with threshold=False
+def answer_table(found:FindResult, # `find` output searched with threshold=False
                  threshold:float, # distance at or under which a gallery entry is an answer
                 ) -> pd.DataFrame: # ANSWER_COLS: per face its answer and entries within the threshold (or its nearest), then errors
     "Every query face with its answer: the gallery entries within `threshold`, or one 'not in database' row naming the nearest."
     ans = answers(found, threshold)
     key = ['query', 'query_face']
-    rows = found.assign(threshold=threshold).merge(ans[ans.error == ''][key + ['identity']].rename(columns={'identity': 'answer'}), on=key, how='left')
+    rows = found.matches.assign(threshold=threshold).merge(ans[ans.error == ''][key + ['identity']].rename(columns={'identity': 'answer'}), on=key, how='left')
     rows = rows[(rows.distance <= threshold) | ((rows.answer == NOT_IN_DATABASE) & (rows['rank'] == 1))].assign(error='')
     bad = ans[ans.error != ''][QUERY_ERROR_COLS + ['threshold']]
     return (pd.concat([rows, bad], ignore_index=True) if len(bad) else rows.reset_index(drop=True)).reindex(columns=ANSWER_COLS)
@@ -727,12 +725,13 @@ def _crop(file, box, size:int=112, margin:float=0.15) -> np.ndarray:
     if box is None or np.isnan(box).any(): box = [0, 0, img.shape[1], img.shape[0]]
     return cv2.cvtColor(crop_box(img, box, margin=margin, square=True, size=(size, size)), cv2.COLOR_BGR2RGB)
 
-def plot_matches(results:pd.DataFrame, # `find` output
+def plot_matches(results, # `find`'s output (or its `matches`)
                  k:int=5, # answers shown per query face
                  size:float=1.6, # inches per face
                 ):
     "A grid: each query face, then its `k` nearest answers with identity and distance; returns the figure."
     from facelab.core import Figure
+    if isinstance(results, FindResult): results = results.matches
     groups = list(results.groupby(['query', 'query_face'], sort=False))
     fig = Figure(figsize=(size*(k+1), size*1.25*max(1, len(groups))))
     axes = fig.subplots(max(1, len(groups)), k+1, squeeze=False)

@@ -6,17 +6,19 @@ Docs: https://facelab-dev.github.io/facelab/synth.html.md"""
 
 # %% ../nbs/11_synth.ipynb #d5197d5f
 from __future__ import annotations
+import dataclasses
 from pathlib import Path
 import numpy as np, pandas as pd, cv2
-from .core import load_image, FacelabError
+from .core import load_image, FacelabError, Result
 from .datasets import deepface_sample
 from .detect import detect_image
-from .annotations import write_cvat_video
+from .annotations import write_cvat_video, GroundTruth
 from .video_study import validate_video
 
 # %% auto #0
 __all__ = ['SIDES', 'DRONE', 'EASY_CHALLENGES', 'CHALLENGES', 'COUNTS', 'face_patch', 'motion_kernel', 'degrade', 'occluder_band',
-           'occlude', 'synth_video', 'challenge_run', 'challenge_table', 'challenge_recall']
+           'occlude', 'SynthClip', 'synth_video', 'challenge_run', 'challenge_table', 'ChallengeResult',
+           'challenge_recall']
 
 # %% ../nbs/11_synth.ipynb #81a0762c
 def face_patch(path, # a photo with a face
@@ -145,6 +147,14 @@ def _keep_query_visible(tr, n_main, retry, H, redraw) -> list:
 
 
 # %% ../nbs/11_synth.ipynb #2af1c01f
+@dataclasses.dataclass(repr=False, eq=False)
+class SynthClip(Result):
+    "What `synth_video` returns: the clip, its CVAT file, its exact ground truth, and the photo each person was made from."
+    video: Path # the MP4
+    annotations: Path # the CVAT-for-video XML of `gt`
+    gt: GroundTruth # every face of every frame (every frame annotated, the empty ones too)
+    people: dict # identity -> the photo their face was cut from
+
 def synth_video(out_dir, # folder for <name>.mp4 and <name>.xml
                 query:str='Angelina', # identity that is always in the scene (the person to find)
                 people:int=5, # people in the scene, the query included
@@ -166,7 +176,7 @@ def synth_video(out_dir, # folder for <name>.mp4 and <name>.xml
                 name:str='crowd', # file stem
                 identities:dict|None=None, # identity -> photos (default: the deepface sample)
                 exclude:tuple=(), # photos not to use (e.g. the query photo you will search with)
-               ) -> dict: # video, annotations (paths), gt (ground-truth table), people (identity -> photo used)
+               ) -> SynthClip: # video, annotations (paths), gt (its `GroundTruth`), people (identity -> photo used)
     "Compose a crowd video from real face photos, with exact per-frame face boxes and identities, as MP4 + CVAT XML."
     rng = np.random.default_rng(seed)
     ids = identities or deepface_sample()
@@ -225,9 +235,9 @@ def synth_video(out_dir, # folder for <name>.mp4 and <name>.xml
     wr.release()
     gt = pd.DataFrame(rows, columns=['frame', 'track_id', 'label', 'x1', 'y1', 'x2', 'y2', 'occluded', 'ignore', 'keyframe'])
     gt = gt.sort_values(['frame', 'track_id'], kind='stable').reset_index(drop=True)
-    gt.attrs['annotated_frames'] = list(range(n_frames))   # every frame is known, the empty ones too
+    gt = GroundTruth(gt, annotated_frames=range(n_frames), frame_size=size, video=str(video))   # every frame is known, the empty ones too
     xml = write_cvat_video(gt, out_dir/f"{name}.xml", size=size, n_frames=n_frames, source=video.name)
-    return dict(video=video, annotations=xml, gt=gt, people={k: str(photo[k]) for k in chosen})
+    return SynthClip(video, xml, gt, {k: str(photo[k]) for k in chosen})
 
 # %% ../nbs/11_synth.ipynb #e3a90f93
 DRONE = dict(face_size=(20, 45), motion_blur=3, blur_angle=30, quality=40, occlusion=0.2)
@@ -264,11 +274,11 @@ def challenge_run(out_dir, # folder for the clip and the pipeline's work
                        **{**(presets or CHALLENGES)[name], **kwargs})
     res = validate_video(clip['video'], clip['annotations'], photo, identity=query, track=False, cache_dir=None,
                          progress=False, work_dir=out/'work')
-    o, g = res['outcomes']['iou'], clip['gt'][clip['gt'].label == query]
-    c = o.outcome.value_counts()
+    o, g = res['outcomes']['iou'], clip.gt.boxes[clip.gt.boxes.label == query]
+    c = o.table.outcome.value_counts()
     det, face_px = res['detection'], float((g.y2 - g.y1).median())
     return dict(challenge=name, seed=seed, photo=Path(clip['people'][query]).name, face_px=face_px,
-                query_faces=o.attrs['gt_boxes'], query_detected=o.attrs['gt_boxes'] - o.attrs['missed'],
+                query_faces=o.gt_boxes, query_detected=o.gt_boxes - o.missed,
                 tp=int(c.get('TP', 0)), fp=int(c.get('FP', 0)), fn=int(c.get('FN', 0)),
                 all_faces=int(det['tp'] + det['fn']), all_detected=int(det['tp']))
 
@@ -286,16 +296,20 @@ def challenge_table(runs, # `challenge_run` rows (several seeds per challenge al
                     recall=rate(g.tp, g.query_faces), precision=rate(g.tp, g.tp + g.fp),
                     all_detection_recall=rate(g.all_detected, g.all_faces)).reset_index()
 
+@dataclasses.dataclass(repr=False, eq=False)
+class ChallengeResult(Result):
+    "What `challenge_recall` returns: the rates pooled per challenge, and the clips they pool."
+    table: pd.DataFrame # `challenge_table`: a row per challenge
+    runs: pd.DataFrame # `challenge_run` rows: a row per clip
+
 def challenge_recall(out_dir, # folder for the clips
                      challenges=None, # preset names (default: every one of `presets`)
                      seeds=tuple(range(6)), # one clip per seed and challenge
                      presets:dict|None=None, # name -> knobs (default: `CHALLENGES`)
                      **kwargs, # passed to `challenge_run` (n_frames, query, knobs that override the presets)
-                    ) -> pd.DataFrame: # `challenge_table` of the runs; the runs themselves in `.attrs['runs']`
+                    ) -> ChallengeResult: # `challenge_table` of the runs (`table`), and the runs (`runs`, a row per clip)
     "Run every challenge on a few seeded clips and pool them: how often the query person is found and recognised."
     presets = presets or CHALLENGES
     runs = [challenge_run(out_dir, name, seed, presets=presets, **kwargs)
             for name in (challenges or presets) for seed in seeds]
-    out = challenge_table(runs)
-    out.attrs['runs'] = runs
-    return out
+    return ChallengeResult(challenge_table(runs), pd.DataFrame(runs))

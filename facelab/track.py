@@ -6,19 +6,23 @@ Docs: https://facelab-dev.github.io/facelab/track.html.md"""
 
 # %% ../nbs/16_track.ipynb #23213116
 from __future__ import annotations
-import math, warnings
+import dataclasses, math, warnings
+from typing import NamedTuple
 import numpy as np, pandas as pd
 import supervision as sv
 import motmetrics as mm
-from .core import FacelabError, box_iou
-from .verify import pair_distances
-from .validate import (recognition_outcomes, recognition_metrics, match_detections, legacy_corner_match, challenge_summary,
-                              annotated_masks, NOT_ANNOTATED)
+from .core import FacelabError, box_iou, Result
+from .annotations import as_ground_truth
+from .distance import pair_distances
+from .validate import recognition_outcomes, recognition_metrics, challenge_summary, NOT_ANNOTATED
 from .metrics import metrics_from_counts
+from .core import DEFAULT_METRIC
+from .distance import unit_rows
 
 # %% auto #0
-__all__ = ['TRACK_DEFAULTS', 'TRACKING_COLS', 'TRACK_RULES', 'frame_step', 'video_fps', 'rejoin_tracks', 'track_faces',
-           'tracking_metrics', 'track_distances', 'track_outcomes', 'track_rows', 'track_summary']
+__all__ = ['TRACK_DEFAULTS', 'TRACKING_COLS', 'TRACK_RULES', 'frame_step', 'video_fps', 'rejoin_tracks', 'TrackResult',
+           'track_faces', 'tracking_metrics', 'track_distances', 'TrackOutcomes', 'track_outcomes', 'track_rows',
+           'track_summary']
 
 # %% ../nbs/16_track.ipynb #442af64c
 def frame_step(frames) -> int:
@@ -75,8 +79,6 @@ def _backfill(ids, xyxy, fr, looked, min_iou:float=0.3) -> np.ndarray:
     return ids
 
 # %% ../nbs/16_track.ipynb #58efd249
-def _unit(E): return E / np.linalg.norm(E, axis=1, keepdims=True).clip(1e-12)
-
 def _has_embedding(dets:pd.DataFrame) -> np.ndarray:
     "Which rows have an embedding (`represent_detections` leaves None where a face could not be embedded)."
     if 'embedding' not in dets: return np.zeros(len(dets), bool)
@@ -90,11 +92,11 @@ def rejoin_tracks(dets:pd.DataFrame, # detections with `track_id` and `embedding
     tid = dets.track_id.to_numpy(dtype=float, na_value=np.nan).copy()
     has = _has_embedding(dets) & ~np.isnan(tid)
     if not has.any(): return tid, []
-    E = _unit(np.stack(dets.embedding[has].to_numpy()).astype(float))
+    E = unit_rows(np.stack(dets.embedding[has].to_numpy()).astype(float))
     frags = {}
     for t, e, f in zip(tid[has], E, dets.frame.to_numpy()[has]): frags.setdefault(t, []).append((f, e))
     keys = sorted(frags)
-    mean = _unit(np.stack([np.mean([e for _, e in frags[k]], axis=0) for k in keys]))
+    mean = unit_rows(np.stack([np.mean([e for _, e in frags[k]], axis=0) for k in keys]))
     span = {k: (min(f for f, _ in frags[k]), max(f for f, _ in frags[k])) for k in keys}
     D = 1 - mean @ mean.T
     cand = sorted((D[i, j], keys[i], keys[j]) for i in range(len(keys)) for j in range(i+1, len(keys)) if D[i, j] < threshold)
@@ -113,6 +115,17 @@ def rejoin_tracks(dets:pd.DataFrame, # detections with `track_id` and `embedding
     return np.array([root.get(t, t) if not np.isnan(t) else np.nan for t in tid]), merged
 
 # %% ../nbs/16_track.ipynb #84f45f19
+class TrackResult(NamedTuple):
+    "What `track_faces` returns: the detections with their tracks, the frames looked at, the merges by appearance, the tracker's settings."
+    detections: pd.DataFrame # the detections + `track_id` (Int64; NA for a detection no track took)
+    frames: pd.DataFrame # source, frame: the frames the tracker was stepped over, per video
+    rejoined: pd.DataFrame # source, kept, merged, distance: the fragments re-joined by appearance
+    settings: dict # the tracker and its settings; per video (`videos`) its fps, frame step, frames looked at and lost-track buffer
+
+def _tracked(x) -> pd.DataFrame:
+    "The detections table of a `TrackResult`, or the table itself."
+    return x if isinstance(x, pd.DataFrame) else x.detections
+
 TRACK_DEFAULTS = dict(buffer=1.0, lost_seconds=1.0, activation=0.25, match=0.9, min_frames=1, rejoin=0.4, rejoin_seconds=10.0)
 
 def track_faces(dets:pd.DataFrame, # detections (`facelab.detect.DETECTION_COLS`), optionally with `embedding` (`represent_detections`)
@@ -125,7 +138,7 @@ def track_faces(dets:pd.DataFrame, # detections (`facelab.detect.DETECTION_COLS`
                 min_frames:int=TRACK_DEFAULTS['min_frames'], # frames a track needs before it gets an id
                 rejoin:float|None=TRACK_DEFAULTS['rejoin'], # cosine distance for re-joining fragments by appearance (None: off; needs `embedding`)
                 rejoin_seconds:float|None=TRACK_DEFAULTS['rejoin_seconds'], # longest gap re-joined (None: any)
-               ) -> pd.DataFrame: # dets + `track_id` (Int64, NA for a detection no track took); the tracker's settings in `attrs['settings']['track']`
+               ) -> TrackResult: # detections + `track_id`, the frames looked at, the merges, the tracker's settings
     "Link detections across frames into tracks: ByteTrack on boxes per video, then re-join fragments whose mean embeddings agree."
     out = dets.copy().reset_index(drop=True)
     out['track_id'] = pd.array([pd.NA]*len(out), dtype='Int64')
@@ -150,8 +163,8 @@ def track_faces(dets:pd.DataFrame, # detections (`facelab.detect.DETECTION_COLS`
             rejoined += [(src, *x) for x in m]
         settings['videos'][str(src)] = dict(fps=rate, step=step, frames=len(looked), max_lost=max_lost)
         all_frames[str(src)] = [int(x) for x in looked]
-    out.attrs.update(settings={**(dets.attrs.get('settings') or {}), 'track': settings}, frames=all_frames, rejoined=rejoined)
-    return out
+    looked = pd.DataFrame([(s, f) for s, fs in all_frames.items() for f in fs], columns=['source', 'frame'])
+    return TrackResult(out, looked, pd.DataFrame(rejoined, columns=['source', 'kept', 'merged', 'distance']), settings)
 
 # %% ../nbs/16_track.ipynb #8a508c72
 TRACKING_COLS = ['mota', 'idf1', 'idp', 'idr', 'id_switches', 'fragmentations', 'motp_iou', 'precision', 'recall',
@@ -160,23 +173,23 @@ _MM = dict(mota='mota', idf1='idf1', idp='idp', idr='idr', id_switches='num_swit
            motp_iou='motp', precision='precision', recall='recall', frames='num_frames', gt_tracks='num_unique_objects',
            mostly_tracked='mostly_tracked', mostly_lost='mostly_lost', gt_boxes='num_objects', fp='num_false_positives', fn='num_misses')
 
-def tracking_metrics(gt:pd.DataFrame, # ground truth of one video: frame, track_id, x1, y1, x2, y2 [, ignore]
-                     tracked:pd.DataFrame, # `track_faces` output for that video (a row without a track id counts as a track of one box)
+def tracking_metrics(gt, # ground truth of one video (`GroundTruth`, or a table: frame, track_id, x1, y1, x2, y2 [, ignore])
+                     tracked, # `track_faces`' result for that video, or its detections (a row without a track id counts as a track of one box)
                      iou:float=0.5, # minimum IoU for a box to match a ground-truth box
-                     frames=None, # the frames looked at (default: `tracked.attrs['frames']`, else the tracked frames)
-                     annotated=None, # the frames the ground truth annotated (default: `gt.attrs['annotated_frames']`; all when absent)
+                     frames=None, # the frames looked at (default: a `TrackResult`'s `frames`, else the tracked frames)
+                     annotated=None, # the frames the ground truth annotated (default: its `annotated_frames`; all when it does not say)
                      **info, # extra columns for the row (video, challenge, ...)
                     ) -> dict: # TRACKING_COLS: CLEAR-MOT and identity metrics of `motmetrics`; motp_iou is the mean IoU of matches; NaN + reason where undefined
     "Score tracks against ground-truth tracks with `motmetrics` (MOTA, IDF1, ID switches, ...), on the annotated frames looked at only."
-    if 'track_id' not in gt or gt.track_id.isna().any():   # e.g. COCO images: boxes without tracks
+    g = as_ground_truth(gt)
+    gt, looked, tracked = g.boxes, getattr(tracked, 'frames', None), _tracked(tracked)
+    if gt.track_id.isna().any():   # e.g. COCO images: boxes without tracks
         return dict(**info, **{k: np.nan for k in TRACKING_COLS[:-1]}, reason='the ground truth has no track ids (not a video annotation with tracks)')
-    if frames is None:
-        fa = tracked.attrs.get('frames') or {}
-        frames = sorted({f for v in fa.values() for f in v}) if fa else sorted(set(tracked.frame))
+    if frames is None: frames = looked.frame if looked is not None else tracked.frame
     frames = np.unique(np.asarray(frames.frame if isinstance(frames, pd.DataFrame) else frames, dtype=np.int64))
-    if annotated is None: annotated = gt.attrs.get('annotated_frames')
+    if annotated is None: annotated = g.annotated_frames
     if annotated is not None: frames = np.intersect1d(frames, np.asarray(list(annotated), dtype=np.int64))
-    ig = gt['ignore'].to_numpy(bool) if 'ignore' in gt else np.zeros(len(gt), bool)
+    ig = gt['ignore'].to_numpy(bool)
     g_all, care = gt[gt.frame.isin(frames)], ~ig[gt.frame.isin(frames).to_numpy()]
     h = tracked[tracked.frame.isin(frames)].reset_index(drop=True)
     hid = h.track_id.to_numpy(dtype=float, na_value=np.nan)
@@ -210,13 +223,13 @@ def _track_keys(o:pd.DataFrame) -> np.ndarray:
     t = o.track_id.to_numpy(dtype=float, na_value=np.nan) if 'track_id' in o else np.full(len(o), np.nan)
     return np.where(np.isnan(t), -1 - np.arange(len(o)), t)
 
-def track_distances(det:pd.DataFrame, # detections with `track_id` and `embedding`
+def track_distances(det, # detections with `track_id` and `embedding` (or a `TrackResult`)
                     query, # the query embeddings: D or Q×D
                     threshold:float, # the per-frame decision threshold (for the vote)
-                    distance_metric:str='cosine',
+                    distance_metric:str=DEFAULT_METRIC,
                    ) -> pd.DataFrame: # one row per track: source, track, track_id, faces, first, last, distance per rule, vote share
     "Each track's distance to the query by each rule: mean template, best face, and the share of frames under the threshold."
-    det = det.reset_index(drop=True)
+    det = _tracked(det).reset_index(drop=True)
     key, has = _track_keys(det), _has_embedding(det)
     Q = np.atleast_2d(np.asarray(query, float))
     dist = lambda E: np.min([pair_distances(E, np.broadcast_to(q, E.shape), distance_metric) for q in Q], axis=0)
@@ -230,7 +243,7 @@ def track_distances(det:pd.DataFrame, # detections with `track_id` and `embeddin
                  faces=len(i), embedded=len(ie), first=int(det.frame[i].min()), last=int(det.frame[i].max()))
         if len(ie):
             E = np.stack(det.embedding[ie].to_numpy()).astype(float)
-            T = E.mean(0) if distance_metric == 'euclidean' else _unit(E).mean(0)
+            T = E.mean(0) if distance_metric == 'euclidean' else unit_rows(E).mean(0)
             best = ie[np.lexsort((-conf[ie], -area[ie]))[0]]
             r.update({'track-mean': float(dist(T[None])[0]), 'track-best': float(d[best]), 'vote_share': float(np.mean(d[ie] <= threshold))})
         else: r.update({'track-mean': np.nan, 'track-best': np.nan, 'vote_share': np.nan})
@@ -238,33 +251,43 @@ def track_distances(det:pd.DataFrame, # detections with `track_id` and `embeddin
     return pd.DataFrame(rows, columns=['source', 'track', 'track_id', 'faces', 'embedded', 'first', 'last', 'track-mean', 'track-best', 'vote_share'])
 
 # %% ../nbs/16_track.ipynb #a0e2cfea
-def track_outcomes(det:pd.DataFrame, # tracked detections with `embedding` (`track_faces` after `represent_detections`)
+@dataclasses.dataclass(repr=False, eq=False)
+class TrackOutcomes(Result):
+    "What `track_outcomes` returns: per rule, every detection scored with its track's decision, and every track scored once."
+    frames: dict # rule -> `facelab.validate.Outcomes` at frame level (a row per detection; the `frame` rule's is `recognition_outcomes`')
+    tracks: dict # rule -> `facelab.validate.Outcomes` at track level (a row per track; `missed`: the person's tracks no detection matched)
+
+def track_outcomes(det, # tracked detections with `embedding` (`track_faces` after `represent_detections`), or the `TrackResult`
                    query, # the query embeddings: D or Q×D
-                   gt:pd.DataFrame, # ground truth with `label` per box
+                   gt, # ground truth (`GroundTruth`, or a table) with `label` per box
                    identity:str, # the query person's label
                    threshold:float, # distance threshold
-                   distance_metric:str='cosine',
+                   distance_metric:str=DEFAULT_METRIC,
                    match:str='iou', # how detections are matched to the ground truth: 'iou' or 'legacy'
                    iou:float=0.5, tol:float=20,
-                   frames=None, # the annotated frames (default: `gt.attrs['annotated_frames']`; all when absent)
-                  ) -> dict: # {'frames': {rule: per-detection outcomes}, 'tracks': {rule: per-track outcomes}}
+                   frames=None, # the annotated frames (default: the ground truth's `annotated_frames`; all when it does not say)
+                   scored=None, # `recognition_outcomes` of these detections with these settings, when the caller has it (not made again)
+                  ) -> TrackOutcomes: # per rule: `frames` (per-detection outcomes) and `tracks` (per-track outcomes)
     "Decide the query person once per track by each rule of `TRACK_RULES`; score every detection (it inherits its track's decision) and every track."
-    det = det.reset_index(drop=True)
-    base = recognition_outcomes(det, query, gt, identity, threshold, distance_metric, match=match, iou=iou, tol=tol, frames=frames)
-    scored = base.outcome.isin(['TP', 'FP', 'TN', 'FN'])
+    det = _tracked(det).reset_index(drop=True)
+    base = scored if scored is not None else recognition_outcomes(det, query, gt, identity, threshold, distance_metric, match=match, iou=iou,
+                                                                  tol=tol, frames=frames)
+    if len(base.table) != len(det) or base.identity != identity:
+        raise FacelabError("scored= holds the outcomes of other detections or another person: pass recognition_outcomes of these")
+    b = base.table
+    scored_rows = b.outcome.isin(['TP', 'FP', 'TN', 'FN'])
     td = track_distances(det, query, threshold, distance_metric).set_index('track')
     key = _track_keys(det)
-    lab = pd.DataFrame(dict(track=key, label=base.matched_label)).dropna().groupby('track').label.agg(lambda s: s.value_counts().index[0])
+    lab = pd.DataFrame(dict(track=key, label=b.matched_label)).dropna().groupby('track').label.agg(lambda s: s.value_counts().index[0])
     td['label'] = lab.reindex(td.index).to_numpy()
     td['truth'] = (td.label == identity).to_numpy(bool)
-    missed = _missed_tracks(gt, det, identity, match, iou, tol, frames)
-    on_annotated = pd.Series(scored.to_numpy(), index=key).groupby(level=0).any().reindex(td.index, fill_value=False)
-    frames, tracks = {'frame': base}, {}
+    on_annotated = pd.Series(scored_rows.to_numpy(), index=key).groupby(level=0).any().reindex(td.index, fill_value=False)
+    by_frame, tracks = {'frame': base}, {}
     for rule in TRACK_RULES:
         t = td.copy()
         if rule == 'frame':
-            pred = base[base.outcome != 'no embedding'].assign(track=key[base.outcome != 'no embedding']).groupby('track').predicted.any().reindex(t.index, fill_value=False)   # any frame taken
-            t['distance'] = base.assign(track=key).groupby('track').distance.min().reindex(t.index)
+            pred = b[b.outcome != 'no embedding'].assign(track=key[b.outcome != 'no embedding']).groupby('track').predicted.any().reindex(t.index, fill_value=False)   # any frame taken
+            t['distance'] = b.assign(track=key).groupby('track').distance.min().reindex(t.index)
         else:
             t['distance'] = t.vote_share if rule == 'track-vote' else t[rule]
             pred = t.vote_share > .5 if rule == 'track-vote' else t[rule] <= threshold
@@ -272,31 +295,19 @@ def track_outcomes(det:pd.DataFrame, # tracked detections with `embedding` (`tra
         t['outcome'] = np.select([t.predicted & t.truth, t.predicted & ~t.truth, ~t.predicted & t.truth], ['TP', 'FP', 'FN'], 'TN')
         t.loc[t.embedded == 0, 'outcome'] = 'no embedding'
         t.loc[~on_annotated.to_numpy(), 'outcome'] = NOT_ANNOTATED   # a track seen only between annotated frames: nothing to score it on
-        t.attrs.update(match=match, rule=rule, missed=missed, no_embedding=int((t.embedded == 0).sum()))
-        tracks[rule] = t.reset_index()
+        tracks[rule] = base._replace(table=t.reset_index(), missed=base.missed_tracks, no_embedding=int((t.embedded == 0).sum()),
+                                     not_annotated=int((t.outcome == NOT_ANNOTATED).sum()), shared_matches=0, rule=rule, level='track')
         if rule == 'frame': continue
-        o = base.copy()
+        o = b.copy()
         o['predicted'] = t.predicted.reindex(key).to_numpy(bool)
         o['outcome'] = np.select([o.predicted & o.truth, o.predicted & ~o.truth, ~o.predicted & o.truth], ['TP', 'FP', 'FN'], 'TN')
-        o.loc[base.outcome == 'no embedding', 'outcome'] = 'no embedding'
-        o.loc[base.outcome == NOT_ANNOTATED, 'outcome'] = NOT_ANNOTATED
-        o.attrs.update(base.attrs, rule=rule)
-        frames[rule] = o
-    base.attrs['rule'] = 'frame'
-    return dict(frames=frames, tracks=tracks)
-
-def _missed_tracks(gt, det, identity, match, iou, tol, frames=None) -> int:
-    "Ground-truth tracks of the query person that no detection matched in any annotated frame."
-    m = match_detections(gt, det, iou=iou, frames=frames) if match == 'iou' else legacy_corner_match(gt, det, tol=tol, frames=frames)
-    g = gt.reset_index(drop=True)
-    g = g[annotated_masks(g, det, frames)[0]]
-    hit = set(m.gt_idx[m.outcome == 'TP'])
-    q = g[g.label == identity]
-    if 'track_id' not in q or q.track_id.isna().all(): return int(not any(i in hit for i in q.index))
-    return int(sum(not any(i in hit for i in grp.index) for _, grp in q.groupby('track_id')))
+        o.loc[b.outcome == 'no embedding', 'outcome'] = 'no embedding'
+        o.loc[b.outcome == NOT_ANNOTATED, 'outcome'] = NOT_ANNOTATED
+        by_frame[rule] = base._replace(table=o, rule=rule)
+    return TrackOutcomes(by_frame, tracks)
 
 # %% ../nbs/16_track.ipynb #4f43c1f2
-def track_rows(res:dict, # `track_outcomes` output
+def track_rows(res:TrackOutcomes, # `track_outcomes` output
                **info, # extra columns (video, challenge, ...)
               ) -> list: # `recognition_metrics` rows with `rule` and `level` ('frame' or 'track')
     "The study's rows for every rule, at frame level (each detection) and at track level (each track once)."

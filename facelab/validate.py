@@ -6,17 +6,20 @@ Docs: https://facelab-dev.github.io/facelab/validate.html.md"""
 
 # %% ../nbs/10_validate.ipynb #409f4eb2
 from __future__ import annotations
+import dataclasses
 import numpy as np, pandas as pd
 from scipy.optimize import linear_sum_assignment
-from .core import box_iou, FacelabError, Figure
+from .core import box_iou, FacelabError, Figure, Result
+from .annotations import GroundTruth, as_ground_truth
 from .metrics import metrics_from_counts
-from .verify import pair_distances
+from .distance import pair_distances
+from .core import DEFAULT_METRIC
 
 # %% auto #0
 __all__ = ['MATCH_COLS', 'NOT_ANNOTATED', 'COCO_IOUS', 'COCO_RECALLS', 'SIZE_BANDS', 'STUDY_COLS', 'annotated_masks',
            'match_detections', 'legacy_corner_match', 'greedy_matches', 'coco_precision', 'detection_metrics',
            'precision_recall_curve', 'average_precision', 'wider_iou', 'wider_evaluation', 'detection_report',
-           'plot_precision_recall', 'recognition_outcomes', 'recognition_metrics', 'shared_match_note',
+           'plot_precision_recall', 'Outcomes', 'recognition_outcomes', 'recognition_metrics', 'shared_match_note',
            'challenge_summary']
 
 # %% ../nbs/10_validate.ipynb #141081d8
@@ -59,27 +62,32 @@ def _rows_for(key, di, gi, iou, outcome, gt, det):
                 label=gt.label[gi] if gi >= 0 and 'label' in gt else None,
                 confidence=det.confidence[di] if di >= 0 and 'confidence' in det else np.nan)
 
-def annotated_masks(gt:pd.DataFrame, # ground truth (`attrs['annotated_frames']` when a reader made it)
+def _truth(gt, frames) -> tuple:
+    "The boxes of `gt` (a `GroundTruth`, a table or a file), index reset, and the frames to score: `frames`, else those it annotated (None: all)."
+    g = as_ground_truth(gt)
+    return g.boxes.reset_index(drop=True), g.annotated_frames if frames is None else frames
+
+def annotated_masks(gt, # ground truth: a `GroundTruth` (which says which frames were annotated), or a table of boxes
                     det:pd.DataFrame, # detections
-                    frames=None, # the annotated frames (default: `gt.attrs['annotated_frames']`)
-                   ) -> tuple: # (bool per gt row, bool per detection): on an annotated frame
-    "Which ground-truth rows and detections lie on frames the ground truth annotated; all of them for stills or when nobody says."
-    if frames is None: frames = gt.attrs.get('annotated_frames')
+                    frames=None, # the annotated frames (default: the ground truth's `annotated_frames`)
+                   ) -> tuple: # (bool per gt box, bool per detection): on an annotated frame
+    "Which ground-truth boxes and detections lie on frames the ground truth annotated; all of them for stills or when nobody says."
+    gt, frames = _truth(gt, frames)
     gs = set(gt.source.fillna('').astype(str)) if 'source' in gt else set()
     ds = set(det.source.fillna('').astype(str)) if 'source' in det else set()
     if frames is None or len(gs) > 1 or len(ds) > 1: return np.ones(len(gt), bool), np.ones(len(det), bool)
     fs = {int(f) for f in frames}
     return gt.frame.isin(fs).to_numpy(bool), det.frame.isin(fs).to_numpy(bool)
 
-def match_detections(gt:pd.DataFrame, # ground truth: [source,] frame, x1, y1, x2, y2 [, track_id, label, ignore, occluded]
+def match_detections(gt, # ground truth (`GroundTruth`, or a table: [source,] frame, x1, y1, x2, y2 [, track_id, label, ignore, occluded])
                      det:pd.DataFrame, # detections: [source,] frame, x1, y1, x2, y2 [, confidence]
                      iou:float=0.5, # minimum IoU for a match
                      ignore_occluded:bool=False, # treat occluded ground truth as ignore regions
                      min_size:float=0, # treat ground truth smaller than this (px, shorter side) as ignore regions
-                     frames=None, # score only these frames (default: `gt.attrs['annotated_frames']`; every frame when absent)
-                    ) -> pd.DataFrame: # MATCH_COLS; det_idx/gt_idx are positions in `det`/`gt` (-1: none)
+                     frames=None, # score only these frames (default: the ground truth's `annotated_frames`; every frame when it does not say)
+                    ) -> pd.DataFrame: # MATCH_COLS; det_idx/gt_idx are positions in `det`/the ground truth's boxes (-1: none)
     "Match detections to ground truth one-to-one per annotated frame (Hungarian on IoU), with ignore regions."
-    gt, det = gt.reset_index(drop=True), det.reset_index(drop=True)
+    (gt, frames), det = _truth(gt, frames), det.reset_index(drop=True)
     ig = _ignored(gt, ignore_occluded, min_size)
     G, D = gt[['x1', 'y1', 'x2', 'y2']].to_numpy(float), det[['x1', 'y1', 'x2', 'y2']].to_numpy(float)
     gfr, dfr = _match_keys(gt, det)
@@ -104,13 +112,13 @@ def match_detections(gt:pd.DataFrame, # ground truth: [source,] frame, x1, y1, x
     return out.sort_values(['source', 'frame', 'det_idx', 'gt_idx'], kind='stable').reset_index(drop=True)
 
 # %% ../nbs/10_validate.ipynb #f8517e47
-def legacy_corner_match(gt:pd.DataFrame, # ground truth: frame, x1, y1, x2, y2 [, track_id, label]
+def legacy_corner_match(gt, # ground truth (`GroundTruth`, or a table: frame, x1, y1, x2, y2 [, track_id, label])
                         det:pd.DataFrame, # detections: frame, x1, y1, x2, y2
                         tol:float=20, # pixels
-                        frames=None, # score only these frames (default: `gt.attrs['annotated_frames']`; every frame when absent)
+                        frames=None, # score only these frames (default: the ground truth's `annotated_frames`; every frame when it does not say)
                        ) -> pd.DataFrame: # MATCH_COLS (iou is the IoU of the matched pair, for comparison)
     "The crowd-video study's match: |gt.x1 − det.x1| < tol and |gt.y2 − det.y2| < tol, first ground truth that fits."
-    gt, det = gt.reset_index(drop=True), det.reset_index(drop=True)
+    (gt, frames), det = _truth(gt, frames), det.reset_index(drop=True)
     gk, dk = _match_keys(gt, det)
     gok, dok = annotated_masks(gt, det, frames)
     rows, hit = [], set()
@@ -150,17 +158,17 @@ def _frame_match(M:np.ndarray, # detections (most confident first) × faces: IoU
             taken[g], dtm[t, d], dtig[t, d] = True, True, gig[g]
     return dtm, dtig
 
-def greedy_matches(gt:pd.DataFrame, # ground truth: [source,] frame, x1, y1, x2, y2 [, ignore, occluded]
+def greedy_matches(gt, # ground truth (`GroundTruth`, or a table: [source,] frame, x1, y1, x2, y2 [, ignore, occluded])
                    det:pd.DataFrame, # detections: [source,] frame, x1, y1, x2, y2, confidence
                    ious=COCO_IOUS, # IoU thresholds
                    area:tuple=(0, np.inf), # faces with w×h in this range (px²) count; unmatched detections off it not
                    ignore_occluded:bool=False, # occluded faces do not count
                    min_size:float=0, # faces with a shorter side under this (px) do not count
                    max_dets:int|None=None, # the most confident detections kept per frame (COCO: 100; None: all)
-                   frames=None, # score only these frames (default: `gt.attrs['annotated_frames']`)
+                   frames=None, # score only these frames (default: the ground truth's `annotated_frames`)
                   ) -> dict: # confidence (all frames, sorted), tp, fp (T × detections, same order), faces (that count)
     "COCO's matching at every IoU threshold, over the annotated frames, detections of all frames sorted by confidence."
-    gt, det = gt.reset_index(drop=True), det.reset_index(drop=True)
+    (gt, frames), det = _truth(gt, frames), det.reset_index(drop=True)
     gok, dok = annotated_masks(gt, det, frames)
     gt, det = gt[gok].reset_index(drop=True), det[dok].reset_index(drop=True)
     ious = np.atleast_1d(np.asarray(ious, float))
@@ -215,18 +223,18 @@ def _curve(m:dict, t:int=0) -> pd.DataFrame:
     return pd.DataFrame(dict(confidence=m['confidence'][keep], tp=ctp, fp=cfp, precision=ctp/np.maximum(ctp+cfp, 1),
                              recall=ctp/n if n else np.full(len(ctp), np.nan)))
 
-def precision_recall_curve(gt:pd.DataFrame, det:pd.DataFrame, iou:float=0.5,
+def precision_recall_curve(gt, det:pd.DataFrame, iou:float=0.5,
                            ignore_occluded:bool=False, min_size:float=0,
-                           frames=None, # score only these frames (default: `gt.attrs['annotated_frames']`)
+                           frames=None, # score only these frames (default: the ground truth's `annotated_frames`)
                            area:tuple=(0, np.inf), # only faces with w×h in this range (px²) count
                           ) -> pd.DataFrame: # confidence, tp, fp, precision, recall after each detection that counts
     "Precision and recall as the confidence threshold goes down, COCO's matching (annotated frames only)."
     return _curve(greedy_matches(gt, det, [iou], area, ignore_occluded, min_size, frames=frames))
 
-def average_precision(gt:pd.DataFrame, det:pd.DataFrame, iou:float=0.5,
+def average_precision(gt, det:pd.DataFrame, iou:float=0.5,
                       interpolation:str='steps', # 'steps': Σ ΔR·P; 'voc': P's envelope; 'coco': 101 points of it
                       ignore_occluded:bool=False, min_size:float=0,
-                      frames=None, # score only these frames (default: `gt.attrs['annotated_frames']`)
+                      frames=None, # score only these frames (default: the ground truth's `annotated_frames`)
                       area:tuple=(0, np.inf), # only faces with w×h in this range (px²) count
                      ) -> float:
     "Area under the precision-recall curve over the confidence sweep (NaN without ground truth)."
@@ -252,15 +260,15 @@ def wider_iou(P:np.ndarray, # N×4 boxes x1, y1, x2, y2
     area = lambda B: (B[:, 2]-B[:, 0]+1)*(B[:, 3]-B[:, 1]+1)
     return inter/(area(P)[:, None] + area(G)[None, :] - inter)
 
-def wider_evaluation(gt:pd.DataFrame, # every face of every image: [source,] frame, x1, y1, x2, y2 [, ignore]
+def wider_evaluation(gt, # every face of every image (`GroundTruth`, or a table: [source,] frame, x1, y1, x2, y2 [, ignore])
                      det:pd.DataFrame, # detections with `confidence`
-                     keep=None, # bool per gt row, or a column name: the setting's faces; default: not `ignore`
+                     keep=None, # bool per ground-truth box, or a column name: the setting's faces; default: not `ignore`
                      iou:float=0.5, # WIDER FACE's threshold
                      thresh_num:int=1000, # points of the curve
-                     frames=None, # score only these frames (default: `gt.attrs['annotated_frames']`)
+                     frames=None, # score only these frames (default: the ground truth's `annotated_frames`)
                     ) -> dict: # ap, faces (kept), precision and recall at each of the `thresholds` (normalised scores)
     "WIDER FACE's official evaluation of one setting: its normalised scores, matching, 1000-point curve and AP."
-    gt, det = gt.reset_index(drop=True), det.reset_index(drop=True)
+    (gt, frames), det = _truth(gt, frames), det.reset_index(drop=True)
     if keep is None: keep = ~np.array(gt['ignore'], bool) if 'ignore' in gt else np.ones(len(gt), bool)
     keep = np.asarray(gt[keep] if isinstance(keep, str) else keep, bool)
     gok, dok = annotated_masks(gt, det, frames)
@@ -298,16 +306,17 @@ def wider_evaluation(gt:pd.DataFrame, # every face of every image: [source,] fra
                 faces=int(keep.sum()))
 
 # %% ../nbs/10_validate.ipynb #ddeec8ed
-def detection_report(gt:pd.DataFrame, # ground truth: [source,] frame, x1, y1, x2, y2 [, ignore, occluded]
+def detection_report(gt, # ground truth (`GroundTruth`, or a table: [source,] frame, x1, y1, x2, y2 [, ignore, occluded])
                      det:pd.DataFrame, # detections down to a low score (`facelab.detect.AP_SCORE`), with `confidence`
                      score:float|None=None, # the detector's own threshold, its operating point (None: last detection)
                      bands:dict=SIZE_BANDS, # name -> (low, high) face area w×h in px², scored as COCO's area ranges
                      ignore_occluded:bool=False, # occluded faces do not count
                      min_size:float=0, # faces with a shorter side under this (px) do not count
                      max_dets:int|None=None, # the most confident detections kept per frame (COCO: 100; None: all)
-                     frames=None, # score only these frames (default: `gt.attrs['annotated_frames']`)
+                     frames=None, # score only these frames (default: the ground truth's `annotated_frames`)
                     ) -> dict: # ap50, ap75, map, ap_<band>, faces_<band>, max_recall, op_*, wider_ap, note and counts
     "AP at IoU 0.5 and 0.75, COCO's mAP@[.5:.95], AP by face size, the operating point, WIDER's AP (annotated frames)."
+    gt, frames = _truth(gt, frames)
     kw = dict(ignore_occluded=ignore_occluded, min_size=min_size, max_dets=max_dets, frames=frames)
     m = greedy_matches(gt, det, COCO_IOUS, **kw)
     q = coco_precision(m)
@@ -324,7 +333,7 @@ def detection_report(gt:pd.DataFrame, # ground truth: [source,] frame, x1, y1, x
     tp, fp = (int(at.tp.iloc[-1]), int(at.fp.iloc[-1])) if len(at) else (0, 0)
     out.update(op_score=score, op_precision=tp/(tp+fp) if tp+fp else np.nan,
                op_recall=tp/m['faces'] if m['faces'] else np.nan, op_tp=tp, op_fp=fp, op_fn=m['faces']-tp)
-    keep = ~_ignored(gt.reset_index(drop=True), ignore_occluded, min_size)
+    keep = ~_ignored(gt, ignore_occluded, min_size)
     out['wider_ap'] = wider_evaluation(gt, det, keep=keep, frames=frames)['ap']
     cut = len(conf) and conf.min() >= 0.1 and out['max_recall'] < 1   # a curve that reaches every face is not cut
     out['note'] = (f"the detections stop at confidence {conf.min():.2f}, so every AP here stops near the recall "
@@ -350,18 +359,38 @@ def plot_precision_recall(curves:dict, # name -> a `precision_recall_curve` tabl
     return fig
 
 # %% ../nbs/10_validate.ipynb #82cd6bca
+@dataclasses.dataclass(repr=False, eq=False)
+class Outcomes(Result):
+    "Recognition scored against ground truth: a row per detection (or per track), the matches it rests on, the counts no row holds."
+    table: pd.DataFrame # a row per detection: its columns + distance, matched_label, predicted, truth, outcome (per track: `facelab.track`)
+    matches: pd.DataFrame # `MATCH_COLS`: the detections matched to the ground truth by `match`, annotated frames only
+    identity: str # the query person's label in the ground truth
+    match: str # how detections were matched: 'iou' (Hungarian, IoU ≥ `iou`) or 'legacy' (the study's corner rule)
+    gt_boxes: int # the person's annotated faces on the scored frames
+    missed: int # of those, the ones no detection matched (at track level: the person's tracks no detection matched)
+    missed_tracks: int # the person's ground-truth tracks no detection matched on any scored frame (boxes without tracks: one)
+    no_embedding: int # rows on scored frames without an embedding: not scored
+    not_annotated: int # detections on frames the ground truth did not annotate: not scored
+    frames_scored: int # annotated frames with a detection or an annotated face
+    shared_matches: int # detections matched to a face another detection matched too (a many-to-one rule)
+    matched_faces: int # annotated faces a detection matched
+    rule: str = 'frame' # how the person was decided (`facelab.track.TRACK_RULES`)
+    level: str = 'frame' # 'frame': a row per detection; 'track': a row per track
+
 def recognition_outcomes(det:pd.DataFrame, # detections with an `embedding` column (rows without one are skipped and counted)
                          query, # embeddings of the person's query photo(s): D or Q×D
-                         gt:pd.DataFrame, # ground truth with `label` (identity) per box
+                         gt, # ground truth (`GroundTruth`, or a table) with `label` (identity) per box
                          identity:str, # the query person's label in the ground truth
                          threshold:float, # predicted positive when distance <= threshold
-                         distance_metric:str='cosine',
+                         distance_metric:str=DEFAULT_METRIC,
                          match:str='iou', # 'iou' (Hungarian, IoU ≥ `iou`) or 'legacy' (the study's corner rule)
                          iou:float=0.5, # for match='iou'
                          tol:float=20, # for match='legacy'
-                         frames=None, # the annotated frames (default: `gt.attrs['annotated_frames']`; every frame when absent)
-                        ) -> pd.DataFrame: # det rows + distance, predicted, truth, outcome, matched_label
+                         frames=None, # the annotated frames (default: the ground truth's `annotated_frames`; every frame when it does not say)
+                        ) -> Outcomes: # a row per detection (det rows + distance, predicted, truth, outcome, matched_label), the matches, the counts
     "Score every detection on an annotated frame as TP/FP/TN/FN for one query person (nearest query photo's distance vs threshold)."
+    if match not in ('iou', 'legacy'): raise FacelabError(f"match is 'iou' or 'legacy', not {match!r}")
+    gt, frames = _truth(gt, frames)
     det = det.reset_index(drop=True)
     has = det.embedding.map(lambda e: e is not None and not (isinstance(e, float) and np.isnan(e))).to_numpy()
     Q = np.atleast_2d(np.asarray(query, float))
@@ -381,30 +410,39 @@ def recognition_outcomes(det:pd.DataFrame, # detections with an `embedding` colu
     out.loc[~dok, 'outcome'] = NOT_ANNOTATED
     person = (gt.label == identity).to_numpy() & gok
     tp = m[(m.outcome == 'TP') & (m.det_idx >= 0)]
-    out.attrs.update(missed=int(((m.outcome == 'FN') & m.gt_idx.isin(np.flatnonzero(person))).sum()),
-                     gt_boxes=int(person.sum()), no_embedding=int((~has & dok).sum()), match=match,
-                     not_annotated=int((~dok).sum()), frames_scored=int(len(set(det.frame[dok]) | set(gt.frame[gok]))),
-                     shared_matches=int(tp.gt_idx.duplicated().sum()), matched_faces=int(tp.gt_idx.nunique()))
-    return out
+    return Outcomes(out, m, identity, match, gt_boxes=int(person.sum()),
+                    missed=int(((m.outcome == 'FN') & m.gt_idx.isin(np.flatnonzero(person))).sum()),
+                    missed_tracks=_missed_tracks(gt, m, person), no_embedding=int((~has & dok).sum()), not_annotated=int((~dok).sum()),
+                    frames_scored=int(len(set(det.frame[dok]) | set(gt.frame[gok]))),
+                    shared_matches=int(tp.gt_idx.duplicated().sum()), matched_faces=int(tp.gt_idx.nunique()))
 
-def recognition_metrics(outcomes:pd.DataFrame, # from `recognition_outcomes`
+def _missed_tracks(gt:pd.DataFrame, m:pd.DataFrame, person:np.ndarray) -> int:
+    "The person's ground-truth tracks (`person`: their boxes on the scored frames) that no detection of the matches `m` matched."
+    hit = set(m.gt_idx[m.outcome == 'TP'])
+    q = gt[person]
+    if q.track_id.isna().all(): return int(not any(i in hit for i in q.index))
+    return int(sum(not any(i in hit for i in grp.index) for _, grp in q.groupby('track_id')))
+
+def recognition_metrics(outcomes:Outcomes, # from `recognition_outcomes` (or a rule of `facelab.track.track_outcomes`)
                         **info, # extra columns for the row (video, challenge, ...)
                        ) -> dict: # the study's row: positives, negatives, TP, FP, TN, FN, metrics, missed
     "One row of the study's table: totals, confusion counts and precision/recall/F1/accuracy (NaN + reason where undefined)."
-    c = outcomes.outcome.value_counts()
+    if isinstance(outcomes, pd.DataFrame):
+        raise FacelabError("recognition_metrics takes what recognition_outcomes returns (an Outcomes, with the counts no row holds), not its table")
+    o = outcomes.table
+    c = o.outcome.value_counts()
     m = metrics_from_counts(*(int(c.get(k, 0)) for k in ('TP', 'FP', 'TN', 'FN')))
-    scored = outcomes.outcome.isin(['TP', 'FP', 'TN', 'FN'])
-    a = outcomes.attrs
-    return dict(**info, match=a.get('match', ''), positives=int(outcomes.truth[scored].sum()),
-                negatives=int((~outcomes.truth[scored]).sum()), **m,
-                missed=a.get('missed', 0), no_embedding=a.get('no_embedding', 0), not_annotated=int(c.get(NOT_ANNOTATED, 0)),
-                note=shared_match_note(a))
+    scored = o.outcome.isin(['TP', 'FP', 'TN', 'FN'])
+    return dict(**info, match=outcomes.match, positives=int(o.truth[scored].sum()),
+                negatives=int((~o.truth[scored]).sum()), **m,
+                missed=outcomes.missed, no_embedding=outcomes.no_embedding, not_annotated=int(c.get(NOT_ANNOTATED, 0)),
+                note=shared_match_note(outcomes))
 
-def shared_match_note(attrs:dict) -> str:
+def shared_match_note(outcomes:Outcomes) -> str:
     "Say when a many-to-one rule matched several detections to one annotated face ('' when it did not)."
-    k = attrs.get('shared_matches', 0)
+    k = outcomes.shared_matches
     if not k: return ''
-    return (f"the {attrs.get('match', '')} rule matched {attrs['matched_faces'] + k} detections to {attrs['matched_faces']} annotated "
+    return (f"the {outcomes.match} rule matched {outcomes.matched_faces + k} detections to {outcomes.matched_faces} annotated "
             f"faces ({k} shared a face with another detection)")
 
 # %% ../nbs/10_validate.ipynb #4597aad7

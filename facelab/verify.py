@@ -8,32 +8,17 @@ Docs: https://facelab-dev.github.io/facelab/verify.html.md"""
 from __future__ import annotations
 import numpy as np, pandas as pd
 from .core import FacelabError, failures_frame
-from .embed import represent, model_thresholds, model_name_of, head_parts
+from .embed import represent
+from .models import model_thresholds, model_name_of, head_parts
+from .distance import METRICS, pair_distances
+from .core import DEFAULT_DETECTOR, DEFAULT_METRIC, DEFAULT_MODEL
 
 # %% auto #0
-__all__ = ['METRICS', 'pair_distances', 'default_threshold', 'verify_pairs']
-
-# %% ../nbs/06_verify.ipynb #1e7c6149
-METRICS = ('cosine', 'euclidean', 'euclidean_l2', 'angular')
-
-def _unit(a): return a / np.linalg.norm(a, axis=-1, keepdims=True)
-
-def pair_distances(a, # N×D embeddings
-                   b, # N×D embeddings, compared row by row with `a`
-                   distance_metric:str='cosine', # cosine, euclidean, euclidean_l2 or angular
-                  ) -> np.ndarray: # N distances
-    "Distance between `a[i]` and `b[i]` for every row `i`, vectorised."
-    a, b = np.atleast_2d(np.asarray(a, np.float64)), np.atleast_2d(np.asarray(b, np.float64))
-    if distance_metric == 'euclidean': return np.linalg.norm(a-b, axis=1)
-    if distance_metric == 'euclidean_l2': return np.linalg.norm(_unit(a)-_unit(b), axis=1)
-    if distance_metric in ('cosine', 'angular'):
-        sim = (_unit(a)*_unit(b)).sum(1)
-        return 1-sim if distance_metric == 'cosine' else np.arccos(np.clip(sim, -1, 1))/np.pi
-    raise FacelabError(f"unknown distance_metric {distance_metric!r}; use one of {METRICS}")
+__all__ = ['default_threshold', 'threshold_source', 'verify_pairs']
 
 # %% ../nbs/06_verify.ipynb #941e4c79
-def default_threshold(model_name='SFace', # a model name (or object) in the registry
-                      distance_metric:str='cosine', # cosine, euclidean, euclidean_l2 or angular
+def default_threshold(model_name=DEFAULT_MODEL, # a model name (or object) in the registry
+                      distance_metric:str=DEFAULT_METRIC, # cosine, euclidean, euclidean_l2 or angular
                       deepface_compat:bool=False, # deepface's threshold for deepface's preprocessing
                      ) -> float:
     "The default decision threshold for `model_name` with `distance_metric`: the model's own, or deepface's under `deepface_compat`."
@@ -47,6 +32,18 @@ def default_threshold(model_name='SFace', # a model name (or object) in the regi
     from deepface.modules.verification import find_threshold
     try: return float(find_threshold(model_name_of(model_name), distance_metric))
     except ValueError as e: raise FacelabError(f"no default threshold for {model_name_of(model_name)} / {distance_metric}: {e}; pass threshold=") from None
+
+# %% ../nbs/06_verify.ipynb #385c5cfc
+def threshold_source(model_name, # the model (name or object)
+                     given:bool, # the caller passed the threshold
+                     note:str='', # why there is none, when there is none
+                     deepface_compat:bool=False, # deepface's thresholds
+                    ) -> str: # where a verification threshold comes from, in words
+    "Where the threshold of `verify_pairs` comes from: given, the model's published default (and its source), deepface's, or why none."
+    if given: return 'given by the caller'
+    if note: return note
+    if deepface_compat: return "deepface's default for the model and metric"
+    return model_thresholds(model_name).get('source', "deepface's default for the model and metric")
 
 # %% ../nbs/06_verify.ipynb #67d6d5a9
 def _face_pair_distances(pairs:pd.DataFrame, emb:pd.DataFrame, distance_metric:str, chunk:int=200_000) -> np.ndarray:
@@ -67,15 +64,15 @@ def _face_pair_distances(pairs:pd.DataFrame, emb:pd.DataFrame, distance_metric:s
     return best
 
 def verify_pairs(pairs:pd.DataFrame, # pairs table with `file_x`, `file_y`
-                 model_name='SFace', # a name in `facelab.embed.MODELS`, an .onnx path, or a model object
-                 detector_backend='yunet', # a name in `facelab.detect.DETECTORS`, or a detector object
-                 distance_metric:str='cosine', # cosine, euclidean, euclidean_l2 or angular
+                 model_name=DEFAULT_MODEL, # a name in `facelab.embed.MODELS`, an .onnx path, or a model object
+                 detector_backend=DEFAULT_DETECTOR, # a name in `facelab.detect.DETECTORS`, or a detector object
+                 distance_metric:str=DEFAULT_METRIC, # cosine, euclidean, euclidean_l2 or angular
                  threshold:float|None=None, # decision threshold; the model's default for the metric when None (NaN, no predictions, if it has none)
                  embeddings:pd.DataFrame|None=None, # precomputed `represent` output to use instead of embedding
                  failures:pd.DataFrame|None=None, # the failures table that came with `embeddings`, for the `error` column
                  deepface_compat:bool=False, # embed through `DeepFace.represent`, deepface's thresholds
                  **kwargs, # passed to `represent` (align, enforce_detection, cache_dir, batch_size, ...)
-                ) -> pd.DataFrame: # pairs + distance, face_detected_x/_y, threshold, prediction, error
+                ) -> pd.DataFrame: # pairs + distance, face_detected_x/_y, threshold, prediction, error, model_name, detector_backend, distance_metric, threshold_source
     "Add `distance`, `threshold`, `prediction` and `error` to `pairs`, embedding each unique image once."
     if distance_metric not in METRICS: raise FacelabError(f"unknown distance_metric {distance_metric!r}; use one of {METRICS}")
     if missing := [c for c in ('file_x', 'file_y') if c not in getattr(pairs, 'columns', ())]:
@@ -84,7 +81,7 @@ def verify_pairs(pairs:pd.DataFrame, # pairs table with `file_x`, `file_y`
         try: ok = not isinstance(threshold, bool) and np.isfinite(float(threshold)) and float(threshold) >= 0
         except (TypeError, ValueError): ok = False
         if not ok: raise FacelabError(f"threshold must be a finite distance >= 0 (or None for the model's default), not {threshold!r}")
-    note = ''
+    note, given = '', threshold is not None
     if threshold is None:
         try: threshold = default_threshold(model_name, distance_metric, deepface_compat)
         except FacelabError as e: threshold, note = np.nan, str(e)   # a model without a default: distances, no decisions
@@ -105,5 +102,7 @@ def verify_pairs(pairs:pd.DataFrame, # pairs table with `file_x`, `file_y`
     out['error'] = ''
     bad = out.distance.isna().to_numpy()
     out.loc[bad, 'error'] = [err(str(fx), str(fy)) for fx, fy in zip(out.file_x[bad], out.file_y[bad])]
-    out.attrs.update(model_name=model_name_of(model_name), detector_backend=getattr(detector_backend, 'name', detector_backend), distance_metric=distance_metric, threshold_note=note)
+    out['model_name'], out['detector_backend'] = model_name_of(model_name), getattr(detector_backend, 'name', detector_backend)
+    out['distance_metric'] = distance_metric
+    out['threshold_source'] = threshold_source(model_name, given, note, deepface_compat)
     return out

@@ -6,21 +6,21 @@ Docs: https://facelab-dev.github.io/facelab/video.html.md"""
 
 # %% ../nbs/04_video.ipynb #baacccc4
 from __future__ import annotations
-import os, json, math, hashlib, warnings, time, uuid
+import os, json, math, hashlib, warnings
 from pathlib import Path
 from typing import NamedTuple
 import numpy as np, pandas as pd, cv2
-import pyarrow as pa, pyarrow.parquet as pq
 from tqdm.auto import tqdm
-from .core import facelab_home, file_hash, FacelabError, failures_frame, cache_folder, writable_folder
-from .detect import (get_detector, detector_name, detector_settings, detection_settings, detect_image, detections_frame, crop_name, save_crop, DETECTION_COLS,
-                             VIDEO_DETECTOR)
+from .core import file_hash, FacelabError, failures_frame, cache_folder, writable_folder
+from .store import write_atomic, sweep_tmp, quarantine, read_part
+from .core import as_executor
+from .detect import get_detector, detector_name, detector_settings, detection_settings, detect_image, detections_frame, crop_name, save_crop, DETECTION_COLS, VIDEO_DETECTOR
 
 # %% auto #0
 __all__ = ['VIDEO_EXTS', 'FRAME_COLS', 'TRACK_COLORS', 'Frame', 'video_info', 'VideoFrames', 'read_frames', 'is_video',
-           'synthetic_clip', 'write_atomic', 'sweep_tmp', 'quarantine', 'read_part', 'VideoResult', 'frames_frame',
-           'detection_cache_key', 'default_cache_dir', 'detect_video', 'CountingDetector', 'detection_label',
-           'draw_detections', 'read_frame', 'contact_sheet', 'write_annotated_video']
+           'synthetic_clip', 'VideoResult', 'frames_frame', 'detection_cache_key', 'detect_video', 'video_segments',
+           'detect_task', 'detect_videos', 'detection_label', 'draw_detections', 'read_frame', 'contact_sheet',
+           'write_annotated_video']
 
 # %% ../nbs/04_video.ipynb #32dae2d8
 class Frame(NamedTuple):
@@ -155,59 +155,6 @@ def synthetic_clip(path, # where to write the .avi
     w.release()
     return pd.DataFrame(truth)
 
-# %% ../nbs/04_video.ipynb #246d22ff
-def write_atomic(path, # the file to write
-                 write, # called with a temporary path beside `path`; writes the content there
-                ) -> Path:
-    "Write a file so that readers see the old file or the whole new one: a unique temporary name (pid + random), then `os.replace`."
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally: tmp.unlink(missing_ok=True)
-    return path
-
-# %% ../nbs/04_video.ipynb #63800640
-def sweep_tmp(folder, # a cache folder
-              older_than:float=3600, # seconds since the temporary file was last written
-             ) -> int: # files removed
-    "Remove the temporary files (`.*.tmp`) that writers killed mid-write left in `folder`."
-    n, now = 0, time.time()
-    for p in Path(folder).glob('.*.tmp'):
-        try:
-            if now - p.stat().st_mtime > older_than: p.unlink(); n += 1
-        except FileNotFoundError: pass   # another process swept it, or its writer renamed it
-    return n
-
-# %% ../nbs/04_video.ipynb #3a0cf229
-def quarantine(path, # a cache file that cannot be used
-               reason:str, # why, for the warning
-              ) -> Path|None: # where it went (None: another process moved it first)
-    "Move a bad cache file into the `quarantine/` folder beside it, and warn saying what was moved where and why."
-    path = Path(path); q = path.parent/'quarantine'
-    q.mkdir(exist_ok=True)
-    dest = q/path.name
-    if dest.exists(): dest = q/f"{path.stem}-{uuid.uuid4().hex[:8]}{path.suffix}"
-    try: os.replace(path, dest)
-    except FileNotFoundError: return None
-    warnings.warn(f"{path}: {reason}; moved to {dest}; what it held will be computed again", stacklevel=2)
-    return dest
-
-# %% ../nbs/04_video.ipynb #ecdf76bc
-def read_part(path, # a Parquet part of a cache
-              columns, # the columns it must have
-             ) -> pd.DataFrame|None: # None: missing, or set aside
-    "Read a cache part; an unreadable one (truncated, empty, not Parquet) or one without `columns` goes to `quarantine/`, giving None."
-    try: df = pq.read_table(path).to_pandas()
-    except FileNotFoundError: return None
-    except (pa.ArrowException, OSError, ValueError) as e:
-        quarantine(path, f"unreadable cache part ({type(e).__name__}: {str(e)[:200]})"); return None
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        quarantine(path, f"cache part without the columns {missing}"); return None
-    return df
-
 # %% ../nbs/04_video.ipynb #c2b69bc0
 class VideoResult(NamedTuple):
     "What `detect_video` returns."
@@ -224,11 +171,6 @@ def detection_cache_key(path, settings:dict) -> str:
     "Cache key of a video run: the video's content hash and the settings, hashed."
     blob = json.dumps(dict(video=file_hash(path), cache_format=2, **settings), sort_keys=True, default=str)
     return hashlib.blake2b(blob.encode(), digest_size=12).hexdigest()
-
-def default_cache_dir() -> Path:
-    "Where video detections are cached unless told otherwise: `$FACELAB_HOME/cache/detections`."
-    return cache_folder('default', 'detections')
-
 
 # %% ../nbs/04_video.ipynb #47e579d3
 def _mismatch(frames:pd.DataFrame, dets:pd.DataFrame|None) -> str:
@@ -310,17 +252,18 @@ def detect_video(path, # video file
                  flush_every:int=50, # write the cache every this many frames
                  progress:bool=True, # show a tqdm bar
                  min_face:float|None=None, # drop faces smaller than this (pixels, the box's shorter side)
-                 client=None, # a `distributed.Client`: one task per segment of the video on its workers (`facelab.scale`); None: here
+                 client=None, # an executor (`facelab.core.Executor`, a Dask client after `import facelab.scale`): one task per segment
                  frames=None, # only these frame indices (e.g. a ground truth's annotated frames), of those the other settings select
-                ) -> VideoResult: # (detections with `attrs['settings']`, frames, failures)
+                ) -> VideoResult: # (detections, frames, failures)
     "Detect faces in a streamed video: detections, per-frame counts and failures, cached and resumable."
     if detector_backend is None: detector_backend = VIDEO_DETECTOR
     if client is not None and frames is not None:
-        raise FacelabError("frames= is not supported with a Dask client yet: detect with every_n/fps and score the frames you need", path)
-    if client is not None:   # the same result, made by the cluster's workers segment by segment
-        from facelab.scale import detect_videos
-        kw = dict(align=align, expand_percentage=expand_percentage, max_faces=max_faces, crops_dir=crops_dir, flush_every=flush_every, min_face=min_face)
-        return detect_videos([path], client, detector_backend, every_n, fps, start, end, cache_dir=cache_dir, progress=progress, **kw)[str(path)]
+        raise FacelabError("frames= is not supported with a client yet: detect with every_n/fps and score the frames you need", path)
+    if client is not None:   # the same result, made by the executor's tasks segment by segment
+        kw = dict(align=align, expand_percentage=expand_percentage, max_faces=max_faces, crops_dir=crops_dir, flush_every=flush_every,
+                  min_face=min_face)
+        return detect_videos([path], client, detector_backend, every_n, fps, start, end, cache_dir=cache_dir, progress=progress,
+                             **kw)[str(path)]
     reader = VideoFrames(path, every_n, fps, start, end, frames)
     det = get_detector(detector_backend)
     name, src = detector_name(detector_backend), str(path)
@@ -333,14 +276,13 @@ def detect_video(path, # video file
                     crops_dir=str(Path(crops_dir).resolve()) if crops_dir is not None else None)
     if min_face is not None: settings['min_face'] = float(min_face)   # only when set, so the caches made before keep their keys
     if reader.frames is not None: settings['frames'] = sorted(reader.frames)   # likewise
-    attrs = detection_settings(detector_backend, **{k: v for k, v in settings.items() if k not in ('detector', 'detector_signature', 'min_face')}, min_face=min_face)
     store = _Store(Path(cache_dir)/detection_cache_key(path, settings) if cache_dir is not None else None)
     old_dets, old_frames, done = store.load()
     if crops_dir is not None and not all(Path(c).is_file() for c in old_dets.crop):   # crops deleted since: start over
         store.clear(); old_dets, old_frames, done = detections_frame(), _frames_part(), None
     have = set(old_frames.frame.tolist())
     gaps = [i for i in range(reader.first, max(have)) if reader.selected(i) and i not in have] if have else []
-    if done is not None and not gaps and len(have) == done['n_frames']: return _result(src, old_dets, old_frames, done, attrs)
+    if done is not None and not gaps and len(have) == done['n_frames']: return _result(src, old_dets, old_frames, done)
     reader.resume_after, reader.skip = (gaps[0] - 1 if gaps else max(have, default=-1)), have   # detect only what is missing
     dets, frames, new_d, new_f = [old_dets], [old_frames], [], []
     try: total = len(reader)
@@ -366,29 +308,74 @@ def detect_video(path, # video file
     summary = dict(truncated=reader.truncated, reason=reader.reason, n_frames=len(frames))
     if reader.truncated: warnings.warn(f"{path}: {reader.reason}")
     store.finish(summary)
-    return _result(src, pd.concat([d for d in dets if len(d)] or [detections_frame()], ignore_index=True), frames, summary, attrs)
+    return _result(src, pd.concat([d for d in dets if len(d)] or [detections_frame()], ignore_index=True), frames, summary)
 
-def _result(src, dets, frames, summary, settings:dict) -> VideoResult:
+def _result(src, dets, frames, summary) -> VideoResult:
     "Assemble a `VideoResult` (in frame order), adding the truncation, detector-error and no-face rows to the failures."
     fails = [(src, 'detect', e) for e in frames.sort_values('frame').error if e]
     if summary.get('truncated'): fails.insert(0, (src, 'read', summary['reason']))
     if len(frames) and not len(dets): fails.append((src, 'detect', f"no face in any of the {len(frames)} frames looked at"))
     dets = detections_frame(dets.sort_values(['frame', 'face_idx'], kind='stable').to_dict('records')).assign(source=src)
     frames = frames_frame(frames.sort_values('frame', kind='stable').to_dict('records')).assign(source=src)
-    dets = dets.reset_index(drop=True); dets.attrs['settings'] = settings
-    return VideoResult(dets, frames.reset_index(drop=True), failures_frame(fails))
+    return VideoResult(dets.reset_index(drop=True), frames.reset_index(drop=True), failures_frame(fails))
 
-# %% ../nbs/04_video.ipynb #96aa2adc
-class CountingDetector:
-    "Wrap a detector and count `detect` calls; with `fail_after`, raise `KeyboardInterrupt` after that many (to test resuming)."
-    def __init__(self, detector='yunet', fail_after:int|None=None):
-        self.det, self.name, self.calls, self.fail_after = get_detector(detector), detector_name(detector), 0, fail_after
-        self.settings, self.weights = getattr(self.det, 'settings', {}), getattr(self.det, 'weights', None)
-    def detect(self, img):
-        "The wrapped detector's `detect`, counted."
-        if self.fail_after is not None and self.calls >= self.fail_after: raise KeyboardInterrupt("simulated interruption")
-        self.calls += 1
-        return self.det.detect(img)
+# %% ../nbs/04_video.ipynb #bac841cb
+def video_segments(path, # the video
+                   every_n:int=1, fps:float|None=None, start:float=0., end:float|None=None, # as for `detect_video`
+                   segment_s:float=60., # about this many seconds per segment
+                  ) -> list: # (start, end) seconds per segment; end None: to the end of the video
+    "Segments of a video that, detected one by one, look at the frames one pass over `start`-`end` would."
+    info = video_info(path); src = info['fps']
+    step = every_n if fps is None else 1 if fps >= src else src/fps   # fps at or above the video's: every frame
+    if info['frames'] is None or abs(step - round(step)) > 1e-9: return [(start, end)]   # no frame count, or no common frame grid
+    step = max(1, int(round(step)))
+    first = max(0, int(math.ceil(start*src - 1e-6)))
+    stop = min(info['frames'], int(math.ceil(end*src - 1e-6))) if end is not None else info['frames']
+    size = max(step, int(round(segment_s*src/step))*step)
+    bounds = list(range(first, stop, size))
+    return [(b/src, (b+size)/src if b+size < stop else end) for b in bounds] or [(start, end)]
+
+# %% ../nbs/04_video.ipynb #90720d6a
+def detect_task(path:str, start:float, end, kwargs:dict) -> VideoResult:
+    "One segment of a video on a worker: `detect_video` over `start`-`end` seconds (its own resumable cache)."
+    return detect_video(path, start=start, end=end, progress=False, **kwargs)
+
+def _join(src:str, parts:list, start:float=0., end=None, crops_dir=None) -> VideoResult:
+    "One video's result from its segments' (in order, made from absolute paths): detections and frames together, failures as one pass orders them, paths as the caller wrote them."
+    dets = pd.concat([p.detections for p in parts], ignore_index=True).assign(source=src)
+    if crops_dir is not None: dets['crop'] = [None if c is None else str(Path(crops_dir)/Path(c).name) for c in dets.crop]
+    frames = pd.concat([p.frames for p in parts], ignore_index=True).assign(source=src)
+    f = pd.concat([p.failures for p in parts], ignore_index=True).assign(file=src)
+    per_segment = f.reason.str.startswith('no face in any of the')   # said again below for the whole video
+    fails = [f[f.stage == 'read'], f[(f.stage != 'read') & ~per_segment]]
+    if len(frames) and not len(dets): fails.append(failures_frame([(src, 'detect', f"no face in any of the {len(frames)} frames looked at")]))
+    return VideoResult(dets, frames, pd.concat(fails, ignore_index=True))
+
+def detect_videos(paths, # video files
+                  client, # an executor (`facelab.core.Executor`; a Dask client after `import facelab.scale`)
+                  detector_backend=None, # a detector name (each worker builds its own); None: `detect_video`'s default
+                  every_n:int=1, fps:float|None=None, start:float=0., end:float|None=None, # which frames, as for `detect_video`
+                  segment_s:float=60., # about this many seconds per task
+                  cache_dir='default', # as for `detect_video` (each segment has its own resumable cache)
+                  progress:bool=True, # tqdm bar over finished segments
+                  **kwargs, # passed to `detect_video` (align, expand_percentage, max_faces, crops_dir, flush_every)
+                 ) -> dict: # path -> `VideoResult`
+    "`detect_video` over many videos through an executor, one task per segment: per video, the results one process would get."
+    if detector_backend is None: detector_backend = VIDEO_DETECTOR
+    if not isinstance(detector_backend, str): raise FacelabError("with a client, name the detector (each worker builds its own)")
+    executor, paths = as_executor(client), list(dict.fromkeys(str(p) for p in paths))
+    folder = cache_folder(cache_dir, 'detections')
+    executor.check(weights=detector_settings(detector_backend)['weights'], paths=[os.path.abspath(p) for p in paths],
+                   folder=folder and os.path.abspath(folder), detector=detector_backend)
+    if kwargs.get('crops_dir') is not None: executor.check(folder=os.path.abspath(kwargs['crops_dir']))
+    crops = kwargs.get('crops_dir')
+    if crops is not None: kwargs['crops_dir'] = os.path.abspath(crops)   # paths the workers can use; the tables keep the caller's
+    kw = dict(kwargs, detector_backend=detector_backend, every_n=every_n, fps=fps, cache_dir=None if folder is None else os.path.abspath(folder))
+    segs = {p: video_segments(p, every_n, fps, start, end, segment_s) for p in paths}
+    where = [(p, i) for p, ss in segs.items() for i in range(len(ss))]
+    tasks = [(os.path.abspath(p), *segs[p][i], kw) for p, i in where]
+    parts = dict(zip(where, executor.map(detect_task, tasks, desc='detecting', progress=progress)))
+    return {p: _join(p, [parts[(p, i)] for i in range(len(ss))], start, end, crops) for p, ss in segs.items()}
 
 # %% ../nbs/04_video.ipynb #b9d8e727
 TRACK_COLORS = [(0, 255, 0), (255, 128, 0), (0, 200, 255), (255, 0, 255), (0, 128, 255), (255, 255, 0), (128, 0, 255), (0, 255, 160),

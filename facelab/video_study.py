@@ -6,39 +6,45 @@ Docs: https://facelab-dev.github.io/facelab/video_study.html.md"""
 
 # %% ../nbs/10a_video_study.ipynb #7ce5a360
 from __future__ import annotations
+import dataclasses
 import json, tempfile
 from pathlib import Path
 import numpy as np, pandas as pd, cv2
 from .core import FacelabError, Figure, load_image
-from .annotations import read_annotations
+from .annotations import read_annotations, as_ground_truth, GroundTruth
 from .detect import VIDEO_DETECTOR
 from .video import detect_video, video_info
-from .embed import represent, represent_detections, model_name_of
+from .embed import represent, represent_detections
+from .models import model_name_of
 from .verify import default_threshold
 from .validate import (recognition_outcomes, recognition_metrics, match_detections, detection_metrics, challenge_summary,
                               STUDY_COLS)
 from .plots import plot_distances
 from .evaluate import md_table
 from .track import track_faces, tracking_metrics, track_outcomes, track_rows, track_summary, TRACK_RULES
+from .core import DEFAULT_DETECTOR, DEFAULT_METRIC, DEFAULT_MODEL
+from .core import Result
 
 # %% auto #0
 __all__ = ['FACE_BANDS', 'TRACK_REPORT_COLS', 'PEOPLE_COLS', 'ground_truth_problems', 'check_ground_truth', 'query_label',
-           'frame_coverage', 'people_table', 'enrol_faces', 'people_study', 'query_embeddings', 'match_rules',
-           'validate_video', 'outcome_gallery', 'plot_query_distances', 'scoring_notes', 'write_video_report']
+           'frame_coverage', 'people_table', 'enrol_faces', 'PeopleResult', 'people_study', 'VideoStudyResult',
+           'query_embeddings', 'match_rules', 'validate_video', 'outcome_gallery', 'plot_query_distances',
+           'scoring_notes', 'write_video_report']
 
 # %% ../nbs/10a_video_study.ipynb #a4b040c6
 def _size(wh) -> str: return f"{wh[0]}×{wh[1]}"
 
-def ground_truth_problems(gt:pd.DataFrame, # ground-truth table (frame size in `attrs['frame_size']` or `attrs['image_sizes']` where the format has it)
+def ground_truth_problems(gt, # ground truth: a `GroundTruth` (its `frame_size` or `image_sizes` where the format has them), or a table
                           info:dict, # `facelab.video.video_info` of the video: frames, width, height
                          ) -> list: # one phrase per mismatch; empty when the ground truth fits
     "Why the ground truth cannot belong to the video: another frame size, frames past its end, boxes outside its frame."
     W, H, n = info['width'], info['height'], info['frames']
-    sizes = {tuple(gt.attrs['frame_size'])} if gt.attrs.get('frame_size') else {tuple(s) for s in gt.attrs.get('image_sizes', {}).values()}
+    g = as_ground_truth(gt); gt = g.boxes
+    sizes = {tuple(g.frame_size)} if g.frame_size else {tuple(s) for s in g.image_sizes.values()}
     other = sorted(s for s in sizes if s != (W, H))
     probs = [f"it was drawn on {' and '.join(map(_size, other))}-pixel frames, the video's are {_size((W, H))}"] if other else []
-    first = min(int(gt.frame.min()) if len(gt) else 0, gt.attrs.get('start', 0))
-    last = max(int(gt.frame.max()) if len(gt) else -1, gt.attrs.get('stop', -1))
+    first = min(int(gt.frame.min()) if len(gt) else 0, g.task.get('start', 0))
+    last = max(int(gt.frame.max()) if len(gt) else -1, g.task.get('stop', -1))
     if first < 0: probs.append(f"it annotates frame {first}, before the video's first (0)")
     if n and last >= n: probs.append(f"it annotates frames up to {last}, the video has {n} (0-{n-1})")
     if len(gt) and W and H:
@@ -46,10 +52,10 @@ def ground_truth_problems(gt:pd.DataFrame, # ground-truth table (frame size in `
         if out.any(): probs.append(f"{int(out.sum())} of its {len(gt)} boxes lie entirely outside the {_size((W, H))} frame")
     return probs
 
-def check_ground_truth(gt:pd.DataFrame, # ground-truth table
+def check_ground_truth(gt, # ground truth (`GroundTruth`, or a table)
                        video, # the video it should annotate
                        allow_mismatch:bool=False, # go on (returning the problems) instead of refusing
-                       name=None, # the ground-truth file, for the message (default `gt.attrs['source']`)
+                       name=None, # the ground-truth file, for the message (default: the `GroundTruth`'s `source`)
                       ) -> list: # the problems found (empty when it fits)
     "Refuse ground truth that does not fit `video` with a `FacelabError` naming the file, unless `allow_mismatch`."
     info = video_info(video)
@@ -57,15 +63,16 @@ def check_ground_truth(gt:pd.DataFrame, # ground-truth table
     if probs and not allow_mismatch:
         raise FacelabError(f"ground truth does not belong to the video {Path(video).name} ({_size((info['width'], info['height']))}, "
                            f"{info['frames']} frames): {'; '.join(probs)}. Pass allow_mismatch=True (--allow-mismatch) to score it anyway",
-                           name or gt.attrs.get('source') or None)
+                           name or as_ground_truth(gt).source or None)
     return probs
 
 # %% ../nbs/10a_video_study.ipynb #12e16ca7
-def query_label(gt:pd.DataFrame, # ground-truth table with a `label` per box
+def query_label(gt, # ground truth (`GroundTruth`, or a table) with a `label` per box
                 identity:str|None=None, # the label asked for (None: the only label, if there is one)
                ) -> tuple: # (label, why it was taken)
     "The ground-truth label of the query person, and why that one: given, or the only person label in the file."
-    src = gt.attrs.get('source') or None
+    src = None if isinstance(gt, pd.DataFrame) else gt.source or None
+    gt = gt if isinstance(gt, pd.DataFrame) else gt.boxes
     lab = gt.label.dropna().astype(str); lab = lab[lab != '']
     counts = lab.value_counts()
     n_boxes = lambda n: f"{n} box{'es' if n != 1 else ''}"
@@ -118,26 +125,30 @@ def _band(px:float) -> str:
         if lo <= px < hi: return f"{lo:g}+ px" if not np.isfinite(hi) else f"{lo:g}-{hi:g} px"
     return 'unknown'
 
-def people_table(gt:pd.DataFrame) -> pd.DataFrame:
+def people_table(gt, # ground truth with tracks (`GroundTruth`, or a table)
+                ) -> GroundTruth: # the same, each face box labelled with its person
     "The ground truth with one `label` per person: `person <track_id>` for each track's face boxes (ignore regions keep theirs)."
-    if 'track_id' not in gt or gt.track_id.isna().all():
-        raise FacelabError("the ground truth has no tracks: without --query, the study needs one track per person", gt.attrs.get('source'))
-    g = gt.copy()
-    face = ~g['ignore'].astype(bool) if 'ignore' in g else np.ones(len(g), bool)
-    g['label'] = np.where(face, 'person ' + g.track_id.astype('Int64').astype(str), g.get('label', ''))
-    return g
+    truth = as_ground_truth(gt)
+    if truth.boxes.track_id.isna().all():
+        raise FacelabError("the ground truth has no tracks: without --query, the study needs one track per person", truth.source or None)
+    g = truth.boxes.copy()
+    face = ~g['ignore'].astype(bool)
+    g['label'] = np.where(face, 'person ' + g.track_id.astype('Int64').astype(str), g['label'])
+    return truth._replace(boxes=g)
 
 # %% ../nbs/10a_video_study.ipynb #b958883d
 def enrol_faces(det:pd.DataFrame, # detections with `embedding` (`represent_detections`)
-                gt:pd.DataFrame, # `people_table` output
-                frames=None, # the scored frames
+                gt, # `people_table` output
+                frames=None, # the scored frames (default: the ground truth's annotated frames)
                 iou:float=0.5, # IoU for a detection to be a person's face
                 enrol:str='largest', # 'largest': each person's largest matched face; 'random': a seeded draw among them
                 seed:int=0, # seed of the draw
                ) -> pd.DataFrame: # one row per person: label, det_idx and gt_idx (-1: not enrolled), frame, size, faces, reason
     "One enrolment face per ground-truth person: a detection matched (IoU) to one of their annotated faces."
     if enrol not in ('largest', 'random'): raise FacelabError(f"enrol must be 'largest' or 'random', not {enrol!r}")
-    det, g = det.reset_index(drop=True), gt.reset_index(drop=True)
+    truth = as_ground_truth(gt)
+    frames = truth.annotated_frames if frames is None else frames
+    det, g = det.reset_index(drop=True), truth.boxes.reset_index(drop=True)
     m = match_detections(g, det, iou=iou, frames=frames)
     tp = m[(m.outcome == 'TP') & m.det_idx.ge(0)]
     has = det.embedding.map(lambda e: e is not None and not (isinstance(e, float) and np.isnan(e))).to_numpy()
@@ -161,39 +172,50 @@ def enrol_faces(det:pd.DataFrame, # detections with `embedding` (`represent_dete
     return pd.DataFrame(rows, columns=['label', 'det_idx', 'gt_idx', 'frame', 'size', 'faces', 'reason'])
 
 # %% ../nbs/10a_video_study.ipynb #aaf4cab4
+@dataclasses.dataclass(repr=False, eq=False)
+class PeopleResult(Result):
+    "What `people_study` returns: who was enrolled, and the recognition of each person, pooled, by face size and per track."
+    enrolled: pd.DataFrame # a row per person: label, det_idx, gt_idx, frame, size, faces, reason (`enrol_faces`)
+    people: pd.DataFrame # a row per person scored: `recognition_metrics` with person, enrol_frame, enrol_px
+    pooled: pd.DataFrame # the people's counts summed, metrics recomputed
+    sizes: pd.DataFrame # the people's own faces by face size: faces, tp, fn, recall
+    outcomes: pd.DataFrame # every person's per-detection outcomes, with `person` and `face_px`
+    tracks: pd.DataFrame # per track rule and level, pooled over people (empty without `track_id`)
+
 def people_study(det:pd.DataFrame, # detections with `embedding` (and `track_id` from `track_faces` for the per-track rows)
-                 gt:pd.DataFrame, # ground truth with tracks (one person each)
+                 gt, # ground truth with tracks (one person each): a `GroundTruth`, or a table
                  threshold:float, # distance threshold
-                 distance_metric:str='cosine',
+                 distance_metric:str=DEFAULT_METRIC,
                  frames=None, # the scored frames (default: the ground truth's annotated frames)
                  iou:float=0.5,
                  enrol:str='largest', # see `enrol_faces`
                  seed:int=0,
-                ) -> dict: # enrolled, people (a row per person), pooled, sizes, outcomes (every person's), tracks (per-track rows)
+                ) -> PeopleResult: # enrolled, people (a row per person), pooled, sizes, outcomes (every person's), tracks (per-track rows)
     "Recognition of every ground-truth person from one enrolled face of theirs, on the other annotated detections."
-    det, g = det.reset_index(drop=True), people_table(gt).reset_index(drop=True)
-    frames = frames if frames is not None else g.attrs.get('annotated_frames')
-    enrolled = enrol_faces(det, g, frames, iou, enrol, seed)
+    truth = people_table(gt)
+    det, truth = det.reset_index(drop=True), truth._replace(boxes=truth.boxes.reset_index(drop=True))
+    g = truth.boxes
+    frames = frames if frames is not None else truth.annotated_frames
+    enrolled = enrol_faces(det, truth, frames, iou, enrol, seed)
     rows, outs, trows = [], [], []
     for e in enrolled[(enrolled.det_idx >= 0) & (enrolled.faces > 1)].itertuples():
-        probe, gp = det.drop(index=e.det_idx), g.drop(index=e.gt_idx)   # the enrolment face is not scored
+        probe, gp = det.drop(index=e.det_idx), truth.select(g.index != e.gt_idx)   # the enrolment face is not scored
         q = np.asarray(det.embedding[e.det_idx], float)
         o = recognition_outcomes(probe, q, gp, e.label, threshold, distance_metric, match='iou', iou=iou, frames=frames)
-        m = match_detections(gp, probe.reset_index(drop=True), iou=iou, frames=frames)
-        size = pd.Series(np.minimum(gp.x2 - gp.x1, gp.y2 - gp.y1).to_numpy())
+        m, b = o.matches, gp.boxes
+        size = pd.Series(np.minimum(b.x2 - b.x1, b.y2 - b.y1).to_numpy())
         gsize = m[m.outcome == 'TP'].set_index('det_idx').gt_idx.map(size)
-        o = o.assign(person=e.label, face_px=gsize.reindex(range(len(o))).to_numpy())
-        outs.append(o)
+        outs.append(o.table.assign(person=e.label, face_px=gsize.reindex(range(len(o.table))).to_numpy()))
         rows.append(dict(recognition_metrics(o, person=e.label, enrol_frame=e.frame, enrol_px=e.size)))
         if 'track_id' in probe:
-            rec = track_outcomes(probe, q, gp, e.label, threshold, distance_metric, match='iou', iou=iou, frames=frames)
+            rec = track_outcomes(probe, q, gp, e.label, threshold, distance_metric, match='iou', iou=iou, frames=frames, scored=o)
             trows += [dict(r, person=e.label, challenge='all people') for r in track_rows(rec)]
     people = pd.DataFrame(rows)
     allo = pd.concat(outs, ignore_index=True) if outs else pd.DataFrame()
     pooled = challenge_summary(people.assign(challenge='all people')) if len(people) else pd.DataFrame()
     sizes = _size_rows(allo)
     tracks = track_summary(trows) if trows else pd.DataFrame()
-    return dict(enrolled=enrolled, people=people, pooled=pooled, sizes=sizes, outcomes=allo, tracks=tracks)
+    return PeopleResult(enrolled, people, pooled, sizes, allo, tracks)
 
 def _size_rows(o:pd.DataFrame) -> pd.DataFrame:
     "Recall of the people's own faces by face-size band (the annotated box's shorter side): TP, FN and recall per band."
@@ -206,9 +228,36 @@ def _size_rows(o:pd.DataFrame) -> pd.DataFrame:
     s['recall'] = s.tp/s.faces
     return s.reset_index()
 
+# %% ../nbs/10a_video_study.ipynb #901252f2
+@dataclasses.dataclass(repr=False, eq=False)
+class VideoStudyResult(Result):
+    "What `validate_video` returns and `write_video_report` writes; the fields a run does not make are None."
+    detections: pd.DataFrame # every detection, embedded (and tracked)
+    frames: pd.DataFrame # the frames looked at
+    failures: pd.DataFrame # file, stage, reason
+    detection: dict # detection precision and recall on the scored frames
+    threshold: float # the recognition threshold
+    video: str
+    gt_file: str|None
+    gt_problems: list # what is wrong with the ground truth, said in the report
+    iou: float
+    tol: float
+    rules: dict # the match rules, in words
+    coverage: dict # the frames scored, not annotated, not looked at (`frame_coverage`)
+    threshold_source: str # where the threshold comes from
+    tracking: pd.DataFrame|None = None # MOTA, IDF1, ... (with `track`)
+    track_settings: dict|None = None
+    people: PeopleResult|None = None # the people study (no query photo): `people_study`
+    identity: str|None = None # the query person's ground-truth identity
+    identity_reason: str|None = None # how it was chosen
+    outcomes: dict|None = None # match rule -> `facelab.validate.Outcomes`: per-face table, the matches, the counts (with a query photo)
+    metrics: pd.DataFrame|None = None # recognition metrics per match rule
+    track_metrics: pd.DataFrame|None = None # per-track recognition rows
+    tracks: dict|None = None # track rule -> `facelab.validate.Outcomes` at track level: a row per track (with a query photo and `track`)
+
 # %% ../nbs/10a_video_study.ipynb #ce0140b4
 def query_embeddings(photos, # the query person's photo(s)
-                     model_name:str='SFace', detector_backend:str='yunet', **kwargs) -> np.ndarray: # Q×D
+                     model_name:str=DEFAULT_MODEL, detector_backend:str=DEFAULT_DETECTOR, **kwargs) -> np.ndarray: # Q×D
     "Embeddings of the query person: the largest face of each photo."
     emb, fails = represent([str(p) for p in ([photos] if isinstance(photos, (str, Path)) else photos)],
                            model_name=model_name, detector_backend=detector_backend, **kwargs)
@@ -223,13 +272,13 @@ def match_rules(iou:float=0.5, # IoU for the `iou` rule
     return {'iou': f"one-to-one (Hungarian) at IoU ≥ {iou:g}", 'legacy': f"the study's corners: |Δx1| < {tol:g} px and |Δy2| < {tol:g} px, many-to-one"}
 
 def validate_video(video, # the video file
-                   gt, # ground truth: a CVAT/COCO/MOT table, or the file (CVAT .xml, COCO .json, MOT .txt/.csv)
+                   gt, # ground truth: a `GroundTruth` (or a table of boxes), or the file (CVAT .xml, COCO .json, MOT .txt/.csv)
                    query=None, # photo(s) of the person to find (None: every ground-truth person, from one face of their own)
                    identity:str|None=None, # the person's label in the ground truth (default: the only label)
                    threshold:float|None=None, # distance threshold (default: the model's for the metric)
-                   model_name='SFace', # a name in `facelab.embed.MODELS`, an .onnx path, or a model object
+                   model_name=DEFAULT_MODEL, # a name in `facelab.embed.MODELS`, an .onnx path, or a model object
                    detector_backend=VIDEO_DETECTOR, # detector for the video and the query photos (default: the video default, small faces at full resolution)
-                   distance_metric:str='cosine',
+                   distance_metric:str=DEFAULT_METRIC,
                    every_n:int=1, # look at every n-th frame
                    frames:str='annotated', # 'annotated': detect on the frames the ground truth annotated (when it says); 'all': every n-th
                    iou:float=0.5, # IoU for the `iou` rule
@@ -241,17 +290,17 @@ def validate_video(video, # the video file
                    enrol:str='largest', # without a query: which face of each person is enrolled ('largest' or 'random', see `enrol_faces`)
                    seed:int=0, # without a query: the seed of `enrol='random'`
                    **kwargs, # passed to `detect_video` (cache_dir, progress, ...); cache_dir also to the query photos' `represent`
-                  ) -> dict: # outcomes per rule, metrics table, detections, the query label and why, the rules, the ground truth's problems; with `track`: tracking, track_metrics, tracks
+                  ) -> VideoStudyResult: # outcomes per rule, metrics table, detections, the query label and why, the rules, the ground truth's problems; with `track`: tracking, track_metrics, tracks
     "Find `query` in the annotated frames of `video` and score each detection as TP/FP/TN/FN against `gt`, with both matching rules."
-    gt_file = str(gt) if isinstance(gt, (str, Path)) else gt.attrs.get('source', '')
-    gt = read_annotations(gt) if isinstance(gt, (str, Path)) else gt
-    problems = check_ground_truth(gt, video, allow_mismatch, name=gt_file or None)
-    if query is None: people_table(gt)   # refused before any work when the ground truth has no tracks
-    else: identity, why = query_label(gt, identity)
+    truth = as_ground_truth(gt)
+    gt_file = str(gt) if isinstance(gt, (str, Path)) else truth.source
+    problems = check_ground_truth(truth, video, allow_mismatch, name=gt_file or None)
+    if query is None: people_table(truth)   # refused before any work when the ground truth has no tracks
+    else: identity, why = query_label(truth, identity)
     source = 'given' if threshold is not None else f"{model_name_of(model_name)}'s default for {distance_metric}"
     threshold = default_threshold(model_name, distance_metric) if threshold is None else float(threshold)
     work = Path(work_dir or tempfile.mkdtemp(prefix='facelab-'))
-    annotated = gt.attrs.get('annotated_frames')
+    annotated = truth.annotated_frames
     if frames not in ('annotated', 'all'): raise FacelabError(f"frames must be 'annotated' or 'all', not {frames!r}")
     only = annotated if frames == 'annotated' and annotated is not None else None
     cluster = kwargs.get('client') is not None   # a cluster detects segments on the every_n grid: keep the annotated frames after
@@ -261,37 +310,43 @@ def validate_video(video, # the video file
         res = res._replace(detections=res.detections[res.detections.frame.isin(keep)].reset_index(drop=True),
                            frames=res.frames[res.frames.frame.isin(keep)].reset_index(drop=True))
     coverage = frame_coverage(res.frames.frame, annotated, gt_file or None)
-    gt = gt[gt.frame.isin(set(coverage['scored']))]
+    gt = truth.select(truth.boxes.frame.isin(set(coverage['scored'])))
     de = represent_detections(res.detections, model_name, progress=kwargs.get('progress', True))
-    if track: de = track_faces(de, res.frames, **(track_kwargs or {}))
+    tracked = track_faces(de, res.frames, **(track_kwargs or {})) if track else None
+    if track: de = tracked.detections
     sf = coverage['scored']
-    det_m = detection_metrics(match_detections(gt, res.detections, iou=iou, frames=sf))
-    common = dict(detections=de, frames=res.frames, failures=res.failures, detection=det_m, threshold=threshold, video=str(video),
+    common = dict(detections=de, frames=res.frames, failures=res.failures, threshold=threshold, video=str(video),
                   gt_file=gt_file, gt_problems=problems, iou=iou, tol=tol, rules=match_rules(iou, tol), coverage=coverage,
                   threshold_source=source)
-    if track: common.update(tracking=pd.DataFrame([tracking_metrics(gt, de, iou=iou, annotated=sf, video=Path(video).name)]),
-                            track_settings=de.attrs.get('settings', {}).get('track', {}))
+    if track: common.update(tracking=pd.DataFrame([tracking_metrics(gt, tracked, iou=iou, annotated=sf, video=Path(video).name)]),
+                            track_settings=tracked.settings)
     if query is None:
-        return dict(common, people=people_study(de, gt, threshold, distance_metric, sf, iou, enrol, seed), identity=None,
+        return VideoStudyResult(**common, detection=detection_metrics(match_detections(gt, de, iou=iou, frames=sf)),
+                    people=people_study(de, gt, threshold, distance_metric, sf, iou, enrol, seed), identity=None,
                     identity_reason=f"no query photo: every ground-truth person, enrolled from one face of theirs ({enrol})")
     q = query_embeddings(query, model_name, detector_backend, progress=False, **({'cache_dir': kwargs['cache_dir']} if 'cache_dir' in kwargs else {}))
     outs = {rule: recognition_outcomes(de, q, gt, identity, threshold, distance_metric, match=rule, iou=iou, tol=tol, frames=sf)
-            for rule in ('iou', 'legacy')}
+            for rule in ('iou', 'legacy')}   # scored once per rule: the detection metrics and the per-track rows reuse them
     rows = [recognition_metrics(o, video=Path(video).name) for o in outs.values()]
-    out = dict(common, outcomes=outs, metrics=pd.DataFrame(rows), identity=identity, identity_reason=why)
+    out = dict(common, detection=detection_metrics(outs['iou'].matches), outcomes=outs, metrics=pd.DataFrame(rows), identity=identity,
+               identity_reason=why)
     if track:
-        rec = track_outcomes(de, q, gt, identity, threshold, distance_metric, match='iou', iou=iou, tol=tol, frames=sf)
-        out.update(track_metrics=pd.DataFrame(track_rows(rec, video=Path(video).name)), tracks=rec['tracks'])
-    return out
+        rec = track_outcomes(de, q, gt, identity, threshold, distance_metric, match='iou', iou=iou, tol=tol, frames=sf, scored=outs['iou'])
+        out.update(track_metrics=pd.DataFrame(track_rows(rec, video=Path(video).name)), tracks=rec.tracks)
+    return VideoStudyResult(**out)
 
 # %% ../nbs/10a_video_study.ipynb #a480244f
-def outcome_gallery(outcomes:pd.DataFrame, # from `recognition_outcomes` (needs `crop`)
+def _table(o) -> pd.DataFrame:
+    "The table of an `Outcomes`, or the table itself."
+    return o if isinstance(o, pd.DataFrame) else o.table
+
+def outcome_gallery(outcomes, # `recognition_outcomes`' result, or its table (needs `crop`)
                     per_outcome:int=6, # crops shown per outcome
                     size:int=96, # thumbnail size (px)
                     title:str|None=None, # figure title (name the query person in it)
                    ):
     "Matplotlib grid: a row per outcome (TP, FP, FN, TN), the hardest examples first, titled with their distances."
-    rows = ['TP', 'FP', 'FN', 'TN']
+    rows, outcomes = ['TP', 'FP', 'FN', 'TN'], _table(outcomes)
     fig = Figure(figsize=(1.6*per_outcome, 1.9*len(rows))); axs = fig.subplots(len(rows), per_outcome, squeeze=False)
     for r, name in enumerate(rows):
         sub = outcomes[outcomes.outcome == name]
@@ -308,8 +363,10 @@ def outcome_gallery(outcomes:pd.DataFrame, # from `recognition_outcomes` (needs 
     fig.tight_layout()
     return fig
 
-def plot_query_distances(outcomes:pd.DataFrame, threshold:float|None=None, title:str|None=None):
+def plot_query_distances(outcomes, # `recognition_outcomes`' result, or its table
+                         threshold:float|None=None, title:str|None=None):
     "KDE of the distances of the query person's true faces vs everyone else's, with the threshold."
+    outcomes = _table(outcomes)
     df = outcomes[outcomes.distance.notna()].assign(truth=lambda d: np.where(d.truth, 'Yes', 'No'))
     return plot_distances(df, {'threshold': threshold} if threshold is not None else None, label='truth', title=title)
 
@@ -319,7 +376,7 @@ def scoring_notes(res:dict) -> list:
     gt = f"`{Path(res['gt_file']).name}`" if res.get('gt_file') else 'the table given'
     fit = (f"**does not fit the video**: {'; '.join(res['gt_problems'])}; scored anyway (allow_mismatch)" if res.get('gt_problems')
            else "fits the video (frame size, frames)")
-    m = res.get('metrics', pd.DataFrame())
+    m = res.get('metrics') if res.get('metrics') is not None else pd.DataFrame()
     notes = [n for n in m.get('note', pd.Series(dtype=str)).fillna('') if n]
     who = (f"Query person: label `{res['identity']}`, {res['identity_reason']}." if res.get('identity') is not None
            else f"People: {res['identity_reason']}.")
@@ -333,7 +390,7 @@ TRACK_REPORT_COLS = ['mota', 'idf1', 'id_switches', 'fragmentations', 'motp_iou'
 
 def _track_section(res:dict, out:Path) -> list:
     "The report's tracks section (tracking table, per-track rows) as Markdown lines; tracking.csv and track_metrics.csv written to `out`."
-    if 'tracking' not in res: return []
+    if res.get('tracking') is None: return []
     res['tracking'].to_csv(out/'tracking.csv', index=False); res['track_metrics'].to_csv(out/'track_metrics.csv', index=False)
     t, m = res['tracking'], res['track_metrics'].copy()
     for c in ('precision', 'recall', 'f1'): m[c] = 100*m[c]
@@ -349,7 +406,7 @@ def write_video_report(res:dict, out) -> Path:
     "Write a `validate_video` result: outcomes_<rule>.csv, metrics.csv, gallery.png, distances.png, report.md (and tracking.csv, track_metrics.csv with tracks)."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     if res.get('people') is not None: return _write_people_report(res, out)
-    for rule, o in res['outcomes'].items(): o.to_csv(out/f"outcomes_{rule}.csv", index=False)
+    for rule, o in res['outcomes'].items(): _table(o).to_csv(out/f"outcomes_{rule}.csv", index=False)
     res['metrics'].to_csv(out/'metrics.csv', index=False)
     q = f"query {res['identity']!r}"
     fig = outcome_gallery(res['outcomes']['iou'], title=f"{q}: detections by outcome (iou rule)")
@@ -380,7 +437,7 @@ def _write_people_report(res:dict, out:Path) -> Path:
     "The report of a study without a query (`people_study`): enrolled.csv, people.csv, people_pooled.csv, face_sizes.csv, report.md."
     p = res['people']
     p['enrolled'].to_csv(out/'enrolled.csv', index=False)
-    if 'tracking' in res: res['tracking'].to_csv(out/'tracking.csv', index=False)
+    if res.get('tracking') is not None: res['tracking'].to_csv(out/'tracking.csv', index=False)
     p['people'].to_csv(out/'people.csv', index=False)
     p['pooled'].to_csv(out/'people_pooled.csv', index=False)
     p['sizes'].to_csv(out/'face_sizes.csv', index=False)
@@ -413,7 +470,7 @@ def _write_people_report(res:dict, out:Path) -> Path:
 
 def _track_section_people(res:dict) -> list:
     "The tracking table of a study without a query, as Markdown lines (tracking.csv is written by the caller's folder)."
-    if 'tracking' not in res: return []
+    if res.get('tracking') is None: return []
     t = res['tracking']
     return ["## Tracks", "", f"Tracker: {res['track_settings'].get('tracker', '')}; against the ground truth's tracks on the annotated frames "
             f"(IoU ≥ {res['iou']:g}):", "", md_table(t[TRACK_REPORT_COLS], floatfmt='.3f'), ""]

@@ -22,11 +22,11 @@ _DETECT = textwrap.dedent("""
 
 _REPRESENT = textwrap.dedent("""
     import sys, json
-    from facelab.embed import represent, EMBED_STATS
+    from facelab.embed import represent, _EMBED_STATS
     files, cache, batch, out = open(sys.argv[1]).read().split(), sys.argv[2], int(sys.argv[3]), sys.argv[4]
     emb, fails = represent(files, cache_dir=cache, batch_size=batch, progress=False)
     emb.to_parquet(out)
-    print(json.dumps(dict(images=EMBED_STATS['images'])))
+    print(json.dumps(dict(images=_EMBED_STATS['images'])))
     """)
 
 def video() -> Path: return sample_path('videos/hamilton_clip.mp4')

@@ -5,7 +5,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from facelab.core import FacelabError
 from facelab.pairs import make_pairs
-from facelab.verify import verify_pairs, pair_distances
+from facelab.verify import verify_pairs
+from facelab.distance import pair_distances
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.integers(0, 6), min_size=1, max_size=8), st.integers(0, 50), st.integers(0, 2**31))
