@@ -30,6 +30,7 @@ def _unit(X:np.ndarray, what:str='embeddings') -> np.ndarray:
     if len(bad): raise FacelabError(f"{what}: row {int(bad[0])} is zero or not finite ({len(bad)} such rows); it has no direction to normalise")
     return U
 
+# %% ../nbs/14_adapt.ipynb #8df53dbf
 def as_matrix(embeddings, # an N×d array, or a list of N arrays of length d
               what:str='embeddings') -> np.ndarray: # N×d float64 unit rows
     "Embeddings as an N×d float64 matrix of unit rows; a `FacelabError` naming the row for ragged, empty or non-finite input."
@@ -54,6 +55,7 @@ def _base(d_out:int, d:int) -> np.ndarray:
     "The first `d_out` rows of the d×d identity: the projection a head starts from."
     return np.eye(d)[:d_out]
 
+# %% ../nbs/14_adapt.ipynb #ce21e3ec
 def head_forward(W:np.ndarray, # d_out×d residual weights (0: the identity map)
                  X:np.ndarray, # N×d unit rows
                 ) -> tuple: # (Y unit rows N×d_out, Z before normalising)
@@ -73,6 +75,7 @@ def mlp_identity(d_out:int, # output size (at most d)
     W1 = np.random.default_rng(seed).normal(scale=np.sqrt(2/d), size=(hidden, d))
     return dict(W1=W1, b1=np.zeros(hidden), W2=np.zeros((d_out, hidden)), b2=np.zeros(d_out))
 
+# %% ../nbs/14_adapt.ipynb #052a66d8
 def mlp_forward(params:dict, # W1, b1, W2, b2 (numpy arrays)
                 X:np.ndarray, # N×d unit rows
                ) -> np.ndarray: # N×d_out unit rows
@@ -81,10 +84,12 @@ def mlp_forward(params:dict, # W1, b1, W2, b2 (numpy arrays)
     Z = X @ _base(W2.shape[0], X.shape[1]).T + np.maximum(X @ params['W1'].T + params['b1'], 0) @ W2.T + params['b2']
     return unit_rows(Z)
 
+# %% ../nbs/14_adapt.ipynb #223c5d43
 def _forward(W, X:np.ndarray) -> np.ndarray:
     "Unit outputs of either head: a linear `W` (an array) or an MLP's parameters (a dict)."
     return mlp_forward(W, X) if isinstance(W, dict) else head_forward(W, X)[0]
 
+# %% ../nbs/14_adapt.ipynb #5309ba2f
 def _sizes(W) -> tuple:
     "(d_out, d_in) of either head's parameters."
     return (W['W2'].shape[0], W['W1'].shape[1]) if isinstance(W, dict) else W.shape
@@ -94,6 +99,7 @@ def _sqdist(Y:np.ndarray) -> np.ndarray:
     "Squared euclidean distances between unit rows: `2 - 2 y_i·y_j`, clipped at 0."
     return np.maximum(2 - 2*Y @ Y.T, 0)
 
+# %% ../nbs/14_adapt.ipynb #d8000ee8
 def semi_hard_triplets(D:np.ndarray, # B×B squared distances
                        labels:np.ndarray, # B identity labels
                       ) -> tuple: # (anchors, positives, negatives) index arrays
@@ -101,7 +107,8 @@ def semi_hard_triplets(D:np.ndarray, # B×B squared distances
     same = labels[:, None] == labels[None, :]
     a, p = np.nonzero(same & ~np.eye(len(labels), dtype=bool))
     neg = ~same[a]
-    keep = neg.any(1); a, p, neg = a[keep], p[keep], neg[keep]
+    keep = neg.any(1)
+    a, p, neg = a[keep], p[keep], neg[keep]
     Dan, Dap = D[a], D[a, p][:, None]
     outside = neg & (Dan > Dap)
     semi = np.where(outside, Dan, np.inf).argmin(1)
@@ -111,31 +118,39 @@ def semi_hard_triplets(D:np.ndarray, # B×B squared distances
 # %% ../nbs/14_adapt.ipynb #7dcbf2c3
 def _triplet(Y, labels, margin):
     "Mean triplet hinge over semi-hard triplets, and dL/dD as a B×B matrix (one entry per ordered pair used)."
-    D = _sqdist(Y); C = np.zeros_like(D)
+    D = _sqdist(Y)
+    C = np.zeros_like(D)
     a, p, n = semi_hard_triplets(D, labels)
     if not len(a): return 0.0, C
     h = D[a, p] - D[a, n] + margin
     on = h > 0
-    np.add.at(C, (a[on], p[on]), 1/len(a)); np.add.at(C, (a[on], n[on]), -1/len(a))
+    np.add.at(C, (a[on], p[on]), 1/len(a))
+    np.add.at(C, (a[on], n[on]), -1/len(a))
     return float(np.maximum(h, 0).mean()), C
 
+# %% ../nbs/14_adapt.ipynb #8346f2c3
 def _contrastive(Y, labels, margin):
     "Contrastive loss (Hadsell et al.): mean over positive pairs of d² plus mean over negative pairs of max(0, margin - d)², and dL/dD."
-    D = _sqdist(Y); C = np.zeros_like(D)
+    D = _sqdist(Y)
+    C = np.zeros_like(D)
     iu = np.triu_indices(len(labels), 1)
     same = labels[iu[0]] == labels[iu[1]]
     loss = 0.0
     if same.any():
         i, j = iu[0][same], iu[1][same]
-        loss += float(D[i, j].mean()); C[i, j] = 1/len(i)
+        loss += float(D[i, j].mean())
+        C[i, j] = 1/len(i)
     if (~same).any():
         i, j = iu[0][~same], iu[1][~same]
-        d = np.sqrt(D[i, j] + 1e-12); h = np.maximum(margin - d, 0)
-        loss += float((h**2).mean()); C[i, j] = -h/d/len(i)
+        d = np.sqrt(D[i, j] + 1e-12)
+        h = np.maximum(margin - d, 0)
+        loss += float((h**2).mean())
+        C[i, j] = -h/d/len(i)
     return loss, C
 
 LOSSES = {'triplet': (_triplet, 0.2), 'contrastive': (_contrastive, 1.0)}
 
+# %% ../nbs/14_adapt.ipynb #6db6b530
 def head_loss(W:np.ndarray, # d_out×d residual weights
               X:np.ndarray, # B×d unit rows (one batch)
               labels, # B identity labels
@@ -183,6 +198,7 @@ def split_identities(identities, # N labels
     val = np.random.default_rng(seed).choice(people, n, replace=False)
     return np.isin(ids, val)
 
+# %% ../nbs/14_adapt.ipynb #998c6529
 def validation_pairs(identities, # N labels
                      max_negatives:int=5000, # negatives sampled (all of them if there are fewer)
                      seed:int=0,
@@ -203,7 +219,9 @@ def pair_eer(y:np.ndarray, # True for same-person pairs
             ) -> float: # EER, interpolated where FAR = FRR (NaN without both kinds)
     "Equal error rate from `sklearn.metrics.roc_curve` on scores `-d`, as `facelab.metrics.equal_error_rate` computes it."
     y = np.asarray(y, bool)
-    if w is not None: keep = w > 0; y, d, w = y[keep], d[keep], w[keep]
+    if w is not None:
+        keep = w > 0
+        y, d, w = y[keep], d[keep], w[keep]
     if y.all() or not y.any(): return np.nan
     return _eer_on_roc(*roc_curve(y, -np.asarray(d), sample_weight=w, drop_intermediate=False))[0]
 
@@ -223,7 +241,9 @@ def pk_batches(labels:np.ndarray, # N identity labels
     for r in sorted(rounds):
         chunks = [rounds[r][k] for k in rng.permutation(len(rounds[r]))]
         groups = [chunks[s:s+P] for s in range(0, len(chunks), P)]
-        if len(groups) > 1 and len(groups[-1]) < 2: last = groups.pop(); groups[-1] += last
+        if len(groups) > 1 and len(groups[-1]) < 2:
+            last = groups.pop()
+            groups[-1] += last
         out += [np.concatenate(g) for g in groups]
     return [out[k] for k in rng.permutation(len(out))]
 
@@ -235,19 +255,24 @@ class _Adam:
         self.m,self.v = np.zeros(shape),np.zeros(shape)
     def step(self, W, g):
         self.t += 1
-        self.m = self.b1*self.m + (1-self.b1)*g; self.v = self.b2*self.v + (1-self.b2)*g*g
+        self.m = self.b1*self.m + (1-self.b1)*g
+        self.v = self.b2*self.v + (1-self.b2)*g*g
         mh, vh = self.m/(1-self.b1**self.t), self.v/(1-self.b2**self.t)
         return W - self.lr*mh/(np.sqrt(vh) + self.eps)
 
+# %% ../nbs/14_adapt.ipynb #8a5579ce
 def _pair_distances(W, X, pairs):
     "Squared distances of the head's outputs (linear or MLP) over the pairs `(i, j, same)`."
-    Y = _forward(W, X); i, j, _ = pairs
+    Y = _forward(W, X)
+    i, j, _ = pairs
     return np.maximum(2 - 2*(Y[i]*Y[j]).sum(1), 0)
 
+# %% ../nbs/14_adapt.ipynb #6a2e942f
 def _batch_loss(W, X, labels, batches, **kw):
     "Mean loss over fixed batches."
     return float(np.mean([head_loss(W, X[b], labels[b], **kw)[0] for b in batches]))
 
+# %% ../nbs/14_adapt.ipynb #4b943474
 def train_head(Xtr:np.ndarray, ltr:np.ndarray, # training rows (unit) and labels
                Xva:np.ndarray, lva:np.ndarray, # validation rows (unit) and labels: other people
                pairs:tuple, # validation pairs `(i, j, same)` over Xva
@@ -268,7 +293,9 @@ def train_head(Xtr:np.ndarray, ltr:np.ndarray, # training rows (unit) and labels
     for epoch in range(1, max_epochs + 1):
         losses = []
         for b in pk_batches(ltr, P, K, rng):
-            L, g = head_loss(W, Xtr[b], ltr[b], **kw); losses.append(L); W = opt.step(W, g)
+            L, g = head_loss(W, Xtr[b], ltr[b], **kw)
+            losses.append(L)
+            W = opt.step(W, g)
         hist.append(row(epoch, float(np.mean(losses))))
         if hist[-1]['val_eer'] < best: best, best_epoch, best_W = hist[-1]['val_eer'], epoch, W.copy()
         elif epoch - best_epoch >= patience or best == 0: break
@@ -286,6 +313,7 @@ def _boot_p_better(y, dh, d0, pair_people, n_people, n_boot=200, seed=0) -> floa
         wins += bool(eh < e0)
     return wins/n_boot
 
+# %% ../nbs/14_adapt.ipynb #4d281fe4
 def _plain(v):
     "A JSON-safe copy: numpy scalars as Python numbers, NaN as None."
     if isinstance(v, dict): return {str(k): _plain(x) for k, x in v.items()}
@@ -350,6 +378,7 @@ def _identity(head, d, reason, summary):
     warnings.warn(f"ProjectionHead.fit: returning the identity map (no head): {reason}", stacklevel=3)
     return head
 
+# %% ../nbs/14_adapt.ipynb #520be09c
 def _labels(identities, n) -> np.ndarray:
     "Identity labels as strings, one per row; a `FacelabError` for a count mismatch or a missing label."
     ids = list(identities)
@@ -358,6 +387,7 @@ def _labels(identities, n) -> np.ndarray:
         if v is None or (isinstance(v, float) and np.isnan(v)): raise FacelabError(f"identities: row {i} has no label ({v!r})")
     return np.array([str(v) for v in ids])
 
+# %% ../nbs/14_adapt.ipynb #8b18bbfc
 @patch
 def fit(self:ProjectionHead,
         embeddings, # N×d array, or a list of N arrays
@@ -366,7 +396,9 @@ def fit(self:ProjectionHead,
     "Fit heads on part of the people, choose one on half the others, confirm it on the rest; the identity map (with a warning) unless it wins."
     s = self.settings
     if s['head'] == 'mlp': _jax()   # JAX missing: say how to install it before any work
-    X = as_matrix(embeddings); ids = _labels(identities, len(X)); d = X.shape[1]
+    X = as_matrix(embeddings)
+    ids = _labels(identities, len(X))
+    d = X.shape[1]
     self.history = pd.DataFrame(columns=HISTORY_COLS)                  # a refit starts afresh
     for k in s['d_outs']:
         if k is not None and not (isinstance(k, (int, np.integer)) and 1 <= k <= d): raise FacelabError(f"d_outs: {k!r} is not a size in 1..{d}")
@@ -416,6 +448,7 @@ def fit(self:ProjectionHead,
                     f"bootstrap replicates), validation EER {e:.4f} vs {e0:.4f}"}
     return self
 
+# %% ../nbs/14_adapt.ipynb #e750c8a5
 @patch
 def transform(self:ProjectionHead,
               X, # N×d_in array, or a list of N arrays
@@ -434,13 +467,15 @@ def _save_array(p:Path, name:str, a:np.ndarray) -> str:
     np.save(p/f'{name}.npy', np.ascontiguousarray(a, dtype=np.float64), allow_pickle=False)
     return sha256(p/f'{name}.npy')
 
+# %% ../nbs/14_adapt.ipynb #4bb263f7
 @patch
 def save(self:ProjectionHead,
          path, # a folder (made if missing): head.json, the arrays as .npy, history.csv
         ) -> Path:
     "Save the head as plain files: settings and summary as JSON, arrays with `np.save(allow_pickle=False)`, the history as CSV. No pickle."
     if self.W is None: raise FacelabError("ProjectionHead: not fitted; nothing to save")
-    p = writable_folder(path, 'head folder'); p.mkdir(parents=True, exist_ok=True)
+    p = writable_folder(path, 'head folder')
+    p.mkdir(parents=True, exist_ok=True)
     meta = dict(kind='facelab.adapt.ProjectionHead', base_model=self.base_model, d_in=self.d_in, d_out=self.d_out)
     if isinstance(self.W, dict):
         for f in ('W.npy', *(f'{k}.npy' for k in MLP_ARRAYS)): (p/f).unlink(missing_ok=True)   # no stale arrays of an earlier head
@@ -453,6 +488,7 @@ def save(self:ProjectionHead,
     (p/'head.json').write_text(json.dumps(_plain(meta), indent=1, allow_nan=False) + '\n', encoding='utf-8')
     return p
 
+# %% ../nbs/14_adapt.ipynb #d2bdf6de
 def _load_json(f:Path) -> dict:
     "head.json as a dict, or a `FacelabError` naming the file."
     try: meta = json.loads(f.read_text(encoding='utf-8'))
@@ -469,6 +505,7 @@ def _load_json(f:Path) -> dict:
         raise FacelabError(f"'arrays' must give the SHA-256 of each of {', '.join(MLP_ARRAYS)}", f)
     return meta
 
+# %% ../nbs/14_adapt.ipynb #dba668fd
 def _load_array(p:Path, name:str, sha:str, shape:tuple) -> np.ndarray:
     "`name`.npy of a head folder, checked: the file head.json names (SHA-256), of `shape`, finite float64, never unpickled."
     wf = p/f'{name}.npy'
@@ -480,13 +517,15 @@ def _load_array(p:Path, name:str, sha:str, shape:tuple) -> np.ndarray:
         raise FacelabError(f"shape {a.shape} {a.dtype}; head.json says {shape} float64, finite", wf)
     return a
 
+# %% ../nbs/14_adapt.ipynb #36df5c9c
 @patch(cls_method=True)
 def load(cls:ProjectionHead, path, # a folder written by `ProjectionHead.save`
         ) -> ProjectionHead:
     "A saved head (linear or MLP), checked: each array must be the file head.json names (SHA-256), of its shape, finite float64. Needs no JAX."
     p = Path(path)
     if not p.is_dir(): raise FacelabError("not a folder (a saved ProjectionHead is a folder with head.json and its arrays)", p)
-    meta = _load_json(p/'head.json'); di, do = meta['d_in'], meta['d_out']
+    meta = _load_json(p/'head.json')
+    di, do = meta['d_in'], meta['d_out']
     if meta['format'] == HEAD_FORMAT: W = _load_array(p, 'W', meta['w_sha256'], (do, di))
     else:
         h = meta['hidden']
@@ -507,16 +546,20 @@ def plot_history(head:ProjectionHead, # a fitted head
     "Training and validation loss of the chosen (or best tried) setting, and validation EER per epoch of every setting against the identity map."
     h = head.history
     if h is None or not len(h): raise FacelabError("ProjectionHead: no training history (not fitted, or fit stopped before training)")
-    fig = Figure(figsize=figsize, layout='constrained'); a1, a2 = fig.subplots(1, 2)
+    fig = Figure(figsize=figsize, layout='constrained')
+    a1, a2 = fig.subplots(1, 2)
     c = h[h.chosen] if 'chosen' in h else h
-    a1.plot(c.epoch, c.train_loss, label='train'); a1.plot(c.epoch, c.val_loss, label='validation')
-    a1.set(xlabel='epoch', ylabel=f"{head.settings['loss']} loss", title=f"loss (weight decay {c.weight_decay.iloc[0]:g}, d_out {c.d_out.iloc[0]})"); a1.legend()
+    a1.plot(c.epoch, c.train_loss, label='train')
+    a1.plot(c.epoch, c.val_loss, label='validation')
+    a1.set(xlabel='epoch', ylabel=f"{head.settings['loss']} loss", title=f"loss (weight decay {c.weight_decay.iloc[0]:g}, d_out {c.d_out.iloc[0]})")
+    a1.legend()
     for (wd, k), g in h.groupby(['weight_decay', 'd_out']):
         best = 'chosen' in g and bool(g.chosen.iloc[0])
         a2.plot(g.epoch, g.val_eer, lw=2.2 if best else 0.9, alpha=1 if best else 0.6, label=f"wd {wd:g}, d {k}")
     e0 = head.summary.get('val_eer_identity')
     if e0 is not None: a2.axhline(e0, color='k', ls='--', lw=1, label='identity map')
-    a2.set(xlabel='epoch', ylabel='validation EER', title=f"validation EER (chosen: {head.summary.get('chosen')})"); a2.legend(fontsize=7)
+    a2.set(xlabel='epoch', ylabel='validation EER', title=f"validation EER (chosen: {head.summary.get('chosen')})")
+    a2.legend(fontsize=7)
     return fig
 
 # %% ../nbs/14_adapt.ipynb #f6a2b829
@@ -530,10 +573,12 @@ def _jax():
         raise FacelabError(f"head='mlp' is trained with JAX and optax, which are not installed ({e}): {JAX_HINT} (the linear head needs neither)") from None
     return jax, jnp, optax
 
+# %% ../nbs/14_adapt.ipynb #76fe8d4d
 def _decay(p:dict, start:dict, xp=np):
     "Squared distance of an MLP head's parameters from its start (the identity map)."
     return sum(((p[k] - start[k])**2).sum() for k in MLP_ARRAYS) if xp is np else sum(xp.sum((p[k] - start[k])**2) for k in MLP_ARRAYS)
 
+# %% ../nbs/14_adapt.ipynb #46b91fef
 def mlp_loss(params:dict, # W1, b1, W2, b2
              X:np.ndarray, # B×d unit rows (one batch)
              labels, # B identity labels
@@ -546,6 +591,7 @@ def mlp_loss(params:dict, # W1, b1, W2, b2
     L = f(mlp_forward(params, X), np.asarray(labels), m0 if margin is None else margin)[0]
     return float(L + (weight_decay*_decay(params, start) if start is not None else 0.0))
 
+# %% ../nbs/14_adapt.ipynb #c123031d
 def _jax_loss(loss:str, margin:float, weight_decay:float, d_out:int, d:int):
     "The MLP head's batch loss `(params, X, codes, start) -> loss` as a JAX function (mining inside, on distances without gradient)."
     jax, jnp, _ = _jax()
@@ -556,21 +602,26 @@ def _jax_loss(loss:str, margin:float, weight_decay:float, d_out:int, d:int):
         return jnp.maximum(2 - 2*Y @ Y.T, 0)
     def triplet(D, lab):
         B, Ds = lab.shape[0], jax.lax.stop_gradient(D)
-        same = lab[:, None] == lab[None, :]; neg = ~same
+        same = lab[:, None] == lab[None, :]
+        neg = ~same
         valid = same & ~jnp.eye(B, dtype=bool) & neg.any(1)[:, None]          # anchor-positive pairs with some negative
         Dan = jnp.broadcast_to(Ds[:, None, :], (B, B, B))                    # [a, p, n] -> D[a, n]
         outside = neg[:, None, :] & (Dan > Ds[:, :, None])
-        semi = jnp.where(outside, Dan, jnp.inf).argmin(2); hard = jnp.where(neg[:, None, :], Dan, -jnp.inf).argmax(2)
+        semi = jnp.where(outside, Dan, jnp.inf).argmin(2)
+        hard = jnp.where(neg[:, None, :], Dan, -jnp.inf).argmax(2)
         Dn = jnp.take_along_axis(D, jnp.where(outside.any(2), semi, hard), axis=1)
         return jnp.where(valid, jnp.maximum(D - Dn + margin, 0), 0).sum()/jnp.maximum(valid.sum(), 1)
     def contrastive(D, lab):
-        B = lab.shape[0]; up = jnp.triu(jnp.ones((B, B), bool), 1); same = lab[:, None] == lab[None, :]
+        B = lab.shape[0]
+        up = jnp.triu(jnp.ones((B, B), bool), 1)
+        same = lab[:, None] == lab[None, :]
         ps, ns = up & same, up & ~same
         h = jnp.maximum(margin - jnp.sqrt(D + 1e-12), 0)
         return jnp.where(ps, D, 0).sum()/jnp.maximum(ps.sum(), 1) + jnp.where(ns, h**2, 0).sum()/jnp.maximum(ns.sum(), 1)
     f = dict(triplet=triplet, contrastive=contrastive)[loss]
     return lambda p, X, lab, start: f(dist(p, X), lab) + weight_decay*_decay(p, start, jnp)
 
+# %% ../nbs/14_adapt.ipynb #87c2dd13
 def train_mlp_head(Xtr:np.ndarray, ltr:np.ndarray, # training rows (unit) and labels
                    Xva:np.ndarray, lva:np.ndarray, # validation rows (unit) and labels: other people
                    pairs:tuple, # validation pairs `(i, j, same)` over Xva
@@ -582,7 +633,9 @@ def train_mlp_head(Xtr:np.ndarray, ltr:np.ndarray, # training rows (unit) and la
     "Train an MLP head with optax's Adam on JAX gradients, as `train_head` trains the linear one: best validation-EER epoch, early stopping."
     jax, jnp, optax = _jax()
     if loss not in LOSSES: raise FacelabError(f"loss must be one of {list(LOSSES)}, not {loss!r}")
-    d = Xtr.shape[1]; k = d_out or d; m = LOSSES[loss][1] if margin is None else margin
+    d = Xtr.shape[1]
+    k = d_out or d
+    m = LOSSES[loss][1] if margin is None else margin
     start = mlp_identity(k, d, hidden, seed)
     codes = {v: i for i, v in enumerate(np.unique(np.concatenate([ltr, lva])))}
     ctr = np.array([codes[v] for v in ltr])
@@ -594,7 +647,8 @@ def train_mlp_head(Xtr:np.ndarray, ltr:np.ndarray, # training rows (unit) and la
         L, g = jax.value_and_grad(f)(p, X, lab, p0)
         upd, state = opt.update(g, state, p)
         return optax.apply_updates(p, upd), state, L
-    p, p0 = j32(start), j32(start); state = opt.init(p)
+    p, p0 = j32(start), j32(start)
+    state = opt.init(p)
     as_np = lambda p: {n: np.asarray(v, np.float64) for n, v in p.items()}
     val_batches = pk_batches(lva, P, K, np.random.default_rng(seed + 1))
     def row(epoch, train_loss, W):
@@ -608,8 +662,10 @@ def train_mlp_head(Xtr:np.ndarray, ltr:np.ndarray, # training rows (unit) and la
     for epoch in range(1, max_epochs + 1):
         losses = []
         for b in pk_batches(ltr, P, K, rng):
-            p, state, L = step(p, state, X32[b], jnp.asarray(ctr[b]), p0); losses.append(float(L))
-        W = as_np(p); hist.append(row(epoch, float(np.mean(losses)), W))
+            p, state, L = step(p, state, X32[b], jnp.asarray(ctr[b]), p0)
+            losses.append(float(L))
+        W = as_np(p)
+        hist.append(row(epoch, float(np.mean(losses)), W))
         if hist[-1]['val_eer'] < best: best, best_epoch, best_W = hist[-1]['val_eer'], epoch, W
         elif epoch - best_epoch >= patience or best == 0: break
     return best_W, pd.DataFrame(hist)[['epoch', 'train_loss', 'val_loss', 'val_eer']]

@@ -50,6 +50,7 @@ def _vectors(X) -> np.ndarray:
     if isinstance(X, pd.DataFrame): return np.stack(X.embedding.to_numpy()).astype(np.float32) if len(X) else np.zeros((0, 0), np.float32)
     return np.atleast_2d(np.asarray(X, np.float32))
 
+# %% ../nbs/08a_classify.ipynb #d839a5df
 class FaceClassifier:
     "A closed-set classifier on embeddings (nearest, KNN or linear SVM) plus the open-set 'not in database' rule."
     def __init__(self, kind:str='knn', # 'nearest', 'knn' or 'svm'
@@ -136,7 +137,8 @@ def tsne_map(gallery:Gallery, # the gallery to map
         m = ids == name
         ax.scatter(xy[m, 0], xy[m, 1], s=28, color=cmap(i % 20), label=f"{name} ({m.sum()})")
     ax.set_title(f"t-SNE of {n} faces, {gallery.settings['model_name']} + {gallery.settings['detector_backend']}")
-    ax.set_xticks([]); ax.set_yticks([])
+    ax.set_xticks([])
+    ax.set_yticks([])
     ax.legend(fontsize=7, loc='center left', bbox_to_anchor=(1, 0.5))
     fig.tight_layout()
     fig.tsne = pd.DataFrame(dict(identity=ids, file=gallery.table.file.to_numpy(), x=xy[:, 0], y=xy[:, 1]))

@@ -42,6 +42,7 @@ def _names(v, what:str) -> tuple:
     if not len(v) or bad: raise FacelabError(f"{what} must be one or more {what[:-1]} names, not {v!r}")
     return tuple(v)
 
+# %% ../nbs/15_compare.ipynb #00a6a10f
 def _flips(flip) -> tuple:
     "`flip` as a tuple of booleans: a bool, a list of bools, or 'off', 'on', 'both'."
     if isinstance(flip, str):
@@ -52,6 +53,7 @@ def _flips(flip) -> tuple:
         raise FacelabError(f"flip must be True, False, a list of them, or one of {', '.join(FLIP_CHOICES)}; not {flip!r}")
     return tuple(bool(x) for x in f)
 
+# %% ../nbs/15_compare.ipynb #1ba396bc
 DEFAULT_MODELS = ('SFace', 'Dlib', 'Facenet-CASIA')   # `compare`'s models when none are named: those of them that can run here
 
 def combinations(models=DEFAULT_MODELS, # model names (`facelab.embed.MODELS`), .onnx paths or model objects
@@ -65,6 +67,7 @@ def combinations(models=DEFAULT_MODELS, # model names (`facelab.embed.MODELS`), 
         raise FacelabError(f"models, detectors and flip give the combination {' + '.join(map(str, dup[0]))} twice; name each once")
     return out
 
+# %% ../nbs/15_compare.ipynb #ca07d94f
 def combo_label(model, detector, flip:bool) -> str:
     "How a combination is named in legends and reports: `model + detector`, `, flip` for the flip test."
     return f"{model_name_of(model)} + {detector_name(detector)}" + (', flip' if flip else '')
@@ -77,6 +80,7 @@ def cannot_run(names, # model and detector names (anything else -- an .onnx path
     return {n: f"needs {st.loc[n, 'missing']}; get it with {st.loc[n, 'how_to_get']}" for n in dict.fromkeys(names)
             if isinstance(n, str) and n in st.index and not st.loc[n, 'available']}
 
+# %% ../nbs/15_compare.ipynb #48bc8012
 def default_models() -> tuple: # (the models to compare, {model left out: what it needs and how to get it})
     "`DEFAULT_MODELS` that can run here, and the others with how to get them; a `FacelabError` when none can."
     skipped = cannot_run(DEFAULT_MODELS)
@@ -116,6 +120,7 @@ def fold_accuracy(scored:pd.DataFrame, # verified pairs with a predefined `fold`
     a = kfold_evaluate(scored, 'best-accuracy').accuracy.to_numpy(float)
     return (float(np.mean(a)), float(np.std(a))) if len(a) else (np.nan, np.nan)
 
+# %% ../nbs/15_compare.ipynb #0f7a1bf5
 def leaderboard_row(scored:pd.DataFrame, # this combination's verified pairs, already cut to the common population
                     tune='best-f1', # one `tune_threshold` method: its k-fold row goes into the leaderboard
                     folds:int=10, n_boot:int=1000, seed:int=0,
@@ -140,6 +145,7 @@ def _single_method(tune):
         raise FacelabError(f"tune={tune!r} is a fixed threshold: it has no k-fold row; give a tuning method (sigma:K, best-f1, best-accuracy, tree, far:FAR)")
     return tune
 
+# %% ../nbs/15_compare.ipynb #1d313d5c
 def _timing(embedded:int, # images `represent` embedded in this run
             seconds:float, # the time it took
             n_images:int, # the study's images
@@ -150,16 +156,20 @@ def _timing(embedded:int, # images `represent` embedded in this run
     note = '' if embedded >= n_images - unread else f"timed on the {embedded} of {n_images} images embedded in this run (the rest came from the cache or could not be read)"
     return seconds / embedded, note
 
+# %% ../nbs/15_compare.ipynb #a409a038
 def _with_combo(df:pd.DataFrame, model, detector, flip:bool) -> pd.DataFrame:
     "`df` with the combination's model_name, detector_backend and flip as its first columns."
     combo = pd.DataFrame(dict(model_name=model_name_of(model), detector_backend=detector_name(detector), flip=flip), index=df.index)
     return pd.concat([combo, df.drop(columns=[c for c in combo.columns if c in df.columns])], axis=1)
 
+# %% ../nbs/15_compare.ipynb #1bd55452
 def _nothing_common(runs:list, failures:pd.DataFrame, out=None) -> NothingScored:
     "The error for a comparison in which no pair is scorable by every combination (failures.csv written to `out`)."
     where = 'in the failures table'
     if out is not None:
-        Path(out).mkdir(parents=True, exist_ok=True); failures.to_csv(Path(out)/'failures.csv', index=False); where = f"in {Path(out)/'failures.csv'}"
+        Path(out).mkdir(parents=True, exist_ok=True)
+        failures.to_csv(Path(out)/'failures.csv', index=False)
+        where = f"in {Path(out)/'failures.csv'}"
     each = '; '.join(f"{combo_label(*r['combo'])}: {int(r['verified'].scored.sum())} of {len(r['verified'])}" for r in runs)
     none = [combo_label(*r['combo']) for r in runs if not r['verified'].scored.any()]
     hint = f"; {', '.join(none)} scored no pair at all: leave {'it' if len(none) == 1 else 'them'} out" if none else ''
@@ -182,11 +192,13 @@ def study_pairs(source, # `sample`, `sample-study`, `lfw`, or a folder with one 
                ) -> tuple: # (pairs, number of people)
     "The pairs a study of `source` scores: LFW View 2's 6,000 (with their `fold`), else every positive and the (sampled) negatives."
     if str(source) == 'lfw':
-        root = lfw_folder(); p = read_lfw_pairs(root/'pairs.txt', root=root/'deepfunneled')
+        root = lfw_folder()
+        p = read_lfw_pairs(root/'pairs.txt', root=root/'deepfunneled')
         return p, int(pd.unique(pd.concat([p.identity_x, p.identity_y])).size)
     ids = load_identities(source)
     return make_pairs(ids, seed=seed, max_negatives=max_negatives), len(ids)
 
+# %% ../nbs/15_compare.ipynb #62d82e42
 def compare(source='sample', # `sample`, `sample-study`, `lfw` (View 2, its own folds), or a folder with one subfolder per identity
             models=None, # models to compare (names, .onnx paths or model objects; `--models A,B`); None: `default_models()`
             detectors=('yunet',), # detectors to compare: `--detectors x,y`
@@ -224,7 +236,8 @@ def compare(source='sample', # `sample`, `sample-study`, `lfw` (View 2, its own 
     if not common.any(): raise _nothing_common(runs, failures, out)
     rows, long = [], []
     for r in runs:
-        v = r['verified']; v['common'] = common
+        v = r['verified']
+        v['common'] = common
         row = leaderboard_row(v[common], tune, folds, n_boot, seed)
         if not long and 'fold' not in pairs: folds_of = identity_folds(pairs[common], row['n_folds'])   # the identity folds every row's k-fold uses
         if 'fold' not in pairs: v = v.join(folds_of)
@@ -257,6 +270,7 @@ def _common_tables(res_pairs:pd.DataFrame) -> dict:
     p = res_pairs[res_pairs.common]
     return {combo_label(m, d, bool(f)): g for (m, d, f), g in p.groupby(['model_name', 'detector_backend', 'flip'], sort=False)}
 
+# %% ../nbs/15_compare.ipynb #7c09e077
 def compare_curves(res_pairs:pd.DataFrame, # `compare(...)['pairs']`
                   ) -> pd.DataFrame: # model_name, detector_backend, flip, threshold, far, tar, frr
     "Every combination's ROC on the common pairs as points, with FRR (1 - TAR) for its DET curve."
@@ -265,6 +279,7 @@ def compare_curves(res_pairs:pd.DataFrame, # `compare(...)['pairs']`
              for (m, d, f), g in p.groupby(['model_name', 'detector_backend', 'flip'], sort=False)]
     return pd.concat(parts, ignore_index=True)
 
+# %% ../nbs/15_compare.ipynb #c3a4ef5c
 def plot_compare(res:dict, # the output of `compare`
                  title:str|None=None, # figure title (default: how many pairs every curve is drawn on)
                 ) -> Figure:
@@ -272,7 +287,8 @@ def plot_compare(res:dict, # the output of `compare`
     tables = _common_tables(res['pairs'])
     fig = Figure(figsize=(11, 4.2 + 0.2*len(tables)), layout='constrained')
     a, b = fig.subplots(1, 2)
-    plot_roc(tables, ax=a, title='ROC'); plot_det(tables, ax=b, title='DET')
+    plot_roc(tables, ax=a, title='ROC')
+    plot_det(tables, ax=b, title='DET')
     (hr, lr), (hd, ld) = a.get_legend_handles_labels(), b.get_legend_handles_labels()
     for ax in (a, b): ax.get_legend().remove()
     labels = [f"{r}, {d[len(n)+1:]}" for n, r, d in zip(tables, lr, ld)]   # one legend for both: `name AUC = ..., EER = ...`
@@ -296,8 +312,10 @@ def display_leaderboard(lb:pd.DataFrame) -> pd.DataFrame:
     out['s/image'] = [f"{x:.3f}" if np.isfinite(x) else '–' for x in lb.seconds_per_image]
     return out
 
+# %% ../nbs/15_compare.ipynb #35bcd81d
 def _n(k:int, what:str) -> str: return f"{k} {what}{'s' * (k != 1)}"
 
+# %% ../nbs/15_compare.ipynb #b383175a
 def _losses_md(res:dict) -> list:
     "One line per combination that lost images: which, and how many of the pairs it could score alone."
     s, f, md = res['settings'], res['failures'], []
@@ -309,9 +327,11 @@ def _losses_md(res:dict) -> list:
                       f"detected face ({names}); it could score {r.scorable_alone} of the {s['pairs']} pairs alone.")
     return md
 
+# %% ../nbs/15_compare.ipynb #e79a2d17
 def write_compare(res:dict, out) -> Path:
     "Write `res` (from `compare`) to the folder `out`: leaderboard.csv, failures.csv, curves.csv, curves.png, settings.json and report.md."
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     for name in ['leaderboard', 'failures', 'curves']: res[name].to_csv(out/f'{name}.csv', index=False)
     (out/'settings.json').write_text(json.dumps(res['settings'], indent=1, default=str))
     plot_compare(res).savefig(out/'curves.png', dpi=110, bbox_inches='tight')

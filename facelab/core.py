@@ -28,6 +28,7 @@ def facelab_home() -> Path:
     "The folder facelab keeps weights, caches and data in: `$FACELAB_HOME`, default `~/.facelab`."
     return Path(os.environ.get('FACELAB_HOME', '~/.facelab')).expanduser()
 
+# %% ../nbs/00_core.ipynb #a0ec3f0f
 def configure_deepface():
     "Point deepface at `facelab_home()` (unless `DEEPFACE_HOME` is set) and default its engine to onnx."
     if not os.environ.get('DEEPFACE_HOME'): os.environ['DEEPFACE_HOME'] = str(facelab_home())   # unset or empty
@@ -83,6 +84,7 @@ def writable_folder(path, # a folder facelab will write into (it need not exist 
     except OSError as e: raise FacelabError(f"{what} cannot be written ({e.strerror or e})", p) from None
     return p
 
+# %% ../nbs/00_core.ipynb #1d54f676
 def writable_file(path, # a file to write (replaced if it exists)
                   what:str='output file', # what it is, for the error message
                  ) -> Path:
@@ -115,6 +117,7 @@ def max_image_pixels() -> int|None:
     if n < 0: raise FacelabError(f"FACELAB_MAX_IMAGE_PIXELS must be a number of pixels (0 or 'none' for no limit), not {v!r}")
     return n or None
 
+# %% ../nbs/00_core.ipynb #4d197a68
 @contextmanager
 def _pil_unchecked():
     "PIL's own decompression-bomb check (warning at 89 Mpx, error at 179 Mpx) off inside the block: facelab applies its limit instead."
@@ -124,6 +127,7 @@ def _pil_unchecked():
         try: yield
         finally: Image.MAX_IMAGE_PIXELS = old
 
+# %% ../nbs/00_core.ipynb #8f4e0166
 def image_size(path) -> tuple|None:
     "`(width, height)` of the image file at `path` read from its header alone (no pixels decoded); None where PIL does not know the format."
     try:
@@ -142,12 +146,14 @@ def _to_bgr(a:np.ndarray, name='array') -> np.ndarray:
     if a.ndim == 3 and a.shape[2] == 3: return np.ascontiguousarray(a)
     raise FacelabError(f"expected an H×W, H×W×3 or H×W×4 image, got shape {a.shape}", name)
 
+# %% ../nbs/00_core.ipynb #de9bb958
 def _too_large(w:int, h:int, limit, path) -> FacelabError|None:
     "The error for a `w×h` image over `limit` pixels (None: within it, or no limit)."
     if not limit or w*h <= limit: return None
     how = "set FACELAB_MAX_IMAGE_PIXELS to raise it" if limit == max_image_pixels() else "raise max_pixels"
     return FacelabError(f"image too large: {w}×{h} is {w*h:,} pixels, over the limit of {limit:,} ({how}); not decoded", path)
 
+# %% ../nbs/00_core.ipynb #3cf4f3bd
 def _decode_file(path:Path, limit:int|None) -> np.ndarray:
     "Decode the image file at `path` by content (OpenCV first, as deepface; PIL for what OpenCV can't read), refusing more than `limit` pixels."
     if not path.is_file():
@@ -169,10 +175,12 @@ def _decode_file(path:Path, limit:int|None) -> np.ndarray:
     if e := _too_large(img.shape[1], img.shape[0], limit, path): raise e   # a format whose header PIL does not read
     return img
 
+# %% ../nbs/00_core.ipynb #d69c1bb3
 def _pil_to_bgr(im:Image.Image) -> np.ndarray:
     "A PIL image, turned upright by its EXIF orientation, as BGR uint8."
     return cv2.cvtColor(np.asarray(ImageOps.exif_transpose(im).convert('RGB')), cv2.COLOR_RGB2BGR)
 
+# %% ../nbs/00_core.ipynb #49bfdcc2
 def load_image(img, # a path (str/Path), a numpy array (BGR, BGRA or greyscale) or a PIL image
                max_pixels:int|None=None, # refuse files and PIL images larger than this (None: `max_image_pixels()`; 0: no limit)
               ) -> np.ndarray: # H×W×3 uint8 BGR, upright
@@ -194,11 +202,13 @@ def _visible_files(root:Path):
     return (p for p in root.rglob('*') if (p.is_file() or (p.is_symlink() and not p.is_dir()))
             and not any(s.startswith('.') for s in p.relative_to(root).parts))
 
+# %% ../nbs/00_core.ipynb #9f50662c
 def abs_path(p) -> Path:
     "`p` resolved, or only made absolute where it is a link to nothing or a loop of links (so the error names the link the user has)."
     try: return Path(p).resolve() if Path(p).exists() else Path(os.path.abspath(p))
     except (RuntimeError, OSError): return Path(os.path.abspath(p))
 
+# %% ../nbs/00_core.ipynb #98d3f2f4
 def files_summary(folder, # a folder
                   most:int=8, # name at most this many extensions
                  ) -> str: # e.g. '12 .gif, 3 .txt'
@@ -207,6 +217,7 @@ def files_summary(folder, # a folder
     if not c: return 'no files'
     return ', '.join(f"{n} {e}" for e,n in c[:most]) + (f", {len(c)-most} other extensions" if len(c) > most else '')
 
+# %% ../nbs/00_core.ipynb #ecc40b03
 def image_files(folder, # a folder of images (searched recursively)
                 exts=IMAGE_EXTS, # file extensions to keep (case-insensitive)
                 empty_ok:bool=False, # return `[]` for a folder without images instead of raising
@@ -228,10 +239,12 @@ def file_hash(path, # a file
         while b := f.read(chunk): h.update(b)
     return h.hexdigest()
 
+# %% ../nbs/00_core.ipynb #dd99e649
 def array_hash(a:np.ndarray) -> str:
     "Hash of an array's shape, dtype and bytes."
     h = hashlib.blake2b(digest_size=16)
-    h.update(f"{a.shape}{a.dtype}".encode()); h.update(np.ascontiguousarray(a).tobytes())
+    h.update(f"{a.shape}{a.dtype}".encode())
+    h.update(np.ascontiguousarray(a).tobytes())
     return h.hexdigest()
 
 # %% ../nbs/00_core.ipynb #bb51ebcb
@@ -257,16 +270,23 @@ def tree_sha256(folder, # a folder
 # %% ../nbs/00_core.ipynb #d5def081
 def xywh2xyxy(b) -> np.ndarray:
     "Convert `[x, y, w, h]` box(es) to `[x1, y1, x2, y2]`."
-    b = np.asarray(b, dtype=float).copy(); b[...,2:] += b[...,:2]; return b
+    b = np.asarray(b, dtype=float).copy()
+    b[...,2:] += b[...,:2]
+    return b
 
+# %% ../nbs/00_core.ipynb #13210641
 def xyxy2xywh(b) -> np.ndarray:
     "Convert `[x1, y1, x2, y2]` box(es) to `[x, y, w, h]`."
-    b = np.asarray(b, dtype=float).copy(); b[...,2:] -= b[...,:2]; return b
+    b = np.asarray(b, dtype=float).copy()
+    b[...,2:] -= b[...,:2]
+    return b
 
+# %% ../nbs/00_core.ipynb #9d87066c
 def area2xyxy(area:dict) -> np.ndarray:
     "A deepface `facial_area` dict as `[x1, y1, x2, y2]`."
     return xywh2xyxy([area['x'], area['y'], area['w'], area['h']])
 
+# %% ../nbs/00_core.ipynb #1777398e
 def xyxy2area(b) -> dict:
     "`[x1, y1, x2, y2]` as a deepface-style `facial_area` dict (no eyes)."
     x, y, w, h = (float(v) for v in xyxy2xywh(b))
@@ -278,7 +298,8 @@ def box_iou(a, # N×4 boxes, `x1, y1, x2, y2`
            ) -> np.ndarray: # N×M matrix of IoU
     "Intersection over union of every box in `a` with every box in `b`."
     a, b = np.atleast_2d(np.asarray(a, float)), np.atleast_2d(np.asarray(b, float))
-    lt = np.maximum(a[:,None,:2], b[None,:,:2]); rb = np.minimum(a[:,None,2:], b[None,:,2:])
+    lt = np.maximum(a[:,None,:2], b[None,:,:2])
+    rb = np.minimum(a[:,None,2:], b[None,:,2:])
     inter = np.clip(rb-lt, 0, None).prod(-1)
     area = lambda x: np.clip(x[:,2:]-x[:,:2], 0, None).prod(-1)
     union = area(a)[:,None] + area(b)[None,:] - inter
@@ -289,7 +310,8 @@ def box_iou(a, # N×4 boxes, `x1, y1, x2, y2`
 def opencv_quiet():
     "Inside the block OpenCV logs its errors only; the log level it had is put back after."
     log = cv2.utils.logging
-    old = log.getLogLevel(); log.setLogLevel(log.LOG_LEVEL_ERROR)
+    old = log.getLogLevel()
+    log.setLogLevel(log.LOG_LEVEL_ERROR)
     try: yield
     finally: log.setLogLevel(old)
 
@@ -297,10 +319,12 @@ def opencv_quiet():
 class Registry(dict):
     "Name -> class, factory or object; each entry built once, on first use (`kind` names what it holds, for error messages)."
     def __init__(self, kind:str, entries:dict=()):
-        super().__init__(entries); self.kind, self.built = kind, {}
+        super().__init__(entries)
+        self.kind, self.built = kind, {}
     def register(self, name:str, entry):
         "Add or replace the entry `name` (a class or factory called with no arguments when first needed, or an object)."
-        self[name] = entry; self.built.pop(name, None)
+        self[name] = entry
+        self.built.pop(name, None)
     def get_built(self, name:str, make): # `make(entry)` builds an entry
         "The object built for `name` (built now with `make` if it is not yet), or a `FacelabError` for an unknown name."
         if name in self.built: return self.built[name]
@@ -370,7 +394,9 @@ class Executor:
         "`[fn(*t) for t in tasks]`, with a progress bar over `sizes`."
         sizes = list(sizes) if sizes is not None else [1]*len(tasks)
         out, bar = [], tqdm(total=sum(sizes), desc=desc, disable=not progress or not tasks)
-        for t, n in zip(tasks, sizes): out.append(fn(*t)); bar.update(n)
+        for t, n in zip(tasks, sizes):
+            out.append(fn(*t))
+            bar.update(n)
         bar.close()
         return out
 
@@ -383,6 +409,7 @@ def register_executor(client_type:type, # the type of a client users pass as `cl
     "Make `as_executor` wrap clients of `client_type` with `make`."
     _EXECUTORS[client_type] = make
 
+# %% ../nbs/00_core.ipynb #7394559e
 def as_executor(client, # None, an `Executor`, or a client of a registered type
                ) -> Executor|None: # None: the stage's own loop in this process
     "The executor for what a user passed as `client=`."

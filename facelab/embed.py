@@ -63,6 +63,7 @@ def _face_rows(img:np.ndarray, h:str, settings:dict, det, model) -> tuple[list, 
                          confidence=float(np.nan_to_num(f['confidence'])), face_detected=detected, reason=''))
     return rows, crops
 
+# %% ../nbs/05_embed.ipynb #86fe5373
 def embed_crops(model, # an `Embedder`
                 crops:list, # aligned crops (BGR)
                 flip:bool=False, # also embed each mirrored crop and average the two (the flip test)
@@ -72,6 +73,7 @@ def embed_crops(model, # an `Embedder`
     v = np.asarray(model.embed(list(crops) + [np.ascontiguousarray(c[:, ::-1]) for c in crops]), np.float32)
     return (v[:len(crops)] + v[len(crops):]) / 2
 
+# %% ../nbs/05_embed.ipynb #5cb3bafc
 def _embed_native(imgs:list, hashes:list, settings:dict, det, model) -> list:
     "Detect, align and embed a batch through facelab's registries: one model call for all its faces."
     rows, crops = [], []
@@ -79,7 +81,8 @@ def _embed_native(imgs:list, hashes:list, settings:dict, det, model) -> list:
         try: r, c = _face_rows(img, h, settings, det, model)
         except FacelabError: raise
         except Exception as e: r, c = [dict(hash=h, face_idx=-1, embedding=None, reason=f"detect: {type(e).__name__}: {e}"[:300])], []
-        rows += r; crops += c
+        rows += r
+        crops += c
     faces = [r for r in rows if r['reason'] == '']
     if crops:
         _EMBED_STATS['calls'] += 1
@@ -91,12 +94,15 @@ def _embed_native(imgs:list, hashes:list, settings:dict, det, model) -> list:
     _EMBED_STATS['images'] += len(imgs)
     return rows
 
+# %% ../nbs/05_embed.ipynb #98e34ea0
 def _embed_one(model, row:dict, crop, flip:bool=False):
     "One crop through the model; on failure, the reason goes into the row and None comes back."
     try: return embed_crops(model, [crop], flip)[0]
     except Exception as e:
-        row.update(face_idx=-1, embedding=None, reason=f"embed: {type(e).__name__}: {e}"[:300]); return None
+        row.update(face_idx=-1, embedding=None, reason=f"embed: {type(e).__name__}: {e}"[:300])
+        return None
 
+# %% ../nbs/05_embed.ipynb #ca916ddc
 def _rows(faces:list, img:np.ndarray, h:str, skip:bool) -> list:
     H, W = img.shape[:2]
     out = []
@@ -109,11 +115,13 @@ def _rows(faces:list, img:np.ndarray, h:str, skip:bool) -> list:
                         confidence=float(f.get('face_confidence') or 0), face_detected=bool(skip or not whole), reason=''))
     return out
 
+# %% ../nbs/05_embed.ipynb #70a31511
 def _reason(e:Exception) -> str:
     msg = str(e)
     if 'Face could not be detected' in msg: return 'no face detected'
     return f"{type(e).__name__}: {msg}"[:300]
 
+# %% ../nbs/05_embed.ipynb #d121e7bb
 def _embed_deepface(imgs:list, hashes:list, settings:dict) -> list:
     "Embed BGR arrays through `DeepFace.represent` (`deepface_compat`); rows per face, or a `reason` row per image deepface refused."
     from deepface import DeepFace
@@ -122,7 +130,8 @@ def _embed_deepface(imgs:list, hashes:list, settings:dict) -> list:
               enforce_detection=settings['enforce_detection'])
     skip = settings['detector_backend'] == 'skip'
     def one(img, h):
-        _EMBED_STATS['images'] += 1; _EMBED_STATS['calls'] += 1
+        _EMBED_STATS['images'] += 1
+        _EMBED_STATS['calls'] += 1
         try: return _rows(DeepFace.represent(img, **kw), img, h, skip)
         except Exception as e:   # any one image deepface cannot handle is a failures row (cv2.error, MemoryError, ...), missing weights stop the run
             if 'weights' in str(e).lower() or 'download' in str(e).lower(): raise _weights_error(settings, e)
@@ -136,6 +145,7 @@ def _embed_deepface(imgs:list, hashes:list, settings:dict) -> list:
             return [r for img, h, faces in zip(imgs, hashes, res) for r in _rows(faces, img, h, skip)]
         except Exception: return [r for img, h in zip(imgs, hashes) for r in one(img, h)]
 
+# %% ../nbs/05_embed.ipynb #621ab529
 def _weights_error(settings, e):
     return FacelabError(f"weights for {settings['model_name']} / {settings['detector_backend']} are missing and could not be "
                         f"downloaded; run `facelab weights status` to see how to get them ({str(e)[:200]})")
@@ -150,6 +160,7 @@ def hash_files(files:list) -> tuple: # ({file: content hash}, [(file, 'read', wh
                                               else f"cannot read file: {e.strerror or e}"))
     return hashes, failures
 
+# %% ../nbs/05_embed.ipynb #103effa0
 def embed_batch(batch:list, # content hashes of unique images
                 first:dict, # hash -> a file with that content
                 settings:dict, # `embed_settings`
@@ -158,16 +169,20 @@ def embed_batch(batch:list, # content hashes of unique images
     "Load and embed one batch of unique images: its cache rows, and the images that would not load."
     imgs, hs, unloadable = [], [], {}
     for h in batch:
-        try: imgs.append(load_image(first[h])); hs.append(h)
+        try:
+            imgs.append(load_image(first[h]))
+            hs.append(h)
         except FacelabError as e: unloadable[h] = e.reason
     found = (_embed_deepface(imgs, hs, settings) if settings['deepface_compat'] else _embed_native(imgs, hs, settings, det, model)) if imgs else []
     return pd.DataFrame(found, columns=EMBEDDING_CACHE_COLS), unloadable
 
+# %% ../nbs/05_embed.ipynb #56af2cb1
 class EmbedResult(NamedTuple):
     "What `represent` returns."
     embeddings: pd.DataFrame # one row per face (`EMBEDDING_COLS`)
     failures: pd.DataFrame # one row per image that gave no embedding (`file, stage, reason`)
 
+# %% ../nbs/05_embed.ipynb #4b7f1b52
 def represent(images, # image paths (repeats are embedded once)
               model_name=DEFAULT_MODEL, # a name in `MODELS` (SFace, Dlib, Facenet-CASIA, ArcFace, ...), an .onnx path, or a model object
               detector_backend=DEFAULT_DETECTOR, # a name in `facelab.detect.DETECTORS`, a detector object, or 'skip' (the image is the face)
@@ -216,7 +231,9 @@ def represent(images, # image paths (repeats are embedded once)
             for batch in work:
                 rows, bad = embed_batch(batch, first, settings, det, model)
                 if cache: cache.append(rows)
-                new.append(rows); unloadable.update(bad); bar.update(len(batch))
+                new.append(rows)
+                unloadable.update(bad)
+                bar.update(len(batch))
         bar.close()
     failures += [(f, 'load', unloadable[h]) for f, h in hashes.items() if h in unloadable]   # every file with that content, not only the first
     if cache: new += cache.found   # batches other runs embedded meanwhile
@@ -228,7 +245,8 @@ def represent(images, # image paths (repeats are embedded once)
     refused = out[out.reason != '']
     failures += [(f, 'embed', r) for f, r in zip(refused.file, refused.reason)]
     emb = out[out.reason == ''].drop(columns=['hash', 'reason']).reset_index(drop=True)
-    emb['face_idx'] = emb.face_idx.astype(int); emb['face_detected'] = emb.face_detected.astype(bool)
+    emb['face_idx'] = emb.face_idx.astype(int)
+    emb['face_detected'] = emb.face_detected.astype(bool)
     emb['embedding'] = [np.asarray(e, dtype=np.float32) for e in emb.embedding]
     emb['model_name'], emb['detector_backend'] = mname, dname
     order = {f: i for i, f in enumerate(files)}
@@ -306,6 +324,7 @@ def _source_images(source:str, frames:set):
             if f.index >= last: break
     else: yield 0, load_image(source)
 
+# %% ../nbs/05_embed.ipynb #54d3d18e
 def represent_detections(dets:pd.DataFrame, # detections (`facelab.detect.DETECTION_COLS`)
                          model_name=DEFAULT_MODEL, # a name in `MODELS`, an .onnx path, or a model object
                          align:bool=True, # align as the model expects (False: a square crop of the box)
@@ -320,7 +339,8 @@ def represent_detections(dets:pd.DataFrame, # detections (`facelab.detect.DETECT
     todo = []   # (row index, crop)
     def flush():
         if not todo: return
-        _EMBED_STATS['calls'] += 1; _EMBED_STATS['images'] += len(todo)
+        _EMBED_STATS['calls'] += 1
+        _EMBED_STATS['images'] += len(todo)
         for (i, _), e in zip(todo, model.embed([c for _, c in todo])): out.at[i, 'embedding'] = np.asarray(e, np.float32)
         todo.clear()
     bar = tqdm(total=len(out), desc=f"embedding detections ({model_name_of(model)})", disable=not progress)
@@ -333,7 +353,9 @@ def represent_detections(dets:pd.DataFrame, # detections (`facelab.detect.DETECT
             else: frames = _source_images(str(source), set(by_frame))
             for k, img in frames:
                 for i, r in (group if k is None else by_frame[k]).iterrows():
-                    if k is None: c = load_image(r.crop); box, lm = [0, 0, c.shape[1], c.shape[0]], None
+                    if k is None:
+                        c = load_image(r.crop)
+                        box, lm = [0, 0, c.shape[1], c.shape[0]], None
                     else:
                         c, box = img, [r.x1, r.y1, r.x2, r.y2]
                         lm = np.array([[r[f"{l}_x"], r[f"{l}_y"]] for l in LANDMARKS], float) if align else None
@@ -342,7 +364,8 @@ def represent_detections(dets:pd.DataFrame, # detections (`facelab.detect.DETECT
                 bar.update(len(group) if k is None else len(by_frame[k]))
         except (FacelabError, OSError) as e:
             out.loc[group.index, 'embed_error'] = f"load: {getattr(e, 'reason', None) or e}"
-    flush(); bar.close()
+    flush()
+    bar.close()
     missing = out.embedding.isna() & (out.embed_error == '')
     out.loc[missing, 'embed_error'] = 'load: frame not found in the video'
     return out

@@ -38,6 +38,7 @@ def load_identities(source) -> dict:
     if str(source) == 'sample-study': return deepface_sample(study=True)
     return identities_from_folder(source)
 
+# %% ../nbs/06a_evaluate.ipynb #c621dd7e
 def distance_summary(v:pd.DataFrame) -> pd.DataFrame:
     "Count, mean and standard deviation (sample, ddof=1) of the distances of positive and negative pairs."
     return v.groupby('decision').distance.agg(['count', 'mean', 'std']).rename(index={'Yes': 'same person', 'No': 'different people'})
@@ -49,6 +50,7 @@ def identity_count(v:pd.DataFrame) -> int:
     "How many people the pairs of `v` involve."
     return len(pd.unique(pd.concat([v.identity_x, v.identity_y]).astype(str))) if 'identity_x' in v else 0
 
+# %% ../nbs/06a_evaluate.ipynb #178f3871
 def threshold_report(v:pd.DataFrame, # verified pairs to score (all of them: filter first)
                      tune=TUNE_DEFAULT, # `tune_threshold` methods to report
                      folds:int=10, # k for identity k-fold (capped at the number of identities); LFW-style `fold` columns are used as they are
@@ -108,6 +110,7 @@ def versions() -> dict:
                 numpy=np.__version__, pandas=pd.__version__, scikit_learn=sklearn.__version__, scipy=scipy.__version__,
                 python=platform.python_version())
 
+# %% ../nbs/06a_evaluate.ipynb #bdec5a55
 def weight_checksums(weights:dict, # file name -> size, as in `embed_settings(...)['weights']`
                     ) -> dict: # file name -> SHA-256 (or 'missing')
     "The SHA-256 of every weight file a run used, so the run can be reproduced with the same files."
@@ -117,6 +120,7 @@ def weight_checksums(weights:dict, # file name -> size, as in `embed_settings(..
         out[name] = sha256(p) if p.is_file() else 'missing'
     return out
 
+# %% ../nbs/06a_evaluate.ipynb #642fbc1c
 def data_folder(source) -> str:
     "Where the images of `source` live (the resolved sample folder for `sample`)."
     if str(source) in ('sample', 'sample-study'):
@@ -129,6 +133,7 @@ _PROBE = synthetic_pairs(n_identities=4, images_per_identity=3, n_negatives=30)
 
 def _whole(v, lo:int) -> bool: return not isinstance(v, bool) and isinstance(v, (int, np.integer)) and v >= lo
 
+# %% ../nbs/06a_evaluate.ipynb #f2416368
 def check_study(out=None, # report folder (probed for writing), or None
                 folds:int=10, # identity folds, >= 3
                 max_negatives:int|None=None, # >= 0, or None
@@ -150,11 +155,14 @@ def check_study(out=None, # report folder (probed for writing), or None
         except FacelabError as e: raise FacelabError(f"tuning method {m!r}: {e}") from None
     if out is not None: writable_folder(out, 'report folder')
 
+# %% ../nbs/06a_evaluate.ipynb #eb08380b
 class NothingScored(FacelabError):
     "No pair of the study could be scored; `failures` holds every image's reason (also written to `failures.csv`)."
     def __init__(self, reason:str, failures:pd.DataFrame, path=None):
-        super().__init__(reason, path); self.failures = failures
+        super().__init__(reason, path)
+        self.failures = failures
 
+# %% ../nbs/06a_evaluate.ipynb #8088c1cf
 def nothing_scored(failures:pd.DataFrame, # every image's reason (embedding failures and images without a face)
                    n_images:int, # images in the study
                    out=None, # report folder: failures.csv is written there
@@ -162,7 +170,9 @@ def nothing_scored(failures:pd.DataFrame, # every image's reason (embedding fail
     "The error for a study in which no pair could be scored, its reasons summarised (and written to `out/failures.csv`)."
     where = 'in the failures table'
     if out is not None:
-        Path(out).mkdir(parents=True, exist_ok=True); failures.to_csv(Path(out)/'failures.csv', index=False); where = f"in {Path(out)/'failures.csv'}"
+        Path(out).mkdir(parents=True, exist_ok=True)
+        failures.to_csv(Path(out)/'failures.csv', index=False)
+        where = f"in {Path(out)/'failures.csv'}"
     top = failures.reason.str.slice(0, 80).value_counts()
     why = '; '.join(f"{c}× {r}" for r, c in top.head(3).items()) + (f"; {len(top)-3} other reasons" if len(top) > 3 else '')
     return NothingScored(f"no pair could be scored: {failures.file.nunique()} of {n_images} images gave no usable face ({why or 'no reason recorded'}); "
@@ -251,14 +261,17 @@ def md_table(df:pd.DataFrame, floatfmt='.4f') -> str:
     return '\n'.join(['| ' + ' | '.join(map(str, cols)) + ' |', '|' + '---|'*len(cols)] +
                      ['| ' + ' | '.join(fmt(x) for x in row) + ' |' for row in df.itertuples(index=False)])
 
+# %% ../nbs/06a_evaluate.ipynb #4d0e4da8
 def _with_ci(v, lo, hi, scale:float=100, fmt:str='.2f') -> str:
     "`v [lo, hi]` (scaled, e.g. to percent), `–` where undefined, the value alone where there is no interval."
     if not np.isfinite(v): return '–'
     s = f"{scale*v:{fmt}}"
     return s + (f" [{scale*lo:{fmt}}, {scale*hi:{fmt}}]" if np.isfinite(lo) and np.isfinite(hi) else '')
 
+# %% ../nbs/06a_evaluate.ipynb #372c6d79
 def _int(v) -> str: return '–' if v is None or not np.isfinite(v) else str(int(v))
 
+# %% ../nbs/06a_evaluate.ipynb #094b336d
 def display_thresholds(t:pd.DataFrame) -> pd.DataFrame:
     "The thresholds table as a reader wants it: pairs scored per row, metrics in percent with their intervals, `–` where undefined."
     thr = [_with_ci(r.threshold, r.threshold_lo, r.threshold_hi, 1, '.4f').replace(' [', ' (splits ').replace(']', ')').replace(', ', '-')
@@ -270,6 +283,7 @@ def display_thresholds(t:pd.DataFrame) -> pd.DataFrame:
     if 'interval' in t: out['interval'] = t['interval'].fillna('').to_numpy()
     return out
 
+# %% ../nbs/06a_evaluate.ipynb #2d8d7fbe
 def undefined_notes(t:pd.DataFrame) -> list:
     "One line per row whose threshold or metrics are undefined, with the reason."
     bad = t[t.threshold.isna() | t.f1.isna() | t.precision.isna()]
@@ -286,6 +300,7 @@ def _method_text(m:str) -> str:
     return {'best-f1': 'the threshold with the highest F1 over every distinct threshold', 'best-accuracy': 'the threshold with the highest accuracy',
             'tree': "a depth-1 decision tree's split on the distance (information gain)"}.get(m, f"the fixed threshold {m}")
 
+# %% ../nbs/06a_evaluate.ipynb #9895c859
 def method_notes(t:pd.DataFrame) -> list:
     "A line explaining each threshold method in the table."
     return [f"`{m}`: {_method_text(m)}." for m in dict.fromkeys(t.method)]
@@ -336,6 +351,7 @@ def _plot_thresholds(t:pd.DataFrame, rec:dict) -> dict:
     if rec.get('method'): out = {'recommended': rec['threshold'], **{k: v for k, v in out.items() if v != rec['threshold']}}
     return out
 
+# %% ../nbs/06a_evaluate.ipynb #790dc970
 def _small_md(s:dict) -> list:
     "The report's warning, at the top, that the study is too small to say much (nothing for a study large enough)."
     notes = s.get('sample_size', [])
@@ -343,6 +359,7 @@ def _small_md(s:dict) -> list:
     text = '; '.join(notes)
     return [f"> **Small sample: read every number with its interval.** {text[0].upper()}{text[1:]}.", ""]
 
+# %% ../nbs/06a_evaluate.ipynb #8a2377b7
 def _recommended_md(rec:dict) -> list:
     "The report's answer to 'at which threshold, and how sure'."
     if rec.get('method') is None: return [f"No threshold can be recommended: {rec['reason']}.", ""]
@@ -352,9 +369,11 @@ def _recommended_md(rec:dict) -> list:
             f"precision {ci('precision')}, recall {ci('recall')}, F1 {ci('f1')}, accuracy {ci('accuracy')} (percent, with the interval).", "",
             "![confusion matrix](confusion.png)", ""]
 
+# %% ../nbs/06a_evaluate.ipynb #4a4237b2
 def write_report(res:dict, out) -> Path:
     "Write `res` (from `evaluate`) to the folder `out`: CSV tables, PNG plots, settings.json and report.md."
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     for name in ['pairs', 'thresholds', 'curves', 'failures']: res[name].to_csv(out/f'{name}.csv', index=False)
     (out/'settings.json').write_text(json.dumps(res['settings'], indent=1, default=str))
     s, v, t, rec = res['settings'], res['pairs'], res['thresholds'], res['recommended']

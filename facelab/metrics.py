@@ -36,7 +36,8 @@ def synthetic_pairs(n_identities:int=20, # number of people
     f = lambda i,k: f"{ids[i]}/{k}.jpg"
     rows = [(f(i,a), f(i,b), ids[i], ids[i], 'Yes') for i in range(n_identities)
             for a in range(images_per_identity) for b in range(a+1, images_per_identity)]
-    i = rng.integers(0, n_identities, n_negatives); j = (i + rng.integers(1, n_identities, n_negatives)) % n_identities
+    i = rng.integers(0, n_identities, n_negatives)
+    j = (i + rng.integers(1, n_identities, n_negatives)) % n_identities
     a, b = rng.integers(0, images_per_identity, (2, n_negatives))
     rows += [(f(ii,aa), f(jj,bb), ids[ii], ids[jj], 'No') for ii,jj,aa,bb in zip(i, j, a, b)]
     df = pd.DataFrame(rows, columns=['file_x', 'file_y', 'identity_x', 'identity_y', 'decision'])
@@ -53,24 +54,28 @@ def _is_num(v) -> bool:
     "True for a real number (Python or NumPy int or float; not a bool, not text)."
     return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
 
+# %% ../nbs/07_metrics.ipynb #8043baef
 def _check_int(name:str, v, lo:int) -> int:
     "`v` as an int, or a `FacelabError` naming `name` when it is not a whole number >= `lo`."
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < lo:
         raise FacelabError(f"{name} must be a whole number >= {lo}, not {v!r}")
     return int(v)
 
+# %% ../nbs/07_metrics.ipynb #9bd942ac
 def _check_level(level) -> float:
     "`level` as a float, or a `FacelabError` when it is not a confidence level strictly between 0 and 1."
     if not _is_num(level) or not 0 < level < 1:
         raise FacelabError(f"level must be a confidence level strictly between 0 and 1 (e.g. 0.95), not {level!r}")
     return float(level)
 
+# %% ../nbs/07_metrics.ipynb #a19fd844
 def _check_count(name:str, v) -> int:
     "`v` as an int, or a `FacelabError` naming `name` when it is not a count (a finite, non-negative whole number)."
     whole = _is_num(v) and (isinstance(v, (int, np.integer)) or (np.isfinite(v) and float(v).is_integer()))
     if not whole or v < 0: raise FacelabError(f"{name} must be a count (a whole number >= 0), not {v!r}")
     return int(v)
 
+# %% ../nbs/07_metrics.ipynb #39d9c37c
 def _metric_arrays(tp, fp, tn, fn) -> dict:
     "Precision, recall, F1, accuracy (NaN where undefined) and a reason for arrays of counts, vectorised."
     tp, fp, tn, fn = (np.asarray(a, dtype=float) for a in (tp, fp, tn, fn))
@@ -85,6 +90,7 @@ def _metric_arrays(tp, fp, tn, fn) -> dict:
                                'no predicted positives: precision undefined'], '')
     return out
 
+# %% ../nbs/07_metrics.ipynb #01068bbc
 def metrics_from_counts(tp:int, # true positives: same person, predicted same
                         fp:int, # false positives: different people, predicted same
                         tn:int, # true negatives: different people, predicted different
@@ -108,6 +114,7 @@ def confusion_counts(labels, # ground truth per pair, e.g. the `decision` column
     tn, fp, fn, tp = confusion_matrix(y, p, labels=[False, True]).ravel()
     return dict(tp=int(tp), fp=int(fp), tn=int(tn), fn=int(fn))
 
+# %% ../nbs/07_metrics.ipynb #af33535c
 def metrics_from_labels(labels, # ground truth per pair
                         predictions, # predicted label per pair
                         positive='Yes', # the value meaning "same person"
@@ -124,6 +131,7 @@ def _some(bad, values, index) -> tuple:
     v, r = (x.item() if isinstance(x, np.generic) else x for x in (values[i], index[i]))
     return f"{int(bad.sum())} of {len(bad)}", f"e.g. {v!r} in row {r!r}"
 
+# %% ../nbs/07_metrics.ipynb #11721051
 def _columns(df, *cols):
     "A `FacelabError` unless `df` is a DataFrame with unique column names that has every column in `cols`."
     if not isinstance(df, pd.DataFrame): raise FacelabError(f"df must be a verified pairs DataFrame, not {type(df).__name__}")
@@ -133,18 +141,23 @@ def _columns(df, *cols):
         except TypeError: ok = False
         if not ok: raise FacelabError(f"df has no {c!r} column (its columns: {', '.join(map(repr, df.columns[:10]))})")
 
+# %% ../nbs/07_metrics.ipynb #f6721729
 def _float(x) -> float:
     "`float(x)`, infinite for an int too large for a float."
     try: return float(x)
     except OverflowError: return np.inf
 
+# %% ../nbs/07_metrics.ipynb #136f65e7
 def _distances(df, distance='distance') -> np.ndarray:
     "The `distance` column as floats, NaN where a pair has none (it failed to embed); a `FacelabError` for text, booleans or infinities."
     s = df[distance]
-    if s.dtype.kind in 'iuf': d = s.to_numpy(dtype=float, na_value=np.nan); bad = np.isinf(d)
+    if s.dtype.kind in 'iuf':
+        d = s.to_numpy(dtype=float, na_value=np.nan)
+        bad = np.isinf(d)
     elif s.dtype.kind == 'b': raise FacelabError(f"df[{distance!r}] holds booleans, not distances (numbers)")
     else:   # object, text, categories: value by value
-        v = s.to_numpy(dtype=object); miss = np.asarray(pd.isna(v), bool)
+        v = s.to_numpy(dtype=object)
+        miss = np.asarray(pd.isna(v), bool)
         num = np.array([_is_num(x) for x in v], bool)
         d = np.full(len(v), np.nan)
         d[num] = [_float(x) for x in v[num]]
@@ -154,9 +167,11 @@ def _distances(df, distance='distance') -> np.ndarray:
         raise FacelabError(f"df[{distance!r}]: {k} distances are not finite numbers ({eg}); a pair without a distance is NaN")
     return d
 
+# %% ../nbs/07_metrics.ipynb #917c8f99
 def _labels(df, label='decision', positive='Yes') -> np.ndarray:
     "True where the `label` column says `positive`; a `FacelabError` for missing labels or labels that are neither `positive` nor its opposite."
-    s = df[label]; v = s.to_numpy()
+    s = df[label]
+    v = s.to_numpy()
     miss = np.asarray(pd.isna(v), bool)
     if miss.any(): raise FacelabError("df[{!r}]: {} pairs have no label ({})".format(label, *_some(miss, v, df.index)))
     y = (s == positive).to_numpy(bool)
@@ -172,17 +187,20 @@ def _labels(df, label='decision', positive='Yes') -> np.ndarray:
                            f"({', '.join(map(repr, rest[:4]))}); only one may mean different people")
     return y
 
+# %% ../nbs/07_metrics.ipynb #6442239b
 def _pairs_arrays(df, label='decision', distance='distance', positive='Yes') -> tuple:
     "Boolean labels and float distances (NaN: no distance) of every row of a checked verified-pairs table."
     _columns(df, label, distance)
     return _labels(df, label, positive), _distances(df, distance)
 
+# %% ../nbs/07_metrics.ipynb #6d67ec53
 def _labels_distances(df, label='decision', distance='distance', positive='Yes'):
     "Boolean labels and float distances of the rows of `df` that have a distance (the table checked first)."
     y, d = _pairs_arrays(df, label, distance, positive)
     keep = ~np.isnan(d)
     return y[keep], d[keep]
 
+# %% ../nbs/07_metrics.ipynb #3529c918
 def _counts_at(y, d, thresholds):
     "tp, fp, tn, fn at each threshold (predict same when `d <= t`), from two sorted arrays and `searchsorted`."
     t = np.asarray(thresholds, float)
@@ -190,6 +208,7 @@ def _counts_at(y, d, thresholds):
     tp, fp = np.searchsorted(pos, t, side='right'), np.searchsorted(neg, t, side='right')
     return tp, fp, len(neg)-fp, len(pos)-tp
 
+# %% ../nbs/07_metrics.ipynb #f793ecfc
 def _thresholds(thresholds) -> tuple:
     "(names or None, float array) of `metrics_table`'s `thresholds`; a `FacelabError` for text, None, booleans or nested lists."
     names = list(thresholds) if isinstance(thresholds, dict) else None
@@ -204,6 +223,7 @@ def _thresholds(thresholds) -> tuple:
             raise FacelabError(f"thresholds: {k} are not numbers ({eg}); a NaN threshold is allowed (no counts, no metrics)")
     return names, a.astype(float)
 
+# %% ../nbs/07_metrics.ipynb #40f52a4d
 def metrics_table(df:pd.DataFrame, # verified pairs (needs `label` and `distance` columns)
                   thresholds, # list/array of thresholds, or dict name -> threshold
                   label:str='decision', # column with the ground truth
@@ -244,6 +264,7 @@ def _candidates(d) -> np.ndarray:
     h = np.diff(u)/2 if len(u) > 1 else np.array([1e-3])
     return np.r_[u[0]-h[0], u[:-1] + h[:len(u)-1] if len(u) > 1 else [], u[-1]+h[-1]]
 
+# %% ../nbs/07_metrics.ipynb #26eff7a6
 def _pick_best(values) -> int|None:
     "Index of the best value (NaN never wins); on ties, the middle of the first run of best values."
     v = np.nan_to_num(np.asarray(values, float), nan=-np.inf)
@@ -253,6 +274,7 @@ def _pick_best(values) -> int|None:
     run = idx[:breaks[0]+1] if len(breaks) else idx
     return int(run[len(run)//2])
 
+# %% ../nbs/07_metrics.ipynb #c85f2e99
 def _result(y, d, method:str, threshold:float, why:str='', protocol:str='oracle') -> dict:
     "A tuner's answer: method, protocol, threshold, and the counts and metrics it yields on `y`, `d` (all NaN when no threshold)."
     if np.isnan(threshold):
@@ -262,6 +284,7 @@ def _result(y, d, method:str, threshold:float, why:str='', protocol:str='oracle'
     if why: m['reason'] = '; '.join(r for r in (why, m['reason']) if r)
     return dict(method=method, protocol=protocol, threshold=float(threshold), **m)
 
+# %% ../nbs/07_metrics.ipynb #f8999d33
 def _sweep(y, d, method, col):
     "Best threshold by metric `col` over all candidate thresholds."
     if not len(d) or (col == 'f1' and not y.any()):
@@ -281,12 +304,14 @@ def tune_sigma(df:pd.DataFrame, # verified pairs
     t = sigma_threshold(d[y], k, ddof)
     return _result(y, d, f"sigma:{k:g}", t, f"need more than {ddof} positive pair(s) for a std" if np.isnan(t) else '')
 
+# %% ../nbs/07_metrics.ipynb #6888d05a
 def tune_best_f1(df:pd.DataFrame, # verified pairs
                  label:str='decision', distance:str='distance', positive='Yes',
                 ) -> dict: # method, protocol, threshold, counts, metrics, reason
     "The threshold with the highest F1 over all thresholds, and the metrics it yields."
     return _sweep(*_labels_distances(df, label, distance, positive), 'best-f1', 'f1')
 
+# %% ../nbs/07_metrics.ipynb #f6edaf22
 def tune_best_accuracy(df:pd.DataFrame, # verified pairs
                        label:str='decision', distance:str='distance', positive='Yes',
                       ) -> dict: # method, protocol, threshold, counts, metrics, reason
@@ -317,10 +342,12 @@ def _check_far(far, name:str='far') -> float:
         if not np.isfinite(1e3/np.float64(far)): raise FacelabError(f"{name}={far!r} is too small to be measured on any number of pairs")
     return float(far)
 
+# %% ../nbs/07_metrics.ipynb #2f01ac50
 def _far_upper(k:int, n:int, level:float=0.95) -> float:
     "Upper end of the Clopper-Pearson interval of a false accept rate measured as `k` false accepts among `n` negatives."
     return float(_beta.ppf(1-(1-level)/2, k+1, n-k)) if k < n else 1.0
 
+# %% ../nbs/07_metrics.ipynb #33e2cbdb
 def negatives_needed(far:float, # target false accept rate, in (0, 1]
                      max_ratio:float=2, # the 95% upper bound of the measured FAR may be at most this many times `far` (>= 1.01)
                     ) -> int: # the fewest negative pairs that can measure `far`
@@ -331,12 +358,15 @@ def negatives_needed(far:float, # target false accept rate, in (0, 1]
     start, size = 1, 64
     while True:   # the first k false accepts whose interval upper bound is within max_ratio·far, `size` candidates at a time
         k = np.arange(start, start + size)
-        with np.errstate(all='ignore'): n = np.ceil(k/far - 1e-9); up = np.where(k < n, _beta.ppf(1-(1-0.95)/2, k+1, n-k), 1.0)
+        with np.errstate(all='ignore'):
+            n = np.ceil(k/far - 1e-9)
+            up = np.where(k < n, _beta.ppf(1-(1-0.95)/2, k+1, n-k), 1.0)
         if (hit := np.flatnonzero(up <= max_ratio*far)).size: return int(np.ceil(int(k[hit[0]])/far - 1e-9))
         start, size = start + size, 2*size
         if start > 2**17 or not np.isfinite(n[-1]):   # a FAR too small for floats, or a bound that needs millions of false accepts
             raise FacelabError(f"far={far:g} cannot be measured within max_ratio={max_ratio:g} (it would take over {int(start):,} false accepts)")
 
+# %% ../nbs/07_metrics.ipynb #966b144c
 def _enough_negatives(n_neg:int, far:float) -> str:
     "'' when `n_neg` negatives can measure a FAR of `far`, else the reason why not."
     need = negatives_needed(far)
@@ -345,6 +375,7 @@ def _enough_negatives(n_neg:int, far:float) -> str:
     rests = f"it would rest on {k} false accept{'s'*(k != 1)}" + (f" (95% interval up to {_far_upper(k, n_neg):.2g})" if n_neg else '')
     return f"too few negative pairs to measure FAR={far:g}: {n_neg} < {need}; {rests}"
 
+# %% ../nbs/07_metrics.ipynb #d1e79053
 def tune_far(df:pd.DataFrame, # verified pairs
              far:float=1e-3, # target false accept rate, in (0, 1]
              label:str='decision', distance:str='distance', positive='Yes',
@@ -382,6 +413,7 @@ def _parse_method(method) -> tuple:
     if not np.isfinite(t): raise FacelabError(f"threshold method {method!r}: a fixed threshold must be a finite number")
     return 'fixed', t
 
+# %% ../nbs/07_metrics.ipynb #d8a3adaa
 def tune_threshold(df:pd.DataFrame, # verified pairs
                    method='best-f1', # 'sigma:2', 'best-f1', 'best-accuracy', 'tree', 'far:1e-3', or a fixed threshold
                    label:str='decision', distance:str='distance', positive='Yes',
@@ -406,6 +438,7 @@ def _people(df) -> tuple:
             raise FacelabError(f"df[{c!r}]: {k} pairs have no identity ({eg}); identity folds and bootstrap intervals need both people of every scored pair")
     return df.identity_x.astype(str), df.identity_y.astype(str)
 
+# %% ../nbs/07_metrics.ipynb #8341761e
 def identity_folds(df:pd.DataFrame, # pairs with `identity_x`, `identity_y`
                    folds:int=10, # number of folds
                   ) -> pd.DataFrame: # fold_x, fold_y: the fold of each pair's two people
@@ -421,12 +454,14 @@ def identity_folds(df:pd.DataFrame, # pairs with `identity_x`, `identity_y`
     for f, (_, test) in enumerate(GroupKFold(n_splits=folds).split(X, groups=X)): of.update(dict.fromkeys(X[test], f))
     return pd.DataFrame(dict(fold_x=px.map(of).to_numpy(), fold_y=py.map(of).to_numpy()), index=df.index)
 
+# %% ../nbs/07_metrics.ipynb #856a3b92
 def _folds_of(df, fold='fold'):
     "The table's `fold` column as an array (NaN: the pair has no fold), or None when it has none; a `FacelabError` for bad folds."
     try:
         if fold not in df.columns: return None
     except TypeError: raise FacelabError(f"fold must be a column name, not {fold!r}") from None
-    v = df[fold].to_numpy(); miss = np.asarray(pd.isna(v), bool)
+    v = df[fold].to_numpy()
+    miss = np.asarray(pd.isna(v), bool)
     if v.dtype.kind in 'iu': whole = np.ones(len(v), bool)
     elif v.dtype.kind == 'f': whole = np.isfinite(v) & (v == np.round(v))
     else: whole = np.array([_is_num(x) and (isinstance(x, (int, np.integer)) or float(x).is_integer()) for x in v], bool)
@@ -435,6 +470,7 @@ def _folds_of(df, fold='fold'):
         raise FacelabError(f"df[{fold!r}]: none of the {len(v)} pairs has a fold; drop the column to make identity folds instead")
     return v
 
+# %% ../nbs/07_metrics.ipynb #a40fc4e0
 def _splits(df, folds, fold):
     "(split name, train mask, test mask) per split; every pair (with a fold) is in exactly one test mask."
     if (f := _folds_of(df, fold)) is not None:
@@ -453,7 +489,8 @@ _KFOLD_COLS = ['fold', 'n_folds', 'method', 'protocol', 'threshold', 'n_train', 
 
 def _kfold(df, method, folds, fold, kw) -> tuple:
     "Per-split rows and the threshold each pair of `df` is scored with (NaN for a pair in no split)."
-    _parse_method(method); folds = _check_int('folds', folds, 2)
+    _parse_method(method)
+    folds = _check_int('folds', folds, 2)
     y, d = _pairs_arrays(df, **kw)
     has, per_pair, rows = ~np.isnan(d), np.full(len(df), np.nan), []
     splits = _splits(df, folds, fold)
@@ -467,6 +504,7 @@ def _kfold(df, method, folds, fold, kw) -> tuple:
                          n_train=int((train & has).sum()), n_test=int((test & has).sum()), **r))
     return pd.DataFrame(rows, columns=_KFOLD_COLS), per_pair
 
+# %% ../nbs/07_metrics.ipynb #ae41a140
 def kfold_evaluate(df:pd.DataFrame, # verified pairs
                    method='best-f1', # any `tune_threshold` method
                    folds:int=10, # number of folds when the table has no `fold` column
@@ -476,6 +514,7 @@ def kfold_evaluate(df:pd.DataFrame, # verified pairs
     "Each split's threshold, chosen by `method` without the people it scores, and its counts and metrics on the pairs it scores."
     return _kfold(df, method, folds, fold, dict(label=label, distance=distance, positive=positive))[0]
 
+# %% ../nbs/07_metrics.ipynb #915214d8
 def kfold_summary(per_fold:pd.DataFrame, # output of `kfold_evaluate`
                  ) -> dict: # method, protocol, n_folds, n_splits, threshold (mean, lo, hi over splits), pooled counts and metrics, reason
     "Pooled counts and metrics over all splits (every pair scored once), with the spread of the splits' thresholds."
@@ -513,6 +552,7 @@ def identity_codes(df:pd.DataFrame, # pairs with `identity_x`, `identity_y`
     codes, uniq = pd.factorize(pd.concat(_people(df)))
     return codes[:len(df)], codes[len(df):], len(uniq)
 
+# %% ../nbs/07_metrics.ipynb #9767f290
 def bootstrap_weights(codes_x, codes_y, # each pair's two people, as integer codes (`identity_codes`)
                       n_ids:int, # number of identities
                       n_boot:int=1000, # resamples
@@ -532,9 +572,11 @@ def bootstrap_weights(codes_x, codes_y, # each pair's two people, as integer cod
         wx, wy = W[:, codes_x], W[:, codes_y]
         yield np.where(same, wx, wx*wy)
 
+# %% ../nbs/07_metrics.ipynb #e2bf0924
 def _interval(samples, level:float) -> tuple:
     "Percentile interval of bootstrap `samples` (NaN resamples ignored; NaN when none is defined)."
-    s = np.asarray(samples, float); s = s[~np.isnan(s)]
+    s = np.asarray(samples, float)
+    s = s[~np.isnan(s)]
     if not len(s): return (np.nan, np.nan)
     a = 100*(1-level)/2
     return tuple(float(x) for x in np.percentile(s, [a, 100-a]))
@@ -616,6 +658,7 @@ def scored_population(df:pd.DataFrame, # verified pairs
     if (f := _folds_of(df, fold)) is not None: keep &= np.asarray(pd.notna(f), bool)
     return df[keep]
 
+# %% ../nbs/07_metrics.ipynb #d0dee4cc
 def evaluate_thresholds(df:pd.DataFrame, # verified pairs
                         methods=('sigma:1', 'sigma:2', 'best-f1', 'best-accuracy', 'tree', 'far:1e-3'), # `tune_threshold` methods
                         folds:int=10, # identity folds when the table has no `fold` column (>= 3; with a `fold` column, unused)
@@ -642,9 +685,11 @@ def evaluate_thresholds(df:pd.DataFrame, # verified pairs
         return bootstrap_metrics(y, d <= thr, cx, cy, n_ids, n_boot, level, seed)
     rows = []
     for m in methods:
-        o = tune_threshold(pop, m, **kw); rows.append(dict(o, **ci(o['threshold'])))
+        o = tune_threshold(pop, m, **kw)
+        rows.append(dict(o, **ci(o['threshold'])))
         if kfold and o['protocol'] != 'fixed':
-            per, thr = _kfold(pop, m, folds, fold, kw); rows.append(dict(kfold_summary(per), **ci(thr)))
+            per, thr = _kfold(pop, m, folds, fold, kw)
+            rows.append(dict(kfold_summary(per), **ci(thr)))
     out = (pd.DataFrame(rows) if rows else pd.DataFrame(columns=TABLE_COLS)).assign(n_pairs=len(pop), n_pos=int(y.sum()), n_neg=int((~y).sum())).reindex(columns=TABLE_COLS)
     return out
 
@@ -694,6 +739,7 @@ def _need_both(y) -> str:
     if y.all(): return 'no negative pairs'
     return ''
 
+# %% ../nbs/07_metrics.ipynb #8fb3802e
 def roc_frame(df:pd.DataFrame, # verified pairs
               label:str='decision', distance:str='distance', positive='Yes',
              ) -> pd.DataFrame: # threshold, far, tar (empty when only one class is present)
@@ -703,6 +749,7 @@ def roc_frame(df:pd.DataFrame, # verified pairs
     far, tar, thr = roc_curve(y, -d)
     return pd.DataFrame(dict(threshold=-thr, far=far, tar=tar))
 
+# %% ../nbs/07_metrics.ipynb #8fd30786
 def roc_auc(df:pd.DataFrame, # verified pairs
             label:str='decision', distance:str='distance', positive='Yes',
            ) -> float: # area under the ROC curve; NaN with only one class
@@ -710,6 +757,7 @@ def roc_auc(df:pd.DataFrame, # verified pairs
     y, d = _labels_distances(df, label, distance, positive)
     return float('nan') if _need_both(y) else float(roc_auc_score(y, -d))
 
+# %% ../nbs/07_metrics.ipynb #5fa86758
 def det_frame(df:pd.DataFrame, # verified pairs
               label:str='decision', distance:str='distance', positive='Yes',
              ) -> pd.DataFrame: # threshold, far, frr (empty when only one class is present)
@@ -730,6 +778,7 @@ def _eer_on_roc(far, tar, thr) -> tuple:
     lo = t[i-1] if np.isfinite(t[i-1]) else t[i]
     return float(far[i-1] + w*(far[i]-far[i-1])), float(lo + w*(t[i]-lo))
 
+# %% ../nbs/07_metrics.ipynb #8803ad79
 def equal_error_rate(df:pd.DataFrame, # verified pairs
                      label:str='decision', distance:str='distance', positive='Yes',
                     ) -> dict: # eer, threshold, reason
@@ -748,6 +797,7 @@ def _check_fars(fars) -> list:
     for i, f in enumerate(fars): _check_far(f, f"fars[{i}]")
     return fars
 
+# %% ../nbs/07_metrics.ipynb #c465514b
 def tar_at_far(df:pd.DataFrame, # verified pairs
                fars=(1e-1, 1e-2, 1e-3), # target false accept rates, each in (0, 1]
                label:str='decision', distance:str='distance', positive='Yes',
@@ -759,7 +809,9 @@ def tar_at_far(df:pd.DataFrame, # verified pairs
     roc = None if _need_both(y) else roc_curve(y, -d, drop_intermediate=False)
     for f in fars:
         why = _need_both(y) or _enough_negatives(n_neg, f)
-        if why: rows.append(dict(far=f, tar=np.nan, threshold=np.nan, far_achieved=np.nan, n_negatives=n_neg, reason=why)); continue
+        if why:
+            rows.append(dict(far=f, tar=np.nan, threshold=np.nan, far_achieved=np.nan, n_negatives=n_neg, reason=why))
+            continue
         fpr, tpr, _ = roc
         i = np.flatnonzero(fpr <= f)[-1]
         t = tune_far(df, f, label, distance, positive)
@@ -769,11 +821,14 @@ def tar_at_far(df:pd.DataFrame, # verified pairs
 # %% ../nbs/07_metrics.ipynb #6bf866b6
 def _curve_numbers(y, d, fars, w=None) -> list:
     "AUC, EER and TAR at each FAR of one (weighted) sample of pairs; NaN where a class has no weight."
-    if w is not None: keep = w > 0; y, d, w = y[keep], d[keep], w[keep]
+    if w is not None:
+        keep = w > 0
+        y, d, w = y[keep], d[keep], w[keep]
     if _need_both(y): return [np.nan]*(2 + len(fars))
     far, tar, thr = roc_curve(y, -d, sample_weight=w, drop_intermediate=False)
     return [float(auc(far, tar)), _eer_on_roc(far, tar, thr)[0]] + [float(tar[np.flatnonzero(far <= f)[-1]]) for f in fars]
 
+# %% ../nbs/07_metrics.ipynb #e936d97e
 def curve_summary(df:pd.DataFrame, # verified pairs
                   fars=(1e-1, 1e-2, 1e-3), # target false accept rates, each in (0, 1]
                   n_boot:int=1000, # bootstrap resamples of the people for the intervals (0: none)

@@ -28,13 +28,15 @@ def similarity_transform(src:np.ndarray, # K×2 points
                         ) -> np.ndarray: # 2×3 affine matrix (rotation, uniform scale, shift)
     "The least-squares similarity transform taking `src` onto `dst` (Umeyama 1991)."
     src, dst = np.asarray(src, np.float64), np.asarray(dst, np.float64)
-    ms, md = src.mean(0), dst.mean(0); s, d = src-ms, dst-md
+    ms, md = src.mean(0), dst.mean(0)
+    s, d = src-ms, dst-md
     U, S, Vt = np.linalg.svd(d.T @ s / len(src))
     D = np.diag([1., -1. if np.linalg.det(U @ Vt) < 0 else 1.])
     R = U @ D @ Vt
     scale = (S*np.diag(D)).sum() / s.var(0).sum()
     return np.c_[scale*R, md - scale*R @ ms]
 
+# %% ../nbs/04a_models.ipynb #4e9f302c
 def align_similarity(img:np.ndarray, # H×W×3 image
                      landmarks:np.ndarray, # 5×2 landmarks in `LANDMARKS` order, NaN where missing
                      size:tuple=(112, 112), # output (width, height); the template is scaled from 112×112
@@ -62,6 +64,7 @@ class Embedder:
         "Embeddings (N×D float32) of aligned BGR crops."
         raise NotImplementedError
 
+# %% ../nbs/04a_models.ipynb #4ea8f7a2
 def onnx_session(path, # an .onnx file (or its bytes)
                  dynamic_batch:bool=True, # make the first dimension of every input and output dynamic
                 ):
@@ -71,10 +74,12 @@ def onnx_session(path, # an .onnx file (or its bytes)
     if dynamic_batch:
         for t in [*m.graph.input, *m.graph.output]:
             if t.type.tensor_type.shape.dim: t.type.tensor_type.shape.dim[0].dim_param = 'N'
-    so = ort.SessionOptions(); so.log_severity_level = 3
+    so = ort.SessionOptions()
+    so.log_severity_level = 3
     if n := os.environ.get('FACELAB_THREADS'): so.intra_op_num_threads = int(n)   # a Dask worker's share of the cores (`facelab.scale`)
     return ort.InferenceSession(m.SerializeToString(), so, providers=['CPUExecutionProvider'])
 
+# %% ../nbs/04a_models.ipynb #5f209f67
 class OnnxModel(Embedder):
     "Any ONNX face-recognition model taking N×3×H×W crops: `(pixel - mean) / std`, RGB or BGR, 5-point aligned."
     def __init__(self, path, # the .onnx file
@@ -85,7 +90,8 @@ class OnnxModel(Embedder):
         self.path = Path(path)
         if not self.path.is_file(): raise FacelabError("no such ONNX model file", path)
         self.sess = onnx_session(self.path)
-        inp = self.sess.get_inputs()[0]; self.input_name = inp.name
+        inp = self.sess.get_inputs()[0]
+        self.input_name = inp.name
         h, w = inp.shape[2:4]
         self.input_size = (w, h) if isinstance(w, int) and isinstance(h, int) else (112, 112)
         self.name, self.mean, self.std, self.rgb = name or self.path.name, mean, std, rgb
@@ -98,6 +104,7 @@ class OnnxModel(Embedder):
         x = ((x - self.mean)/self.std).transpose(0, 3, 1, 2)
         return self.sess.run(None, {self.input_name: np.ascontiguousarray(x)})[0].reshape(len(crops), -1).astype(np.float32)
 
+# %% ../nbs/04a_models.ipynb #a6b75908
 class SFace(OnnxModel):
     "SFace (opencv_zoo, int8), 5-point aligned to 112×112, RGB pixels 0-255, batched."
     weights = 'SFace'
@@ -132,9 +139,11 @@ class FacenetCASIA(Embedder):
         out = []
         for c in crops:
             x = (c[..., ::-1].astype(np.float32) - 127.5)/128
-            self.net.setInput(np.ascontiguousarray(x.transpose(2, 0, 1)[None])); out.append(self.net.forward().reshape(-1))
+            self.net.setInput(np.ascontiguousarray(x.transpose(2, 0, 1)[None]))
+            out.append(self.net.forward().reshape(-1))
         return np.stack(out).astype(np.float32)
 
+# %% ../nbs/04a_models.ipynb #2eaeeefe
 class Dlib(Embedder):
     "dlib's ResNet (128-d): its 5-point shape predictor inside the box, its 150×150 face chip (padding 0.25), as `face_recognition` does."
     name, weights, input_size = 'Dlib', 'Dlib', (150, 150)
@@ -180,6 +189,7 @@ class DeepfaceModel(Embedder):
                                                           normalization=self.normalization) for c in crops])
         return np.asarray(self.model.forward(x), np.float32).reshape(len(crops), -1)
 
+# %% ../nbs/04a_models.ipynb #7acc7ed3
 def _deepface_thresholds(model_name:str) -> dict:
     "deepface's pre-tuned thresholds for `model_name`, per distance metric."
     from deepface.modules.verification import find_threshold
@@ -204,6 +214,7 @@ register_model = MODELS.register   # register_model(name, entry): add or replace
 def _deepface_name(factory) -> str|None:
     return factory.args[0] if isinstance(factory, partial) and factory.func is DeepfaceModel and factory.args else None
 
+# %% ../nbs/04a_models.ipynb #9e28703f
 HEAD = '+head:'
 
 def head_parts(model_name:str) -> tuple|None:
@@ -213,16 +224,19 @@ def head_parts(model_name:str) -> tuple|None:
     if not base or not path: raise FacelabError(f"a head model is named '<model>+head:<folder>', not {model_name!r}")
     return base, Path(path).expanduser().resolve()
 
+# %% ../nbs/04a_models.ipynb #0b92d0cd
 def head_name(model_name:str) -> str:
     "A head model's name with its folder absolute and resolved (one name, so one cache key, however the folder was written); other names unchanged."
     hp = head_parts(model_name)
     return f"{hp[0]}{HEAD}{hp[1]}" if hp else model_name
 
+# %% ../nbs/04a_models.ipynb #5d02a0d5
 def _head_signature(folder:Path) -> str:
     "SHA-256 of every file of a head folder (its settings and weights), or a `FacelabError` if it is not one."
     if not (folder/'head.json').is_file(): raise FacelabError("not a head folder (no head.json): train one with `facelab adapt`", folder)
     return tree_sha256(folder)
 
+# %% ../nbs/04a_models.ipynb #07fb6109
 class HeadModel(Embedder):
     "A frozen model followed by a learned `facelab.adapt.ProjectionHead`: the base model's alignment and embedding, then the head."
     weights, thresholds = None, {}   # a head's output space has no default threshold: tune one (`evaluate` does)
@@ -235,6 +249,7 @@ class HeadModel(Embedder):
     def align(self, img, box, landmarks=None): return self.base.align(img, box, landmarks)
     def embed(self, crops:list) -> np.ndarray: return np.asarray(self.head.transform(self.base.embed(crops)), np.float32)
 
+# %% ../nbs/04a_models.ipynb #c25e830b
 def get_model(model_name=DEFAULT_MODEL, # a name in `MODELS`, a path to an .onnx file, or an embedder object (passed through)
               normalization:str='base', # deepface's input normalisation (deepface's models only)
              ):
@@ -254,6 +269,7 @@ def get_model(model_name=DEFAULT_MODEL, # a name in `MODELS`, a path to an .onnx
     if key not in MODELS.built: MODELS.built[key] = _build_model(model_name, partial(DeepfaceModel, dname, normalization))
     return MODELS.built[key]
 
+# %% ../nbs/04a_models.ipynb #a2885ccd
 def _build_model(name:str, factory):
     "Build a registry entry: check its weights, call the class or factory (an object is used as it is)."
     if hasattr(factory, 'embed') and not isinstance(factory, type): return factory
@@ -262,10 +278,12 @@ def _build_model(name:str, factory):
     if not isinstance(f, type) or f is not OnnxModel: _check_weights(dname or getattr(f, 'weights', None) or name)
     return MODELS.load(name, factory)
 
+# %% ../nbs/04a_models.ipynb #96784b4e
 def model_name_of(model) -> str:
     "The name a model goes by in tables and cache keys."
     return head_name(model) if isinstance(model, str) else getattr(model, 'name', None) or type(model).__name__
 
+# %% ../nbs/04a_models.ipynb #c185f902
 def model_thresholds(model_name=DEFAULT_MODEL, # a name in `MODELS`, an .onnx path or an embedder object
                     ) -> dict:
     "A model's default thresholds per distance metric (and their `source`), without loading its weights when it can."
@@ -275,6 +293,7 @@ def model_thresholds(model_name=DEFAULT_MODEL, # a name in `MODELS`, an .onnx pa
     if isinstance(f, partial): f = f.func
     return dict(getattr(f, 'thresholds', {})) if f is not None else {}   # a class's, or a registered object's
 
+# %% ../nbs/04a_models.ipynb #c1ac1831
 def model_settings(model) -> dict:
     "What besides the image changes a model's embeddings: its name, settings and weight files (for cache keys and reports), without loading it."
     name = model_name_of(model)
@@ -283,7 +302,8 @@ def model_settings(model) -> dict:
         return dict(model=name, settings=dict(base=base['settings'], head_sha256=_head_signature(hp[1])), weights=base['weights'])
     f = model if not isinstance(model, str) else MODELS.get(model)
     if isinstance(model, str) and f is None and model.lower().endswith('.onnx'):
-        p = Path(model); return dict(model=name, settings={}, weights={p.name: p.stat().st_size if p.is_file() else None})
+        p = Path(model)
+        return dict(model=name, settings={}, weights={p.name: p.stat().st_size if p.is_file() else None})
     if f is not None and not isinstance(f, (type, partial)):   # an embedder object
         return dict(model=name, settings=dict(getattr(f, 'settings', {})), weights=weights_signature(getattr(f, 'weights', None) or name))
     cls = f.func if isinstance(f, partial) else f

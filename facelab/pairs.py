@@ -22,6 +22,7 @@ def _negative_blocks(sizes):
     ij = np.stack(np.triu_indices(len(sizes), 1), axis=1).astype(np.int64)
     return ij, sizes[ij[:,0]]*sizes[ij[:,1]]
 
+# %% ../nbs/01_pairs.ipynb #2fa4783b
 def make_pairs(identities:dict, # identity -> list of image paths
                seed:int|None=None, # seed for sampling negatives (reproducible)
                max_negatives:int|None=None, # sample this many negatives (all when None or when there are fewer)
@@ -74,16 +75,19 @@ def _lfw_name(name:str, k:int, path) -> str:
         raise FacelabError(f"line {k}: {name!r} is not a person's folder name (LFW names are one folder, like Abel_Pacheco)", path)
     return name
 
+# %% ../nbs/01_pairs.ipynb #1bc90f37
 def _lfw_number(v:str, k:int, path) -> int:
     "Image number `v` of line `k`: a positive integer, else a `FacelabError`."
     if not (v.isascii() and v.isdigit()) or not 0 < int(v) < 10**6:
         raise FacelabError(f"line {k}: image number {v!r} is not a positive integer", path)
     return int(v)
 
+# %% ../nbs/01_pairs.ipynb #e71a4aa2
 def lfw_path(name:str, n, root='') -> str:
     "Path of image `n` of `name` in the LFW layout `<root>/<name>/<name>_<NNNN>.jpg`."
     return str(Path(root)/name/f"{name}_{int(n):04d}.jpg")
 
+# %% ../nbs/01_pairs.ipynb #c6f96ce7
 def read_lfw_pairs(path, # LFW `pairs.txt`
                    root='', # folder holding the LFW `<name>/` subfolders, prefixed to the paths
                   ) -> pd.DataFrame: # PAIR_COLS + fold
@@ -101,10 +105,12 @@ def read_lfw_pairs(path, # LFW `pairs.txt`
         f = line.split()
         fold, same = (k-2)//(2*n), (k-2)%(2*n) < n
         if same and len(f) == 3:
-            a = _lfw_name(f[0], k, path); i, j = (_lfw_number(v, k, path) for v in f[1:])
+            a = _lfw_name(f[0], k, path)
+            i, j = (_lfw_number(v, k, path) for v in f[1:])
             rows.append((lfw_path(a, i, root), lfw_path(a, j, root), a, a, 'Yes', fold))
         elif not same and len(f) == 4:
-            a, b = _lfw_name(f[0], k, path), _lfw_name(f[2], k, path); i, j = _lfw_number(f[1], k, path), _lfw_number(f[3], k, path)
+            a, b = _lfw_name(f[0], k, path), _lfw_name(f[2], k, path)
+            i, j = _lfw_number(f[1], k, path), _lfw_number(f[3], k, path)
             rows.append((lfw_path(a, i, root), lfw_path(b, j, root), a, b, 'No', fold))
         else: raise FacelabError(f"line {k}: expected {'3' if same else '4'} fields for a {'positive' if same else 'negative'} pair, got {line!r}", path)
     return pd.DataFrame(rows, columns=PAIR_COLS+['fold'])

@@ -30,8 +30,10 @@ class FacelabWorker(WorkerPlugin):
     def setup(self, worker):
         "Set the worker's thread count for the models it will build (`FACELAB_THREADS`) and for OpenCV."
         n = int(worker.state.nthreads)
-        os.environ['FACELAB_THREADS'] = str(n); cv2.setNumThreads(n)
+        os.environ['FACELAB_THREADS'] = str(n)
+        cv2.setNumThreads(n)
 
+# %% ../nbs/17_scale.ipynb #2c2291c9
 def connect(scheduler, # 'local:N' (a LocalCluster of N worker processes here), 'tcp://host:port' (a running scheduler), or a Client
             threads_per_worker:int=1, # threads per worker of a local cluster
             quiet:bool=False, # do not print the dashboard link
@@ -51,6 +53,7 @@ def connect(scheduler, # 'local:N' (a LocalCluster of N worker processes here), 
     else: raise FacelabError(f"a Dask scheduler is 'local:N' or an address like 'tcp://host:8786', not {scheduler!r}")
     return prepare(client)
 
+# %% ../nbs/17_scale.ipynb #6e946d69
 def prepare(client:Client) -> Client:
     "`client`, its workers given the `FacelabWorker` plugin (a `FacelabError` if they cannot load facelab to take it)."
     if not isinstance(client, Client):
@@ -70,6 +73,7 @@ def _sample(paths:list, n:int=16) -> list:
     if len(paths) <= n: return list(paths)
     return [paths[i] for i in np.unique(np.linspace(0, len(paths)-1, n).round().astype(int))]
 
+# %% ../nbs/17_scale.ipynb #4ebaa283
 def worker_problems(version:str, # the client's facelab version
                     weights:dict, # weight file -> size on the client (`embed_settings(...)['weights']`)
                     paths:list=(), # files the worker must read
@@ -97,6 +101,7 @@ def worker_problems(version:str, # the client's facelab version
         except FacelabError as e: out.append(f"{e.reason}: {folder}")
     return out
 
+# %% ../nbs/17_scale.ipynb #3ca1707d
 def check_workers(client:Client, # a connected client
                   weights:dict, # weight file -> size on the client
                   paths:list=(), # files every worker must read (a sample of 16 is tried)

@@ -38,15 +38,19 @@ def _long(qi, gi, queries, vectors, distance_metric, threshold):
     o = np.lexsort((gi, d, qi))
     return qi[o], gi[o], d[o]
 
+# %% ../nbs/08_search.ipynb #8d42621e
 _BLAS = []
 def _one_blas_thread():
     "Context running BLAS on one thread: a single query is a memory-bound matrix-vector product, and waking a second thread costs more."
     if not _BLAS:
-        try: from threadpoolctl import ThreadpoolController; _BLAS.append(ThreadpoolController())
+        try:
+            from threadpoolctl import ThreadpoolController
+            _BLAS.append(ThreadpoolController())
         except ImportError: _BLAS.append(None)
     import contextlib
     return _BLAS[0].limit(limits=1, user_api='blas') if _BLAS[0] is not None else contextlib.nullcontext()
 
+# %% ../nbs/08_search.ipynb #15d11edc
 class ExactIndex:
     "Exact search over `vectors` with numpy: matrix products in float32 chunks, exact float64 distances for the answers."
     def __init__(self, vectors, # N×D gallery embeddings
@@ -100,9 +104,11 @@ class ExactIndex:
                     ok = sc[np.arange(len(sc))[:, None], top].ravel() >= np.repeat(self._cut(q[s:s+step], threshold), k)
                     qi, gi = qi[ok], gi[ok]
             elif threshold is not None:
-                r, gi = np.nonzero(sc >= self._cut(q[s:s+step], threshold)[:, None]); qi = rows[r]
+                r, gi = np.nonzero(sc >= self._cut(q[s:s+step], threshold)[:, None])
+                qi = rows[r]
             else: qi, gi = np.repeat(rows, N), np.tile(np.arange(N), len(sc))
-            out[0].append(qi); out[1].append(gi)
+            out[0].append(qi)
+            out[1].append(gi)
         return _long(np.concatenate(out[0]), np.concatenate(out[1]), raw, self.raw, self.metric, threshold)
 
 # %% ../nbs/08_search.ipynb #fd587997
@@ -111,6 +117,7 @@ def _faiss():
     except ImportError: raise FacelabError("FAISS search needs the faiss package: pip install facelab[faiss]  (or pip install faiss-cpu)") from None
     return faiss
 
+# %% ../nbs/08_search.ipynb #eaf828fd
 class FaissIndex:
     "FAISS search over `vectors`: exact (`IndexFlat`) or clustered (IVF: `nlist` cells, `nprobe` scanned; vectors kept whole or as 8-bit codes)."
     def __init__(self, vectors, # N×D gallery embeddings
@@ -121,7 +128,8 @@ class FaissIndex:
                  rerank:int=10, # with 'sq8': candidates fetched per query and re-ranked by exact distance
                  train_size:int=64, # training vectors per cell for the IVF k-means
                  seed:int=0): # seed for the training sample
-        faiss = _faiss(); check_metric(distance_metric)
+        faiss = _faiss()
+        check_metric(distance_metric)
         if codec not in ('flat', 'sq8'): raise FacelabError(f"codec must be 'flat' or 'sq8', not {codec!r}")
         self.raw = np.ascontiguousarray(vectors, dtype=np.float32)
         self.metric, self.rerank = distance_metric, (rerank if codec == 'sq8' and nlist is not None else 0)
@@ -169,11 +177,13 @@ def _json(x):
     "`x` as it reads back from JSON (tuples become lists, keys strings), so saved and in-memory settings compare equal."
     return json.loads(json.dumps(x, sort_keys=True, default=str))
 
+# %% ../nbs/08_search.ipynb #8b788130
 def _settings_diff(a:dict, b:dict, keys=MATCH_SETTINGS) -> list:
     "The embedding settings in which `a` and `b` differ (compared as JSON)."
     a, b = _json(a), _json(b)
     return [f"{k}: {a.get(k)!r} vs {b.get(k)!r}" for k in keys if a.get(k) != b.get(k)]
 
+# %% ../nbs/08_search.ipynb #b9b5b495
 def _vector_problems(v:np.ndarray) -> np.ndarray:
     "Per row of the N×D matrix `v`: '' when usable as an embedding, else what is wrong (NaN, infinite or all-zero values)."
     v = np.asarray(v)
@@ -181,11 +191,13 @@ def _vector_problems(v:np.ndarray) -> np.ndarray:
     nan, inf, zero = np.isnan(v).any(1), np.isinf(v).any(1), ~(v != 0).any(1)
     return np.where(nan, 'has NaN values', np.where(inf, 'has infinite values', np.where(zero, 'is all zeros', '')))
 
+# %% ../nbs/08_search.ipynb #925f646e
 def _largest(t:pd.DataFrame) -> pd.DataFrame:
     "Keep the largest face of each file."
     area = (t.x2-t.x1)*(t.y2-t.y1)
     return t.assign(_a=area).sort_values(['file', '_a'], ascending=[True, False], kind='stable').drop_duplicates('file').drop(columns='_a')
 
+# %% ../nbs/08_search.ipynb #4e3095a5
 FACES = ('largest', 'all')   # `faces=`: the largest face of each gallery image (the default), or every face found
 EXTRA_FACE = 'enrol'         # the failures' stage of a face left out of the gallery because it is not its image's largest
 
@@ -196,6 +208,7 @@ def _extra_face_reason(r) -> str:
     return (f"extra face ({conf}, box {box}): only the largest face of each image is enrolled; "
             "faces='all' (`--faces all`) keeps every face")
 
+# %% ../nbs/08_search.ipynb #876a7275
 def _enrolled(emb:pd.DataFrame, # `represent` output
               faces:str='largest', # 'largest' or 'all'
              ) -> tuple: # (the faces to enrol, failures: one `enrol` row per face left out)
@@ -226,6 +239,7 @@ def _embedding_matrix(t:pd.DataFrame) -> np.ndarray:
                            "not all zero; re-embed that image or leave it out of the gallery")
     return v
 
+# %% ../nbs/08_search.ipynb #6ee90472
 class Gallery:
     "Known faces: a table of `identity, file, face_idx, embedding, x1, y1, x2, y2, confidence, face_detected` and its embedding settings."
     def __init__(self, table:pd.DataFrame, # one row per face, GALLERY_COLS
@@ -273,12 +287,14 @@ def _embed_kwargs(settings:dict) -> dict:
     keys = ('model_name', 'detector_backend', 'align', 'normalization', 'expand_percentage', 'enforce_detection', 'deepface_compat', 'flip')
     return {k: settings.get(k, False) for k in keys}
 
+# %% ../nbs/08_search.ipynb #8c9e2d5b
 def _current_settings(gallery:Gallery) -> dict:
     "The `embed_settings` that new embeddings made with the gallery's model, detector and options get on this machine now."
     s = gallery.settings
     return embed_settings(s['model_name'], s['detector_backend'], s.get('align', True), s.get('normalization', 'base'),
                           s.get('expand_percentage', 0), s.get('enforce_detection', False), s.get('deepface_compat', False), s.get('flip', False))
 
+# %% ../nbs/08_search.ipynb #d4134a86
 def _weights_check(gallery:Gallery, precomputed:bool=False):
     "Refuse new embeddings for `gallery` when an installed weight file's SHA-256 is not the one the gallery was built with (warn when it is missing and the queries are `precomputed`)."
     rec = {f: s for f, s in (gallery.weights_sha256 or {}).items() if s}
@@ -291,6 +307,7 @@ def _weights_check(gallery:Gallery, precomputed:bool=False):
             raise FacelabError(f"the gallery was built with {f} of sha256 {s}, the installed file has sha256 {now[f]}: the model file changed, "
                                "so new embeddings are not comparable with the gallery's; reinstall the weights it was built with, or rebuild it", gallery.path)
 
+# %% ../nbs/08_search.ipynb #2041d7b1
 def _check_query_settings(gallery:Gallery, qs:dict, precomputed:bool):
     "Refuse queries embedded with settings `qs` (only the keys known) other than the gallery's, naming both; then check the weights."
     keys = [k for k in MATCH_SETTINGS if k in qs and k in gallery.settings]
@@ -299,6 +316,7 @@ def _check_query_settings(gallery:Gallery, qs:dict, precomputed:bool):
                            "distances mean nothing; embed them with the gallery's settings, or search a gallery built with theirs", gallery.path)
     _weights_check(gallery, precomputed)
 
+# %% ../nbs/08_search.ipynb #72ad6dc6
 def _gallery_rows(identities:dict, faces:str, **kwargs) -> tuple:
     "Embed the images of `identities` (cached); return (rows with identity, failures: images not embedded, faces not enrolled)."
     if faces not in FACES: raise FacelabError(f"faces must be 'largest' or 'all', not {faces!r}")
@@ -308,6 +326,7 @@ def _gallery_rows(identities:dict, faces:str, **kwargs) -> tuple:
     rows = pd.DataFrame(files, columns=['file', 'identity']).merge(emb, on='file', how='inner')
     return rows, pd.concat([fail, extra], ignore_index=True)
 
+# %% ../nbs/08_search.ipynb #8146f589
 @patch(cls_method=True)
 def from_identities(cls:Gallery, identities:dict, # identity -> list of image paths
                     model_name=DEFAULT_MODEL, # a name in `facelab.embed.MODELS`, an .onnx path, or a model object
@@ -328,6 +347,7 @@ def from_identities(cls:Gallery, identities:dict, # identity -> list of image pa
     w = settings.get('weights')
     return cls(rows, settings, fail, _installed_sha256(list(w) if isinstance(w, dict) else []))
 
+# %% ../nbs/08_search.ipynb #c7f06763
 @patch(cls_method=True)
 def from_folder(cls:Gallery, path, # `<identity>/<images>` subfolders; loose images are each their own identity (their file stem)
                 **kwargs, # passed to `Gallery.from_identities` (model_name, detector_backend, faces='largest' or 'all', ...)
@@ -370,6 +390,7 @@ GALLERY_FILES = ('gallery.parquet', 'failures.csv')   # the data files whose SHA
 
 def _is_sha(x) -> bool: return isinstance(x, str) and len(x) == 64 and all(c in '0123456789abcdef' for c in x)
 
+# %% ../nbs/08_search.ipynb #634b1d85
 @patch
 def _meta(self:Gallery) -> dict:
     "What gallery.json records besides the files' checksums (gallery.parquet holds a copy, so an edit to either shows), as JSON reads it back."
@@ -378,12 +399,15 @@ def _meta(self:Gallery) -> dict:
     return _json(dict(format='facelab-gallery', version=GALLERY_FORMAT, faces=len(self), identities=len(self.identities),
                       dims=self.vectors.shape[1] if len(self) else 0, settings=self.settings, weights_sha256=ws))
 
+# %% ../nbs/08_search.ipynb #2dadfe53
 @patch
 def save(self:Gallery, path, # folder to write (created; existing gallery files are replaced)
         ) -> Path: # the folder
     "Write the gallery as `gallery.parquet` + `failures.csv`, then `gallery.json` (settings, weights' and files' SHA-256), in the folder `path`."
-    path = Path(path); path.mkdir(parents=True, exist_ok=True)
-    meta = self._meta(); D = meta['dims']
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    meta = self._meta()
+    D = meta['dims']
     tbl = pa.Table.from_pandas(self.table.drop(columns='embedding'), preserve_index=False)
     flat = pa.array(self.vectors.ravel() if len(self) else np.zeros(0, np.float32), type=pa.float32())
     tbl = tbl.add_column(3, 'embedding', pa.FixedSizeListArray.from_arrays(flat, D) if D else pa.array([], pa.list_(pa.float32())))
@@ -417,6 +441,7 @@ def _meta_problem(meta) -> str|None:
             return 'has no "weights_sha256" (weight file -> SHA-256 or null)'
     return None
 
+# %% ../nbs/08_search.ipynb #bf5639de
 def _read_meta(f:Path) -> dict:
     "gallery.json, parsed and checked."
     try: meta = json.loads(read_text(f, 'gallery.json'))
@@ -428,6 +453,7 @@ def _read_meta(f:Path) -> dict:
     if p := _meta_problem(meta): raise FacelabError(f"gallery.json {p}; rebuild the gallery", f)
     return meta
 
+# %% ../nbs/08_search.ipynb #0c3c4621
 def _verify_files(path:Path, meta:dict):
     "Check each data file against the SHA-256 gallery.json holds for it."
     for n in GALLERY_FILES:
@@ -437,6 +463,7 @@ def _verify_files(path:Path, meta:dict):
         if have is None: raise FacelabError(f"gallery.json says sha256 {want}, but the file is missing: the gallery was changed or truncated; rebuild it", f)
         if have != want: raise FacelabError(f"gallery.json says sha256 {want}, file has {have}: the gallery was changed or truncated; rebuild it", f)
 
+# %% ../nbs/08_search.ipynb #da818c1f
 def _read_table(f:Path, dims:int) -> tuple:
     "gallery.parquet as (table without embeddings, vectors, the gallery metadata saved inside it or None)."
     try:
@@ -453,6 +480,7 @@ def _read_table(f:Path, dims:int) -> tuple:
         raise FacelabError(f"gallery.parquet could not be read ({type(e).__name__}: {e}): the gallery was changed or truncated; rebuild it", f) from None
     return t, vec, inner
 
+# %% ../nbs/08_search.ipynb #2410892d
 def _read_failures(f:Path) -> pd.DataFrame:
     "failures.csv as a failures table."
     try:
@@ -461,6 +489,7 @@ def _read_failures(f:Path) -> pd.DataFrame:
         return failures_frame(fail.itertuples(index=False))
     except Exception as e: raise FacelabError(f"failures.csv could not be read ({type(e).__name__}: {e}); rebuild the gallery", f) from None
 
+# %% ../nbs/08_search.ipynb #d529df02
 def _meta_diff(j:dict, p) -> str:
     "Where gallery.json (`j`) and the metadata inside gallery.parquet (`p`) differ."
     if not isinstance(p, dict): return "gallery.parquet holds no gallery metadata"
@@ -472,6 +501,7 @@ def _meta_diff(j:dict, p) -> str:
         else: out.append(f"{k}: {j.get(k)!r} in gallery.json, {p.get(k)!r} in gallery.parquet")
     return '; '.join(out)
 
+# %% ../nbs/08_search.ipynb #fc09fc09
 @patch(cls_method=True)
 def load(cls:Gallery, path, # folder written by `Gallery.save`
         ) -> Gallery:
@@ -522,6 +552,7 @@ def add(self:Gallery, other, # identity -> image paths, or another Gallery
     t = pd.concat([self.table, rows[GALLERY_COLS]], ignore_index=True).drop_duplicates(['identity', 'file', 'face_idx'])
     return Gallery(t, self.settings, pd.concat([self.failures, fail], ignore_index=True), self.weights_sha256)
 
+# %% ../nbs/08_search.ipynb #f9da4e0e
 @patch
 def remove(self:Gallery, *identities, # identities to drop
           ) -> Gallery:
@@ -541,10 +572,12 @@ def templates(self:Gallery, distance_metric:str=DEFAULT_METRIC) -> pd.DataFrame:
     check_metric(distance_metric)
     v = self.vectors if distance_metric == 'euclidean' else unit_rows(self.vectors, np.float32)
     codes, names = pd.factorize(self.table.identity)
-    sums = np.zeros((len(names), v.shape[1]), np.float64); np.add.at(sums, codes, v)
+    sums = np.zeros((len(names), v.shape[1]), np.float64)
+    np.add.at(sums, codes, v)
     n = np.bincount(codes, minlength=len(names))
     return pd.DataFrame(dict(identity=list(names), n=n, embedding=list((sums / n[:, None]).astype(np.float32))))
 
+# %% ../nbs/08_search.ipynb #89077288
 @patch
 def index(self:Gallery, distance_metric:str=DEFAULT_METRIC, # metric the index ranks by
           backend:str='numpy', # 'numpy' (exact) or 'faiss'
@@ -585,6 +618,7 @@ class FindResult(NamedTuple):
 _SCALAR_SETTINGS = ('model_name', 'detector_backend', 'align', 'normalization', 'expand_percentage', 'deepface_compat')
 def _py(x): return x.item() if isinstance(x, np.generic) else x
 
+# %% ../nbs/08_search.ipynb #ba84ed1b
 def _table_settings(q:pd.DataFrame) -> dict:
     "The embedding settings an embeddings table tells: its `attrs['settings']`, and setting columns with one value."
     qs = dict(q.attrs.get('settings') or {})
@@ -595,6 +629,7 @@ def _table_settings(q:pd.DataFrame) -> dict:
             qs[k] = vals.pop()
     return qs
 
+# %% ../nbs/08_search.ipynb #80450490
 def _query_faces(queries, gallery:Gallery, query_settings:dict|None=None, **kwargs) -> tuple:
     "Queries as (dict of per-face columns `query, query_face, query_x1..query_y2`, M×D matrix, failures); refused if made otherwise than the gallery."
     if isinstance(queries, np.ndarray):
@@ -620,17 +655,21 @@ def _query_faces(queries, gallery:Gallery, query_settings:dict|None=None, **kwar
     if M.ndim != 2: raise FacelabError(f"the query embeddings are not vectors (an array of shape {M.shape})")
     return faces, M, fail
 
+# %% ../nbs/08_search.ipynb #5b340408
 @patch
 def _columns(self:Gallery, by:str='sample', distance_metric:str=DEFAULT_METRIC) -> dict:
     "The gallery's answer columns as numpy arrays (cached), for the faces or the templates."
     key = ('_cols', by == 'template', distance_metric if by == 'template' else None)
     if key not in self._indexes:
         if by == 'template':
-            ids = self.templates(distance_metric).identity.to_numpy(); n = len(ids); nan = np.full(n, np.nan)
+            ids = self.templates(distance_metric).identity.to_numpy()
+            n = len(ids)
+            nan = np.full(n, np.nan)
             self._indexes[key] = dict(identity=ids, file=np.full(n, None), face_idx=np.full(n, -1), x1=nan, y1=nan, x2=nan, y2=nan)
         else: self._indexes[key] = {c: self.table[c].to_numpy() for c in ('identity', 'file', 'face_idx', 'x1', 'y1', 'x2', 'y2')}
     return self._indexes[key]
 
+# %% ../nbs/08_search.ipynb #400c6f8f
 def find(queries, # image path(s), an embeddings table (`represent` output) or an M×D array
          gallery:Gallery, # the gallery to search
          k:int|None=None, # answers per query face; None: all within the threshold (as DeepFace.find)
@@ -649,19 +688,24 @@ def find(queries, # image path(s), an embeddings table (`represent` output) or a
     if thr is None and k is None and backend == 'faiss': raise FacelabError("FAISS search without a threshold needs k")
     if len(gallery) == 0: raise FacelabError("the gallery is empty")
     faces, M, fail = _query_faces(queries, gallery, query_settings, **kwargs)
-    bad = _vector_problems(M); ok = np.flatnonzero(bad == '')     # NaN, inf or zero queries have no nearest face: listed, not searched
+    bad = _vector_problems(M)
+    ok = np.flatnonzero(bad == '')     # NaN, inf or zero queries have no nearest face: listed, not searched
     idx = gallery.index(distance_metric, backend, by, **(index_kwargs or {}))
     kk = k
     if by == 'identity' and k is not None: kk = k * int(gallery.table.identity.value_counts().max())   # enough faces for k identities
-    qi, gi, d = idx.search(M[ok], kk, thr); qi = ok[qi]
+    qi, gi, d = idx.search(M[ok], kk, thr)
+    qi = ok[qi]
     cols = gallery._columns(by, distance_metric)
     if by == 'identity':                                        # the nearest face of each identity, per query
         codes = pd.factorize(cols['identity'])[0][gi]
         first = np.unique(np.stack([qi, codes]), axis=1, return_index=True)[1]
-        keep = np.sort(first); qi, gi, d = qi[keep], gi[keep], d[keep]
+        keep = np.sort(first)
+        qi, gi, d = qi[keep], gi[keep], d[keep]
     start = np.r_[0, np.flatnonzero(np.diff(qi)) + 1] if len(qi) else np.zeros(0, int)
     rank = np.arange(len(qi)) - np.repeat(start, np.diff(np.r_[start, len(qi)])) + 1
-    if k is not None: sel = rank <= k; qi, gi, d, rank = qi[sel], gi[sel], d[sel], rank[sel]
+    if k is not None:
+        sel = rank <= k
+        qi, gi, d, rank = qi[sel], gi[sel], d[sel], rank[sel]
     data = {**{c: v[qi] for c, v in faces.items()}, 'rank': rank, **{c: v[gi] for c, v in cols.items()},
             'distance': d, 'threshold': np.full(len(d), np.nan if thr is None else thr)}
     res = pd.DataFrame({c: data[c] for c in FIND_COLS})
@@ -688,6 +732,7 @@ def answers(found:FindResult, # `find` output searched with threshold=False (eve
     parts = [p for p in (qerr, bad) if len(p)]
     return (pd.concat([out, *parts], ignore_index=True) if parts else out).reindex(columns=RECOGNIZE_COLS)
 
+# %% ../nbs/08_search.ipynb #042208c2
 def recognize(queries, # image path(s), an embeddings table or an M×D array
               gallery:Gallery, # the gallery of known people
               threshold:float|None=None, # None: deepface's threshold for the model and metric
@@ -725,6 +770,7 @@ def _crop(file, box, size:int=112, margin:float=0.15) -> np.ndarray:
     if box is None or np.isnan(box).any(): box = [0, 0, img.shape[1], img.shape[0]]
     return cv2.cvtColor(crop_box(img, box, margin=margin, square=True, size=(size, size)), cv2.COLOR_BGR2RGB)
 
+# %% ../nbs/08_search.ipynb #cc45e20d
 def plot_matches(results, # `find`'s output (or its `matches`)
                  k:int=5, # answers shown per query face
                  size:float=1.6, # inches per face

