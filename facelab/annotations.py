@@ -128,6 +128,7 @@ class GroundTruth(Result):
     def __post_init__(self):
         b, where = self.boxes, self.source or None
         if not isinstance(b, pd.DataFrame): raise FacelabError(f"a GroundTruth's boxes are a DataFrame, not {type(b).__name__}", where)
+        _refuse_attrs(b)
         if miss := [c for c in ('frame', 'x1', 'y1', 'x2', 'y2') if c not in b]:
             raise FacelabError(f"a ground-truth table needs the column(s) {', '.join(miss)}", where)
         if add := {k: v for k, v in _GT_DEFAULTS.items() if k not in b}:
@@ -150,6 +151,12 @@ def as_ground_truth(gt, # a `GroundTruth`, a table of boxes (frame, x1, y1, x2, 
 def _is_gt(x) -> bool:
     "Whether `x` is a `GroundTruth` (by its fields too: a notebook's class and the module's are two classes)."
     return isinstance(x, GroundTruth) or (isinstance(getattr(x, 'boxes', None), pd.DataFrame) and hasattr(x, 'annotated_frames'))
+
+def _refuse_attrs(df:pd.DataFrame):
+    "Refuse a table that says its annotated frames in `DataFrame.attrs` (the old way): they would be ignored, and every frame scored."
+    if 'annotated_frames' in df.attrs:
+        raise FacelabError("the table says its annotated frames in DataFrame.attrs, which pandas drops and facelab no longer reads: "
+                           "pass GroundTruth(table, annotated_frames=...) instead")
 
 def _boxes_of(gt) -> pd.DataFrame:
     "The table of boxes of a `GroundTruth`, or the table itself."
@@ -503,6 +510,7 @@ def annotated_frames(gt, # a `GroundTruth`, or a table of boxes
                     ) -> np.ndarray: # the annotated frame numbers, sorted (int64)
     "The frames `gt` was annotated on: its `annotated_frames` where it says, else the frames it has boxes on."
     fs, b = gt.annotated_frames if _is_gt(gt) else None, _boxes_of(gt)
+    _refuse_attrs(b)
     if fs is None: fs = b['frame'].dropna().to_numpy() if 'frame' in b else []
     return np.unique(np.asarray(fs, dtype=np.int64))
 

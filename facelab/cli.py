@@ -228,14 +228,16 @@ def cmd_gallery(args):
 
 def cmd_find(args):
     "`facelab find PHOTO... --gallery G [-k K] [--threshold T] [--metric M] [--by B] [--out CSV]`"
-    from facelab.search import Gallery, find, answers, answer_table, search_threshold, NOT_IN_DATABASE
+    from facelab.search import Gallery, find, answers, answer_table, search_threshold, search_threshold_source, NOT_IN_DATABASE, UNTUNED
     if args.k < 1: raise FacelabError(f"-k must be at least 1, not {args.k}")
     if args.out: writable_file(args.out, 'answers table')
     g = Gallery.load(args.gallery)
     kw = _run_kw(args)
     thr = search_threshold(g, args.metric, args.threshold)
     res = find(args.photos, g, k=args.k, threshold=False, distance_metric=args.metric, by=args.by, **kw)   # the one search
-    rec, table = answers(res, thr), answer_table(res, thr)
+    source = search_threshold_source(g, args.metric, args.threshold)
+    rec, table = answers(res, thr, source), answer_table(res, thr)
+    print(f"threshold {thr:.4f}: {source}")
     for r in rec.itertuples(index=False):
         if r.error: print(f"{_shown(r.query)}: could not be searched: {r.error}"); continue
         how = '<=' if r.identity != NOT_IN_DATABASE else '>'
@@ -475,8 +477,8 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument('--out', default='facelab-report', help='report folder')
     e.add_argument('--tune', action='append', metavar='METHOD',
                    help="threshold tuning, repeatable or comma-separated: sigma:K, best-f1, best-accuracy, tree, far:RATE "
-                        f"(default: {','.join(TUNE_DEFAULT)}); for --task identification fpir:RATE, best-accuracy "
-                        "(default: fpir:0.1,fpir:0.01,fpir:0.001,best-accuracy)")
+                        f"(default: {','.join(TUNE_DEFAULT)}); with --task identification fpir:RATE, best-accuracy, "
+                        "by default fpir:0.1,fpir:0.01,fpir:0.001,best-accuracy")
     e.add_argument('--score-no-face', action='store_true',
                    help='score the pairs of images in which no face was detected, embedded whole (default: listed in failures.csv, not scored)')
     e.add_argument('--task', default='verification', choices=['verification', 'identification'],

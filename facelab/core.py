@@ -443,7 +443,9 @@ class Result:
         "The field `k`, or `default` when there is no such field."
         return getattr(self, k) if k in self.keys() else default
 
-    def __contains__(self, k) -> bool: return k in self.keys()
+    def __contains__(self, k) -> bool:
+        "Whether the result has `k` (a field left None is absent, as a key a dict never got)."
+        return k in self.keys() and getattr(self, k) is not None
 
     def _replace(self, **kw):
         "A copy with the given fields replaced."

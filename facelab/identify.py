@@ -33,7 +33,7 @@ __all__ = ['SPLIT_COLS', 'ROLES', 'PROBE_COLS', 'OUTCOMES', 'TUNE_ID', 'KFOLD_CO
            'IdentificationResult', 'id_sample_notes', 'identification_study', 'md_escape', 'md_code',
            'display_id_thresholds', 'write_identification_report']
 
-# %% ../nbs/06b_identify.ipynb #c68cd8ba
+# %% ../nbs/06b_identify.ipynb #7233fd6c
 SPLIT_COLS = ['identity', 'file', 'role', 'note']
 ROLES = ('enrol', 'mated probe', 'non-mated probe')
 
@@ -43,12 +43,15 @@ def _whole(name:str, v, lo:int) -> int:
         raise FacelabError(f"{name} must be a whole number >= {lo}, not {v!r}")
     return int(v)
 
+# %% ../nbs/06b_identify.ipynb #b0724e21
 def _share(v) -> float:
     "`v` as the share of people kept out of the gallery, or a `FacelabError` unless it is a number in [0, 1)."
     ok = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_)) and 0 <= v < 1
-    if not ok: raise FacelabError(f"strangers must be the share of people kept out of the gallery, in [0, 1), not {v!r}")
+    if not ok: raise FacelabError(f"strangers must be the share of people kept out of the gallery, in [0, 1), "
+                                  f"not {v!r}")
     return float(v)
 
+# %% ../nbs/06b_identify.ipynb #4ef2b1a5
 def split_identities(identities:dict, # identity -> image paths (e.g. `facelab.pairs.identities_from_folder`)
                      enrol:int=2, # enrolment images per gallery person, a seeded draw
                      strangers:float=0.25, # share of the people kept out of the gallery (whole people, seeded)
@@ -75,7 +78,7 @@ def split_identities(identities:dict, # identity -> image paths (e.g. `facelab.p
             rows += [(who, f, 'enrol' if i in pick else 'mated probe', '') for i, f in enumerate(fs)]
     return pd.DataFrame(rows, columns=SPLIT_COLS)
 
-# %% ../nbs/06b_identify.ipynb #2089c82d
+# %% ../nbs/06b_identify.ipynb #5409fb1f
 _ENROL, _PROBE = ('enrol', 'enroll', 'gallery'), ('probe', 'mated probe', 'non-mated probe', 'query')
 
 def read_split(path, # a CSV with columns file, identity, role (enrol/gallery or probe), e.g. a study's split.csv
@@ -83,7 +86,8 @@ def read_split(path, # a CSV with columns file, identity, role (enrol/gallery or
     "A gallery/probe split from a CSV; relative paths are taken from the CSV's folder."
     path = Path(path)
     try: df = pd.read_csv(io.StringIO(read_text(path, 'split CSV')), dtype=str, keep_default_na=False)
-    except pd.errors.ParserError as e: raise FacelabError(f"not a CSV table ({' '.join(str(e).split())})", path) from None
+    except pd.errors.ParserError as e:
+        raise FacelabError(f"not a CSV table ({' '.join(str(e).split())})", path) from None
     if miss := [c for c in ('file', 'identity', 'role') if c not in df.columns]:
         raise FacelabError(f"a split CSV needs the columns file, identity, role; missing {', '.join(miss)}", path)
     role, ids, files = (df[c].str.strip() for c in ('role', 'identity', 'file'))
@@ -100,28 +104,30 @@ def read_split(path, # a CSV with columns file, identity, role (enrol/gallery or
     note = df['note'] if 'note' in df.columns else ''
     return pd.DataFrame(dict(identity=ids, file=full, role=roles, note=note)).reset_index(drop=True)
 
-# %% ../nbs/06b_identify.ipynb #6381ce94
+# %% ../nbs/06b_identify.ipynb #bb3d3213
 def split_summary(split:pd.DataFrame, # SPLIT_COLS
                  ) -> pd.DataFrame: # kind, people, enrolment images, probe images (a total row last)
     "People and images of each kind in a split: gallery people with probes, gallery people enrolled only, strangers."
     r = split.role.to_numpy()
     per = pd.DataFrame(dict(identity=split.identity, e=r == 'enrol', m=r == 'mated probe', n=r == 'non-mated probe'))
     g = per.groupby('identity')[['e', 'm', 'n']].sum()
-    kinds = [('gallery people with probes', (g.e > 0) & (g.m > 0)), ('gallery people enrolled only', (g.e > 0) & (g.m == 0)),
+    kinds = [('gallery people with probes', (g.e > 0) & (g.m > 0)),
+             ('gallery people enrolled only', (g.e > 0) & (g.m == 0)),
              ('strangers (not enrolled)', g.e == 0)]
     rows = [(k, int(s.sum()), int(g.e[s].sum()), int(g.m[s].sum() + g.n[s].sum())) for k, s in kinds]
     rows.append(('all', len(g), int(g.e.sum()), int(g.m.sum() + g.n.sum())))
     return pd.DataFrame(rows, columns=['kind', 'people', 'enrolment images', 'probe images'])
 
-# %% ../nbs/06b_identify.ipynb #0870190d
+# %% ../nbs/06b_identify.ipynb #2a03429a
 def person_folds(split:pd.DataFrame, # SPLIT_COLS
                  folds:int=10, # folds asked; capped at the number of people with probes
                  seed:int=0, # seed of the fill order
-                ) -> pd.DataFrame: # identity, kind (stranger / gallery / enrolled only), probes, fold (-1: fewer than 3 folds)
+                ) -> pd.DataFrame: # identity, kind (stranger/gallery/enrolled only), probes, fold (-1: under 3 folds)
     "Every person in one fold: strangers and gallery people spread separately, each kind's folds balanced by probes."
     folds, seed = _whole('folds', folds, 3), _whole('seed', seed, 0)
     r = split.role.to_numpy()
-    g = pd.DataFrame(dict(identity=split.identity, e=r == 'enrol', p=r != 'enrol')).groupby('identity')[['e', 'p']].sum()
+    per = pd.DataFrame(dict(identity=split.identity, e=r == 'enrol', p=r != 'enrol'))
+    g = per.groupby('identity')[['e', 'p']].sum()
     kind = np.where(g.e == 0, 'stranger', np.where(g.p > 0, 'gallery', 'enrolled only'))
     out = pd.DataFrame(dict(identity=g.index, kind=kind, probes=g.p.to_numpy(int), fold=-1))
     k = min(folds, int((out.probes > 0).sum()))
@@ -134,26 +140,31 @@ def person_folds(split:pd.DataFrame, # SPLIT_COLS
         load, people = np.zeros(k), np.zeros(k)
         for i in idx:   # the fold with the fewest of this kind's probes, then of its people, then of everyone's probes
             f = int(np.lexsort((np.arange(k), all_people, all_load, people, load))[0])
-            out.loc[i, 'fold'] = f; load[f] += out.probes[i]; people[f] += 1; all_load[f] += out.probes[i]; all_people[f] += 1
+            out.loc[i, 'fold'] = f
+            load[f] += out.probes[i]
+            people[f] += 1
+            all_load[f] += out.probes[i]
+            all_people[f] += 1
     return out
 
-# %% ../nbs/06b_identify.ipynb #2dfe4f44
+# %% ../nbs/06b_identify.ipynb #d349c91f
 def _proxy_gallery(G:np.ndarray, metric:str) -> tuple:
-    "The gallery as `W` (and a per-row term) so that `q @ W.T (+ term)` grows with the distance: -unit rows, or -2g and |g|²."
+    "The gallery as `W` (and a per-row term) so that `q @ W.T (+ term)` grows with the distance."
     if metric == 'euclidean': return -2*G, (G.astype(np.float64)**2).sum(1).astype(np.float32)
     return -unit_rows(G, np.float32), None
 
+# %% ../nbs/06b_identify.ipynb #a0e7cf56
 def _to_distance(p, qsq, metric:str) -> np.ndarray:
     "Proxy scores (first axis: probes) as float64 distances; +inf stays +inf (no one there)."
     p = np.asarray(p, np.float64)
     with np.errstate(invalid='ignore'):
-        if metric == 'cosine': d = 1 + p
+        if metric == 'cosine': d = np.maximum(1 + p, 0)   # float32 rounding must not make a duplicate "closer than equal"
         elif metric == 'euclidean_l2': d = np.sqrt(np.maximum(2 + 2*p, 0))
         elif metric == 'angular': d = np.arccos(np.clip(-p, -1, 1))/np.pi
         else: d = np.sqrt(np.maximum(np.asarray(qsq, np.float64).reshape((-1,) + (1,)*(p.ndim - 1)) + p, 0))
     return np.where(np.isposinf(p), np.inf, np.where(np.isnan(p), np.nan, d))
 
-# %% ../nbs/06b_identify.ipynb #052d19e5
+# %% ../nbs/06b_identify.ipynb #b0480c1f
 class Scores(NamedTuple):
     "What `score_probes` finds for every probe (one entry, or row, per probe)."
     rank: np.ndarray           # rank of the true person among all people (1: nearest); NaN for a non-mated probe
@@ -165,6 +176,7 @@ class Scores(NamedTuple):
     fold_best: np.ndarray      # P×F: nearest distance among each fold's people, the true person left out
     size_best: np.ndarray      # P×draws×sizes: nearest among the first N people of each draw, the true person left out
 
+# %% ../nbs/06b_identify.ipynb #ab824d72
 def _check_scoring(Q, G, gid, pid, folds, orders, sizes):
     "A `FacelabError` for inputs `score_probes` cannot score."
     if Q.ndim != 2 or G.ndim != 2 or Q.shape[1] != G.shape[1]:
@@ -172,20 +184,23 @@ def _check_scoring(Q, G, gid, pid, folds, orders, sizes):
     if not len(G): raise FacelabError("the gallery is empty: no one to search")
     for what, a in (('probe', Q), ('gallery', G)):
         bad = ~np.isfinite(a).all(1) | ~(a != 0).any(1)
-        if bad.any(): raise FacelabError(f"{int(bad.sum())} {what} embeddings are not finite, non-zero vectors (e.g. row "
-                                         f"{int(np.flatnonzero(bad)[0])}): they have no distance to anyone")
+        if bad.any(): raise FacelabError(f"{int(bad.sum())} {what} embeddings are not finite, non-zero vectors "
+                                         f"(e.g. row {int(np.flatnonzero(bad)[0])}): they have no distance to anyone")
     if gid.shape != (len(G),) or pid.shape != (len(Q),) or gid.min() < 0:
-        raise FacelabError("gallery_ids needs a person code >= 0 per gallery row, probe_ids one per probe (-1: non-mated)")
+        raise FacelabError("gallery_ids needs a person code >= 0 per gallery row, probe_ids one per probe "
+                           "(-1: non-mated)")
     n = int(gid.max()) + 1
     if pid.max(initial=-1) >= n or (pid >= 0).sum() and not np.isin(pid[pid >= 0], gid).all():
         raise FacelabError("a mated probe's person has no face in the gallery (probe_ids must be gallery codes or -1)")
-    if folds.shape != (n,) or folds.min() < 0: raise FacelabError(f"id_folds needs a fold >= 0 for each of the {n} people")
+    if folds.shape != (n,) or folds.min() < 0:
+        raise FacelabError(f"id_folds needs a fold >= 0 for each of the {n} people")
     for o in orders:
         if o.shape != (n,) or not np.array_equal(np.sort(o), np.arange(n)):
             raise FacelabError(f"each of orders must be a permutation of the {n} people")
     if len(sizes) and (sizes.min() < 1 or sizes.max() > n or (np.diff(sizes) <= 0).any()):
         raise FacelabError(f"sizes must increase, within 1..{n}, not {sizes.tolist()}")
 
+# %% ../nbs/06b_identify.ipynb #7bceec3e
 def score_probes(probes, # P×D probe embeddings
                  gallery, # G×D gallery embeddings: faces, or one template per person
                  gallery_ids, # person code (0..N-1) of every gallery row
@@ -195,9 +210,9 @@ def score_probes(probes, # P×D probe embeddings
                  n_folds:int|None=None, # columns of `fold_best` (default: the largest fold + 1)
                  orders=(), # permutations of the person codes: the draws of the gallery-size curve
                  sizes=(), # gallery sizes N at which each draw's first N people are searched
-                 chunk_floats:int=1<<25, # largest block of scores held at once (probes per block = this / gallery rows)
+                 chunk_floats:int=1<<27, # largest block of scores held at once (probes per block = this / gallery rows)
                 ) -> Scores:
-    "Every probe against every gallery face in float32 BLAS blocks: per person the best face, then ranks and nearest people."
+    "Every probe against every gallery face in float32 BLAS blocks: each person's best face, ranks, nearest people."
     check_metric(distance_metric)
     Q, G = np.atleast_2d(np.asarray(probes, np.float32)), np.atleast_2d(np.asarray(gallery, np.float32))
     gid, pid = np.asarray(gallery_ids, np.int64).ravel(), np.asarray(probe_ids, np.int64).ravel()
@@ -209,59 +224,73 @@ def score_probes(probes, # P×D probe embeddings
     qsq = (Q.astype(np.float64)**2).sum(1) if distance_metric == 'euclidean' else None
     if distance_metric != 'euclidean': Q = unit_rows(Q, np.float32)
     W, sq = _proxy_gallery(G, distance_metric)
-    counts = np.bincount(gid, minlength=n_id); by_id = np.argsort(gid, kind='stable'); start = np.cumsum(counts) - counts
-    groups = []   # people with m faces: their faces slot by slot (slot 0 of each, then slot 1, ...), so a person's best is a min
-    for m in np.unique(counts[counts > 0]):
-        ids = np.flatnonzero(counts == m)
-        rows = by_id[(start[ids][None, :] + np.arange(m)[:, None]).ravel()]
-        groups.append((int(m), ids, np.ascontiguousarray(W[rows]), None if sq is None else sq[rows]))
-    f_order = np.argsort(folds, kind='stable'); f_count = np.bincount(folds, minlength=F)
-    f_start, has = np.cumsum(f_count) - f_count, f_count > 0
-    sorted_folds = bool((np.diff(folds) >= 0).all())
+    counts = np.bincount(gid, minlength=n_id)
+    by_id = np.argsort(gid, kind='stable')
+    start = np.cumsum(counts) - counts
+    col = np.lexsort((folds, counts))                 # score columns: people by their number of faces, then by fold
+    at = np.empty(n_id, np.int64)
+    at[col] = np.arange(n_id)
+    cut = np.flatnonzero(np.r_[True, np.diff(counts[col]) != 0, True])
+    groups = []   # the people with m faces: columns a..b, their faces slot by slot (slot 0 of each, then 1, ...)
+    for a, b in zip(cut[:-1], cut[1:]):
+        m, f = int(counts[col[a]]), folds[col[a:b]]
+        if not m: continue                              # codes without a face: their columns stay +inf
+        rows = by_id[(start[col[a:b]][None, :] + np.arange(m)[:, None]).ravel()]
+        f_cut = np.flatnonzero(np.r_[True, np.diff(f) != 0])   # each fold's columns within the group
+        groups.append((m, int(a), int(b), np.ascontiguousarray(W[rows]), None if sq is None else sq[rows],
+                       f_cut, f[f_cut]))
+    o_cols = [at[o[:sizes[-1]]] for o in orders] if len(sizes) else []
     P, D, S = len(Q), len(orders), len(sizes)
-    rank, top1, t1, tp = np.full(P, np.nan), np.zeros(P, np.int64), np.zeros(P, np.float32), np.full(P, np.nan, np.float32)
+    rank, top1 = np.full(P, np.nan), np.zeros(P, np.int64)
+    t1, tp = np.zeros(P, np.float32), np.full(P, np.nan, np.float32)
     fold_best, size_best = np.full((P, F), np.inf, np.float32), np.full((P, D, S), np.inf, np.float32)
     step = max(1, chunk_floats // len(G))
     for s in range(0, P, step):
         q, t = Q[s:s+step], pid[s:s+step]
         c, r = len(q), np.flatnonzero(pid[s:s+step] >= 0)
-        M = np.empty((c, n_id), np.float32)
-        M[:, counts == 0] = np.inf                              # a code without a face is no one's nearest
-        for m, ids, Wm, sqm in groups:
+        M = np.full((c, n_id), np.inf, np.float32)            # a code without a face stays +inf: no one's nearest
+        for m, a, b, Wm, sqm, _, _ in groups:
             B = q @ Wm.T
             if sqm is not None: B += sqm
-            M[:, ids] = B.reshape(c, m, len(ids)).min(1) if m > 1 else B
-        tp[s+r] = M[r, t[r]]
-        M[r, t[r]] = np.inf                                     # from here on: the other people only
-        ob, oa = M.min(1), M.argmin(1)
-        rk = np.full(c, np.nan); rk[r] = 1 + (M[r] < tp[s+r][:, None]).sum(1)
+            if m > 1: np.min(B.reshape(c, m, b - a), axis=1, out=M[:, a:b])
+            else: M[:, a:b] = B
+        tc = at[t[r]]
+        tp[s+r] = M[r, tc]
+        M[r, tc] = np.inf                                       # from here on: the other people only
+        ob, oa = M.min(1), col[M.argmin(1)]
+        rk = np.full(c, np.nan)
+        rk[r] = 1 + (M[r] < tp[s+r][:, None]).sum(1)
         one = rk == 1
         rank[s:s+c], top1[s:s+c], t1[s:s+c] = rk, np.where(one, t, oa), np.where(one, tp[s:s+c], ob)
-        if has.any():
-            Mf = M if sorted_folds else M[:, f_order]
-            fold_best[s:s+c, has] = np.minimum.reduceat(Mf, f_start[has], axis=1)
-        for d, o in enumerate(orders):
-            if S: size_best[s:s+c, d] = np.minimum.accumulate(
-                np.minimum.reduceat(M[:, o[:sizes[-1]]], np.r_[0, sizes[:-1]], axis=1), axis=1)
+        fb = fold_best[s:s+c]
+        for m, a, b, _, _, f_cut, f_id in groups:      # the nearest of each fold: a min over contiguous columns
+            fb[:, f_id] = np.minimum(fb[:, f_id], np.minimum.reduceat(M[:, a:b], f_cut, axis=1))
+
+
+        for d, oc in enumerate(o_cols):
+            seg = np.minimum.reduceat(M[:, oc], np.r_[0, sizes[:-1]], axis=1)   # people N(i-1)..N(i) of the draw
+            size_best[s:s+c, d] = np.minimum.accumulate(seg, axis=1)
     def nearest_row(idx, who):   # the gallery row of person who[i] nearest to probe idx[i]
         out = np.zeros(len(idx), np.int64)
         for a in range(0, len(idx), 4096):
             ii, ww = idx[a:a+4096], who[a:a+4096]
-            n = counts[ww]; first = np.cumsum(n) - n
+            n = counts[ww]
+            first = np.cumsum(n) - n
             rows = by_id[np.repeat(start[ww], n) + np.arange(n.sum()) - np.repeat(first, n)]
             v = np.einsum('ij,ij->i', Q[np.repeat(ii, n)], W[rows]) + (0 if sq is None else sq[rows])
             o = np.lexsort((v, np.repeat(np.arange(len(ii)), n)))
             out[a:a+4096] = rows[o][first]
         return out
     mated = np.flatnonzero(pid >= 0)
-    true_row = np.full(P, -1, np.int64); true_row[mated] = nearest_row(mated, pid[mated])
+    true_row = np.full(P, -1, np.int64)
+    true_row[mated] = nearest_row(mated, pid[mated])
     return Scores(rank, top1, nearest_row(np.arange(P), top1), _to_distance(t1, qsq, distance_metric), true_row,
                   _to_distance(tp, qsq, distance_metric), _to_distance(fold_best, qsq, distance_metric),
                   _to_distance(size_best, qsq, distance_metric))
 
-# %% ../nbs/06b_identify.ipynb #341a54ea
-PROBE_COLS = ['file', 'face_idx', 'identity', 'mated', 'acquired', 'fold', 'rank', 'top1_identity', 'top1_file', 'top1_distance',
-              'true_file', 'true_distance']
+# %% ../nbs/06b_identify.ipynb #608da756
+PROBE_COLS = ['file', 'face_idx', 'identity', 'mated', 'acquired', 'fold', 'rank', 'top1_identity', 'top1_file',
+              'top1_distance', 'true_file', 'true_distance']
 _SHORT = ['rank', 'top1_identity', 'top1_distance']   # what another template adds, prefixed
 
 def probe_table(probes:pd.DataFrame, # one row per probe: file, face_idx, identity, mated, acquired, fold
@@ -272,20 +301,26 @@ def probe_table(probes:pd.DataFrame, # one row per probe: file, face_idx, identi
                ) -> pd.DataFrame: # `probes` with PROBE_COLS (or the prefixed `rank, top1_identity, top1_distance`)
     "The probes with what their search found: rank of the true person, the nearest person, and the distances."
     out, ok = probes.reset_index(drop=True).copy(), probes.acquired.to_numpy(bool)
-    if int(ok.sum()) != len(scores.rank): raise FacelabError(f"{len(scores.rank)} scores for {int(ok.sum())} acquired probes")
+    if int(ok.sum()) != len(scores.rank):
+        raise FacelabError(f"{len(scores.rank)} scores for {int(ok.sum())} acquired probes")
     names, gf = np.asarray(names, object), np.asarray(gallery_files, object)
     def put(col, v, empty):
-        a = np.full(len(out), empty, dtype=object if isinstance(empty, str) else float); a[ok] = v; out[prefix + col] = a
-    put('rank', scores.rank, np.nan); put('top1_identity', names[scores.top1], ''); put('top1_distance', scores.top1_distance, np.nan)
+        a = np.full(len(out), empty, dtype=object if isinstance(empty, str) else float)
+        a[ok] = v
+        out[prefix + col] = a
+    put('rank', scores.rank, np.nan)
+    put('top1_identity', names[scores.top1], '')
+    put('top1_distance', scores.top1_distance, np.nan)
     out[prefix + 'rank'] = out[prefix + 'rank'].astype('Int64')
     if not prefix:
         m = scores.true_row >= 0
-        put('top1_file', gf[scores.top1_row], ''); put('true_distance', scores.true_distance, np.nan)
+        put('top1_file', gf[scores.top1_row], '')
+        put('true_distance', scores.true_distance, np.nan)
         put('true_file', np.where(m, gf[np.where(m, scores.true_row, 0)], ''), '')
         return out[PROBE_COLS + [c for c in out.columns if c not in PROBE_COLS]]
     return out
 
-# %% ../nbs/06b_identify.ipynb #9127e9d5
+# %% ../nbs/06b_identify.ipynb #729d20dd
 OUTCOMES = ('hit', 'wrong person', 'missed', 'false positive', 'rejected')
 
 def _floats(x) -> np.ndarray:
@@ -293,6 +328,7 @@ def _floats(x) -> np.ndarray:
     return pd.to_numeric(pd.Series(np.asarray(x, object) if not isinstance(x, pd.Series) else x), errors='coerce'
                          ).astype('float64').to_numpy()
 
+# %% ../nbs/06b_identify.ipynb #89d9ab95
 def probe_outcomes(mated, # True for a mated probe
                    rank, # rank of its true person (NaN: non-mated or not acquired)
                    top1_distance, # distance to its nearest person (NaN: not acquired)
@@ -300,15 +336,17 @@ def probe_outcomes(mated, # True for a mated probe
                   ) -> np.ndarray: # one of OUTCOMES per probe ('' where the threshold is undefined)
     "What each probe's search ends in at `threshold`: hit, wrong person, missed, false positive or rejected."
     mated, rank = np.asarray(mated, bool), _floats(rank)
-    d = np.asarray(top1_distance, float); t = np.broadcast_to(np.asarray(threshold, float), d.shape)
+    d = np.asarray(top1_distance, float)
+    t = np.broadcast_to(np.asarray(threshold, float), d.shape)
     with np.errstate(invalid='ignore'): accept = d <= t
     out = np.where(mated, np.where(accept, np.where(rank == 1, 'hit', 'wrong person'), 'missed'),
                    np.where(accept, 'false positive', 'rejected')).astype(object)
     out[np.isnan(t)] = ''
     return out
 
+# %% ../nbs/06b_identify.ipynb #e36abe92
 def outcome_counts(outcomes, # OUTCOMES per probe
-                  ) -> dict: # hits, wrong, missed, false_pos, rejected, fnir, fpir, tpir, accuracy (NaN where undefined)
+                  ) -> dict: # hits, wrong, missed, false_pos, rejected, fnir, fpir, tpir, accuracy (NaN: undefined)
     "Counts of each outcome and the open-set rates they give."
     o = pd.Series(np.asarray(outcomes, object)).value_counts()
     c = dict(hits=int(o.get('hit', 0)), wrong=int(o.get('wrong person', 0)), missed=int(o.get('missed', 0)),
@@ -318,16 +356,17 @@ def outcome_counts(outcomes, # OUTCOMES per probe
     return dict(c, fnir=r(nm - c['hits'], nm), fpir=r(c['false_pos'], nn), tpir=r(c['hits'], nm),
                 accuracy=r(c['hits'] + c['rejected'], nm + nn))
 
-# %% ../nbs/06b_identify.ipynb #abb93e51
+# %% ../nbs/06b_identify.ipynb #79bcc618
 def open_set_arrays(probes:pd.DataFrame, # mated, rank, top1_distance (with `prefix`)
                     prefix:str='', # another template's columns
-                   ) -> tuple: # (hit distance per mated probe, wrong-person distance per mated probe, top-1 distance per non-mated probe)
-    "Per mated probe the distance at which it becomes a hit (inf: never) or the wrong person; per non-mated one a false positive."
+                   ) -> tuple: # (hit, wrong-person distance per mated probe; top-1 distance per non-mated probe)
+    "Per mated probe the distance at which it becomes a hit (inf: never) or the wrong person; per stranger, accepted."
     mated = probes.mated.to_numpy(bool)
     rank = _floats(probes[prefix + 'rank'])
     d = np.nan_to_num(probes[prefix + 'top1_distance'].to_numpy(float), nan=np.inf)
     return np.where(rank == 1, d, np.inf)[mated], np.where(rank > 1, d, np.inf)[mated], d[~mated]
 
+# %% ../nbs/06b_identify.ipynb #04151e92
 def fnir_fpir_curve(hits, # hit distance of each mated probe (inf: never a hit)
                     nonmated, # top-1 distance of each non-mated probe (inf: never accepted)
                    ) -> pd.DataFrame: # threshold, fnir, fpir: one row per distinct finite distance
@@ -339,11 +378,11 @@ def fnir_fpir_curve(hits, # hit distance of each mated probe (inf: never a hit)
         fpir = np.searchsorted(np.sort(n), t, side='right')/len(n) if len(n) else np.full(len(t), np.nan)
     return pd.DataFrame(dict(threshold=t, fnir=fnir, fpir=fpir))
 
-# %% ../nbs/06b_identify.ipynb #46c1a9b6
+# %% ../nbs/06b_identify.ipynb #9b61a28d
 TUNE_ID = ('fpir:0.1', 'fpir:0.01', 'fpir:0.001', 'best-accuracy')
 
 def parse_id_method(method) -> tuple:
-    "('fpir', X), ('best-accuracy', None) or ('fixed', T) for an identification threshold method; a `FacelabError` otherwise."
+    "('fpir', X), ('best-accuracy', None) or ('fixed', T) for an identification threshold method, or a `FacelabError`."
     if isinstance(method, (int, float, np.integer, np.floating)) and not isinstance(method, (bool, np.bool_)):
         if np.isfinite(method): return 'fixed', float(method)
     elif isinstance(method, str):
@@ -358,6 +397,7 @@ def parse_id_method(method) -> tuple:
         except ValueError: pass
     raise FacelabError(f"unknown threshold method {method!r}; use fpir:X (e.g. fpir:0.01), best-accuracy, or a number")
 
+# %% ../nbs/06b_identify.ipynb #f04b58d2
 def _enough_strangers(n:int, fpir:float) -> str:
     "'' when `n` non-mated probes can measure FPIR=`fpir`, else why not."
     need = negatives_needed(fpir)
@@ -366,6 +406,7 @@ def _enough_strangers(n:int, fpir:float) -> str:
     return (f"too few non-mated probes to measure FPIR={fpir:g}: {n} < {need}; it would rest on {k} false positive"
             + 's'*(k != 1) + (f" (95% interval up to {_far_upper(k, n):.2g})" if n else ''))
 
+# %% ../nbs/06b_identify.ipynb #04b9dbd5
 def threshold_at_fpir(nonmated, # top-1 distance of each non-mated probe (inf: not acquired)
                       fpir:float=0.01, # the FPIR to reach
                      ) -> tuple: # (threshold, reason): NaN and why where FPIR cannot be measured
@@ -378,6 +419,7 @@ def threshold_at_fpir(nonmated, # top-1 distance of each non-mated probe (inf: n
     ok = np.flatnonzero(np.searchsorted(f, c, side='right') <= np.floor(fpir*len(n) + 1e-9))
     return float(c[ok[-1]]), ''
 
+# %% ../nbs/06b_identify.ipynb #9387c811
 def best_accuracy_threshold(hits, # hit distance of each mated probe (inf: never a hit)
                             nonmated, # top-1 distance of each non-mated probe
                            ) -> tuple: # (threshold, reason)
@@ -389,6 +431,7 @@ def best_accuracy_threshold(hits, # hit distance of each mated probe (inf: never
     acc = np.searchsorted(np.sort(h), c, side='right') + len(n) - np.searchsorted(np.sort(n), c, side='right')
     return float(c[_pick_best(acc)]), ''
 
+# %% ../nbs/06b_identify.ipynb #351f9ed3
 def tune_open_set(hits, nonmated, # as `open_set_arrays` gives them
                   method='best-accuracy', # fpir:X, best-accuracy, or a fixed number
                  ) -> tuple: # (threshold, reason)
@@ -398,14 +441,14 @@ def tune_open_set(hits, nonmated, # as `open_set_arrays` gives them
     if kind == 'fpir': return threshold_at_fpir(nonmated, arg)
     return best_accuracy_threshold(hits, nonmated)
 
-# %% ../nbs/06b_identify.ipynb #bce2b998
+# %% ../nbs/06b_identify.ipynb #e3e73ed5
 KFOLD_COLS = ['fold', 'method', 'threshold', 'n_train_mated', 'n_train_nonmated', 'n_test', 'reason']
 
 def kfold_thresholds(probes:pd.DataFrame, # mated, fold (-1: none), true_distance
                      fold_best:np.ndarray, # P×F from `score_probes` (NaN-free; inf where no one)
                      method='best-accuracy', # any `tune_open_set` method
                     ) -> tuple: # (threshold per probe: NaN where none, KFOLD_COLS: one row per fold)
-    "Each probe's threshold, tuned by `method` on the other folds' probes searched in a gallery without its fold's people."
+    "Each probe's threshold, tuned by `method` on the other folds' probes searched in a gallery without its fold."
     parse_id_method(method)
     fold, mated = probes.fold.to_numpy(int), probes.mated.to_numpy(bool)
     dt = np.nan_to_num(probes.true_distance.to_numpy(float), nan=np.inf)
@@ -423,7 +466,7 @@ def kfold_thresholds(probes:pd.DataFrame, # mated, fold (-1: none), true_distanc
         rows.append((k, str(method), t, int(m.sum()), int(n.sum()), int(test.sum()), why))
     return thr, pd.DataFrame(rows, columns=KFOLD_COLS)
 
-# %% ../nbs/06b_identify.ipynb #a88b3349
+# %% ../nbs/06b_identify.ipynb #34ce9805
 def person_bootstrap(person, # person code of each probe (0..n-1)
                      success, # P×K: 1 where a probe counts in a rate's numerator
                      total, # P×K: 1 where it counts in its denominator
@@ -437,7 +480,9 @@ def person_bootstrap(person, # person code of each probe (0..n-1)
     K = S.shape[1]
     if not len(person) or not _whole('n_boot', n_boot, 0): return np.full(K, np.nan), np.full(K, np.nan)
     n = int(person.max()) + 1
-    A, B = np.zeros((n, K)), np.zeros((n, K)); np.add.at(A, person, S); np.add.at(B, person, T)
+    A, B = np.zeros((n, K)), np.zeros((n, K))
+    np.add.at(A, person, S)
+    np.add.at(B, person, T)
     rng, rates = np.random.default_rng(seed), []
     for s in range(0, n_boot, 200):
         W = rng.multinomial(n, np.full(n, 1/n), size=min(200, n_boot - s)).astype(np.float64)
@@ -449,36 +494,42 @@ def person_bootstrap(person, # person code of each probe (0..n-1)
         lo, hi = np.nanpercentile(R, [a, 100 - a], axis=0)
     return lo, hi
 
+# %% ../nbs/06b_identify.ipynb #ed4ef022
 def rate_interval(k:int, # successes (e.g. misses)
                   n:int, # trials (e.g. mated probes)
                   lo:float, hi:float, # the bootstrap bounds
                   level:float=0.95, # confidence level
                  ) -> tuple: # (lo, hi, exact): the bounds to report, and whether they are the exact ones
-    "The bootstrap bounds, or the exact (Clopper–Pearson) ones where the rate is 0 or 1, the bounds meet, or n is small."
+    "The bootstrap bounds, or the exact (Clopper–Pearson) ones where the rate is 0 or 1, the bounds meet or n is small."
     if not n: return np.nan, np.nan, False
     if k in (0, n) or n < MIN_BOOT_PAIRS or not (np.isfinite(lo) and np.isfinite(hi)) or lo == hi:
         return (*exact_interval(int(k), int(n), level), True)
     return float(lo), float(hi), False
 
-# %% ../nbs/06b_identify.ipynb #622c1f9d
-THRESHOLD_COLS = ['template', 'method', 'protocol', 'n_mated', 'n_nonmated', 'n_folds', 'threshold', 'threshold_lo', 'threshold_hi',
-                  'fnir', 'fnir_lo', 'fnir_hi', 'fpir', 'fpir_lo', 'fpir_hi', 'tpir', 'tpir_lo', 'tpir_hi',
-                  'accuracy', 'accuracy_lo', 'accuracy_hi', 'interval', 'hits', 'wrong', 'missed', 'false_pos', 'rejected', 'reason']
+# %% ../nbs/06b_identify.ipynb #1ad948fa
+THRESHOLD_COLS = ['template', 'method', 'protocol', 'n_mated', 'n_nonmated', 'n_folds', 'threshold', 'threshold_lo',
+                  'threshold_hi', 'fnir', 'fnir_lo', 'fnir_hi', 'fpir', 'fpir_lo', 'fpir_hi', 'tpir', 'tpir_lo',
+                  'tpir_hi', 'accuracy', 'accuracy_lo', 'accuracy_hi', 'interval', 'hits', 'wrong', 'missed',
+                  'false_pos', 'rejected', 'reason']
 RATES = ('fnir', 'fpir', 'accuracy')
 
 def _rate_rows(probes:pd.DataFrame, rows:list, per_probe:list, prefix:str, n_boot:int, level:float, seed:int) -> list:
-    "Fill each row's rates, intervals and counts from its per-probe thresholds, all rows bootstrapped on the same people."
+    "Each row's rates, intervals and counts from its per-probe thresholds, every row bootstrapped on the same people."
     mated, person = probes.mated.to_numpy(bool), pd.factorize(probes.identity.astype(str))[0]
     rank, d = probes[prefix + 'rank'], probes[prefix + 'top1_distance']
     succ, tot, outs = [], [], []
     for thr in per_probe:
-        o = probe_outcomes(mated, rank, d, thr); outs.append(o)
+        o = probe_outcomes(mated, rank, d, thr)
+        outs.append(o)
         miss, ok = mated & np.isin(o, ['wrong person', 'missed']), np.isin(o, ['hit', 'rejected'])
-        succ += [miss, ~mated & (o == 'false positive'), ok]; tot += [mated, ~mated, np.ones(len(o), bool)]
+        succ += [miss, ~mated & (o == 'false positive'), ok]
+        tot += [mated, ~mated, np.ones(len(o), bool)]
     lo, hi = person_bootstrap(person, np.stack(succ, 1), np.stack(tot, 1), n_boot, level, seed)
     for i, (row, o) in enumerate(zip(rows, outs)):
         if not (o != '').all(): continue
-        c = outcome_counts(o); row.update(c); exact = []
+        c = outcome_counts(o)
+        row.update(c)
+        exact = []
         kn = dict(fnir=(c['wrong'] + c['missed'], int(mated.sum())), fpir=(c['false_pos'], int((~mated).sum())),
                   accuracy=(c['hits'] + c['rejected'], len(o)))
         for j, r in enumerate(RATES):
@@ -489,6 +540,7 @@ def _rate_rows(probes:pd.DataFrame, rows:list, per_probe:list, prefix:str, n_boo
         row['interval'] = ('bootstrap' + (f"; exact: {', '.join(exact)}" if exact else '')) if n_boot else ''
     return rows
 
+# %% ../nbs/06b_identify.ipynb #09b80ae8
 def threshold_table(probes:pd.DataFrame, # probes table (identity, mated, rank, top1_distance, fold, true_distance)
                     fold_best:np.ndarray|None=None, # P×F from `score_probes`: k-fold rows (None: fixed and oracle only)
                     methods=TUNE_ID, # tuned rules (`tune_open_set` methods)
@@ -498,8 +550,8 @@ def threshold_table(probes:pd.DataFrame, # probes table (identity, mated, rank, 
                     n_boot:int=1000, # bootstrap resamples of the people (0: no intervals)
                     level:float=0.95, # confidence level
                     seed:int=0, # seed of the resamples
-                   ) -> tuple: # (THRESHOLD_COLS table, per-probe k-fold thresholds: a `kfold[<method>]` column per method)
-    "The model default (fixed), then each rule oracle and k-fold by person, all on the same probes, with intervals over people."
+                   ) -> tuple: # (THRESHOLD_COLS table, per-probe k-fold thresholds: a `kfold[<method>]` column each)
+    "The model default (fixed), then each rule oracle and k-fold by person, all on the same probes, with intervals."
     if isinstance(methods, (str, int, float)): methods = [methods]
     for m in methods: parse_id_method(m)
     h, _, n = open_set_arrays(probes, prefix)
@@ -509,8 +561,10 @@ def threshold_table(probes:pd.DataFrame, # probes table (identity, mated, rank, 
         if np.isnan(np.asarray(thr, float)).any():
             row['reason'] = row['reason'] or 'no threshold: rates undefined'
             thr = np.full(len(probes), np.nan)
-        rows.append({**base, **row}); per_probe.append(np.broadcast_to(np.asarray(thr, float), (len(probes),)))
-    if fixed is not None and np.isfinite(fixed): add(dict(method='model default', protocol='fixed', threshold=float(fixed)), fixed)
+        rows.append({**base, **row})
+        per_probe.append(np.broadcast_to(np.asarray(thr, float), (len(probes),)))
+    if fixed is not None and np.isfinite(fixed):
+        add(dict(method='model default', protocol='fixed', threshold=float(fixed)), fixed)
     for m in methods:
         t, why = tune_open_set(h, n, m)
         add(dict(method=str(m), protocol='oracle', threshold=t, reason=why), t)
@@ -518,38 +572,39 @@ def threshold_table(probes:pd.DataFrame, # probes table (identity, mated, rank, 
         kt, per = kfold_thresholds(probes, fold_best, m)
         kcols[f"kfold[{m}]"] = kt
         bad = per[per.threshold.isna() & (per.n_test > 0)]
-        row = dict(method=str(m), protocol='k-fold', n_folds=len(per), threshold=float(np.mean(kt)) if not len(bad) else np.nan,
+        row = dict(method=str(m), protocol='k-fold', n_folds=len(per), threshold=np.nan if len(bad) else np.mean(kt),
                    threshold_lo=per.threshold.min(), threshold_hi=per.threshold.max())
         if len(bad): row.update(threshold_lo=np.nan, threshold_hi=np.nan, reason=(
-            f"threshold undefined in {len(bad)} of {len(per)} folds ({int(bad.n_test.sum())} of {int(per.n_test.sum())} "
-            f"probes): {bad.reason.iloc[0]}"))
+            f"threshold undefined in {len(bad)} of {len(per)} folds ({int(bad.n_test.sum())} of "
+            f"{int(per.n_test.sum())} probes): {bad.reason.iloc[0]}"))
         add(row, kt)
     rows = _rate_rows(probes, rows, per_probe, prefix, n_boot, level, seed)
     return pd.DataFrame(rows).reindex(columns=THRESHOLD_COLS), pd.DataFrame(kcols, index=probes.index)
 
-# %% ../nbs/06b_identify.ipynb #11a78ce0
+# %% ../nbs/06b_identify.ipynb #e2d50def
 def recommend_id_threshold(table:pd.DataFrame, # THRESHOLD_COLS, one template's rows
                         by:str='accuracy', # k-fold rate that picks the rule ('accuracy'; or 'fnir'/'fpir': the lowest)
-                       ) -> dict: # method, threshold, threshold_lo/hi, fnir, fpir, tpir, accuracy (+ _lo/_hi), counts, rule, reason
+                       ) -> dict: # method, threshold, its k-fold range, the k-fold rates and counts, rule, reason
     "The tuned rule with the best k-fold `by`: its threshold tuned on all probes, and the k-fold numbers to expect."
     if by not in RATES: raise FacelabError(f"by must be one of {', '.join(RATES)}, not {by!r}")
     k = table[(table.protocol == 'k-fold') & table[by].notna()]
     if not len(k):
         why = '; '.join(dict.fromkeys(r for r in table.reason[table.protocol == 'k-fold'] if r)) or 'no k-fold rows'
-        return dict(method=None, threshold=np.nan, rule='no recommendation', reason=f"no rule could be scored k-fold ({why})")
+        return dict(method=None, threshold=np.nan, rule='no recommendation',
+                    reason=f"no rule could be scored k-fold ({why})")
     best = k.loc[k[by].idxmax() if by == 'accuracy' else k[by].idxmin()]
     o = table[(table.method == best.method) & (table.protocol == 'oracle')].iloc[0]
-    keep = [c for c in THRESHOLD_COLS if c.startswith(RATES + ('tpir',)) or c in ('hits', 'wrong', 'missed', 'false_pos',
-                                                                                  'rejected', 'n_mated', 'n_nonmated', 'n_folds')]
+    counts = ('hits', 'wrong', 'missed', 'false_pos', 'rejected', 'n_mated', 'n_nonmated', 'n_folds')
+    keep = [c for c in THRESHOLD_COLS if c.startswith(RATES + ('tpir',)) or c in counts]
     out = dict(method=best.method, threshold=float(o.threshold), threshold_lo=float(best.threshold_lo),
                threshold_hi=float(best.threshold_hi), **{c: best[c] for c in keep}, reason='')
-    out['rule'] = (f"{best.method} has the best k-fold {by} ({best[by]:.4f}) of {len(k)} tuned rule{'s'*(len(k) > 1)}; its "
-                   f"threshold is {best.method} tuned on all {int(best.n_mated + best.n_nonmated)} probes ({o.threshold:.4f}); "
-                   f"tuned without the scored people in each of {int(best.n_folds)} folds it ranged "
-                   f"{best.threshold_lo:.4f}-{best.threshold_hi:.4f}")
+    out['rule'] = (f"{best.method} has the best k-fold {by} ({best[by]:.4f}) of {len(k)} tuned rule{'s'*(len(k) > 1)}; "
+                   f"its threshold is {best.method} tuned on all {int(best.n_mated + best.n_nonmated)} probes "
+                   f"({o.threshold:.4f}); tuned without the scored people in each of {int(best.n_folds)} folds it "
+                   f"ranged {best.threshold_lo:.4f}-{best.threshold_hi:.4f}")
     return out
 
-# %% ../nbs/06b_identify.ipynb #93e5814b
+# %% ../nbs/06b_identify.ipynb #33867f6a
 CMC_COLS = ['template', 'rank', 'rate', 'lo', 'hi', 'hits', 'n_mated', 'interval']
 
 def cmc_table(probes:pd.DataFrame, # identity, mated, rank (with `prefix`)
@@ -569,12 +624,13 @@ def cmc_table(probes:pd.DataFrame, # identity, mated, rank (with `prefix`)
     for j, r in enumerate(R):
         k, n = int(hit[:, j].sum()), len(m)
         a, b, ex = rate_interval(k, n, lo[j], hi[j], level) if n_boot else (np.nan, np.nan, False)
-        rows.append((template, int(r), k/n if n else np.nan, a, b, k, n, ('exact' if ex else 'bootstrap') if n_boot and n else ''))
+        kind = ('exact' if ex else 'bootstrap') if n_boot and n else ''
+        rows.append((template, int(r), k/n if n else np.nan, a, b, k, n, kind))
     return pd.DataFrame(rows, columns=CMC_COLS)
 
-# %% ../nbs/06b_identify.ipynb #55fd1326
-GALLERY_SIZE_COLS = ['n_people', 'measured', 'draws', 'threshold', 'n_mated', 'n_nonmated', 'fnir', 'fnir_lo', 'fnir_hi',
-                     'fpir', 'fpir_lo', 'fpir_hi', 'note']
+# %% ../nbs/06b_identify.ipynb #84757138
+GALLERY_SIZE_COLS = ['n_people', 'measured', 'draws', 'threshold', 'n_mated', 'n_nonmated', 'fnir', 'fnir_lo',
+                     'fnir_hi', 'fpir', 'fpir_lo', 'fpir_hi', 'note']
 
 def gallery_sizes(n:int, # people in the full gallery
                   start:int=10, # smallest size (smaller ones are added when that leaves fewer than 3 sizes)
@@ -585,9 +641,10 @@ def gallery_sizes(n:int, # people in the full gallery
     if len(out) < 2: out = [s for s in seq if 2 <= s < n][-2:]
     return out + [n]
 
+# %% ../nbs/06b_identify.ipynb #d50e8f75
 def gallery_size_curve(probes:pd.DataFrame, # mated, true_distance (NaN: non-mated or not acquired)
                        size_best:np.ndarray, # P×draws×sizes from `score_probes`
-                       positions:np.ndarray, # P×draws: place of each probe's person in each draw's order (-1: non-mated)
+                       positions:np.ndarray, # P×draws: place of each probe's person in each draw (-1: non-mated)
                        sizes, # the gallery sizes of `size_best`
                        threshold:float, # the threshold to score at
                        level:float=0.95, # confidence level of the exact intervals
@@ -613,15 +670,17 @@ def gallery_size_curve(probes:pd.DataFrame, # mated, true_distance (NaN: non-mat
     last = out.iloc[-1] if len(out) else None
     if extrapolate and last is not None and 0 < last.fpir < 1:
         p = 1 - (1 - last.fpir)**(1/last.n_people)
-        big = [s for s in gallery_sizes(int(extrapolate*last.n_people))[:-1] if s > last.n_people] + [int(extrapolate*last.n_people)]
-        ext = pd.DataFrame([(N, False, 0, threshold, np.nan, np.nan, np.nan, np.nan, np.nan, 1 - (1 - p)**N, np.nan, np.nan,
-                             f"extrapolated: 1 - (1 - p)^N, p = {p:.3g} per person fitted at N = {int(last.n_people)}")
-                            for N in dict.fromkeys(big)], columns=GALLERY_SIZE_COLS)
+        top = int(extrapolate*last.n_people)
+        big = dict.fromkeys([s for s in gallery_sizes(top)[:-1] if s > last.n_people] + [top])
+        note = f"extrapolated: 1 - (1 - p)^N, p = {p:.3g} per person fitted at N = {int(last.n_people)}"
+        nan = [np.nan]*5
+        ext = pd.DataFrame([(N, False, 0, threshold, *nan, 1 - (1 - p)**N, np.nan, np.nan, note) for N in big],
+                           columns=GALLERY_SIZE_COLS)
         out = pd.concat([out, ext], ignore_index=True)
     return out.astype({'n_people': int, 'draws': int, 'measured': bool})
 
-# %% ../nbs/06b_identify.ipynb #0ed3160c
-ERROR_PAIRS = {'wrong person': ('wrong_person', 'mated probes answered with the wrong person (accepted as someone else)'),
+# %% ../nbs/06b_identify.ipynb #0547e96f
+ERROR_PAIRS = {'wrong person': ('wrong_person', 'mated probes answered with the wrong person (accepted as another)'),
                'false positive': ('accepted_strangers', 'strangers accepted as someone, beside the face they matched'),
                'missed': ('rejected_mates', 'mated probes rejected, beside their own nearest gallery face')}
 
@@ -637,23 +696,26 @@ def error_pairs(probes:pd.DataFrame, # probes table with `outcome` and `kfold_th
                              distance=e.true_distance if own else e.top1_distance,
                              threshold=e.kfold_threshold)).reset_index(drop=True)
 
+# %% ../nbs/06b_identify.ipynb #dade35c3
 def id_error_images(probes:pd.DataFrame, # probes table with `outcome`
                  n:int=10, # how many images
                 ) -> pd.DataFrame: # file, identity, errors, as_probe, as_match, confused_with
     "The images in the most errors: as a probe that failed, or as the gallery face a wrong answer matched."
     e = probes[probes.outcome.isin(['wrong person', 'missed', 'false positive'])]
     wrong = e[e.outcome != 'missed']
-    s = pd.concat([pd.DataFrame(dict(file=e.file, identity=e.identity, probe=1, other=e.top1_identity.where(e.outcome != 'missed', ''))),
-                   pd.DataFrame(dict(file=wrong.top1_file, identity=wrong.top1_identity, probe=0, other=wrong.identity))],
-                  ignore_index=True)
+    as_probe = pd.DataFrame(dict(file=e.file, identity=e.identity, probe=1,
+                                 other=e.top1_identity.where(e.outcome != 'missed', '')))
+    as_match = pd.DataFrame(dict(file=wrong.top1_file, identity=wrong.top1_identity, probe=0, other=wrong.identity))
+    s = pd.concat([as_probe, as_match], ignore_index=True)
     if not len(s): return pd.DataFrame(columns=['file', 'identity', 'errors', 'as_probe', 'as_match', 'confused_with'])
     g = s.groupby(['file', 'identity'])
+    most = lambda o: o[o != ''].value_counts().index[0] if (o != '').any() else ''
     out = pd.DataFrame(dict(errors=g.size(), as_probe=g.probe.sum(), as_match=g.size() - g.probe.sum(),
-                            confused_with=g.other.agg(lambda o: o[o != ''].value_counts().index[0] if (o != '').any() else '')))
+                            confused_with=g.other.agg(most)))
     out = out.reset_index()
     return out.sort_values(['errors', 'file'], ascending=[False, True], kind='stable').head(n).reset_index(drop=True)
 
-# %% ../nbs/06b_identify.ipynb #e852e492
+# %% ../nbs/06b_identify.ipynb #6972c12a
 def plot_cmc(cmc:pd.DataFrame, # CMC_COLS (one or both templates)
              title:str|None=None, ax=None) -> Figure:
     "Identification rate against rank, with each template's interval band."
@@ -661,10 +723,15 @@ def plot_cmc(cmc:pd.DataFrame, # CMC_COLS (one or both templates)
     for tpl, g in cmc.groupby('template', sort=False):
         ax.plot(g['rank'], g.rate, marker='o', ms=3, label=f"per {tpl} (rank-1 {g.rate.iloc[0]:.3f})")
         if g.lo.notna().all(): ax.fill_between(g['rank'], g.lo, g.hi, alpha=0.2)
-    ax.set_xlabel('rank'); ax.set_ylabel('identification rate (mated probes)'); ax.set_ylim(top=1.005)
-    ax.set_title(title or 'CMC', fontsize=10); ax.grid(alpha=0.3); _legend(ax)
+    ax.set_xlabel('rank')
+    ax.set_ylabel('identification rate (mated probes)')
+    ax.set_ylim(top=1.005)
+    ax.set_title(title or 'CMC', fontsize=10)
+    ax.grid(alpha=0.3)
+    _legend(ax)
     return fig
 
+# %% ../nbs/06b_identify.ipynb #4d3d0a95
 def plot_fnir_fpir(probes:pd.DataFrame, # probes table (with another template's prefixed columns, when present)
                    points:pd.DataFrame|None=None, # THRESHOLD_COLS rows to mark (their fpir, fnir)
                    title:str|None=None, ax=None) -> Figure:
@@ -682,16 +749,20 @@ def plot_fnir_fpir(probes:pd.DataFrame, # probes table (with another template's 
         for r in points[points.fnir.notna() & points.fpir.notna()].itertuples():
             ax.plot(max(r.fpir, fx), max(r.fnir, fy), 'o' if r.protocol != 'k-fold' else 's', ms=5,
                     label=f"{r.method} ({r.protocol}): FPIR {r.fpir:.3f}, FNIR {r.fnir:.3f}")
-    ax.set_xscale('log'); ax.set_yscale('log')
+    ax.set_xscale('log')
+    ax.set_yscale('log')
     ax.set_xlabel(f"FPIR (non-mated probes accepted; 0 drawn at 1/{n_n})")
     ax.set_ylabel(f"FNIR (mated probes missed or misidentified; 0 at 1/{n_m})")
-    ax.set_title(title or 'FNIR against FPIR (open-set DET)', fontsize=10); ax.grid(alpha=0.3, which='both'); _legend(ax)
+    ax.set_title(title or 'FNIR against FPIR (open-set DET)', fontsize=10)
+    ax.grid(alpha=0.3, which='both')
+    _legend(ax)
     return fig
 
+# %% ../nbs/06b_identify.ipynb #705cd57f
 def plot_top1_distances(probes:pd.DataFrame, # probes table
                         thresholds:dict|None=None, # name -> threshold: a dashed line each
                         title:str|None=None, ax=None) -> Figure:
-    "Histograms of the top-1 distance: mated probes answered with their own person, with the wrong person, and strangers."
+    "Histograms of the top-1 distance: mated probes answered with their own person, with another person; strangers."
     fig, ax = _fig_ax(ax)
     mated, rank, d = probes.mated.to_numpy(bool), _floats(probes['rank']), _floats(probes.top1_distance)
     parts = [('mated, own person first', mated & (rank == 1)), ('mated, wrong person first', mated & (rank > 1)),
@@ -699,34 +770,43 @@ def plot_top1_distances(probes:pd.DataFrame, # probes table
     ok = np.isfinite(d)
     bins = np.histogram_bin_edges(d[ok], bins=40) if ok.any() else 10
     for name, sel in parts:
-        if (sel & ok).any(): ax.hist(d[sel & ok], bins=bins, density=True, alpha=0.45, label=f"{name} ({int((sel & ok).sum())})")
+        if (sel & ok).any():
+            ax.hist(d[sel & ok], bins=bins, density=True, alpha=0.45, label=f"{name} ({int((sel & ok).sum())})")
+
     colors = ['#2c3e50', '#8e44ad', '#16a085', '#d35400', '#7f8c8d', '#c0392b']
     for (name, t), col in zip((thresholds or {}).items(), colors*3):
         if np.isfinite(t): ax.axvline(t, ls='--', lw=1.2, color=col, label=f"{name} = {t:.4f}")
-    ax.set_xlabel('distance to the nearest person (top-1)'); ax.set_ylabel('density')
-    ax.set_title(title or 'top-1 distances', fontsize=10); _legend(ax)
+    ax.set_xlabel('distance to the nearest person (top-1)')
+    ax.set_ylabel('density')
+    ax.set_title(title or 'top-1 distances', fontsize=10)
+    _legend(ax)
     return fig
 
+# %% ../nbs/06b_identify.ipynb #9d646d4f
 def plot_gallery_size(gs:pd.DataFrame, # GALLERY_SIZE_COLS
                       title:str|None=None, ax=None) -> Figure:
     "FNIR and FPIR against the number of people enrolled: measured (with exact intervals), and FPIR extrapolated."
     fig, ax = _fig_ax(ax, (6.5, 3.8))
     m, e = gs[gs.measured], gs[~gs.measured]
     for r, col in (('fpir', '#c0392b'), ('fnir', '#2980b9')):
-        ax.errorbar(m.n_people, m[r], yerr=[m[r] - m[f"{r}_lo"], m[f"{r}_hi"] - m[r]], marker='o', ms=4, capsize=2, color=col,
-                    label=f"{r.upper()} (measured)")
+        ax.errorbar(m.n_people, m[r], yerr=[m[r] - m[f"{r}_lo"], m[f"{r}_hi"] - m[r]], marker='o', ms=4, capsize=2,
+                    color=col, label=f"{r.upper()} (measured)")
     if len(e): ax.plot(np.r_[m.n_people.iloc[-1], e.n_people], np.r_[m.fpir.iloc[-1], e.fpir], ls='--', color='#c0392b',
                        label='FPIR (extrapolated)')
-    ax.set_xscale('log'); ax.set_xlabel('people enrolled (N)'); ax.set_ylabel('rate')
+    ax.set_xscale('log')
+    ax.set_xlabel('people enrolled (N)')
+    ax.set_ylabel('rate')
     t = gs.threshold.iloc[0] if len(gs) else np.nan
-    ax.set_title(title or f"gallery size, threshold {t:.4f}", fontsize=10); ax.grid(alpha=0.3, which='both'); _legend(ax)
+    ax.set_title(title or f"gallery size, threshold {t:.4f}", fontsize=10)
+    ax.grid(alpha=0.3, which='both')
+    _legend(ax)
     return fig
 
-# %% ../nbs/06b_identify.ipynb #42cdd9d5
+# %% ../nbs/06b_identify.ipynb #b664ea8f
 @dataclasses.dataclass(repr=False)
 class IdentificationResult(Result):
     "What `identification_study` returns and `write_identification_report` writes: the study's tables and its settings."
-    probes: pd.DataFrame        # PROBE_COLS + kfold_threshold, outcome, decision, the other template's and each rule's k-fold columns
+    probes: pd.DataFrame        # PROBE_COLS, kfold_threshold, outcome, decision, other template's, each rule's k-fold
     cmc: pd.DataFrame           # CMC_COLS, both templates
     thresholds: pd.DataFrame    # THRESHOLD_COLS, both templates
     split: pd.DataFrame         # SPLIT_COLS + the face used (face_idx, x1, y1, x2, y2)
@@ -734,6 +814,7 @@ class IdentificationResult(Result):
     failures: pd.DataFrame      # file, stage, reason: one row per image not used as planned
     settings: dict              # every setting, the counts, the recommended threshold, versions, checksums
 
+# %% ../nbs/06b_identify.ipynb #9f39b169
 TEMPLATES = ('image', 'person')
 SMALL_ID = dict(people=10, mated=30, nonmated=30)
 
@@ -743,14 +824,16 @@ def id_sample_notes(people:int, # people with probes (gallery people and strange
                    ) -> list: # one sentence per shortcoming
     "Warnings for an identification study too small to say much."
     notes = []
-    if people < SMALL_ID['people']: notes.append(f"only {people} people with probes: every interval rests on resampling them")
-    if mated < SMALL_ID['mated']: notes.append(f"only {mated} mated probes: no FNIR or rank-1 rate is known better than "
-                                               f"the exact interval on {mated}")
+    if people < SMALL_ID['people']:
+        notes.append(f"only {people} people with probes: every interval rests on resampling them")
+    if mated < SMALL_ID['mated']:
+        notes.append(f"only {mated} mated probes: no FNIR or rank-1 rate is known better than the exact interval "
+                     f"on {mated}")
     if nonmated < SMALL_ID['nonmated']:
         notes.append(f"only {nonmated} non-mated probes: an FPIR below 1/{max(nonmated, 1)} cannot be seen")
     return notes
 
-# %% ../nbs/06b_identify.ipynb #c4e388c1
+# %% ../nbs/06b_identify.ipynb #24bd61c2
 def _largest_faces(emb:pd.DataFrame, fails:pd.DataFrame, split:pd.DataFrame) -> tuple:
     "The largest detected face of each image (`represent` rows), and failures rows for the images not used as they are."
     role = dict(zip(split.file, split.role))
@@ -763,60 +846,103 @@ def _largest_faces(emb:pd.DataFrame, fails:pd.DataFrame, split:pd.DataFrame) -> 
     extra = big.groupby('file').size() - 1
     big = big.drop_duplicates('file').drop(columns='_a').set_index('file')
     why = {f: f"{s}: {r}" for f, s, r in zip(fails.file, fails.stage, fails.reason)}
+    fta = {'probe': 'a failure to acquire: not searched; a miss if mated, not a false positive if not',
+           'enrol': 'not enrolled'}
     rows = []
     for f in split.file:
         what = 'probe' if role[f] != 'enrol' else 'enrol'
-        if f in why: rows.append((f, what, (why[f] + ('; a failure to acquire: not searched, a miss if mated' if what == 'probe'
-                                                      else '; not enrolled'))))
-        elif f in unusable: rows.append((f, what, "the face's embedding is not a finite, non-zero vector: " + (
-            'a failure to acquire' if what == 'probe' else 'not enrolled')))
-        elif f not in big.index:
-            rows.append((f, what, 'no face detected: ' + ('a failure to acquire: not searched; a miss if mated, not a false '
-                                                          'positive if not' if what == 'probe' else 'not enrolled')))
+        if f in why: rows.append((f, what, f"{why[f]}; {fta[what]}"))
+        elif f in unusable: rows.append((f, what, f"the face's embedding is not finite and non-zero: {fta[what]}"))
+        elif f not in big.index: rows.append((f, what, f"no face detected: {fta[what]}"))
         elif extra.get(f, 0):
-            r = big.loc[f]
-            rows.append((f, what, f"{int(extra[f])} other face{'s'*int(extra[f] > 1)} ignored: the largest face (box "
-                                  f"{','.join(str(int(round(v))) for v in (r.x1, r.y1, r.x2, r.y2))}) is used"))
+            box = ','.join(str(int(round(v))) for v in big.loc[f, ['x1', 'y1', 'x2', 'y2']])
+            n = int(extra[f])
+            rows.append((f, what, f"{n} other face{'s'*int(n > 1)} ignored: the largest face (box {box}) is used"))
     return big, failures_frame(rows)
 
-# %% ../nbs/06b_identify.ipynb #1e0aa105
+# %% ../nbs/06b_identify.ipynb #4fddbbaa
 def _plain(v):
     "A number for JSON: a Python int or float, None for NaN."
     v = v.item() if isinstance(v, np.generic) else v
     return None if isinstance(v, float) and np.isnan(v) else v
 
+# %% ../nbs/06b_identify.ipynb #c6d9027f
 def _split_of(source, enrol, strangers, seed) -> tuple:
     "The split of `source` (a CSV, an identities dict, `sample`, or a folder) and what it was made from."
     if isinstance(source, dict): return split_identities(source, enrol, strangers, seed), 'identities dict'
     if str(source).lower().endswith('.csv') and Path(source).is_file(): return read_split(source), 'CSV'
     return split_identities(load_identities(source), enrol, strangers, seed), 'drawn'
 
+# %% ../nbs/06b_identify.ipynb #99ff6da2
 def _check_id_study(template, distance_metric, folds, n_boot, tune, max_rank, draws):
     "Refuse, before any work, settings that cannot give a study."
-    if template not in TEMPLATES: raise FacelabError(f"template must be one of {', '.join(TEMPLATES)}, not {template!r}")
+    if template not in TEMPLATES:
+        raise FacelabError(f"template must be one of {', '.join(TEMPLATES)}, not {template!r}")
     check_metric(distance_metric)
-    _whole('folds', folds, 3); _whole('n_boot', n_boot, 0); _whole('max_rank', max_rank, 1); _whole('draws', draws, 1)
+    _whole('folds', folds, 3)
+    _whole('n_boot', n_boot, 0)
+    _whole('max_rank', max_rank, 1)
+    _whole('draws', draws, 1)
     for m in ([tune] if isinstance(tune, (str, int, float)) else tune): parse_id_method(m)
 
+# %% ../nbs/06b_identify.ipynb #bf4b66a6
 def _gallery(big:pd.DataFrame, split:pd.DataFrame, codes:dict, template:str, metric:str) -> tuple:
-    "The gallery matrix, each row's person code, and each row's file: every enrolment face, or one mean template a person."
+    "The gallery matrix, each row's person code and file: every enrolment face, or one mean template a person."
     e = split[(split.role == 'enrol') & split.file.isin(big.index) & split.identity.isin(codes)]
     V = np.stack(big.loc[e.file, 'embedding'].to_numpy()).astype(np.float32)
     gid = e.identity.map(codes).to_numpy(np.int64)
     if template == 'image': return V, gid, e.file.to_numpy(object)
     V = V if metric == 'euclidean' else unit_rows(V, np.float32)
-    n = np.bincount(gid, minlength=len(codes)); sums = np.zeros((len(codes), V.shape[1])); np.add.at(sums, gid, V)
+    n = np.bincount(gid, minlength=len(codes))
+    sums = np.zeros((len(codes), V.shape[1]))
+    np.add.at(sums, gid, V)
     first = pd.Series(e.file.to_numpy(), index=gid).groupby(level=0).first()   # a face to show for a template
-    return (sums/n[:, None]).astype(np.float32), np.arange(len(codes)), first.reindex(np.arange(len(codes))).to_numpy(object)
+    files = first.reindex(np.arange(len(codes))).to_numpy(object)
+    return (sums/n[:, None]).astype(np.float32), np.arange(len(codes)), files
 
-# %% ../nbs/06b_identify.ipynb #b903d841
-def identification_study(folder_or_csv='sample', # a folder with one subfolder per person, a split CSV, `sample`, or identity -> images
+# %% ../nbs/06b_identify.ipynb #88c480b7
+def _enrolment(split:pd.DataFrame, big:pd.DataFrame) -> tuple:
+    "The split without the people no enrolment image of whom gave a face; those people; their probes' failure rows."
+    enrolled = set(split.identity[(split.role == 'enrol') & split.file.isin(big.index)])
+    fte = sorted(set(split.identity[split.role == 'enrol']) - enrolled)
+    lost = split[split.identity.isin(fte) & (split.role != 'enrol')]
+    rows = failures_frame((f, 'enrol', f"{who} could not be enrolled (no enrolment image gave a face): this probe is "
+                           "not scored") for f, who in zip(lost.file, lost.identity))
+    if not enrolled:
+        n = int((split.role == 'enrol').sum())
+        raise FacelabError(f"no one could be enrolled: none of the {n} enrolment images gave a face; every image's "
+                           "reason is in the failures")
+    return split[~split.identity.isin(fte)], fte, rows
+
+# %% ../nbs/06b_identify.ipynb #91279ba8
+def _probe_frame(used:pd.DataFrame, big:pd.DataFrame, fold_of:dict) -> pd.DataFrame:
+    "One row per probe image of the split: file, the face used, identity, mated, acquired, fold."
+    pr = used[used.role != 'enrol']
+    if not len(pr): raise FacelabError("the split has no probe: every image is an enrolment image (raise strangers, or "
+                                       "give people more images than enrol)")
+    ok = pr.file.isin(big.index).to_numpy()
+    if not ok.any(): raise FacelabError("no probe could be searched: no probe image gave a face (see the failures)")
+    face = big.face_idx.reindex(pr.file).to_numpy()
+    return pd.DataFrame(dict(file=pr.file.to_numpy(), face_idx=pd.array(face, dtype='Int64'),
+                             identity=pr.identity.to_numpy(), mated=(pr.role == 'mated probe').to_numpy(), acquired=ok,
+                             fold=pr.identity.map(fold_of).to_numpy(int)))
+
+# %% ../nbs/06b_identify.ipynb #a52e7b36
+def _interval_text(n_people:int, n_boot:int) -> str:
+    "How the study's intervals were made, in words."
+    if not n_boot: return 'no intervals (n_boot=0)'
+    return (f"95% bootstrap interval over the {n_people} people with probes ({n_boot} resamples of the people; exact "
+            f"Clopper-Pearson where a rate is 0 or 1, the bounds meet, or it rests on fewer than {MIN_BOOT_PAIRS} "
+            "probes, as the `interval` column says)")
+
+# %% ../nbs/06b_identify.ipynb #8f46d271
+def identification_study(folder_or_csv='sample', # a folder of people, a split CSV, `sample`, or identity -> images
                          model_name=DEFAULT_MODEL, # a name in `facelab.models.MODELS`, an .onnx path, or a model object
                          detector_backend=DEFAULT_DETECTOR, # a name in `facelab.detect.DETECTORS`, or a detector object
                          distance_metric:str=DEFAULT_METRIC, # cosine, euclidean, euclidean_l2 or angular
                          enrol:int=2, # enrolment images per gallery person (from a folder)
                          strangers:float=0.25, # share of the people kept out of the gallery (from a folder)
-                         template:str='image', # 'image': a person's best enrolment face; 'person': their mean embedding
+                         template:str='image', # 'image': a person's best enrolment face; 'person': their mean
                          seed:int=0, # seed of the split, the folds, the gallery-size draws and the bootstrap
                          n_boot:int=1000, # bootstrap resamples of the people (0: no intervals)
                          folds:int=10, # folds of people for k-fold (capped at the people with probes)
@@ -825,112 +951,96 @@ def identification_study(folder_or_csv='sample', # a folder with one subfolder p
                          draws:int=5, # seeded draws of the people per gallery size
                          deepface_compat:bool=False, # embed through `DeepFace.represent`, with deepface's thresholds
                          command:str|None=None, # the command line that ran this (recorded in the settings)
-                         client=None, # a `distributed.Client`: embed on its workers (`facelab.scale`)
-                         **kwargs, # passed to `represent` (align, cache_dir, batch_size, progress, ...)
+                         client=None, # an executor or a Dask client: embed on its workers (`facelab.scale`)
+                         **kwargs, # passed to `represent` (align, enforce_detection, cache_dir, progress, ...)
                         ) -> IdentificationResult:
-    "Run the identification study: split, embed, search every probe in the gallery, and score CMC, FNIR/FPIR and thresholds."
+    "Run the identification study: split, embed, search every probe in the gallery; CMC, FNIR/FPIR and thresholds."
     _check_id_study(template, distance_metric, folds, n_boot, tune, max_rank, draws)
     tune = [tune] if isinstance(tune, (str, int, float)) else list(tune)
     split, made = _split_of(folder_or_csv, enrol, strangers, seed)
     t0 = time.perf_counter()
-    files = split.file.tolist()
-    emb, fails = represent(files, model_name=model_name, detector_backend=detector_backend, deepface_compat=deepface_compat,
-                           client=client, **kwargs)
+    emb, fails = represent(split.file.tolist(), model_name=model_name, detector_backend=detector_backend,
+                           deepface_compat=deepface_compat, client=client, **kwargs)
     t_embed = time.perf_counter() - t0
     big, failures = _largest_faces(emb, fails, split)
-    enrolled = set(split.identity[(split.role == 'enrol') & split.file.isin(big.index)])
-    gallery_people = set(split.identity[split.role == 'enrol'])
-    fte = sorted(gallery_people - enrolled)
-    if fte:
-        lost = split[split.identity.isin(fte) & (split.role != 'enrol')]
-        failures = pd.concat([failures, failures_frame((f, 'enrol', f"{who} could not be enrolled (no enrolment image gave a "
-                              "face): this probe is not scored") for f, who in zip(lost.file, lost.identity))], ignore_index=True)
-    used = split[~split.identity.isin(fte)]
-    if not enrolled: raise FacelabError(f"no one could be enrolled: none of the {int((split.role == 'enrol').sum())} enrolment "
-                                        "images gave a face; every image's reason is in the failures")
+    used, fte, lost = _enrolment(split, big)
+    failures = pd.concat([failures, lost], ignore_index=True)
     pf = person_folds(used, folds, seed)
     fold_of = dict(zip(pf.identity, pf.fold))
     kfold_reason = '' if (pf.fold >= 0).any() else (
-        f"k-fold by person needs at least 3 people with probes (a probe is judged by a threshold tuned on other people); "
-        f"this study has {int((pf.probes > 0).sum())}, so there are no k-fold rows and no recommended threshold")
-    people = sorted(enrolled, key=lambda p: (fold_of[p], p))     # person codes ordered by fold
+        f"k-fold by person needs at least 3 people with probes (a probe is judged by a threshold tuned on other "
+        f"people); this study has {int((pf.probes > 0).sum())}, so there are no k-fold rows and no recommendation")
+    people = sorted(set(used.identity[used.role == 'enrol']), key=lambda p: (fold_of[p], p))   # codes ordered by fold
     codes = {p: i for i, p in enumerate(people)}
-    pr = used[used.role != 'enrol']
-    acquired = pr.file.isin(big.index).to_numpy()
-    probes = pd.DataFrame(dict(file=pr.file.to_numpy(), face_idx=pd.array([int(big.face_idx[f]) if a else pd.NA for f, a in
-                                                                           zip(pr.file, acquired)], dtype='Int64'),
-                               identity=pr.identity.to_numpy(), mated=(pr.role == 'mated probe').to_numpy(),
-                               acquired=acquired, fold=pr.identity.map(fold_of).to_numpy(int)))
-    if not len(probes): raise FacelabError("the split has no probe: every image is an enrolment image (raise strangers, "
-                                           "or give people more images than enrol)")
-    Q = np.stack(big.loc[probes.file[acquired], 'embedding'].to_numpy()).astype(np.float32) if acquired.any() else None
-    pid = np.array([codes[i] if m else -1 for i, m in zip(probes.identity[acquired], probes.mated[acquired])], np.int64)
+    probes = _probe_frame(used, big, fold_of)
+    ok = probes.acquired.to_numpy()
+    Q = np.stack(big.embedding.reindex(probes.file[ok]).to_numpy()).astype(np.float32)
+    pid = np.where(probes.mated[ok], probes.identity[ok].map(codes).fillna(-1), -1).astype(np.int64)
     rng = np.random.default_rng(seed)
-    orders = [rng.permutation(len(people)) for _ in range(draws)]
-    sizes = gallery_sizes(len(people))
-    place = np.full((draws, len(people)), -1, np.int64)
-    for d, o in enumerate(orders): place[d, o] = np.arange(len(people))
-    other_t = [t for t in TEMPLATES if t != template][0]
-    t1 = time.perf_counter(); sc = {}
-    for tpl in (template, other_t):
-        V, gid, gfiles = _gallery(big, used, codes, tpl, distance_metric)
-        if Q is None: raise FacelabError("no probe could be searched: not one probe image gave a face; reasons in the failures")
-        sc[tpl] = (score_probes(Q, V, gid, pid, distance_metric, np.array([max(fold_of[p], 0) for p in people]),
-                                n_folds=max(int(pf.fold.max()) + 1, 1), orders=orders if tpl == template else (),
-                                sizes=sizes if tpl == template else ()), gfiles)
+    orders, sizes = [rng.permutation(len(people)) for _ in range(draws)], gallery_sizes(len(people))
+    other = [t for t in TEMPLATES if t != template][0]
+    t1, sc, gfiles = time.perf_counter(), {}, {}
+    for tpl in (template, other):
+        V, gid, gfiles[tpl] = _gallery(big, used, codes, tpl, distance_metric)
+        mine = tpl == template   # the folds and the gallery sizes: the study's template only
+        sc[tpl] = score_probes(Q, V, gid, pid, distance_metric, [max(fold_of[p], 0) for p in people],
+                               n_folds=max(int(pf.fold.max()) + 1, 1), orders=orders if mine else (),
+                               sizes=sizes if mine else ())
     t_score = time.perf_counter() - t1
-    P = probe_table(probes, sc[template][0], people, sc[template][1])
-    P = probe_table(P, sc[other_t][0], people, sc[other_t][1], prefix=f"{other_t}_")
-    P.attrs['template'] = template
-    fb = np.full((len(P), sc[template][0].fold_best.shape[1]), np.inf); fb[acquired] = sc[template][0].fold_best
+    P = probe_table(probes, sc[template], people, gfiles[template])
+    P = probe_table(P, sc[other], people, gfiles[other], prefix=f"{other}_")
+    fb = np.full((len(P), sc[template].fold_best.shape[1]), np.inf)
+    fb[ok] = sc[template].fold_best
     try: fixed, t_note = default_threshold(model_name, distance_metric, deepface_compat), ''
     except FacelabError as e: fixed, t_note = None, str(e)
-    src = threshold_source(model_name, False, t_note, deepface_compat)
     tab, kcols = threshold_table(P, None if kfold_reason else fb, tune, fixed, template, '', n_boot, seed=seed)
-    tab2, _ = threshold_table(P, None, tune, fixed, other_t, f"{other_t}_", n_boot, seed=seed)
+    tab2, _ = threshold_table(P, None, tune, fixed, other, f"{other}_", n_boot, seed=seed)
     rec = (dict(method=None, threshold=np.nan, rule='no recommendation', reason=kfold_reason) if kfold_reason
            else recommend_id_threshold(tab))
     P['kfold_threshold'] = kcols[f"kfold[{rec['method']}]"] if rec['method'] is not None else np.nan
     P['outcome'] = probe_outcomes(P.mated, P['rank'], P.top1_distance, P.kfold_threshold)
-    P['decision'] = np.where(P.outcome == '', '', np.where(~P.acquired, 'no face', np.where(
-        P.outcome.isin(['hit', 'wrong person', 'false positive']), P.top1_identity, NOT_IN_DATABASE)))
+    answered = np.where(P.outcome.isin(['hit', 'wrong person', 'false positive']), P.top1_identity, NOT_IN_DATABASE)
+    P['decision'] = np.where(P.outcome == '', '', np.where(~P.acquired, 'no face', answered))
     P = pd.concat([P, kcols], axis=1)
     cmc = pd.concat([cmc_table(P, len(people), max_rank, template, '', n_boot, seed=seed),
-                     cmc_table(P, len(people), max_rank, other_t, f"{other_t}_", n_boot, seed=seed)], ignore_index=True)
+                     cmc_table(P, len(people), max_rank, other, f"{other}_", n_boot, seed=seed)], ignore_index=True)
     gs_t, gs_what = ((rec['threshold'], 'recommended') if rec['method'] is not None else
                      (fixed, 'model default') if fixed is not None else (np.nan, 'none'))
-    pos = np.full((len(P), draws), -1); pos[np.flatnonzero(acquired)[pid >= 0]] = place[:, pid[pid >= 0]].T
-    sb = np.full((len(P), draws, len(sizes)), np.inf); sb[acquired] = sc[template][0].size_best
+    place = np.full((draws, len(people)), -1, np.int64)
+    for d, o in enumerate(orders): place[d, o] = np.arange(len(people))
+    pos = np.full((len(P), draws), -1)
+    pos[np.flatnonzero(ok)[pid >= 0]] = place[:, pid[pid >= 0]].T
+    sb = np.full((len(P), draws, len(sizes)), np.inf)
+    sb[ok] = sc[template].size_best
     gs = gallery_size_curve(P, sb, pos, sizes, gs_t) if np.isfinite(gs_t) else pd.DataFrame(columns=GALLERY_SIZE_COLS)
-    sp_out = split.copy()
-    face = big.reindex(sp_out.file)
-    sp_out['face_idx'] = pd.array(face.face_idx.to_numpy(), dtype='Int64')
-    for c in ('x1', 'y1', 'x2', 'y2'): sp_out[c] = face[c].to_numpy(float)
-    nm, nn = int(P.mated.sum()), int((~P.mated).sum())
-    es = embed_settings(model_name, detector_backend, deepface_compat=deepface_compat, enforce_detection=kwargs.get(
-        'enforce_detection', False), **{k: kwargs[k] for k in ('align', 'normalization', 'expand_percentage', 'flip') if k in kwargs})
+    face = big.reindex(split.file)
+    sp_out = split.assign(face_idx=pd.array(face.face_idx.to_numpy(), dtype='Int64'),
+                          **{c: face[c].to_numpy(float) for c in ('x1', 'y1', 'x2', 'y2')})
+    nm, nn, n_people = int(P.mated.sum()), int((~P.mated).sum()), int(P.identity.nunique())
+    asked = ('align', 'normalization', 'expand_percentage', 'flip', 'enforce_detection')
+    keep = {k: kwargs[k] for k in asked if k in kwargs}
+    es = embed_settings(model_name, detector_backend, deepface_compat=deepface_compat, **keep)
+    named = not isinstance(folder_or_csv, dict)
     settings = dict(
-        task='identification', source=str(folder_or_csv) if not isinstance(folder_or_csv, dict) else 'identities dict',
-        data_folder=data_folder(folder_or_csv) if not isinstance(folder_or_csv, dict) else '', split_from=made, command=command,
-        model_name=model_name_of(model_name), detector_backend=detector_name(detector_backend), distance_metric=distance_metric,
-        template=template, other_template=other_t, enrol=enrol, strangers=strangers, seed=seed, n_boot=n_boot,
-        interval=(f"95% bootstrap interval over the {P.identity.nunique()} people with probes ({n_boot} resamples of the people; "
-                  f"exact Clopper-Pearson where a rate is 0 or 1, the bounds meet, or it rests on fewer than {MIN_BOOT_PAIRS} "
-                  "probes, as the `interval` column says)") if n_boot else 'no intervals (n_boot=0)',
-        tune=[str(m) for m in tune], folds_asked=folds, folds_used=int(pf.fold.max()) + 1 if not kfold_reason else None,
-        kfold_reason=kfold_reason, default_threshold=fixed, threshold_source=src, max_rank=max_rank, draws=draws,
-        gallery_size_threshold=gs_what, deepface_compat=deepface_compat,
-        people=int(split.identity.nunique()), gallery_people=len(people), strangers_people=int((pf.kind == 'stranger').sum()),
-        images=len(split), enrolment_images=int((split.role == 'enrol').sum()),
-        gallery_faces=len(sc['image'][1]), failed_to_enrol=fte, probes=len(P), mated=nm, nonmated=nn,
-        fta_mated=int((P.mated & ~P.acquired).sum()), fta_nonmated=int((~P.mated & ~P.acquired).sum()),
-        failed_images=int(failures.file.nunique()),
-        recommended={k: _plain(v) for k, v in rec.items()},
-        sample_size=id_sample_notes(int(P.identity.nunique()), nm, nn), seconds=dict(embed=round(t_embed, 2), score=round(t_score, 2)),
-        versions=versions(), embedding=es, weight_sha256=weight_checksums(es.get('weights', {})))
+        task='identification', source=str(folder_or_csv) if named else 'identities dict',
+        data_folder=data_folder(folder_or_csv) if named else '', split_from=made, command=command,
+        model_name=model_name_of(model_name), detector_backend=detector_name(detector_backend),
+        distance_metric=distance_metric, template=template, other_template=other, enrol=enrol, strangers=strangers,
+        seed=seed, n_boot=n_boot, interval=_interval_text(n_people, n_boot), tune=[str(m) for m in tune],
+        folds_asked=folds, folds_used=None if kfold_reason else int(pf.fold.max()) + 1, kfold_reason=kfold_reason,
+        default_threshold=fixed, threshold_source=threshold_source(model_name, False, t_note, deepface_compat),
+        max_rank=max_rank, draws=draws, gallery_size_threshold=gs_what, deepface_compat=deepface_compat,
+        people=int(split.identity.nunique()), gallery_people=len(people),
+        strangers_people=int((pf.kind == 'stranger').sum()), images=len(split),
+        enrolment_images=int((split.role == 'enrol').sum()), gallery_faces=len(gfiles['image']), failed_to_enrol=fte,
+        probes=len(P), mated=nm, nonmated=nn, fta_mated=int((P.mated & ~P.acquired).sum()),
+        fta_nonmated=int((~P.mated & ~P.acquired).sum()), failed_images=int(failures.file.nunique()),
+        recommended={k: _plain(v) for k, v in rec.items()}, sample_size=id_sample_notes(n_people, nm, nn),
+        seconds=dict(embed=round(t_embed, 2), score=round(t_score, 2)), versions=versions(), embedding=es,
+        weight_sha256=weight_checksums(es.get('weights', {})))
     return IdentificationResult(P, cmc, pd.concat([tab, tab2], ignore_index=True), sp_out, gs, failures, settings)
 
-# %% ../nbs/06b_identify.ipynb #6d549ef9
+# %% ../nbs/06b_identify.ipynb #e8a98710
 ID_FILES = ['report.md', 'probes.csv', 'cmc.csv', 'thresholds.csv', 'split.csv', 'gallery_size.csv', 'failures.csv',
             'settings.json', 'cmc.png', 'fnir_fpir.png', 'distances.png', 'gallery_size.png', 'wrong_person.png',
             'accepted_strangers.png', 'rejected_mates.png']
@@ -939,61 +1049,73 @@ def md_escape(s) -> str:
     "`s` as literal Markdown text inside a line or a table cell: the characters Markdown reads as formatting escaped."
     return ''.join('\\' + ch if ch in '\\`*_[]<>|~' else ch for ch in str(s))
 
+# %% ../nbs/06b_identify.ipynb #27341350
 def md_code(s) -> str:
     "`s` as a Markdown code span (nothing inside it is formatting; a backtick in `s` gets a longer fence)."
     s = str(s).replace('\n', ' ')
     fence = '``' if '`' in s else '`'
     return f"{fence} {s} {fence}" if fence == '``' else f"`{s}`"
 
+# %% ../nbs/06b_identify.ipynb #3d61a260
 def _names(df:pd.DataFrame) -> pd.DataFrame:
     "A copy of `df` for a Markdown table: file paths as their names, every text escaped."
     out = df.copy()
     for c in out.columns:
         if c.startswith('file') or c.endswith('_file'): out[c] = out[c].map(lambda f: Path(str(f)).name if f else '')
-        if out[c].dtype == object: out[c] = out[c].map(lambda v: md_escape(v) if isinstance(v, str) else v)
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+            out[c] = out[c].map(lambda v: md_escape(v) if isinstance(v, str) else v)
+
     return out
 
+# %% ../nbs/06b_identify.ipynb #17deb63f
 def display_id_thresholds(t:pd.DataFrame) -> pd.DataFrame:
     "The thresholds table as a reader wants it: rates in percent with intervals, counts, `–` where undefined."
     thr = [_with_ci(r.threshold, r.threshold_lo, r.threshold_hi, 1, '.4f').replace(' [', ' (folds ').replace(']', ')')
            .replace(', ', '-') for r in t.itertuples()]
     out = pd.DataFrame(dict(template=t.template, method=t.method, protocol=t.protocol, mated=t.n_mated.map(_int),
                             nonmated=t.n_nonmated.map(_int), threshold=thr))
-    for r in ('fnir', 'fpir', 'tpir', 'accuracy'): out[r] = [_with_ci(a, b, c) for a, b, c in zip(t[r], t[f"{r}_lo"], t[f"{r}_hi"])]
+    for r in ('fnir', 'fpir', 'tpir', 'accuracy'):
+        out[r] = [_with_ci(a, b, c) for a, b, c in zip(t[r], t[f"{r}_lo"], t[f"{r}_hi"])]
     for c in ('hits', 'wrong', 'missed', 'false_pos'): out[c] = t[c].map(_int)
     out['interval'] = t.interval.fillna('').to_numpy()
     return out
 
-# %% ../nbs/06b_identify.ipynb #16eb01f3
+# %% ../nbs/06b_identify.ipynb #a6fd1671
 def _method_line(m:str) -> str:
     "What a threshold rule means, in a sentence."
     kind, arg = parse_id_method(m) if m != 'model default' else ('default', None)
     if kind == 'default': return "the model's own threshold, chosen without these probes"
-    if kind == 'fpir': return f"the largest threshold at which at most a share {arg:g} of the non-mated probes is accepted"
-    if kind == 'best-accuracy': return "the threshold with the best open-set accuracy (hits and rejected strangers, over all probes)"
+    if kind == 'fpir': return f"the largest threshold at which at most a share {arg:g} of the non-mated probes passes"
+    if kind == 'best-accuracy': return "the threshold with the best open-set accuracy (hits and rejected strangers)"
     return f"the fixed threshold {arg:g}"
 
+# %% ../nbs/06b_identify.ipynb #f7ee041e
 def _recommended_lines(rec:dict, s:dict) -> list:
     "The report's answer to 'at which threshold, and how sure'."
-    if not rec.get('method'): return [f"No threshold can be recommended: {rec.get('reason') or s.get('kfold_reason')}.", ""]
+    if not rec.get('method'):
+        return [f"No threshold can be recommended: {rec.get('reason') or s.get('kfold_reason')}.", ""]
     num = lambda k: np.nan if rec.get(k) is None else float(rec[k])   # settings hold None for NaN (JSON)
     ci = lambda k: _with_ci(num(k), num(f"{k}_lo"), num(f"{k}_hi"))
     return [f"**{rec['threshold']:.4f}** ({rec['method']}). {rec['rule']}.", "",
             f"To expect on people the threshold never saw (k-fold by person): FNIR {ci('fnir')}, FPIR {ci('fpir')}, "
             f"TPIR {ci('tpir')}, open-set accuracy {ci('accuracy')} (percent, with the interval).", ""]
 
+# %% ../nbs/06b_identify.ipynb #07b9ef0c
 def _gallery_lines(res:IdentificationResult) -> list:
     "The report's section on the error galleries and the images in the most errors."
     md = ["## Why they fail", "", "The errors of the recommended rule, each probe judged by its k-fold threshold: "
-          "the probe on the left, the gallery face on the right, worst first (furthest on the wrong side of the threshold).", ""]
+          "the probe on the left, the gallery face on the right, worst first (the furthest past the threshold).",
+          ""]
     for o, (name, what) in ERROR_PAIRS.items():
         n = int((res.probes.outcome == o).sum())
         md += [f"**{what[0].upper()}{what[1:]}** ({n}):", "", f"![{name}]({name}.png)", ""]
     ei = id_error_images(res.probes)
-    if len(ei): md += ["Images in the most errors (as the failed probe, or as the gallery face a wrong answer matched):", "",
-                       md_table(_names(ei)), ""]
+    if len(ei):
+        md += ["Images in the most errors (as the failed probe, or as the gallery face a wrong answer matched):", "",
+               md_table(_names(ei)), ""]
     return md
 
+# %% ../nbs/06b_identify.ipynb #8c24be33
 def _id_figures(res:IdentificationResult, out:Path):
     "Draw and save the report's PNGs."
     s, P, t = res.settings, res.probes, res.thresholds
@@ -1001,14 +1123,18 @@ def _id_figures(res:IdentificationResult, out:Path):
     main = t[t.template == s['template']]
     rec = s['recommended']
     lines = {'model default': s['default_threshold']} if s['default_threshold'] is not None else {}
-    lines.update({f"{r.method} (oracle)": r.threshold for r in main[(main.protocol == 'oracle') & main.threshold.notna()].itertuples()})
-    if rec.get('method'): lines = {'recommended': rec['threshold'], **{k: v for k, v in lines.items() if v != rec['threshold']}}
+    oracle = main[(main.protocol == 'oracle') & main.threshold.notna()]
+    lines.update({f"{r.method} (oracle)": r.threshold for r in oracle.itertuples()})
+    if rec.get('method'):
+        lines = {'recommended': rec['threshold'], **{k: v for k, v in lines.items() if v != rec['threshold']}}
     pts = main[(main.protocol == 'oracle') | ((main.method == rec.get('method')) & (main.protocol == 'k-fold'))]
     figs = [('cmc', plot_cmc(res.cmc, title=f"CMC: {title}")), ('fnir_fpir', plot_fnir_fpir(P, pts, title=title)),
             ('distances', plot_top1_distances(P, lines, title=f"top-1 distances: {title}"))]
     if len(res.gallery_size): figs.append(('gallery_size', plot_gallery_size(res.gallery_size)))
     else:
-        f = Figure(figsize=(5, 1)); f.text(0.5, 0.5, 'no threshold to score the gallery sizes at', ha='center'); figs.append(('gallery_size', f))
+        f = Figure(figsize=(5, 1))
+        f.text(0.5, 0.5, 'no threshold to score the gallery sizes at', ha='center')
+        figs.append(('gallery_size', f))
     faces = res.split[res.split.face_idx.notna()].assign(face_detected=True)   # each image's face used, for the crops
     for o, (name, what) in ERROR_PAIRS.items():
         pairs = error_pairs(P, o)
@@ -1017,103 +1143,154 @@ def _id_figures(res:IdentificationResult, out:Path):
             f"the {min(8, len(pairs))} worst of {len(pairs)}" if len(pairs) else 'none'))))
     for name, fig in figs: fig.savefig(out/f"{name}.png", dpi=110, bbox_inches='tight')
 
-# %% ../nbs/06b_identify.ipynb #08e62bde
-def write_identification_report(result:IdentificationResult, # from `identification_study`
-                                out, # folder to write (created; the files of ID_FILES replaced)
-                               ) -> Path: # the folder
-    "Write the study to `out`: report.md with its pictures, probes/cmc/thresholds/split/gallery_size/failures CSVs, settings.json."
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    res, s = result, result.settings
-    for name in ('probes', 'cmc', 'thresholds', 'split', 'gallery_size', 'failures'):
-        getattr(res, name).to_csv(out/f"{name}.csv", index=False)
-    (out/'settings.json').write_text(json.dumps(s, indent=1, default=str))
-    _id_figures(res, out)
-    t, P, rec = res.thresholds, res.probes, s['recommended']
-    main = t[t.template == s['template']]
-    c1 = lambda tpl, r: res.cmc[(res.cmc.template == tpl) & (res.cmc['rank'] == r)]
-    cmc_rows = []
-    for tpl in (s['template'], s['other_template']):
-        for r in (1, 5, 10, 20):
-            if len(row := c1(tpl, r)): cmc_rows.append((f"per {tpl}", r, _with_ci(*row[['rate', 'lo', 'hi']].iloc[0])))
-    ctab = pd.DataFrame(cmc_rows, columns=['template', 'rank', 'identification rate % [95% interval]'])
-    at = main[main.method.str.startswith('fpir:')]
-    fpir_tab = pd.DataFrame([(r.method.split(':')[1], r.protocol, _with_ci(r.threshold, r.threshold_lo, r.threshold_hi, 1, '.4f'),
-                              _with_ci(r.fnir, r.fnir_lo, r.fnir_hi), _with_ci(r.fpir, r.fpir_lo, r.fpir_hi), r.reason or '')
-                             for r in at.itertuples()], columns=['FPIR target', 'protocol', 'threshold', 'FNIR %', 'FPIR %', 'why undefined'])
-    cmp_rows = []
-    for tpl in (s['template'], s['other_template']):
-        o = t[(t.template == tpl) & (t.protocol == 'oracle')].set_index('method')
-        at_fpir = [_with_ci(*o.loc[m, ['fnir', 'fnir_lo', 'fnir_hi']]) if m in o.index else '–' for m in ('fpir:0.1', 'fpir:0.01')]
-        cmp_rows.append((f"per {tpl}", _with_ci(*c1(tpl, 1)[['rate', 'lo', 'hi']].iloc[0]), *at_fpir))
-    cmp_tab = pd.DataFrame(cmp_rows, columns=['template', 'rank-1 %', 'FNIR % at FPIR 0.1 (oracle)', 'FNIR % at FPIR 0.01 (oracle)'])
-    gs = res.gallery_size
+# %% ../nbs/06b_identify.ipynb #0ceeed2d
+def _ci(row, k:str, scale:float=100, fmt:str='.2f') -> str:
+    "A rate of a table row (or dict) with its interval, in percent; `–` where undefined."
+    num = lambda v: np.nan if v is None else float(v)
+    return _with_ci(num(row[k]), num(row.get(f"{k}_lo")), num(row.get(f"{k}_hi")), scale, fmt)
+
+# %% ../nbs/06b_identify.ipynb #97def331
+def _head_lines(s:dict) -> list:
+    "The report's first lines: what was run on what, the probes, and the small-sample warning."
+    what = 'a person scored by their best enrolment face' if s['template'] == 'image' else 'a person as their mean face'
     md = ["# facelab identification report", "",
           f"{md_code(s['model_name'])} + {md_code(s['detector_backend'])}, distance `{s['distance_metric']}`, on "
-          f"{md_code(s['source'])} ({md_escape(s['data_folder'])}); gallery template: **per {s['template']}** "
-          f"({'a person scored by their best enrolment face' if s['template'] == 'image' else 'each person their mean face'}). "
+          f"{md_code(s['source'])} ({md_escape(s['data_folder'])}); gallery template **per {s['template']}** ({what}). "
           f"**{s['probes']} probes: {s['mated']} mated, {s['nonmated']} non-mated**, the same in every row below; "
           f"gallery: {s['gallery_people']} people, {s['gallery_faces']} faces.", ""]
     if s['sample_size']:
         text = '; '.join(s['sample_size'])
         md += [f"> **Small sample: read every number with its interval.** {text[0].upper()}{text[1:]}.", ""]
-    md += ["## Split", "", f"Split {'drawn from the folder' if s['split_from'] == 'drawn' else 'read from ' + s['split_from']}"
-           + (f" (seed {s['seed']}, enrol {s['enrol']}, strangers {s['strangers']:g}: whole people kept out of the gallery)"
-              if s['split_from'] != 'CSV' else '') + "; every image's role is in `split.csv` (give it back as the source to repeat the run).", "",
-           md_table(split_summary(res.split)), "",
-           f"Failures to acquire (no face found in the probe, or unreadable): {s['fta_mated']} mated probes (counted as misses "
-           f"in FNIR and as unidentified in the CMC, as ISO/IEC 19795-1 counts them) and {s['fta_nonmated']} non-mated probes (not "
-           f"false positives: counted as rejected). A probe with several faces is searched with its largest. "
-           + (f"Not enrolled (no enrolment face): {', '.join(map(md_escape, s['failed_to_enrol']))}; their probes are not scored. "
-              if s['failed_to_enrol'] else '') + (f"See [Failures](#failures)." if len(res.failures) else ''), "",
-           "## Recommended threshold", "", *_recommended_lines(rec, s),
-           "## What the numbers mean", "",
-           "- **mated probe**: a photo of an enrolled person, not used to enrol them; **non-mated probe**: a photo of a stranger "
-           "(a person kept out of the gallery).",
-           "- **CMC / rank-r identification rate** (closed set, no threshold): the share of mated probes whose own person is among "
-           "the r nearest people.",
-           "- **FPIR(T)**: the share of non-mated probes whose nearest person is within T (a stranger accepted as someone).",
-           "- **FNIR(T)**: the share of mated probes whose own person is not returned first within T (missed, or the wrong "
-           "person). **TPIR** = 1 − FNIR.",
-           "- `fixed`: not tuned on these probes. `oracle`: tuned and scored on the same probes (optimistic). `k-fold`: each probe "
-           "judged by a threshold tuned on the other folds of people, searched in a gallery without its fold's people; the "
-           "threshold shown is the mean over probes, with the range over folds.", "",
-           "## Closed set: CMC", "", md_table(ctab), "", "![cmc](cmc.png)", "",
-           "## Open set: FNIR at FPIR", "",
-           "FNIR where the threshold gives the FPIR (oracle: read off these probes' curve; k-fold: tuned on other people), refused "
-           "where too few strangers' probes exist to measure the FPIR.", "", md_table(fpir_tab), "",
-           "![FNIR against FPIR](fnir_fpir.png)", "", "![top-1 distances](distances.png)", "",
-           "## Thresholds", "",
-           "Rates in percent, each with its " + s['interval'] + " in brackets; `–` where undefined.", "",
-           md_table(_names(display_id_thresholds(t))), "",
-           *[f"- `{m}`: {_method_line(m)}." for m in dict.fromkeys(t.method)], "",
-           f"The model default: {s['default_threshold']:.4f} ({md_escape(s['threshold_source'])})." if s['default_threshold'] is not None
-           else f"No model default: {md_escape(s['threshold_source'])}.", ""]
-    if notes := [f"{r.method} ({r.protocol}, per {r.template}): {r.reason}" for r in t.itertuples() if r.reason]:
-        md += ["Undefined or refused:", "", *[f"- {n}" for n in dict.fromkeys(notes)], ""]
-    md += [f"k-fold: none: {s['kfold_reason']}." if s['kfold_reason'] else f"k-fold: {s['folds_used']} folds of people "
-           f"(asked {s['folds_asked']}).", "",
-           "## Gallery templates", "",
-           "The same probes searched in both galleries: per image (a person scored by their best enrolment face) and per person "
-           "(their mean unit embedding). The k-fold rows, the recommendation and the error galleries are the study's template's.",
-           "", md_table(cmp_tab), "",
-           "## Gallery size", ""]
-    if len(gs):
-        meas, ext = gs[gs.measured], gs[~gs.measured]
-        show = gs.assign(fnir=[_with_ci(a, b, c) for a, b, c in zip(gs.fnir, gs.fnir_lo, gs.fnir_hi)],
-                         fpir=[_with_ci(a, b, c) for a, b, c in zip(gs.fpir, gs.fpir_lo, gs.fpir_hi)])[
-            ['n_people', 'measured', 'draws', 'n_mated', 'n_nonmated', 'fnir', 'fpir']]
-        md += [f"FNIR and FPIR (percent, exact interval on one draw's counts) at the {s['gallery_size_threshold']} threshold "
-               f"{gs.threshold.iloc[0]:.4f}, in galleries of the first N people of {s['draws']} seeded orders (mated probes of "
-               f"the people enrolled, every non-mated probe). Measured up to N = {int(meas.n_people.max())}, the people there are"
-               + (f"; beyond that, FPIR is **extrapolated** ({ext.note.iloc[0]}), which assumes each person accepts a stranger "
-                  "independently -- a guess, not a measurement." if len(ext) else
-                  "; no extrapolation (no false positive at the largest gallery to fit it to)."), "",
-               md_table(show, '.1f'), "", "![gallery size](gallery_size.png)", ""]
-    else: md += ["No threshold to score the gallery sizes at (no recommendation and no model default).", ""]
-    md += _gallery_lines(res)
+    return md
+
+# %% ../nbs/06b_identify.ipynb #85000383
+def _split_lines(res:IdentificationResult) -> list:
+    "The report's split section: how it was made, the counts, failures to acquire and to enrol."
+    s = res.settings
+    how = 'drawn from the folder' if s['split_from'] == 'drawn' else f"read from a {s['split_from']}"
+    if s['split_from'] != 'CSV':
+        how += (f" (seed {s['seed']}, enrol {s['enrol']}, strangers {s['strangers']:g}: whole people kept out of the "
+                "gallery)")
+    fte = (f"Not enrolled (no enrolment image gave a face): {', '.join(map(md_escape, s['failed_to_enrol']))}; their "
+           "probes are not scored. " if s['failed_to_enrol'] else '')
+    return ["## Split", "", f"Split {how}; every image's role is in `split.csv` (give it back as the source to repeat "
+            "the run).", "", md_table(split_summary(res.split)), "",
+            f"Failures to acquire (no face found in the probe, or unreadable): {s['fta_mated']} mated probes, counted "
+            f"as misses in FNIR and as unidentified in the CMC (as ISO/IEC 19795-1 counts them), and "
+            f"{s['fta_nonmated']} non-mated probes, which cannot be false positives (counted as rejected). A probe "
+            f"with several faces is searched with its largest. {fte}"
+            + ("See [Failures](#failures)." if len(res.failures) else ''), ""]
+
+# %% ../nbs/06b_identify.ipynb #97903568
+_TERMS = ["## What the numbers mean", "",
+          "- **mated probe**: a photo of an enrolled person, not used to enrol them; **non-mated probe**: a photo of a "
+          "stranger (a person kept out of the gallery).",
+          "- **CMC / rank-r identification rate** (closed set, no threshold): the share of mated probes whose own "
+          "person is among the r nearest people.",
+          "- **FPIR(T)**: the share of non-mated probes whose nearest person is within T (a stranger accepted as "
+          "someone).",
+          "- **FNIR(T)**: the share of mated probes whose own person is not returned first within T (missed, or the "
+          "wrong person). **TPIR** = 1 − FNIR.",
+          "- `fixed`: not tuned on these probes. `oracle`: tuned and scored on the same probes (optimistic). `k-fold`: "
+          "each probe judged by a threshold tuned on the other folds of people, searched in a gallery without its "
+          "fold's people; the threshold shown is the mean over probes, with the range over folds.", ""]
+
+def _cmc_lines(res:IdentificationResult) -> list:
+    "The report's CMC section: rank 1, 5, 10 and 20 of both templates."
+    s, c = res.settings, res.cmc
+    rows = [(f"per {tpl}", int(r.rank), _with_ci(r.rate, r.lo, r.hi)) for tpl in (s['template'], s['other_template'])
+            for r in c[(c.template == tpl) & c['rank'].isin([1, 5, 10, 20])].itertuples()]
+    tab = pd.DataFrame(rows, columns=['template', 'rank', 'identification rate % [95% interval]'])
+    return ["## Closed set: CMC", "", md_table(tab), "", "![cmc](cmc.png)", ""]
+
+# %% ../nbs/06b_identify.ipynb #36eaf4d8
+def _fpir_lines(res:IdentificationResult) -> list:
+    "The report's open-set section: FNIR at each FPIR asked for, oracle and k-fold, and why a level is refused."
+    t = res.thresholds
+    at = t[(t.template == res.settings['template']) & t.method.str.startswith('fpir:')]
+    why = lambda r: md_escape(r.reason) if isinstance(r.reason, str) else ''
+    tab = pd.DataFrame([(r.method.split(':')[1], r.protocol, _ci(r, 'threshold', 1, '.4f'), _ci(r, 'fnir'),
+                         _ci(r, 'fpir'), why(r)) for _, r in at.iterrows()],
+                       columns=['FPIR target', 'protocol', 'threshold', 'FNIR %', 'FPIR %', 'why undefined'])
+    return ["## Open set: FNIR at FPIR", "",
+            "FNIR where the threshold gives the FPIR (oracle: read off these probes' curve; k-fold: tuned on other "
+            "people), refused where too few strangers' probes exist to measure the FPIR.", "", md_table(tab), "",
+            "![FNIR against FPIR](fnir_fpir.png)", "", "![top-1 distances](distances.png)", ""]
+
+# %% ../nbs/06b_identify.ipynb #23a2f6ad
+def _threshold_lines(res:IdentificationResult) -> list:
+    "The report's thresholds section: every row, what each rule means, what is undefined and why."
+    s, t = res.settings, res.thresholds
+    md = ["## Thresholds", "", f"Rates in percent, each with its {s['interval']} in brackets; `–` where undefined.", "",
+          md_table(_names(display_id_thresholds(t))), "",
+          *[f"- `{m}`: {_method_line(m)}." for m in dict.fromkeys(t.method)], "",
+          f"The model default: {s['default_threshold']:.4f} ({md_escape(s['threshold_source'])})."
+          if s['default_threshold'] is not None else f"No model default: {md_escape(s['threshold_source'])}.", ""]
+    notes = [f"{r.method} ({r.protocol}, per {r.template}): {md_escape(r.reason)}" for r in t.itertuples()
+             if isinstance(r.reason, str) and r.reason]
+    if notes: md += ["Undefined or refused:", "", *[f"- {n}" for n in dict.fromkeys(notes)], ""]
+    md += [f"k-fold: none: {s['kfold_reason']}." if s['kfold_reason'] else
+           f"k-fold: {s['folds_used']} folds of people (asked {s['folds_asked']}).", ""]
+    return md
+
+# %% ../nbs/06b_identify.ipynb #bba667a3
+def _template_lines(res:IdentificationResult) -> list:
+    "The report's comparison of the two gallery templates on the same probes."
+    s, t, c = res.settings, res.thresholds, res.cmc
+    rows = []
+    for tpl in (s['template'], s['other_template']):
+        o = t[(t.template == tpl) & (t.protocol == 'oracle')].set_index('method')
+        one = c[(c.template == tpl) & (c['rank'] == 1)].iloc[0]
+        at = [_ci(o.loc[m], 'fnir') if m in o.index else '–' for m in ('fpir:0.1', 'fpir:0.01')]
+        rows.append((f"per {tpl}", _with_ci(one.rate, one.lo, one.hi), *at))
+
+    tab = pd.DataFrame(rows, columns=['template', 'rank-1 %', 'FNIR % at FPIR 0.1 (oracle)',
+                                      'FNIR % at FPIR 0.01 (oracle)'])
+    return ["## Gallery templates", "",
+            "The same probes searched in both galleries: per image (a person scored by their best enrolment face) and "
+            "per person (their mean unit embedding). The k-fold rows, the recommendation and the error galleries are "
+            "the study's template's.", "", md_table(tab), ""]
+
+# %% ../nbs/06b_identify.ipynb #dde24099
+def _size_lines(res:IdentificationResult) -> list:
+    "The report's gallery-size section: measured, and what is extrapolation."
+    s, gs = res.settings, res.gallery_size
+    if not len(gs):
+        return ["## Gallery size", "", "No threshold to score the gallery sizes at (no recommendation, no model default).",
+                ""]
+    meas, ext = gs[gs.measured], gs[~gs.measured]
+    show = gs.assign(fnir=[_ci(r, 'fnir') for _, r in gs.iterrows()], fpir=[_ci(r, 'fpir') for _, r in gs.iterrows()])
+    beyond = (f"; beyond that, FPIR is **extrapolated** ({ext.note.iloc[0].removeprefix('extrapolated: ')}), which "
+              "assumes each enrolled person "
+              "accepts a stranger independently of the others -- a guess, not a measurement" if len(ext) else
+              "; no extrapolation (no false positive at the largest gallery to fit it to)")
+    return ["## Gallery size", "",
+            f"FNIR and FPIR (percent, exact interval on one draw's counts) at the {s['gallery_size_threshold']} "
+            f"threshold {gs.threshold.iloc[0]:.4f}, in galleries of the first N people of {s['draws']} seeded orders "
+            f"of the gallery people (the mated probes of the people enrolled, every non-mated probe). Measured up to "
+
+            f"N = {int(meas.n_people.max())}, the people there are{beyond}.", "",
+            md_table(show[['n_people', 'measured', 'draws', 'n_mated', 'n_nonmated', 'fnir', 'fpir']], '.1f'), "",
+            "![gallery size](gallery_size.png)", ""]
+
+# %% ../nbs/06b_identify.ipynb #7e4f155f
+def write_identification_report(result:IdentificationResult, # from `identification_study`
+                                out, # folder to write (created; the files of ID_FILES replaced)
+                               ) -> Path: # the folder
+    "Write the study to `out`: report.md with its pictures, the tables as CSV, settings.json."
+    out, res, s = Path(out), result, result.settings
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ('probes', 'cmc', 'thresholds', 'split', 'gallery_size', 'failures'):
+        getattr(res, name).to_csv(out/f"{name}.csv", index=False)
+    (out/'settings.json').write_text(json.dumps(s, indent=1, default=str))
+    _id_figures(res, out)
+    md = [*_head_lines(s), *_split_lines(res), "## Recommended threshold", "", *_recommended_lines(s['recommended'], s),
+          *_TERMS, *_cmc_lines(res), *_fpir_lines(res), *_threshold_lines(res), *_template_lines(res),
+          *_size_lines(res), *_gallery_lines(res)]
     if len(res.failures):
         f = _names(res.failures)
-        md += ["## Failures", "", f"{len(f)} images (one row each, also in `failures.csv`):", "", md_table(f.head(30)), ""]
+        md += ["## Failures", "", f"{len(f)} images (one row each, also in `failures.csv`):", "",
+               md_table(f.head(30)), ""]
         if len(f) > 30: md += [f"... and {len(f) - 30} more in `failures.csv`.", ""]
     md += ["## Reproduce", "", md_code(s['command']) if s.get('command') else "Run from Python (no command line).", "",
            "Versions, weight checksums and every setting: `settings.json`. The split: `split.csv`.", ""]

@@ -22,11 +22,13 @@ from fastcore.basics import patch
 from .core import DEFAULT_DETECTOR, DEFAULT_METRIC, DEFAULT_MODEL
 from .distance import unit_rows, check_metric
 from .pairs import identities_from_folder
+from .store import write_atomic
 
 # %% auto #0
-__all__ = ['GALLERY_COLS', 'MATCH_SETTINGS', 'FACES', 'EXTRA_FACE', 'GALLERY_FORMAT', 'GALLERY_FILES', 'FIND_COLS',
-           'NOT_IN_DATABASE', 'QUERY_ERROR_COLS', 'RECOGNIZE_COLS', 'ANSWER_COLS', 'ExactIndex', 'FaissIndex',
-           'Gallery', 'search_threshold', 'FindResult', 'find', 'answers', 'recognize', 'answer_table', 'plot_matches']
+__all__ = ['GALLERY_COLS', 'MATCH_SETTINGS', 'FACES', 'EXTRA_FACE', 'GALLERY_FORMAT', 'GALLERY_FILES', 'TUNED_FILE', 'FIND_COLS',
+           'NOT_IN_DATABASE', 'UNTUNED', 'QUERY_ERROR_COLS', 'RECOGNIZE_COLS', 'ANSWER_COLS', 'ExactIndex',
+           'FaissIndex', 'Gallery', 'save_threshold', 'read_tuned', 'search_threshold', 'search_threshold_source',
+           'FindResult', 'find', 'answers', 'recognize', 'answer_table', 'plot_matches']
 
 # %% ../nbs/08_search.ipynb #8276c0cd
 def _long(qi, gi, queries, vectors, distance_metric, threshold):
@@ -262,7 +264,7 @@ class Gallery:
         if t.duplicated(['identity', 'file', 'face_idx']).any(): raise FacelabError("a face (identity, file, face_idx) appears twice in the gallery")
         self.table, self.settings, self.weights_sha256, self.path = t, dict(settings), weights_sha256, None
         self.failures = failures_frame() if failures is None else failures.reset_index(drop=True)
-        self._vectors, self._indexes = v, {}
+        self._vectors, self._indexes, self.tuned = v, {}, None
 
     @property
     def vectors(self) -> np.ndarray:
@@ -501,6 +503,43 @@ def _meta_diff(j:dict, p) -> str:
         else: out.append(f"{k}: {j.get(k)!r} in gallery.json, {p.get(k)!r} in gallery.parquet")
     return '; '.join(out)
 
+# %% ../nbs/08_search.ipynb #4a014129
+TUNED_FILE = 'threshold.json'
+
+def save_threshold(path, # a gallery folder (`Gallery.save`)
+                   threshold:float, # the tuned distance threshold
+                   distance_metric:str=DEFAULT_METRIC, # its metric
+                   source:str='', # how it was tuned: the study, its rule, k-fold range, the FNIR/FPIR to expect
+                   **details, # anything else to record (JSON-ready)
+                  ) -> Path: # the threshold.json written
+    "Record a tuned threshold in a gallery folder (`threshold.json`, written atomically); `find` and `recognize` then use it."
+    path = Path(path)
+    g = Gallery.load(path)
+    check_metric(distance_metric)
+    if not (isinstance(threshold, (int, float)) and np.isfinite(threshold) and threshold >= 0):
+        raise FacelabError(f"a tuned threshold must be a finite distance >= 0, not {threshold!r}")
+    rec = dict(threshold=float(threshold), distance_metric=distance_metric, source=str(source) or 'not said',
+               model_name=g.settings['model_name'], detector_backend=g.settings['detector_backend'], **details)
+    return write_atomic(path/TUNED_FILE, lambda t: t.write_text(json.dumps(rec, indent=1, sort_keys=True, default=str)))
+
+# %% ../nbs/08_search.ipynb #673ea32a
+def read_tuned(path, # a gallery folder
+               gallery:Gallery, # the gallery loaded from it
+              ) -> dict|None: # threshold, distance_metric, source, ... (None: no threshold.json)
+    "The tuned threshold recorded in a gallery folder, checked: a number >= 0 for this gallery's model and detector."
+    f = Path(path)/TUNED_FILE
+    if not f.is_file(): return None
+    try: rec = json.loads(read_text(f, TUNED_FILE))
+    except ValueError as e: raise FacelabError(f"not valid JSON ({e}); delete it or tune the threshold again", f) from None
+    ok = isinstance(rec, dict) and isinstance(rec.get('threshold'), (int, float)) and np.isfinite(rec['threshold']) \
+         and rec['threshold'] >= 0 and rec.get('distance_metric') in METRICS
+    if not ok: raise FacelabError("needs a finite threshold >= 0 and a distance_metric; delete it or tune the threshold again", f)
+    for k in ('model_name', 'detector_backend'):
+        if rec.get(k) != gallery.settings[k]:
+            raise FacelabError(f"was tuned for {k} {rec.get(k)!r}, the gallery is {gallery.settings[k]!r}: "
+                               "delete it or tune the threshold again", f)
+    return rec
+
 # %% ../nbs/08_search.ipynb #fc09fc09
 @patch(cls_method=True)
 def load(cls:Gallery, path, # folder written by `Gallery.save`
@@ -528,6 +567,7 @@ def load(cls:Gallery, path, # folder written by `Gallery.save`
                            "changed or truncated; rebuild it", pf)
     if not len(g): g._vectors = np.zeros((0, D), np.float32)
     g.path = path
+    g.tuned = read_tuned(path, g)
     return g
 
 # %% ../nbs/08_search.ipynb #f5e2e6df
@@ -596,12 +636,27 @@ def index(self:Gallery, distance_metric:str=DEFAULT_METRIC, # metric the index r
 # %% ../nbs/08_search.ipynb #5ae41553
 def search_threshold(gallery:Gallery, # the gallery searched
                      distance_metric:str=DEFAULT_METRIC, # cosine, euclidean, euclidean_l2 or angular
-                     threshold:float|None|bool=None, # as given to `find`: a number, None (the model's default) or False (none)
+                     threshold:float|None|bool=None, # as given to `find`: a number, None (tuned, else the model's default) or False (none)
                     ) -> float|None: # the distance threshold, or None for no threshold
-    "The threshold a search of `gallery` uses: as given, deepface's for the gallery's model and metric when None, none when False."
+    "The threshold a search of `gallery` uses: as given; when None the gallery's tuned one, else the model's default; none when False."
     if threshold is False: return None
-    if threshold is None: return default_threshold(gallery.settings['model_name'], distance_metric, gallery.settings.get('deepface_compat', False))
-    return float(threshold)
+    if threshold is not None: return float(threshold)
+    if (t := gallery.tuned) and t['distance_metric'] == distance_metric: return float(t['threshold'])
+    return default_threshold(gallery.settings['model_name'], distance_metric, gallery.settings.get('deepface_compat', False))
+
+# %% ../nbs/08_search.ipynb #0fdae379
+UNTUNED = 'untuned default threshold'
+
+def search_threshold_source(gallery:Gallery, # the gallery searched
+                            distance_metric:str=DEFAULT_METRIC, # the metric of the search
+                            threshold:float|None|bool=None, # as given to `find`
+                           ) -> str: # where `search_threshold` takes the threshold from, in words
+    "Where the threshold of a search comes from: given, tuned for this gallery (and how), or the model's untuned default."
+    if threshold is False: return 'no threshold'
+    if threshold is not None: return 'given by the caller'
+    if (t := gallery.tuned) and t['distance_metric'] == distance_metric: return f"tuned for this gallery: {t['source']}"
+    why = '' if not gallery.tuned else f" (the gallery's tuned threshold is for {gallery.tuned['distance_metric']})"
+    return f"{UNTUNED}: the model's, not tuned on these people{why}; tune one with `facelab evaluate DIR --task identification`"
 
 # %% ../nbs/08_search.ipynb #7e36754a
 QUERY_ERROR_COLS = ['query', 'query_face', 'query_x1', 'query_y1', 'query_x2', 'query_y2', 'error']
@@ -711,15 +766,17 @@ def find(queries, # image path(s), an embeddings table (`represent` output) or a
     res = pd.DataFrame({c: data[c] for c in FIND_COLS})
     errors = [{**{c: _py(v[i]) for c, v in faces.items()}, 'error': f"embedding: the query embedding {bad[i]}, so it has no nearest face"}
               for i in np.flatnonzero(bad != '')]
-    settings = dict(distance_metric=distance_metric, by=by, k=k, threshold=thr, model_name=gallery.settings['model_name'],
+    settings = dict(distance_metric=distance_metric, by=by, k=k, threshold=thr,
+                    threshold_source=search_threshold_source(gallery, distance_metric, threshold), model_name=gallery.settings['model_name'],
                     detector_backend=gallery.settings['detector_backend'])
     return FindResult(res, failures_frame() if fail is None else fail, pd.DataFrame(errors, columns=QUERY_ERROR_COLS), len(M), settings)
 
 # %% ../nbs/08_search.ipynb #174d86a9
 RECOGNIZE_COLS = ['query', 'query_face', 'query_x1', 'query_y1', 'query_x2', 'query_y2', 'identity', 'nearest', 'file', 'face_idx',
-                  'distance', 'threshold', 'error']
+                  'distance', 'threshold', 'threshold_source', 'error']
 def answers(found:FindResult, # `find` output searched with threshold=False (every face has its rank-1 row)
             threshold:float, # the nearest identity is the answer when its distance is at or under this
+            threshold_source:str='given by the caller', # where `threshold` comes from (`search_threshold_source`)
            ) -> pd.DataFrame: # RECOGNIZE_COLS: one row per query face, then one per unusable query embedding and per query image that failed
     "Each query face's answer from a search already made: its nearest identity within `threshold`, else 'not in database'."
     if found.matches.threshold.notna().any():
@@ -730,12 +787,13 @@ def answers(found:FindResult, # `find` output searched with threshold=False (eve
     qerr = found.query_errors.assign(threshold=threshold)
     bad = pd.DataFrame({'query': fail.file, 'query_face': -1, 'error': fail.stage + ': ' + fail.reason, 'threshold': threshold})
     parts = [p for p in (qerr, bad) if len(p)]
-    return (pd.concat([out, *parts], ignore_index=True) if parts else out).reindex(columns=RECOGNIZE_COLS)
+    out = pd.concat([out, *parts], ignore_index=True) if parts else out
+    return out.assign(threshold_source=threshold_source).reindex(columns=RECOGNIZE_COLS)
 
 # %% ../nbs/08_search.ipynb #042208c2
 def recognize(queries, # image path(s), an embeddings table or an M×D array
               gallery:Gallery, # the gallery of known people
-              threshold:float|None=None, # None: deepface's threshold for the model and metric
+              threshold:float|None=None, # None: the gallery's tuned threshold (`save_threshold`), else the model's default
               distance_metric:str=DEFAULT_METRIC, # cosine, euclidean, euclidean_l2 or angular
               by:str='identity', # 'identity' (nearest face) or 'template' (mean template)
               backend:str='numpy', # 'numpy' (exact) or 'faiss'
@@ -744,7 +802,8 @@ def recognize(queries, # image path(s), an embeddings table or an M×D array
     "One answer per query face: the nearest identity within the threshold, else 'not in database'."
     if by not in ('identity', 'template'): raise FacelabError(f"by must be 'identity' or 'template', not {by!r}")
     thr = search_threshold(gallery, distance_metric, threshold)
-    return answers(find(queries, gallery, k=1, threshold=False, distance_metric=distance_metric, by=by, backend=backend, **kwargs), thr)
+    found = find(queries, gallery, k=1, threshold=False, distance_metric=distance_metric, by=by, backend=backend, **kwargs)
+    return answers(found, thr, search_threshold_source(gallery, distance_metric, threshold))
 
 # %% ../nbs/08_search.ipynb #d4aa1760
 ANSWER_COLS = ['query', 'query_face', 'query_x1', 'query_y1', 'query_x2', 'query_y2', 'answer', 'rank', 'identity', 'file', 'face_idx',

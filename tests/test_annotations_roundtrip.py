@@ -11,7 +11,7 @@ from pathlib import Path
 from xml.sax.saxutils import quoteattr, escape
 import numpy as np, pandas as pd
 from hypothesis import given, settings, HealthCheck, strategies as st
-from facelab.annotations import (GT_COLS, annotated_frames, read_cvat, read_cvat_video, read_coco, read_mot,
+from facelab.annotations import (GT_COLS, GroundTruth, annotated_frames, read_cvat, read_cvat_video, read_coco, read_mot,
                                  write_cvat_video, write_cvat_images, write_coco, write_mot)
 
 N = int(os.environ.get('FACELAB_FUZZ_EXAMPLES', '60'))
@@ -25,11 +25,12 @@ attr_values = st.sampled_from([None, 'no', 'yes', 'a<b & "c"', '0003'])
 
 def _attr_cols(df) -> list: return sorted(c for c in df if c.startswith('attr_') and df[c].notna().any())
 
-def assert_same(got:pd.DataFrame, want:pd.DataFrame):
-    "`got` holds the ground truth of `want`: the same GT_COLS and attr_* columns (all-missing ones aside), the same annotated frames."
-    assert _attr_cols(got) == _attr_cols(want), (_attr_cols(got), _attr_cols(want))
-    cols = GT_COLS + _attr_cols(want)
-    pd.testing.assert_frame_equal(got[cols].reset_index(drop=True), want[cols].reset_index(drop=True), check_dtype=False)
+def assert_same(got, want):
+    "`got` holds the ground truth of `want` (each a `GroundTruth` or a table): the same GT_COLS and attr_* columns (all-missing ones aside), the same annotated frames."
+    g, w = (x if isinstance(x, pd.DataFrame) else x.boxes for x in (got, want))
+    assert _attr_cols(g) == _attr_cols(w), (_attr_cols(g), _attr_cols(w))
+    cols = GT_COLS + _attr_cols(w)
+    pd.testing.assert_frame_equal(g[cols].reset_index(drop=True), w[cols].reset_index(drop=True), check_dtype=False)
     assert annotated_frames(got).tolist() == annotated_frames(want).tolist(), (annotated_frames(got), annotated_frames(want))
 
 # ---------------------------------------------------------------- CVAT for video: read, write, read again
@@ -86,14 +87,14 @@ def video_tables(draw) -> tuple:
 @given(video_tables())
 def test_cvat_video_tables(case):
     df, annotated, (start, step) = case
-    df.attrs.update(annotated_frames=annotated, start=start, step=step)
-    back = read_cvat_video(write_cvat_video(df, _TMP/'t.xml'))
-    want = df.assign(keyframe=df.frame.isin(annotated))   # a box on an annotated frame is a keyframe, any other is interpolated
+    gt = GroundTruth(df, annotated_frames=annotated, task=dict(start=start, step=step))
+    back = read_cvat_video(write_cvat_video(gt, _TMP/'t.xml'))
+    want = gt._replace(boxes=df.assign(keyframe=df.frame.isin(annotated)))   # a box on an annotated frame is a keyframe, any other is interpolated
     assert_same(back, want)
 
 # ---------------------------------------------------------------- CVAT for images and COCO
 @st.composite
-def image_tables(draw) -> pd.DataFrame:
+def image_tables(draw) -> GroundTruth:
     "A ground-truth table of stills: images with boxes and without, groups (track ids) or none, attributes, some image sizes."
     names = draw(st.lists(st.sampled_from(['a.jpg', 'b & c.jpg', '<d>.png', 'e "f".jpg', "g'h.jpg"]), unique=True, max_size=4))
     rows, sizes = [], {}
@@ -106,8 +107,7 @@ def image_tables(draw) -> pd.DataFrame:
                              x2=x + draw(extent), y2=y + draw(extent), occluded=draw(st.booleans()), ignore=draw(st.booleans()),
                              keyframe=True, attr_note=draw(attr_values)))
     df = pd.DataFrame(rows, columns=GT_COLS + ['attr_note'])
-    df.attrs.update(annotated_images=names, image_sizes=sizes, annotated_frames=[0] if names else [])
-    return df
+    return GroundTruth(df, annotated_images=names, image_sizes=sizes, annotated_frames=[0] if names else [])
 
 @_settings
 @given(image_tables(), st.sampled_from(['cvat', 'coco']))
@@ -115,8 +115,8 @@ def test_image_tables(df, fmt):
     write, read, ext = (write_cvat_images, read_cvat, 'xml') if fmt == 'cvat' else (write_coco, read_coco, 'json')
     back = read(write(df, _TMP/f'i.{ext}'))
     assert_same(back, df)
-    assert back.attrs['annotated_images'] == df.attrs['annotated_images']
-    assert back.attrs['image_sizes'] == df.attrs['image_sizes']
+    assert back.annotated_images == df.annotated_images
+    assert back.image_sizes == df.image_sizes
 
 # ---------------------------------------------------------------- MOT
 @st.composite

@@ -1,14 +1,8 @@
-"Small faces from the command line: the video default, --min-face, and the settings the table carries."
-import subprocess, sys
-from pathlib import Path
+"Small faces from the command line: the video default, --min-face, and the settings written beside the table."
 import numpy as np, pandas as pd
 from facelab.datasets import deepface_folder
 from facelab.detect import VIDEO_DETECTOR
-
-exe = Path(sys.executable).parent/'facelab'
-
-def run(*args):
-    return subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, timeout=600)
+from conftest import cli as run   # in this process, as the console script runs it
 
 def test_detect_video_default_and_min_face(tmp_path):
     from facelab.video import synthetic_clip
@@ -17,7 +11,7 @@ def test_detect_video_default_and_min_face(tmp_path):
     assert r.returncode == 0, r.stderr
     d = pd.read_parquet(tmp_path/'d.parquet')
     assert len(d) == 3 and set(d.detector_backend) == {VIDEO_DETECTOR}
-    s = d.attrs['settings']   # the settings go into the Parquet file with the table
+    s = __import__('json').loads((tmp_path/'d.settings.json').read_text())   # how the table was made, written beside it
     assert s['detector_backend'] == VIDEO_DETECTOR and s['min_face'] is None and s['detector']['settings']['full_frame']['settings']['max_side'] == 640
     r = run('detect', tmp_path/'moving.avi', '--out', tmp_path/'big.parquet', '--no-cache', '--min-face', 1000)
     assert r.returncode == 1 and 'no face' in r.stdout   # every face is smaller than 1000 px: nothing left, said so
@@ -33,4 +27,4 @@ def test_detect_photo_default_is_yunet_and_min_face(tmp_path):
     small = float(np.minimum(d.x2-d.x1, d.y2-d.y1).min())
     r = run('detect', photo, '--out', tmp_path/'m.parquet', '--no-cache', '--min-face', small + 1)
     m = pd.read_parquet(tmp_path/'m.parquet')
-    assert len(m) == 1 and m.attrs['settings']['min_face'] == small + 1
+    assert len(m) == 1 and __import__('json').loads((tmp_path/'m.settings.json').read_text())['min_face'] == small + 1

@@ -17,8 +17,8 @@ def test_every_nth_frame_and_fast_faces_keep_one_track_each():
     "Detections on every 5th frame, faces moving 1.3 widths between them: one track per person, no id shared in a frame."
     frames = range(0, 100, 5)
     d = pd.DataFrame(_walk(frames, 0, 8, 50) + _walk(frames, 900, -8, 300))
-    t = track_faces(d)
-    assert frame_step(d.frame) == 5 and t.attrs['settings']['track']['videos']['v.mp4']['step'] == 5
+    r = track_faces(d); t = r.detections
+    assert frame_step(d.frame) == 5 and r.settings['videos']['v.mp4']['step'] == 5
     assert t.track_id.notna().all() and t.groupby(d.y1 > 100).track_id.nunique().tolist() == [1, 1]
     gt = d.assign(track_id=(d.y1 > 100).astype(int), label='face')
     m = tracking_metrics(gt, t)
@@ -26,13 +26,13 @@ def test_every_nth_frame_and_fast_faces_keep_one_track_each():
 
 def test_two_videos_are_tracked_apart():
     d = pd.DataFrame(_walk(range(10), 0, 2, 50, 'a.mp4') + _walk(range(10), 0, 2, 50, 'b.mp4'))
-    t = track_faces(d)
-    assert sorted(t.attrs['settings']['track']['videos']) == ['a.mp4', 'b.mp4']
+    r = track_faces(d); t = r.detections
+    assert sorted(r.settings['videos']) == ['a.mp4', 'b.mp4']
     assert t.groupby('source').track_id.nunique().tolist() == [1, 1]
 
 def test_a_frames_table_of_two_videos_is_split_by_source():
     "Each video is stepped over its own frames looked at: a's every frame, b's every other."
     d = pd.DataFrame(_walk(range(10), 0, 2, 50, 'a.mp4') + _walk(range(0, 10, 2), 0, 2, 50, 'b.mp4'))
     frames = pd.DataFrame(dict(source=['a.mp4']*10 + ['b.mp4']*5, frame=[*range(10), *range(0, 10, 2)]))
-    v = track_faces(d, frames).attrs['settings']['track']['videos']
+    v = track_faces(d, frames).settings['videos']
     assert (v['a.mp4']['frames'], v['a.mp4']['step'], v['b.mp4']['frames'], v['b.mp4']['step']) == (10, 1, 5, 2)
