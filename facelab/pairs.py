@@ -61,9 +61,11 @@ def identities_from_folder(path, # root folder: one subfolder per person (loose 
     root = Path(path)
     if not root.is_dir(): raise FacelabError("not a folder", root)
     ids = {}
-    for p in map(Path, image_files(root, exts, empty_ok=True)):
-        rel = p.relative_to(root).parts
-        ids.setdefault(rel[0] if len(rel) > 1 else p.stem, []).append(str(abs_path(p)))
+    for d in sorted(root.iterdir()):   # a person's folder may be a link (a folder of links to people is common)
+        if d.name.startswith('.'): continue
+        if d.is_dir(): ids.setdefault(d.name, []).extend(str(abs_path(p)) for p in image_files(d, exts, empty_ok=True))
+        elif d.suffix.lower() in exts: ids.setdefault(d.stem, []).append(str(abs_path(d)))
+    ids = {k: v for k, v in ids.items() if v}
     if not ids: raise FacelabError(f"no images in <identity>/<image> subfolders or loose (found {files_summary(root)}); "
                                   f"readable: {', '.join(sorted(exts))}", root)
     return {k: sorted(ids[k]) for k in sorted(ids)}

@@ -129,11 +129,7 @@ def test_synth_clip_and_challenges(tmp_path):
     assert r.table.clips.tolist() == [1] and len(r.runs) == 1
 
 # ---------------------------------------------------------------- the source
-ALLOWED = {   # (module, the line) -> why it must stay
-    ('identify.py', "P.attrs['template'] = template"):
-        "the identification study (nbs/06b_identify.ipynb, another issue's module, not the video side): its probe table still "
-        "names its template in attrs; for its owner to move into a field",
-}
+ALLOWED = {}   # (module, the line) -> why it must stay: none
 
 def _attrs_writes(path:Path):
     "(line number, line) of every assignment to `X.attrs`, `X.attrs[k]`, or call that changes it (`X.attrs.update(...)`, ...) in `path`."
