@@ -42,6 +42,7 @@ def cmd_weights(args):
 def cmd_evaluate(args):
     "`facelab evaluate SOURCE --model --detector --metric --out [--task identification --enrol K --strangers F --template T]`"
     if args.task == 'identification': return _cmd_identify(args)
+    if args.save_threshold: raise FacelabError("--save-threshold records an identification study's threshold: add --task identification")
     kw = _run_kw(args)
     kw.update(deepface_compat=args.deepface_compat, enforce_detection=args.enforce_detection)
     if args.flip: kw['flip'] = True
@@ -68,7 +69,7 @@ def cmd_evaluate(args):
 
 def _cmd_identify(args):
     "`facelab evaluate SOURCE --task identification`: the 1:N study (`facelab.identify`), its report folder, and a summary."
-    from facelab.identify import identification_study, write_identification_report, TUNE_ID
+    from facelab.identify import identification_study, write_identification_report, store_threshold, TUNE_ID
     for flag, given in (('--max-negatives', args.max_negatives is not None), ('--score-no-face', args.score_no_face)):
         if given: raise FacelabError(f"{flag} belongs to the verification study; --task identification searches every probe")
     writable_folder(args.out, 'report folder')
@@ -81,6 +82,7 @@ def _cmd_identify(args):
                                template=args.template, seed=args.seed, n_boot=args.bootstrap, folds=args.folds, tune=tune,
                                command=' '.join(['facelab', *map(shlex.quote, args.argv)]), **kw)
     out = write_identification_report(res, args.out)
+    if args.save_threshold: print(f"threshold recorded: {store_threshold(res, args.save_threshold)}")
     s, rec, t = res.settings, res.settings['recommended'], res.thresholds
     num = lambda v: np.nan if v is None else float(v)   # settings.json holds None for what is undefined
     pct = lambda v, lo, hi: '–' if not np.isfinite(num(v)) else f"{100*v:.2f}%" + (
@@ -107,13 +109,18 @@ def _cmd_identify(args):
 
 # %% ../nbs/13_cli.ipynb #27ee5d9e
 def cmd_compare(args):
-    "`facelab compare SOURCE --models A,B --detectors x,y [--flip off|on|both] [--tune M] [--folds K] --out OUT`"
+    "`facelab compare SOURCE --models A,B --detectors x,y [--flip off|on|both] [--tune M] [--folds K] --out OUT [--task identification --enrol K --strangers F --template T --fpir R]`"
     from facelab.compare import compare, display_leaderboard
     split = lambda s: [v.strip() for v in s.split(',') if v.strip()]
     kw = dict(cache_dir=None) if args.no_cache else {}
     if args.enforce_detection: kw['enforce_detection'] = True
-    res = compare(args.source, models=None if args.models is None else split(args.models), detectors=split(args.detectors),
-                  flip=args.flip, tune=args.tune, folds=args.folds, n_boot=args.bootstrap, seed=args.seed,
+    models, detectors = None if args.models is None else split(args.models), split(args.detectors)
+    if args.task == 'identification': return _cmd_compare_identification(args, models, detectors, kw)
+    if given := [f for f, v in (('--enrol', args.enrol), ('--strangers', args.strangers), ('--template', args.template),
+                                ('--fpir', args.fpir)) if v is not None]:
+        raise FacelabError(f"{given[0]} belongs to --task identification; the verification leaderboard scores pairs")
+    res = compare(args.source, models=models, detectors=detectors,
+                  flip=args.flip, tune=args.tune or 'best-f1', folds=args.folds, n_boot=args.bootstrap, seed=args.seed,
                   max_negatives=args.max_negatives, out=args.out, distance_metric=args.metric, progress=_progress(),
                   command=' '.join(['facelab', *map(shlex.quote, args.argv)]), **kw)
     lb, s = res['leaderboard'], res['settings']
@@ -129,17 +136,63 @@ def cmd_compare(args):
     print(f"\nreport: {Path(args.out)/'report.md'}")
     return 0
 
+def _cmd_compare_identification(args, models, detectors, kw:dict):
+    "`facelab compare SOURCE --task identification`: every combination's 1:N study on one split, one leaderboard, a report folder."
+    from facelab.compare import compare_identification, display_id_leaderboard
+    for flag, given in (('--tune', args.tune is not None), ('--max-negatives', args.max_negatives is not None)):
+        if given: raise FacelabError(f"{flag} belongs to the verification leaderboard; --task identification searches every probe")
+    fpir = 0.01 if args.fpir is None else args.fpir
+    res = compare_identification(args.source, models=models, detectors=detectors, flip=args.flip,
+                                 enrol=2 if args.enrol is None else args.enrol,
+                                 strangers=0.25 if args.strangers is None else args.strangers,
+                                 template=args.template or 'image', fpir=fpir, folds=args.folds, n_boot=args.bootstrap,
+                                 seed=args.seed, out=args.out, distance_metric=args.metric, progress=_progress(),
+                                 command=' '.join(['facelab', *map(shlex.quote, args.argv)]), **kw)
+    lb, s = res.leaderboard, res.settings
+    for m, why in s['skipped_models'].items(): print(f"{m} skipped: {why}")
+    if s['skipped_models']: print()
+    how = 'read from the CSV' if s['split_from'] == 'CSV' else f"seed {s['seed']}, enrol {s['enrol']}, strangers {s['strangers']:g}"
+    print(f"{len(lb)} combinations on one split ({how}), each searching the same {s['probes']} probes ({s['mated']} mated, "
+          f"{s['nonmated']} non-mated) in a gallery of the same {s['gallery_people']} people, per {s['template']}; "
+          f"sorted by FNIR at FPIR {fpir:g}, then rank-1\n")
+    for n in s['sample_size']: print(f"small sample: {n}")
+    _print(display_id_leaderboard(lb, fpir))
+    why = {}
+    for r in lb.itertuples():
+        if isinstance(r.reason, str) and r.reason: why.setdefault(r.reason, []).append(f"{r.model_name}/{r.detector_backend}")
+    for reason, rows in why.items(): print(f"undefined ({'every row' if len(rows) == len(lb) else ', '.join(rows)}): {reason}")
+    if n := s['left_out']['images']:
+        print(f"\n{n} image{'s' * (n != 1)} of the split left out of every row (a combination could not use "
+              f"{'them' if n != 1 else 'it'}): see {Path(args.out)/'split.csv'}")
+    print(f"\nreport: {Path(args.out)/'report.md'}")
+    return 0
+
 def _add_compare_command(sub):
     "Register `compare` on the `facelab` subparsers."
-    c = _command(sub, 'compare', 'leaderboard of models x detectors (x flip test) on the same pairs and folds of a folder')
+    c = _command(sub, 'compare', 'leaderboard of models x detectors (x flip test) on the same pairs and folds of a folder, '
+                                 'or (--task identification) on the same gallery/probe split')
     c.add_argument('source', nargs='?', default='sample',
-                   help="`sample`, `sample-study`, `lfw`, or a folder with one subfolder per identity")
+                   help="`sample`, `sample-study`, `lfw`, or a folder with one subfolder per identity; for --task "
+                        "identification also a CSV of file, identity, role (enrol or probe), such as a report's split.csv")
     c.add_argument('--models', default=None,
                    help=f"comma-separated models (default: {','.join(DEFAULT_MODELS)}, those of them that can run here; "
                         "each one left out is named, with how to get it)")
     c.add_argument('--detectors', default=DEFAULT_DETECTOR, help='comma-separated detectors')
     c.add_argument('--flip', default='off', choices=['off', 'on', 'both'], help='flip test: off, on, or both (two rows each)')
-    c.add_argument('--tune', default='best-f1', help='the tuning method whose k-fold threshold, F1 and accuracy are shown')
+    c.add_argument('--task', default='verification', choices=['verification', 'identification'],
+                   help='verification: pairs of photos, same person or not (EER, TAR at FAR); identification: each probe '
+                        'searched among all enrolled people, on one split (rank-1, FNIR at FPIR)')
+    c.add_argument('--tune', default=None,
+                   help='verification: the tuning method whose k-fold threshold, F1 and accuracy are shown (default: best-f1)')
+    c.add_argument('--enrol', type=int, default=None, metavar='K',
+                   help='identification: enrolment photos per gallery person, a seeded draw (default: 2)')
+    c.add_argument('--strangers', type=float, default=None, metavar='F',
+                   help='identification: share of the people kept out of the gallery, whole people, seeded (default: 0.25)')
+    c.add_argument('--template', default=None, choices=['image', 'person'],
+                   help="identification: a person's score is their best enrolment photo's (image) or their mean "
+                        "embedding's (person) (default: image)")
+    c.add_argument('--fpir', type=float, default=None, metavar='RATE',
+                   help='identification: the FPIR at which the leaderboard shows FNIR (default: 0.01)')
     c.add_argument('--enforce-detection', action='store_true', help='an image with no detected face is a failure')
     c.add_argument('--out', default='facelab-compare', help='report folder')
     c.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
@@ -493,6 +546,9 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument('--template', default='image', choices=['image', 'person'],
                    help="identification: a person's score is their best enrolment photo's (image) or their mean "
                         "embedding's (person); both are reported, this one with k-fold rows and the recommendation")
+    e.add_argument('--save-threshold', metavar='GALLERY',
+                   help='identification: record the recommended threshold in this gallery folder (same model and '
+                        'detector), so `facelab find` uses it instead of the untuned default')
     _add_study_options(e)
     e.set_defaults(func=cmd_evaluate)
     _add_compare_command(sub)

@@ -31,7 +31,7 @@ __all__ = ['SPLIT_COLS', 'ROLES', 'PROBE_COLS', 'OUTCOMES', 'TUNE_ID', 'KFOLD_CO
            'recommend_id_threshold', 'cmc_table', 'gallery_sizes', 'gallery_size_curve', 'error_pairs',
            'id_error_images', 'plot_cmc', 'plot_fnir_fpir', 'plot_top1_distances', 'plot_gallery_size',
            'IdentificationResult', 'id_sample_notes', 'identification_study', 'md_escape', 'md_code',
-           'display_id_thresholds', 'write_identification_report']
+           'display_id_thresholds', 'write_identification_report', 'store_threshold']
 
 # %% ../nbs/06b_identify.ipynb #7233fd6c
 SPLIT_COLS = ['identity', 'file', 'role', 'note']
@@ -1296,3 +1296,21 @@ def write_identification_report(result:IdentificationResult, # from `identificat
            "Versions, weight checksums and every setting: `settings.json`. The split: `split.csv`.", ""]
     (out/'report.md').write_text('\n'.join(md))
     return out
+
+# %% ../nbs/06b_identify.ipynb #ebb3942a
+def store_threshold(result:IdentificationResult, # from `identification_study`
+                    gallery, # a gallery folder (`Gallery.save`, `facelab gallery build`) of the same model and detector
+                   ) -> Path: # the threshold.json written
+    "Record the study's recommended threshold in a gallery folder, so `find` and `recognize` use it; refused if they do not match."
+    from facelab.search import Gallery, save_threshold
+    s, rec = result.settings, result.settings['recommended']
+    if not rec.get('method'): raise FacelabError(f"the study recommends no threshold ({rec.get('reason') or s.get('kfold_reason')})")
+    g = Gallery.load(gallery)
+    for k in ('model_name', 'detector_backend'):
+        if g.settings[k] != s[k]:
+            raise FacelabError(f"the gallery's {k} is {g.settings[k]!r}, the study's {s[k]!r}: its threshold means nothing there", gallery)
+    source = (f"identification study of {s['source']} ({s['people']} people, seed {s['seed']}, per {s['template']}): "
+              f"{rec['method']}, k-fold range {rec['threshold_lo']:.4f}-{rec['threshold_hi']:.4f}, expected FNIR {rec['fnir']:.2%} "
+              f"and FPIR {rec['fpir']:.2%}")
+    return save_threshold(gallery, rec['threshold'], s['distance_metric'], source, method=rec['method'], template=s['template'],
+                          by='template' if s['template'] == 'person' else 'identity', fnir=rec['fnir'], fpir=rec['fpir'])
