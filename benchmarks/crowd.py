@@ -67,11 +67,13 @@ def photos_table() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 def ground_truth(frames:list):
-    "The hand-checked ground truth of the clip on these frames, or None where `facelab.datasets` has none yet."
+    "The hand-checked ground truth of the clip on these frames (a `GroundTruth`, boxes indexed 0..n-1), or None where `facelab.datasets` has none yet."
     import facelab.datasets as ds
     if not hasattr(ds, 'crowd_ground_truth'): return None
     gt = ds.crowd_ground_truth()
-    return gt[gt.frame.isin(frames)].reset_index(drop=True)
+    looked = {int(f) for f in frames}
+    return gt._replace(boxes=gt.boxes[gt.boxes.frame.isin(looked)].reset_index(drop=True),   # positions = the matchers' gt_idx
+                       annotated_frames=[f for f in gt.annotated_frames if f in looked])   # scored: the annotated frames looked at
 
 def reading(t:pd.DataFrame, photos:pd.DataFrame, d:str, missed:pd.DataFrame|None) -> str:
     "The paragraph under the tables, from the numbers (`missed`: the ground truth's faces the default does not find)."
@@ -120,7 +122,7 @@ def calibration_presets() -> dict:
 
 def by_face_size(runs:list) -> str:
     "End-to-end recall of the query by the clip's median face height, and how far single clips spread."
-    clips = pd.DataFrame(runs)
+    clips = pd.DataFrame(runs).copy()
     clips['clip_recall'] = clips.tp / clips.query_faces
     g = clips.assign(face=pd.cut(clips.face_px, **SIZES)).groupby('face', observed=True)[['query_faces', 'tp']].sum()
     sizes = ", ".join(f"{k}: recall {r.tp/r.query_faces:.2f} of {r.query_faces} faces" for k, r in g.iterrows())
@@ -157,8 +159,9 @@ def challenges_text(seeds:int, frames:int) -> str:
     from facelab.synth import challenge_recall, DRONE, COUNTS
     t0, sd = time.time(), tuple(range(seeds))
     with tempfile.TemporaryDirectory(prefix='facelab-challenges-') as work:
-        presets = challenge_recall(Path(work)/'presets', seeds=sd, n_frames=frames)
-        calib = challenge_recall(Path(work)/'calibration', seeds=sd, n_frames=frames, presets=calibration_presets())
+        res = challenge_recall(Path(work)/'presets', seeds=sd, n_frames=frames)   # a ChallengeResult: table, runs
+        presets, runs = res.table, res.runs
+        calib = challenge_recall(Path(work)/'calibration', seeds=sd, n_frames=frames, presets=calibration_presets()).table
     drone = presets[presets.challenge == 'normal'].assign(challenge='20-45 px + all three: DRONE (`normal`)')
     calib = pd.concat([calib, drone], ignore_index=True).rename(columns={'challenge': 'setting'})
     cols = ['clips'] + COUNTS + RATES
@@ -180,7 +183,7 @@ def challenges_text(seeds:int, frames:int) -> str:
     calib_head = ("**How `DRONE` was chosen.** The `normal` preset with each degradation alone, on the same "
                   "seeds, next to the easy setting the presets had before:")
     return (head + "\n\n" + what + "\n\n" + md_table(presets[['challenge'] + cols], '.2f') + "\n\n" + calib_head
-            + "\n\n" + md_table(calib[['setting'] + cols], '.2f') + "\n\n" + by_face_size(presets.attrs['runs'])
+            + "\n\n" + md_table(calib[['setting'] + cols], '.2f') + "\n\n" + by_face_size(runs)
             + "\n\n" + challenges_reading(presets, calib))
 
 def main(argv=None):
@@ -201,8 +204,10 @@ def main(argv=None):
     tables, spf = run(frames)
     ref = tables['centerface']; people = ref[ref.y2 >= CREST_Y]
     gt = ground_truth([f.index for f in frames])
+    boxes = gt.boxes if gt is not None else None   # its table of boxes (ignore, occluded columns)
     if gt is not None:   # the faces CenterFace finds that are faces: the ground truth's faces it matches
-        cm = match_detections(gt, ref, iou=0.5); cf_real = gt.iloc[sorted(cm.gt_idx[cm.outcome == 'TP'])].reset_index(drop=True)
+        cm = match_detections(gt, ref, iou=0.5)
+        cf_real = gt._replace(boxes=boxes.iloc[sorted(cm.gt_idx[cm.outcome == 'TP'])].reset_index(drop=True))
     rows = []
     for k, d in tables.items():
         r = dict(detector=k, faces=len(d), faces_per_frame=len(d)/len(frames), s_per_frame=spf[k], vs_peer_time=spf[k]/spf[PEER],
@@ -214,12 +219,12 @@ def main(argv=None):
             vis = match_detections(gt, d, iou=0.5, ignore_occluded=True)
             r.update(gt_recall=n_tp/max(1, n_tp+n_fn), gt_precision=n_tp/max(1, n_tp+n_fp), gt_ap=average_precision(gt, d, iou=0.5),
                      gt_recall_unoccluded=float((vis.outcome == 'TP').sum()/max(1, (vis.outcome.isin(['TP', 'FN'])).sum())),
-                     found_of_centerface_real=tp(cf_real, d)/len(cf_real))
+                     found_of_centerface_real=tp(cf_real, d)/len(cf_real.boxes))
         rows.append(r)
     t = pd.DataFrame(rows).set_index('detector')
     missed = None
     if gt is not None:
-        m = match_detections(gt, tables[VIDEO_DETECTOR], iou=0.5); missed = gt.iloc[sorted(m.gt_idx[m.outcome == 'FN'])]
+        m = match_detections(gt, tables[VIDEO_DETECTOR], iou=0.5); missed = boxes.iloc[sorted(m.gt_idx[m.outcome == 'FN'])]
     photos = photos_table()
     import cv2, deepface
     head = (f"Run `nice -n 10 .venv/bin/python benchmarks/crowd.py --every-n {a.every_n}` on {platform.machine()}, {os.cpu_count()} CPUs, "
@@ -234,10 +239,10 @@ def main(argv=None):
             f"arms (the lion's, the unicorn's and the crown's heads above the entrance, boxes ending above y = {CREST_Y}, checked by looking at "
             "frames 0, 30, 45 and 75: no person stands there)."
             + (f" `gt_recall`, `gt_precision`, `gt_ap`: against the hand-checked ground truth (`facelab.datasets.crowd_ground_truth`: "
-               f"{int((~gt.ignore).sum())} faces a person sees on these frames, and {int(gt.ignore.sum())} ignore regions where a detection "
+               f"{int((~boxes.ignore).sum())} faces a person sees on these frames, and {int(boxes.ignore.sum())} ignore regions where a detection "
                "counts for nothing), IoU ≥ 0.5 one-to-one; `gt_ap` the average precision over the detector's confidence "
-               f"(`facelab.validate.average_precision`); `gt_recall_unoccluded` the recall of the {int((~gt.ignore & ~gt.occluded).sum())} faces "
-               f"not marked occluded; `found_of_centerface_real`: the share of the {len(cf_real)} of CenterFace's faces that are faces (the ground "
+               f"(`facelab.validate.average_precision`); `gt_recall_unoccluded` the recall of the {int((~boxes.ignore & ~boxes.occluded).sum())} faces "
+               f"not marked occluded; `found_of_centerface_real`: the share of the {len(cf_real.boxes)} of CenterFace's faces that are faces (the ground "
                "truth's faces CenterFace matches) that a detector finds too." if gt is not None else
                " The hand-checked ground truth of this clip was not in `facelab.datasets` at this run, so recall and precision against what a "
                "person sees are not measured here.")

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 
 import facelab.core  # noqa: F401  (sets DEEPFACE_BACKEND_ENGINE / DEEPFACE_HOME)
+from facelab.annotations import GroundTruth
 from facelab.datasets import crowd_clip, crowd_ground_truth, CROWD_FRAMES
 from facelab.detect import DETECTORS, Tiled, detect_image, get_detector
 from facelab.validate import average_precision, match_detections, detection_metrics
@@ -45,14 +46,15 @@ def detect_frames(name:str, images:dict, source:str) -> tuple:
     det = pd.DataFrame(rows, columns=cols + [c for c in (rows[0] if rows else {}) if c not in cols])
     return det, np.array(secs)
 
-def track_scores(det:pd.DataFrame, gt:pd.DataFrame, frames, fps:float) -> dict:
+def track_scores(det:pd.DataFrame, gt:GroundTruth, frames, fps:float) -> dict:
     "MOTA, IDF1, ID switches and tracks of `track_faces` on `det`, scored on the annotated frames."
     tracked = track_faces(det, frames=list(frames), fps=fps)
     return tracking_metrics(gt, tracked, frames=list(CROWD_FRAMES))
 
-def row_for(name, det, secs, gt, all_det=None) -> dict:
+def row_for(name, det, secs, gt, all_det=None, all_frames=range(105)) -> dict:
     "One table row: detection AP, recall/precision at the detector's threshold, counts, speed, tracking."
-    faces = gt[~gt.ignore]
+    boxes = gt.boxes.reset_index(drop=True)   # match_detections' gt_idx are positions in these
+    faces = boxes[~boxes.ignore]
     mt = match_detections(gt, det); m = detection_metrics(mt)
     small = set(faces.index[np.minimum(faces.x2-faces.x1, faces.y2-faces.y1) < SMALL])
     o = mt[mt.gt_idx.isin(small)].outcome
@@ -63,20 +65,21 @@ def row_for(name, det, secs, gt, all_det=None) -> dict:
         t = track_scores(det, gt, CROWD_FRAMES, 25.)
         r.update(mota=t['mota'], idf1=t['idf1'], idsw=t['id_switches'], tracks=t['tracks'], gt_tracks=t['gt_tracks'])
         if all_det is not None:
-            t = track_scores(all_det, gt, range(105), 25.)
+            t = track_scores(all_det, gt, all_frames, 25.)   # the frames `all_det` was detected on (every n-th)
             r.update(mota_all=t['mota'], idf1_all=t['idf1'], idsw_all=t['id_switches'], tracks_all=t['tracks'])
     return r
 
-def oracle(gt:pd.DataFrame, source:str) -> dict:
+def oracle(gt:GroundTruth, source:str) -> dict:
     "Tracking scores when the detections are the ground truth's own boxes (ignore regions too): the tracker's share of the errors."
-    det = gt.drop(columns=['track_id']).assign(source=source, timestamp=gt.frame/25, face_idx=0, confidence=1.)
+    b = gt.boxes
+    det = b.drop(columns=['track_id']).assign(source=source, timestamp=b.frame/25, face_idx=0, confidence=1.)
     return track_scores(det, gt, CROWD_FRAMES, 25.)
 
 def fmt(v, spec='.3f'):
     return 'NaN' if v is None or (isinstance(v, float) and np.isnan(v)) else format(v, spec)
 
 def report(rows:list, every:int, cmd:str='', perfect:dict|None=None) -> str:
-    gt = crowd_ground_truth(); faces = gt[~gt.ignore]
+    gt = crowd_ground_truth().boxes; faces = gt[~gt.ignore]
     lines = [f"`benchmarks/crowd_gt.py{cmd}` on {platform.processor() or platform.machine()}, "
              f"{os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d')}: every detector on the 21 hand-checked frames of `crowd_1080p.mp4` "
              f"(real footage, 1920×1080; ground truth `facelab/data/crowd_1080p_faces.xml`, made by looking at every frame, see its "
@@ -134,11 +137,11 @@ if __name__ == '__main__':
     rows = []
     for name in (a.detectors.split(',') if a.detectors else detectors()):
         det, secs = detect_frames(name, images, str(video))
-        all_det = None
+        all_det, more = None, {}
         if a.every and track_faces is not None and (not a.every_for or name in a.every_for.split(',')):
             more = {f: read_frame(video, f) for f in range(0, 105, a.every)}
             all_det, _ = detect_frames(name, more, str(video))
-        rows.append(row_for(name, det, secs, gt, all_det))
+        rows.append(row_for(name, det, secs, gt, all_det, list(more)))
         print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in rows[-1].items()}, flush=True)
     perfect = oracle(gt, str(video)) if track_faces is not None else None
     text = report(rows, a.every, ''.join(' ' + x for x in sys.argv[1:] if x != '--no-write'), perfect)

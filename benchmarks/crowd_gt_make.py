@@ -22,14 +22,16 @@ import facelab.core  # noqa: F401
 from facelab.datasets import sample_path
 from facelab.detect import YuNet, CenterFace, RetinaFaceMobileNet
 from facelab.video import read_frame
-from facelab.annotations import write_cvat_video
+from facelab.annotations import GroundTruth, write_cvat_video
 
 ROOT = Path(__file__).resolve().parents[1]
 XML, LOG = ROOT/'facelab'/'data'/'crowd_1080p_faces.xml', ROOT/'facelab'/'data'/'crowd_1080p_faces_log.csv'
 FRAMES = list(range(0, 105, 5))
 SIZE, N_FRAMES = (1920, 1080), 105
 PROPOSERS = {  # low thresholds: proposals, not decisions
-    'yunet-full': lambda: YuNet(full_resolution=True, score_threshold=0.3),
+    # full resolution only, as when DECISIONS were taken: YuNet's extra 640-px pass for large faces (`large_faces`, on by default
+    # since) proposes more boxes, which renumbers the candidates DECISIONS refers to
+    'yunet-full': lambda: YuNet(full_resolution=True, score_threshold=0.3, large_faces=False),
     'centerface': lambda: CenterFace(threshold=0.15),
     'retinaface-mobilenet': lambda: RetinaFaceMobileNet(score_threshold=0.3),
 }
@@ -168,8 +170,8 @@ def decision_log(C:pd.DataFrame) -> pd.DataFrame:
 
 def write_xml(log:pd.DataFrame, path=XML) -> Path:
     "The accepted boxes as CVAT for video 1.1 (`write_cvat_video` writes the `ignore` attribute and keyframes on the annotated frames)."
-    gt = log[log.track_id.notna()].assign(label='face', track_id=lambda d: d.track_id.astype(int))
-    gt.attrs['annotated_frames'] = list(FRAMES)   # only these were looked at: keyframes there, nothing claimed in between
+    boxes = log[log.track_id.notna()].assign(label='face', track_id=lambda d: d.track_id.astype(int))
+    gt = GroundTruth(boxes, annotated_frames=FRAMES, frame_size=SIZE)   # only these frames were looked at: keyframes there, nothing claimed in between
     return write_cvat_video(gt, path, size=SIZE, n_frames=N_FRAMES, source='crowd_1080p.mp4')
 
 def review(C:pd.DataFrame, video, out:Path):

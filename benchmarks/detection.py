@@ -17,6 +17,7 @@ import cv2, numpy as np, pandas as pd
 from tqdm.auto import tqdm
 
 import facelab.core  # noqa: F401  (sets DEEPFACE_BACKEND_ENGINE / DEEPFACE_HOME)
+from facelab.annotations import GroundTruth
 from facelab.datasets import data_dir, crowd_clip, crowd_ground_truth
 from facelab.detect import AP_SCORE, get_detector, low_score_detector, score_threshold
 from facelab.validate import COCO_IOUS, SIZE_BANDS, coco_precision, detection_report, greedy_matches
@@ -150,17 +151,17 @@ def same_faces(low:pd.DataFrame, own:pd.DataFrame, thr:float) -> float:
     xyxy = ['x1', 'y1', 'x2', 'y2']
     return float(np.abs(a[xyxy].to_numpy() - b[xyxy].to_numpy()).max(initial=0))
 
-def pycocotools_diff(gt:pd.DataFrame, det:pd.DataFrame) -> float:
+def pycocotools_diff(gt:GroundTruth, det:pd.DataFrame) -> float:
     "Largest difference of facelab's T×101 COCO precision from pycocotools' COCOeval, all faces and each band."
     if importlib.util.find_spec('pycocotools') is None: return np.nan
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
-    frames = gt.attrs['annotated_frames']
-    gt, det = gt[gt.frame.isin(frames)], det[det.frame.isin(frames)]
+    frames = gt.annotated_frames
+    gt, det = gt.select(gt.boxes.frame.isin(frames)), det[det.frame.isin(frames)]
     ids = {f: i+1 for i, f in enumerate(frames)}
     box = lambda r: [r.x1, r.y1, r.x2-r.x1, r.y2-r.y1]
     anns = [dict(id=k+1, image_id=ids[r.frame], category_id=1, bbox=box(r), area=(r.x2-r.x1)*(r.y2-r.y1),
-                 iscrowd=int(r.ignore)) for k, r in enumerate(gt.itertuples())]
+                 iscrowd=int(r.ignore)) for k, r in enumerate(gt.boxes.itertuples())]
     res = [dict(image_id=ids[r.frame], category_id=1, bbox=box(r), score=r.confidence) for r in det.itertuples()]
     worst = 0.
     for lo, hi in [(0, np.inf), *SIZE_BANDS.values()]:
@@ -179,7 +180,7 @@ def pycocotools_diff(gt:pd.DataFrame, det:pd.DataFrame) -> float:
 def ap_study(names:list) -> list:
     "Per detector: `detection_report` of its low-score run on the annotated frames, the cut run's, speeds, checks."
     video, gt = crowd_clip(), crowd_ground_truth()
-    images = {f: read_frame(video, f) for f in tqdm(gt.attrs['annotated_frames'], desc='frames', leave=False)}
+    images = {f: read_frame(video, f) for f in tqdm(gt.annotated_frames, desc='frames', leave=False)}
     rows = []
     for name in tqdm(names, desc='detectors'):
         low, own, thr = low_score_detector(name), get_detector(name), score_threshold(name)
@@ -201,7 +202,7 @@ def f3(v) -> str:
 def ap_report(rows:list, cmd:str) -> str:
     "The markdown block for BENCHMARKS.md."
     gt = crowd_ground_truth()
-    faces = gt[~gt.ignore]
+    faces = gt.boxes[~gt.boxes.ignore]
     area = (faces.x2-faces.x1)*(faces.y2-faces.y1)
     n = {b: int(((area >= lo) & (area <= hi)).sum()) for b, (lo, hi) in SIZE_BANDS.items()}
     head = (f"| detector | own threshold | AP@0.5 | AP@0.75 | mAP@[.5:.95] | AP small ({n['small']}) | "
@@ -212,8 +213,8 @@ def ap_report(rows:list, cmd:str) -> str:
     machine = (f"`.venv/bin/python benchmarks/detection.py{cmd}` on {platform.processor() or platform.machine()}, "
                f"{os.cpu_count()} CPUs, Python {platform.python_version()}, opencv {cv2.__version__}, "
                f"{time.strftime('%Y-%m-%d')}. ")
-    about = ' '.join(AP_ABOUT.split('\n')).format(frames=len(gt.attrs['annotated_frames']), faces=len(faces),
-                                                  ignore=int(gt.ignore.sum()), ap_score=AP_SCORE)
+    about = ' '.join(AP_ABOUT.split('\n')).format(frames=len(gt.annotated_frames), faces=len(faces),
+                                                  ignore=int(gt.boxes.ignore.sum()), ap_score=AP_SCORE)
     lines = ["### Accuracy on the crowd clip, as detection papers score it", "", machine + about, "",
              head, '|' + '---|'*(head.count('|')-1)]
     for r in rows:

@@ -10,7 +10,7 @@ real ones (same person ~0.3, others ~1.0 cosine); queries are new faces of galle
 
 Writes its tables into BENCHMARKS.md between the `search` markers and prints them. Timing is never asserted.
 
-Run: .venv/bin/python benchmarks/search.py [--quick]
+Run: .venv/bin/python benchmarks/search.py [--quick] [--no-write]
 """
 import sys, time, tempfile, platform, re, resource, gc
 from pathlib import Path
@@ -27,6 +27,7 @@ from report import update_section
 
 root = Path(__file__).resolve().parents[1]
 QUICK = '--quick' in sys.argv
+NO_WRITE = '--no-write' in sys.argv   # print only, leave BENCHMARKS.md alone
 MODEL, DETECTOR = 'SFace', 'yunet'
 THR = default_threshold(MODEL, 'cosine')
 rng = np.random.default_rng(0)
@@ -85,13 +86,13 @@ def bench_vs_deepface(n, n_df, n_dict):
     t_df, diffs, same = [], [], True
     for q in Q[:n_df]:
         t, theirs = timed(deepface_find, q, folder); t_df.append(t)
-        t2, mine = timed(find, q[None], g)
+        mine = find(q[None], g).matches              # a FindResult: its table of answers
         same &= mine.file.tolist() == theirs.identity.tolist()
         if len(mine): diffs.append(float(np.abs(mine.distance.to_numpy() - theirs.distance.to_numpy()).max()))
     t_dict = [timed(deepface_find, q, folder, 'dict')[0] for q in Q[:n_dict]]
     t_one = [timed(find, q[None], g)[0] for q in Q[:100]]
     t_batch, res = timed(find, Q, g)
-    answers = res.groupby('query').size().mean()
+    answers = res.matches.groupby('query').size().mean()
     df_q = float(np.median(t_df)); one = float(np.median(t_one))
     return dict(gallery=n, answers_per_query=round(float(answers), 1), deepface_find_s=df_q, deepface_queries=n_df,
                 deepface_dict_s=float(np.median(t_dict)), facelab_one_ms=one*1e3, facelab_batch100_ms=t_batch/100*1e3,
@@ -174,7 +175,7 @@ if __name__ == '__main__':
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1e6
     m512 = next(m for m in mems if m['dims'] == 512)
     import deepface, faiss
-    text = (f"Run `{' '.join(['python', 'benchmarks/search.py'] + sys.argv[1:])}` on {platform.machine()}, {platform.python_version()}, "
+    text = (f"Run `{' '.join(['python', 'benchmarks/search.py'] + [x for x in sys.argv[1:] if x != '--no-write'])}` on {platform.machine()}, {platform.python_version()}, "
             f"deepface {deepface.__version__}, faiss {faiss.__version__}, numpy {np.__version__}, CPU ({faiss.omp_get_max_threads()} threads), "
             f"{time.strftime('%Y-%m-%d')}, {time.perf_counter()-T0:.0f} s in all.\n\n"
             "**Search time per query vs `DeepFace.find`** (SFace-like 128-d embeddings, cosine, deepface's threshold "
@@ -200,4 +201,4 @@ if __name__ == '__main__':
             f"needs about {m512['vectors_gb']+m512['flat_gb']:.1f} GB (IVF-Flat) or {m512['vectors_gb']+m512['sq8_gb']:.1f} GB (IVF-SQ8), "
             f"plus its table of names and files. Peak memory of this whole run: {peak:.1f} GB.\n\n" + verdict(vs, large))
     print(text)
-    update_section('search', 'Identification search', text)
+    if not NO_WRITE: update_section('search', 'Identification search', text)

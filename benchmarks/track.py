@@ -1,10 +1,11 @@
 """Tracking cost: `facelab.track.track_faces` (supervision's ByteTrack plus facelab's bookkeeping) on a long generated detections
 table and on the real crowd clip's detections, next to the time the detector took on those frames.
 
-Run from the repository root: `.venv/bin/python benchmarks/track.py`. Writes the `track` section of BENCHMARKS.md and prints it.
+Run from the repository root: `.venv/bin/python benchmarks/track.py [--no-write]`. Writes the `track` section of BENCHMARKS.md
+and prints it.
 """
 from __future__ import annotations
-import os, platform, sys, time
+import argparse, os, platform, sys, time
 from pathlib import Path
 import numpy as np, pandas as pd
 
@@ -35,19 +36,19 @@ def timed(fn, repeat:int=2) -> tuple:
         t = time.perf_counter(); out = fn(); best = min(best, time.perf_counter() - t)
     return best, out
 
-def main() -> str:
+def main(write:bool=True) -> str:
     t0 = time.time(); rows = []
     d = walkers()
     for name, table in [('generated, boxes only', d.drop(columns='embedding')), ('generated, with embeddings (re-join pass)', d)]:
         s, t = timed(lambda: track_faces(table))
         rows.append(dict(table=name, frames=table.frame.nunique(), detections=len(table), track_s=s, frames_per_s=table.frame.nunique()/s,
-                         tracks=t.track_id.nunique(), detect_frames_per_s=np.nan))
+                         tracks=t.detections.track_id.nunique(), detect_frames_per_s=np.nan))
     real = crowd_clip(); end = (max(CROWD_FRAMES)+1)/video_info(real)['fps']
     for det in ('yunet-full', 'centerface'):
         ds, r = timed(lambda: detect_video(real, det, every_n=5, end=end, cache_dir=None, progress=False), repeat=1)
         s, t = timed(lambda: track_faces(r.detections, r.frames))
         rows.append(dict(table=f"crowd_1080p.mp4, {det}, every 5th frame", frames=len(r.frames), detections=len(r.detections), track_s=s,
-                         frames_per_s=len(r.frames)/s, tracks=t.track_id.nunique(), detect_frames_per_s=len(r.frames)/ds))
+                         frames_per_s=len(r.frames)/s, tracks=t.detections.track_id.nunique(), detect_frames_per_s=len(r.frames)/ds))
     df = pd.DataFrame(rows)
     import cv2
     text = (f"Run `.venv/bin/python benchmarks/track.py` on {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
@@ -59,7 +60,10 @@ def main() -> str:
             + md_table(df.rename(columns={'track_s': 'track (s)', 'frames_per_s': 'track frames/s', 'detect_frames_per_s': 'detect frames/s'}), floatfmt='.2f')
             + f"\n\n**Reading it.** Tracking costs {1000/df.frames_per_s.max():.1f}-{1000/df.frames_per_s.min():.1f} ms a frame, the detector "
             f"{1000/df.detect_frames_per_s.max():.0f}-{1000/df.detect_frames_per_s.min():.0f} ms on the 1080p frames here: tracking does not change a video run's speed.")
-    update_section('track', 'Tracking', text)
+    if write: update_section('track', 'Tracking', text)
     return text
 
-if __name__ == '__main__': print(main())
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--no-write', action='store_true', help='print the section, leave BENCHMARKS.md alone')
+    print(main(write=not ap.parse_args().no_write))

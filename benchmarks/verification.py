@@ -4,7 +4,7 @@ Same pairs, model, detector and machine, in one run. Models are built before any
 by wrapping the recognition model's `forward` (images embedded). Writes its table into BENCHMARKS.md between the
 `verification` markers and prints it.
 
-Run: .venv/bin/python benchmarks/verification.py [--quick]
+Run: .venv/bin/python benchmarks/verification.py [--quick] [--no-write]
 """
 import os, sys, time, tempfile, platform, re
 from pathlib import Path
@@ -72,7 +72,7 @@ if __name__ == '__main__':
     if not quick: sets.append(('sample: 13 identities', deepface_sample()))
     df = pd.DataFrame([r for name, ids in sets for r in bench(name, ids)])
     import deepface, onnxruntime
-    text = (f"Run `{' '.join(['python', 'benchmarks/verification.py'] + sys.argv[1:])}` on {platform.machine()}, {platform.python_version()}, "
+    text = (f"Run `{' '.join(['python', 'benchmarks/verification.py'] + [x for x in sys.argv[1:] if x != '--no-write'])}` on {platform.machine()}, {platform.python_version()}, "
             f"deepface {deepface.__version__}, onnxruntime {onnxruntime.__version__}, {MODEL} + {DETECTOR}, {METRIC}, CPU, "
             f"{time.strftime('%Y-%m-%d')}.\n\n" + markdown(df) + "\n\n"
             "`model_calls` counts images passed through the recognition model. `speedup` is the loop's time over the row's time, "
@@ -80,4 +80,4 @@ if __name__ == '__main__':
             "(deepface rounds its distances to 6 decimals). `load`: the machine's 1-minute load average after the row was measured "
             f"({os.cpu_count()} CPUs); rows measured under very different load are not comparable.")
     print(text)
-    update_section('verification', 'Verification: `verify_pairs` vs the `DeepFace.verify` loop', text)
+    if '--no-write' not in sys.argv: update_section('verification', 'Verification: `verify_pairs` vs the `DeepFace.verify` loop', text)
