@@ -7,10 +7,10 @@ Docs: https://facelab-dev.github.io/facelab/compare.html.md"""
 # %% ../nbs/15_compare.ipynb #80d4d437
 from __future__ import annotations
 import dataclasses
-import json, time
+import json, os, tempfile, time
 from pathlib import Path
 import numpy as np, pandas as pd
-from .core import FacelabError, Figure, failures_frame
+from .core import FacelabError, Figure, failures_frame, writable_folder
 from . import weights
 from .pairs import make_pairs, read_lfw_pairs
 from .datasets import lfw_folder
@@ -24,11 +24,16 @@ from .evaluate import (load_identities, threshold_report, no_face_failures, chec
                               weight_checksums, md_table, _with_ci)
 from .core import DEFAULT_METRIC
 from .core import Result
+from .identify import (identification_study, IdentificationResult, TUNE_ID, SPLIT_COLS, md_escape, md_code, _split_of,
+                              _largest_faces, _check_id_study)
 
 # %% auto #0
-__all__ = ['FLIP_CHOICES', 'REPRESENT_OPTIONS', 'DEFAULT_MODELS', 'LEADERBOARD_COLS', 'combinations', 'combo_label', 'cannot_run',
-           'default_models', 'run_combination', 'fold_accuracy', 'leaderboard_row', 'CompareResult', 'study_pairs',
-           'compare', 'compare_curves', 'plot_compare', 'display_leaderboard', 'write_compare']
+__all__ = ['FLIP_CHOICES', 'REPRESENT_OPTIONS', 'DEFAULT_MODELS', 'LEADERBOARD_COLS', 'COMPARE_TASKS', 'combinations',
+           'combo_label', 'cannot_run', 'default_models', 'run_combination', 'fold_accuracy', 'leaderboard_row',
+           'CompareResult', 'study_pairs', 'compare', 'compare_curves', 'plot_compare', 'display_leaderboard',
+           'write_compare', 'fnir_col', 'id_leaderboard_cols', 'id_leaderboard_row', 'common_split',
+           'IdentificationCompareResult', 'compare_identification', 'display_id_leaderboard',
+           'write_compare_identification']
 
 # %% ../nbs/15_compare.ipynb #857c08bc
 FLIP_CHOICES = {'off': (False,), 'on': (True,), 'both': (False, True)}   # `facelab compare --flip`
@@ -198,6 +203,26 @@ def study_pairs(source, # `sample`, `sample-study`, `lfw`, or a folder with one 
     ids = load_identities(source)
     return make_pairs(ids, seed=seed, max_negatives=max_negatives), len(ids)
 
+# %% ../nbs/15_compare.ipynb #1bc4db45
+COMPARE_TASKS = ('verification', 'identification')   # `facelab compare --task`
+
+def _refuse_missing(combos:list):
+    "A `FacelabError` naming each model or detector of `combos` that cannot run here, and how to get it."
+    if missing := cannot_run([x for m, d, _ in combos for x in (m, d)]):   # asked for by name: say how to get each
+        msg = '; '.join(f"{n} cannot run here: it {why}" for n, why in missing.items())
+        raise FacelabError(f"{msg} (see `facelab weights status`)")
+
+def _build(combos:list, normalization:str='base'):
+    "Every model and detector of `combos` built (each name checked) before any image is embedded: timings exclude loading."
+    for m, d, _ in combos:
+        get_model(m, normalization)
+        if d != 'skip': get_detector(d)
+
+def _is(v, default) -> bool:
+    "Whether an option was left at its default (`v` may be a list or an array, which is never the default here)."
+    return isinstance(v, (str, int, float, type(None))) and not isinstance(v, bool) and v == default
+
+
 # %% ../nbs/15_compare.ipynb #62d82e42
 def compare(source='sample', # `sample`, `sample-study`, `lfw` (View 2, its own folds), or a folder with one subfolder per identity
             models=None, # models to compare (names, .onnx paths or model objects; `--models A,B`); None: `default_models()`
@@ -213,21 +238,31 @@ def compare(source='sample', # `sample`, `sample-study`, `lfw` (View 2, its own 
             progress:bool=True, # a progress bar per combination
             distance_metric:str=DEFAULT_METRIC, # cosine, euclidean, euclidean_l2 or angular
             command:str|None=None, # the command line that ran this (recorded in settings.json)
+            task:str='verification', # 'verification': pairs (this leaderboard); 'identification': 1:N on one split (`compare_identification`)
+            enrol:int=2, # identification: enrolment images per gallery person
+            strangers:float=0.25, # identification: share of the people kept out of the gallery
+            template:str='image', # identification: 'image' (a person's best enrolment face) or 'person' (their mean)
             **kwargs, # passed to `represent`: align, enforce_detection, expand_percentage, normalization, batch_size
-           ) -> CompareResult: # leaderboard, curves, pairs, failures, settings
+           ) -> CompareResult: # leaderboard, curves, pairs, failures, settings (task='identification': an `IdentificationCompareResult`)
     "Compare every model × detector × flip combination on the same pairs, population and folds of `source`: a leaderboard sorted by EER."
+    if task not in COMPARE_TASKS: raise FacelabError(f"task must be one of {', '.join(COMPARE_TASKS)}, not {task!r}")
+    if task == 'identification':
+        if bad := [n for n, v, d in (('tune', tune, 'best-f1'), ('max_negatives', max_negatives, None)) if not _is(v, d)]:
+            raise FacelabError(f"{bad[0]} belongs to the verification leaderboard; task='identification' searches every probe "
+                               "and shows rank-1, FNIR at FPIR and each combination's recommended threshold")
+        return compare_identification(source, models, detectors, flip, enrol=enrol, strangers=strangers, template=template,
+                                      folds=folds, n_boot=n_boot, seed=seed, out=out, cache_dir=cache_dir, progress=progress,
+                                      distance_metric=distance_metric, command=command, **kwargs)
+    if bad := [n for n, v, d in (('enrol', enrol, 2), ('strangers', strangers, 0.25), ('template', template, 'image')) if not _is(v, d)]:
+        raise FacelabError(f"{bad[0]} belongs to task='identification' (the gallery/probe split); the verification leaderboard scores pairs")
     if bad := [k for k in kwargs if k not in REPRESENT_OPTIONS]:
         raise FacelabError(f"compare got an unknown option {bad[0]!r}; it passes only {', '.join(REPRESENT_OPTIONS)} to represent")
     tune = _single_method(tune)
     models, skipped = default_models() if models is None else (models, {})
     combos = combinations(models, detectors, flip)
-    if missing := cannot_run([x for m, d, _ in combos for x in (m, d)]):   # asked for by name: say how to get each
-        msg = '; '.join(f"{n} cannot run here: it {why}" for n, why in missing.items())
-        raise FacelabError(f"{msg} (see `facelab weights status`)")
+    _refuse_missing(combos)
     check_study(out, folds, max_negatives, n_boot, [tune], distance_metric)
-    for m, d, _ in combos:   # every name checked (and every model and detector built) before any image is embedded: timings exclude loading
-        get_model(m, kwargs.get('normalization', 'base'))
-        if d != 'skip': get_detector(d)
+    _build(combos, kwargs.get('normalization', 'base'))
     pairs, n_ids = study_pairs(source, seed, max_negatives)
     files = pd.unique(pd.concat([pairs.file_x, pairs.file_y]).astype(str))
     runs = [dict(run_combination(files, pairs, m, d, f, distance_metric, cache_dir, progress, **kwargs), combo=(m, d, f)) for m, d, f in combos]
@@ -365,5 +400,292 @@ def write_compare(res:dict, out) -> Path:
                *_losses_md(res), "", f"All {len(res['failures'])} rows are in `failures.csv`.", ""]
     md += ["## Reproduce", "", f"`{s['command']}`" if s.get('command') else "Run from Python (no command line).", "",
            "Versions, weight checksums, each combination's embedding settings and every setting: `settings.json`.", ""]
+    (out/'report.md').write_text('\n'.join(md))
+    return out
+
+# %% ../nbs/15_compare.ipynb #c497e684
+def fnir_col(fpir:float=0.01) -> str:
+    "The identification leaderboard's column of FNIR at `fpir`: `fnir@fpir=0.01`."
+    return f"fnir@fpir={fpir:g}"
+
+def id_leaderboard_cols(fpir:float=0.01) -> list:
+    "The columns of `compare_identification`'s leaderboard, FNIR named by its FPIR."
+    f = fnir_col(fpir)
+    return (['model_name', 'detector_backend', 'flip', 'probes', 'mated', 'nonmated', 'gallery_people', 'gallery_faces',
+             'rank1', 'rank1_lo', 'rank1_hi', 'rank1_hits', f, f"{f}_lo", f"{f}_hi", f"{f}_threshold",
+             f"kfold_{f}", f"kfold_{f}_lo", f"kfold_{f}_hi", 'threshold_method', 'threshold', 'threshold_lo', 'threshold_hi']
+            + [c for r in ('fnir', 'fpir') for c in (f"threshold_{r}", f"threshold_{r}_lo", f"threshold_{r}_hi")]
+            + ['failed_images', 'fta_probes', 'failed_to_enrol', 'searchable_alone', 'embedded_images', 'seconds_per_image',
+               'reason', 'note'])
+
+# %% ../nbs/15_compare.ipynb #a9b7cf8f
+def _fpir_level(fpir) -> str:
+    "`fpir` as the study's rule name (`fpir:0.01`), or a `FacelabError` unless it is a rate in (0, 1)."
+    if isinstance(fpir, (bool, np.bool_)) or not isinstance(fpir, (int, float, np.integer, np.floating)) or not 0 < fpir < 1:
+        raise FacelabError(f"fpir must be a rate in (0, 1), such as 0.01, not {fpir!r}")
+    return f"fpir:{fpir:g}"
+
+# %% ../nbs/15_compare.ipynb #62268f5e
+def id_leaderboard_row(study:IdentificationResult, # one combination's `identification_study`, on the common split
+                       fpir:float=0.01, # the FPIR whose FNIR the row shows (one of the study's `fpir:` rules)
+                      ) -> dict: # the numbers of `id_leaderboard_cols` that come from the study, and the reason for each `NaN`
+    "Rank-1 (CMC) and FNIR at `fpir` (oracle and k-fold) with their intervals, and the recommended threshold, of one study."
+    s, t, c = study.settings, study.thresholds, study.cmc
+    tpl, f, m = s['template'], fnir_col(fpir), _fpir_level(fpir)
+    one = c[(c.template == tpl) & (c['rank'] == 1)].iloc[0]
+    at = t[(t.template == tpl) & (t.method == m)].set_index('protocol')
+    if 'oracle' not in at.index: raise FacelabError(f"the study has no {m} rule: run it with {m} among its `tune` rules")
+    o = at.loc['oracle']
+    k = at.loc['k-fold'] if 'k-fold' in at.index else pd.Series(dict(fnir=np.nan, fnir_lo=np.nan, fnir_hi=np.nan, reason=s['kfold_reason']))
+    rec = s['recommended']
+    num = lambda v: np.nan if v is None else float(v)   # the study's settings hold None for NaN (JSON)
+    text = lambda v: v if isinstance(v, str) else ''
+    why = [f"FNIR at FPIR {fpir:g}: {text(o.reason)}" if text(o.reason) else '',
+           f"FNIR at FPIR {fpir:g} (k-fold): {text(k.reason)}" if np.isfinite(o.fnir) and not np.isfinite(k.fnir) else '',
+           '' if rec.get('method') else f"no recommended threshold: {rec.get('reason') or s['kfold_reason']}"]
+    return {'probes': s['probes'], 'mated': s['mated'], 'nonmated': s['nonmated'], 'gallery_people': s['gallery_people'],
+            'gallery_faces': s['gallery_faces'], 'rank1': float(one.rate), 'rank1_lo': float(one.lo), 'rank1_hi': float(one.hi),
+            'rank1_hits': int(one.hits), f: float(o.fnir), f"{f}_lo": float(o.fnir_lo), f"{f}_hi": float(o.fnir_hi),
+            f"{f}_threshold": float(o.threshold), f"kfold_{f}": float(k.fnir), f"kfold_{f}_lo": float(k.fnir_lo),
+            f"kfold_{f}_hi": float(k.fnir_hi), 'threshold_method': rec.get('method') or '',
+            **{x: num(rec.get(x)) for x in ('threshold', 'threshold_lo', 'threshold_hi')},
+            **{f"threshold_{r}{e}": num(rec.get(f"{r}{e}")) for r in ('fnir', 'fpir') for e in ('', '_lo', '_hi')},
+            'reason': '; '.join(w for w in why if w)}
+
+# %% ../nbs/15_compare.ipynb #2efb776d
+def _usable_faces(split:pd.DataFrame, model, detector, flip:bool, cache_dir, progress:bool, **kwargs) -> dict:
+    "Embed the split's images with one combination (timed, as `run_combination`): the images it can use (a face, a finite embedding), its failures."
+    n0, t0 = _EMBED_STATS['images'], time.perf_counter()
+    emb, fails = represent(split.file.tolist(), model_name=model, detector_backend=detector, flip=flip, cache_dir=cache_dir,
+                           progress=progress, **kwargs)
+    seconds, embedded = time.perf_counter() - t0, _EMBED_STATS['images'] - n0
+    big, failures = _largest_faces(emb, fails, split)   # the study's own rule: the largest face of an image, if any is usable
+    return dict(usable=set(big.index), failures=failures, embedded=embedded, seconds=seconds,
+                unread=int(fails.stage.isin(['read', 'load']).sum()))
+
+# %% ../nbs/15_compare.ipynb #3e149157
+def common_split(split:pd.DataFrame, # SPLIT_COLS: the one split of the comparison
+                 usable:dict, # combination label -> the images it found a usable face in
+                ) -> pd.DataFrame: # SPLIT_COLS + scored (in every row) and left_out (why not)
+    "The split every row is scored on: the images every combination could use, and the people every combination could enrol."
+    files, enrol = split.file.to_numpy(), split.role.to_numpy() == 'enrol'
+    lost = [[lab for lab, u in usable.items() if f not in u] for f in files]
+    ok = np.array([not x for x in lost], bool)
+    gallery = set(split.identity[enrol])
+    kept = set(split.identity[enrol & ok])   # gallery people with an enrolment image every combination could use
+    gone = split.identity.isin(gallery - kept).to_numpy()
+    why = [f"not usable by {', '.join(x)} (no face found, unreadable or not embedded: see failures.csv)" if x else
+           'its person has no enrolment image every combination could use: enrolled in no row' if g else ''
+           for x, g in zip(lost, gone)]
+    return split[SPLIT_COLS].assign(scored=ok & ~gone, left_out=why).reset_index(drop=True)
+
+# %% ../nbs/15_compare.ipynb #493bc353
+@dataclasses.dataclass(repr=False)
+class IdentificationCompareResult(Result):
+    "What `compare_identification` (`compare(..., task='identification')`) returns and `write_compare_identification` writes."
+    leaderboard: pd.DataFrame # one row per combination (`id_leaderboard_cols`), best first
+    probes: pd.DataFrame # every combination's probes (the common ones; `PROBE_COLS` and the rest), with the combination's columns
+    split: pd.DataFrame # the one split (SPLIT_COLS) with `scored` and `left_out`
+    failures: pd.DataFrame # model_name, detector_backend, flip, file, stage, reason, used (False: lost; True: the largest of several faces used)
+    studies: dict # combination label -> its `IdentificationResult` on the common split
+    settings: dict # everything settings.json records
+
+# %% ../nbs/15_compare.ipynb #4b0ace40
+def _no_common_probe(runs:list, sp:pd.DataFrame, failures:pd.DataFrame, out=None) -> NothingScored:
+    "The error for a comparison in which no probe can be searched by every combination (failures.csv written to `out`)."
+    where = 'in the failures table'
+    if out is not None:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        failures.to_csv(Path(out)/'failures.csv', index=False)
+        where = f"in {Path(out)/'failures.csv'}"
+    probes = sp.role != 'enrol'
+    each = '; '.join(f"{r['label']}: {int((probes & sp.file.isin(r['usable'])).sum())} of {int(probes.sum())}" for r in runs)
+    return NothingScored(f"no probe can be searched by every combination (probes each found a face in alone -- {each}); each "
+                         f"image's reason per combination is {where}", failures)
+
+# %% ../nbs/15_compare.ipynb #9050255f
+def compare_identification(source='sample', # a folder of people, a split CSV (file, identity, role), `sample`, or identity -> images
+                           models=None, # models to compare (names, .onnx paths or model objects); None: `default_models()`
+                           detectors=('yunet',), # detectors to compare
+                           flip=(False,), # flip test per row: a bool, a list of bools, or 'off', 'on', 'both'
+                           enrol:int=2, # enrolment images per gallery person (a seeded draw; from a folder)
+                           strangers:float=0.25, # share of the people kept out of the gallery (whole people, seeded; from a folder)
+                           template:str='image', # 'image': a person scored by their best enrolment face; 'person': their mean
+                           fpir:float=0.01, # the FPIR at which the leaderboard shows FNIR
+                           folds:int=10, # folds of people for the k-fold thresholds (capped at the people with probes)
+                           n_boot:int=1000, # bootstrap resamples of the people (0: no intervals)
+                           seed:int=0, # seed of the split, the folds and the bootstrap, the same for every row
+                           out=None, # folder for leaderboard.csv, probes.csv, split.csv, failures.csv, settings.json, report.md
+                           cache_dir='default', # the embedding cache, shared with every facelab command (None: a temporary one)
+                           progress:bool=True, # a progress bar per combination
+                           distance_metric:str=DEFAULT_METRIC, # cosine, euclidean, euclidean_l2 or angular
+                           command:str|None=None, # the command line that ran this (recorded in settings.json)
+                           **kwargs, # passed to `represent`: align, enforce_detection, expand_percentage, normalization, batch_size
+                          ) -> IdentificationCompareResult:
+    "The identification study of every model × detector × flip combination on one split, every row on the same probes and gallery."
+    if bad := [k for k in kwargs if k not in REPRESENT_OPTIONS]:
+        raise FacelabError(f"compare got an unknown option {bad[0]!r}; it passes only {', '.join(REPRESENT_OPTIONS)} to represent")
+    rule = _fpir_level(fpir)
+    tune = list(TUNE_ID) + ([rule] if rule not in TUNE_ID else [])
+    _check_id_study(template, distance_metric, folds, n_boot, tune, 20, 1)
+    models, skipped = default_models() if models is None else (models, {})
+    combos = combinations(models, detectors, flip)
+    _refuse_missing(combos)
+    if out is not None: writable_folder(out, 'report folder')
+    _build(combos, kwargs.get('normalization', 'base'))
+    split, made = _split_of(source, enrol, strangers, seed)   # the one split: drawn once, or read
+    split = split.assign(file=[os.path.abspath(f) for f in split.file])
+    with tempfile.TemporaryDirectory(prefix='facelab-compare-') as tmp:
+        cache = Path(tmp)/'cache' if cache_dir is None else cache_dir
+        runs = [dict(_usable_faces(split, m, d, f, cache, progress, **kwargs), combo=(m, d, f), label=combo_label(m, d, f))
+                for m, d, f in combos]
+        failures = pd.concat([_with_combo(r['failures'].assign(used=r['failures'].file.isin(r['usable'])), *r['combo'])
+                              for r in runs], ignore_index=True)   # used: the largest of several faces; else the image is lost
+        sp = common_split(split, {r['label']: r['usable'] for r in runs})
+        scored = sp[sp.scored]
+        if not (scored.role != 'enrol').any() or not (scored.role == 'enrol').any(): raise _no_common_probe(runs, sp, failures, out)
+        csv = Path(tmp)/'split.csv'
+        scored[['identity', 'file', 'role', 'note']].to_csv(csv, index=False)
+        studies = {r['label']: identification_study(csv, m, d, distance_metric, template=template, seed=seed, n_boot=n_boot,
+                                                    folds=folds, tune=tune, command=command, flip=f, cache_dir=cache,
+                                                    progress=False, **kwargs) for r, (m, d, f) in zip(runs, combos)}
+    want = set(scored.file[scored.role != 'enrol'])
+    for lab, st in studies.items():   # the rule above is the study's own: every study searched exactly the common probes
+        if set(st.probes.file) != want or not st.probes.acquired.all() or st.settings['failed_to_enrol']:
+            raise FacelabError(f"{lab}: its study did not search exactly the {len(want)} common probes (an embedding changed "
+                               "between two reads of the cache?); run again")
+    rows, long = [], []
+    probe = split.role.to_numpy() != 'enrol'
+    for r, st in zip(runs, studies.values()):
+        u = split.file.isin(r['usable']).to_numpy()
+        gallery = set(split.identity[~probe])
+        enrolled = set(split.identity[~probe & u])
+        spi, note = _timing(r['embedded'], r['seconds'], len(split), r['unread'])
+        searchable = probe & u & (split.identity.isin(enrolled) | ~split.identity.isin(gallery)).to_numpy()
+        rows.append(dict(model_name=model_name_of(r['combo'][0]), detector_backend=detector_name(r['combo'][1]),
+                         flip=r['combo'][2], **id_leaderboard_row(st, fpir), failed_images=int((~u).sum()),
+                         fta_probes=int((probe & ~u).sum()), failed_to_enrol=len(gallery - enrolled),
+                         searchable_alone=int(searchable.sum()), embedded_images=r['embedded'], seconds_per_image=spi, note=note))
+        long.append(_with_combo(st.probes, *r['combo']))
+    f = fnir_col(fpir)
+    lb = (pd.DataFrame(rows).assign(_r=lambda x: -x.rank1)   # ties of FNIR (or none measurable): the higher rank-1 first
+          .sort_values([f, '_r'], kind='stable', na_position='last').reset_index(drop=True))
+    first = next(iter(studies.values())).settings
+    left = sp[~sp.scored]
+    res = IdentificationCompareResult(
+        leaderboard=lb[id_leaderboard_cols(fpir)], probes=pd.concat(long, ignore_index=True), split=sp, failures=failures,
+        studies=studies,
+        settings=dict(task='identification', source=str(source) if not isinstance(source, dict) else 'identities dict',
+                      data_folder=data_folder(source) if not isinstance(source, dict) else '', split_from=made,
+                      command=command,
+                      combinations=[dict(model_name=model_name_of(m), detector_backend=detector_name(d), flip=f) for m, d, f in combos],
+                      skipped_models=skipped, distance_metric=distance_metric, template=template, enrol=enrol,
+                      strangers=strangers, fpir=fpir, tune=tune, seed=seed, n_boot=n_boot, interval=first['interval'],
+                      folds_asked=folds, folds_used=first['folds_used'], kfold_reason=first['kfold_reason'],
+                      people=int(split.identity.nunique()), images=len(split), split_probes=int(probe.sum()),
+                      probes=first['probes'], mated=first['mated'], nonmated=first['nonmated'],
+                      gallery_people=first['gallery_people'], gallery_faces=first['gallery_faces'],
+                      left_out=dict(images=len(left), probes=int((left.role != 'enrol').sum()),
+                                    enrolment_images=int((left.role == 'enrol').sum()),
+                                    people=int(split.identity.nunique() - scored.identity.nunique())),
+                      sample_size=first['sample_size'], represent_options=kwargs, versions=versions(),
+                      embedding=[st.settings['embedding'] for st in studies.values()],
+                      weight_sha256={n: s for st in studies.values() for n, s in st.settings['weight_sha256'].items()}))
+    if out is not None: write_compare_identification(res, out)
+    return res
+
+# %% ../nbs/15_compare.ipynb #2e6347d4
+def display_id_leaderboard(lb:pd.DataFrame, # `compare_identification(...).leaderboard`
+                           fpir:float=0.01, # the FPIR of its FNIR columns
+                          ) -> pd.DataFrame:
+    "The identification leaderboard as a reader wants it: rates in percent with their intervals, the threshold with its rule; `–` where undefined."
+    f = fnir_col(fpir)
+    out = pd.DataFrame(dict(model=lb.model_name, detector=lb.detector_backend, flip=lb.flip.map({True: 'yes', False: 'no'}),
+                            probes=[f"{int(r.probes)} ({int(r.mated)} + {int(r.nonmated)})" for r in lb.itertuples()]))
+    out['rank-1 %'] = [_with_ci(r['rank1'], r['rank1_lo'], r['rank1_hi']) for _, r in lb.iterrows()]
+    out[f"FNIR@FPIR={100*fpir:g}% %"] = [_with_ci(r[f], r[f"{f}_lo"], r[f"{f}_hi"]) for _, r in lb.iterrows()]
+    out['threshold'] = [f"{r.threshold:.4f} ({r.threshold_method})" if np.isfinite(r.threshold) else '–' for r in lb.itertuples()]
+    for c, name in [('threshold_fnir', 'k-fold FNIR %'), ('threshold_fpir', 'k-fold FPIR %')]:
+        out[name] = [_with_ci(r[c], r[f"{c}_lo"], r[f"{c}_hi"]) for _, r in lb.iterrows()]
+    out['failed'], out['searchable alone'] = lb.failed_images.astype(int), lb.searchable_alone.astype(int)
+    out['s/image'] = [f"{x:.3f}" if np.isfinite(x) else '–' for x in lb.seconds_per_image]
+    return out
+
+# %% ../nbs/15_compare.ipynb #1214f8b6
+def _md_cells(df:pd.DataFrame) -> pd.DataFrame:
+    "A copy of `df` with every text cell escaped for a Markdown table."
+    return df.apply(lambda c: c.map(lambda v: md_escape(v) if isinstance(v, str) else v) if c.dtype == object else c)
+
+# %% ../nbs/15_compare.ipynb #2372a86e
+def _left_out_md(res:IdentificationCompareResult, most:int=30) -> list:
+    "The report's list of the images left out of every row, and why."
+    left = res.split[~res.split.scored]
+    if not len(left): return []
+    lines = [f"- {md_escape(Path(r.file).name)} ({md_escape(r.identity)}, {r.role}): {md_escape(r.left_out)}"
+             for r in left.head(most).itertuples()]
+    more = [f"- ... and {len(left) - most} more in `split.csv`."] if len(left) > most else []
+    return ["## Left out of every row", "", f"{_n(len(left), 'image')} of the split {'is' if len(left) == 1 else 'are'} in no "
+            "row: an image one combination could not use is left out of all of them (a probe it could not search would be a miss "
+            "for that combination alone), and so is a person no enrolment image of whom every combination could use, with "
+            "their probes.", "", *lines, *more, ""]
+
+# %% ../nbs/15_compare.ipynb #ed5bada0
+def write_compare_identification(res:IdentificationCompareResult, out) -> Path:
+    "Write `res` to the folder `out`: leaderboard.csv, probes.csv, split.csv, failures.csv, settings.json and report.md."
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ['leaderboard', 'probes', 'split', 'failures']: res[name].to_csv(out/f'{name}.csv', index=False)
+    (out/'settings.json').write_text(json.dumps(res.settings, indent=1, default=str))
+    s, lb = res.settings, res.leaderboard
+    pct = f"{100*s['fpir']:g}%"
+    how = ('read from a split CSV' if s['split_from'] == 'CSV' else
+           f"drawn once (seed {s['seed']}, enrol {s['enrol']}, strangers {s['strangers']:g})")
+    md = ["# facelab identification comparison", "",
+          f"{len(lb)} combinations on {md_code(s['source'])}"
+          + (f" ({md_escape(s['data_folder'])})" if s['data_folder'] not in ('', s['source']) else '') + f": {s['people']} people, "
+          f"{s['images']} images, distance `{s['distance_metric']}`, gallery template **per {s['template']}**. One split, "
+          f"{how}, the same for every row (`split.csv`). **Every row searches the same {s['probes']} probes ({s['mated']} mated, "
+          f"{s['nonmated']} non-mated) in a gallery of the same {s['gallery_people']} people ({s['gallery_faces']} faces)**: "
+          "the images every combination could use"
+          + (f" ({_n(s['left_out']['images'], 'image')} left out; see below)." if s['left_out']['images'] else "."), "",
+          *[f"{md_code(m)} (a default model) was left out: it cannot run here; it {md_escape(why)}."
+            for m, why in s.get('skipped_models', {}).items()],
+          *([""] if s.get('skipped_models') else [])]
+    if s['sample_size']:
+        text = '; '.join(s['sample_size'])
+        md += [f"> **Small sample: read every number with its interval.** {text[0].upper()}{text[1:]}.", ""]
+    md += ["## Leaderboard", "",
+           f"Sorted by FNIR at FPIR {pct} (lower first: the share of mated probes not answered with their own person when the "
+           f"threshold lets {pct} of the strangers through), then by rank-1 (higher first: the share of mated probes whose own "
+           f"person is the nearest). Where there are too few non-mated probes to measure FPIR {pct} -- every row alike, as every "
+           "row has the same probes -- the order is by rank-1; ties keep the order the combinations were given in. `probes`: all (mated + non-mated). Rates in percent with the "
+           f"{s['interval'].replace(', as the `interval` column says', '')} in brackets. FNIR at FPIR is read off these probes (the threshold set on these strangers, "
+           "as NIST's FRVT does); `threshold` is the one each combination recommends (its best k-fold rule, tuned on all probes), "
+           "with the k-fold FNIR and FPIR to expect on people it never saw. A threshold belongs to its row: never move it to "
+           "another model or detector. Rows whose intervals overlap are not told apart by these data.", "",
+           md_table(_md_cells(display_id_leaderboard(lb, s['fpir']))), ""]
+    why = {}   # the same reason for several rows is said once
+    for r in lb.itertuples():
+        for x in (r.reason, r.note):
+            if x: why.setdefault(x, []).append(combo_label(r.model_name, r.detector_backend, r.flip))
+    notes = [f"- {md_escape(', '.join(who)) if len(who) < len(lb) else 'every row'}: {md_escape(x)}" for x, who in why.items()]
+    if notes: md += ["Undefined numbers and timings:", "", *notes, ""]
+    md += ["`failed`: images of the split the combination could not use (no face found, unreadable, or not embedded); "
+           "`searchable alone`: the probes it could have searched on its own. `s/image`: seconds `represent` took per image it "
+           "embedded in this run (images read from the cache are not counted).", ""]
+    md += _left_out_md(res)
+    if len(res.failures):
+        md += ["## Failures", "", "Per combination, the images it could not use (no face found, unreadable, or not embedded) and "
+               "those in which it found several faces and used the largest:", ""]
+        names = lambda g: ', '.join(md_escape(Path(x).name) for x in g.file.head(5)) + (f" and {len(g) - 5} more" if len(g) > 5 else '')
+        for (m, d, f), g in res.failures.groupby(['model_name', 'detector_backend', 'flip'], sort=False):
+            lost, several = g[~g.used.astype(bool)], g[g.used.astype(bool)]
+            what = ([f"could not use {_n(len(lost), 'image')} ({names(lost)})"] if len(lost) else []) + (
+                [f"{_n(len(several), 'image')} with several faces, the largest used ({names(several)})"] if len(several) else [])
+            md.append(f"- {md_escape(combo_label(m, d, bool(f)))}: {'; '.join(what)}")
+        md += ["", f"All {len(res.failures)} rows are in `failures.csv`.", ""]
+    md += ["## Reproduce", "", md_code(s['command']) if s.get('command') else "Run from Python (no command line).", "",
+           "The same split: give `split.csv` back as the source. Versions, weight checksums, each combination's embedding "
+           "settings and every setting: `settings.json`.", ""]
     (out/'report.md').write_text('\n'.join(md))
     return out

@@ -13,8 +13,9 @@ LAYERS = [
     ['embed', 'scale'],                                         # the embedding pipeline; the Dask executor
     ['verify'],                                                 # 1:1
     ['search', 'evaluate'],                                     # 1:N search, the verification study
-    ['classify', 'compare', 'video_study'],                     # studies built on them
+    ['classify', 'video_study'],                                # studies built on them
     ['synth', 'identify'],                                      # synthetic challenges, the identification study
+    ['compare'],                                                # leaderboards of models × detectors, for either study
     ['cli'],                                                    # the command line, on top
 ]
 LAYER = {m: i for i, ms in enumerate(LAYERS) for m in ms}
