@@ -3,7 +3,7 @@
 Each scenario runs facelab in real subprocesses on real data -- two processes on one cache, or one killed with SIGKILL and run
 again -- and returns a dict saying whether every process succeeded and whether its result equals a clean run without a cache.
 """
-import json, signal, subprocess, sys, tempfile, textwrap, time
+import json, os, signal, subprocess, sys, tempfile, textwrap, time
 from pathlib import Path
 import numpy as np, pandas as pd
 from facelab.core import file_hash
@@ -12,7 +12,26 @@ from facelab.datasets import sample_path, deepface_sample
 PY = sys.executable
 EVERY_N = 5      # hamilton_clip.mp4: 275 frames, 55 looked at
 
-_DETECT = textwrap.dedent("""
+# The run to be killed is held still at a known point instead of being raced: with FACELAB_TEST_PAUSE='PATTERN|N|MARKER' in its
+# environment, the job, right after the N-th cache file matching PATTERN is put in place (facelab's caches write a file to a
+# temporary name, then `os.replace` it: see facelab.store.write_atomic), creates MARKER and sleeps until it is killed. However
+# fast the machine, it cannot finish before the SIGKILL; the run after it is not paused.
+_PAUSE = textwrap.dedent("""
+    import os, fnmatch, time
+    if os.environ.get('FACELAB_TEST_PAUSE'):
+        _pattern, _n, _marker = os.environ['FACELAB_TEST_PAUSE'].split('|')
+        _replace, _done = os.replace, []
+        def _paused_replace(src, dst, *a, **k):
+            _replace(src, dst, *a, **k)
+            if fnmatch.fnmatch(os.path.basename(os.fspath(dst)), _pattern):
+                _done.append(dst)
+                if len(_done) == int(_n):
+                    open(_marker, 'w').close()
+                    while True: time.sleep(60)   # held here, between two cache writes, until SIGKILL
+        os.replace = _paused_replace
+    """)
+
+_DETECT = _PAUSE + textwrap.dedent("""
     import sys
     from facelab.video import detect_video
     video, cache, flush, out = sys.argv[1:5]
@@ -20,7 +39,7 @@ _DETECT = textwrap.dedent("""
     r.detections.to_parquet(out)
     """ % EVERY_N)
 
-_REPRESENT = textwrap.dedent("""
+_REPRESENT = _PAUSE + textwrap.dedent("""
     import sys, json
     from facelab.embed import represent, _EMBED_STATS
     files, cache, batch, out = open(sys.argv[1]).read().split(), sys.argv[2], int(sys.argv[3]), sys.argv[4]
@@ -84,20 +103,27 @@ def two_represent(clean:pd.DataFrame, folder=None, batch:int=4) -> dict:
     n = len(set(file_hash(f) for f in photos()))
     return dict(ok=ok, same=same, images=images, unique=n, once=ok and sum(images) == n, errors=[se[-800:] for rc, _, se in res if rc])
 
-def _kill_when(proc, folder:Path, pattern:str, n:int=1, timeout=300) -> bool:
-    "SIGKILL `proc` as soon as `n` files matching `pattern` exist under `folder`; False if it finished first."
+def _start_paused(args, folder:Path, pattern:str, n:int) -> tuple:
+    "Start job `args` to stop after its `n`-th cache file matching `pattern` (see `_PAUSE`): (process, the marker it will create)."
+    marker = folder/'paused'
+    env = {**os.environ, 'FACELAB_TEST_PAUSE': f"{pattern}|{n}|{marker}"}
+    with open(folder/'paused.log', 'wb') as log:   # a file, not a pipe nobody reads: a full pipe would stop it short of the pause
+        return subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env), marker
+
+def _kill_when(proc, marker:Path, timeout=300) -> bool:
+    "SIGKILL `proc` once it has written `marker` (it is then held still, see `_PAUSE`); False if it ended or timed out first."
     t0 = time.time()
     while time.time() - t0 < timeout:
+        if marker.exists(): proc.send_signal(signal.SIGKILL); proc.wait(); return True
         if proc.poll() is not None: return False
-        if len(list(folder.rglob(pattern))) >= n: proc.send_signal(signal.SIGKILL); proc.wait(); return True
         time.sleep(0.02)
-    proc.kill(); return False
+    proc.kill(); proc.wait(); return False
 
 def killed_detect_video(clean:pd.DataFrame, folder=None) -> dict:
     "A `detect_video` run killed by SIGKILL after its first cache flush, then run again: the result equals `clean`."
     t = Path(folder or tempfile.mkdtemp()); job = _script(t, 'detect.py', _DETECT); (t/'cache').mkdir()
-    p = subprocess.Popen([PY, job, video(), t/'cache', '5', t/'d.parquet'], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    killed = _kill_when(p, t/'cache', 'dets-*.parquet', 2)
+    p, marker = _start_paused([PY, job, video(), t/'cache', '5', t/'d.parquet'], t, 'dets-*.parquet', 2)
+    killed = _kill_when(p, marker) and len(list((t/'cache').rglob('dets-*.parquet'))) == 2
     r = subprocess.run([PY, job, video(), t/'cache', '5', t/'d.parquet'], capture_output=True, text=True, timeout=600)
     same = r.returncode == 0 and same_table(pd.read_parquet(t/'d.parquet'), clean)
     return dict(killed=killed, ok=r.returncode == 0, same=same, errors=[r.stderr[-800:]] if r.returncode else [])
@@ -107,8 +133,8 @@ def killed_represent(clean:pd.DataFrame, folder=None, batch:int=4) -> dict:
     t = Path(folder or tempfile.mkdtemp()); job = _script(t, 'represent.py', _REPRESENT); (t/'cache').mkdir()
     (t/'files.txt').write_text('\n'.join(photos()))
     args = [PY, job, t/'files.txt', t/'cache', str(batch), t/'e.parquet']
-    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    killed = _kill_when(p, t/'cache', 'part-*.parquet', 2)
+    p, marker = _start_paused(args, t, 'part-*.parquet', 2)
+    killed = _kill_when(p, marker) and len(list((t/'cache').rglob('part-*.parquet'))) == 2
     r = subprocess.run(args, capture_output=True, text=True, timeout=600)
     same = r.returncode == 0 and same_table(pd.read_parquet(t/'e.parquet'), clean)
     return dict(killed=killed, ok=r.returncode == 0, same=same, errors=[r.stderr[-800:]] if r.returncode else [])

@@ -19,8 +19,7 @@ import pytest, warnings
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
-NBS = ROOT/'nbs'
+from conftest import NBS
 CHROMIUM = Path(os.environ.get('FACELAB_CHROMIUM', '/usr/bin/chromium'))   # Debian's; another Chromium build: FACELAB_CHROMIUM=path
 CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
                  '--disable-component-update', '--disable-sync']

@@ -1,19 +1,19 @@
-"""The `facelab` command as a user runs it, on real photos with real models: in-process through `facelab.cli.main` (what the
-console script calls), and as a real subprocess where the environment (FACELAB_HOME, DEEPFACE_HOME) is part of the test."""
-import argparse, io, json, os, shutil, subprocess, sys
+"""The `facelab` command as a user runs it, on real photos with real models, in-process through `facelab.cli.main` (what the
+console script calls; `conftest.cli`). The environment a test changes (FACELAB_HOME, DEEPFACE_HOME) is read by facelab at each
+call, so `monkeypatch.setenv` stands in for a subprocess's environment; one test runs the installed console script itself."""
+import argparse, json, shutil
 from pathlib import Path
-import pandas as pd
+import numpy as np, pandas as pd
 import pytest
 import facelab
-from facelab.cli import main, parser
-from cli_runner import cli
-from facelab.datasets import deepface_sample
+from facelab.cli import parser
+from facelab.datasets import deepface_sample, deepface_folder
+from conftest import cli, facelab_process, quick_error as _quick_error, people_folder, hamilton_with_cvat_sample
 
-exe = Path(sys.executable).parent/'facelab'
-
-def run(*args, **kw):
-    "`facelab ARGS` as a subprocess (for tests that set its environment)."
-    return subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, timeout=600, **kw)
+def test_console_script_is_installed():
+    "`facelab` on the PATH of the venv runs `facelab.cli.main` (the entry point of pyproject.toml's [project.scripts])."
+    r = facelab_process('--version')
+    assert r.returncode == 0 and r.stdout.strip() == f"facelab {facelab.__version__}", (r.stdout, r.stderr[-2000:])
 
 def test_weights_status_lists_offline_models_available():
     r = cli('weights', 'status')
@@ -22,20 +22,33 @@ def test_weights_status_lists_offline_models_available():
     for name in ['SFace', 'yunet', 'centerface']: assert rows[name] == 'True', r.stdout
     assert rows['ArcFace'] in ('True', 'False')
 
-def test_weights_import_refuses_unknown_names(tmp_path):
+def test_weights_import_refuses_unknown_names(tmp_path, monkeypatch):
     (tmp_path/'src').mkdir(); (tmp_path/'src'/'mystery.bin').write_bytes(b'x')
-    env = {**os.environ, 'DEEPFACE_HOME': str(tmp_path/'home')}
-    r = run('weights', 'import', tmp_path/'src', env=env)
+    monkeypatch.setenv('DEEPFACE_HOME', str(tmp_path/'home'))
+    r = cli('weights', 'import', tmp_path/'src')
     assert r.returncode == 1 and 'refused' in r.stdout
     assert not (tmp_path/'home'/'.deepface'/'weights'/'mystery.bin').exists()
+    r = cli('weights', 'import', tmp_path/'src', '--trust')   # trust covers unverifiable content, never an unknown name
+    assert r.returncode == 1 and 'refused: not a weight file' in r.stdout, r.stdout
+    assert not (tmp_path/'home'/'.deepface'/'weights'/'mystery.bin').exists()
+
+def test_weights_import_trust_takes_an_unverifiable_file(tmp_path, monkeypatch):
+    "`--trust`: a file under a known name that facelab cannot verify (here: far too small) is refused without it, imported with it."
+    name = 'face_recognition_sface_2021dec.onnx'
+    (tmp_path/'src').mkdir(); (tmp_path/'src'/name).write_bytes(b'x'*1000)
+    monkeypatch.setenv('DEEPFACE_HOME', str(tmp_path/'home'))   # never the installed weights
+    dest = tmp_path/'home'/'.deepface'/'weights'/name
+    r = cli('weights', 'import', tmp_path/'src')
+    assert r.returncode == 1 and 'refused: 1,000 bytes' in r.stdout and 'facelab weights import --trust' in r.stdout, r.stdout
+    assert not dest.exists()
+    r = cli('weights', 'import', tmp_path/'src', '--trust')
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert f"imported as {name} (trusted: 1,000 bytes" in r.stdout, r.stdout
+    assert dest.read_bytes() == b'x'*1000
 
 def test_evaluate_a_folder_with_a_broken_photo(tmp_path):
     "A folder tree with one unreadable photo: the run finishes, scores the rest and names the bad file."
-    people = deepface_sample()
-    for name in ['Angelina', 'Jennifer', 'Mark']:
-        (tmp_path/'people'/name).mkdir(parents=True)
-        for f in people[name][:3]: shutil.copy(f, tmp_path/'people'/name)
-    (tmp_path/'people'/'Mark'/'broken.jpg').write_bytes(b'\xff\xd8\xff\xe0 not really a jpeg')
+    people_folder(tmp_path/'people', ['Angelina', 'Jennifer', 'Mark'], 3, broken='Mark')
     r = cli('evaluate', tmp_path/'people', '--out', tmp_path/'report', '--no-cache')
     assert r.returncode == 0, r.stderr
     pairs = pd.read_csv(tmp_path/'report'/'pairs.csv')
@@ -56,7 +69,7 @@ def test_evaluate_with_the_offline_facenet_and_retinaface(tmp_path):
     r = cli('evaluate', 'sample-study', '--model', 'Facenet-CASIA', '--detector', 'retinaface-mobilenet', '--out', tmp_path/'r',
             '--tune', 'best-f1', '--no-cache')
     assert r.returncode == 0, r.stderr
-    s = __import__('json').loads((tmp_path/'r'/'settings.json').read_text())
+    s = json.loads((tmp_path/'r'/'settings.json').read_text())
     assert (s['model_name'], s['detector_backend'], s['scored_pairs']) == ('Facenet-CASIA', 'retinaface-mobilenet', 300)
     assert 'Facenet-CASIA + retinaface-mobilenet' in r.stdout
 
@@ -67,8 +80,7 @@ def test_unknown_model_or_detector_is_a_clear_error(tmp_path):
 
 def test_validate_refuses_ground_truth_of_another_video(tmp_path):
     "The CVAT sample (a 25×20-pixel video, frames 10-19) against the 640×360 Hamilton clip: exit 2, the file and the problem named."
-    from facelab.datasets import sample_path, data_dir
-    video, gt = sample_path('videos/hamilton_clip.mp4'), data_dir()/'cvat_samples'/'video'/'annotations.xml'
+    video, gt = hamilton_with_cvat_sample()
     query = deepface_sample()['Angelina'][0]
     r = cli('validate', video, '--gt', gt, '--query', query, '--out', tmp_path/'r')
     assert r.returncode == 2 and 'Traceback' not in r.stderr, r.stderr
@@ -83,15 +95,20 @@ def test_validate_refuses_ground_truth_of_another_video(tmp_path):
     assert "vs the ground truth's tracks" in r.stdout and 'idf1' in r.stdout and 'track-mean' in r.stdout, r.stdout   # the tracking table
     rep = (tmp_path/'r'/'report.md').read_text()
     assert 'label `II`, the only person label' in rep and 'does not fit the video' in rep and 'IoU ≥ 0.4' in rep and '< 15 px' in rep
+    assert {'tracking.csv', 'track_metrics.csv'} <= {p.name for p in (tmp_path/'r').iterdir()}
+    # --no-track: the same study without linking faces into tracks: no tracking table, no per-track rows, the frame metrics unchanged
+    r2 = cli('validate', video, '--gt', gt, '--query', query, '--out', tmp_path/'r2', '--allow-mismatch', '--every-n', '10',
+             '--iou', '0.4', '--tol', '15', '--no-track')
+    assert r2.returncode == 0, r2.stderr
+    assert "vs the ground truth's tracks" not in r2.stdout and 'idf1' not in r2.stdout and 'track-mean' not in r2.stdout, r2.stdout
+    files = {p.name for p in (tmp_path/'r2').iterdir()}
+    assert 'metrics.csv' in files and not {'tracking.csv', 'track_metrics.csv'} & files, files
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path/'r'/'metrics.csv'), pd.read_csv(tmp_path/'r2'/'metrics.csv'))
 
-def _quick_error(r, *words):
-    assert r.returncode == 2, (r.returncode, r.stdout[-500:], r.stderr[-500:])
-    assert 'Traceback' not in r.stderr and all(w in r.stderr for w in words), r.stderr
-
-def test_bad_settings_and_outputs_are_refused_before_any_work(tmp_path):
+def test_bad_settings_and_outputs_are_refused_before_any_work(tmp_path, monkeypatch):
     "Each of these ends in exit 2 with a clear message and nothing embedded: the embedding cache stays empty."
     (tmp_path/'afile').write_text('')
-    env = {**os.environ, 'FACELAB_HOME': str(tmp_path/'home')}
+    monkeypatch.setenv('FACELAB_HOME', str(tmp_path/'home'))
     for args, words in [(['--out', tmp_path/'afile'], ['afile', 'report folder is an existing file']),
                         (['--out', tmp_path/'afile'/'r'], ['report folder cannot be written']),
                         (['--folds', '0'], ['folds must be a whole number >= 3']),
@@ -99,14 +116,14 @@ def test_bad_settings_and_outputs_are_refused_before_any_work(tmp_path):
                         (['--bootstrap', '-1'], ['n_boot']),
                         (['--tune', 'far:-0.1'], ["tuning method 'far:-0.1'"]),
                         (['--detector', 'nope'], ["unknown detector 'nope'"])]:
-        _quick_error(run('evaluate', 'sample-study', '--out', tmp_path/'r', *args, env=env), *words)
+        _quick_error(cli('evaluate', 'sample-study', '--out', tmp_path/'r', *args), *words)
     assert not (tmp_path/'home'/'cache').exists()
 
-def test_an_unwritable_facelab_home_is_refused_before_embedding(tmp_path):
+def test_an_unwritable_facelab_home_is_refused_before_embedding(tmp_path, monkeypatch):
     (tmp_path/'afile').write_text('')
-    env = {**os.environ, 'FACELAB_HOME': str(tmp_path/'afile'/'home')}   # under a file: not writable, even as root
-    _quick_error(run('evaluate', 'sample-study', '--out', tmp_path/'r', env=env), 'embedding cache cannot be written', 'FACELAB_HOME')
-    r = run('evaluate', 'sample-study', '--out', tmp_path/'r', '--no-cache', '--tune', 'best-f1', '--bootstrap', '0', env=env)
+    monkeypatch.setenv('FACELAB_HOME', str(tmp_path/'afile'/'home'))   # under a file: not writable, even as root
+    _quick_error(cli('evaluate', 'sample-study', '--out', tmp_path/'r'), 'embedding cache cannot be written', 'FACELAB_HOME')
+    r = cli('evaluate', 'sample-study', '--out', tmp_path/'r', '--no-cache', '--tune', 'best-f1', '--bootstrap', '0')
     assert r.returncode == 0, r.stderr   # without the cache it runs
 
 def test_evaluate_where_no_pair_can_be_scored_reports_every_reason(tmp_path):
@@ -132,7 +149,7 @@ def test_evaluate_with_the_flip_test(tmp_path):
     r = cli('evaluate', 'sample-study', '--flip', '--out', tmp_path/'r', '--tune', 'best-f1', '--bootstrap', '0', '--no-cache')
     assert r.returncode == 0, r.stderr
     assert 'SFace + yunet, cosine, flip test' in r.stdout
-    s = __import__('json').loads((tmp_path/'r'/'settings.json').read_text())
+    s = json.loads((tmp_path/'r'/'settings.json').read_text())
     assert s['embedding']['flip'] is True and s['scored_pairs'] == 300
 
 def test_compare_two_models_on_the_same_pairs(tmp_path):
@@ -147,19 +164,25 @@ def test_adapt_then_use_the_head_as_a_model(tmp_path):
     r = cli('adapt', 'sample', '--out', tmp_path/'head')
     assert r.returncode == 0, r.stderr
     assert 'chosen: identity: 13 people, fewer than min_people=16' in r.stdout and (tmp_path/'head'/'head.json').is_file()
+    s = json.loads((tmp_path/'head'/'head.json').read_text())['settings']
+    assert (s['loss'], s['seed']) == ('triplet', 0), s   # the defaults of --loss and --seed
     r = cli('evaluate', 'sample-study', '--model', f"SFace+head:{tmp_path/'head'}", '--tune', 'best-f1', '--bootstrap', '0', '--out', tmp_path/'r')
     assert r.returncode == 0, r.stderr
     assert 'is a learned head: its output has no published threshold' in r.stdout
     t = pd.read_csv(tmp_path/'r'/'thresholds.csv')
     assert set(t.protocol) == {'oracle', 'k-fold'} and (t.n_pairs == 300).all()
 
+def test_adapt_loss_and_seed_reach_the_head(tmp_path):
+    "`--loss contrastive --seed 3`: the head is trained (or, with too few people, chosen) under them; head.json records both."
+    r = cli('adapt', 'sample', '--out', tmp_path/'head', '--loss', 'contrastive', '--seed', '3')
+    assert r.returncode == 0, r.stderr
+    s = json.loads((tmp_path/'head'/'head.json').read_text())['settings']
+    assert (s['loss'], s['seed']) == ('contrastive', 3), s   # the defaults, triplet and 0: test_adapt_then_use_the_head_as_a_model
+
 def test_adapt_lists_the_images_it_skipped(tmp_path):
     "`facelab adapt` writes failures.csv next to the head: one row per skipped image (file, stage, reason), as `evaluate` does."
-    import cv2, numpy as np
-    people = deepface_sample()
-    for name in ['Angelina', 'Jennifer']:
-        (tmp_path/'d'/name).mkdir(parents=True)
-        for f in people[name][:2]: shutil.copy(f, tmp_path/'d'/name)
+    import cv2
+    people_folder(tmp_path/'d', ['Angelina', 'Jennifer'], 2)
     cv2.imwrite(str(tmp_path/'d'/'Angelina'/'blank.jpg'), np.full((120, 120, 3), 128, np.uint8))   # no face
     (tmp_path/'d'/'Jennifer'/'broken.jpg').write_bytes(b'not a jpeg')
     r = cli('adapt', tmp_path/'d', '--out', tmp_path/'head', '--no-cache')
@@ -237,6 +260,109 @@ def test_compare_a_named_model_that_cannot_run_is_a_clear_error(tmp_path, monkey
     assert r.returncode == 2 and 'Dlib cannot run here' in r.stderr and 'pip install facelab[dlib]' in r.stderr, r.stderr
     assert not (tmp_path/'c').exists()
 
+# ---- flags of `evaluate` and `detect` that change what is scored or written
+@pytest.fixture(scope='module')
+def no_face_study(tmp_path_factory):
+    "Three people, two photos each, and a grey image with no face in Mark's folder: 7 images, 21 pairs, 6 of them with the grey one."
+    import cv2
+    d = people_folder(tmp_path_factory.mktemp('noface')/'p', ['Angelina', 'Jennifer', 'Mark'], 2)
+    cv2.imwrite(str(d/'Mark'/'blank.jpg'), np.full((160, 160, 3), 128, np.uint8))
+    return d
+
+def _study(r, out) -> tuple:
+    "(settings.json, pairs.csv, failures.csv) of a finished `facelab evaluate` run."
+    assert r.returncode == 0, r.stderr
+    return json.loads((out/'settings.json').read_text()), pd.read_csv(out/'pairs.csv'), pd.read_csv(out/'failures.csv')
+
+def test_evaluate_no_face_rules(no_face_study, tmp_path):
+    "The grey image: listed and its pairs not scored (default), scored as the whole image (--score-no-face), or a failure (--enforce-detection)."
+    quick = ['--tune', 'best-f1', '--bootstrap', '0']
+    r = cli('evaluate', no_face_study, '--out', tmp_path/'a', *quick)
+    s, pairs, fails = _study(r, tmp_path/'a')
+    assert (s['scored_pairs'], s['no_face'], s['failed_images'], s['score_no_face']) == (15, 1, 0, False), s
+    assert '1 images without a detected face (listed, not scored)' in r.stdout, r.stdout
+    assert fails.stage.tolist() == ['detect'] and fails.file[0].endswith('blank.jpg') and 'not scored' in fails.reason[0], fails
+
+    r = cli('evaluate', no_face_study, '--out', tmp_path/'b', '--score-no-face', *quick)
+    s, pairs, fails = _study(r, tmp_path/'b')
+    assert (s['pairs'], s['scored_pairs'], s['no_face'], s['score_no_face']) == (21, 21, 1, True), s
+    assert '21 pairs, 21 scored' in r.stdout and '1 images without a detected face (scored whole)' in r.stdout, r.stdout
+    grey = pairs.file_x.str.endswith('blank.jpg') | pairs.file_y.str.endswith('blank.jpg')
+    assert grey.sum() == 6 and pairs.distance[grey].notna().all() and pairs.scored[grey].all()
+    assert 'scored as the whole image' in fails.reason[0], fails
+
+    r = cli('evaluate', no_face_study, '--out', tmp_path/'c', '--enforce-detection', *quick)
+    s, pairs, fails = _study(r, tmp_path/'c')
+    assert (s['scored_pairs'], s['no_face'], s['failed_images'], s['enforce_detection']) == (15, 0, 1, True), s
+    assert '0 images without a detected face' in r.stdout and '1 not embedded' in r.stdout, r.stdout
+    assert fails.stage.tolist() == ['embed'] and fails.reason.tolist() == ['no face detected'], fails
+    grey = pairs.file_x.str.endswith('blank.jpg') | pairs.file_y.str.endswith('blank.jpg')
+    assert pairs.distance[grey].isna().all()
+
+def test_evaluate_metric_and_seed(no_face_study, tmp_path):
+    "--metric changes the distances and the thresholds' scale; --seed picks which negative pairs --max-negatives samples."
+    quick = ['--tune', 'best-f1', '--bootstrap', '0', '--max-negatives', '5']
+    runs = {}
+    for name, extra in [('cos1', ['--seed', '1']), ('cos1again', ['--seed', '1']), ('cos2', ['--seed', '2']),
+                        ('l2', ['--seed', '1', '--metric', 'euclidean_l2'])]:
+        r = cli('evaluate', no_face_study, '--out', tmp_path/name, *quick, *extra)
+        runs[name] = (r,) + _study(r, tmp_path/name)
+    neg = lambda name: runs[name][2].query("decision == 'No'")[['file_x', 'file_y']].values.tolist()
+    assert len(neg('cos1')) == 5 and neg('cos1') == neg('cos1again') and neg('cos1') != neg('cos2')
+    assert runs['cos1'][1]['seed'] == 1 and runs['cos2'][1]['seed'] == 2
+    r, s, pairs, _ = runs['l2']
+    assert s['distance_metric'] == 'euclidean_l2' and 'SFace + yunet, euclidean_l2:' in r.stdout, r.stdout
+    cos, l2 = runs['cos1'][2], pairs
+    assert cos[['file_x', 'file_y']].equals(l2[['file_x', 'file_y']])   # the same pairs (same seed), other distances
+    ok = cos.distance.notna()
+    np.testing.assert_allclose(l2.distance[ok], np.sqrt(2*cos.distance[ok]), rtol=1e-4)   # on unit vectors: L2 = sqrt(2 cosine)
+
+def test_evaluate_deepface_compat(no_face_study, tmp_path):
+    "--deepface-compat embeds through DeepFace.represent: the run says so and its distances are deepface's, not facelab's own."
+    from facelab.weights import weights_available
+    quick = ['--tune', 'best-f1', '--bootstrap', '0']
+    r = cli('evaluate', no_face_study, '--out', tmp_path/'dc', '--deepface-compat', *quick)
+    if not weights_available('SFace', 'yunet'):   # deepface's weights for the default model absent (offline): a clear refusal
+        _quick_error(r, 'weights for SFace')
+        return
+    s, pairs, _ = _study(r, tmp_path/'dc')
+    assert s['deepface_compat'] is True and 'SFace + yunet, cosine (deepface_compat):' in r.stdout, r.stdout
+    s0, plain, _ = _study(cli('evaluate', no_face_study, '--out', tmp_path/'own', *quick), tmp_path/'own')
+    assert s0['deepface_compat'] is False and len(pairs) == len(plain) == 21
+    ok = pairs.distance.notna() & plain.distance.notna()
+    assert ok.sum() >= 15 and not np.allclose(pairs.distance[ok], plain.distance[ok], atol=1e-6)
+
+def test_detect_crops_and_deepface_compat(tmp_path):
+    "--crops saves one aligned crop per face, named in the table; --deepface-compat detects on deepface's padded image (other boxes)."
+    couple = deepface_folder()/'couple.jpg'
+    r = cli('detect', couple, '--out', tmp_path/'d.csv', '--crops', tmp_path/'crops')
+    assert r.returncode == 0, r.stderr
+    d = pd.read_csv(tmp_path/'d.csv')
+    assert len(d) == 2 and sorted(Path(c).name for c in d.crop) == sorted(p.name for p in (tmp_path/'crops').iterdir())
+    assert all(Path(c).is_file() and Path(c).parent == tmp_path/'crops' for c in d.crop)
+    import cv2
+    assert all(cv2.imread(c) is not None and min(cv2.imread(c).shape[:2]) > 20 for c in d.crop)
+    r = cli('detect', couple, '--out', tmp_path/'plain.csv')
+    assert r.returncode == 0 and pd.read_csv(tmp_path/'plain.csv').crop.isna().all(), r.stderr   # no --crops: none written
+    r = cli('detect', couple, '--out', tmp_path/'dc.csv', '--deepface-compat')
+    assert r.returncode == 0, r.stderr
+    dc = pd.read_csv(tmp_path/'dc.csv')
+    assert len(dc) == 2 and not np.allclose(dc[['x1', 'y1', 'x2', 'y2']].to_numpy(), d[['x1', 'y1', 'x2', 'y2']].to_numpy(), atol=0.5)
+    assert (abs(dc[['x1', 'y1', 'x2', 'y2']].to_numpy() - d[['x1', 'y1', 'x2', 'y2']].to_numpy()) < 60).all()   # the same two faces
+
+def test_detect_video_fps_and_refusals(tmp_path):
+    "--fps 5 on a 10 fps clip looks at every other frame; --fps 0 and --deepface-compat on a video are refused before any work."
+    from facelab.video import synthetic_clip
+    clip = tmp_path/'clip.avi'; synthetic_clip(clip, deepface_sample()['Angelina'][0], n=30, fps=10.)
+    r = cli('detect', clip, '--detector', 'yunet', '--out', tmp_path/'all.csv', '--no-cache')
+    assert r.returncode == 0 and '30 frames looked at' in r.stdout, (r.stdout, r.stderr)
+    r = cli('detect', clip, '--detector', 'yunet', '--out', tmp_path/'fps.csv', '--fps', '5', '--no-cache')
+    assert r.returncode == 0 and '15 frames looked at' in r.stdout, (r.stdout, r.stderr)
+    assert pd.read_csv(tmp_path/'fps.csv').frame.tolist() == list(range(0, 30, 2))
+    _quick_error(cli('detect', clip, '--out', tmp_path/'x.csv', '--fps', '0'), '--fps must be above 0')
+    _quick_error(cli('detect', clip, '--out', tmp_path/'x.csv', '--deepface-compat'), '--deepface-compat applies to photos')
+    assert not (tmp_path/'x.csv').exists()
+
 # ---- small studies and the video study without a query (issues "Jupyter for real", "count only what was annotated")
 from facelab.datasets import data_dir, crowd_clip, crowd_ground_truth
 
@@ -264,7 +390,7 @@ def test_evaluate_five_people_four_positives_has_no_zero_width_interval(tmp_path
 
 def test_validate_without_query_scores_the_annotated_frames_and_every_person(tmp_path):
     gt = tmp_path/'gt.xml'
-    shutil.copy(crowd_ground_truth().attrs['source'], gt)
+    shutil.copy(crowd_ground_truth().source, gt)
     r = cli('validate', crowd_clip(), '--gt', gt, '--out', tmp_path/'rep')
     assert r.returncode == 0, r.stderr
     assert 'scored the 21 annotated frames looked at (0-100, every 5th)' in r.stdout

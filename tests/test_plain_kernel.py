@@ -13,6 +13,7 @@ pyproject.toml's `[tool.nbdev]`): cells with a skip flag (`#| slow`, `#| weights
 - show no bare matplotlib figure: an output whose `text/plain` starts with `<Figure size` must also carry an image
   (`image/png`, which `facelab.core.Figure` provides; a jpeg or svg rendering would do too).
 
+This is where CI runs the notebooks (`.ci/run` runs pytest, not `nbdev-test`): a cell that raises fails CI here.
 Set FACELAB_SKIP_PLAIN_KERNEL=1 to skip the notebooks (FACELAB_PLAIN_KERNEL_WORKERS at a time, default 2); FACELAB_PLAIN_KERNEL_OUT=DIR to write the
 executed copies there (for looking at what a user would see).
 """
@@ -20,16 +21,16 @@ import json, os, re, sys, time
 from pathlib import Path
 import pytest
 
-nbformat = pytest.importorskip('nbformat')
-nbclient = pytest.importorskip('nbclient')
+if os.environ.get('CI'):   # .ci/run runs the notebooks only here (no nbdev-test before it): a missing package must fail, not skip
+    import nbformat, nbclient
+else:
+    nbformat = pytest.importorskip('nbformat')
+    nbclient = pytest.importorskip('nbclient')
 
-root = Path(__file__).resolve().parents[1]
-nbs = root/'nbs'
-NOTEBOOKS = sorted(p for p in [*nbs.glob('*.ipynb'), *(nbs/'tutorials').glob('*.ipynb')] if not p.name.startswith(('_', '.')))
+from conftest import ROOT as root, NOTEBOOKS, rel
+
 CELL_TIMEOUT = int(os.environ.get('FACELAB_NB_CELL_TIMEOUT', 600))
 skip_all = pytest.mark.skipif(bool(os.environ.get('FACELAB_SKIP_PLAIN_KERNEL')), reason='FACELAB_SKIP_PLAIN_KERNEL is set')
-
-def rel(p): return p.relative_to(nbs).as_posix()
 
 def skip_flags() -> list:
     "The cell flags nbdev-test skips: `tst_flags` of `[tool.nbdev]`."
@@ -71,7 +72,7 @@ def execute(fn:Path, kernel_dir:Path, prelude:str|None=None, nb=None):
     km = AsyncKernelManager(kernel_name='python3', kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernel_dir)]))
     client = nbclient.NotebookClient(nb, km=km, timeout=CELL_TIMEOUT, kernel_name='python3',
                                      resources={'metadata': {'path': str(fn.parent)}})
-    client.execute(env=kernel_env())
+    client.execute(env=kernel_env(), cleanup_kc=True)   # and shut the kernel down: nbclient keeps a kernel it did not start the manager of
     return nb
 
 _ansi = re.compile(r'\x1b\[[0-9;]*m')
@@ -124,11 +125,27 @@ def test_prepare_blanks_the_cells_nbdev_test_skips():
             if fm_skip or flag.search(o.source): assert c.source == '', (rel(fn), o.source[:80])
             else: assert c.source == o.source, (rel(fn), o.source[:80])
 
+def test_a_raising_cell_fails_the_notebook(kernel_dir, tmp_path):
+    "A cell that raises is reported with its index and the error, and the cells after it do not run (as in nbdev-test)."
+    fn = tmp_path/'broken.ipynb'
+    cells = [nbformat.v4.new_code_cell(c) for c in ['x = 1', '1/0', "open('after', 'w').close()"]]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), fn)
+    _, n, err, _ = run_one(fn, kernel_dir, prepared=prepare_all(fn))
+    assert n == 3 and err and 'cell 1' in err and 'ZeroDivisionError' in err, err
+    assert not (tmp_path/'after').exists()
+
+def prepare_all(fn:Path):
+    "An in-memory copy of `fn` with every code cell kept (a notebook outside nbs/, which nbdev's settings do not cover)."
+    nb = nbformat.read(fn, as_version=4)
+    for c in nb.cells:
+        if c.cell_type == 'code': c.outputs, c.execution_count = [], None
+    return nb, sum(c.cell_type == 'code' for c in nb.cells)
+
 WORKERS = int(os.environ.get('FACELAB_PLAIN_KERNEL_WORKERS', 2))
 
-def run_one(fn:Path, kernel_dir:Path) -> tuple:
+def run_one(fn:Path, kernel_dir:Path, prepared=None) -> tuple:
     "Run `fn` as nbdev-test would, in a plain kernel: (executed copy, cells run, error text or None, seconds)."
-    nb, n = prepare(fn)
+    nb, n = prepared or prepare(fn)
     if n == 0: return nb, 0, None, 0.
     t, err = time.time(), None
     try: execute(fn, kernel_dir, nb=nb)

@@ -2,7 +2,7 @@
 import re, sys
 from pathlib import Path
 
-root = Path(__file__).resolve().parents[1]
+from conftest import ROOT as root
 sys.path.insert(0, str(root/'tools'))
 import make_readme
 
@@ -12,9 +12,12 @@ def test_readme_matches_index_notebook():
     assert (root/'README.md').read_text() == make_readme.render(), "README.md is stale: run `python tools/make_readme.py`"
 
 def test_exactly_two_setup_commands():
+    "The second command runs all the tests: pytest on tests/, which runs the notebooks too (tests/test_plain_kernel.py), once."
     blocks = sh_blocks()
     assert len(blocks) == 2 and all('\n' not in b for b in blocks)
-    assert 'facelab evaluate sample' in blocks[0] and 'nbdev-test' in blocks[1] and 'pytest' in blocks[1]
+    assert 'facelab evaluate sample' in blocks[0] and blocks[1].endswith('.venv/bin/pytest -q tests/')
+    assert 'nbdev-test' not in blocks[1], "the notebooks run in tests/test_plain_kernel.py: nbdev-test before pytest runs them twice"
+    assert (root/'tests'/'test_plain_kernel.py').is_file()
 
 def test_ci_runs_the_readme_test_command():
     assert sh_blocks()[1] in (root/'.ci'/'run').read_text()
