@@ -362,6 +362,16 @@ def _losses_md(res:dict) -> list:
                       f"detected face ({names}); it could score {r.scorable_alone} of the {s['pairs']} pairs alone.")
     return md
 
+# %% ../nbs/15_compare.ipynb #0c584524
+def _reason_notes(lb:pd.DataFrame, # a leaderboard with `reason`, `note` and the combination's columns
+                 ) -> list: # Markdown bullet lines, names escaped
+    "The reasons and notes of a leaderboard's rows, each said once with the rows it is about (or 'every row')."
+    why = {}
+    for r in lb.itertuples():
+        for x in (r.reason, r.note):
+            if x: why.setdefault(x, []).append(combo_label(r.model_name, r.detector_backend, r.flip))
+    return [f"- {md_escape(', '.join(who)) if len(who) < len(lb) else 'every row'}: {md_escape(x)}" for x, who in why.items()]
+
 # %% ../nbs/15_compare.ipynb #e79a2d17
 def write_compare(res:dict, out) -> Path:
     "Write `res` (from `compare`) to the folder `out`: leaderboard.csv, failures.csv, curves.csv, curves.png, settings.json and report.md."
@@ -387,11 +397,7 @@ def write_compare(res:dict, out) -> Path:
           "on new people. Rows whose intervals overlap are not told apart by these data: more people, not more photos of the same "
           "people, narrows them.", "",
           md_table(display_leaderboard(lb)), "", "![ROC and DET curves](curves.png)", ""]
-    why = {}   # the same reason for several rows is said once
-    for r in lb.itertuples():
-        for x in (r.reason, r.note):
-            if x: why.setdefault(x, []).append(combo_label(r.model_name, r.detector_backend, r.flip))
-    notes = [f"- {', '.join(who) if len(who) < len(lb) else 'every row'}: {x}" for x, who in why.items()]
+    notes = _reason_notes(lb)
     if notes: md += ["Undefined numbers and timings:", "", *notes, ""]
     md += ["`s/image`: seconds `represent` took per image it embedded in this run (detection, alignment and the model; images read "
            "from the cache are not counted, and with every image cached there is no timing).", ""]
@@ -664,11 +670,7 @@ def write_compare_identification(res:IdentificationCompareResult, out) -> Path:
            "with the k-fold FNIR and FPIR to expect on people it never saw. A threshold belongs to its row: never move it to "
            "another model or detector. Rows whose intervals overlap are not told apart by these data.", "",
            md_table(_md_cells(display_id_leaderboard(lb, s['fpir']))), ""]
-    why = {}   # the same reason for several rows is said once
-    for r in lb.itertuples():
-        for x in (r.reason, r.note):
-            if x: why.setdefault(x, []).append(combo_label(r.model_name, r.detector_backend, r.flip))
-    notes = [f"- {md_escape(', '.join(who)) if len(who) < len(lb) else 'every row'}: {md_escape(x)}" for x, who in why.items()]
+    notes = _reason_notes(lb)
     if notes: md += ["Undefined numbers and timings:", "", *notes, ""]
     md += ["`failed`: images of the split the combination could not use (no face found, unreadable, or not embedded); "
            "`searchable alone`: the probes it could have searched on its own. `s/image`: seconds `represent` took per image it "
