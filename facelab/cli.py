@@ -232,8 +232,8 @@ def _add_adapt_command(sub):
     a = _command(sub, 'adapt', "learn a projection head on your own labelled faces (one subfolder per person), "
                                "checked on held-out people")
     a.add_argument('source', help='folder with one subfolder per person')
-    a.add_argument('--model', default=DEFAULT_MODEL, help='the frozen model whose embeddings the head adapts')
-    a.add_argument('--detector', default=DEFAULT_DETECTOR, help='face detector')
+    a.add_argument('--model-name', '--model', dest='model', default=DEFAULT_MODEL, help='the frozen model whose embeddings the head adapts')
+    a.add_argument('--detector-backend', '--detector', dest='detector', default=DEFAULT_DETECTOR, help='face detector')
     a.add_argument('--loss', default='triplet', choices=['triplet', 'contrastive'], help="the head's training loss")
     a.add_argument('--seed', type=int, default=0, help='seed of the held-out people, the training batches and the bootstrap')
     a.add_argument('--out', required=True, help='head folder to write (head.json, W.npy, history.csv, history.png, failures.csv)')
@@ -318,7 +318,7 @@ def _add_search_commands(sub):
     f.add_argument('--gallery', required=True, help='gallery folder (from `facelab gallery build`)')
     f.add_argument('-k', type=int, default=5, help='nearest gallery answers listed per face')
     f.add_argument('--threshold', type=float, default=None, help="distance threshold (default: the gallery model's for the metric)")
-    f.add_argument('--metric', default=DEFAULT_METRIC, choices=METRICS, help='distance metric')
+    f.add_argument('--distance-metric', '--metric', dest='metric', default=DEFAULT_METRIC, choices=METRICS, help='distance metric')
     f.add_argument('--by', default='sample', choices=['sample', 'identity', 'template'], help='rank faces, identities, or mean templates')
     f.add_argument('--out', help="write every face's answer ('not in database' too) and its neighbours within the threshold "
                                  "as CSV (default: not written)")
@@ -413,7 +413,7 @@ def _add_video_commands(sub):
     d = _command(sub, 'detect', 'faces in a photo, a folder of photos or a video, as a detections table')
     d.add_argument('source', help='image, folder of images, or video')
     d.add_argument('--out', required=True, help='detections table to write (.csv or .parquet)')
-    d.add_argument('--detector', default=None,
+    d.add_argument('--detector-backend', '--detector', dest='detector', default=None,
                    help=f"face detector, one of {', '.join(DETECTORS)} (default: yunet for photos, {VIDEO_DETECTOR} for videos)")
     d.add_argument('--min-face', type=float, default=None,
                    help="drop faces smaller than this many pixels (the box's shorter side) (default: keep every face)")
@@ -434,8 +434,8 @@ def _add_video_commands(sub):
     v.add_argument('--identity', default=None,
                    help="the person's label in the ground truth (default: its only person label; needed when it has several)")
     v.add_argument('--threshold', type=float, default=None, help="distance threshold (default: the model's)")
-    v.add_argument('--model', default=DEFAULT_MODEL, help=f"recognition model, one of {', '.join(MODELS)}, or an .onnx file")
-    v.add_argument('--detector', default=VIDEO_DETECTOR,
+    v.add_argument('--model-name', '--model', dest='model', default=DEFAULT_MODEL, help=f"recognition model, one of {', '.join(MODELS)}, or an .onnx file")
+    v.add_argument('--detector-backend', '--detector', dest='detector', default=VIDEO_DETECTOR,
                    help=f"face detector for the video and the query photos, one of {', '.join(DETECTORS)}")
     v.add_argument('--every-n', type=int, default=1, help='look at every n-th frame')
     v.add_argument('--frames', default='annotated', choices=['annotated', 'all'],
@@ -472,8 +472,8 @@ def _command(sub, name:str, # the subcommand: `facelab NAME`
 
 def _add_model_options(p):
     "The options every embedding command shares: model, detector, the no-face rule, deepface parity, the cache."
-    p.add_argument('--model', default=DEFAULT_MODEL, help=f"recognition model, one of {', '.join(MODELS)}, or an .onnx file")
-    p.add_argument('--detector', default=DEFAULT_DETECTOR, help=f"face detector, one of {', '.join(DETECTORS)}")
+    p.add_argument('--model-name', '--model', dest='model', default=DEFAULT_MODEL, help=f"recognition model, one of {', '.join(MODELS)}, or an .onnx file")
+    p.add_argument('--detector-backend', '--detector', dest='detector', default=DEFAULT_DETECTOR, help=f"face detector, one of {', '.join(DETECTORS)}")
     p.add_argument('--enforce-detection', action='store_true',
                    help="an image with no detected face is a failure (default: embedded whole and flagged face_detected=False)")
     p.add_argument('--deepface-compat', action='store_true', help="embed through DeepFace.represent (deepface's preprocessing and thresholds)")
@@ -500,10 +500,10 @@ def _run_kw(args) -> dict:
 
 def _add_study_options(p):
     "The options `evaluate` and `compare` share: the metric, the folds, the bootstrap, the negatives' sample and the seed."
-    p.add_argument('--metric', default=DEFAULT_METRIC, choices=METRICS, help='distance metric')
+    p.add_argument('--distance-metric', '--metric', dest='metric', default=DEFAULT_METRIC, choices=METRICS, help='distance metric')
     p.add_argument('--folds', type=int, default=10,
                    help='identity folds of the k-fold protocol (capped at the number of identities)')
-    p.add_argument('--bootstrap', type=int, default=1000, metavar='N',
+    p.add_argument('--n-boot', '--bootstrap', dest='bootstrap', type=int, default=1000, metavar='N',
                    help='resamples of the people for the 95%% intervals (0: none)')
     p.add_argument('--max-negatives', type=int, default=None, help='sample this many negative pairs (default: all of them)')
     p.add_argument('--seed', type=int, default=0, help='seed for sampling negatives and the bootstrap')
