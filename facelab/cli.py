@@ -243,7 +243,8 @@ def _add_adapt_command(sub):
 
 # %% ../nbs/13_cli.ipynb #44759f9c
 def _shown(f) -> str:
-    "A file as the user would name it: relative to the working folder when it is under it, else as it is."
+    "A file as the user would name it: relative to the working folder when it is under it, else as it is ('' for none)."
+    if f is None or (isinstance(f, float) and np.isnan(f)): return ''   # a template answer has no file
     try: return str(Path(f).resolve().relative_to(Path.cwd().resolve()))
     except (ValueError, OSError): return str(f)
 
