@@ -26,15 +26,21 @@ MAX_ROWS = 5*10**7         # a CVAT file whose tracks expand to more boxes than 
 class _LineTreeBuilder(ET.TreeBuilder):
     "TreeBuilder that records each element's source line as `_line`."
     def start(self, tag, attrs):
-        el = super().start(tag, attrs); el.set('_line', str(self.parser.parser.CurrentLineNumber)); return el
+        el = super().start(tag, attrs)
+        el.set('_line', str(self.parser.parser.CurrentLineNumber))
+        return el
 
+# %% ../nbs/09_annotations.ipynb #3e068f0b
 def parse_xml(path) -> ET.Element:
     "Parse the XML file at `path` safely (defusedxml), keeping line numbers; errors name the file and line."
     path = Path(path)
     if not path.is_file(): raise FacelabError("file not found", path)
-    tb = _LineTreeBuilder(); parser = DefusedXMLParser(target=tb); tb.parser = parser
+    tb = _LineTreeBuilder()
+    parser = DefusedXMLParser(target=tb)
+    tb.parser = parser
     try:
-        parser.feed(path.read_bytes()); return parser.close()
+        parser.feed(path.read_bytes())
+        return parser.close()
     except ET.ParseError as e:
         why = f"line {e.position[0]}: malformed XML ({e})"
         try: read_text(path, 'XML file')
@@ -42,6 +48,7 @@ def parse_xml(path) -> ET.Element:
         raise FacelabError(why, path) from None
     except Exception as e: raise FacelabError(f"refused XML ({type(e).__name__}: {e})", path) from None
 
+# %% ../nbs/09_annotations.ipynb #fd0841dd
 _NUM_RE = re.compile(r'[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?', re.ASCII)
 _INT_RE = re.compile(r'[+-]?\d{1,18}', re.ASCII)
 
@@ -52,11 +59,13 @@ def _to_float(s) -> float|None:
     v = float(s)
     return v if math.isfinite(v) else None
 
+# %% ../nbs/09_annotations.ipynb #a67802a1
 def _to_int(s) -> int|None:
     "The text `s` as an integer (ASCII digits, at most 18), or None."
     s = s.strip() if isinstance(s, str) else ''
     return int(s) if _INT_RE.fullmatch(s) else None
 
+# %% ../nbs/09_annotations.ipynb #a0e7e3d0
 def _why_not(v, integer:bool=False) -> str:
     "Why the text `v` is not a finite number (or an integer), for an error message."
     if v is None: return 'is missing'
@@ -64,6 +73,7 @@ def _why_not(v, integer:bool=False) -> str:
     except (ValueError, TypeError): bad = False
     return 'is not finite' if bad else 'is not an integer' if integer else 'is not a number'
 
+# %% ../nbs/09_annotations.ipynb #95607e47
 def _num(el, key, path, cast=float, where:str=''):
     "Attribute `key` of `el` as a finite number (an integer when `cast` is int), or an error naming the file, line, `where` and attribute."
     v = el.get(key)
@@ -73,6 +83,7 @@ def _num(el, key, path, cast=float, where:str=''):
                            f"{'' if v is None else '=' + repr(v)} {_why_not(v, cast is int)}", path)
     return r
 
+# %% ../nbs/09_annotations.ipynb #675c92c7
 _FLAGS = {'0': False, '1': True, 'false': False, 'true': True}
 
 def _flag(el, key, path, default:bool=False) -> bool:
@@ -82,6 +93,7 @@ def _flag(el, key, path, default:bool=False) -> bool:
     if v.lower() not in _FLAGS: raise FacelabError(f"line {el.get('_line')}: <{el.tag}> attribute {key}={v!r} is not 0 or 1", path)
     return _FLAGS[v.lower()]
 
+# %% ../nbs/09_annotations.ipynb #17ff54f7
 def _attrs(el, path) -> dict:
     "The <attribute name=...> children of `el` as `attr_<name>` -> text."
     out = {}
@@ -90,6 +102,7 @@ def _attrs(el, path) -> dict:
         out[f"attr_{a.get('name')}"] = (a.text or '').strip()
     return out
 
+# %% ../nbs/09_annotations.ipynb #bedc916d
 _TRUE, _FALSE = {'true', '1', 'yes'}, {'false', '0', 'no'}
 
 def _ignore_attr(df:pd.DataFrame, path) -> pd.DataFrame:
@@ -101,6 +114,7 @@ def _ignore_attr(df:pd.DataFrame, path) -> pd.DataFrame:
     df['ignore'] = v.isin(_TRUE).to_numpy()
     return df
 
+# %% ../nbs/09_annotations.ipynb #19d6d590
 def _box(el, path, where:str, visible:bool=True) -> dict:
     "x1, y1, x2, y2 of a CVAT <box>: finite numbers, and (when `visible`) xbr > xtl, ybr > ytl; errors name the line and `where`."
     b = {c: _num(el, k, path, where=where) for c, k in zip(('x1', 'y1', 'x2', 'y2'), ('xtl', 'ytl', 'xbr', 'ybr'))}
@@ -140,6 +154,7 @@ class GroundTruth(Result):
         "The same annotation -- annotated frames, sizes, source -- with only the boxes `rows` (a boolean mask over `boxes`)."
         return self._replace(boxes=self.boxes[np.asarray(rows, dtype=bool)])
 
+# %% ../nbs/09_annotations.ipynb #987959f0
 def as_ground_truth(gt, # a `GroundTruth`, a table of boxes (frame, x1, y1, x2, y2 [, source, track_id, label, ...]), or a file to read
                    ) -> GroundTruth:
     "The one way in: a `GroundTruth` as it is, a file through `read_annotations`, a plain table wrapped (it says no annotated frames)."
@@ -148,16 +163,19 @@ def as_ground_truth(gt, # a `GroundTruth`, a table of boxes (frame, x1, y1, x2, 
     if isinstance(gt, GroundTruth) or _is_gt(gt): return gt
     raise FacelabError(f"ground truth is a GroundTruth, a table of boxes or a file, not {type(gt).__name__}")
 
+# %% ../nbs/09_annotations.ipynb #06a41620
 def _is_gt(x) -> bool:
     "Whether `x` is a `GroundTruth` (by its fields too: a notebook's class and the module's are two classes)."
     return isinstance(x, GroundTruth) or (isinstance(getattr(x, 'boxes', None), pd.DataFrame) and hasattr(x, 'annotated_frames'))
 
+# %% ../nbs/09_annotations.ipynb #4493276a
 def _refuse_attrs(df:pd.DataFrame):
     "Refuse a table that says its annotated frames in `DataFrame.attrs` (the old way): they would be ignored, and every frame scored."
     if 'annotated_frames' in df.attrs:
         raise FacelabError("the table says its annotated frames in DataFrame.attrs, which pandas drops and facelab no longer reads: "
                            "pass GroundTruth(table, annotated_frames=...) instead")
 
+# %% ../nbs/09_annotations.ipynb #2080b3b0
 def _boxes_of(gt) -> pd.DataFrame:
     "The table of boxes of a `GroundTruth`, or the table itself."
     return gt.boxes if _is_gt(gt) else gt
@@ -173,6 +191,7 @@ def _meta_int(t, key:str, path, lo:int=0):
     if not lo <= n <= MAX_FRAMES: raise FacelabError(f"line {el.get('_line')}: <{key}> {key} must be from {lo} to {MAX_FRAMES:,}, not {n}", path)
     return n
 
+# %% ../nbs/09_annotations.ipynb #6e7a2fe2
 def _frame_size(task, path) -> tuple|None:
     "(width, height) of the annotated video from a CVAT <task>'s <original_size>, or None when the export has none."
     el = task.find('original_size') if task is not None else None
@@ -188,6 +207,7 @@ def _frame_size(task, path) -> tuple|None:
         out.append(n)
     return tuple(out)
 
+# %% ../nbs/09_annotations.ipynb #f76c3881
 def _task_meta(root, path) -> dict:
     "start_frame, stop_frame, step, size (frames) and frame_size (width, height) from a CVAT export's <meta><task>; bad values are errors."
     t = root.find('meta/task')
@@ -205,11 +225,13 @@ def _task_meta(root, path) -> dict:
     return dict(start=start, stop=-1 if stop is None else stop, step=step, size=size or 0, size_given=size is not None,
                 mode=(t.findtext('mode') if t is not None else None) or '', frame_size=_frame_size(t, path))
 
+# %% ../nbs/09_annotations.ipynb #dae833c5
 def _last_frame(m) -> int|None:
     "The task's last video frame (from stop_frame and size, the smaller), None when the export gives neither."
     ends = ([m['stop']] if m['stop'] >= 0 else []) + ([m['start'] + (m['size']-1)*m['step']] if m['size_given'] else [])
     return min(ends + [MAX_FRAMES]) if ends else None
 
+# %% ../nbs/09_annotations.ipynb #9626e931
 def _check_frame(f:int, b, m, frames:str, last, path, tid) -> int:
     "The video frame of box `b` (XML frame `f`), or an error naming the line and track when it is not one of the task's frames."
     err = lambda why: FacelabError(f"line {b.get('_line')}: track {tid}: <box> frame={f} {why}", path)
@@ -227,6 +249,7 @@ def _check_frame(f:int, b, m, frames:str, last, path, tid) -> int:
     if v > MAX_FRAMES: raise err(f"is beyond {MAX_FRAMES:,} frames")
     return v
 
+# %% ../nbs/09_annotations.ipynb #b771cedc
 def _segments(boxes:list, step:int, end:int):
     "(first frame, stop, box, next box or None) of each visible stretch of one track, `end` the last frame a final box lasts to."
     for k, (f0, b0) in enumerate(boxes):
@@ -234,6 +257,7 @@ def _segments(boxes:list, step:int, end:int):
         nxt = boxes[k+1] if k+1 < len(boxes) else None
         yield f0, (nxt[0] if nxt else end+1), b0, (nxt[1] if nxt and not nxt[1]['outside'] else None), (nxt[0] if nxt else None)
 
+# %% ../nbs/09_annotations.ipynb #b1c25dca
 def _expand_track(boxes:list, step:int, end:int) -> list:
     "Per-frame boxes of one track as tables: keyframes as given, linear interpolation between them, `outside` honoured."
     out = []
@@ -241,11 +265,13 @@ def _expand_track(boxes:list, step:int, end:int) -> list:
         fr = np.arange(f0, stop, step)
         r = (fr - f0)/(f1 - f0) if b1 is not None else np.zeros(len(fr))
         cols = {c: b0[c] + r*(b1[c]-b0[c]) if b1 is not None else np.full(len(fr), b0[c]) for c in ('x1', 'y1', 'x2', 'y2')}
-        kf = np.zeros(len(fr), bool); kf[0] = b0['keyframe']
+        kf = np.zeros(len(fr), bool)
+        kf[0] = b0['keyframe']
         out.append(pd.DataFrame(dict(frame=fr, **cols, occluded=b0['occluded'], keyframe=kf,
                                      **{k: v for k, v in b0.items() if k.startswith('attr_')})))
     return out
 
+# %% ../nbs/09_annotations.ipynb #13efce87
 def _track_boxes(tr, tid, m, frames, last, path) -> list:
     "The sorted (video frame, box) pairs of one <track>, each checked; two boxes on one frame are an error."
     boxes = []
@@ -259,10 +285,12 @@ def _track_boxes(tr, tid, m, frames, last, path) -> list:
         if f == g: raise FacelabError(f"line {b['line']}: track {tid}: a second <box> on frame {f}", path)
     return boxes
 
+# %% ../nbs/09_annotations.ipynb #f6b8b0ec
 def _keyframes(tracks:list) -> list:
     "The sorted video frames of every keyframe <box> of `tracks` (tid, label, boxes), `outside` ones included: the frames drawn on."
     return sorted({f for _, _, boxes in tracks for f, b in boxes if b['keyframe']})
 
+# %% ../nbs/09_annotations.ipynb #ae213418
 def read_cvat_video(path, # CVAT for video 1.1 annotations.xml
                     frames:str='absolute', # 'absolute': XML frame numbers are video frames; 'relative': task frame indices
                     root=None, # an already parsed tree (internal)
@@ -271,7 +299,8 @@ def read_cvat_video(path, # CVAT for video 1.1 annotations.xml
     path = Path(path)
     if frames not in ('absolute', 'relative'): raise FacelabError(f"frames must be 'absolute' or 'relative', not {frames!r}", path)
     root = parse_xml(path) if root is None else root
-    m = _task_meta(root, path); last = _last_frame(m)
+    m = _task_meta(root, path)
+    last = _last_frame(m)
     tracks, skipped, seen = [], 0, {}
     for tr in root.iter('track'):
         tid = _num(tr, 'id', path, int)
@@ -292,7 +321,8 @@ def read_cvat_video(path, # CVAT for video 1.1 annotations.xml
     df = _ignore_attr(df, path)   # boxes with an `ignore` attribute: regions that count neither as hit nor miss
     df['source'] = root.findtext('meta/source') or root.findtext('meta/task/source') or ''   # the video's name, if the export says
     df = df[GT_COLS + sorted(c for c in df.columns if c.startswith('attr_'))].sort_values(['frame', 'track_id'], kind='stable').reset_index(drop=True)
-    m.pop('size_given'); size = m.pop('frame_size')
+    m.pop('size_given')
+    size = m.pop('frame_size')
     return GroundTruth(df, annotated_frames=_keyframes(tracks), source=str(path), frame_size=size, skipped_shapes=skipped, task=m)
 
 # %% ../nbs/09_annotations.ipynb #0536d60e
@@ -303,6 +333,7 @@ def _image_size(im, path) -> tuple|None:
     if min(wh) <= 0: raise FacelabError(f"line {im.get('_line')}: <image> {im.get('name')!r}: width and height must be positive, not {wh[0]}x{wh[1]}", path)
     return wh
 
+# %% ../nbs/09_annotations.ipynb #c06706ed
 def _image_box(b, name, path) -> dict:
     "One <box> of CVAT <image> `name` as a row; errors name the line and image."
     if b.get('label') is None: raise FacelabError(f"line {b.get('_line')}: <box> in image {name!r} has no label attribute", path)
@@ -310,9 +341,11 @@ def _image_box(b, name, path) -> dict:
     return dict(source=name, frame=0, track_id=float(_num(b, 'group_id', path, int)) if g else np.nan, label=b.get('label'),
                 **_box(b, path, f"image {name!r}"), occluded=_flag(b, 'occluded', path), ignore=False, keyframe=True, **_attrs(b, path))
 
+# %% ../nbs/09_annotations.ipynb #d655a13a
 def read_cvat_images(path, root=None) -> GroundTruth:
     "Boxes of a CVAT-for-images export: one row per box, `source` the image name and `frame` 0; every image listed, and their sizes."
-    path = Path(path); root = parse_xml(path) if root is None else root
+    path = Path(path)
+    root = parse_xml(path) if root is None else root
     rows, skipped, sizes, seen = [], 0, {}, {}
     for im in root.iter('image'):
         name = im.get('name')
@@ -326,23 +359,29 @@ def read_cvat_images(path, root=None) -> GroundTruth:
     return GroundTruth(df, annotated_frames=[0] if seen else [], source=str(path), image_sizes=sizes,
                        annotated_images=list(seen), skipped_shapes=skipped)   # every image listed, boxes or none
 
+# %% ../nbs/09_annotations.ipynb #ff7da28f
 def read_cvat(path, **kwargs) -> GroundTruth:
     "Read a CVAT 1.1 export, for video (`<track>`) or images (`<image>`), told apart by its content."
-    path = Path(path); root = parse_xml(path)
+    path = Path(path)
+    root = parse_xml(path)
     if root.tag != 'annotations': raise FacelabError(f"line {root.get('_line')}: root element is <{root.tag}>, not a CVAT <annotations>", path)
     if root.find('track') is not None or root.findtext('meta/task/mode') == 'interpolation': return read_cvat_video(path, root=root, **kwargs)
     return read_cvat_images(path, root=root)
 
 # %% ../nbs/09_annotations.ipynb #4c36c322
 def _is_int(v) -> bool: return isinstance(v, int) and not isinstance(v, bool)
+
+# %% ../nbs/09_annotations.ipynb #fd1ddedd
 def _is_id(v) -> bool: return _is_int(v) or isinstance(v, str)
 
+# %% ../nbs/09_annotations.ipynb #9f39bf2c
 def _finite(v) -> bool:
     "Whether the JSON value `v` is a finite number (not a bool, not NaN or inf, not too large for a float)."
     if not isinstance(v, (int, float)) or isinstance(v, bool): return False
     try: return math.isfinite(float(v))
     except OverflowError: return False
 
+# %% ../nbs/09_annotations.ipynb #1382398d
 def _coco_list(d:dict, key:str, path, required:bool=True) -> list:
     "`d[key]`, checked to be a list of objects."
     if key not in d:
@@ -354,6 +393,7 @@ def _coco_list(d:dict, key:str, path, required:bool=True) -> list:
         if not isinstance(x, dict): raise FacelabError(f"{key}[{i}] must be an object, not {type(x).__name__}", path)
     return v
 
+# %% ../nbs/09_annotations.ipynb #dac3e6ee
 def _coco_ids(items:list, key:str, path) -> list:
     "The `id` of each entry of `items` (the list `key`): present, an integer or string, unique."
     ids, seen = [], set()
@@ -361,12 +401,15 @@ def _coco_ids(items:list, key:str, path) -> list:
         v = x.get('id')
         if not _is_id(v): raise FacelabError(f"{key}[{i}]: id {'is missing' if v is None else f'must be an integer, not {v!r}'}", path)
         if v in seen: raise FacelabError(f"{key}[{i}]: a second entry with id {v!r}", path)
-        seen.add(v); ids.append(v)
+        seen.add(v)
+        ids.append(v)
     return ids
 
+# %% ../nbs/09_annotations.ipynb #8ac77912
 def _coco_images(d, path) -> tuple:
     "image id -> file name, and file name -> (width, height) where both are given (0 or absent: unknown)."
-    ims = _coco_list(d, 'images', path); names, sizes, seen = {}, {}, set()
+    ims = _coco_list(d, 'images', path)
+    names, sizes, seen = {}, {}, set()
     for i, (im, iid) in enumerate(zip(ims, _coco_ids(ims, 'images', path))):
         where = f"images[{i}] (id {iid!r})"
         fn = im.get('file_name')
@@ -376,23 +419,28 @@ def _coco_images(d, path) -> tuple:
         for k, v in zip(('width', 'height'), wh):
             if v is not None and not (_finite(v) and float(v).is_integer() and v >= 0):
                 raise FacelabError(f"{where}: {k} must be a non-negative integer (0: unknown), not {v!r}", path)
-        names[iid] = fn; seen.add(fn)
+        names[iid] = fn
+        seen.add(fn)
         if all(wh): sizes[fn] = (int(wh[0]), int(wh[1]))
     return names, sizes
 
+# %% ../nbs/09_annotations.ipynb #aaa744be
 def _coco_categories(d, path) -> dict:
     "category id -> name."
-    cats = _coco_list(d, 'categories', path, required=False); out = {}
+    cats = _coco_list(d, 'categories', path, required=False)
+    out = {}
     for i, (c, cid) in enumerate(zip(cats, _coco_ids(cats, 'categories', path))):
         if not isinstance(c.get('name'), str): raise FacelabError(f"categories[{i}] (id {cid!r}): name must be a string, not {c.get('name')!r}", path)
         out[cid] = c['name']
     return out
 
+# %% ../nbs/09_annotations.ipynb #a2cac995
 def _coco_flag(v, where, key, path) -> bool:
     "A COCO 0/1 flag (an integer or a boolean), or an error."
     if not (isinstance(v, (bool, int)) and v in (0, 1)): raise FacelabError(f"{where}: {key} must be 0 or 1 (or false/true), not {v!r}", path)
     return bool(v)
 
+# %% ../nbs/09_annotations.ipynb #7eef5801
 _COCO_OWN = ('occluded', 'track_id')   # COCO `attributes` with columns of their own; the others become `attr_<name>`
 
 def _attr_text(v, where:str, key:str, path) -> str|None:
@@ -402,12 +450,14 @@ def _attr_text(v, where:str, key:str, path) -> str|None:
     if _finite(v): return json.dumps(v)
     raise FacelabError(f"{where}: attributes.{key} must be a string, a finite number or a boolean, not {v!r}", path)
 
+# %% ../nbs/09_annotations.ipynb #f8666c1f
 def _coco_attrs(at:dict, where:str, path) -> dict:
     "The custom attributes of a COCO annotation (all but `_COCO_OWN`) as `attr_<name>` -> text, nulls left out."
     if '' in at: raise FacelabError(f"{where}: attributes has an attribute without a name ('')", path)
     texts = {k: _attr_text(v, where, k, path) for k, v in at.items() if k not in _COCO_OWN}
     return {f"attr_{k}": t for k, t in texts.items() if t is not None}
 
+# %% ../nbs/09_annotations.ipynb #6cc3913c
 def _coco_ignore(df:pd.DataFrame, path) -> pd.DataFrame:
     "`ignore` from `iscrowd` or from an `ignore` attribute (CVAT's COCO export of a checkbox), either one."
     if 'attr_ignore' not in df: return df
@@ -416,6 +466,7 @@ def _coco_ignore(df:pd.DataFrame, path) -> pd.DataFrame:
     df['ignore'] = crowd | df['ignore'].to_numpy(bool)
     return df
 
+# %% ../nbs/09_annotations.ipynb #3baf9f63
 def _coco_row(a, where, images, cats, path) -> dict:
     "One COCO annotation as a ground-truth row; errors name the annotation."
     iid = a.get('image_id')
@@ -438,6 +489,7 @@ def _coco_row(a, where, images, cats, path) -> dict:
                 occluded=_coco_flag(at.get('occluded', False), where, 'attributes.occluded', path),
                 ignore=_coco_flag(a.get('iscrowd', 0), where, 'iscrowd', path), keyframe=True, **_coco_attrs(at, where, path))
 
+# %% ../nbs/09_annotations.ipynb #9bcc0e0e
 def _load_json(path, what:str):
     "The parsed JSON of `path`; errors name the file, line and column."
     text = read_text(path, what)
@@ -446,6 +498,7 @@ def _load_json(path, what:str):
     except RecursionError: raise FacelabError(f"{what} is nested too deeply to be read", path) from None
     except ValueError as e: raise FacelabError(f"{what} is not readable JSON ({e})", path) from None
 
+# %% ../nbs/09_annotations.ipynb #e0ed681d
 def read_coco(path) -> GroundTruth:
     "Boxes of a COCO file: `source` from `file_name` (`frame` 0), `label` from the category, `iscrowd` as ignore, attributes as `attr_*`."
     path = Path(path)
@@ -481,6 +534,7 @@ def _mot_line(line:str, n:int, path) -> tuple:
     if not (math.isfinite(x+w) and math.isfinite(y+h)): raise FacelabError(f"line {n}: box too large", path)
     return int(f)-1, int(i), x, y, x+w, y+h, c, vals[8] if len(vals) == 9 else np.nan
 
+# %% ../nbs/09_annotations.ipynb #f9e41d71
 def read_mot(path, # MOT challenge CSV: frame, id, left, top, width, height, conf[, class, visibility[, z]]
              label:str='face', # label for every box (MOT files carry none)
             ) -> GroundTruth:
@@ -524,21 +578,25 @@ def _xml_text(v, what:str, path) -> str:
     if m := _XML_BAD.search(s): raise FacelabError(f"{what} {s!r} holds {m.group()!r}, a character XML cannot carry", path)
     return s
 
+# %% ../nbs/09_annotations.ipynb #217be791
 def _fmt(v) -> str:
     "A coordinate with two decimals, as CVAT writes it, or with every digit it needs when two would change it."
     v = float(v)
     s = f"{v:.2f}"
     return s if float(s) == v else repr(v)
 
+# %% ../nbs/09_annotations.ipynb #1c0ddc38
 def _corners(r:dict) -> dict:
     "CVAT's xtl, ytl, xbr, ybr of the row (or box values) `r`, as text."
     return dict(zip(_CORNERS, map(_fmt, (r['x1'], r['y1'], r['x2'], r['y2']))))
 
+# %% ../nbs/09_annotations.ipynb #23d5e325
 def _flag_of(r:dict, key:str, default:bool=False) -> bool:
     "The flag `key` of row `r`: `default` when the table has no such column or the value is missing."
     v = r.get(key)
     return default if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else bool(v)
 
+# %% ../nbs/09_annotations.ipynb #75489257
 def _checked(df:pd.DataFrame, path, what:str, need:tuple=()) -> pd.DataFrame:
     "`df` with a fresh index, checked: columns `need` and x1..y2, finite boxes with x2 > x1, y2 > y1, whole frames >= 0."
     if miss := [c for c in list(need) + ['x1', 'y1', 'x2', 'y2'] if c not in df]:
@@ -555,6 +613,7 @@ def _checked(df:pd.DataFrame, path, what:str, need:tuple=()) -> pd.DataFrame:
         raise FacelabError(f"{what}: row {k}: frame {df['frame'].iloc[k]} is not a whole number >= 0", path)
     return df
 
+# %% ../nbs/09_annotations.ipynb #33fc2d26
 def _one_source(df:pd.DataFrame, path, what:str) -> str:
     "The table's one `source` ('' when it has none); an error when it has boxes of several (one file is one video)."
     s = sorted(set(df['source'].dropna().astype(str))) if 'source' in df else []
@@ -563,30 +622,35 @@ def _one_source(df:pd.DataFrame, path, what:str) -> str:
                            "write each on its own", path)
     return s[0] if s else ''
 
+# %% ../nbs/09_annotations.ipynb #8f2b2413
 def _attr_cols(df:pd.DataFrame, path) -> list:
     "The `attr_*` columns to write (`attr_ignore` gives way to an `ignore` column); `attr_` alone is an error."
     cols = [c for c in df.columns if isinstance(c, str) and c.startswith('attr_')]
     if 'attr_' in cols: raise FacelabError("the column 'attr_' names no attribute", path)
     return [c for c in cols if not (c == 'attr_ignore' and 'ignore' in df)]
 
+# %% ../nbs/09_annotations.ipynb #706b40b9
 def _row_attrs(r:dict, cols:list, ignore:bool) -> list:
     "(name, text) of one row's attributes: its `attr_*` values that are not missing, then `ignore` (true/false) when asked."
     out = [(c[5:], str(r[c])) for c in cols if pd.notna(r[c])]
     if ignore: out.append(('ignore', str(_flag_of(r, 'ignore')).lower()))
     return out
 
+# %% ../nbs/09_annotations.ipynb #8a8a3688
 def _labels(df:pd.DataFrame, cols:list, ignore:bool) -> dict:
     "label -> the attribute names its rows use (`ignore` for all when the table has the column), for <meta><labels>."
     labs = df['label'].astype(str) if 'label' in df else pd.Series('face', index=df.index)
     used = lambda lab: {c[5:] for c in cols if df.loc[labs == lab, c].notna().any()}
     return {lab: used(lab) | ({'ignore'} if ignore else set()) for lab in labs.unique()}
 
+# %% ../nbs/09_annotations.ipynb #cdfcbc3c
 def _attr_spec(name:str) -> dict:
     "CVAT's declaration of an attribute: `ignore` a checkbox, any other free text."
     check = name == 'ignore'
     return dict(name=name, mutable='True', input_type='checkbox' if check else 'text',
                 default_value='false' if check else '', values='false\ntrue' if check else '')
 
+# %% ../nbs/09_annotations.ipynb #09f71bdb
 def _cvat_root(mode:str, labels:dict, path, **task) -> ET.Element:
     "<annotations> with <version> and <meta><task>: `task` items as elements, each label with the attributes its boxes carry."
     root = ET.Element('annotations')
@@ -603,12 +667,14 @@ def _cvat_root(mode:str, labels:dict, path, **task) -> ET.Element:
             for k, v in _attr_spec(_xml_text(a, 'attribute name', path)).items(): ET.SubElement(e, k).text = v
     return root
 
+# %% ../nbs/09_annotations.ipynb #711ae8b0
 def _add_attrs(el, attrs:list, path):
     "Append an <attribute name=...> child to `el` for each (name, text) of `attrs`."
     for n, v in attrs:
         a = ET.SubElement(el, 'attribute', name=_xml_text(n, 'attribute name', path))
         a.text = _xml_text(v, f"attribute {n!r}:", path)
 
+# %% ../nbs/09_annotations.ipynb #1a9eb0bd
 def _write_xml(root, path) -> Path:
     "Write the tree `root`, indented, as UTF-8 XML to `path`."
     ET.indent(root)
@@ -632,6 +698,7 @@ def _task_grid(df:pd.DataFrame, annotated, n_frames, path, task:dict) -> tuple:
                            f"{'' if n_frames is None else ', n_frames'})", path)
     return start, step, size
 
+# %% ../nbs/09_annotations.ipynb #c0368f78
 def _track_ids(df:pd.DataFrame) -> np.ndarray:
     "Each row's track: its `track_id` when that is a whole number >= 0, else a track of its own, numbered after the others."
     t = np.full(len(df), np.nan) if 'track_id' not in df else np.array(df['track_id'].to_numpy(dtype=float, na_value=np.nan))
@@ -640,6 +707,7 @@ def _track_ids(df:pd.DataFrame) -> np.ndarray:
     t[~ok] = np.arange(first, first + int((~ok).sum()))
     return t.astype(np.int64)
 
+# %% ../nbs/09_annotations.ipynb #8bd57e41
 def _track_out(rows:list, tid:int, annotated:set, step:int, stop:int, cols:list, ignore:bool, path) -> dict:
     "frame -> <box> values of one track: its rows (keyframes on annotated frames), an `outside` box after each stretch seen."
     out = {}
@@ -653,6 +721,7 @@ def _track_out(rows:list, tid:int, annotated:set, step:int, stop:int, cols:list,
             out[f + step] = dict(out[f], outside=True, occluded=False, keyframe=f + step in annotated)
     return out
 
+# %% ../nbs/09_annotations.ipynb #2714d522
 def _cover(tracks:dict, annotated) -> dict:
     "Give each annotated frame without a keyframe an `outside` keyframe: on the track not there that left last, else a new track."
     drawn = {f for t in tracks.values() for f, b in t.items() if b['keyframe']}
@@ -668,6 +737,7 @@ def _cover(tracks:dict, annotated) -> dict:
         e[a] = dict(near, outside=True, occluded=False, keyframe=True)
     return tracks
 
+# %% ../nbs/09_annotations.ipynb #5b17bf95
 def _track_labels(df:pd.DataFrame, tid:np.ndarray, path) -> dict:
     "track -> its label ('face' without a `label` column); a track with two labels is an error (a CVAT track has one)."
     if 'label' not in df: return {t: 'face' for t in np.unique(tid)}
@@ -677,6 +747,7 @@ def _track_labels(df:pd.DataFrame, tid:np.ndarray, path) -> dict:
                            "a CVAT track has one", path)
     return {t: v[0] for t, v in labs.items()}
 
+# %% ../nbs/09_annotations.ipynb #00f1448c
 def write_cvat_video(gt, # a `GroundTruth`, or a table: frame, x1, y1, x2, y2 [, track_id, label, occluded, ignore, keyframe, attr_*]
                      path, # annotations.xml to write
                      size:tuple|None=None, # (width, height) of the video for <original_size> (default: the ground truth's `frame_size`)
@@ -720,12 +791,14 @@ def _images(df:pd.DataFrame, path, what:str, annotated:list|None) -> list:
                            "write video with write_cvat_video or write_mot", path)
     return list(dict.fromkeys([str(n) for n in annotated or []] + df['source'].astype(str).tolist()))
 
+# %% ../nbs/09_annotations.ipynb #76ee7370
 def _stills(gt, path, writer:str, what:str, sizes:dict|None) -> tuple:
     "What a writer of stills starts from: the checked table, the images to write, their sizes (default: the `GroundTruth`'s `image_sizes`)."
     own = gt if _is_gt(gt) else None
     df = _checked(_boxes_of(gt), path, writer, ('source',))
     return df, _images(df, path, what, own.annotated_images if own else None), sizes if sizes is not None else (own.image_sizes if own else {})
 
+# %% ../nbs/09_annotations.ipynb #7ef28196
 def write_cvat_images(gt, # a `GroundTruth`, or a table: source (the image name), x1, y1, x2, y2 [, label, track_id, occluded, ignore, attr_*]
                       path, # annotations.xml to write
                       sizes:dict|None=None, # image name -> (width, height) (default: the ground truth's `image_sizes`)
@@ -747,6 +820,7 @@ def write_cvat_images(gt, # a `GroundTruth`, or a table: source (the image name)
             _add_attrs(b, _row_attrs(r, cols, ignore), path)
     return _write_xml(root, path)
 
+# %% ../nbs/09_annotations.ipynb #0aa4f90b
 def _coco_annotation(r:dict, k:int, image:int, category:int, cols:list) -> dict:
     "Row `r` as COCO annotation `k`: bbox x, y, w, h; `iscrowd` from ignore; occluded, track_id and `attr_*` in `attributes`."
     x, y, w, h = float(r['x1']), float(r['y1']), float(r['x2']) - float(r['x1']), float(r['y2']) - float(r['y1'])
@@ -756,6 +830,7 @@ def _coco_annotation(r:dict, k:int, image:int, category:int, cols:list) -> dict:
     return dict(id=k, image_id=image, category_id=category, bbox=[x, y, w, h], area=w*h, iscrowd=int(_flag_of(r, 'ignore')),
                 attributes=at)
 
+# %% ../nbs/09_annotations.ipynb #6bdea1a5
 def write_coco(gt, # a `GroundTruth`, or a table: source (the image name), x1, y1, x2, y2 [, label, track_id, occluded, ignore, attr_*]
                path, # JSON file to write
                sizes:dict|None=None, # image name -> (width, height) (default: the ground truth's `image_sizes`)
@@ -782,6 +857,7 @@ def _mot_num(v) -> str:
     v = float(v)
     return str(int(v)) if v.is_integer() and abs(v) < 2**53 else repr(v)
 
+# %% ../nbs/09_annotations.ipynb #60136d14
 def _mot_row(r:dict, t:float) -> str:
     "Row `r` (track `t`; -1 when it is not a whole number >= 0) as a MOT line."
     conf = 0 if _flag_of(r, 'ignore') else r['confidence'] if pd.notna(r.get('confidence', np.nan)) else 1
@@ -790,6 +866,7 @@ def _mot_row(r:dict, t:float) -> str:
     visibility = '0' if _flag_of(r, 'occluded') else '1'
     return ','.join([str(int(r['frame']) + 1), tid, *map(_mot_num, (x, y, w, h, conf)), '1', visibility])
 
+# %% ../nbs/09_annotations.ipynb #6de27106
 def write_mot(gt, # a `GroundTruth`, or a table: frame, x1, y1, x2, y2 [, track_id, ignore, occluded, confidence]
               path, # MOT CSV (gt.txt) to write
              ) -> Path:

@@ -27,14 +27,17 @@ __all__ = ['cmd_weights', 'cmd_evaluate', 'cmd_compare', 'cmd_adapt', 'cmd_galle
 # %% ../nbs/13_cli.ipynb #e95ae0b8
 def _print(df:pd.DataFrame): print(df.to_string(index=False) if len(df) else '(nothing)')
 
+# %% ../nbs/13_cli.ipynb #40590bca
 def cmd_weights(args):
     "`facelab weights install|status|import DIR [--trust]`"
     if args.action == 'install':
-        _print(weights.install_weights()); print(f"\nweights folder: {weights.weights_dir()}")
+        _print(weights.install_weights())
+        print(f"\nweights folder: {weights.weights_dir()}")
     elif args.action == 'status': _print(weights.weights_status())
     elif args.action == 'import':
         if not args.dir: raise FacelabError("`facelab weights import` needs the folder to import from")
-        res = weights.import_weights(args.dir, trust=args.trust); _print(res)
+        res = weights.import_weights(args.dir, trust=args.trust)
+        _print(res)
         if res.status.str.startswith('refused').any(): return 1
     return 0
 
@@ -67,6 +70,7 @@ def cmd_evaluate(args):
     print(f"\nreport: {Path(args.out)/'report.md'}")
     return 0
 
+# %% ../nbs/13_cli.ipynb #66df6afb
 def _cmd_identify(args):
     "`facelab evaluate SOURCE --task identification`: the 1:N study (`facelab.identify`), its report folder, and a summary."
     from facelab.identify import identification_study, write_identification_report, store_threshold, TUNE_ID
@@ -136,6 +140,7 @@ def cmd_compare(args):
     print(f"\nreport: {Path(args.out)/'report.md'}")
     return 0
 
+# %% ../nbs/13_cli.ipynb #30573a7f
 def _cmd_compare_identification(args, models, detectors, kw:dict):
     "`facelab compare SOURCE --task identification`: every combination's 1:N study on one split, one leaderboard, a report folder."
     from facelab.compare import compare_identification, display_id_leaderboard
@@ -167,6 +172,7 @@ def _cmd_compare_identification(args, models, detectors, kw:dict):
     print(f"\nreport: {Path(args.out)/'report.md'}")
     return 0
 
+# %% ../nbs/13_cli.ipynb #074cdc80
 def _add_compare_command(sub):
     "Register `compare` on the `facelab` subparsers."
     c = _command(sub, 'compare', 'leaderboard of models x detectors (x flip test) on the same pairs and folds of a folder, '
@@ -215,8 +221,10 @@ def cmd_adapt(args):
     if not len(one): raise FacelabError(f"no face found in any of the {len(who)} images", args.source)
     head = ProjectionHead(loss=args.loss, base_model=args.model, seed=args.seed)
     with warnings.catch_warnings():   # the fallback to the identity map is printed below, with its reason
-        warnings.simplefilter('ignore', UserWarning); head.fit(np.stack(one.embedding.to_numpy()), one.file.map(who).to_numpy())
-    out = Path(args.out); head.save(out)
+        warnings.simplefilter('ignore', UserWarning)
+        head.fit(np.stack(one.embedding.to_numpy()), one.file.map(who).to_numpy())
+    out = Path(args.out)
+    head.save(out)
     fails.to_csv(out/'failures.csv', index=False)   # every image skipped (no face, unreadable), as `evaluate` lists them; header only when none
     fig = plot_history(head) if len(head.history) else None
     if fig is not None: fig.savefig(out/'history.png', dpi=110, bbox_inches='tight')
@@ -227,6 +235,7 @@ def cmd_adapt(args):
     print(f"\nhead: {out} -- use it as --model '{args.model}+head:{out}'")
     return 0
 
+# %% ../nbs/13_cli.ipynb #c90a6197
 def _add_adapt_command(sub):
     "Register `adapt` on the `facelab` subparsers."
     a = _command(sub, 'adapt', "learn a projection head on your own labelled faces (one subfolder per person), "
@@ -248,6 +257,7 @@ def _shown(f) -> str:
     try: return str(Path(f).resolve().relative_to(Path.cwd().resolve()))
     except (ValueError, OSError): return str(f)
 
+# %% ../nbs/13_cli.ipynb #fb20b582
 def _print_gallery_failures(g):
     "Print the images the gallery `g` could not embed, then the faces it did not enrol (files shown as the user names them)."
     f = g.failures.assign(file=g.failures.file.map(_shown))
@@ -260,6 +270,7 @@ def _print_gallery_failures(g):
         print(f"\n{n} extra face{'s' * (n != 1)} not enrolled (only the largest face of each image is):")
         _print(f[extra])
 
+# %% ../nbs/13_cli.ipynb #803437db
 def cmd_gallery(args):
     "`facelab gallery build DIR --out G [--faces largest|all]` | `facelab gallery info G`"
     from facelab.search import Gallery
@@ -280,6 +291,7 @@ def cmd_gallery(args):
         print(f"\ngallery: {args.out}{listed}")
     return 0
 
+# %% ../nbs/13_cli.ipynb #7f0a5d78
 def cmd_find(args):
     "`facelab find PHOTO... --gallery G [-k K] [--threshold T] [--metric M] [--by B] [--out CSV]`"
     from facelab.search import Gallery, find, answers, answer_table, search_threshold, search_threshold_source, NOT_IN_DATABASE, UNTUNED
@@ -293,16 +305,21 @@ def cmd_find(args):
     rec, table = answers(res, thr, source), answer_table(res, thr)
     print(f"threshold {thr:.4f}: {source}")
     for r in rec.itertuples(index=False):
-        if r.error: print(f"{_shown(r.query)}: could not be searched: {r.error}"); continue
+        if r.error:
+            print(f"{_shown(r.query)}: could not be searched: {r.error}")
+            continue
         how = '<=' if r.identity != NOT_IN_DATABASE else '>'
         print(f"{_shown(r.query)} face {r.query_face}: {r.identity} "
               f"(nearest {r.nearest} at {r.distance:.4f} {how} {r.threshold})")
     print(f"\nnearest {args.k} within the threshold, per face:")
     near = table[table.distance <= thr][['query', 'query_face', 'rank', 'identity', 'file', 'distance']].round(4)
     _print(near.assign(query=near['query'].map(_shown), file=near.file.map(_shown)))
-    if args.out: table.to_csv(args.out, index=False); print(f"\nanswers: {args.out} (every face, 'not in database' ones with their nearest)")
+    if args.out:
+        table.to_csv(args.out, index=False)
+        print(f"\nanswers: {args.out} (every face, 'not in database' ones with their nearest)")
     return 1 if (rec.error != '').any() else 0
 
+# %% ../nbs/13_cli.ipynb #e38809b2
 def _add_search_commands(sub):
     "Register `gallery` and `find` on the `facelab` subparsers."
     g = _command(sub, 'gallery', 'build a gallery of known faces from a folder (or show one)')
@@ -329,14 +346,17 @@ def _add_search_commands(sub):
 
 # %% ../nbs/13_cli.ipynb #2e2f25e9
 def _save_table(df:pd.DataFrame, out):
-    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == '.parquet': df.to_parquet(out, index=False)
     else: df.to_csv(out, index=False)
 
+# %% ../nbs/13_cli.ipynb #a2b47069
 def _settings_file(out) -> Path:
     "Where `facelab detect` writes how its table was made: next to the table, `<stem>.settings.json`."
     return Path(out).with_suffix('.settings.json')
 
+# %% ../nbs/13_cli.ipynb #846225c0
 def cmd_detect(args):
     "`facelab detect SOURCE --out FILE [--detector] [--min-face PX] [--every-n] [--fps] [--crops DIR]`: the table, and its settings beside it"
     import json
@@ -362,12 +382,16 @@ def cmd_detect(args):
         detector, run = args.detector or 'yunet', dict(crops_dir=args.crops, deepface_compat=args.deepface_compat, min_face=args.min_face)
         dets, fails = detect_faces(args.source, detector_backend=detector, **run, progress=kw['progress'])
         print(f"{dets.source.nunique()} images with faces, {len(dets)} faces")
-    _save_table(dets, args.out); print(f"detections: {args.out}")
+    _save_table(dets, args.out)
+    print(f"detections: {args.out}")
     _settings_file(args.out).write_text(json.dumps(detection_settings(detector, source=str(args.source), **run), indent=1))
     print(f"settings: {_settings_file(args.out)}")
-    if len(fails): print(f"{len(fails)} failures:"); _print(fails)
+    if len(fails):
+        print(f"{len(fails)} failures:")
+        _print(fails)
     return 1 if len(fails) and not len(dets) else 0   # nothing detected because every input failed
 
+# %% ../nbs/13_cli.ipynb #fedb7497
 def _print_people(res:dict, out) -> int:
     "The printed summary of a video study without a query: detection, tracking, recognition pooled and per person."
     p, d = res['people'], res['detection']
@@ -385,6 +409,7 @@ def _print_people(res:dict, out) -> int:
     print(f"\nreport: {Path(out)/'report.md'}")
     return 0
 
+# %% ../nbs/13_cli.ipynb #28eab8da
 def cmd_validate(args):
     "`facelab validate VIDEO --gt FILE --query PHOTO... [--identity NAME] [--iou X] [--tol PX] [--allow-mismatch] --out OUT`"
     from facelab.video_study import validate_video, write_video_report, scoring_notes
@@ -409,6 +434,7 @@ def cmd_validate(args):
     print(f"\nreport: {Path(args.out)/'report.md'}")
     return 0
 
+# %% ../nbs/13_cli.ipynb #8cc91bf3
 def _add_video_commands(sub):
     "Register `detect` and `validate` on the subparsers `sub`."
     d = _command(sub, 'detect', 'faces in a photo, a folder of photos or a video, as a detections table')
@@ -465,12 +491,14 @@ class _Help(argparse.HelpFormatter):
             h += ' (default: %(default)s)'
         return h
 
+# %% ../nbs/13_cli.ipynb #379c2420
 def _command(sub, name:str, # the subcommand: `facelab NAME`
              help:str, # one line on what it does (the command list's and its own --help)
             ) -> argparse.ArgumentParser:
     "Add `facelab NAME` to the subparsers `sub`, with help that shows defaults and marks required options."
     return sub.add_parser(name, help=help, description=help, formatter_class=_Help)
 
+# %% ../nbs/13_cli.ipynb #5f32aebc
 def _add_model_options(p):
     "The options every embedding command shares: model, detector, the no-face rule, deepface parity, the cache."
     p.add_argument('--model-name', '--model', dest='model', default=DEFAULT_MODEL, help=f"recognition model, one of {', '.join(MODELS)}, or an .onnx file")
@@ -482,16 +510,19 @@ def _add_model_options(p):
     p.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
     _add_dask_option(p)
 
+# %% ../nbs/13_cli.ipynb #671e20dd
 def _add_dask_option(p, what:str=''):
     "`--dask SCHEDULER`: embed (or detect) on a Dask cluster (`facelab.scale.connect`)."
     p.add_argument('--dask', default=None, metavar='SCHEDULER',
                    help=f"{what}run on a Dask cluster: local:N starts N worker processes here, tcp://host:port joins a running "
                         "scheduler (default: run in this process)")
 
+# %% ../nbs/13_cli.ipynb #ac684a03
 def _progress() -> bool:
     "Progress bars only where someone watches them: when stderr is a terminal (not a log file, a pipe or a notebook's capture)."
     return sys.stderr.isatty()
 
+# %% ../nbs/13_cli.ipynb #38918020
 def _run_kw(args) -> dict:
     "The cache, cluster and progress-bar options of a command, for `represent` / `detect_video`."
     kw = dict(progress=_progress())
@@ -499,6 +530,7 @@ def _run_kw(args) -> dict:
     if getattr(args, 'client', None) is not None: kw['client'] = args.client
     return kw
 
+# %% ../nbs/13_cli.ipynb #18780f64
 def _add_study_options(p):
     "The options `evaluate` and `compare` share: the metric, the folds, the bootstrap, the negatives' sample and the seed."
     p.add_argument('--distance-metric', '--metric', dest='metric', default=DEFAULT_METRIC, choices=METRICS, help='distance metric')
@@ -509,6 +541,7 @@ def _add_study_options(p):
     p.add_argument('--max-negatives', type=int, default=None, help='sample this many negative pairs (default: all of them)')
     p.add_argument('--seed', type=int, default=0, help='seed for sampling negatives and the bootstrap')
 
+# %% ../nbs/13_cli.ipynb #f673aac1
 def parser() -> argparse.ArgumentParser:
     "The `facelab` argument parser, one subparser per command."
     p = argparse.ArgumentParser(prog='facelab', description='Evaluate face verification and identification on your own images.',
@@ -558,6 +591,7 @@ def parser() -> argparse.ArgumentParser:
     _add_video_commands(sub)
     return p
 
+# %% ../nbs/13_cli.ipynb #3d54eb62
 def main(argv=None) -> int:
     "Run the `facelab` command line with `argv` (default `sys.argv[1:]`)."
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -568,4 +602,5 @@ def main(argv=None) -> int:
         from facelab.scale import connect
         with connect(args.dask) as args.client: return args.func(args) or 0
     except FacelabError as e:
-        print(f"facelab: error: {e}", file=sys.stderr); return 2
+        print(f"facelab: error: {e}", file=sys.stderr)
+        return 2

@@ -129,24 +129,29 @@ def fetch_url(url:str, # URL (or `file://` path) to download
               checksum:str, # expected SHA-256
              ) -> Path:
     "Download `url` to `dest` (through a temporary file) and check its SHA-256; a mismatch leaves nothing behind."
-    dest = Path(dest); dest.parent.mkdir(parents=True, exist_ok=True)
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.part")
     try:
         with urllib.request.urlopen(url, timeout=60) as r, open(tmp, 'wb') as f: shutil.copyfileobj(r, f)
     except OSError as e:
-        tmp.unlink(missing_ok=True); raise FacelabError(f"could not download {url}: {e}. Without internet, point facelab at a local copy: set FACELAB_DATA to a folder holding the same layout (e.g. FACELAB_DATA/deepface/img1.jpg, FACELAB_DATA/lfw/pairs.txt), or put the file here yourself", dest) from None
+        tmp.unlink(missing_ok=True)
+        raise FacelabError(f"could not download {url}: {e}. Without internet, point facelab at a local copy: set FACELAB_DATA to a folder holding the same layout (e.g. FACELAB_DATA/deepface/img1.jpg, FACELAB_DATA/lfw/pairs.txt), or put the file here yourself", dest) from None
     if (got := sha256(tmp)) != checksum:
-        tmp.unlink(); raise FacelabError(f"checksum mismatch for {url}: expected {checksum}, got {got}", dest)
+        tmp.unlink()
+        raise FacelabError(f"checksum mismatch for {url}: expected {checksum}, got {got}", dest)
     tmp.replace(dest)
     return dest
 
+# %% ../nbs/02a_datasets.ipynb #b0b77960
 def fetch_files(names, # file names to fetch
                 dest, # folder to put them in
                 base_url:str, # URL (or `file://` path) the names are appended to
                 checksums:dict, # name -> expected SHA-256
                ) -> Path:
     "Download `names` from `base_url` into `dest` unless already there with the right SHA-256."
-    dest = Path(dest); dest.mkdir(parents=True, exist_ok=True)
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
     todo = [n for n in names if not ((dest/n).is_file() and sha256(dest/n) == checksums[n])]
     for n in tqdm(todo, desc=f"fetching into {dest}", disable=not todo): fetch_url(base_url+n, dest/n, checksums[n])
     return dest
@@ -158,6 +163,7 @@ def deepface_folder(base_url:str=DEEPFACE_URL) -> Path:
     if all((local/n).is_file() for n in DEEPFACE_SHA256): return local
     return fetch_files(DEEPFACE_SHA256, facelab_home()/'data'/'deepface', base_url, DEEPFACE_SHA256)
 
+# %% ../nbs/02a_datasets.ipynb #9a7ff7c5
 def deepface_sample(study:bool=False, # only the 9 identities over img1-img25 that deepface's threshold study labelled
                    ) -> dict: # identity -> [absolute paths]
     "The deepface sample as an identity -> image paths mapping (13 identities, 61 photos; 9 and 25 with `study`)."
@@ -217,6 +223,7 @@ def sample_path(rel:str, # path under the data folder, e.g. 'videos/hamilton_cli
     if dest.is_file() and sha256(dest) == sha: return dest
     return fetch_url(sources[src] + remote, dest, sha)
 
+# %% ../nbs/02a_datasets.ipynb #976c7adb
 def sample_folder(prefix:str, # e.g. 'face_recognition/knn_examples/train'
                   sources:dict=SOURCES) -> Path:
     "A folder of sample files (all files under `prefix`), local or fetched; returns the folder."
@@ -235,23 +242,28 @@ def fetch_lfw(dest, # folder to fill: `dest/deepfunneled/<Name>/<Name>_NNNN.jpg`
               checksum:str=LFW_TREE_SHA256, # the images' expected `tree_sha256`
              ) -> Path:
     "Download and unpack LFW's images into `dest/deepfunneled`, checked by `tree_sha256`; a mismatch leaves nothing behind."
-    dest = Path(dest); tmp = dest/'.deepfunneled.part'
-    shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
+    dest = Path(dest)
+    tmp = dest/'.deepfunneled.part'
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
     try:
         with urllib.request.urlopen(url, timeout=60) as r, tarfile.open(fileobj=r, mode='r|gz') as tar:
             for m in tar:   # streamed; only <Name>/<Name>_NNNN.jpg files are taken, written under names built here (no path tricks)
                 last2 = '/'.join(m.name.replace('\\', '/').split('/')[-2:])
                 if m.isfile() and _LFW_NAME.match(last2):
-                    (tmp/last2).parent.mkdir(exist_ok=True); (tmp/last2).write_bytes(tar.extractfile(m).read())
+                    (tmp/last2).parent.mkdir(exist_ok=True)
+                    (tmp/last2).write_bytes(tar.extractfile(m).read())
     except (OSError, tarfile.TarError, EOFError) as e:
         shutil.rmtree(tmp, ignore_errors=True)
         raise FacelabError(f"could not fetch LFW from {url}: {e}. Without internet, put the images in FACELAB_DATA/lfw/deepfunneled/", dest) from None
     if (got := tree_sha256(tmp)) != checksum:
         shutil.rmtree(tmp, ignore_errors=True)
         raise FacelabError(f"LFW from {url}: the images' tree_sha256 is {got}, expected {checksum}; nothing kept", dest)
-    shutil.rmtree(dest/'deepfunneled', ignore_errors=True); tmp.rename(dest/'deepfunneled')
+    shutil.rmtree(dest/'deepfunneled', ignore_errors=True)
+    tmp.rename(dest/'deepfunneled')
     return dest/'deepfunneled'
 
+# %% ../nbs/02a_datasets.ipynb #b72fde89
 def lfw_folder(url:str=LFW_URL, # where to download LFW's images from when they are not local
               ) -> Path: # a folder holding `deepfunneled/` and `pairs.txt`
     "LFW (deep-funneled images and View 2 `pairs.txt`): the data folder's copy, else fetched once into `$FACELAB_HOME/data/lfw` and checked."
@@ -271,6 +283,7 @@ def crowd_clip() -> Path:
     "Path of the real crowd video `crowd_1080p.mp4`: the data folder's copy, else the cache's, else fetched and checked."
     return sample_path(CROWD_VIDEO)
 
+# %% ../nbs/02a_datasets.ipynb #2ac7c9f3
 def crowd_ground_truth(path=CROWD_GT, # the CVAT XML (default: the one shipped with facelab)
                       ) -> GroundTruth: # boxes (`GT_COLS`, one row per face and annotated frame), annotated_frames, frame_size, video
     "The hand-checked faces of `crowd_clip()` on every 5th frame, tracks linked."

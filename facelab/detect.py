@@ -45,6 +45,7 @@ class Faces(NamedTuple):
     landmarks: np.ndarray # N×5×2 float in `LANDMARKS` order (the person's left/right); NaN where not given
     confidence: np.ndarray # N float; NaN where not given
 
+# %% ../nbs/03_detect.ipynb #9697789a
 def faces_from_arrays(boxes=(), landmarks=None, confidence=None) -> Faces:
     "A `Faces` from boxes and optional landmarks/scores, with fixed shapes and dtypes (also for no face)."
     b = np.asarray(boxes, float).reshape(-1, 4)
@@ -52,6 +53,7 @@ def faces_from_arrays(boxes=(), landmarks=None, confidence=None) -> Faces:
     c = np.full(len(b), np.nan) if confidence is None else np.asarray(confidence, float).reshape(len(b))
     return Faces(b, lm, c)
 
+# %% ../nbs/03_detect.ipynb #90945c69
 def faces_from_regions(regions:list) -> Faces:
     "A `Faces` from deepface `FacialAreaRegion`s (`x, y, w, h`, eyes and, from some backends, nose and mouth)."
     pt = lambda p: (np.nan, np.nan) if p is None else (float(p[0]), float(p[1]))
@@ -90,9 +92,11 @@ class YuNet:
 
     def _detect(self, img:np.ndarray, shrink:bool) -> Faces:
         "One YuNet pass, on the image shrunk to `max_side` or as it is."
-        H, W = img.shape[:2]; r = 1.
+        H, W = img.shape[:2]
+        r = 1.
         if shrink and max(H, W) > self.max_side:
-            r = self.max_side/max(H, W); img = cv2.resize(img, (int(W*r), int(H*r)))
+            r = self.max_side/max(H, W)
+            img = cv2.resize(img, (int(W*r), int(H*r)))
         self.net.setInputSize((img.shape[1], img.shape[0]))
         _, f = self.net.detect(img)
         if f is None: return faces_from_arrays()
@@ -132,6 +136,7 @@ def retinaface_priors(height:int, width:int, # image size
         out.append(np.stack(for_all, 1).reshape(-1, 4))
     return np.concatenate(out)
 
+# %% ../nbs/03_detect.ipynb #2a3fc6ae
 class RetinaFaceMobileNet:
     "RetinaFace with a MobileNet-0.25 backbone (biubug6), from ONNX, with facelab's own decoding."
     name, weights = 'retinaface-mobilenet', 'retinaface-mobilenet'
@@ -139,22 +144,26 @@ class RetinaFaceMobileNet:
                  nms_threshold:float=0.4, # IoU above which the weaker of two boxes is dropped
                  max_side:int|None=1920): # shrink images larger than this on their long side (None: never)
         import onnxruntime as ort
-        so = ort.SessionOptions(); so.log_severity_level = 3
+        so = ort.SessionOptions()
+        so.log_severity_level = 3
         self.sess = ort.InferenceSession(str(weights_dir()/WEIGHTS[self.weights].files[0]), so, providers=['CPUExecutionProvider'])
         self.score, self.nms, self.max_side = score_threshold, nms_threshold, max_side
         self.settings = dict(score_threshold=score_threshold, nms_threshold=nms_threshold, max_side=max_side)
 
     def detect(self, img:np.ndarray) -> Faces:
         "Faces in the BGR image `img`."
-        H, W = img.shape[:2]; r = 1.
+        H, W = img.shape[:2]
+        r = 1.
         if self.max_side and max(H, W) > self.max_side:
-            r = self.max_side/max(H, W); img = cv2.resize(img, (int(W*r), int(H*r)))
+            r = self.max_side/max(H, W)
+            img = cv2.resize(img, (int(W*r), int(H*r)))
         h, w = img.shape[:2]
         x = (img.astype(np.float32) - np.float32([104, 117, 123])).transpose(2, 0, 1)[None]
         loc, conf, lms = (o[0] for o in self.sess.run(None, {'input': np.ascontiguousarray(x)}))
         keep = conf[:, 1] > self.score
         p, loc, lms, score = retinaface_priors(h, w)[keep], loc[keep], lms[keep], conf[keep, 1]
-        centre = p[:, :2] + loc[:, :2]*0.1*p[:, 2:]; size = p[:, 2:]*np.exp(loc[:, 2:]*0.2)
+        centre = p[:, :2] + loc[:, :2]*0.1*p[:, 2:]
+        size = p[:, 2:]*np.exp(loc[:, 2:]*0.2)
         scale = np.array([w, h])/r
         boxes = np.c_[(centre - size/2)*scale, (centre + size/2)*scale]
         pts = (p[:, None, :2] + lms.reshape(-1, 5, 2)*0.1*p[:, None, 2:])*scale
@@ -175,6 +184,7 @@ class DeepfaceDetector:
         "Faces in the BGR image `img`, as deepface's backend finds them."
         return faces_from_regions(self.model.detect_faces(img))
 
+# %% ../nbs/03_detect.ipynb #80a4ed03
 class RegionsDetector:
     "Wrap an object with deepface's `detect_faces(img) -> [FacialAreaRegion]` (a user's deepface-style detector) as a detector."
     def __init__(self, obj):
@@ -184,6 +194,7 @@ class RegionsDetector:
         "Faces in `img`, from the wrapped object's `detect_faces`."
         return faces_from_regions(self.obj.detect_faces(img))
 
+# %% ../nbs/03_detect.ipynb #50bca531
 class RetinaFaceLib:
     "The `retina-face` library's `RetinaFace.detect_faces` (float boxes and 5 landmarks)."
     name, weights = 'retina-face', 'retina-face'
@@ -225,6 +236,7 @@ def _check_weights(key:str):
         raise FacelabError(f"'{key}' cannot run here: missing {st.loc[key, 'missing']}. "
                            f"Get it with {st.loc[key, 'how_to_get']}; see `facelab weights status`.")
 
+# %% ../nbs/03_detect.ipynb #792eb4b4
 def _weights_key(name:str, factory) -> str:
     "The `WEIGHTS` entry a registered factory needs: its class's `weights`, a deepface backend's name (or the wrapped entry's), else the registry name."
     f = factory.func if isinstance(factory, partial) else factory
@@ -234,10 +246,12 @@ def _weights_key(name:str, factory) -> str:
         if isinstance(key, str) and key not in WEIGHTS and key != name and key in DETECTORS: key = _weights_key(key, DETECTORS[key])
     return key or name
 
+# %% ../nbs/03_detect.ipynb #23297e8a
 def detector_name(detector) -> str:
     "The name a detector goes by in tables and cache keys: the registry name, or a detector object's `name` (else its class name)."
     return detector if isinstance(detector, str) else getattr(detector, 'name', None) or type(detector).__name__
 
+# %% ../nbs/03_detect.ipynb #9e853a3a
 def get_detector(detector_backend=DEFAULT_DETECTOR, # a name in `DETECTORS`, or a detector object (passed through)
                 ):
     "The detector for `detector_backend`, built once per process, or a `FacelabError` saying what is missing."
@@ -248,6 +262,7 @@ def get_detector(detector_backend=DEFAULT_DETECTOR, # a name in `DETECTORS`, or 
     if detector_backend == 'skip': raise FacelabError("detector_backend='skip' detects nothing; use it when embedding crops")
     return DETECTORS.get_built(detector_backend, lambda factory: _build_detector(detector_backend, factory))
 
+# %% ../nbs/03_detect.ipynb #80236799
 def _build_detector(name:str, factory):
     "Build a registry entry: check its weights, call the class or factory (an object is used as it is)."
     if not callable(factory) or hasattr(factory, 'detect') and not isinstance(factory, type): return get_detector(factory)
@@ -255,6 +270,7 @@ def _build_detector(name:str, factory):
     det = DETECTORS.load(name, factory)
     return det if hasattr(det, 'detect') and not isinstance(det, type) else get_detector(det)
 
+# %% ../nbs/03_detect.ipynb #55073ad1
 def detector_settings(detector) -> dict:
     "What besides the image changes a detector's output: its name, settings and weight files (for cache keys and reports)."
     try: det = get_detector(detector)
@@ -270,11 +286,13 @@ def _expand(x, y, w, h, pct, W, H):
     x, y = max(0, x - int((ew-w)/2)), max(0, y - int((eh-h)/2))
     return x, y, min(W-x, ew), min(H-y, eh)
 
+# %% ../nbs/03_detect.ipynb #a8eeaf20
 def _too_small(boxes:np.ndarray, min_face:float) -> np.ndarray:
     "Which of the N×4 `boxes` are smaller than `min_face` pixels on their shorter side."
     if not min_face >= 0: raise FacelabError(f"min_face must be a number of pixels >= 0, not {min_face!r}")
     return np.minimum(boxes[:, 2]-boxes[:, 0], boxes[:, 3]-boxes[:, 1]) < min_face
 
+# %% ../nbs/03_detect.ipynb #a167eab6
 def _compat_faces(img:np.ndarray, backend:str, align:bool, expand_percentage:int, max_faces) -> tuple:
     "deepface's own detection step (it pads the image by half its size before detecting when aligning): boxes and eyes as deepface reports them."
     configure_deepface()
@@ -286,6 +304,7 @@ def _compat_faces(img:np.ndarray, backend:str, align:bool, expand_percentage:int
         found = detection.detect_faces(detector_backend=backend, img=img, align=align, expand_percentage=expand_percentage, max_faces=max_faces)
     return faces_from_regions([f.facial_area for f in found]), [np.ascontiguousarray(f.img) for f in found]
 
+# %% ../nbs/03_detect.ipynb #5f7d5ac5
 def detect_image(img:np.ndarray, # H×W×3 BGR image
                  detector='yunet', # registry name or detector object
                  align:bool=True, # rotate crops so the eyes are level
@@ -318,6 +337,7 @@ def detect_image(img:np.ndarray, # H×W×3 BGR image
         if crops: out.append(compat_crops[k][..., ::-1] if deepface_compat else face_crop(img, row, align))
     return rows, out
 
+# %% ../nbs/03_detect.ipynb #05e370e6
 def face_crop(img:np.ndarray, # H×W×3 BGR image
               face:dict, # a detections-table row (box and eyes) found in `img`
               align:bool=True, # rotate so the eyes are level (needs both eyes)
@@ -338,10 +358,12 @@ class DetectResult(NamedTuple):
     detections: pd.DataFrame
     failures: pd.DataFrame
 
+# %% ../nbs/03_detect.ipynb #1361216a
 def crop_name(source, frame:int, face_idx:int) -> str:
     "The deterministic file name of a face crop: `<source-stem>_f<frame>_<face>.png`."
     return f"{Path(str(source)).stem}_f{int(frame):06d}_{int(face_idx)}.png"
 
+# %% ../nbs/03_detect.ipynb #0fa69460
 def _crop_folders(sources:list, crops_dir) -> dict:
     "Folder under `crops_dir` for each path source, mirroring the source folders below their common parent."
     paths = [Path(s).resolve() for s in sources if isinstance(s, (str, os.PathLike))]
@@ -349,12 +371,15 @@ def _crop_folders(sources:list, crops_dir) -> dict:
     root = Path(os.path.commonpath([p.parent for p in paths]))
     return {str(s): Path(crops_dir)/p.parent.relative_to(root) for s, p in zip([s for s in sources if isinstance(s, (str, os.PathLike))], paths)}
 
+# %% ../nbs/03_detect.ipynb #24edb3bc
 def save_crop(crop:np.ndarray, path) -> str:
     "Write a BGR crop as PNG (creating folders); return its path."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     if not cv2.imwrite(str(path), crop): raise FacelabError("could not write crop", path)
     return str(path)
 
+# %% ../nbs/03_detect.ipynb #59dadb2a
 def detection_settings(detector, # registry name or detector object
                        **kwargs, # the other settings of the run (align, max_faces, min_face, sampling, ...)
                       ) -> dict:
@@ -362,6 +387,7 @@ def detection_settings(detector, # registry name or detector object
     s = dict(detector_backend=detector_name(detector), detector=detector_settings(detector), **kwargs)
     return json.loads(json.dumps(s, default=str))
 
+# %% ../nbs/03_detect.ipynb #51bef9b3
 def detect_faces(images, # image paths, a folder, or BGR arrays
                  detector_backend=DEFAULT_DETECTOR, # a name in `DETECTORS`, or a detector object
                  align:bool=True, # align the saved crops by the eyes
@@ -383,11 +409,17 @@ def detect_faces(images, # image paths, a folder, or BGR arrays
     for k, im in enumerate(tqdm(images, desc=f"detecting ({name})", disable=not progress)):
         src = str(im) if isinstance(im, (str, os.PathLike)) else f"<array {k}>"
         try: img = load_image(im)
-        except FacelabError as e: fails.append((src, 'load', e.reason)); continue
+        except FacelabError as e:
+            fails.append((src, 'load', e.reason))
+            continue
         try: found, crops = detect_image(img, det, align, expand_percentage, max_faces, crops=crops_dir is not None, deepface_compat=deepface_compat, min_face=min_face)
         except FacelabError: raise
-        except Exception as e: fails.append((src, 'detect', f"{type(e).__name__}: {e}")); continue
-        if not found: fails.append((src, 'detect', 'no face')); continue
+        except Exception as e:
+            fails.append((src, 'detect', f"{type(e).__name__}: {e}"))
+            continue
+        if not found:
+            fails.append((src, 'detect', 'no face'))
+            continue
         for j, r in enumerate(found):
             crop = None
             if crops_dir is not None: crop = save_crop(crops[j], folders.get(src, Path(crops_dir))/crop_name(src if src in folders else f"array{k}", 0, r['face_idx']))
@@ -405,6 +437,7 @@ def tile_grid(height:int, width:int, # image size
     starts = lambda n: [0] if n <= tile else sorted({*range(0, n-tile, step), n-tile})
     return np.array([(x, y, min(width, x+tile), min(height, y+tile)) for y in starts(height) for x in starts(width)], int).reshape(-1, 4)
 
+# %% ../nbs/03_detect.ipynb #ba9d1521
 def merge_faces(parts:list, # `Faces` found in the same image (boxes already in its pixels)
                 nms_threshold:float=0.4, # IoU above which the lower-scoring of two boxes is dropped
                ) -> Faces: # the merged faces, best score first
@@ -416,6 +449,7 @@ def merge_faces(parts:list, # `Faces` found in the same image (boxes already in 
     idx = idx[np.argsort(-score[idx], kind='stable')]
     return faces_from_arrays(b[idx], lm[idx], c[idx])
 
+# %% ../nbs/03_detect.ipynb #db8a0730
 class Tiled:
     "Run a detector on overlapping tiles at full resolution (optionally enlarged), plus a pass over the whole image, and merge by NMS."
     def __init__(self, detector='yunet-full', # the detector run on each tile (a registry name or a detector object)
@@ -443,7 +477,8 @@ class Tiled:
         H, W = img.shape[:2]
         parts = []
         if self.whole is not None:   # the faces too large for the tiles; smaller ones the tiles see at full resolution, with better boxes
-            f = self.whole.detect(img); big = ~_too_small(f.boxes, self.large)
+            f = self.whole.detect(img)
+            big = ~_too_small(f.boxes, self.large)
             parts.append(Faces(f.boxes[big], f.landmarks[big], f.confidence[big]))
         grid = np.array([[0, 0, W, H]]) if self.tile is None else tile_grid(H, W, self.tile, self.overlap)
         for x1, y1, x2, y2 in grid:
@@ -462,7 +497,6 @@ register_detector('yunet-tiled-2x', partial(Tiled, 'yunet-full', tile=320, overl
 VIDEO_DETECTOR = 'yunet-2scale'   # the default detector for video (`facelab.video.detect_video`, `facelab detect VIDEO`, `facelab validate`), by `benchmarks/crowd.py`
 register_detector('retinaface-mobilenet-tiled-2x', partial(Tiled, 'retinaface-mobilenet', tile=480, overlap=0.25, upscale=2., name='retinaface-mobilenet-tiled-2x'))
 
-
 # %% ../nbs/03_detect.ipynb #861066ef
 AP_SCORE = 0.02   # score threshold for AP and precision-recall curves (WIDER FACE and COCO results go this low)
 
@@ -473,6 +507,7 @@ def _score_param(cls) -> str|None:
     ps = inspect.signature(cls.__init__).parameters
     return next((p for p in ('score_threshold', 'threshold') if p in ps), None)
 
+# %% ../nbs/03_detect.ipynb #a7c83476
 def low_score_detector(detector:str='yunet', # a registry name whose class has a score threshold (or a `Tiled` of one)
                        score:float=AP_SCORE, # the score it keeps faces down to
                       ):
@@ -491,6 +526,7 @@ def low_score_detector(detector:str='yunet', # a registry name whose class has a
     _check_weights(_weights_key(detector, factory))
     return DETECTORS.load(detector, partial(func, *args, **{**kw, param: float(score)}))
 
+# %% ../nbs/03_detect.ipynb #d0f46a0e
 def score_threshold(detector) -> float|None: # the registry detector's threshold (a `Tiled` one: its tile detector's)
     "The score the detector keeps faces at, where its operating point is read; None when it has no such setting."
     det = get_detector(detector)

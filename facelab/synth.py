@@ -29,7 +29,8 @@ def face_patch(path, # a photo with a face
     img = load_image(path)
     rows, _ = detect_image(img, detector, max_faces=1)
     if not rows: raise FacelabError("no face detected to build a synthetic crowd from", path)
-    r = rows[0]; w, h = r['x2']-r['x1'], r['y2']-r['y1']
+    r = rows[0]
+    w, h = r['x2']-r['x1'], r['y2']-r['y1']
     H, W = img.shape[:2]
     x1, y1 = int(max(0, r['x1']-margin*w)), int(max(0, r['y1']-margin*h))
     x2, y2 = int(min(W, r['x2']+margin*w)), int(min(H, r['y2']+margin*h))
@@ -47,6 +48,7 @@ def motion_kernel(length:float, # how far a point is smeared, in pixels (1 or le
     np.add.at(k, (np.rint(c - t * np.sin(a)).astype(int), np.rint(c + t * np.cos(a)).astype(int)), 1)
     return k / k.sum()
 
+# %% ../nbs/11_synth.ipynb #ef0a405d
 def degrade(frame:np.ndarray, # a BGR frame
             motion_blur:float=0, # motion-blur length in pixels (0: none)
             blur_angle:float=0, # its direction in degrees
@@ -71,13 +73,15 @@ def occluder_band(box, # face box x1, y1, x2, y2 inside the patch
                   shape:tuple, # the patch's (height, width)
                  ) -> np.ndarray: # the band x1, y1, x2, y2 in patch coordinates (ints)
     "The band that covers `fraction` of the face box from `side`, running on to the patch's edge."
-    x1, y1, x2, y2 = box; w, h = x2 - x1, y2 - y1
+    x1, y1, x2, y2 = box
+    w, h = x2 - x1, y2 - y1
     bands = dict(top=(x1 - .1*w, 0, x2 + .1*w, y1 + fraction*h),
                  bottom=(x1 - .1*w, y2 - fraction*h, x2 + .1*w, shape[0]),
                  left=(0, y1 - .1*h, x1 + fraction*w, y2 + .1*h),
                  right=(x2 - fraction*w, y1 - .1*h, shape[1], y2 + .1*h))
     return np.rint(np.clip(bands[side], 0, [shape[1], shape[0]] * 2)).astype(int)
 
+# %% ../nbs/11_synth.ipynb #c7a507de
 def occlude(patch:np.ndarray, # a person's BGR patch
             box, # the face box inside it
             fraction:float, # share of the face box to cover
@@ -85,7 +89,8 @@ def occlude(patch:np.ndarray, # a person's BGR patch
             colour=(40, 40, 40), # BGR colour of the occluder
            ) -> np.ndarray: # a copy with the band drawn
     "Cover `fraction` of the face in `patch` with an opaque band from `side`."
-    out = patch.copy(); x1, y1, x2, y2 = occluder_band(box, fraction, side, patch.shape[:2])
+    out = patch.copy()
+    x1, y1, x2, y2 = occluder_band(box, fraction, side, patch.shape[:2])
     out[y1:y2, x1:x2] = colour
     return out
 
@@ -96,40 +101,50 @@ def _background(rng, W, H) -> np.ndarray:
     bg = cv2.resize(low, (W, H), interpolation=cv2.INTER_CUBIC).astype(np.int16)
     return np.clip(bg + rng.integers(-12, 13, (H, W, 3)), 0, 255).astype(np.uint8)
 
+# %% ../nbs/11_synth.ipynb #543fc85a
 def _paste(frame, patch, x, y):
     "Paste `patch` with its top-left at (x, y), clipped to the frame."
-    H, W = frame.shape[:2]; h, w = patch.shape[:2]
+    H, W = frame.shape[:2]
+    h, w = patch.shape[:2]
     x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x+w), min(H, y+h)
     if x1 > x0 and y1 > y0: frame[y0:y1, x0:x1] = patch[y0-y:y1-y, x0-x:x1-x]
 
+# %% ../nbs/11_synth.ipynb #23673bcc
 def _track(rng, n_frames, W, H, face_size, zoom, compact, motion, enter=0, crossing=False):
     "One person: arrays of face-box centre x, y and face height over the frames (NaN before `enter`)."
     hs = np.full(n_frames, rng.uniform(*face_size)) if not zoom else np.linspace(face_size[0], face_size[1], n_frames)*rng.uniform(.85, 1.15)
     if crossing:
-        y = np.full(n_frames, rng.uniform(.3*H, .7*H)); x = np.linspace(-.1*W, 1.1*W, n_frames-enter)
+        y = np.full(n_frames, rng.uniform(.3*H, .7*H))
+        x = np.linspace(-.1*W, 1.1*W, n_frames-enter)
         return np.concatenate([np.full(enter, np.nan), x]), y, hs
     span = (.35, .65) if compact else (.1, .9)
-    p = np.array([rng.uniform(*span)*W, rng.uniform(*span)*H]); v = rng.uniform(-1, 1, 2)*W/200
+    p = np.array([rng.uniform(*span)*W, rng.uniform(*span)*H])
+    v = rng.uniform(-1, 1, 2)*W/200
     xs = []
     for t in range(n_frames):
         if motion == 'random': v = np.clip(v + rng.normal(0, W/400, 2), -W/80, W/80)
         p = p + v
         for k, lim in enumerate((W, H)):
-            if not 0 < p[k] < lim: v[k] = -v[k]; p[k] = np.clip(p[k], 0, lim)
+            if not 0 < p[k] < lim:
+                v[k] = -v[k]
+                p[k] = np.clip(p[k], 0, lim)
         xs.append(p.copy())
     x, y = np.array(xs).T
     return x, y, hs
 
+# %% ../nbs/11_synth.ipynb #72d2e0a6
 def _tracks(rng, n, *args, **kwargs) -> list:
     "Per person: (x, y, face height) over the frames, from `_track`."
     return [_track(rng, *args, **kwargs) for _ in range(n)]
 
+# %% ../nbs/11_synth.ipynb #1ff624ea
 def _hides(front, back) -> np.ndarray:
     "Per frame: whether the patch of `front` (drawn over `back` when its face is at least as large) covers the centre of `back`'s face."
     (xf, yf, hf), (xb, yb, hb) = front, back
     with np.errstate(invalid='ignore'):
         return (hf >= hb) & (np.abs(xf-xb) < .75*hf) & (np.abs(yf-yb) < .9*hf)
 
+# %% ../nbs/11_synth.ipynb #01bae750
 def _keep_query_visible(tr, n_main, retry, H, redraw) -> list:
     "Walkers that would hide the query (track 0) in over a fifth of the frames are redrawn; intruders cross at the height that hides it least."
     tr = list(tr)
@@ -145,7 +160,6 @@ def _keep_query_visible(tr, n_main, retry, H, redraw) -> list:
         tr[k] = (x, np.full_like(y, heights[best]), h)
     return tr
 
-
 # %% ../nbs/11_synth.ipynb #2af1c01f
 @dataclasses.dataclass(repr=False, eq=False)
 class SynthClip(Result):
@@ -155,6 +169,7 @@ class SynthClip(Result):
     gt: GroundTruth # every face of every frame (every frame annotated, the empty ones too)
     people: dict # identity -> the photo their face was cut from
 
+# %% ../nbs/11_synth.ipynb #bda35349
 def synth_video(out_dir, # folder for <name>.mp4 and <name>.xml
                 query:str='Angelina', # identity that is always in the scene (the person to find)
                 people:int=5, # people in the scene, the query included
@@ -197,22 +212,27 @@ def synth_video(out_dir, # folder for <name>.mp4 and <name>.xml
     orng = np.random.default_rng([seed, 2])   # occluders from their own generator: every other draw stays as it was
     sides = {k: SIDES[orng.integers(len(SIDES))] for k in range(len(chosen))}
     colours = {k: tuple(int(c) for c in orng.integers(20, 110, 3)) for k in range(len(chosen))}
-    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     video = out_dir/f"{name}.mp4"
     wr = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*'mp4v'), fps, (W, H))
     if not wr.isOpened(): raise FacelabError("OpenCV cannot write MP4 (mp4v) on this machine", video)
     rows = []
     for t in range(n_frames):
-        frame = bg.copy(); placed = []
+        frame = bg.copy()
+        placed = []
         order = sorted((k for k in range(len(chosen)) if not np.isnan(tr[k][0][t])), key=lambda k: tr[k][2][t])
         for k in order:
-            p, fb = patches[chosen[k]]; s = tr[k][2][t]/(fb[3]-fb[1])
+            p, fb = patches[chosen[k]]
+            s = tr[k][2][t]/(fb[3]-fb[1])
             ph = cv2.resize(p, (max(1, int(p.shape[1]*s)), max(1, int(p.shape[0]*s))), interpolation=cv2.INTER_AREA)
-            b = fb*s; cx, cy = tr[k][0][t], tr[k][1][t]
+            b = fb*s
+            cx, cy = tr[k][0][t], tr[k][1][t]
             x, y = int(round(cx-(b[0]+b[2])/2)), int(round(cy-(b[1]+b[3])/2))
             face = np.array([x+b[0], y+b[1], x+b[2], y+b[3]])
             if mask:
-                fy = int(b[1] + .55*(b[3]-b[1])); ph = ph.copy()
+                fy = int(b[1] + .55*(b[3]-b[1]))
+                ph = ph.copy()
                 cv2.rectangle(ph, (int(b[0]+.08*(b[2]-b[0])), fy), (int(b[2]-.08*(b[2]-b[0])), int(b[3])), (235, 215, 170), -1)
             own = []   # the occluder's band, in frame coordinates: it covers the face like a nearer person does
             if occlusion:
@@ -296,12 +316,14 @@ def challenge_table(runs, # `challenge_run` rows (several seeds per challenge al
                     recall=rate(g.tp, g.query_faces), precision=rate(g.tp, g.tp + g.fp),
                     all_detection_recall=rate(g.all_detected, g.all_faces)).reset_index()
 
+# %% ../nbs/11_synth.ipynb #0c077be6
 @dataclasses.dataclass(repr=False, eq=False)
 class ChallengeResult(Result):
     "What `challenge_recall` returns: the rates pooled per challenge, and the clips they pool."
     table: pd.DataFrame # `challenge_table`: a row per challenge
     runs: pd.DataFrame # `challenge_run` rows: a row per clip
 
+# %% ../nbs/11_synth.ipynb #e48b4a51
 def challenge_recall(out_dir, # folder for the clips
                      challenges=None, # preset names (default: every one of `presets`)
                      seeds=tuple(range(6)), # one clip per seed and challenge

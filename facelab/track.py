@@ -30,6 +30,7 @@ def frame_step(frames) -> int:
     f = np.unique(np.asarray(frames, dtype=np.int64))
     return int(np.gcd.reduce(np.diff(f))) if len(f) > 1 else 1
 
+# %% ../nbs/16_track.ipynb #f80e8029
 def video_fps(dets:pd.DataFrame) -> float|None:
     "Frames per second from a detections table's `frame` and `timestamp` (None when no row tells, e.g. only frame 0)."
     d = dets[(dets.frame > 0) & (dets.timestamp > 0)] if 'timestamp' in dets else dets.iloc[:0]
@@ -45,11 +46,13 @@ def _looked(dets:pd.DataFrame, frames) -> np.ndarray:
     f = dets.frame.to_numpy(np.int64)
     return np.arange(f.min(), f.max()+1, frame_step(f))
 
+# %% ../nbs/16_track.ipynb #25872c22
 def _grow(xyxy, buffer:float) -> np.ndarray:
     "Boxes grown by `buffer` × their width/height on each side (the buffered IoU of C-BIoU)."
     wh = xyxy[:, 2:] - xyxy[:, :2]
     return np.hstack([xyxy[:, :2] - buffer*wh, xyxy[:, 2:] + buffer*wh]).astype(np.float32)
 
+# %% ../nbs/16_track.ipynb #ce453a94
 def _bytetrack(dets:pd.DataFrame, looked, max_lost:int, activation:float, match:float, min_frames:int, buffer:float) -> np.ndarray:
     "Run supervision's ByteTrack over the frames looked at, in order, on buffered boxes; the track id of each row of `dets` (-1: none)."
     with warnings.catch_warnings():   # sv.ByteTrack is deprecated in favour of the `trackers` package (see the chapter)
@@ -66,6 +69,7 @@ def _bytetrack(dets:pd.DataFrame, looked, max_lost:int, activation:float, match:
         if len(out): ids[out.data['row']] = out.tracker_id
     return _backfill(ids, xyxy, fr, looked)
 
+# %% ../nbs/16_track.ipynb #301f6b7c
 def _backfill(ids, xyxy, fr, looked, min_iou:float=0.3) -> np.ndarray:
     "Give a track's first box its id: ByteTrack confirms a new track (outside the first frame) only when it is seen a second time."
     nxt = dict(zip(looked[:-1], looked[1:]))
@@ -84,6 +88,7 @@ def _has_embedding(dets:pd.DataFrame) -> np.ndarray:
     if 'embedding' not in dets: return np.zeros(len(dets), bool)
     return dets.embedding.map(lambda e: e is not None and not (isinstance(e, float) and np.isnan(e))).to_numpy()
 
+# %% ../nbs/16_track.ipynb #e25bf132
 def rejoin_tracks(dets:pd.DataFrame, # detections with `track_id` and `embedding`
                   threshold:float=0.4, # cosine distance under which two fragments' mean embeddings are the same person
                   max_gap:int|None=None, # most frames between the end of one fragment and the start of the next (None: any)
@@ -100,7 +105,8 @@ def rejoin_tracks(dets:pd.DataFrame, # detections with `track_id` and `embedding
     span = {k: (min(f for f, _ in frags[k]), max(f for f, _ in frags[k])) for k in keys}
     D = 1 - mean @ mean.T
     cand = sorted((D[i, j], keys[i], keys[j]) for i in range(len(keys)) for j in range(i+1, len(keys)) if D[i, j] < threshold)
-    group = {k: {k} for k in keys}; root = {k: k for k in keys}
+    group = {k: {k} for k in keys}
+    root = {k: k for k in keys}
     merged = []
     for d, a, b in cand:
         ra, rb = root[a], root[b]
@@ -111,7 +117,8 @@ def rejoin_tracks(dets:pd.DataFrame, # detections with `track_id` and `embedding
         if not (apart and near): continue
         keep, drop = min(ra, rb), max(ra, rb)
         for k in group[drop]: root[k] = keep
-        group[keep] |= group.pop(drop); merged.append((int(keep), int(drop), float(d)))
+        group[keep] |= group.pop(drop)
+        merged.append((int(keep), int(drop), float(d)))
     return np.array([root.get(t, t) if not np.isnan(t) else np.nan for t in tid]), merged
 
 # %% ../nbs/16_track.ipynb #84f45f19
@@ -122,10 +129,12 @@ class TrackResult(NamedTuple):
     rejoined: pd.DataFrame # source, kept, merged, distance: the fragments re-joined by appearance
     settings: dict # the tracker and its settings; per video (`videos`) its fps, frame step, frames looked at and lost-track buffer
 
+# %% ../nbs/16_track.ipynb #b61fa3c4
 def _tracked(x) -> pd.DataFrame:
     "The detections table of a `TrackResult`, or the table itself."
     return x if isinstance(x, pd.DataFrame) else x.detections
 
+# %% ../nbs/16_track.ipynb #6840fe02
 TRACK_DEFAULTS = dict(buffer=1.0, lost_seconds=1.0, activation=0.25, match=0.9, min_frames=1, rejoin=0.4, rejoin_seconds=10.0)
 
 def track_faces(dets:pd.DataFrame, # detections (`facelab.detect.DETECTION_COLS`), optionally with `embedding` (`represent_detections`)
@@ -193,7 +202,8 @@ def tracking_metrics(gt, # ground truth of one video (`GroundTruth`, or a table:
     g_all, care = gt[gt.frame.isin(frames)], ~ig[gt.frame.isin(frames).to_numpy()]
     h = tracked[tracked.frame.isin(frames)].reset_index(drop=True)
     hid = h.track_id.to_numpy(dtype=float, na_value=np.nan)
-    untracked = np.isnan(hid); hid = np.where(untracked, -1 - np.arange(len(h)), hid).astype(np.int64)   # each untracked box on its own
+    untracked = np.isnan(hid)
+    hid = np.where(untracked, -1 - np.arange(len(h)), hid).astype(np.int64)   # each untracked box on its own
     acc = mm.MOTAccumulator(auto_id=False)
     box = lambda d: d[['x1', 'y1', 'x2', 'y2']].to_numpy(float)
     for f in frames:
@@ -223,6 +233,7 @@ def _track_keys(o:pd.DataFrame) -> np.ndarray:
     t = o.track_id.to_numpy(dtype=float, na_value=np.nan) if 'track_id' in o else np.full(len(o), np.nan)
     return np.where(np.isnan(t), -1 - np.arange(len(o)), t)
 
+# %% ../nbs/16_track.ipynb #94c21bb7
 def track_distances(det, # detections with `track_id` and `embedding` (or a `TrackResult`)
                     query, # the query embeddings: D or Q×D
                     threshold:float, # the per-frame decision threshold (for the vote)
@@ -235,10 +246,12 @@ def track_distances(det, # detections with `track_id` and `embedding` (or a `Tra
     dist = lambda E: np.min([pair_distances(E, np.broadcast_to(q, E.shape), distance_metric) for q in Q], axis=0)
     d = np.full(len(det), np.nan)
     if has.any(): d[has] = dist(np.stack(det.embedding[has].to_numpy()).astype(float))
-    area = ((det.x2-det.x1)*(det.y2-det.y1)).to_numpy(float); conf = det.confidence.fillna(0).to_numpy(float)
+    area = ((det.x2-det.x1)*(det.y2-det.y1)).to_numpy(float)
+    conf = det.confidence.fillna(0).to_numpy(float)
     rows = []
     for k in pd.unique(key):
-        i = np.flatnonzero(key == k); ie = i[has[i]]
+        i = np.flatnonzero(key == k)
+        ie = i[has[i]]
         r = dict(source=det.source[i[0]] if 'source' in det else '', track=k, track_id=det.track_id[i[0]] if 'track_id' in det else pd.NA,
                  faces=len(i), embedded=len(ie), first=int(det.frame[i].min()), last=int(det.frame[i].max()))
         if len(ie):
@@ -257,6 +270,7 @@ class TrackOutcomes(Result):
     frames: dict # rule -> `facelab.validate.Outcomes` at frame level (a row per detection; the `frame` rule's is `recognition_outcomes`')
     tracks: dict # rule -> `facelab.validate.Outcomes` at track level (a row per track; `missed`: the person's tracks no detection matched)
 
+# %% ../nbs/16_track.ipynb #c19d5709
 def track_outcomes(det, # tracked detections with `embedding` (`track_faces` after `represent_detections`), or the `TrackResult`
                    query, # the query embeddings: D or Q×D
                    gt, # ground truth (`GroundTruth`, or a table) with `label` per box
@@ -313,6 +327,7 @@ def track_rows(res:TrackOutcomes, # `track_outcomes` output
     "The study's rows for every rule, at frame level (each detection) and at track level (each track once)."
     return [dict(recognition_metrics(res[lv][rule], **info), rule=rule, level=lv[:-1]) for lv in ('frames', 'tracks') for rule in res[lv]]
 
+# %% ../nbs/16_track.ipynb #9e26e88c
 def track_summary(rows:list|pd.DataFrame, # `track_rows` rows with a `challenge` column (several videos per challenge allowed)
                  ) -> pd.DataFrame: # one row per challenge, level and rule: pooled counts, metrics recomputed from them
     "`facelab.validate.challenge_summary` per level and rule: sum the counts of each challenge's videos and recompute the metrics."

@@ -33,13 +33,17 @@ def _ignored(gt:pd.DataFrame, ignore_occluded:bool, min_size:float) -> np.ndarra
     if min_size: ig |= np.minimum(gt.x2-gt.x1, gt.y2-gt.y1).to_numpy() < min_size
     return ig
 
+# %% ../nbs/10_validate.ipynb #15624ccd
 def _ioa(D, G) -> np.ndarray:
     "Intersection of each box in `D` with each in `G`, over the area of the `D` box."
     D, G = np.atleast_2d(D), np.atleast_2d(G)
-    lt = np.maximum(D[:, None, :2], G[None, :, :2]); rb = np.minimum(D[:, None, 2:], G[None, :, 2:])
-    inter = np.clip(rb-lt, 0, None).prod(-1); area = np.clip(D[:, 2:]-D[:, :2], 0, None).prod(-1)[:, None]
+    lt = np.maximum(D[:, None, :2], G[None, :, :2])
+    rb = np.minimum(D[:, None, 2:], G[None, :, 2:])
+    inter = np.clip(rb-lt, 0, None).prod(-1)
+    area = np.clip(D[:, 2:]-D[:, :2], 0, None).prod(-1)[:, None]
     return np.divide(inter, area, out=np.zeros_like(inter), where=area > 0)
 
+# %% ../nbs/10_validate.ipynb #41043344
 def _match_keys(gt:pd.DataFrame, det:pd.DataFrame) -> tuple:
     "Keys rows are matched on: `frame` within one video; `source, frame` for stills (a detection's path matched to the image name by suffix)."
     if 'frame' not in det: raise FacelabError("detections have no `frame` column to match the ground truth's")
@@ -55,6 +59,7 @@ def _match_keys(gt:pd.DataFrame, det:pd.DataFrame) -> tuple:
     key = lambda src, fr: np.array([f"{a}\x1f{int(b)}" for a, b in zip(src, fr)], dtype=object)
     return key(gs, gt.frame.to_numpy()), key(ds, det.frame.to_numpy())
 
+# %% ../nbs/10_validate.ipynb #e16d6751
 def _rows_for(key, di, gi, iou, outcome, gt, det):
     src, frame = key.split('\x1f')
     return dict(source=src, frame=int(frame), det_idx=di, gt_idx=gi, iou=iou, outcome=outcome,
@@ -62,11 +67,13 @@ def _rows_for(key, di, gi, iou, outcome, gt, det):
                 label=gt.label[gi] if gi >= 0 and 'label' in gt else None,
                 confidence=det.confidence[di] if di >= 0 and 'confidence' in det else np.nan)
 
+# %% ../nbs/10_validate.ipynb #b150cb4c
 def _truth(gt, frames) -> tuple:
     "The boxes of `gt` (a `GroundTruth`, a table or a file), index reset, and the frames to score: `frames`, else those it annotated (None: all)."
     g = as_ground_truth(gt)
     return g.boxes.reset_index(drop=True), g.annotated_frames if frames is None else frames
 
+# %% ../nbs/10_validate.ipynb #dd55d491
 def annotated_masks(gt, # ground truth: a `GroundTruth` (which says which frames were annotated), or a table of boxes
                     det:pd.DataFrame, # detections
                     frames=None, # the annotated frames (default: the ground truth's `annotated_frames`)
@@ -79,6 +86,7 @@ def annotated_masks(gt, # ground truth: a `GroundTruth` (which says which frames
     fs = {int(f) for f in frames}
     return gt.frame.isin(fs).to_numpy(bool), det.frame.isin(fs).to_numpy(bool)
 
+# %% ../nbs/10_validate.ipynb #9c3b632e
 def match_detections(gt, # ground truth (`GroundTruth`, or a table: [source,] frame, x1, y1, x2, y2 [, track_id, label, ignore, occluded])
                      det:pd.DataFrame, # detections: [source,] frame, x1, y1, x2, y2 [, confidence]
                      iou:float=0.5, # minimum IoU for a match
@@ -158,6 +166,7 @@ def _frame_match(M:np.ndarray, # detections (most confident first) × faces: IoU
             taken[g], dtm[t, d], dtig[t, d] = True, True, gig[g]
     return dtm, dtig
 
+# %% ../nbs/10_validate.ipynb #94a03690
 def greedy_matches(gt, # ground truth (`GroundTruth`, or a table: [source,] frame, x1, y1, x2, y2 [, ignore, occluded])
                    det:pd.DataFrame, # detections: [source,] frame, x1, y1, x2, y2, confidence
                    ious=COCO_IOUS, # IoU thresholds
@@ -195,6 +204,7 @@ def greedy_matches(gt, # ground truth (`GroundTruth`, or a table: [source,] fram
     o = np.argsort(-conf[d], kind='mergesort')
     return dict(confidence=conf[d][o], tp=(dtm & ~dtig)[:, o], fp=(~dtm & ~dtig)[:, o], faces=int((~gig).sum()))
 
+# %% ../nbs/10_validate.ipynb #e6f39db3
 def coco_precision(m:dict, # a `greedy_matches` result
                   ) -> np.ndarray: # T × 101: precision at `COCO_RECALLS` for each IoU threshold (NaN without faces)
     "COCO's `accumulate`: precision made non-increasing in recall (the envelope), read at 101 recalls, 0 past the end."
@@ -215,6 +225,7 @@ def detection_metrics(matches:pd.DataFrame) -> dict:
     m = metrics_from_counts(int(c.get('TP', 0)), int(c.get('FP', 0)), 0, int(c.get('FN', 0)))
     return {k: v for k, v in m.items() if k not in ('tn', 'accuracy')}
 
+# %% ../nbs/10_validate.ipynb #774ab95b
 def _curve(m:dict, t:int=0) -> pd.DataFrame:
     "The precision-recall table of a `greedy_matches` result at its `t`-th IoU threshold (detections that count only)."
     keep = m['tp'][t] | m['fp'][t]
@@ -223,6 +234,7 @@ def _curve(m:dict, t:int=0) -> pd.DataFrame:
     return pd.DataFrame(dict(confidence=m['confidence'][keep], tp=ctp, fp=cfp, precision=ctp/np.maximum(ctp+cfp, 1),
                              recall=ctp/n if n else np.full(len(ctp), np.nan)))
 
+# %% ../nbs/10_validate.ipynb #88f8624d
 def precision_recall_curve(gt, det:pd.DataFrame, iou:float=0.5,
                            ignore_occluded:bool=False, min_size:float=0,
                            frames=None, # score only these frames (default: the ground truth's `annotated_frames`)
@@ -231,6 +243,7 @@ def precision_recall_curve(gt, det:pd.DataFrame, iou:float=0.5,
     "Precision and recall as the confidence threshold goes down, COCO's matching (annotated frames only)."
     return _curve(greedy_matches(gt, det, [iou], area, ignore_occluded, min_size, frames=frames))
 
+# %% ../nbs/10_validate.ipynb #fd67d8f2
 def average_precision(gt, det:pd.DataFrame, iou:float=0.5,
                       interpolation:str='steps', # 'steps': Σ ΔR·P; 'voc': P's envelope; 'coco': 101 points of it
                       ignore_occluded:bool=False, min_size:float=0,
@@ -260,6 +273,7 @@ def wider_iou(P:np.ndarray, # N×4 boxes x1, y1, x2, y2
     area = lambda B: (B[:, 2]-B[:, 0]+1)*(B[:, 3]-B[:, 1]+1)
     return inter/(area(P)[:, None] + area(G)[None, :] - inter)
 
+# %% ../nbs/10_validate.ipynb #0bb390f1
 def wider_evaluation(gt, # every face of every image (`GroundTruth`, or a table: [source,] frame, x1, y1, x2, y2 [, ignore])
                      det:pd.DataFrame, # detections with `confidence`
                      keep=None, # bool per ground-truth box, or a column name: the setting's faces; default: not `ignore`
@@ -377,6 +391,7 @@ class Outcomes(Result):
     rule: str = 'frame' # how the person was decided (`facelab.track.TRACK_RULES`)
     level: str = 'frame' # 'frame': a row per detection; 'track': a row per track
 
+# %% ../nbs/10_validate.ipynb #9b4f9ab7
 def recognition_outcomes(det:pd.DataFrame, # detections with an `embedding` column (rows without one are skipped and counted)
                          query, # embeddings of the person's query photo(s): D or Q×D
                          gt, # ground truth (`GroundTruth`, or a table) with `label` (identity) per box
@@ -416,6 +431,7 @@ def recognition_outcomes(det:pd.DataFrame, # detections with an `embedding` colu
                     frames_scored=int(len(set(det.frame[dok]) | set(gt.frame[gok]))),
                     shared_matches=int(tp.gt_idx.duplicated().sum()), matched_faces=int(tp.gt_idx.nunique()))
 
+# %% ../nbs/10_validate.ipynb #4af4f8eb
 def _missed_tracks(gt:pd.DataFrame, m:pd.DataFrame, person:np.ndarray) -> int:
     "The person's ground-truth tracks (`person`: their boxes on the scored frames) that no detection of the matches `m` matched."
     hit = set(m.gt_idx[m.outcome == 'TP'])
@@ -423,6 +439,7 @@ def _missed_tracks(gt:pd.DataFrame, m:pd.DataFrame, person:np.ndarray) -> int:
     if q.track_id.isna().all(): return int(not any(i in hit for i in q.index))
     return int(sum(not any(i in hit for i in grp.index) for _, grp in q.groupby('track_id')))
 
+# %% ../nbs/10_validate.ipynb #ebdf6ded
 def recognition_metrics(outcomes:Outcomes, # from `recognition_outcomes` (or a rule of `facelab.track.track_outcomes`)
                         **info, # extra columns for the row (video, challenge, ...)
                        ) -> dict: # the study's row: positives, negatives, TP, FP, TN, FN, metrics, missed
@@ -438,6 +455,7 @@ def recognition_metrics(outcomes:Outcomes, # from `recognition_outcomes` (or a r
                 missed=outcomes.missed, no_embedding=outcomes.no_embedding, not_annotated=int(c.get(NOT_ANNOTATED, 0)),
                 note=shared_match_note(outcomes))
 
+# %% ../nbs/10_validate.ipynb #696b15cd
 def shared_match_note(outcomes:Outcomes) -> str:
     "Say when a many-to-one rule matched several detections to one annotated face ('' when it did not)."
     k = outcomes.shared_matches

@@ -29,6 +29,7 @@ class Frame(NamedTuple):
     timestamp: float # seconds, `index / fps`
     image: np.ndarray # H×W×3 BGR
 
+# %% ../nbs/04_video.ipynb #34c711cb
 def video_info(path) -> dict:
     "Frame count, fps, size and duration of the video at `path` (from its header), or a `FacelabError`."
     path = Path(path)
@@ -93,7 +94,10 @@ class VideoFrames:
             while i < self.stop:
                 if self.selected(i) and i not in self.skip:
                     ok, img = cap.read()
-                    if ok: self.n_read += 1; self.last_index = i; yield Frame(i, i/self.info['fps'], img)
+                    if ok:
+                        self.n_read += 1
+                        self.last_index = i
+                        yield Frame(i, i/self.info['fps'], img)
                 else: ok = cap.grab()
                 if not ok:
                     if self.info['frames'] and i < self.info['frames']:
@@ -103,10 +107,12 @@ class VideoFrames:
                 i += 1
         finally: cap.release()
 
+# %% ../nbs/04_video.ipynb #40884032
 def read_frames(path, every_n:int=1, fps:float|None=None, start:float=0., end:float|None=None, frames=None):
     "Generator of `Frame(index, timestamp, image)` over a video; see `VideoFrames`."
     yield from VideoFrames(path, every_n, fps, start, end, frames)
 
+# %% ../nbs/04_video.ipynb #4b3ae5e8
 def _frame_set(frames, path=None) -> frozenset|None:
     "`frames` as a set of frame indices (None stays None); anything but whole numbers >= 0 refused."
     if frames is None: return None
@@ -141,7 +147,8 @@ def synthetic_clip(path, # where to write the .avi
     pad = 0.3*(r['x2']-r['x1'])
     y1, y2, x1, x2 = (int(max(0, v)) for v in (r['y1']-pad, r['y2']+pad, r['x1']-pad, r['x2']+pad))
     face = img[y1:y2, x1:x2]
-    fw = int(face_w*1.6); fh = int(face.shape[0]*fw/face.shape[1])
+    fw = int(face_w*1.6)
+    fh = int(face.shape[0]*fw/face.shape[1])
     face = cv2.resize(face, (fw, fh), interpolation=cv2.INTER_AREA)
     W, H = size
     w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'MJPG'), fps, (W, H))
@@ -151,7 +158,8 @@ def synthetic_clip(path, # where to write the .avi
         x, y = 10 + k*step, (H-fh)//2
         if x + fw > W: x = W - fw
         frame[y:y+fh, x:x+fw] = face
-        w.write(frame); truth.append(dict(frame=k, x1=x, y1=y, x2=x+fw, y2=y+fh))
+        w.write(frame)
+        truth.append(dict(frame=k, x1=x, y1=y, x2=x+fw, y2=y+fh))
     w.release()
     return pd.DataFrame(truth)
 
@@ -162,11 +170,13 @@ class VideoResult(NamedTuple):
     frames: pd.DataFrame # one row per frame looked at: source, frame, timestamp, n_faces
     failures: pd.DataFrame # file, stage, reason
 
+# %% ../nbs/04_video.ipynb #73d172d1
 FRAME_COLS = ['source', 'frame', 'timestamp', 'n_faces']
 def frames_frame(rows=()) -> pd.DataFrame:
     "A frames table (`source, frame, timestamp, n_faces`)."
     return pd.DataFrame(list(rows), columns=FRAME_COLS).astype({'source': str, 'frame': 'int64', 'timestamp': 'float64', 'n_faces': 'int64'})
 
+# %% ../nbs/04_video.ipynb #dfe61ecb
 def detection_cache_key(path, settings:dict) -> str:
     "Cache key of a video run: the video's content hash and the settings, hashed."
     blob = json.dumps(dict(video=file_hash(path), cache_format=2, **settings), sort_keys=True, default=str)
@@ -181,6 +191,7 @@ def _mismatch(frames:pd.DataFrame, dets:pd.DataFrame|None) -> str:
     bad = int((counts != frames.n_faces.values).sum())
     return f"{bad} frames whose face count disagrees with its detections part" if bad else ''
 
+# %% ../nbs/04_video.ipynb #39cec8cd
 class _Store:
     "The video cache of one key: `frames-<first frame>.parquet` and `dets-<first frame>.parquet` per flush, `done.json`, `quarantine/`."
     def __init__(self, folder): self.folder = Path(folder) if folder is not None else None
@@ -198,8 +209,10 @@ class _Store:
                 quarantine(p, why)
                 if d is not None: quarantine(dp, why)
                 continue
-            new = ~fr.frame.isin(seen); seen |= set(fr.frame)   # two processes may have written the same frames
-            fs.append(fr[new]); ds.append(d[d.frame.isin(fr.frame[new])])
+            new = ~fr.frame.isin(seen)
+            seen |= set(fr.frame)   # two processes may have written the same frames
+            fs.append(fr[new])
+            ds.append(d[d.frame.isin(fr.frame[new])])
         frames = _frames_part(pd.concat(fs).to_dict('records') if fs else ())
         dets = detections_frame(pd.concat(ds).to_dict('records')) if ds else detections_frame()
         return dets, frames, self._done()
@@ -232,6 +245,7 @@ class _Store:
         "Write `done.json`: the run is complete."
         if self.folder is not None: write_atomic(self.folder/'done.json', lambda t: t.write_text(json.dumps(summary)))
 
+# %% ../nbs/04_video.ipynb #b895b130
 def _frames_part(rows=()) -> pd.DataFrame:
     "A frames table with the `error` of each frame ('' or why the detector failed on it), as the cache stores it."
     rows = list(rows)
@@ -279,7 +293,8 @@ def detect_video(path, # video file
     store = _Store(Path(cache_dir)/detection_cache_key(path, settings) if cache_dir is not None else None)
     old_dets, old_frames, done = store.load()
     if crops_dir is not None and not all(Path(c).is_file() for c in old_dets.crop):   # crops deleted since: start over
-        store.clear(); old_dets, old_frames, done = detections_frame(), _frames_part(), None
+        store.clear()
+        old_dets, old_frames, done = detections_frame(), _frames_part(), None
     have = set(old_frames.frame.tolist())
     gaps = [i for i in range(reader.first, max(have)) if reader.selected(i) and i not in have] if have else []
     if done is not None and not gaps and len(have) == done['n_frames']: return _result(src, old_dets, old_frames, done)
@@ -299,17 +314,22 @@ def detect_video(path, # video file
             new_f.append(dict(source=src, frame=f.index, timestamp=f.timestamp, n_faces=len(rows), error=error))
             bar.update()
             if len(new_f) >= flush_every:
-                store.add(new_d, new_f); dets.append(detections_frame(new_d)); frames.append(_frames_part(new_f)); new_d, new_f = [], []
+                store.add(new_d, new_f)
+                dets.append(detections_frame(new_d))
+                frames.append(_frames_part(new_f))
+                new_d, new_f = [], []
     finally:
         bar.close()
         store.add(new_d, new_f)
-    dets.append(detections_frame(new_d)); frames.append(_frames_part(new_f))
+    dets.append(detections_frame(new_d))
+    frames.append(_frames_part(new_f))
     frames = pd.concat([f for f in frames if len(f)] or [_frames_part()], ignore_index=True).sort_values('frame', kind='stable')
     summary = dict(truncated=reader.truncated, reason=reader.reason, n_frames=len(frames))
     if reader.truncated: warnings.warn(f"{path}: {reader.reason}")
     store.finish(summary)
     return _result(src, pd.concat([d for d in dets if len(d)] or [detections_frame()], ignore_index=True), frames, summary)
 
+# %% ../nbs/04_video.ipynb #7c7eaa3e
 def _result(src, dets, frames, summary) -> VideoResult:
     "Assemble a `VideoResult` (in frame order), adding the truncation, detector-error and no-face rows to the failures."
     fails = [(src, 'detect', e) for e in frames.sort_values('frame').error if e]
@@ -325,7 +345,8 @@ def video_segments(path, # the video
                    segment_s:float=60., # about this many seconds per segment
                   ) -> list: # (start, end) seconds per segment; end None: to the end of the video
     "Segments of a video that, detected one by one, look at the frames one pass over `start`-`end` would."
-    info = video_info(path); src = info['fps']
+    info = video_info(path)
+    src = info['fps']
     step = every_n if fps is None else 1 if fps >= src else src/fps   # fps at or above the video's: every frame
     if info['frames'] is None or abs(step - round(step)) > 1e-9: return [(start, end)]   # no frame count, or no common frame grid
     step = max(1, int(round(step)))
@@ -340,6 +361,7 @@ def detect_task(path:str, start:float, end, kwargs:dict) -> VideoResult:
     "One segment of a video on a worker: `detect_video` over `start`-`end` seconds (its own resumable cache)."
     return detect_video(path, start=start, end=end, progress=False, **kwargs)
 
+# %% ../nbs/04_video.ipynb #12a74bdf
 def _join(src:str, parts:list, start:float=0., end=None, crops_dir=None) -> VideoResult:
     "One video's result from its segments' (in order, made from absolute paths): detections and frames together, failures as one pass orders them, paths as the caller wrote them."
     dets = pd.concat([p.detections for p in parts], ignore_index=True).assign(source=src)
@@ -351,6 +373,7 @@ def _join(src:str, parts:list, start:float=0., end=None, crops_dir=None) -> Vide
     if len(frames) and not len(dets): fails.append(failures_frame([(src, 'detect', f"no face in any of the {len(frames)} frames looked at")]))
     return VideoResult(dets, frames, pd.concat(fails, ignore_index=True))
 
+# %% ../nbs/04_video.ipynb #e27a8e2f
 def detect_videos(paths, # video files
                   client, # an executor (`facelab.core.Executor`; a Dask client after `import facelab.scale`)
                   detector_backend=None, # a detector name (each worker builds its own); None: `detect_video`'s default
@@ -386,19 +409,22 @@ def _track(r) -> int|None:
     t = getattr(r, 'track_id', None)
     return None if t is None or pd.isna(t) else int(t)
 
+# %% ../nbs/04_video.ipynb #ddfe693b
 def detection_label(r) -> str:
     "The text drawn above a face: its track id (`#3`) when it has one, and its score."
     parts = [f"#{_track(r)}"] if _track(r) is not None else []
     if not np.isnan(r.confidence): parts.append(f"{r.confidence:.2f}")
     return ' '.join(parts)
 
+# %% ../nbs/04_video.ipynb #99609126
 def draw_detections(img:np.ndarray, # BGR frame
                     dets:pd.DataFrame, # detections in this frame (with a `track_id` column: drawn as `#id`, a colour per track)
                     color=(0, 255, 0), # BGR box colour of faces without a track
                     label:bool=True, # write the track id and the confidence above each box
                    ) -> np.ndarray: # annotated copy
     "A copy of `img` with the boxes (and eyes, scores and track ids) of `dets` drawn on it."
-    out = img.copy(); t = max(1, round(max(img.shape[:2])/400))
+    out = img.copy()
+    t = max(1, round(max(img.shape[:2])/400))
     for r in dets.itertuples():
         p1, p2 = (int(r.x1), int(r.y1)), (int(r.x2)-1, int(r.y2)-1)
         c = color if _track(r) is None else TRACK_COLORS[_track(r) % len(TRACK_COLORS)]
@@ -409,16 +435,19 @@ def draw_detections(img:np.ndarray, # BGR frame
             cv2.putText(out, text, (p1[0], max(0, p1[1]-3)), cv2.FONT_HERSHEY_SIMPLEX, 0.4*t, c, t)
     return out
 
+# %% ../nbs/04_video.ipynb #9b3d9f11
 def read_frame(path, index:int) -> np.ndarray:
     "Frame `index` of the video at `path` (BGR), or a `FacelabError`."
     cap = cv2.VideoCapture(str(path))
     try:
         if not cap.isOpened(): raise FacelabError("cannot open video", path)
-        cap.set(cv2.CAP_PROP_POS_FRAMES, int(index)); ok, img = cap.read()
+        cap.set(cv2.CAP_PROP_POS_FRAMES, int(index))
+        ok, img = cap.read()
     finally: cap.release()
     if not ok: raise FacelabError(f"cannot read frame {index}", path)
     return img
 
+# %% ../nbs/04_video.ipynb #2b315e03
 def contact_sheet(path, # the video
                   detections:pd.DataFrame, # its detections
                   frames:pd.DataFrame|None=None, # frames looked at (default: frames with detections)
@@ -431,17 +460,21 @@ def contact_sheet(path, # the video
     idx = np.array(sorted(frames.frame.unique() if frames is not None else detections.frame.unique()))
     if len(idx) == 0: raise FacelabError("no frames to show", path)
     pick = idx[np.unique(np.linspace(0, len(idx)-1, min(n, len(idx))).round().astype(int))]
-    info = video_info(path); nrows = math.ceil(len(pick)/ncols)
-    fig = Figure(figsize=(width, width/ncols*info['height']/info['width']*nrows + 0.3*nrows)); axs = fig.subplots(nrows, ncols, squeeze=False)
+    info = video_info(path)
+    nrows = math.ceil(len(pick)/ncols)
+    fig = Figure(figsize=(width, width/ncols*info['height']/info['width']*nrows + 0.3*nrows))
+    axs = fig.subplots(nrows, ncols, squeeze=False)
     for ax in axs.flat: ax.axis('off')
     for ax, i in zip(axs.flat, pick):
         d = detections[detections.frame == i]
         ax.imshow(cv2.cvtColor(draw_detections(read_frame(path, i), d), cv2.COLOR_BGR2RGB))
         tracks = f" · tracks {', '.join(f'#{k}' for k in sorted(d.track_id.dropna().astype(int).unique()))}" if 'track_id' in d and d.track_id.notna().any() else ''
         ax.set_title(f"frame {i} · {i/info['fps']:.2f} s · {len(d)} faces{tracks}", fontsize=9)
-    fig.suptitle(Path(path).name); fig.tight_layout()
+    fig.suptitle(Path(path).name)
+    fig.tight_layout()
     return fig
 
+# %% ../nbs/04_video.ipynb #da1fc9eb
 def write_annotated_video(path, # the source video
                           detections:pd.DataFrame, # its detections
                           out, # output .mp4
@@ -451,7 +484,8 @@ def write_annotated_video(path, # the source video
     "Write `out`: the video from the first to the last frame looked at, with the latest detections drawn on every frame."
     idx = sorted(frames.frame.unique() if frames is not None else detections.frame.unique())
     if not idx: raise FacelabError("no frames to write", path)
-    info = video_info(path); by_frame = dict(list(detections.groupby('frame')))
+    info = video_info(path)
+    by_frame = dict(list(detections.groupby('frame')))
     w = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*'mp4v'), info['fps'], (info['width'], info['height']))
     if not w.isOpened(): raise FacelabError("cannot write video", out)
     looked, current = set(idx), detections.iloc[:0]

@@ -34,12 +34,14 @@ __all__ = ['FACE_BANDS', 'TRACK_REPORT_COLS', 'PEOPLE_COLS', 'ground_truth_probl
 # %% ../nbs/10a_video_study.ipynb #a4b040c6
 def _size(wh) -> str: return f"{wh[0]}×{wh[1]}"
 
+# %% ../nbs/10a_video_study.ipynb #9f0a32a4
 def ground_truth_problems(gt, # ground truth: a `GroundTruth` (its `frame_size` or `image_sizes` where the format has them), or a table
                           info:dict, # `facelab.video.video_info` of the video: frames, width, height
                          ) -> list: # one phrase per mismatch; empty when the ground truth fits
     "Why the ground truth cannot belong to the video: another frame size, frames past its end, boxes outside its frame."
     W, H, n = info['width'], info['height'], info['frames']
-    g = as_ground_truth(gt); gt = g.boxes
+    g = as_ground_truth(gt)
+    gt = g.boxes
     sizes = {tuple(g.frame_size)} if g.frame_size else {tuple(s) for s in g.image_sizes.values()}
     other = sorted(s for s in sizes if s != (W, H))
     probs = [f"it was drawn on {' and '.join(map(_size, other))}-pixel frames, the video's are {_size((W, H))}"] if other else []
@@ -52,6 +54,7 @@ def ground_truth_problems(gt, # ground truth: a `GroundTruth` (its `frame_size` 
         if out.any(): probs.append(f"{int(out.sum())} of its {len(gt)} boxes lie entirely outside the {_size((W, H))} frame")
     return probs
 
+# %% ../nbs/10a_video_study.ipynb #fb0f0c76
 def check_ground_truth(gt, # ground truth (`GroundTruth`, or a table)
                        video, # the video it should annotate
                        allow_mismatch:bool=False, # go on (returning the problems) instead of refusing
@@ -73,10 +76,13 @@ def query_label(gt, # ground truth (`GroundTruth`, or a table) with a `label` pe
     "The ground-truth label of the query person, and why that one: given, or the only person label in the file."
     src = None if isinstance(gt, pd.DataFrame) else gt.source or None
     gt = gt if isinstance(gt, pd.DataFrame) else gt.boxes
-    lab = gt.label.dropna().astype(str); lab = lab[lab != '']
+    lab = gt.label.dropna().astype(str)
+    lab = lab[lab != '']
     counts = lab.value_counts()
     n_boxes = lambda n: f"{n} box{'es' if n != 1 else ''}"
-    def boxes(l): fr = gt.frame[gt.label == l]; return f"{n_boxes(counts[l])}, frames {int(fr.min())}-{int(fr.max())}"
+    def boxes(l):
+        fr = gt.frame[gt.label == l]
+        return f"{n_boxes(counts[l])}, frames {int(fr.min())}-{int(fr.max())}"
     if identity is not None:
         if identity not in counts: raise FacelabError(f"{identity!r} is not a label in the ground truth ({sorted(counts.index)})", src)
         return identity, f"given by the user ({boxes(identity)})"
@@ -108,6 +114,7 @@ def frame_coverage(looked, # the frames detected on (`detect_video(...).frames.f
     if missing: note += f"; warning: {len(missing)} annotated frames were not looked at ({_span(missing)})"
     return dict(scored=scored, not_annotated=skipped, not_looked=missing, annotated=ann, note=note)
 
+# %% ../nbs/10a_video_study.ipynb #c74b7703
 def _span(frames:list) -> str:
     "A short description of a list of frame indices: '0-100, every 5th', '3, 7, 9' or '0-104'."
     if not frames: return 'none'
@@ -125,6 +132,7 @@ def _band(px:float) -> str:
         if lo <= px < hi: return f"{lo:g}+ px" if not np.isfinite(hi) else f"{lo:g}-{hi:g} px"
     return 'unknown'
 
+# %% ../nbs/10a_video_study.ipynb #55368f0a
 def people_table(gt, # ground truth with tracks (`GroundTruth`, or a table)
                 ) -> GroundTruth: # the same, each face box labelled with its person
     "The ground truth with one `label` per person: `person <track_id>` for each track's face boxes (ignore regions keep theirs)."
@@ -182,6 +190,7 @@ class PeopleResult(Result):
     outcomes: pd.DataFrame # every person's per-detection outcomes, with `person` and `face_px`
     tracks: pd.DataFrame # per track rule and level, pooled over people (empty without `track_id`)
 
+# %% ../nbs/10a_video_study.ipynb #da36b8c4
 def people_study(det:pd.DataFrame, # detections with `embedding` (and `track_id` from `track_faces` for the per-track rows)
                  gt, # ground truth with tracks (one person each): a `GroundTruth`, or a table
                  threshold:float, # distance threshold
@@ -217,6 +226,7 @@ def people_study(det:pd.DataFrame, # detections with `embedding` (and `track_id`
     tracks = track_summary(trows) if trows else pd.DataFrame()
     return PeopleResult(enrolled, people, pooled, sizes, allo, tracks)
 
+# %% ../nbs/10a_video_study.ipynb #dfb57162
 def _size_rows(o:pd.DataFrame) -> pd.DataFrame:
     "Recall of the people's own faces by face-size band (the annotated box's shorter side): TP, FN and recall per band."
     if not len(o): return pd.DataFrame(columns=['band', 'faces', 'tp', 'fn', 'recall'])
@@ -265,12 +275,14 @@ def query_embeddings(photos, # the query person's photo(s)
     area = (emb.x2-emb.x1)*(emb.y2-emb.y1)
     return np.stack(emb.assign(area=area).sort_values('area').groupby('file').tail(1).embedding.to_numpy())
 
+# %% ../nbs/10a_video_study.ipynb #2b3a0e8b
 def match_rules(iou:float=0.5, # IoU for the `iou` rule
                 tol:float=20, # pixels for the `legacy` rule
                ) -> dict: # rule -> how detections were matched, in words
     "The two matching rules as they were applied, for the printed output and the report."
     return {'iou': f"one-to-one (Hungarian) at IoU ≥ {iou:g}", 'legacy': f"the study's corners: |Δx1| < {tol:g} px and |Δy2| < {tol:g} px, many-to-one"}
 
+# %% ../nbs/10a_video_study.ipynb #dba1f1e2
 def validate_video(video, # the video file
                    gt, # ground truth: a `GroundTruth` (or a table of boxes), or the file (CVAT .xml, COCO .json, MOT .txt/.csv)
                    query=None, # photo(s) of the person to find (None: every ground-truth person, from one face of their own)
@@ -340,6 +352,7 @@ def _table(o) -> pd.DataFrame:
     "The table of an `Outcomes`, or the table itself."
     return o if isinstance(o, pd.DataFrame) else o.table
 
+# %% ../nbs/10a_video_study.ipynb #8e536e56
 def outcome_gallery(outcomes, # `recognition_outcomes`' result, or its table (needs `crop`)
                     per_outcome:int=6, # crops shown per outcome
                     size:int=96, # thumbnail size (px)
@@ -347,22 +360,26 @@ def outcome_gallery(outcomes, # `recognition_outcomes`' result, or its table (ne
                    ):
     "Matplotlib grid: a row per outcome (TP, FP, FN, TN), the hardest examples first, titled with their distances."
     rows, outcomes = ['TP', 'FP', 'FN', 'TN'], _table(outcomes)
-    fig = Figure(figsize=(1.6*per_outcome, 1.9*len(rows))); axs = fig.subplots(len(rows), per_outcome, squeeze=False)
+    fig = Figure(figsize=(1.6*per_outcome, 1.9*len(rows)))
+    axs = fig.subplots(len(rows), per_outcome, squeeze=False)
     for r, name in enumerate(rows):
         sub = outcomes[outcomes.outcome == name]
         sub = sub.sort_values('distance', ascending=name in ('TP', 'FP', 'TN'))
         if name == 'TN': sub = sub.iloc[:per_outcome]
         for c in range(per_outcome):
-            ax = axs[r, c]; ax.axis('off')
+            ax = axs[r, c]
+            ax.axis('off')
             if c < len(sub):
                 row = sub.iloc[c]
                 img = cv2.resize(load_image(row.crop), (size, size))
-                ax.imshow(img[..., ::-1]); ax.set_title(f"{name} d={row.distance:.2f}\nframe {int(row.frame)}", fontsize=7)
+                ax.imshow(img[..., ::-1])
+                ax.set_title(f"{name} d={row.distance:.2f}\nframe {int(row.frame)}", fontsize=7)
             elif c == 0: ax.text(0.5, 0.5, f"no {name}", ha='center', va='center', fontsize=9)
     if title: fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
 
+# %% ../nbs/10a_video_study.ipynb #65be3deb
 def plot_query_distances(outcomes, # `recognition_outcomes`' result, or its table
                          threshold:float|None=None, title:str|None=None):
     "KDE of the distances of the query person's true faces vs everyone else's, with the threshold."
@@ -386,12 +403,14 @@ def scoring_notes(res:dict) -> list:
             *(f"Matching `{k}`: {v}." for k, v in res['rules'].items() if k == 'iou' or res.get('identity') is not None),
             *(f"Note: {n}: its positives outnumber the annotated faces." for n in notes)]
 
+# %% ../nbs/10a_video_study.ipynb #134e04a0
 TRACK_REPORT_COLS = ['mota', 'idf1', 'id_switches', 'fragmentations', 'motp_iou', 'recall', 'precision', 'gt_tracks', 'tracks', 'frames']
 
 def _track_section(res:dict, out:Path) -> list:
     "The report's tracks section (tracking table, per-track rows) as Markdown lines; tracking.csv and track_metrics.csv written to `out`."
     if res.get('tracking') is None: return []
-    res['tracking'].to_csv(out/'tracking.csv', index=False); res['track_metrics'].to_csv(out/'track_metrics.csv', index=False)
+    res['tracking'].to_csv(out/'tracking.csv', index=False)
+    res['track_metrics'].to_csv(out/'track_metrics.csv', index=False)
     t, m = res['tracking'], res['track_metrics'].copy()
     for c in ('precision', 'recall', 'f1'): m[c] = 100*m[c]
     why = f" ({t.reason.iloc[0]})" if t.reason.iloc[0] else ''
@@ -402,9 +421,11 @@ def _track_section(res:dict, out:Path) -> list:
             "at `track` level each track is one case.", "",
             md_table(m[['level', 'rule', 'positives', 'negatives', 'tp', 'fp', 'tn', 'fn', 'precision', 'recall', 'f1']], floatfmt='.2f'), ""]
 
+# %% ../nbs/10a_video_study.ipynb #07cd95ee
 def write_video_report(res:dict, out) -> Path:
     "Write a `validate_video` result: outcomes_<rule>.csv, metrics.csv, gallery.png, distances.png, report.md (and tracking.csv, track_metrics.csv with tracks)."
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     if res.get('people') is not None: return _write_people_report(res, out)
     for rule, o in res['outcomes'].items(): _table(o).to_csv(out/f"outcomes_{rule}.csv", index=False)
     res['metrics'].to_csv(out/'metrics.csv', index=False)
@@ -433,6 +454,7 @@ def _pct(df:pd.DataFrame, cols=('precision', 'recall', 'f1', 'accuracy')) -> pd.
     "`df` with its rate columns in percent."
     return df.assign(**{c: 100*df[c] for c in cols if c in df})
 
+# %% ../nbs/10a_video_study.ipynb #8ec60eaa
 def _write_people_report(res:dict, out:Path) -> Path:
     "The report of a study without a query (`people_study`): enrolled.csv, people.csv, people_pooled.csv, face_sizes.csv, report.md."
     p = res['people']
@@ -468,6 +490,7 @@ def _write_people_report(res:dict, out:Path) -> Path:
     (out/'report.md').write_text('\n'.join(md))
     return out
 
+# %% ../nbs/10a_video_study.ipynb #ebf442ab
 def _track_section_people(res:dict) -> list:
     "The tracking table of a study without a query, as Markdown lines (tracking.csv is written by the caller's folder)."
     if res.get('tracking') is None: return []
