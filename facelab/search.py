@@ -656,7 +656,7 @@ def search_threshold_source(gallery:Gallery, # the gallery searched
     if threshold is not None: return 'given by the caller'
     if (t := gallery.tuned) and t['distance_metric'] == distance_metric: return f"tuned for this gallery: {t['source']}"
     why = '' if not gallery.tuned else f" (the gallery's tuned threshold is for {gallery.tuned['distance_metric']})"
-    return f"{UNTUNED}: the model's, not tuned on these people{why}; tune one with `facelab evaluate DIR --task identification`"
+    return f"{UNTUNED}: the model's, not tuned on these people{why}; tune one with `facelab evaluate DIR --task identification --save-threshold GALLERY`"
 
 # %% ../nbs/08_search.ipynb #7e36754a
 QUERY_ERROR_COLS = ['query', 'query_face', 'query_x1', 'query_y1', 'query_x2', 'query_y2', 'error']
