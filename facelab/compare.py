@@ -20,7 +20,7 @@ from .models import get_model, model_name_of
 from .detect import get_detector, detector_name
 from .metrics import curve_summary, identity_folds, roc_frame, kfold_evaluate, _parse_method, interval_note
 from .plots import plot_roc, plot_det
-from .evaluate import (load_identities, threshold_report, no_face_failures, check_study, NothingScored, data_folder, versions,
+from .evaluate import (load_identities, failures_written, threshold_report, no_face_failures, check_study, NothingScored, data_folder, versions,
                               weight_checksums, md_table, _with_ci)
 from .core import DEFAULT_METRIC
 from .core import Result
@@ -170,11 +170,7 @@ def _with_combo(df:pd.DataFrame, model, detector, flip:bool) -> pd.DataFrame:
 # %% ../nbs/15_compare.ipynb #1bd55452
 def _nothing_common(runs:list, failures:pd.DataFrame, out=None) -> NothingScored:
     "The error for a comparison in which no pair is scorable by every combination (failures.csv written to `out`)."
-    where = 'in the failures table'
-    if out is not None:
-        Path(out).mkdir(parents=True, exist_ok=True)
-        failures.to_csv(Path(out)/'failures.csv', index=False)
-        where = f"in {Path(out)/'failures.csv'}"
+    where = failures_written(failures, out)
     each = '; '.join(f"{combo_label(*r['combo'])}: {int(r['verified'].scored.sum())} of {len(r['verified'])}" for r in runs)
     none = [combo_label(*r['combo']) for r in runs if not r['verified'].scored.any()]
     hint = f"; {', '.join(none)} scored no pair at all: leave {'it' if len(none) == 1 else 'them'} out" if none else ''
@@ -499,11 +495,7 @@ class IdentificationCompareResult(Result):
 # %% ../nbs/15_compare.ipynb #4b0ace40
 def _no_common_probe(runs:list, sp:pd.DataFrame, failures:pd.DataFrame, out=None) -> NothingScored:
     "The error for a comparison in which no probe can be searched by every combination (failures.csv written to `out`)."
-    where = 'in the failures table'
-    if out is not None:
-        Path(out).mkdir(parents=True, exist_ok=True)
-        failures.to_csv(Path(out)/'failures.csv', index=False)
-        where = f"in {Path(out)/'failures.csv'}"
+    where = failures_written(failures, out)
     probes = sp.role != 'enrol'
     each = '; '.join(f"{r['label']}: {int((probes & sp.file.isin(r['usable'])).sum())} of {int(probes.sum())}" for r in runs)
     return NothingScored(f"no probe can be searched by every combination (probes each found a face in alone -- {each}); each "

@@ -28,8 +28,9 @@ from .core import Result
 # %% auto #0
 __all__ = ['TUNE_DEFAULT', 'SMALL', 'load_identities', 'distance_summary', 'identity_count', 'threshold_report',
            'kfold_unavailable', 'sample_size_notes', 'no_face_failures', 'versions', 'weight_checksums', 'data_folder',
-           'check_study', 'NothingScored', 'nothing_scored', 'EvaluationResult', 'evaluate', 'md_table',
-           'display_thresholds', 'undefined_notes', 'method_notes', 'closest_calls', 'error_images', 'write_report']
+           'check_study', 'NothingScored', 'failures_written', 'nothing_scored', 'EvaluationResult', 'evaluate',
+           'md_table', 'display_thresholds', 'undefined_notes', 'method_notes', 'closest_calls', 'error_images',
+           'write_report']
 
 # %% ../nbs/06a_evaluate.ipynb #46d34689
 def load_identities(source) -> dict:
@@ -162,17 +163,23 @@ class NothingScored(FacelabError):
         super().__init__(reason, path)
         self.failures = failures
 
+# %% ../nbs/06a_evaluate.ipynb #e56407f1
+def failures_written(failures:pd.DataFrame, # the failures table of a run that stopped
+                     out=None, # report folder (created): failures.csv is written there
+                    ) -> str: # where the user finds the list, for the error message
+    "Write a stopped run's failures to `out/failures.csv` when there is a folder, and say where they are."
+    if out is None: return 'in the failures table'
+    Path(out).mkdir(parents=True, exist_ok=True)
+    failures.to_csv(Path(out)/'failures.csv', index=False)
+    return f"in {Path(out)/'failures.csv'}"
+
 # %% ../nbs/06a_evaluate.ipynb #8088c1cf
 def nothing_scored(failures:pd.DataFrame, # every image's reason (embedding failures and images without a face)
                    n_images:int, # images in the study
                    out=None, # report folder: failures.csv is written there
                   ) -> NothingScored:
     "The error for a study in which no pair could be scored, its reasons summarised (and written to `out/failures.csv`)."
-    where = 'in the failures table'
-    if out is not None:
-        Path(out).mkdir(parents=True, exist_ok=True)
-        failures.to_csv(Path(out)/'failures.csv', index=False)
-        where = f"in {Path(out)/'failures.csv'}"
+    where = failures_written(failures, out)
     top = failures.reason.str.slice(0, 80).value_counts()
     why = '; '.join(f"{c}× {r}" for r, c in top.head(3).items()) + (f"; {len(top)-3} other reasons" if len(top) > 3 else '')
     return NothingScored(f"no pair could be scored: {failures.file.nunique()} of {n_images} images gave no usable face ({why or 'no reason recorded'}); "
