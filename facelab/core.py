@@ -6,7 +6,7 @@ Docs: https://facelab-dev.github.io/facelab/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #74908fbd
 from __future__ import annotations
-import os, hashlib, tempfile, warnings, dataclasses
+import os, re, hashlib, tempfile, warnings, dataclasses
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,9 +19,9 @@ from tqdm.auto import tqdm
 __all__ = ['MAX_IMAGE_PIXELS', 'IMAGE_EXTS', 'DEFAULT_MODEL', 'DEFAULT_DETECTOR', 'DEFAULT_METRIC', 'PAIR_COLS', 'EMBEDDING_COLS',
            'FAILURE_COLS', 'facelab_home', 'configure_deepface', 'cache_folder', 'FacelabError', 'read_text',
            'writable_folder', 'writable_file', 'image_format', 'max_image_pixels', 'image_size', 'load_image',
-           'abs_path', 'files_summary', 'image_files', 'file_hash', 'array_hash', 'sha256', 'tree_sha256', 'xywh2xyxy',
-           'xyxy2xywh', 'area2xyxy', 'xyxy2area', 'box_iou', 'opencv_quiet', 'Registry', 'crop_box', 'Figure',
-           'Executor', 'register_executor', 'as_executor', 'failures_frame', 'Result']
+           'abs_path', 'files_summary', 'folder_files', 'image_files', 'file_hash', 'array_hash', 'sha256',
+           'tree_sha256', 'xywh2xyxy', 'xyxy2xywh', 'area2xyxy', 'xyxy2area', 'box_iou', 'opencv_quiet', 'Registry',
+           'crop_box', 'Figure', 'Executor', 'register_executor', 'as_executor', 'failures_frame', 'Result']
 
 # %% ../nbs/00_core.ipynb #69eb70d9
 def facelab_home() -> Path:
@@ -96,12 +96,19 @@ def writable_file(path, # a file to write (replaced if it exists)
 
 # %% ../nbs/00_core.ipynb #b980a565
 _MAGIC = {b'\xff\xd8\xff': 'jpeg', b'\x89PNG': 'png', b'GIF8': 'gif', b'BM': 'bmp', b'II*\x00': 'tiff', b'MM\x00*': 'tiff',
+          b'\x00\x00\x00\x0cjP  ': 'jp2', b'\xffO\xffQ': 'jp2', b'\x59\xa6\x6a\x95': 'sr', b'#?RADIANCE': 'hdr',
+          b'#?RGBE': 'hdr', b'PF\n': 'pfm', b'Pf\n': 'pfm',
           **{f'P{k}'.encode(): fmt for k,fmt in zip('1234567', ['pbm', 'pgm', 'ppm']*2 + ['pam'])}}
 
 def image_format(path) -> str|None:
-    "The real format of the image file at `path`, read from its first bytes (not its name)."
-    with open(path, 'rb') as f: head = f.read(16)
+    "The real format of the image file at `path`, read from its first bytes (not its name); None for anything else."
+    if not Path(path).is_file(): return None   # a FIFO or a device is never opened: reading one could wait forever
+    try:
+        with open(path, 'rb') as f: head = f.read(16)
+    except OSError: return None
     if head[:4] == b'RIFF' and head[8:12] == b'WEBP': return 'webp'
+    if head[:1] == b'P' and head[1:2] in b'1234567' and not re.match(rb'P[1-7]\s+[#\d]', head):
+        return None   # 'P5 is ...' in a note is a word, not a Netpbm header (P5, white space, then a width or a comment)
     return next((fmt for magic,fmt in _MAGIC.items() if head.startswith(magic)), None)
 
 # %% ../nbs/00_core.ipynb #3f1a2b02
@@ -217,15 +224,42 @@ def files_summary(folder, # a folder
     if not c: return 'no files'
     return ', '.join(f"{n} {e}" for e,n in c[:most]) + (f", {len(c)-most} other extensions" if len(c) > most else '')
 
+# %% ../nbs/00_core.ipynb #d879d6e0
+def _skip_reason(p:Path, root:Path, exts) -> str:
+    "Why the file `p` under `root` is not an image to use ('' when it is one)."
+    if p.name.startswith('.'): return 'hidden file'
+    if p.is_symlink() and not p.exists(): return ''   # a link to nothing: kept, so loading it reports the broken link
+    if not p.is_file(): return 'not a regular file (a FIFO, socket or device): never opened'
+    if p.suffix.lower() in exts: return ''
+    if image_format(p) is not None: return ''
+    return f"not an image: no image signature in its first bytes (extension {p.suffix.lower() or 'none'})"
+
+# %% ../nbs/00_core.ipynb #44dec0be
+def folder_files(folder, # a folder (searched recursively; links to folders are not followed)
+                 exts=IMAGE_EXTS, # extensions taken as images without opening the file (case-insensitive)
+                ) -> tuple: # (sorted image paths, sorted [(path, reason)] of every other file and hidden folder)
+    "The images under `folder`, by extension or by content, and every other file with the reason it is not used."
+    root, images, other = Path(folder), [], []
+    for top, dirs, names in os.walk(root):
+        for d in [d for d in dirs if d.startswith('.')]:
+            other.append((str(Path(top)/d), 'hidden folder: not read'))
+            dirs.remove(d)
+        for n in names:
+            p = Path(top)/n
+            why = _skip_reason(p, root, exts)
+            if why: other.append((str(p), why))
+            else: images.append(str(p))
+    return sorted(images), sorted(other)
+
 # %% ../nbs/00_core.ipynb #ecc40b03
 def image_files(folder, # a folder of images (searched recursively)
                 exts=IMAGE_EXTS, # file extensions to keep (case-insensitive)
                 empty_ok:bool=False, # return `[]` for a folder without images instead of raising
                ) -> list: # sorted paths as strings
-    "Image files under `folder`, recursively and sorted, skipping hidden files and folders; a `FacelabError` saying what is there if none."
+    "Image files under `folder`, recursively and sorted, by extension or by content; a `FacelabError` saying what is there if none."
     root = Path(folder)
     if not root.is_dir(): raise FacelabError("not a folder", root)
-    files = sorted(str(p) for p in _visible_files(root) if p.suffix.lower() in exts)
+    files = folder_files(root, exts)[0]
     if not files and not empty_ok:
         raise FacelabError(f"no images facelab can read (found {files_summary(root)}); readable: {', '.join(sorted(exts))}", root)
     return files

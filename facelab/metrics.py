@@ -20,7 +20,7 @@ __all__ = ['COUNT_COLS', 'METRIC_COLS', 'TUNE_METHODS', 'MIN_BOOT_PAIRS', 'CI_CO
            'tune_threshold', 'identity_folds', 'kfold_evaluate', 'kfold_summary', 'kfold_thresholds', 'identity_codes',
            'bootstrap_weights', 'exact_interval', 'bootstrap_metrics', 'scored_population', 'evaluate_thresholds',
            'interval_note', 'recommend_threshold', 'roc_frame', 'roc_auc', 'det_frame', 'equal_error_rate',
-           'tar_at_far', 'curve_summary']
+           'tar_at_far', 'auc_exact_interval', 'curve_summary']
 
 # %% ../nbs/07_metrics.ipynb #af1e2712
 def synthetic_pairs(n_identities:int=20, # number of people
@@ -48,7 +48,7 @@ def synthetic_pairs(n_identities:int=20, # number of people
 
 # %% ../nbs/07_metrics.ipynb #4b505744
 COUNT_COLS = ['tp', 'fp', 'tn', 'fn']
-METRIC_COLS = ['precision', 'recall', 'f1', 'accuracy']
+METRIC_COLS = ['precision', 'recall', 'f1', 'accuracy', 'fmr', 'fnmr']
 
 def _is_num(v) -> bool:
     "True for a real number (Python or NumPy int or float; not a bool, not text)."
@@ -77,17 +77,19 @@ def _check_count(name:str, v) -> int:
 
 # %% ../nbs/07_metrics.ipynb #39d9c37c
 def _metric_arrays(tp, fp, tn, fn) -> dict:
-    "Precision, recall, F1, accuracy (NaN where undefined) and a reason for arrays of counts, vectorised."
+    "Precision, recall, F1, accuracy, FMR, FNMR (NaN where undefined) and a reason for arrays of counts, vectorised."
     tp, fp, tn, fn = (np.asarray(a, dtype=float) for a in (tp, fp, tn, fn))
-    n, P, PP = tp+fp+tn+fn, tp+fn, tp+fp
+    n, P, PP, N = tp+fp+tn+fn, tp+fn, tp+fp, fp+tn
     with np.errstate(invalid='ignore', divide='ignore'):
         out = dict(precision=np.where(PP > 0, tp/PP, np.nan), recall=np.where(P > 0, tp/P, np.nan),
-                   f1=np.where(P+PP > 0, 2*tp/(P+PP), np.nan), accuracy=np.where(n > 0, (tp+tn)/n, np.nan))
-    out['reason'] = np.select([n == 0, (P == 0) & (PP == 0), P == 0, PP == 0],
+                   f1=np.where(P+PP > 0, 2*tp/(P+PP), np.nan), accuracy=np.where(n > 0, (tp+tn)/n, np.nan),
+                   fmr=np.where(N > 0, fp/N, np.nan), fnmr=np.where(P > 0, fn/P, np.nan))
+    out['reason'] = np.select([n == 0, (P == 0) & (PP == 0), P == 0, PP == 0, N == 0],
                               ['no pairs: all metrics undefined',
-                               'no positive pairs and no predicted positives: precision, recall and F1 undefined',
-                               'no positive pairs: recall undefined',
-                               'no predicted positives: precision undefined'], '')
+                               'no positive pairs and no predicted positives: precision, recall, F1 and FNMR undefined',
+                               'no positive pairs: recall and FNMR undefined',
+                               'no predicted positives: precision undefined',
+                               'no negative pairs: FMR undefined'], '')
     return out
 
 # %% ../nbs/07_metrics.ipynb #01068bbc
@@ -95,8 +97,8 @@ def metrics_from_counts(tp:int, # true positives: same person, predicted same
                         fp:int, # false positives: different people, predicted same
                         tn:int, # true negatives: different people, predicted different
                         fn:int, # false negatives: same person, predicted different
-                       ) -> dict: # tp, fp, tn, fn, precision, recall, f1, accuracy, reason
-    "Precision, recall, F1 and accuracy (fractions; NaN plus a `reason` where undefined) from confusion counts."
+                       ) -> dict: # tp, fp, tn, fn, precision, recall, f1, accuracy, fmr, fnmr, reason
+    "Precision, recall, F1, accuracy, FMR and FNMR (fractions; NaN plus a `reason` where undefined) from confusion counts."
     tp, fp, tn, fn = (_check_count(k, v) for k, v in zip(COUNT_COLS, (tp, fp, tn, fn)))
     m = _metric_arrays(tp, fp, tn, fn)
     return dict(tp=tp, fp=fp, tn=tn, fn=fn, **{k: float(m[k]) for k in METRIC_COLS}, reason=str(m['reason']))
@@ -118,7 +120,7 @@ def confusion_counts(labels, # ground truth per pair, e.g. the `decision` column
 def metrics_from_labels(labels, # ground truth per pair
                         predictions, # predicted label per pair
                         positive='Yes', # the value meaning "same person"
-                       ) -> dict: # tp, fp, tn, fn, precision, recall, f1, accuracy, reason
+                       ) -> dict: # tp, fp, tn, fn, precision, recall, f1, accuracy, fmr, fnmr, reason
     "Counts and metrics of `predictions` against `labels`."
     return metrics_from_counts(**confusion_counts(labels, predictions, positive))
 
@@ -229,7 +231,7 @@ def metrics_table(df:pd.DataFrame, # verified pairs (needs `label` and `distance
                   label:str='decision', # column with the ground truth
                   distance:str='distance', # column with the distance (smaller = more similar)
                   positive='Yes', # the label value meaning "same person"
-                 ) -> pd.DataFrame: # [method,] threshold, tp, fp, tn, fn, precision, recall, f1, accuracy, reason
+                 ) -> pd.DataFrame: # [method,] threshold, tp, fp, tn, fn, precision, recall, f1, accuracy, fmr, fnmr, reason
     "Counts and metrics at every threshold (in the given order), in one vectorised pass; NaN everywhere for a NaN threshold."
     names, t = _thresholds(thresholds)
     y, d = _labels_distances(df, label, distance, positive)
@@ -298,7 +300,7 @@ def tune_sigma(df:pd.DataFrame, # verified pairs
                k:float=1, # standard deviations above the positives' mean
                ddof:int=1, # 1: sample std (pandas, the study); 0: population std
                label:str='decision', distance:str='distance', positive='Yes',
-              ) -> dict: # method, protocol, threshold, tp, fp, tn, fn, precision, recall, f1, accuracy, reason
+              ) -> dict: # method, protocol, threshold, tp, fp, tn, fn, precision, recall, f1, accuracy, fmr, fnmr, reason
     "Threshold at mean + `k`·std of the positive pairs' distances, and the metrics it yields."
     y, d = _labels_distances(df, label, distance, positive)
     t = sigma_threshold(d[y], k, ddof)
@@ -603,13 +605,14 @@ def _exact_where_degenerate(ci:dict, # metric_lo/_hi from the bootstrap
                            ) -> dict: # `ci` with exact intervals where needed, and `interval` naming them
     "Replace zero-width or few-pair bootstrap intervals by exact (Clopper–Pearson) ones on the counts; F1 from their bounds."
     out, exact = dict(ci), []
-    for k, (hits, n) in dict(precision=(tp, tp + fp), recall=(tp, tp + fn), accuracy=(tp + tn, tp + fp + tn + fn)).items():
+    counts = dict(precision=(tp, tp + fp), recall=(tp, tp + fn), accuracy=(tp + tn, tp + fp + tn + fn), fmr=(fp, fp + tn), fnmr=(fn, tp + fn))
+    for k, (hits, n) in counts.items():
         lo, hi = ci[f"{k}_lo"], ci[f"{k}_hi"]
-        if n and (not np.isfinite(lo) or lo == hi or n < MIN_BOOT_PAIRS):
+        if n and (not np.isfinite(lo) or hi - lo < 1e-9 or n < MIN_BOOT_PAIRS):
             out[f"{k}_lo"], out[f"{k}_hi"] = exact_interval(hits, n, level)
             exact.append(k)
     lo, hi = ci['f1_lo'], ci['f1_hi']
-    if tp + fn and (not np.isfinite(lo) or lo == hi or 'precision' in exact or 'recall' in exact):
+    if tp + fn and (not np.isfinite(lo) or hi - lo < 1e-9 or 'precision' in exact or 'recall' in exact):
         p = (out['precision_lo'], out['precision_hi']) if tp + fp else (0.0, 1.0)   # the intervals given above, of either kind
         r = (out['recall_lo'], out['recall_hi'])
         f1 = lambda a, b: 2*a*b/(a + b) if a + b else 0.0
@@ -828,6 +831,26 @@ def _curve_numbers(y, d, fars, w=None) -> list:
     far, tar, thr = roc_curve(y, -d, sample_weight=w, drop_intermediate=False)
     return [float(auc(far, tar)), _eer_on_roc(far, tar, thr)[0]] + [float(tar[np.flatnonzero(far <= f)[-1]]) for f in fars]
 
+# %% ../nbs/07_metrics.ipynb #1103f1fb
+def auc_exact_interval(y, # True for same-person pairs
+                       d, # their distances (NaN-free)
+                       level:float=0.95, # confidence level
+                      ) -> tuple: # (lo, hi), NaN when a class is missing
+    "A conservative interval of the ROC AUC from exact bounds of TAR and FAR at the ROC's points (for a degenerate bootstrap)."
+    from scipy.stats import beta
+    y, d = np.asarray(y, bool), np.asarray(d, float)
+    if _need_both(y): return (np.nan, np.nan)
+    P, N = int(y.sum()), int((~y).sum())
+    far, tar, _ = roc_curve(y, -d, drop_intermediate=False)
+    tp, fp = np.rint(tar*P), np.rint(far*N)
+    a = (1 - level)/4   # two proportions, two sides each
+    with np.errstate(invalid='ignore'):
+        tar_lo = np.where(tp > 0, beta.ppf(a, tp, P - tp + 1), 0.0)
+        tar_hi = np.where(tp < P, beta.ppf(1 - a, tp + 1, P - tp), 1.0)
+        far_lo = np.where(fp > 0, beta.ppf(a, fp, N - fp + 1), 0.0)
+        far_hi = np.where(fp < N, beta.ppf(1 - a, fp + 1, N - fp), 1.0)
+    return float(np.nanmax(tar_lo*(1 - far_hi))), float(1 - np.nanmax(far_lo*(1 - tar_hi)))
+
 # %% ../nbs/07_metrics.ipynb #e936d97e
 def curve_summary(df:pd.DataFrame, # verified pairs
                   fars=(1e-1, 1e-2, 1e-3), # target false accept rates, each in (0, 1]
@@ -856,7 +879,12 @@ def curve_summary(df:pd.DataFrame, # verified pairs
         defined = boot and np.isfinite(out[c])   # a refused TAR@FAR gets no interval either
         out[f"{c}_lo"], out[f"{c}_hi"] = _interval(S[:, i], level) if defined else (np.nan, np.nan)
         n = out['n_pos'] if c != 'eer' else min(out['n_pos'], out['n_neg'])   # TAR: of the positives; EER: of the smaller class
-        if defined and c != 'auc' and (out[f"{c}_lo"] == out[f"{c}_hi"] or n < MIN_BOOT_PAIRS):
+        degenerate = defined and (out[f"{c}_hi"] - out[f"{c}_lo"] < 1e-9 or n < MIN_BOOT_PAIRS)   # zero width, rounding aside
+        if degenerate and c == 'auc':   # never narrower than the bootstrap where it has a width
+            lo, hi = auc_exact_interval(y, d, level)
+            out['auc_lo'], out['auc_hi'] = min(lo, out['auc_lo']), max(hi, out['auc_hi'])
+            exact.append(c)
+        elif degenerate:
             out[f"{c}_lo"], out[f"{c}_hi"] = exact_interval(round(out[c]*n), n, level)
             exact.append(c)
     out['interval'] = ('bootstrap' + (f"; exact: {', '.join(exact)}" if exact else '')) if boot else ''

@@ -6,13 +6,16 @@ Docs: https://facelab-dev.github.io/facelab/pairs.html.md"""
 
 # %% ../nbs/01_pairs.ipynb #a8e65e53
 from __future__ import annotations
-import itertools
+import os, itertools
+from typing import NamedTuple
 from pathlib import Path
 import numpy as np, pandas as pd
-from .core import FacelabError, PAIR_COLS, IMAGE_EXTS, image_files, files_summary, read_text, abs_path
+from .core import (FacelabError, PAIR_COLS, IMAGE_EXTS, files_summary, read_text, abs_path, folder_files, _skip_reason,
+                          failures_frame, file_hash)
 
 # %% auto #0
-__all__ = ['MAX_PAIRS', 'make_pairs', 'identities_from_folder', 'lfw_path', 'read_lfw_pairs']
+__all__ = ['MAX_PAIRS', 'DUPLICATE_COLS', 'make_pairs', 'folder_people', 'identities_from_folder', 'find_duplicates', 'People',
+           'read_people', 'lfw_path', 'read_lfw_pairs']
 
 # %% ../nbs/01_pairs.ipynb #1f20f6ef
 MAX_PAIRS = 5_000_000
@@ -53,22 +56,97 @@ def make_pairs(identities:dict, # identity -> list of image paths
     df['decision'] = ['Yes']*len(pos) + ['No']*len(neg)
     return df
 
-# %% ../nbs/01_pairs.ipynb #2fe238d3
-def identities_from_folder(path, # root folder: one subfolder per person (loose images: a person each)
-                           exts=IMAGE_EXTS, # image file extensions to keep (case-insensitive)
-                          ) -> dict: # identity -> sorted list of absolute image paths
-    "The people of a folder: each subfolder is one (its images, at any depth); a loose image is one of its own, named by its stem."
+# %% ../nbs/01_pairs.ipynb #f1812a8c
+def folder_people(path, # root folder: one subfolder per person (loose images: a person each)
+                  exts=IMAGE_EXTS, # extensions taken as images without opening the file (others are sniffed)
+                 ) -> tuple: # (identity -> sorted absolute image paths, failures table of every file not used)
+    "The people of a folder and every file in it that is not used, with its reason (stage `input`)."
     root = Path(path)
     if not root.is_dir(): raise FacelabError("not a folder", root)
-    ids = {}
+    ids, unused = {}, []
     for d in sorted(root.iterdir()):   # a person's folder may be a link (a folder of links to people is common)
-        if d.name.startswith('.'): continue
-        if d.is_dir(): ids.setdefault(d.name, []).extend(str(abs_path(p)) for p in image_files(d, exts, empty_ok=True))
-        elif d.suffix.lower() in exts: ids.setdefault(d.stem, []).append(str(abs_path(d)))
-    ids = {k: v for k, v in ids.items() if v}
+        if d.is_dir() and d.name.startswith('.'): unused.append((str(d), 'hidden folder: not read'))
+        elif d.is_dir():
+            images, other = folder_files(d, exts)
+            ids.setdefault(d.name, []).extend(str(abs_path(p)) for p in images)
+            unused += other
+        elif why := _skip_reason(d, root, exts): unused.append((str(d), why))
+        else: ids.setdefault(d.stem, []).append(str(abs_path(d)))
+    ids = {k: sorted(ids[k]) for k in sorted(ids) if ids[k]}
     if not ids: raise FacelabError(f"no images in <identity>/<image> subfolders or loose (found {files_summary(root)}); "
-                                  f"readable: {', '.join(sorted(exts))}", root)
-    return {k: sorted(ids[k]) for k in sorted(ids)}
+                                  f"readable: {', '.join(sorted(exts))}, or any file with an image's signature", root)
+    return ids, failures_frame((f, 'input', why) for f, why in unused)
+
+# %% ../nbs/01_pairs.ipynb #abdae145
+def identities_from_folder(path, # root folder: one subfolder per person (loose images: a person each)
+                           exts=IMAGE_EXTS, # extensions taken as images without opening the file (others are sniffed)
+                          ) -> dict: # identity -> sorted list of absolute image paths
+    "The people of a folder: each subfolder is one (its images, at any depth); a loose image is one of its own, named by its stem."
+    return folder_people(path, exts)[0]
+
+# %% ../nbs/01_pairs.ipynb #18fbb5ee
+DUPLICATE_COLS = ['file', 'identity', 'content', 'copies', 'people', 'action']
+
+def _same_bytes(files:list) -> dict:
+    "Groups of the `files` with identical bytes: content hash -> sorted files (sizes first; unreadable files never grouped)."
+    by_size = {}
+    for f in files:
+        try: by_size.setdefault(os.stat(f).st_size, []).append(f) if os.path.isfile(f) else None
+        except OSError: pass
+    groups = {}
+    for same in (v for v in by_size.values() if len(v) > 1):
+        for f in same:
+            try: groups.setdefault(file_hash(f), []).append(f)
+            except OSError: pass
+    return {h: sorted(v) for h, v in groups.items() if len(v) > 1}
+
+# %% ../nbs/01_pairs.ipynb #14393fbe
+def find_duplicates(identities:dict, # identity -> image paths
+                    keep:bool=False, # keep every copy (True) or one copy per person, none of a photo under several people
+                   ) -> tuple: # (identities kept, duplicates table DUPLICATE_COLS, failures table of the copies left out)
+    "Byte-identical photos: one copy per person kept, a photo filed under several people left out (a labelling problem)."
+    who = {f: k for k, v in identities.items() for f in v}
+    rows, out = [], set()
+    for h, files in _same_bytes(list(who)).items():
+        people = sorted({who[f] for f in files})
+        for i, f in enumerate(files):
+            if keep: action = 'kept'
+            elif len(people) > 1: action = 'left out: several people'
+            else: action = 'kept' if i == 0 else 'left out: copy'
+            rows.append(dict(file=f, identity=who[f], content=h, copies=len(files), people=', '.join(people), action=action))
+    dups = pd.DataFrame(rows, columns=DUPLICATE_COLS)
+    fails = []
+    for r in dups[dups.action != 'kept'].itertuples():
+        same = [_short(f) for f in dups.file[dups.content == r.content] if f != r.file]
+        why = (f"the same bytes as {', '.join(same[:3])}{' ...' * (len(same) > 3)}, filed under {r.people}: a labelling problem, "
+               "every copy left out" if r.action.endswith('people') else f"a copy of {same[0]} (the same bytes): one copy is scored")
+        fails.append((r.file, 'duplicate', why))
+    out = set(dups.file[dups.action != 'kept'])
+    kept = {k: [f for f in v if f not in out] for k, v in identities.items()}
+    return {k: v for k, v in kept.items() if v}, dups, failures_frame(fails)
+
+# %% ../nbs/01_pairs.ipynb #b628daaa
+def _short(f) -> str:
+    "`person/file` of an image path: how a person's photo is named in reports."
+    p = Path(f)
+    return f"{p.parent.name}/{p.name}"
+
+# %% ../nbs/01_pairs.ipynb #c46874bb
+class People(NamedTuple):
+    "A folder's people, what in it is not used, and its byte-identical photos."
+    identities: dict # identity -> sorted image paths, after `find_duplicates`
+    unused: pd.DataFrame # file, stage, reason: files that are not images (`input`) and copies left out (`duplicate`)
+    duplicates: pd.DataFrame # DUPLICATE_COLS: every copy of a photo that is in the folder more than once
+
+# %% ../nbs/01_pairs.ipynb #1e64945c
+def read_people(path, # root folder: one subfolder per person (loose images: a person each)
+                keep_duplicates:bool=False, # score every copy of a repeated photo (listed either way)
+                exts=IMAGE_EXTS, # extensions taken as images without opening the file (others are sniffed)
+               ) -> People:
+    "The people of a folder for a study: `folder_people`, then `find_duplicates`."
+    ids, unused = folder_people(path, exts)
+    ids, dups, left_out = find_duplicates(ids, keep_duplicates)
+    return People(ids, pd.concat([unused, left_out], ignore_index=True), dups)
 
 # %% ../nbs/01_pairs.ipynb #a4411569
 def _lfw_name(name:str, k:int, path) -> str:
