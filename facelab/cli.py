@@ -52,6 +52,7 @@ def cmd_evaluate(args):
     tune = [m for t in (args.tune or [','.join(TUNE_DEFAULT)]) for m in t.split(',') if m]
     res = evaluate(args.source, out=args.out, model_name=args.model, detector_backend=args.detector, distance_metric=args.metric,
                    tune=tune, folds=args.folds, max_negatives=args.max_negatives, seed=args.seed, score_no_face=args.score_no_face,
+                   keep_duplicates=args.keep_duplicates,
                    n_boot=args.bootstrap, command=' '.join(['facelab', *map(shlex.quote, args.argv)]), **kw)
     s, t, rec = res['settings'], res['thresholds'], res['recommended']
     print(f"{s['model_name']} + {s['detector_backend']}, {s['distance_metric']}{' (deepface_compat)' if s['deepface_compat'] else ''}{', flip test' if s['embedding'].get('flip') else ''}: "
@@ -66,7 +67,8 @@ def cmd_evaluate(args):
           + f"[..]: {s['interval']}.")
     for n in undefined_notes(t): print(f"undefined: {n}")
     print('\nrecommended: ' + (f"{rec['threshold']:.4f} ({rec['method']}): {rec['rule']}" if rec['method'] else rec['reason']))
-    if len(res['failures']): print(f"\n{len(res['failures'])} images listed in {Path(args.out)/'failures.csv'} (no face, or not embedded)")
+    if len(res['failures']):
+        print(f"\n{len(res['failures'])} files listed in {Path(args.out)/'failures.csv'} (not used, no face, or not embedded)")
     print(f"\nreport: {Path(args.out)/'report.md'}")
     return 0
 
@@ -84,7 +86,7 @@ def _cmd_identify(args):
     res = identification_study(args.source, model_name=args.model, detector_backend=args.detector,
                                distance_metric=args.metric, enrol=args.enrol, strangers=args.strangers,
                                template=args.template, seed=args.seed, n_boot=args.bootstrap, folds=args.folds, tune=tune,
-                               command=' '.join(['facelab', *map(shlex.quote, args.argv)]), **kw)
+                               keep_duplicates=args.keep_duplicates, command=' '.join(['facelab', *map(shlex.quote, args.argv)]), **kw)
     out = write_identification_report(res, args.out)
     if args.save_threshold: print(f"threshold recorded: {store_threshold(res, args.save_threshold)}")
     s, rec, t = res.settings, res.settings['recommended'], res.thresholds
@@ -566,6 +568,9 @@ def parser() -> argparse.ArgumentParser:
                    help="threshold tuning, repeatable or comma-separated: sigma:K, best-f1, best-accuracy, tree, far:RATE "
                         f"(default: {','.join(TUNE_DEFAULT)}); with --task identification fpir:RATE, best-accuracy, "
                         "by default fpir:0.1,fpir:0.01,fpir:0.001,best-accuracy")
+    e.add_argument('--keep-duplicates', action='store_true',
+                   help='score every copy of a photo that is in the folder more than once (default: one copy per person; '
+                        'a photo under several people left out; all listed in duplicates.csv and failures.csv)')
     e.add_argument('--score-no-face', action='store_true',
                    help='score the pairs of images in which no face was detected, embedded whole (default: listed in failures.csv, not scored)')
     e.add_argument('--task', default='verification', choices=['verification', 'identification'],

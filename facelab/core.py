@@ -21,7 +21,8 @@ __all__ = ['MAX_IMAGE_PIXELS', 'IMAGE_EXTS', 'DEFAULT_MODEL', 'DEFAULT_DETECTOR'
            'writable_folder', 'writable_file', 'image_format', 'max_image_pixels', 'image_size', 'load_image',
            'abs_path', 'files_summary', 'folder_files', 'image_files', 'file_hash', 'array_hash', 'sha256',
            'tree_sha256', 'xywh2xyxy', 'xyxy2xywh', 'area2xyxy', 'xyxy2area', 'box_iou', 'opencv_quiet', 'Registry',
-           'crop_box', 'Figure', 'Executor', 'register_executor', 'as_executor', 'failures_frame', 'Result']
+           'crop_box', 'Figure', 'Executor', 'register_executor', 'as_executor', 'failures_frame', 'md_escape',
+           'Result']
 
 # %% ../nbs/00_core.ipynb #69eb70d9
 def facelab_home() -> Path:
@@ -461,6 +462,14 @@ FAILURE_COLS = ['file', 'stage', 'reason']
 def failures_frame(rows=()) -> pd.DataFrame:
     "A failures table (`file, stage, reason`) from dicts or tuples."
     return pd.DataFrame(list(rows), columns=FAILURE_COLS).astype({'file': str, 'stage': str, 'reason': str})
+
+# %% ../nbs/00_core.ipynb #6ee91356
+_MD_MARKS = str.maketrans({'\\': '\\\\', '`': '\\`', '*': '\\*', '|': '\\|', '&': '&amp;', '<': '&lt;', '>': '&gt;',
+                           '\n': ' ', '\r': ' ', '\t': ' '})
+
+def md_escape(s) -> str:
+    "`s` as plain text in Markdown: no HTML, no code span, emphasis, table cell or link can start in it; one line."
+    return str(s).translate(_MD_MARKS).replace('](', ']\\(').replace('![', '!\\[')
 
 # %% ../nbs/00_core.ipynb #48d1510a
 class Result:

@@ -8,12 +8,13 @@ Docs: https://facelab-dev.github.io/facelab/evaluate.html.md"""
 from __future__ import annotations
 import dataclasses
 import json, sys, platform, warnings
+from scipy.stats import norm
 from pathlib import Path
 import numpy as np, pandas as pd
 from .core import FacelabError, failures_frame, writable_folder
 from .datasets import deepface_sample
 from .core import sha256
-from .pairs import make_pairs, identities_from_folder
+from .pairs import make_pairs, read_people, find_duplicates, People, DUPLICATE_COLS, _short
 from .verify import verify_pairs
 from .distance import METRICS
 from .embed import represent, embed_settings
@@ -23,21 +24,29 @@ from .weights import weights_dir
 from .metrics import (evaluate_thresholds, synthetic_pairs, tune_threshold, curve_summary, recommend_threshold, kfold_thresholds, METRIC_COLS, COUNT_COLS, interval_note)
 from .plots import plot_distances, plot_roc, plot_det, plot_metrics_vs_threshold, plot_confusion, plot_worst_pairs
 from .core import DEFAULT_DETECTOR, DEFAULT_METRIC, DEFAULT_MODEL
-from .core import Result
+from .core import Result, md_escape
 
 # %% auto #0
-__all__ = ['TUNE_DEFAULT', 'SMALL', 'load_identities', 'distance_summary', 'identity_count', 'threshold_report',
-           'kfold_unavailable', 'sample_size_notes', 'no_face_failures', 'versions', 'weight_checksums', 'data_folder',
-           'check_study', 'NothingScored', 'failures_written', 'nothing_scored', 'EvaluationResult', 'evaluate',
-           'md_table', 'display_thresholds', 'undefined_notes', 'method_notes', 'closest_calls', 'error_images',
-           'write_report']
+__all__ = ['TUNE_DEFAULT', 'SMALL', 'NEAR_DUPLICATE', 'load_people', 'load_identities', 'distance_summary', 'identity_count',
+           'threshold_report', 'kfold_unavailable', 'sample_size_notes', 'no_face_failures', 'versions',
+           'weight_checksums', 'data_folder', 'check_study', 'NothingScored', 'failures_written', 'nothing_scored',
+           'not_used_counts', 'people_not_scored', 'near_duplicates', 'EvaluationResult', 'evaluate', 'md_table',
+           'display_thresholds', 'undefined_notes', 'method_notes', 'closest_calls', 'error_images', 'write_report']
 
-# %% ../nbs/06a_evaluate.ipynb #46d34689
+# %% ../nbs/06a_evaluate.ipynb #2a36242a
+def load_people(source, # `'sample'` (the deepface sample), `'sample-study'` (its 9 study identities), or a folder
+                keep_duplicates:bool=False, # score every copy of a photo that is in the folder more than once
+               ) -> People: # identities, unused files (failures rows), duplicates
+    "The people of `source` as a study reads them: files by content, every unused file listed, one copy of a photo per person."
+    if str(source) in ('sample', 'sample-study'):
+        ids, dups, left_out = find_duplicates(deepface_sample(study=str(source) == 'sample-study'), keep_duplicates)
+        return People(ids, left_out, dups)
+    return read_people(source, keep_duplicates)
+
+# %% ../nbs/06a_evaluate.ipynb #d3a15051
 def load_identities(source) -> dict:
-    "Identities from `source`: `'sample'` (the deepface sample), `'sample-study'` (its 9 study identities), or a `<identity>/<image>` folder."
-    if str(source) == 'sample': return deepface_sample()
-    if str(source) == 'sample-study': return deepface_sample(study=True)
-    return identities_from_folder(source)
+    "Identities of `source` as a study reads them (`load_people`): identity -> image paths."
+    return load_people(source).identities
 
 # %% ../nbs/06a_evaluate.ipynb #c621dd7e
 def distance_summary(v:pd.DataFrame) -> pd.DataFrame:
@@ -185,6 +194,44 @@ def nothing_scored(failures:pd.DataFrame, # every image's reason (embedding fail
     return NothingScored(f"no pair could be scored: {failures.file.nunique()} of {n_images} images gave no usable face ({why or 'no reason recorded'}); "
                          f"every image's reason is {where}", failures)
 
+# %% ../nbs/06a_evaluate.ipynb #9eb3bc9e
+def not_used_counts(unused:pd.DataFrame, # failures rows of `load_people` (stages input and duplicate)
+                   ) -> dict: # reason kind -> count, e.g. {'not an image': 119, 'a copy': 24}
+    "How many files of the folder are not used, by kind of reason."
+    kind = unused.reason.str.extract(r'^(not an image|not a regular file|hidden \w+)', expand=False)
+    dup = np.where(unused.reason.str.contains('labelling problem'), 'a photo filed under several people',
+                   np.where(unused.stage == 'duplicate', 'a copy of another photo of the person', 'other'))
+    kind = kind.fillna(pd.Series(dup, index=unused.index))
+    return {k: int(n) for k, n in kind.value_counts().sort_index().items()}
+
+# %% ../nbs/06a_evaluate.ipynb #a2a1a992
+def people_not_scored(ids:dict, # identity -> image paths of the study
+                      scored:pd.DataFrame, # the scored pairs
+                      failures:pd.DataFrame, # embedding failures and images without a face
+                     ) -> dict: # identity -> why none of its pairs is scored
+    "The people of the folder who are in no scored pair, each with the reason."
+    seen = set(scored.identity_x.astype(str)) | set(scored.identity_y.astype(str))
+    why = failures.groupby('file').reason.first().to_dict() if len(failures) else {}
+    out = {}
+    for k in (k for k in ids if k not in seen):
+        bad = [why[f] for f in ids[k] if f in why]
+        no_face = sum(r.startswith('no face detected') for r in bad)
+        out[k] = (f"no face detected in any of {len(ids[k])} image{'s' * (len(ids[k]) > 1)}" if no_face == len(ids[k]) else
+                  f"{len(bad)} of {len(ids[k])} images not embedded or without a face" if bad else 'in no scored pair')
+    return out
+
+# %% ../nbs/06a_evaluate.ipynb #720bd2ff
+NEAR_DUPLICATE = 0.01
+
+def near_duplicates(scored:pd.DataFrame, # scored pairs
+                    share:float=NEAR_DUPLICATE, # a pair nearer than this share of the median different-people distance
+                   ) -> pd.DataFrame: # file_x, file_y, identity_x, identity_y, decision, distance
+    "Pairs of two files whose faces embed to almost the same point: the same photo re-encoded, resized or cropped, most likely."
+    cols = ['file_x', 'file_y', 'identity_x', 'identity_y', 'decision', 'distance']
+    neg = scored.distance[scored.decision != 'Yes']
+    if not len(neg): return pd.DataFrame(columns=cols)
+    return scored[scored.distance < share*float(neg.median())][cols].sort_values('distance', kind='stable').reset_index(drop=True)
+
 # %% ../nbs/06a_evaluate.ipynb #50bfe10b
 @dataclasses.dataclass(repr=False)
 class EvaluationResult(Result):
@@ -194,9 +241,11 @@ class EvaluationResult(Result):
     recommended: dict # method, threshold, rule, reason
     curves: pd.DataFrame # AUC and EER with their intervals
     summary: pd.DataFrame # distance distributions of genuine and impostor pairs
-    failures: pd.DataFrame # file, stage, reason: one row per image not embedded, or embedded without a face
+    failures: pd.DataFrame # file, stage, reason: every file not used (input, duplicate), not embedded, or without a face
     embeddings: pd.DataFrame # `represent`'s table
     settings: dict # everything settings.json records
+    duplicates: pd.DataFrame = None # DUPLICATE_COLS: every copy of a photo that is in the folder more than once
+    near_duplicates: pd.DataFrame = None # scored pairs of two files whose faces embed to (almost) the same point
 
 # %% ../nbs/06a_evaluate.ipynb #b01d4ada
 def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one subfolder per identity
@@ -210,6 +259,7 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
              seed:int=0, # seed for the sample and the bootstrap
              enforce_detection:bool=False, # an image with no face: a failure (True) or embedded whole and listed (False)
              score_no_face:bool=False, # score the pairs of images in which no face was found (embedded whole)? They are listed either way
+             keep_duplicates:bool=False, # score every copy of a photo that is in the folder more than once (listed either way)
              n_boot:int=1000, # bootstrap resamples of the people for the intervals (0: none)
              deepface_compat:bool=False, # embed through `DeepFace.represent`, with deepface's thresholds
              command:str|None=None, # the command line that ran this (recorded in settings.json)
@@ -218,7 +268,9 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
             ) -> EvaluationResult: # pairs, thresholds, recommended, curves, summary, failures (one row per image), embeddings, settings
     "Run the verification study on `source` and (optionally) write its tables, plots and report.md to `out`."
     check_study(out, folds, max_negatives, n_boot, tune, distance_metric)
-    ids = load_identities(source)
+    people = load_people(source, keep_duplicates)
+    ids = people.identities
+    if not ids: raise nothing_scored(people.unused, len(people.unused), out)
     pairs = make_pairs(ids, seed=seed, max_negatives=max_negatives)
     if why := kfold_unavailable(pairs):   # said before the embedding work, and in the report
         warnings.warn(f"{why}; the report will hold the model default and oracle rows", stacklevel=2)
@@ -229,7 +281,9 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
                      embeddings=emb, failures=fails, deepface_compat=deepface_compat)
     v['scored'] = v.distance.notna() & (score_no_face | (v.face_detected_x & v.face_detected_y))
     scored = v[v.scored]
-    if not len(scored): raise nothing_scored(pd.concat([fails, no_face_failures(emb, score_no_face)], ignore_index=True), len(files), out)
+    if not len(scored):
+        every = pd.concat([people.unused, fails, no_face_failures(emb, score_no_face)], ignore_index=True)
+        raise nothing_scored(every, len(files), out)
     t = threshold_report(scored, tune, folds, n_boot, seed)
     why = kfold_unavailable(scored)
     rec = dict(method=None, threshold=np.nan, rule='no recommendation', reason=why) if why else recommend_threshold(t)
@@ -241,7 +295,8 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
     es = embed_settings(model_name, detector_backend, enforce_detection=enforce_detection, deepface_compat=deepface_compat,
                         **{k: kwargs[k] for k in ('align', 'normalization', 'expand_percentage', 'flip') if k in kwargs})
     res = EvaluationResult(pairs=v, thresholds=t, recommended=rec, curves=pd.DataFrame([curve_summary(scored, n_boot=n_boot, seed=seed)]),
-               summary=distance_summary(scored), failures=pd.concat([fails, no_face], ignore_index=True), embeddings=emb,
+               summary=distance_summary(scored), failures=pd.concat([people.unused, fails, no_face], ignore_index=True), embeddings=emb,
+               duplicates=people.duplicates, near_duplicates=near_duplicates(scored),
                settings=dict(source=str(source), data_folder=data_folder(source), command=command,
                              model_name=model_name_of(model_name), detector_backend=detector_name(detector_backend),
                              distance_metric=distance_metric, enforce_detection=enforce_detection, score_no_face=score_no_face,
@@ -251,6 +306,8 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
                              folds_used=int(t.n_folds.dropna().iloc[0]) if t.n_folds.notna().any() else None,
                              n_boot=n_boot, interval=interval_note(scored, n_boot), max_negatives=max_negatives, seed=seed,
                              identities=len(ids), images=sum(map(len, ids.values())), no_face=len(no_face), failed_images=len(fails),
+                             keep_duplicates=keep_duplicates, not_used=not_used_counts(people.unused),
+                             people_not_scored=people_not_scored(ids, scored, pd.concat([fails, no_face], ignore_index=True)),
                              pairs=len(v), scored_pairs=len(scored), positives=int((scored.decision == 'Yes').sum()),
                              negatives=int((scored.decision != 'Yes').sum()), kfold_reason=why,
                              sample_size=sample_size_notes(identity_count(scored), int((scored.decision == 'Yes').sum()),
@@ -261,11 +318,11 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
 
 # %% ../nbs/06a_evaluate.ipynb #2649913a
 def md_table(df:pd.DataFrame, floatfmt='.4f') -> str:
-    "A DataFrame as a GitHub markdown table (no extra dependency); undefined numbers as `–`."
+    "A DataFrame as a GitHub markdown table (no extra dependency); undefined numbers as `–`, every text escaped (`md_escape`)."
     cols = list(df.columns)
     fmt = lambda x: (f"{x:{floatfmt}}" if isinstance(x, (float, np.floating)) and np.isfinite(x) else
-                     ('–' if isinstance(x, (float, np.floating)) or x is None else str(x)))
-    return '\n'.join(['| ' + ' | '.join(map(str, cols)) + ' |', '|' + '---|'*len(cols)] +
+                     ('–' if isinstance(x, (float, np.floating)) or x is None else md_escape(x)))
+    return '\n'.join(['| ' + ' | '.join(map(md_escape, cols)) + ' |', '|' + '---|'*len(cols)] +
                      ['| ' + ' | '.join(fmt(x) for x in row) + ' |' for row in df.itertuples(index=False)])
 
 # %% ../nbs/06a_evaluate.ipynb #4d0e4da8
@@ -297,20 +354,25 @@ def undefined_notes(t:pd.DataFrame) -> list:
     return [f"{r.method} ({r.protocol}): {r.reason}" for r in bad.itertuples() if r.reason]
 
 # %% ../nbs/06a_evaluate.ipynb #dbff34c1
-def _method_text(m:str) -> str:
+def _method_text(m:str, # a method of the thresholds table
+                 source:str='', # where the model default comes from (`verify.threshold_source`)
+                ) -> str:
     "What a threshold method means, in a sentence."
     name, _, arg = str(m).partition(':')
-    if m == 'model default': return "the model's own threshold, chosen without these pairs"
+    if m == 'model default': return f"the model's threshold, chosen without these pairs; source: {source or 'not recorded'}"
     if name == 'sigma': return (f"mean + {arg or 1}·σ of the same-person distances (σ: their sample standard deviation), the threshold "
-                                "study's rule: about the share of same-person pairs a normal distribution puts below it")
+                                f"study's rule: it accepts about {100*norm.cdf(float(arg or 1)):.1f}% of same-person pairs if their "
+                                "distances are normally distributed")
     if name == 'far': return f"the largest threshold that accepts at most a fraction {arg or '0.001'} of the different-people pairs"
     return {'best-f1': 'the threshold with the highest F1 over every distinct threshold', 'best-accuracy': 'the threshold with the highest accuracy',
             'tree': "a depth-1 decision tree's split on the distance (information gain)"}.get(m, f"the fixed threshold {m}")
 
 # %% ../nbs/06a_evaluate.ipynb #9895c859
-def method_notes(t:pd.DataFrame) -> list:
+def method_notes(t:pd.DataFrame, # a thresholds table
+                 source:str='', # where the model default comes from
+                ) -> list:
     "A line explaining each threshold method in the table."
-    return [f"`{m}`: {_method_text(m)}." for m in dict.fromkeys(t.method)]
+    return [f"`{m}`: {md_escape(_method_text(m, source))}." for m in dict.fromkeys(t.method)]
 
 # %% ../nbs/06a_evaluate.ipynb #c89b54c7
 def closest_calls(scored:pd.DataFrame, # scored pairs with a `kfold_threshold` column
@@ -339,13 +401,17 @@ def error_images(scored:pd.DataFrame, # scored pairs with `kfold_prediction` (fr
     return out.sort_values(['errors', 'file'], ascending=[False, True], kind='stable').head(n).reset_index(drop=True)
 
 # %% ../nbs/06a_evaluate.ipynb #331a779b
-def _closest_md(scored:pd.DataFrame) -> list:
+def _closest_md(scored:pd.DataFrame, # scored pairs with `kfold_threshold` and `kfold_prediction`
+                root:str='', # the data folder: files are shown relative to it
+               ) -> list:
     "The closest calls of each kind as small tables: what would fail next."
     md = []
     for kind, what in [('false-accept', 'different people nearest to being accepted'), ('false-reject', 'the same person nearest to being rejected')]:
-        c = closest_calls(scored, kind).assign(file_x=lambda x: x.file_x.map(lambda f: Path(f).name), file_y=lambda x: x.file_y.map(lambda f: Path(f).name))
+        c = closest_calls(scored, kind)
+        c = c.assign(file_x=[_rel(f, root) for f in c.file_x], file_y=[_rel(f, root) for f in c.file_y])
         if len(c): md += [f"Closest calls, {what}:", "", md_table(c), ""]
-    ei = error_images(scored).assign(file=lambda x: x.file.map(lambda f: Path(f).name))
+    ei = error_images(scored)
+    ei = ei.assign(file=[_rel(f, root) for f in ei.file])
     if len(ei): md += ["Images in the most errors -- one photo in many false accepts with the same other person is often a labelling error:", "",
                        md_table(ei), ""]
     return md
@@ -366,14 +432,92 @@ def _small_md(s:dict) -> list:
     text = '; '.join(notes)
     return [f"> **Small sample: read every number with its interval.** {text[0].upper()}{text[1:]}.", ""]
 
+# %% ../nbs/06a_evaluate.ipynb #55b2f26a
+def _splits_md(rec:dict) -> str:
+    "Why k identity folds make more splits than k (nothing when they do not)."
+    k, n = (float(rec.get(c, np.nan)) for c in ('n_folds', 'n_splits'))
+    if not (np.isfinite(k) and np.isfinite(n)) or n <= k: return ''
+    k, n = int(k), int(n)
+    return (f" ({k} identity folds make {n} splits: a pair of two people is scored in the split of their two folds, or of "
+            f"their one fold, with a threshold tuned on everyone else's pairs; {k} folds have {k}·{k + 1}/2 = {k*(k + 1)//2} "
+            "such splits, those with no pair to score left out.)")
+
+# %% ../nbs/06a_evaluate.ipynb #4051edf2
+def _rel(f, # an image path
+         root:str='', # the study's data folder
+        ) -> str:
+    "`f` as a report shows it: relative to the data folder (`person/photo.jpg`), else `folder/photo.jpg`."
+    try: return str(Path(f).relative_to(root)) if root else _short(f)
+    except ValueError: return _short(f)
+
+# %% ../nbs/06a_evaluate.ipynb #6985d710
+def _where(s:dict) -> str:
+    "Where the study's images are, said once."
+    src = str(s['source'])
+    if src in ('sample', 'sample-study'): return f"`{src}` ({md_escape(s['data_folder'])})"
+    return md_escape(s['data_folder'])
+
+# %% ../nbs/06a_evaluate.ipynb #64e36d9c
+def _code(x) -> str:
+    "`x` as a Markdown code span (backticks and line breaks in it replaced)."
+    return '`' + str(x).replace('`', "'").replace('\n', ' ').replace('\r', ' ') + '`'
+
+
+# %% ../nbs/06a_evaluate.ipynb #aee713ad
+def _left_out_md(s:dict, # the study's settings
+                 near:pd.DataFrame|None=None, # near-duplicate pairs
+                ) -> list:
+    "The report's first lines on what the numbers leave out: unused files, copies, people in no scored pair, near-duplicates."
+    md = []
+    if nu := s.get('not_used'):
+        md.append(f"**Not used: {sum(nu.values())} files of the folder** ({'; '.join(f'{k}: {n}' for k, n in nu.items())}), "
+                  "each listed with its reason in `failures.csv`" +
+                  ("; `--keep-duplicates` scores every copy." if any('copy' in k or 'several' in k for k in nu) else "."))
+    if gone := s.get('people_not_scored'):
+        names = '; '.join(f"{md_escape(k)} ({v})" for k, v in list(gone.items())[:20])
+        more = f"; and {len(gone) - 20} more in `settings.json`" if len(gone) > 20 else ''
+        md.append(f"**{len(gone)} of {s['identities']} people are in no scored pair:** {names}{more}.")
+    if near is not None and len(near):
+        md.append(f"**Near-duplicates: {len(near)} scored pair{'s' * (len(near) > 1)}** of two files embed to almost the same point (listed under "
+                  "[Duplicates](#duplicates)): a re-encoded or resized copy is no evidence about the model.")
+    return [x for line in md for x in (line, "")]
+
+# %% ../nbs/06a_evaluate.ipynb #fff4683e
+def _duplicates_md(res, # the study's result
+                   root:str='', # the data folder: files are shown relative to it
+                  ) -> list:
+    "The Duplicates section: every copy of a repeated photo, and the near-duplicate pairs (nothing when there are none)."
+    d, near = res.get('duplicates'), res.get('near_duplicates')
+    if (d is None or not len(d)) and (near is None or not len(near)): return []
+    md = ["## Duplicates", ""]
+    if d is not None and len(d):
+        show = d.assign(file=[_rel(f, root) for f in d.file], content=d.content.str[:12])
+        md += [f"{d.content.nunique()} photos are in the folder more than once ({len(d)} files, found by their bytes; "
+               "also in `duplicates.csv`):", "", md_table(show.head(30)), ""]
+    if near is not None and len(near):
+        show = near.assign(file_x=[_rel(f, root) for f in near.file_x], file_y=[_rel(f, root) for f in near.file_y])
+        cross = int((near.decision != 'Yes').sum())
+        md += [f"Near-duplicates: pairs nearer than {NEAR_DUPLICATE:.0%} of the median different-people distance"
+               + (f"; {cross} of them filed under two people -- check their labels" if cross else '') + ":", "",
+               md_table(show.head(20)), ""]
+    return md
+
 # %% ../nbs/06a_evaluate.ipynb #8a2377b7
 def _recommended_md(rec:dict) -> list:
-    "The report's answer to 'at which threshold, and how sure'."
+    "The report's answer to 'at which threshold, and how sure': what the rule optimises, and the error rates to expect."
     if rec.get('method') is None: return [f"No threshold can be recommended: {rec['reason']}.", ""]
     ci = lambda m: _with_ci(rec[m], rec[f"{m}_lo"], rec[f"{m}_hi"])
-    return [f"**{rec['threshold']:.4f}** ({rec['method']}). {rec['rule']}.", "",
-            f"To expect on new people (k-fold, each pair scored by a threshold tuned without its two people, {_int(rec['n_pairs'])} pairs): "
-            f"precision {ci('precision')}, recall {ci('recall')}, F1 {ci('f1')}, accuracy {ci('accuracy')} (percent, with the interval).", "",
+    pos, neg = int(rec['n_pos']), int(rec['n_neg'])
+    return [f"**{rec['threshold']:.4f}** ({rec['method']}). {rec['rule']}.{_splits_md(rec)}", "",
+            f"What it optimises: the k-fold F1 at this data's mix of pairs, {pos} same-person and {neg} different-people "
+            f"({pos/(pos + neg):.1%} same person). F1 trades false accepts against false rejects at that mix; where same-person "
+            "pairs are rarer (a search among many strangers) the same threshold lets in more strangers per true match, so read "
+            "the false accept rate below against the rate you can afford.", "",
+            f"To expect on new people at this threshold (k-fold: each pair scored by a threshold tuned without its two people, "
+            f"{_int(rec['n_pairs'])} pairs): **false accepts (FMR) {ci('fmr')}** of different-people pairs and **false rejects "
+            f"(FNMR) {ci('fnmr')}** of same-person pairs; precision {ci('precision')}, recall {ci('recall')}, F1 {ci('f1')}, "
+            f"accuracy {ci('accuracy')} (percent, with the interval: {rec.get('interval') or 'none'}; the resamples of people "
+            "hold each pair's k-fold threshold fixed).", "",
             "![confusion matrix](confusion.png)", ""]
 
 # %% ../nbs/06a_evaluate.ipynb #4a4237b2
@@ -382,6 +526,8 @@ def write_report(res:dict, out) -> Path:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for name in ['pairs', 'thresholds', 'curves', 'failures']: res[name].to_csv(out/f'{name}.csv', index=False)
+    dups = res.get('duplicates')
+    (dups if dups is not None else pd.DataFrame(columns=DUPLICATE_COLS)).to_csv(out/'duplicates.csv', index=False)
     (out/'settings.json').write_text(json.dumps(res['settings'], indent=1, default=str))
     s, v, t, rec = res['settings'], res['pairs'], res['thresholds'], res['recommended']
     scored = v[v.scored] if 'scored' in v else v[v.distance.notna()]
@@ -399,36 +545,43 @@ def write_report(res:dict, out) -> Path:
     cnames = ['auc', 'eer'] + [c for c in res['curves'].columns if c.startswith('tar@far=') and not c.endswith(('_lo', '_hi'))]
     ctab = pd.DataFrame([{c: _with_ci(curves[c], curves[f"{c}_lo"], curves[f"{c}_hi"], 1, '.4f') for c in cnames}])
     nf, nfail = s['no_face'], s['failed_images']
+    no_face = ("embedded whole and scored, as `--score-no-face` asks" if s['score_no_face'] else
+               "listed; their pairs are not scored, `--score-no-face` would score them")
     md = [f"# facelab verification report", "",
-          f"`{s['model_name']}` + `{s['detector_backend']}`, distance `{s['distance_metric']}`, on `{s['source']}` ({s['data_folder']}): "
-          f"{s['identities']} identities, {s['images']} images, {s['pairs']} pairs. **Scored: {s['scored_pairs']} pairs "
-          f"({s['positives']} same person, {s['negatives']} different people)**, the same pairs in every row below.", "",
+          f"{_code(s['model_name'])} + {_code(s['detector_backend'])}, distance {_code(s['distance_metric'])}, on {_where(s)}: "
+          f"{s['identities']} people, {s['images']} images, {s['pairs']} pairs. **Scored: {s['scored_pairs']} pairs "
+          f"({s['positives']} same person, {s['negatives']} different people) of {identity_count(scored)} people**, the same "
+          "pairs in every row below.", "",
+          *_left_out_md(s, res.get('near_duplicates')),
           *_small_md(s),
-          f"Images without a detected face: {nf} ({'embedded whole and scored' if s['score_no_face'] else 'listed, their pairs not scored'}; "
-          f"`--score-no-face` {'was' if s['score_no_face'] else 'would'} score them); images that could not be embedded: {nfail}. "
+          f"Images without a detected face: {nf} ({no_face}); images that could not be embedded: {nfail}. "
           + ("See [Failures](#failures)." if nf or nfail else ''), "",
           "## Recommended threshold", "", *_recommended_md(rec),
           "## Why do they fail?", "",
           "The worst errors of the recommended rule, scored k-fold (each pair by a threshold tuned without its people): "
-          "different people accepted (smallest distances first) and the same person rejected (largest first).", "",
+          "different people accepted and the same person rejected, each furthest on the wrong side of its threshold first.", "",
           "![worst false accepts](worst_false_accepts.png)", "", "![worst false rejects](worst_false_rejects.png)", "",
-          *(_closest_md(scored) if rec.get('method') else []),
+          *(_closest_md(scored, s['data_folder']) if rec.get('method') else []),
           "## Distances", "", md_table(summ), "", "![distances](distances.png)", "",
           "## Thresholds", "",
           "Precision, recall, F1 and accuracy in percent, each with its " + (s['interval'] or 'interval') + " in brackets; `–` where undefined. "
           "`fixed`: not tuned on these pairs. `oracle`: tuned and scored on the same pairs -- optimistic. `k-fold`: each pair scored with "
           "a threshold tuned on the pairs of other people (identity folds: the pairs with neither of its two people's folds), counts pooled "
-          "over the splits; its threshold is the mean over the splits, with their range.", "",
-          md_table(display_thresholds(t)), "", *[f"- {n}" for n in method_notes(t)], ""]
+          "over the splits; its threshold is the mean over the splits, with their range. The intervals of the k-fold rows resample "
+          "the people with each pair's k-fold threshold held fixed (not re-tuned inside each resample): they cover the sampling "
+          "of people, and the threshold column's range shows how much the tuned threshold itself moves. FMR: the share of "
+          "different-people pairs accepted; FNMR: the share of same-person pairs rejected.", "",
+          md_table(display_thresholds(t)), "", *[f"- {n}" for n in method_notes(t, s.get('threshold_source', ''))], ""]
     if notes := undefined_notes(t): md += ["Undefined:", "", *[f"- {n}" for n in notes], ""]
     md += [f"k-fold: none: {s['kfold_reason']}." if s.get('kfold_reason') else
            f"k-fold: {s['folds_used']} folds (asked {s['folds_asked']})" + (", capped at the number of identities." if s['folds_used'] and s['folds_used'] < s['folds_asked'] else '.'), "",
            "## Curves", "", "Threshold-free, with the same intervals.", "", md_table(ctab), ""]
     if curves.get('reason'): md += [f"Undefined: {curves['reason']}.", ""]
-    md += ["![roc](roc.png) ![det](det.png)", "", "![metrics](metrics_vs_threshold.png)", ""]
+    md += ["![roc](roc.png) ![det](det.png)", "", "![metrics](metrics_vs_threshold.png)", "", *_duplicates_md(res, s['data_folder'])]
     if len(res['failures']):
         f = res['failures']
-        md += ["## Failures", "", f"{len(f)} images (one row each, also in `failures.csv`):", "", md_table(f.head(30)), ""]
+        md += ["## Failures", "", f"{len(f)} files (one row each, also in `failures.csv`):", "",
+               md_table(f.assign(file=[_rel(x, s['data_folder']) for x in f.file]).head(30)), ""]
         if len(f) > 30: md += [f"... and {len(f) - 30} more in `failures.csv`.", ""]
     md += ["## Reproduce", "", f"`{s['command']}`" if s.get('command') else "Run from Python (no command line).", "",
            "Versions, weight checksums and every setting: `settings.json`.", ""]

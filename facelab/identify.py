@@ -20,7 +20,7 @@ from .models import model_name_of
 from .embed import represent, embed_settings
 from .verify import default_threshold, threshold_source
 from .search import NOT_IN_DATABASE
-from .evaluate import load_identities, versions, weight_checksums, data_folder, md_table, _with_ci, _int
+from .evaluate import load_people, versions, weight_checksums, data_folder, md_table, _with_ci, _int
 
 # %% auto #0
 __all__ = ['SPLIT_COLS', 'ROLES', 'PROBE_COLS', 'OUTCOMES', 'TUNE_ID', 'KFOLD_COLS', 'THRESHOLD_COLS', 'RATES', 'CMC_COLS',
@@ -867,11 +867,12 @@ def _plain(v):
     return None if isinstance(v, float) and np.isnan(v) else v
 
 # %% ../nbs/06b_identify.ipynb #c6d9027f
-def _split_of(source, enrol, strangers, seed) -> tuple:
-    "The split of `source` (a CSV, an identities dict, `sample`, or a folder) and what it was made from."
-    if isinstance(source, dict): return split_identities(source, enrol, strangers, seed), 'identities dict'
-    if str(source).lower().endswith('.csv') and Path(source).is_file(): return read_split(source), 'CSV'
-    return split_identities(load_identities(source), enrol, strangers, seed), 'drawn'
+def _split_of(source, enrol, strangers, seed, keep_duplicates=False) -> tuple:
+    "The split of `source` (a CSV, an identities dict, `sample`, or a folder), what it was made from, and the files not used."
+    if isinstance(source, dict): return split_identities(source, enrol, strangers, seed), 'identities dict', failures_frame()
+    if str(source).lower().endswith('.csv') and Path(source).is_file(): return read_split(source), 'CSV', failures_frame()
+    people = load_people(source, keep_duplicates)   # files by content; copies of a photo: one per person
+    return split_identities(people.identities, enrol, strangers, seed), 'drawn', people.unused
 
 # %% ../nbs/06b_identify.ipynb #99ff6da2
 def _check_id_study(template, distance_metric, folds, n_boot, tune, max_rank, draws):
@@ -950,6 +951,7 @@ def identification_study(folder_or_csv='sample', # a folder of people, a split C
                          max_rank:int=20, # the CMC's last rank
                          draws:int=5, # seeded draws of the people per gallery size
                          deepface_compat:bool=False, # embed through `DeepFace.represent`, with deepface's thresholds
+                         keep_duplicates:bool=False, # enrol and search every copy of a repeated photo (listed either way)
                          command:str|None=None, # the command line that ran this (recorded in the settings)
                          client=None, # an executor or a Dask client: embed on its workers (`facelab.scale`)
                          **kwargs, # passed to `represent` (align, enforce_detection, cache_dir, progress, ...)
@@ -957,14 +959,14 @@ def identification_study(folder_or_csv='sample', # a folder of people, a split C
     "Run the identification study: split, embed, search every probe in the gallery; CMC, FNIR/FPIR and thresholds."
     _check_id_study(template, distance_metric, folds, n_boot, tune, max_rank, draws)
     tune = [tune] if isinstance(tune, (str, int, float)) else list(tune)
-    split, made = _split_of(folder_or_csv, enrol, strangers, seed)
+    split, made, unused = _split_of(folder_or_csv, enrol, strangers, seed, keep_duplicates)
     t0 = time.perf_counter()
     emb, fails = represent(split.file.tolist(), model_name=model_name, detector_backend=detector_backend,
                            deepface_compat=deepface_compat, client=client, **kwargs)
     t_embed = time.perf_counter() - t0
     big, failures = _largest_faces(emb, fails, split)
     used, fte, lost = _enrolment(split, big)
-    failures = pd.concat([failures, lost], ignore_index=True)
+    failures = pd.concat([unused, failures, lost], ignore_index=True)
     pf = person_folds(used, folds, seed)
     fold_of = dict(zip(pf.identity, pf.fold))
     kfold_reason = '' if (pf.fold >= 0).any() else (

@@ -728,7 +728,7 @@ def recommend_threshold(table:pd.DataFrame, # output of `evaluate_thresholds`
     if not len(oracle): raise FacelabError(f"table has a k-fold row for {best.method!r} but no oracle row: not a table of `evaluate_thresholds`")
     oracle = oracle.iloc[0]
     out = dict(method=best.method, threshold=float(oracle.threshold), threshold_lo=best.threshold_lo, threshold_hi=best.threshold_hi,
-               **{c: best[c] for c in METRIC_COLS + CI_COLS + COUNT_COLS + ['n_pairs', 'n_pos', 'n_neg', 'n_folds']})
+               **{c: best[c] for c in METRIC_COLS + CI_COLS + COUNT_COLS + ['n_pairs', 'n_pos', 'n_neg', 'n_folds', 'n_splits', 'interval']})
     out['rule'] = (f"{best.method} has the highest k-fold {by} ({best[by]:.4f}) of {len(k)} tuned rule{'s'*(len(k) > 1)}; its threshold "
                    f"is {best.method} tuned on all {int(best.n_pairs)} pairs ({oracle.threshold:.4f}); tuned without the scored people in "
                    f"each of {int(best.n_splits)} k-fold splits it ranged {best.threshold_lo:.4f}-{best.threshold_hi:.4f}")

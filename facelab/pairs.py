@@ -88,11 +88,12 @@ def identities_from_folder(path, # root folder: one subfolder per person (loose 
 DUPLICATE_COLS = ['file', 'identity', 'content', 'copies', 'people', 'action']
 
 def _same_bytes(files:list) -> dict:
-    "Groups of the `files` with identical bytes: content hash -> sorted files (sizes first; unreadable files never grouped)."
+    "Groups of the `files` with identical bytes: content hash -> sorted files (sizes first; empty or unreadable files never grouped)."
     by_size = {}
     for f in files:
-        try: by_size.setdefault(os.stat(f).st_size, []).append(f) if os.path.isfile(f) else None
-        except OSError: pass
+        try: size = os.stat(f).st_size if os.path.isfile(f) else 0
+        except OSError: size = 0
+        if size: by_size.setdefault(size, []).append(f)   # empty files are no photo: their load fails with its own reason
     groups = {}
     for same in (v for v in by_size.values() if len(v) > 1):
         for f in same:
