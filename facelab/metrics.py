@@ -103,13 +103,23 @@ def metrics_from_counts(tp:int, # true positives: same person, predicted same
     m = _metric_arrays(tp, fp, tn, fn)
     return dict(tp=tp, fp=fp, tn=tn, fn=fn, **{k: float(m[k]) for k in METRIC_COLS}, reason=str(m['reason']))
 
+# %% ../nbs/07_metrics.ipynb #59dcadf2
+def _no_missing(v, # a list or array of labels or flags
+                name:str, # its name, for the error
+               ) -> np.ndarray:
+    "`v` as a 1-d object array, or a `FacelabError` naming the first missing entry (None, NaN, `pd.NA`)."
+    a = np.asarray(v, dtype=object)
+    if (miss := np.asarray(pd.isna(a), bool)).any():
+        raise FacelabError(f"{name}: {int(miss.sum())} of {miss.size} entries are missing (e.g. entry {int(np.flatnonzero(miss)[0])})")
+    return a
+
 # %% ../nbs/07_metrics.ipynb #c9568dcb
 def confusion_counts(labels, # ground truth per pair, e.g. the `decision` column
                      predictions, # predicted label per pair, e.g. the `prediction` column
                      positive='Yes', # the value meaning "same person"
                     ) -> dict: # tp, fp, tn, fn
     "Confusion counts of `predictions` against `labels`, counted by scikit-learn."
-    y, p = np.asarray(labels) == positive, np.asarray(predictions) == positive
+    y, p = (_no_missing(v, name) == positive for v, name in ((labels, 'labels'), (predictions, 'predictions')))
     if y.ndim != 1 or p.ndim != 1 or len(y) != len(p):
         raise FacelabError(f"labels and predictions must be two lists of the same length, not of shapes {y.shape} and {p.shape}")
     if len(y) == 0: return dict(tp=0, fp=0, tn=0, fn=0)  # scikit-learn refuses empty input
@@ -328,9 +338,11 @@ def tune_tree(df:pd.DataFrame, # verified pairs
     y, d = _labels_distances(df, label, distance, positive)
     if len(np.unique(y)) < 2 or len(np.unique(d)) < 2:
         return _result(y, d, 'tree', np.nan, 'the tree needs both classes and at least two distinct distances')
-    tree = DecisionTreeClassifier(criterion='entropy', max_depth=1, random_state=0).fit(d[:, None], y)
+    u = np.unique(d)   # the tree sees ranks: its split is the same, and no distance is too large for its float32
+    tree = DecisionTreeClassifier(criterion='entropy', max_depth=1, random_state=0).fit(np.searchsorted(u, d)[:, None], y)
     if tree.tree_.node_count < 3: return _result(y, d, 'tree', np.nan, 'the tree found no split of the distances')
-    t = float(tree.tree_.threshold[0])
+    k = int(np.floor(tree.tree_.threshold[0]))
+    t = float(u[k]/2 + u[k + 1]/2)   # the midpoint, as scikit-learn takes it, in float64
     left = tree.tree_.value[1, 0]  # class weights [different, same] of the pairs at or below the split
     return _result(y, d, 'tree', t, '' if left[1] >= left[0] else 'the split leaves mostly different-people pairs below it')
 
@@ -633,7 +645,7 @@ def bootstrap_metrics(y, # True for same-person pairs
                      ) -> dict: # precision_lo, precision_hi, recall_lo, ... accuracy_hi, and `interval` (their kind)
     "Bootstrap intervals (over identities) of precision, recall, F1 and accuracy of fixed predictions; exact ones where it degenerates."
     level = _check_level(level)
-    y, a = np.asarray(y, bool), np.asarray(accept, bool)
+    y, a = (_no_missing(v, name).astype(bool) for v, name in ((y, 'y'), (accept, 'accept')))
     if y.shape != a.shape or y.shape != np.shape(codes_x):
         raise FacelabError(f"y, accept and codes_x must have one entry per pair, not shapes {y.shape}, {a.shape}, {np.shape(codes_x)}")
     ind = np.stack([y & a, ~y & a, ~y & ~a, y & ~a]).T.astype(np.float32)   # n_pairs × (tp, fp, tn, fn)

@@ -109,7 +109,7 @@ class SFace(OnnxModel):
     "SFace (opencv_zoo, int8), 5-point aligned to 112×112, RGB pixels 0-255, batched."
     weights = 'SFace'
     # opencv_zoo's own thresholds for this model (cosine similarity 0.363, L2 1.128); deepface's 10.734 for raw euclidean
-    thresholds = dict(cosine=1-0.363, euclidean_l2=1.128, euclidean=10.734, source="opencv_zoo's face_recognition_sface (cosine, L2); deepface (euclidean)")
+    thresholds = dict(cosine=1-0.363, euclidean_l2=1.128, euclidean=10.734, source="published by the model's authors (opencv_zoo's face_recognition_sface: cosine, L2); deepface's table (euclidean)")
     def __init__(self):
         super().__init__(weights_dir()/WEIGHTS['SFace'].files[0], name='SFace', mean=0., std=1., rgb=True, thresholds=SFace.thresholds)
 
@@ -122,7 +122,7 @@ class FacenetCASIA(Embedder):
     # tuned on LFW View 2 with this pipeline (yunet): the mean of the ten folds' best-accuracy thresholds, benchmarks/lfw.py;
     # euclidean_l2 is the same threshold on unit vectors, sqrt(2 * cosine)
     thresholds = dict(cosine=0.598, euclidean_l2=float(np.sqrt(2*0.598)),
-                      source="tuned on LFW View 2 with yunet (mean of the 10 folds' best-accuracy thresholds), benchmarks/lfw.py")
+                      source="tuned by facelab on LFW View 2 with yunet (mean of the 10 folds' best-accuracy thresholds, benchmarks/lfw.py), not published by the model's authors")
     def __init__(self):
         path = weights_dir()/WEIGHTS[self.weights].files[0]
         need = "FaceNet's TensorFlow graph is read by OpenCV 5.0's cv2.dnn only (4.x cannot parse it, 5.1 dropped the TensorFlow importer): " \

@@ -226,6 +226,28 @@ def run_negatives_needed(x):
     f, r = x
     M.negatives_needed(f, r)
 
+label_v = st.sampled_from(['Yes', 'No', pd.NA, None, np.nan, True, 1, 'x'])
+def _labels_of(draw_list, kind):
+    "A list, an object array or a pandas string array of the drawn labels."
+    if kind == 'string': return pd.array([v if isinstance(v, str) or v is pd.NA else pd.NA for v in draw_list], dtype='string')
+    return np.array(draw_list, dtype=object) if kind == 'array' else list(draw_list)
+
+def run_confusion_counts(x):
+    labels, preds, kind = x
+    M.confusion_counts(_labels_of(labels, kind), _labels_of(preds, kind))
+    M.metrics_from_labels(_labels_of(labels, kind), _labels_of(preds, kind))
+
+def run_bootstrap_metrics(x):
+    y, a, n_boot = x
+    n = min(len(y), len(a))
+    codes = np.arange(n) % 3
+    M.bootstrap_metrics(y[:n], a[:n], codes, codes[::-1].copy(), 3, n_boot=n_boot)
+
+def run_tune_tree_extreme(x):
+    ds, ys = x
+    n = min(len(ds), len(ys))
+    _quiet(M.tune_tree, pd.DataFrame(dict(decision=ys[:n], distance=ds[:n])))
+
 thresholds = st.one_of(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([None, 'x', 0.5])), max_size=4),
                        st.dictionaries(st.text(max_size=3), st.floats(allow_nan=True), max_size=3), st.floats(allow_nan=True))
 level = st.one_of(st.just(0.95), st.sampled_from([0.5, 0, 1, 1.5, -1, float('nan'), None]))
@@ -242,6 +264,13 @@ TARGETS = {
     'tune_threshold': (st.tuples(pair_tables(), method), run_tune_threshold),
     'kfold_evaluate': (st.tuples(pair_tables(), method, n_folds), run_kfold_evaluate),
     'evaluate_thresholds': (st.tuples(pair_tables(), st.lists(method, max_size=3), n_folds, st.integers(0, 3), level), run_evaluate_thresholds),
+    'confusion_counts': (st.tuples(st.lists(label_v, max_size=8), st.lists(label_v, max_size=8),
+                                   st.sampled_from(['list', 'array', 'string'])), run_confusion_counts),
+    'bootstrap_metrics': (st.tuples(st.lists(st.sampled_from([True, False, pd.NA, None]), max_size=8),
+                                    st.lists(st.sampled_from([True, False, pd.NA, np.nan]), max_size=8), st.integers(0, 3)),
+                          run_bootstrap_metrics),
+    'tune_tree': (st.tuples(st.lists(st.sampled_from([0.1, 0.5, 1e308, 1.7e308, 3.5e38, 1e-300, 0.0]), max_size=8),
+                            st.lists(st.sampled_from(['Yes', 'No']), max_size=8)), run_tune_tree_extreme),
     'negatives_needed': (st.tuples(far, st.one_of(st.just(2), st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([1, 0, -1, 1.01]))),
                          run_negatives_needed),
 }
@@ -268,3 +297,6 @@ test_fuzz_tune_threshold = _fuzz('tune_threshold')
 test_fuzz_kfold_evaluate = _fuzz('kfold_evaluate')
 test_fuzz_evaluate_thresholds = _fuzz('evaluate_thresholds')
 test_fuzz_negatives_needed = _fuzz('negatives_needed')
+test_fuzz_confusion_counts = _fuzz('confusion_counts')
+test_fuzz_bootstrap_metrics = _fuzz('bootstrap_metrics')
+test_fuzz_tune_tree = _fuzz('tune_tree')
