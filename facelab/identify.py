@@ -10,7 +10,7 @@ import dataclasses, io, json, time, warnings
 from pathlib import Path
 from typing import NamedTuple
 import numpy as np, pandas as pd
-from .core import FacelabError, Figure, Result, failures_frame, read_text, abs_path
+from .core import FacelabError, Figure, Result, failures_frame, read_text, abs_path, md_escape
 from .core import DEFAULT_MODEL, DEFAULT_DETECTOR, DEFAULT_METRIC
 from .distance import METRICS, check_metric, unit_rows
 from .metrics import exact_interval, negatives_needed, MIN_BOOT_PAIRS, _candidates, _pick_best, _far_upper
@@ -30,8 +30,8 @@ __all__ = ['SPLIT_COLS', 'ROLES', 'PROBE_COLS', 'OUTCOMES', 'TUNE_ID', 'KFOLD_CO
            'tune_open_set', 'kfold_thresholds', 'person_bootstrap', 'rate_interval', 'threshold_table',
            'recommend_id_threshold', 'cmc_table', 'gallery_sizes', 'gallery_size_curve', 'error_pairs',
            'id_error_images', 'plot_cmc', 'plot_fnir_fpir', 'plot_top1_distances', 'plot_gallery_size',
-           'IdentificationResult', 'id_sample_notes', 'identification_study', 'md_escape', 'md_code',
-           'display_id_thresholds', 'write_identification_report', 'store_threshold']
+           'IdentificationResult', 'id_sample_notes', 'identification_study', 'md_code', 'display_id_thresholds',
+           'write_identification_report', 'store_threshold']
 
 # %% ../nbs/06b_identify.ipynb #7233fd6c
 SPLIT_COLS = ['identity', 'file', 'role', 'note']
@@ -1042,14 +1042,10 @@ def identification_study(folder_or_csv='sample', # a folder of people, a split C
         weight_sha256=weight_checksums(es.get('weights', {})))
     return IdentificationResult(P, cmc, pd.concat([tab, tab2], ignore_index=True), sp_out, gs, failures, settings)
 
-# %% ../nbs/06b_identify.ipynb #e8a98710
+# %% ../nbs/06b_identify.ipynb #e6fa075a
 ID_FILES = ['report.md', 'probes.csv', 'cmc.csv', 'thresholds.csv', 'split.csv', 'gallery_size.csv', 'failures.csv',
             'settings.json', 'cmc.png', 'fnir_fpir.png', 'distances.png', 'gallery_size.png', 'wrong_person.png',
             'accepted_strangers.png', 'rejected_mates.png']
-
-def md_escape(s) -> str:
-    "`s` as literal Markdown text inside a line or a table cell: the characters Markdown reads as formatting escaped."
-    return ''.join('\\' + ch if ch in '\\`*_[]<>|~' else ch for ch in str(s))
 
 # %% ../nbs/06b_identify.ipynb #27341350
 def md_code(s) -> str:
@@ -1060,12 +1056,10 @@ def md_code(s) -> str:
 
 # %% ../nbs/06b_identify.ipynb #3d61a260
 def _names(df:pd.DataFrame) -> pd.DataFrame:
-    "A copy of `df` for a Markdown table: file paths as their names, every text escaped."
+    "A copy of `df` for a Markdown table: file paths as their names (`md_table` escapes every text)."
     out = df.copy()
     for c in out.columns:
         if c.startswith('file') or c.endswith('_file'): out[c] = out[c].map(lambda f: Path(str(f)).name if f else '')
-        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
-            out[c] = out[c].map(lambda v: md_escape(v) if isinstance(v, str) else v)
 
     return out
 
