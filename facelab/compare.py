@@ -20,7 +20,7 @@ from .models import get_model, model_name_of
 from .detect import get_detector, detector_name
 from .metrics import curve_summary, identity_folds, roc_frame, kfold_evaluate, _parse_method, interval_note
 from .plots import plot_roc, plot_det
-from .evaluate import (load_identities, failures_written, threshold_report, no_face_failures, check_study, NothingScored, data_folder, versions,
+from .evaluate import (load_identities, load_people, failures_written, threshold_report, no_face_failures, check_study, NothingScored, data_folder, versions,
                               weight_checksums, md_table, _with_ci)
 from .core import DEFAULT_METRIC
 from .core import Result
@@ -264,6 +264,9 @@ def compare(source='sample', # `sample`, `sample-study`, `lfw` (View 2, its own 
     files = pd.unique(pd.concat([pairs.file_x, pairs.file_y]).astype(str))
     runs = [dict(run_combination(files, pairs, m, d, f, distance_metric, cache_dir, progress, **kwargs), combo=(m, d, f)) for m, d, f in combos]
     failures = pd.concat([_with_combo(pd.concat([r['failures'], r['no_face']], ignore_index=True), *r['combo']) for r in runs], ignore_index=True)
+    if str(source) != 'lfw':   # the folder's files no combination uses (not images, copies): listed once
+        every = load_people(source).unused.assign(model_name='(every combination)', detector_backend='(every combination)', flip=False)
+        failures = pd.concat([every[failures.columns], failures], ignore_index=True)
     common = np.logical_and.reduce([r['verified'].scored.to_numpy() for r in runs])
     if not common.any(): raise _nothing_common(runs, failures, out)
     rows, long = [], []
@@ -532,7 +535,7 @@ def compare_identification(source='sample', # a folder of people, a split CSV (f
     _refuse_missing(combos)
     if out is not None: writable_folder(out, 'report folder')
     _build(combos, kwargs.get('normalization', 'base'))
-    split, made = _split_of(source, enrol, strangers, seed)   # the one split: drawn once, or read
+    split, made, unused = _split_of(source, enrol, strangers, seed)   # the one split: drawn once, or read
     split = split.assign(file=[os.path.abspath(f) for f in split.file])
     with tempfile.TemporaryDirectory(prefix='facelab-compare-') as tmp:
         cache = Path(tmp)/'cache' if cache_dir is None else cache_dir
@@ -540,6 +543,8 @@ def compare_identification(source='sample', # a folder of people, a split CSV (f
                 for m, d, f in combos]
         failures = pd.concat([_with_combo(r['failures'].assign(used=r['failures'].file.isin(r['usable'])), *r['combo'])
                               for r in runs], ignore_index=True)   # used: the largest of several faces; else the image is lost
+        every = unused.assign(model_name='(every combination)', detector_backend='(every combination)', flip=False, used=False)
+        failures = pd.concat([every[failures.columns] if len(failures.columns) else every, failures], ignore_index=True)
         sp = common_split(split, {r['label']: r['usable'] for r in runs})
         scored = sp[sp.scored]
         if not (scored.role != 'enrol').any() or not (scored.role == 'enrol').any(): raise _no_common_probe(runs, sp, failures, out)

@@ -7,14 +7,14 @@ Docs: https://facelab-dev.github.io/facelab/evaluate.html.md"""
 # %% ../nbs/06a_evaluate.ipynb #4a1377e1
 from __future__ import annotations
 import dataclasses
-import json, sys, platform, warnings
+import os, json, sys, platform, warnings
 from scipy.stats import norm
 from pathlib import Path
 import numpy as np, pandas as pd
 from .core import FacelabError, failures_frame, writable_folder
 from .datasets import deepface_sample
 from .core import sha256
-from .pairs import make_pairs, read_people, find_duplicates, People, DUPLICATE_COLS, _short
+from .pairs import make_pairs, pair_counts, read_people, find_duplicates, People, DUPLICATE_COLS, _short
 from .verify import verify_pairs
 from .distance import METRICS
 from .embed import represent, embed_settings
@@ -27,11 +27,12 @@ from .core import DEFAULT_DETECTOR, DEFAULT_METRIC, DEFAULT_MODEL
 from .core import Result, md_escape
 
 # %% auto #0
-__all__ = ['TUNE_DEFAULT', 'SMALL', 'NEAR_DUPLICATE', 'load_people', 'load_identities', 'distance_summary', 'identity_count',
-           'threshold_report', 'kfold_unavailable', 'sample_size_notes', 'no_face_failures', 'versions',
-           'weight_checksums', 'data_folder', 'check_study', 'NothingScored', 'failures_written', 'nothing_scored',
-           'not_used_counts', 'people_not_scored', 'near_duplicates', 'EvaluationResult', 'evaluate', 'md_table',
-           'display_thresholds', 'undefined_notes', 'method_notes', 'closest_calls', 'error_images', 'write_report']
+__all__ = ['TUNE_DEFAULT', 'SMALL', 'BYTES_PER_PAIR', 'NEAR_DUPLICATE', 'load_people', 'load_identities', 'distance_summary',
+           'identity_count', 'threshold_report', 'kfold_unavailable', 'sample_size_notes', 'no_face_failures',
+           'versions', 'weight_checksums', 'data_folder', 'check_study', 'free_memory', 'check_pair_memory',
+           'NothingScored', 'failures_written', 'nothing_scored', 'not_used_counts', 'people_not_scored',
+           'near_duplicates', 'EvaluationResult', 'evaluate', 'md_table', 'display_thresholds', 'undefined_notes',
+           'method_notes', 'closest_calls', 'error_images', 'write_report']
 
 # %% ../nbs/06a_evaluate.ipynb #2a36242a
 def load_people(source, # `'sample'` (the deepface sample), `'sample-study'` (its 9 study identities), or a folder
@@ -66,12 +67,13 @@ def threshold_report(v:pd.DataFrame, # verified pairs to score (all of them: fil
                      folds:int=10, # k for identity k-fold (capped at the number of identities); LFW-style `fold` columns are used as they are
                      n_boot:int=1000, # bootstrap resamples of the people (0: no intervals)
                      seed:int=0, # seed of the resamples
+                     progress:bool=False, # a tqdm bar over the methods
                     ) -> pd.DataFrame: # `facelab.metrics.TABLE_COLS`: method, protocol, pairs, folds, threshold, metrics and intervals, counts, reason
     "The model's default threshold (fixed), then each tuning method as oracle and k-fold (when 3+ people), all on the same pairs."
     why = kfold_unavailable(v)
     k = folds if 'fold' in v.columns else max(min(folds, identity_count(v)), 3)
     fixed = (float(v.threshold.iloc[0]),) if len(v) and np.isfinite(v.threshold.iloc[0]) else ()   # a model without a default: tuned rows only
-    t = evaluate_thresholds(v, methods=(*fixed, *tune), folds=k, n_boot=n_boot, seed=seed, kfold=not why)
+    t = evaluate_thresholds(v, methods=(*fixed, *tune), folds=k, n_boot=n_boot, seed=seed, kfold=not why, progress=progress)
     t.loc[t.protocol == 'fixed', 'method'] = 'model default'
     return t.reset_index(drop=True)
 
@@ -164,6 +166,32 @@ def check_study(out=None, # report folder (probed for writing), or None
         try: tune_threshold(_PROBE, m)
         except FacelabError as e: raise FacelabError(f"tuning method {m!r}: {e}") from None
     if out is not None: writable_folder(out, 'report folder')
+
+# %% ../nbs/06a_evaluate.ipynb #0918c92d
+BYTES_PER_PAIR = 1500
+
+def free_memory() -> int:
+    "Bytes of memory this machine has available now (psutil; the physical pages free where psutil is missing)."
+    try:
+        import psutil
+        return int(psutil.virtual_memory().available)
+    except ImportError: return os.sysconf('SC_AVPHYS_PAGES')*os.sysconf('SC_PAGE_SIZE')
+
+# %% ../nbs/06a_evaluate.ipynb #405bac98
+def check_pair_memory(n_pos:int, # same-person pairs the study would score
+                      n_neg:int, # different-people pairs
+                      free:int|None=None, # bytes available (None: `free_memory()`)
+                      share:float=0.7, # of the free memory a study may take
+                     ):
+    "A `FacelabError` when the pairs would need more memory than this machine has free, with the `max_negatives` that fits."
+    free = free_memory() if free is None else free
+    need, room = (n_pos + n_neg)*BYTES_PER_PAIR, int(share*free)
+    if need <= room: return
+    fit = max(room//BYTES_PER_PAIR - n_pos, 0)
+    raise FacelabError(f"{n_pos:,} same-person + {n_neg:,} different-people pairs would need about {need/1e9:.1f} GB to score "
+                       f"(about {BYTES_PER_PAIR/1e3:.1f} KB a pair), more than the {room/1e9:.1f} GB this study may take of the "
+                       f"{free/1e9:.1f} GB free: sample the different-people pairs with --max-negatives "
+                       f"{fit:,} (max_negatives={fit}) or fewer" + ('' if fit else '; the same-person pairs alone are too many'))
 
 # %% ../nbs/06a_evaluate.ipynb #eb08380b
 class NothingScored(FacelabError):
@@ -271,6 +299,7 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
     people = load_people(source, keep_duplicates)
     ids = people.identities
     if not ids: raise nothing_scored(people.unused, len(people.unused), out)
+    check_pair_memory(*pair_counts(ids, max_negatives))
     pairs = make_pairs(ids, seed=seed, max_negatives=max_negatives)
     if why := kfold_unavailable(pairs):   # said before the embedding work, and in the report
         warnings.warn(f"{why}; the report will hold the model default and oracle rows", stacklevel=2)
@@ -284,7 +313,8 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
     if not len(scored):
         every = pd.concat([people.unused, fails, no_face_failures(emb, score_no_face)], ignore_index=True)
         raise nothing_scored(every, len(files), out)
-    t = threshold_report(scored, tune, folds, n_boot, seed)
+    progress = kwargs.get('progress', True)
+    t = threshold_report(scored, tune, folds, n_boot, seed, progress)
     why = kfold_unavailable(scored)
     rec = dict(method=None, threshold=np.nan, rule='no recommendation', reason=why) if why else recommend_threshold(t)
     if rec['method'] is not None:   # the recommended rule's k-fold threshold and verdict for every scored pair
@@ -294,7 +324,7 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
     no_face = no_face_failures(emb, score_no_face)
     es = embed_settings(model_name, detector_backend, enforce_detection=enforce_detection, deepface_compat=deepface_compat,
                         **{k: kwargs[k] for k in ('align', 'normalization', 'expand_percentage', 'flip') if k in kwargs})
-    res = EvaluationResult(pairs=v, thresholds=t, recommended=rec, curves=pd.DataFrame([curve_summary(scored, n_boot=n_boot, seed=seed)]),
+    res = EvaluationResult(pairs=v, thresholds=t, recommended=rec, curves=pd.DataFrame([curve_summary(scored, n_boot=n_boot, seed=seed, progress=progress)]),
                summary=distance_summary(scored), failures=pd.concat([people.unused, fails, no_face], ignore_index=True), embeddings=emb,
                duplicates=people.duplicates, near_duplicates=near_duplicates(scored),
                settings=dict(source=str(source), data_folder=data_folder(source), command=command,

@@ -14,8 +14,8 @@ from .core import (FacelabError, PAIR_COLS, IMAGE_EXTS, files_summary, read_text
                           failures_frame, file_hash)
 
 # %% auto #0
-__all__ = ['MAX_PAIRS', 'DUPLICATE_COLS', 'make_pairs', 'folder_people', 'identities_from_folder', 'find_duplicates', 'People',
-           'read_people', 'lfw_path', 'read_lfw_pairs']
+__all__ = ['MAX_PAIRS', 'DUPLICATE_COLS', 'pair_counts', 'make_pairs', 'folder_people', 'identities_from_folder',
+           'find_duplicates', 'People', 'read_people', 'lfw_path', 'read_lfw_pairs']
 
 # %% ../nbs/01_pairs.ipynb #1f20f6ef
 MAX_PAIRS = 5_000_000
@@ -24,6 +24,16 @@ def _negative_blocks(sizes):
     "Identity index pairs (i<j) and the number of negative pairs each contributes."
     ij = np.stack(np.triu_indices(len(sizes), 1), axis=1).astype(np.int64)
     return ij, sizes[ij[:,0]]*sizes[ij[:,1]]
+
+# %% ../nbs/01_pairs.ipynb #9589e756
+def pair_counts(identities:dict, # identity -> list of image paths
+                max_negatives:int|None=None, # negatives sampled (all when None or when there are fewer)
+               ) -> tuple: # (same-person pairs, different-people pairs) `make_pairs` would build
+    "How many pairs `make_pairs` would build, without building them."
+    sizes = np.array([len(v) for v in identities.values() if len(v)], dtype=np.int64)
+    n_pos = int((sizes*(sizes-1)//2).sum())
+    n_neg = int((sizes.sum()**2 - (sizes**2).sum())//2)
+    return n_pos, n_neg if max_negatives is None else min(max_negatives, n_neg)
 
 # %% ../nbs/01_pairs.ipynb #2fa4783b
 def make_pairs(identities:dict, # identity -> list of image paths
@@ -37,8 +47,7 @@ def make_pairs(identities:dict, # identity -> list of image paths
     names = [k for k,v in identities.items() if len(v)]
     files = [list(map(str, identities[k])) for k in names]
     sizes = np.array([len(f) for f in files], dtype=np.int64)
-    n_pos = int((sizes*(sizes-1)//2).sum())
-    n_neg_all = int((sizes.sum()**2 - (sizes**2).sum())//2)
+    n_pos, n_neg_all = pair_counts(identities)
     n_neg = n_neg_all if max_negatives is None else min(max_negatives, n_neg_all)
     if n_pos + n_neg > max_pairs:
         raise FacelabError(f"{n_pos:,} positive + {n_neg:,} negative pairs exceed max_pairs={max_pairs:,}; "
