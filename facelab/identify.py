@@ -13,7 +13,7 @@ import numpy as np, pandas as pd
 from .core import FacelabError, Figure, Result, failures_frame, read_text, abs_path
 from .core import DEFAULT_MODEL, DEFAULT_DETECTOR, DEFAULT_METRIC
 from .distance import METRICS, check_metric, unit_rows
-from .metrics import exact_interval, negatives_needed, MIN_BOOT_PAIRS, _candidates, _pick_best, _far_upper
+from .metrics import exact_interval, rate_interval, negatives_needed, MIN_BOOT_PAIRS, _candidates, _pick_best, _far_upper
 from .detect import detector_name
 from .plots import plot_worst_pairs, _fig_ax, _legend
 from .models import model_name_of
@@ -27,11 +27,11 @@ __all__ = ['SPLIT_COLS', 'ROLES', 'PROBE_COLS', 'OUTCOMES', 'TUNE_ID', 'KFOLD_CO
            'GALLERY_SIZE_COLS', 'ERROR_PAIRS', 'TEMPLATES', 'SMALL_ID', 'ID_FILES', 'split_identities', 'read_split',
            'split_summary', 'person_folds', 'Scores', 'score_probes', 'probe_table', 'probe_outcomes', 'outcome_counts',
            'open_set_arrays', 'fnir_fpir_curve', 'parse_id_method', 'threshold_at_fpir', 'best_accuracy_threshold',
-           'tune_open_set', 'kfold_thresholds', 'person_bootstrap', 'rate_interval', 'threshold_table',
-           'recommend_id_threshold', 'cmc_table', 'gallery_sizes', 'gallery_size_curve', 'error_pairs',
-           'id_error_images', 'plot_cmc', 'plot_fnir_fpir', 'plot_top1_distances', 'plot_gallery_size',
-           'IdentificationResult', 'id_sample_notes', 'identification_study', 'md_escape', 'md_code',
-           'display_id_thresholds', 'write_identification_report', 'store_threshold']
+           'tune_open_set', 'kfold_thresholds', 'person_bootstrap', 'threshold_table', 'recommend_id_threshold',
+           'cmc_table', 'gallery_sizes', 'gallery_size_curve', 'error_pairs', 'id_error_images', 'plot_cmc',
+           'plot_fnir_fpir', 'plot_top1_distances', 'plot_gallery_size', 'IdentificationResult', 'id_sample_notes',
+           'identification_study', 'md_escape', 'md_code', 'display_id_thresholds', 'write_identification_report',
+           'store_threshold']
 
 # %% ../nbs/06b_identify.ipynb #7233fd6c
 SPLIT_COLS = ['identity', 'file', 'role', 'note']
@@ -493,18 +493,6 @@ def person_bootstrap(person, # person code of each probe (0..n-1)
         warnings.simplefilter('ignore', RuntimeWarning)   # a rate no resample defines: NaN, said by the caller
         lo, hi = np.nanpercentile(R, [a, 100 - a], axis=0)
     return lo, hi
-
-# %% ../nbs/06b_identify.ipynb #ed4ef022
-def rate_interval(k:int, # successes (e.g. misses)
-                  n:int, # trials (e.g. mated probes)
-                  lo:float, hi:float, # the bootstrap bounds
-                  level:float=0.95, # confidence level
-                 ) -> tuple: # (lo, hi, exact): the bounds to report, and whether they are the exact ones
-    "The bootstrap bounds, or the exact (Clopper–Pearson) ones where the rate is 0 or 1, the bounds meet or n is small."
-    if not n: return np.nan, np.nan, False
-    if k in (0, n) or n < MIN_BOOT_PAIRS or not (np.isfinite(lo) and np.isfinite(hi)) or lo == hi:
-        return (*exact_interval(int(k), int(n), level), True)
-    return float(lo), float(hi), False
 
 # %% ../nbs/06b_identify.ipynb #1ad948fa
 THRESHOLD_COLS = ['template', 'method', 'protocol', 'n_mated', 'n_nonmated', 'n_folds', 'threshold', 'threshold_lo',
