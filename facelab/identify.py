@@ -21,6 +21,7 @@ from .embed import represent, embed_settings
 from .verify import default_threshold, threshold_source
 from .search import NOT_IN_DATABASE
 from .evaluate import load_identities, versions, weight_checksums, data_folder, md_table, _with_ci, _int
+from .slices import identification_slices, slices_section, SliceStudy
 
 # %% auto #0
 __all__ = ['SPLIT_COLS', 'ROLES', 'PROBE_COLS', 'OUTCOMES', 'TUNE_ID', 'KFOLD_COLS', 'THRESHOLD_COLS', 'RATES', 'CMC_COLS',
@@ -801,6 +802,7 @@ class IdentificationResult(Result):
     gallery_size: pd.DataFrame  # GALLERY_SIZE_COLS at the recommended threshold
     failures: pd.DataFrame      # file, stage, reason: one row per image not used as planned
     settings: dict              # every setting, the counts, the recommended threshold, versions, checksums
+    slices: SliceStudy|None = None  # error rates by probe slice, groups and EDC (`facelab.slices`); `slices.table` is slices.csv
 
 # %% ../nbs/06b_identify.ipynb #9f39b169
 TEMPLATES = ('image', 'person')
@@ -940,6 +942,7 @@ def identification_study(folder_or_csv='sample', # a folder of people, a split C
                          deepface_compat:bool=False, # embed through `DeepFace.represent`, with deepface's thresholds
                          command:str|None=None, # the command line that ran this (recorded in the settings)
                          client=None, # an executor or a Dask client: embed on its workers (`facelab.scale`)
+                         metadata=None, # a CSV of the user's slices (`facelab.slices.read_metadata`), or None
                          **kwargs, # passed to `represent` (align, enforce_detection, cache_dir, progress, ...)
                         ) -> IdentificationResult:
     "Run the identification study: split, embed, search every probe in the gallery; CMC, FNIR/FPIR and thresholds."
@@ -1026,7 +1029,11 @@ def identification_study(folder_or_csv='sample', # a folder of people, a split C
         recommended={k: _plain(v) for k, v in rec.items()}, sample_size=id_sample_notes(n_people, nm, nn),
         seconds=dict(embed=round(t_embed, 2), score=round(t_score, 2)), versions=versions(), embedding=es,
         weight_sha256=weight_checksums(es.get('weights', {})))
-    return IdentificationResult(P, cmc, pd.concat([tab, tab2], ignore_index=True), sp_out, gs, failures, settings)
+    st = identification_slices(P.assign(outcome=probe_outcomes(P.mated, P['rank'], P.top1_distance, gs_t)), emb, gs_t,
+                               gs_what if gs_what != 'none' else 'no recommendation and no model default', metadata,
+                               [data_folder(folder_or_csv)] if named else [], detector_backend, deepface_compat, n_boot, seed=seed)
+    settings['slices'] = st.info
+    return IdentificationResult(P, cmc, pd.concat([tab, tab2], ignore_index=True), sp_out, gs, failures, settings, slices=st)
 
 # %% ../nbs/06b_identify.ipynb #e8a98710
 ID_FILES = ['report.md', 'probes.csv', 'cmc.csv', 'thresholds.csv', 'split.csv', 'gallery_size.csv', 'failures.csv',
@@ -1275,6 +1282,7 @@ def write_identification_report(result:IdentificationResult, # from `identificat
     md = [*_head_lines(s), *_split_lines(res), "## Recommended threshold", "", *_recommended_lines(s['recommended'], s),
           *_TERMS, *_cmc_lines(res), *_fpir_lines(res), *_threshold_lines(res), *_template_lines(res),
           *_size_lines(res), *_gallery_lines(res)]
+    if res.slices is not None: md += slices_section(res.slices, out)
     if len(res.failures):
         f = _names(res.failures)
         md += ["## Failures", "", f"{len(f)} images (one row each, also in `failures.csv`):", "",

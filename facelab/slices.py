@@ -394,7 +394,9 @@ def differential(tab:pd.DataFrame, # one row per group: group, people, the rate 
         return dict(out, reason=f"the best group ({out['best']}) has no {rate.upper()} errors in {int(tab[rate + '_cases'].iloc[b])} "
                                 "cases: the ratio is unbounded; compare the groups' intervals")
     with np.errstate(invalid='ignore', divide='ignore'): s = samples[:, w]/samples[:, b]
-    lo, hi = _interval(s[~np.isnan(s)], level) if len(s) else (np.nan, np.nan)
+    s = s[~np.isnan(s)]   # a resample without the group's cases: no ratio; one where the best group has no error: inf
+    a = (1 - level)/2
+    lo, hi = (float(np.quantile(s, q, method='inverted_cdf')) for q in (a, 1 - a)) if len(s) else (np.nan, np.nan)
     return dict(out, ratio=r[w]/r[b], ratio_lo=lo, ratio_hi=hi)
 
 # %% ../nbs/07b_slices.ipynb #fc84bca6
@@ -546,7 +548,7 @@ def plot_slice_errors(pairs:pd.DataFrame, # scored pairs
 class SliceStudy(Result):
     "What a study's slices are: the faces' measures, the slice table, the group table, the EDC curves and ranking, and how."
     quality: pd.DataFrame   # file, face_idx, QUALITY_COLS, landmarks: the face of each image the slices use
-    slices: pd.DataFrame    # PAIR_SLICE_COLS or PROBE_SLICE_COLS
+    table: pd.DataFrame     # PAIR_SLICE_COLS or PROBE_SLICE_COLS (the study's `slices.csv`)
     groups: pd.DataFrame    # per group of a person-level attribute, and the worst/best ratios
     edc: pd.DataFrame       # EDC_COLS: one curve per quality measure
     edc_rank: pd.DataFrame  # the measures ranked by their EDC area (`edc_table`)
@@ -672,8 +674,8 @@ def slices_section(st:SliceStudy, # `verification_slices` or `identification_sli
                   ) -> list: # Markdown lines of the report's "Errors by slice" section
     "Write a study's slice tables and figures to `out`, and return the report's section about them."
     out = Path(out)
-    for name in ('slices', 'groups', 'edc', 'edc_rank', 'quality'): st[name].to_csv(out/f'{name}.csv', index=False)
-    i, t = st.info, st.slices
+    for name in ('table', 'groups', 'edc', 'edc_rank', 'quality'): st[name].to_csv(out/f"{'slices' if name == 'table' else name}.csv", index=False)
+    i, t = st.info, st.table
     ver = i['task'] == 'verification'
     rates, unit = (('fnmr', 'fmr'), 'pairs') if ver else (('fnir', 'fpir'), 'probes')
     md = ["## Errors by slice", ""]
