@@ -24,7 +24,7 @@ from .metrics import (evaluate_thresholds, synthetic_pairs, tune_threshold, curv
 from .plots import plot_distances, plot_roc, plot_det, plot_metrics_vs_threshold, plot_confusion, plot_worst_pairs
 from .core import DEFAULT_DETECTOR, DEFAULT_METRIC, DEFAULT_MODEL
 from .core import Result
-from .slices import verification_slices, slices_section, SliceStudy
+from .slices import verification_slices, slices_section, SliceStudy, SLICE_FILES
 
 # %% auto #0
 __all__ = ['TUNE_DEFAULT', 'SMALL', 'load_identities', 'distance_summary', 'identity_count', 'threshold_report',

@@ -21,7 +21,7 @@ from .embed import represent, embed_settings
 from .verify import default_threshold, threshold_source
 from .search import NOT_IN_DATABASE
 from .evaluate import load_identities, versions, weight_checksums, data_folder, md_table, _with_ci, _int
-from .slices import identification_slices, slices_section, SliceStudy
+from .slices import identification_slices, slices_section, SliceStudy, SLICE_FILES
 
 # %% auto #0
 __all__ = ['SPLIT_COLS', 'ROLES', 'PROBE_COLS', 'OUTCOMES', 'TUNE_ID', 'KFOLD_COLS', 'THRESHOLD_COLS', 'RATES', 'CMC_COLS',
@@ -1038,7 +1038,7 @@ def identification_study(folder_or_csv='sample', # a folder of people, a split C
 # %% ../nbs/06b_identify.ipynb #e8a98710
 ID_FILES = ['report.md', 'probes.csv', 'cmc.csv', 'thresholds.csv', 'split.csv', 'gallery_size.csv', 'failures.csv',
             'settings.json', 'cmc.png', 'fnir_fpir.png', 'distances.png', 'gallery_size.png', 'wrong_person.png',
-            'accepted_strangers.png', 'rejected_mates.png']
+            'accepted_strangers.png', 'rejected_mates.png'] + SLICE_FILES
 
 def md_escape(s) -> str:
     "`s` as literal Markdown text inside a line or a table cell: the characters Markdown reads as formatting escaped."
