@@ -52,7 +52,7 @@ def cmd_evaluate(args):
     tune = [m for t in (args.tune or [','.join(TUNE_DEFAULT)]) for m in t.split(',') if m]
     res = evaluate(args.source, out=args.out, model_name=args.model, detector_backend=args.detector, distance_metric=args.metric,
                    tune=tune, folds=args.folds, max_negatives=args.max_negatives, seed=args.seed, score_no_face=args.score_no_face,
-                   keep_duplicates=args.keep_duplicates,
+                   keep_duplicates=args.keep_duplicates, metadata=args.metadata,
                    n_boot=args.bootstrap, command=' '.join(['facelab', *map(shlex.quote, args.argv)]), **kw)
     s, t, rec = res['settings'], res['thresholds'], res['recommended']
     print(f"{s['model_name']} + {s['detector_backend']}, {s['distance_metric']}{' (deepface_compat)' if s['deepface_compat'] else ''}{', flip test' if s['embedding'].get('flip') else ''}: "
@@ -86,7 +86,8 @@ def _cmd_identify(args):
     res = identification_study(args.source, model_name=args.model, detector_backend=args.detector,
                                distance_metric=args.metric, enrol=args.enrol, strangers=args.strangers,
                                template=args.template, seed=args.seed, n_boot=args.bootstrap, folds=args.folds, tune=tune,
-                               keep_duplicates=args.keep_duplicates, command=' '.join(['facelab', *map(shlex.quote, args.argv)]), **kw)
+                               keep_duplicates=args.keep_duplicates, metadata=args.metadata,
+                               command=' '.join(['facelab', *map(shlex.quote, args.argv)]), **kw)
     out = write_identification_report(res, args.out)
     if args.save_threshold: print(f"threshold recorded: {store_threshold(res, args.save_threshold)}")
     s, rec, t = res.settings, res.settings['recommended'], res.thresholds
@@ -588,6 +589,9 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument('--save-threshold', metavar='GALLERY',
                    help='identification: record the recommended threshold in this gallery folder (same model and '
                         'detector), so `facelab find` uses it instead of the untuned default')
+    e.add_argument('--metadata', metavar='FILE', default=None,
+                   help='CSV of your own slices: a `file` (or `identity`) column, then any columns (camera, group, ...); '
+                        'error rates per value in slices.csv, and per group when a column is constant per person')
     _add_study_options(e)
     e.set_defaults(func=cmd_evaluate)
     _add_compare_command(sub)

@@ -25,14 +25,15 @@ from .metrics import (evaluate_thresholds, synthetic_pairs, tune_threshold, curv
 from .plots import plot_distances, plot_roc, plot_det, plot_metrics_vs_threshold, plot_confusion, plot_worst_pairs
 from .core import DEFAULT_DETECTOR, DEFAULT_METRIC, DEFAULT_MODEL
 from .core import Result, md_escape
+from .slices import verification_slices, slices_section, SliceStudy, SLICE_FILES
 
 # %% auto #0
 __all__ = ['TUNE_DEFAULT', 'SMALL', 'BYTES_PER_PAIR', 'NEAR_DUPLICATE', 'load_people', 'load_identities', 'distance_summary',
            'identity_count', 'threshold_report', 'kfold_unavailable', 'sample_size_notes', 'no_face_failures',
            'versions', 'weight_checksums', 'data_folder', 'check_study', 'free_memory', 'check_pair_memory',
            'NothingScored', 'failures_written', 'nothing_scored', 'not_used_counts', 'people_not_scored',
-           'near_duplicates', 'EvaluationResult', 'evaluate', 'md_table', 'display_thresholds', 'undefined_notes',
-           'method_notes', 'closest_calls', 'error_images', 'write_report']
+           'near_duplicates', 'EvaluationResult', 'with_slices', 'evaluate', 'md_table', 'display_thresholds',
+           'undefined_notes', 'method_notes', 'closest_calls', 'error_images', 'write_report']
 
 # %% ../nbs/06a_evaluate.ipynb #2a36242a
 def load_people(source, # `'sample'` (the deepface sample), `'sample-study'` (its 9 study identities), or a folder
@@ -274,6 +275,24 @@ class EvaluationResult(Result):
     settings: dict # everything settings.json records
     duplicates: pd.DataFrame = None # DUPLICATE_COLS: every copy of a photo that is in the folder more than once
     near_duplicates: pd.DataFrame = None # scored pairs of two files whose faces embed to (almost) the same point
+    slices: SliceStudy|None = None # error rates by slice, groups and EDC (`facelab.slices`); `slices.table` is slices.csv
+
+# %% ../nbs/06a_evaluate.ipynb #565fb836
+def with_slices(res:EvaluationResult, # the study so far
+                scored:pd.DataFrame, # its scored pairs
+                source, # the study's source (a metadata `file` may be relative to its folder)
+                metadata=None, # the user's metadata CSV, or None
+                detector_backend=DEFAULT_DETECTOR, deepface_compat:bool=False, # how the faces were found
+                n_boot:int=1000, seed:int=0,
+               ) -> EvaluationResult: # `res` with `slices`, and `settings['slices']`
+    "The study with its error rates by slice, read at the recommended threshold (else the model's default)."
+    rec, fixed = res.recommended, float(scored.threshold.iloc[0])
+    t, what = ((rec['threshold'], f"recommended: {rec['method']}") if rec.get('method') is not None else
+               (fixed, f"the model's default, {res.settings['threshold_source']}; no recommendation") if np.isfinite(fixed) else
+               (np.nan, f"no recommendation ({rec.get('reason', '')}) and no model default"))
+    st = verification_slices(scored, res.embeddings, t, what, metadata, [data_folder(source)], detector_backend, deepface_compat,
+                             n_boot, seed=seed)
+    return res._replace(slices=st, settings={**res.settings, 'slices': st.info})
 
 # %% ../nbs/06a_evaluate.ipynb #b01d4ada
 def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one subfolder per identity
@@ -292,6 +311,7 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
              deepface_compat:bool=False, # embed through `DeepFace.represent`, with deepface's thresholds
              command:str|None=None, # the command line that ran this (recorded in settings.json)
              client=None, # a `distributed.Client`: embed on its workers (`facelab.scale`); the study is the same
+             metadata=None, # a CSV of the user's slices (`file` or `identity`, then attributes: `facelab.slices.read_metadata`)
              **kwargs, # passed to `represent` (align, cache_dir, batch_size, progress, ...)
             ) -> EvaluationResult: # pairs, thresholds, recommended, curves, summary, failures (one row per image), embeddings, settings
     "Run the verification study on `source` and (optionally) write its tables, plots and report.md to `out`."
@@ -343,6 +363,7 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
                              sample_size=sample_size_notes(identity_count(scored), int((scored.decision == 'Yes').sum()),
                                                            int((scored.decision != 'Yes').sum())),
                              versions=versions(), embedding=es, weight_sha256=weight_checksums(es.get('weights', {}))))
+    res = with_slices(res, scored, source, metadata, detector_backend, deepface_compat, n_boot, seed)
     if out is not None: write_report(res, out)
     return res
 
@@ -608,6 +629,7 @@ def write_report(res:dict, out) -> Path:
            "## Curves", "", "Threshold-free, with the same intervals.", "", md_table(ctab), ""]
     if curves.get('reason'): md += [f"Undefined: {curves['reason']}.", ""]
     md += ["![roc](roc.png) ![det](det.png)", "", "![metrics](metrics_vs_threshold.png)", "", *_duplicates_md(res, s['data_folder'])]
+    if res.get('slices') is not None: md += slices_section(res['slices'], out)
     if len(res['failures']):
         f = res['failures']
         md += ["## Failures", "", f"{len(f)} files (one row each, also in `failures.csv`):", "",

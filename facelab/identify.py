@@ -13,7 +13,7 @@ import numpy as np, pandas as pd
 from .core import FacelabError, Figure, Result, failures_frame, read_text, abs_path, md_escape
 from .core import DEFAULT_MODEL, DEFAULT_DETECTOR, DEFAULT_METRIC
 from .distance import METRICS, check_metric, unit_rows
-from .metrics import exact_interval, negatives_needed, MIN_BOOT_PAIRS, _candidates, _pick_best, _far_upper
+from .metrics import exact_interval, rate_interval, negatives_needed, MIN_BOOT_PAIRS, _candidates, _pick_best, _far_upper
 from .detect import detector_name
 from .plots import plot_worst_pairs, _fig_ax, _legend
 from .models import model_name_of
@@ -21,17 +21,17 @@ from .embed import represent, embed_settings
 from .verify import default_threshold, threshold_source
 from .search import NOT_IN_DATABASE
 from .evaluate import load_people, versions, weight_checksums, data_folder, md_table, _with_ci, _int
+from .slices import identification_slices, slices_section, SliceStudy, SLICE_FILES
 
 # %% auto #0
 __all__ = ['SPLIT_COLS', 'ROLES', 'PROBE_COLS', 'OUTCOMES', 'TUNE_ID', 'KFOLD_COLS', 'THRESHOLD_COLS', 'RATES', 'CMC_COLS',
            'GALLERY_SIZE_COLS', 'ERROR_PAIRS', 'TEMPLATES', 'SMALL_ID', 'ID_FILES', 'split_identities', 'read_split',
            'split_summary', 'person_folds', 'Scores', 'score_probes', 'probe_table', 'probe_outcomes', 'outcome_counts',
            'open_set_arrays', 'fnir_fpir_curve', 'parse_id_method', 'threshold_at_fpir', 'best_accuracy_threshold',
-           'tune_open_set', 'kfold_thresholds', 'person_bootstrap', 'rate_interval', 'threshold_table',
-           'recommend_id_threshold', 'cmc_table', 'gallery_sizes', 'gallery_size_curve', 'error_pairs',
-           'id_error_images', 'plot_cmc', 'plot_fnir_fpir', 'plot_top1_distances', 'plot_gallery_size',
-           'IdentificationResult', 'id_sample_notes', 'identification_study', 'md_code', 'display_id_thresholds',
-           'write_identification_report', 'store_threshold']
+           'tune_open_set', 'kfold_thresholds', 'person_bootstrap', 'threshold_table', 'recommend_id_threshold',
+           'cmc_table', 'gallery_sizes', 'gallery_size_curve', 'error_pairs', 'id_error_images', 'plot_cmc',
+           'plot_fnir_fpir', 'plot_top1_distances', 'plot_gallery_size', 'IdentificationResult', 'id_sample_notes',
+           'identification_study', 'md_code', 'display_id_thresholds', 'write_identification_report', 'store_threshold']
 
 # %% ../nbs/06b_identify.ipynb #7233fd6c
 SPLIT_COLS = ['identity', 'file', 'role', 'note']
@@ -494,18 +494,6 @@ def person_bootstrap(person, # person code of each probe (0..n-1)
         lo, hi = np.nanpercentile(R, [a, 100 - a], axis=0)
     return lo, hi
 
-# %% ../nbs/06b_identify.ipynb #ed4ef022
-def rate_interval(k:int, # successes (e.g. misses)
-                  n:int, # trials (e.g. mated probes)
-                  lo:float, hi:float, # the bootstrap bounds
-                  level:float=0.95, # confidence level
-                 ) -> tuple: # (lo, hi, exact): the bounds to report, and whether they are the exact ones
-    "The bootstrap bounds, or the exact (Clopper–Pearson) ones where the rate is 0 or 1, the bounds meet or n is small."
-    if not n: return np.nan, np.nan, False
-    if k in (0, n) or n < MIN_BOOT_PAIRS or not (np.isfinite(lo) and np.isfinite(hi)) or lo == hi:
-        return (*exact_interval(int(k), int(n), level), True)
-    return float(lo), float(hi), False
-
 # %% ../nbs/06b_identify.ipynb #1ad948fa
 THRESHOLD_COLS = ['template', 'method', 'protocol', 'n_mated', 'n_nonmated', 'n_folds', 'threshold', 'threshold_lo',
                   'threshold_hi', 'fnir', 'fnir_lo', 'fnir_hi', 'fpir', 'fpir_lo', 'fpir_hi', 'tpir', 'tpir_lo',
@@ -813,6 +801,7 @@ class IdentificationResult(Result):
     gallery_size: pd.DataFrame  # GALLERY_SIZE_COLS at the recommended threshold
     failures: pd.DataFrame      # file, stage, reason: one row per image not used as planned
     settings: dict              # every setting, the counts, the recommended threshold, versions, checksums
+    slices: SliceStudy|None = None  # error rates by probe slice, groups and EDC (`facelab.slices`); `slices.table` is slices.csv
 
 # %% ../nbs/06b_identify.ipynb #9f39b169
 TEMPLATES = ('image', 'person')
@@ -954,6 +943,7 @@ def identification_study(folder_or_csv='sample', # a folder of people, a split C
                          keep_duplicates:bool=False, # enrol and search every copy of a repeated photo (listed either way)
                          command:str|None=None, # the command line that ran this (recorded in the settings)
                          client=None, # an executor or a Dask client: embed on its workers (`facelab.scale`)
+                         metadata=None, # a CSV of the user's slices (`facelab.slices.read_metadata`), or None
                          **kwargs, # passed to `represent` (align, enforce_detection, cache_dir, progress, ...)
                         ) -> IdentificationResult:
     "Run the identification study: split, embed, search every probe in the gallery; CMC, FNIR/FPIR and thresholds."
@@ -1040,12 +1030,16 @@ def identification_study(folder_or_csv='sample', # a folder of people, a split C
         recommended={k: _plain(v) for k, v in rec.items()}, sample_size=id_sample_notes(n_people, nm, nn),
         seconds=dict(embed=round(t_embed, 2), score=round(t_score, 2)), versions=versions(), embedding=es,
         weight_sha256=weight_checksums(es.get('weights', {})))
-    return IdentificationResult(P, cmc, pd.concat([tab, tab2], ignore_index=True), sp_out, gs, failures, settings)
+    st = identification_slices(P.assign(outcome=probe_outcomes(P.mated, P['rank'], P.top1_distance, gs_t)), emb, gs_t,
+                               gs_what if gs_what != 'none' else 'no recommendation and no model default', metadata,
+                               [data_folder(folder_or_csv)] if named else [], detector_backend, deepface_compat, n_boot, seed=seed)
+    settings['slices'] = st.info
+    return IdentificationResult(P, cmc, pd.concat([tab, tab2], ignore_index=True), sp_out, gs, failures, settings, slices=st)
 
 # %% ../nbs/06b_identify.ipynb #e6fa075a
 ID_FILES = ['report.md', 'probes.csv', 'cmc.csv', 'thresholds.csv', 'split.csv', 'gallery_size.csv', 'failures.csv',
             'settings.json', 'cmc.png', 'fnir_fpir.png', 'distances.png', 'gallery_size.png', 'wrong_person.png',
-            'accepted_strangers.png', 'rejected_mates.png']
+            'accepted_strangers.png', 'rejected_mates.png'] + SLICE_FILES
 
 # %% ../nbs/06b_identify.ipynb #27341350
 def md_code(s) -> str:
@@ -1283,6 +1277,7 @@ def write_identification_report(result:IdentificationResult, # from `identificat
     md = [*_head_lines(s), *_split_lines(res), "## Recommended threshold", "", *_recommended_lines(s['recommended'], s),
           *_TERMS, *_cmc_lines(res), *_fpir_lines(res), *_threshold_lines(res), *_template_lines(res),
           *_size_lines(res), *_gallery_lines(res)]
+    if res.slices is not None: md += slices_section(res.slices, out)
     if len(res.failures):
         f = _names(res.failures)
         md += ["## Failures", "", f"{len(f)} images (one row each, also in `failures.csv`):", "",

@@ -19,7 +19,7 @@ __all__ = ['COUNT_COLS', 'METRIC_COLS', 'TUNE_METHODS', 'BOOT_BLOCK', 'MIN_BOOT_
            'synthetic_pairs', 'metrics_from_counts', 'confusion_counts', 'metrics_from_labels', 'metrics_table',
            'sigma_threshold', 'tune_sigma', 'tune_best_f1', 'tune_best_accuracy', 'tune_tree', 'negatives_needed',
            'tune_far', 'tune_threshold', 'identity_folds', 'kfold_evaluate', 'kfold_summary', 'kfold_thresholds',
-           'identity_codes', 'bootstrap_weights', 'boot_chunk', 'exact_interval', 'bootstrap_metrics',
+           'identity_codes', 'bootstrap_weights', 'boot_chunk', 'exact_interval', 'rate_interval', 'bootstrap_metrics',
            'scored_population', 'evaluate_thresholds', 'interval_note', 'recommend_threshold', 'roc_frame', 'roc_auc',
            'det_frame', 'equal_error_rate', 'tar_at_far', 'auc_exact_interval', 'curve_summary']
 
@@ -619,6 +619,18 @@ def exact_interval(k:int, # successes (e.g. true positives)
     lo = float(beta.ppf(a, k, n - k + 1)) if k > 0 else 0.0
     hi = float(beta.ppf(1 - a, k + 1, n - k)) if k < n else 1.0
     return lo, hi
+
+# %% ../nbs/07_metrics.ipynb #6f44dca7
+def rate_interval(k:int, # successes (e.g. misses)
+                  n:int, # trials (e.g. mated probes)
+                  lo:float, hi:float, # the bootstrap bounds
+                  level:float=0.95, # confidence level
+                 ) -> tuple: # (lo, hi, exact): the bounds to report, and whether they are the exact ones
+    "The bootstrap bounds, or the exact (Clopper–Pearson) ones where the rate is 0 or 1, the bounds meet or n is small."
+    if not n: return np.nan, np.nan, False
+    if k in (0, n) or n < MIN_BOOT_PAIRS or not (np.isfinite(lo) and np.isfinite(hi)) or lo == hi:
+        return (*exact_interval(int(k), int(n), level), True)
+    return float(lo), float(hi), False
 
 # %% ../nbs/07_metrics.ipynb #a5633158
 def _exact_where_degenerate(ci:dict, # metric_lo/_hi from the bootstrap

@@ -71,8 +71,13 @@ class ThresholdExplorer:
                  positive='Yes', # label value meaning "same person"
                  kind:str='kde', # distance plot: 'kde' or 'hist'
                  dpi:int=72, # resolution of the redrawn figure
+                 slice_by:str|None=None, # a column of `df` with each pair's band (`facelab.slices.pair_bands`): a selector reads one band
                 ):
         self.df, self.dpi, self.kw = df, dpi, dict(label=label, distance=distance, positive=positive)
+        if slice_by is not None and slice_by not in df: raise FacelabError(f"slice_by: no column {slice_by!r} in the pairs")
+        self.slice_by = slice_by
+        bands = ['all'] + ([str(b) for b in pd.unique(df[slice_by].dropna())] if slice_by else [])
+        self.band = W.Dropdown(options=bands, value='all', description=slice_by or 'slice', disabled=not slice_by)
         _, d = _labels_distances(df, **self.kw)
         if not len(d): raise FacelabError("no pairs with a distance to explore")
         self.tuned = {m: tune_threshold(df, m, **self.kw) for m in methods}
@@ -91,8 +96,9 @@ class ThresholdExplorer:
         self.ax_dist, self.ax_cm = self.fig.subplots(1, 2, gridspec_kw=dict(width_ratios=[1.7, 1]))
         plot_distances(df, self.tuned, kind=kind, ax=self.ax_dist, **self.kw)
         self.line = self.ax_dist.axvline(threshold, color='k', lw=2)
-        self.widget = W.VBox([self.slider, W.HBox(list(self.buttons.values())), W.HBox([self.image, self.stats], layout=W.Layout(flex_flow='row wrap'))])
+        self.widget = W.VBox([self.slider, self.band, W.HBox(list(self.buttons.values())), W.HBox([self.image, self.stats], layout=W.Layout(flex_flow='row wrap'))])
         self.slider.observe(lambda change: self.update(), names='value')
+        self.band.observe(lambda change: self.update(), names='value')
         self.update()
 
     def _start(self) -> float:
@@ -115,7 +121,8 @@ class ThresholdExplorer:
     def update(self):
         "Recompute the metrics at the slider's threshold and redraw."
         t = self.threshold
-        self.metrics = metrics_table(self.df, [t], **self.kw).iloc[0].to_dict()
+        sub = self.df if self.band.value == 'all' else self.df[self.df[self.slice_by].astype(str) == self.band.value]
+        self.metrics = metrics_table(sub, [t], **self.kw).iloc[0].to_dict()
         self.line.set_xdata([t, t])
         self.ax_cm.clear()
         plot_confusion(self.metrics, ax=self.ax_cm)

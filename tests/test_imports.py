@@ -10,7 +10,7 @@ LAYERS = [
     ['distance', 'metrics', 'pairs', 'annotations', 'weights'],  # pure functions on arrays and tables; weight files
     ['datasets', 'detect', 'adapt', 'plots', 'validate'],       # data, detectors, learned heads, figures, scoring against truth
     ['models', 'video', 'widgets', 'track'],                    # recognition models, videos, widgets, tracking
-    ['embed', 'scale'],                                         # the embedding pipeline; the Dask executor
+    ['embed', 'scale', 'slices'],                               # the embedding pipeline; the Dask executor; error rates by slice
     ['verify'],                                                 # 1:1
     ['search', 'evaluate'],                                     # 1:N search, the verification study
     ['classify', 'video_study'],                                # studies built on them
