@@ -48,7 +48,7 @@ def _is_progress(o:dict) -> bool:
     data = o.get('data', {})
     return 'application/vnd.jupyter.widget-view+json' in data and PROGRESS.search(''.join(data.get('text/plain', ''))) is not None
 
-def shrink_image(b64:str, fmt:str='png', max_bytes:int=40_000, max_width:int=1000) -> tuple:
+def shrink_image(b64:str, fmt:str='png', max_bytes:int=20_000, max_width:int=1000) -> tuple:
     """(format, base64) of an image made smaller when over `max_bytes`: at most `max_width` wide; a PNG quantised to 256 colours,
     or stored as a JPEG (quality 80) when it is a photo that stays large; a JPEG re-encoded at quality 75."""
     raw = base64.b64decode(b64)
@@ -73,7 +73,7 @@ def _clean_value(v, rules):
     if isinstance(v, list): return [clean_text(x, rules) if isinstance(x, str) else x for x in v]
     return clean_text(v, rules) if isinstance(v, str) else v
 
-def clean_notebook(nb:dict, rules=None, max_bytes:int=40_000) -> int:
+def clean_notebook(nb:dict, rules=None, max_bytes:int=20_000) -> int:
     "Clean the outputs of `nb` in place; the number of outputs changed or dropped."
     rules, changed = rules or path_rules(), 0
     for c in nb.get('cells', []):
