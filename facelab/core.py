@@ -22,7 +22,7 @@ __all__ = ['MAX_IMAGE_PIXELS', 'IMAGE_EXTS', 'DEFAULT_MODEL', 'DEFAULT_DETECTOR'
            'abs_path', 'files_summary', 'folder_files', 'image_files', 'file_hash', 'array_hash', 'sha256',
            'tree_sha256', 'xywh2xyxy', 'xyxy2xywh', 'area2xyxy', 'xyxy2area', 'box_iou', 'opencv_quiet', 'Registry',
            'crop_box', 'Figure', 'Executor', 'register_executor', 'as_executor', 'failures_frame', 'md_escape',
-           'Result']
+           'md_table', 'Result']
 
 # %% ../nbs/00_core.ipynb #69eb70d9
 def facelab_home() -> Path:
@@ -470,6 +470,15 @@ _MD_MARKS = str.maketrans({'\\': '\\\\', '`': '\\`', '*': '\\*', '|': '\\|', '&'
 def md_escape(s) -> str:
     "`s` as plain text in Markdown: no HTML, no code span, emphasis, table cell or link can start in it; one line."
     return str(s).translate(_MD_MARKS).replace('](', ']\\(').replace('![', '!\\[')
+
+# %% ../nbs/00_core.ipynb #a90891e9
+def md_table(df:pd.DataFrame, floatfmt='.4f') -> str:
+    "A DataFrame as a GitHub markdown table (no extra dependency); undefined numbers as `–`, every text escaped (`md_escape`)."
+    cols = list(df.columns)
+    fmt = lambda x: (f"{x:{floatfmt}}" if isinstance(x, (float, np.floating)) and np.isfinite(x) else
+                     ('–' if isinstance(x, (float, np.floating)) or x is None else md_escape(x)))
+    return '\n'.join(['| ' + ' | '.join(map(md_escape, cols)) + ' |', '|' + '---|'*len(cols)] +
+                     ['| ' + ' | '.join(fmt(x) for x in row) + ' |' for row in df.itertuples(index=False)])
 
 # %% ../nbs/00_core.ipynb #48d1510a
 class Result:

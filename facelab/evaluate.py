@@ -24,7 +24,7 @@ from .weights import weights_dir
 from .metrics import (evaluate_thresholds, synthetic_pairs, tune_threshold, curve_summary, recommend_threshold, kfold_thresholds, METRIC_COLS, COUNT_COLS, interval_note)
 from .plots import plot_distances, plot_roc, plot_det, plot_metrics_vs_threshold, plot_confusion, plot_worst_pairs
 from .core import DEFAULT_DETECTOR, DEFAULT_METRIC, DEFAULT_MODEL
-from .core import Result, md_escape
+from .core import Result, md_escape, md_table
 from .slices import verification_slices, slices_section, SliceStudy, SLICE_FILES
 
 # %% auto #0
@@ -32,8 +32,8 @@ __all__ = ['TUNE_DEFAULT', 'SMALL', 'BYTES_PER_PAIR', 'NEAR_DUPLICATE', 'load_pe
            'identity_count', 'threshold_report', 'kfold_unavailable', 'sample_size_notes', 'no_face_failures',
            'versions', 'weight_checksums', 'data_folder', 'check_study', 'free_memory', 'check_pair_memory',
            'NothingScored', 'failures_written', 'nothing_scored', 'not_used_counts', 'people_not_scored',
-           'near_duplicates', 'EvaluationResult', 'with_slices', 'evaluate', 'md_table', 'display_thresholds',
-           'undefined_notes', 'method_notes', 'closest_calls', 'error_images', 'write_report']
+           'near_duplicates', 'EvaluationResult', 'with_slices', 'evaluate', 'display_thresholds', 'undefined_notes',
+           'method_notes', 'closest_calls', 'error_images', 'write_report']
 
 # %% ../nbs/06a_evaluate.ipynb #2a36242a
 def load_people(source, # `'sample'` (the deepface sample), `'sample-study'` (its 9 study identities), or a folder
@@ -366,15 +366,6 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
     res = with_slices(res, scored, source, metadata, detector_backend, deepface_compat, n_boot, seed)
     if out is not None: write_report(res, out)
     return res
-
-# %% ../nbs/06a_evaluate.ipynb #2649913a
-def md_table(df:pd.DataFrame, floatfmt='.4f') -> str:
-    "A DataFrame as a GitHub markdown table (no extra dependency); undefined numbers as `–`, every text escaped (`md_escape`)."
-    cols = list(df.columns)
-    fmt = lambda x: (f"{x:{floatfmt}}" if isinstance(x, (float, np.floating)) and np.isfinite(x) else
-                     ('–' if isinstance(x, (float, np.floating)) or x is None else md_escape(x)))
-    return '\n'.join(['| ' + ' | '.join(map(md_escape, cols)) + ' |', '|' + '---|'*len(cols)] +
-                     ['| ' + ' | '.join(fmt(x) for x in row) + ' |' for row in df.itertuples(index=False)])
 
 # %% ../nbs/06a_evaluate.ipynb #4d0e4da8
 def _with_ci(v, lo, hi, scale:float=100, fmt:str='.2f') -> str:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import csv, dataclasses, io
 from pathlib import Path
 import numpy as np, pandas as pd, cv2
-from .core import FacelabError, Figure, Result, load_image, read_text, crop_box, box_iou
-from .metrics import bootstrap_weights, identity_codes, rate_interval, _interval, MIN_BOOT_PAIRS
+from .core import FacelabError, Figure, Result, load_image, read_text, crop_box, box_iou, md_escape, md_table
+from .metrics import bootstrap_weights, boot_chunk, identity_codes, rate_interval, _interval, MIN_BOOT_PAIRS
 from .plots import plot_worst_pairs, _legend
 
 # %% auto #0
@@ -114,8 +114,9 @@ def _landmarks(face:dict) -> np.ndarray:
     return np.array([[face.get(f"{l}_x", np.nan), face.get(f"{l}_y", np.nan)] for l in LANDMARKS], float)
 
 def _face_at(img:np.ndarray, box, detector, deepface_compat:bool=False) -> dict|None:
-    "The detector's face in `img` overlapping `box` most (IoU >= 0.5), or None."
-    from facelab.detect import detect_image
+    "The detector's face in `img` overlapping `box` most (IoU >= 0.5), or None (also for `skip`, which detects nothing)."
+    from facelab.detect import detect_image, detector_name
+    if detector_name(detector) == 'skip': return None   # the crops were the faces: measured without landmarks
     faces, _ = detect_image(img, detector, deepface_compat=deepface_compat)
     if not faces: return None
     iou = box_iou(np.array([box], float), np.array([[f['x1'], f['y1'], f['x2'], f['y2']] for f in faces], float))[0]
@@ -255,6 +256,24 @@ def group_columns(attrs:pd.DataFrame, # `join_metadata`'s attributes per image (
         if v.dropna().nunique() >= 2 and (v.groupby(ident).nunique() <= 1).all(): out.append(c)
     return out
 
+# %% ../nbs/07b_slices.ipynb #8bf509bb
+def _by_people_pair(cx, cy, # each case's two people (codes)
+                    n_ids:int, # number of people
+                    M:np.ndarray, # cases × slices: which slice each case is in
+                    rates:dict, # rate name -> (errors, total): bool arrays over the cases
+                    block:int=16, # slice columns built at a time
+                   ) -> tuple: # (people x, people y, errors, totals): one row per pair of people, columns rate-major
+    "Error and total counts of every slice and rate, summed over the cases of each pair of people."
+    from scipy.sparse import csr_matrix
+    key = cx.astype(np.int64)*n_ids + cy
+    uk, inv = np.unique(key, return_inverse=True)
+    G = csr_matrix((np.ones(len(inv), np.float64), (inv, np.arange(len(inv)))), shape=(len(uk), len(inv)))
+    def summed(which):
+        cols = [G @ (M[:, j:j + block] & np.asarray(v[which], bool)[:, None]).astype(np.float64)
+                for v in rates.values() for j in range(0, M.shape[1], block)]
+        return np.concatenate(cols, 1).astype(np.float32) if cols else np.zeros((len(uk), 0), np.float32)
+    return (uk // n_ids).astype(np.int64), (uk % n_ids).astype(np.int64), summed(0), summed(1)
+
 # %% ../nbs/07b_slices.ipynb #8df5e7f7
 def rates_with_intervals(rows:list, # one dict per slice: its labels, and `mask` (bool per case)
                          rates:dict, # rate name -> (errors, total): bool arrays over the cases
@@ -266,11 +285,10 @@ def rates_with_intervals(rows:list, # one dict per slice: its labels, and `mask`
     "Each slice's rates with bootstrap intervals over people (exact where degenerate); the resampled rates (n_boot × slices·rates)."
     cx, cy = np.asarray(codes_x), np.asarray(codes_y)
     M = np.stack([np.asarray(r['mask'], bool) for r in rows], 1) if rows else np.zeros((len(cx), 0), bool)
-    S = np.concatenate([M & np.asarray(e, bool)[:, None] for e, _ in rates.values()], 1).astype(np.float32)
-    T = np.concatenate([M & np.asarray(t, bool)[:, None] for _, t in rates.values()], 1).astype(np.float32)
-    k, n = S.sum(0).astype(int), T.sum(0).astype(int)
+    gx, gy, S, T = _by_people_pair(cx, cy, n_ids, M, rates)
+    k, n = np.rint(S.sum(0)).astype(int), np.rint(T.sum(0)).astype(int)
     boot = []
-    for w in bootstrap_weights(cx, cy, n_ids, n_boot, seed) if len(cx) else ():
+    for w in bootstrap_weights(gx, gy, n_ids, n_boot, seed, boot_chunk(len(gx))) if len(cx) else ():
         with np.errstate(invalid='ignore', divide='ignore'): boot.append((w @ S)/(w @ T))
     B = np.concatenate(boot) if boot else np.full((0, S.shape[1]), np.nan)
     out = []
@@ -643,22 +661,17 @@ def identification_slices(probes:pd.DataFrame, # probes: file, identity, mated, 
     curves, rank = edc_table(miss[mated], scores.reindex(f[mated]).reset_index(drop=True))
     return SliceStudy(q, sl, groups, curves, rank, info)
 
-# %% ../nbs/07b_slices.ipynb #eb509d15
+# %% ../nbs/07b_slices.ipynb #f6ac8184
 SLICE_FILES = ['slices.csv', 'groups.csv', 'edc.csv', 'edc_rank.csv', 'quality.csv', 'slices.png', 'edc.png']
-
-def _md_text(s) -> str:
-    "`s` as literal Markdown text: the characters Markdown reads as formatting escaped."
-    return ''.join('\\' + ch if ch in '\\`*_[]<>|~#' else ch for ch in str(s))
 
 def _pct(r, k:str) -> str:
     "`rate [lo, hi]` in percent, `–` where undefined."
     if not np.isfinite(r[k]): return '–'
     return f"{100*r[k]:.2f}" + (f" [{100*r[k + '_lo']:.2f}, {100*r[k + '_hi']:.2f}]" if np.isfinite(r[k + '_lo']) else '')
 
-def _md_rows(df:pd.DataFrame) -> list:
-    "A table of text cells as Markdown lines, every cell escaped."
-    return ['| ' + ' | '.join(map(_md_text, df.columns)) + ' |', '|' + '---|'*df.shape[1],
-            *['| ' + ' | '.join(_md_text(x) for x in row) + ' |' for row in df.itertuples(index=False)]]
+def _num(x, fmt:str) -> str:
+    "`x` formatted, `–` where undefined."
+    return f"{x:{fmt}}" if np.isfinite(x) else '–'
 
 # %% ../nbs/07b_slices.ipynb #12319416
 EDC_HOW = ("How to read an EDC curve: the x axis is the share of the lowest-quality cases discarded (a pair's quality is "
@@ -679,10 +692,10 @@ def slices_section(st:SliceStudy, # `verification_slices` or `identification_sli
     ver = i['task'] == 'verification'
     rates, unit = (('fnmr', 'fmr'), 'pairs') if ver else (('fnir', 'fpir'), 'probes')
     md = ["## Errors by slice", ""]
-    if not np.isfinite(i['threshold']): return md + [f"No threshold to read the slices at ({_md_text(i['threshold_what'])}).", ""]
+    if not np.isfinite(i['threshold']): return md + [f"No threshold to read the slices at ({md_escape(i['threshold_what'])}).", ""]
     err = 'same-person pairs rejected (FNMR) and different-people pairs accepted (FMR)' if ver else \
           'mated probes missed or answered wrongly (FNIR) and non-mated probes accepted (FPIR)'
-    md += [f"The {err} of each slice of the {unit}, at one threshold: {i['threshold']:.4f} ({_md_text(i['threshold_what'])}); "
+    md += [f"The {err} of each slice of the {unit}, at one threshold: {i['threshold']:.4f} ({md_escape(i['threshold_what'])}); "
            "in percent, with a 95% interval over people (bootstrap of the people; exact Clopper-Pearson where a rate is 0 or 1 "
            f"or rests on fewer than {MIN_BOOT_PAIRS} cases). `flag`: the interval excludes the rate of all {unit} (the first "
            f"row). `note`: a slice of fewer than {SMALL_SLICE} people says little. "
@@ -695,25 +708,28 @@ def slices_section(st:SliceStudy, # `verification_slices` or `identification_sli
     tab = pd.DataFrame({'slice': show.slice, 'band': show.band, **({'by': show.by} if ver else {}), unit: show[unit],
                         'people': show.people, **{k.upper(): [_pct(r, k) for _, r in show.iterrows()] for k in rates},
                         'flag': show.flag, 'note': show.note})
-    md += [*_md_rows(tab), "", "![slices](slices.png)", ""]
+    md += [md_table(tab), "", "![slices](slices.png)", ""]
     st_fig = plot_slices(t, by=BY[0] if ver else None)
     st_fig.savefig(out/'slices.png', dpi=100, bbox_inches='tight')
     what = 'FNMR' if ver else 'FNIR'
     md += ["### Which quality measure predicts the errors (EDC)", "", EDC_HOW, ""]
     rk = st.edc_rank
     if len(rk):
-        md += [*_md_rows(rk.assign(rate0=(100*rk.rate0).map('{:.2f}'.format), pauc=(100*rk.pauc).map('{:.3f}'.format),
-                                   relative=rk.relative.map('{:.3f}'.format), ideal_relative=rk.ideal_relative.map('{:.3f}'.format))
-                         .rename(columns={'rate0': f"{what} (%)", 'pauc': 'pauc (%)'})), "", "![edc](edc.png)", ""]
+        shown = rk.assign(rate0=[_num(100*v, '.2f') for v in rk.rate0], pauc=[_num(100*v, '.3f') for v in rk.pauc],
+                          relative=[_num(v, '.3f') for v in rk.relative], ideal_relative=[_num(v, '.3f') for v in rk.ideal_relative],
+                          rank=np.where(rk.relative.notna(), rk['rank'].astype(str), '–'))
+        md += [md_table(shown.rename(columns={'rate0': f"{what} (%)", 'pauc': 'pauc (%)'})), ""]
+        if rk.relative.isna().all(): md += [f"No measure can be ranked: the {what} of these cases is 0, so discarding can remove no error.", ""]
+        md += ["![edc](edc.png)", ""]
         plot_edc(st.edc, what).savefig(out/'edc.png', dpi=100, bbox_inches='tight')
     g = st.groups
     if len(g):
-        md += ["### Groups", "", f"Per group of a person-level column ({', '.join(map(_md_text, i['group_columns']))}), the rates at "
+        md += ["### Groups", "", f"Per group of a person-level column ({', '.join(map(md_escape, i['group_columns']))}), the rates at "
                "the same threshold (different-people pairs within the group), and the ratio of the worst group's rate to the "
                f"best's with its interval (refused where a group has fewer than {MIN_GROUP_PEOPLE} people or the best rate is 0):", ""]
-        md += [*_md_rows(pd.DataFrame({'attribute': g.attribute, 'group': g.group, 'people': g.people,
+        md += [md_table(pd.DataFrame({'attribute': g.attribute, 'group': g.group, 'people': g.people,
                **{k.upper(): [(_pct(r, k) if r.group != 'worst/best' else (f"×{r[k]:.2f} [{r[k + '_lo']:.2f}, {r[k + '_hi']:.2f}]"
                                                                           if np.isfinite(r[k]) else '–')) for _, r in g.iterrows()]
                   for k in rates}, 'note': g.note.fillna('')})), ""]
-    for n in i['notes']: md.append(f"- metadata: {_md_text(n)}")
+    for n in i['notes']: md.append(f"- metadata: {md_escape(n)}")
     return md + [""]
