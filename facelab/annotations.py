@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 import xml.etree.ElementTree as ET
 from defusedxml.ElementTree import DefusedXMLParser
-from .core import FacelabError, read_text, Result
+from .core import FacelabError, read_text, Result, open_regular
 
 # %% auto #0
 __all__ = ['GT_COLS', 'MAX_FRAMES', 'MAX_ROWS', 'GT_READERS', 'parse_xml', 'GroundTruth', 'as_ground_truth', 'read_cvat_video',
@@ -34,12 +34,15 @@ class _LineTreeBuilder(ET.TreeBuilder):
 def parse_xml(path) -> ET.Element:
     "Parse the XML file at `path` safely (defusedxml), keeping line numbers; errors name the file and line."
     path = Path(path)
-    if not path.is_file(): raise FacelabError("file not found", path)
+    if not path.exists(): raise FacelabError("file not found", path)
+    try:
+        with open_regular(path) as f: data = f.read()   # a FIFO, a folder or a device: 'not a regular file'
+    except OSError as e: raise FacelabError(f"XML file could not be read ({e.strerror or e})", path) from None
     tb = _LineTreeBuilder()
     parser = DefusedXMLParser(target=tb)
     tb.parser = parser
     try:
-        parser.feed(path.read_bytes())
+        parser.feed(data)
         return parser.close()
     except ET.ParseError as e:
         why = f"line {e.position[0]}: malformed XML ({e})"

@@ -25,8 +25,8 @@ from .pairs import identities_from_folder
 from .store import write_atomic
 
 # %% auto #0
-__all__ = ['GALLERY_COLS', 'MATCH_SETTINGS', 'FACES', 'EXTRA_FACE', 'GALLERY_FORMAT', 'GALLERY_FILES', 'TUNED_FILE', 'FIND_COLS',
-           'NOT_IN_DATABASE', 'UNTUNED', 'QUERY_ERROR_COLS', 'RECOGNIZE_COLS', 'ANSWER_COLS', 'ExactIndex',
+__all__ = ['GALLERY_COLS', 'MATCH_SETTINGS', 'FACES', 'EXTRA_FACE', 'NO_FACE', 'GALLERY_FORMAT', 'GALLERY_FILES', 'TUNED_FILE',
+           'FIND_COLS', 'NOT_IN_DATABASE', 'UNTUNED', 'QUERY_ERROR_COLS', 'RECOGNIZE_COLS', 'ANSWER_COLS', 'ExactIndex',
            'FaissIndex', 'Gallery', 'save_threshold', 'read_tuned', 'search_threshold', 'search_threshold_source',
            'FindResult', 'find', 'answers', 'recognize', 'answer_table', 'plot_matches']
 
@@ -202,6 +202,8 @@ def _largest(t:pd.DataFrame) -> pd.DataFrame:
 # %% ../nbs/08_search.ipynb #4e3095a5
 FACES = ('largest', 'all')   # `faces=`: the largest face of each gallery image (the default), or every face found
 EXTRA_FACE = 'enrol'         # the failures' stage of a face left out of the gallery because it is not its image's largest
+NO_FACE = ("no face detected: not enrolled (a gallery enrols detected faces only; "
+           "enrol_no_face=True, `--enrol-no-face`, enrols the whole image)")   # the reason of an image without a face
 
 def _extra_face_reason(r) -> str:
     "Why the face `r` (a `represent` row) was not enrolled, with its confidence and box."
@@ -213,12 +215,15 @@ def _extra_face_reason(r) -> str:
 # %% ../nbs/08_search.ipynb #876a7275
 def _enrolled(emb:pd.DataFrame, # `represent` output
               faces:str='largest', # 'largest' or 'all'
-             ) -> tuple: # (the faces to enrol, failures: one `enrol` row per face left out)
+              enrol_no_face:bool=False, # enrol an image without a detected face as a whole-image "face"
+             ) -> tuple: # (the faces to enrol, failures: a `detect` row per image without a face, an `enrol` row per face left out)
     "The faces of `emb` a gallery enrols, and the others as failure rows."
     emb = emb.reset_index(drop=True)
-    keep = emb if faces == 'all' else _largest(emb).sort_index()
-    extra = emb.drop(keep.index)
-    return keep, failures_frame((r.file, EXTRA_FACE, _extra_face_reason(r)) for r in extra.itertuples())
+    found = emb if enrol_no_face else emb[emb.face_detected.astype(bool)]
+    keep = found if faces == 'all' else _largest(found).sort_index()
+    extra = found.drop(keep.index)
+    none = [(f, 'detect', NO_FACE) for f in emb.file[~emb.index.isin(found.index)]]
+    return keep, failures_frame([*none, *((r.file, EXTRA_FACE, _extra_face_reason(r)) for r in extra.itertuples())])
 
 # %% ../nbs/08_search.ipynb #ac5dc27c
 def _embedding_matrix(t:pd.DataFrame) -> np.ndarray:
@@ -319,12 +324,12 @@ def _check_query_settings(gallery:Gallery, qs:dict, precomputed:bool):
     _weights_check(gallery, precomputed)
 
 # %% ../nbs/08_search.ipynb #72ad6dc6
-def _gallery_rows(identities:dict, faces:str, **kwargs) -> tuple:
+def _gallery_rows(identities:dict, faces:str, enrol_no_face:bool=False, **kwargs) -> tuple:
     "Embed the images of `identities` (cached); return (rows with identity, failures: images not embedded, faces not enrolled)."
     if faces not in FACES: raise FacelabError(f"faces must be 'largest' or 'all', not {faces!r}")
     files = [(str(f), str(k)) for k, v in identities.items() for f in v]
     emb, fail = represent([f for f, _ in files], **kwargs)
-    emb, extra = _enrolled(emb, faces)
+    emb, extra = _enrolled(emb, faces, enrol_no_face)
     rows = pd.DataFrame(files, columns=['file', 'identity']).merge(emb, on='file', how='inner')
     return rows, pd.concat([fail, extra], ignore_index=True)
 
@@ -340,12 +345,13 @@ def from_identities(cls:Gallery, identities:dict, # identity -> list of image pa
                     enforce_detection:bool=False, # True: an image without a face is a failure, not embedded whole
                     deepface_compat:bool=False, # embed through `DeepFace.represent` (deepface's preprocessing)
                     flip:bool=False, # flip test: each face the mean of its embedding and its mirror image's
+                    enrol_no_face:bool=False, # enrol an image without a detected face as a whole-image face (default: a failures row)
                     **kwargs, # passed to `represent` (cache_dir, batch_size, progress, client: embed on a Dask cluster)
                    ) -> Gallery:
-    "Embed every image of every identity (cached) into a gallery; failed images and faces not enrolled are in `failures`."
+    "Embed every image of every identity (cached) into a gallery; failed images, images without a face and faces not enrolled are in `failures`."
     settings = embed_settings(model_name, detector_backend, align, normalization, expand_percentage, enforce_detection, deepface_compat, flip)
     kw = dict(_embed_kwargs(settings), model_name=model_name, detector_backend=detector_backend)   # objects stay objects
-    rows, fail = _gallery_rows(identities, faces, **kw, **kwargs)
+    rows, fail = _gallery_rows(identities, faces, enrol_no_face, **kw, **kwargs)
     w = settings.get('weights')
     return cls(rows, settings, fail, _installed_sha256(list(w) if isinstance(w, dict) else []))
 
@@ -574,6 +580,7 @@ def load(cls:Gallery, path, # folder written by `Gallery.save`
 @patch
 def add(self:Gallery, other, # identity -> image paths, or another Gallery
         faces:str='largest', # new images: their largest face (others listed in `failures`), or 'all'
+        enrol_no_face:bool=False, # enrol a new image without a detected face as a whole-image face (default: a failures row)
         **kwargs, # passed to `represent` (cache_dir, batch_size, progress, client: embed on a Dask cluster)
        ) -> Gallery:
     "A new gallery with `other`'s faces added (only new images are embedded)."
@@ -588,7 +595,7 @@ def add(self:Gallery, other, # identity -> image paths, or another Gallery
         _check_query_settings(self, _current_settings(self), precomputed=False)   # new images: this machine's model must be the gallery's
         have = set(zip(self.table.identity, self.table.file))
         new = {str(k): [str(f) for f in v if (str(k), str(f)) not in have] for k, v in other.items()}
-        rows, fail = _gallery_rows({k: v for k, v in new.items() if v}, faces, **_embed_kwargs(self.settings), **kwargs)
+        rows, fail = _gallery_rows({k: v for k, v in new.items() if v}, faces, enrol_no_face, **_embed_kwargs(self.settings), **kwargs)
     t = pd.concat([self.table, rows[GALLERY_COLS]], ignore_index=True).drop_duplicates(['identity', 'file', 'face_idx'])
     return Gallery(t, self.settings, pd.concat([self.failures, fail], ignore_index=True), self.weights_sha256)
 

@@ -1,0 +1,77 @@
+"""Issue 26, "Reliability, round 2": each case as the user meets it, through the CLI or a real process. A case that used to hang
+runs in a subprocess with a timeout, so a hang fails that test (TimeoutExpired), not the whole suite."""
+import os, subprocess, sys, textwrap
+from pathlib import Path
+import pandas as pd
+import pytest
+from PIL import Image
+from conftest import cli, facelab_process, people_folder
+
+HANG = 120   # seconds a case that used to hang may take before its test fails (the work itself takes a few)
+
+@pytest.fixture(scope='module')
+def small_gallery(tmp_path_factory):
+    "A gallery of two people, and the folder it was built from."
+    tmp = tmp_path_factory.mktemp('rel2')
+    people_folder(tmp/'people', ['Angelina', 'Mark'], 2)
+    r = cli('gallery', 'build', tmp/'people', '--out', tmp/'g')
+    assert r.returncode == 0, r.stderr
+    return tmp
+
+# ---- hangs
+@pytest.mark.parametrize('cache', [True, False], ids=['cache', 'no-cache'])
+def test_find_on_a_fifo_a_folder_and_a_device_returns(small_gallery, tmp_path, cache):
+    "A FIFO named q.jpg blocked the content hash forever: now it, a folder named x.jpg and /dev/zero are each 'not a regular file'."
+    os.mkfifo(tmp_path/'q.jpg')
+    (tmp_path/'x.jpg').mkdir()
+    args = ['find', '--gallery', small_gallery/'g', tmp_path/'q.jpg', tmp_path/'x.jpg', '/dev/zero', *([] if cache else ['--no-cache'])]
+    r = facelab_process(*args, timeout=HANG)
+    assert r.returncode == 1 and 'Traceback' not in r.stderr, (r.returncode, r.stderr[-1000:])
+    for what in ['q.jpg: could not be searched: read: not a regular file (a FIFO', 'x.jpg: could not be searched: read: not a regular file (a folder)',
+                 '/dev/zero: could not be searched: read: not a regular file (a character device)']:
+        assert what in r.stdout, r.stdout
+
+def test_detect_and_annotations_on_a_fifo_return(tmp_path):
+    "The image decoder and the annotation readers refuse a FIFO at once too (in a process of their own, with a timeout)."
+    os.mkfifo(tmp_path/'p.jpg')
+    os.mkfifo(tmp_path/'p.xml')
+    code = textwrap.dedent(f"""
+        from facelab.core import load_image, FacelabError
+        from facelab.annotations import read_cvat
+        for f in [lambda: load_image({str(tmp_path/'p.jpg')!r}), lambda: read_cvat({str(tmp_path/'p.xml')!r})]:
+            try: f()
+            except FacelabError as e: print(e)
+        """)
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=HANG)
+    assert r.returncode == 0, r.stderr[-1000:]
+    assert r.stdout.count('not a regular file (a FIFO (named pipe))') == 2, r.stdout
+
+# ---- wrong answers
+def test_gallery_does_not_enrol_an_image_without_a_face(tmp_path):
+    "A blank page and a 1×1 PNG filed under a person are listed (failures.csv, `gallery info`), not enrolled; --enrol-no-face enrols them."
+    people_folder(tmp_path/'people', ['Mark'], 2)
+    Image.new('RGB', (800, 1000), 'white').save(tmp_path/'people'/'Mark'/'page.png')
+    Image.new('RGB', (1, 1), 'white').save(tmp_path/'people'/'Mark'/'dot.png')
+    r = cli('gallery', 'build', tmp_path/'people', '--out', tmp_path/'g')
+    assert r.returncode == 0, r.stderr
+    t, fails = pd.read_parquet(tmp_path/'g'/'gallery.parquet'), pd.read_csv(tmp_path/'g'/'failures.csv')
+    assert t.face_detected.all() and not t.file.str.endswith('.png').any(), t
+    assert sorted(Path(f).name for f in fails.file) == ['dot.png', 'page.png'] and set(fails.stage) == {'detect'}, fails
+    info = cli('gallery', 'info', tmp_path/'g')
+    assert info.returncode == 0 and 'page.png' in info.stdout and 'dot.png' in info.stdout and 'no face detected' in info.stdout
+    Image.new('RGB', (600, 800), 'white').save(tmp_path/'white.png')
+    found = cli('find', tmp_path/'white.png', '--gallery', tmp_path/'g')   # a white page is nobody
+    assert 'Mark' not in found.stdout.split('nearest')[0], found.stdout
+    both = cli('gallery', 'build', tmp_path/'people', '--out', tmp_path/'g2', '--enrol-no-face')
+    assert both.returncode == 0 and (~pd.read_parquet(tmp_path/'g2'/'gallery.parquet').face_detected).sum() == 2
+
+def test_gallery_build_with_nothing_enrolled_fails(tmp_path):
+    "0 faces and N failures was exit 0 and an empty gallery: now exit 2, failures.csv written, no gallery."
+    (tmp_path/'people'/'A').mkdir(parents=True)
+    (tmp_path/'people'/'B').mkdir()
+    Image.new('RGB', (1, 1), 'white').save(tmp_path/'people'/'A'/'dot.png')
+    (tmp_path/'people'/'B'/'broken.jpg').write_bytes(b'\xff\xd8\xff not a jpeg')
+    r = cli('gallery', 'build', tmp_path/'people', '--out', tmp_path/'g')
+    assert r.returncode == 2 and 'Traceback' not in r.stderr, (r.returncode, r.stderr)
+    assert 'no face could be enrolled from 2 images' in r.stderr and 'failures.csv' in r.stderr, r.stderr
+    assert len(pd.read_csv(tmp_path/'g'/'failures.csv')) == 2 and not (tmp_path/'g'/'gallery.json').exists()
