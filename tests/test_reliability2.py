@@ -75,3 +75,27 @@ def test_gallery_build_with_nothing_enrolled_fails(tmp_path):
     assert r.returncode == 2 and 'Traceback' not in r.stderr, (r.returncode, r.stderr)
     assert 'no face could be enrolled from 2 images' in r.stderr and 'failures.csv' in r.stderr, r.stderr
     assert len(pd.read_csv(tmp_path/'g'/'failures.csv')) == 2 and not (tmp_path/'g'/'gallery.json').exists()
+
+def test_dask_address_of_a_web_server_and_an_unknown_scheme(tmp_path):
+    "`--dask tcp://` at a plain HTTP server hung with no output; `--dask foo://bar` was a ValueError traceback: both are one error now."
+    import http.server, threading
+    web = http.server.ThreadingHTTPServer(('127.0.0.1', 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    try:
+        r = facelab_process('find', tmp_path/'q.jpg', '--gallery', tmp_path/'g', '--dask', f'tcp://127.0.0.1:{web.server_port}', timeout=HANG)
+    finally: web.shutdown()
+    assert r.returncode == 2 and 'Traceback' not in r.stderr, (r.returncode, r.stderr[-1000:])
+    assert 'is not a Dask scheduler: an HTTP server (HTTP/1.0 200 OK' in r.stderr, r.stderr
+    r = cli('find', tmp_path/'q.jpg', '--gallery', tmp_path/'g', '--dask', 'foo://bar')
+    assert r.returncode == 2 and "unknown Dask address scheme 'foo://'" in r.stderr and "'tcp://host:8786'" in r.stderr, r.stderr
+
+def test_local_cluster_in_a_script_without_a_main_guard(tmp_path):
+    "`connect('local:2')` at the top of a plain script failed with Dask's 'Nanny failed to start': now it says what to write."
+    pytest.importorskip('distributed')
+    script = tmp_path/'noguard.py'
+    script.write_text("import facelab.scale\nclient = facelab.scale.connect('local:2', quiet=True)\nclient.close()\n")
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=HANG, cwd=tmp_path)
+    assert r.returncode != 0
+    last = r.stderr.strip().splitlines()
+    assert any(l.startswith('facelab.core.FacelabError: ') and 'under a guard' in l for l in last), r.stderr[-2000:]
+    assert 'if __name__ == "__main__":' in r.stderr and "client = facelab.scale.connect('local:2')" in r.stderr
