@@ -128,3 +128,24 @@ def test_tiny_cvat_video_file_of_a_huge_task(tmp_path):
     rc, err, peak = _peak_run([FACELAB, 'validate', video, '--gt', tmp_path/'long.xml', '--out', tmp_path/'report'])
     assert rc == 2 and 'Traceback' not in err and 'it annotates frames up to 9999999, the video has 275' in err, err[-1500:]
     assert peak < 1.5*2**30, f"peak {peak/2**30:.2f} GiB"
+
+# ---- security
+def test_weights_import_refuses_another_models_file_and_external_data_links(tmp_path, monkeypatch):
+    "SFace's file offered as GhostFaceNet (no pinned checksum, a size that fits) was imported: its shapes give it away now."
+    from facelab.weights import weights_dir
+    sface = weights_dir()/'face_recognition_sface_2021dec.onnx'
+    if not sface.is_file(): pytest.skip('SFace weights not installed')
+    (tmp_path/'dl').mkdir()
+    (tmp_path/'dl'/'ghostfacenet_v1.onnx').write_bytes(sface.read_bytes())
+    monkeypatch.setenv('DEEPFACE_HOME', str(tmp_path/'home'))   # a throwaway weights folder
+    r = cli('weights', 'import', tmp_path/'dl')
+    assert 'refused: shaped like another model: ghostfacenet_v1.onnx gives 128-d embeddings, not 512-d' in r.stdout, r.stdout
+    assert not (tmp_path/'home'/'.deepface'/'weights'/'ghostfacenet_v1.onnx').exists()
+
+def test_onnx_floor_refuses_symlinked_external_data():
+    "pyproject's onnx floor is a version that refuses external data behind a symbolic link (1.21; 1.15-1.20 follow the link)."
+    import re, onnx
+    text = (Path(__file__).resolve().parents[1]/'pyproject.toml').read_text()
+    floor = tuple(int(x) for x in re.search(r'"onnx>=([0-9.]+)"', text).group(1).split('.'))
+    assert floor >= (1, 21), floor
+    assert tuple(int(x) for x in onnx.__version__.split('.')[:2]) >= floor[:2]
