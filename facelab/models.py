@@ -11,7 +11,7 @@ from functools import partial
 from pathlib import Path
 import numpy as np, cv2
 from .core import tree_sha256, configure_deepface, FacelabError, crop_box, Registry
-from .weights import weights_dir, weights_signature, WEIGHTS, onnx_external_problem
+from .weights import weights_dir, weights_signature, WEIGHTS, onnx_external_problem, file_sha256
 from .detect import face_crop, LANDMARKS, _check_weights
 from .core import DEFAULT_MODEL
 
@@ -305,9 +305,10 @@ def model_settings(model) -> dict:
         base = model_settings(hp[0])
         return dict(model=name, settings=dict(base=base['settings'], head_sha256=_head_signature(hp[1])), weights=base['weights'])
     f = model if not isinstance(model, str) else MODELS.get(model)
-    if isinstance(model, str) and f is None and model.lower().endswith('.onnx'):
+    if isinstance(model, str) and model.lower().endswith('.onnx'):   # an .onnx path, loaded yet or not: the file, by its bytes
         p = Path(model)
-        return dict(model=name, settings={}, weights={p.name: p.stat().st_size if p.is_file() else None})
+        return dict(model=name, settings=dict(sha256=file_sha256(p) if p.is_file() else None),
+                    weights={p.name: p.stat().st_size if p.is_file() else None})
     if f is not None and not isinstance(f, (type, partial)):   # an embedder object
         return dict(model=name, settings=dict(getattr(f, 'settings', {})), weights=weights_signature(getattr(f, 'weights', None) or name))
     cls = f.func if isinstance(f, partial) else f

@@ -398,14 +398,28 @@ GALLERY_FILES = ('gallery.parquet', 'failures.csv')   # the data files whose SHA
 
 def _is_sha(x) -> bool: return isinstance(x, str) and len(x) == 64 and all(c in '0123456789abcdef' for c in x)
 
+# %% ../nbs/08_search.ipynb #1583f9d3
+def _model_path(settings:dict, # a gallery's settings
+                folder, # the gallery folder (None: settings unchanged)
+                to:str, # 'save': an .onnx model's path made relative to `folder`; 'load': resolved against it
+               ) -> dict:
+    "The settings with an .onnx model's path relative to the gallery folder (to save) or resolved against it (when loaded)."
+    name = settings.get('model_name')
+    if folder is None or not (isinstance(name, str) and name.lower().endswith('.onnx')): return settings
+    folder = Path(folder).absolute()
+    p = os.path.relpath(Path(name).absolute(), folder) if to == 'save' else str((folder/name).resolve()) if not Path(name).is_absolute() else name
+    p = Path(p).as_posix() if to == 'save' else p
+    m = settings.get('model')
+    return {**settings, 'model_name': p, **({'model': {**m, 'model': p}} if isinstance(m, dict) and m.get('model') == name else {})}
+
 # %% ../nbs/08_search.ipynb #634b1d85
 @patch
-def _meta(self:Gallery) -> dict:
+def _meta(self:Gallery, folder=None) -> dict:
     "What gallery.json records besides the files' checksums (gallery.parquet holds a copy, so an edit to either shows), as JSON reads it back."
     w = self.settings.get('weights')
     ws = self.weights_sha256 if self.weights_sha256 is not None else _installed_sha256(list(w) if isinstance(w, dict) else [])
     return _json(dict(format='facelab-gallery', version=GALLERY_FORMAT, faces=len(self), identities=len(self.identities),
-                      dims=self.vectors.shape[1] if len(self) else 0, settings=self.settings, weights_sha256=ws))
+                      dims=self.vectors.shape[1] if len(self) else 0, settings=_model_path(self.settings, folder, 'save'), weights_sha256=ws))
 
 # %% ../nbs/08_search.ipynb #2dadfe53
 @patch
@@ -414,7 +428,7 @@ def save(self:Gallery, path, # folder to write (created; existing gallery files 
     "Write the gallery as `gallery.parquet` + `failures.csv`, then `gallery.json` (settings, weights' and files' SHA-256), in the folder `path`."
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    meta = self._meta()
+    meta = self._meta(path)
     D = meta['dims']
     tbl = pa.Table.from_pandas(self.table.drop(columns='embedding'), preserve_index=False)
     flat = pa.array(self.vectors.ravel() if len(self) else np.zeros(0, np.float32), type=pa.float32())
@@ -565,7 +579,7 @@ def load(cls:Gallery, path, # folder written by `Gallery.save`
         raise FacelabError(f"does not match the gallery.parquet saved with it ({_meta_diff(jm, inner)}): gallery.json was edited; "
                            "restore it or rebuild the gallery", path/'gallery.json')
     fail = _read_failures(path/'failures.csv') if (path/'failures.csv').is_file() else None
-    try: g = cls(t.assign(embedding=list(vec)), meta['settings'], fail, meta.get('weights_sha256'))
+    try: g = cls(t.assign(embedding=list(vec)), _model_path(meta['settings'], path, 'load'), fail, meta.get('weights_sha256'))
     except Exception as e: raise FacelabError(f"not a usable gallery table: {e}", pf) from None
     D = g.vectors.shape[1] if len(g) else meta['dims']
     if (len(g), D) != (meta['faces'], meta['dims']):

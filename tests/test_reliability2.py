@@ -149,3 +149,28 @@ def test_onnx_floor_refuses_symlinked_external_data():
     floor = tuple(int(x) for x in re.search(r'"onnx>=([0-9.]+)"', text).group(1).split('.'))
     assert floor >= (1, 21), floor
     assert tuple(int(x) for x in onnx.__version__.split('.')[:2]) >= floor[:2]
+
+def test_gallery_onnx_model_by_sha256_and_resolved_against_the_gallery(tmp_path, monkeypatch):
+    "A gallery built with `--model models/my.onnx` finds that file from any folder, and refuses a changed file of the same name and size."
+    from facelab.weights import weights_dir
+    sface = weights_dir()/'face_recognition_sface_2021dec.onnx'
+    if not sface.is_file(): pytest.skip('SFace weights not installed')
+    (tmp_path/'models').mkdir()
+    (tmp_path/'models'/'my.onnx').write_bytes(sface.read_bytes())
+    people_folder(tmp_path/'people', ['Mark'], 2)
+    monkeypatch.chdir(tmp_path)
+    r = cli('gallery', 'build', 'people', '--out', 'g', '--model', 'models/my.onnx', '--no-cache')
+    assert r.returncode == 0, r.stderr
+    import json
+    s = json.loads((tmp_path/'g'/'gallery.json').read_text())['settings']
+    assert s['model_name'] == '../models/my.onnx' and len(s['model']['settings']['sha256']) == 64, s
+    (tmp_path/'elsewhere').mkdir()
+    monkeypatch.chdir(tmp_path/'elsewhere')   # models/my.onnx is not here: the gallery's own path to it is used
+    q = str(next((tmp_path/'people'/'Mark').iterdir()))
+    r = cli('find', q, '--gallery', tmp_path/'g', '--no-cache', '--threshold', '0.6')
+    assert r.returncode == 0 and 'Mark' in r.stdout, (r.stdout, r.stderr)
+    b = bytearray((tmp_path/'models'/'my.onnx').read_bytes())
+    b[-1] ^= 1   # same name, same size, other bytes
+    (tmp_path/'models'/'my.onnx').write_bytes(bytes(b))
+    r = cli('find', q, '--gallery', tmp_path/'g', '--no-cache', '--threshold', '0.6')
+    assert r.returncode == 2 and 'sha256' in r.stderr and 'other settings than the gallery' in r.stderr, r.stderr
