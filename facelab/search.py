@@ -264,6 +264,9 @@ class Gallery:
         t['identity'], t['file'] = t.identity.astype(str), t.file.astype(str)
         try: t['face_idx'], t['face_detected'] = t.face_idx.astype(int), t.face_detected.astype(bool)
         except (TypeError, ValueError) as e: raise FacelabError(f"a gallery table's face_idx must be whole numbers ({e})") from None
+        box = ['x1', 'y1', 'x2', 'y2', 'confidence']   # float64 whatever made the table (rows from a warm cache are objects): same bytes saved
+        try: t[box] = t[box].astype('float64')
+        except (TypeError, ValueError) as e: raise FacelabError(f"a gallery table's boxes and confidences must be numbers ({e})") from None
         v = _embedding_matrix(t)
         t['embedding'] = list(v)
         if t.duplicated(['identity', 'file', 'face_idx']).any(): raise FacelabError("a face (identity, file, face_idx) appears twice in the gallery")
