@@ -130,13 +130,18 @@ def test_tiny_cvat_video_file_of_a_huge_task(tmp_path):
     assert peak < 1.5*2**30, f"peak {peak/2**30:.2f} GiB"
 
 # ---- security
-def test_weights_import_refuses_another_models_file_and_external_data_links(tmp_path, monkeypatch):
-    "SFace's file offered as GhostFaceNet (no pinned checksum, a size that fits) was imported: its shapes give it away now."
+def sface_copy(dest:Path) -> Path:
+    "A copy of the installed SFace weight file at `dest` (its folder made); the test is skipped where SFace is not installed."
     from facelab.weights import weights_dir
     sface = weights_dir()/'face_recognition_sface_2021dec.onnx'
     if not sface.is_file(): pytest.skip('SFace weights not installed')
-    (tmp_path/'dl').mkdir()
-    (tmp_path/'dl'/'ghostfacenet_v1.onnx').write_bytes(sface.read_bytes())
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_bytes(sface.read_bytes())
+    return dest
+
+def test_weights_import_refuses_another_models_file(tmp_path, monkeypatch):
+    "SFace's file offered as GhostFaceNet (no pinned checksum, a size that fits) was imported: its shapes give it away now."
+    sface_copy(tmp_path/'dl'/'ghostfacenet_v1.onnx')
     monkeypatch.setenv('DEEPFACE_HOME', str(tmp_path/'home'))   # a throwaway weights folder
     r = cli('weights', 'import', tmp_path/'dl')
     assert 'refused: shaped like another model: ghostfacenet_v1.onnx gives 128-d embeddings, not 512-d' in r.stdout, r.stdout
@@ -152,11 +157,7 @@ def test_onnx_floor_refuses_symlinked_external_data():
 
 def test_gallery_onnx_model_by_sha256_and_resolved_against_the_gallery(tmp_path, monkeypatch):
     "A gallery built with `--model models/my.onnx` finds that file from any folder, and refuses a changed file of the same name and size."
-    from facelab.weights import weights_dir
-    sface = weights_dir()/'face_recognition_sface_2021dec.onnx'
-    if not sface.is_file(): pytest.skip('SFace weights not installed')
-    (tmp_path/'models').mkdir()
-    (tmp_path/'models'/'my.onnx').write_bytes(sface.read_bytes())
+    sface_copy(tmp_path/'models'/'my.onnx')
     people_folder(tmp_path/'people', ['Mark'], 2)
     monkeypatch.chdir(tmp_path)
     r = cli('gallery', 'build', 'people', '--out', 'g', '--model', 'models/my.onnx', '--no-cache')
