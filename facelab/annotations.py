@@ -11,17 +11,18 @@ from pathlib import Path
 import numpy as np, pandas as pd
 import xml.etree.ElementTree as ET
 from defusedxml.ElementTree import DefusedXMLParser
-from .core import FacelabError, read_text, Result
+from .core import FacelabError, read_text, Result, open_regular
 
 # %% auto #0
-__all__ = ['GT_COLS', 'MAX_FRAMES', 'MAX_ROWS', 'GT_READERS', 'parse_xml', 'GroundTruth', 'as_ground_truth', 'read_cvat_video',
-           'read_cvat_images', 'read_cvat', 'read_coco', 'read_mot', 'read_annotations', 'annotated_frames',
-           'write_cvat_video', 'write_cvat_images', 'write_coco', 'write_mot']
+__all__ = ['GT_COLS', 'MAX_FRAMES', 'MAX_ROWS', 'ROW_BYTES', 'GT_READERS', 'parse_xml', 'GroundTruth', 'as_ground_truth',
+           'read_cvat_video', 'read_cvat_images', 'read_cvat', 'read_coco', 'read_mot', 'read_annotations',
+           'annotated_frames', 'write_cvat_video', 'write_cvat_images', 'write_coco', 'write_mot']
 
 # %% ../nbs/09_annotations.ipynb #fc3f30ea
 GT_COLS = ['source', 'frame', 'track_id', 'label', 'x1', 'y1', 'x2', 'y2', 'occluded', 'ignore', 'keyframe']
 MAX_FRAMES = 10**7         # a frame number (or a task's frame count) above this is refused as absurd: 10**7 frames is 4.6 days at 25 fps
-MAX_ROWS = 5*10**7         # a CVAT file whose tracks expand to more boxes than this is refused (it would not fit in memory)
+MAX_ROWS = 5*10**6         # a CVAT file whose tracks expand to more boxes than this is refused: about 1 GiB of table
+ROW_BYTES = 220            # memory a CVAT box row takes, measured (benchmarks/reliability_memory.py), for the refusal's message
 
 class _LineTreeBuilder(ET.TreeBuilder):
     "TreeBuilder that records each element's source line as `_line`."
@@ -34,12 +35,15 @@ class _LineTreeBuilder(ET.TreeBuilder):
 def parse_xml(path) -> ET.Element:
     "Parse the XML file at `path` safely (defusedxml), keeping line numbers; errors name the file and line."
     path = Path(path)
-    if not path.is_file(): raise FacelabError("file not found", path)
+    if not path.exists(): raise FacelabError("file not found", path)
+    try:
+        with open_regular(path) as f: data = f.read()   # a FIFO, a folder or a device: 'not a regular file'
+    except OSError as e: raise FacelabError(f"XML file could not be read ({e.strerror or e})", path) from None
     tb = _LineTreeBuilder()
     parser = DefusedXMLParser(target=tb)
     tb.parser = parser
     try:
-        parser.feed(path.read_bytes())
+        parser.feed(data)
         return parser.close()
     except ET.ParseError as e:
         why = f"line {e.position[0]}: malformed XML ({e})"
@@ -156,10 +160,11 @@ class GroundTruth(Result):
 
 # %% ../nbs/09_annotations.ipynb #987959f0
 def as_ground_truth(gt, # a `GroundTruth`, a table of boxes (frame, x1, y1, x2, y2 [, source, track_id, label, ...]), or a file to read
+                    n_frames:int|None=None, # a file: the frames of the video it annotates (CVAT tracks are expanded no further)
                    ) -> GroundTruth:
     "The one way in: a `GroundTruth` as it is, a file through `read_annotations`, a plain table wrapped (it says no annotated frames)."
     if isinstance(gt, pd.DataFrame): return GroundTruth(gt)
-    if isinstance(gt, (str, os.PathLike)): return read_annotations(gt)
+    if isinstance(gt, (str, os.PathLike)): return read_annotations(gt, n_frames)
     if isinstance(gt, GroundTruth) or _is_gt(gt): return gt
     raise FacelabError(f"ground truth is a GroundTruth, a table of boxes or a file, not {type(gt).__name__}")
 
@@ -290,10 +295,30 @@ def _keyframes(tracks:list) -> list:
     "The sorted video frames of every keyframe <box> of `tracks` (tid, label, boxes), `outside` ones included: the frames drawn on."
     return sorted({f for _, _, boxes in tracks for f, b in boxes if b['keyframe']})
 
+# %% ../nbs/09_annotations.ipynb #2cbd56ed
+def _check_rows(tracks:list, # (tid, label, boxes) of each track
+                m:dict, # the task (`_task_meta`)
+                end, # boxes -> the frame the track's final box lasts to
+                last, # the task's last frame (None: not said)
+                n_frames, # the video's frame count, if given
+                path):
+    "Refuse tracks that would expand to more than `MAX_ROWS` boxes, before any is made: the line of the longest track's last box, and the way out."
+    rows = [(sum(len(range(f0, stop, m['step'])) for f0, stop, *_ in _segments(b, m['step'], end(b))), tid, b) for tid, _, b in tracks]
+    n = sum(k for k, _, _ in rows)
+    if n <= MAX_ROWS: return
+    k, tid, b = max(rows, key=lambda r: r[0])
+    upto = "the video's last frame" if n_frames is not None and end(b) == int(n_frames) - 1 else "the task's last frame"
+    how = ("" if n_frames is not None else "pass the video's frame count (n_frames=; a video study passes it), or ") + \
+          "end each track with an outside box where its face leaves"
+    raise FacelabError(f"line {b[-1][1]['line']}: track {tid} lasts from frame {b[0][0]:,} to {upto}, {end(b):,} ({k:,} boxes); "
+                       f"the {len(tracks)} tracks expand to {n:,} boxes (about {n*ROW_BYTES/2**30:.1f} GiB), more than facelab reads "
+                       f"({MAX_ROWS:,}): a track's last box lasts to the end unless an outside box ends it; {how}", path)
+
 # %% ../nbs/09_annotations.ipynb #ae213418
 def read_cvat_video(path, # CVAT for video 1.1 annotations.xml
                     frames:str='absolute', # 'absolute': XML frame numbers are video frames; 'relative': task frame indices
                     root=None, # an already parsed tree (internal)
+                    n_frames:int|None=None, # frames the video has: no track is expanded past its last (None: to the task's end)
                    ) -> GroundTruth: # boxes, annotated frames (keyframes), frame size, the task
     "Boxes of every track of a CVAT-for-video export, one row per frame the track is visible in."
     path = Path(path)
@@ -312,9 +337,9 @@ def read_cvat_video(path, # CVAT for video 1.1 annotations.xml
         if not boxes: continue
         if tr.get('label') is None: raise FacelabError(f"line {tr.get('_line')}: <track> id={tid} has no label attribute", path)
         tracks.append((tid, tr.get('label'), boxes))
-    end = lambda b: last if last is not None else b[-1][0]   # a track's final box lasts to the task's end (unknown: to its own frame)
-    n = sum(len(range(f0, stop, m['step'])) for _, _, b in tracks for f0, stop, *_ in _segments(b, m['step'], end(b)))
-    if n > MAX_ROWS: raise FacelabError(f"the tracks expand to {n:,} boxes, more than facelab reads ({MAX_ROWS:,})", path)
+    cap = min([v for v in (last, None if n_frames is None else int(n_frames) - 1) if v is not None], default=None)
+    end = lambda b: max(b[-1][0], cap) if cap is not None else b[-1][0]   # a final box lasts to the task's (or video's) end, if known
+    _check_rows(tracks, m, end, last, n_frames, path)
     parts = [p.assign(track_id=tid, label=label) for tid, label, b in tracks for p in _expand_track(b, m['step'], end(b))]
     df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=GT_COLS)
     df['ignore'] = False
@@ -366,7 +391,7 @@ def read_cvat(path, **kwargs) -> GroundTruth:
     root = parse_xml(path)
     if root.tag != 'annotations': raise FacelabError(f"line {root.get('_line')}: root element is <{root.tag}>, not a CVAT <annotations>", path)
     if root.find('track') is not None or root.findtext('meta/task/mode') == 'interpolation': return read_cvat_video(path, root=root, **kwargs)
-    return read_cvat_images(path, root=root)
+    return read_cvat_images(path, root=root)   # `frames`, `n_frames`: nothing to expand
 
 # %% ../nbs/09_annotations.ipynb #4c36c322
 def _is_int(v) -> bool: return isinstance(v, int) and not isinstance(v, bool)
@@ -466,6 +491,13 @@ def _coco_ignore(df:pd.DataFrame, path) -> pd.DataFrame:
     df['ignore'] = crowd | df['ignore'].to_numpy(bool)
     return df
 
+# %% ../nbs/09_annotations.ipynb #fc1e3548
+def _sizeless(x:float, y:float, w:float, h:float) -> str|None:
+    "Why a box of `w`×`h` at (`x`, `y`) has no size once its corners are computed (`x + w == x`: coordinates too large), or None."
+    for a, d, name in ((x, w, 'left + width'), (y, h, 'top + height')):
+        if a + d <= a: return f"{name} is {a:g} + {d:g} = {a + d:g}: coordinates so large the box has no size in floating point"
+    return None
+
 # %% ../nbs/09_annotations.ipynb #3baf9f63
 def _coco_row(a, where, images, cats, path) -> dict:
     "One COCO annotation as a ground-truth row; errors name the annotation."
@@ -480,6 +512,7 @@ def _coco_row(a, where, images, cats, path) -> dict:
     x, y, w, h = map(float, bb)
     if w <= 0 or h <= 0: raise FacelabError(f"{where}: bbox width and height must be > 0, not {bb!r}", path)
     if not math.isfinite(x+w) or not math.isfinite(y+h): raise FacelabError(f"{where}: bbox {bb!r} is too large", path)
+    if why := _sizeless(x, y, w, h): raise FacelabError(f"{where}: bbox {bb!r}: {why}", path)
     at = a.get('attributes', {})
     if not isinstance(at, dict): raise FacelabError(f"{where}: attributes must be an object, not {at!r}", path)
     tid = at.get('track_id')
@@ -532,6 +565,7 @@ def _mot_line(line:str, n:int, path) -> tuple:
     if not i.is_integer() or not -1 <= i < 2**53: raise FacelabError(f"line {n}: id must be an integer, -1 or more, not {fields[1].strip()}", path)
     if w <= 0 or h <= 0: raise FacelabError(f"line {n}: width and height must be > 0, not {fields[4].strip()} and {fields[5].strip()}", path)
     if not (math.isfinite(x+w) and math.isfinite(y+h)): raise FacelabError(f"line {n}: box too large", path)
+    if why := _sizeless(x, y, w, h): raise FacelabError(f"line {n}: {why}", path)
     return int(f)-1, int(i), x, y, x+w, y+h, c, vals[8] if len(vals) == 9 else np.nan
 
 # %% ../nbs/09_annotations.ipynb #f9e41d71
@@ -551,12 +585,14 @@ def read_mot(path, # MOT challenge CSV: frame, id, left, top, width, height, con
 GT_READERS = {'.xml': read_cvat, '.json': read_coco, '.txt': read_mot, '.csv': read_mot}
 
 def read_annotations(path, # CVAT XML, COCO JSON or MOT CSV/TXT
+                     n_frames:int|None=None, # frames of the video annotated: CVAT tracks are expanded no further (others: unused)
                      **kwargs, # passed to the reader (`frames=` for CVAT video, `label=` for MOT)
                     ) -> GroundTruth: # its `source` the file
     "Read a ground-truth file with the reader its ending names (CVAT `.xml`, COCO `.json`, MOT `.txt`/`.csv`)."
     path = Path(path)
     reader = GT_READERS.get(path.suffix.lower())
     if reader is None: raise FacelabError(f"unknown ground-truth format {path.suffix!r}: expected one of {', '.join(GT_READERS)}", path)
+    if n_frames is not None and reader is read_cvat: kwargs['n_frames'] = n_frames
     return reader(path, **kwargs)
 
 # %% ../nbs/09_annotations.ipynb #859e0663

@@ -12,7 +12,7 @@ import numpy as np, pandas as pd
 from . import __version__
 from .core import FacelabError, writable_file, writable_folder
 from . import weights
-from .evaluate import evaluate, TUNE_DEFAULT, display_thresholds, undefined_notes
+from .evaluate import evaluate, TUNE_DEFAULT, display_thresholds, undefined_notes, failures_written
 from .detect import DETECTORS, VIDEO_DETECTOR
 from .models import MODELS
 from .distance import METRICS
@@ -266,12 +266,24 @@ def _print_gallery_failures(g):
     f = g.failures.assign(file=g.failures.file.map(_shown))
     extra = (f.stage == EXTRA_FACE).to_numpy()
     if (~extra).any():
-        print(f"\n{int((~extra).sum())} images could not be embedded:")
+        print(f"\n{int((~extra).sum())} images could not be embedded or had no face, not enrolled:")
         _print(f[~extra])
     if extra.any():
         n = int(extra.sum())
         print(f"\n{n} extra face{'s' * (n != 1)} not enrolled (only the largest face of each image is):")
         _print(f[extra])
+
+# %% ../nbs/13_cli.ipynb #4f1d00d2
+def _nothing_enrolled(g, # a gallery with no face
+                      path, # the folder it was built from
+                      out, # the gallery folder asked for: failures.csv is written there, no gallery
+                     ) -> FacelabError:
+    "The error for a gallery build that enrolled no face: how many images, why (the commonest reasons), where each is listed."
+    _print_gallery_failures(g)
+    why = g.failures.reason.str.split(':').str[0].value_counts()
+    said = '; '.join(f"{n}× {r}" for r, n in why.head(3).items()) or 'no images'
+    return FacelabError(f"no face could be enrolled from {g.failures.file.nunique()} images ({said}), so no gallery was written; "
+                        f"every image's reason is {failures_written(g.failures, out)}", path)
 
 # %% ../nbs/13_cli.ipynb #803437db
 def cmd_gallery(args):
@@ -282,7 +294,9 @@ def cmd_gallery(args):
         kw = _run_kw(args)
         kw.update(deepface_compat=args.deepface_compat, enforce_detection=args.enforce_detection)
         if args.flip: kw['flip'] = True
-        g = Gallery.from_folder(args.path, model_name=args.model, detector_backend=args.detector, faces=args.faces, **kw)
+        g = Gallery.from_folder(args.path, model_name=args.model, detector_backend=args.detector, faces=args.faces,
+                                enrol_no_face=args.enrol_no_face, **kw)
+        if not len(g): raise _nothing_enrolled(g, args.path, args.out)
         g.save(args.out)
     else: g = Gallery.load(args.path)
     print(g)
@@ -333,6 +347,9 @@ def _add_search_commands(sub):
     g.add_argument('--faces', default='largest', choices=FACES,
                    help="largest: enrol the largest face of each image, and list the others (a painting, a bystander) in "
                         "failures.csv; all: enrol every face found, under the image's identity")
+    g.add_argument('--enrol-no-face', action='store_true',
+                   help="enrol an image in which no face is detected as a whole-image face (default: listed in failures.csv, "
+                        "not enrolled: a blank page or a document is nobody)")
     g.set_defaults(func=cmd_gallery)
     f = _command(sub, 'find', "who is in these photos? every face searched in a gallery, or 'not in database'")
     f.add_argument('photos', nargs='+', help='photos to search')

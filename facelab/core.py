@@ -6,7 +6,7 @@ Docs: https://facelab-dev.github.io/facelab/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #74908fbd
 from __future__ import annotations
-import os, re, hashlib, tempfile, warnings, dataclasses
+import os, re, hashlib, tempfile, warnings, dataclasses, stat, errno
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,12 +17,12 @@ from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['MAX_IMAGE_PIXELS', 'IMAGE_EXTS', 'DEFAULT_MODEL', 'DEFAULT_DETECTOR', 'DEFAULT_METRIC', 'PAIR_COLS', 'EMBEDDING_COLS',
-           'FAILURE_COLS', 'facelab_home', 'configure_deepface', 'cache_folder', 'FacelabError', 'read_text',
-           'writable_folder', 'writable_file', 'image_format', 'max_image_pixels', 'image_size', 'load_image',
-           'abs_path', 'files_summary', 'folder_files', 'image_files', 'file_hash', 'array_hash', 'sha256',
-           'tree_sha256', 'xywh2xyxy', 'xyxy2xywh', 'area2xyxy', 'xyxy2area', 'box_iou', 'opencv_quiet', 'Registry',
-           'crop_box', 'Figure', 'Executor', 'register_executor', 'as_executor', 'failures_frame', 'md_escape',
-           'md_table', 'Result']
+           'FAILURE_COLS', 'facelab_home', 'configure_deepface', 'cache_folder', 'FacelabError', 'not_regular',
+           'open_regular', 'read_text', 'writable_folder', 'writable_file', 'image_format', 'max_image_pixels',
+           'image_size', 'load_image', 'abs_path', 'files_summary', 'folder_files', 'image_files', 'file_hash',
+           'array_hash', 'sha256', 'tree_sha256', 'xywh2xyxy', 'xyxy2xywh', 'area2xyxy', 'xyxy2area', 'box_iou',
+           'opencv_quiet', 'Registry', 'crop_box', 'Figure', 'Executor', 'register_executor', 'as_executor',
+           'failures_frame', 'md_escape', 'md_table', 'Result']
 
 # %% ../nbs/00_core.ipynb #69eb70d9
 def facelab_home() -> Path:
@@ -55,6 +55,35 @@ class FacelabError(ValueError):
         self.reason,self.path = reason,path
         super().__init__(f"{path}: {reason}" if path is not None else reason)
 
+# %% ../nbs/00_core.ipynb #4baccc00
+def _file_kind(mode:int) -> str:
+    "What a file that is not a regular file is, from its `st_mode` (a FIFO, a folder, a device, a socket)."
+    kinds = [(stat.S_ISDIR, 'a folder'), (stat.S_ISFIFO, 'a FIFO (named pipe)'), (stat.S_ISCHR, 'a character device'),
+             (stat.S_ISBLK, 'a block device'), (stat.S_ISSOCK, 'a socket')]
+    return next((k for is_kind, k in kinds if is_kind(mode)), 'of an unknown kind')
+
+# %% ../nbs/00_core.ipynb #0ea8fbd8
+def not_regular(path, # a path that exists
+                mode:int, # its `st_mode` (links followed)
+               ) -> FacelabError:
+    "The error for `path`, which is not a regular file: what it is, and that facelab reads only regular files."
+    return FacelabError(f"not a regular file ({_file_kind(mode)}); facelab reads only regular files", path)
+
+# %% ../nbs/00_core.ipynb #b314b5ee
+def open_regular(path, # a file to read
+                ): # a binary file object open for reading
+    "Open `path` to read bytes if it is a regular file (links followed); anything else is `not_regular`, never opened so as to block."
+    p = Path(path)
+    st = os.stat(p)   # a missing file: FileNotFoundError, as `open` raises it
+    if not stat.S_ISREG(st.st_mode): raise not_regular(p, st.st_mode)
+    fd = os.open(p, os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0))   # a FIFO put there since the stat: the open returns at once
+    f = os.fdopen(fd, 'rb')
+    if not stat.S_ISREG(mode := os.fstat(fd).st_mode):
+        f.close()
+        raise not_regular(p, mode)
+    if hasattr(os, 'O_NONBLOCK'): os.set_blocking(fd, True)
+    return f
+
 # %% ../nbs/00_core.ipynb #bf6c6f92
 def read_text(path, # a text file
               what:str='file' # what the file is, for the error message ("MOT file", "pairs.txt")
@@ -62,7 +91,8 @@ def read_text(path, # a text file
     "The UTF-8 text of `path` (a BOM dropped), or a `FacelabError` naming the file, and the line and byte that are not UTF-8."
     path = Path(path)
     if path.is_dir(): raise FacelabError(f"{what} is a folder, not a file", path)
-    try: b = path.read_bytes()
+    try:
+        with open_regular(path) as f: b = f.read()
     except FileNotFoundError: raise FacelabError(f"{what} not found", path) from None
     except OSError as e: raise FacelabError(f"{what} could not be read ({e.strerror or e})", path) from None
     try: return b.decode('utf-8-sig')
@@ -105,8 +135,8 @@ def image_format(path) -> str|None:
     "The real format of the image file at `path`, read from its first bytes (not its name); None for anything else."
     if not Path(path).is_file(): return None   # a FIFO or a device is never opened: reading one could wait forever
     try:
-        with open(path, 'rb') as f: head = f.read(16)
-    except OSError: return None
+        with open_regular(path) as f: head = f.read(16)
+    except (OSError, FacelabError): return None
     if head[:4] == b'RIFF' and head[8:12] == b'WEBP': return 'webp'
     if head[:1] == b'P' and head[1:2] in b'1234567' and not re.match(rb'P[1-7]\s+[#\d]', head):
         return None   # 'P5 is ...' in a note is a word, not a Netpbm header (P5, white space, then a width or a comment)
@@ -139,7 +169,7 @@ def _pil_unchecked():
 def image_size(path) -> tuple|None:
     "`(width, height)` of the image file at `path` read from its header alone (no pixels decoded); None where PIL does not know the format."
     try:
-        with _pil_unchecked(), Image.open(path) as im: return tuple(im.size)
+        with open_regular(path) as f, _pil_unchecked(), Image.open(f) as im: return tuple(im.size)
     except Exception: return None   # not a format PIL reads, or a header too damaged to read: the decoder will say
 
 # %% ../nbs/00_core.ipynb #043637e6
@@ -164,10 +194,12 @@ def _too_large(w:int, h:int, limit, path) -> FacelabError|None:
 # %% ../nbs/00_core.ipynb #3cf4f3bd
 def _decode_file(path:Path, limit:int|None) -> np.ndarray:
     "Decode the image file at `path` by content (OpenCV first, as deepface; PIL for what OpenCV can't read), refusing more than `limit` pixels."
-    if not path.is_file():
+    if not path.exists():
         raise FacelabError("a symbolic link to nothing (broken, or a loop)" if path.is_symlink() else "file not found", path)
+    if not path.is_file(): raise not_regular(path, path.stat().st_mode)
     if (size := image_size(path)) and (e := _too_large(*size, limit, path)): raise e
-    try: buf = np.fromfile(path, np.uint8)
+    try:
+        with open_regular(path) as f: buf = np.fromfile(f, np.uint8)
     except OSError as e: raise FacelabError(f"cannot read file: {e.strerror or e}", path) from None
     if buf.size == 0: raise FacelabError("empty file (0 bytes)", path)
     try:
@@ -270,7 +302,7 @@ def file_hash(path, # a file
               chunk:int=1<<20) -> str: # hex digest (blake2b, 128 bit)
     "Hash of the bytes in `path`, for caches that must follow content, not names."
     h = hashlib.blake2b(digest_size=16)
-    with open(path, 'rb') as f:
+    with open_regular(path) as f:
         while b := f.read(chunk): h.update(b)
     return h.hexdigest()
 
@@ -288,7 +320,7 @@ def sha256(path, # a file
           ) -> str: # hex digest
     "SHA-256 of the file at `path`: the checksum of downloads, weight files, galleries and heads."
     h = hashlib.sha256()
-    with open(path, 'rb') as f:
+    with open_regular(path) as f:
         while b := f.read(chunk): h.update(b)
     return h.hexdigest()
 
@@ -460,8 +492,9 @@ EMBEDDING_COLS = ['file', 'face_idx', 'embedding', 'x1', 'y1', 'x2', 'y2', 'conf
 FAILURE_COLS = ['file', 'stage', 'reason']
 
 def failures_frame(rows=()) -> pd.DataFrame:
-    "A failures table (`file, stage, reason`) from dicts or tuples."
-    return pd.DataFrame(list(rows), columns=FAILURE_COLS).astype({'file': str, 'stage': str, 'reason': str})
+    "A failures table (`file, stage, reason`) from dicts or tuples; each reason on one line (a line break inside it becomes a space)."
+    df = pd.DataFrame(list(rows), columns=FAILURE_COLS).astype({'file': str, 'stage': str, 'reason': str})
+    return df.assign(reason=df.reason.str.split().str.join(' ').astype(str))
 
 # %% ../nbs/00_core.ipynb #6ee91356
 _MD_MARKS = str.maketrans({'\\': '\\\\', '`': '\\`', '*': '\\*', '|': '\\|', '&': '&amp;', '<': '&lt;', '>': '&gt;',

@@ -156,6 +156,7 @@ def hash_files(files:list) -> tuple: # ({file: content hash}, [(file, 'read', wh
     hashes, failures = {}, []
     for f in files:
         try: hashes[f] = file_hash(f)
+        except FacelabError as e: failures.append((f, 'read', e.reason))   # not a regular file: a FIFO, a folder, a device
         except OSError as e: failures.append((f, 'read', "a symbolic link to nothing (broken, or a loop)" if Path(f).is_symlink() and not Path(f).exists()
                                               else f"cannot read file: {e.strerror or e}"))
     return hashes, failures

@@ -11,7 +11,7 @@ from functools import partial
 from pathlib import Path
 import numpy as np, cv2
 from .core import tree_sha256, configure_deepface, FacelabError, crop_box, Registry
-from .weights import weights_dir, weights_signature, WEIGHTS
+from .weights import weights_dir, weights_signature, WEIGHTS, onnx_external_problem, file_sha256
 from .detect import face_crop, LANDMARKS, _check_weights
 from .core import DEFAULT_MODEL
 
@@ -70,7 +70,11 @@ def onnx_session(path, # an .onnx file (or its bytes)
                 ):
     "An onnxruntime session on the CPU, quiet, able to take a whole batch even when the file fixes the batch size to 1."
     import onnx, onnxruntime as ort
-    m = onnx.load_from_string(path) if isinstance(path, bytes) else onnx.load(str(path))
+    from onnx.external_data_helper import load_external_data_for_model
+    m = onnx.load_from_string(path) if isinstance(path, bytes) else onnx.load(str(path), load_external_data=False)
+    if not isinstance(path, bytes):   # its external data read only from regular files inside its folder (`onnx_external_problem`)
+        if why := onnx_external_problem(m, Path(path).parent): raise FacelabError(why, path)
+        load_external_data_for_model(m, str(Path(path).parent))
     if dynamic_batch:
         for t in [*m.graph.input, *m.graph.output]:
             if t.type.tensor_type.shape.dim: t.type.tensor_type.shape.dim[0].dim_param = 'N'
@@ -301,9 +305,10 @@ def model_settings(model) -> dict:
         base = model_settings(hp[0])
         return dict(model=name, settings=dict(base=base['settings'], head_sha256=_head_signature(hp[1])), weights=base['weights'])
     f = model if not isinstance(model, str) else MODELS.get(model)
-    if isinstance(model, str) and f is None and model.lower().endswith('.onnx'):
+    if isinstance(model, str) and model.lower().endswith('.onnx'):   # an .onnx path, loaded yet or not: the file, by its bytes
         p = Path(model)
-        return dict(model=name, settings={}, weights={p.name: p.stat().st_size if p.is_file() else None})
+        return dict(model=name, settings=dict(sha256=file_sha256(p) if p.is_file() else None),
+                    weights={p.name: p.stat().st_size if p.is_file() else None})
     if f is not None and not isinstance(f, (type, partial)):   # an embedder object
         return dict(model=name, settings=dict(getattr(f, 'settings', {})), weights=weights_signature(getattr(f, 'weights', None) or name))
     cls = f.func if isinstance(f, partial) else f

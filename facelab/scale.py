@@ -7,7 +7,7 @@ Docs: https://facelab-dev.github.io/facelab/scale.html.md"""
 
 # %% ../nbs/17_scale.ipynb #76063b62
 from __future__ import annotations
-import os, uuid
+import os, sys, socket, uuid
 import numpy as np, cv2
 from tqdm.auto import tqdm
 from .core import FacelabError, writable_folder, configure_deepface, Executor, register_executor
@@ -33,10 +33,72 @@ class FacelabWorker(WorkerPlugin):
         os.environ['FACELAB_THREADS'] = str(n)
         cv2.setNumThreads(n)
 
+# %% ../nbs/17_scale.ipynb #fd392ba7
+_SCHEMES = ('tcp', 'tls', 'ws', 'wss', 'ucx')   # the address schemes of distributed's comms that reach another machine
+_FORMS = ("use 'local:N' (a cluster of N worker processes on this machine), an address of a running scheduler like "
+          "'tcp://host:8786' (or tls://, ws://, wss://, ucx://), or a distributed.Client")
+
+# %% ../nbs/17_scale.ipynb #10748b62
+def _who_answers(sock:socket.socket, wait:float) -> str:
+    "What a server that sent nothing on connecting is: ask it as HTTP, and quote its status line and Server header."
+    try:
+        sock.sendall(b'HEAD / HTTP/1.0\r\n\r\n')
+        sock.settimeout(wait)
+        head = sock.recv(1024).decode('latin-1')
+    except OSError: head = ''
+    lines = head.splitlines()
+    if not lines or not lines[0].startswith('HTTP/'): return "a server that says nothing when connected to"
+    server = next((l.split(':', 1)[1].strip() for l in lines if l.lower().startswith('server:')), None)
+    return f"an HTTP server ({lines[0].strip()}{', ' + server if server else ''})"
+
+# %% ../nbs/17_scale.ipynb #4ede8b65
+def _probe_scheduler(address:str, # 'tcp://host:port'
+                     timeout:float, # seconds to connect and to hear the scheduler's handshake
+                    ):
+    "Refuse `address` unless something there speaks first, as a Dask scheduler does (its handshake); say what answered otherwise."
+    from distributed.comm.addressing import parse_host_port
+    try: host, port = parse_host_port(address.split('://', 1)[1])
+    except (ValueError, TypeError) as e: raise FacelabError(f"not a Dask scheduler address: {address!r} ({e}); {_FORMS}") from None
+    try: sock = socket.create_connection((host, port), timeout=timeout)
+    except OSError as e: raise FacelabError(f"cannot reach the Dask scheduler at {address} ({e.strerror or e})") from None
+    with sock:
+        try: first = sock.recv(64)
+        except TimeoutError: first = None
+        except OSError as e: raise FacelabError(f"cannot reach the Dask scheduler at {address} ({e.strerror or e})") from None
+        if first: text = first.split(b'\n')[0].rstrip(b'\r').decode('latin-1')
+        if first and text.isprintable():   # a handshake is binary (msgpack frames); a greeting in words is another service's
+            raise FacelabError(f"{address} is not a Dask scheduler: it answered {text.strip()[:80]!r}; {_FORMS}")
+        if first is None:
+            raise FacelabError(f"{address} is not a Dask scheduler: {_who_answers(sock, min(timeout, 5))} answered, and sent no Dask "
+                               f"handshake in {timeout:g} s (a scheduler sends one at once); check the host and port "
+                               "(a scheduler listens on 8786 by default; its dashboard, on 8787, is a web page; a TLS one needs tls://)")
+        if not first: raise FacelabError(f"{address} closed the connection at once: not a Dask scheduler, or one refusing this client")
+
+# %% ../nbs/17_scale.ipynb #52d296aa
+_GUARD = '''if __name__ == "__main__":
+        client = facelab.scale.connect('local:2')
+        ...   # the work'''
+
+def _local_client(n:int, # worker processes
+                  threads_per_worker:int, # threads each
+                 ) -> Client:
+    "A `Client` of a new `LocalCluster` of `n` processes; a `FacelabError` with the guard to write when a script lacks one."
+    main = sys.modules.get('__main__')
+    script = getattr(main, '__file__', None)
+    if getattr(main, '__name__', '') == '__mp_main__':   # a worker process re-running the user's script: the guard is missing
+        raise FacelabError(f"{script} makes a Dask cluster when imported; put that under a guard:\n    {_GUARD}")
+    try: return Client(n_workers=n, threads_per_worker=threads_per_worker, processes=True, dashboard_address=':0')
+    except Exception as e:
+        if script is None or 'failed to start' not in str(e): raise
+        raise FacelabError(f"the local Dask cluster's worker processes could not start ({type(e).__name__}: {e}): each of them runs "
+                           f"the script {script} again from the top, so a script that makes a cluster must do it, and the work, "
+                           f"under a guard:\n    {_GUARD}") from None
+
 # %% ../nbs/17_scale.ipynb #2c2291c9
 def connect(scheduler, # 'local:N' (a LocalCluster of N worker processes here), 'tcp://host:port' (a running scheduler), or a Client
             threads_per_worker:int=1, # threads per worker of a local cluster
             quiet:bool=False, # do not print the dashboard link
+            timeout:float=20, # seconds to reach a running scheduler and hear it answer as one
            ) -> Client:
     "A `distributed.Client` for `scheduler`, with the `FacelabWorker` plugin; a local cluster closes with the client."
     if isinstance(scheduler, Client): client = scheduler
@@ -44,13 +106,16 @@ def connect(scheduler, # 'local:N' (a LocalCluster of N worker processes here), 
         try: n = int(scheduler[6:])
         except ValueError: n = 0
         if n < 1: raise FacelabError(f"--dask local:N needs a number of workers N >= 1, not {scheduler!r}")
-        client = Client(n_workers=n, threads_per_worker=threads_per_worker, processes=True, dashboard_address=':0')
+        client = _local_client(n, threads_per_worker)
         if not quiet: print(f"Dask: a local cluster of {n} worker processes; dashboard {client.dashboard_link}")
     elif isinstance(scheduler, str) and '://' in scheduler:
-        try: client = Client(scheduler, timeout='20s')
-        except (OSError, TimeoutError) as e: raise FacelabError(f"cannot reach the Dask scheduler at {scheduler} ({e})") from None
+        if (scheme := scheduler.split('://')[0]) not in _SCHEMES:
+            raise FacelabError(f"unknown Dask address scheme {scheme + '://'!r} in {scheduler!r}; {_FORMS}")
+        if scheme == 'tcp': _probe_scheduler(scheduler, timeout)
+        try: client = Client(scheduler, timeout=f'{timeout}s')
+        except (OSError, TimeoutError, ValueError) as e: raise FacelabError(f"cannot reach the Dask scheduler at {scheduler} ({e})") from None
         if not quiet: print(f"Dask: joined {scheduler}; dashboard {client.dashboard_link}")
-    else: raise FacelabError(f"a Dask scheduler is 'local:N' or an address like 'tcp://host:8786', not {scheduler!r}")
+    else: raise FacelabError(f"not a Dask scheduler: {scheduler!r}; {_FORMS}")
     return prepare(client)
 
 # %% ../nbs/17_scale.ipynb #6e946d69

@@ -25,8 +25,8 @@ from .pairs import identities_from_folder
 from .store import write_atomic
 
 # %% auto #0
-__all__ = ['GALLERY_COLS', 'MATCH_SETTINGS', 'FACES', 'EXTRA_FACE', 'GALLERY_FORMAT', 'GALLERY_FILES', 'TUNED_FILE', 'FIND_COLS',
-           'NOT_IN_DATABASE', 'UNTUNED', 'QUERY_ERROR_COLS', 'RECOGNIZE_COLS', 'ANSWER_COLS', 'ExactIndex',
+__all__ = ['GALLERY_COLS', 'MATCH_SETTINGS', 'FACES', 'EXTRA_FACE', 'NO_FACE', 'GALLERY_FORMAT', 'GALLERY_FILES', 'TUNED_FILE',
+           'FIND_COLS', 'NOT_IN_DATABASE', 'UNTUNED', 'QUERY_ERROR_COLS', 'RECOGNIZE_COLS', 'ANSWER_COLS', 'ExactIndex',
            'FaissIndex', 'Gallery', 'save_threshold', 'read_tuned', 'search_threshold', 'search_threshold_source',
            'FindResult', 'find', 'answers', 'recognize', 'answer_table', 'plot_matches']
 
@@ -202,6 +202,8 @@ def _largest(t:pd.DataFrame) -> pd.DataFrame:
 # %% ../nbs/08_search.ipynb #4e3095a5
 FACES = ('largest', 'all')   # `faces=`: the largest face of each gallery image (the default), or every face found
 EXTRA_FACE = 'enrol'         # the failures' stage of a face left out of the gallery because it is not its image's largest
+NO_FACE = ("no face detected: not enrolled (a gallery enrols detected faces only; "
+           "enrol_no_face=True, `--enrol-no-face`, enrols the whole image)")   # the reason of an image without a face
 
 def _extra_face_reason(r) -> str:
     "Why the face `r` (a `represent` row) was not enrolled, with its confidence and box."
@@ -213,12 +215,15 @@ def _extra_face_reason(r) -> str:
 # %% ../nbs/08_search.ipynb #876a7275
 def _enrolled(emb:pd.DataFrame, # `represent` output
               faces:str='largest', # 'largest' or 'all'
-             ) -> tuple: # (the faces to enrol, failures: one `enrol` row per face left out)
+              enrol_no_face:bool=False, # enrol an image without a detected face as a whole-image "face"
+             ) -> tuple: # (the faces to enrol, failures: a `detect` row per image without a face, an `enrol` row per face left out)
     "The faces of `emb` a gallery enrols, and the others as failure rows."
     emb = emb.reset_index(drop=True)
-    keep = emb if faces == 'all' else _largest(emb).sort_index()
-    extra = emb.drop(keep.index)
-    return keep, failures_frame((r.file, EXTRA_FACE, _extra_face_reason(r)) for r in extra.itertuples())
+    found = emb if enrol_no_face else emb[emb.face_detected.astype(bool)]
+    keep = found if faces == 'all' else _largest(found).sort_index()
+    extra = found.drop(keep.index)
+    none = [(f, 'detect', NO_FACE) for f in emb.file[~emb.index.isin(found.index)]]
+    return keep, failures_frame([*none, *((r.file, EXTRA_FACE, _extra_face_reason(r)) for r in extra.itertuples())])
 
 # %% ../nbs/08_search.ipynb #ac5dc27c
 def _embedding_matrix(t:pd.DataFrame) -> np.ndarray:
@@ -259,6 +264,9 @@ class Gallery:
         t['identity'], t['file'] = t.identity.astype(str), t.file.astype(str)
         try: t['face_idx'], t['face_detected'] = t.face_idx.astype(int), t.face_detected.astype(bool)
         except (TypeError, ValueError) as e: raise FacelabError(f"a gallery table's face_idx must be whole numbers ({e})") from None
+        box = ['x1', 'y1', 'x2', 'y2', 'confidence']   # float64 whatever made the table (rows from a warm cache are objects): same bytes saved
+        try: t[box] = t[box].astype('float64')
+        except (TypeError, ValueError) as e: raise FacelabError(f"a gallery table's boxes and confidences must be numbers ({e})") from None
         v = _embedding_matrix(t)
         t['embedding'] = list(v)
         if t.duplicated(['identity', 'file', 'face_idx']).any(): raise FacelabError("a face (identity, file, face_idx) appears twice in the gallery")
@@ -319,12 +327,12 @@ def _check_query_settings(gallery:Gallery, qs:dict, precomputed:bool):
     _weights_check(gallery, precomputed)
 
 # %% ../nbs/08_search.ipynb #72ad6dc6
-def _gallery_rows(identities:dict, faces:str, **kwargs) -> tuple:
+def _gallery_rows(identities:dict, faces:str, enrol_no_face:bool=False, **kwargs) -> tuple:
     "Embed the images of `identities` (cached); return (rows with identity, failures: images not embedded, faces not enrolled)."
     if faces not in FACES: raise FacelabError(f"faces must be 'largest' or 'all', not {faces!r}")
     files = [(str(f), str(k)) for k, v in identities.items() for f in v]
     emb, fail = represent([f for f, _ in files], **kwargs)
-    emb, extra = _enrolled(emb, faces)
+    emb, extra = _enrolled(emb, faces, enrol_no_face)
     rows = pd.DataFrame(files, columns=['file', 'identity']).merge(emb, on='file', how='inner')
     return rows, pd.concat([fail, extra], ignore_index=True)
 
@@ -340,12 +348,13 @@ def from_identities(cls:Gallery, identities:dict, # identity -> list of image pa
                     enforce_detection:bool=False, # True: an image without a face is a failure, not embedded whole
                     deepface_compat:bool=False, # embed through `DeepFace.represent` (deepface's preprocessing)
                     flip:bool=False, # flip test: each face the mean of its embedding and its mirror image's
+                    enrol_no_face:bool=False, # enrol an image without a detected face as a whole-image face (default: a failures row)
                     **kwargs, # passed to `represent` (cache_dir, batch_size, progress, client: embed on a Dask cluster)
                    ) -> Gallery:
-    "Embed every image of every identity (cached) into a gallery; failed images and faces not enrolled are in `failures`."
+    "Embed every image of every identity (cached) into a gallery; failed images, images without a face and faces not enrolled are in `failures`."
     settings = embed_settings(model_name, detector_backend, align, normalization, expand_percentage, enforce_detection, deepface_compat, flip)
     kw = dict(_embed_kwargs(settings), model_name=model_name, detector_backend=detector_backend)   # objects stay objects
-    rows, fail = _gallery_rows(identities, faces, **kw, **kwargs)
+    rows, fail = _gallery_rows(identities, faces, enrol_no_face, **kw, **kwargs)
     w = settings.get('weights')
     return cls(rows, settings, fail, _installed_sha256(list(w) if isinstance(w, dict) else []))
 
@@ -392,14 +401,28 @@ GALLERY_FILES = ('gallery.parquet', 'failures.csv')   # the data files whose SHA
 
 def _is_sha(x) -> bool: return isinstance(x, str) and len(x) == 64 and all(c in '0123456789abcdef' for c in x)
 
+# %% ../nbs/08_search.ipynb #1583f9d3
+def _model_path(settings:dict, # a gallery's settings
+                folder, # the gallery folder (None: settings unchanged)
+                to:str, # 'save': an .onnx model's path made relative to `folder`; 'load': resolved against it
+               ) -> dict:
+    "The settings with an .onnx model's path relative to the gallery folder (to save) or resolved against it (when loaded)."
+    name = settings.get('model_name')
+    if folder is None or not (isinstance(name, str) and name.lower().endswith('.onnx')): return settings
+    folder = Path(folder).absolute()
+    p = os.path.relpath(Path(name).absolute(), folder) if to == 'save' else str((folder/name).resolve()) if not Path(name).is_absolute() else name
+    p = Path(p).as_posix() if to == 'save' else p
+    m = settings.get('model')
+    return {**settings, 'model_name': p, **({'model': {**m, 'model': p}} if isinstance(m, dict) and m.get('model') == name else {})}
+
 # %% ../nbs/08_search.ipynb #634b1d85
 @patch
-def _meta(self:Gallery) -> dict:
+def _meta(self:Gallery, folder=None) -> dict:
     "What gallery.json records besides the files' checksums (gallery.parquet holds a copy, so an edit to either shows), as JSON reads it back."
     w = self.settings.get('weights')
     ws = self.weights_sha256 if self.weights_sha256 is not None else _installed_sha256(list(w) if isinstance(w, dict) else [])
     return _json(dict(format='facelab-gallery', version=GALLERY_FORMAT, faces=len(self), identities=len(self.identities),
-                      dims=self.vectors.shape[1] if len(self) else 0, settings=self.settings, weights_sha256=ws))
+                      dims=self.vectors.shape[1] if len(self) else 0, settings=_model_path(self.settings, folder, 'save'), weights_sha256=ws))
 
 # %% ../nbs/08_search.ipynb #2dadfe53
 @patch
@@ -408,7 +431,7 @@ def save(self:Gallery, path, # folder to write (created; existing gallery files 
     "Write the gallery as `gallery.parquet` + `failures.csv`, then `gallery.json` (settings, weights' and files' SHA-256), in the folder `path`."
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    meta = self._meta()
+    meta = self._meta(path)
     D = meta['dims']
     tbl = pa.Table.from_pandas(self.table.drop(columns='embedding'), preserve_index=False)
     flat = pa.array(self.vectors.ravel() if len(self) else np.zeros(0, np.float32), type=pa.float32())
@@ -559,7 +582,7 @@ def load(cls:Gallery, path, # folder written by `Gallery.save`
         raise FacelabError(f"does not match the gallery.parquet saved with it ({_meta_diff(jm, inner)}): gallery.json was edited; "
                            "restore it or rebuild the gallery", path/'gallery.json')
     fail = _read_failures(path/'failures.csv') if (path/'failures.csv').is_file() else None
-    try: g = cls(t.assign(embedding=list(vec)), meta['settings'], fail, meta.get('weights_sha256'))
+    try: g = cls(t.assign(embedding=list(vec)), _model_path(meta['settings'], path, 'load'), fail, meta.get('weights_sha256'))
     except Exception as e: raise FacelabError(f"not a usable gallery table: {e}", pf) from None
     D = g.vectors.shape[1] if len(g) else meta['dims']
     if (len(g), D) != (meta['faces'], meta['dims']):
@@ -574,6 +597,7 @@ def load(cls:Gallery, path, # folder written by `Gallery.save`
 @patch
 def add(self:Gallery, other, # identity -> image paths, or another Gallery
         faces:str='largest', # new images: their largest face (others listed in `failures`), or 'all'
+        enrol_no_face:bool=False, # enrol a new image without a detected face as a whole-image face (default: a failures row)
         **kwargs, # passed to `represent` (cache_dir, batch_size, progress, client: embed on a Dask cluster)
        ) -> Gallery:
     "A new gallery with `other`'s faces added (only new images are embedded)."
@@ -588,7 +612,7 @@ def add(self:Gallery, other, # identity -> image paths, or another Gallery
         _check_query_settings(self, _current_settings(self), precomputed=False)   # new images: this machine's model must be the gallery's
         have = set(zip(self.table.identity, self.table.file))
         new = {str(k): [str(f) for f in v if (str(k), str(f)) not in have] for k, v in other.items()}
-        rows, fail = _gallery_rows({k: v for k, v in new.items() if v}, faces, **_embed_kwargs(self.settings), **kwargs)
+        rows, fail = _gallery_rows({k: v for k, v in new.items() if v}, faces, enrol_no_face, **_embed_kwargs(self.settings), **kwargs)
     t = pd.concat([self.table, rows[GALLERY_COLS]], ignore_index=True).drop_duplicates(['identity', 'file', 'face_idx'])
     return Gallery(t, self.settings, pd.concat([self.failures, fail], ignore_index=True), self.weights_sha256)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import NamedTuple
 import numpy as np, pandas as pd, cv2
 from tqdm.auto import tqdm
-from .core import file_hash, FacelabError, failures_frame, cache_folder, writable_folder
+from .core import file_hash, FacelabError, failures_frame, cache_folder, writable_folder, not_regular
 from .store import write_atomic, sweep_tmp, quarantine, read_part
 from .core import as_executor
 from .detect import get_detector, detector_name, detector_settings, detection_settings, detect_image, detections_frame, crop_name, save_crop, DETECTION_COLS, VIDEO_DETECTOR
@@ -33,7 +33,8 @@ class Frame(NamedTuple):
 def video_info(path) -> dict:
     "Frame count, fps, size and duration of the video at `path` (from its header), or a `FacelabError`."
     path = Path(path)
-    if not path.is_file(): raise FacelabError("video not found", path)
+    if not path.exists(): raise FacelabError("video not found", path)
+    if not path.is_file(): raise not_regular(path, path.stat().st_mode)   # a FIFO would block the decoder
     cap = cv2.VideoCapture(str(path))
     try:
         if not cap.isOpened(): raise FacelabError("cannot open video: not a video OpenCV can read, or truncated before its index", path)

@@ -304,7 +304,8 @@ def validate_video(video, # the video file
                    **kwargs, # passed to `detect_video` (cache_dir, progress, ...); cache_dir also to the query photos' `represent`
                   ) -> VideoStudyResult: # outcomes per rule, metrics table, detections, the query label and why, the rules, the ground truth's problems; with `track`: tracking, track_metrics, tracks
     "Find `query` in the annotated frames of `video` and score each detection as TP/FP/TN/FN against `gt`, with both matching rules."
-    truth = as_ground_truth(gt)
+    n = video_info(video)['frames'] if isinstance(gt, (str, Path)) and Path(video).is_file() else None
+    truth = as_ground_truth(gt, n_frames=n)   # a CVAT file's tracks expanded over the video's frames, not a task's millions
     gt_file = str(gt) if isinstance(gt, (str, Path)) else truth.source
     problems = check_ground_truth(truth, video, allow_mismatch, name=gt_file or None)
     if query is None: people_table(truth)   # refused before any work when the ground truth has no tracks

@@ -16,9 +16,9 @@ from .core import sha256
 
 # %% auto #0
 __all__ = ['REMOTE', 'INSTALL', 'DLIB', 'WEIGHTS', 'KNOWN_FILES', 'WHEELS', 'PACKAGE_FILES', 'MB', 'WEIGHT_SIZES', 'PICKLES',
-           'Weights', 'python_bytes', 'drop_unused_inputs', 'weights_dir', 'wheels_folder', 'install_weights',
-           'weights_status', 'weights_available', 'weights_signature', 'file_sha256', 'weights_sha256',
-           'weight_file_problem', 'import_weights']
+           'ONNX_SHAPES', 'Weights', 'python_bytes', 'drop_unused_inputs', 'weights_dir', 'wheels_folder',
+           'install_weights', 'weights_status', 'weights_available', 'weights_signature', 'file_sha256',
+           'weights_sha256', 'onnx_external_problem', 'weight_file_problem', 'import_weights']
 
 # %% ../nbs/02_weights.ipynb #41c8d08f
 REMOTE = "downloads on first use with internet, or `facelab weights import DIR`"
@@ -313,13 +313,79 @@ WEIGHT_SIZES = {
 }
 PICKLES = ('.pt', '.pth', '.pkl', '.pickle')   # formats whose loading runs code
 
+# %% ../nbs/02_weights.ipynb #1a7e9692
+# weight file -> ((height, width) of the faces it takes, length of the embedding it gives): deepface's models
+ONNX_SHAPES = {'vgg_face_weights.onnx': ((224, 224), 4096), 'facenet_weights.onnx': ((160, 160), 128),
+               'facenet512_weights.onnx': ((160, 160), 512), 'openface_weights.onnx': ((96, 96), 128),
+               'VGGFace2_DeepFace_weights_val-0.9034.onnx': ((152, 152), 4096), 'deepid_weights.onnx': ((55, 47), 160),
+               'arcface_weights.onnx': ((112, 112), 512), 'ghostfacenet_v1.onnx': ((112, 112), 512),
+               'buffalo_l/webface_r50.onnx': ((112, 112), 512), 'face_recognition_sface_2021dec.onnx': ((112, 112), 128)}
+
+# %% ../nbs/02_weights.ipynb #d836496e
+def _onnx_shape_problem(name:str, # the weight file the model is offered as
+                        m, # the model (`onnx.ModelProto`)
+                       ) -> str|None:
+    "Why the graph `m` is not shaped as the model `name` (faces of its height × width in, embeddings of its length out), or None."
+    if name not in ONNX_SHAPES: return None
+    (h, w), d = ONNX_SHAPES[name]
+    dims = lambda v: [x.dim_value if x.HasField('dim_value') else None for x in v.type.tensor_type.shape.dim]
+    init = {t.name for t in m.graph.initializer}
+    ins = [dims(v) for v in m.graph.input if v.name not in init]
+    out = dims(m.graph.output[0])
+    why = []
+    if ins and len(ins[0]) == 4:
+        hw = tuple(ins[0][1:3]) if ins[0][3] == 3 else tuple(ins[0][2:4])   # NHWC or NCHW
+        if None not in hw and hw != (h, w): why.append(f"takes {hw[0]}×{hw[1]} images, not {h}×{w}")
+    elif ins: why.append(f"takes an input of shape {ins[0]}, not a batch of {h}×{w} colour images")
+    if out and out[-1] is not None and out[-1] != d: why.append(f"gives {out[-1]}-d embeddings, not {d}-d")
+    return f"shaped like another model: {name} {' and '.join(why)}" if why else None
+
+# %% ../nbs/02_weights.ipynb #6724bd23
+def _tensors(g):
+    "Every tensor an ONNX graph holds: initializers (sparse ones too) and node attributes, in subgraphs as well."
+    yield from g.initializer
+    for s in g.sparse_initializer: yield from (s.values, s.indices)
+    for n in g.node:
+        for a in n.attribute:
+            if a.HasField('t'): yield a.t
+            yield from a.tensors
+            for sub in [*([a.g] if a.HasField('g') else []), *a.graphs]: yield from _tensors(sub)
+
+# %% ../nbs/02_weights.ipynb #93525415
+def onnx_external_problem(m, # an ONNX model loaded without its external data (`onnx.load(..., load_external_data=False)`)
+                          folder, # the folder of its .onnx file
+                         ) -> str|None:
+    "Why the external data `m` names cannot be trusted: each location must be a relative path to a regular file inside `folder`, through no symbolic link; None if so."
+    import onnx
+    folder = Path(folder)
+    for t in _tensors(m.graph):
+        if t.data_location != onnx.TensorProto.EXTERNAL: continue
+        loc = {e.key: e.value for e in t.external_data}.get('location', '')
+        parts = loc.replace('\\', '/').split('/')
+        why = ("has no location" if not loc else
+               "is an absolute path" if loc.startswith(('/', '\\')) or ':' in parts[0] else
+               "climbs out of the model's folder (..)" if '..' in parts else None)
+        p = folder
+        for part in parts if why is None else []:
+            p = p/part
+            if p.is_symlink():
+                why = f"passes through a symbolic link ({p.relative_to(folder)} -> {os.readlink(p)})"
+                break
+        if why is None and not p.is_file(): why = "is not a file in the model's folder" if not p.exists() else "is not a regular file"
+        if why: return (f"tensor {t.name!r}: external data {loc!r} {why}; facelab reads a model's external data only from "
+                        "regular files inside its folder")
+    return None
+
 # %% ../nbs/02_weights.ipynb #c5d41914
-def _onnx_problem(path) -> str|None:
-    "Why `path` is not an ONNX model with a graph, or None (parsed as protobuf data: nothing in it runs)."
+def _onnx_problem(path, # the file offered
+                  name:str|None=None, # the weight file it is offered as (its expected shapes, `ONNX_SHAPES`)
+                 ) -> str|None:
+    "Why `path` is not an ONNX model with a graph (of `name`'s shapes, with trustworthy external data), or None (parsed as protobuf data: nothing in it runs)."
     import onnx
     try: m = onnx.load(str(path), load_external_data=False)
     except Exception as e: return f"not an ONNX model ({type(e).__name__}: {str(e)[:120]})"
-    return None if len(m.graph.node) and len(m.graph.output) else "not an ONNX model (no graph nodes or outputs)"
+    if not (len(m.graph.node) and len(m.graph.output)): return "not an ONNX model (no graph nodes or outputs)"
+    return onnx_external_problem(m, Path(path).parent) or (_onnx_shape_problem(name, m) if name else None)
 
 # %% ../nbs/02_weights.ipynb #bdaf76b4
 def weight_file_problem(name:str, # the name deepface reads it under (a `KNOWN_FILES` entry)
@@ -336,7 +402,7 @@ def weight_file_problem(name:str, # the name deepface reads it under (a `KNOWN_F
         return f"{size:,} bytes, but {name} is {lo:,} to {hi:,} bytes (deepface's download)"
     if path.suffix.lower() in PICKLES or name.lower().endswith(PICKLES):
         return f"{name} is a pickle (loading it runs code) and facelab knows no checksum for it"
-    if name.endswith('.onnx'): return _onnx_problem(path)
+    if name.endswith('.onnx'): return _onnx_problem(path, name)
     if name.endswith('.prototxt'):
         try: path.read_text(encoding='utf-8')
         except UnicodeDecodeError: return "not a text file (a .prototxt is text)"
