@@ -31,7 +31,7 @@ from .slices import verification_slices, slices_section, SliceStudy, SLICE_FILES
 __all__ = ['TUNE_DEFAULT', 'SMALL', 'BYTES_PER_PAIR', 'NEAR_DUPLICATE', 'load_people', 'load_identities', 'distance_summary',
            'identity_count', 'threshold_report', 'kfold_unavailable', 'sample_size_notes', 'no_face_failures',
            'versions', 'weight_checksums', 'data_folder', 'check_study', 'free_memory', 'check_pair_memory',
-           'NothingScored', 'failures_written', 'nothing_scored', 'not_used_counts', 'people_not_scored',
+           'NothingScored', 'failures_written', 'nothing_scored', 'no_pairs', 'not_used_counts', 'people_not_scored',
            'near_duplicates', 'EvaluationResult', 'with_slices', 'evaluate', 'display_thresholds', 'undefined_notes',
            'method_notes', 'closest_calls', 'error_images', 'write_report']
 
@@ -223,6 +223,18 @@ def nothing_scored(failures:pd.DataFrame, # every image's reason (embedding fail
     return NothingScored(f"no pair could be scored: {failures.file.nunique()} of {n_images} images gave no usable face ({why or 'no reason recorded'}); "
                          f"every image's reason is {where}", failures)
 
+# %% ../nbs/06a_evaluate.ipynb #d8355e07
+def no_pairs(ids:dict, # identity -> images left to study
+             unused:pd.DataFrame, # the folder's files not used (`load_people`)
+             out=None, # report folder: failures.csv is written there
+            ) -> NothingScored:
+    "The error for a folder that leaves no pair to score: how many images are left, and what was left out."
+    n = sum(map(len, ids.values()))
+    left = '; '.join(f"{k}: {c}" for k, c in not_used_counts(unused).items()) if len(unused) else ''
+    return NothingScored(f"no pair to score: {n} image{'s' * (n != 1)} of {len(ids)} {'person' if len(ids) == 1 else 'people'} "
+                         f"left" + (f" after {len(unused)} files were left out ({left})" if left else '') +
+                         f"; a study needs two images. Every file's reason is {failures_written(unused, out)}", unused)
+
 # %% ../nbs/06a_evaluate.ipynb #9eb3bc9e
 def not_used_counts(unused:pd.DataFrame, # failures rows of `load_people` (stages input and duplicate)
                    ) -> dict: # reason kind -> count, e.g. {'not an image': 119, 'a copy': 24}
@@ -318,7 +330,7 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
     check_study(out, folds, max_negatives, n_boot, tune, distance_metric)
     people = load_people(source, keep_duplicates)
     ids = people.identities
-    if not ids: raise nothing_scored(people.unused, len(people.unused), out)
+    if sum(pair_counts(ids, max_negatives)) == 0: raise no_pairs(ids, people.unused, out)
     check_pair_memory(*pair_counts(ids, max_negatives))
     pairs = make_pairs(ids, seed=seed, max_negatives=max_negatives)
     if why := kfold_unavailable(pairs):   # said before the embedding work, and in the report
