@@ -27,7 +27,9 @@ def _unit(X:np.ndarray, what:str='embeddings') -> np.ndarray:
     "Rows of `X` scaled to unit length (float64); a `FacelabError` for a zero or non-finite row."
     U = unit_rows(X)
     bad = np.flatnonzero(np.isnan(U).any(1))
-    if len(bad): raise FacelabError(f"{what}: row {int(bad[0])} is zero or not finite ({len(bad)} such rows); it has no direction to normalise")
+    if len(bad):
+        raise FacelabError(f"{what}: row {int(bad[0])} is zero or not finite ({len(bad)} such rows); it has no "
+                           "direction to normalise")
     return U
 
 # %% ../nbs/14_adapt.ipynb #8df53dbf
@@ -348,7 +350,8 @@ class ProjectionHead:
                  seed:int=0):
         if loss not in LOSSES: raise FacelabError(f"loss must be one of {list(LOSSES)}, not {loss!r}")
         if head not in HEADS: raise FacelabError(f"head must be one of {list(HEADS)}, not {head!r}")
-        if not (isinstance(hidden, (int, np.integer)) and hidden >= 1): raise FacelabError(f"hidden must be a positive integer, not {hidden!r}")
+        if not (isinstance(hidden,
+                           (int, np.integer)) and hidden >= 1): raise FacelabError(f"hidden must be a positive integer, not {hidden!r}")
         self.settings = dict(head=head, hidden=int(hidden), loss=loss, margin=margin, weight_decays=list(weight_decays), d_outs=list(d_outs), val_fraction=val_fraction,
                              max_negatives=max_negatives, lr=float(LR[head] if lr is None else lr), max_epochs=max_epochs, patience=patience, P=P, K=K, min_gain=min_gain,
                              confidence=confidence, n_boot=n_boot, min_people=min_people, seed=seed)
@@ -374,7 +377,8 @@ def _identity(head, d, reason, summary):
     "Make `head` the identity map on `d` dimensions, saying why (a warning and `summary['reason']`)."
     s = head.settings
     head.W = np.zeros((d, d)) if s['head'] == 'linear' else mlp_identity(d, d, s['hidden'], s['seed'])
-    head.summary = {**summary, 'chosen': 'identity', 'reason': reason, 'd_out': d, 'val_eer': summary.get('val_eer_identity')}
+    head.summary = {**summary, 'chosen': 'identity', 'reason': reason, 'd_out': d,
+                    'val_eer': summary.get('val_eer_identity')}
     warnings.warn(f"ProjectionHead.fit: returning the identity map (no head): {reason}", stacklevel=3)
     return head
 
@@ -384,7 +388,8 @@ def _labels(identities, n) -> np.ndarray:
     ids = list(identities)
     if len(ids) != n: raise FacelabError(f"identities: {len(ids)} labels for {n} embeddings")
     for i, v in enumerate(ids):
-        if v is None or (isinstance(v, float) and np.isnan(v)): raise FacelabError(f"identities: row {i} has no label ({v!r})")
+        if v is None or (isinstance(v,
+                                    float) and np.isnan(v)): raise FacelabError(f"identities: row {i} has no label ({v!r})")
     return np.array([str(v) for v in ids])
 
 # %% ../nbs/14_adapt.ipynb #8b18bbfc
@@ -401,9 +406,11 @@ def fit(self:ProjectionHead,
     d = X.shape[1]
     self.history = pd.DataFrame(columns=HISTORY_COLS)                  # a refit starts afresh
     for k in s['d_outs']:
-        if k is not None and not (isinstance(k, (int, np.integer)) and 1 <= k <= d): raise FacelabError(f"d_outs: {k!r} is not a size in 1..{d}")
+        if k is not None and not (isinstance(k,
+                                             (int, np.integer)) and 1 <= k <= d): raise FacelabError(f"d_outs: {k!r} is not a size in 1..{d}")
     summary = dict(n_images=len(X), n_people=len(np.unique(ids)), d_in=d)
-    if summary['n_people'] < s['min_people']: return _identity(self, d, f"{summary['n_people']} {'person' if summary['n_people'] == 1 else 'people'}, fewer than min_people={s['min_people']}: too few to learn a projection that carries over to new people", summary)
+    if summary['n_people'] < s['min_people']: return _identity(self, d,
+                                                               f"{summary['n_people']} {'person' if summary['n_people'] == 1 else 'people'}, fewer than min_people={s['min_people']}: too few to learn a projection that carries over to new people", summary)
     va = split_identities(ids, s['val_fraction'], s['seed'])
     Xtr, ltr, Xva, lva = X[~va], ids[~va], X[va], ids[va]
     conf = split_identities(lva, 0.5, s['seed'] + 1)    # half the validation people choose the setting, the other half confirm it
@@ -411,9 +418,12 @@ def fit(self:ProjectionHead,
     summary.update(n_train_people=len(np.unique(ltr)), n_val_people=len(np.unique(lva)), n_select_people=len(np.unique(lva[~conf])),
                    n_confirm_people=len(np.unique(lva[conf])), n_train_images=len(Xtr), n_val_images=len(Xva),
                    n_val_positives=int(all_pairs[2].sum()), n_val_negatives=int((~all_pairs[2]).sum()))
-    for name, pr, n in [('selection', sel_pairs, summary['n_select_people']), ('confirmation', conf_pairs, summary['n_confirm_people'])]:
-        if not pr[2].any() or pr[2].all(): return _identity(self, d, f"the {n} {name} people (half the validation people) have no same-person pair or no different-person pair: nothing to validate on", summary)
-    if not (np.unique(ltr, return_counts=True)[1] >= 2).any(): return _identity(self, d, "no training person has two images: nothing to learn from", summary)
+    for name, pr, n in [('selection', sel_pairs, summary['n_select_people']),
+                        ('confirmation', conf_pairs, summary['n_confirm_people'])]:
+        if not pr[2].any() or pr[2].all(): return _identity(self, d,
+                                                            f"the {n} {name} people (half the validation people) have no same-person pair or no different-person pair: nothing to validate on", summary)
+    if not (np.unique(ltr, return_counts=True)[1] >= 2).any(): return _identity(self, d,
+                                                                                "no training person has two images: nothing to learn from", summary)
     I = np.zeros((d, d))
     eer = lambda W, X_, pr: pair_eer(pr[2], _pair_distances(W, X_, pr))
     summary['val_eer_identity'] = e0 = eer(I, Xva, all_pairs)
@@ -421,7 +431,8 @@ def fit(self:ProjectionHead,
     train = train_head if s['head'] == 'linear' else partial(train_mlp_head, hidden=s['hidden'])
     for wd in s['weight_decays']:
         for k in s['d_outs']:
-            W, h = train(Xtr, ltr, Xva[~conf], lva[~conf], sel_pairs, k, s['loss'], s['margin'], wd, s['lr'], s['max_epochs'], s['patience'], s['P'], s['K'], s['seed'])
+            W, h = train(Xtr, ltr, Xva[~conf], lva[~conf], sel_pairs, k, s['loss'], s['margin'], wd, s['lr'],
+                         s['max_epochs'], s['patience'], s['P'], s['K'], s['seed'])
             runs.append((float(h.val_eer.min()), wd, k or d, int(h.epoch[h.val_eer.idxmin()]), W))
             hists.append(h.assign(weight_decay=wd, d_out=k or d))
     self.history = pd.concat(hists, ignore_index=True)
@@ -442,7 +453,8 @@ def fit(self:ProjectionHead,
     if pb < s['confidence']:
         return _identity(self, d, f"on the {nc} confirmation people the head's EER {ec:.4f} beat the identity map's {ec0:.4f} in only {pb:.0%} of "
                          f"{s['n_boot']} bootstrap replicates over those people (confidence={s['confidence']}): not a reliable gain", summary)
-    if not e < e0: return _identity(self, d, f"on all {summary['n_val_people']} validation people the head's EER {e:.4f} is not below the identity map's {e0:.4f}", summary)
+    if not e < e0: return _identity(self, d,
+                                    f"on all {summary['n_val_people']} validation people the head's EER {e:.4f} is not below the identity map's {e0:.4f}", summary)
     self.W = W
     self.summary = {**summary, 'chosen': 'head', 'val_eer': e, 'reason': f"confirmation EER {ec:.4f} vs {ec0:.4f} for the identity map (better in {pb:.0%} of "
                     f"bootstrap replicates), validation EER {e:.4f} vs {e0:.4f}"}
@@ -456,7 +468,9 @@ def transform(self:ProjectionHead,
     "The head's output for new embeddings (L2-normalised first)."
     if self.W is None: raise FacelabError("ProjectionHead: not fitted (call fit, or ProjectionHead.load)")
     X = as_matrix(X, 'X')
-    if X.shape[1] != self.d_in: raise FacelabError(f"X: embeddings of size {X.shape[1]}, the head takes {self.d_in} (base_model={self.base_model!r})")
+    if X.shape[1] != self.d_in:
+        raise FacelabError(f"X: embeddings of size {X.shape[1]}, the head takes {self.d_in} "
+                           f"(base_model={self.base_model!r})")
     return _forward(self.W, X)
 
 # %% ../nbs/14_adapt.ipynb #66b9f6e6
@@ -479,7 +493,8 @@ def save(self:ProjectionHead,
     meta = dict(kind='facelab.adapt.ProjectionHead', base_model=self.base_model, d_in=self.d_in, d_out=self.d_out)
     if isinstance(self.W, dict):
         for f in ('W.npy', *(f'{k}.npy' for k in MLP_ARRAYS)): (p/f).unlink(missing_ok=True)   # no stale arrays of an earlier head
-        meta.update(format=MLP_FORMAT, head='mlp', hidden=int(self.W['W1'].shape[0]), arrays={k: _save_array(p, k, self.W[k]) for k in MLP_ARRAYS})
+        meta.update(format=MLP_FORMAT, head='mlp', hidden=int(self.W['W1'].shape[0]),
+                    arrays={k: _save_array(p, k, self.W[k]) for k in MLP_ARRAYS})
     else:
         for k in MLP_ARRAYS: (p/f'{k}.npy').unlink(missing_ok=True)
         meta.update(format=HEAD_FORMAT, w_sha256=_save_array(p, 'W', self.W))
@@ -495,13 +510,18 @@ def _load_json(f:Path) -> dict:
     except FileNotFoundError: raise FacelabError("no head.json here: not a saved ProjectionHead", f) from None
     except (OSError, UnicodeDecodeError) as e: raise FacelabError(f"cannot read: {e}", f) from None
     except json.JSONDecodeError as e: raise FacelabError(f"not valid JSON (line {e.lineno}, column {e.colno}): {e.msg}", f) from None
-    if not isinstance(meta, dict) or meta.get('kind') != 'facelab.adapt.ProjectionHead': raise FacelabError("not a facelab ProjectionHead file", f)
-    if meta.get('format') not in (HEAD_FORMAT, MLP_FORMAT): raise FacelabError(f"format {meta.get('format')!r}; this facelab reads formats {HEAD_FORMAT} (linear) and {MLP_FORMAT} (mlp)", f)
-    for k in ('d_in', 'd_out', 'settings', 'summary') + (('w_sha256',) if meta['format'] == HEAD_FORMAT else ('hidden', 'arrays')):
+    if not isinstance(meta,
+                      dict) or meta.get('kind') != 'facelab.adapt.ProjectionHead': raise FacelabError("not a facelab ProjectionHead file", f)
+    if meta.get('format') not in (HEAD_FORMAT,
+                                  MLP_FORMAT): raise FacelabError(f"format {meta.get('format')!r}; this facelab reads formats {HEAD_FORMAT} (linear) and {MLP_FORMAT} (mlp)", f)
+    for k in ('d_in', 'd_out', 'settings',
+              'summary') + (('w_sha256',) if meta['format'] == HEAD_FORMAT else ('hidden', 'arrays')):
         if k not in meta: raise FacelabError(f"missing the key {k!r}", f)
     for k in ('d_in', 'd_out') + (('hidden',) if meta['format'] == MLP_FORMAT else ()):
-        if not isinstance(meta[k], int) or isinstance(meta[k], bool) or meta[k] < 1: raise FacelabError(f"{k} must be a positive integer, not {meta[k]!r}", f)
-    if meta['format'] == MLP_FORMAT and (not isinstance(meta['arrays'], dict) or set(meta['arrays']) != set(MLP_ARRAYS)):
+        if not isinstance(meta[k], int) or isinstance(meta[k],
+                                                      bool) or meta[k] < 1: raise FacelabError(f"{k} must be a positive integer, not {meta[k]!r}", f)
+    if meta['format'] == MLP_FORMAT and (not isinstance(meta['arrays'],
+                                                        dict) or set(meta['arrays']) != set(MLP_ARRAYS)):
         raise FacelabError(f"'arrays' must give the SHA-256 of each of {', '.join(MLP_ARRAYS)}", f)
     return meta
 
@@ -510,7 +530,9 @@ def _load_array(p:Path, name:str, sha:str, shape:tuple) -> np.ndarray:
     "`name`.npy of a head folder, checked: the file head.json names (SHA-256), of `shape`, finite float64, never unpickled."
     wf = p/f'{name}.npy'
     if not wf.is_file(): raise FacelabError("missing: the head's weights (head.json is there)", wf)
-    if (h := sha256(wf)) != sha: raise FacelabError(f"SHA-256 {h} is not the {sha} that head.json records: {wf.name} changed or belongs to another head", wf)
+    if (h := sha256(wf)) != sha:
+        raise FacelabError(f"SHA-256 {h} is not the {sha} that head.json records: {wf.name} changed or belongs to "
+                           "another head", wf)
     try: a = np.load(wf, allow_pickle=False)
     except (ValueError, OSError) as e: raise FacelabError(f"not a plain numpy array: {e}", wf) from None
     if a.shape != shape or a.dtype != np.float64 or not np.isfinite(a).all():
@@ -523,7 +545,8 @@ def load(cls:ProjectionHead, path, # a folder written by `ProjectionHead.save`
         ) -> ProjectionHead:
     "A saved head (linear or MLP), checked: each array must be the file head.json names (SHA-256), of its shape, finite float64. Needs no JAX."
     p = Path(path)
-    if not p.is_dir(): raise FacelabError("not a folder (a saved ProjectionHead is a folder with head.json and its arrays)", p)
+    if not p.is_dir():
+        raise FacelabError("not a folder (a saved ProjectionHead is a folder with head.json and its arrays)", p)
     meta = _load_json(p/'head.json')
     di, do = meta['d_in'], meta['d_out']
     if meta['format'] == HEAD_FORMAT: W = _load_array(p, 'W', meta['w_sha256'], (do, di))
@@ -531,13 +554,16 @@ def load(cls:ProjectionHead, path, # a folder written by `ProjectionHead.save`
         h = meta['hidden']
         W = {k: _load_array(p, k, meta['arrays'][k], s) for k, s in zip(MLP_ARRAYS, [(h, di), (h,), (do, h), (do,)])}
     s = {k: v for k, v in meta['settings'].items() if k in ProjectionHead().settings}
-    s.update(head='mlp' if isinstance(W, dict) else 'linear', **({'hidden': meta['hidden']} if isinstance(W, dict) else {}))
+    s.update(head='mlp' if isinstance(W, dict) else 'linear',
+             **({'hidden': meta['hidden']} if isinstance(W, dict) else {}))
     head = cls(**{**s, 'base_model': meta.get('base_model')})
     head.W, head.summary = W, meta['summary']
     if (p/'history.csv').is_file():
         try: head.history = pd.read_csv(p/'history.csv')
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e: raise FacelabError(f"not a training history table: {e}", p/'history.csv') from None
-        if list(head.history.columns) != HISTORY_COLS: raise FacelabError(f"columns {list(head.history.columns)}, expected {HISTORY_COLS}", p/'history.csv')
+        except (pd.errors.ParserError, pd.errors.EmptyDataError,
+                UnicodeDecodeError) as e: raise FacelabError(f"not a training history table: {e}", p/'history.csv') from None
+        if list(head.history.columns) != HISTORY_COLS:
+            raise FacelabError(f"columns {list(head.history.columns)}, expected {HISTORY_COLS}", p/'history.csv')
     return head
 
 # %% ../nbs/14_adapt.ipynb #32901aad
@@ -545,13 +571,15 @@ def plot_history(head:ProjectionHead, # a fitted head
                  figsize=(9, 3.2)) -> Figure:
     "Training and validation loss of the chosen (or best tried) setting, and validation EER per epoch of every setting against the identity map."
     h = head.history
-    if h is None or not len(h): raise FacelabError("ProjectionHead: no training history (not fitted, or fit stopped before training)")
+    if h is None or not len(h):
+        raise FacelabError("ProjectionHead: no training history (not fitted, or fit stopped before training)")
     fig = Figure(figsize=figsize, layout='constrained')
     a1, a2 = fig.subplots(1, 2)
     c = h[h.chosen] if 'chosen' in h else h
     a1.plot(c.epoch, c.train_loss, label='train')
     a1.plot(c.epoch, c.val_loss, label='validation')
-    a1.set(xlabel='epoch', ylabel=f"{head.settings['loss']} loss", title=f"loss (weight decay {c.weight_decay.iloc[0]:g}, d_out {c.d_out.iloc[0]})")
+    a1.set(xlabel='epoch', ylabel=f"{head.settings['loss']} loss",
+           title=f"loss (weight decay {c.weight_decay.iloc[0]:g}, d_out {c.d_out.iloc[0]})")
     a1.legend()
     for (wd, k), g in h.groupby(['weight_decay', 'd_out']):
         best = 'chosen' in g and bool(g.chosen.iloc[0])
@@ -570,7 +598,8 @@ def _jax():
     try:
         import jax, jax.numpy as jnp, optax
     except ImportError as e:
-        raise FacelabError(f"head='mlp' is trained with JAX and optax, which are not installed ({e}): {JAX_HINT} (the linear head needs neither)") from None
+        raise FacelabError(f"head='mlp' is trained with JAX and optax, which are not installed ({e}): {JAX_HINT} (the "
+                           "linear head needs neither)") from None
     return jax, jnp, optax
 
 # %% ../nbs/14_adapt.ipynb #76fe8d4d

@@ -94,7 +94,8 @@ def _flag(el, key, path, default:bool=False) -> bool:
     "Attribute `key` of `el` as a flag (0/1/true/false; `default` when absent or empty), or an error naming the line."
     v = (el.get(key) or '').strip()
     if not v: return default
-    if v.lower() not in _FLAGS: raise FacelabError(f"line {el.get('_line')}: <{el.tag}> attribute {key}={v!r} is not 0 or 1", path)
+    if v.lower() not in _FLAGS:
+        raise FacelabError(f"line {el.get('_line')}: <{el.tag}> attribute {key}={v!r} is not 0 or 1", path)
     return _FLAGS[v.lower()]
 
 # %% ../nbs/09_annotations.ipynb #17ff54f7
@@ -114,7 +115,8 @@ def _ignore_attr(df:pd.DataFrame, path) -> pd.DataFrame:
     if 'attr_ignore' not in df: return df
     v = df.pop('attr_ignore').fillna('false').astype(str).str.strip().str.lower()
     if (bad := ~v.isin(_TRUE | _FALSE)).any():
-        raise FacelabError(f"the `ignore` attribute must be true or false (or 1/0, yes/no), not {sorted(set(v[bad]))}", path)
+        raise FacelabError(f"the `ignore` attribute must be true or false (or 1/0, yes/no), not {sorted(set(v[bad]))}",
+                           path)
     df['ignore'] = v.isin(_TRUE).to_numpy()
     return df
 
@@ -145,7 +147,8 @@ class GroundTruth(Result):
 
     def __post_init__(self):
         b, where = self.boxes, self.source or None
-        if not isinstance(b, pd.DataFrame): raise FacelabError(f"a GroundTruth's boxes are a DataFrame, not {type(b).__name__}", where)
+        if not isinstance(b,
+                          pd.DataFrame): raise FacelabError(f"a GroundTruth's boxes are a DataFrame, not {type(b).__name__}", where)
         _refuse_attrs(b)
         if miss := [c for c in ('frame', 'x1', 'y1', 'x2', 'y2') if c not in b]:
             raise FacelabError(f"a ground-truth table needs the column(s) {', '.join(miss)}", where)
@@ -171,7 +174,8 @@ def as_ground_truth(gt, # a `GroundTruth`, a table of boxes (frame, x1, y1, x2, 
 # %% ../nbs/09_annotations.ipynb #06a41620
 def _is_gt(x) -> bool:
     "Whether `x` is a `GroundTruth` (by its fields too: a notebook's class and the module's are two classes)."
-    return isinstance(x, GroundTruth) or (isinstance(getattr(x, 'boxes', None), pd.DataFrame) and hasattr(x, 'annotated_frames'))
+    return isinstance(x,
+                      GroundTruth) or (isinstance(getattr(x, 'boxes', None), pd.DataFrame) and hasattr(x, 'annotated_frames'))
 
 # %% ../nbs/09_annotations.ipynb #4493276a
 def _refuse_attrs(df:pd.DataFrame):
@@ -193,7 +197,8 @@ def _meta_int(t, key:str, path, lo:int=0):
     if not v: return None
     n = _to_int(v)
     if n is None: raise FacelabError(f"line {el.get('_line')}: <{key}> {key} is not an integer: {v!r}", path)
-    if not lo <= n <= MAX_FRAMES: raise FacelabError(f"line {el.get('_line')}: <{key}> {key} must be from {lo} to {MAX_FRAMES:,}, not {n}", path)
+    if not lo <= n <= MAX_FRAMES:
+        raise FacelabError(f"line {el.get('_line')}: <{key}> {key} must be from {lo} to {MAX_FRAMES:,}, not {n}", path)
     return n
 
 # %% ../nbs/09_annotations.ipynb #6e7a2fe2
@@ -208,7 +213,8 @@ def _frame_size(task, path) -> tuple|None:
     for k, e, v in zip(('width', 'height'), wh, txt):
         n = _to_int(v)
         if n is None or n <= 0:
-            raise FacelabError(f"line {(e if e is not None else el).get('_line')}: <original_size> {k} {'is missing' if not v else 'must be a positive integer, not ' + repr(v)}", path)
+            raise FacelabError(f"line {(e if e is not None else el).get('_line')}: <original_size> {k} "
+                               f"{'is missing' if not v else 'must be a positive integer, not ' + repr(v)}", path)
         out.append(n)
     return tuple(out)
 
@@ -219,14 +225,16 @@ def _task_meta(root, path) -> dict:
     start, stop, size = _meta_int(t, 'start_frame', path), _meta_int(t, 'stop_frame', path), _meta_int(t, 'size', path)
     start = start or 0
     if stop is not None and stop < start:
-        raise FacelabError(f"line {t.find('stop_frame').get('_line')}: <stop_frame> {stop} is before <start_frame> {start}", path)
+        raise FacelabError(f"line {t.find('stop_frame').get('_line')}: <stop_frame> {stop} is before <start_frame> "
+                           f"{start}", path)
     ff = t.find('frame_filter') if t is not None else None
     ftxt, step = (ff.text or '').strip() if ff is not None else '', 1
     if ftxt:
         m = re.fullmatch(r'step\s*=\s*(\S*)', ftxt)
         step = _to_int(m.group(1)) if m else None
         if step is None or not 1 <= step <= MAX_FRAMES:
-            raise FacelabError(f"line {ff.get('_line')}: <frame_filter> must be 'step=N' with N a positive integer, not {ftxt!r}", path)
+            raise FacelabError(f"line {ff.get('_line')}: <frame_filter> must be 'step=N' with N a positive integer, "
+                               f"not {ftxt!r}", path)
     return dict(start=start, stop=-1 if stop is None else stop, step=step, size=size or 0, size_given=size is not None,
                 mode=(t.findtext('mode') if t is not None else None) or '', frame_size=_frame_size(t, path))
 
@@ -242,12 +250,14 @@ def _check_frame(f:int, b, m, frames:str, last, path, tid) -> int:
     err = lambda why: FacelabError(f"line {b.get('_line')}: track {tid}: <box> frame={f} {why}", path)
     if m['size_given'] and m['size'] == 0: raise err("is in a task of no frames (<size>0</size>)")
     if frames == 'relative':
-        if f < 0 or (m['size_given'] and f >= m['size']): raise err(f"is outside the task's frames 0..{m['size']-1} (<size>{m['size']})" if m['size_given'] else "is negative")
+        if f < 0 or (m['size_given'] and f >= m['size']):
+            raise err(f"is outside the task's frames 0..{m['size']-1} (<size>{m['size']})" if m['size_given'] else "is negative")
         v = m['start'] + f*m['step']
     else:
         v = f
         if f < m['start']: raise err(f"is before the task's start_frame {m['start']}")
-        if (f - m['start']) % m['step']: raise err(f"is not one of the task's frames (start_frame {m['start']}, frame_filter step={m['step']})")
+        if (f - m['start']) % m['step']:
+            raise err(f"is not one of the task's frames (start_frame {m['start']}, frame_filter step={m['step']})")
     if last is not None and v > last:
         raise err(f"is beyond the task's last frame {last} (start_frame {m['start']}, step {m['step']}, "
                   f"{'stop_frame ' + str(m['stop']) if m['stop'] >= 0 else ''}{', ' if m['stop'] >= 0 and m['size_given'] else ''}{'size ' + str(m['size']) if m['size_given'] else ''})")
@@ -269,7 +279,8 @@ def _expand_track(boxes:list, step:int, end:int) -> list:
     for f0, stop, b0, b1, f1 in _segments(boxes, step, end):
         fr = np.arange(f0, stop, step)
         r = (fr - f0)/(f1 - f0) if b1 is not None else np.zeros(len(fr))
-        cols = {c: b0[c] + r*(b1[c]-b0[c]) if b1 is not None else np.full(len(fr), b0[c]) for c in ('x1', 'y1', 'x2', 'y2')}
+        cols = {c: b0[c] + r*(b1[c]-b0[c]) if b1 is not None else np.full(len(fr), b0[c]) for c in ('x1', 'y1', 'x2',
+                                                                                                    'y2')}
         kf = np.zeros(len(fr), bool)
         kf[0] = b0['keyframe']
         out.append(pd.DataFrame(dict(frame=fr, **cols, occluded=b0['occluded'], keyframe=kf,
@@ -303,7 +314,8 @@ def _check_rows(tracks:list, # (tid, label, boxes) of each track
                 n_frames, # the video's frame count, if given
                 path):
     "Refuse tracks that would expand to more than `MAX_ROWS` boxes, before any is made: the line of the longest track's last box, and the way out."
-    rows = [(sum(len(range(f0, stop, m['step'])) for f0, stop, *_ in _segments(b, m['step'], end(b))), tid, b) for tid, _, b in tracks]
+    rows = [(sum(len(range(f0, stop, m['step'])) for f0, stop, *_ in _segments(b, m['step'], end(b))), tid,
+             b) for tid, _, b in tracks]
     n = sum(k for k, _, _ in rows)
     if n <= MAX_ROWS: return
     k, tid, b = max(rows, key=lambda r: r[0])
@@ -322,7 +334,8 @@ def read_cvat_video(path, # CVAT for video 1.1 annotations.xml
                    ) -> GroundTruth: # boxes, annotated frames (keyframes), frame size, the task
     "Boxes of every track of a CVAT-for-video export, one row per frame the track is visible in."
     path = Path(path)
-    if frames not in ('absolute', 'relative'): raise FacelabError(f"frames must be 'absolute' or 'relative', not {frames!r}", path)
+    if frames not in ('absolute',
+                      'relative'): raise FacelabError(f"frames must be 'absolute' or 'relative', not {frames!r}", path)
     root = parse_xml(path) if root is None else root
     m = _task_meta(root, path)
     last = _last_frame(m)
@@ -330,38 +343,46 @@ def read_cvat_video(path, # CVAT for video 1.1 annotations.xml
     for tr in root.iter('track'):
         tid = _num(tr, 'id', path, int)
         if tid < 0: raise FacelabError(f"line {tr.get('_line')}: <track> id={tid} is negative", path)
-        if tid in seen: raise FacelabError(f"line {tr.get('_line')}: a second <track> with id {tid} (the first on line {seen[tid]})", path)
+        if tid in seen:
+            raise FacelabError(f"line {tr.get('_line')}: a second <track> with id {tid} (the first on line {seen[tid]})", path)
         seen[tid] = tr.get('_line')
         skipped += sum(1 for c in tr if c.tag != 'box')
         boxes = _track_boxes(tr, tid, m, frames, last, path)
         if not boxes: continue
-        if tr.get('label') is None: raise FacelabError(f"line {tr.get('_line')}: <track> id={tid} has no label attribute", path)
+        if tr.get('label') is None:
+            raise FacelabError(f"line {tr.get('_line')}: <track> id={tid} has no label attribute", path)
         tracks.append((tid, tr.get('label'), boxes))
     cap = min([v for v in (last, None if n_frames is None else int(n_frames) - 1) if v is not None], default=None)
     end = lambda b: max(b[-1][0], cap) if cap is not None else b[-1][0]   # a final box lasts to the task's (or video's) end, if known
     _check_rows(tracks, m, end, last, n_frames, path)
-    parts = [p.assign(track_id=tid, label=label) for tid, label, b in tracks for p in _expand_track(b, m['step'], end(b))]
+    parts = [p.assign(track_id=tid, label=label) for tid, label, b in tracks for p in _expand_track(b, m['step'],
+                                                                                                    end(b))]
     df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=GT_COLS)
     df['ignore'] = False
     df = _ignore_attr(df, path)   # boxes with an `ignore` attribute: regions that count neither as hit nor miss
     df['source'] = root.findtext('meta/source') or root.findtext('meta/task/source') or ''   # the video's name, if the export says
-    df = df[GT_COLS + sorted(c for c in df.columns if c.startswith('attr_'))].sort_values(['frame', 'track_id'], kind='stable').reset_index(drop=True)
+    df = df[GT_COLS + sorted(c for c in df.columns if c.startswith('attr_'))].sort_values(['frame', 'track_id'],
+                                                                                          kind='stable').reset_index(drop=True)
     m.pop('size_given')
     size = m.pop('frame_size')
-    return GroundTruth(df, annotated_frames=_keyframes(tracks), source=str(path), frame_size=size, skipped_shapes=skipped, task=m)
+    return GroundTruth(df, annotated_frames=_keyframes(tracks), source=str(path), frame_size=size,
+                       skipped_shapes=skipped, task=m)
 
 # %% ../nbs/09_annotations.ipynb #0536d60e
 def _image_size(im, path) -> tuple|None:
     "(width, height) of a CVAT <image>: positive integers, or None when it gives neither."
     if not (im.get('width') or im.get('height')): return None
     wh = tuple(_num(im, k, path, int) for k in ('width', 'height'))
-    if min(wh) <= 0: raise FacelabError(f"line {im.get('_line')}: <image> {im.get('name')!r}: width and height must be positive, not {wh[0]}x{wh[1]}", path)
+    if min(wh) <= 0:
+        raise FacelabError(f"line {im.get('_line')}: <image> {im.get('name')!r}: width and height must be positive, "
+                           f"not {wh[0]}x{wh[1]}", path)
     return wh
 
 # %% ../nbs/09_annotations.ipynb #c06706ed
 def _image_box(b, name, path) -> dict:
     "One <box> of CVAT <image> `name` as a row; errors name the line and image."
-    if b.get('label') is None: raise FacelabError(f"line {b.get('_line')}: <box> in image {name!r} has no label attribute", path)
+    if b.get('label') is None:
+        raise FacelabError(f"line {b.get('_line')}: <box> in image {name!r} has no label attribute", path)
     g = (b.get('group_id') or '').strip()
     return dict(source=name, frame=0, track_id=float(_num(b, 'group_id', path, int)) if g else np.nan, label=b.get('label'),
                 **_box(b, path, f"image {name!r}"), occluded=_flag(b, 'occluded', path), ignore=False, keyframe=True, **_attrs(b, path))
@@ -375,12 +396,15 @@ def read_cvat_images(path, root=None) -> GroundTruth:
     for im in root.iter('image'):
         name = im.get('name')
         if name is None: raise FacelabError(f"line {im.get('_line')}: <image> without a name", path)
-        if name in seen: raise FacelabError(f"line {im.get('_line')}: a second <image> named {name!r} (the first on line {seen[name]})", path)
+        if name in seen:
+            raise FacelabError(f"line {im.get('_line')}: a second <image> named {name!r} (the first on line "
+                               f"{seen[name]})", path)
         seen[name] = im.get('_line')
         if (wh := _image_size(im, path)) is not None: sizes[name] = wh
         skipped += sum(1 for c in im if c.tag != 'box')
         rows += [_image_box(b, name, path) for b in im.findall('box')]
-    df = _ignore_attr(pd.DataFrame(rows, columns=GT_COLS + sorted({k for r in rows for k in r if k.startswith('attr_')})), path)
+    df = _ignore_attr(pd.DataFrame(rows,
+                                   columns=GT_COLS + sorted({k for r in rows for k in r if k.startswith('attr_')})), path)
     return GroundTruth(df, annotated_frames=[0] if seen else [], source=str(path), image_sizes=sizes,
                        annotated_images=list(seen), skipped_shapes=skipped)   # every image listed, boxes or none
 
@@ -389,7 +413,8 @@ def read_cvat(path, **kwargs) -> GroundTruth:
     "Read a CVAT 1.1 export, for video (`<track>`) or images (`<image>`), told apart by its content."
     path = Path(path)
     root = parse_xml(path)
-    if root.tag != 'annotations': raise FacelabError(f"line {root.get('_line')}: root element is <{root.tag}>, not a CVAT <annotations>", path)
+    if root.tag != 'annotations':
+        raise FacelabError(f"line {root.get('_line')}: root element is <{root.tag}>, not a CVAT <annotations>", path)
     if root.find('track') is not None or root.findtext('meta/task/mode') == 'interpolation': return read_cvat_video(path, root=root, **kwargs)
     return read_cvat_images(path, root=root)   # `frames`, `n_frames`: nothing to expand
 
@@ -424,7 +449,9 @@ def _coco_ids(items:list, key:str, path) -> list:
     ids, seen = [], set()
     for i, x in enumerate(items):
         v = x.get('id')
-        if not _is_id(v): raise FacelabError(f"{key}[{i}]: id {'is missing' if v is None else f'must be an integer, not {v!r}'}", path)
+        if not _is_id(v):
+            raise FacelabError(f"{key}[{i}]: id {'is missing' if v is None else f'must be an integer, not {v!r}'}",
+                               path)
         if v in seen: raise FacelabError(f"{key}[{i}]: a second entry with id {v!r}", path)
         seen.add(v)
         ids.append(v)
@@ -438,7 +465,8 @@ def _coco_images(d, path) -> tuple:
     for i, (im, iid) in enumerate(zip(ims, _coco_ids(ims, 'images', path))):
         where = f"images[{i}] (id {iid!r})"
         fn = im.get('file_name')
-        if not isinstance(fn, str) or not fn: raise FacelabError(f"{where}: file_name must be a non-empty string, not {fn!r}", path)
+        if not isinstance(fn,
+                          str) or not fn: raise FacelabError(f"{where}: file_name must be a non-empty string, not {fn!r}", path)
         if fn in seen: raise FacelabError(f"{where}: a second image named {fn!r}", path)
         wh = [im.get(k) for k in ('width', 'height')]
         for k, v in zip(('width', 'height'), wh):
@@ -455,14 +483,16 @@ def _coco_categories(d, path) -> dict:
     cats = _coco_list(d, 'categories', path, required=False)
     out = {}
     for i, (c, cid) in enumerate(zip(cats, _coco_ids(cats, 'categories', path))):
-        if not isinstance(c.get('name'), str): raise FacelabError(f"categories[{i}] (id {cid!r}): name must be a string, not {c.get('name')!r}", path)
+        if not isinstance(c.get('name'),
+                          str): raise FacelabError(f"categories[{i}] (id {cid!r}): name must be a string, not {c.get('name')!r}", path)
         out[cid] = c['name']
     return out
 
 # %% ../nbs/09_annotations.ipynb #a2cac995
 def _coco_flag(v, where, key, path) -> bool:
     "A COCO 0/1 flag (an integer or a boolean), or an error."
-    if not (isinstance(v, (bool, int)) and v in (0, 1)): raise FacelabError(f"{where}: {key} must be 0 or 1 (or false/true), not {v!r}", path)
+    if not (isinstance(v, (bool, int)) and v in (0,
+                                                 1)): raise FacelabError(f"{where}: {key} must be 0 or 1 (or false/true), not {v!r}", path)
     return bool(v)
 
 # %% ../nbs/09_annotations.ipynb #7eef5801
@@ -502,10 +532,13 @@ def _sizeless(x:float, y:float, w:float, h:float) -> str|None:
 def _coco_row(a, where, images, cats, path) -> dict:
     "One COCO annotation as a ground-truth row; errors name the annotation."
     iid = a.get('image_id')
-    if not _is_id(iid) or iid not in images: raise FacelabError(f"{where}: image_id {iid!r} is not the id of an image", path)
+    if not _is_id(iid) or iid not in images: raise FacelabError(f"{where}: image_id {iid!r} is not the id of an image",
+                                                                path)
     cid = a.get('category_id')
-    if cid is not None and not _is_id(cid): raise FacelabError(f"{where}: category_id must be an integer, not {cid!r}", path)
-    if cats and cid is not None and cid not in cats: raise FacelabError(f"{where}: category_id {cid!r} is not the id of a category", path)
+    if cid is not None and not _is_id(cid): raise FacelabError(f"{where}: category_id must be an integer, not {cid!r}",
+                                                               path)
+    if cats and cid is not None and cid not in cats:
+        raise FacelabError(f"{where}: category_id {cid!r} is not the id of a category", path)
     bb = a.get('bbox')
     if not (isinstance(bb, list) and len(bb) == 4 and all(map(_finite, bb))):
         raise FacelabError(f"{where}: bbox must be a list of 4 finite numbers [x, y, width, height], not {bb!r}", path)
@@ -516,7 +549,8 @@ def _coco_row(a, where, images, cats, path) -> dict:
     at = a.get('attributes', {})
     if not isinstance(at, dict): raise FacelabError(f"{where}: attributes must be an object, not {at!r}", path)
     tid = at.get('track_id')
-    if tid is not None and not (_is_int(tid) and abs(tid) < 2**53): raise FacelabError(f"{where}: attributes.track_id must be an integer, not {tid!r}", path)
+    if tid is not None and not (_is_int(tid) and abs(tid) < 2**53):
+        raise FacelabError(f"{where}: attributes.track_id must be an integer, not {tid!r}", path)
     return dict(source=images[iid], frame=0, track_id=np.nan if tid is None else float(tid),
                 label=cats.get(cid, '' if cid is None else str(cid)), x1=x, y1=y, x2=x+w, y2=y+h,
                 occluded=_coco_flag(at.get('occluded', False), where, 'attributes.occluded', path),
@@ -536,11 +570,13 @@ def read_coco(path) -> GroundTruth:
     "Boxes of a COCO file: `source` from `file_name` (`frame` 0), `label` from the category, `iscrowd` as ignore, attributes as `attr_*`."
     path = Path(path)
     d = _load_json(path, 'COCO file')
-    if not isinstance(d, dict): raise FacelabError(f"not a COCO detection file: the top level is a {type(d).__name__}, not an object", path)
+    if not isinstance(d,
+                      dict): raise FacelabError(f"not a COCO detection file: the top level is a {type(d).__name__}, not an object", path)
     images, sizes = _coco_images(d, path)
     cats = _coco_categories(d, path)
     anns = _coco_list(d, 'annotations', path)
-    rows = [_coco_row(a, f"annotations[{i}] (id {aid!r})", images, cats, path) for i, (a, aid) in enumerate(zip(anns, _coco_ids(anns, 'annotations', path)))]
+    rows = [_coco_row(a, f"annotations[{i}] (id {aid!r})", images, cats, path) for i, (a,
+                                                                                       aid) in enumerate(zip(anns, _coco_ids(anns, 'annotations', path)))]
     df = pd.DataFrame(rows, columns=GT_COLS + sorted({k for r in rows for k in r if k.startswith('attr_')}))
     df = _coco_ignore(df, path)
     return GroundTruth(df, annotated_frames=[0] if images else [], source=str(path), image_sizes=sizes,
@@ -561,9 +597,14 @@ def _mot_line(line:str, n:int, path) -> tuple:
         if v is None: raise FacelabError(f"line {n}: field {k+1} ({_MOT_NAMES[k]}) {_why_not(s)}: {s.strip()!r}", path)
         vals.append(v)
     f, i, x, y, w, h, c = vals[:7]
-    if not f.is_integer() or not 1 <= f <= MAX_FRAMES: raise FacelabError(f"line {n}: frame must be an integer from 1 to {MAX_FRAMES:,} (MOT frames count from 1), not {fields[0].strip()}", path)
-    if not i.is_integer() or not -1 <= i < 2**53: raise FacelabError(f"line {n}: id must be an integer, -1 or more, not {fields[1].strip()}", path)
-    if w <= 0 or h <= 0: raise FacelabError(f"line {n}: width and height must be > 0, not {fields[4].strip()} and {fields[5].strip()}", path)
+    if not f.is_integer() or not 1 <= f <= MAX_FRAMES:
+        raise FacelabError(f"line {n}: frame must be an integer from 1 to {MAX_FRAMES:,} (MOT frames count from 1), "
+                           f"not {fields[0].strip()}", path)
+    if not i.is_integer() or not -1 <= i < 2**53:
+        raise FacelabError(f"line {n}: id must be an integer, -1 or more, not {fields[1].strip()}", path)
+    if w <= 0 or h <= 0:
+        raise FacelabError(f"line {n}: width and height must be > 0, not {fields[4].strip()} and {fields[5].strip()}",
+                           path)
     if not (math.isfinite(x+w) and math.isfinite(y+h)): raise FacelabError(f"line {n}: box too large", path)
     if why := _sizeless(x, y, w, h): raise FacelabError(f"line {n}: {why}", path)
     return int(f)-1, int(i), x, y, x+w, y+h, c, vals[8] if len(vals) == 9 else np.nan
@@ -591,7 +632,9 @@ def read_annotations(path, # CVAT XML, COCO JSON or MOT CSV/TXT
     "Read a ground-truth file with the reader its ending names (CVAT `.xml`, COCO `.json`, MOT `.txt`/`.csv`)."
     path = Path(path)
     reader = GT_READERS.get(path.suffix.lower())
-    if reader is None: raise FacelabError(f"unknown ground-truth format {path.suffix!r}: expected one of {', '.join(GT_READERS)}", path)
+    if reader is None:
+        raise FacelabError(f"unknown ground-truth format {path.suffix!r}: expected one of {', '.join(GT_READERS)}",
+                           path)
     if n_frames is not None and reader is read_cvat: kwargs['n_frames'] = n_frames
     return reader(path, **kwargs)
 
@@ -611,7 +654,8 @@ _CORNERS = ('xtl', 'ytl', 'xbr', 'ybr')
 def _xml_text(v, what:str, path) -> str:
     "`v` as text for XML, or an error naming `what` when it holds a character XML 1.0 cannot carry."
     s = str(v)
-    if m := _XML_BAD.search(s): raise FacelabError(f"{what} {s!r} holds {m.group()!r}, a character XML cannot carry", path)
+    if m := _XML_BAD.search(s): raise FacelabError(f"{what} {s!r} holds {m.group()!r}, a character XML cannot carry",
+                                                   path)
     return s
 
 # %% ../nbs/09_annotations.ipynb #217be791
@@ -737,7 +781,8 @@ def _task_grid(df:pd.DataFrame, annotated, n_frames, path, task:dict) -> tuple:
 # %% ../nbs/09_annotations.ipynb #c0368f78
 def _track_ids(df:pd.DataFrame) -> np.ndarray:
     "Each row's track: its `track_id` when that is a whole number >= 0, else a track of its own, numbered after the others."
-    t = np.full(len(df), np.nan) if 'track_id' not in df else np.array(df['track_id'].to_numpy(dtype=float, na_value=np.nan))
+    t = np.full(len(df),
+                np.nan) if 'track_id' not in df else np.array(df['track_id'].to_numpy(dtype=float, na_value=np.nan))
     ok = np.isfinite(t) & (t >= 0) & (t == np.round(t))
     first = int(t[ok].max()) + 1 if ok.any() else 0
     t[~ok] = np.arange(first, first + int((~ok).sum()))
@@ -832,7 +877,8 @@ def _stills(gt, path, writer:str, what:str, sizes:dict|None) -> tuple:
     "What a writer of stills starts from: the checked table, the images to write, their sizes (default: the `GroundTruth`'s `image_sizes`)."
     own = gt if _is_gt(gt) else None
     df = _checked(_boxes_of(gt), path, writer, ('source',))
-    return df, _images(df, path, what, own.annotated_images if own else None), sizes if sizes is not None else (own.image_sizes if own else {})
+    return df, _images(df, path, what,
+                       own.annotated_images if own else None), sizes if sizes is not None else (own.image_sizes if own else {})
 
 # %% ../nbs/09_annotations.ipynb #7ef28196
 def write_cvat_images(gt, # a `GroundTruth`, or a table: source (the image name), x1, y1, x2, y2 [, label, track_id, occluded, ignore, attr_*]
@@ -882,7 +928,8 @@ def write_coco(gt, # a `GroundTruth`, or a table: source (the image name), x1, y
     ids = {n: i+1 for i, n in enumerate(names)}
     wh = lambda n: tuple(int(v) for v in sizes.get(n, (0, 0)))
     images = [dict(id=ids[n], file_name=n, width=wh(n)[0], height=wh(n)[1]) for n in names]
-    anns = [_coco_annotation(r, k+1, ids[str(r['source'])], cats[labs[k]], cols) for k, r in enumerate(df.to_dict('records'))]
+    anns = [_coco_annotation(r, k+1, ids[str(r['source'])], cats[labs[k]],
+                             cols) for k, r in enumerate(df.to_dict('records'))]
     doc = dict(images=images, annotations=anns, categories=[dict(id=i, name=c) for c, i in cats.items()])
     path.write_text(json.dumps(doc, indent=1, allow_nan=False))
     return path

@@ -30,7 +30,8 @@ def split_gallery(gallery:Gallery, # the labelled gallery
     rng = np.random.default_rng(seed)
     ids = np.array(gallery.identities)
     n_unk = int(round(unknown*len(ids))) if isinstance(unknown, float) else int(unknown)
-    if n_unk >= len(ids): raise FacelabError(f"cannot hold out {n_unk} of {len(ids)} identities: nothing would be left to train on")
+    if n_unk >= len(ids):
+        raise FacelabError(f"cannot hold out {n_unk} of {len(ids)} identities: nothing would be left to train on")
     strangers = set(rng.choice(ids, n_unk, replace=False)) if n_unk else set()
     t = gallery.table
     test_files = set()
@@ -47,7 +48,8 @@ KINDS = ('nearest', 'knn', 'svm')
 def _vectors(X) -> np.ndarray:
     "Embeddings from a Gallery, an embeddings table or an array."
     if isinstance(X, Gallery): return X.vectors
-    if isinstance(X, pd.DataFrame): return np.stack(X.embedding.to_numpy()).astype(np.float32) if len(X) else np.zeros((0, 0), np.float32)
+    if isinstance(X,
+                  pd.DataFrame): return np.stack(X.embedding.to_numpy()).astype(np.float32) if len(X) else np.zeros((0, 0), np.float32)
     return np.atleast_2d(np.asarray(X, np.float32))
 
 # %% ../nbs/08a_classify.ipynb #d839a5df
@@ -60,19 +62,23 @@ class FaceClassifier:
                  C:float=1.0, # SVM regularisation
                  seed:int=0): # SVM seed
         if kind not in KINDS: raise FacelabError(f"kind must be one of {KINDS}, not {kind!r}")
-        if distance_metric not in METRICS: raise FacelabError(f"unknown distance_metric {distance_metric!r}; use one of {METRICS}")
+        if distance_metric not in METRICS:
+            raise FacelabError(f"unknown distance_metric {distance_metric!r}; use one of {METRICS}")
         self.kind, self.threshold, self.metric, self.n_neighbors, self.C, self.seed = kind, threshold, distance_metric, n_neighbors, C, seed
 
     def fit(self, gallery:Gallery) -> FaceClassifier:
         "Train on the gallery's faces, labelled by identity."
-        if len(gallery.identities) < 2 and self.kind == 'svm': raise FacelabError("an SVM needs at least two identities")
+        if len(gallery.identities) < 2 and self.kind == 'svm':
+            raise FacelabError("an SVM needs at least two identities")
         if len(gallery) == 0: raise FacelabError("the training gallery is empty")
         self.labels = gallery.table.identity.to_numpy()
         self.vectors = gallery.vectors
-        self.thr = default_threshold(gallery.settings['model_name'], self.metric) if self.threshold is None else float(self.threshold)
+        self.thr = default_threshold(gallery.settings['model_name'],
+                                     self.metric) if self.threshold is None else float(self.threshold)
         X = unit_rows(self.vectors, np.float32)
         if self.kind == 'knn':
-            self.model = KNeighborsClassifier(min(self.n_neighbors, len(X)), weights='distance', metric=DEFAULT_METRIC, algorithm='brute').fit(X, self.labels)
+            self.model = KNeighborsClassifier(min(self.n_neighbors, len(X)), weights='distance', metric=DEFAULT_METRIC,
+                                              algorithm='brute').fit(X, self.labels)
         elif self.kind == 'svm':
             self.model = LinearSVC(C=self.C, random_state=self.seed).fit(X, self.labels)
         self._by_id = {k: ExactIndex(self.vectors[self.labels == k], self.metric) for k in pd.unique(self.labels)}
@@ -92,7 +98,8 @@ class FaceClassifier:
             rows = np.flatnonzero(pred == k)
             qi, _, d = self._by_id[k].search(Q[rows], k=1)
             dist[rows[qi]] = d
-        return pd.DataFrame(dict(predicted=pred, distance=dist, identity=np.where(dist <= self.thr, pred, NOT_IN_DATABASE)))
+        return pd.DataFrame(dict(predicted=pred, distance=dist,
+                                 identity=np.where(dist <= self.thr, pred, NOT_IN_DATABASE)))
 
 # %% ../nbs/08a_classify.ipynb #34e35f0e
 def classifier_report(train:Gallery, # training gallery
@@ -109,9 +116,11 @@ def classifier_report(train:Gallery, # training gallery
         p = clf.predict(test)
         want = np.where(known, truth, NOT_IN_DATABASE)
         rows.append(dict(classifier=kind, threshold=clf.thr, known_faces=int(known.sum()), unknown_faces=int((~known).sum()),
-                         closed_set_accuracy=accuracy_score(truth[known], p.predicted[known]) if known.any() else np.nan,
+                         closed_set_accuracy=accuracy_score(truth[known],
+                                                            p.predicted[known]) if known.any() else np.nan,
                          known_accuracy=accuracy_score(want[known], p.identity[known]) if known.any() else np.nan,
-                         unknown_rejection=accuracy_score(want[~known], p.identity[~known]) if (~known).any() else np.nan,
+                         unknown_rejection=accuracy_score(want[~known],
+                                                          p.identity[~known]) if (~known).any() else np.nan,
                          open_set_accuracy=accuracy_score(want, p.identity)))
     return pd.DataFrame(rows)
 
@@ -128,7 +137,8 @@ def tsne_map(gallery:Gallery, # the gallery to map
     n = len(gallery)
     if n < 5: raise FacelabError(f"t-SNE needs at least 5 faces, the gallery has {n}")
     perplexity = min(30.0, (n-1)/3) if perplexity is None else perplexity
-    xy = TSNE(2, perplexity=perplexity, metric=DEFAULT_METRIC, init='pca', random_state=seed).fit_transform(unit_rows(gallery.vectors, np.float32))
+    xy = TSNE(2, perplexity=perplexity, metric=DEFAULT_METRIC, init='pca',
+              random_state=seed).fit_transform(unit_rows(gallery.vectors, np.float32))
     fig = Figure(figsize=(7, 6)) if ax is None else ax.figure
     ax = fig.subplots() if ax is None else ax
     ids = gallery.table.identity.to_numpy()

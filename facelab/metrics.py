@@ -111,7 +111,8 @@ def _no_missing(v, # a list or array of labels or flags
     "`v` as a 1-d object array, or a `FacelabError` naming the first missing entry (None, NaN, `pd.NA`)."
     a = np.asarray(v, dtype=object)
     if (miss := np.asarray(pd.isna(a), bool)).any():
-        raise FacelabError(f"{name}: {int(miss.sum())} of {miss.size} entries are missing (e.g. entry {int(np.flatnonzero(miss)[0])})")
+        raise FacelabError(f"{name}: {int(miss.sum())} of {miss.size} entries are missing (e.g. entry "
+                           f"{int(np.flatnonzero(miss)[0])})")
     return a
 
 # %% ../nbs/07_metrics.ipynb #c9568dcb
@@ -122,7 +123,8 @@ def confusion_counts(labels, # ground truth per pair, e.g. the `decision` column
     "Confusion counts of `predictions` against `labels`, counted by scikit-learn."
     y, p = (_no_missing(v, name) == positive for v, name in ((labels, 'labels'), (predictions, 'predictions')))
     if y.ndim != 1 or p.ndim != 1 or len(y) != len(p):
-        raise FacelabError(f"labels and predictions must be two lists of the same length, not of shapes {y.shape} and {p.shape}")
+        raise FacelabError(f"labels and predictions must be two lists of the same length, not of shapes {y.shape} and "
+                           f"{p.shape}")
     if len(y) == 0: return dict(tp=0, fp=0, tn=0, fn=0)  # scikit-learn refuses empty input
     tn, fp, fn, tp = confusion_matrix(y, p, labels=[False, True]).ravel()
     return dict(tp=int(tp), fp=int(fp), tn=int(tn), fn=int(fn))
@@ -147,8 +149,10 @@ def _some(bad, values, index) -> tuple:
 # %% ../nbs/07_metrics.ipynb #11721051
 def _columns(df, *cols):
     "A `FacelabError` unless `df` is a DataFrame with unique column names that has every column in `cols`."
-    if not isinstance(df, pd.DataFrame): raise FacelabError(f"df must be a verified pairs DataFrame, not {type(df).__name__}")
-    if not df.columns.is_unique: raise FacelabError(f"df has duplicate columns: {sorted(set(map(str, df.columns[df.columns.duplicated()])))}")
+    if not isinstance(df,
+                      pd.DataFrame): raise FacelabError(f"df must be a verified pairs DataFrame, not {type(df).__name__}")
+    if not df.columns.is_unique:
+        raise FacelabError(f"df has duplicate columns: {sorted(set(map(str, df.columns[df.columns.duplicated()])))}")
     for c in cols:
         try: ok = c in df.columns
         except TypeError: ok = False
@@ -177,7 +181,8 @@ def _distances(df, distance='distance') -> np.ndarray:
         bad = (~num & ~miss) | np.isinf(d)
     if bad.any():
         k, eg = _some(bad, s.to_numpy(), df.index)
-        raise FacelabError(f"df[{distance!r}]: {k} distances are not finite numbers ({eg}); a pair without a distance is NaN")
+        raise FacelabError(f"df[{distance!r}]: {k} distances are not finite numbers ({eg}); a pair without a distance "
+                           "is NaN")
     return d
 
 # %% ../nbs/07_metrics.ipynb #917c8f99
@@ -226,14 +231,16 @@ def _thresholds(thresholds) -> tuple:
     "(names or None, float array) of `metrics_table`'s `thresholds`; a `FacelabError` for text, None, booleans or nested lists."
     names = list(thresholds) if isinstance(thresholds, dict) else None
     v = list(thresholds.values()) if names is not None else thresholds
-    if isinstance(v, (str, bytes)) or v is None: raise FacelabError(f"thresholds must be numbers (a list, an array or a dict), not {v!r}")
+    if isinstance(v,
+                  (str, bytes)) or v is None: raise FacelabError(f"thresholds must be numbers (a list, an array or a dict), not {v!r}")
     a = np.atleast_1d(np.asarray(v) if isinstance(v, (np.ndarray, pd.Series, pd.Index)) else np.asarray(v, dtype=object))
     if a.ndim != 1: raise FacelabError(f"thresholds must be a flat list of numbers, not an array of shape {a.shape}")
     if a.dtype.kind not in 'iuf':
         bad = np.array([not _is_num(x) for x in a], bool)
         if bad.any():
             k, eg = _some(bad, a, np.arange(len(a)) if names is None else names)
-            raise FacelabError(f"thresholds: {k} are not numbers ({eg}); a NaN threshold is allowed (no counts, no metrics)")
+            raise FacelabError(f"thresholds: {k} are not numbers ({eg}); a NaN threshold is allowed (no counts, no "
+                               "metrics)")
     return names, a.astype(float)
 
 # %% ../nbs/07_metrics.ipynb #40f52a4d
@@ -260,10 +267,12 @@ def sigma_threshold(distances, # distances of the positive (same-person) pairs
                     ddof:int=1, # 1: sample std, as pandas' `.std()` in the study; 0: population std
                    ) -> float:
     "Threshold at mean + `k`·std of the positive pairs' distances (NaN when there are fewer than `ddof`+1 of them)."
-    if not _is_num(k) or not np.isfinite(k): raise FacelabError(f"k (standard deviations) must be a finite number, not {k!r}")
+    if not _is_num(k) or not np.isfinite(k):
+        raise FacelabError(f"k (standard deviations) must be a finite number, not {k!r}")
     ddof = _check_int('ddof', ddof, 0)
     try: d = np.asarray(distances, float).ravel()
-    except (TypeError, ValueError): raise FacelabError("distances must be numbers (NaN for a pair without one)") from None
+    except (TypeError,
+            ValueError): raise FacelabError("distances must be numbers (NaN for a pair without one)") from None
     if np.isinf(d).any(): raise FacelabError(f"distances: {int(np.isinf(d).sum())} of {len(d)} are infinite")
     d = d[~np.isnan(d)]
     if len(d) <= ddof: return float('nan')
@@ -301,7 +310,8 @@ def _result(y, d, method:str, threshold:float, why:str='', protocol:str='oracle'
 def _sweep(y, d, method, col):
     "Best threshold by metric `col` over all candidate thresholds."
     if not len(d) or (col == 'f1' and not y.any()):
-        return _result(y, d, method, np.nan, f"no {'positive ' if len(d) else ''}pairs: {col} cannot choose a threshold")
+        return _result(y, d, method, np.nan,
+                       f"no {'positive ' if len(d) else ''}pairs: {col} cannot choose a threshold")
     t = _candidates(d)
     i = _pick_best(_metric_arrays(*_counts_at(y, d, t))[col])
     return _result(y, d, method, t[i])
@@ -340,21 +350,25 @@ def tune_tree(df:pd.DataFrame, # verified pairs
     if len(np.unique(y)) < 2 or len(np.unique(d)) < 2:
         return _result(y, d, 'tree', np.nan, 'the tree needs both classes and at least two distinct distances')
     u = np.unique(d)   # the tree sees ranks: its split is the same, and no distance is too large for its float32
-    tree = DecisionTreeClassifier(criterion='entropy', max_depth=1, random_state=0).fit(np.searchsorted(u, d)[:, None], y)
+    tree = DecisionTreeClassifier(criterion='entropy', max_depth=1, random_state=0).fit(np.searchsorted(u, d)[:, None],
+                                                                                        y)
     if tree.tree_.node_count < 3: return _result(y, d, 'tree', np.nan, 'the tree found no split of the distances')
     k = int(np.floor(tree.tree_.threshold[0]))
     t = float(u[k]/2 + u[k + 1]/2)   # the midpoint, as scikit-learn takes it, in float64
     left = tree.tree_.value[1, 0]  # class weights [different, same] of the pairs at or below the split
-    return _result(y, d, 'tree', t, '' if left[1] >= left[0] else 'the split leaves mostly different-people pairs below it')
+    return _result(y, d, 'tree', t,
+                   '' if left[1] >= left[0] else 'the split leaves mostly different-people pairs below it')
 
 # %% ../nbs/07_metrics.ipynb #8676d2b8
 from scipy.stats import beta as _beta
 
 def _check_far(far, name:str='far') -> float:
     "`far` as a float, or a `FacelabError` naming `name` when it is not a false accept rate in (0, 1] that a count of pairs can measure."
-    if not _is_num(far) or not 0 < far <= 1: raise FacelabError(f"{name} must be a false accept rate in (0, 1], not {far!r}")
+    if not _is_num(far) or not 0 < far <= 1:
+        raise FacelabError(f"{name} must be a false accept rate in (0, 1], not {far!r}")
     with np.errstate(over='ignore', divide='ignore'):
-        if not np.isfinite(1e3/np.float64(far)): raise FacelabError(f"{name}={far!r} is too small to be measured on any number of pairs")
+        if not np.isfinite(1e3/np.float64(far)):
+            raise FacelabError(f"{name}={far!r} is too small to be measured on any number of pairs")
     return float(far)
 
 # %% ../nbs/07_metrics.ipynb #2f01ac50
@@ -369,7 +383,8 @@ def negatives_needed(far:float, # target false accept rate, in (0, 1]
     "How many negative pairs it takes to measure a FAR of `far`: the 95% upper bound of the measured FAR stays within `max_ratio`·`far`."
     far = _check_far(far)
     if not _is_num(max_ratio) or not 1.01 <= max_ratio < np.inf:
-        raise FacelabError(f"max_ratio must be a finite number >= 1.01 (closer to 1 takes over 40,000 false accepts), not {max_ratio!r}")
+        raise FacelabError(f"max_ratio must be a finite number >= 1.01 (closer to 1 takes over 40,000 false accepts), "
+                           f"not {max_ratio!r}")
     start, size = 1, 64
     while True:   # the first k false accepts whose interval upper bound is within max_ratio·far, `size` candidates at a time
         k = np.arange(start, start + size)
@@ -379,7 +394,8 @@ def negatives_needed(far:float, # target false accept rate, in (0, 1]
         if (hit := np.flatnonzero(up <= max_ratio*far)).size: return int(np.ceil(int(k[hit[0]])/far - 1e-9))
         start, size = start + size, 2*size
         if start > 2**17 or not np.isfinite(n[-1]):   # a FAR too small for floats, or a bound that needs millions of false accepts
-            raise FacelabError(f"far={far:g} cannot be measured within max_ratio={max_ratio:g} (it would take over {int(start):,} false accepts)")
+            raise FacelabError(f"far={far:g} cannot be measured within max_ratio={max_ratio:g} (it would take over "
+                               f"{int(start):,} false accepts)")
 
 # %% ../nbs/07_metrics.ipynb #966b144c
 def _enough_negatives(n_neg:int, far:float) -> str:
@@ -421,7 +437,8 @@ def _parse_method(method) -> tuple:
             if name == 'far':
                 try: return name, _check_far(x, 'its FAR')
                 except FacelabError as e: raise FacelabError(f"threshold method {method!r}: {e}") from None
-            if not np.isfinite(x): raise FacelabError(f"threshold method {method!r}: K must be a finite number of standard deviations")
+            if not np.isfinite(x):
+                raise FacelabError(f"threshold method {method!r}: K must be a finite number of standard deviations")
             return name, x
         try: t = float(method)
         except ValueError: raise FacelabError(unknown) from None
@@ -450,7 +467,8 @@ def _people(df) -> tuple:
     for c in ('identity_x', 'identity_y'):
         if (miss := df[c].isna().to_numpy()).any():
             k, eg = _some(miss, df[c].to_numpy(), df.index)
-            raise FacelabError(f"df[{c!r}]: {k} pairs have no identity ({eg}); identity folds and bootstrap intervals need both people of every scored pair")
+            raise FacelabError(f"df[{c!r}]: {k} pairs have no identity ({eg}); identity folds and bootstrap intervals "
+                               "need both people of every scored pair")
     return df.identity_x.astype(str), df.identity_y.astype(str)
 
 # %% ../nbs/07_metrics.ipynb #8341761e
@@ -463,7 +481,9 @@ def identity_folds(df:pd.DataFrame, # pairs with `identity_x`, `identity_y`
     if _check_int('folds', folds, 0) < 3:
         raise FacelabError(f"identity-disjoint k-fold needs at least 3 folds, not {folds}: a pair of people from two folds "
                            "is scored by a threshold tuned on the other folds")
-    if len(ids) < folds: raise FacelabError(f"{len(ids)} identities cannot fill {folds} identity-disjoint folds; ask for at most {len(ids)}")
+    if len(ids) < folds:
+        raise FacelabError(f"{len(ids)} identities cannot fill {folds} identity-disjoint folds; ask for at most "
+                           f"{len(ids)}")
     X = pd.concat([px, py]).to_numpy()  # one sample per appearance: GroupKFold balances pairs, not people
     of = {}
     for f, (_, test) in enumerate(GroupKFold(n_splits=folds).split(X, groups=X)): of.update(dict.fromkeys(X[test], f))
@@ -479,10 +499,12 @@ def _folds_of(df, fold='fold'):
     miss = np.asarray(pd.isna(v), bool)
     if v.dtype.kind in 'iu': whole = np.ones(len(v), bool)
     elif v.dtype.kind == 'f': whole = np.isfinite(v) & (v == np.round(v))
-    else: whole = np.array([_is_num(x) and (isinstance(x, (int, np.integer)) or float(x).is_integer()) for x in v], bool)
+    else: whole = np.array([_is_num(x) and (isinstance(x, (int, np.integer)) or float(x).is_integer()) for x in v],
+                           bool)
     if (bad := ~miss & ~whole).any(): raise FacelabError("df[{!r}]: {} folds are not whole numbers ({})".format(fold, *_some(bad, v, df.index)))
     if len(v) and miss.all():
-        raise FacelabError(f"df[{fold!r}]: none of the {len(v)} pairs has a fold; drop the column to make identity folds instead")
+        raise FacelabError(f"df[{fold!r}]: none of the {len(v)} pairs has a fold; drop the column to make identity "
+                           "folds instead")
     return v
 
 # %% ../nbs/07_metrics.ipynb #a40fc4e0
@@ -496,11 +518,13 @@ def _splits(df, folds, fold):
     for i in range(folds):
         for j in range(i, folds):
             test = ((fx == i) & (fy == j)) | ((fx == j) & (fy == i))
-            if test.any(): out.append((f"{i}" if i == j else f"{i}-{j}", ~np.isin(fx, [i, j]) & ~np.isin(fy, [i, j]), test))
+            if test.any(): out.append((f"{i}" if i == j else f"{i}-{j}", ~np.isin(fx, [i, j]) & ~np.isin(fy, [i, j]),
+                                       test))
     return out
 
 # %% ../nbs/07_metrics.ipynb #9189c8b8
-_KFOLD_COLS = ['fold', 'n_folds', 'method', 'protocol', 'threshold', 'n_train', 'n_test'] + COUNT_COLS + METRIC_COLS + ['reason']
+_KFOLD_COLS = ['fold', 'n_folds', 'method', 'protocol', 'threshold', 'n_train',
+               'n_test'] + COUNT_COLS + METRIC_COLS + ['reason']
 
 def _kfold(df, method, folds, fold, kw) -> tuple:
     "Per-split rows and the threshold each pair of `df` is scored with (NaN for a pair in no split)."
@@ -558,7 +582,8 @@ def kfold_thresholds(df:pd.DataFrame, # verified pairs
                      label:str='decision', distance:str='distance', positive='Yes',
                     ) -> pd.Series: # per pair (index of `df`): the threshold it is scored with under k-fold; NaN where none
     "The threshold each pair is scored with under k-fold: tuned by `method` without the pair's people."
-    return pd.Series(_kfold(df, method, folds, fold, dict(label=label, distance=distance, positive=positive))[1], index=df.index, name='kfold_threshold')
+    return pd.Series(_kfold(df, method, folds, fold, dict(label=label, distance=distance, positive=positive))[1],
+                     index=df.index, name='kfold_threshold')
 
 # %% ../nbs/07_metrics.ipynb #c081091b
 def identity_codes(df:pd.DataFrame, # pairs with `identity_x`, `identity_y`
@@ -579,7 +604,8 @@ def bootstrap_weights(codes_x, codes_y, # each pair's two people, as integer cod
     codes_x, codes_y = np.asarray(codes_x), np.asarray(codes_y)
     if codes_x.shape != codes_y.shape or codes_x.ndim != 1 or (len(codes_x) and (codes_x.dtype.kind not in 'iu' or codes_y.dtype.kind not in 'iu'
                                                                                    or min(codes_x.min(), codes_y.min()) < 0 or max(codes_x.max(), codes_y.max()) >= n_ids)):
-        raise FacelabError(f"codes_x and codes_y must be two equally long lists of identity codes in 0..{n_ids - 1} (`identity_codes`)")
+        raise FacelabError(f"codes_x and codes_y must be two equally long lists of identity codes in 0..{n_ids - 1} "
+                           "(`identity_codes`)")
     rng = np.random.default_rng(seed)
     same = codes_x == codes_y
     for start in range(0, n_boot, chunk):
@@ -639,7 +665,8 @@ def _exact_where_degenerate(ci:dict, # metric_lo/_hi from the bootstrap
                            ) -> dict: # `ci` with exact intervals where needed, and `interval` naming them
     "Replace zero-width or few-pair bootstrap intervals by exact (Clopper–Pearson) ones on the counts; F1 from their bounds."
     out, exact = dict(ci), []
-    counts = dict(precision=(tp, tp + fp), recall=(tp, tp + fn), accuracy=(tp + tn, tp + fp + tn + fn), fmr=(fp, fp + tn), fnmr=(fn, tp + fn))
+    counts = dict(precision=(tp, tp + fp), recall=(tp, tp + fn), accuracy=(tp + tn, tp + fp + tn + fn),
+                  fmr=(fp, fp + tn), fnmr=(fn, tp + fn))
     for k, (hits, n) in counts.items():
         lo, hi = ci[f"{k}_lo"], ci[f"{k}_hi"]
         if n and (not np.isfinite(lo) or hi - lo < 1e-9 or n < MIN_BOOT_PAIRS):
@@ -669,7 +696,8 @@ def bootstrap_metrics(y, # True for same-person pairs
     level = _check_level(level)
     y, a = (_no_missing(v, name).astype(bool) for v, name in ((y, 'y'), (accept, 'accept')))
     if y.shape != a.shape or y.shape != np.shape(codes_x):
-        raise FacelabError(f"y, accept and codes_x must have one entry per pair, not shapes {y.shape}, {a.shape}, {np.shape(codes_x)}")
+        raise FacelabError(f"y, accept and codes_x must have one entry per pair, not shapes {y.shape}, {a.shape}, "
+                           f"{np.shape(codes_x)}")
     ind = np.stack([y & a, ~y & a, ~y & ~a, y & ~a]).T.astype(np.float32)   # n_pairs × (tp, fp, tn, fn)
     per = {m: [np.array([])] for m in METRIC_COLS}
     for w in bootstrap_weights(codes_x, codes_y, n_ids, n_boot, seed, boot_chunk(len(y))):
@@ -711,7 +739,8 @@ def evaluate_thresholds(df:pd.DataFrame, # verified pairs
     kw = dict(label=label, distance=distance, positive=positive)
     if isinstance(methods, str) or _is_num(methods): methods = [methods]
     for m in methods: _parse_method(m)
-    folds, n_boot, level, seed = _check_int('folds', folds, 2), _check_int('n_boot', n_boot, 0), _check_level(level), _check_int('seed', seed, 0)
+    folds, n_boot, level, seed = _check_int('folds', folds, 2), _check_int('n_boot', n_boot,
+                                                                           0), _check_level(level), _check_int('seed', seed, 0)
     _pairs_arrays(df, **kw)
     pop = scored_population(df, fold, distance)
     y, d = _labels_distances(pop, **kw)
@@ -728,7 +757,8 @@ def evaluate_thresholds(df:pd.DataFrame, # verified pairs
         if kfold and o['protocol'] != 'fixed':
             per, thr = _kfold(pop, m, folds, fold, kw)
             rows.append(dict(kfold_summary(per), **ci(thr)))
-    out = (pd.DataFrame(rows) if rows else pd.DataFrame(columns=TABLE_COLS)).assign(n_pairs=len(pop), n_pos=int(y.sum()), n_neg=int((~y).sum())).reindex(columns=TABLE_COLS)
+    out = (pd.DataFrame(rows) if rows else pd.DataFrame(columns=TABLE_COLS)).assign(n_pairs=len(pop),
+                                                                                    n_pos=int(y.sum()), n_neg=int((~y).sum())).reindex(columns=TABLE_COLS)
     return out
 
 # %% ../nbs/07_metrics.ipynb #d145380a
@@ -741,7 +771,8 @@ def interval_note(df:pd.DataFrame, # the verified pairs given to `evaluate_thres
     pop = scored_population(df, fold, distance)
     if n_boot <= 0: return 'no intervals: n_boot=0'
     if not len(pop): return 'no intervals: no pairs'
-    if not {'identity_x', 'identity_y'} <= set(pop.columns): return 'no intervals: the pairs have no identity_x/identity_y columns'
+    if not {'identity_x',
+            'identity_y'} <= set(pop.columns): return 'no intervals: the pairs have no identity_x/identity_y columns'
     n_ids = identity_codes(pop)[2]
     return (f"{level:.0%} bootstrap interval over the {n_ids} identities ({n_boot} resamples of the people; exact "
             f"Clopper–Pearson where the bootstrap degenerates, as the `interval` column says)")
@@ -751,16 +782,20 @@ def recommend_threshold(table:pd.DataFrame, # output of `evaluate_thresholds`
                         by:str='f1', # k-fold metric that picks the rule
                        ) -> dict: # method, threshold, threshold_lo/hi, expected metrics with intervals, counts, rule, reason
     "The rule with the best k-fold `by`: its threshold tuned on all pairs, and the k-fold numbers to expect on new people."
-    if not isinstance(by, str) or by not in METRIC_COLS: raise FacelabError(f"by must be one of {', '.join(METRIC_COLS)}, not {by!r}")
+    if not isinstance(by,
+                      str) or by not in METRIC_COLS: raise FacelabError(f"by must be one of {', '.join(METRIC_COLS)}, not {by!r}")
     if not isinstance(table, pd.DataFrame) or (miss := [c for c in TABLE_COLS if c not in table.columns]):
         raise FacelabError("table must be the table `evaluate_thresholds` returns" + (f"; it has no {miss[0]!r} column" if isinstance(table, pd.DataFrame) else ''))
     k = table[(table.protocol == 'k-fold') & table[by].notna()]
     if not len(k):
         why = '; '.join(dict.fromkeys(table.reason[table.protocol == 'k-fold'])) or 'no tuning method was asked for'
-        return dict(method=None, threshold=np.nan, rule='no recommendation', reason=f"no tuning rule could be scored by k-fold ({why})")
+        return dict(method=None, threshold=np.nan, rule='no recommendation',
+                    reason=f"no tuning rule could be scored by k-fold ({why})")
     best = k.loc[k[by].idxmax()]
     oracle = table[(table.method == best.method) & (table.protocol == 'oracle')]
-    if not len(oracle): raise FacelabError(f"table has a k-fold row for {best.method!r} but no oracle row: not a table of `evaluate_thresholds`")
+    if not len(oracle):
+        raise FacelabError(f"table has a k-fold row for {best.method!r} but no oracle row: not a table of "
+                           "`evaluate_thresholds`")
     oracle = oracle.iloc[0]
     out = dict(method=best.method, threshold=float(oracle.threshold), threshold_lo=best.threshold_lo, threshold_hi=best.threshold_hi,
                **{c: best[c] for c in METRIC_COLS + CI_COLS + COUNT_COLS + ['n_pairs', 'n_pos', 'n_neg', 'n_folds', 'n_splits', 'interval']})
@@ -830,7 +865,8 @@ def equal_error_rate(df:pd.DataFrame, # verified pairs
 def _check_fars(fars) -> list:
     "The target FARs as a list (one number is a list of one); a `FacelabError` unless each is a false accept rate in (0, 1]."
     if _is_num(fars): fars = [fars]
-    if isinstance(fars, (str, bytes, dict)) or not np.iterable(fars): raise FacelabError(f"fars must be a list of false accept rates, not {fars!r}")
+    if isinstance(fars,
+                  (str, bytes, dict)) or not np.iterable(fars): raise FacelabError(f"fars must be a list of false accept rates, not {fars!r}")
     fars = list(fars)
     for i, f in enumerate(fars): _check_far(f, f"fars[{i}]")
     return fars
@@ -853,7 +889,8 @@ def tar_at_far(df:pd.DataFrame, # verified pairs
         fpr, tpr, _ = roc
         i = np.flatnonzero(fpr <= f)[-1]
         t = tune_far(df, f, label, distance, positive)
-        rows.append(dict(far=f, tar=float(tpr[i]), threshold=t['threshold'], far_achieved=float(fpr[i]), n_negatives=n_neg, reason=''))
+        rows.append(dict(far=f, tar=float(tpr[i]), threshold=t['threshold'], far_achieved=float(fpr[i]),
+                         n_negatives=n_neg, reason=''))
     return pd.DataFrame(rows, columns=['far', 'tar', 'threshold', 'far_achieved', 'n_negatives', 'reason'])
 
 # %% ../nbs/07_metrics.ipynb #6bf866b6
@@ -864,7 +901,8 @@ def _curve_numbers(y, d, fars, w=None) -> list:
         y, d, w = y[keep], d[keep], w[keep]
     if _need_both(y): return [np.nan]*(2 + len(fars))
     far, tar, thr = roc_curve(y, -d, sample_weight=w, drop_intermediate=False)
-    return [float(auc(far, tar)), _eer_on_roc(far, tar, thr)[0]] + [float(tar[np.flatnonzero(far <= f)[-1]]) for f in fars]
+    return [float(auc(far, tar)),
+            _eer_on_roc(far, tar, thr)[0]] + [float(tar[np.flatnonzero(far <= f)[-1]]) for f in fars]
 
 # %% ../nbs/07_metrics.ipynb #1103f1fb
 def auc_exact_interval(y, # True for same-person pairs
@@ -897,10 +935,12 @@ def curve_summary(df:pd.DataFrame, # verified pairs
                  ) -> dict: # n_pos, n_neg, auc, eer, eer_threshold, tar@far=..., their _lo/_hi, reason
     "Threshold-free summary: pair counts, ROC AUC, EER and TAR at each FAR, bootstrap intervals over identities, reasons for what is undefined."
     kw = dict(label=label, distance=distance, positive=positive)
-    fars, n_boot, level, seed = _check_fars(fars), _check_int('n_boot', n_boot, 0), _check_level(level), _check_int('seed', seed, 0)
+    fars, n_boot, level, seed = _check_fars(fars), _check_int('n_boot', n_boot,
+                                                              0), _check_level(level), _check_int('seed', seed, 0)
     y, d = _labels_distances(df, **kw)
     e, ta = equal_error_rate(df, **kw), tar_at_far(df, fars, **kw)
-    out = dict(n_pos=int(y.sum()), n_neg=int((~y).sum()), auc=roc_auc(df, **kw), eer=e['eer'], eer_threshold=e['threshold'])
+    out = dict(n_pos=int(y.sum()), n_neg=int((~y).sum()), auc=roc_auc(df, **kw), eer=e['eer'],
+               eer_threshold=e['threshold'])
     out.update({f"tar@far={f:g}": t for f, t in zip(ta.far, ta.tar)})
     names = ['auc', 'eer'] + [f"tar@far={f:g}" for f in fars]
     pop = df[~np.isnan(_distances(df, distance))]

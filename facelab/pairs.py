@@ -42,7 +42,8 @@ def make_pairs(identities:dict, # identity -> list of image paths
                max_pairs:int=MAX_PAIRS, # refuse to build a table larger than this
               ) -> pd.DataFrame: # file_x, file_y, identity_x, identity_y, decision
     "All within-identity pairs (`Yes`) and all, or a seeded sample of, cross-identity pairs (`No`)."
-    if max_negatives is not None and (isinstance(max_negatives, bool) or not isinstance(max_negatives, (int, np.integer)) or max_negatives < 0):
+    if max_negatives is not None and (isinstance(max_negatives, bool) or not isinstance(max_negatives,
+                                                                                        (int, np.integer)) or max_negatives < 0):
         raise FacelabError(f"max_negatives must be a whole number >= 0 (or None for all), not {max_negatives!r}")
     names = [k for k,v in identities.items() if len(v)]
     files = [list(map(str, identities[k])) for k in names]
@@ -82,7 +83,8 @@ def folder_people(path, # root folder: one subfolder per person (loose images: a
         elif why := _skip_reason(d, root, exts): unused.append((str(d), why))
         else: ids.setdefault(d.stem, []).append(str(abs_path(d)))
     ids = {k: sorted(ids[k]) for k in sorted(ids) if ids[k]}
-    if not ids: raise FacelabError(f"no images in <identity>/<image> subfolders or loose (found {files_summary(root)}); "
+    if not ids:
+        raise FacelabError(f"no images in <identity>/<image> subfolders or loose (found {files_summary(root)}); "
                                   f"readable: {', '.join(sorted(exts))}, or any file with an image's signature", root)
     return ids, failures_frame((f, 'input', why) for f, why in unused)
 
@@ -173,7 +175,8 @@ def read_people(path, # root folder: one subfolder per person (loose images: a p
 def _lfw_name(name:str, k:int, path) -> str:
     "`name` if it is one plain folder name (no `/`, `\\`, `..`, drive or home), else a `FacelabError` for line `k`."
     if not name or name in ('.', '..') or any(c in name for c in '/\\:~\x00') or len(name) > 255:
-        raise FacelabError(f"line {k}: {name!r} is not a person's folder name (LFW names are one folder, like Abel_Pacheco)", path)
+        raise FacelabError(f"line {k}: {name!r} is not a person's folder name (LFW names are one folder, like "
+                           "Abel_Pacheco)", path)
     return name
 
 # %% ../nbs/01_pairs.ipynb #1bc90f37
@@ -200,7 +203,8 @@ def read_lfw_pairs(path, # LFW `pairs.txt`
         raise FacelabError("line 1: expected '<folds> <pairs per fold>' (two positive integers)", path)
     n_folds, n = map(int, head)
     want = 1 + n_folds*2*n
-    if len(lines) < want: raise FacelabError(f"expected {want} lines for {n_folds} folds of 2×{n} pairs, found {len(lines)}", path)
+    if len(lines) < want:
+        raise FacelabError(f"expected {want} lines for {n_folds} folds of 2×{n} pairs, found {len(lines)}", path)
     rows = []
     for k, line in enumerate(lines[1:want], start=2):
         f = line.split()
@@ -213,5 +217,6 @@ def read_lfw_pairs(path, # LFW `pairs.txt`
             a, b = _lfw_name(f[0], k, path), _lfw_name(f[2], k, path)
             i, j = _lfw_number(f[1], k, path), _lfw_number(f[3], k, path)
             rows.append((lfw_path(a, i, root), lfw_path(b, j, root), a, b, 'No', fold))
-        else: raise FacelabError(f"line {k}: expected {'3' if same else '4'} fields for a {'positive' if same else 'negative'} pair, got {line!r}", path)
+        else: raise FacelabError(f"line {k}: expected {'3' if same else '4'} fields for a "
+                                 f"{'positive' if same else 'negative'} pair, got {line!r}", path)
     return pd.DataFrame(rows, columns=PAIR_COLS+['fold'])

@@ -44,8 +44,10 @@ def _named_thresholds(thresholds) -> dict:
 # %% ../nbs/07a_plots.ipynb #11d165ce
 def _threshold_lines(ax, thresholds, skip:int=2):
     "A dashed vertical line per named threshold, labelled `name = value` for the legend, in colours after the first `skip` (the curves')."
-    for (name, t), c in zip(_named_thresholds(thresholds).items(), matplotlib.rcParams['axes.prop_cycle'].by_key()['color'][skip:]*5):
-        if np.isfinite(t): ax.axvline(t, ls='--', lw=1.2, color=c, label=f"{name} = {t:.4f}" if name != f"{t:.3f}" else f"{t:.4f}")
+    for (name, t), c in zip(_named_thresholds(thresholds).items(),
+                            matplotlib.rcParams['axes.prop_cycle'].by_key()['color'][skip:]*5):
+        if np.isfinite(t): ax.axvline(t, ls='--', lw=1.2, color=c,
+                                      label=f"{name} = {t:.4f}" if name != f"{t:.3f}" else f"{t:.4f}")
 
 # %% ../nbs/07a_plots.ipynb #468c2746
 def plot_distances(df:pd.DataFrame, # verified pairs
@@ -226,7 +228,8 @@ def plot_confusion(x, # dict with tp, fp, tn, fn (e.g. a tuning result), or veri
     if isinstance(x, dict):
         c = x
         threshold = x.get('threshold', threshold)
-    elif threshold is not None: c = metrics_table(x, [threshold], label, distance, positive).iloc[0].to_dict() if np.isfinite(threshold) else {}
+    elif threshold is not None: c = metrics_table(x, [threshold], label, distance,
+                                                  positive).iloc[0].to_dict() if np.isfinite(threshold) else {}
     else: c = confusion_counts(x[label], x[prediction], positive)
     undefined = threshold is not None and not np.isfinite(float(threshold))
     cm = np.array([[_count(c, k.lower()) for k in row] for row in CELLS])
@@ -239,7 +242,8 @@ def plot_confusion(x, # dict with tp, fp, tn, fn (e.g. a tuning result), or veri
     for i, j in np.ndindex(2, 2):
         v, r = cm[i, j], rate[i, j]
         txt = f"{CELLS[i][j]}\n" + (f"{r:.2%}\n({_fmt_count(v)})" if normalize and np.isfinite(r) else _fmt_count(v))
-        ax.text(j, i, txt, ha='center', va='center', fontsize=10, color='white' if np.isfinite(r) and r > 0.6 else 'black')
+        ax.text(j, i, txt, ha='center', va='center', fontsize=10,
+                color='white' if np.isfinite(r) and r > 0.6 else 'black')
     ax.set_xticks([0, 1], ['different', 'same'])
     ax.set_xlabel('predicted')
     ax.set_yticks([0, 1], [f"different\n(n={_fmt_count(n[0])})" if np.isfinite(n[0]) else 'different',
@@ -268,7 +272,8 @@ def _crop(img, box, margin:float) -> np.ndarray:
 
 # %% ../nbs/07a_plots.ipynb #59fb57d9
 @lru_cache(maxsize=2048)
-def _thumb_cached(path:str, size:int, box:tuple|None, margin:float) -> np.ndarray: return _thumb(_crop(path, box, margin), size)
+def _thumb_cached(path:str, size:int, box:tuple|None,
+                  margin:float) -> np.ndarray: return _thumb(_crop(path, box, margin), size)
 
 # %% ../nbs/07a_plots.ipynb #c58dcf14
 def thumbnail(img, # image path, or BGR array (a video crop)
@@ -322,7 +327,8 @@ def pair_boxes(pairs:pd.DataFrame, # pairs with `file_x`, `file_y`
             d = pair_distances(np.stack(gx.embedding.to_numpy())[ii], np.stack(gy.embedding.to_numpy())[jj], metric)
             i, j = ii[np.argmin(d)], jj[np.argmin(d)]
         out.append((None if gx is None else box(gx.iloc[i]), None if gy is None else box(gy.iloc[j])))
-    return pd.DataFrame(out, columns=['box_x', 'box_y'], index=pairs.index) if out else pd.DataFrame(columns=['box_x', 'box_y'])
+    return pd.DataFrame(out, columns=['box_x', 'box_y'],
+                        index=pairs.index) if out else pd.DataFrame(columns=['box_x', 'box_y'])
 
 # %% ../nbs/07a_plots.ipynb #21a08492
 ERROR_KINDS = {'false-accept': 'false accepts: different people at distance <= threshold',
@@ -333,7 +339,8 @@ def pair_thresholds(df:pd.DataFrame, # verified pairs
                    ) -> np.ndarray: # one threshold per row (NaN where there is none)
     "The decision threshold of every row of `df`, from a number, a column, an array or the table's `threshold` column."
     if threshold is None:
-        if 'threshold' not in df: raise FacelabError("no threshold given and the table has no `threshold` column; pass threshold=")
+        if 'threshold' not in df:
+            raise FacelabError("no threshold given and the table has no `threshold` column; pass threshold=")
         threshold = 'threshold'
     if isinstance(threshold, str):
         if threshold not in df: raise FacelabError(f"no column {threshold!r} to take thresholds from")

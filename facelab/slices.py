@@ -143,7 +143,8 @@ def face_quality(emb:pd.DataFrame, # `represent`'s table: file, face_idx, box, c
             f = _face_at(img, box, det, deepface_compat)
             lm = _landmarks(f) if f is not None else None
             ok = lm is not None and not np.isnan(lm).any()
-            rows.append(dict(file=file, face_idx=r.face_idx, **image_quality(img, box, lm if ok else None, r.confidence), landmarks=ok))
+            rows.append(dict(file=file, face_idx=r.face_idx,
+                             **image_quality(img, box, lm if ok else None, r.confidence), landmarks=ok))
     out = pd.DataFrame(rows, columns=['file', 'face_idx', *QUALITY_COLS, 'landmarks'])
     return out.astype(dict(face_idx=int, greyscale=object, landmarks=bool))
 
@@ -171,10 +172,13 @@ def measure_bands(name:str, # a QUALITY_COLS measure
     else:
         x = v.to_numpy(float)
         if name in ('yaw', 'pitch', 'roll'): x = np.abs(x)
-        cuts = tuple(spec) if spec != 'terciles' else tuple(np.unique(np.nanquantile(x, [1/3, 2/3]))) if np.isfinite(x).any() else ()
+        cuts = tuple(spec) if spec != 'terciles' else tuple(np.unique(np.nanquantile(x,
+                                                                                     [1/3, 2/3]))) if np.isfinite(x).any() else ()
         names = _edge_names(cuts, _UNITS.get(name, '')) if cuts else ['all']
-        if spec == 'terciles' and cuts: names = [f"{k} ({n})" for k, n in zip(('low', 'mid', 'high') if len(cuts) == 2 else ('low', 'high'), names)]
-        out = np.where(np.isnan(x), UNKNOWN, np.asarray(names, object)[np.searchsorted(cuts, np.nan_to_num(x), side='right')])
+        if spec == 'terciles' and cuts: names = [f"{k} ({n})" for k, n in zip(('low', 'mid',
+                                                                               'high') if len(cuts) == 2 else ('low', 'high'), names)]
+        out = np.where(np.isnan(x), UNKNOWN,
+                       np.asarray(names, object)[np.searchsorted(cuts, np.nan_to_num(x), side='right')])
     return pd.Series(pd.Categorical(out, categories=[*names, UNKNOWN], ordered=True), index=v.index, name=name)
 
 # %% ../nbs/07b_slices.ipynb #61f59187
@@ -184,7 +188,8 @@ def quality_score(quality:pd.DataFrame, # QUALITY_COLS (some of them)
     out = pd.DataFrame(index=quality.index)
     for c in [c for c in QUALITY_COLS if c in quality]:
         x = quality[c].astype(float)
-        out[c] = -x.abs() if c in ('yaw', 'pitch', 'roll') else -(x - 0.5).abs() if c == 'brightness' else 1 - x if c == 'greyscale' else x
+        out[c] = -x.abs() if c in ('yaw', 'pitch',
+                                   'roll') else -(x - 0.5).abs() if c == 'brightness' else 1 - x if c == 'greyscale' else x
     return out
 
 # %% ../nbs/07b_slices.ipynb #e5d069d9
@@ -201,7 +206,8 @@ def read_metadata(path, # a CSV: `file` and/or `identity`, then one column per a
     if not rows: raise FacelabError("metadata CSV is empty: it needs a header with `file` or `identity`", path)
     head = rows[0]
     if not {'file', 'identity'} & set(head):
-        raise FacelabError(f"line {lines[0]}: the header needs a `file` or an `identity` column; it has {', '.join(head)}", path)
+        raise FacelabError(f"line {lines[0]}: the header needs a `file` or an `identity` column; it has "
+                           f"{', '.join(head)}", path)
     attrs = [c for c in head if c not in ('file', 'identity')]
     if not attrs: raise FacelabError(f"line {lines[0]}: no attribute column besides file/identity", path)
     if len(set(head)) < len(head): raise FacelabError(f"line {lines[0]}: a column name appears twice", path)
@@ -352,7 +358,8 @@ def _slice_rows(b:pd.DataFrame) -> list:
     for col in b.columns:
         s, by = col.rsplit(': ', 1)
         v = b[col]
-        rows += [dict(slice=s, band=str(k), by=by, mask=(v == k).to_numpy(bool)) for k in v.cat.categories if (v == k).any()]
+        rows += [dict(slice=s, band=str(k), by=by,
+                      mask=(v == k).to_numpy(bool)) for k in v.cat.categories if (v == k).any()]
     return rows
 
 def pair_slices(pairs:pd.DataFrame, # scored pairs: file_x, file_y, identity_x, identity_y, decision, distance
@@ -436,7 +443,8 @@ def group_rates(cases_bands:pd.DataFrame, # per case: a categorical column per g
             d = differential(tab, B[:, j*len(rows):(j + 1)*len(rows)], name, level)
             ratio.update({name: d['ratio'], f"{name}_lo": d['ratio_lo'], f"{name}_hi": d['ratio_hi']})
             notes.append(f"{name.upper()}: " + (f"{d['worst']} / {d['best']}" if not d['reason'] else f"no ratio: {d['reason']}"))
-        out += [tab.assign(note=''), pd.DataFrame([dict(ratio, note='; '.join(notes), interval='bootstrap' if n_boot else '')])]
+        out += [tab.assign(note=''),
+                pd.DataFrame([dict(ratio, note='; '.join(notes), interval='bootstrap' if n_boot else '')])]
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=['attribute', 'group', 'people', 'note'])
 
 # %% ../nbs/07b_slices.ipynb #55b661e3
@@ -467,7 +475,8 @@ def edc_area(curve:pd.DataFrame, # `edc_curve`
     "Partial area under an EDC curve: each step's rate times the share of discards it holds, from 0 to `upto`."
     if not len(curve): return np.nan
     x = np.r_[curve.discarded.to_numpy(float), np.inf]
-    return float((np.clip(np.minimum(x[1:], upto) - np.minimum(x[:-1], upto), 0, None)*curve.rate.to_numpy(float)).sum())
+    return float((np.clip(np.minimum(x[1:], upto) - np.minimum(x[:-1], upto), 0,
+                          None)*curve.rate.to_numpy(float)).sum())
 
 # %% ../nbs/07b_slices.ipynb #20de9cff
 def ideal_area(rate0:float, # the error rate with nothing discarded
@@ -493,7 +502,8 @@ def edc_table(errors, # per case: an error at the fixed threshold
                          ideal_relative=ideal_area(r0, upto)/(r0*upto) if r0 > 0 else np.nan))
     rk = pd.DataFrame(rank, columns=['measure', 'cases', 'unknown', 'rate0', 'pauc', 'relative', 'ideal_relative'])
     rk = rk.sort_values('relative', kind='stable', na_position='last').reset_index(drop=True)
-    return pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=EDC_COLS), rk.assign(rank=np.arange(1, len(rk) + 1))
+    return pd.concat(curves,
+                     ignore_index=True) if curves else pd.DataFrame(columns=EDC_COLS), rk.assign(rank=np.arange(1, len(rk) + 1))
 
 # %% ../nbs/07b_slices.ipynb #bb6825e9
 def plot_slices(table:pd.DataFrame, # PAIR_SLICE_COLS or PROBE_SLICE_COLS
@@ -510,9 +520,11 @@ def plot_slices(table:pd.DataFrame, # PAIR_SLICE_COLS or PROBE_SLICE_COLS
     y = np.arange(len(t))[::-1]
     for ax, k in zip(axes, rates):
         v, lo, hi = (100*t[c].to_numpy(float) for c in (k, f"{k}_lo", f"{k}_hi"))
-        col = np.where(t.flag.str.contains(k, regex=False), 'C3', np.where(t.note.str.startswith('too small'), '0.6', 'C0'))
+        col = np.where(t.flag.str.contains(k, regex=False), 'C3',
+                       np.where(t.note.str.startswith('too small'), '0.6', 'C0'))
         for yi, vi, a, b, c in zip(y, v, lo, hi, col):
-            ax.errorbar(vi, yi, xerr=[[vi - a], [b - vi]] if np.isfinite(a) else None, fmt='o', color=c, ms=3, capsize=2)
+            ax.errorbar(vi, yi, xerr=[[vi - a], [b - vi]] if np.isfinite(a) else None, fmt='o', color=c, ms=3,
+                        capsize=2)
         ax.axvline(100*t[k].iloc[0], color='k', ls=':', lw=1)
         ax.set_xlabel(f"{k.upper()} (%)")
         ax.grid(axis='x', alpha=0.3)
@@ -622,7 +634,8 @@ def verification_slices(pairs:pd.DataFrame, # the study's scored pairs (file_x/y
                 else str(metadata) if not isinstance(metadata, pd.DataFrame) else 'table', group_columns=gcols, notes=notes)
     pb = pair_bands(pairs, bands, scores)
     if not np.isfinite(threshold):
-        return SliceStudy(q, pd.DataFrame(columns=PAIR_SLICE_COLS), pd.DataFrame(), pd.DataFrame(columns=EDC_COLS), pd.DataFrame(), info)
+        return SliceStudy(q, pd.DataFrame(columns=PAIR_SLICE_COLS), pd.DataFrame(), pd.DataFrame(columns=EDC_COLS),
+                          pd.DataFrame(), info)
     y, acc = (pairs.decision == 'Yes').to_numpy(), pairs.distance.to_numpy(float) <= threshold
     sl = pair_slices(pairs, pb, threshold, n_boot, level, seed)
     cx, cy, n_ids = identity_codes(pairs)
@@ -648,7 +661,8 @@ def identification_slices(probes:pd.DataFrame, # probes: file, identity, mated, 
     info = dict(task='identification', threshold=float(threshold), threshold_what=threshold_what, metadata=None if metadata is None
                 else str(metadata) if not isinstance(metadata, pd.DataFrame) else 'table', group_columns=gcols, notes=notes)
     if not np.isfinite(threshold):
-        return SliceStudy(q, pd.DataFrame(columns=PROBE_SLICE_COLS), pd.DataFrame(), pd.DataFrame(columns=EDC_COLS), pd.DataFrame(), info)
+        return SliceStudy(q, pd.DataFrame(columns=PROBE_SLICE_COLS), pd.DataFrame(), pd.DataFrame(columns=EDC_COLS),
+                          pd.DataFrame(), info)
     f = probes.file.astype(str)
     pb = pd.DataFrame({f"{c}: probe": pd.Categorical(bands[c].reindex(f).to_numpy(object), categories=bands[c].cat.categories,
                                                        ordered=True) for c in bands.columns}, index=probes.index)
@@ -687,12 +701,14 @@ def slices_section(st:SliceStudy, # `verification_slices` or `identification_sli
                   ) -> list: # Markdown lines of the report's "Errors by slice" section
     "Write a study's slice tables and figures to `out`, and return the report's section about them."
     out = Path(out)
-    for name in ('table', 'groups', 'edc', 'edc_rank', 'quality'): st[name].to_csv(out/f"{'slices' if name == 'table' else name}.csv", index=False)
+    for name in ('table', 'groups', 'edc', 'edc_rank',
+                 'quality'): st[name].to_csv(out/f"{'slices' if name == 'table' else name}.csv", index=False)
     i, t = st.info, st.table
     ver = i['task'] == 'verification'
     rates, unit = (('fnmr', 'fmr'), 'pairs') if ver else (('fnir', 'fpir'), 'probes')
     md = ["## Errors by slice", ""]
-    if not np.isfinite(i['threshold']): return md + [f"No threshold to read the slices at ({md_escape(i['threshold_what'])}).", ""]
+    if not np.isfinite(i['threshold']): return md + [f"No threshold to read the slices at "
+                                                     f"({md_escape(i['threshold_what'])}).", ""]
     err = 'same-person pairs rejected (FNMR) and different-people pairs accepted (FMR)' if ver else \
           'mated probes missed or answered wrongly (FNIR) and non-mated probes accepted (FPIR)'
     md += [f"The {err} of each slice of the {unit}, at one threshold: {i['threshold']:.4f} ({md_escape(i['threshold_what'])}); "
@@ -716,10 +732,12 @@ def slices_section(st:SliceStudy, # `verification_slices` or `identification_sli
     rk = st.edc_rank
     if len(rk):
         shown = rk.assign(rate0=[_num(100*v, '.2f') for v in rk.rate0], pauc=[_num(100*v, '.3f') for v in rk.pauc],
-                          relative=[_num(v, '.3f') for v in rk.relative], ideal_relative=[_num(v, '.3f') for v in rk.ideal_relative],
+                          relative=[_num(v, '.3f') for v in rk.relative], ideal_relative=[_num(v,
+                                                                                               '.3f') for v in rk.ideal_relative],
                           rank=np.where(rk.relative.notna(), rk['rank'].astype(str), '–'))
         md += [md_table(shown.rename(columns={'rate0': f"{what} (%)", 'pauc': 'pauc (%)'})), ""]
-        if rk.relative.isna().all(): md += [f"No measure can be ranked: the {what} of these cases is 0, so discarding can remove no error.", ""]
+        if rk.relative.isna().all(): md += [f"No measure can be ranked: the {what} of these cases is 0, so discarding "
+                                            "can remove no error.", ""]
         md += ["![edc](edc.png)", ""]
         plot_edc(st.edc, what).savefig(out/'edc.png', dpi=100, bbox_inches='tight')
     g = st.groups

@@ -112,7 +112,8 @@ def _paste(frame, patch, x, y):
 # %% ../nbs/11_synth.ipynb #23673bcc
 def _track(rng, n_frames, W, H, face_size, zoom, compact, motion, enter=0, crossing=False):
     "One person: arrays of face-box centre x, y and face height over the frames (NaN before `enter`)."
-    hs = np.full(n_frames, rng.uniform(*face_size)) if not zoom else np.linspace(face_size[0], face_size[1], n_frames)*rng.uniform(.85, 1.15)
+    hs = np.full(n_frames, rng.uniform(*face_size)) if not zoom else np.linspace(face_size[0], face_size[1],
+                                                                                 n_frames)*rng.uniform(.85, 1.15)
     if crossing:
         y = np.full(n_frames, rng.uniform(.3*H, .7*H))
         x = np.linspace(-.1*W, 1.1*W, n_frames-enter)
@@ -233,7 +234,8 @@ def synth_video(out_dir, # folder for <name>.mp4 and <name>.xml
             if mask:
                 fy = int(b[1] + .55*(b[3]-b[1]))
                 ph = ph.copy()
-                cv2.rectangle(ph, (int(b[0]+.08*(b[2]-b[0])), fy), (int(b[2]-.08*(b[2]-b[0])), int(b[3])), (235, 215, 170), -1)
+                cv2.rectangle(ph, (int(b[0]+.08*(b[2]-b[0])), fy), (int(b[2]-.08*(b[2]-b[0])), int(b[3])),
+                              (235, 215, 170), -1)
             own = []   # the occluder's band, in frame coordinates: it covers the face like a nearer person does
             if occlusion:
                 ph = occlude(ph, b, occlusion, sides[k], colours[k])
@@ -253,7 +255,8 @@ def synth_video(out_dir, # folder for <name>.mp4 and <name>.xml
             rows.append(dict(frame=t, track_id=k, label=chosen[k], x1=clip[0], y1=clip[1], x2=clip[2], y2=clip[3],
                              occluded=bool(cover.mean() > .5), ignore=False, keyframe=True))
     wr.release()
-    gt = pd.DataFrame(rows, columns=['frame', 'track_id', 'label', 'x1', 'y1', 'x2', 'y2', 'occluded', 'ignore', 'keyframe'])
+    gt = pd.DataFrame(rows,
+                      columns=['frame', 'track_id', 'label', 'x1', 'y1', 'x2', 'y2', 'occluded', 'ignore', 'keyframe'])
     gt = gt.sort_values(['frame', 'track_id'], kind='stable').reset_index(drop=True)
     gt = GroundTruth(gt, annotated_frames=range(n_frames), frame_size=size, video=str(video))   # every frame is known, the empty ones too
     xml = write_cvat_video(gt, out_dir/f"{name}.xml", size=size, n_frames=n_frames, source=video.name)

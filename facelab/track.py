@@ -41,7 +41,8 @@ def _looked(dets:pd.DataFrame, frames) -> np.ndarray:
     "The frame indices looked at: `frames` (a frames table, this video's rows, or indices), else the detections' frames on their own grid."
     if isinstance(frames, pd.DataFrame) and 'source' in frames and len(dets) and frames.source.nunique() > 1:
         frames = frames[frames.source.astype(str) == str(dets.source.iloc[0])]
-    if frames is not None: return np.unique(np.asarray(frames.frame if isinstance(frames, pd.DataFrame) else frames, dtype=np.int64))
+    if frames is not None: return np.unique(np.asarray(frames.frame if isinstance(frames, pd.DataFrame) else frames,
+                                                       dtype=np.int64))
     if not len(dets): return np.zeros(0, np.int64)
     f = dets.frame.to_numpy(np.int64)
     return np.arange(f.min(), f.max()+1, frame_step(f))
@@ -53,18 +54,21 @@ def _grow(xyxy, buffer:float) -> np.ndarray:
     return np.hstack([xyxy[:, :2] - buffer*wh, xyxy[:, 2:] + buffer*wh]).astype(np.float32)
 
 # %% ../nbs/16_track.ipynb #ce453a94
-def _bytetrack(dets:pd.DataFrame, looked, max_lost:int, activation:float, match:float, min_frames:int, buffer:float) -> np.ndarray:
+def _bytetrack(dets:pd.DataFrame, looked, max_lost:int, activation:float, match:float, min_frames:int,
+               buffer:float) -> np.ndarray:
     "Run supervision's ByteTrack over the frames looked at, in order, on buffered boxes; the track id of each row of `dets` (-1: none)."
     with warnings.catch_warnings():   # sv.ByteTrack is deprecated in favour of the `trackers` package (see the chapter)
         warnings.simplefilter('ignore')
         tracker = sv.ByteTrack(track_activation_threshold=activation, lost_track_buffer=max_lost, frame_rate=30,
                                minimum_matching_threshold=match, minimum_consecutive_frames=min_frames)
     ids = np.full(len(dets), -1, np.int64)
-    xyxy, conf, fr = _grow(dets[['x1', 'y1', 'x2', 'y2']].to_numpy(np.float32), buffer), dets.confidence.to_numpy(np.float32), dets.frame.to_numpy()
+    xyxy, conf, fr = _grow(dets[['x1', 'y1', 'x2', 'y2']].to_numpy(np.float32),
+                           buffer), dets.confidence.to_numpy(np.float32), dets.frame.to_numpy()
     conf = np.where(np.isnan(conf), 1.0, conf)
     for f in looked:
         rows = np.flatnonzero(fr == f)
-        d = sv.Detections(xyxy=xyxy[rows].reshape(-1, 4), confidence=conf[rows], class_id=np.zeros(len(rows), int), data={'row': rows})
+        d = sv.Detections(xyxy=xyxy[rows].reshape(-1, 4), confidence=conf[rows], class_id=np.zeros(len(rows), int),
+                          data={'row': rows})
         out = tracker.update_with_detections(d)
         if len(out): ids[out.data['row']] = out.tracker_id
     return _backfill(ids, xyxy, fr, looked)
@@ -78,7 +82,8 @@ def _backfill(ids, xyxy, fr, looked, min_iou:float=0.3) -> np.ndarray:
         later = [j for j in later if ids[j] not in set(ids[fr == f])]
         if not len(todo) or not len(later): continue
         M = box_iou(xyxy[todo], xyxy[later])
-        for a, b in sorted(((a, b) for a in range(len(todo)) for b in range(len(later)) if M[a, b] >= min_iou), key=lambda p: -M[p]):
+        for a, b in sorted(((a, b) for a in range(len(todo)) for b in range(len(later)) if M[a, b] >= min_iou),
+                           key=lambda p: -M[p]):
             if ids[todo[a]] < 0 and ids[later[b]] not in set(ids[fr == f]): ids[todo[a]] = ids[later[b]]
     return ids
 
@@ -135,7 +140,8 @@ def _tracked(x) -> pd.DataFrame:
     return x if isinstance(x, pd.DataFrame) else x.detections
 
 # %% ../nbs/16_track.ipynb #6840fe02
-TRACK_DEFAULTS = dict(buffer=1.0, lost_seconds=1.0, activation=0.25, match=0.9, min_frames=1, rejoin=0.4, rejoin_seconds=10.0)
+TRACK_DEFAULTS = dict(buffer=1.0, lost_seconds=1.0, activation=0.25, match=0.9, min_frames=1, rejoin=0.4,
+                      rejoin_seconds=10.0)
 
 def track_faces(dets:pd.DataFrame, # detections (`facelab.detect.DETECTION_COLS`), optionally with `embedding` (`represent_detections`)
                 frames=None, # the frames looked at (`detect_video`'s frames table or indices; default: the detections' frame grid)
@@ -193,7 +199,8 @@ def tracking_metrics(gt, # ground truth of one video (`GroundTruth`, or a table:
     g = as_ground_truth(gt)
     gt, looked, tracked = g.boxes, getattr(tracked, 'frames', None), _tracked(tracked)
     if gt.track_id.isna().any():   # e.g. COCO images: boxes without tracks
-        return dict(**info, **{k: np.nan for k in TRACKING_COLS[:-1]}, reason='the ground truth has no track ids (not a video annotation with tracks)')
+        return dict(**info, **{k: np.nan for k in TRACKING_COLS[:-1]},
+                    reason='the ground truth has no track ids (not a video annotation with tracks)')
     if frames is None: frames = looked.frame if looked is not None else tracked.frame
     frames = np.unique(np.asarray(frames.frame if isinstance(frames, pd.DataFrame) else frames, dtype=np.int64))
     if annotated is None: annotated = g.annotated_frames
@@ -216,10 +223,12 @@ def tracking_metrics(gt, # ground truth of one video (`GroundTruth`, or a table:
         acc.update(gf.track_id.to_numpy(np.int64), hid[hm], np.where(M >= iou, 1 - M, np.nan), frameid=int(f))
     s = mm.metrics.create().compute(acc, metrics=list(dict.fromkeys(_MM.values())), name='video').iloc[0]
     row = {k: float(s[v]) for k, v in _MM.items()}
-    for k in ('id_switches', 'fragmentations', 'frames', 'gt_tracks', 'mostly_tracked', 'mostly_lost', 'gt_boxes', 'fp', 'fn'): row[k] = int(row[k])
+    for k in ('id_switches', 'fragmentations', 'frames', 'gt_tracks', 'mostly_tracked', 'mostly_lost', 'gt_boxes',
+              'fp', 'fn'): row[k] = int(row[k])
     row['motp_iou'] = 1 - row['motp_iou'] if row['gt_boxes'] else float('nan')
     row['tracks'] = int(len(set(hid[~untracked & h.frame.isin(frames).to_numpy()])))
-    return dict(**info, **{k: row[k] for k in TRACKING_COLS[:-1]}, reason='' if row['gt_boxes'] else 'no ground-truth box in the frames looked at')
+    return dict(**info, **{k: row[k] for k in TRACKING_COLS[:-1]},
+                reason='' if row['gt_boxes'] else 'no ground-truth box in the frames looked at')
 
 # %% ../nbs/16_track.ipynb #2366e0f5
 TRACK_RULES = {'frame': "each detection on its own (distance to the nearest query photo ≤ threshold); a track counts as taken when any of its frames is",
@@ -258,10 +267,12 @@ def track_distances(det, # detections with `track_id` and `embedding` (or a `Tra
             E = np.stack(det.embedding[ie].to_numpy()).astype(float)
             T = E.mean(0) if distance_metric == 'euclidean' else unit_rows(E).mean(0)
             best = ie[np.lexsort((-conf[ie], -area[ie]))[0]]
-            r.update({'track-mean': float(dist(T[None])[0]), 'track-best': float(d[best]), 'vote_share': float(np.mean(d[ie] <= threshold))})
+            r.update({'track-mean': float(dist(T[None])[0]), 'track-best': float(d[best]),
+                      'vote_share': float(np.mean(d[ie] <= threshold))})
         else: r.update({'track-mean': np.nan, 'track-best': np.nan, 'vote_share': np.nan})
         rows.append(r)
-    return pd.DataFrame(rows, columns=['source', 'track', 'track_id', 'faces', 'embedded', 'first', 'last', 'track-mean', 'track-best', 'vote_share'])
+    return pd.DataFrame(rows,
+                        columns=['source', 'track', 'track_id', 'faces', 'embedded', 'first', 'last', 'track-mean', 'track-best', 'vote_share'])
 
 # %% ../nbs/16_track.ipynb #a0e2cfea
 @dataclasses.dataclass(repr=False, eq=False)
@@ -287,15 +298,18 @@ def track_outcomes(det, # tracked detections with `embedding` (`track_faces` aft
     base = scored if scored is not None else recognition_outcomes(det, query, gt, identity, threshold, distance_metric, match=match, iou=iou,
                                                                   tol=tol, frames=frames)
     if len(base.table) != len(det) or base.identity != identity:
-        raise FacelabError("scored= holds the outcomes of other detections or another person: pass recognition_outcomes of these")
+        raise FacelabError("scored= holds the outcomes of other detections or another person: pass "
+                           "recognition_outcomes of these")
     b = base.table
     scored_rows = b.outcome.isin(['TP', 'FP', 'TN', 'FN'])
     td = track_distances(det, query, threshold, distance_metric).set_index('track')
     key = _track_keys(det)
-    lab = pd.DataFrame(dict(track=key, label=b.matched_label)).dropna().groupby('track').label.agg(lambda s: s.value_counts().index[0])
+    lab = pd.DataFrame(dict(track=key,
+                            label=b.matched_label)).dropna().groupby('track').label.agg(lambda s: s.value_counts().index[0])
     td['label'] = lab.reindex(td.index).to_numpy()
     td['truth'] = (td.label == identity).to_numpy(bool)
-    on_annotated = pd.Series(scored_rows.to_numpy(), index=key).groupby(level=0).any().reindex(td.index, fill_value=False)
+    on_annotated = pd.Series(scored_rows.to_numpy(), index=key).groupby(level=0).any().reindex(td.index,
+                                                                                               fill_value=False)
     by_frame, tracks = {'frame': base}, {}
     for rule in TRACK_RULES:
         t = td.copy()
@@ -306,7 +320,8 @@ def track_outcomes(det, # tracked detections with `embedding` (`track_faces` aft
             t['distance'] = t.vote_share if rule == 'track-vote' else t[rule]
             pred = t.vote_share > .5 if rule == 'track-vote' else t[rule] <= threshold
         t['predicted'] = pred.to_numpy(bool)
-        t['outcome'] = np.select([t.predicted & t.truth, t.predicted & ~t.truth, ~t.predicted & t.truth], ['TP', 'FP', 'FN'], 'TN')
+        t['outcome'] = np.select([t.predicted & t.truth, t.predicted & ~t.truth, ~t.predicted & t.truth],
+                                 ['TP', 'FP', 'FN'], 'TN')
         t.loc[t.embedded == 0, 'outcome'] = 'no embedding'
         t.loc[~on_annotated.to_numpy(), 'outcome'] = NOT_ANNOTATED   # a track seen only between annotated frames: nothing to score it on
         tracks[rule] = base._replace(table=t.reset_index(), missed=base.missed_tracks, no_embedding=int((t.embedded == 0).sum()),
@@ -314,7 +329,8 @@ def track_outcomes(det, # tracked detections with `embedding` (`track_faces` aft
         if rule == 'frame': continue
         o = b.copy()
         o['predicted'] = t.predicted.reindex(key).to_numpy(bool)
-        o['outcome'] = np.select([o.predicted & o.truth, o.predicted & ~o.truth, ~o.predicted & o.truth], ['TP', 'FP', 'FN'], 'TN')
+        o['outcome'] = np.select([o.predicted & o.truth, o.predicted & ~o.truth, ~o.predicted & o.truth],
+                                 ['TP', 'FP', 'FN'], 'TN')
         o.loc[b.outcome == 'no embedding', 'outcome'] = 'no embedding'
         o.loc[b.outcome == NOT_ANNOTATED, 'outcome'] = NOT_ANNOTATED
         by_frame[rule] = base._replace(table=o, rule=rule)
@@ -325,7 +341,8 @@ def track_rows(res:TrackOutcomes, # `track_outcomes` output
                **info, # extra columns (video, challenge, ...)
               ) -> list: # `recognition_metrics` rows with `rule` and `level` ('frame' or 'track')
     "The study's rows for every rule, at frame level (each detection) and at track level (each track once)."
-    return [dict(recognition_metrics(res[lv][rule], **info), rule=rule, level=lv[:-1]) for lv in ('frames', 'tracks') for rule in res[lv]]
+    return [dict(recognition_metrics(res[lv][rule], **info), rule=rule, level=lv[:-1]) for lv in ('frames',
+                                                                                                  'tracks') for rule in res[lv]]
 
 # %% ../nbs/16_track.ipynb #9e26e88c
 def track_summary(rows:list|pd.DataFrame, # `track_rows` rows with a `challenge` column (several videos per challenge allowed)

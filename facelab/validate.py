@@ -114,7 +114,8 @@ def match_detections(gt, # ground truth (`GroundTruth`, or a table: [source,] fr
         for k, d in enumerate(rest):
             j = int(Mi[k].argmax()) if Mi.shape[1] else -1
             if j >= 0 and Mi[k, j] >= iou: rows.append(_rows_for(f, d, ign[j], Mi[k, j], 'ignored', gt, det))
-            else: rows.append(_rows_for(f, d, -1, float(M[:, np.flatnonzero(di == d)[0]].max()) if len(care) else 0.0, 'FP', gt, det))
+            else: rows.append(_rows_for(f, d, -1, float(M[:, np.flatnonzero(di == d)[0]].max()) if len(care) else 0.0,
+                                        'FP', gt, det))
         rows += [_rows_for(f, -1, g, 0.0, 'FN', gt, det) for g in care if g not in hit_g]
     out = pd.DataFrame(rows, columns=MATCH_COLS)
     return out.sort_values(['source', 'frame', 'det_idx', 'gt_idx'], kind='stable').reset_index(drop=True)
@@ -136,10 +137,12 @@ def legacy_corner_match(gt, # ground truth (`GroundTruth`, or a table: frame, x1
             ok = [g for g in gi if abs(gt.x1[g]-det.x1[d]) < tol and abs(gt.y2[g]-det.y2[d]) < tol]
             if ok:
                 hit.add(ok[0])
-                rows.append(_rows_for(f, d, ok[0], float(box_iou(gt.loc[[ok[0]], ['x1', 'y1', 'x2', 'y2']], det.loc[[d], ['x1', 'y1', 'x2', 'y2']])[0, 0]), 'TP', gt, det))
+                rows.append(_rows_for(f, d, ok[0],
+                                      float(box_iou(gt.loc[[ok[0]], ['x1', 'y1', 'x2', 'y2']], det.loc[[d], ['x1', 'y1', 'x2', 'y2']])[0, 0]), 'TP', gt, det))
             else: rows.append(_rows_for(f, d, -1, 0.0, 'FP', gt, det))
         rows += [_rows_for(f, -1, g, 0.0, 'FN', gt, det) for g in gi if g not in hit]
-    return pd.DataFrame(rows, columns=MATCH_COLS).sort_values(['source', 'frame', 'det_idx', 'gt_idx'], kind='stable').reset_index(drop=True)
+    return pd.DataFrame(rows, columns=MATCH_COLS).sort_values(['source', 'frame', 'det_idx', 'gt_idx'],
+                                                              kind='stable').reset_index(drop=True)
 
 # %% ../nbs/10_validate.ipynb #39cd723e
 COCO_IOUS = np.linspace(.5, .95, 10)    # COCO's IoU thresholds 0.50:0.05:0.95
@@ -427,7 +430,8 @@ def recognition_outcomes(det:pd.DataFrame, # detections with an `embedding` colu
     tp = m[(m.outcome == 'TP') & (m.det_idx >= 0)]
     return Outcomes(out, m, identity, match, gt_boxes=int(person.sum()),
                     missed=int(((m.outcome == 'FN') & m.gt_idx.isin(np.flatnonzero(person))).sum()),
-                    missed_tracks=_missed_tracks(gt, m, person), no_embedding=int((~has & dok).sum()), not_annotated=int((~dok).sum()),
+                    missed_tracks=_missed_tracks(gt, m,
+                                                 person), no_embedding=int((~has & dok).sum()), not_annotated=int((~dok).sum()),
                     frames_scored=int(len(set(det.frame[dok]) | set(gt.frame[gok]))),
                     shared_matches=int(tp.gt_idx.duplicated().sum()), matched_faces=int(tp.gt_idx.nunique()))
 
@@ -445,7 +449,8 @@ def recognition_metrics(outcomes:Outcomes, # from `recognition_outcomes` (or a r
                        ) -> dict: # the study's row: positives, negatives, TP, FP, TN, FN, metrics, missed
     "One row of the study's table: totals, confusion counts and precision/recall/F1/accuracy (NaN + reason where undefined)."
     if isinstance(outcomes, pd.DataFrame):
-        raise FacelabError("recognition_metrics takes what recognition_outcomes returns (an Outcomes, with the counts no row holds), not its table")
+        raise FacelabError("recognition_metrics takes what recognition_outcomes returns (an Outcomes, with the counts "
+                           "no row holds), not its table")
     o = outcomes.table
     c = o.outcome.value_counts()
     m = metrics_from_counts(*(int(c.get(k, 0)) for k in ('TP', 'FP', 'TN', 'FN')))

@@ -24,14 +24,17 @@ def default_threshold(model_name=DEFAULT_MODEL, # a model name (or object) in th
     "The default decision threshold for `model_name` with `distance_metric`: the model's own, or deepface's under `deepface_compat`."
     if not deepface_compat:
         if head_parts(model_name_of(model_name)):
-            raise FacelabError(f"{model_name_of(model_name)} is a learned head: its output has no published threshold; tune one (facelab.metrics) or pass threshold=")
+            raise FacelabError(f"{model_name_of(model_name)} is a learned head: its output has no published "
+                               "threshold; tune one (facelab.metrics) or pass threshold=")
         t = model_thresholds(model_name)
         if distance_metric in t: return float(t[distance_metric])
         if isinstance(model_name, str) and model_name in ('SFace', 'Dlib', 'Facenet-CASIA') or t:
-            raise FacelabError(f"{model_name_of(model_name)} has no default threshold for {distance_metric}; pass threshold= or tune one (facelab.metrics)")
+            raise FacelabError(f"{model_name_of(model_name)} has no default threshold for {distance_metric}; pass "
+                               "threshold= or tune one (facelab.metrics)")
     from deepface.modules.verification import find_threshold
     try: return float(find_threshold(model_name_of(model_name), distance_metric))
-    except ValueError as e: raise FacelabError(f"no default threshold for {model_name_of(model_name)} / {distance_metric}: {e}; pass threshold=") from None
+    except ValueError as e: raise FacelabError(f"no default threshold for {model_name_of(model_name)} / "
+                                               f"{distance_metric}: {e}; pass threshold=") from None
 
 # %% ../nbs/06_verify.ipynb #385c5cfc
 def threshold_source(model_name, # the model (name or object)
@@ -48,7 +51,8 @@ def threshold_source(model_name, # the model (name or object)
 # %% ../nbs/06_verify.ipynb #67d6d5a9
 def _face_pair_distances(pairs:pd.DataFrame, emb:pd.DataFrame, distance_metric:str, chunk:int=200_000) -> np.ndarray:
     "Minimum distance over all face combinations of each pair (DeepFace.verify's rule); NaN where an image has no face."
-    codes, uniq = pd.factorize(pd.concat([emb.file.astype(str), pairs.file_x.astype(str), pairs.file_y.astype(str)], ignore_index=True))
+    codes, uniq = pd.factorize(pd.concat([emb.file.astype(str), pairs.file_x.astype(str), pairs.file_y.astype(str)],
+                                         ignore_index=True))
     fe, cx, cy = np.split(codes, [len(emb), len(emb)+len(pairs)])
     order = np.argsort(fe, kind='stable')                       # faces grouped by file
     nf = np.bincount(fe, minlength=len(uniq))
@@ -77,20 +81,24 @@ def verify_pairs(pairs:pd.DataFrame, # pairs table with `file_x`, `file_y`
                  **kwargs, # passed to `represent` (align, enforce_detection, cache_dir, batch_size, ...)
                 ) -> pd.DataFrame: # pairs + distance, face_detected_x/_y, threshold, prediction, error, model_name, detector_backend, distance_metric, threshold_source
     "Add `distance`, `threshold`, `prediction` and `error` to `pairs`, embedding each unique image once."
-    if distance_metric not in METRICS: raise FacelabError(f"unknown distance_metric {distance_metric!r}; use one of {METRICS}")
+    if distance_metric not in METRICS:
+        raise FacelabError(f"unknown distance_metric {distance_metric!r}; use one of {METRICS}")
     if missing := [c for c in ('file_x', 'file_y') if c not in getattr(pairs, 'columns', ())]:
         raise FacelabError(f"pairs needs columns file_x and file_y; missing {', '.join(missing)}")
     if threshold is not None:
         try: ok = not isinstance(threshold, bool) and np.isfinite(float(threshold)) and float(threshold) >= 0
         except (TypeError, ValueError): ok = False
-        if not ok: raise FacelabError(f"threshold must be a finite distance >= 0 (or None for the model's default), not {threshold!r}")
+        if not ok:
+            raise FacelabError(f"threshold must be a finite distance >= 0 (or None for the model's default), not "
+                               f"{threshold!r}")
     note, given = '', threshold is not None
     if threshold is None:
         try: threshold = default_threshold(model_name, distance_metric, deepface_compat)
         except FacelabError as e: threshold, note = np.nan, str(e)   # a model without a default: distances, no decisions
     threshold = float(threshold)
     files = pd.unique(pd.concat([pairs.file_x, pairs.file_y]).astype(str))
-    if embeddings is None: embeddings, failures = represent(files, model_name=model_name, detector_backend=detector_backend, deepface_compat=deepface_compat, **kwargs)
+    if embeddings is None: embeddings, failures = represent(files, model_name=model_name,
+                                                            detector_backend=detector_backend, deepface_compat=deepface_compat, **kwargs)
     elif failures is None: failures = failures_frame()
     out = pairs.copy()
     out['distance'] = _face_pair_distances(pairs, embeddings, distance_metric)
@@ -99,13 +107,16 @@ def verify_pairs(pairs:pd.DataFrame, # pairs table with `file_x`, `file_y`
     out['face_detected_x'] = out.file_x.astype(str).isin(found.index[found.to_numpy(bool)])
     out['face_detected_y'] = out.file_y.astype(str).isin(found.index[found.to_numpy(bool)])
     out['threshold'] = threshold
-    out['prediction'] = np.where(out.distance.isna() | np.isnan(threshold), None, np.where(out.distance <= threshold, 'Yes', 'No'))
+    out['prediction'] = np.where(out.distance.isna() | np.isnan(threshold), None,
+                                 np.where(out.distance <= threshold, 'Yes', 'No'))
     why, have = dict(zip(failures.file, failures.stage + ': ' + failures.reason)), set(embeddings.file)
-    def err(fx, fy): return '; '.join(f"{f}: {why.get(f, 'no embedding')}" for f in dict.fromkeys((fx, fy)) if f in why or f not in have)
+    def err(fx,
+            fy): return '; '.join(f"{f}: {why.get(f, 'no embedding')}" for f in dict.fromkeys((fx, fy)) if f in why or f not in have)
     out['error'] = ''
     bad = out.distance.isna().to_numpy()
     out.loc[bad, 'error'] = [err(str(fx), str(fy)) for fx, fy in zip(out.file_x[bad], out.file_y[bad])]
-    out['model_name'], out['detector_backend'] = model_name_of(model_name), getattr(detector_backend, 'name', detector_backend)
+    out['model_name'], out['detector_backend'] = model_name_of(model_name), getattr(detector_backend, 'name',
+                                                                                    detector_backend)
     out['distance_metric'] = distance_metric
     out['threshold_source'] = threshold_source(model_name, given, note, deepface_compat)
     return out

