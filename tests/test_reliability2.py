@@ -129,6 +129,19 @@ def test_tiny_cvat_video_file_of_a_huge_task(tmp_path):
     assert rc == 2 and 'Traceback' not in err and 'it annotates frames up to 9999999, the video has 275' in err, err[-1500:]
     assert peak < 1.5*2**30, f"peak {peak/2**30:.2f} GiB"
 
+def test_validate_without_query_where_nobody_can_be_scored(tmp_path):
+    "`validate VIDEO --gt FILE` (no --query) where no person has two detected faces crashed with a KeyError on the empty pooled table."
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]/'benchmarks'))
+    from reliability_memory import cvat_video
+    from conftest import hamilton_with_cvat_sample
+    video, _ = hamilton_with_cvat_sample()
+    (tmp_path/'short.xml').write_text(cvat_video(275))   # 4 one-box tracks: each person has at most one face
+    r = cli('validate', video, '--gt', tmp_path/'short.xml', '--out', tmp_path/'report', '--no-cache')
+    assert r.returncode == 1 and 'Traceback' not in r.stderr, (r.returncode, r.stderr[-1500:])
+    why = 'nothing to score: no person has one detected face to enrol and another to score (person 0: '
+    assert why in r.stdout, r.stdout
+    assert why.replace('nothing', '**Nothing').replace('score: ', 'score:** ') in (tmp_path/'report'/'report.md').read_text()
+
 # ---- security
 def sface_copy(dest:Path) -> Path:
     "A copy of the installed SFace weight file at `dest` (its folder made); the test is skipped where SFace is not installed."
