@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np, pandas as pd
 from tqdm.auto import tqdm
 from .core import configure_deepface, load_image, file_hash, FacelabError, failures_frame, EMBEDDING_COLS, cache_folder, writable_folder, opencv_quiet, as_executor
+from .core import disk_errors
 from .weights import weights_signature
 from .detect import get_detector, detector_name, detector_settings, detect_image, LANDMARKS
 from .store import EMBEDDING_CACHE_COLS, EmbeddingCache
@@ -21,8 +22,8 @@ from .video import VideoFrames, is_video
 from .core import DEFAULT_DETECTOR, DEFAULT_MODEL
 
 # %% auto #0
-__all__ = ['embed_settings', 'embed_crops', 'hash_files', 'embed_batch', 'EmbedResult', 'represent', 'embed_task', 'hash_with',
-           'embed_with', 'represent_detections']
+__all__ = ['embed_settings', 'embed_crops', 'hash_files', 'embed_batch', 'EmbedResult', 'cache_part', 'represent', 'embed_task',
+           'hash_with', 'embed_with', 'represent_detections']
 
 # %% ../nbs/05_embed.ipynb #8c09f992
 def embed_settings(model_name=DEFAULT_MODEL, detector_backend=DEFAULT_DETECTOR, align=True, normalization='base',
@@ -183,6 +184,14 @@ class EmbedResult(NamedTuple):
     embeddings: pd.DataFrame # one row per face (`EMBEDDING_COLS`)
     failures: pd.DataFrame # one row per image that gave no embedding (`file, stage, reason`)
 
+# %% ../nbs/05_embed.ipynb #bba955e0
+def cache_part(cache:EmbeddingCache, # the embedding cache of these settings
+               rows:pd.DataFrame, # one batch's rows (`EMBEDDING_CACHE_COLS`)
+              ):
+    "Append `rows` to `cache` as a part; a full disk is one `FacelabError` naming the cache folder and about the part's size."
+    with disk_errors(cache.path, lambda: int(rows.memory_usage(deep=True).sum()), f"a part of the embedding cache ({len(rows)} faces)"):
+        cache.append(rows)
+
 # %% ../nbs/05_embed.ipynb #4b7f1b52
 def represent(images, # image paths (repeats are embedded once)
               model_name=DEFAULT_MODEL, # a name in `MODELS` (SFace, Dlib, Facenet-CASIA, ArcFace, ...), an .onnx path, or a model object
@@ -231,7 +240,7 @@ def represent(images, # image paths (repeats are embedded once)
         with closing(work):   # a stopped run gives up its claims
             for batch in work:
                 rows, bad = embed_batch(batch, first, settings, det, model)
-                if cache: cache.append(rows)
+                if cache: cache_part(cache, rows)
                 new.append(rows)
                 unloadable.update(bad)
                 bar.update(len(batch))
@@ -266,7 +275,7 @@ def embed_task(batch:list, # content hashes
     det = get_detector(settings['detector_backend']) if not compat and settings['detector_backend'] != 'skip' else None
     model = None if compat else get_model(settings['model_name'], settings['normalization'])
     rows, bad = embed_batch(batch, paths, settings, det, model)
-    if folder is not None: EmbeddingCache(folder, settings).append(rows)
+    if folder is not None: cache_part(EmbeddingCache(folder, settings), rows)
     return rows, bad
 
 # %% ../nbs/05_embed.ipynb #70a06fd2

@@ -11,6 +11,7 @@ import json, tempfile
 from pathlib import Path
 import numpy as np, pandas as pd, cv2
 from .core import FacelabError, Figure, load_image
+from .core import staged_folder
 from .annotations import read_annotations, as_ground_truth, GroundTruth
 from .detect import VIDEO_DETECTOR
 from .video import detect_video, video_info
@@ -423,6 +424,7 @@ def _track_section(res:dict, out:Path) -> list:
             md_table(m[['level', 'rule', 'positives', 'negatives', 'tp', 'fp', 'tn', 'fn', 'precision', 'recall', 'f1']], floatfmt='.2f'), ""]
 
 # %% ../nbs/10a_video_study.ipynb #07cd95ee
+@staged_folder('the video report')
 def write_video_report(res:dict, out) -> Path:
     "Write a `validate_video` result: outcomes_<rule>.csv, metrics.csv, gallery.png, distances.png, report.md (and tracking.csv, track_metrics.csv with tracks)."
     out = Path(out)

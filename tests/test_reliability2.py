@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from PIL import Image
-from conftest import cli, facelab_process, people_folder
+from conftest import cli, facelab_process, people_folder, quick_error
 
 HANG = 120   # seconds a case that used to hang may take before its test fails (the work itself takes a few)
 
@@ -141,6 +141,54 @@ def test_validate_without_query_where_nobody_can_be_scored(tmp_path):
     why = 'nothing to score: no person has one detected face to enrol and another to score (person 0: '
     assert why in r.stdout, r.stdout
     assert why.replace('nothing', '**Nothing').replace('score: ', 'score:** ') in (tmp_path/'report'/'report.md').read_text()
+
+# ---- clear errors: a full disk
+def _fill_then_full(real_name):
+    "A stand-in for a writer that puts a few bytes where it writes, then fails as a full disk does (ENOSPC)."
+    import errno
+    def write(obj, where=None, *a, **kw):
+        where = kw.get('path', kw.get('fname', kw.get('where', where)))
+        if hasattr(where, 'write'): where.write(b'PAR1 half')
+        elif where is not None: Path(where).write_bytes(b'PAR1 half')
+        raise OSError(errno.ENOSPC, f'No space left on device ({real_name})')
+    return write
+
+def _leftovers(folder:Path) -> list:
+    "Temporary or half-written files a user would find in `folder` (a staging folder, a `.tmp`, a file holding the fake writer's bytes)."
+    out = [p for p in folder.rglob('*') if p.name.endswith('.tmp') or p.name.startswith('.staged-')]
+    return out + [p for p in folder.rglob('*') if p.is_file() and p.read_bytes()[:9] == b'PAR1 half']
+
+def test_full_disk_at_the_embedding_cache_and_the_gallery(tmp_path, monkeypatch):
+    "A full disk writing a cache part or a gallery was an OSError traceback: now one error naming the folder and the space needed."
+    people_folder(tmp_path/'people', ['Mark'], 2)
+    monkeypatch.setenv('FACELAB_HOME', str(tmp_path/'home'))
+    monkeypatch.setattr('pyarrow.parquet.write_table', _fill_then_full('write_table'))
+    r = cli('gallery', 'build', tmp_path/'people', '--out', tmp_path/'g')
+    quick_error(r, 'no space left on the disk while writing a part of the embedding cache (', 'it needs about', 'are free there')
+    folder = next((tmp_path/'home').rglob('settings.json')).parent   # the embedding cache of these settings
+    assert f"{folder}: no space" in r.stderr and not list(folder.glob('part-*')) and not _leftovers(tmp_path/'home'), r.stderr
+    r = cli('gallery', 'build', tmp_path/'people', '--out', tmp_path/'g', '--no-cache')
+    quick_error(r, f"{tmp_path/'g'}: no space left on the disk while writing the gallery (2 faces): it needs about ")
+    assert not (tmp_path/'g'/'gallery.json').exists() and not _leftovers(tmp_path/'g'), list((tmp_path/'g').iterdir())
+
+def test_full_disk_at_the_video_cache(tmp_path, monkeypatch):
+    "A full disk flushing the video detection cache: one error naming the cache folder; no part is left half-written."
+    from facelab.datasets import sample_path
+    monkeypatch.setenv('FACELAB_HOME', str(tmp_path/'home'))
+    monkeypatch.setattr('pyarrow.parquet.write_table', _fill_then_full('write_table'))
+    r = cli('detect', sample_path('videos/hamilton_clip.mp4'), '--out', tmp_path/'dets.csv', '--every-n', 50)
+    quick_error(r, 'no space left on the disk while writing the video detection cache (frames 0 to ', 'it needs about')
+    assert str(tmp_path/'home') in r.stderr and not _leftovers(tmp_path/'home'), r.stderr
+    assert not list((tmp_path/'home').rglob('*.parquet'))
+
+def test_full_disk_at_the_report(tmp_path, monkeypatch):
+    "A full disk writing report.md's figures: one error naming the report folder; none of the report's files is left."
+    import matplotlib.figure
+    people_folder(tmp_path/'people', ['Mark', 'Angelina'], 2)
+    monkeypatch.setattr(matplotlib.figure.Figure, 'savefig', lambda self, f, *a, **k: _fill_then_full('savefig')(None, f))
+    r = cli('evaluate', tmp_path/'people', '--out', tmp_path/'report', '--no-cache')
+    quick_error(r, f"{tmp_path/'report'}: no space left on the disk while writing the verification report: it needs about ")
+    assert not [p for p in (tmp_path/'report').rglob('*') if p.is_file()], list((tmp_path/'report').rglob('*'))
 
 # ---- security
 def sface_copy(dest:Path) -> Path:
