@@ -16,6 +16,7 @@ from .core import configure_deepface, load_image, file_hash, FacelabError, failu
 from .core import disk_errors
 from .weights import weights_signature
 from .detect import get_detector, detector_name, detector_settings, detect_image, LANDMARKS
+from .detect import thin_image
 from .store import EMBEDDING_CACHE_COLS, EmbeddingCache
 from .models import get_model, model_name_of, model_settings
 from .video import VideoFrames, is_video
@@ -48,6 +49,7 @@ _EMBED_STATS = {'images': 0, 'calls': 0}
 def _face_rows(img:np.ndarray, h:str, settings:dict, det, model) -> tuple[list, list]:
     "Cache rows (without embeddings) and aligned crops of every face facelab's pipeline finds in one image."
     H, W = img.shape[:2]
+    if why := thin_image(img): return [dict(hash=h, face_idx=-1, embedding=None, reason=why)], []   # not even embedded whole
     if det is None: found, detected = [dict(face_idx=0, x1=0., y1=0., x2=float(W), y2=float(H), confidence=np.nan)], True
     else:
         found, _ = detect_image(img, det, expand_percentage=settings['expand_percentage'])

@@ -190,6 +190,21 @@ def test_full_disk_at_the_report(tmp_path, monkeypatch):
     quick_error(r, f"{tmp_path/'report'}: no space left on the disk while writing the verification report: it needs about ")
     assert not [p for p in (tmp_path/'report').rglob('*') if p.is_file()], list((tmp_path/'report').rglob('*'))
 
+# ---- clear errors: failure reasons in the user's words
+def test_thin_images_are_a_failures_row_in_words(tmp_path):
+    "A 100000×1 image was an OpenCV assertion (resize to 640×0) as its failure reason; embedded whole it asked for 28 GiB."
+    from facelab.detect import detect_faces
+    from facelab.embed import represent
+    Image.new('RGB', (100000, 1), 'white').save(tmp_path/'wide.png')
+    Image.new('RGB', (1, 100000), 'white').save(tmp_path/'tall.png')
+    files, why = [tmp_path/'wide.png', tmp_path/'tall.png'], ['image too thin to detect faces (100000×1 pixels)',
+                                                              'image too thin to detect faces (1×100000 pixels)']
+    d = detect_faces(files, progress=False)
+    assert not len(d.detections) and d.failures.reason.tolist() == why and set(d.failures.stage) == {'detect'}, d.failures
+    for kw in [{}, dict(enforce_detection=True), dict(detector_backend='skip')]:
+        r = represent(files, cache_dir=None, progress=False, **kw)
+        assert not len(r.embeddings) and r.failures.reason.tolist() == why, (kw, r.failures)
+
 # ---- security
 def sface_copy(dest:Path) -> Path:
     "A copy of the installed SFace weight file at `dest` (its folder made); the test is skipped where SFace is not installed."
