@@ -89,6 +89,28 @@ def test_dask_address_of_a_web_server_and_an_unknown_scheme(tmp_path):
     r = cli('find', tmp_path/'q.jpg', '--gallery', tmp_path/'g', '--dask', 'foo://bar')
     assert r.returncode == 2 and "unknown Dask address scheme 'foo://'" in r.stderr and "'tcp://host:8786'" in r.stderr, r.stderr
 
+def test_a_stopped_neighbours_claims_are_named_at_once(tmp_path):
+    "A live neighbour holding claims without writing stalled a run for 300 s, warning only at the end: now it says at once whom it waits for."
+    setup = f"from facelab.store import Claims, EmbeddingCache\nc = EmbeddingCache({str(tmp_path)!r}, dict(model_name='m', detector_backend='d'))\n"
+    neighbour = subprocess.Popen([sys.executable, '-c', setup + textwrap.dedent("""
+        import time
+        c.path.mkdir(parents=True, exist_ok=True)
+        claims = Claims(c.path)
+        with claims.mutex: claims.claim(['h1', 'h2'])
+        print('ready', flush=True)
+        time.sleep(600)   # alive, its lock held, never writing: as a run stopped by SIGSTOP""")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert neighbour.stdout.readline().strip() == 'ready'
+        run = setup + "import sys\nfor b in c.batches(['h1', 'h2'], 2): print('BATCH', b, file=sys.stderr, flush=True)"
+        r = subprocess.run([sys.executable, '-c', run], capture_output=True, text=True, timeout=HANG, env={**os.environ, 'FACELAB_CLAIM_WAIT': '5'})
+    finally: neighbour.kill()
+    assert r.returncode == 0, r.stderr[-1500:]
+    err = r.stderr
+    said, end, got = (err.find(w) for w in ('waiting for other runs embedding the 2 images left', 'embedding them here too', 'BATCH'))
+    assert -1 < said < end < got, err   # said when the wait began, before it ended
+    assert f"process {neighbour.pid} (1 claim file: {tmp_path}" in err and 'At most 5 s' in err, err
+    assert 'delete its claim files to take over now, or set FACELAB_CLAIM_WAIT' in err, err
+
 def test_local_cluster_in_a_script_without_a_main_guard(tmp_path):
     "`connect('local:2')` at the top of a plain script failed with Dask's 'Nanny failed to start': now it says what to write."
     pytest.importorskip('distributed')
