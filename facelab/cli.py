@@ -414,6 +414,7 @@ def cmd_detect(args):
 # %% ../nbs/13_cli.ipynb #fedb7497
 def _print_people(res:dict, out) -> int:
     "The printed summary of a video study without a query: detection, tracking, recognition pooled and per person."
+    from facelab.video_study import nothing_scored
     p, d = res['people'], res['detection']
     print(f"detection on the scored frames: precision {d['precision']:.4f}, recall {d['recall']:.4f} "
           f"({d['tp']} found, {d['fp']} false, {d['fn']} missed)")
@@ -421,6 +422,9 @@ def _print_people(res:dict, out) -> int:
         from facelab.video_study import TRACK_REPORT_COLS
         print(f"\ntracks ({res['track_settings'].get('tracker', '')}) vs the ground truth's tracks:")
         _print(res['tracking'][TRACK_REPORT_COLS + ['reason']].round(4))
+    if why := nothing_scored(p):
+        print(f"\nrecognition: nothing to score: {why}\n\nreport: {Path(out)/'report.md'}")
+        return 1
     print("\nrecognition, every person from one enrolled face, pooled over people:")
     _print(p['pooled'][['positives', 'negatives', 'tp', 'fp', 'tn', 'fn', 'precision', 'recall', 'f1']].round(4))
     print("\nper person:")

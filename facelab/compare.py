@@ -11,6 +11,7 @@ import json, os, tempfile, time
 from pathlib import Path
 import numpy as np, pandas as pd
 from .core import FacelabError, Figure, failures_frame, writable_folder
+from .core import staged_folder
 from . import weights
 from .pairs import make_pairs, read_lfw_pairs
 from .datasets import lfw_folder
@@ -373,6 +374,7 @@ def _reason_notes(lb:pd.DataFrame, # a leaderboard with `reason`, `note` and the
     return [f"- {md_escape(', '.join(who)) if len(who) < len(lb) else 'every row'}: {md_escape(x)}" for x, who in why.items()]
 
 # %% ../nbs/15_compare.ipynb #e79a2d17
+@staged_folder('the comparison report')
 def write_compare(res:dict, out) -> Path:
     "Write `res` (from `compare`) to the folder `out`: leaderboard.csv, failures.csv, curves.csv, curves.png, settings.json and report.md."
     out = Path(out)
@@ -629,6 +631,7 @@ def _left_out_md(res:IdentificationCompareResult, most:int=30) -> list:
             "their probes.", "", *lines, *more, ""]
 
 # %% ../nbs/15_compare.ipynb #ed5bada0
+@staged_folder('the comparison report')
 def write_compare_identification(res:IdentificationCompareResult, out) -> Path:
     "Write `res` to the folder `out`: leaderboard.csv, probes.csv, split.csv, failures.csv, settings.json and report.md."
     out = Path(out)

@@ -6,7 +6,7 @@ Docs: https://facelab-dev.github.io/facelab/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #74908fbd
 from __future__ import annotations
-import os, re, hashlib, tempfile, warnings, dataclasses, stat, errno
+import os, re, hashlib, tempfile, warnings, dataclasses, stat, errno, shutil, uuid, functools
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,11 +18,11 @@ from tqdm.auto import tqdm
 # %% auto #0
 __all__ = ['MAX_IMAGE_PIXELS', 'IMAGE_EXTS', 'DEFAULT_MODEL', 'DEFAULT_DETECTOR', 'DEFAULT_METRIC', 'PAIR_COLS', 'EMBEDDING_COLS',
            'FAILURE_COLS', 'facelab_home', 'configure_deepface', 'cache_folder', 'FacelabError', 'not_regular',
-           'open_regular', 'read_text', 'writable_folder', 'writable_file', 'image_format', 'max_image_pixels',
-           'image_size', 'load_image', 'abs_path', 'files_summary', 'folder_files', 'image_files', 'file_hash',
-           'array_hash', 'sha256', 'tree_sha256', 'xywh2xyxy', 'xyxy2xywh', 'area2xyxy', 'xyxy2area', 'box_iou',
-           'opencv_quiet', 'Registry', 'crop_box', 'Figure', 'Executor', 'register_executor', 'as_executor',
-           'failures_frame', 'md_escape', 'md_table', 'Result']
+           'open_regular', 'read_text', 'writable_folder', 'writable_file', 'disk_errors', 'staged_folder',
+           'image_format', 'max_image_pixels', 'image_size', 'load_image', 'abs_path', 'files_summary', 'folder_files',
+           'image_files', 'file_hash', 'array_hash', 'sha256', 'tree_sha256', 'xywh2xyxy', 'xyxy2xywh', 'area2xyxy',
+           'xyxy2area', 'box_iou', 'opencv_quiet', 'Registry', 'crop_box', 'Figure', 'Executor', 'register_executor',
+           'as_executor', 'failures_frame', 'md_escape', 'md_table', 'Result']
 
 # %% ../nbs/00_core.ipynb #69eb70d9
 def facelab_home() -> Path:
@@ -124,6 +124,74 @@ def writable_file(path, # a file to write (replaced if it exists)
     if p.is_dir(): raise FacelabError(f"{what} is an existing folder, not a file", p)
     writable_folder(p.parent, f"folder of the {what}")
     return p
+
+# %% ../nbs/00_core.ipynb #38ee020e
+def _nbytes(n) -> str:
+    "A byte count as people read it: `512 bytes`, `3.2 MiB`."
+    if n is None: return 'an unknown amount'
+    for unit in ('bytes', 'KiB', 'MiB', 'GiB'):
+        if n < 1024: return f"{n:.0f} {unit}" if unit == 'bytes' else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"
+
+# %% ../nbs/00_core.ipynb #2a963eb2
+def _free_bytes(folder) -> int|None:
+    "The bytes free on the disk of `folder` (or of its nearest existing parent); None if that cannot be read."
+    p = Path(folder).absolute()
+    try: return shutil.disk_usage(next(a for a in (p, *p.parents) if a.exists())).free
+    except (OSError, StopIteration): return None
+
+# %% ../nbs/00_core.ipynb #ff9a0d98
+@contextmanager
+def disk_errors(folder, # the folder being written
+                need, # about how many bytes the step writes, or a function giving them (called only when the disk is full)
+                what:str, # what is being written, for the message ('the verification report')
+               ):
+    "Turn a full disk or quota (ENOSPC, EDQUOT) inside the block into one `FacelabError` naming `folder` and the space `what` needs."
+    try: yield
+    except OSError as e:
+        if e.errno not in (errno.ENOSPC, errno.EDQUOT): raise
+        n = need() if callable(need) else need
+        full = 'the disk quota is exhausted' if e.errno == errno.EDQUOT else 'no space left on the disk'
+        raise FacelabError(f"{full} while writing {what}: it needs about {_nbytes(n)}, {_nbytes(_free_bytes(folder))} are free "
+                           "there; free some space or write elsewhere", folder) from None
+
+# %% ../nbs/00_core.ipynb #b1eb90e3
+def _tables_bytes(res, depth:int=2) -> int:
+    "About how many bytes the tables (DataFrames) of a result hold: its values, and theirs, `depth` levels down."
+    if isinstance(res, pd.DataFrame): return int(res.memory_usage(deep=True).sum())
+    if depth == 0: return 0
+    vals = (res.values() if isinstance(res, dict) else res if isinstance(res, (list, tuple)) else
+            vars(res).values() if hasattr(res, '__dict__') else ())
+    return sum(_tables_bytes(v, depth - 1) for v in vals)
+
+# %% ../nbs/00_core.ipynb #22a364b6
+def _move_into(src:Path, dest:Path):
+    "Move every file of the folder `src` into `dest` (made if missing), replacing files of the same name; folders merge."
+    dest.mkdir(parents=True, exist_ok=True)
+    for p in src.iterdir():
+        if p.is_dir() and not p.is_symlink(): _move_into(p, dest/p.name)
+        else: os.replace(p, dest/p.name)
+
+# %% ../nbs/00_core.ipynb #135403d7
+def staged_folder(what:str, # what the writer writes, for a full disk's message ('the verification report')
+                 ):
+    "Decorate `write(result, out)`: it writes into a hidden folder in `out` whose files then move into `out`; a failed write leaves none."
+    def deco(write):
+        @functools.wraps(write)
+        def staged(res, out, *args, **kw):
+            out = Path(out)
+            tmp = out/f".staged-{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"
+            def need(): return max(_tables_bytes(res), sum(f.stat().st_size for f in tmp.rglob('*') if f.is_file()))
+            try:
+                with disk_errors(out, need, what):
+                    tmp.mkdir(parents=True)
+                    write(res, tmp, *args, **kw)
+                    _move_into(tmp, out)
+            finally: shutil.rmtree(tmp, ignore_errors=True)
+            return out
+        return staged
+    return deco
 
 # %% ../nbs/00_core.ipynb #b980a565
 _MAGIC = {b'\xff\xd8\xff': 'jpeg', b'\x89PNG': 'png', b'GIF8': 'gif', b'BM': 'bmp', b'II*\x00': 'tiff', b'MM\x00*': 'tiff',

@@ -18,12 +18,12 @@ from .weights import weights_dir, weights_signature, WEIGHTS
 from .core import DEFAULT_DETECTOR
 
 # %% auto #0
-__all__ = ['LANDMARKS', 'LANDMARK_COLS', 'DETECTION_COLS', 'DEEPFACE_DETECTORS', 'DETECTORS', 'register_detector',
+__all__ = ['LANDMARKS', 'LANDMARK_COLS', 'DETECTION_COLS', 'DEEPFACE_DETECTORS', 'DETECTORS', 'register_detector', 'MAX_ASPECT',
            'VIDEO_DETECTOR', 'AP_SCORE', 'detections_frame', 'Faces', 'faces_from_arrays', 'faces_from_regions',
            'YuNet', 'CenterFace', 'retinaface_priors', 'RetinaFaceMobileNet', 'DeepfaceDetector', 'RegionsDetector',
-           'RetinaFaceLib', 'detector_name', 'get_detector', 'detector_settings', 'detect_image', 'face_crop',
-           'DetectResult', 'crop_name', 'save_crop', 'detection_settings', 'detect_faces', 'tile_grid', 'merge_faces',
-           'Tiled', 'low_score_detector', 'score_threshold']
+           'RetinaFaceLib', 'detector_name', 'get_detector', 'detector_settings', 'thin_image', 'detect_image',
+           'face_crop', 'DetectResult', 'crop_name', 'save_crop', 'detection_settings', 'detect_faces', 'tile_grid',
+           'merge_faces', 'Tiled', 'low_score_detector', 'score_threshold']
 
 # %% ../nbs/03_detect.ipynb #2f621557
 LANDMARKS = ['left_eye', 'right_eye', 'nose', 'mouth_left', 'mouth_right']
@@ -304,6 +304,16 @@ def _compat_faces(img:np.ndarray, backend:str, align:bool, expand_percentage:int
         found = detection.detect_faces(detector_backend=backend, img=img, align=align, expand_percentage=expand_percentage, max_faces=max_faces)
     return faces_from_regions([f.facial_area for f in found]), [np.ascontiguousarray(f.img) for f in found]
 
+# %% ../nbs/03_detect.ipynb #df4f20f4
+MAX_ASPECT = 100   # an image whose sides differ more than this many times is too thin to hold a detectable face
+
+def thin_image(img:np.ndarray, # H×W(×3) image
+              ) -> str|None: # why no face can be detected in it; None when its shape allows one
+    "Why `img` is too thin for face detection (its sides differ more than `MAX_ASPECT` times), in the user's words; else None."
+    H, W = img.shape[:2]
+    if min(H, W) == 0 or max(H, W) > MAX_ASPECT*min(H, W): return f"image too thin to detect faces ({W}×{H} pixels)"
+    return None
+
 # %% ../nbs/03_detect.ipynb #5f7d5ac5
 def detect_image(img:np.ndarray, # H×W×3 BGR image
                  detector='yunet', # registry name or detector object
@@ -316,6 +326,7 @@ def detect_image(img:np.ndarray, # H×W×3 BGR image
                 ) -> tuple[list, list]: # (rows without source/frame, BGR crops or [])
     "Faces in one image as detection-table rows (and aligned crops when `crops`)."
     H, W = img.shape[:2]
+    if thin_image(img): return [], []   # no detector can look at it (`detect_faces` says why)
     if deepface_compat:
         faces, compat_crops = _compat_faces(img, detector_name(detector), align, expand_percentage, max_faces)
         expand_percentage = 0   # deepface already expanded its boxes
@@ -418,7 +429,7 @@ def detect_faces(images, # image paths, a folder, or BGR arrays
             fails.append((src, 'detect', f"{type(e).__name__}: {e}"))
             continue
         if not found:
-            fails.append((src, 'detect', 'no face'))
+            fails.append((src, 'detect', thin_image(img) or 'no face'))
             continue
         for j, r in enumerate(found):
             crop = None

@@ -13,16 +13,18 @@ from typing import NamedTuple
 import numpy as np, pandas as pd
 from tqdm.auto import tqdm
 from .core import configure_deepface, load_image, file_hash, FacelabError, failures_frame, EMBEDDING_COLS, cache_folder, writable_folder, opencv_quiet, as_executor
+from .core import disk_errors
 from .weights import weights_signature
 from .detect import get_detector, detector_name, detector_settings, detect_image, LANDMARKS
+from .detect import thin_image
 from .store import EMBEDDING_CACHE_COLS, EmbeddingCache
 from .models import get_model, model_name_of, model_settings
 from .video import VideoFrames, is_video
 from .core import DEFAULT_DETECTOR, DEFAULT_MODEL
 
 # %% auto #0
-__all__ = ['embed_settings', 'embed_crops', 'hash_files', 'embed_batch', 'EmbedResult', 'represent', 'embed_task', 'hash_with',
-           'embed_with', 'represent_detections']
+__all__ = ['embed_settings', 'embed_crops', 'hash_files', 'embed_batch', 'EmbedResult', 'cache_part', 'represent', 'embed_task',
+           'hash_with', 'embed_with', 'represent_detections']
 
 # %% ../nbs/05_embed.ipynb #8c09f992
 def embed_settings(model_name=DEFAULT_MODEL, detector_backend=DEFAULT_DETECTOR, align=True, normalization='base',
@@ -47,6 +49,7 @@ _EMBED_STATS = {'images': 0, 'calls': 0}
 def _face_rows(img:np.ndarray, h:str, settings:dict, det, model) -> tuple[list, list]:
     "Cache rows (without embeddings) and aligned crops of every face facelab's pipeline finds in one image."
     H, W = img.shape[:2]
+    if why := thin_image(img): return [dict(hash=h, face_idx=-1, embedding=None, reason=why)], []   # not even embedded whole
     if det is None: found, detected = [dict(face_idx=0, x1=0., y1=0., x2=float(W), y2=float(H), confidence=np.nan)], True
     else:
         found, _ = detect_image(img, det, expand_percentage=settings['expand_percentage'])
@@ -183,6 +186,14 @@ class EmbedResult(NamedTuple):
     embeddings: pd.DataFrame # one row per face (`EMBEDDING_COLS`)
     failures: pd.DataFrame # one row per image that gave no embedding (`file, stage, reason`)
 
+# %% ../nbs/05_embed.ipynb #bba955e0
+def cache_part(cache:EmbeddingCache, # the embedding cache of these settings
+               rows:pd.DataFrame, # one batch's rows (`EMBEDDING_CACHE_COLS`)
+              ):
+    "Append `rows` to `cache` as a part; a full disk is one `FacelabError` naming the cache folder and about the part's size."
+    with disk_errors(cache.path, lambda: int(rows.memory_usage(deep=True).sum()), f"a part of the embedding cache ({len(rows)} faces)"):
+        cache.append(rows)
+
 # %% ../nbs/05_embed.ipynb #4b7f1b52
 def represent(images, # image paths (repeats are embedded once)
               model_name=DEFAULT_MODEL, # a name in `MODELS` (SFace, Dlib, Facenet-CASIA, ArcFace, ...), an .onnx path, or a model object
@@ -231,7 +242,7 @@ def represent(images, # image paths (repeats are embedded once)
         with closing(work):   # a stopped run gives up its claims
             for batch in work:
                 rows, bad = embed_batch(batch, first, settings, det, model)
-                if cache: cache.append(rows)
+                if cache: cache_part(cache, rows)
                 new.append(rows)
                 unloadable.update(bad)
                 bar.update(len(batch))
@@ -266,7 +277,7 @@ def embed_task(batch:list, # content hashes
     det = get_detector(settings['detector_backend']) if not compat and settings['detector_backend'] != 'skip' else None
     model = None if compat else get_model(settings['model_name'], settings['normalization'])
     rows, bad = embed_batch(batch, paths, settings, det, model)
-    if folder is not None: EmbeddingCache(folder, settings).append(rows)
+    if folder is not None: cache_part(EmbeddingCache(folder, settings), rows)
     return rows, bad
 
 # %% ../nbs/05_embed.ipynb #70a06fd2

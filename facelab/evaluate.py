@@ -12,6 +12,7 @@ from scipy.stats import norm
 from pathlib import Path
 import numpy as np, pandas as pd
 from .core import FacelabError, failures_frame, writable_folder
+from .core import staged_folder
 from .datasets import deepface_sample
 from .core import sha256
 from .pairs import make_pairs, pair_counts, read_people, find_duplicates, People, DUPLICATE_COLS, _short
@@ -575,6 +576,7 @@ def _recommended_md(rec:dict) -> list:
             "![confusion matrix](confusion.png)", ""]
 
 # %% ../nbs/06a_evaluate.ipynb #4a4237b2
+@staged_folder('the verification report')
 def write_report(res:dict, out) -> Path:
     "Write `res` (from `evaluate`) to the folder `out`: CSV tables, PNG plots, settings.json and report.md."
     out = Path(out)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import NamedTuple
 import numpy as np, pandas as pd
 from .core import FacelabError, Figure, Result, failures_frame, read_text, abs_path, md_escape
+from .core import staged_folder
 from .core import DEFAULT_MODEL, DEFAULT_DETECTOR, DEFAULT_METRIC
 from .distance import METRICS, check_metric, unit_rows
 from .metrics import exact_interval, rate_interval, negatives_needed, MIN_BOOT_PAIRS, _candidates, _pick_best, _far_upper
@@ -1264,6 +1265,7 @@ def _size_lines(res:IdentificationResult) -> list:
             "![gallery size](gallery_size.png)", ""]
 
 # %% ../nbs/06b_identify.ipynb #7e4f155f
+@staged_folder('the identification report')
 def write_identification_report(result:IdentificationResult, # from `identification_study`
                                 out, # folder to write (created; the files of ID_FILES replaced)
                                ) -> Path: # the folder

@@ -12,6 +12,7 @@ from typing import NamedTuple
 import numpy as np, pandas as pd
 import pyarrow as pa, pyarrow.parquet as pq
 from .core import FacelabError, failures_frame, read_text, FAILURE_COLS, abs_path
+from .core import disk_errors
 from .embed import represent, embed_settings
 from .core import image_files
 from .verify import default_threshold
@@ -438,11 +439,15 @@ def save(self:Gallery, path, # folder to write (created; existing gallery files 
     tbl = tbl.add_column(3, 'embedding', pa.FixedSizeListArray.from_arrays(flat, D) if D else pa.array([], pa.list_(pa.float32())))
     tbl = tbl.replace_schema_metadata({**(tbl.schema.metadata or {}), b'facelab': json.dumps(meta, sort_keys=True).encode()})
     tmp = {n: path/f".{n}.tmp" for n in (*GALLERY_FILES, 'gallery.json')}
-    pq.write_table(tbl, tmp['gallery.parquet'])
-    self.failures.to_csv(tmp['failures.csv'], index=False, encoding='utf-8')
-    meta['files'] = {n: _sha256(tmp[n]) for n in GALLERY_FILES}
-    tmp['gallery.json'].write_text(json.dumps(meta, indent=1, sort_keys=True), encoding='utf-8')
-    for n in (*GALLERY_FILES, 'gallery.json'): tmp[n].replace(path/n)   # gallery.json last: it vouches for the others
+    try:
+        with disk_errors(path, lambda: tbl.nbytes + int(self.failures.memory_usage(deep=True).sum()), f"the gallery ({len(self)} faces)"):
+            pq.write_table(tbl, tmp['gallery.parquet'])
+            self.failures.to_csv(tmp['failures.csv'], index=False, encoding='utf-8')
+            meta['files'] = {n: _sha256(tmp[n]) for n in GALLERY_FILES}
+            tmp['gallery.json'].write_text(json.dumps(meta, indent=1, sort_keys=True), encoding='utf-8')
+            for n in (*GALLERY_FILES, 'gallery.json'): tmp[n].replace(path/n)   # gallery.json last: it vouches for the others
+    finally:
+        for t in tmp.values(): t.unlink(missing_ok=True)   # a failed save leaves no half-written file
     return path
 
 # %% ../nbs/08_search.ipynb #a7c3e1d2

@@ -98,7 +98,7 @@ class Claims:
 
     def taken(self) -> set:
         "Hashes claimed by other live runs (call under `mutex`); claims of dead runs are removed, so their images are free again."
-        out, alive = set(), {}
+        out, alive, self.held = set(), {}, {}
         for j in self.dir.glob('*.json'):
             o = j.name.split('.')[0]
             if o == self.owner: continue
@@ -107,7 +107,8 @@ class Claims:
                 j.unlink(missing_ok=True)
                 continue
             try: out |= set(json.loads(j.read_text()))
-            except (ValueError, OSError): pass   # gone meanwhile: its part is written
+            except (ValueError, OSError): continue   # gone meanwhile: its part is written
+            self.held.setdefault(o, []).append(j.name)   # who holds what, for the message of a run that waits
         return out
 
     def claim(self, hashes:list):
@@ -127,6 +128,14 @@ class Claims:
         with self.mutex: self.drop()
         self.life.release()
         (self.dir/f"{self.owner}.lock").unlink(missing_ok=True)
+
+# %% ../nbs/00a_store.ipynb #1973e89b
+def _waiting(cache, claims:Claims, n:int, patience:float) -> str:
+    "What a run that waits on other runs' claims says at once: who holds them, how long it waits, how to take over."
+    who = '; '.join(f"process {o.split('-')[0]} ({len(fs)} claim file{'s' * (len(fs) > 1)}: {claims.dir/o}.*.json)" for o, fs in claims.held.items())
+    return (f"{cache}: waiting for other runs embedding the {n} images left: {who or 'a run that has just finished'}. At most "
+            f"{patience:.0f} s without a new part from them, then this run embeds those images too. If such a run is stopped or "
+            "hung, delete its claim files to take over now, or set FACELAB_CLAIM_WAIT to fewer seconds")
 
 # %% ../nbs/00a_store.ipynb #e74d9d3a
 EMBEDDING_CACHE_COLS = ['hash', 'face_idx', 'embedding', 'x1', 'y1', 'x2', 'y2', 'confidence', 'face_detected', 'reason']
@@ -166,11 +175,12 @@ class EmbeddingCache:
     def batches(self, todo:list, # image hashes to embed, in order
                 n:int, # batch size
                 wait:float=0.5, # seconds between looks while other runs hold all that is left
-                patience:float=300, # seconds without a new part from them before this run embeds their images too
+                patience:float|None=None, # seconds without a new part from them before this run embeds their images too (None: FACELAB_CLAIM_WAIT, default 300)
                ):
         "Yield the batches of `todo` this run claims (the caller appends each one's part); rows other runs cached go to `self.found`."
         self.path.mkdir(parents=True, exist_ok=True)
         claims, left, self.found, idle = Claims(self.path), list(todo), [], 0.
+        patience, told = float(os.environ.get('FACELAB_CLAIM_WAIT', 300)) if patience is None else patience, False
         try:
             while left:
                 with claims.mutex:
@@ -190,6 +200,9 @@ class EmbeddingCache:
                 elif left:
                     time.sleep(wait)
                     idle += wait
+                    if not told and idle >= min(2., patience/10):   # said once, at once (a neighbour's batch of a second or two is no news)
+                        warnings.warn(_waiting(self.path, claims, len(left), patience))
+                        told = True
                     if idle >= patience:
                         warnings.warn(f"{self.path}: other runs have held {len(left)} images for {patience:.0f} s without writing them "
                                       "(stopped or hung?); embedding them here too")

@@ -12,6 +12,7 @@ from typing import NamedTuple
 import numpy as np, pandas as pd, cv2
 from tqdm.auto import tqdm
 from .core import file_hash, FacelabError, failures_frame, cache_folder, writable_folder, not_regular
+from .core import disk_errors
 from .store import write_atomic, sweep_tmp, quarantine, read_part
 from .core import as_executor
 from .detect import get_detector, detector_name, detector_settings, detection_settings, detect_image, detections_frame, crop_name, save_crop, DETECTION_COLS, VIDEO_DETECTOR
@@ -233,9 +234,11 @@ class _Store:
         "Write one flush: its detections part first, then its frames part, which marks it complete."
         if self.folder is None or not frames: return
         self.folder.mkdir(parents=True, exist_ok=True)
-        first = frames[0]['frame']
-        write_atomic(self.folder/f"dets-{first:08d}.parquet", lambda t: detections_frame(dets).to_parquet(t, index=False))
-        write_atomic(self.folder/f"frames-{first:08d}.parquet", lambda t: _frames_part(frames).to_parquet(t, index=False))
+        first, d = frames[0]['frame'], detections_frame(dets)
+        with disk_errors(self.folder, lambda: int(d.memory_usage(deep=True).sum()) + 100*len(frames),
+                         f"the video detection cache (frames {first} to {frames[-1]['frame']})"):
+            write_atomic(self.folder/f"dets-{first:08d}.parquet", lambda t: d.to_parquet(t, index=False))
+            write_atomic(self.folder/f"frames-{first:08d}.parquet", lambda t: _frames_part(frames).to_parquet(t, index=False))
 
     def clear(self):
         "Remove the parts and the summary (the quarantine stays)."

@@ -11,6 +11,7 @@ import json, tempfile
 from pathlib import Path
 import numpy as np, pandas as pd, cv2
 from .core import FacelabError, Figure, load_image
+from .core import staged_folder
 from .annotations import read_annotations, as_ground_truth, GroundTruth
 from .detect import VIDEO_DETECTOR
 from .video import detect_video, video_info
@@ -29,7 +30,7 @@ from .core import Result
 __all__ = ['FACE_BANDS', 'TRACK_REPORT_COLS', 'PEOPLE_COLS', 'ground_truth_problems', 'check_ground_truth', 'query_label',
            'frame_coverage', 'people_table', 'enrol_faces', 'PeopleResult', 'people_study', 'VideoStudyResult',
            'query_embeddings', 'match_rules', 'validate_video', 'outcome_gallery', 'plot_query_distances',
-           'scoring_notes', 'write_video_report']
+           'scoring_notes', 'write_video_report', 'nothing_scored']
 
 # %% ../nbs/10a_video_study.ipynb #a4b040c6
 def _size(wh) -> str: return f"{wh[0]}×{wh[1]}"
@@ -423,6 +424,7 @@ def _track_section(res:dict, out:Path) -> list:
             md_table(m[['level', 'rule', 'positives', 'negatives', 'tp', 'fp', 'tn', 'fn', 'precision', 'recall', 'f1']], floatfmt='.2f'), ""]
 
 # %% ../nbs/10a_video_study.ipynb #07cd95ee
+@staged_folder('the video report')
 def write_video_report(res:dict, out) -> Path:
     "Write a `validate_video` result: outcomes_<rule>.csv, metrics.csv, gallery.png, distances.png, report.md (and tracking.csv, track_metrics.csv with tracks)."
     out = Path(out)
@@ -455,6 +457,15 @@ def _pct(df:pd.DataFrame, cols=('precision', 'recall', 'f1', 'accuracy')) -> pd.
     "`df` with its rate columns in percent."
     return df.assign(**{c: 100*df[c] for c in cols if c in df})
 
+# %% ../nbs/10a_video_study.ipynb #70b4c666
+def nothing_scored(p, # a `people_study` result
+                  ) -> str|None: # why nobody was scored; None when someone was
+    "Why a study without a query scored nobody: no person has one face to enrol and another to score (each person's reason)."
+    if len(p['pooled']): return None
+    e = p['enrolled']
+    why = '; '.join(f"{r.label}: {r.reason}" for r in e[e.reason != ''].itertuples()) if len(e) else 'no person is annotated'
+    return f"no person has one detected face to enrol and another to score ({why})"
+
 # %% ../nbs/10a_video_study.ipynb #8ec60eaa
 def _write_people_report(res:dict, out:Path) -> Path:
     "The report of a study without a query (`people_study`): enrolled.csv, people.csv, people_pooled.csv, face_sizes.csv, report.md."
@@ -466,7 +477,7 @@ def _write_people_report(res:dict, out:Path) -> Path:
     p['sizes'].to_csv(out/'face_sizes.csv', index=False)
     if len(p['tracks']): p['tracks'].to_csv(out/'people_tracks.csv', index=False)
     d = res['detection']
-    not_scored = p['enrolled'][p['enrolled'].reason != '']
+    not_scored, why = p['enrolled'][p['enrolled'].reason != ''], nothing_scored(p)
     md = [f"# facelab video report: {Path(res['video']).name}", "", *(f"- {l}" for l in scoring_notes(res)), "",
           f"Threshold {res['threshold']:.4f} ({res.get('threshold_source', '')}); {len(res['frames'])} frames detected, "
           f"{len(res['detections'])} detections.", "",
@@ -476,9 +487,9 @@ def _write_people_report(res:dict, out:Path) -> Path:
           "Each ground-truth person enrolled from one face of theirs (below); every other detection on the annotated frames "
           "is scored for that person: theirs within the threshold TP, beyond it FN; anyone else's within it FP. Rates in percent; "
           "`–` where undefined.", "",
-          md_table(_pct(p['pooled'])[['positives', 'negatives', 'tp', 'fp', 'tn', 'fn', 'precision', 'recall', 'f1', 'accuracy']],
-                   floatfmt='.2f'), "",
-          md_table(_pct(p['people']).reindex(columns=PEOPLE_COLS), floatfmt='.2f'), ""]
+          *([f"**Nothing to score:** {why}.", ""] if why else
+            [md_table(_pct(p['pooled'])[['positives', 'negatives', 'tp', 'fp', 'tn', 'fn', 'precision', 'recall', 'f1', 'accuracy']],
+                      floatfmt='.2f'), "", md_table(_pct(p['people']).reindex(columns=PEOPLE_COLS), floatfmt='.2f'), ""])]
     if len(not_scored):
         md += ["Not scored: " + '; '.join(f"`{r.label}`: {r.reason}" for r in not_scored.itertuples()) + ".", ""]
     md += ["## By face size", "", "The people's own faces, by the annotated box's shorter side: how many were recognised.", "",

@@ -129,7 +129,7 @@ def test_an_unwritable_facelab_home_is_refused_before_embedding(tmp_path, monkey
 def test_evaluate_where_no_pair_can_be_scored_reports_every_reason(tmp_path):
     for who in ['a', 'b', 'c']:
         (tmp_path/'junk'/who).mkdir(parents=True)
-        for i in range(2): (tmp_path/'junk'/who/f'{i}.jpg').write_text('not a photo')
+        for i in range(2): (tmp_path/'junk'/who/f'{i}.jpg').write_text(f'not a photo of {who}, {i}')
     r = cli('evaluate', tmp_path/'junk', '--out', tmp_path/'r', '--no-cache')
     _quick_error(r, 'no pair could be scored: 6 of 6 images', 'failures.csv')
     fails = pd.read_csv(tmp_path/'r'/'failures.csv')

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from PIL import Image
-from conftest import cli, facelab_process, people_folder
+from conftest import cli, facelab_process, people_folder, quick_error
 
 HANG = 120   # seconds a case that used to hang may take before its test fails (the work itself takes a few)
 
@@ -89,6 +89,28 @@ def test_dask_address_of_a_web_server_and_an_unknown_scheme(tmp_path):
     r = cli('find', tmp_path/'q.jpg', '--gallery', tmp_path/'g', '--dask', 'foo://bar')
     assert r.returncode == 2 and "unknown Dask address scheme 'foo://'" in r.stderr and "'tcp://host:8786'" in r.stderr, r.stderr
 
+def test_a_stopped_neighbours_claims_are_named_at_once(tmp_path):
+    "A live neighbour holding claims without writing stalled a run for 300 s, warning only at the end: now it says at once whom it waits for."
+    setup = f"from facelab.store import Claims, EmbeddingCache\nc = EmbeddingCache({str(tmp_path)!r}, dict(model_name='m', detector_backend='d'))\n"
+    neighbour = subprocess.Popen([sys.executable, '-c', setup + textwrap.dedent("""
+        import time
+        c.path.mkdir(parents=True, exist_ok=True)
+        claims = Claims(c.path)
+        with claims.mutex: claims.claim(['h1', 'h2'])
+        print('ready', flush=True)
+        time.sleep(600)   # alive, its lock held, never writing: as a run stopped by SIGSTOP""")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert neighbour.stdout.readline().strip() == 'ready'
+        run = setup + "import sys\nfor b in c.batches(['h1', 'h2'], 2): print('BATCH', b, file=sys.stderr, flush=True)"
+        r = subprocess.run([sys.executable, '-c', run], capture_output=True, text=True, timeout=HANG, env={**os.environ, 'FACELAB_CLAIM_WAIT': '5'})
+    finally: neighbour.kill()
+    assert r.returncode == 0, r.stderr[-1500:]
+    err = r.stderr
+    said, end, got = (err.find(w) for w in ('waiting for other runs embedding the 2 images left', 'embedding them here too', 'BATCH'))
+    assert -1 < said < end < got, err   # said when the wait began, before it ended
+    assert f"process {neighbour.pid} (1 claim file: {tmp_path}" in err and 'At most 5 s' in err, err
+    assert 'delete its claim files to take over now, or set FACELAB_CLAIM_WAIT' in err, err
+
 def test_local_cluster_in_a_script_without_a_main_guard(tmp_path):
     "`connect('local:2')` at the top of a plain script failed with Dask's 'Nanny failed to start': now it says what to write."
     pytest.importorskip('distributed')
@@ -128,6 +150,82 @@ def test_tiny_cvat_video_file_of_a_huge_task(tmp_path):
     rc, err, peak = _peak_run([FACELAB, 'validate', video, '--gt', tmp_path/'long.xml', '--out', tmp_path/'report'])
     assert rc == 2 and 'Traceback' not in err and 'it annotates frames up to 9999999, the video has 275' in err, err[-1500:]
     assert peak < 1.5*2**30, f"peak {peak/2**30:.2f} GiB"
+
+def test_validate_without_query_where_nobody_can_be_scored(tmp_path):
+    "`validate VIDEO --gt FILE` (no --query) where no person has two detected faces crashed with a KeyError on the empty pooled table."
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]/'benchmarks'))
+    from reliability_memory import cvat_video
+    from conftest import hamilton_with_cvat_sample
+    video, _ = hamilton_with_cvat_sample()
+    (tmp_path/'short.xml').write_text(cvat_video(275))   # 4 one-box tracks: each person has at most one face
+    r = cli('validate', video, '--gt', tmp_path/'short.xml', '--out', tmp_path/'report', '--no-cache')
+    assert r.returncode == 1 and 'Traceback' not in r.stderr, (r.returncode, r.stderr[-1500:])
+    why = 'nothing to score: no person has one detected face to enrol and another to score (person 0: '
+    assert why in r.stdout, r.stdout
+    assert why.replace('nothing', '**Nothing').replace('score: ', 'score:** ') in (tmp_path/'report'/'report.md').read_text()
+
+# ---- clear errors: a full disk
+def _fill_then_full(real_name):
+    "A stand-in for a writer that puts a few bytes where it writes, then fails as a full disk does (ENOSPC)."
+    import errno
+    def write(obj, where=None, *a, **kw):
+        where = kw.get('path', kw.get('fname', kw.get('where', where)))
+        if hasattr(where, 'write'): where.write(b'PAR1 half')
+        elif where is not None: Path(where).write_bytes(b'PAR1 half')
+        raise OSError(errno.ENOSPC, f'No space left on device ({real_name})')
+    return write
+
+def _leftovers(folder:Path) -> list:
+    "Temporary or half-written files a user would find in `folder` (a staging folder, a `.tmp`, a file holding the fake writer's bytes)."
+    out = [p for p in folder.rglob('*') if p.name.endswith('.tmp') or p.name.startswith('.staged-')]
+    return out + [p for p in folder.rglob('*') if p.is_file() and p.read_bytes()[:9] == b'PAR1 half']
+
+def test_full_disk_at_the_embedding_cache_and_the_gallery(tmp_path, monkeypatch):
+    "A full disk writing a cache part or a gallery was an OSError traceback: now one error naming the folder and the space needed."
+    people_folder(tmp_path/'people', ['Mark'], 2)
+    monkeypatch.setenv('FACELAB_HOME', str(tmp_path/'home'))
+    monkeypatch.setattr('pyarrow.parquet.write_table', _fill_then_full('write_table'))
+    r = cli('gallery', 'build', tmp_path/'people', '--out', tmp_path/'g')
+    quick_error(r, 'no space left on the disk while writing a part of the embedding cache (', 'it needs about', 'are free there')
+    folder = next((tmp_path/'home').rglob('settings.json')).parent   # the embedding cache of these settings
+    assert f"{folder}: no space" in r.stderr and not list(folder.glob('part-*')) and not _leftovers(tmp_path/'home'), r.stderr
+    r = cli('gallery', 'build', tmp_path/'people', '--out', tmp_path/'g', '--no-cache')
+    quick_error(r, f"{tmp_path/'g'}: no space left on the disk while writing the gallery (2 faces): it needs about ")
+    assert not (tmp_path/'g'/'gallery.json').exists() and not _leftovers(tmp_path/'g'), list((tmp_path/'g').iterdir())
+
+def test_full_disk_at_the_video_cache(tmp_path, monkeypatch):
+    "A full disk flushing the video detection cache: one error naming the cache folder; no part is left half-written."
+    from facelab.datasets import sample_path
+    monkeypatch.setenv('FACELAB_HOME', str(tmp_path/'home'))
+    monkeypatch.setattr('pyarrow.parquet.write_table', _fill_then_full('write_table'))
+    r = cli('detect', sample_path('videos/hamilton_clip.mp4'), '--out', tmp_path/'dets.csv', '--every-n', 50)
+    quick_error(r, 'no space left on the disk while writing the video detection cache (frames 0 to ', 'it needs about')
+    assert str(tmp_path/'home') in r.stderr and not _leftovers(tmp_path/'home'), r.stderr
+    assert not list((tmp_path/'home').rglob('*.parquet'))
+
+def test_full_disk_at_the_report(tmp_path, monkeypatch):
+    "A full disk writing report.md's figures: one error naming the report folder; none of the report's files is left."
+    import matplotlib.figure
+    people_folder(tmp_path/'people', ['Mark', 'Angelina'], 2)
+    monkeypatch.setattr(matplotlib.figure.Figure, 'savefig', lambda self, f, *a, **k: _fill_then_full('savefig')(None, f))
+    r = cli('evaluate', tmp_path/'people', '--out', tmp_path/'report', '--no-cache')
+    quick_error(r, f"{tmp_path/'report'}: no space left on the disk while writing the verification report: it needs about ")
+    assert not [p for p in (tmp_path/'report').rglob('*') if p.is_file()], list((tmp_path/'report').rglob('*'))
+
+# ---- clear errors: failure reasons in the user's words
+def test_thin_images_are_a_failures_row_in_words(tmp_path):
+    "A 100000×1 image was an OpenCV assertion (resize to 640×0) as its failure reason; embedded whole it asked for 28 GiB."
+    from facelab.detect import detect_faces
+    from facelab.embed import represent
+    Image.new('RGB', (100000, 1), 'white').save(tmp_path/'wide.png')
+    Image.new('RGB', (1, 100000), 'white').save(tmp_path/'tall.png')
+    files, why = [tmp_path/'wide.png', tmp_path/'tall.png'], ['image too thin to detect faces (100000×1 pixels)',
+                                                              'image too thin to detect faces (1×100000 pixels)']
+    d = detect_faces(files, progress=False)
+    assert not len(d.detections) and d.failures.reason.tolist() == why and set(d.failures.stage) == {'detect'}, d.failures
+    for kw in [{}, dict(enforce_detection=True), dict(detector_backend='skip')]:
+        r = represent(files, cache_dir=None, progress=False, **kw)
+        assert not len(r.embeddings) and r.failures.reason.tolist() == why, (kw, r.failures)
 
 # ---- security
 def sface_copy(dest:Path) -> Path:
