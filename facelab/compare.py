@@ -53,11 +53,13 @@ def _names(v, what:str) -> tuple:
 def _flips(flip) -> tuple:
     "`flip` as a tuple of booleans: a bool, a list of bools, or 'off', 'on', 'both'."
     if isinstance(flip, str):
-        if flip not in FLIP_CHOICES: raise FacelabError(f"flip must be one of {', '.join(FLIP_CHOICES)} (or True/False), not {flip!r}")
+        if flip not in FLIP_CHOICES:
+            raise FacelabError(f"flip must be one of {', '.join(FLIP_CHOICES)} (or True/False), not {flip!r}")
         return FLIP_CHOICES[flip]
     f = (flip,) if isinstance(flip, (bool, np.bool_)) else tuple(flip) if isinstance(flip, (list, tuple)) else None
     if not f or not all(isinstance(x, (bool, np.bool_)) for x in f):
-        raise FacelabError(f"flip must be True, False, a list of them, or one of {', '.join(FLIP_CHOICES)}; not {flip!r}")
+        raise FacelabError(f"flip must be True, False, a list of them, or one of {', '.join(FLIP_CHOICES)}; not "
+                           f"{flip!r}")
     return tuple(bool(x) for x in f)
 
 # %% ../nbs/15_compare.ipynb #1ba396bc
@@ -71,7 +73,8 @@ def combinations(models=DEFAULT_MODELS, # model names (`facelab.embed.MODELS`), 
     out = [(m, d, f) for m in _names(models, 'models') for d in _names(detectors, 'detectors') for f in _flips(flip)]
     keys = [(model_name_of(m), detector_name(d), f) for m, d, f in out]
     if dup := [k for i, k in enumerate(keys) if k in keys[:i]]:
-        raise FacelabError(f"models, detectors and flip give the combination {' + '.join(map(str, dup[0]))} twice; name each once")
+        raise FacelabError(f"models, detectors and flip give the combination {' + '.join(map(str, dup[0]))} twice; "
+                           "name each once")
     return out
 
 # %% ../nbs/15_compare.ipynb #ca07d94f
@@ -106,9 +109,11 @@ def run_combination(files, # the study's unique image paths
                    ) -> dict: # verified (pairs + distance, face_detected_x/_y, threshold, error, scored), failures, no_face, embedded, seconds
     "Embed (timed, counting what was embedded rather than read from the cache) and verify the study's pairs with one combination."
     n0, t0 = _EMBED_STATS['images'], time.perf_counter()
-    emb, fails = represent(files, model_name=model, detector_backend=detector, flip=flip, cache_dir=cache_dir, progress=progress, **kwargs)
+    emb, fails = represent(files, model_name=model, detector_backend=detector, flip=flip, cache_dir=cache_dir,
+                           progress=progress, **kwargs)
     seconds, embedded = time.perf_counter() - t0, _EMBED_STATS['images'] - n0
-    v = verify_pairs(pairs, model_name=model, detector_backend=detector, distance_metric=distance_metric, embeddings=emb, failures=fails)
+    v = verify_pairs(pairs, model_name=model, detector_backend=detector, distance_metric=distance_metric,
+                     embeddings=emb, failures=fails)
     v['scored'] = v.distance.notna() & v.face_detected_x & v.face_detected_y   # `evaluate`'s rule (score_no_face=False)
     return dict(verified=v, failures=fails, no_face=no_face_failures(emb, False), embedded=embedded, seconds=seconds,
                 settings=embed_settings(model, detector, flip=flip, **{k: kwargs[k] for k in ('align', 'normalization', 'expand_percentage', 'enforce_detection') if k in kwargs}))
@@ -116,7 +121,8 @@ def run_combination(files, # the study's unique image paths
 # %% ../nbs/15_compare.ipynb #4f16365d
 LEADERBOARD_COLS = (['model_name', 'detector_backend', 'flip', 'pairs', 'positives', 'negatives']
                     + [c for m in ('auc', 'eer', 'tar@far=0.01', 'tar@far=0.001') for c in (m, f"{m}_lo", f"{m}_hi")]
-                    + ['threshold', 'threshold_lo', 'threshold_hi'] + [c for m in ('f1', 'accuracy') for c in (m, f"{m}_lo", f"{m}_hi")]
+                    + ['threshold', 'threshold_lo',
+                       'threshold_hi'] + [c for m in ('f1', 'accuracy') for c in (m, f"{m}_lo", f"{m}_hi")]
                     + ['fold_accuracy', 'fold_accuracy_std']
                     + ['failed_images', 'no_face', 'scorable_alone', 'embedded_images', 'seconds_per_image', 'reason', 'note'])
 
@@ -136,7 +142,8 @@ def leaderboard_row(scored:pd.DataFrame, # this combination's verified pairs, al
     c = curve_summary(scored, fars=(1e-2, 1e-3), n_boot=n_boot, seed=seed)
     t = threshold_report(scored, [tune], folds, n_boot, seed)
     k = t[t.protocol == 'k-fold'].iloc[0]
-    kcols = ['threshold', 'threshold_lo', 'threshold_hi'] + [x for m in ('f1', 'accuracy') for x in (m, f"{m}_lo", f"{m}_hi")]
+    kcols = ['threshold', 'threshold_lo',
+             'threshold_hi'] + [x for m in ('f1', 'accuracy') for x in (m, f"{m}_lo", f"{m}_hi")]
     reason = '; '.join(r for r in (c['reason'], f"{tune} (k-fold): {k.reason}" if k.reason else '') if r)
     acc, std = fold_accuracy(scored)
     return dict(pairs=len(scored), positives=c['n_pos'], negatives=c['n_neg'], fold_accuracy=acc, fold_accuracy_std=std, **{m: c[m] for m in LEADERBOARD_COLS if m in c and m != 'reason'},
@@ -146,10 +153,13 @@ def leaderboard_row(scored:pd.DataFrame, # this combination's verified pairs, al
 def _single_method(tune):
     "The one tuning method of the leaderboard (a one-element list is fine); a `FacelabError` for none or several."
     if isinstance(tune, (list, tuple)):
-        if len(tune) != 1: raise FacelabError(f"tune: the leaderboard has one k-fold threshold per row; give one tuning method, not {list(tune)!r}")
+        if len(tune) != 1:
+            raise FacelabError(f"tune: the leaderboard has one k-fold threshold per row; give one tuning method, not "
+                               f"{list(tune)!r}")
         tune = tune[0]
     if _parse_method(tune)[0] == 'fixed':
-        raise FacelabError(f"tune={tune!r} is a fixed threshold: it has no k-fold row; give a tuning method (sigma:K, best-f1, best-accuracy, tree, far:FAR)")
+        raise FacelabError(f"tune={tune!r} is a fixed threshold: it has no k-fold row; give a tuning method (sigma:K, "
+                           "best-f1, best-accuracy, tree, far:FAR)")
     return tune
 
 # %% ../nbs/15_compare.ipynb #1d313d5c
@@ -166,7 +176,8 @@ def _timing(embedded:int, # images `represent` embedded in this run
 # %% ../nbs/15_compare.ipynb #a409a038
 def _with_combo(df:pd.DataFrame, model, detector, flip:bool) -> pd.DataFrame:
     "`df` with the combination's model_name, detector_backend and flip as its first columns."
-    combo = pd.DataFrame(dict(model_name=model_name_of(model), detector_backend=detector_name(detector), flip=flip), index=df.index)
+    combo = pd.DataFrame(dict(model_name=model_name_of(model), detector_backend=detector_name(detector), flip=flip),
+                         index=df.index)
     return pd.concat([combo, df.drop(columns=[c for c in combo.columns if c in df.columns])], axis=1)
 
 # %% ../nbs/15_compare.ipynb #1bd55452
@@ -251,10 +262,13 @@ def compare(source='sample', # `sample`, `sample-study`, `lfw` (View 2, its own 
         return compare_identification(source, models, detectors, flip, enrol=enrol, strangers=strangers, template=template,
                                       folds=folds, n_boot=n_boot, seed=seed, out=out, cache_dir=cache_dir, progress=progress,
                                       distance_metric=distance_metric, command=command, **kwargs)
-    if bad := [n for n, v, d in (('enrol', enrol, 2), ('strangers', strangers, 0.25), ('template', template, 'image')) if not _is(v, d)]:
-        raise FacelabError(f"{bad[0]} belongs to task='identification' (the gallery/probe split); the verification leaderboard scores pairs")
+    if bad := [n for n, v, d in (('enrol', enrol, 2), ('strangers', strangers, 0.25),
+                                 ('template', template, 'image')) if not _is(v, d)]:
+        raise FacelabError(f"{bad[0]} belongs to task='identification' (the gallery/probe split); the verification "
+                           "leaderboard scores pairs")
     if bad := [k for k in kwargs if k not in REPRESENT_OPTIONS]:
-        raise FacelabError(f"compare got an unknown option {bad[0]!r}; it passes only {', '.join(REPRESENT_OPTIONS)} to represent")
+        raise FacelabError(f"compare got an unknown option {bad[0]!r}; it passes only {', '.join(REPRESENT_OPTIONS)} "
+                           "to represent")
     tune = _single_method(tune)
     models, skipped = default_models() if models is None else (models, {})
     combos = combinations(models, detectors, flip)
@@ -263,10 +277,13 @@ def compare(source='sample', # `sample`, `sample-study`, `lfw` (View 2, its own 
     _build(combos, kwargs.get('normalization', 'base'))
     pairs, n_ids = study_pairs(source, seed, max_negatives)
     files = pd.unique(pd.concat([pairs.file_x, pairs.file_y]).astype(str))
-    runs = [dict(run_combination(files, pairs, m, d, f, distance_metric, cache_dir, progress, **kwargs), combo=(m, d, f)) for m, d, f in combos]
-    failures = pd.concat([_with_combo(pd.concat([r['failures'], r['no_face']], ignore_index=True), *r['combo']) for r in runs], ignore_index=True)
+    runs = [dict(run_combination(files, pairs, m, d, f, distance_metric, cache_dir, progress, **kwargs),
+                 combo=(m, d, f)) for m, d, f in combos]
+    failures = pd.concat([_with_combo(pd.concat([r['failures'], r['no_face']], ignore_index=True),
+                                      *r['combo']) for r in runs], ignore_index=True)
     if str(source) != 'lfw':   # the folder's files no combination uses (not images, copies): listed once
-        every = load_people(source).unused.assign(model_name='(every combination)', detector_backend='(every combination)', flip=False)
+        every = load_people(source).unused.assign(model_name='(every combination)',
+                                                  detector_backend='(every combination)', flip=False)
         failures = pd.concat([every[failures.columns], failures], ignore_index=True)
     common = np.logical_and.reduce([r['verified'].scored.to_numpy() for r in runs])
     if not common.any(): raise _nothing_common(runs, failures, out)
@@ -277,7 +294,8 @@ def compare(source='sample', # `sample`, `sample-study`, `lfw` (View 2, its own 
         row = leaderboard_row(v[common], tune, folds, n_boot, seed)
         if not long and 'fold' not in pairs: folds_of = identity_folds(pairs[common], row['n_folds'])   # the identity folds every row's k-fold uses
         if 'fold' not in pairs: v = v.join(folds_of)
-        spi, note = _timing(r['embedded'], r['seconds'], len(files), int(r['failures'].stage.isin(['read', 'load']).sum()))
+        spi, note = _timing(r['embedded'], r['seconds'], len(files),
+                            int(r['failures'].stage.isin(['read', 'load']).sum()))
         rows.append(dict(model_name=model_name_of(r['combo'][0]), detector_backend=detector_name(r['combo'][1]), flip=r['combo'][2], **row,
                          failed_images=len(r['failures']), no_face=len(r['no_face']), scorable_alone=int(v.scored.sum()),
                          embedded_images=r['embedded'], seconds_per_image=spi, note=note))
@@ -289,7 +307,8 @@ def compare(source='sample', # `sample`, `sample-study`, `lfw` (View 2, its own 
     res = CompareResult(leaderboard=lb[LEADERBOARD_COLS], pairs=pl, failures=failures,
                curves=compare_curves(pl),
                settings=dict(source=str(source), data_folder=data_folder(source), command=command,
-                             combinations=[dict(model_name=model_name_of(m), detector_backend=detector_name(d), flip=f) for m, d, f in combos],
+                             combinations=[dict(model_name=model_name_of(m), detector_backend=detector_name(d),
+                                                flip=f) for m, d, f in combos],
                              skipped_models=skipped,
                              distance_metric=distance_metric, tune=str(tune), protocol='LFW View 2 folds' if 'fold' in pairs else 'identity k-fold', folds_asked=folds, folds_used=k,
                              n_boot=n_boot, interval=rows[0]['interval'], seed=seed, max_negatives=max_negatives,
@@ -304,7 +323,8 @@ def compare(source='sample', # `sample`, `sample-study`, `lfw` (View 2, its own 
 def _common_tables(res_pairs:pd.DataFrame) -> dict:
     "label -> the common pairs of that combination, in the order the combinations ran."
     p = res_pairs[res_pairs.common]
-    return {combo_label(m, d, bool(f)): g for (m, d, f), g in p.groupby(['model_name', 'detector_backend', 'flip'], sort=False)}
+    return {combo_label(m, d, bool(f)): g for (m, d, f), g in p.groupby(['model_name', 'detector_backend', 'flip'],
+                                                                        sort=False)}
 
 # %% ../nbs/15_compare.ipynb #7c09e077
 def compare_curves(res_pairs:pd.DataFrame, # `compare(...)['pairs']`
@@ -330,7 +350,8 @@ def plot_compare(res:dict, # the output of `compare`
     labels = [f"{r}, {d[len(n)+1:]}" for n, r, d in zip(tables, lr, ld)]   # one legend for both: `name AUC = ..., EER = ...`
     fig.legend(hd, labels, loc='outside lower center', ncols=min(2, len(labels)), fontsize=8)
     s = res['settings']
-    fig.suptitle(title or f"{len(tables)} combinations, each on the same {s['scored_pairs']} pairs ({s['positives']} same person, {s['negatives']} different people)")
+    fig.suptitle(title or f"{len(tables)} combinations, each on the same {s['scored_pairs']} pairs ({s['positives']} "
+                          f"same person, {s['negatives']} different people)")
     return fig
 
 # %% ../nbs/15_compare.ipynb #3f4170bf
@@ -339,7 +360,8 @@ def display_leaderboard(lb:pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(dict(model=lb.model_name, detector=lb.detector_backend, flip=lb.flip.map({True: 'yes', False: 'no'}),
                             pairs=lb.pairs.astype(int)))
     out['AUC'] = [_with_ci(r['auc'], r['auc_lo'], r['auc_hi'], 1, '.4f') for _, r in lb.iterrows()]
-    for c, name in [('eer', 'EER %'), ('tar@far=0.01', 'TAR@FAR=1% %'), ('tar@far=0.001', 'TAR@FAR=0.1% %'), ('f1', 'F1 %'), ('accuracy', 'accuracy %')]:
+    for c, name in [('eer', 'EER %'), ('tar@far=0.01', 'TAR@FAR=1% %'), ('tar@far=0.001', 'TAR@FAR=0.1% %'),
+                    ('f1', 'F1 %'), ('accuracy', 'accuracy %')]:
         out[name] = [_with_ci(r[c], r[f"{c}_lo"], r[f"{c}_hi"]) for _, r in lb.iterrows()]
     out['threshold'] = [f"{r.threshold:.4f}" if np.isfinite(r.threshold) else '–' for r in lb.itertuples()]
     out['failed'], out['no face'] = lb.failed_images.astype(int), lb.no_face.astype(int)
@@ -429,7 +451,8 @@ def id_leaderboard_cols(fpir:float=0.01) -> list:
 # %% ../nbs/15_compare.ipynb #a9b7cf8f
 def _fpir_level(fpir) -> str:
     "`fpir` as the study's rule name (`fpir:0.01`), or a `FacelabError` unless it is a rate in (0, 1)."
-    if isinstance(fpir, (bool, np.bool_)) or not isinstance(fpir, (int, float, np.integer, np.floating)) or not 0 < fpir < 1:
+    if isinstance(fpir, (bool, np.bool_)) or not isinstance(fpir,
+                                                            (int, float, np.integer, np.floating)) or not 0 < fpir < 1:
         raise FacelabError(f"fpir must be a rate in (0, 1), such as 0.01, not {fpir!r}")
     return f"fpir:{fpir:g}"
 
@@ -442,9 +465,11 @@ def id_leaderboard_row(study:IdentificationResult, # one combination's `identifi
     tpl, f, m = s['template'], fnir_col(fpir), _fpir_level(fpir)
     one = c[(c.template == tpl) & (c['rank'] == 1)].iloc[0]
     at = t[(t.template == tpl) & (t.method == m)].set_index('protocol')
-    if 'oracle' not in at.index: raise FacelabError(f"the study has no {m} rule: run it with {m} among its `tune` rules")
+    if 'oracle' not in at.index:
+        raise FacelabError(f"the study has no {m} rule: run it with {m} among its `tune` rules")
     o = at.loc['oracle']
-    k = at.loc['k-fold'] if 'k-fold' in at.index else pd.Series(dict(fnir=np.nan, fnir_lo=np.nan, fnir_hi=np.nan, reason=s['kfold_reason']))
+    k = at.loc['k-fold'] if 'k-fold' in at.index else pd.Series(dict(fnir=np.nan, fnir_lo=np.nan, fnir_hi=np.nan,
+                                                                     reason=s['kfold_reason']))
     rec = s['recommended']
     num = lambda v: np.nan if v is None else float(v)   # the study's settings hold None for NaN (JSON)
     text = lambda v: v if isinstance(v, str) else ''
@@ -528,7 +553,8 @@ def compare_identification(source='sample', # a folder of people, a split CSV (f
                           ) -> IdentificationCompareResult:
     "The identification study of every model × detector × flip combination on one split, every row on the same probes and gallery."
     if bad := [k for k in kwargs if k not in REPRESENT_OPTIONS]:
-        raise FacelabError(f"compare got an unknown option {bad[0]!r}; it passes only {', '.join(REPRESENT_OPTIONS)} to represent")
+        raise FacelabError(f"compare got an unknown option {bad[0]!r}; it passes only {', '.join(REPRESENT_OPTIONS)} "
+                           "to represent")
     rule = _fpir_level(fpir)
     tune = list(TUNE_ID) + ([rule] if rule not in TUNE_ID else [])
     _check_id_study(template, distance_metric, folds, n_boot, tune, 20, 1)
@@ -545,7 +571,8 @@ def compare_identification(source='sample', # a folder of people, a split CSV (f
                 for m, d, f in combos]
         failures = pd.concat([_with_combo(r['failures'].assign(used=r['failures'].file.isin(r['usable'])), *r['combo'])
                               for r in runs], ignore_index=True)   # used: the largest of several faces; else the image is lost
-        every = unused.assign(model_name='(every combination)', detector_backend='(every combination)', flip=False, used=False)
+        every = unused.assign(model_name='(every combination)', detector_backend='(every combination)', flip=False,
+                              used=False)
         failures = pd.concat([every[failures.columns] if len(failures.columns) else every, failures], ignore_index=True)
         sp = common_split(split, {r['label']: r['usable'] for r in runs})
         scored = sp[sp.scored]
@@ -579,12 +606,14 @@ def compare_identification(source='sample', # a folder of people, a split CSV (f
     first = next(iter(studies.values())).settings
     left = sp[~sp.scored]
     res = IdentificationCompareResult(
-        leaderboard=lb[id_leaderboard_cols(fpir)], probes=pd.concat(long, ignore_index=True), split=sp, failures=failures,
+        leaderboard=lb[id_leaderboard_cols(fpir)], probes=pd.concat(long,
+                                                                    ignore_index=True), split=sp, failures=failures,
         studies=studies,
         settings=dict(task='identification', source=str(source) if not isinstance(source, dict) else 'identities dict',
                       data_folder=data_folder(source) if not isinstance(source, dict) else '', split_from=made,
                       command=command,
-                      combinations=[dict(model_name=model_name_of(m), detector_backend=detector_name(d), flip=f) for m, d, f in combos],
+                      combinations=[dict(model_name=model_name_of(m), detector_backend=detector_name(d),
+                                         flip=f) for m, d, f in combos],
                       skipped_models=skipped, distance_metric=distance_metric, template=template, enrol=enrol,
                       strangers=strangers, fpir=fpir, tune=tune, seed=seed, n_boot=n_boot, interval=first['interval'],
                       folds_asked=folds, folds_used=first['folds_used'], kfold_reason=first['kfold_reason'],
@@ -644,7 +673,8 @@ def write_compare_identification(res:IdentificationCompareResult, out) -> Path:
            f"drawn once (seed {s['seed']}, enrol {s['enrol']}, strangers {s['strangers']:g})")
     md = ["# facelab identification comparison", "",
           f"{len(lb)} combinations on {md_code(s['source'])}"
-          + (f" ({md_escape(s['data_folder'])})" if s['data_folder'] not in ('', s['source']) else '') + f": {s['people']} people, "
+          + (f" ({md_escape(s['data_folder'])})" if s['data_folder'] not in ('',
+                                                                             s['source']) else '') + f": {s['people']} people, "
           f"{s['images']} images, distance `{s['distance_metric']}`, gallery template **per {s['template']}**. One split, "
           f"{how}, the same for every row (`split.csv`). **Every row searches the same {s['probes']} probes ({s['mated']} mated, "
           f"{s['nonmated']} non-mated) in a gallery of the same {s['gallery_people']} people ({s['gallery_faces']} faces)**: "

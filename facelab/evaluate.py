@@ -22,7 +22,8 @@ from .embed import represent, embed_settings
 from .models import model_name_of, model_thresholds
 from .detect import detector_name
 from .weights import weights_dir
-from .metrics import (evaluate_thresholds, synthetic_pairs, tune_threshold, curve_summary, recommend_threshold, kfold_thresholds, METRIC_COLS, COUNT_COLS, interval_note)
+from .metrics import (evaluate_thresholds, synthetic_pairs, tune_threshold, curve_summary, recommend_threshold,
+                             kfold_thresholds, METRIC_COLS, COUNT_COLS, interval_note)
 from .plots import plot_distances, plot_roc, plot_det, plot_metrics_vs_threshold, plot_confusion, plot_worst_pairs
 from .core import DEFAULT_DETECTOR, DEFAULT_METRIC, DEFAULT_MODEL
 from .core import Result, md_escape, md_table
@@ -54,7 +55,8 @@ def load_identities(source) -> dict:
 # %% ../nbs/06a_evaluate.ipynb #c621dd7e
 def distance_summary(v:pd.DataFrame) -> pd.DataFrame:
     "Count, mean and standard deviation (sample, ddof=1) of the distances of positive and negative pairs."
-    return v.groupby('decision').distance.agg(['count', 'mean', 'std']).rename(index={'Yes': 'same person', 'No': 'different people'})
+    return v.groupby('decision').distance.agg(['count', 'mean', 'std']).rename(index={'Yes': 'same person',
+                                                                                      'No': 'different people'})
 
 # %% ../nbs/06a_evaluate.ipynb #db351c5e
 TUNE_DEFAULT = ('sigma:1', 'sigma:2', 'sigma:3', 'best-f1')
@@ -75,7 +77,8 @@ def threshold_report(v:pd.DataFrame, # verified pairs to score (all of them: fil
     why = kfold_unavailable(v)
     k = folds if 'fold' in v.columns else max(min(folds, identity_count(v)), 3)
     fixed = (float(v.threshold.iloc[0]),) if len(v) and np.isfinite(v.threshold.iloc[0]) else ()   # a model without a default: tuned rows only
-    t = evaluate_thresholds(v, methods=(*fixed, *tune), folds=k, n_boot=n_boot, seed=seed, kfold=not why, progress=progress)
+    t = evaluate_thresholds(v, methods=(*fixed, *tune), folds=k, n_boot=n_boot, seed=seed, kfold=not why,
+                            progress=progress)
     t.loc[t.protocol == 'fixed', 'method'] = 'model default'
     return t.reset_index(drop=True)
 
@@ -103,7 +106,8 @@ def sample_size_notes(people:int, # identities in the scored pairs
         notes.append(f"only {positives} same-person pairs: a tuned threshold is fitted to {positives} distances, "
                      f"and no recall can be known better than the exact interval on {positives} pairs")
     if negatives < SMALL['negatives']:
-        notes.append(f"only {negatives} different-people pairs: a false accept rate below 1/{max(negatives, 1)} cannot be seen")
+        notes.append(f"only {negatives} different-people pairs: a false accept rate below 1/{max(negatives, 1)} "
+                     "cannot be seen")
     return notes
 
 # %% ../nbs/06a_evaluate.ipynb #2dd3853e
@@ -114,7 +118,8 @@ def no_face_failures(emb:pd.DataFrame, # embeddings from `represent` (a `face_de
     if 'face_detected' not in emb or not len(emb): return failures_frame()
     none = emb.groupby('file').face_detected.any()
     what = 'scored as the whole image (score_no_face=True)' if scored else 'its pairs are not scored (score_no_face=False)'
-    return failures_frame([(f, 'detect', f"no face detected: embedded as the whole image; {what}") for f in none.index[~none]])
+    return failures_frame([(f, 'detect',
+                            f"no face detected: embedded as the whole image; {what}") for f in none.index[~none]])
 
 # %% ../nbs/06a_evaluate.ipynb #0d99e674
 def versions() -> dict:
@@ -162,7 +167,8 @@ def check_study(out=None, # report folder (probed for writing), or None
     if max_negatives is not None and not _whole(max_negatives, 0):
         raise FacelabError(f"max_negatives must be a whole number >= 0 (or None for all), not {max_negatives!r}")
     if not _whole(n_boot, 0): raise FacelabError(f"n_boot (--bootstrap) must be a whole number >= 0, not {n_boot!r}")
-    if distance_metric not in METRICS: raise FacelabError(f"unknown distance_metric {distance_metric!r}; use one of {', '.join(METRICS)}")
+    if distance_metric not in METRICS:
+        raise FacelabError(f"unknown distance_metric {distance_metric!r}; use one of {', '.join(METRICS)}")
     if isinstance(tune, (str, int, float)): tune = [tune]
     for m in tune:
         try: tune_threshold(_PROBE, m)
@@ -272,7 +278,8 @@ def near_duplicates(scored:pd.DataFrame, # scored pairs
     cols = ['file_x', 'file_y', 'identity_x', 'identity_y', 'decision', 'distance']
     neg = scored.distance[scored.decision != 'Yes']
     if not len(neg): return pd.DataFrame(columns=cols)
-    return scored[scored.distance < share*float(neg.median())][cols].sort_values('distance', kind='stable').reset_index(drop=True)
+    return scored[scored.distance < share*float(neg.median())][cols].sort_values('distance',
+                                                                                 kind='stable').reset_index(drop=True)
 
 # %% ../nbs/06a_evaluate.ipynb #50bfe10b
 @dataclasses.dataclass(repr=False)
@@ -301,7 +308,8 @@ def with_slices(res:EvaluationResult, # the study so far
     "The study with its error rates by slice, read at the recommended threshold (else the model's default)."
     rec, fixed = res.recommended, float(scored.threshold.iloc[0])
     t, what = ((rec['threshold'], f"recommended: {rec['method']}") if rec.get('method') is not None else
-               (fixed, f"the model's default, {res.settings['threshold_source']}; no recommendation") if np.isfinite(fixed) else
+               (fixed,
+                f"the model's default, {res.settings['threshold_source']}; no recommendation") if np.isfinite(fixed) else
                (np.nan, f"no recommendation ({rec.get('reason', '')}) and no model default"))
     st = verification_slices(scored, res.embeddings, t, what, metadata, [data_folder(source)], detector_backend, deepface_compat,
                              n_boot, seed=seed)
@@ -353,12 +361,14 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
     if rec['method'] is not None:   # the recommended rule's k-fold threshold and verdict for every scored pair
         kt = kfold_thresholds(scored, rec['method'], int(t[t.protocol == 'k-fold'].n_folds.iloc[0]))
         v['kfold_threshold'] = kt.reindex(v.index)
-        v['kfold_prediction'] = np.where(v.kfold_threshold.isna(), None, np.where(v.distance <= v.kfold_threshold, 'Yes', 'No'))
+        v['kfold_prediction'] = np.where(v.kfold_threshold.isna(), None,
+                                         np.where(v.distance <= v.kfold_threshold, 'Yes', 'No'))
     no_face = no_face_failures(emb, score_no_face)
     es = embed_settings(model_name, detector_backend, enforce_detection=enforce_detection, deepface_compat=deepface_compat,
                         **{k: kwargs[k] for k in ('align', 'normalization', 'expand_percentage', 'flip') if k in kwargs})
     res = EvaluationResult(pairs=v, thresholds=t, recommended=rec, curves=pd.DataFrame([curve_summary(scored, n_boot=n_boot, seed=seed, progress=progress)]),
-               summary=distance_summary(scored), failures=pd.concat([people.unused, fails, no_face], ignore_index=True), embeddings=emb,
+               summary=distance_summary(scored), failures=pd.concat([people.unused, fails, no_face],
+                                                                    ignore_index=True), embeddings=emb,
                duplicates=people.duplicates, near_duplicates=near_duplicates(scored),
                settings=dict(source=str(source), data_folder=data_folder(source), command=command,
                              model_name=model_name_of(model_name), detector_backend=detector_name(detector_backend),
@@ -367,10 +377,13 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
                              threshold_source=v.threshold_source.iloc[0],
                              tune=[str(m) for m in tune], folds_asked=folds,
                              folds_used=int(t.n_folds.dropna().iloc[0]) if t.n_folds.notna().any() else None,
-                             n_boot=n_boot, interval=interval_note(scored, n_boot), max_negatives=max_negatives, seed=seed,
-                             identities=len(ids), images=sum(map(len, ids.values())), no_face=len(no_face), failed_images=len(fails),
+                             n_boot=n_boot, interval=interval_note(scored,
+                                                                   n_boot), max_negatives=max_negatives, seed=seed,
+                             identities=len(ids), images=sum(map(len,
+                                                                 ids.values())), no_face=len(no_face), failed_images=len(fails),
                              keep_duplicates=keep_duplicates, not_used=not_used_counts(people.unused),
-                             people_not_scored=people_not_scored(ids, scored, pd.concat([fails, no_face], ignore_index=True)),
+                             people_not_scored=people_not_scored(ids, scored,
+                                                                 pd.concat([fails, no_face], ignore_index=True)),
                              pairs=len(v), scored_pairs=len(scored), positives=int((scored.decision == 'Yes').sum()),
                              negatives=int((scored.decision != 'Yes').sum()), kfold_reason=why,
                              sample_size=sample_size_notes(identity_count(scored), int((scored.decision == 'Yes').sum()),
@@ -439,7 +452,8 @@ def closest_calls(scored:pd.DataFrame, # scored pairs with a `kfold_threshold` c
     same = (scored.decision == 'Yes').to_numpy()
     ok = (~same & (d > t)) if kind == 'false-accept' else (same & (d <= t))
     out = scored[ok].assign(margin=np.abs(d - t)[ok]).sort_values('margin', kind='stable').head(n)
-    return out[[c for c in ['file_x', 'file_y', 'identity_x', 'identity_y', 'distance', 'kfold_threshold', 'margin'] if c in out]]
+    return out[[c for c in ['file_x', 'file_y', 'identity_x', 'identity_y', 'distance', 'kfold_threshold',
+                            'margin'] if c in out]]
 
 # %% ../nbs/06a_evaluate.ipynb #fe2bbd2e
 def error_images(scored:pd.DataFrame, # scored pairs with `kfold_prediction` (from `evaluate`)
@@ -447,8 +461,10 @@ def error_images(scored:pd.DataFrame, # scored pairs with `kfold_prediction` (fr
                 ) -> pd.DataFrame: # file, identity, errors, false_accepts, false_rejects, confused_with (the identity most often accepted for it)
     "The images in the most k-fold errors: one photo in many false accepts with one other person is often a label error, not the model's."
     e = scored[scored.kfold_prediction.notna() & (scored.kfold_prediction != scored.decision)]
-    if not len(e): return pd.DataFrame(columns=['file', 'identity', 'errors', 'false_accepts', 'false_rejects', 'confused_with'])
-    side = lambda a, b: pd.DataFrame(dict(file=e[f'file_{a}'], identity=e[f'identity_{a}'], other=e[f'identity_{b}'], fa=e.decision != 'Yes'))
+    if not len(e): return pd.DataFrame(columns=['file', 'identity', 'errors', 'false_accepts', 'false_rejects',
+                                                'confused_with'])
+    side = lambda a, b: pd.DataFrame(dict(file=e[f'file_{a}'], identity=e[f'identity_{a}'], other=e[f'identity_{b}'],
+                                          fa=e.decision != 'Yes'))
     s = pd.concat([side('x', 'y'), side('y', 'x')], ignore_index=True)
     g = s.groupby(['file', 'identity'])
     out = pd.DataFrame(dict(errors=g.size(), false_accepts=g.fa.sum(), false_rejects=g.size() - g.fa.sum(),
@@ -461,7 +477,8 @@ def _closest_md(scored:pd.DataFrame, # scored pairs with `kfold_threshold` and `
                ) -> list:
     "The closest calls of each kind as small tables: what would fail next."
     md = []
-    for kind, what in [('false-accept', 'different people nearest to being accepted'), ('false-reject', 'the same person nearest to being rejected')]:
+    for kind, what in [('false-accept', 'different people nearest to being accepted'),
+                       ('false-reject', 'the same person nearest to being rejected')]:
         c = closest_calls(scored, kind)
         c = c.assign(file_x=[_rel(f, root) for f in c.file_x], file_y=[_rel(f, root) for f in c.file_y])
         if len(c): md += [f"Closest calls, {what}:", "", md_table(c), ""]
@@ -475,8 +492,10 @@ def _closest_md(scored:pd.DataFrame, # scored pairs with `kfold_threshold` and `
 def _plot_thresholds(t:pd.DataFrame, rec:dict) -> dict:
     "Thresholds worth drawing: the default, each tuned method's oracle threshold, and the recommended one."
     keep = t[t.protocol.isin(['fixed', 'oracle']) & t.threshold.notna()]
-    out = {f"{m}" + (" (oracle)" if p == 'oracle' else ''): th for m, p, th in zip(keep.method, keep.protocol, keep.threshold)}
-    if rec.get('method'): out = {'recommended': rec['threshold'], **{k: v for k, v in out.items() if v != rec['threshold']}}
+    out = {f"{m}" + (" (oracle)" if p == 'oracle' else ''): th for m, p, th in zip(keep.method, keep.protocol,
+                                                                                   keep.threshold)}
+    if rec.get('method'): out = {'recommended': rec['threshold'],
+                                 **{k: v for k, v in out.items() if v != rec['threshold']}}
     return out
 
 # %% ../nbs/06a_evaluate.ipynb #790dc970
@@ -592,13 +611,16 @@ def write_report(res:dict, out) -> Path:
     figs = [('distances', plot_distances(scored, ths, title=title)), ('roc', plot_roc(scored, title=title)),
             ('det', plot_det(scored, title=title)), ('metrics_vs_threshold', plot_metrics_vs_threshold(scored, ths, title=title))]
     if rec.get('method'):
-        figs.append(('confusion', plot_confusion(dict(rec, method=f"{rec['method']}, k-fold"), title=f"{title}: {rec['method']}, k-fold")))
+        figs.append(('confusion',
+                     plot_confusion(dict(rec, method=f"{rec['method']}, k-fold"), title=f"{title}: {rec['method']}, k-fold")))
         for kind in ('false-accept', 'false-reject'):
-            figs.append((f"worst_{kind.replace('-', '_')}s", plot_worst_pairs(scored, 'kfold_threshold', kind, n=8, embeddings=res.get('embeddings'))))
+            figs.append((f"worst_{kind.replace('-', '_')}s",
+                         plot_worst_pairs(scored, 'kfold_threshold', kind, n=8, embeddings=res.get('embeddings'))))
     for name, fig in figs: fig.savefig(out/f'{name}.png', dpi=110, bbox_inches='tight')
     summ = res['summary'].reset_index().rename(columns={'decision': 'pairs'})
     curves = res['curves'].iloc[0]
-    cnames = ['auc', 'eer'] + [c for c in res['curves'].columns if c.startswith('tar@far=') and not c.endswith(('_lo', '_hi'))]
+    cnames = ['auc',
+              'eer'] + [c for c in res['curves'].columns if c.startswith('tar@far=') and not c.endswith(('_lo', '_hi'))]
     ctab = pd.DataFrame([{c: _with_ci(curves[c], curves[f"{c}_lo"], curves[f"{c}_hi"], 1, '.4f') for c in cnames}])
     nf, nfail = s['no_face'], s['failed_images']
     no_face = ("embedded whole and scored, as `--score-no-face` asks" if s['score_no_face'] else
@@ -633,7 +655,8 @@ def write_report(res:dict, out) -> Path:
            f"k-fold: {s['folds_used']} folds (asked {s['folds_asked']})" + (", capped at the number of identities." if s['folds_used'] and s['folds_used'] < s['folds_asked'] else '.'), "",
            "## Curves", "", "Threshold-free, with the same intervals.", "", md_table(ctab), ""]
     if curves.get('reason'): md += [f"Undefined: {curves['reason']}.", ""]
-    md += ["![roc](roc.png) ![det](det.png)", "", "![metrics](metrics_vs_threshold.png)", "", *_duplicates_md(res, s['data_folder'])]
+    md += ["![roc](roc.png) ![det](det.png)", "", "![metrics](metrics_vs_threshold.png)", "",
+           *_duplicates_md(res, s['data_folder'])]
     if res.get('slices') is not None: md += slices_section(res['slices'], out)
     if len(res['failures']):
         f = res['failures']

@@ -859,7 +859,8 @@ def _plain(v):
 # %% ../nbs/06b_identify.ipynb #c6d9027f
 def _split_of(source, enrol, strangers, seed, keep_duplicates=False) -> tuple:
     "The split of `source` (a CSV, an identities dict, `sample`, or a folder), what it was made from, and the files not used."
-    if isinstance(source, dict): return split_identities(source, enrol, strangers, seed), 'identities dict', failures_frame()
+    if isinstance(source, dict): return split_identities(source, enrol, strangers,
+                                                         seed), 'identities dict', failures_frame()
     if str(source).lower().endswith('.csv') and Path(source).is_file(): return read_split(source), 'CSV', failures_frame()
     people = load_people(source, keep_duplicates)   # files by content; copies of a photo: one per person
     return split_identities(people.identities, enrol, strangers, seed), 'drawn', people.unused
@@ -1035,7 +1036,8 @@ def identification_study(folder_or_csv='sample', # a folder of people, a split C
                                gs_what if gs_what != 'none' else 'no recommendation and no model default', metadata,
                                [data_folder(folder_or_csv)] if named else [], detector_backend, deepface_compat, n_boot, seed=seed)
     settings['slices'] = st.info
-    return IdentificationResult(P, cmc, pd.concat([tab, tab2], ignore_index=True), sp_out, gs, failures, settings, slices=st)
+    return IdentificationResult(P, cmc, pd.concat([tab, tab2], ignore_index=True), sp_out, gs, failures, settings,
+                                slices=st)
 
 # %% ../nbs/06b_identify.ipynb #e6fa075a
 ID_FILES = ['report.md', 'probes.csv', 'cmc.csv', 'thresholds.csv', 'split.csv', 'gallery_size.csv', 'failures.csv',
@@ -1297,11 +1299,13 @@ def store_threshold(result:IdentificationResult, # from `identification_study`
     "Record the study's recommended threshold in a gallery folder, so `find` and `recognize` use it; refused if they do not match."
     from facelab.search import Gallery, save_threshold
     s, rec = result.settings, result.settings['recommended']
-    if not rec.get('method'): raise FacelabError(f"the study recommends no threshold ({rec.get('reason') or s.get('kfold_reason')})")
+    if not rec.get('method'):
+        raise FacelabError(f"the study recommends no threshold ({rec.get('reason') or s.get('kfold_reason')})")
     g = Gallery.load(gallery)
     for k in ('model_name', 'detector_backend'):
         if g.settings[k] != s[k]:
-            raise FacelabError(f"the gallery's {k} is {g.settings[k]!r}, the study's {s[k]!r}: its threshold means nothing there", gallery)
+            raise FacelabError(f"the gallery's {k} is {g.settings[k]!r}, the study's {s[k]!r}: its threshold means "
+                               "nothing there", gallery)
     source = (f"identification study of {s['source']} ({s['people']} people, seed {s['seed']}, per {s['template']}): "
               f"{rec['method']}, k-fold range {rec['threshold_lo']:.4f}-{rec['threshold_hi']:.4f}, expected FNIR {rec['fnir']:.2%} "
               f"and FPIR {rec['fpir']:.2%}")

@@ -83,7 +83,8 @@ class ExactIndex:
     def _cut(self, q, threshold):
         "The score a vector must reach to be within `threshold` (minus the slack)."
         if self.sq is not None: return (q.astype(np.float64)**2).sum(1) - threshold**2 - self._slack(q)
-        sim = {'cosine': 1-threshold, 'euclidean_l2': 1-threshold**2/2, 'angular': np.cos(min(threshold, 1.0)*np.pi)}[self.metric]
+        sim = {'cosine': 1-threshold, 'euclidean_l2': 1-threshold**2/2,
+               'angular': np.cos(min(threshold, 1.0)*np.pi)}[self.metric]
         return np.full(len(q), sim) - self._slack(q)
 
     def search(self, queries, # M×D query embeddings
@@ -92,7 +93,8 @@ class ExactIndex:
               ) -> tuple: # (query_idx, idx, distance), sorted by query then distance
         "The `k` nearest vectors of each query (or all within `threshold`), in long form."
         raw = np.atleast_2d(np.asarray(queries, dtype=np.float32))
-        if raw.shape[1] != self.raw.shape[1]: raise FacelabError(f"queries have {raw.shape[1]} dimensions, the gallery {self.raw.shape[1]}")
+        if raw.shape[1] != self.raw.shape[1]:
+            raise FacelabError(f"queries have {raw.shape[1]} dimensions, the gallery {self.raw.shape[1]}")
         q = raw if self.sq is not None else unit_rows(raw, np.float32)
         N, out = len(self.v), ([], [])
         if N == 0 or len(q) == 0: return _long([], [], raw, self.raw, self.metric, threshold)
@@ -117,7 +119,8 @@ class ExactIndex:
 # %% ../nbs/08_search.ipynb #fd587997
 def _faiss():
     try: import faiss
-    except ImportError: raise FacelabError("FAISS search needs the faiss package: pip install facelab[faiss]  (or pip install faiss-cpu)") from None
+    except ImportError: raise FacelabError("FAISS search needs the faiss package: pip install facelab[faiss]  (or pip "
+                                           "install faiss-cpu)") from None
     return faiss
 
 # %% ../nbs/08_search.ipynb #eaf828fd
@@ -158,7 +161,8 @@ class FaissIndex:
               ) -> tuple: # (query_idx, idx, distance), sorted by query then distance
         "The `k` nearest vectors of each query found by FAISS, with exact distances, in long form."
         raw = np.atleast_2d(np.asarray(queries, dtype=np.float32))
-        if raw.shape[1] != self.raw.shape[1]: raise FacelabError(f"queries have {raw.shape[1]} dimensions, the gallery {self.raw.shape[1]}")
+        if raw.shape[1] != self.raw.shape[1]:
+            raise FacelabError(f"queries have {raw.shape[1]} dimensions, the gallery {self.raw.shape[1]}")
         k = min(100 if k is None else k, len(self.raw))
         if k == 0 or len(raw) == 0: return _long([], [], raw, self.raw, self.metric, threshold)
         kf = min(max(k, self.rerank), len(self.raw))
@@ -174,7 +178,8 @@ class FaissIndex:
 
 # %% ../nbs/08_search.ipynb #6b454c89
 GALLERY_COLS = ['identity', 'file', 'face_idx', 'embedding', 'x1', 'y1', 'x2', 'y2', 'confidence', 'face_detected']
-MATCH_SETTINGS = ('model_name', 'detector_backend', 'align', 'normalization', 'expand_percentage', 'deepface_compat', 'weights', 'model', 'detector')
+MATCH_SETTINGS = ('model_name', 'detector_backend', 'align', 'normalization', 'expand_percentage', 'deepface_compat',
+                  'weights', 'model', 'detector')
 
 def _json(x):
     "`x` as it reads back from JSON (tuples become lists, keys strings), so saved and in-memory settings compare equal."
@@ -198,7 +203,8 @@ def _vector_problems(v:np.ndarray) -> np.ndarray:
 def _largest(t:pd.DataFrame) -> pd.DataFrame:
     "Keep the largest face of each file."
     area = (t.x2-t.x1)*(t.y2-t.y1)
-    return t.assign(_a=area).sort_values(['file', '_a'], ascending=[True, False], kind='stable').drop_duplicates('file').drop(columns='_a')
+    return t.assign(_a=area).sort_values(['file', '_a'], ascending=[True, False],
+                                         kind='stable').drop_duplicates('file').drop(columns='_a')
 
 # %% ../nbs/08_search.ipynb #4e3095a5
 FACES = ('largest', 'all')   # `faces=`: the largest face of each gallery image (the default), or every face found
@@ -254,23 +260,29 @@ class Gallery:
                  settings:dict, # `embed_settings(...)` the embeddings were made with
                  failures:pd.DataFrame|None=None, # images not embedded, faces not enrolled (`file, stage, reason`)
                  weights_sha256:dict|None=None): # weight file -> SHA-256 of the weights that made the embeddings (None: not known)
-        if not isinstance(table, pd.DataFrame): raise FacelabError(f"a gallery table must be a DataFrame, not {type(table).__name__}")
+        if not isinstance(table,
+                          pd.DataFrame): raise FacelabError(f"a gallery table must be a DataFrame, not {type(table).__name__}")
         missing = [c for c in GALLERY_COLS if c not in table.columns]
         if missing: raise FacelabError(f"a gallery table needs the columns {GALLERY_COLS}; missing {missing}")
-        if not isinstance(settings, dict): raise FacelabError(f"gallery settings must be a dict (`embed_settings`), not {type(settings).__name__}")
+        if not isinstance(settings,
+                          dict): raise FacelabError(f"gallery settings must be a dict (`embed_settings`), not {type(settings).__name__}")
         for k in ('model_name', 'detector_backend'):
             if not isinstance(settings.get(k), str): raise FacelabError(f"gallery settings need {k!r} (a name)")
-        if weights_sha256 is not None and not isinstance(weights_sha256, dict): raise FacelabError("weights_sha256 must be a dict: weight file -> SHA-256")
+        if weights_sha256 is not None and not isinstance(weights_sha256,
+                                                         dict): raise FacelabError("weights_sha256 must be a dict: weight file -> SHA-256")
         t = table[GALLERY_COLS].reset_index(drop=True).copy()
         t['identity'], t['file'] = t.identity.astype(str), t.file.astype(str)
         try: t['face_idx'], t['face_detected'] = t.face_idx.astype(int), t.face_detected.astype(bool)
-        except (TypeError, ValueError) as e: raise FacelabError(f"a gallery table's face_idx must be whole numbers ({e})") from None
+        except (TypeError,
+                ValueError) as e: raise FacelabError(f"a gallery table's face_idx must be whole numbers ({e})") from None
         box = ['x1', 'y1', 'x2', 'y2', 'confidence']   # float64 whatever made the table (rows from a warm cache are objects): same bytes saved
         try: t[box] = t[box].astype('float64')
-        except (TypeError, ValueError) as e: raise FacelabError(f"a gallery table's boxes and confidences must be numbers ({e})") from None
+        except (TypeError,
+                ValueError) as e: raise FacelabError(f"a gallery table's boxes and confidences must be numbers ({e})") from None
         v = _embedding_matrix(t)
         t['embedding'] = list(v)
-        if t.duplicated(['identity', 'file', 'face_idx']).any(): raise FacelabError("a face (identity, file, face_idx) appears twice in the gallery")
+        if t.duplicated(['identity', 'file',
+                         'face_idx']).any(): raise FacelabError("a face (identity, file, face_idx) appears twice in the gallery")
         self.table, self.settings, self.weights_sha256, self.path = t, dict(settings), weights_sha256, None
         self.failures = failures_frame() if failures is None else failures.reset_index(drop=True)
         self._vectors, self._indexes, self.tuned = v, {}, None
@@ -295,7 +307,8 @@ class Gallery:
 
 # %% ../nbs/08_search.ipynb #138e193b
 def _embed_kwargs(settings:dict) -> dict:
-    keys = ('model_name', 'detector_backend', 'align', 'normalization', 'expand_percentage', 'enforce_detection', 'deepface_compat', 'flip')
+    keys = ('model_name', 'detector_backend', 'align', 'normalization', 'expand_percentage', 'enforce_detection',
+            'deepface_compat', 'flip')
     return {k: settings.get(k, False) for k in keys}
 
 # %% ../nbs/08_search.ipynb #8c9e2d5b
@@ -353,7 +366,8 @@ def from_identities(cls:Gallery, identities:dict, # identity -> list of image pa
                     **kwargs, # passed to `represent` (cache_dir, batch_size, progress, client: embed on a Dask cluster)
                    ) -> Gallery:
     "Embed every image of every identity (cached) into a gallery; failed images, images without a face and faces not enrolled are in `failures`."
-    settings = embed_settings(model_name, detector_backend, align, normalization, expand_percentage, enforce_detection, deepface_compat, flip)
+    settings = embed_settings(model_name, detector_backend, align, normalization, expand_percentage, enforce_detection,
+                              deepface_compat, flip)
     kw = dict(_embed_kwargs(settings), model_name=model_name, detector_backend=detector_backend)   # objects stay objects
     rows, fail = _gallery_rows(identities, faces, enrol_no_face, **kw, **kwargs)
     w = settings.get('weights')
@@ -389,10 +403,12 @@ def from_embeddings(cls:Gallery, emb:pd.DataFrame, # embeddings table (EMBEDDING
         for k in ('model_name', 'detector_backend'):
             if k in t.columns and len(t) and t[k].iloc[0] != settings.get(k):
                 raise FacelabError(f"the table's {k} {t[k].iloc[0]!r} differs from settings {settings.get(k)!r}")
-    if identity is not None: t['identity'] = t.file.map(identity) if isinstance(identity, dict) else [identity(f) for f in t.file]
+    if identity is not None: t['identity'] = t.file.map(identity) if isinstance(identity,
+                                                                                dict) else [identity(f) for f in t.file]
     elif 'identity' not in t.columns: t['identity'] = [Path(f).stem for f in t.file]
     if t.identity.isna().any(): raise FacelabError(f"no identity for {t.file[t.identity.isna()].iloc[0]}")
-    for c, v in dict(face_idx=0, x1=np.nan, y1=np.nan, x2=np.nan, y2=np.nan, confidence=np.nan, face_detected=True).items():
+    for c, v in dict(face_idx=0, x1=np.nan, y1=np.nan, x2=np.nan, y2=np.nan, confidence=np.nan,
+                     face_detected=True).items():
         if c not in t.columns: t[c] = v
     return cls(t, settings)
 
@@ -411,10 +427,12 @@ def _model_path(settings:dict, # a gallery's settings
     name = settings.get('model_name')
     if folder is None or not (isinstance(name, str) and name.lower().endswith('.onnx')): return settings
     folder = Path(folder).absolute()
-    p = os.path.relpath(Path(name).absolute(), folder) if to == 'save' else str((folder/name).resolve()) if not Path(name).is_absolute() else name
+    p = os.path.relpath(Path(name).absolute(),
+                        folder) if to == 'save' else str((folder/name).resolve()) if not Path(name).is_absolute() else name
     p = Path(p).as_posix() if to == 'save' else p
     m = settings.get('model')
-    return {**settings, 'model_name': p, **({'model': {**m, 'model': p}} if isinstance(m, dict) and m.get('model') == name else {})}
+    return {**settings, 'model_name': p,
+            **({'model': {**m, 'model': p}} if isinstance(m, dict) and m.get('model') == name else {})}
 
 # %% ../nbs/08_search.ipynb #634b1d85
 @patch
@@ -436,11 +454,14 @@ def save(self:Gallery, path, # folder to write (created; existing gallery files 
     D = meta['dims']
     tbl = pa.Table.from_pandas(self.table.drop(columns='embedding'), preserve_index=False)
     flat = pa.array(self.vectors.ravel() if len(self) else np.zeros(0, np.float32), type=pa.float32())
-    tbl = tbl.add_column(3, 'embedding', pa.FixedSizeListArray.from_arrays(flat, D) if D else pa.array([], pa.list_(pa.float32())))
-    tbl = tbl.replace_schema_metadata({**(tbl.schema.metadata or {}), b'facelab': json.dumps(meta, sort_keys=True).encode()})
+    tbl = tbl.add_column(3, 'embedding',
+                         pa.FixedSizeListArray.from_arrays(flat, D) if D else pa.array([], pa.list_(pa.float32())))
+    tbl = tbl.replace_schema_metadata({**(tbl.schema.metadata or {}),
+                                       b'facelab': json.dumps(meta, sort_keys=True).encode()})
     tmp = {n: path/f".{n}.tmp" for n in (*GALLERY_FILES, 'gallery.json')}
     try:
-        with disk_errors(path, lambda: tbl.nbytes + int(self.failures.memory_usage(deep=True).sum()), f"the gallery ({len(self)} faces)"):
+        with disk_errors(path, lambda: tbl.nbytes + int(self.failures.memory_usage(deep=True).sum()),
+                         f"the gallery ({len(self)} faces)"):
             pq.write_table(tbl, tmp['gallery.parquet'])
             self.failures.to_csv(tmp['failures.csv'], index=False, encoding='utf-8')
             meta['files'] = {n: _sha256(tmp[n]) for n in GALLERY_FILES}
@@ -476,7 +497,8 @@ def _read_meta(f:Path) -> dict:
     "gallery.json, parsed and checked."
     try: meta = json.loads(read_text(f, 'gallery.json'))
     except json.JSONDecodeError as e:
-        raise FacelabError(f"line {e.lineno}: gallery.json is not valid JSON ({e.msg}): the gallery was changed or truncated; rebuild it", f) from None
+        raise FacelabError(f"line {e.lineno}: gallery.json is not valid JSON ({e.msg}): the gallery was changed or "
+                           "truncated; rebuild it", f) from None
     except (ValueError, RecursionError) as e:
         if isinstance(e, FacelabError): raise
         raise FacelabError(f"gallery.json could not be parsed ({e}); rebuild the gallery", f) from None
@@ -490,8 +512,12 @@ def _verify_files(path:Path, meta:dict):
         f, want = path/n, meta['files'][n]
         try: have = _sha256(f) if f.is_file() else None
         except OSError as e: raise FacelabError(f"could not be read ({e.strerror or e})", f) from None
-        if have is None: raise FacelabError(f"gallery.json says sha256 {want}, but the file is missing: the gallery was changed or truncated; rebuild it", f)
-        if have != want: raise FacelabError(f"gallery.json says sha256 {want}, file has {have}: the gallery was changed or truncated; rebuild it", f)
+        if have is None:
+            raise FacelabError(f"gallery.json says sha256 {want}, but the file is missing: the gallery was changed or "
+                               "truncated; rebuild it", f)
+        if have != want:
+            raise FacelabError(f"gallery.json says sha256 {want}, file has {have}: the gallery was changed or "
+                               "truncated; rebuild it", f)
 
 # %% ../nbs/08_search.ipynb #da818c1f
 def _read_table(f:Path, dims:int) -> tuple:
@@ -507,7 +533,8 @@ def _read_table(f:Path, dims:int) -> tuple:
         else: vec = list(col.to_numpy(zero_copy_only=False))      # lists: the Gallery checks each
         t = tbl.drop_columns(['embedding']).to_pandas()
     except Exception as e:
-        raise FacelabError(f"gallery.parquet could not be read ({type(e).__name__}: {e}): the gallery was changed or truncated; rebuild it", f) from None
+        raise FacelabError(f"gallery.parquet could not be read ({type(e).__name__}: {e}): the gallery was changed or "
+                           "truncated; rebuild it", f) from None
     return t, vec, inner
 
 # %% ../nbs/08_search.ipynb #2410892d
@@ -517,7 +544,8 @@ def _read_failures(f:Path) -> pd.DataFrame:
         fail = pd.read_csv(f, dtype=str, keep_default_na=False, encoding='utf-8')
         if list(fail.columns) != FAILURE_COLS: raise ValueError(f"columns {list(fail.columns)}, not {FAILURE_COLS}")
         return failures_frame(fail.itertuples(index=False))
-    except Exception as e: raise FacelabError(f"failures.csv could not be read ({type(e).__name__}: {e}); rebuild the gallery", f) from None
+    except Exception as e: raise FacelabError(f"failures.csv could not be read ({type(e).__name__}: {e}); rebuild the "
+                                              "gallery", f) from None
 
 # %% ../nbs/08_search.ipynb #d529df02
 def _meta_diff(j:dict, p) -> str:
@@ -558,10 +586,12 @@ def read_tuned(path, # a gallery folder
     f = Path(path)/TUNED_FILE
     if not f.is_file(): return None
     try: rec = json.loads(read_text(f, TUNED_FILE))
-    except ValueError as e: raise FacelabError(f"not valid JSON ({e}); delete it or tune the threshold again", f) from None
+    except ValueError as e: raise FacelabError(f"not valid JSON ({e}); delete it or tune the threshold again",
+                                               f) from None
     ok = isinstance(rec, dict) and isinstance(rec.get('threshold'), (int, float)) and np.isfinite(rec['threshold']) \
          and rec['threshold'] >= 0 and rec.get('distance_metric') in METRICS
-    if not ok: raise FacelabError("needs a finite threshold >= 0 and a distance_metric; delete it or tune the threshold again", f)
+    if not ok:
+        raise FacelabError("needs a finite threshold >= 0 and a distance_metric; delete it or tune the threshold again", f)
     for k in ('model_name', 'detector_backend'):
         if rec.get(k) != gallery.settings[k]:
             raise FacelabError(f"was tuned for {k} {rec.get(k)!r}, the gallery is {gallery.settings[k]!r}: "
@@ -587,7 +617,8 @@ def load(cls:Gallery, path, # folder written by `Gallery.save`
         raise FacelabError(f"does not match the gallery.parquet saved with it ({_meta_diff(jm, inner)}): gallery.json was edited; "
                            "restore it or rebuild the gallery", path/'gallery.json')
     fail = _read_failures(path/'failures.csv') if (path/'failures.csv').is_file() else None
-    try: g = cls(t.assign(embedding=list(vec)), _model_path(meta['settings'], path, 'load'), fail, meta.get('weights_sha256'))
+    try: g = cls(t.assign(embedding=list(vec)), _model_path(meta['settings'], path, 'load'), fail,
+                 meta.get('weights_sha256'))
     except Exception as e: raise FacelabError(f"not a usable gallery table: {e}", pf) from None
     D = g.vectors.shape[1] if len(g) else meta['dims']
     if (len(g), D) != (meta['faces'], meta['dims']):
@@ -617,7 +648,8 @@ def add(self:Gallery, other, # identity -> image paths, or another Gallery
         _check_query_settings(self, _current_settings(self), precomputed=False)   # new images: this machine's model must be the gallery's
         have = set(zip(self.table.identity, self.table.file))
         new = {str(k): [str(f) for f in v if (str(k), str(f)) not in have] for k, v in other.items()}
-        rows, fail = _gallery_rows({k: v for k, v in new.items() if v}, faces, enrol_no_face, **_embed_kwargs(self.settings), **kwargs)
+        rows, fail = _gallery_rows({k: v for k, v in new.items() if v}, faces, enrol_no_face,
+                                   **_embed_kwargs(self.settings), **kwargs)
     t = pd.concat([self.table, rows[GALLERY_COLS]], ignore_index=True).drop_duplicates(['identity', 'file', 'face_idx'])
     return Gallery(t, self.settings, pd.concat([self.failures, fail], ignore_index=True), self.weights_sha256)
 
@@ -671,7 +703,8 @@ def search_threshold(gallery:Gallery, # the gallery searched
     if threshold is False: return None
     if threshold is not None: return float(threshold)
     if (t := gallery.tuned) and t['distance_metric'] == distance_metric: return float(t['threshold'])
-    return default_threshold(gallery.settings['model_name'], distance_metric, gallery.settings.get('deepface_compat', False))
+    return default_threshold(gallery.settings['model_name'], distance_metric,
+                             gallery.settings.get('deepface_compat', False))
 
 # %% ../nbs/08_search.ipynb #0fdae379
 UNTUNED = 'untuned default threshold'
@@ -709,7 +742,9 @@ def _table_settings(q:pd.DataFrame) -> dict:
     for k in _SCALAR_SETTINGS:
         if k in q.columns and len(q):
             vals = set(map(_py, q[k]))
-            if len(vals) > 1: raise FacelabError(f"the query embeddings mix {k}s {sorted(map(str, vals))}; search one embedding space at a time")
+            if len(vals) > 1:
+                raise FacelabError(f"the query embeddings mix {k}s {sorted(map(str, vals))}; search one embedding "
+                                   "space at a time")
             qs[k] = vals.pop()
     return qs
 
@@ -718,24 +753,31 @@ def _query_faces(queries, gallery:Gallery, query_settings:dict|None=None, **kwar
     "Queries as (dict of per-face columns `query, query_face, query_x1..query_y2`, M×D matrix, failures); refused if made otherwise than the gallery."
     if isinstance(queries, np.ndarray):
         try: M = np.atleast_2d(queries).astype(np.float32)
-        except (TypeError, ValueError): raise FacelabError(f"query vectors must be numbers, not {queries.dtype}") from None
-        if M.ndim != 2: raise FacelabError(f"query vectors must be an M×D matrix, not an array of shape {queries.shape}")
+        except (TypeError,
+                ValueError): raise FacelabError(f"query vectors must be numbers, not {queries.dtype}") from None
+        if M.ndim != 2:
+            raise FacelabError(f"query vectors must be an M×D matrix, not an array of shape {queries.shape}")
         _check_query_settings(gallery, dict(query_settings or {}), precomputed=True)
         nan = np.full(len(M), np.nan)
-        return dict(query=np.arange(len(M)), query_face=np.zeros(len(M), int), query_x1=nan, query_y1=nan, query_x2=nan, query_y2=nan), M, None
+        return dict(query=np.arange(len(M)), query_face=np.zeros(len(M), int), query_x1=nan, query_y1=nan,
+                    query_x2=nan, query_y2=nan), M, None
     if isinstance(queries, pd.DataFrame):
         q, fail = queries, None
         _check_query_settings(gallery, {**_table_settings(q), **(query_settings or {})}, precomputed=True)
     else:
-        if query_settings: raise FacelabError("query_settings describes query embeddings (a table or an array); images are embedded with the gallery's settings")
+        if query_settings:
+            raise FacelabError("query_settings describes query embeddings (a table or an array); images are embedded "
+                               "with the gallery's settings")
         _check_query_settings(gallery, _current_settings(gallery), precomputed=False)
         files = [str(queries)] if isinstance(queries, (str, os.PathLike)) else [str(f) for f in queries]
         q, fail = represent(files, **_embed_kwargs(gallery.settings), **kwargs)
     col = lambda c, v: q[c].to_numpy() if c in q.columns else np.full(len(q), v)
     faces = dict(query=q.file.to_numpy(), query_face=col('face_idx', 0).astype(int), query_x1=col('x1', np.nan), query_y1=col('y1', np.nan),
                  query_x2=col('x2', np.nan), query_y2=col('y2', np.nan))
-    try: M = np.stack([np.asarray(e, np.float32) for e in q.embedding]) if len(q) else np.zeros((0, gallery.vectors.shape[1]), np.float32)
-    except (TypeError, ValueError) as e: raise FacelabError(f"the query embeddings are not number vectors of one length ({e})") from None
+    try: M = np.stack([np.asarray(e, np.float32) for e in q.embedding]) if len(q) else np.zeros((0,
+                                                                                                 gallery.vectors.shape[1]), np.float32)
+    except (TypeError,
+            ValueError) as e: raise FacelabError(f"the query embeddings are not number vectors of one length ({e})") from None
     if M.ndim != 2: raise FacelabError(f"the query embeddings are not vectors (an array of shape {M.shape})")
     return faces, M, fail
 
@@ -749,8 +791,10 @@ def _columns(self:Gallery, by:str='sample', distance_metric:str=DEFAULT_METRIC) 
             ids = self.templates(distance_metric).identity.to_numpy()
             n = len(ids)
             nan = np.full(n, np.nan)
-            self._indexes[key] = dict(identity=ids, file=np.full(n, None), face_idx=np.full(n, -1), x1=nan, y1=nan, x2=nan, y2=nan)
-        else: self._indexes[key] = {c: self.table[c].to_numpy() for c in ('identity', 'file', 'face_idx', 'x1', 'y1', 'x2', 'y2')}
+            self._indexes[key] = dict(identity=ids, file=np.full(n, None), face_idx=np.full(n, -1), x1=nan, y1=nan,
+                                      x2=nan, y2=nan)
+        else: self._indexes[key] = {c: self.table[c].to_numpy() for c in ('identity', 'file', 'face_idx', 'x1', 'y1',
+                                                                          'x2', 'y2')}
     return self._indexes[key]
 
 # %% ../nbs/08_search.ipynb #400c6f8f
@@ -767,7 +811,8 @@ def find(queries, # image path(s), an embeddings table (`represent` output) or a
         ) -> FindResult: # (matches, failures, query_errors, query_faces, settings)
     "Search every face of every query in `gallery`, batched; one row per answer, nearest first (DeepFace.find's rules)."
     check_metric(distance_metric)
-    if by not in ('sample', 'identity', 'template'): raise FacelabError(f"by must be 'sample', 'identity' or 'template', not {by!r}")
+    if by not in ('sample', 'identity',
+                  'template'): raise FacelabError(f"by must be 'sample', 'identity' or 'template', not {by!r}")
     thr = search_threshold(gallery, distance_metric, threshold)
     if thr is None and k is None and backend == 'faiss': raise FacelabError("FAISS search without a threshold needs k")
     if len(gallery) == 0: raise FacelabError("the gallery is empty")
@@ -796,9 +841,11 @@ def find(queries, # image path(s), an embeddings table (`represent` output) or a
     errors = [{**{c: _py(v[i]) for c, v in faces.items()}, 'error': f"embedding: the query embedding {bad[i]}, so it has no nearest face"}
               for i in np.flatnonzero(bad != '')]
     settings = dict(distance_metric=distance_metric, by=by, k=k, threshold=thr,
-                    threshold_source=search_threshold_source(gallery, distance_metric, threshold), model_name=gallery.settings['model_name'],
+                    threshold_source=search_threshold_source(gallery, distance_metric,
+                                                             threshold), model_name=gallery.settings['model_name'],
                     detector_backend=gallery.settings['detector_backend'])
-    return FindResult(res, failures_frame() if fail is None else fail, pd.DataFrame(errors, columns=QUERY_ERROR_COLS), len(M), settings)
+    return FindResult(res, failures_frame() if fail is None else fail, pd.DataFrame(errors, columns=QUERY_ERROR_COLS),
+                      len(M), settings)
 
 # %% ../nbs/08_search.ipynb #174d86a9
 RECOGNIZE_COLS = ['query', 'query_face', 'query_x1', 'query_y1', 'query_x2', 'query_y2', 'identity', 'nearest', 'file', 'face_idx',
@@ -811,10 +858,12 @@ def answers(found:FindResult, # `find` output searched with threshold=False (eve
     if found.matches.threshold.notna().any():
         raise FacelabError("answers need a search without a threshold (find(..., threshold=False))")
     fail = found.failures
-    out = found.matches[found.matches['rank'] == 1].rename(columns={'identity': 'nearest'}).assign(threshold=threshold, error='').reset_index(drop=True)
+    out = found.matches[found.matches['rank'] == 1].rename(columns={'identity': 'nearest'}).assign(threshold=threshold,
+                                                                                                   error='').reset_index(drop=True)
     out['identity'] = np.where(out.distance <= threshold, out.nearest, NOT_IN_DATABASE)
     qerr = found.query_errors.assign(threshold=threshold)
-    bad = pd.DataFrame({'query': fail.file, 'query_face': -1, 'error': fail.stage + ': ' + fail.reason, 'threshold': threshold})
+    bad = pd.DataFrame({'query': fail.file, 'query_face': -1, 'error': fail.stage + ': ' + fail.reason,
+                        'threshold': threshold})
     parts = [p for p in (qerr, bad) if len(p)]
     out = pd.concat([out, *parts], ignore_index=True) if parts else out
     return out.assign(threshold_source=threshold_source).reindex(columns=RECOGNIZE_COLS)
@@ -831,7 +880,8 @@ def recognize(queries, # image path(s), an embeddings table or an M×D array
     "One answer per query face: the nearest identity within the threshold, else 'not in database'."
     if by not in ('identity', 'template'): raise FacelabError(f"by must be 'identity' or 'template', not {by!r}")
     thr = search_threshold(gallery, distance_metric, threshold)
-    found = find(queries, gallery, k=1, threshold=False, distance_metric=distance_metric, by=by, backend=backend, **kwargs)
+    found = find(queries, gallery, k=1, threshold=False, distance_metric=distance_metric, by=by, backend=backend,
+                 **kwargs)
     return answers(found, thr, search_threshold_source(gallery, distance_metric, threshold))
 
 # %% ../nbs/08_search.ipynb #d4aa1760
@@ -847,7 +897,8 @@ def answer_table(found:FindResult, # `find` output searched with threshold=False
     rows = found.matches.assign(threshold=threshold).merge(ans[ans.error == ''][key + ['identity']].rename(columns={'identity': 'answer'}), on=key, how='left')
     rows = rows[(rows.distance <= threshold) | ((rows.answer == NOT_IN_DATABASE) & (rows['rank'] == 1))].assign(error='')
     bad = ans[ans.error != ''][QUERY_ERROR_COLS + ['threshold']]
-    return (pd.concat([rows, bad], ignore_index=True) if len(bad) else rows.reset_index(drop=True)).reindex(columns=ANSWER_COLS)
+    return (pd.concat([rows, bad],
+                      ignore_index=True) if len(bad) else rows.reset_index(drop=True)).reindex(columns=ANSWER_COLS)
 
 # %% ../nbs/08_search.ipynb #70986df1
 def _crop(file, box, size:int=112, margin:float=0.15) -> np.ndarray:

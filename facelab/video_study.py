@@ -52,7 +52,8 @@ def ground_truth_problems(gt, # ground truth: a `GroundTruth` (its `frame_size` 
     if n and last >= n: probs.append(f"it annotates frames up to {last}, the video has {n} (0-{n-1})")
     if len(gt) and W and H:
         out = (gt.x2 <= 0) | (gt.y2 <= 0) | (gt.x1 >= W) | (gt.y1 >= H)
-        if out.any(): probs.append(f"{int(out.sum())} of its {len(gt)} boxes lie entirely outside the {_size((W, H))} frame")
+        if out.any(): probs.append(f"{int(out.sum())} of its {len(gt)} boxes lie entirely outside the {_size((W, H))} "
+                                   "frame")
     return probs
 
 # %% ../nbs/10a_video_study.ipynb #fb0f0c76
@@ -85,7 +86,8 @@ def query_label(gt, # ground truth (`GroundTruth`, or a table) with a `label` pe
         fr = gt.frame[gt.label == l]
         return f"{n_boxes(counts[l])}, frames {int(fr.min())}-{int(fr.max())}"
     if identity is not None:
-        if identity not in counts: raise FacelabError(f"{identity!r} is not a label in the ground truth ({sorted(counts.index)})", src)
+        if identity not in counts:
+            raise FacelabError(f"{identity!r} is not a label in the ground truth ({sorted(counts.index)})", src)
         return identity, f"given by the user ({boxes(identity)})"
     if not len(counts): raise FacelabError("the ground truth has no labelled boxes: no query person to score", src)
     if len(counts) > 1:
@@ -139,7 +141,8 @@ def people_table(gt, # ground truth with tracks (`GroundTruth`, or a table)
     "The ground truth with one `label` per person: `person <track_id>` for each track's face boxes (ignore regions keep theirs)."
     truth = as_ground_truth(gt)
     if truth.boxes.track_id.isna().all():
-        raise FacelabError("the ground truth has no tracks: without --query, the study needs one track per person", truth.source or None)
+        raise FacelabError("the ground truth has no tracks: without --query, the study needs one track per person",
+                           truth.source or None)
     g = truth.boxes.copy()
     face = ~g['ignore'].astype(bool)
     g['label'] = np.where(face, 'person ' + g.track_id.astype('Int64').astype(str), g['label'])
@@ -170,7 +173,8 @@ def enrol_faces(det:pd.DataFrame, # detections with `embedding` (`represent_dete
         cand = tp[(tp.label == p) & has[tp.det_idx.to_numpy()]]
         n = int((faces.label == p).sum())
         if not len(cand):
-            rows.append(dict(label=p, det_idx=-1, gt_idx=-1, frame=-1, size=np.nan, faces=n, reason='no detection matched their face'))
+            rows.append(dict(label=p, det_idx=-1, gt_idx=-1, frame=-1, size=np.nan, faces=n,
+                             reason='no detection matched their face'))
             continue
         d = det.loc[cand.det_idx.to_numpy()]
         size = np.minimum(d.x2 - d.x1, d.y2 - d.y1).to_numpy()
@@ -218,7 +222,8 @@ def people_study(det:pd.DataFrame, # detections with `embedding` (and `track_id`
         outs.append(o.table.assign(person=e.label, face_px=gsize.reindex(range(len(o.table))).to_numpy()))
         rows.append(dict(recognition_metrics(o, person=e.label, enrol_frame=e.frame, enrol_px=e.size)))
         if 'track_id' in probe:
-            rec = track_outcomes(probe, q, gp, e.label, threshold, distance_metric, match='iou', iou=iou, frames=frames, scored=o)
+            rec = track_outcomes(probe, q, gp, e.label, threshold, distance_metric, match='iou', iou=iou,
+                                 frames=frames, scored=o)
             trows += [dict(r, person=e.label, challenge='all people') for r in track_rows(rec)]
     people = pd.DataFrame(rows)
     allo = pd.concat(outs, ignore_index=True) if outs else pd.DataFrame()
@@ -235,7 +240,8 @@ def _size_rows(o:pd.DataFrame) -> pd.DataFrame:
     bands = pos.face_px.map(_band)
     order = [_band((lo + min(hi, lo + 1e6))/2) for lo, hi in zip(FACE_BANDS[:-1], FACE_BANDS[1:])]
     t = pd.DataFrame(dict(band=bands, tp=(pos.outcome == 'TP').to_numpy(), fn=(pos.outcome == 'FN').to_numpy()))
-    s = t.groupby('band').agg(faces=('tp', 'size'), tp=('tp', 'sum'), fn=('fn', 'sum')).reindex([b for b in order if b in set(bands)])
+    s = t.groupby('band').agg(faces=('tp', 'size'), tp=('tp', 'sum'),
+                              fn=('fn', 'sum')).reindex([b for b in order if b in set(bands)])
     s['recall'] = s.tp/s.faces
     return s.reset_index()
 
@@ -281,7 +287,8 @@ def match_rules(iou:float=0.5, # IoU for the `iou` rule
                 tol:float=20, # pixels for the `legacy` rule
                ) -> dict: # rule -> how detections were matched, in words
     "The two matching rules as they were applied, for the printed output and the report."
-    return {'iou': f"one-to-one (Hungarian) at IoU ≥ {iou:g}", 'legacy': f"the study's corners: |Δx1| < {tol:g} px and |Δy2| < {tol:g} px, many-to-one"}
+    return {'iou': f"one-to-one (Hungarian) at IoU ≥ {iou:g}",
+            'legacy': f"the study's corners: |Δx1| < {tol:g} px and |Δy2| < {tol:g} px, many-to-one"}
 
 # %% ../nbs/10a_video_study.ipynb #dba1f1e2
 def validate_video(video, # the video file
@@ -318,7 +325,8 @@ def validate_video(video, # the video file
     if frames not in ('annotated', 'all'): raise FacelabError(f"frames must be 'annotated' or 'all', not {frames!r}")
     only = annotated if frames == 'annotated' and annotated is not None else None
     cluster = kwargs.get('client') is not None   # a cluster detects segments on the every_n grid: keep the annotated frames after
-    res = detect_video(video, detector_backend, every_n=every_n, crops_dir=work/'crops', frames=None if cluster else only, **kwargs)
+    res = detect_video(video, detector_backend, every_n=every_n, crops_dir=work/'crops',
+                       frames=None if cluster else only, **kwargs)
     if cluster and only is not None:
         keep = set(int(f) for f in only)
         res = res._replace(detections=res.detections[res.detections.frame.isin(keep)].reset_index(drop=True),
@@ -330,7 +338,8 @@ def validate_video(video, # the video file
     if track: de = tracked.detections
     sf = coverage['scored']
     common = dict(detections=de, frames=res.frames, failures=res.failures, threshold=threshold, video=str(video),
-                  gt_file=gt_file, gt_problems=problems, iou=iou, tol=tol, rules=match_rules(iou, tol), coverage=coverage,
+                  gt_file=gt_file, gt_problems=problems, iou=iou, tol=tol, rules=match_rules(iou,
+                                                                                             tol), coverage=coverage,
                   threshold_source=source)
     if track: common.update(tracking=pd.DataFrame([tracking_metrics(gt, tracked, iou=iou, annotated=sf, video=Path(video).name)]),
                             track_settings=tracked.settings)
@@ -338,14 +347,16 @@ def validate_video(video, # the video file
         return VideoStudyResult(**common, detection=detection_metrics(match_detections(gt, de, iou=iou, frames=sf)),
                     people=people_study(de, gt, threshold, distance_metric, sf, iou, enrol, seed), identity=None,
                     identity_reason=f"no query photo: every ground-truth person, enrolled from one face of theirs ({enrol})")
-    q = query_embeddings(query, model_name, detector_backend, progress=False, **({'cache_dir': kwargs['cache_dir']} if 'cache_dir' in kwargs else {}))
+    q = query_embeddings(query, model_name, detector_backend, progress=False,
+                         **({'cache_dir': kwargs['cache_dir']} if 'cache_dir' in kwargs else {}))
     outs = {rule: recognition_outcomes(de, q, gt, identity, threshold, distance_metric, match=rule, iou=iou, tol=tol, frames=sf)
             for rule in ('iou', 'legacy')}   # scored once per rule: the detection metrics and the per-track rows reuse them
     rows = [recognition_metrics(o, video=Path(video).name) for o in outs.values()]
     out = dict(common, detection=detection_metrics(outs['iou'].matches), outcomes=outs, metrics=pd.DataFrame(rows), identity=identity,
                identity_reason=why)
     if track:
-        rec = track_outcomes(de, q, gt, identity, threshold, distance_metric, match='iou', iou=iou, tol=tol, frames=sf, scored=outs['iou'])
+        rec = track_outcomes(de, q, gt, identity, threshold, distance_metric, match='iou', iou=iou, tol=tol, frames=sf,
+                             scored=outs['iou'])
         out.update(track_metrics=pd.DataFrame(track_rows(rec, video=Path(video).name)), tracks=rec.tracks)
     return VideoStudyResult(**out)
 
@@ -406,7 +417,8 @@ def scoring_notes(res:dict) -> list:
             *(f"Note: {n}: its positives outnumber the annotated faces." for n in notes)]
 
 # %% ../nbs/10a_video_study.ipynb #134e04a0
-TRACK_REPORT_COLS = ['mota', 'idf1', 'id_switches', 'fragmentations', 'motp_iou', 'recall', 'precision', 'gt_tracks', 'tracks', 'frames']
+TRACK_REPORT_COLS = ['mota', 'idf1', 'id_switches', 'fragmentations', 'motp_iou', 'recall', 'precision', 'gt_tracks',
+                     'tracks', 'frames']
 
 def _track_section(res:dict, out:Path) -> list:
     "The report's tracks section (tracking table, per-track rows) as Markdown lines; tracking.csv and track_metrics.csv written to `out`."
