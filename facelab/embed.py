@@ -275,6 +275,9 @@ def embed_pipelined(batches, # batches of content hashes, in order (a list, or `
         return b, rows, bad
     try:
         for b in batches:
+            if not b:   # the rest is claimed by another run (`EmbeddingCache.batches`): write what is here first
+                if todo: yield done()
+                continue
             todo.append((b, pool.submit(_batch_task, b, first, settings, shared, model, lock)))
             if len(todo) >= threads + ahead: yield done()
         while todo: yield done()
@@ -335,10 +338,12 @@ def represent(images, # image paths (repeats are embedded once)
     if executor is not None:   # the batches go to the executor's tasks, which write their own parts of the cache
         new, unloadable = embed_with(executor, todo, first, settings, folder, batch_size, progress)
     else:
-        work = cache.batches(todo, batch_size) if cache else (todo[i:i+batch_size] for i in range(0, len(todo), batch_size))
+        pooled, ahead = threads > 1 and not deepface_compat, 2
+        in_flight = threads + ahead if pooled else 1   # batches claimed and not yet written
+        work = (cache.batches(todo, batch_size, in_flight=in_flight) if cache
+                else (todo[i:i+batch_size] for i in range(0, len(todo), batch_size)))
         bar = tqdm(total=len(todo), desc=f"embedding ({mname}/{dname})", disable=not progress or not todo)
-        pooled = threads > 1 and not deepface_compat
-        got = (embed_pipelined(work, first, settings, None if det is None else detector_backend, det, model, threads) if pooled
+        got = (embed_pipelined(work, first, settings, None if det is None else detector_backend, det, model, threads, ahead) if pooled
                else ((b, *embed_batch(b, first, settings, det, model)) for b in work))
         with closing(work), closing(got):   # a stopped run stops its workers and gives up its claims
             for batch, rows, bad in got:
