@@ -165,9 +165,9 @@ def threads_main(a):
         r1, rc = float(new.vs_1_thread.iloc[0]), float(new.vs_cluster.iloc[0])
         lines += [f"- The default (`threads={n_def}`, the CPUs this process may use) against one thread: **{r1:.2f}×** (target ≥ 1.7×: "
                   f"{'met' if r1 >= 1.7 else 'not met'}); against the 2-worker cluster: **{rc:.2f}×** (target ≥ 0.9×: {'met' if rc >= 0.9 else 'not met'}).",
-                  f"- Results: equal to the one-thread run bit for bit (embeddings, boxes, order, failures): {', '.join(f'{k}: {v}' for k, v in eq.items() if k != '1 thread')}; "
+                  f"- Results: equal to the one-thread run bit for bit (embeddings, boxes, order, failures): {', '.join(f'{k}: {v}' for k, v in eq.items() if k != '1 thread' and not k.startswith('today'))}; "
                   f"today's default, whose onnxruntime session has its own threads, differs by at most {diff:.1e} (the order of its float sums).",
-                  "", "**Where the time goes**, one thread, the first 96 images (crops embedded 16 at a time):", "", md_table(stages, '.2f'), "",
+                  "", f"**Where the time goes**, one thread, the first {min(96, a.images)} images (crops embedded 16 at a time):", "", md_table(stages, '.2f'), "",
                   f"**`detect_video`** on `crowd_1080p.mp4` (1920×1080), every {a.every_n}th frame, `VIDEO_DETECTOR` built and warm, no cache; "
                   f"the same faces from both: {vsame}.", "", md_table(v.round(2), floatfmt='.2f')]
         text = '\n'.join(lines)
