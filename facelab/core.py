@@ -7,6 +7,7 @@ Docs: https://facelab-dev.github.io/facelab/core.html.md"""
 # %% ../nbs/00_core.ipynb #74908fbd
 from __future__ import annotations
 import os, re, hashlib, tempfile, warnings, dataclasses, stat, errno, shutil, uuid, functools
+import threading
 from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
@@ -455,17 +456,21 @@ class Registry(dict):
     "Name -> class, factory or object; each entry built once, on first use (`kind` names what it holds, for error messages)."
     def __init__(self, kind:str, entries:dict=()):
         super().__init__(entries)
-        self.kind, self.built = kind, {}
+        self.kind, self.built, self.local = kind, {}, threading.local()
     def register(self, name:str, entry):
         "Add or replace the entry `name` (a class or factory called with no arguments when first needed, or an object)."
         self[name] = entry
         self.built.pop(name, None)
     def get_built(self, name:str, make): # `make(entry)` builds an entry
         "The object built for `name` (built now with `make` if it is not yet), or a `FacelabError` for an unknown name."
-        if name in self.built: return self.built[name]
+        built = getattr(self.local, 'built', self.built)   # this thread's own, after `thread_builds`
+        if name in built: return built[name]
         if name not in self: raise FacelabError(f"unknown {self.kind} '{name}'; known: {', '.join(self)}")
-        self.built[name] = obj = make(self[name])
+        built[name] = obj = make(self[name])
         return obj
+    def thread_builds(self):
+        "From now on the calling thread builds its own objects (for those two threads must not share, as OpenCV's networks)."
+        self.local.built = {}
     def load(self, name:str, factory):
         "Call `factory()`, turning any failure into a `FacelabError` that names the entry and points at `facelab weights status`."
         try:

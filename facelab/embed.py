@@ -6,25 +6,28 @@ Docs: https://facelab-dev.github.io/facelab/embed.html.md"""
 
 # %% ../nbs/05_embed.ipynb #ea48e508
 from __future__ import annotations
-import os
+import os, threading
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
 from typing import NamedTuple
-import numpy as np, pandas as pd
+import numpy as np, pandas as pd, cv2
 from tqdm.auto import tqdm
 from .core import configure_deepface, load_image, file_hash, FacelabError, failures_frame, EMBEDDING_COLS, cache_folder, writable_folder, opencv_quiet, as_executor
 from .core import disk_errors
 from .weights import weights_signature
 from .detect import get_detector, detector_name, detector_settings, detect_image, LANDMARKS
 from .detect import thin_image
+from .detect import DETECTORS, YuNet, CenterFace, RetinaFaceMobileNet, Tiled
 from .store import EMBEDDING_CACHE_COLS, EmbeddingCache
-from .models import get_model, model_name_of, model_settings
+from .models import get_model, model_name_of, model_settings, OnnxModel, HeadModel
 from .video import VideoFrames, is_video
 from .core import DEFAULT_DETECTOR, DEFAULT_MODEL
 
 # %% auto #0
-__all__ = ['embed_settings', 'embed_crops', 'hash_files', 'embed_batch', 'EmbedResult', 'cache_part', 'represent', 'embed_task',
-           'hash_with', 'embed_with', 'represent_detections']
+__all__ = ['embed_settings', 'embed_crops', 'hash_files', 'embed_batch', 'default_threads', 'embed_pipelined', 'EmbedResult',
+           'cache_part', 'represent', 'embed_task', 'hash_with', 'embed_with', 'represent_detections']
 
 # %% ../nbs/05_embed.ipynb #8c09f992
 def embed_settings(model_name=DEFAULT_MODEL, detector_backend=DEFAULT_DETECTOR, align=True, normalization='base',
@@ -76,26 +79,36 @@ def embed_crops(model, # an `Embedder`
     v = np.asarray(model.embed(list(crops) + [np.ascontiguousarray(c[:, ::-1]) for c in crops]), np.float32)
     return (v[:len(crops)] + v[len(crops):]) / 2
 
-# %% ../nbs/05_embed.ipynb #5cb3bafc
-def _embed_native(imgs:list, hashes:list, settings:dict, det, model) -> list:
-    "Detect, align and embed a batch through facelab's registries: one model call for all its faces."
-    rows, crops = [], []
-    for img, h in zip(imgs, hashes):
-        try: r, c = _face_rows(img, h, settings, det, model)
-        except FacelabError: raise
-        except Exception as e: r, c = [dict(hash=h, face_idx=-1, embedding=None, reason=f"detect: {type(e).__name__}: {e}"[:300])], []
-        rows += r
-        crops += c
+# %% ../nbs/05_embed.ipynb #4e342fee
+def _image_faces(img:np.ndarray, h:str, settings:dict, det, model) -> tuple[list, list]:
+    "`_face_rows` of one image; a detector's error (not a `FacelabError`) becomes the image's `detect:` row."
+    try: return _face_rows(img, h, settings, det, model)
+    except FacelabError: raise
+    except Exception as e: return [dict(hash=h, face_idx=-1, embedding=None, reason=f"detect: {type(e).__name__}: {e}"[:300])], []
+
+# %% ../nbs/05_embed.ipynb #c14a1aff
+def _embed_faces(rows:list, crops:list, settings:dict, model) -> list:
+    "The rows of a batch with the embeddings of its crops, from one model call (crop by crop to find one the model refuses)."
     faces = [r for r in rows if r['reason'] == '']
     if crops:
-        _EMBED_STATS['calls'] += 1
         try: vecs = list(embed_crops(model, crops, settings.get('flip', False)))
         except FacelabError: raise
         except Exception: vecs = [_embed_one(model, r, c, settings.get('flip', False)) for r, c in zip(faces, crops)]   # find the face the model refuses
         for r, e in zip(faces, vecs):
             if e is not None: r['embedding'] = np.asarray(e, np.float32)
-    _EMBED_STATS['images'] += len(imgs)
     return rows
+
+# %% ../nbs/05_embed.ipynb #5cb3bafc
+def _embed_native(imgs:list, hashes:list, settings:dict, det, model) -> list:
+    "Detect, align and embed a batch through facelab's registries: one model call for all its faces."
+    rows, crops = [], []
+    for img, h in zip(imgs, hashes):
+        r, c = _image_faces(img, h, settings, det, model)
+        rows += r
+        crops += c
+    _EMBED_STATS['images'] += len(imgs)
+    _EMBED_STATS['calls'] += bool(crops)
+    return _embed_faces(rows, crops, settings, model)
 
 # %% ../nbs/05_embed.ipynb #98e34ea0
 def _embed_one(model, row:dict, crop, flip:bool=False):
@@ -180,6 +193,102 @@ def embed_batch(batch:list, # content hashes of unique images
     found = (_embed_deepface(imgs, hs, settings) if settings['deepface_compat'] else _embed_native(imgs, hs, settings, det, model)) if imgs else []
     return pd.DataFrame(found, columns=EMBEDDING_CACHE_COLS), unloadable
 
+# %% ../nbs/05_embed.ipynb #cda979ad
+def default_threads() -> int:
+    "How many worker threads `represent` uses by default: `$FACELAB_THREADS`, else the CPUs this process may run on."
+    if v := os.environ.get('FACELAB_THREADS', '').strip():
+        if not v.isdigit() or int(v) < 1: raise FacelabError(f"FACELAB_THREADS must be a whole number >= 1, not {v!r}")
+        return int(v)
+    try: return len(os.sched_getaffinity(0))
+    except AttributeError: return os.cpu_count() or 1
+
+# %% ../nbs/05_embed.ipynb #9ad7197e
+def _own_per_thread(det) -> bool:
+    "Whether each worker thread may build its own `det` by name: facelab's runners (a deepface backend's model is one per process)."
+    if isinstance(det, Tiled): return _own_per_thread(det.det) and (det.whole is None or _own_per_thread(det.whole))
+    return type(det) in (YuNet, CenterFace, RetinaFaceMobileNet)
+
+# %% ../nbs/05_embed.ipynb #83c17184
+class _OneAtATime:
+    "A detector the worker threads share, run by one thread at a time."
+    def __init__(self, det):
+        self.det, self.lock = det, threading.Lock()
+        self.name, self.settings = detector_name(det), getattr(det, 'settings', {})
+    def detect(self, img:np.ndarray):
+        "The shared detector's faces in `img`."
+        with self.lock: return self.det.detect(img)
+
+# %% ../nbs/05_embed.ipynb #621147d6
+def _concurrent_embed(model) -> bool:
+    "Whether worker threads may call `model.embed` at once: onnxruntime's sessions may (cv2.dnn networks, dlib and Keras: one at a time)."
+    return isinstance(model, OnnxModel) or isinstance(model, HeadModel) and _concurrent_embed(model.base)
+
+# %% ../nbs/05_embed.ipynb #ac3b12b5
+_BUILDING = threading.Lock()   # worker threads build their detectors one at a time (OpenCV's log level is process-wide)
+
+def _prepare(h:str, path:str, settings:dict, detector, model) -> tuple:
+    "In a worker thread: load, detect and align one image: (rows, crops, None), or ([], [], why it would not load)."
+    try: img = load_image(path)
+    except FacelabError as e: return [], [], e.reason
+    if isinstance(detector, str):
+        with _BUILDING: detector = get_detector(detector)   # this thread's own, built on its first image
+    r, c = _image_faces(img, h, settings, detector, model)
+    return r, c, None
+
+# %% ../nbs/05_embed.ipynb #14276d5c
+def _batch_task(batch:list, first:dict, settings:dict, detector, model, lock) -> tuple:
+    "In a worker thread: `embed_batch` of one batch, the model called under `lock` if it has one: (cache rows, unloadable, images, calls)."
+    rows, crops, bad, n = [], [], {}, 0
+    for h in batch:
+        r, c, why = _prepare(h, first[h], settings, detector, model)
+        if why is not None:
+            bad[h] = why
+            continue
+        rows += r
+        crops += c
+        n += 1
+    if n and crops and lock is not None:
+        with lock: rows = _embed_faces(rows, crops, settings, model)
+    elif n: rows = _embed_faces(rows, crops, settings, model)
+    return pd.DataFrame(rows if n else [], columns=EMBEDDING_CACHE_COLS), bad, n, int(bool(crops))
+
+# %% ../nbs/05_embed.ipynb #352814e0
+def embed_pipelined(batches, # batches of content hashes, in order (a list, or `EmbeddingCache.batches`)
+                    first:dict, # hash -> a file with that content
+                    settings:dict, # `embed_settings` (facelab's pipeline, not `deepface_compat`)
+                    detector_backend, # the detector's registry name or object (None: 'skip')
+                    det, model, # the detector built in this thread (None for 'skip'), and the model
+                    threads:int, # worker threads, each embedding whole batches
+                    ahead:int=2, # batches in flight beyond one per worker
+                   ):
+    "`embed_batch` over `batches` with worker threads: yield (batch, cache rows, {hash: why it would not load}), in order."
+    if det is None: shared = None
+    elif isinstance(detector_backend, str) and _own_per_thread(det): shared = detector_backend
+    else: shared = _OneAtATime(det)
+    model = getattr(model, 'one_thread', lambda: model)()   # each worker on one core: no oversubscribed library threads
+    lock = None if _concurrent_embed(model) else threading.Lock()
+    cv_threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)   # OpenCV's own threads (process-wide) off while the workers run; put back after
+    pool = ThreadPoolExecutor(threads, thread_name_prefix='facelab-embed', initializer=DETECTORS.thread_builds)
+    todo = deque()
+    def done():
+        b, f = todo.popleft()
+        rows, bad, n, calls = f.result()
+        _EMBED_STATS['images'] += n
+        _EMBED_STATS['calls'] += calls
+        return b, rows, bad
+    try:
+        for b in batches:
+            if not b:   # the rest is claimed by another run (`EmbeddingCache.batches`): write what is here first
+                if todo: yield done()
+                continue
+            todo.append((b, pool.submit(_batch_task, b, first, settings, shared, model, lock)))
+            if len(todo) >= threads + ahead: yield done()
+        while todo: yield done()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)   # stopped early: drop the queued batches, wait for the running ones
+        cv2.setNumThreads(cv_threads)
+
 # %% ../nbs/05_embed.ipynb #56af2cb1
 class EmbedResult(NamedTuple):
     "What `represent` returns."
@@ -208,6 +317,7 @@ def represent(images, # image paths (repeats are embedded once)
               batch_size:int=16, # images per model call
               progress:bool=True, # show a tqdm bar
               client=None, # an executor for the batches (`facelab.core.Executor`; a Dask client after `import facelab.scale`); None: here
+              threads:int|None=None, # worker threads embedding batches at once (None: `default_threads()`; 1: one batch after the other)
              ) -> EmbedResult: # (embeddings, failures)
     "Embed every unique image once (cached on disk); return the embeddings table and the failures table."
     configure_deepface()
@@ -220,6 +330,9 @@ def represent(images, # image paths (repeats are embedded once)
     det = get_detector(detector_backend) if here and detector_backend != 'skip' else None
     model = get_model(model_name, normalization) if here else None
     if flip and deepface_compat: raise FacelabError("flip=True is facelab's own pipeline; DeepFace.represent (deepface_compat) has no flip test")
+    threads = default_threads() if threads is None else threads
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+        raise FacelabError(f"threads must be a whole number >= 1, not {threads!r}")
     settings = embed_settings(model_name, detector_backend, align, normalization, expand_percentage, enforce_detection, deepface_compat, flip)
     mname, dname = settings['model_name'], settings['detector_backend']
     files = list(dict.fromkeys(str(f) for f in images))
@@ -237,11 +350,15 @@ def represent(images, # image paths (repeats are embedded once)
     if executor is not None:   # the batches go to the executor's tasks, which write their own parts of the cache
         new, unloadable = embed_with(executor, todo, first, settings, folder, batch_size, progress)
     else:
-        work = cache.batches(todo, batch_size) if cache else (todo[i:i+batch_size] for i in range(0, len(todo), batch_size))
+        pooled, ahead = threads > 1 and not deepface_compat, 2
+        in_flight = threads + ahead if pooled else 1   # batches claimed and not yet written
+        work = (cache.batches(todo, batch_size, in_flight=in_flight) if cache
+                else (todo[i:i+batch_size] for i in range(0, len(todo), batch_size)))
         bar = tqdm(total=len(todo), desc=f"embedding ({mname}/{dname})", disable=not progress or not todo)
-        with closing(work):   # a stopped run gives up its claims
-            for batch in work:
-                rows, bad = embed_batch(batch, first, settings, det, model)
+        got = (embed_pipelined(work, first, settings, None if det is None else detector_backend, det, model, threads, ahead) if pooled
+               else ((b, *embed_batch(b, first, settings, det, model)) for b in work))
+        with closing(work), closing(got):   # a stopped run stops its workers and gives up its claims
+            for batch, rows, bad in got:
                 if cache: cache_part(cache, rows)
                 new.append(rows)
                 unloadable.update(bad)

@@ -6,7 +6,7 @@ Docs: https://facelab-dev.github.io/facelab/models.html.md"""
 
 # %% ../nbs/04a_models.ipynb #6be7e76f
 from __future__ import annotations
-import os
+import os, copy
 from functools import partial
 from pathlib import Path
 import numpy as np, cv2
@@ -63,10 +63,14 @@ class Embedder:
     def embed(self, crops:list) -> np.ndarray:
         "Embeddings (N×D float32) of aligned BGR crops."
         raise NotImplementedError
+    def one_thread(self):
+        "This model computing on one thread, for worker threads that embed at once (the model itself, unless it has its own threads)."
+        return self
 
 # %% ../nbs/04a_models.ipynb #4ea8f7a2
 def onnx_session(path, # an .onnx file (or its bytes)
                  dynamic_batch:bool=True, # make the first dimension of every input and output dynamic
+                 threads:int|None=None, # intra-op threads (None: `$FACELAB_THREADS`, else onnxruntime's default, one per core)
                 ):
     "An onnxruntime session on the CPU, quiet, able to take a whole batch even when the file fixes the batch size to 1."
     import onnx, onnxruntime as ort
@@ -80,7 +84,7 @@ def onnx_session(path, # an .onnx file (or its bytes)
             if t.type.tensor_type.shape.dim: t.type.tensor_type.shape.dim[0].dim_param = 'N'
     so = ort.SessionOptions()
     so.log_severity_level = 3
-    if n := os.environ.get('FACELAB_THREADS'): so.intra_op_num_threads = int(n)   # a Dask worker's share of the cores (`facelab.scale`)
+    if n := threads or os.environ.get('FACELAB_THREADS'): so.intra_op_num_threads = int(n)   # a Dask worker's share of the cores (`facelab.scale`)
     return ort.InferenceSession(m.SerializeToString(), so, providers=['CPUExecutionProvider'])
 
 # %% ../nbs/04a_models.ipynb #5f209f67
@@ -107,6 +111,14 @@ class OnnxModel(Embedder):
         if self.rgb: x = x[..., ::-1]
         x = ((x - self.mean)/self.std).transpose(0, 3, 1, 2)
         return self.sess.run(None, {self.input_name: np.ascontiguousarray(x)})[0].reshape(len(crops), -1).astype(np.float32)
+    def one_thread(self):
+        "This model on an onnxruntime session of one intra-op thread (built once; itself when its session has one already)."
+        if self.sess.get_session_options().intra_op_num_threads == 1: return self
+        if getattr(self, '_one', None) is None:
+            one = copy.copy(self)
+            one.sess = onnx_session(self.path, threads=1)
+            self._one = one
+        return self._one
 
 # %% ../nbs/04a_models.ipynb #a6b75908
 class SFace(OnnxModel):
@@ -252,6 +264,11 @@ class HeadModel(Embedder):
         self.name, self.input_size = f"{base}{HEAD}{folder}", self.base.input_size
     def align(self, img, box, landmarks=None): return self.base.align(img, box, landmarks)
     def embed(self, crops:list) -> np.ndarray: return np.asarray(self.head.transform(self.base.embed(crops)), np.float32)
+    def one_thread(self):
+        "This head over its base model's one-thread form."
+        one = copy.copy(self)
+        one.base = self.base.one_thread()
+        return one
 
 # %% ../nbs/04a_models.ipynb #c25e830b
 def get_model(model_name=DEFAULT_MODEL, # a name in `MODELS`, a path to an .onnx file, or an embedder object (passed through)

@@ -118,10 +118,10 @@ class Claims:
         write_atomic(p, lambda t: t.write_text(json.dumps(list(hashes))))
         self.mine.append(p)
 
-    def drop(self):
-        "Remove this run's claims: their parts are written, or the run is stopping (call under `mutex`)."
-        for p in self.mine: p.unlink(missing_ok=True)
-        self.mine = []
+    def drop(self, keep:int=0): # the newest claims to keep (batches still being embedded)
+        "Remove this run's claims but the newest `keep`: their parts are written, or the run is stopping (call under `mutex`)."
+        old, self.mine = (self.mine[:-keep], self.mine[-keep:]) if keep > 0 else (self.mine, [])
+        for p in old: p.unlink(missing_ok=True)
 
     def close(self):
         "Remove this run's claims and lock."
@@ -176,15 +176,17 @@ class EmbeddingCache:
                 n:int, # batch size
                 wait:float=0.5, # seconds between looks while other runs hold all that is left
                 patience:float|None=None, # seconds without a new part from them before this run embeds their images too (None: FACELAB_CLAIM_WAIT, default 300)
+                in_flight:int=1, # batches the caller may hold unwritten when it asks for the next (their claims stay)
                ):
         "Yield the batches of `todo` this run claims (the caller appends each one's part); rows other runs cached go to `self.found`."
+        # with `in_flight` > 1, an empty batch means "the rest is claimed by others: write what you hold, then ask again"
         self.path.mkdir(parents=True, exist_ok=True)
         claims, left, self.found, idle = Claims(self.path), list(todo), [], 0.
         patience, told = float(os.environ.get('FACELAB_CLAIM_WAIT', 300)) if patience is None else patience, False
         try:
             while left:
                 with claims.mutex:
-                    claims.drop()
+                    claims.drop(keep=in_flight-1)
                     if len(got := self.load_new()):
                         self.found.append(got)
                         done = set(got.hash)
@@ -198,6 +200,7 @@ class EmbeddingCache:
                     mine = set(mine)
                     left = [h for h in left if h not in mine]
                 elif left:
+                    if in_flight > 1: yield []   # two runs each waiting for the other's unwritten batches would wait forever
                     time.sleep(wait)
                     idle += wait
                     if not told and idle >= min(2., patience/10):   # said once, at once (a neighbour's batch of a second or two is no news)

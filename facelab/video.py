@@ -6,7 +6,8 @@ Docs: https://facelab-dev.github.io/facelab/video.html.md"""
 
 # %% ../nbs/04_video.ipynb #baacccc4
 from __future__ import annotations
-import os, json, math, hashlib, warnings
+import os, json, math, hashlib, warnings, queue, threading
+from array import array
 from pathlib import Path
 from typing import NamedTuple
 import numpy as np, pandas as pd, cv2
@@ -19,9 +20,9 @@ from .detect import get_detector, detector_name, detector_settings, detection_se
 
 # %% auto #0
 __all__ = ['VIDEO_EXTS', 'FRAME_COLS', 'TRACK_COLORS', 'Frame', 'video_info', 'VideoFrames', 'read_frames', 'is_video',
-           'synthetic_clip', 'VideoResult', 'frames_frame', 'detection_cache_key', 'detect_video', 'video_segments',
-           'detect_task', 'detect_videos', 'detection_label', 'draw_detections', 'read_frame', 'contact_sheet',
-           'write_annotated_video']
+           'synthetic_clip', 'VideoResult', 'frames_frame', 'detection_cache_key', 'prefetch', 'detect_video',
+           'video_segments', 'detect_task', 'detect_videos', 'detection_label', 'draw_detections', 'read_frame',
+           'contact_sheet', 'write_annotated_video']
 
 # %% ../nbs/04_video.ipynb #32dae2d8
 class Frame(NamedTuple):
@@ -255,6 +256,61 @@ def _frames_part(rows=()) -> pd.DataFrame:
     rows = list(rows)
     return frames_frame(rows).assign(error=pd.Series([r.get('error') or '' for r in rows], dtype=object))
 
+# %% ../nbs/04_video.ipynb #e5ec2ee7
+class _FrameLog:
+    "The frames a run looked at, compact: frame, timestamp and face count in typed arrays, the detector's errors only where there is one."
+    def __init__(self): self.frame, self.timestamp, self.n_faces, self.errors = array('q'), array('d'), array('q'), {}
+    def add(self, rows:list):
+        "Append a flush's frame rows (`source, frame, timestamp, n_faces, error`)."
+        for r in rows:
+            self.frame.append(r['frame'])
+            self.timestamp.append(r['timestamp'])
+            self.n_faces.append(r['n_faces'])
+            if r['error']: self.errors[r['frame']] = r['error']
+    def table(self, src:str) -> pd.DataFrame:
+        "The frames as `_frames_part` makes them."
+        frame = np.array(self.frame, np.int64)
+        return pd.DataFrame({'source': [src]*len(frame), 'frame': frame, 'timestamp': np.array(self.timestamp, np.float64),
+                             'n_faces': np.array(self.n_faces, np.int64),
+                             'error': pd.Series([self.errors.get(int(k), '') for k in frame], dtype=object)}).astype({'source': str})
+
+# %% ../nbs/04_video.ipynb #2d66cbb9
+def _retyped(df:pd.DataFrame, like:pd.DataFrame) -> pd.DataFrame:
+    "`df`'s columns of the table `like`, in its order and dtypes (no Python dict per row on the way)."
+    return df[list(like.columns)].astype(like.dtypes.to_dict())
+
+# %% ../nbs/04_video.ipynb #3761fda0
+def prefetch(items, # any iterable (a `VideoFrames`, say)
+             size:int=2, # items read ahead at most (a 1080p frame is 6 MB)
+            ):
+    "Iterate `items` in a reader thread, at most `size` items ahead: decoding overlaps the caller's work (OpenCV releases the GIL)."
+    q, stop, end = queue.Queue(size), threading.Event(), object()
+    def put(x):
+        while not stop.is_set():
+            try: return q.put(x, timeout=0.05)
+            except queue.Full: pass
+    def read():
+        it = iter(items)
+        try:
+            for x in it:
+                if stop.is_set(): break
+                put((None, x))
+            put((end, None))
+        except BaseException as e: put((e, None))   # raised in the caller's thread
+        finally:
+            if hasattr(it, 'close'): it.close()   # the reader's own cleanup (VideoFrames releases its capture)
+    t = threading.Thread(target=read, name='facelab-reader', daemon=True)
+    t.start()
+    try:
+        while True:
+            tag, x = q.get()
+            if tag is end: return
+            if tag is not None: raise tag
+            yield x
+    finally:
+        stop.set()
+        t.join()
+
 # %% ../nbs/04_video.ipynb #e87c4439
 def detect_video(path, # video file
                  detector_backend=None, # a name in `facelab.detect.DETECTORS`, or a detector object (None: `VIDEO_DETECTOR`)
@@ -303,12 +359,12 @@ def detect_video(path, # video file
     gaps = [i for i in range(reader.first, max(have)) if reader.selected(i) and i not in have] if have else []
     if done is not None and not gaps and len(have) == done['n_frames']: return _result(src, old_dets, old_frames, done)
     reader.resume_after, reader.skip = (gaps[0] - 1 if gaps else max(have, default=-1)), have   # detect only what is missing
-    dets, frames, new_d, new_f = [old_dets], [old_frames], [], []
+    dets, log, new_d, new_f = [old_dets], _FrameLog(), [], []
     try: total = len(reader)
     except FacelabError: total = None
     bar = tqdm(total=total, initial=len(old_frames), desc=f"detecting ({name}) {Path(path).name}", disable=not progress)
     try:
-        for f in reader:
+        for f in prefetch(reader):   # the next frames decode in a reader thread while this one detects
             error = ''
             try: rows, crops = detect_image(f.image, det, align, expand_percentage, max_faces, crops=crops_dir is not None, min_face=min_face)
             except Exception as e: error, rows, crops = f"frame {f.index}: {type(e).__name__}: {e}", [], []
@@ -319,15 +375,15 @@ def detect_video(path, # video file
             bar.update()
             if len(new_f) >= flush_every:
                 store.add(new_d, new_f)
-                dets.append(detections_frame(new_d))
-                frames.append(_frames_part(new_f))
+                if new_d: dets.append(detections_frame(new_d))   # no table per flush without faces
+                log.add(new_f)
                 new_d, new_f = [], []
     finally:
         bar.close()
         store.add(new_d, new_f)
     dets.append(detections_frame(new_d))
-    frames.append(_frames_part(new_f))
-    frames = pd.concat([f for f in frames if len(f)] or [_frames_part()], ignore_index=True).sort_values('frame', kind='stable')
+    log.add(new_f)
+    frames = pd.concat([f for f in [old_frames, log.table(src)] if len(f)] or [_frames_part()], ignore_index=True).sort_values('frame', kind='stable')
     summary = dict(truncated=reader.truncated, reason=reader.reason, n_frames=len(frames))
     if reader.truncated: warnings.warn(f"{path}: {reader.reason}")
     store.finish(summary)
@@ -339,8 +395,9 @@ def _result(src, dets, frames, summary) -> VideoResult:
     fails = [(src, 'detect', e) for e in frames.sort_values('frame').error if e]
     if summary.get('truncated'): fails.insert(0, (src, 'read', summary['reason']))
     if len(frames) and not len(dets): fails.append((src, 'detect', f"no face in any of the {len(frames)} frames looked at"))
-    dets = detections_frame(dets.sort_values(['frame', 'face_idx'], kind='stable').to_dict('records')).assign(source=src)
-    frames = frames_frame(frames.sort_values('frame', kind='stable').to_dict('records')).assign(source=src)
+    dets = _retyped(dets.sort_values(['frame', 'face_idx'], kind='stable'), detections_frame()).assign(source=src)
+    dets['crop'] = dets.crop.astype(object).where(dets.crop.notna(), None)
+    frames = _retyped(frames.sort_values('frame', kind='stable'), frames_frame()).assign(source=src)
     return VideoResult(dets.reset_index(drop=True), frames.reset_index(drop=True), failures_frame(fails))
 
 # %% ../nbs/04_video.ipynb #bac841cb
