@@ -594,7 +594,7 @@ def _recommended_md(rec:dict) -> list:
             "hold each pair's k-fold threshold fixed).", "",
             "![confusion matrix](confusion.png)", ""]
 
-# %% ../nbs/06a_evaluate.ipynb #4a4237b2
+# %% ../nbs/06a_evaluate.ipynb #622283af
 @staged_folder('the verification report')
 def write_report(res:dict, out) -> Path:
     "Write `res` (from `evaluate`) to the folder `out`: CSV tables, PNG plots, settings.json and report.md."
@@ -653,7 +653,8 @@ def write_report(res:dict, out) -> Path:
     if notes := undefined_notes(t): md += ["Undefined:", "", *[f"- {n}" for n in notes], ""]
     md += [f"k-fold: none: {s['kfold_reason']}." if s.get('kfold_reason') else
            f"k-fold: {s['folds_used']} folds (asked {s['folds_asked']})" + (", capped at the number of identities." if s['folds_used'] and s['folds_used'] < s['folds_asked'] else '.'), "",
-           "## Curves", "", "Threshold-free, with the same intervals.", "", md_table(ctab), ""]
+           "## Curves", "", "Threshold-free, with the same intervals over people (the kind of each: "
+           f"{curves.get('interval') or 'none'}).", "", md_table(ctab), ""]
     if curves.get('reason'): md += [f"Undefined: {curves['reason']}.", ""]
     md += ["![roc](roc.png) ![det](det.png)", "", "![metrics](metrics_vs_threshold.png)", "",
            *_duplicates_md(res, s['data_folder'])]

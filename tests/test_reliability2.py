@@ -273,3 +273,19 @@ def test_gallery_onnx_model_by_sha256_and_resolved_against_the_gallery(tmp_path,
     (tmp_path/'models'/'my.onnx').write_bytes(bytes(b))
     r = cli('find', q, '--gallery', tmp_path/'g', '--no-cache', '--threshold', '0.6')
     assert r.returncode == 2 and 'sha256' in r.stderr and 'other settings than the gallery' in r.stderr, r.stderr
+
+def test_report_names_are_escaped(tmp_path):
+    "A person and a file named as HTML, with a `|` and a newline, stay text in report.md (no tag, no split table row)."
+    src = tmp_path/'evil'
+    people_folder(src, ['Angelina', 'Jennifer', 'Scarlett'], 3)
+    bad = src/'<img src=x onerror=alert(1)>|x'   # a person whose photos hold no face: named in the first lines and the failures
+    bad.mkdir()
+    for i, name in enumerate(['a\nb<script>.png', 'plain.png']):
+        Image.new('RGB', (64 + i, 64), 'white').save(bad/name, format='PNG')
+    r = cli('evaluate', src, '--out', tmp_path/'r', '--bootstrap', '0', '--tune', 'best-f1')
+    assert r.returncode == 0, r.stderr
+    md = (tmp_path/'r'/'report.md').read_text()
+    assert '<img' not in md and '<script' not in md, md
+    assert '&lt;img src=x onerror=alert(1)&gt;\\|x (no face detected' in md and 'b&lt;script&gt;.png' in md
+    rows = [l for l in md.splitlines() if l.startswith('| ')]
+    assert rows and all(l.endswith(' |') for l in rows)   # no row split by the newline in a name
