@@ -30,7 +30,7 @@ def test_metrics_equal_sklearn(data):
     assert c == dict(tp=tp, fp=fp, tn=tn, fn=fn)
     m = metrics_from_labels(y, p)
     _same([m['precision'], m['recall'], m['f1'], m['accuracy']], _sk(y, p))
-    assert (m['reason'] == '') == (not np.isnan([m['precision'], m['recall'], m['f1']]).any())
+    assert (m['reason'] == '') == (not np.isnan([m[k] for k in ('precision', 'recall', 'f1', 'fmr', 'fnmr')]).any())
 
 @settings(max_examples=300, deadline=None)
 @given(st.tuples(*[st.integers(0, 10**6)]*4))
