@@ -117,7 +117,16 @@ def _cmd_identify(args):
     print(f"\nreport: {out/'report.md'}")
     return 0
 
-# %% ../nbs/13_cli.ipynb #27ee5d9e
+# %% ../nbs/13_cli.ipynb #af4d192e
+def _print_undefined(lb:pd.DataFrame):
+    "Print each reason a leaderboard row has undefined numbers, once, with the rows it holds for."
+    why = {}
+    for r in lb.itertuples():
+        if isinstance(r.reason, str) and r.reason: why.setdefault(r.reason, []).append(f"{r.model_name}/{r.detector_backend}")
+    for reason, rows in why.items():
+        print(f"undefined ({'every row' if len(rows) == len(lb) else ', '.join(rows)}): {reason}")
+
+# %% ../nbs/13_cli.ipynb #f5d322fe
 def cmd_compare(args):
     "`facelab compare SOURCE --models A,B --detectors x,y [--flip off|on|both] [--tune M] [--folds K] --out OUT [--task identification --enrol K --strangers F --template T --fpir R]`"
     from facelab.compare import compare, display_leaderboard
@@ -139,16 +148,11 @@ def cmd_compare(args):
     print(f"{len(lb)} combinations, each scored on the same {int(lb.pairs.iloc[0])} pairs ({int(lb.positives.iloc[0])} same person, "
           f"{int(lb.negatives.iloc[0])} different), {s.get('folds_used', args.folds)} identity folds; sorted by EER\n")
     _print(display_leaderboard(lb))
-    why = {}
-    for r in lb.itertuples():
-        if isinstance(r.reason, str) and r.reason: why.setdefault(r.reason,
-                                                                  []).append(f"{r.model_name}/{r.detector_backend}")
-    for reason, rows in why.items(): print(f"undefined ({'every row' if len(rows) == len(lb) else ', '.join(rows)}): "
-                                           f"{reason}")
+    _print_undefined(lb)
     print(f"\nreport: {Path(args.out)/'report.md'}")
     return 0
 
-# %% ../nbs/13_cli.ipynb #30573a7f
+# %% ../nbs/13_cli.ipynb #f3fb97d0
 def _cmd_compare_identification(args, models, detectors, kw:dict):
     "`facelab compare SOURCE --task identification`: every combination's 1:N study on one split, one leaderboard, a report folder."
     from facelab.compare import compare_identification, display_id_leaderboard
@@ -172,12 +176,7 @@ def _cmd_compare_identification(args, models, detectors, kw:dict):
           f"sorted by FNIR at FPIR {fpir:g}, then rank-1\n")
     for n in s['sample_size']: print(f"small sample: {n}")
     _print(display_id_leaderboard(lb, fpir))
-    why = {}
-    for r in lb.itertuples():
-        if isinstance(r.reason, str) and r.reason: why.setdefault(r.reason,
-                                                                  []).append(f"{r.model_name}/{r.detector_backend}")
-    for reason, rows in why.items(): print(f"undefined ({'every row' if len(rows) == len(lb) else ', '.join(rows)}): "
-                                           f"{reason}")
+    _print_undefined(lb)
     if n := s['left_out']['images']:
         print(f"\n{n} image{'s' * (n != 1)} of the split left out of every row (a combination could not use "
               f"{'them' if n != 1 else 'it'}): see {Path(args.out)/'split.csv'}")
