@@ -21,7 +21,7 @@ from .models import get_model, model_name_of
 from .detect import get_detector, detector_name
 from .metrics import curve_summary, identity_folds, roc_frame, kfold_evaluate, _parse_method, interval_note
 from .plots import plot_roc, plot_det
-from .evaluate import (load_identities, load_people, failures_written, threshold_report, no_face_failures, check_study, NothingScored, data_folder, versions,
+from .evaluate import (load_people, failures_written, threshold_report, no_face_failures, check_study, NothingScored, data_folder, versions,
                               weight_checksums, md_table, _with_ci)
 from .core import DEFAULT_METRIC
 from .core import Result
@@ -203,14 +203,15 @@ class CompareResult(Result):
 # %% ../nbs/15_compare.ipynb #1a8759e5
 def study_pairs(source, # `sample`, `sample-study`, `lfw`, or a folder with one subfolder per identity
                 seed:int=0, max_negatives:int|None=None,
-               ) -> tuple: # (pairs, number of people)
+               ) -> tuple: # (pairs, number of people, failures rows of the folder's files not used)
     "The pairs a study of `source` scores: LFW View 2's 6,000 (with their `fold`), else every positive and the (sampled) negatives."
     if str(source) == 'lfw':
         root = lfw_folder()
         p = read_lfw_pairs(root/'pairs.txt', root=root/'deepfunneled')
-        return p, int(pd.unique(pd.concat([p.identity_x, p.identity_y])).size)
-    ids = load_identities(source)
-    return make_pairs(ids, seed=seed, max_negatives=max_negatives), len(ids)
+        return p, int(pd.unique(pd.concat([p.identity_x, p.identity_y])).size), failures_frame()
+    people = load_people(source)   # read once: its identities, and the files no combination uses (not images, copies)
+    ids = people.identities
+    return make_pairs(ids, seed=seed, max_negatives=max_negatives), len(ids), people.unused
 
 # %% ../nbs/15_compare.ipynb #1bc4db45
 COMPARE_TASKS = ('verification', 'identification')   # `facelab compare --task`
@@ -275,16 +276,14 @@ def compare(source='sample', # `sample`, `sample-study`, `lfw` (View 2, its own 
     _refuse_missing(combos)
     check_study(out, folds, max_negatives, n_boot, [tune], distance_metric)
     _build(combos, kwargs.get('normalization', 'base'))
-    pairs, n_ids = study_pairs(source, seed, max_negatives)
+    pairs, n_ids, unused = study_pairs(source, seed, max_negatives)
     files = pd.unique(pd.concat([pairs.file_x, pairs.file_y]).astype(str))
     runs = [dict(run_combination(files, pairs, m, d, f, distance_metric, cache_dir, progress, **kwargs),
                  combo=(m, d, f)) for m, d, f in combos]
     failures = pd.concat([_with_combo(pd.concat([r['failures'], r['no_face']], ignore_index=True),
                                       *r['combo']) for r in runs], ignore_index=True)
-    if str(source) != 'lfw':   # the folder's files no combination uses (not images, copies): listed once
-        every = load_people(source).unused.assign(model_name='(every combination)',
-                                                  detector_backend='(every combination)', flip=False)
-        failures = pd.concat([every[failures.columns], failures], ignore_index=True)
+    every = unused.assign(model_name='(every combination)', detector_backend='(every combination)', flip=False)
+    failures = pd.concat([every[failures.columns], failures], ignore_index=True)   # files no combination uses: listed once
     common = np.logical_and.reduce([r['verified'].scored.to_numpy() for r in runs])
     if not common.any(): raise _nothing_common(runs, failures, out)
     rows, long = [], []

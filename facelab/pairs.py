@@ -118,7 +118,7 @@ def find_duplicates(identities:dict, # identity -> image paths
                    ) -> tuple: # (identities kept, duplicates table DUPLICATE_COLS, failures table of the copies left out)
     "Byte-identical photos: one copy per person kept, a photo filed under several people left out (a labelling problem)."
     who = {f: k for k, v in identities.items() for f in v}
-    rows, out = [], set()
+    rows = []
     for h, files in _same_bytes(list(who)).items():
         people = sorted({who[f] for f in files})
         for i, f in enumerate(files):
@@ -131,13 +131,13 @@ def find_duplicates(identities:dict, # identity -> image paths
     for h, g in dups.groupby('content', sort=False):   # each group once: a photo copied 3,000 times is 3,000 rows, not 9 million
         if (g.action == 'kept').all(): continue
         first = [(f, _short(f)) for f in g.file.iloc[:4]]
-        kept = g.file[g.action == 'kept']
+        first_kept = g.file[g.action == 'kept']
         for f, action, people in zip(g.file, g.action, g.people):
             if action == 'kept': continue
             others = [s for x, s in first if x != f][:3]
             why = (f"the same bytes as {', '.join(others)}{' ...' * (len(g) > 4)}, filed under {people}: a labelling problem, "
                    "every copy left out" if action.endswith('people') else
-                   f"a copy of {_short(kept.iloc[0])} (the same bytes): one copy is scored")
+                   f"a copy of {_short(first_kept.iloc[0])} (the same bytes): one copy is scored")
             fails.append((f, 'duplicate', why))
     out = set(dups.file[dups.action != 'kept'])
     kept = {k: [f for f in v if f not in out] for k, v in identities.items()}
