@@ -98,9 +98,10 @@ def _local_client(n:int, # worker processes
 def connect(scheduler, # 'local:N' (a LocalCluster of N worker processes here), 'tcp://host:port' (a running scheduler), or a Client
             threads_per_worker:int=1, # threads per worker of a local cluster
             quiet:bool=False, # do not print the dashboard link
-            timeout:float=20, # seconds to reach a running scheduler and hear it answer as one
+            timeout:float|None=None, # seconds to hear a running scheduler answer (None: $FACELAB_DASK_TIMEOUT, else 20)
            ) -> Client:
     "A `distributed.Client` for `scheduler`, with the `FacelabWorker` plugin; a local cluster closes with the client."
+    if timeout is None: timeout = float(os.environ.get('FACELAB_DASK_TIMEOUT', 20))
     if isinstance(scheduler, Client): client = scheduler
     elif isinstance(scheduler, str) and scheduler.startswith('local:'):
         try: n = int(scheduler[6:])

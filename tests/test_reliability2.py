@@ -82,10 +82,11 @@ def test_dask_address_of_a_web_server_and_an_unknown_scheme(tmp_path):
     web = http.server.ThreadingHTTPServer(('127.0.0.1', 0), http.server.SimpleHTTPRequestHandler)
     threading.Thread(target=web.serve_forever, daemon=True).start()
     try:
-        r = facelab_process('find', tmp_path/'q.jpg', '--gallery', tmp_path/'g', '--dask', f'tcp://127.0.0.1:{web.server_port}', timeout=HANG)
+        r = facelab_process('find', tmp_path/'q.jpg', '--gallery', tmp_path/'g', '--dask', f'tcp://127.0.0.1:{web.server_port}', timeout=HANG,
+                            env={**os.environ, 'FACELAB_DASK_TIMEOUT': '2'})   # the wait for a handshake: 20 s by default
     finally: web.shutdown()
     assert r.returncode == 2 and 'Traceback' not in r.stderr, (r.returncode, r.stderr[-1000:])
-    assert 'is not a Dask scheduler: an HTTP server (HTTP/1.0 200 OK' in r.stderr, r.stderr
+    assert 'is not a Dask scheduler: an HTTP server (HTTP/1.0 200 OK' in r.stderr and 'handshake in 2 s' in r.stderr, r.stderr
     r = cli('find', tmp_path/'q.jpg', '--gallery', tmp_path/'g', '--dask', 'foo://bar')
     assert r.returncode == 2 and "unknown Dask address scheme 'foo://'" in r.stderr and "'tcp://host:8786'" in r.stderr, r.stderr
 
