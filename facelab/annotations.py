@@ -20,9 +20,11 @@ __all__ = ['GT_COLS', 'MAX_FRAMES', 'MAX_ROWS', 'ROW_BYTES', 'GT_READERS', 'pars
 
 # %% ../nbs/09_annotations.ipynb #fc3f30ea
 GT_COLS = ['source', 'frame', 'track_id', 'label', 'x1', 'y1', 'x2', 'y2', 'occluded', 'ignore', 'keyframe']
-MAX_FRAMES = 10**7         # a frame number (or a task's frame count) above this is refused as absurd: 10**7 frames is 4.6 days at 25 fps
+# a frame number (or a task's frame count) above this is refused as absurd: 10**7 frames is 4.6 days at 25 fps
+MAX_FRAMES = 10**7
 MAX_ROWS = 5*10**6         # a CVAT file whose tracks expand to more boxes than this is refused: about 1 GiB of table
-ROW_BYTES = 220            # memory a CVAT box row takes, measured (benchmarks/reliability_memory.py), for the refusal's message
+# memory a CVAT box row takes, measured (benchmarks/reliability_memory.py), for the refusal's message
+ROW_BYTES = 220
 
 class _LineTreeBuilder(ET.TreeBuilder):
     "TreeBuilder that records each element's source line as `_line`."
@@ -125,8 +127,8 @@ def _box(el, path, where:str, visible:bool=True) -> dict:
     "x1, y1, x2, y2 of a CVAT <box>: finite numbers, and (when `visible`) xbr > xtl, ybr > ytl; errors name the line and `where`."
     b = {c: _num(el, k, path, where=where) for c, k in zip(('x1', 'y1', 'x2', 'y2'), ('xtl', 'ytl', 'xbr', 'ybr'))}
     if visible and (b['x2'] <= b['x1'] or b['y2'] <= b['y1']):
-        raise FacelabError(f"line {el.get('_line')}: {where}: box is empty or inverted (xtl={b['x1']:g}, ytl={b['y1']:g}, "
-                           f"xbr={b['x2']:g}, ybr={b['y2']:g}; xbr must exceed xtl and ybr ytl)", path)
+        raise FacelabError(f"line {el.get('_line')}: {where}: box is empty or inverted (xtl={b['x1']:g}, "
+                           f"ytl={b['y1']:g}, xbr={b['x2']:g}, ybr={b['y2']:g}; xbr must exceed xtl and ybr ytl)", path)
     return b
 
 # %% ../nbs/09_annotations.ipynb #6bccd126
@@ -148,7 +150,8 @@ class GroundTruth(Result):
     def __post_init__(self):
         b, where = self.boxes, self.source or None
         if not isinstance(b,
-                          pd.DataFrame): raise FacelabError(f"a GroundTruth's boxes are a DataFrame, not {type(b).__name__}", where)
+                          pd.DataFrame): raise FacelabError("a GroundTruth's boxes are a DataFrame, not "
+                                                            f"{type(b).__name__}", where)
         _refuse_attrs(b)
         if miss := [c for c in ('frame', 'x1', 'y1', 'x2', 'y2') if c not in b]:
             raise FacelabError(f"a ground-truth table needs the column(s) {', '.join(miss)}", where)
@@ -175,14 +178,15 @@ def as_ground_truth(gt, # a `GroundTruth`, a table of boxes (frame, x1, y1, x2, 
 def _is_gt(x) -> bool:
     "Whether `x` is a `GroundTruth` (by its fields too: a notebook's class and the module's are two classes)."
     return isinstance(x,
-                      GroundTruth) or (isinstance(getattr(x, 'boxes', None), pd.DataFrame) and hasattr(x, 'annotated_frames'))
+                      GroundTruth) or (isinstance(getattr(x, 'boxes', None), pd.DataFrame)
+                                       and hasattr(x, 'annotated_frames'))
 
 # %% ../nbs/09_annotations.ipynb #4493276a
 def _refuse_attrs(df:pd.DataFrame):
     "Refuse a table that says its annotated frames in `DataFrame.attrs` (the old way): they would be ignored, and every frame scored."
     if 'annotated_frames' in df.attrs:
-        raise FacelabError("the table says its annotated frames in DataFrame.attrs, which pandas drops and facelab no longer reads: "
-                           "pass GroundTruth(table, annotated_frames=...) instead")
+        raise FacelabError("the table says its annotated frames in DataFrame.attrs, which pandas drops and facelab no "
+                           "longer reads: pass GroundTruth(table, annotated_frames=...) instead")
 
 # %% ../nbs/09_annotations.ipynb #2080b3b0
 def _boxes_of(gt) -> pd.DataFrame:
@@ -251,7 +255,8 @@ def _check_frame(f:int, b, m, frames:str, last, path, tid) -> int:
     if m['size_given'] and m['size'] == 0: raise err("is in a task of no frames (<size>0</size>)")
     if frames == 'relative':
         if f < 0 or (m['size_given'] and f >= m['size']):
-            raise err(f"is outside the task's frames 0..{m['size']-1} (<size>{m['size']})" if m['size_given'] else "is negative")
+            raise err(f"is outside the task's frames 0..{m['size']-1} (<size>{m['size']})" if m['size_given']
+                      else "is negative")
         v = m['start'] + f*m['step']
     else:
         v = f
@@ -295,7 +300,8 @@ def _track_boxes(tr, tid, m, frames, last, path) -> list:
         f = _check_frame(_num(b, 'frame', path, int, where=f"track {tid}"), b, m, frames, last, path, tid)
         outside = _flag(b, 'outside', path)
         boxes.append((f, dict(**_box(b, path, f"track {tid}, frame {f}", visible=not outside), outside=outside,
-                              occluded=_flag(b, 'occluded', path), keyframe=_flag(b, 'keyframe', path, default=True), line=b.get('_line'), **_attrs(b, path))))
+                              occluded=_flag(b, 'occluded', path), keyframe=_flag(b, 'keyframe', path, default=True),
+                              line=b.get('_line'), **_attrs(b, path))))
     boxes.sort(key=lambda t: t[0])
     for (f, _), (g, b) in zip(boxes, boxes[1:]):
         if f == g: raise FacelabError(f"line {b['line']}: track {tid}: a second <box> on frame {f}", path)
@@ -322,9 +328,10 @@ def _check_rows(tracks:list, # (tid, label, boxes) of each track
     upto = "the video's last frame" if n_frames is not None and end(b) == int(n_frames) - 1 else "the task's last frame"
     how = ("" if n_frames is not None else "pass the video's frame count (n_frames=; a video study passes it), or ") + \
           "end each track with an outside box where its face leaves"
-    raise FacelabError(f"line {b[-1][1]['line']}: track {tid} lasts from frame {b[0][0]:,} to {upto}, {end(b):,} ({k:,} boxes); "
-                       f"the {len(tracks)} tracks expand to {n:,} boxes (about {n*ROW_BYTES/2**30:.1f} GiB), more than facelab reads "
-                       f"({MAX_ROWS:,}): a track's last box lasts to the end unless an outside box ends it; {how}", path)
+    raise FacelabError(f"line {b[-1][1]['line']}: track {tid} lasts from frame {b[0][0]:,} to {upto}, {end(b):,} "
+                       f"({k:,} boxes); the {len(tracks)} tracks expand to {n:,} boxes (about {n*ROW_BYTES/2**30:.1f} "
+                       f"GiB), more than facelab reads ({MAX_ROWS:,}): a track's last box lasts to the end unless an "
+                       f"outside box ends it; {how}", path)
 
 # %% ../nbs/09_annotations.ipynb #ae213418
 def read_cvat_video(path, # CVAT for video 1.1 annotations.xml
@@ -353,14 +360,16 @@ def read_cvat_video(path, # CVAT for video 1.1 annotations.xml
             raise FacelabError(f"line {tr.get('_line')}: <track> id={tid} has no label attribute", path)
         tracks.append((tid, tr.get('label'), boxes))
     cap = min([v for v in (last, None if n_frames is None else int(n_frames) - 1) if v is not None], default=None)
-    end = lambda b: max(b[-1][0], cap) if cap is not None else b[-1][0]   # a final box lasts to the task's (or video's) end, if known
+    # a final box lasts to the task's (or video's) end, if known
+    end = lambda b: max(b[-1][0], cap) if cap is not None else b[-1][0]
     _check_rows(tracks, m, end, last, n_frames, path)
     parts = [p.assign(track_id=tid, label=label) for tid, label, b in tracks for p in _expand_track(b, m['step'],
                                                                                                     end(b))]
     df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=GT_COLS)
     df['ignore'] = False
     df = _ignore_attr(df, path)   # boxes with an `ignore` attribute: regions that count neither as hit nor miss
-    df['source'] = root.findtext('meta/source') or root.findtext('meta/task/source') or ''   # the video's name, if the export says
+    # the video's name, if the export says
+    df['source'] = root.findtext('meta/source') or root.findtext('meta/task/source') or ''
     df = df[GT_COLS + sorted(c for c in df.columns if c.startswith('attr_'))].sort_values(['frame', 'track_id'],
                                                                                           kind='stable').reset_index(drop=True)
     m.pop('size_given')
@@ -384,8 +393,9 @@ def _image_box(b, name, path) -> dict:
     if b.get('label') is None:
         raise FacelabError(f"line {b.get('_line')}: <box> in image {name!r} has no label attribute", path)
     g = (b.get('group_id') or '').strip()
-    return dict(source=name, frame=0, track_id=float(_num(b, 'group_id', path, int)) if g else np.nan, label=b.get('label'),
-                **_box(b, path, f"image {name!r}"), occluded=_flag(b, 'occluded', path), ignore=False, keyframe=True, **_attrs(b, path))
+    return dict(source=name, frame=0, track_id=float(_num(b, 'group_id', path, int)) if g else np.nan,
+                label=b.get('label'), **_box(b, path, f"image {name!r}"), occluded=_flag(b, 'occluded', path),
+                ignore=False, keyframe=True, **_attrs(b, path))
 
 # %% ../nbs/09_annotations.ipynb #d655a13a
 def read_cvat_images(path, root=None) -> GroundTruth:
@@ -404,7 +414,8 @@ def read_cvat_images(path, root=None) -> GroundTruth:
         skipped += sum(1 for c in im if c.tag != 'box')
         rows += [_image_box(b, name, path) for b in im.findall('box')]
     df = _ignore_attr(pd.DataFrame(rows,
-                                   columns=GT_COLS + sorted({k for r in rows for k in r if k.startswith('attr_')})), path)
+                                   columns=GT_COLS + sorted({k for r in rows for k in r if k.startswith('attr_')})),
+                      path)
     return GroundTruth(df, annotated_frames=[0] if seen else [], source=str(path), image_sizes=sizes,
                        annotated_images=list(seen), skipped_shapes=skipped)   # every image listed, boxes or none
 
@@ -466,7 +477,8 @@ def _coco_images(d, path) -> tuple:
         where = f"images[{i}] (id {iid!r})"
         fn = im.get('file_name')
         if not isinstance(fn,
-                          str) or not fn: raise FacelabError(f"{where}: file_name must be a non-empty string, not {fn!r}", path)
+                          str) or not fn: raise FacelabError(f"{where}: file_name must be a non-empty string, not "
+                                                             f"{fn!r}", path)
         if fn in seen: raise FacelabError(f"{where}: a second image named {fn!r}", path)
         wh = [im.get(k) for k in ('width', 'height')]
         for k, v in zip(('width', 'height'), wh):
@@ -484,7 +496,8 @@ def _coco_categories(d, path) -> dict:
     out = {}
     for i, (c, cid) in enumerate(zip(cats, _coco_ids(cats, 'categories', path))):
         if not isinstance(c.get('name'),
-                          str): raise FacelabError(f"categories[{i}] (id {cid!r}): name must be a string, not {c.get('name')!r}", path)
+                          str): raise FacelabError(f"categories[{i}] (id {cid!r}): name must be a string, not "
+                                                   f"{c.get('name')!r}", path)
         out[cid] = c['name']
     return out
 
@@ -492,7 +505,8 @@ def _coco_categories(d, path) -> dict:
 def _coco_flag(v, where, key, path) -> bool:
     "A COCO 0/1 flag (an integer or a boolean), or an error."
     if not (isinstance(v, (bool, int)) and v in (0,
-                                                 1)): raise FacelabError(f"{where}: {key} must be 0 or 1 (or false/true), not {v!r}", path)
+                                                 1)): raise FacelabError(f"{where}: {key} must be 0 or 1 (or "
+                                                                         f"false/true), not {v!r}", path)
     return bool(v)
 
 # %% ../nbs/09_annotations.ipynb #7eef5801
@@ -554,7 +568,8 @@ def _coco_row(a, where, images, cats, path) -> dict:
     return dict(source=images[iid], frame=0, track_id=np.nan if tid is None else float(tid),
                 label=cats.get(cid, '' if cid is None else str(cid)), x1=x, y1=y, x2=x+w, y2=y+h,
                 occluded=_coco_flag(at.get('occluded', False), where, 'attributes.occluded', path),
-                ignore=_coco_flag(a.get('iscrowd', 0), where, 'iscrowd', path), keyframe=True, **_coco_attrs(at, where, path))
+                ignore=_coco_flag(a.get('iscrowd', 0), where, 'iscrowd', path), keyframe=True,
+                **_coco_attrs(at, where, path))
 
 # %% ../nbs/09_annotations.ipynb #9bcc0e0e
 def _load_json(path, what:str):
@@ -571,7 +586,8 @@ def read_coco(path) -> GroundTruth:
     path = Path(path)
     d = _load_json(path, 'COCO file')
     if not isinstance(d,
-                      dict): raise FacelabError(f"not a COCO detection file: the top level is a {type(d).__name__}, not an object", path)
+                      dict): raise FacelabError(f"not a COCO detection file: the top level is a {type(d).__name__}, "
+                                                "not an object", path)
     images, sizes = _coco_images(d, path)
     cats = _coco_categories(d, path)
     anns = _coco_list(d, 'annotations', path)
@@ -618,8 +634,8 @@ def read_mot(path, # MOT challenge CSV: frame, id, left, top, width, height, con
     text = read_text(path, 'MOT file')
     rows = [_mot_line(l, n, path) for n, l in enumerate(text.split('\n'), 1) if l.strip()]
     f, i, x1, y1, x2, y2, c, v = (np.array(v) for v in zip(*rows)) if rows else [np.zeros(0, int)]*2 + [np.zeros(0)]*6
-    df = pd.DataFrame(dict(source='', frame=f.astype(int), track_id=i.astype(int), label=label, x1=x1, y1=y1, x2=x2, y2=y2,
-                           occluded=v == 0, ignore=c == 0, keyframe=True))[GT_COLS]
+    df = pd.DataFrame(dict(source='', frame=f.astype(int), track_id=i.astype(int), label=label, x1=x1, y1=y1, x2=x2,
+                           y2=y2, occluded=v == 0, ignore=c == 0, keyframe=True))[GT_COLS]
     return GroundTruth(df, annotated_frames=sorted({int(x) for x in f}), source=str(path))
 
 # %% ../nbs/09_annotations.ipynb #dc8b1e18
@@ -774,8 +790,8 @@ def _task_grid(df:pd.DataFrame, annotated, n_frames, path, task:dict) -> tuple:
     size = int(n_frames) if n_frames is not None else max(need, own)
     off = frames[(frames < start) | ((frames - start) % step != 0) | ((frames - start)//step >= size)]
     if len(off):
-        raise FacelabError(f"frame {int(off[0])} is not one of the task's frames (start {start}, step {step}, {size} frames"
-                           f"{'' if n_frames is None else ', n_frames'})", path)
+        raise FacelabError(f"frame {int(off[0])} is not one of the task's frames (start {start}, step {step}, {size} "
+                           f"frames{'' if n_frames is None else ', n_frames'})", path)
     return start, step, size
 
 # %% ../nbs/09_annotations.ipynb #c0368f78
@@ -847,7 +863,8 @@ def write_cvat_video(gt, # a `GroundTruth`, or a table: frame, x1, y1, x2, y2 [,
     by_track = df.assign(_track=tid).sort_values('frame', kind='stable').groupby('_track')
     tracks = {t: _track_out(g.to_dict('records'), t, A, step, stop, cols, ignore, path) for t, g in by_track}
     tracks = _cover(tracks, A)
-    for t in tracks: names.setdefault(t, next(iter(names.values()), 'face'))   # a track _cover made: the first track's label
+    # a track _cover made: the first track's label
+    for t in tracks: names.setdefault(t, next(iter(names.values()), 'face'))
     labels = _labels(df, cols, ignore)
     for t in tracks: labels.setdefault(names[t], set())
     root = _cvat_root('interpolation', labels, path, size=n, start_frame=start, stop_frame=max(stop, start),
@@ -909,8 +926,8 @@ def _coco_annotation(r:dict, k:int, image:int, category:int, cols:list) -> dict:
     at = dict(occluded=_flag_of(r, 'occluded'))
     if pd.notna(r.get('track_id', np.nan)): at['track_id'] = int(r['track_id'])
     at.update((c[5:], str(r[c])) for c in cols if pd.notna(r[c]))
-    return dict(id=k, image_id=image, category_id=category, bbox=[x, y, w, h], area=w*h, iscrowd=int(_flag_of(r, 'ignore')),
-                attributes=at)
+    return dict(id=k, image_id=image, category_id=category, bbox=[x, y, w, h], area=w*h,
+                iscrowd=int(_flag_of(r, 'ignore')), attributes=at)
 
 # %% ../nbs/09_annotations.ipynb #6bdea1a5
 def write_coco(gt, # a `GroundTruth`, or a table: source (the image name), x1, y1, x2, y2 [, label, track_id, occluded, ignore, attr_*]
@@ -958,8 +975,9 @@ def write_mot(gt, # a `GroundTruth`, or a table: frame, x1, y1, x2, y2 [, track_
     df = _checked(_boxes_of(gt), path, 'write_mot', ('frame',))
     _one_source(df, path, 'a MOT file')
     if lost := sorted(set(annotated_frames(gt).tolist()) - set(df['frame'].astype(int))):
-        warnings.warn(f"{path}: MOT cannot hold a frame without boxes: {len(lost)} annotated frame(s) ({', '.join(map(str, lost[:5]))}"
-                      f"{', ...' if len(lost) > 5 else ''}) will read back as not annotated", stacklevel=2)
+        warnings.warn(f"{path}: MOT cannot hold a frame without boxes: {len(lost)} annotated frame(s) "
+                      f"({', '.join(map(str, lost[:5]))}{', ...' if len(lost) > 5 else ''}) will read back as not "
+                      "annotated", stacklevel=2)
     tid = df['track_id'].to_numpy(dtype=float, na_value=np.nan) if 'track_id' in df else np.full(len(df), np.nan)
     path.write_text(''.join(_mot_row(r, t) + '\n' for r, t in zip(df.to_dict('records'), tid)))
     return path

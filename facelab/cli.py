@@ -51,23 +51,29 @@ def cmd_evaluate(args):
     kw.update(deepface_compat=args.deepface_compat, enforce_detection=args.enforce_detection)
     if args.flip: kw['flip'] = True
     tune = [m for t in (args.tune or [','.join(TUNE_DEFAULT)]) for m in t.split(',') if m]
-    res = evaluate(args.source, out=args.out, model_name=args.model, detector_backend=args.detector, distance_metric=args.metric,
-                   tune=tune, folds=args.folds, max_negatives=args.max_negatives, seed=args.seed, score_no_face=args.score_no_face,
-                   keep_duplicates=args.keep_duplicates, metadata=args.metadata,
-                   n_boot=args.bootstrap, command=' '.join(['facelab', *map(shlex.quote, args.argv)]), **kw)
+    res = evaluate(args.source, out=args.out, model_name=args.model, detector_backend=args.detector,
+                   distance_metric=args.metric, tune=tune, folds=args.folds, max_negatives=args.max_negatives,
+                   seed=args.seed, score_no_face=args.score_no_face, keep_duplicates=args.keep_duplicates,
+                   metadata=args.metadata, n_boot=args.bootstrap,
+                   command=' '.join(['facelab', *map(shlex.quote, args.argv)]), **kw)
     s, t, rec = res['settings'], res['thresholds'], res['recommended']
-    print(f"{s['model_name']} + {s['detector_backend']}, {s['distance_metric']}{' (deepface_compat)' if s['deepface_compat'] else ''}{', flip test' if s['embedding'].get('flip') else ''}: "
-          f"{s['pairs']} pairs, {s['scored_pairs']} scored ({s['positives']} same person, {s['negatives']} different), the same in every row; "
-          f"{s['no_face']} images without a detected face ({'scored whole' if s['score_no_face'] else 'listed, not scored'}), "
+    print(f"{s['model_name']} + {s['detector_backend']}, "
+          f"{s['distance_metric']}{' (deepface_compat)' if s['deepface_compat'] else ''}{', flip test' if s['embedding'].get('flip') else ''}: "
+          f"{s['pairs']} pairs, {s['scored_pairs']} scored ({s['positives']} same person, {s['negatives']} different), "
+          "the same in every row; "
+          f"{s['no_face']} images without a detected face "
+          f"({'scored whole' if s['score_no_face'] else 'listed, not scored'}), "
           f"{s['failed_images']} not embedded\n")
     for n in s.get('sample_size', []): print(f"small sample: {n}")
     _print(display_thresholds(t))
-    print(f"\nfixed: the model's default ({s['threshold_source']}). oracle: tuned and scored on the same pairs (optimistic). "
+    print(f"\nfixed: the model's default ({s['threshold_source']}). oracle: tuned and scored on the same pairs "
+          "(optimistic). "
           + (f"k-fold: none, {s['kfold_reason']}. " if s.get('kfold_reason') else
              f"k-fold: each pair scored by a threshold tuned without its two people ({s['folds_used']} folds). ")
           + f"[..]: {s['interval']}.")
     for n in undefined_notes(t): print(f"undefined: {n}")
-    print('\nrecommended: ' + (f"{rec['threshold']:.4f} ({rec['method']}): {rec['rule']}" if rec['method'] else rec['reason']))
+    print('\nrecommended: '
+          + (f"{rec['threshold']:.4f} ({rec['method']}): {rec['rule']}" if rec['method'] else rec['reason']))
     if len(res['failures']):
         print(f"\n{len(res['failures'])} files listed in {Path(args.out)/'failures.csv'} (not used, no face, or not "
               "embedded)")
@@ -88,8 +94,8 @@ def _cmd_identify(args):
     tune = [m for t in (args.tune or [','.join(TUNE_ID)]) for m in t.split(',') if m]
     res = identification_study(args.source, model_name=args.model, detector_backend=args.detector,
                                distance_metric=args.metric, enrol=args.enrol, strangers=args.strangers,
-                               template=args.template, seed=args.seed, n_boot=args.bootstrap, folds=args.folds, tune=tune,
-                               keep_duplicates=args.keep_duplicates, metadata=args.metadata,
+                               template=args.template, seed=args.seed, n_boot=args.bootstrap, folds=args.folds,
+                               tune=tune, keep_duplicates=args.keep_duplicates, metadata=args.metadata,
                                command=' '.join(['facelab', *map(shlex.quote, args.argv)]), **kw)
     out = write_identification_report(res, args.out)
     if args.save_threshold: print(f"threshold recorded: {store_threshold(res, args.save_threshold)}")
@@ -97,16 +103,17 @@ def _cmd_identify(args):
     num = lambda v: np.nan if v is None else float(v)   # settings.json holds None for what is undefined
     pct = lambda v, lo, hi: '–' if not np.isfinite(num(v)) else f"{100*v:.2f}%" + (
         f" [{100*lo:.2f}, {100*hi:.2f}]" if np.isfinite(num(lo)) and np.isfinite(num(hi)) else '')
-    print(f"{s['model_name']} + {s['detector_backend']}, {s['distance_metric']}, per {s['template']}: {s['people']} people "
-          f"({s['gallery_people']} enrolled from {s['gallery_faces']} faces, {s['strangers_people']} strangers); "
-          f"{s['probes']} probes ({s['mated']} mated, {s['nonmated']} non-mated), the same in every row; "
+    print(f"{s['model_name']} + {s['detector_backend']}, {s['distance_metric']}, per {s['template']}: {s['people']} "
+          f"people ({s['gallery_people']} enrolled from {s['gallery_faces']} faces, {s['strangers_people']} "
+          f"strangers); {s['probes']} probes ({s['mated']} mated, {s['nonmated']} non-mated), the same in every row; "
           f"not acquired: {s['fta_mated']} mated (misses), {s['fta_nonmated']} non-mated\n")
     for n in s['sample_size']: print(f"small sample: {n}")
     one = res.cmc[res.cmc['rank'] == 1].set_index('template')
     print('rank-1: ' + ', '.join(f"{pct(r.rate, r.lo, r.hi)} (per {tpl})" for tpl, r in one.iterrows()))
     main = t[(t.template == s['template']) & (t.protocol == 'oracle') & t.method.str.startswith('fpir:')]
     for r in main.itertuples():
-        print(f"FNIR at FPIR={r.method.split(':')[1]} (oracle): " + (pct(r.fnir, r.fnir_lo, r.fnir_hi) if np.isfinite(r.fnir)
+        print(f"FNIR at FPIR={r.method.split(':')[1]} (oracle): "
+              + (pct(r.fnir, r.fnir_lo, r.fnir_hi) if np.isfinite(r.fnir)
                                                                       else f"none: {r.reason}"))
     if rec.get('method'):
         print(f"\nrecommended: {rec['threshold']:.4f} ({rec['method']}): {rec['rule']}")
@@ -122,7 +129,8 @@ def _print_undefined(lb:pd.DataFrame):
     "Print each reason a leaderboard row has undefined numbers, once, with the rows it holds for."
     why = {}
     for r in lb.itertuples():
-        if isinstance(r.reason, str) and r.reason: why.setdefault(r.reason, []).append(f"{r.model_name}/{r.detector_backend}")
+        if isinstance(r.reason, str) and r.reason: why.setdefault(r.reason,
+                                                                  []).append(f"{r.model_name}/{r.detector_backend}")
     for reason, rows in why.items():
         print(f"undefined ({'every row' if len(rows) == len(lb) else ', '.join(rows)}): {reason}")
 
@@ -145,8 +153,9 @@ def cmd_compare(args):
     lb, s = res['leaderboard'], res['settings']
     for m, why in s['skipped_models'].items(): print(f"{m} skipped: {why}")
     if s['skipped_models']: print()
-    print(f"{len(lb)} combinations, each scored on the same {int(lb.pairs.iloc[0])} pairs ({int(lb.positives.iloc[0])} same person, "
-          f"{int(lb.negatives.iloc[0])} different), {s.get('folds_used', args.folds)} identity folds; sorted by EER\n")
+    print(f"{len(lb)} combinations, each scored on the same {int(lb.pairs.iloc[0])} pairs ({int(lb.positives.iloc[0])} "
+          f"same person, {int(lb.negatives.iloc[0])} different), {s.get('folds_used', args.folds)} identity folds; "
+          "sorted by EER\n")
     _print(display_leaderboard(lb))
     _print_undefined(lb)
     print(f"\nreport: {Path(args.out)/'report.md'}")
@@ -171,9 +180,9 @@ def _cmd_compare_identification(args, models, detectors, kw:dict):
     for m, why in s['skipped_models'].items(): print(f"{m} skipped: {why}")
     if s['skipped_models']: print()
     how = 'read from the CSV' if s['split_from'] == 'CSV' else f"seed {s['seed']}, enrol {s['enrol']}, strangers {s['strangers']:g}"
-    print(f"{len(lb)} combinations on one split ({how}), each searching the same {s['probes']} probes ({s['mated']} mated, "
-          f"{s['nonmated']} non-mated) in a gallery of the same {s['gallery_people']} people, per {s['template']}; "
-          f"sorted by FNIR at FPIR {fpir:g}, then rank-1\n")
+    print(f"{len(lb)} combinations on one split ({how}), each searching the same {s['probes']} probes ({s['mated']} "
+          f"mated, {s['nonmated']} non-mated) in a gallery of the same {s['gallery_people']} people, per "
+          f"{s['template']}; sorted by FNIR at FPIR {fpir:g}, then rank-1\n")
     for n in s['sample_size']: print(f"small sample: {n}")
     _print(display_id_leaderboard(lb, fpir))
     _print_undefined(lb)
@@ -186,26 +195,29 @@ def _cmd_compare_identification(args, models, detectors, kw:dict):
 # %% ../nbs/13_cli.ipynb #074cdc80
 def _add_compare_command(sub):
     "Register `compare` on the `facelab` subparsers."
-    c = _command(sub, 'compare', 'leaderboard of models x detectors (x flip test) on the same pairs and folds of a folder, '
-                                 'or (--task identification) on the same gallery/probe split')
+    c = _command(sub, 'compare', 'leaderboard of models x detectors (x flip test) on the same pairs and folds of a '
+                                 'folder, or (--task identification) on the same gallery/probe split')
     c.add_argument('source', nargs='?', default='sample',
                    help="`sample`, `sample-study`, `lfw`, or a folder with one subfolder per identity; for --task "
-                        "identification also a CSV of file, identity, role (enrol or probe), such as a report's split.csv")
+                        "identification also a CSV of file, identity, role (enrol or probe), such as a report's "
+                        "split.csv")
     c.add_argument('--models', default=None,
-                   help=f"comma-separated models (default: {','.join(DEFAULT_MODELS)}, those of them that can run here; "
-                        "each one left out is named, with how to get it)")
+                   help=f"comma-separated models (default: {','.join(DEFAULT_MODELS)}, those of them that can run "
+                        "here; each one left out is named, with how to get it)")
     c.add_argument('--detectors', default=DEFAULT_DETECTOR, help='comma-separated detectors')
     c.add_argument('--flip', default='off', choices=['off', 'on', 'both'],
                    help='flip test: off, on, or both (two rows each)')
     c.add_argument('--task', default='verification', choices=['verification', 'identification'],
-                   help='verification: pairs of photos, same person or not (EER, TAR at FAR); identification: each probe '
-                        'searched among all enrolled people, on one split (rank-1, FNIR at FPIR)')
+                   help='verification: pairs of photos, same person or not (EER, TAR at FAR); identification: each '
+                        'probe searched among all enrolled people, on one split (rank-1, FNIR at FPIR)')
     c.add_argument('--tune', default=None,
-                   help='verification: the tuning method whose k-fold threshold, F1 and accuracy are shown (default: best-f1)')
+                   help='verification: the tuning method whose k-fold threshold, F1 and accuracy are shown (default: '
+                        'best-f1)')
     c.add_argument('--enrol', type=int, default=None, metavar='K',
                    help='identification: enrolment photos per gallery person, a seeded draw (default: 2)')
     c.add_argument('--strangers', type=float, default=None, metavar='F',
-                   help='identification: share of the people kept out of the gallery, whole people, seeded (default: 0.25)')
+                   help='identification: share of the people kept out of the gallery, whole people, seeded (default: '
+                        '0.25)')
     c.add_argument('--template', default=None, choices=['image', 'person'],
                    help="identification: a person's score is their best enrolment photo's (image) or their mean "
                         "embedding's (person) (default: image)")
@@ -230,7 +242,8 @@ def cmd_adapt(args):
     emb, fails = represent(list(who), model_name=args.model, detector_backend=args.detector, enforce_detection=True,
                            **kw)
     area = (emb.x2 - emb.x1)*(emb.y2 - emb.y1)
-    one = emb.assign(_a=area).sort_values('_a', ascending=False).drop_duplicates('file').sort_index()   # the largest face of each image
+    # the largest face of each image
+    one = emb.assign(_a=area).sort_values('_a', ascending=False).drop_duplicates('file').sort_index()
     if not len(one): raise FacelabError(f"no face found in any of the {len(who)} images", args.source)
     head = ProjectionHead(loss=args.loss, base_model=args.model, seed=args.seed)
     with warnings.catch_warnings():   # the fallback to the identity map is printed below, with its reason
@@ -238,7 +251,8 @@ def cmd_adapt(args):
         head.fit(np.stack(one.embedding.to_numpy()), one.file.map(who).to_numpy())
     out = Path(args.out)
     head.save(out)
-    fails.to_csv(out/'failures.csv', index=False)   # every image skipped (no face, unreadable), as `evaluate` lists them; header only when none
+    # every image skipped (no face, unreadable), as `evaluate` lists them; header only when none
+    fails.to_csv(out/'failures.csv', index=False)
     fig = plot_history(head) if len(head.history) else None
     if fig is not None: fig.savefig(out/'history.png', dpi=110, bbox_inches='tight')
     s = head.summary
@@ -297,8 +311,8 @@ def _nothing_enrolled(g, # a gallery with no face
     _print_gallery_failures(g)
     why = g.failures.reason.str.split(':').str[0].value_counts()
     said = '; '.join(f"{n}× {r}" for r, n in why.head(3).items()) or 'no images'
-    return FacelabError(f"no face could be enrolled from {g.failures.file.nunique()} images ({said}), so no gallery was written; "
-                        f"every image's reason is {failures_written(g.failures, out)}", path)
+    return FacelabError(f"no face could be enrolled from {g.failures.file.nunique()} images ({said}), so no gallery "
+                        f"was written; every image's reason is {failures_written(g.failures, out)}", path)
 
 # %% ../nbs/13_cli.ipynb #803437db
 def cmd_gallery(args):
@@ -333,7 +347,8 @@ def cmd_find(args):
     g = Gallery.load(args.gallery)
     kw = _run_kw(args)
     thr = search_threshold(g, args.metric, args.threshold)
-    res = find(args.photos, g, k=args.k, threshold=False, distance_metric=args.metric, by=args.by, **kw)   # the one search
+    # the one search
+    res = find(args.photos, g, k=args.k, threshold=False, distance_metric=args.metric, by=args.by, **kw)
     source = search_threshold_source(g, args.metric, args.threshold)
     rec, table = answers(res, thr, source), answer_table(res, thr)
     print(f"threshold {thr:.4f}: {source}")
@@ -362,11 +377,11 @@ def _add_search_commands(sub):
     g.add_argument('--out', help='build: gallery folder to write (required for build)')
     _add_model_options(g)
     g.add_argument('--faces', default='largest', choices=FACES,
-                   help="largest: enrol the largest face of each image, and list the others (a painting, a bystander) in "
-                        "failures.csv; all: enrol every face found, under the image's identity")
+                   help="largest: enrol the largest face of each image, and list the others (a painting, a bystander) "
+                        "in failures.csv; all: enrol every face found, under the image's identity")
     g.add_argument('--enrol-no-face', action='store_true',
-                   help="enrol an image in which no face is detected as a whole-image face (default: listed in failures.csv, "
-                        "not enrolled: a blank page or a document is nobody)")
+                   help="enrol an image in which no face is detected as a whole-image face (default: listed in "
+                        "failures.csv, not enrolled: a blank page or a document is nobody)")
     g.set_defaults(func=cmd_gallery)
     f = _command(sub, 'find', "who is in these photos? every face searched in a gallery, or 'not in database'")
     f.add_argument('photos', nargs='+', help='photos to search')
@@ -378,8 +393,8 @@ def _add_search_commands(sub):
                    help='distance metric')
     f.add_argument('--by', default='sample', choices=['sample', 'identity', 'template'],
                    help='rank faces, identities, or mean templates')
-    f.add_argument('--out', help="write every face's answer ('not in database' too) and its neighbours within the threshold "
-                                 "as CSV (default: not written)")
+    f.add_argument('--out', help="write every face's answer ('not in database' too) and its neighbours within the "
+                                 "threshold as CSV (default: not written)")
     f.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
     _add_dask_option(f)
     f.set_defaults(func=cmd_find)
@@ -465,10 +480,11 @@ def cmd_validate(args):
     from facelab.validate import STUDY_COLS
     kw = _run_kw(args)
     writable_folder(args.out, 'report folder')
-    res = validate_video(args.video, args.gt, args.query, identity=args.identity, threshold=args.threshold, model_name=args.model,
-                         detector_backend=args.detector, every_n=args.every_n, frames=args.frames, iou=args.iou, tol=args.tol,
-                         allow_mismatch=args.allow_mismatch, track=not args.no_track, work_dir=Path(args.out)/'work',
-                         enrol=args.enrol, seed=args.seed, **kw)
+    res = validate_video(args.video, args.gt, args.query, identity=args.identity, threshold=args.threshold,
+                         model_name=args.model, detector_backend=args.detector, every_n=args.every_n,
+                         frames=args.frames, iou=args.iou, tol=args.tol, allow_mismatch=args.allow_mismatch,
+                         track=not args.no_track, work_dir=Path(args.out)/'work', enrol=args.enrol, seed=args.seed,
+                         **kw)
     write_video_report(res, args.out)
     for line in scoring_notes(res): print(line.replace('`', '').replace('**', ''))
     print()
@@ -491,7 +507,8 @@ def _add_video_commands(sub):
     d.add_argument('source', help='image, folder of images, or video')
     d.add_argument('--out', required=True, help='detections table to write (.csv or .parquet)')
     d.add_argument('--detector-backend', '--detector', dest='detector', default=None,
-                   help=f"face detector, one of {', '.join(DETECTORS)} (default: yunet for photos, {VIDEO_DETECTOR} for videos)")
+                   help=f"face detector, one of {', '.join(DETECTORS)} (default: yunet for photos, {VIDEO_DETECTOR} "
+                        "for videos)")
     d.add_argument('--min-face', type=float, default=None,
                    help="drop faces smaller than this many pixels (the box's shorter side) (default: keep every face)")
     d.add_argument('--every-n', type=int, default=1, help='video: detect on every n-th frame')
@@ -507,10 +524,11 @@ def _add_video_commands(sub):
     v.add_argument('video', help='the video to search')
     v.add_argument('--gt', required=True, help='ground truth: CVAT XML (video or images), COCO JSON or MOT CSV/TXT')
     v.add_argument('--query', nargs='+', default=None,
-                   help="photo(s) of the person to find (default: no photo; every person of the ground truth's tracks is "
-                        "enrolled from one face of theirs and scored)")
+                   help="photo(s) of the person to find (default: no photo; every person of the ground truth's tracks "
+                        "is enrolled from one face of theirs and scored)")
     v.add_argument('--identity', default=None,
-                   help="the person's label in the ground truth (default: its only person label; needed when it has several)")
+                   help="the person's label in the ground truth (default: its only person label; needed when it has "
+                        "several)")
     v.add_argument('--threshold', type=float, default=None, help="distance threshold (default: the model's)")
     v.add_argument('--model-name', '--model', dest='model', default=DEFAULT_MODEL,
                    help=f"recognition model, one of {', '.join(MODELS)}, or an .onnx file")
@@ -518,7 +536,8 @@ def _add_video_commands(sub):
                    help=f"face detector for the video and the query photos, one of {', '.join(DETECTORS)}")
     v.add_argument('--every-n', type=int, default=1, help='look at every n-th frame')
     v.add_argument('--frames', default='annotated', choices=['annotated', 'all'],
-                   help="detect on the frames the ground truth annotated, or on every n-th frame (only annotated frames are scored)")
+                   help="detect on the frames the ground truth annotated, or on every n-th frame (only annotated "
+                        "frames are scored)")
     v.add_argument('--enrol', default='largest', choices=['largest', 'random'],
                    help="without --query: which face of each person is enrolled (random: a seeded draw, --seed)")
     v.add_argument('--seed', type=int, default=0, help='without --query: seed of --enrol random')
@@ -526,7 +545,8 @@ def _add_video_commands(sub):
                    help='IoU a detection needs to match an annotated face (`iou` rule)')
     v.add_argument('--tol', type=float, default=20, help="pixels for the study's corner rule (`legacy`)")
     v.add_argument('--allow-mismatch', action='store_true',
-                   help='score ground truth that does not fit the video (frame size, frame count) instead of refusing it')
+                   help='score ground truth that does not fit the video (frame size, frame count) instead of refusing '
+                        'it')
     v.add_argument('--out', default='facelab-video-report', help='report folder')
     v.add_argument('--no-cache', action='store_true', help='do not read or write the detection and embedding caches')
     v.add_argument('--no-track', action='store_true',
@@ -560,7 +580,8 @@ def _add_model_options(p):
     p.add_argument('--detector-backend', '--detector', dest='detector', default=DEFAULT_DETECTOR,
                    help=f"face detector, one of {', '.join(DETECTORS)}")
     p.add_argument('--enforce-detection', action='store_true',
-                   help="an image with no detected face is a failure (default: embedded whole and flagged face_detected=False)")
+                   help="an image with no detected face is a failure (default: embedded whole and flagged "
+                        "face_detected=False)")
     p.add_argument('--deepface-compat', action='store_true',
                    help="embed through DeepFace.represent (deepface's preprocessing and thresholds)")
     p.add_argument('--flip', action='store_true',
@@ -572,8 +593,8 @@ def _add_model_options(p):
 def _add_dask_option(p, what:str=''):
     "`--dask SCHEDULER`: embed (or detect) on a Dask cluster (`facelab.scale.connect`)."
     p.add_argument('--dask', default=None, metavar='SCHEDULER',
-                   help=f"{what}run on a Dask cluster: local:N starts N worker processes here, tcp://host:port joins a running "
-                        "scheduler (default: run in this process)")
+                   help=f"{what}run on a Dask cluster: local:N starts N worker processes here, tcp://host:port joins a "
+                        "running scheduler (default: run in this process)")
 
 # %% ../nbs/13_cli.ipynb #ac684a03
 def _progress() -> bool:
@@ -604,7 +625,8 @@ def _add_study_options(p):
 # %% ../nbs/13_cli.ipynb #f673aac1
 def parser() -> argparse.ArgumentParser:
     "The `facelab` argument parser, one subparser per command."
-    p = argparse.ArgumentParser(prog='facelab', description='Evaluate face verification and identification on your own images.',
+    p = argparse.ArgumentParser(prog='facelab', description='Evaluate face verification and identification on your '
+                                                            'own images.',
                                 formatter_class=_Help)
     p.add_argument('--version', action='version', version=f"facelab {__version__}",
                    help="print facelab's version and exit")
@@ -615,24 +637,28 @@ def parser() -> argparse.ArgumentParser:
                         'import: weight files from a folder')
     w.add_argument('dir', nargs='?', help='for `import`: folder of downloaded weight files')
     w.add_argument('--trust', action='store_true',
-                   help='for `import`: also take files facelab cannot verify (no known checksum or size; pickles): only files you trust')
+                   help='for `import`: also take files facelab cannot verify (no known checksum or size; pickles): '
+                        'only files you trust')
     w.set_defaults(func=cmd_weights)
     e = _command(sub, 'evaluate', 'verification (1:1) or identification (1:N) study on a folder of identities (or the '
                                   'deepface sample): distances, thresholds, report')
     e.add_argument('source', nargs='?', default='sample',
-                   help="`sample`, `sample-study`, or a folder with one subfolder per identity; for --task identification "
-                        "also a CSV of file, identity, role (enrol or probe), such as a report's split.csv")
+                   help="`sample`, `sample-study`, or a folder with one subfolder per identity; for --task "
+                        "identification also a CSV of file, identity, role (enrol or probe), such as a report's "
+                        "split.csv")
     _add_model_options(e)
     e.add_argument('--out', default='facelab-report', help='report folder')
     e.add_argument('--tune', action='append', metavar='METHOD',
-                   help="threshold tuning, repeatable or comma-separated: sigma:K, best-f1, best-accuracy, tree, far:RATE "
-                        f"(default: {','.join(TUNE_DEFAULT)}); with --task identification fpir:RATE, best-accuracy, "
-                        "by default fpir:0.1,fpir:0.01,fpir:0.001,best-accuracy")
+                   help="threshold tuning, repeatable or comma-separated: sigma:K, best-f1, best-accuracy, tree, "
+                        f"far:RATE (default: {','.join(TUNE_DEFAULT)}); with --task identification fpir:RATE, "
+                        "best-accuracy, by default fpir:0.1,fpir:0.01,fpir:0.001,best-accuracy")
     e.add_argument('--keep-duplicates', action='store_true',
-                   help='score every copy of a photo that is in the folder more than once (default: one copy per person; '
-                        'a photo under several people left out; all listed in duplicates.csv and failures.csv)')
+                   help='score every copy of a photo that is in the folder more than once (default: one copy per '
+                        'person; a photo under several people left out; all listed in duplicates.csv and '
+                        'failures.csv)')
     e.add_argument('--score-no-face', action='store_true',
-                   help='score the pairs of images in which no face was detected, embedded whole (default: listed in failures.csv, not scored)')
+                   help='score the pairs of images in which no face was detected, embedded whole (default: listed in '
+                        'failures.csv, not scored)')
     e.add_argument('--task', default='verification', choices=['verification', 'identification'],
                    help='verification: pairs of photos, same person or not; identification: each probe searched among '
                         'all enrolled people (CMC, FNIR at FPIR)')
@@ -649,8 +675,9 @@ def parser() -> argparse.ArgumentParser:
                    help='identification: record the recommended threshold in this gallery folder (same model and '
                         'detector), so `facelab find` uses it instead of the untuned default')
     e.add_argument('--metadata', metavar='FILE', default=None,
-                   help='CSV of your own slices: a `file` (or `identity`) column, then any columns (camera, group, ...); '
-                        'error rates per value in slices.csv, and per group when a column is constant per person')
+                   help='CSV of your own slices: a `file` (or `identity`) column, then any columns (camera, group, '
+                        '...); error rates per value in slices.csv, and per group when a column is constant per '
+                        'person')
     _add_study_options(e)
     e.set_defaults(func=cmd_evaluate)
     _add_compare_command(sub)

@@ -21,8 +21,8 @@ from .models import get_model, model_name_of
 from .detect import get_detector, detector_name
 from .metrics import curve_summary, identity_folds, roc_frame, kfold_evaluate, _parse_method, interval_note
 from .plots import plot_roc, plot_det
-from .evaluate import (load_people, failures_written, threshold_report, no_face_failures, check_study, NothingScored, data_folder, versions,
-                              weight_checksums, md_table, _with_ci)
+from .evaluate import (load_people, failures_written, threshold_report, no_face_failures, check_study,
+                              NothingScored, data_folder, versions, weight_checksums, md_table, _with_ci)
 from .core import DEFAULT_METRIC
 from .core import Result
 from .identify import (identification_study, IdentificationResult, TUNE_ID, SPLIT_COLS, md_code, _split_of,
@@ -63,7 +63,8 @@ def _flips(flip) -> tuple:
     return tuple(bool(x) for x in f)
 
 # %% ../nbs/15_compare.ipynb #1ba396bc
-DEFAULT_MODELS = ('SFace', 'Dlib', 'Facenet-CASIA')   # `compare`'s models when none are named: those of them that can run here
+# `compare`'s models when none are named: those of them that can run here
+DEFAULT_MODELS = ('SFace', 'Dlib', 'Facenet-CASIA')
 
 def combinations(models=DEFAULT_MODELS, # model names (`facelab.embed.MODELS`), .onnx paths or model objects
                  detectors=('yunet',), # detector names (`facelab.detect.DETECTORS`), 'skip', or detector objects
@@ -96,7 +97,8 @@ def default_models() -> tuple: # (the models to compare, {model left out: what i
     skipped = cannot_run(DEFAULT_MODELS)
     models = tuple(m for m in DEFAULT_MODELS if m not in skipped)
     if not models:
-        raise FacelabError("none of the default models can run here: " + '; '.join(f"{m} {w}" for m, w in skipped.items()))
+        raise FacelabError("none of the default models can run here: "
+                           + '; '.join(f"{m} {w}" for m, w in skipped.items()))
     return models, skipped
 
 # %% ../nbs/15_compare.ipynb #68645952
@@ -116,7 +118,10 @@ def run_combination(files, # the study's unique image paths
                      embeddings=emb, failures=fails)
     v['scored'] = v.distance.notna() & v.face_detected_x & v.face_detected_y   # `evaluate`'s rule (score_no_face=False)
     return dict(verified=v, failures=fails, no_face=no_face_failures(emb, False), embedded=embedded, seconds=seconds,
-                settings=embed_settings(model, detector, flip=flip, **{k: kwargs[k] for k in ('align', 'normalization', 'expand_percentage', 'enforce_detection') if k in kwargs}))
+                settings=embed_settings(model, detector, flip=flip,
+                                        **{k: kwargs[k]
+                                           for k in ('align', 'normalization', 'expand_percentage',
+                                                     'enforce_detection') if k in kwargs}))
 
 # %% ../nbs/15_compare.ipynb #4f16365d
 LEADERBOARD_COLS = (['model_name', 'detector_backend', 'flip', 'pairs', 'positives', 'negatives']
@@ -124,7 +129,8 @@ LEADERBOARD_COLS = (['model_name', 'detector_backend', 'flip', 'pairs', 'positiv
                     + ['threshold', 'threshold_lo',
                        'threshold_hi'] + [c for m in ('f1', 'accuracy') for c in (m, f"{m}_lo", f"{m}_hi")]
                     + ['fold_accuracy', 'fold_accuracy_std']
-                    + ['failed_images', 'no_face', 'scorable_alone', 'embedded_images', 'seconds_per_image', 'reason', 'note'])
+                    + ['failed_images', 'no_face', 'scorable_alone', 'embedded_images', 'seconds_per_image', 'reason',
+                       'note'])
 
 def fold_accuracy(scored:pd.DataFrame, # verified pairs with a predefined `fold` column (LFW View 2)
                  ) -> tuple: # (mean, std) of the folds' accuracies; NaN without a `fold` column
@@ -146,8 +152,10 @@ def leaderboard_row(scored:pd.DataFrame, # this combination's verified pairs, al
              'threshold_hi'] + [x for m in ('f1', 'accuracy') for x in (m, f"{m}_lo", f"{m}_hi")]
     reason = '; '.join(r for r in (c['reason'], f"{tune} (k-fold): {k.reason}" if k.reason else '') if r)
     acc, std = fold_accuracy(scored)
-    return dict(pairs=len(scored), positives=c['n_pos'], negatives=c['n_neg'], fold_accuracy=acc, fold_accuracy_std=std, **{m: c[m] for m in LEADERBOARD_COLS if m in c and m != 'reason'},
-                **{m: float(k[m]) for m in kcols}, n_folds=int(k.n_folds), interval=interval_note(scored, n_boot), reason=reason)
+    return dict(pairs=len(scored), positives=c['n_pos'], negatives=c['n_neg'], fold_accuracy=acc,
+                fold_accuracy_std=std, **{m: c[m] for m in LEADERBOARD_COLS if m in c and m != 'reason'},
+                **{m: float(k[m]) for m in kcols}, n_folds=int(k.n_folds), interval=interval_note(scored, n_boot),
+                reason=reason)
 
 # %% ../nbs/15_compare.ipynb #5634cf7c
 def _single_method(tune):
@@ -184,7 +192,8 @@ def _with_combo(df:pd.DataFrame, model, detector, flip:bool) -> pd.DataFrame:
 def _nothing_common(runs:list, failures:pd.DataFrame, out=None) -> NothingScored:
     "The error for a comparison in which no pair is scorable by every combination (failures.csv written to `out`)."
     where = failures_written(failures, out)
-    each = '; '.join(f"{combo_label(*r['combo'])}: {int(r['verified'].scored.sum())} of {len(r['verified'])}" for r in runs)
+    each = '; '.join(f"{combo_label(*r['combo'])}: {int(r['verified'].scored.sum())} of {len(r['verified'])}"
+                     for r in runs)
     none = [combo_label(*r['combo']) for r in runs if not r['verified'].scored.any()]
     hint = f"; {', '.join(none)} scored no pair at all: leave {'it' if len(none) == 1 else 'them'} out" if none else ''
     return NothingScored(f"no pair is scorable by every combination (pairs scorable by each alone -- {each}){hint}; "
@@ -257,12 +266,15 @@ def compare(source='sample', # `sample`, `sample-study`, `lfw` (View 2, its own 
     "Compare every model × detector × flip combination on the same pairs, population and folds of `source`: a leaderboard sorted by EER."
     if task not in COMPARE_TASKS: raise FacelabError(f"task must be one of {', '.join(COMPARE_TASKS)}, not {task!r}")
     if task == 'identification':
-        if bad := [n for n, v, d in (('tune', tune, 'best-f1'), ('max_negatives', max_negatives, None)) if not _is(v, d)]:
-            raise FacelabError(f"{bad[0]} belongs to the verification leaderboard; task='identification' searches every probe "
-                               "and shows rank-1, FNIR at FPIR and each combination's recommended threshold")
-        return compare_identification(source, models, detectors, flip, enrol=enrol, strangers=strangers, template=template,
-                                      folds=folds, n_boot=n_boot, seed=seed, out=out, cache_dir=cache_dir, progress=progress,
-                                      distance_metric=distance_metric, command=command, **kwargs)
+        if bad := [n for n, v, d in (('tune', tune, 'best-f1'), ('max_negatives', max_negatives, None))
+                   if not _is(v, d)]:
+            raise FacelabError(f"{bad[0]} belongs to the verification leaderboard; task='identification' searches "
+                               "every probe and shows rank-1, FNIR at FPIR and each combination's recommended "
+                               "threshold")
+        return compare_identification(source, models, detectors, flip, enrol=enrol, strangers=strangers,
+                                      template=template, folds=folds, n_boot=n_boot, seed=seed, out=out,
+                                      cache_dir=cache_dir, progress=progress, distance_metric=distance_metric,
+                                      command=command, **kwargs)
     if bad := [n for n, v, d in (('enrol', enrol, 2), ('strangers', strangers, 0.25),
                                  ('template', template, 'image')) if not _is(v, d)]:
         raise FacelabError(f"{bad[0]} belongs to task='identification' (the gallery/probe split); the verification "
@@ -283,7 +295,8 @@ def compare(source='sample', # `sample`, `sample-study`, `lfw` (View 2, its own 
     failures = pd.concat([_with_combo(pd.concat([r['failures'], r['no_face']], ignore_index=True),
                                       *r['combo']) for r in runs], ignore_index=True)
     every = unused.assign(model_name='(every combination)', detector_backend='(every combination)', flip=False)
-    failures = pd.concat([every[failures.columns], failures], ignore_index=True)   # files no combination uses: listed once
+    # files no combination uses: listed once
+    failures = pd.concat([every[failures.columns], failures], ignore_index=True)
     common = np.logical_and.reduce([r['verified'].scored.to_numpy() for r in runs])
     if not common.any(): raise _nothing_common(runs, failures, out)
     rows, long = [], []
@@ -291,16 +304,19 @@ def compare(source='sample', # `sample`, `sample-study`, `lfw` (View 2, its own 
         v = r['verified']
         v['common'] = common
         row = leaderboard_row(v[common], tune, folds, n_boot, seed)
-        if not long and 'fold' not in pairs: folds_of = identity_folds(pairs[common], row['n_folds'])   # the identity folds every row's k-fold uses
+        # the identity folds every row's k-fold uses
+        if not long and 'fold' not in pairs: folds_of = identity_folds(pairs[common], row['n_folds'])
         if 'fold' not in pairs: v = v.join(folds_of)
         spi, note = _timing(r['embedded'], r['seconds'], len(files),
                             int(r['failures'].stage.isin(['read', 'load']).sum()))
-        rows.append(dict(model_name=model_name_of(r['combo'][0]), detector_backend=detector_name(r['combo'][1]), flip=r['combo'][2], **row,
-                         failed_images=len(r['failures']), no_face=len(r['no_face']), scorable_alone=int(v.scored.sum()),
-                         embedded_images=r['embedded'], seconds_per_image=spi, note=note))
+        rows.append(dict(model_name=model_name_of(r['combo'][0]), detector_backend=detector_name(r['combo'][1]),
+                         flip=r['combo'][2], **row, failed_images=len(r['failures']), no_face=len(r['no_face']),
+                         scorable_alone=int(v.scored.sum()), embedded_images=r['embedded'], seconds_per_image=spi,
+                         note=note))
         long.append(_with_combo(v, *r['combo']))
     k = rows[0]['n_folds']
-    lb = (pd.DataFrame(rows).assign(_auc=lambda x: -x.auc, _f1=lambda x: -x.f1)   # ties of EER: the higher AUC, then k-fold F1, first
+    # ties of EER: the higher AUC, then k-fold F1, first
+    lb = (pd.DataFrame(rows).assign(_auc=lambda x: -x.auc, _f1=lambda x: -x.f1)
           .sort_values(['eer', '_auc', '_f1'], kind='stable', na_position='last').reset_index(drop=True))
     pl = pd.concat(long, ignore_index=True)
     res = CompareResult(leaderboard=lb[LEADERBOARD_COLS], pairs=pl, failures=failures,
@@ -309,12 +325,15 @@ def compare(source='sample', # `sample`, `sample-study`, `lfw` (View 2, its own 
                              combinations=[dict(model_name=model_name_of(m), detector_backend=detector_name(d),
                                                 flip=f) for m, d, f in combos],
                              skipped_models=skipped,
-                             distance_metric=distance_metric, tune=str(tune), protocol='LFW View 2 folds' if 'fold' in pairs else 'identity k-fold', folds_asked=folds, folds_used=k,
-                             n_boot=n_boot, interval=rows[0]['interval'], seed=seed, max_negatives=max_negatives,
-                             identities=n_ids, images=len(files), pairs=len(pairs), scored_pairs=int(common.sum()),
-                             positives=int(rows[0]['positives']), negatives=int(rows[0]['negatives']), represent_options=kwargs,
-                             versions=versions(), embedding=[r['settings'] for r in runs],
-                             weight_sha256={n: s for r in runs for n, s in weight_checksums(r['settings'].get('weights', {})).items()}))
+                             distance_metric=distance_metric, tune=str(tune),
+                             protocol='LFW View 2 folds' if 'fold' in pairs else 'identity k-fold', folds_asked=folds,
+                             folds_used=k, n_boot=n_boot, interval=rows[0]['interval'], seed=seed,
+                             max_negatives=max_negatives, identities=n_ids, images=len(files), pairs=len(pairs),
+                             scored_pairs=int(common.sum()), positives=int(rows[0]['positives']),
+                             negatives=int(rows[0]['negatives']), represent_options=kwargs, versions=versions(),
+                             embedding=[r['settings'] for r in runs],
+                             weight_sha256={n: s for r in runs
+                                            for n, s in weight_checksums(r['settings'].get('weights', {})).items()}))
     if out is not None: write_compare(res, out)
     return res
 
@@ -346,7 +365,8 @@ def plot_compare(res:dict, # the output of `compare`
     plot_det(tables, ax=b, title='DET')
     (hr, lr), (hd, ld) = a.get_legend_handles_labels(), b.get_legend_handles_labels()
     for ax in (a, b): ax.get_legend().remove()
-    labels = [f"{r}, {d[len(n)+1:]}" for n, r, d in zip(tables, lr, ld)]   # one legend for both: `name AUC = ..., EER = ...`
+    # one legend for both: `name AUC = ..., EER = ...`
+    labels = [f"{r}, {d[len(n)+1:]}" for n, r, d in zip(tables, lr, ld)]
     fig.legend(hd, labels, loc='outside lower center', ncols=min(2, len(labels)), fontsize=8)
     s = res['settings']
     fig.suptitle(title or f"{len(tables)} combinations, each on the same {s['scored_pairs']} pairs ({s['positives']} "
@@ -356,8 +376,8 @@ def plot_compare(res:dict, # the output of `compare`
 # %% ../nbs/15_compare.ipynb #3f4170bf
 def display_leaderboard(lb:pd.DataFrame) -> pd.DataFrame:
     "The leaderboard as a reader wants it: AUC and thresholds as numbers, rates in percent, each with its interval; `–` where undefined."
-    out = pd.DataFrame(dict(model=lb.model_name, detector=lb.detector_backend, flip=lb.flip.map({True: 'yes', False: 'no'}),
-                            pairs=lb.pairs.astype(int)))
+    out = pd.DataFrame(dict(model=lb.model_name, detector=lb.detector_backend,
+                            flip=lb.flip.map({True: 'yes', False: 'no'}), pairs=lb.pairs.astype(int)))
     out['AUC'] = [_with_ci(r['auc'], r['auc_lo'], r['auc_hi'], 1, '.4f') for _, r in lb.iterrows()]
     for c, name in [('eer', 'EER %'), ('tar@far=0.01', 'TAR@FAR=1% %'), ('tar@far=0.001', 'TAR@FAR=0.1% %'),
                     ('f1', 'F1 %'), ('accuracy', 'accuracy %')]:
@@ -365,7 +385,8 @@ def display_leaderboard(lb:pd.DataFrame) -> pd.DataFrame:
     out['threshold'] = [f"{r.threshold:.4f}" if np.isfinite(r.threshold) else '–' for r in lb.itertuples()]
     out['failed'], out['no face'] = lb.failed_images.astype(int), lb.no_face.astype(int)
     if lb.fold_accuracy.notna().any():   # LFW View 2: the field's own number, next to the pooled k-fold one
-        out['fold accuracy %'] = [f"{a*100:.2f} ± {s*100:.2f}" if np.isfinite(a) else '–' for a, s in zip(lb.fold_accuracy, lb.fold_accuracy_std)]
+        out['fold accuracy %'] = [f"{a*100:.2f} ± {s*100:.2f}" if np.isfinite(a) else '–'
+                                  for a, s in zip(lb.fold_accuracy, lb.fold_accuracy_std)]
     out['s/image'] = [f"{x:.3f}" if np.isfinite(x) else '–' for x in lb.seconds_per_image]
     return out
 
@@ -380,8 +401,9 @@ def _losses_md(res:dict) -> list:
         mine = f[(f.model_name == r.model_name) & (f.detector_backend == r.detector_backend) & (f.flip == r.flip)]
         if len(mine):
             names = ', '.join(Path(x).name for x in mine.file.head(5)) + (f" and {len(mine) - 5} more" if len(mine) > 5 else '')
-            md.append(f"- {combo_label(r.model_name, r.detector_backend, r.flip)}: {_n(r.failed_images, 'image')} not embedded, {r.no_face} without a "
-                      f"detected face ({names}); it could score {r.scorable_alone} of the {s['pairs']} pairs alone.")
+            md.append(f"- {combo_label(r.model_name, r.detector_backend, r.flip)}: {_n(r.failed_images, 'image')} not "
+                      f"embedded, {r.no_face} without a detected face ({names}); it could score {r.scorable_alone} of "
+                      f"the {s['pairs']} pairs alone.")
     return md
 
 # %% ../nbs/15_compare.ipynb #0c584524
@@ -392,7 +414,8 @@ def _reason_notes(lb:pd.DataFrame, # a leaderboard with `reason`, `note` and the
     for r in lb.itertuples():
         for x in (r.reason, r.note):
             if x: why.setdefault(x, []).append(combo_label(r.model_name, r.detector_backend, r.flip))
-    return [f"- {md_escape(', '.join(who)) if len(who) < len(lb) else 'every row'}: {md_escape(x)}" for x, who in why.items()]
+    return [f"- {md_escape(', '.join(who)) if len(who) < len(lb) else 'every row'}: {md_escape(x)}"
+            for x, who in why.items()]
 
 # %% ../nbs/15_compare.ipynb #e79a2d17
 @staged_folder('the comparison report')
@@ -406,26 +429,30 @@ def write_compare(res:dict, out) -> Path:
     s, lb = res['settings'], res['leaderboard']
     lost = s['pairs'] - s['scored_pairs']
     md = ["# facelab comparison", "",
-          f"{len(lb)} combinations on `{s['source']}` ({s['data_folder']}): {s['identities']} identities, {s['images']} images, {s['pairs']} pairs, "
-          f"distance `{s['distance_metric']}`. **Every row is scored on the same {s['scored_pairs']} pairs ({s['positives']} same person, "
-          f"{s['negatives']} different people)**: the pairs every combination could score"
-          + (f" ({lost} pairs left out because at least one combination lost an image of theirs; see below)." if lost else "."), "",
+          f"{len(lb)} combinations on `{s['source']}` ({s['data_folder']}): {s['identities']} identities, "
+          f"{s['images']} images, {s['pairs']} pairs, distance `{s['distance_metric']}`. **Every row is scored on the "
+          f"same {s['scored_pairs']} pairs ({s['positives']} same person, {s['negatives']} different people)**: the "
+          "pairs every combination could score"
+          + (f" ({lost} pairs left out because at least one combination lost an image of theirs; see below)." if lost
+             else "."), "",
           *[f"{m} (a default model) was left out: it cannot run here; it {why}."
             for m, why in s.get('skipped_models', {}).items()],
           *([""] if s.get('skipped_models') else []),
           "## Leaderboard", "",
-          f"Sorted by EER (lower is better; on a tie, the higher AUC, then the higher k-fold F1, first). AUC with its {s['interval'] or 'interval'} in brackets; EER, TAR at a false accept rate "
-          f"(FAR) and the k-fold `{s['tune']}` F1 and accuracy in percent, with the same intervals. The threshold is the k-fold one "
-          f"(tuned without the people it scores, {s['folds_used']} identity folds, the same for every row) -- the threshold to expect "
-          "on new people. Rows whose intervals overlap are not told apart by these data: more people, not more photos of the same "
-          "people, narrows them.", "",
+          "Sorted by EER (lower is better; on a tie, the higher AUC, then the higher k-fold F1, first). AUC with its "
+          f"{s['interval'] or 'interval'} in brackets; EER, TAR at a false accept rate (FAR) and the k-fold "
+          f"`{s['tune']}` F1 and accuracy in percent, with the same intervals. The threshold is the k-fold one (tuned "
+          f"without the people it scores, {s['folds_used']} identity folds, the same for every row) -- the threshold "
+          "to expect on new people. Rows whose intervals overlap are not told apart by these data: more people, not "
+          "more photos of the same people, narrows them.", "",
           md_table(display_leaderboard(lb)), "", "![ROC and DET curves](curves.png)", ""]
     notes = _reason_notes(lb)
     if notes: md += ["Undefined numbers and timings:", "", *notes, ""]
-    md += ["`s/image`: seconds `represent` took per image it embedded in this run (detection, alignment and the model; images read "
-           "from the cache are not counted, and with every image cached there is no timing).", ""]
+    md += ["`s/image`: seconds `represent` took per image it embedded in this run (detection, alignment and the "
+           "model; images read from the cache are not counted, and with every image cached there is no timing).", ""]
     if len(res['failures']):
-        md += ["## Failures", "", "Images a combination could not embed or found no face in; their pairs are left out of **every** row:", "",
+        md += ["## Failures", "", "Images a combination could not embed or found no face in; their pairs are left out "
+                                  "of **every** row:", "",
                *_losses_md(res), "", f"All {len(res['failures'])} rows are in `failures.csv`.", ""]
     md += ["## Reproduce", "", f"`{s['command']}`" if s.get('command') else "Run from Python (no command line).", "",
            "Versions, weight checksums, each combination's embedding settings and every setting: `settings.json`.", ""]
@@ -442,10 +469,11 @@ def id_leaderboard_cols(fpir:float=0.01) -> list:
     f = fnir_col(fpir)
     return (['model_name', 'detector_backend', 'flip', 'probes', 'mated', 'nonmated', 'gallery_people', 'gallery_faces',
              'rank1', 'rank1_lo', 'rank1_hi', 'rank1_hits', f, f"{f}_lo", f"{f}_hi", f"{f}_threshold",
-             f"kfold_{f}", f"kfold_{f}_lo", f"kfold_{f}_hi", 'threshold_method', 'threshold', 'threshold_lo', 'threshold_hi']
+             f"kfold_{f}", f"kfold_{f}_lo", f"kfold_{f}_hi", 'threshold_method', 'threshold', 'threshold_lo',
+             'threshold_hi']
             + [c for r in ('fnir', 'fpir') for c in (f"threshold_{r}", f"threshold_{r}_lo", f"threshold_{r}_hi")]
-            + ['failed_images', 'fta_probes', 'failed_to_enrol', 'searchable_alone', 'embedded_images', 'seconds_per_image',
-               'reason', 'note'])
+            + ['failed_images', 'fta_probes', 'failed_to_enrol', 'searchable_alone', 'embedded_images',
+               'seconds_per_image', 'reason', 'note'])
 
 # %% ../nbs/15_compare.ipynb #a9b7cf8f
 def _fpir_level(fpir) -> str:
@@ -473,13 +501,15 @@ def id_leaderboard_row(study:IdentificationResult, # one combination's `identifi
     num = lambda v: np.nan if v is None else float(v)   # the study's settings hold None for NaN (JSON)
     text = lambda v: v if isinstance(v, str) else ''
     why = [f"FNIR at FPIR {fpir:g}: {text(o.reason)}" if text(o.reason) else '',
-           f"FNIR at FPIR {fpir:g} (k-fold): {text(k.reason)}" if np.isfinite(o.fnir) and not np.isfinite(k.fnir) else '',
+           f"FNIR at FPIR {fpir:g} (k-fold): {text(k.reason)}" if np.isfinite(o.fnir) and not np.isfinite(k.fnir)
+           else '',
            '' if rec.get('method') else f"no recommended threshold: {rec.get('reason') or s['kfold_reason']}"]
-    return {'probes': s['probes'], 'mated': s['mated'], 'nonmated': s['nonmated'], 'gallery_people': s['gallery_people'],
-            'gallery_faces': s['gallery_faces'], 'rank1': float(one.rate), 'rank1_lo': float(one.lo), 'rank1_hi': float(one.hi),
-            'rank1_hits': int(one.hits), f: float(o.fnir), f"{f}_lo": float(o.fnir_lo), f"{f}_hi": float(o.fnir_hi),
-            f"{f}_threshold": float(o.threshold), f"kfold_{f}": float(k.fnir), f"kfold_{f}_lo": float(k.fnir_lo),
-            f"kfold_{f}_hi": float(k.fnir_hi), 'threshold_method': rec.get('method') or '',
+    return {'probes': s['probes'], 'mated': s['mated'], 'nonmated': s['nonmated'],
+            'gallery_people': s['gallery_people'], 'gallery_faces': s['gallery_faces'], 'rank1': float(one.rate),
+            'rank1_lo': float(one.lo), 'rank1_hi': float(one.hi), 'rank1_hits': int(one.hits), f: float(o.fnir),
+            f"{f}_lo": float(o.fnir_lo), f"{f}_hi": float(o.fnir_hi), f"{f}_threshold": float(o.threshold),
+            f"kfold_{f}": float(k.fnir), f"kfold_{f}_lo": float(k.fnir_lo), f"kfold_{f}_hi": float(k.fnir_hi),
+            'threshold_method': rec.get('method') or '',
             **{x: num(rec.get(x)) for x in ('threshold', 'threshold_lo', 'threshold_hi')},
             **{f"threshold_{r}{e}": num(rec.get(f"{r}{e}")) for r in ('fnir', 'fpir') for e in ('', '_lo', '_hi')},
             'reason': '; '.join(w for w in why if w)}
@@ -488,10 +518,11 @@ def id_leaderboard_row(study:IdentificationResult, # one combination's `identifi
 def _usable_faces(split:pd.DataFrame, model, detector, flip:bool, cache_dir, progress:bool, **kwargs) -> dict:
     "Embed the split's images with one combination (timed, as `run_combination`): the images it can use (a face, a finite embedding), its failures."
     n0, t0 = _EMBED_STATS['images'], time.perf_counter()
-    emb, fails = represent(split.file.tolist(), model_name=model, detector_backend=detector, flip=flip, cache_dir=cache_dir,
-                           progress=progress, **kwargs)
+    emb, fails = represent(split.file.tolist(), model_name=model, detector_backend=detector, flip=flip,
+                           cache_dir=cache_dir, progress=progress, **kwargs)
     seconds, embedded = time.perf_counter() - t0, _EMBED_STATS['images'] - n0
-    big, failures = _largest_faces(emb, fails, split)   # the study's own rule: the largest face of an image, if any is usable
+    # the study's own rule: the largest face of an image, if any is usable
+    big, failures = _largest_faces(emb, fails, split)
     return dict(usable=set(big.index), failures=failures, embedded=embedded, seconds=seconds,
                 unread=int(fails.stage.isin(['read', 'load']).sum()))
 
@@ -527,9 +558,10 @@ def _no_common_probe(runs:list, sp:pd.DataFrame, failures:pd.DataFrame, out=None
     "The error for a comparison in which no probe can be searched by every combination (failures.csv written to `out`)."
     where = failures_written(failures, out)
     probes = sp.role != 'enrol'
-    each = '; '.join(f"{r['label']}: {int((probes & sp.file.isin(r['usable'])).sum())} of {int(probes.sum())}" for r in runs)
-    return NothingScored(f"no probe can be searched by every combination (probes each found a face in alone -- {each}); each "
-                         f"image's reason per combination is {where}", failures)
+    each = '; '.join(f"{r['label']}: {int((probes & sp.file.isin(r['usable'])).sum())} of {int(probes.sum())}"
+                     for r in runs)
+    return NothingScored("no probe can be searched by every combination (probes each found a face in alone -- "
+                         f"{each}); each image's reason per combination is {where}", failures)
 
 # %% ../nbs/15_compare.ipynb #9050255f
 def compare_identification(source='sample', # a folder of people, a split CSV (file, identity, role), `sample`, or identity -> images
@@ -566,10 +598,12 @@ def compare_identification(source='sample', # a folder of people, a split CSV (f
     split = split.assign(file=[os.path.abspath(f) for f in split.file])
     with tempfile.TemporaryDirectory(prefix='facelab-compare-') as tmp:
         cache = Path(tmp)/'cache' if cache_dir is None else cache_dir
-        runs = [dict(_usable_faces(split, m, d, f, cache, progress, **kwargs), combo=(m, d, f), label=combo_label(m, d, f))
+        runs = [dict(_usable_faces(split, m, d, f, cache, progress, **kwargs), combo=(m, d, f),
+                     label=combo_label(m, d, f))
                 for m, d, f in combos]
+        # used: the largest of several faces; else the image is lost
         failures = pd.concat([_with_combo(r['failures'].assign(used=r['failures'].file.isin(r['usable'])), *r['combo'])
-                              for r in runs], ignore_index=True)   # used: the largest of several faces; else the image is lost
+                              for r in runs], ignore_index=True)
         every = unused.assign(model_name='(every combination)', detector_backend='(every combination)', flip=False,
                               used=False)
         failures = pd.concat([every[failures.columns] if len(failures.columns) else every, failures], ignore_index=True)
@@ -578,14 +612,16 @@ def compare_identification(source='sample', # a folder of people, a split CSV (f
         if not (scored.role != 'enrol').any() or not (scored.role == 'enrol').any(): raise _no_common_probe(runs, sp, failures, out)
         csv = Path(tmp)/'split.csv'
         scored[['identity', 'file', 'role', 'note']].to_csv(csv, index=False)
-        studies = {r['label']: identification_study(csv, m, d, distance_metric, template=template, seed=seed, n_boot=n_boot,
-                                                    folds=folds, tune=tune, command=command, flip=f, cache_dir=cache,
-                                                    progress=False, **kwargs) for r, (m, d, f) in zip(runs, combos)}
+        studies = {r['label']: identification_study(csv, m, d, distance_metric, template=template, seed=seed,
+                                                    n_boot=n_boot, folds=folds, tune=tune, command=command, flip=f,
+                                                    cache_dir=cache, progress=False, **kwargs)
+                   for r, (m, d, f) in zip(runs, combos)}
     want = set(scored.file[scored.role != 'enrol'])
-    for lab, st in studies.items():   # the rule above is the study's own: every study searched exactly the common probes
+    # the rule above is the study's own: every study searched exactly the common probes
+    for lab, st in studies.items():
         if set(st.probes.file) != want or not st.probes.acquired.all() or st.settings['failed_to_enrol']:
-            raise FacelabError(f"{lab}: its study did not search exactly the {len(want)} common probes (an embedding changed "
-                               "between two reads of the cache?); run again")
+            raise FacelabError(f"{lab}: its study did not search exactly the {len(want)} common probes (an embedding "
+                               "changed between two reads of the cache?); run again")
     rows, long = [], []
     probe = split.role.to_numpy() != 'enrol'
     for r, st in zip(runs, studies.values()):
@@ -597,10 +633,12 @@ def compare_identification(source='sample', # a folder of people, a split CSV (f
         rows.append(dict(model_name=model_name_of(r['combo'][0]), detector_backend=detector_name(r['combo'][1]),
                          flip=r['combo'][2], **id_leaderboard_row(st, fpir), failed_images=int((~u).sum()),
                          fta_probes=int((probe & ~u).sum()), failed_to_enrol=len(gallery - enrolled),
-                         searchable_alone=int(searchable.sum()), embedded_images=r['embedded'], seconds_per_image=spi, note=note))
+                         searchable_alone=int(searchable.sum()), embedded_images=r['embedded'], seconds_per_image=spi,
+                         note=note))
         long.append(_with_combo(st.probes, *r['combo']))
     f = fnir_col(fpir)
-    lb = (pd.DataFrame(rows).assign(_r=lambda x: -x.rank1)   # ties of FNIR (or none measurable): the higher rank-1 first
+    # ties of FNIR (or none measurable): the higher rank-1 first
+    lb = (pd.DataFrame(rows).assign(_r=lambda x: -x.rank1)
           .sort_values([f, '_r'], kind='stable', na_position='last').reset_index(drop=True))
     first = next(iter(studies.values())).settings
     left = sp[~sp.scored]
@@ -634,11 +672,13 @@ def display_id_leaderboard(lb:pd.DataFrame, # `compare_identification(...).leade
                           ) -> pd.DataFrame:
     "The identification leaderboard as a reader wants it: rates in percent with their intervals, the threshold with its rule; `–` where undefined."
     f = fnir_col(fpir)
-    out = pd.DataFrame(dict(model=lb.model_name, detector=lb.detector_backend, flip=lb.flip.map({True: 'yes', False: 'no'}),
+    out = pd.DataFrame(dict(model=lb.model_name, detector=lb.detector_backend,
+                            flip=lb.flip.map({True: 'yes', False: 'no'}),
                             probes=[f"{int(r.probes)} ({int(r.mated)} + {int(r.nonmated)})" for r in lb.itertuples()]))
     out['rank-1 %'] = [_with_ci(r['rank1'], r['rank1_lo'], r['rank1_hi']) for _, r in lb.iterrows()]
     out[f"FNIR@FPIR={100*fpir:g}% %"] = [_with_ci(r[f], r[f"{f}_lo"], r[f"{f}_hi"]) for _, r in lb.iterrows()]
-    out['threshold'] = [f"{r.threshold:.4f} ({r.threshold_method})" if np.isfinite(r.threshold) else '–' for r in lb.itertuples()]
+    out['threshold'] = [f"{r.threshold:.4f} ({r.threshold_method})" if np.isfinite(r.threshold) else '–'
+                        for r in lb.itertuples()]
     for c, name in [('threshold_fnir', 'k-fold FNIR %'), ('threshold_fpir', 'k-fold FPIR %')]:
         out[name] = [_with_ci(r[c], r[f"{c}_lo"], r[f"{c}_hi"]) for _, r in lb.iterrows()]
     out['failed'], out['searchable alone'] = lb.failed_images.astype(int), lb.searchable_alone.astype(int)
@@ -653,10 +693,10 @@ def _left_out_md(res:IdentificationCompareResult, most:int=30) -> list:
     lines = [f"- {md_escape(Path(r.file).name)} ({md_escape(r.identity)}, {r.role}): {md_escape(r.left_out)}"
              for r in left.head(most).itertuples()]
     more = [f"- ... and {len(left) - most} more in `split.csv`."] if len(left) > most else []
-    return ["## Left out of every row", "", f"{_n(len(left), 'image')} of the split {'is' if len(left) == 1 else 'are'} in no "
-            "row: an image one combination could not use is left out of all of them (a probe it could not search would be a miss "
-            "for that combination alone), and so is a person no enrolment image of whom every combination could use, with "
-            "their probes.", "", *lines, *more, ""]
+    return ["## Left out of every row", "", f"{_n(len(left), 'image')} of the split "
+            f"{'is' if len(left) == 1 else 'are'} in no row: an image one combination could not use is left out of all "
+            "of them (a probe it could not search would be a miss for that combination alone), and so is a person no "
+            "enrolment image of whom every combination could use, with their probes.", "", *lines, *more, ""]
 
 # %% ../nbs/15_compare.ipynb #ed5bada0
 @staged_folder('the comparison report')
@@ -673,11 +713,11 @@ def write_compare_identification(res:IdentificationCompareResult, out) -> Path:
     md = ["# facelab identification comparison", "",
           f"{len(lb)} combinations on {md_code(s['source'])}"
           + (f" ({md_escape(s['data_folder'])})" if s['data_folder'] not in ('',
-                                                                             s['source']) else '') + f": {s['people']} people, "
-          f"{s['images']} images, distance `{s['distance_metric']}`, gallery template **per {s['template']}**. One split, "
-          f"{how}, the same for every row (`split.csv`). **Every row searches the same {s['probes']} probes ({s['mated']} mated, "
-          f"{s['nonmated']} non-mated) in a gallery of the same {s['gallery_people']} people ({s['gallery_faces']} faces)**: "
-          "the images every combination could use"
+                                                                             s['source']) else '')
+          + f": {s['people']} people, {s['images']} images, distance `{s['distance_metric']}`, gallery template **per "
+          f"{s['template']}**. One split, {how}, the same for every row (`split.csv`). **Every row searches the same "
+          f"{s['probes']} probes ({s['mated']} mated, {s['nonmated']} non-mated) in a gallery of the same "
+          f"{s['gallery_people']} people ({s['gallery_faces']} faces)**: the images every combination could use"
           + (f" ({_n(s['left_out']['images'], 'image')} left out; see below)." if s['left_out']['images'] else "."), "",
           *[f"{md_code(m)} (a default model) was left out: it cannot run here; it {md_escape(why)}."
             for m, why in s.get('skipped_models', {}).items()],
@@ -686,24 +726,26 @@ def write_compare_identification(res:IdentificationCompareResult, out) -> Path:
         text = '; '.join(s['sample_size'])
         md += [f"> **Small sample: read every number with its interval.** {text[0].upper()}{text[1:]}.", ""]
     md += ["## Leaderboard", "",
-           f"Sorted by FNIR at FPIR {pct} (lower first: the share of mated probes not answered with their own person when the "
-           f"threshold lets {pct} of the strangers through), then by rank-1 (higher first: the share of mated probes whose own "
-           f"person is the nearest). Where there are too few non-mated probes to measure FPIR {pct} -- every row alike, as every "
-           "row has the same probes -- the order is by rank-1; ties keep the order the combinations were given in. `probes`: all (mated + non-mated). Rates in percent with the "
-           f"{s['interval'].replace(', as the `interval` column says', '')} in brackets. FNIR at FPIR is read off these probes (the threshold set on these strangers, "
-           "as NIST's FRVT does); `threshold` is the one each combination recommends (its best k-fold rule, tuned on all probes), "
-           "with the k-fold FNIR and FPIR to expect on people it never saw. A threshold belongs to its row: never move it to "
-           "another model or detector. Rows whose intervals overlap are not told apart by these data.", "",
+           f"Sorted by FNIR at FPIR {pct} (lower first: the share of mated probes not answered with their own person "
+           f"when the threshold lets {pct} of the strangers through), then by rank-1 (higher first: the share of mated "
+           f"probes whose own person is the nearest). Where there are too few non-mated probes to measure FPIR {pct} "
+           "-- every row alike, as every row has the same probes -- the order is by rank-1; ties keep the order the "
+           "combinations were given in. `probes`: all (mated + non-mated). Rates in percent with the "
+           f"{s['interval'].replace(', as the `interval` column says', '')} in brackets. FNIR at FPIR is read off "
+           "these probes (the threshold set on these strangers, as NIST's FRVT does); `threshold` is the one each "
+           "combination recommends (its best k-fold rule, tuned on all probes), with the k-fold FNIR and FPIR to "
+           "expect on people it never saw. A threshold belongs to its row: never move it to another model or "
+           "detector. Rows whose intervals overlap are not told apart by these data.", "",
            md_table(display_id_leaderboard(lb, s['fpir'])), ""]
     notes = _reason_notes(lb)
     if notes: md += ["Undefined numbers and timings:", "", *notes, ""]
     md += ["`failed`: images of the split the combination could not use (no face found, unreadable, or not embedded); "
-           "`searchable alone`: the probes it could have searched on its own. `s/image`: seconds `represent` took per image it "
-           "embedded in this run (images read from the cache are not counted).", ""]
+           "`searchable alone`: the probes it could have searched on its own. `s/image`: seconds `represent` took per "
+           "image it embedded in this run (images read from the cache are not counted).", ""]
     md += _left_out_md(res)
     if len(res.failures):
-        md += ["## Failures", "", "Per combination, the images it could not use (no face found, unreadable, or not embedded) and "
-               "those in which it found several faces and used the largest:", ""]
+        md += ["## Failures", "", "Per combination, the images it could not use (no face found, unreadable, or not "
+               "embedded) and those in which it found several faces and used the largest:", ""]
         names = lambda g: ', '.join(md_escape(Path(x).name) for x in g.file.head(5)) + (f" and {len(g) - 5} more" if len(g) > 5 else '')
         for (m, d, f), g in res.failures.groupby(['model_name', 'detector_backend', 'flip'], sort=False):
             lost, several = g[~g.used.astype(bool)], g[g.used.astype(bool)]
@@ -712,7 +754,7 @@ def write_compare_identification(res:IdentificationCompareResult, out) -> Path:
             md.append(f"- {md_escape(combo_label(m, d, bool(f)))}: {'; '.join(what)}")
         md += ["", f"All {len(res.failures)} rows are in `failures.csv`.", ""]
     md += ["## Reproduce", "", md_code(s['command']) if s.get('command') else "Run from Python (no command line).", "",
-           "The same split: give `split.csv` back as the source. Versions, weight checksums, each combination's embedding "
-           "settings and every setting: `settings.json`.", ""]
+           "The same split: give `split.csv` back as the source. Versions, weight checksums, each combination's "
+           "embedding settings and every setting: `settings.json`.", ""]
     (out/'report.md').write_text('\n'.join(md))
     return out

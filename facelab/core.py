@@ -77,7 +77,8 @@ def open_regular(path, # a file to read
     p = Path(path)
     st = os.stat(p)   # a missing file: FileNotFoundError, as `open` raises it
     if not stat.S_ISREG(st.st_mode): raise not_regular(p, st.st_mode)
-    fd = os.open(p, os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0))   # a FIFO put there since the stat: the open returns at once
+    # a FIFO put there since the stat: the open returns at once
+    fd = os.open(p, os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0))
     f = os.fdopen(fd, 'rb')
     if not stat.S_ISREG(mode := os.fstat(fd).st_mode):
         f.close()
@@ -110,7 +111,8 @@ def writable_folder(path, # a folder facelab will write into (it need not exist 
     p = Path(path)
     if p.exists() and not p.is_dir(): raise FacelabError(f"{what} is an existing file, not a folder", p)
     base = p if p.is_dir() else next((a for a in p.absolute().parents if a.exists()), None)
-    if base is None or not base.is_dir(): raise FacelabError(f"{what} cannot be written ({base} is a file, not a folder)", p)
+    if base is None or not base.is_dir():
+        raise FacelabError(f"{what} cannot be written ({base} is a file, not a folder)", p)
     try:
         with tempfile.NamedTemporaryFile(dir=base, prefix='.facelab-probe-'): pass
     except OSError as e: raise FacelabError(f"{what} cannot be written ({e.strerror or e})", p) from None
@@ -154,8 +156,8 @@ def disk_errors(folder, # the folder being written
         if e.errno not in (errno.ENOSPC, errno.EDQUOT): raise
         n = need() if callable(need) else need
         full = 'the disk quota is exhausted' if e.errno == errno.EDQUOT else 'no space left on the disk'
-        raise FacelabError(f"{full} while writing {what}: it needs about {_nbytes(n)}, {_nbytes(_free_bytes(folder))} are free "
-                           "there; free some space or write elsewhere", folder) from None
+        raise FacelabError(f"{full} while writing {what}: it needs about {_nbytes(n)}, {_nbytes(_free_bytes(folder))} "
+                           "are free there; free some space or write elsewhere", folder) from None
 
 # %% ../nbs/00_core.ipynb #b1eb90e3
 def _tables_bytes(res, depth:int=2) -> int:
@@ -195,9 +197,9 @@ def staged_folder(what:str, # what the writer writes, for a full disk's message 
     return deco
 
 # %% ../nbs/00_core.ipynb #b980a565
-_MAGIC = {b'\xff\xd8\xff': 'jpeg', b'\x89PNG': 'png', b'GIF8': 'gif', b'BM': 'bmp', b'II*\x00': 'tiff', b'MM\x00*': 'tiff',
-          b'\x00\x00\x00\x0cjP  ': 'jp2', b'\xffO\xffQ': 'jp2', b'\x59\xa6\x6a\x95': 'sr', b'#?RADIANCE': 'hdr',
-          b'#?RGBE': 'hdr', b'PF\n': 'pfm', b'Pf\n': 'pfm',
+_MAGIC = {b'\xff\xd8\xff': 'jpeg', b'\x89PNG': 'png', b'GIF8': 'gif', b'BM': 'bmp', b'II*\x00': 'tiff',
+          b'MM\x00*': 'tiff', b'\x00\x00\x00\x0cjP  ': 'jp2', b'\xffO\xffQ': 'jp2', b'\x59\xa6\x6a\x95': 'sr',
+          b'#?RADIANCE': 'hdr', b'#?RGBE': 'hdr', b'PF\n': 'pfm', b'Pf\n': 'pfm',
           **{f'P{k}'.encode(): fmt for k,fmt in zip('1234567', ['pbm', 'pgm', 'ppm']*2 + ['pam'])}}
 
 def image_format(path) -> str|None:
@@ -208,7 +210,8 @@ def image_format(path) -> str|None:
     except (OSError, FacelabError): return None
     if head[:4] == b'RIFF' and head[8:12] == b'WEBP': return 'webp'
     if head[:1] == b'P' and head[1:2] in b'1234567' and not re.match(rb'P[1-7]\s+[#\d]', head):
-        return None   # 'P5 is ...' in a note is a word, not a Netpbm header (P5, white space, then a width or a comment)
+        # 'P5 is ...' in a note is a word, not a Netpbm header (P5, white space, then a width or a comment)
+        return None
     return next((fmt for magic,fmt in _MAGIC.items() if head.startswith(magic)), None)
 
 # %% ../nbs/00_core.ipynb #3f1a2b02
@@ -221,7 +224,8 @@ def max_image_pixels() -> int|None:
     if v.lower() in ('0', 'none'): return None
     try: n = int(float(v))
     except ValueError: n = -1
-    if n < 0: raise FacelabError(f"FACELAB_MAX_IMAGE_PIXELS must be a number of pixels (0 or 'none' for no limit), not {v!r}")
+    if n < 0:
+        raise FacelabError(f"FACELAB_MAX_IMAGE_PIXELS must be a number of pixels (0 or 'none' for no limit), not {v!r}")
     return n or None
 
 # %% ../nbs/00_core.ipynb #4d197a68
@@ -264,7 +268,8 @@ def _too_large(w:int, h:int, limit, path) -> FacelabError|None:
 def _decode_file(path:Path, limit:int|None) -> np.ndarray:
     "Decode the image file at `path` by content (OpenCV first, as deepface; PIL for what OpenCV can't read), refusing more than `limit` pixels."
     if not path.exists():
-        raise FacelabError("a symbolic link to nothing (broken, or a loop)" if path.is_symlink() else "file not found", path)
+        raise FacelabError("a symbolic link to nothing (broken, or a loop)" if path.is_symlink() else "file not found",
+                           path)
     if not path.is_file(): raise not_regular(path, path.stat().st_mode)
     if (size := image_size(path)) and (e := _too_large(*size, limit, path)): raise e
     try:
@@ -363,7 +368,8 @@ def image_files(folder, # a folder of images (searched recursively)
     if not root.is_dir(): raise FacelabError("not a folder", root)
     files = folder_files(root, exts)[0]
     if not files and not empty_ok:
-        raise FacelabError(f"no images facelab can read (found {files_summary(root)}); readable: {', '.join(sorted(exts))}", root)
+        raise FacelabError(f"no images facelab can read (found {files_summary(root)}); readable: "
+                           f"{', '.join(sorted(exts))}", root)
     return files
 
 # %% ../nbs/00_core.ipynb #992c0df1
@@ -499,7 +505,9 @@ def crop_box(img:np.ndarray, # H×W×3 image
     out = np.zeros((Y2-Y1, X2-X1) + img.shape[2:], img.dtype)
     sx1, sy1, sx2, sy2 = max(0, X1), max(0, Y1), min(W, X2), min(H, Y2)
     if sx2 > sx1 and sy2 > sy1: out[sy1-Y1:sy2-Y1, sx1-X1:sx2-X1] = img[sy1:sy2, sx1:sx2]
-    return out if size is None else cv2.resize(out, tuple(size), interpolation=cv2.INTER_AREA if out.shape[1] > size[0] else cv2.INTER_LINEAR)
+    return out if size is None else cv2.resize(out, tuple(size),
+                                               interpolation=cv2.INTER_AREA if out.shape[1] > size[0]
+                                               else cv2.INTER_LINEAR)
 
 # %% ../nbs/00_core.ipynb #e5f5ec5a
 class Figure(matplotlib.figure.Figure):
@@ -561,7 +569,8 @@ def as_executor(client, # None, an `Executor`, or a client of a registered type
 
 # %% ../nbs/00_core.ipynb #7c53f85c
 PAIR_COLS = ['file_x', 'file_y', 'identity_x', 'identity_y', 'decision']
-EMBEDDING_COLS = ['file', 'face_idx', 'embedding', 'x1', 'y1', 'x2', 'y2', 'confidence', 'face_detected', 'model_name', 'detector_backend']
+EMBEDDING_COLS = ['file', 'face_idx', 'embedding', 'x1', 'y1', 'x2', 'y2', 'confidence', 'face_detected', 'model_name',
+                  'detector_backend']
 FAILURE_COLS = ['file', 'stage', 'reason']
 
 def failures_frame(rows=()) -> pd.DataFrame:
@@ -610,5 +619,6 @@ class Result:
         return dataclasses.replace(self, **kw)
 
     def __repr__(self) -> str:
-        show = lambda v: f"DataFrame({len(v)}×{v.shape[1]})" if isinstance(v, pd.DataFrame) else f"dict({len(v)})" if isinstance(v, dict) else repr(v)
+        show = lambda v: f"DataFrame({len(v)}×{v.shape[1]})" if isinstance(v,
+                                                                           pd.DataFrame) else f"dict({len(v)})" if isinstance(v, dict) else repr(v)
         return f"{type(self).__name__}(" + ', '.join(f"{k}={show(getattr(self, k))}" for k in self.keys()) + ')'

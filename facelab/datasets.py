@@ -138,7 +138,8 @@ def fetch_url(url:str, # URL (or `file://` path) to download
     except OSError as e:
         tmp.unlink(missing_ok=True)
         raise FacelabError(f"could not download {url}: {e}. Without internet, point facelab at a local copy: set "
-                           "FACELAB_DATA to a folder holding the same layout (e.g. FACELAB_DATA/deepface/img1.jpg, FACELAB_DATA/lfw/pairs.txt), or put the file here yourself", dest) from None
+                           "FACELAB_DATA to a folder holding the same layout (e.g. FACELAB_DATA/deepface/img1.jpg, "
+                           "FACELAB_DATA/lfw/pairs.txt), or put the file here yourself", dest) from None
     if (got := sha256(tmp)) != checksum:
         tmp.unlink()
         raise FacelabError(f"checksum mismatch for {url}: expected {checksum}, got {got}", dest)
@@ -185,33 +186,43 @@ SAMPLE_FILES = {  # path under data_dir(): (source repository, path there, SHA-2
     'face_recognition/biden.jpg': ('face_recognition', 'examples/biden.jpg',
                                    '3c17508bb91554c637a2eabddfae790e5bb1caba93130814fc2ac50be9760c4c'),
     'face_recognition/knn_examples/test/alex_lacamoire1.jpg': ('face_recognition',
-                                                               'examples/knn_examples/test/alex_lacamoire1.jpg', '69c21d12ef62965b8c409db5672783ac1532cc7bfd2beffe81003fb3bd580364'),
+                                                               'examples/knn_examples/test/alex_lacamoire1.jpg',
+                                                               '69c21d12ef62965b8c409db5672783ac1532cc7bfd2beffe81003fb3bd580364'),
     'face_recognition/knn_examples/test/johnsnow_test1.jpg': ('face_recognition',
-                                                              'examples/knn_examples/test/johnsnow_test1.jpg', 'eb08fa837c8a86051eb6ca5370b76bb926a7f7deef8c449d06f9a280267f80b5'),
+                                                              'examples/knn_examples/test/johnsnow_test1.jpg',
+                                                              'eb08fa837c8a86051eb6ca5370b76bb926a7f7deef8c449d06f9a280267f80b5'),
     'face_recognition/knn_examples/test/kit_with_rose.jpg': ('face_recognition',
-                                                             'examples/knn_examples/test/kit_with_rose.jpg', 'b8ecc2e34fe0af3101cf7b7dc0502c51d3b48d972b200462e7f5359a7c609fec'),
+                                                             'examples/knn_examples/test/kit_with_rose.jpg',
+                                                             'b8ecc2e34fe0af3101cf7b7dc0502c51d3b48d972b200462e7f5359a7c609fec'),
     'face_recognition/knn_examples/test/obama1.jpg': ('face_recognition', 'examples/knn_examples/test/obama1.jpg',
                                                       'a2840cf4fd84072fc998e54033665793ca78fc5be77da0aba6e6b95d99d0ad15'),
     'face_recognition/knn_examples/test/obama_and_biden.jpg': ('face_recognition',
-                                                               'examples/knn_examples/test/obama_and_biden.jpg', 'b8781c1f734616a942ce67626e104151f7d891bc7064ae8a3db175f064357a1a'),
+                                                               'examples/knn_examples/test/obama_and_biden.jpg',
+                                                               'b8781c1f734616a942ce67626e104151f7d891bc7064ae8a3db175f064357a1a'),
     'face_recognition/knn_examples/train/alex_lacamoire/img1.jpg': ('face_recognition',
                                                                     'examples/knn_examples/train/alex_lacamoire/img1.jpg', '348e0a705ebd86f531553298348913a0483a70c966f1eebea5d8409b2421516b'),
     'face_recognition/knn_examples/train/biden/biden.jpg': ('face_recognition',
-                                                            'examples/knn_examples/train/biden/biden.jpg', '3c17508bb91554c637a2eabddfae790e5bb1caba93130814fc2ac50be9760c4c'),
+                                                            'examples/knn_examples/train/biden/biden.jpg',
+                                                            '3c17508bb91554c637a2eabddfae790e5bb1caba93130814fc2ac50be9760c4c'),
     'face_recognition/knn_examples/train/biden/biden2.jpg': ('face_recognition',
-                                                             'examples/knn_examples/train/biden/biden2.jpg', '593ae76f7fdafe582535e288751e665f0533d5c9d5dc7264db24d7e6b6ce4730'),
+                                                             'examples/knn_examples/train/biden/biden2.jpg',
+                                                             '593ae76f7fdafe582535e288751e665f0533d5c9d5dc7264db24d7e6b6ce4730'),
     'face_recognition/knn_examples/train/kit_harington/john1.jpeg': ('face_recognition',
                                                                      'examples/knn_examples/train/kit_harington/john1.jpeg', '74872ce95f0af6366f2b58a7017b72debf6ed91c197fe7bf6a759c32ebe06543'),
     'face_recognition/knn_examples/train/kit_harington/john2.jpeg': ('face_recognition',
                                                                      'examples/knn_examples/train/kit_harington/john2.jpeg', 'c0970011d277d4772d488f60478b59fce212dabe824ce8e0c8032673ccad76ac'),
     'face_recognition/knn_examples/train/obama/obama.jpg': ('face_recognition',
-                                                            'examples/knn_examples/train/obama/obama.jpg', '0930e3aa8cae5920329c0c8cbc6a2ab70f47b0e67b432875beaa95cbf7e741f6'),
+                                                            'examples/knn_examples/train/obama/obama.jpg',
+                                                            '0930e3aa8cae5920329c0c8cbc6a2ab70f47b0e67b432875beaa95cbf7e741f6'),
     'face_recognition/knn_examples/train/obama/obama2.jpg': ('face_recognition',
-                                                             'examples/knn_examples/train/obama/obama2.jpg', 'a7efcc907375274796f39646510704aa86672d59f6d5469d69af3c85590976a6'),
+                                                             'examples/knn_examples/train/obama/obama2.jpg',
+                                                             'a7efcc907375274796f39646510704aa86672d59f6d5469d69af3c85590976a6'),
     'face_recognition/knn_examples/train/rose_leslie/img1.jpg': ('face_recognition',
-                                                                 'examples/knn_examples/train/rose_leslie/img1.jpg', '0f3903bcc72a9c54ea8fb2075464fd6dc74a4fe55a09e8095ab948020b697baa'),
+                                                                 'examples/knn_examples/train/rose_leslie/img1.jpg',
+                                                                 '0f3903bcc72a9c54ea8fb2075464fd6dc74a4fe55a09e8095ab948020b697baa'),
     'face_recognition/knn_examples/train/rose_leslie/img2.jpg': ('face_recognition',
-                                                                 'examples/knn_examples/train/rose_leslie/img2.jpg', '274a9c97300ed1657faa1c293979c75013f2998ee0403c79fbbc10be67b442d2'),
+                                                                 'examples/knn_examples/train/rose_leslie/img2.jpg',
+                                                                 '274a9c97300ed1657faa1c293979c75013f2998ee0403c79fbbc10be67b442d2'),
     'face_recognition/lin-manuel-miranda.png': ('face_recognition', 'examples/lin-manuel-miranda.png',
                                                 '1f29c132951d7741431b32aaaf569d79a11bc690b04b843f12b7e306f080599a'),
     'face_recognition/obama-240p.jpg': ('face_recognition', 'examples/obama-240p.jpg',
@@ -268,7 +279,8 @@ def sample_folder(prefix:str, # e.g. 'face_recognition/knn_examples/train'
 
 # %% ../nbs/02a_datasets.ipynb #0cd51b1a
 LFW_URL = "http://vis-www.cs.umass.edu/lfw/lfw-deepfunneled.tgz"   # LFW's own distribution of the deep-funneled images
-LFW_TREE_SHA256 = "d0fb2c9fb1d774d176241df61637fa8f879c9f2a76dcdc02b8aa2d4e9fb318b7"   # tree_sha256 of its 13,233 images
+# tree_sha256 of its 13,233 images
+LFW_TREE_SHA256 = "d0fb2c9fb1d774d176241df61637fa8f879c9f2a76dcdc02b8aa2d4e9fb318b7"
 _LFW_NAME = re.compile(r"^([^/\\]+)/\1_\d{4}\.jpg$")
 
 def fetch_lfw(dest, # folder to fill: `dest/deepfunneled/<Name>/<Name>_NNNN.jpg`
@@ -282,7 +294,8 @@ def fetch_lfw(dest, # folder to fill: `dest/deepfunneled/<Name>/<Name>_NNNN.jpg`
     tmp.mkdir(parents=True)
     try:
         with urllib.request.urlopen(url, timeout=60) as r, tarfile.open(fileobj=r, mode='r|gz') as tar:
-            for m in tar:   # streamed; only <Name>/<Name>_NNNN.jpg files are taken, written under names built here (no path tricks)
+            # streamed; only <Name>/<Name>_NNNN.jpg files are taken, written under names built here (no path tricks)
+            for m in tar:
                 last2 = '/'.join(m.name.replace('\\', '/').split('/')[-2:])
                 if m.isfile() and _LFW_NAME.match(last2):
                     (tmp/last2).parent.mkdir(exist_ok=True)
@@ -324,5 +337,6 @@ def crowd_ground_truth(path=CROWD_GT, # the CVAT XML (default: the one shipped w
     "The hand-checked faces of `crowd_clip()` on every 5th frame, tracks linked."
     gt = read_annotations(path)   # the `ignore` box attribute becomes the `ignore` column
     if extra := sorted(set(gt.boxes.frame) - set(CROWD_FRAMES)): raise FacelabError(f"boxes on frames that are not "
-                                                                                    f"annotated frames: {extra[:5]}", path)
+                                                                                    f"annotated frames: {extra[:5]}",
+                                                                                    path)
     return gt._replace(annotated_frames=list(CROWD_FRAMES), video=CROWD_VIDEO)

@@ -138,7 +138,8 @@ def metrics_from_labels(labels, # ground truth per pair
     return metrics_from_counts(**confusion_counts(labels, predictions, positive))
 
 # %% ../nbs/07_metrics.ipynb #98929880
-_NEGATIVE = {'Yes': 'No', True: False}   # the label meaning "different people" for the usual `positive` (True also stands for 1)
+# the label meaning "different people" for the usual `positive` (True also stands for 1)
+_NEGATIVE = {'Yes': 'No', True: False}
 
 def _some(bad, values, index) -> tuple:
     "('k of n', 'e.g. v in row i') for the rows where `bad` holds."
@@ -150,7 +151,8 @@ def _some(bad, values, index) -> tuple:
 def _columns(df, *cols):
     "A `FacelabError` unless `df` is a DataFrame with unique column names that has every column in `cols`."
     if not isinstance(df,
-                      pd.DataFrame): raise FacelabError(f"df must be a verified pairs DataFrame, not {type(df).__name__}")
+                      pd.DataFrame): raise FacelabError("df must be a verified pairs DataFrame, not "
+                                                        f"{type(df).__name__}")
     if not df.columns.is_unique:
         raise FacelabError(f"df has duplicate columns: {sorted(set(map(str, df.columns[df.columns.duplicated()])))}")
     for c in cols:
@@ -232,8 +234,10 @@ def _thresholds(thresholds) -> tuple:
     names = list(thresholds) if isinstance(thresholds, dict) else None
     v = list(thresholds.values()) if names is not None else thresholds
     if isinstance(v,
-                  (str, bytes)) or v is None: raise FacelabError(f"thresholds must be numbers (a list, an array or a dict), not {v!r}")
-    a = np.atleast_1d(np.asarray(v) if isinstance(v, (np.ndarray, pd.Series, pd.Index)) else np.asarray(v, dtype=object))
+                  (str, bytes)) or v is None: raise FacelabError("thresholds must be numbers (a list, an array or a "
+                                                                 f"dict), not {v!r}")
+    a = np.atleast_1d(np.asarray(v) if isinstance(v, (np.ndarray, pd.Series, pd.Index))
+                      else np.asarray(v, dtype=object))
     if a.ndim != 1: raise FacelabError(f"thresholds must be a flat list of numbers, not an array of shape {a.shape}")
     if a.dtype.kind not in 'iuf':
         bad = np.array([not _is_num(x) for x in a], bool)
@@ -300,8 +304,9 @@ def _pick_best(values) -> int|None:
 def _result(y, d, method:str, threshold:float, why:str='', protocol:str='oracle') -> dict:
     "A tuner's answer: method, protocol, threshold, and the counts and metrics it yields on `y`, `d` (all NaN when no threshold)."
     if np.isnan(threshold):
-        return dict(method=method, protocol=protocol, threshold=np.nan, **dict.fromkeys(COUNT_COLS + METRIC_COLS, np.nan),
-                    reason=f"{why or 'no threshold'}: counts and metrics undefined")
+        return dict(method=method, protocol=protocol, threshold=np.nan,
+                    **dict.fromkeys(COUNT_COLS + METRIC_COLS, np.nan), reason=f"{why or 'no threshold'}: counts and "
+                                                                              "metrics undefined")
     m = metrics_from_counts(*(int(c[0]) for c in _counts_at(y, d, [threshold])))
     if why: m['reason'] = '; '.join(r for r in (why, m['reason']) if r)
     return dict(method=method, protocol=protocol, threshold=float(threshold), **m)
@@ -386,14 +391,16 @@ def negatives_needed(far:float, # target false accept rate, in (0, 1]
         raise FacelabError(f"max_ratio must be a finite number >= 1.01 (closer to 1 takes over 40,000 false accepts), "
                            f"not {max_ratio!r}")
     start, size = 1, 64
-    while True:   # the first k false accepts whose interval upper bound is within max_ratio·far, `size` candidates at a time
+    # the first k false accepts whose interval upper bound is within max_ratio·far, `size` candidates at a time
+    while True:
         k = np.arange(start, start + size)
         with np.errstate(all='ignore'):
             n = np.ceil(k/far - 1e-9)
             up = np.where(k < n, _beta.ppf(1-(1-0.95)/2, k+1, n-k), 1.0)
         if (hit := np.flatnonzero(up <= max_ratio*far)).size: return int(np.ceil(int(k[hit[0]])/far - 1e-9))
         start, size = start + size, 2*size
-        if start > 2**17 or not np.isfinite(n[-1]):   # a FAR too small for floats, or a bound that needs millions of false accepts
+        # a FAR too small for floats, or a bound that needs millions of false accepts
+        if start > 2**17 or not np.isfinite(n[-1]):
             raise FacelabError(f"far={far:g} cannot be measured within max_ratio={max_ratio:g} (it would take over "
                                f"{int(start):,} false accepts)")
 
@@ -403,7 +410,8 @@ def _enough_negatives(n_neg:int, far:float) -> str:
     need = negatives_needed(far)
     if n_neg >= need: return ''
     k = int(np.floor(far*n_neg + 1e-9))
-    rests = f"it would rest on {k} false accept{'s'*(k != 1)}" + (f" (95% interval up to {_far_upper(k, n_neg):.2g})" if n_neg else '')
+    rests = f"it would rest on {k} false accept{'s'*(k != 1)}" + (f" (95% interval up to {_far_upper(k, n_neg):.2g})"
+                                                                  if n_neg else '')
     return f"too few negative pairs to measure FAR={far:g}: {n_neg} < {need}; {rests}"
 
 # %% ../nbs/07_metrics.ipynb #d1e79053
@@ -479,8 +487,8 @@ def identity_folds(df:pd.DataFrame, # pairs with `identity_x`, `identity_y`
     px, py = _people(df)
     ids = pd.unique(pd.concat([px, py]))
     if _check_int('folds', folds, 0) < 3:
-        raise FacelabError(f"identity-disjoint k-fold needs at least 3 folds, not {folds}: a pair of people from two folds "
-                           "is scored by a threshold tuned on the other folds")
+        raise FacelabError(f"identity-disjoint k-fold needs at least 3 folds, not {folds}: a pair of people from two "
+                           "folds is scored by a threshold tuned on the other folds")
     if len(ids) < folds:
         raise FacelabError(f"{len(ids)} identities cannot fill {folds} identity-disjoint folds; ask for at most "
                            f"{len(ids)}")
@@ -533,11 +541,13 @@ def _kfold(df, method, folds, fold, kw) -> tuple:
     y, d = _pairs_arrays(df, **kw)
     has, per_pair, rows = ~np.isnan(d), np.full(len(df), np.nan), []
     splits = _splits(df, folds, fold)
-    n_folds = len(pd.unique(df[fold].dropna())) if fold in df.columns else folds   # the folds made (a split may be skipped)
+    # the folds made (a split may be skipped)
+    n_folds = len(pd.unique(df[fold].dropna())) if fold in df.columns else folds
     for k, train, test in splits:
         tuned = tune_threshold(df[train], method, **kw)
         r = _result(y[test & has], d[test & has], tuned['method'], tuned['threshold'],
-                    tuned['reason'].split(': counts and metrics')[0] if np.isnan(tuned['threshold']) else '', protocol='k-fold')
+                    tuned['reason'].split(': counts and metrics')[0] if np.isnan(tuned['threshold']) else '',
+                    protocol='k-fold')
         per_pair[test] = tuned['threshold']
         rows.append(dict(fold=k, n_folds=n_folds, **{c: r.pop(c) for c in ('method', 'protocol', 'threshold')},
                          n_train=int((train & has).sum()), n_test=int((test & has).sum()), **r))
@@ -558,16 +568,18 @@ def kfold_summary(per_fold:pd.DataFrame, # output of `kfold_evaluate`
                  ) -> dict: # method, protocol, n_folds, n_splits, threshold (mean, lo, hi over splits), pooled counts and metrics, reason
     "Pooled counts and metrics over all splits (every pair scored once), with the spread of the splits' thresholds."
     if not isinstance(per_fold, pd.DataFrame) or (miss := [c for c in _KFOLD_COLS if c not in per_fold.columns]):
-        raise FacelabError(f"per_fold must be the table `kfold_evaluate` returns" + (f"; it has no {miss[0]!r} column" if isinstance(per_fold, pd.DataFrame) else ''))
+        raise FacelabError(f"per_fold must be the table `kfold_evaluate` returns"
+                           + (f"; it has no {miss[0]!r} column" if isinstance(per_fold, pd.DataFrame) else ''))
     t, n = per_fold.threshold.to_numpy(float), per_fold.n_test.to_numpy(int)
     out = dict(method=per_fold.method.iloc[0] if len(per_fold) else '', protocol='k-fold',
                n_folds=int(per_fold.n_folds.iloc[0]) if len(per_fold) else 0, n_splits=len(per_fold))
     bad = np.isnan(t) & (n > 0)
     if bad.any() or not len(t):
         first = per_fold.reason[bad].iloc[0].split(': counts and metrics')[0] if bad.any() else 'no splits'
-        return dict(out, threshold=np.nan, threshold_lo=np.nan, threshold_hi=np.nan, **dict.fromkeys(COUNT_COLS + METRIC_COLS, np.nan),
-                    reason=f"threshold undefined in {bad.sum()} of {len(t)} splits ({n[bad].sum()} of {n.sum()} pairs): {first}; "
-                           "counts and metrics undefined")
+        return dict(out, threshold=np.nan, threshold_lo=np.nan, threshold_hi=np.nan,
+                    **dict.fromkeys(COUNT_COLS + METRIC_COLS, np.nan), reason=f"threshold undefined in {bad.sum()} of "
+                           f"{len(t)} splits ({n[bad].sum()} of {n.sum()} pairs): {first}; counts and metrics "
+                           "undefined")
     counts = {c: int(per_fold[c].fillna(0).sum()) for c in COUNT_COLS}
     ok = ~np.isnan(t)   # a split that scores no pair may have no threshold; it does not move the mean or the range
     lo_hi = (float(t[ok].min()), float(t[ok].max())) if ok.any() else (np.nan, np.nan)
@@ -602,8 +614,12 @@ def bootstrap_weights(codes_x, codes_y, # each pair's two people, as integer cod
     "Pair weights of bootstrap resamples of the people: a person drawn m times weighs its same-person pairs m, a pair of people m·m'."
     n_ids, n_boot, seed, chunk = _check_int('n_ids', n_ids, 1), _check_int('n_boot', n_boot, 0), _check_int('seed', seed, 0), _check_int('chunk', chunk, 1)
     codes_x, codes_y = np.asarray(codes_x), np.asarray(codes_y)
-    if codes_x.shape != codes_y.shape or codes_x.ndim != 1 or (len(codes_x) and (codes_x.dtype.kind not in 'iu' or codes_y.dtype.kind not in 'iu'
-                                                                                   or min(codes_x.min(), codes_y.min()) < 0 or max(codes_x.max(), codes_y.max()) >= n_ids)):
+    if codes_x.shape != codes_y.shape or codes_x.ndim != 1 or (len(codes_x)
+                                                               and (codes_x.dtype.kind not in 'iu'
+                                                                    or codes_y.dtype.kind not in 'iu'
+                                                                                   or min(codes_x.min(),
+                                                                                          codes_y.min()) < 0
+                                                                    or max(codes_x.max(), codes_y.max()) >= n_ids)):
         raise FacelabError(f"codes_x and codes_y must be two equally long lists of identity codes in 0..{n_ids - 1} "
                            "(`identity_codes`)")
     rng = np.random.default_rng(seed)
@@ -674,7 +690,8 @@ def _exact_where_degenerate(ci:dict, # metric_lo/_hi from the bootstrap
             exact.append(k)
     lo, hi = ci['f1_lo'], ci['f1_hi']
     if tp + fn and (not np.isfinite(lo) or hi - lo < 1e-9 or 'precision' in exact or 'recall' in exact):
-        p = (out['precision_lo'], out['precision_hi']) if tp + fp else (0.0, 1.0)   # the intervals given above, of either kind
+        # the intervals given above, of either kind
+        p = (out['precision_lo'], out['precision_hi']) if tp + fp else (0.0, 1.0)
         r = (out['recall_lo'], out['recall_hi'])
         f1 = lambda a, b: 2*a*b/(a + b) if a + b else 0.0
         f_lo, f_hi = f1(p[0], r[0]), f1(p[1], r[1])
@@ -710,7 +727,8 @@ def bootstrap_metrics(y, # True for same-person pairs
 
 # %% ../nbs/07_metrics.ipynb #923eb049
 CI_COLS = [f"{m}_{e}" for m in METRIC_COLS for e in ('lo', 'hi')]
-TABLE_COLS = (['method', 'protocol', 'n_pairs', 'n_pos', 'n_neg', 'n_folds', 'n_splits', 'threshold', 'threshold_lo', 'threshold_hi']
+TABLE_COLS = (['method', 'protocol', 'n_pairs', 'n_pos', 'n_neg', 'n_folds', 'n_splits', 'threshold', 'threshold_lo',
+               'threshold_hi']
               + [c for m in METRIC_COLS for c in (m, f"{m}_lo", f"{m}_hi")] + ['interval'] + COUNT_COLS + ['reason'])
 
 def scored_population(df:pd.DataFrame, # verified pairs
@@ -758,7 +776,8 @@ def evaluate_thresholds(df:pd.DataFrame, # verified pairs
             per, thr = _kfold(pop, m, folds, fold, kw)
             rows.append(dict(kfold_summary(per), **ci(thr)))
     out = (pd.DataFrame(rows) if rows else pd.DataFrame(columns=TABLE_COLS)).assign(n_pairs=len(pop),
-                                                                                    n_pos=int(y.sum()), n_neg=int((~y).sum())).reindex(columns=TABLE_COLS)
+                                                                                    n_pos=int(y.sum()),
+                                                                                    n_neg=int((~y).sum())).reindex(columns=TABLE_COLS)
     return out
 
 # %% ../nbs/07_metrics.ipynb #d145380a
@@ -783,9 +802,11 @@ def recommend_threshold(table:pd.DataFrame, # output of `evaluate_thresholds`
                        ) -> dict: # method, threshold, threshold_lo/hi, expected metrics with intervals, counts, rule, reason
     "The rule with the best k-fold `by`: its threshold tuned on all pairs, and the k-fold numbers to expect on new people."
     if not isinstance(by,
-                      str) or by not in METRIC_COLS: raise FacelabError(f"by must be one of {', '.join(METRIC_COLS)}, not {by!r}")
+                      str) or by not in METRIC_COLS: raise FacelabError(f"by must be one of {', '.join(METRIC_COLS)}, "
+                                                                        f"not {by!r}")
     if not isinstance(table, pd.DataFrame) or (miss := [c for c in TABLE_COLS if c not in table.columns]):
-        raise FacelabError("table must be the table `evaluate_thresholds` returns" + (f"; it has no {miss[0]!r} column" if isinstance(table, pd.DataFrame) else ''))
+        raise FacelabError("table must be the table `evaluate_thresholds` returns"
+                           + (f"; it has no {miss[0]!r} column" if isinstance(table, pd.DataFrame) else ''))
     k = table[(table.protocol == 'k-fold') & table[by].notna()]
     if not len(k):
         why = '; '.join(dict.fromkeys(table.reason[table.protocol == 'k-fold'])) or 'no tuning method was asked for'
@@ -797,11 +818,14 @@ def recommend_threshold(table:pd.DataFrame, # output of `evaluate_thresholds`
         raise FacelabError(f"table has a k-fold row for {best.method!r} but no oracle row: not a table of "
                            "`evaluate_thresholds`")
     oracle = oracle.iloc[0]
-    out = dict(method=best.method, threshold=float(oracle.threshold), threshold_lo=best.threshold_lo, threshold_hi=best.threshold_hi,
-               **{c: best[c] for c in METRIC_COLS + CI_COLS + COUNT_COLS + ['n_pairs', 'n_pos', 'n_neg', 'n_folds', 'n_splits', 'interval']})
-    out['rule'] = (f"{best.method} has the highest k-fold {by} ({best[by]:.4f}) of {len(k)} tuned rule{'s'*(len(k) > 1)}; its threshold "
-                   f"is {best.method} tuned on all {int(best.n_pairs)} pairs ({oracle.threshold:.4f}); tuned without the scored people in "
-                   f"each of {int(best.n_splits)} k-fold splits it ranged {best.threshold_lo:.4f}-{best.threshold_hi:.4f}")
+    out = dict(method=best.method, threshold=float(oracle.threshold), threshold_lo=best.threshold_lo,
+               threshold_hi=best.threshold_hi,
+               **{c: best[c] for c in METRIC_COLS + CI_COLS + COUNT_COLS
+                  + ['n_pairs', 'n_pos', 'n_neg', 'n_folds', 'n_splits', 'interval']})
+    out['rule'] = (f"{best.method} has the highest k-fold {by} ({best[by]:.4f}) of {len(k)} tuned "
+                   f"rule{'s'*(len(k) > 1)}; its threshold is {best.method} tuned on all {int(best.n_pairs)} pairs "
+                   f"({oracle.threshold:.4f}); tuned without the scored people in each of {int(best.n_splits)} k-fold "
+                   f"splits it ranged {best.threshold_lo:.4f}-{best.threshold_hi:.4f}")
     out['reason'] = ''
     return out
 
@@ -866,7 +890,8 @@ def _check_fars(fars) -> list:
     "The target FARs as a list (one number is a list of one); a `FacelabError` unless each is a false accept rate in (0, 1]."
     if _is_num(fars): fars = [fars]
     if isinstance(fars,
-                  (str, bytes, dict)) or not np.iterable(fars): raise FacelabError(f"fars must be a list of false accept rates, not {fars!r}")
+                  (str, bytes, dict)) or not np.iterable(fars): raise FacelabError("fars must be a list of false "
+                                                                                   f"accept rates, not {fars!r}")
     fars = list(fars)
     for i, f in enumerate(fars): _check_far(f, f"fars[{i}]")
     return fars
@@ -958,8 +983,10 @@ def curve_summary(df:pd.DataFrame, # verified pairs
     for i, c in enumerate(names):
         defined = boot and np.isfinite(out[c])   # a refused TAR@FAR gets no interval either
         out[f"{c}_lo"], out[f"{c}_hi"] = _interval(S[:, i], level) if defined else (np.nan, np.nan)
-        n = out['n_pos'] if c != 'eer' else min(out['n_pos'], out['n_neg'])   # TAR: of the positives; EER: of the smaller class
-        degenerate = defined and (out[f"{c}_hi"] - out[f"{c}_lo"] < 1e-9 or n < MIN_BOOT_PAIRS)   # zero width, rounding aside
+        # TAR: of the positives; EER: of the smaller class
+        n = out['n_pos'] if c != 'eer' else min(out['n_pos'], out['n_neg'])
+        # zero width, rounding aside
+        degenerate = defined and (out[f"{c}_hi"] - out[f"{c}_lo"] < 1e-9 or n < MIN_BOOT_PAIRS)
         if degenerate and c == 'auc':   # never narrower than the bootstrap where it has a width
             lo, hi = auc_exact_interval(y, d, level)
             out['auc_lo'], out['auc_hi'] = min(lo, out['auc_lo']), max(hi, out['auc_hi'])

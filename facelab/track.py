@@ -109,7 +109,8 @@ def rejoin_tracks(dets:pd.DataFrame, # detections with `track_id` and `embedding
     mean = unit_rows(np.stack([np.mean([e for _, e in frags[k]], axis=0) for k in keys]))
     span = {k: (min(f for f, _ in frags[k]), max(f for f, _ in frags[k])) for k in keys}
     D = 1 - mean @ mean.T
-    cand = sorted((D[i, j], keys[i], keys[j]) for i in range(len(keys)) for j in range(i+1, len(keys)) if D[i, j] < threshold)
+    cand = sorted((D[i, j], keys[i], keys[j]) for i in range(len(keys)) for j in range(i+1, len(keys))
+                  if D[i, j] < threshold)
     group = {k: {k} for k in keys}
     root = {k: k for k in keys}
     merged = []
@@ -159,8 +160,9 @@ def track_faces(dets:pd.DataFrame, # detections (`facelab.detect.DETECTION_COLS`
     out['track_id'] = pd.array([pd.NA]*len(out), dtype='Int64')
     n_conf = int(out.confidence.isna().sum()) if 'confidence' in out else len(out)
     if 'confidence' not in out: out['confidence'] = np.nan
-    settings = dict(tracker=f"supervision {sv.__version__} ByteTrack", buffer=buffer, lost_seconds=lost_seconds, activation=activation, match=match,
-                    min_frames=min_frames, rejoin=rejoin, rejoin_seconds=rejoin_seconds, no_confidence=n_conf, videos={})
+    settings = dict(tracker=f"supervision {sv.__version__} ByteTrack", buffer=buffer, lost_seconds=lost_seconds,
+                    activation=activation, match=match, min_frames=min_frames, rejoin=rejoin,
+                    rejoin_seconds=rejoin_seconds, no_confidence=n_conf, videos={})
     rejoined, all_frames = [], {}
     for src, g in (out.groupby('source', sort=False) if len(out) else []):
         looked = _looked(g, frames)
@@ -184,9 +186,10 @@ def track_faces(dets:pd.DataFrame, # detections (`facelab.detect.DETECTION_COLS`
 # %% ../nbs/16_track.ipynb #8a508c72
 TRACKING_COLS = ['mota', 'idf1', 'idp', 'idr', 'id_switches', 'fragmentations', 'motp_iou', 'precision', 'recall',
                  'frames', 'gt_tracks', 'tracks', 'mostly_tracked', 'mostly_lost', 'gt_boxes', 'fp', 'fn', 'reason']
-_MM = dict(mota='mota', idf1='idf1', idp='idp', idr='idr', id_switches='num_switches', fragmentations='num_fragmentations',
-           motp_iou='motp', precision='precision', recall='recall', frames='num_frames', gt_tracks='num_unique_objects',
-           mostly_tracked='mostly_tracked', mostly_lost='mostly_lost', gt_boxes='num_objects', fp='num_false_positives', fn='num_misses')
+_MM = dict(mota='mota', idf1='idf1', idp='idp', idr='idr', id_switches='num_switches',
+           fragmentations='num_fragmentations', motp_iou='motp', precision='precision', recall='recall',
+           frames='num_frames', gt_tracks='num_unique_objects', mostly_tracked='mostly_tracked',
+           mostly_lost='mostly_lost', gt_boxes='num_objects', fp='num_false_positives', fn='num_misses')
 
 def tracking_metrics(gt, # ground truth of one video (`GroundTruth`, or a table: frame, track_id, x1, y1, x2, y2 [, ignore])
                      tracked, # `track_faces`' result for that video, or its detections (a row without a track id counts as a track of one box)
@@ -217,7 +220,8 @@ def tracking_metrics(gt, # ground truth of one video (`GroundTruth`, or a table:
         gf, gi = g_all[(g_all.frame == f).to_numpy() & care], g_all[(g_all.frame == f).to_numpy() & ~care]
         hm = (h.frame == f).to_numpy().copy()
         hb = box(h[hm])
-        if len(gi) and len(hb): hm[np.flatnonzero(hm)[(box_iou(hb, box(gi)) >= iou).any(1)]] = False   # boxes on ignore regions count for nothing
+        # boxes on ignore regions count for nothing
+        if len(gi) and len(hb): hm[np.flatnonzero(hm)[(box_iou(hb, box(gi)) >= iou).any(1)]] = False
         hb = box(h[hm])
         M = box_iou(box(gf), hb) if len(gf) and len(hb) else np.zeros((len(gf), len(hb)))
         acc.update(gf.track_id.to_numpy(np.int64), hid[hm], np.where(M >= iou, 1 - M, np.nan), frameid=int(f))
@@ -231,7 +235,8 @@ def tracking_metrics(gt, # ground truth of one video (`GroundTruth`, or a table:
                 reason='' if row['gt_boxes'] else 'no ground-truth box in the frames looked at')
 
 # %% ../nbs/16_track.ipynb #2366e0f5
-TRACK_RULES = {'frame': "each detection on its own (distance to the nearest query photo ≤ threshold); a track counts as taken when any of its frames is",
+TRACK_RULES = {'frame': "each detection on its own (distance to the nearest query photo ≤ threshold); a track counts "
+                        "as taken when any of its frames is",
                'track-mean': "the track's mean embedding (the template) against the query",
                'track-best': "the track's best face (largest box, then most confident) against the query",
                'track-vote': "the majority of the track's per-frame decisions (more than half)"}
@@ -261,8 +266,9 @@ def track_distances(det, # detections with `track_id` and `embedding` (or a `Tra
     for k in pd.unique(key):
         i = np.flatnonzero(key == k)
         ie = i[has[i]]
-        r = dict(source=det.source[i[0]] if 'source' in det else '', track=k, track_id=det.track_id[i[0]] if 'track_id' in det else pd.NA,
-                 faces=len(i), embedded=len(ie), first=int(det.frame[i].min()), last=int(det.frame[i].max()))
+        r = dict(source=det.source[i[0]] if 'source' in det else '', track=k,
+                 track_id=det.track_id[i[0]] if 'track_id' in det else pd.NA, faces=len(i), embedded=len(ie),
+                 first=int(det.frame[i].min()), last=int(det.frame[i].max()))
         if len(ie):
             E = np.stack(det.embedding[ie].to_numpy()).astype(float)
             T = E.mean(0) if distance_metric == 'euclidean' else unit_rows(E).mean(0)
@@ -272,7 +278,8 @@ def track_distances(det, # detections with `track_id` and `embedding` (or a `Tra
         else: r.update({'track-mean': np.nan, 'track-best': np.nan, 'vote_share': np.nan})
         rows.append(r)
     return pd.DataFrame(rows,
-                        columns=['source', 'track', 'track_id', 'faces', 'embedded', 'first', 'last', 'track-mean', 'track-best', 'vote_share'])
+                        columns=['source', 'track', 'track_id', 'faces', 'embedded', 'first', 'last', 'track-mean',
+                                 'track-best', 'vote_share'])
 
 # %% ../nbs/16_track.ipynb #a0e2cfea
 @dataclasses.dataclass(repr=False, eq=False)
@@ -295,8 +302,8 @@ def track_outcomes(det, # tracked detections with `embedding` (`track_faces` aft
                   ) -> TrackOutcomes: # per rule: `frames` (per-detection outcomes) and `tracks` (per-track outcomes)
     "Decide the query person once per track by each rule of `TRACK_RULES`; score every detection (it inherits its track's decision) and every track."
     det = _tracked(det).reset_index(drop=True)
-    base = scored if scored is not None else recognition_outcomes(det, query, gt, identity, threshold, distance_metric, match=match, iou=iou,
-                                                                  tol=tol, frames=frames)
+    base = scored if scored is not None else recognition_outcomes(det, query, gt, identity, threshold, distance_metric,
+                                                                  match=match, iou=iou, tol=tol, frames=frames)
     if len(base.table) != len(det) or base.identity != identity:
         raise FacelabError("scored= holds the outcomes of other detections or another person: pass "
                            "recognition_outcomes of these")
@@ -314,7 +321,8 @@ def track_outcomes(det, # tracked detections with `embedding` (`track_faces` aft
     for rule in TRACK_RULES:
         t = td.copy()
         if rule == 'frame':
-            pred = b[b.outcome != 'no embedding'].assign(track=key[b.outcome != 'no embedding']).groupby('track').predicted.any().reindex(t.index, fill_value=False)   # any frame taken
+            # any frame taken
+            pred = b[b.outcome != 'no embedding'].assign(track=key[b.outcome != 'no embedding']).groupby('track').predicted.any().reindex(t.index, fill_value=False)
             t['distance'] = b.assign(track=key).groupby('track').distance.min().reindex(t.index)
         else:
             t['distance'] = t.vote_share if rule == 'track-vote' else t[rule]
@@ -323,9 +331,12 @@ def track_outcomes(det, # tracked detections with `embedding` (`track_faces` aft
         t['outcome'] = np.select([t.predicted & t.truth, t.predicted & ~t.truth, ~t.predicted & t.truth],
                                  ['TP', 'FP', 'FN'], 'TN')
         t.loc[t.embedded == 0, 'outcome'] = 'no embedding'
-        t.loc[~on_annotated.to_numpy(), 'outcome'] = NOT_ANNOTATED   # a track seen only between annotated frames: nothing to score it on
-        tracks[rule] = base._replace(table=t.reset_index(), missed=base.missed_tracks, no_embedding=int((t.embedded == 0).sum()),
-                                     not_annotated=int((t.outcome == NOT_ANNOTATED).sum()), shared_matches=0, rule=rule, level='track')
+        # a track seen only between annotated frames: nothing to score it on
+        t.loc[~on_annotated.to_numpy(), 'outcome'] = NOT_ANNOTATED
+        tracks[rule] = base._replace(table=t.reset_index(), missed=base.missed_tracks,
+                                     no_embedding=int((t.embedded == 0).sum()),
+                                     not_annotated=int((t.outcome == NOT_ANNOTATED).sum()), shared_matches=0,
+                                     rule=rule, level='track')
         if rule == 'frame': continue
         o = b.copy()
         o['predicted'] = t.predicted.reindex(key).to_numpy(bool)
@@ -342,7 +353,8 @@ def track_rows(res:TrackOutcomes, # `track_outcomes` output
               ) -> list: # `recognition_metrics` rows with `rule` and `level` ('frame' or 'track')
     "The study's rows for every rule, at frame level (each detection) and at track level (each track once)."
     return [dict(recognition_metrics(res[lv][rule], **info), rule=rule, level=lv[:-1]) for lv in ('frames',
-                                                                                                  'tracks') for rule in res[lv]]
+                                                                                                  'tracks')
+            for rule in res[lv]]
 
 # %% ../nbs/16_track.ipynb #9e26e88c
 def track_summary(rows:list|pd.DataFrame, # `track_rows` rows with a `challenge` column (several videos per challenge allowed)

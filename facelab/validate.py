@@ -49,7 +49,8 @@ def _match_keys(gt:pd.DataFrame, det:pd.DataFrame) -> tuple:
     if 'frame' not in det: raise FacelabError("detections have no `frame` column to match the ground truth's")
     gs = gt.source.fillna('').astype(str).to_numpy() if 'source' in gt else np.full(len(gt), '')
     ds = det.source.fillna('').astype(str).to_numpy() if 'source' in det else np.full(len(det), '')
-    if len(set(gs)) <= 1 and len(set(ds)) <= 1: gs, ds = np.full(len(gt), ''), np.full(len(det), '')   # one video (or one image)
+    # one video (or one image)
+    if len(set(gs)) <= 1 and len(set(ds)) <= 1: gs, ds = np.full(len(gt), ''), np.full(len(det), '')
     else:
         names = sorted(set(gs), key=len, reverse=True)
         def name_of(s):
@@ -138,7 +139,8 @@ def legacy_corner_match(gt, # ground truth (`GroundTruth`, or a table: frame, x1
             if ok:
                 hit.add(ok[0])
                 rows.append(_rows_for(f, d, ok[0],
-                                      float(box_iou(gt.loc[[ok[0]], ['x1', 'y1', 'x2', 'y2']], det.loc[[d], ['x1', 'y1', 'x2', 'y2']])[0, 0]), 'TP', gt, det))
+                                      float(box_iou(gt.loc[[ok[0]], ['x1', 'y1', 'x2', 'y2']],
+                                                    det.loc[[d], ['x1', 'y1', 'x2', 'y2']])[0, 0]), 'TP', gt, det))
             else: rows.append(_rows_for(f, d, -1, 0.0, 'FP', gt, det))
         rows += [_rows_for(f, -1, g, 0.0, 'FN', gt, det) for g in gi if g not in hit]
     return pd.DataFrame(rows, columns=MATCH_COLS).sort_values(['source', 'frame', 'det_idx', 'gt_idx'],
@@ -431,8 +433,8 @@ def recognition_outcomes(det:pd.DataFrame, # detections with an `embedding` colu
     return Outcomes(out, m, identity, match, gt_boxes=int(person.sum()),
                     missed=int(((m.outcome == 'FN') & m.gt_idx.isin(np.flatnonzero(person))).sum()),
                     missed_tracks=_missed_tracks(gt, m,
-                                                 person), no_embedding=int((~has & dok).sum()), not_annotated=int((~dok).sum()),
-                    frames_scored=int(len(set(det.frame[dok]) | set(gt.frame[gok]))),
+                                                 person), no_embedding=int((~has & dok).sum()),
+                    not_annotated=int((~dok).sum()), frames_scored=int(len(set(det.frame[dok]) | set(gt.frame[gok]))),
                     shared_matches=int(tp.gt_idx.duplicated().sum()), matched_faces=int(tp.gt_idx.nunique()))
 
 # %% ../nbs/10_validate.ipynb #4af4f8eb
@@ -465,8 +467,8 @@ def shared_match_note(outcomes:Outcomes) -> str:
     "Say when a many-to-one rule matched several detections to one annotated face ('' when it did not)."
     k = outcomes.shared_matches
     if not k: return ''
-    return (f"the {outcomes.match} rule matched {outcomes.matched_faces + k} detections to {outcomes.matched_faces} annotated "
-            f"faces ({k} shared a face with another detection)")
+    return (f"the {outcomes.match} rule matched {outcomes.matched_faces + k} detections to {outcomes.matched_faces} "
+            f"annotated faces ({k} shared a face with another detection)")
 
 # %% ../nbs/10_validate.ipynb #4597aad7
 STUDY_COLS = ['positives', 'negatives', 'tp', 'fp', 'tn', 'fn', 'precision', 'recall', 'f1', 'accuracy']

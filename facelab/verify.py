@@ -21,7 +21,7 @@ def default_threshold(model_name=DEFAULT_MODEL, # a model name (or object) in th
                       distance_metric:str=DEFAULT_METRIC, # cosine, euclidean, euclidean_l2 or angular
                       deepface_compat:bool=False, # deepface's threshold for deepface's preprocessing
                      ) -> float:
-    "The default decision threshold for `model_name` with `distance_metric`: the model's own, or deepface's under `deepface_compat`."
+    "The default threshold of `model_name` with `distance_metric`: its own, or deepface's under `deepface_compat`."
     if not deepface_compat:
         if head_parts(model_name_of(model_name)):
             raise FacelabError(f"{model_name_of(model_name)} is a learned head: its output has no published "
@@ -42,7 +42,7 @@ def threshold_source(model_name, # the model (name or object)
                      note:str='', # why there is none, when there is none
                      deepface_compat:bool=False, # deepface's thresholds
                     ) -> str: # where a verification threshold comes from, in words
-    "Where the threshold of `verify_pairs` comes from: given, the model's published default (and its source), deepface's, or why none."
+    "Where `verify_pairs`' threshold is from: given, the model's published default and source, deepface's, or why none."
     if given: return 'given by the caller'
     if note: return note
     if deepface_compat: return "deepface's default for the model and metric"
@@ -63,7 +63,8 @@ def _face_pair_distances(pairs:pd.DataFrame, emb:pd.DataFrame, distance_metric:s
     ny = nf[cy][pid]
     rx, ry = order[start[cx][pid] + within // ny], order[start[cy][pid] + within % ny]
     E = np.stack(emb.embedding.to_numpy()) if len(emb) else np.zeros((0, 1), np.float32)
-    d = np.concatenate([pair_distances(E[rx[i:i+chunk]], E[ry[i:i+chunk]], distance_metric) for i in range(0, len(rx), chunk)] or [np.zeros(0)])
+    d = np.concatenate([pair_distances(E[rx[i:i+chunk]], E[ry[i:i+chunk]], distance_metric)
+                        for i in range(0, len(rx), chunk)] or [np.zeros(0)])
     best = np.full(len(pairs), np.inf)
     np.minimum.at(best, pid, d)
     best[m == 0] = np.nan
@@ -74,12 +75,12 @@ def verify_pairs(pairs:pd.DataFrame, # pairs table with `file_x`, `file_y`
                  model_name=DEFAULT_MODEL, # a name in `facelab.embed.MODELS`, an .onnx path, or a model object
                  detector_backend=DEFAULT_DETECTOR, # a name in `facelab.detect.DETECTORS`, or a detector object
                  distance_metric:str=DEFAULT_METRIC, # cosine, euclidean, euclidean_l2 or angular
-                 threshold:float|None=None, # decision threshold; the model's default for the metric when None (NaN, no predictions, if it has none)
+                 threshold:float|None=None, # threshold; None: the model's default (NaN, no predictions, if it has none)
                  embeddings:pd.DataFrame|None=None, # precomputed `represent` output to use instead of embedding
-                 failures:pd.DataFrame|None=None, # the failures table that came with `embeddings`, for the `error` column
+                 failures:pd.DataFrame|None=None, # the failures table of `embeddings` (for the `error` column)
                  deepface_compat:bool=False, # embed through `DeepFace.represent`, deepface's thresholds
                  **kwargs, # passed to `represent` (align, enforce_detection, cache_dir, batch_size, ...)
-                ) -> pd.DataFrame: # pairs + distance, face_detected_x/_y, threshold, prediction, error, model_name, detector_backend, distance_metric, threshold_source
+                ) -> pd.DataFrame: # pairs + distance, face_detected_x/_y, threshold, prediction, error, settings
     "Add `distance`, `threshold`, `prediction` and `error` to `pairs`, embedding each unique image once."
     if distance_metric not in METRICS:
         raise FacelabError(f"unknown distance_metric {distance_metric!r}; use one of {METRICS}")
@@ -94,11 +95,13 @@ def verify_pairs(pairs:pd.DataFrame, # pairs table with `file_x`, `file_y`
     note, given = '', threshold is not None
     if threshold is None:
         try: threshold = default_threshold(model_name, distance_metric, deepface_compat)
-        except FacelabError as e: threshold, note = np.nan, str(e)   # a model without a default: distances, no decisions
+        # a model without a default: distances, no decisions
+        except FacelabError as e: threshold, note = np.nan, str(e)
     threshold = float(threshold)
     files = pd.unique(pd.concat([pairs.file_x, pairs.file_y]).astype(str))
     if embeddings is None: embeddings, failures = represent(files, model_name=model_name,
-                                                            detector_backend=detector_backend, deepface_compat=deepface_compat, **kwargs)
+                                                            detector_backend=detector_backend,
+                                                            deepface_compat=deepface_compat, **kwargs)
     elif failures is None: failures = failures_frame()
     out = pairs.copy()
     out['distance'] = _face_pair_distances(pairs, embeddings, distance_metric)
@@ -111,7 +114,8 @@ def verify_pairs(pairs:pd.DataFrame, # pairs table with `file_x`, `file_y`
                                  np.where(out.distance <= threshold, 'Yes', 'No'))
     why, have = dict(zip(failures.file, failures.stage + ': ' + failures.reason)), set(embeddings.file)
     def err(fx,
-            fy): return '; '.join(f"{f}: {why.get(f, 'no embedding')}" for f in dict.fromkeys((fx, fy)) if f in why or f not in have)
+            fy): return '; '.join(f"{f}: {why.get(f, 'no embedding')}" for f in dict.fromkeys((fx, fy)) if f in why
+                                  or f not in have)
     out['error'] = ''
     bad = out.distance.isna().to_numpy()
     out.loc[bad, 'error'] = [err(str(fx), str(fy)) for fx, fy in zip(out.file_x[bad], out.file_y[bad])]

@@ -39,7 +39,8 @@ def video_info(path) -> dict:
     if not path.is_file(): raise not_regular(path, path.stat().st_mode)   # a FIFO would block the decoder
     cap = cv2.VideoCapture(str(path))
     try:
-        if not cap.isOpened(): raise FacelabError("cannot open video: not a video OpenCV can read, or truncated before its index", path)
+        if not cap.isOpened():
+            raise FacelabError("cannot open video: not a video OpenCV can read, or truncated before its index", path)
         n, fps = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)), cap.get(cv2.CAP_PROP_FPS)
         w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
     finally: cap.release()
@@ -66,7 +67,8 @@ class VideoFrames:
         n = self.info['frames'] or math.inf
         self.stop = min(n, int(math.ceil(end*src - 1e-6))) if end is not None else n
         self.frames = _frame_set(frames, path)
-        if self.frames is not None: self.stop = min(self.stop, max(self.frames, default=-1) + 1)   # nothing to read past the last
+        # nothing to read past the last
+        if self.frames is not None: self.stop = min(self.stop, max(self.frames, default=-1) + 1)
         self.resume_after = -1   # frames up to this index are skipped (used to resume)
         self.skip = set()   # and these (frames a cache already has)
         self.truncated, self.reason, self.n_read, self.last_index = False, None, 0, None
@@ -125,7 +127,8 @@ def _frame_set(frames, path=None) -> frozenset|None:
     return frozenset(int(v) for v in vals)
 
 # %% ../nbs/04_video.ipynb #18d9d3d4
-os.environ.setdefault('OPENCV_FFMPEG_LOGLEVEL', '-8')   # FFmpeg's AV_LOG_QUIET; read by OpenCV when it opens its first video
+# FFmpeg's AV_LOG_QUIET; read by OpenCV when it opens its first video
+os.environ.setdefault('OPENCV_FFMPEG_LOGLEVEL', '-8')
 
 # %% ../nbs/04_video.ipynb #78f0b568
 VIDEO_EXTS = {'.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg', '.mpeg', '.wmv', '.flv'}
@@ -177,7 +180,9 @@ class VideoResult(NamedTuple):
 FRAME_COLS = ['source', 'frame', 'timestamp', 'n_faces']
 def frames_frame(rows=()) -> pd.DataFrame:
     "A frames table (`source, frame, timestamp, n_faces`)."
-    return pd.DataFrame(list(rows), columns=FRAME_COLS).astype({'source': str, 'frame': 'int64', 'timestamp': 'float64', 'n_faces': 'int64'})
+    return pd.DataFrame(list(rows),
+                        columns=FRAME_COLS).astype({'source': str, 'frame': 'int64', 'timestamp': 'float64',
+                                                    'n_faces': 'int64'})
 
 # %% ../nbs/04_video.ipynb #dfe61ecb
 def detection_cache_key(path, settings:dict) -> str:
@@ -239,7 +244,8 @@ class _Store:
         with disk_errors(self.folder, lambda: int(d.memory_usage(deep=True).sum()) + 100*len(frames),
                          f"the video detection cache (frames {first} to {frames[-1]['frame']})"):
             write_atomic(self.folder/f"dets-{first:08d}.parquet", lambda t: d.to_parquet(t, index=False))
-            write_atomic(self.folder/f"frames-{first:08d}.parquet", lambda t: _frames_part(frames).to_parquet(t, index=False))
+            write_atomic(self.folder/f"frames-{first:08d}.parquet",
+                         lambda t: _frames_part(frames).to_parquet(t, index=False))
 
     def clear(self):
         "Remove the parts and the summary (the quarantine stays)."
@@ -270,9 +276,11 @@ class _FrameLog:
     def table(self, src:str) -> pd.DataFrame:
         "The frames as `_frames_part` makes them."
         frame = np.array(self.frame, np.int64)
-        return pd.DataFrame({'source': [src]*len(frame), 'frame': frame, 'timestamp': np.array(self.timestamp, np.float64),
+        return pd.DataFrame({'source': [src]*len(frame), 'frame': frame,
+                             'timestamp': np.array(self.timestamp, np.float64),
                              'n_faces': np.array(self.n_faces, np.int64),
-                             'error': pd.Series([self.errors.get(int(k), '') for k in frame], dtype=object)}).astype({'source': str})
+                             'error': pd.Series([self.errors.get(int(k), '') for k in frame],
+                                                dtype=object)}).astype({'source': str})
 
 # %% ../nbs/04_video.ipynb #2d66cbb9
 def _retyped(df:pd.DataFrame, like:pd.DataFrame) -> pd.DataFrame:
@@ -332,23 +340,26 @@ def detect_video(path, # video file
     "Detect faces in a streamed video: detections, per-frame counts and failures, cached and resumable."
     if detector_backend is None: detector_backend = VIDEO_DETECTOR
     if client is not None and frames is not None:
-        raise FacelabError("frames= is not supported with a client yet: detect with every_n/fps and score the frames you need", path)
+        raise FacelabError("frames= is not supported with a client yet: detect with every_n/fps and score the frames "
+                           "you need", path)
     if client is not None:   # the same result, made by the executor's tasks segment by segment
-        kw = dict(align=align, expand_percentage=expand_percentage, max_faces=max_faces, crops_dir=crops_dir, flush_every=flush_every,
-                  min_face=min_face)
-        return detect_videos([path], client, detector_backend, every_n, fps, start, end, cache_dir=cache_dir, progress=progress,
-                             **kw)[str(path)]
+        kw = dict(align=align, expand_percentage=expand_percentage, max_faces=max_faces, crops_dir=crops_dir,
+                  flush_every=flush_every, min_face=min_face)
+        return detect_videos([path], client, detector_backend, every_n, fps, start, end, cache_dir=cache_dir,
+                             progress=progress, **kw)[str(path)]
     reader = VideoFrames(path, every_n, fps, start, end, frames)
     det = get_detector(detector_backend)
     name, src = detector_name(detector_backend), str(path)
     cache_dir = cache_folder(cache_dir, 'detections')
     if cache_dir is not None:
         try: writable_folder(cache_dir, 'detection cache')
-        except FacelabError as e: raise FacelabError(f"{e.reason}; set FACELAB_HOME to a writable folder, or pass cache_dir=None (--no-cache)", e.path) from None
-    settings = dict(detector=name, detector_signature=detector_settings(det), every_n=every_n, fps=fps, start=start, end=end,
-                    align=align, expand_percentage=expand_percentage, max_faces=max_faces,
+        except FacelabError as e: raise FacelabError(f"{e.reason}; set FACELAB_HOME to a writable folder, or pass "
+                                                     "cache_dir=None (--no-cache)", e.path) from None
+    settings = dict(detector=name, detector_signature=detector_settings(det), every_n=every_n, fps=fps, start=start,
+                    end=end, align=align, expand_percentage=expand_percentage, max_faces=max_faces,
                     crops_dir=str(Path(crops_dir).resolve()) if crops_dir is not None else None)
-    if min_face is not None: settings['min_face'] = float(min_face)   # only when set, so the caches made before keep their keys
+    # only when set, so the caches made before keep their keys
+    if min_face is not None: settings['min_face'] = float(min_face)
     if reader.frames is not None: settings['frames'] = sorted(reader.frames)   # likewise
     store = _Store(Path(cache_dir)/detection_cache_key(path, settings) if cache_dir is not None else None)
     old_dets, old_frames, done = store.load()
@@ -358,7 +369,8 @@ def detect_video(path, # video file
     have = set(old_frames.frame.tolist())
     gaps = [i for i in range(reader.first, max(have)) if reader.selected(i) and i not in have] if have else []
     if done is not None and not gaps and len(have) == done['n_frames']: return _result(src, old_dets, old_frames, done)
-    reader.resume_after, reader.skip = (gaps[0] - 1 if gaps else max(have, default=-1)), have   # detect only what is missing
+    # detect only what is missing
+    reader.resume_after, reader.skip = (gaps[0] - 1 if gaps else max(have, default=-1)), have
     dets, log, new_d, new_f = [old_dets], _FrameLog(), [], []
     try: total = len(reader)
     except FacelabError: total = None
@@ -366,11 +378,13 @@ def detect_video(path, # video file
     try:
         for f in prefetch(reader):   # the next frames decode in a reader thread while this one detects
             error = ''
-            try: rows, crops = detect_image(f.image, det, align, expand_percentage, max_faces, crops=crops_dir is not None, min_face=min_face)
+            try: rows, crops = detect_image(f.image, det, align, expand_percentage, max_faces,
+                                            crops=crops_dir is not None, min_face=min_face)
             except Exception as e: error, rows, crops = f"frame {f.index}: {type(e).__name__}: {e}", [], []
             for r, c in zip(rows, crops or [None]*len(rows)):
                 crop = save_crop(c, Path(crops_dir)/crop_name(src, f.index, r['face_idx'])) if c is not None else None
-                new_d.append(dict(source=src, frame=f.index, timestamp=f.timestamp, **r, detector_backend=name, crop=crop))
+                new_d.append(dict(source=src, frame=f.index, timestamp=f.timestamp, **r, detector_backend=name,
+                                  crop=crop))
             new_f.append(dict(source=src, frame=f.index, timestamp=f.timestamp, n_faces=len(rows), error=error))
             bar.update()
             if len(new_f) >= flush_every:
@@ -383,18 +397,21 @@ def detect_video(path, # video file
         store.add(new_d, new_f)
     dets.append(detections_frame(new_d))
     log.add(new_f)
-    frames = pd.concat([f for f in [old_frames, log.table(src)] if len(f)] or [_frames_part()], ignore_index=True).sort_values('frame', kind='stable')
+    frames = pd.concat([f for f in [old_frames, log.table(src)] if len(f)] or [_frames_part()],
+                       ignore_index=True).sort_values('frame', kind='stable')
     summary = dict(truncated=reader.truncated, reason=reader.reason, n_frames=len(frames))
     if reader.truncated: warnings.warn(f"{path}: {reader.reason}")
     store.finish(summary)
-    return _result(src, pd.concat([d for d in dets if len(d)] or [detections_frame()], ignore_index=True), frames, summary)
+    return _result(src, pd.concat([d for d in dets if len(d)] or [detections_frame()], ignore_index=True), frames,
+                   summary)
 
 # %% ../nbs/04_video.ipynb #7c7eaa3e
 def _result(src, dets, frames, summary) -> VideoResult:
     "Assemble a `VideoResult` (in frame order), adding the truncation, detector-error and no-face rows to the failures."
     fails = [(src, 'detect', e) for e in frames.sort_values('frame').error if e]
     if summary.get('truncated'): fails.insert(0, (src, 'read', summary['reason']))
-    if len(frames) and not len(dets): fails.append((src, 'detect', f"no face in any of the {len(frames)} frames looked at"))
+    if len(frames) and not len(dets): fails.append((src, 'detect',
+                                                    f"no face in any of the {len(frames)} frames looked at"))
     dets = _retyped(dets.sort_values(['frame', 'face_idx'], kind='stable'), detections_frame()).assign(source=src)
     dets['crop'] = dets.crop.astype(object).where(dets.crop.notna(), None)
     frames = _retyped(frames.sort_values('frame', kind='stable'), frames_frame()).assign(source=src)
@@ -409,7 +426,8 @@ def video_segments(path, # the video
     info = video_info(path)
     src = info['fps']
     step = every_n if fps is None else 1 if fps >= src else src/fps   # fps at or above the video's: every frame
-    if info['frames'] is None or abs(step - round(step)) > 1e-9: return [(start, end)]   # no frame count, or no common frame grid
+    # no frame count, or no common frame grid
+    if info['frames'] is None or abs(step - round(step)) > 1e-9: return [(start, end)]
     step = max(1, int(round(step)))
     first = max(0, int(math.ceil(start*src - 1e-6)))
     stop = min(info['frames'], int(math.ceil(end*src - 1e-6))) if end is not None else info['frames']
@@ -426,12 +444,15 @@ def detect_task(path:str, start:float, end, kwargs:dict) -> VideoResult:
 def _join(src:str, parts:list, start:float=0., end=None, crops_dir=None) -> VideoResult:
     "One video's result from its segments' (in order, made from absolute paths): detections and frames together, failures as one pass orders them, paths as the caller wrote them."
     dets = pd.concat([p.detections for p in parts], ignore_index=True).assign(source=src)
-    if crops_dir is not None: dets['crop'] = [None if c is None else str(Path(crops_dir)/Path(c).name) for c in dets.crop]
+    if crops_dir is not None: dets['crop'] = [None if c is None else str(Path(crops_dir)/Path(c).name)
+                                              for c in dets.crop]
     frames = pd.concat([p.frames for p in parts], ignore_index=True).assign(source=src)
     f = pd.concat([p.failures for p in parts], ignore_index=True).assign(file=src)
     per_segment = f.reason.str.startswith('no face in any of the')   # said again below for the whole video
     fails = [f[f.stage == 'read'], f[(f.stage != 'read') & ~per_segment]]
-    if len(frames) and not len(dets): fails.append(failures_frame([(src, 'detect', f"no face in any of the {len(frames)} frames looked at")]))
+    if len(frames) and not len(dets): fails.append(failures_frame([(src, 'detect',
+                                                                    f"no face in any of the {len(frames)} frames "
+                                                                    "looked at")]))
     return VideoResult(dets, frames, pd.concat(fails, ignore_index=True))
 
 # %% ../nbs/04_video.ipynb #e27a8e2f
@@ -446,15 +467,18 @@ def detect_videos(paths, # video files
                  ) -> dict: # path -> `VideoResult`
     "`detect_video` over many videos through an executor, one task per segment: per video, the results one process would get."
     if detector_backend is None: detector_backend = VIDEO_DETECTOR
-    if not isinstance(detector_backend, str): raise FacelabError("with a client, name the detector (each worker builds its own)")
+    if not isinstance(detector_backend,
+                      str): raise FacelabError("with a client, name the detector (each worker builds its own)")
     executor, paths = as_executor(client), list(dict.fromkeys(str(p) for p in paths))
     folder = cache_folder(cache_dir, 'detections')
     executor.check(weights=detector_settings(detector_backend)['weights'], paths=[os.path.abspath(p) for p in paths],
                    folder=folder and os.path.abspath(folder), detector=detector_backend)
     if kwargs.get('crops_dir') is not None: executor.check(folder=os.path.abspath(kwargs['crops_dir']))
     crops = kwargs.get('crops_dir')
-    if crops is not None: kwargs['crops_dir'] = os.path.abspath(crops)   # paths the workers can use; the tables keep the caller's
-    kw = dict(kwargs, detector_backend=detector_backend, every_n=every_n, fps=fps, cache_dir=None if folder is None else os.path.abspath(folder))
+    # paths the workers can use; the tables keep the caller's
+    if crops is not None: kwargs['crops_dir'] = os.path.abspath(crops)
+    kw = dict(kwargs, detector_backend=detector_backend, every_n=every_n, fps=fps,
+              cache_dir=None if folder is None else os.path.abspath(folder))
     segs = {p: video_segments(p, every_n, fps, start, end, segment_s) for p in paths}
     where = [(p, i) for p, ss in segs.items() for i in range(len(ss))]
     tasks = [(os.path.abspath(p), *segs[p][i], kw) for p, i in where]
@@ -462,8 +486,9 @@ def detect_videos(paths, # video files
     return {p: _join(p, [parts[(p, i)] for i in range(len(ss))], start, end, crops) for p, ss in segs.items()}
 
 # %% ../nbs/04_video.ipynb #b9d8e727
-TRACK_COLORS = [(0, 255, 0), (255, 128, 0), (0, 200, 255), (255, 0, 255), (0, 128, 255), (255, 255, 0), (128, 0, 255), (0, 255, 160),
-                (160, 255, 0), (255, 0, 128)]   # BGR, one per track id (cycled); green first, as without tracks
+# BGR, one per track id (cycled); green first, as without tracks
+TRACK_COLORS = [(0, 255, 0), (255, 128, 0), (0, 200, 255), (255, 0, 255), (0, 128, 255), (255, 255, 0), (128, 0, 255),
+                (0, 255, 160), (160, 255, 0), (255, 0, 128)]
 
 def _track(r) -> int|None:
     "The row's track id as an int, or None (no `track_id` column, or NaN: a face no track took)."
@@ -551,7 +576,8 @@ def write_annotated_video(path, # the source video
     if not w.isOpened(): raise FacelabError("cannot write video", out)
     looked, current = set(idx), detections.iloc[:0]
     try:
-        for f in tqdm(read_frames(path, start=idx[0]/info['fps'], end=(idx[-1]+1)/info['fps']), total=idx[-1]-idx[0]+1, disable=not progress):
+        for f in tqdm(read_frames(path, start=idx[0]/info['fps'], end=(idx[-1]+1)/info['fps']), total=idx[-1]-idx[0]+1,
+                      disable=not progress):
             if f.index in looked: current = by_frame.get(f.index, detections.iloc[:0])
             w.write(draw_detections(f.image, current))
     finally: w.release()

@@ -18,8 +18,8 @@ from .video import detect_video, video_info
 from .embed import represent, represent_detections
 from .models import model_name_of
 from .verify import default_threshold
-from .validate import (recognition_outcomes, recognition_metrics, match_detections, detection_metrics, challenge_summary,
-                              STUDY_COLS)
+from .validate import (recognition_outcomes, recognition_metrics, match_detections, detection_metrics,
+                              challenge_summary, STUDY_COLS)
 from .plots import plot_distances
 from .evaluate import md_table
 from .track import track_faces, tracking_metrics, track_outcomes, track_rows, track_summary, TRACK_RULES
@@ -66,8 +66,9 @@ def check_ground_truth(gt, # ground truth (`GroundTruth`, or a table)
     info = video_info(video)
     probs = ground_truth_problems(gt, info)
     if probs and not allow_mismatch:
-        raise FacelabError(f"ground truth does not belong to the video {Path(video).name} ({_size((info['width'], info['height']))}, "
-                           f"{info['frames']} frames): {'; '.join(probs)}. Pass allow_mismatch=True (--allow-mismatch) to score it anyway",
+        raise FacelabError(f"ground truth does not belong to the video {Path(video).name} "
+                           f"({_size((info['width'], info['height']))}, {info['frames']} frames): {'; '.join(probs)}. "
+                           "Pass allow_mismatch=True (--allow-mismatch) to score it anyway",
                            name or as_ground_truth(gt).source or None)
     return probs
 
@@ -91,8 +92,9 @@ def query_label(gt, # ground truth (`GroundTruth`, or a table) with a `label` pe
         return identity, f"given by the user ({boxes(identity)})"
     if not len(counts): raise FacelabError("the ground truth has no labelled boxes: no query person to score", src)
     if len(counts) > 1:
-        raise FacelabError(f"the ground truth has labels {', '.join(f'{l!r} ({n_boxes(n)})' for l, n in counts.sort_index().items())}: "
-                           "say which one is the query person (identity=, --identity)", src)
+        raise FacelabError("the ground truth has labels "
+                           f"{', '.join(f'{l!r} ({n_boxes(n)})' for l, n in counts.sort_index().items())}: say which "
+                           "one is the query person (identity=, --identity)", src)
     l = counts.index[0]
     return l, f"the only person label in the ground truth ({boxes(l)})"
 
@@ -105,12 +107,14 @@ def frame_coverage(looked, # the frames detected on (`detect_video(...).frames.f
     looked = sorted({int(f) for f in looked})
     if annotated is None:
         return dict(scored=looked, not_annotated=[], not_looked=[], annotated=None,
-                    note=f"the ground truth does not say which frames were annotated: all {len(looked)} frames looked at are scored")
+                    note=f"the ground truth does not say which frames were annotated: all {len(looked)} frames looked "
+                         "at are scored")
     ann = sorted({int(f) for f in annotated})
     scored = sorted(set(looked) & set(ann))
     if not scored:
-        raise FacelabError(f"none of the {len(looked)} frames looked at ({_span(looked)}) is one of the {len(ann)} annotated frames "
-                           f"({_span(ann)}): nothing to score. Check every_n/fps and that the ground truth belongs to this video", name)
+        raise FacelabError(f"none of the {len(looked)} frames looked at ({_span(looked)}) is one of the {len(ann)} "
+                           f"annotated frames ({_span(ann)}): nothing to score. Check every_n/fps and that the ground "
+                           "truth belongs to this video", name)
     skipped, missing = sorted(set(looked) - set(ann)), sorted(set(ann) - set(looked))
     note = f"scored the {len(scored)} annotated frames looked at ({_span(scored)})"
     if skipped: note += f"; {len(skipped)} frames looked at are not annotated and not scored"
@@ -123,11 +127,13 @@ def _span(frames:list) -> str:
     if not frames: return 'none'
     if len(frames) <= 4: return ', '.join(map(str, frames))
     steps = set(np.diff(frames))
-    if len(steps) == 1: return f"{frames[0]}-{frames[-1]}" + (f", every {steps.pop()}th" if frames[1] - frames[0] > 1 else '')
+    if len(steps) == 1: return f"{frames[0]}-{frames[-1]}" + (f", every {steps.pop()}th" if frames[1] - frames[0] > 1
+                                                              else '')
     return f"{frames[0]}-{frames[-1]}, {len(frames)} frames"
 
 # %% ../nbs/10a_video_study.ipynb #67029707
-FACE_BANDS = (0, 24, 32, 48, 96, np.inf)   # face sizes in pixels (the annotated box's shorter side), for the per-size rows
+# face sizes in pixels (the annotated box's shorter side), for the per-size rows
+FACE_BANDS = (0, 24, 32, 48, 96, np.inf)
 
 def _band(px:float) -> str:
     "The `FACE_BANDS` band of a face size, as text ('24-32 px', '96+ px')."
@@ -166,7 +172,8 @@ def enrol_faces(det:pd.DataFrame, # detections with `embedding` (`represent_dete
     has = det.embedding.map(lambda e: e is not None and not (isinstance(e, float) and np.isnan(e))).to_numpy()
     rng = np.random.default_rng(seed)
     people = sorted({l for l in tp.label.dropna() if str(l).startswith('person ')} |
-                    {l for l in g.label[~g['ignore'].astype(bool)] if str(l).startswith('person ')}, key=lambda s: int(s.split()[1]))
+                    {l for l in g.label[~g['ignore'].astype(bool)] if str(l).startswith('person ')},
+                    key=lambda s: int(s.split()[1]))
     faces = g[g.label.isin(people) & g.frame.isin(frames if frames is not None else g.frame)]
     rows = []
     for p in people:
@@ -313,7 +320,8 @@ def validate_video(video, # the video file
                   ) -> VideoStudyResult: # outcomes per rule, metrics table, detections, the query label and why, the rules, the ground truth's problems; with `track`: tracking, track_metrics, tracks
     "Find `query` in the annotated frames of `video` and score each detection as TP/FP/TN/FN against `gt`, with both matching rules."
     n = video_info(video)['frames'] if isinstance(gt, (str, Path)) and Path(video).is_file() else None
-    truth = as_ground_truth(gt, n_frames=n)   # a CVAT file's tracks expanded over the video's frames, not a task's millions
+    # a CVAT file's tracks expanded over the video's frames, not a task's millions
+    truth = as_ground_truth(gt, n_frames=n)
     gt_file = str(gt) if isinstance(gt, (str, Path)) else truth.source
     problems = check_ground_truth(truth, video, allow_mismatch, name=gt_file or None)
     if query is None: people_table(truth)   # refused before any work when the ground truth has no tracks
@@ -324,7 +332,8 @@ def validate_video(video, # the video file
     annotated = truth.annotated_frames
     if frames not in ('annotated', 'all'): raise FacelabError(f"frames must be 'annotated' or 'all', not {frames!r}")
     only = annotated if frames == 'annotated' and annotated is not None else None
-    cluster = kwargs.get('client') is not None   # a cluster detects segments on the every_n grid: keep the annotated frames after
+    # a cluster detects segments on the every_n grid: keep the annotated frames after
+    cluster = kwargs.get('client') is not None
     res = detect_video(video, detector_backend, every_n=every_n, crops_dir=work/'crops',
                        frames=None if cluster else only, **kwargs)
     if cluster and only is not None:
@@ -341,19 +350,23 @@ def validate_video(video, # the video file
                   gt_file=gt_file, gt_problems=problems, iou=iou, tol=tol, rules=match_rules(iou,
                                                                                              tol), coverage=coverage,
                   threshold_source=source)
-    if track: common.update(tracking=pd.DataFrame([tracking_metrics(gt, tracked, iou=iou, annotated=sf, video=Path(video).name)]),
+    if track: common.update(tracking=pd.DataFrame([tracking_metrics(gt, tracked, iou=iou, annotated=sf,
+                                                                    video=Path(video).name)]),
                             track_settings=tracked.settings)
     if query is None:
         return VideoStudyResult(**common, detection=detection_metrics(match_detections(gt, de, iou=iou, frames=sf)),
                     people=people_study(de, gt, threshold, distance_metric, sf, iou, enrol, seed), identity=None,
-                    identity_reason=f"no query photo: every ground-truth person, enrolled from one face of theirs ({enrol})")
+                    identity_reason="no query photo: every ground-truth person, enrolled from one face of theirs "
+                                    f"({enrol})")
     q = query_embeddings(query, model_name, detector_backend, progress=False,
                          **({'cache_dir': kwargs['cache_dir']} if 'cache_dir' in kwargs else {}))
-    outs = {rule: recognition_outcomes(de, q, gt, identity, threshold, distance_metric, match=rule, iou=iou, tol=tol, frames=sf)
-            for rule in ('iou', 'legacy')}   # scored once per rule: the detection metrics and the per-track rows reuse them
+    # scored once per rule: the detection metrics and the per-track rows reuse them
+    outs = {rule: recognition_outcomes(de, q, gt, identity, threshold, distance_metric, match=rule, iou=iou, tol=tol,
+                                       frames=sf)
+            for rule in ('iou', 'legacy')}
     rows = [recognition_metrics(o, video=Path(video).name) for o in outs.values()]
-    out = dict(common, detection=detection_metrics(outs['iou'].matches), outcomes=outs, metrics=pd.DataFrame(rows), identity=identity,
-               identity_reason=why)
+    out = dict(common, detection=detection_metrics(outs['iou'].matches), outcomes=outs, metrics=pd.DataFrame(rows),
+               identity=identity, identity_reason=why)
     if track:
         rec = track_outcomes(de, q, gt, identity, threshold, distance_metric, match='iou', iou=iou, tol=tol, frames=sf,
                              scored=outs['iou'])
@@ -404,7 +417,8 @@ def plot_query_distances(outcomes, # `recognition_outcomes`' result, or its tabl
 def scoring_notes(res:dict) -> list:
     "What was scored, in words: the query label and why, the ground truth and whether it fits, the matching rules."
     gt = f"`{Path(res['gt_file']).name}`" if res.get('gt_file') else 'the table given'
-    fit = (f"**does not fit the video**: {'; '.join(res['gt_problems'])}; scored anyway (allow_mismatch)" if res.get('gt_problems')
+    fit = (f"**does not fit the video**: {'; '.join(res['gt_problems'])}; scored anyway (allow_mismatch)"
+           if res.get('gt_problems')
            else "fits the video (frame size, frames)")
     m = res.get('metrics') if res.get('metrics') is not None else pd.DataFrame()
     notes = [n for n in m.get('note', pd.Series(dtype=str)).fillna('') if n]
@@ -413,7 +427,8 @@ def scoring_notes(res:dict) -> list:
     return [who,
             f"Ground truth: {gt} {fit}.",
             *([f"Frames: {res['coverage']['note']}."] if res.get('coverage') else []),
-            *(f"Matching `{k}`: {v}." for k, v in res['rules'].items() if k == 'iou' or res.get('identity') is not None),
+            *(f"Matching `{k}`: {v}." for k, v in res['rules'].items() if k == 'iou'
+              or res.get('identity') is not None),
             *(f"Note: {n}: its positives outnumber the annotated faces." for n in notes)]
 
 # %% ../nbs/10a_video_study.ipynb #134e04a0
@@ -428,12 +443,14 @@ def _track_section(res:dict, out:Path) -> list:
     t, m = res['tracking'], res['track_metrics'].copy()
     for c in ('precision', 'recall', 'f1'): m[c] = 100*m[c]
     why = f" ({t.reason.iloc[0]})" if t.reason.iloc[0] else ''
-    return ["## Tracks", "", f"Tracker: {res['track_settings'].get('tracker', '')}; tracks against the ground truth's tracks (IoU ≥ {res['iou']:g}){why}:", "",
+    return ["## Tracks", "", f"Tracker: {res['track_settings'].get('tracker', '')}; tracks against the ground truth's "
+                             f"tracks (IoU ≥ {res['iou']:g}){why}:", "",
             md_table(t[TRACK_REPORT_COLS], floatfmt='.3f'), "",
             "The query person decided per frame and once per track (`iou` matching): "
-            + "; ".join(f"`{k}`: {v}" for k, v in TRACK_RULES.items()) + ". At `frame` level every detection is scored with its track's decision; "
-            "at `track` level each track is one case.", "",
-            md_table(m[['level', 'rule', 'positives', 'negatives', 'tp', 'fp', 'tn', 'fn', 'precision', 'recall', 'f1']], floatfmt='.2f'), ""]
+            + "; ".join(f"`{k}`: {v}" for k, v in TRACK_RULES.items()) + ". At `frame` level every detection is "
+            "scored with its track's decision; at `track` level each track is one case.", "",
+            md_table(m[['level', 'rule', 'positives', 'negatives', 'tp', 'fp', 'tn', 'fn', 'precision', 'recall',
+                        'f1']], floatfmt='.2f'), ""]
 
 # %% ../nbs/10a_video_study.ipynb #07cd95ee
 @staged_folder('the video report')
@@ -453,17 +470,19 @@ def write_video_report(res:dict, out) -> Path:
     for c in ('precision', 'recall', 'f1', 'accuracy'): m[c] = 100*m[c]
     cols = ['match'] + STUDY_COLS + ['missed', 'reason']
     md = [f"# facelab video report: {Path(res['video']).name}", "", *(f"- {l}" for l in scoring_notes(res)), "",
-          f"Threshold {res['threshold']:.4f} ({res.get('threshold_source', '')}); {len(res['frames'])} frames, {len(res['detections'])} detections; "
-          f"detection vs ground truth (IoU ≥ {res['iou']:g}): precision {res['detection']['precision']:.3f}, recall {res['detection']['recall']:.3f}.", "",
+          f"Threshold {res['threshold']:.4f} ({res.get('threshold_source', '')}); {len(res['frames'])} frames, "
+          f"{len(res['detections'])} detections; detection vs ground truth (IoU ≥ {res['iou']:g}): precision "
+          f"{res['detection']['precision']:.3f}, recall {res['detection']['recall']:.3f}.", "",
           md_table(m[cols], floatfmt='.2f'),
-          "", "Precision, recall, F1, accuracy in percent; `–` where undefined (see reason). `missed`: the query person's annotated faces "
-          "no detection matched.", "", *_track_section(res, out), "![distances](distances.png)", "", "![gallery](gallery.png)", ""]
+          "", "Precision, recall, F1, accuracy in percent; `–` where undefined (see reason). `missed`: the query "
+          "person's annotated faces no detection "
+          "matched.", "", *_track_section(res, out), "![distances](distances.png)", "", "![gallery](gallery.png)", ""]
     (out/'report.md').write_text('\n'.join(md))
     return out
 
 # %% ../nbs/10a_video_study.ipynb #76c4e766
-PEOPLE_COLS = ['person', 'enrol_frame', 'enrol_px', 'positives', 'negatives', 'tp', 'fp', 'tn', 'fn', 'precision', 'recall', 'f1',
-               'missed', 'reason']
+PEOPLE_COLS = ['person', 'enrol_frame', 'enrol_px', 'positives', 'negatives', 'tp', 'fp', 'tn', 'fn', 'precision',
+               'recall', 'f1', 'missed', 'reason']
 
 def _pct(df:pd.DataFrame, cols=('precision', 'recall', 'f1', 'accuracy')) -> pd.DataFrame:
     "`df` with its rate columns in percent."
@@ -475,7 +494,8 @@ def nothing_scored(p, # a `people_study` result
     "Why a study without a query scored nobody: no person has one face to enrol and another to score (each person's reason)."
     if len(p['pooled']): return None
     e = p['enrolled']
-    why = '; '.join(f"{r.label}: {r.reason}" for r in e[e.reason != ''].itertuples()) if len(e) else 'no person is annotated'
+    why = '; '.join(f"{r.label}: {r.reason}"
+                    for r in e[e.reason != ''].itertuples()) if len(e) else 'no person is annotated'
     return f"no person has one detected face to enrol and another to score ({why})"
 
 # %% ../nbs/10a_video_study.ipynb #8ec60eaa
@@ -491,26 +511,30 @@ def _write_people_report(res:dict, out:Path) -> Path:
     d = res['detection']
     not_scored, why = p['enrolled'][p['enrolled'].reason != ''], nothing_scored(p)
     md = [f"# facelab video report: {Path(res['video']).name}", "", *(f"- {l}" for l in scoring_notes(res)), "",
-          f"Threshold {res['threshold']:.4f} ({res.get('threshold_source', '')}); {len(res['frames'])} frames detected, "
-          f"{len(res['detections'])} detections.", "",
-          "## Detection", "", f"Against the annotated faces (IoU ≥ {res['iou']:g}): {d['tp']} found, {d['fp']} false detections, "
-          f"{d['fn']} missed: precision {d['precision']:.3f}, recall {d['recall']:.3f}.", "",
+          f"Threshold {res['threshold']:.4f} ({res.get('threshold_source', '')}); {len(res['frames'])} frames "
+          f"detected, {len(res['detections'])} detections.", "",
+          "## Detection", "", f"Against the annotated faces (IoU ≥ {res['iou']:g}): {d['tp']} found, {d['fp']} false "
+          f"detections, {d['fn']} missed: precision {d['precision']:.3f}, recall {d['recall']:.3f}.", "",
           *_track_section_people(res), "## Recognition of each person", "",
-          "Each ground-truth person enrolled from one face of theirs (below); every other detection on the annotated frames "
-          "is scored for that person: theirs within the threshold TP, beyond it FN; anyone else's within it FP. Rates in percent; "
-          "`–` where undefined.", "",
+          "Each ground-truth person enrolled from one face of theirs (below); every other detection on the annotated "
+          "frames is scored for that person: theirs within the threshold TP, beyond it FN; anyone else's within it "
+          "FP. Rates in percent; `–` where undefined.", "",
           *([f"**Nothing to score:** {why}.", ""] if why else
-            [md_table(_pct(p['pooled'])[['positives', 'negatives', 'tp', 'fp', 'tn', 'fn', 'precision', 'recall', 'f1', 'accuracy']],
-                      floatfmt='.2f'), "", md_table(_pct(p['people']).reindex(columns=PEOPLE_COLS), floatfmt='.2f'), ""])]
+            [md_table(_pct(p['pooled'])[['positives', 'negatives', 'tp', 'fp', 'tn', 'fn', 'precision', 'recall', 'f1',
+                                         'accuracy']],
+                      floatfmt='.2f'), "", md_table(_pct(p['people']).reindex(columns=PEOPLE_COLS), floatfmt='.2f'),
+             ""])]
     if len(not_scored):
         md += ["Not scored: " + '; '.join(f"`{r.label}`: {r.reason}" for r in not_scored.itertuples()) + ".", ""]
-    md += ["## By face size", "", "The people's own faces, by the annotated box's shorter side: how many were recognised.", "",
+    md += ["## By face size", "", "The people's own faces, by the annotated box's shorter side: how many were "
+                                  "recognised.", "",
            md_table(_pct(p['sizes'], ('recall',)), floatfmt='.2f'), ""]
     if len(p['tracks']):
-        md += ["## Per track", "", "Each person decided once per track by each rule (`" + "`, `".join(TRACK_RULES) + "`), pooled over "
+        md += ["## Per track", "",
+               "Each person decided once per track by each rule (`" + "`, `".join(TRACK_RULES) + "`), pooled over "
                "people; at `frame` level every detection is scored with its track's decision.", "",
-               md_table(_pct(p['tracks'])[['level', 'rule', 'positives', 'negatives', 'tp', 'fp', 'tn', 'fn', 'precision', 'recall',
-                                           'f1']], floatfmt='.2f'), ""]
+               md_table(_pct(p['tracks'])[['level', 'rule', 'positives', 'negatives', 'tp', 'fp', 'tn', 'fn',
+                                           'precision', 'recall', 'f1']], floatfmt='.2f'), ""]
     (out/'report.md').write_text('\n'.join(md))
     return out
 
@@ -519,5 +543,5 @@ def _track_section_people(res:dict) -> list:
     "The tracking table of a study without a query, as Markdown lines (tracking.csv is written by the caller's folder)."
     if res.get('tracking') is None: return []
     t = res['tracking']
-    return ["## Tracks", "", f"Tracker: {res['track_settings'].get('tracker', '')}; against the ground truth's tracks on the annotated frames "
-            f"(IoU ≥ {res['iou']:g}):", "", md_table(t[TRACK_REPORT_COLS], floatfmt='.3f'), ""]
+    return ["## Tracks", "", f"Tracker: {res['track_settings'].get('tracker', '')}; against the ground truth's tracks "
+            f"on the annotated frames (IoU ≥ {res['iou']:g}):", "", md_table(t[TRACK_REPORT_COLS], floatfmt='.3f'), ""]

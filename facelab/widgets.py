@@ -88,7 +88,8 @@ class ThresholdExplorer:
         threshold = self.on_grid(threshold)
         self.slider = W.FloatSlider(value=threshold, min=lo, max=hi, step=self.step, description='threshold',
                                     readout_format=f'.{digits}f', continuous_update=True, layout=W.Layout(width='90%'))
-        self.buttons = {m: W.Button(description=f"{m}: {_fmt(r['threshold'])}", disabled=not np.isfinite(r['threshold']),
+        self.buttons = {m: W.Button(description=f"{m}: {_fmt(r['threshold'])}",
+                                    disabled=not np.isfinite(r['threshold']),
                                     tooltip=r['reason'] or f"jump to the {m} threshold", layout=W.Layout(width='auto'))
                         for m, r in self.tuned.items()}
         for m, b in self.buttons.items(): b.on_click(lambda _, m=m: self.jump(m))
@@ -218,7 +219,8 @@ class FaceGallery:
         opts = [(f"all ({len(df)})",
                  'all')] + ([(f"{o} ({n.get(o, 0)})", o) for o in OUTCOMES] if (self.df.outcome != '').any() else [])
         self.filter = W.ToggleButtons(options=opts, value=outcome, style=dict(button_width='auto'))
-        self.order = W.Dropdown(options=[('hardest first', 'hardest'), ('by distance', 'distance'), ('table order', 'table')], value=order,
+        self.order = W.Dropdown(options=[('hardest first', 'hardest'), ('by distance', 'distance'),
+                                         ('table order', 'table')], value=order,
                                 layout=W.Layout(width='10em'))
         self.prev, self.next = W.Button(description='◀', layout=W.Layout(width='3em')), W.Button(description='▶',
                                                                                                  layout=W.Layout(width='3em'))
@@ -285,7 +287,8 @@ class FaceGallery:
 
     def html(self) -> str:
         "The current page as static HTML (JPEG thumbnails inline), for pages without a running kernel."
-        cards = ''.join(f"<div style='display:inline-block;vertical-align:top;margin:4px'><img src='data:image/jpeg;base64,"
+        cards = ''.join("<div style='display:inline-block;vertical-align:top;margin:4px'><img "
+                        "src='data:image/jpeg;base64,"
                         f"{base64.b64encode(w.children[0].value).decode()}'><br>{text}</div>" for w, text in self.cards)
         return f"<div><div><i>{html.escape(self.filter.label)}, {html.escape(self.info.value)}</i></div>{cards}</div>"
 
