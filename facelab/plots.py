@@ -43,7 +43,7 @@ def _named_thresholds(thresholds) -> dict:
 
 # %% ../nbs/07a_plots.ipynb #11d165ce
 def _threshold_lines(ax, thresholds, skip:int=2):
-    "A dashed vertical line per named threshold, labelled `name = value` for the legend, in colours after the first `skip` (the curves')."
+    "A dashed vertical line per named threshold, labelled `name = value`, coloured after the first `skip` (the curves')."
     for (name, t), c in zip(_named_thresholds(thresholds).items(),
                             matplotlib.rcParams['axes.prop_cycle'].by_key()['color'][skip:]*5):
         if np.isfinite(t): ax.axvline(t, ls='--', lw=1.2, color=c,
@@ -212,17 +212,18 @@ def _count(c:dict, k:str) -> float:
     except (TypeError, ValueError): return np.nan
 
 # %% ../nbs/07a_plots.ipynb #f7532f26
-def _fmt_count(v:float) -> str: return 'undefined' if not np.isfinite(v) else f"{int(v)}" if float(v).is_integer() else f"{v:g}"
+def _fmt_count(v:float) -> str:
+    return 'undefined' if not np.isfinite(v) else f"{int(v)}" if float(v).is_integer() else f"{v:g}"
 
 # %% ../nbs/07a_plots.ipynb #591ff04a
 def plot_confusion(x, # dict with tp, fp, tn, fn (e.g. a tuning result), or verified pairs
-                   threshold:float|None=None, # with a table: predict at this threshold instead of its `prediction` column
+                   threshold:float|None=None, # with a table: predict at this threshold, not by its `prediction` column
                    label:str='decision', distance:str='distance', prediction:str='prediction', positive='Yes',
                    normalize:str|None=None, # None for counts, 'true' to add the rates per true class
                    ax=None, # axes to draw into
                    title:str|None=None, # axes title (default: the threshold, when known)
                   ) -> Figure:
-    "Heatmap of the confusion matrix (truth × prediction: different, same), each cell named with its count (and rate); 'undefined' where there is none."
+    "Heatmap of the confusion matrix (truth × prediction), each cell with its count (and rate); 'undefined' where none."
     from facelab.metrics import confusion_counts, metrics_table
     if normalize not in (None, 'true'): raise ValueError(f"normalize must be None or 'true', not {normalize!r}")
     if isinstance(x, dict):
@@ -310,7 +311,7 @@ def card_image(images, # paths or BGR arrays shown side by side (one row of the 
 
 # %% ../nbs/07a_plots.ipynb #f9caca68
 def pair_boxes(pairs:pd.DataFrame, # pairs with `file_x`, `file_y`
-               embeddings:pd.DataFrame|None=None, # `facelab.embed.represent` output for those files (x1, y1, x2, y2, face_detected)
+               embeddings:pd.DataFrame|None=None, # `represent` output for those files (x1, y1, x2, y2, face_detected)
                distance_metric:str|None=None, # to choose among several faces (default: `pairs.attrs`, else cosine)
               ) -> pd.DataFrame: # `box_x`, `box_y`: a box tuple, or None for the whole image
     "The face box of each side of every pair: the detected face; of several, the two closest (the pair's distance)."
@@ -393,7 +394,7 @@ def plot_worst_pairs(df:pd.DataFrame, # verified pairs (file_x, file_y, a label 
                      label:str='decision', distance:str='distance', positive='Yes',
                      title:str|None=None, # figure title (default: what is shown, and how many errors there are)
                     ) -> Figure:
-    "The `n` worst false accepts or false rejects as face pairs side by side, each titled with its distance, threshold and identities."
+    "The `n` worst false accepts or rejects as face pairs side by side, titled with distance, threshold and identities."
     every = worst_pairs(df, threshold, kind, None, label, distance, positive)
     w = every.head(n)
     head = title or f"{ERROR_KINDS[kind]}: " + (f"the {len(w)} worst of {len(every)}" if len(w) else 'none')
