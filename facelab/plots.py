@@ -43,7 +43,7 @@ def _named_thresholds(thresholds) -> dict:
 
 # %% ../nbs/07a_plots.ipynb #11d165ce
 def _threshold_lines(ax, thresholds, skip:int=2):
-    "A dashed vertical line per named threshold, labelled `name = value`, coloured after the first `skip` (the curves')."
+    "A dashed vertical line per named threshold, (label `name = value`), coloured after the first `skip` (the curves')."
     for (name, t), c in zip(_named_thresholds(thresholds).items(),
                             matplotlib.rcParams['axes.prop_cycle'].by_key()['color'][skip:]*5):
         if np.isfinite(t): ax.axvline(t, ls='--', lw=1.2, color=c,
