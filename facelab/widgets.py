@@ -34,7 +34,7 @@ def _fmt(x, pct:bool=False) -> str:
     return f"{x:.2%}" if pct else f"{x:.4f}"
 
 # %% ../nbs/12_widgets.ipynb #2a3ae294
-def metrics_html(m:dict, # tp, fp, tn, fn, precision, recall, f1, accuracy[, threshold, reason]: a row of `metrics_table`
+def metrics_html(m:dict, # a `metrics_table` row: tp, fp, tn, fn, precision, recall, f1, accuracy[, threshold, reason]
                 ) -> str: # HTML
     "The confusion matrix and precision/recall/F1/accuracy of `m` as an HTML table."
     td = lambda v, b='': f"<td style='text-align:right;padding:2px 8px;{b}'>{v}</td>"
@@ -61,17 +61,17 @@ def slider_grid(lo:float, # smallest value the slider must reach
 
 # %% ../nbs/12_widgets.ipynb #38e6b623
 class ThresholdExplorer:
-    "A threshold slider over verified pairs: the confusion matrix, metrics and distance plot follow it; buttons jump to tuned thresholds."
+    "A threshold slider over verified pairs; confusion matrix, metrics and plot follow it; buttons jump to tuned ones."
     def __init__(self,
                  df:pd.DataFrame, # verified pairs (a label and a distance column)
                  methods=('sigma:2', 'best-f1', 'far:1e-3'), # `tune_threshold` methods, one button each
-                 threshold:float|None=None, # where the slider starts (default: the table's `threshold`, else the first method's)
+                 threshold:float|None=None, # the slider's start (default: `threshold`, else the first method's)
                  label:str='decision', # ground-truth column
                  distance:str='distance', # distance column
                  positive='Yes', # label value meaning "same person"
                  kind:str='kde', # distance plot: 'kde' or 'hist'
                  dpi:int=72, # resolution of the redrawn figure
-                 slice_by:str|None=None, # a column of `df` with each pair's band (`facelab.slices.pair_bands`): a selector reads one band
+                 slice_by:str|None=None, # `df`'s column of pair bands (`slices.pair_bands`): a selector picks one
                 ):
         self.df, self.dpi, self.kw = df, dpi, dict(label=label, distance=distance, positive=positive)
         if slice_by is not None and slice_by not in df:
@@ -160,17 +160,17 @@ ORDERS = ('hardest', 'distance', 'table')
 
 def order_rows(df:pd.DataFrame, # verified pairs
                order:str='hardest', # 'hardest' first, by 'distance' (smallest first), or 'table' order
-               threshold:float|None=None, # the decision threshold (default: the `threshold` column, else the median distance)
+               threshold:float|None=None, # decision threshold (default: `threshold` column, else the median distance)
                label:str='decision', distance:str='distance', positive='Yes',
               ) -> pd.DataFrame: # the rows of `df`, reordered; rows without a distance last
-    "Rows ordered for error analysis: hardest first (furthest on the wrong side of the threshold), by distance, or as in the table."
+    "Rows ordered for error analysis: hardest first (furthest on the threshold's wrong side), by distance, or as given."
     if order not in ORDERS: raise FacelabError(f"unknown order {order!r}; use one of {ORDERS}")
     if order == 'table' or distance not in df: return df
     d = pd.to_numeric(df[distance], errors='coerce').to_numpy(float)
     if order == 'distance' or label not in df: return df.iloc[np.argsort(d, kind='stable')]   # NaN sorts last
     if threshold is None:
-        threshold = pd.to_numeric(df.threshold,
-                                  errors='coerce').to_numpy(float) if 'threshold' in df else (np.nanmedian(d) if len(d) else 0.)
+        threshold = (pd.to_numeric(df.threshold, errors='coerce').to_numpy(float) if 'threshold' in df
+                     else (np.nanmedian(d) if len(d) else 0.))
     same = (df[label] == positive).to_numpy()
     wrong_by = np.where(same, d - threshold, threshold - d)          # > 0: on the wrong side of the threshold
     return df.iloc[np.argsort(-wrong_by, kind='stable')]
@@ -202,7 +202,7 @@ class FaceGallery:
                  page_size:int=8, # cards per page
                  size:int=96, # thumbnail height in pixels
                  columns:int=4, # cards per row
-                 embeddings:pd.DataFrame|None=None, # `represent` output for a pairs table: cut the cards to the faces compared
+                 embeddings:pd.DataFrame|None=None, # `represent` output of a pairs table: cards cut to the faces
                  label:str='decision', prediction:str='prediction', distance:str='distance', positive='Yes',
                 ):
         missing = [c for c in image_cols if c not in df]
@@ -222,8 +222,8 @@ class FaceGallery:
         self.order = W.Dropdown(options=[('hardest first', 'hardest'), ('by distance', 'distance'),
                                          ('table order', 'table')], value=order,
                                 layout=W.Layout(width='10em'))
-        self.prev, self.next = W.Button(description='◀', layout=W.Layout(width='3em')), W.Button(description='▶',
-                                                                                                 layout=W.Layout(width='3em'))
+        self.prev, self.next = (W.Button(description='◀', layout=W.Layout(width='3em')),
+                                W.Button(description='▶', layout=W.Layout(width='3em')))
         self.info, self.page = W.Label(), 0
         self.grid = W.GridBox(layout=W.Layout(grid_template_columns=f"repeat({columns}, max-content)", grid_gap='8px'))
         self.filter.observe(lambda c: self.go(0), names='value')
@@ -269,7 +269,8 @@ class FaceGallery:
         ok, buf = cv2.imencode('.jpg', img, [cv2.IMWRITE_JPEG_QUALITY, 85])
         tip = ' | '.join(str(row[c]) for c in self.image_cols)
         return W.VBox([W.Image(value=buf.tobytes(), format='jpeg', layout=W.Layout(width=f"{img.shape[1]}px")),
-                       W.HTML(f"<div title='{html.escape(tip)}' style='font-size:small;line-height:1.2'>{text}</div>")]), text
+                       W.HTML(f"<div title='{html.escape(tip)}' style='font-size:small;line-height:1.2'>"
+                              f"{text}</div>")]), text
 
     def figure(self, columns:int=4) -> Figure:
         "The current page as a matplotlib figure (for static pages and reports)."
