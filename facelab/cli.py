@@ -43,7 +43,7 @@ def cmd_weights(args):
 
 # %% ../nbs/13_cli.ipynb #12cfacfe
 def cmd_evaluate(args):
-    "`facelab evaluate SOURCE --model --detector --metric --out [--task identification --enrol K --strangers F --template T]`"
+    "`facelab evaluate SOURCE --model --detector --metric --out [--task identification --enrol --strangers --template]`"
     if args.task == 'identification': return _cmd_identify(args)
     if args.save_threshold:
         raise FacelabError("--save-threshold records an identification study's threshold: add --task identification")
@@ -58,7 +58,8 @@ def cmd_evaluate(args):
                    command=' '.join(['facelab', *map(shlex.quote, args.argv)]), **kw)
     s, t, rec = res['settings'], res['thresholds'], res['recommended']
     print(f"{s['model_name']} + {s['detector_backend']}, "
-          f"{s['distance_metric']}{' (deepface_compat)' if s['deepface_compat'] else ''}{', flip test' if s['embedding'].get('flip') else ''}: "
+          f"{s['distance_metric']}{' (deepface_compat)' if s['deepface_compat'] else ''}"
+          f"{', flip test' if s['embedding'].get('flip') else ''}: "
           f"{s['pairs']} pairs, {s['scored_pairs']} scored ({s['positives']} same person, {s['negatives']} different), "
           "the same in every row; "
           f"{s['no_face']} images without a detected face "
@@ -82,7 +83,7 @@ def cmd_evaluate(args):
 
 # %% ../nbs/13_cli.ipynb #66df6afb
 def _cmd_identify(args):
-    "`facelab evaluate SOURCE --task identification`: the 1:N study (`facelab.identify`), its report folder, and a summary."
+    "`facelab evaluate SOURCE --task identification`: the 1:N study (`facelab.identify`), its report folder, a summary."
     from facelab.identify import identification_study, write_identification_report, store_threshold, TUNE_ID
     for flag, given in (('--max-negatives', args.max_negatives is not None), ('--score-no-face', args.score_no_face)):
         if given:
@@ -136,7 +137,7 @@ def _print_undefined(lb:pd.DataFrame):
 
 # %% ../nbs/13_cli.ipynb #f5d322fe
 def cmd_compare(args):
-    "`facelab compare SOURCE --models A,B --detectors x,y [--flip off|on|both] [--tune M] [--folds K] --out OUT [--task identification --enrol K --strangers F --template T --fpir R]`"
+    "`facelab compare SOURCE --models A,B --detectors x,y [--flip --tune --folds] --out OUT [--task identification]`"
     from facelab.compare import compare, display_leaderboard
     split = lambda s: [v.strip() for v in s.split(',') if v.strip()]
     kw = dict(cache_dir=None) if args.no_cache else {}
@@ -163,7 +164,7 @@ def cmd_compare(args):
 
 # %% ../nbs/13_cli.ipynb #f3fb97d0
 def _cmd_compare_identification(args, models, detectors, kw:dict):
-    "`facelab compare SOURCE --task identification`: every combination's 1:N study on one split, one leaderboard, a report folder."
+    "`facelab compare SOURCE --task identification`: every combination's 1:N study on one split, one leaderboard, a report."
     from facelab.compare import compare_identification, display_id_leaderboard
     for flag, given in (('--tune', args.tune is not None), ('--max-negatives', args.max_negatives is not None)):
         if given:
@@ -179,7 +180,8 @@ def _cmd_compare_identification(args, models, detectors, kw:dict):
     lb, s = res.leaderboard, res.settings
     for m, why in s['skipped_models'].items(): print(f"{m} skipped: {why}")
     if s['skipped_models']: print()
-    how = 'read from the CSV' if s['split_from'] == 'CSV' else f"seed {s['seed']}, enrol {s['enrol']}, strangers {s['strangers']:g}"
+    how = ('read from the CSV' if s['split_from'] == 'CSV'
+           else f"seed {s['seed']}, enrol {s['enrol']}, strangers {s['strangers']:g}")
     print(f"{len(lb)} combinations on one split ({how}), each searching the same {s['probes']} probes ({s['mated']} "
           f"mated, {s['nonmated']} non-mated) in a gallery of the same {s['gallery_people']} people, per "
           f"{s['template']}; sorted by FNIR at FPIR {fpir:g}, then rank-1\n")
@@ -291,7 +293,7 @@ def _shown(f) -> str:
 
 # %% ../nbs/13_cli.ipynb #fb20b582
 def _print_gallery_failures(g):
-    "Print the images the gallery `g` could not embed, then the faces it did not enrol (files shown as the user names them)."
+    "Print the images the gallery `g` could not embed, then the faces it did not enrol (files as the user names them)."
     f = g.failures.assign(file=g.failures.file.map(_shown))
     extra = (f.stage == EXTRA_FACE).to_numpy()
     if (~extra).any():
@@ -307,7 +309,7 @@ def _nothing_enrolled(g, # a gallery with no face
                       path, # the folder it was built from
                       out, # the gallery folder asked for: failures.csv is written there, no gallery
                      ) -> FacelabError:
-    "The error for a gallery build that enrolled no face: how many images, why (the commonest reasons), where each is listed."
+    "The error of a gallery build that enrolled no face: how many images, why (the commonest reasons), where listed."
     _print_gallery_failures(g)
     why = g.failures.reason.str.split(':').str[0].value_counts()
     said = '; '.join(f"{n}× {r}" for r, n in why.head(3).items()) or 'no images'
@@ -341,7 +343,8 @@ def cmd_gallery(args):
 # %% ../nbs/13_cli.ipynb #7f0a5d78
 def cmd_find(args):
     "`facelab find PHOTO... --gallery G [-k K] [--threshold T] [--metric M] [--by B] [--out CSV]`"
-    from facelab.search import Gallery, find, answers, answer_table, search_threshold, search_threshold_source, NOT_IN_DATABASE, UNTUNED
+    from facelab.search import (Gallery, find, answers, answer_table, search_threshold, search_threshold_source,
+                                NOT_IN_DATABASE, UNTUNED)
     if args.k < 1: raise FacelabError(f"-k must be at least 1, not {args.k}")
     if args.out: writable_file(args.out, 'answers table')
     g = Gallery.load(args.gallery)
@@ -413,7 +416,7 @@ def _settings_file(out) -> Path:
 
 # %% ../nbs/13_cli.ipynb #846225c0
 def cmd_detect(args):
-    "`facelab detect SOURCE --out FILE [--detector] [--min-face PX] [--every-n] [--fps] [--crops DIR]`: the table, and its settings beside it"
+    "`facelab detect SOURCE --out FILE [--detector --min-face --every-n --fps --crops]`: the table, with its settings"
     import json
     from facelab.video import is_video, detect_video
     from facelab.detect import detect_faces, detection_settings
@@ -475,7 +478,7 @@ def _print_people(res:dict, out) -> int:
 
 # %% ../nbs/13_cli.ipynb #28eab8da
 def cmd_validate(args):
-    "`facelab validate VIDEO --gt FILE --query PHOTO... [--identity NAME] [--iou X] [--tol PX] [--allow-mismatch] --out OUT`"
+    "`facelab validate VIDEO --gt FILE --query PHOTO... [--identity --iou --tol --allow-mismatch] --out OUT`"
     from facelab.video_study import validate_video, write_video_report, scoring_notes
     from facelab.validate import STUDY_COLS
     kw = _run_kw(args)
@@ -598,7 +601,7 @@ def _add_dask_option(p, what:str=''):
 
 # %% ../nbs/13_cli.ipynb #ac684a03
 def _progress() -> bool:
-    "Progress bars only where someone watches them: when stderr is a terminal (not a log file, a pipe or a notebook's capture)."
+    "Progress bars only where someone watches: stderr is a terminal (not a log file, a pipe or a notebook's capture)."
     return sys.stderr.isatty()
 
 # %% ../nbs/13_cli.ipynb #38918020
@@ -611,7 +614,7 @@ def _run_kw(args) -> dict:
 
 # %% ../nbs/13_cli.ipynb #18780f64
 def _add_study_options(p):
-    "The options `evaluate` and `compare` share: the metric, the folds, the bootstrap, the negatives' sample and the seed."
+    "The options `evaluate` and `compare` share: metric, folds, bootstrap, the negatives' sample and the seed."
     p.add_argument('--distance-metric', '--metric', dest='metric', default=DEFAULT_METRIC, choices=METRICS,
                    help='distance metric')
     p.add_argument('--folds', type=int, default=10,
