@@ -164,7 +164,7 @@ def cmd_compare(args):
 
 # %% ../nbs/13_cli.ipynb #f3fb97d0
 def _cmd_compare_identification(args, models, detectors, kw:dict):
-    "`facelab compare SOURCE --task identification`: each combination's 1:N study of one split, a leaderboard and report."
+    "`facelab compare SOURCE --task identification`: every combination's 1:N study (one split), leaderboard, report."
     from facelab.compare import compare_identification, display_id_leaderboard
     for flag, given in (('--tune', args.tune is not None), ('--max-negatives', args.max_negatives is not None)):
         if given:
