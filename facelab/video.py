@@ -16,7 +16,8 @@ from .core import file_hash, FacelabError, failures_frame, cache_folder, writabl
 from .core import disk_errors
 from .store import write_atomic, sweep_tmp, quarantine, read_part
 from .core import as_executor
-from .detect import get_detector, detector_name, detector_settings, detection_settings, detect_image, detections_frame, crop_name, save_crop, DETECTION_COLS, VIDEO_DETECTOR
+from .detect import (get_detector, detector_name, detector_settings, detection_settings, detect_image,
+                            detections_frame, crop_name, save_crop, DETECTION_COLS, VIDEO_DETECTOR)
 
 # %% auto #0
 __all__ = ['VIDEO_EXTS', 'FRAME_COLS', 'TRACK_COLORS', 'Frame', 'video_info', 'VideoFrames', 'read_frames', 'is_video',
@@ -49,7 +50,7 @@ def video_info(path) -> dict:
 
 # %% ../nbs/04_video.ipynb #84e57663
 class VideoFrames:
-    "Stream the frames of a video: every `every_n`-th frame or about `fps` per second, between `start` and `end` seconds."
+    "Stream a video's frames: every `every_n`-th frame or about `fps` per second, between `start` and `end` seconds."
     def __init__(self, path, # video file
                  every_n:int=1, # keep every n-th frame
                  fps:float|None=None, # or: keep about this many frames per second
@@ -107,7 +108,8 @@ class VideoFrames:
                 if not ok:
                     if self.info['frames'] and i < self.info['frames']:
                         self.truncated = True
-                        self.reason = f"truncated: could not decode frame {i} of {self.info['frames']} (frames before it were kept)"
+                        self.reason = (f"truncated: could not decode frame {i} of {self.info['frames']} "
+                                       "(frames before it were kept)")
                     break
                 i += 1
         finally: cap.release()
@@ -201,11 +203,11 @@ def _mismatch(frames:pd.DataFrame, dets:pd.DataFrame|None) -> str:
 
 # %% ../nbs/04_video.ipynb #39cec8cd
 class _Store:
-    "The video cache of one key: `frames-<first frame>.parquet` and `dets-<first frame>.parquet` per flush, `done.json`, `quarantine/`."
+    "One key's video cache: `frames-<first>.parquet` and `dets-<first>.parquet` per flush, `done.json`, `quarantine/`."
     def __init__(self, folder): self.folder = Path(folder) if folder is not None else None
 
     def load(self) -> tuple:
-        "Cached (detections, frames with their `error`, summary or None), setting aside parts that are unreadable or disagree."
+        "Cached (detections, frames with their `error`, summary or None), unreadable or disagreeing parts set aside."
         if self.folder is None or not self.folder.is_dir(): return detections_frame(), _frames_part(), None
         sweep_tmp(self.folder)
         fs, ds, seen = [], [], set()
@@ -264,7 +266,7 @@ def _frames_part(rows=()) -> pd.DataFrame:
 
 # %% ../nbs/04_video.ipynb #e5ec2ee7
 class _FrameLog:
-    "The frames a run looked at, compact: frame, timestamp and face count in typed arrays, the detector's errors only where there is one."
+    "A run's frames, compact: frame, timestamp, face count in typed arrays; the detector's errors where any."
     def __init__(self): self.frame, self.timestamp, self.n_faces, self.errors = array('q'), array('d'), array('q'), {}
     def add(self, rows:list):
         "Append a flush's frame rows (`source, frame, timestamp, n_faces, error`)."
@@ -291,7 +293,7 @@ def _retyped(df:pd.DataFrame, like:pd.DataFrame) -> pd.DataFrame:
 def prefetch(items, # any iterable (a `VideoFrames`, say)
              size:int=2, # items read ahead at most (a 1080p frame is 6 MB)
             ):
-    "Iterate `items` in a reader thread, at most `size` items ahead: decoding overlaps the caller's work (OpenCV releases the GIL)."
+    "Iterate `items` in a reader thread, at most `size` ahead: decoding overlaps the caller's work (cv2 drops the GIL)."
     q, stop, end = queue.Queue(size), threading.Event(), object()
     def put(x):
         while not stop.is_set():
@@ -321,7 +323,7 @@ def prefetch(items, # any iterable (a `VideoFrames`, say)
 
 # %% ../nbs/04_video.ipynb #e87c4439
 def detect_video(path, # video file
-                 detector_backend=None, # a name in `facelab.detect.DETECTORS`, or a detector object (None: `VIDEO_DETECTOR`)
+                 detector_backend=None, # a name in `detect.DETECTORS` or a detector object (None: `VIDEO_DETECTOR`)
                  every_n:int=1, # detect on every n-th frame
                  fps:float|None=None, # or: on about this many frames per second
                  start:float=0., # first second
@@ -334,8 +336,8 @@ def detect_video(path, # video file
                  flush_every:int=50, # write the cache every this many frames
                  progress:bool=True, # show a tqdm bar
                  min_face:float|None=None, # drop faces smaller than this (pixels, the box's shorter side)
-                 client=None, # an executor (`facelab.core.Executor`, a Dask client after `import facelab.scale`): one task per segment
-                 frames=None, # only these frame indices (e.g. a ground truth's annotated frames), of those the other settings select
+                 client=None, # executor (`core.Executor`, Dask client after `import facelab.scale`): a task per segment
+                 frames=None, # only these frames (e.g. a ground truth's), of those the other settings select
                 ) -> VideoResult: # (detections, frames, failures)
     "Detect faces in a streamed video: detections, per-frame counts and failures, cached and resumable."
     if detector_backend is None: detector_backend = VIDEO_DETECTOR
@@ -442,7 +444,7 @@ def detect_task(path:str, start:float, end, kwargs:dict) -> VideoResult:
 
 # %% ../nbs/04_video.ipynb #12a74bdf
 def _join(src:str, parts:list, start:float=0., end=None, crops_dir=None) -> VideoResult:
-    "One video's result from its segments' (in order, made from absolute paths): detections and frames together, failures as one pass orders them, paths as the caller wrote them."
+    "One video's result from its segments' (in order, absolute paths), as from one pass; paths as the caller wrote them."
     dets = pd.concat([p.detections for p in parts], ignore_index=True).assign(source=src)
     if crops_dir is not None: dets['crop'] = [None if c is None else str(Path(crops_dir)/Path(c).name)
                                               for c in dets.crop]
@@ -459,13 +461,13 @@ def _join(src:str, parts:list, start:float=0., end=None, crops_dir=None) -> Vide
 def detect_videos(paths, # video files
                   client, # an executor (`facelab.core.Executor`; a Dask client after `import facelab.scale`)
                   detector_backend=None, # a detector name (each worker builds its own); None: `detect_video`'s default
-                  every_n:int=1, fps:float|None=None, start:float=0., end:float|None=None, # which frames, as for `detect_video`
+                  every_n:int=1, fps:float|None=None, start:float=0., end:float|None=None, # the frames (`detect_video`)
                   segment_s:float=60., # about this many seconds per task
                   cache_dir='default', # as for `detect_video` (each segment has its own resumable cache)
                   progress:bool=True, # tqdm bar over finished segments
                   **kwargs, # passed to `detect_video` (align, expand_percentage, max_faces, crops_dir, flush_every)
                  ) -> dict: # path -> `VideoResult`
-    "`detect_video` over many videos through an executor, one task per segment: per video, the results one process would get."
+    "`detect_video` over many videos through an executor, a task per segment: per video, what one process would get."
     if detector_backend is None: detector_backend = VIDEO_DETECTOR
     if not isinstance(detector_backend,
                       str): raise FacelabError("with a client, name the detector (each worker builds its own)")
@@ -504,7 +506,7 @@ def detection_label(r) -> str:
 
 # %% ../nbs/04_video.ipynb #99609126
 def draw_detections(img:np.ndarray, # BGR frame
-                    dets:pd.DataFrame, # detections in this frame (with a `track_id` column: drawn as `#id`, a colour per track)
+                    dets:pd.DataFrame, # this frame's detections (`track_id` column: drawn as `#id`, a colour per track)
                     color=(0, 255, 0), # BGR box colour of faces without a track
                     label:bool=True, # write the track id and the confidence above each box
                    ) -> np.ndarray: # annotated copy
@@ -554,7 +556,8 @@ def contact_sheet(path, # the video
     for ax, i in zip(axs.flat, pick):
         d = detections[detections.frame == i]
         ax.imshow(cv2.cvtColor(draw_detections(read_frame(path, i), d), cv2.COLOR_BGR2RGB))
-        tracks = f" · tracks {', '.join(f'#{k}' for k in sorted(d.track_id.dropna().astype(int).unique()))}" if 'track_id' in d and d.track_id.notna().any() else ''
+        tracks = (f" · tracks {', '.join(f'#{k}' for k in sorted(d.track_id.dropna().astype(int).unique()))}"
+                  if 'track_id' in d and d.track_id.notna().any() else '')
         ax.set_title(f"frame {i} · {i/info['fps']:.2f} s · {len(d)} faces{tracks}", fontsize=9)
     fig.suptitle(Path(path).name)
     fig.tight_layout()
@@ -564,10 +567,10 @@ def contact_sheet(path, # the video
 def write_annotated_video(path, # the source video
                           detections:pd.DataFrame, # its detections
                           out, # output .mp4
-                          frames:pd.DataFrame|None=None, # frames looked at (sets the span; default: frames with detections)
+                          frames:pd.DataFrame|None=None, # frames looked at (the span; default: frames with detections)
                           progress:bool=False, # show a tqdm bar
                          ) -> Path:
-    "Write `out`: the video from the first to the last frame looked at, with the latest detections drawn on every frame."
+    "Write `out`: the video from the first to the last frame looked at, the latest detections drawn on every frame."
     idx = sorted(frames.frame.unique() if frames is not None else detections.frame.unique())
     if not idx: raise FacelabError("no frames to write", path)
     info = video_info(path)
