@@ -444,7 +444,7 @@ def detect_task(path:str, start:float, end, kwargs:dict) -> VideoResult:
 
 # %% ../nbs/04_video.ipynb #12a74bdf
 def _join(src:str, parts:list, start:float=0., end=None, crops_dir=None) -> VideoResult:
-    "One video's result from its segments' (in order, absolute paths), as from one pass; paths as the caller wrote them."
+    "One video's result from its segments' (in order, absolute paths) as from one pass; paths as the caller wrote them."
     dets = pd.concat([p.detections for p in parts], ignore_index=True).assign(source=src)
     if crops_dir is not None: dets['crop'] = [None if c is None else str(Path(crops_dir)/Path(c).name)
                                               for c in dets.crop]
