@@ -48,8 +48,8 @@ KINDS = ('nearest', 'knn', 'svm')
 def _vectors(X) -> np.ndarray:
     "Embeddings from a Gallery, an embeddings table or an array."
     if isinstance(X, Gallery): return X.vectors
-    if isinstance(X,
-                  pd.DataFrame): return np.stack(X.embedding.to_numpy()).astype(np.float32) if len(X) else np.zeros((0, 0), np.float32)
+    if isinstance(X, pd.DataFrame):
+        return np.stack(X.embedding.to_numpy()).astype(np.float32) if len(X) else np.zeros((0, 0), np.float32)
     return np.atleast_2d(np.asarray(X, np.float32))
 
 # %% ../nbs/08a_classify.ipynb #d839a5df
@@ -115,13 +115,13 @@ def classifier_report(train:Gallery, # training gallery
         clf = FaceClassifier(kind, **kwargs).fit(train)
         p = clf.predict(test)
         want = np.where(known, truth, NOT_IN_DATABASE)
-        rows.append(dict(classifier=kind, threshold=clf.thr, known_faces=int(known.sum()), unknown_faces=int((~known).sum()),
-                         closed_set_accuracy=accuracy_score(truth[known],
-                                                            p.predicted[known]) if known.any() else np.nan,
+        rows.append(dict(classifier=kind, threshold=clf.thr, known_faces=int(known.sum()),
+                         unknown_faces=int((~known).sum()),
+                         closed_set_accuracy=accuracy_score(truth[known], p.predicted[known]) if known.any()
+                         else np.nan,
                          known_accuracy=accuracy_score(want[known], p.identity[known]) if known.any() else np.nan,
-                         unknown_rejection=accuracy_score(want[~known],
-                                                          p.identity[~known]) if (~known).any() else np.nan,
-                         open_set_accuracy=accuracy_score(want, p.identity)))
+                         unknown_rejection=accuracy_score(want[~known], p.identity[~known]) if (~known).any()
+                         else np.nan, open_set_accuracy=accuracy_score(want, p.identity)))
     return pd.DataFrame(rows)
 
 # %% ../nbs/08a_classify.ipynb #4a6c3a66

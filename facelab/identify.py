@@ -159,7 +159,8 @@ def _to_distance(p, qsq, metric:str) -> np.ndarray:
     "Proxy scores (first axis: probes) as float64 distances; +inf stays +inf (no one there)."
     p = np.asarray(p, np.float64)
     with np.errstate(invalid='ignore'):
-        if metric == 'cosine': d = np.maximum(1 + p, 0)   # float32 rounding must not make a duplicate "closer than equal"
+        # float32 rounding must not make a duplicate "closer than equal"
+        if metric == 'cosine': d = np.maximum(1 + p, 0)
         elif metric == 'euclidean_l2': d = np.sqrt(np.maximum(2 + 2*p, 0))
         elif metric == 'angular': d = np.arccos(np.clip(-p, -1, 1))/np.pi
         else: d = np.sqrt(np.maximum(np.asarray(qsq, np.float64).reshape((-1,) + (1,)*(p.ndim - 1)) + p, 0))
@@ -861,7 +862,8 @@ def _split_of(source, enrol, strangers, seed, keep_duplicates=False) -> tuple:
     "The split of `source` (a CSV, an identities dict, `sample`, or a folder), what it was made from, and the files not used."
     if isinstance(source, dict): return split_identities(source, enrol, strangers,
                                                          seed), 'identities dict', failures_frame()
-    if str(source).lower().endswith('.csv') and Path(source).is_file(): return read_split(source), 'CSV', failures_frame()
+    if str(source).lower().endswith('.csv') and Path(source).is_file():
+        return read_split(source), 'CSV', failures_frame()
     people = load_people(source, keep_duplicates)   # files by content; copies of a photo: one per person
     return split_identities(people.identities, enrol, strangers, seed), 'drawn', people.unused
 
@@ -1034,7 +1036,8 @@ def identification_study(folder_or_csv='sample', # a folder of people, a split C
         weight_sha256=weight_checksums(es.get('weights', {})))
     st = identification_slices(P.assign(outcome=probe_outcomes(P.mated, P['rank'], P.top1_distance, gs_t)), emb, gs_t,
                                gs_what if gs_what != 'none' else 'no recommendation and no model default', metadata,
-                               [data_folder(folder_or_csv)] if named else [], detector_backend, deepface_compat, n_boot, seed=seed)
+                               [data_folder(folder_or_csv)] if named else [], detector_backend, deepface_compat, n_boot,
+                               seed=seed)
     settings['slices'] = st.info
     return IdentificationResult(P, cmc, pd.concat([tab, tab2], ignore_index=True), sp_out, gs, failures, settings,
                                 slices=st)
@@ -1249,8 +1252,8 @@ def _size_lines(res:IdentificationResult) -> list:
     "The report's gallery-size section: measured, and what is extrapolation."
     s, gs = res.settings, res.gallery_size
     if not len(gs):
-        return ["## Gallery size", "", "No threshold to score the gallery sizes at (no recommendation, no model default).",
-                ""]
+        return ["## Gallery size", "",
+                "No threshold to score the gallery sizes at (no recommendation, no model default).", ""]
     meas, ext = gs[gs.measured], gs[~gs.measured]
     show = gs.assign(fnir=[_ci(r, 'fnir') for _, r in gs.iterrows()], fpir=[_ci(r, 'fpir') for _, r in gs.iterrows()])
     beyond = (f"; beyond that, FPIR is **extrapolated** ({ext.note.iloc[0].removeprefix('extrapolated: ')}), which "
@@ -1307,7 +1310,8 @@ def store_threshold(result:IdentificationResult, # from `identification_study`
             raise FacelabError(f"the gallery's {k} is {g.settings[k]!r}, the study's {s[k]!r}: its threshold means "
                                "nothing there", gallery)
     source = (f"identification study of {s['source']} ({s['people']} people, seed {s['seed']}, per {s['template']}): "
-              f"{rec['method']}, k-fold range {rec['threshold_lo']:.4f}-{rec['threshold_hi']:.4f}, expected FNIR {rec['fnir']:.2%} "
-              f"and FPIR {rec['fpir']:.2%}")
-    return save_threshold(gallery, rec['threshold'], s['distance_metric'], source, method=rec['method'], template=s['template'],
-                          by='template' if s['template'] == 'person' else 'identity', fnir=rec['fnir'], fpir=rec['fpir'])
+              f"{rec['method']}, k-fold range {rec['threshold_lo']:.4f}-{rec['threshold_hi']:.4f}, expected FNIR "
+              f"{rec['fnir']:.2%} and FPIR {rec['fpir']:.2%}")
+    return save_threshold(gallery, rec['threshold'], s['distance_metric'], source, method=rec['method'],
+                          template=s['template'], by='template' if s['template'] == 'person' else 'identity',
+                          fnir=rec['fnir'], fpir=rec['fpir'])

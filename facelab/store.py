@@ -132,13 +132,16 @@ class Claims:
 # %% ../nbs/00a_store.ipynb #1973e89b
 def _waiting(cache, claims:Claims, n:int, patience:float) -> str:
     "What a run that waits on other runs' claims says at once: who holds them, how long it waits, how to take over."
-    who = '; '.join(f"process {o.split('-')[0]} ({len(fs)} claim file{'s' * (len(fs) > 1)}: {claims.dir/o}.*.json)" for o, fs in claims.held.items())
-    return (f"{cache}: waiting for other runs embedding the {n} images left: {who or 'a run that has just finished'}. At most "
-            f"{patience:.0f} s without a new part from them, then this run embeds those images too. If such a run is stopped or "
-            "hung, delete its claim files to take over now, or set FACELAB_CLAIM_WAIT to fewer seconds")
+    who = '; '.join(f"process {o.split('-')[0]} ({len(fs)} claim file{'s' * (len(fs) > 1)}: {claims.dir/o}.*.json)"
+                    for o, fs in claims.held.items())
+    return (f"{cache}: waiting for other runs embedding the {n} images left: {who or 'a run that has just finished'}. "
+            f"At most {patience:.0f} s without a new part from them, then this run embeds those images too. If such a "
+            "run is stopped or hung, delete its claim files to take over now, or set FACELAB_CLAIM_WAIT to fewer "
+            "seconds")
 
 # %% ../nbs/00a_store.ipynb #e74d9d3a
-EMBEDDING_CACHE_COLS = ['hash', 'face_idx', 'embedding', 'x1', 'y1', 'x2', 'y2', 'confidence', 'face_detected', 'reason']
+EMBEDDING_CACHE_COLS = ['hash', 'face_idx', 'embedding', 'x1', 'y1', 'x2', 'y2', 'confidence', 'face_detected',
+                        'reason']
 
 class EmbeddingCache:
     "Append-only Parquet store of embeddings for one set of `embed_settings`, keyed by image content hash; shared safely by processes."
@@ -166,7 +169,8 @@ class EmbeddingCache:
         if not len(rows): return
         self.path.mkdir(parents=True, exist_ok=True)
         if not (self.path/'settings.json').is_file():
-            write_atomic(self.path/'settings.json', lambda t: t.write_text(json.dumps(self.settings, indent=1, sort_keys=True, default=str)))
+            write_atomic(self.path/'settings.json',
+                         lambda t: t.write_text(json.dumps(self.settings, indent=1, sort_keys=True, default=str)))
         name = f"part-{time.time_ns()}-{uuid.uuid4().hex[:6]}.parquet"
         tbl = pa.Table.from_pandas(rows[EMBEDDING_CACHE_COLS].reset_index(drop=True), preserve_index=False)
         write_atomic(self.path/name, lambda t: pq.write_table(tbl, t))
@@ -192,7 +196,8 @@ class EmbeddingCache:
                         done = set(got.hash)
                         left = [h for h in left if h not in done]
                         idle = 0.
-                    taken = claims.taken() if idle < patience else set()   # a stopped (SIGSTOP) or hung neighbour: do its work too
+                    # a stopped (SIGSTOP) or hung neighbour: do its work too
+                    taken = claims.taken() if idle < patience else set()
                     mine = [h for h in left if h not in taken][:n]
                     if mine: claims.claim(mine)
                 if mine:
@@ -200,13 +205,15 @@ class EmbeddingCache:
                     mine = set(mine)
                     left = [h for h in left if h not in mine]
                 elif left:
-                    if in_flight > 1: yield []   # two runs each waiting for the other's unwritten batches would wait forever
+                    # two runs each waiting for the other's unwritten batches would wait forever
+                    if in_flight > 1: yield []
                     time.sleep(wait)
                     idle += wait
-                    if not told and idle >= min(2., patience/10):   # said once, at once (a neighbour's batch of a second or two is no news)
+                    # said once, at once (a neighbour's batch of a second or two is no news)
+                    if not told and idle >= min(2., patience/10):
                         warnings.warn(_waiting(self.path, claims, len(left), patience))
                         told = True
                     if idle >= patience:
-                        warnings.warn(f"{self.path}: other runs have held {len(left)} images for {patience:.0f} s without writing them "
-                                      "(stopped or hung?); embedding them here too")
+                        warnings.warn(f"{self.path}: other runs have held {len(left)} images for {patience:.0f} s "
+                                      "without writing them (stopped or hung?); embedding them here too")
         finally: claims.close()

@@ -258,7 +258,8 @@ def synth_video(out_dir, # folder for <name>.mp4 and <name>.xml
     gt = pd.DataFrame(rows,
                       columns=['frame', 'track_id', 'label', 'x1', 'y1', 'x2', 'y2', 'occluded', 'ignore', 'keyframe'])
     gt = gt.sort_values(['frame', 'track_id'], kind='stable').reset_index(drop=True)
-    gt = GroundTruth(gt, annotated_frames=range(n_frames), frame_size=size, video=str(video))   # every frame is known, the empty ones too
+    # every frame is known, the empty ones too
+    gt = GroundTruth(gt, annotated_frames=range(n_frames), frame_size=size, video=str(video))
     xml = write_cvat_video(gt, out_dir/f"{name}.xml", size=size, n_frames=n_frames, source=video.name)
     return SynthClip(video, xml, gt, {k: str(photo[k]) for k in chosen})
 
