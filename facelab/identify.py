@@ -14,7 +14,8 @@ from .core import FacelabError, Figure, Result, failures_frame, read_text, abs_p
 from .core import staged_folder
 from .core import DEFAULT_MODEL, DEFAULT_DETECTOR, DEFAULT_METRIC
 from .distance import METRICS, check_metric, unit_rows
-from .metrics import exact_interval, rate_interval, negatives_needed, MIN_BOOT_PAIRS, _candidates, _pick_best, _far_upper
+from .metrics import (exact_interval, rate_interval, negatives_needed, MIN_BOOT_PAIRS, _candidates, _pick_best,
+                             _far_upper)
 from .detect import detector_name
 from .plots import plot_worst_pairs, _fig_ax, _legend
 from .models import model_name_of
@@ -803,7 +804,7 @@ class IdentificationResult(Result):
     gallery_size: pd.DataFrame  # GALLERY_SIZE_COLS at the recommended threshold
     failures: pd.DataFrame      # file, stage, reason: one row per image not used as planned
     settings: dict              # every setting, the counts, the recommended threshold, versions, checksums
-    slices: SliceStudy|None = None  # error rates by probe slice, groups and EDC (`facelab.slices`); `slices.table` is slices.csv
+    slices: SliceStudy|None = None  # error rates by probe slice, groups, EDC (`facelab.slices`); `.table` is slices.csv
 
 # %% ../nbs/06b_identify.ipynb #9f39b169
 TEMPLATES = ('image', 'person')
@@ -859,7 +860,7 @@ def _plain(v):
 
 # %% ../nbs/06b_identify.ipynb #c6d9027f
 def _split_of(source, enrol, strangers, seed, keep_duplicates=False) -> tuple:
-    "The split of `source` (a CSV, an identities dict, `sample`, or a folder), what it was made from, and the files not used."
+    "The split of `source` (a CSV, an identities dict, `sample`, a folder), what it was made from, the files not used."
     if isinstance(source, dict): return split_identities(source, enrol, strangers,
                                                          seed), 'identities dict', failures_frame()
     if str(source).lower().endswith('.csv') and Path(source).is_file():
@@ -944,7 +945,7 @@ def identification_study(folder_or_csv='sample', # a folder of people, a split C
                          max_rank:int=20, # the CMC's last rank
                          draws:int=5, # seeded draws of the people per gallery size
                          deepface_compat:bool=False, # embed through `DeepFace.represent`, with deepface's thresholds
-                         keep_duplicates:bool=False, # enrol and search every copy of a repeated photo (listed either way)
+                         keep_duplicates:bool=False, # enrol and search every copy of a repeated photo (listed anyway)
                          command:str|None=None, # the command line that ran this (recorded in the settings)
                          client=None, # an executor or a Dask client: embed on its workers (`facelab.scale`)
                          metadata=None, # a CSV of the user's slices (`facelab.slices.read_metadata`), or None
@@ -1299,7 +1300,7 @@ def write_identification_report(result:IdentificationResult, # from `identificat
 def store_threshold(result:IdentificationResult, # from `identification_study`
                     gallery, # a gallery folder (`Gallery.save`, `facelab gallery build`) of the same model and detector
                    ) -> Path: # the threshold.json written
-    "Record the study's recommended threshold in a gallery folder, so `find` and `recognize` use it; refused if they do not match."
+    "Record the recommended threshold in a gallery folder for `find` and `recognize`; refused if they do not match."
     from facelab.search import Gallery, save_threshold
     s, rec = result.settings, result.settings['recommended']
     if not rec.get('method'):

@@ -92,14 +92,14 @@ def folder_people(path, # root folder: one subfolder per person (loose images: a
 def identities_from_folder(path, # root folder: one subfolder per person (loose images: a person each)
                            exts=IMAGE_EXTS, # extensions taken as images without opening the file (others are sniffed)
                           ) -> dict: # identity -> sorted list of absolute image paths
-    "The people of a folder: each subfolder is one (its images, at any depth); a loose image is one of its own, named by its stem."
+    "The people of a folder: a subfolder is one (its images, at any depth); a loose image is one, named by its stem."
     return folder_people(path, exts)[0]
 
 # %% ../nbs/01_pairs.ipynb #18fbb5ee
 DUPLICATE_COLS = ['file', 'identity', 'content', 'copies', 'people', 'action']
 
 def _same_bytes(files:list) -> dict:
-    "Groups of the `files` with identical bytes: content hash -> sorted files (sizes first; empty or unreadable files never grouped)."
+    "`files` with identical bytes: content hash -> sorted files (sizes first; empty or unreadable files never grouped)."
     by_size = {}
     for f in files:
         try: size = os.stat(f).st_size if os.path.isfile(f) else 0
@@ -115,9 +115,9 @@ def _same_bytes(files:list) -> dict:
 
 # %% ../nbs/01_pairs.ipynb #14393fbe
 def find_duplicates(identities:dict, # identity -> image paths
-                    keep:bool=False, # keep every copy (True) or one copy per person, none of a photo under several people
-                   ) -> tuple: # (identities kept, duplicates table DUPLICATE_COLS, failures table of the copies left out)
-    "Byte-identical photos: one copy per person kept, a photo filed under several people left out (a labelling problem)."
+                    keep:bool=False, # keep every copy (True) or one per person, none of a photo under several people
+                   ) -> tuple: # (identities kept, duplicates table DUPLICATE_COLS, failures of the copies left out)
+    "Byte-identical photos: one copy per person kept, a photo under several people left out (a labelling problem)."
     who = {f: k for k, v in identities.items() for f in v}
     rows = []
     for h, files in _same_bytes(list(who)).items():
@@ -197,7 +197,7 @@ def lfw_path(name:str, n, root='') -> str:
 def read_lfw_pairs(path, # LFW `pairs.txt`
                    root='', # folder holding the LFW `<name>/` subfolders, prefixed to the paths
                   ) -> pd.DataFrame: # PAIR_COLS + fold
-    "Read LFW's `pairs.txt` into a pairs table with the protocol's `fold` (0-based); a bad line is a `FacelabError` naming it."
+    "LFW's `pairs.txt` as a pairs table with the protocol's `fold` (0-based); a bad line is a `FacelabError` naming it."
     path = Path(path)
     lines = read_text(path, 'pairs.txt').splitlines()
     head = lines[0].split() if lines else []

@@ -56,7 +56,7 @@ def _who_answers(sock:socket.socket, wait:float) -> str:
 def _probe_scheduler(address:str, # 'tcp://host:port'
                      timeout:float, # seconds to connect and to hear the scheduler's handshake
                     ):
-    "Refuse `address` unless something there speaks first, as a Dask scheduler does (its handshake); say what answered otherwise."
+    "Refuse `address` unless something there speaks first, as a Dask scheduler does; else say what answered."
     from distributed.comm.addressing import parse_host_port
     try: host, port = parse_host_port(address.split('://', 1)[1])
     except (ValueError, TypeError) as e:
@@ -90,7 +90,7 @@ _GUARD = '''if __name__ == "__main__":
 def _local_client(n:int, # worker processes
                   threads_per_worker:int, # threads each
                  ) -> Client:
-    "A `Client` of a new `LocalCluster` of `n` processes; a `FacelabError` with the guard to write when a script lacks one."
+    "A `Client` of a new `LocalCluster` of `n` processes; a `FacelabError` with the guard a script lacks."
     main = sys.modules.get('__main__')
     script = getattr(main, '__file__', None)
     # a worker process re-running the user's script: the guard is missing
@@ -104,7 +104,7 @@ def _local_client(n:int, # worker processes
                            f"cluster must do it, and the work, under a guard:\n    {_GUARD}") from None
 
 # %% ../nbs/17_scale.ipynb #2c2291c9
-def connect(scheduler, # 'local:N' (a LocalCluster of N worker processes here), 'tcp://host:port' (a running scheduler), or a Client
+def connect(scheduler, # 'local:N' (a LocalCluster of N processes), 'tcp://host:port' (running scheduler), or a Client
             threads_per_worker:int=1, # threads per worker of a local cluster
             quiet:bool=False, # do not print the dashboard link
             timeout:float|None=None, # seconds to hear a running scheduler answer (None: $FACELAB_DASK_TIMEOUT, else 20)
@@ -208,7 +208,7 @@ def check_workers(client:Client, # a connected client
 _SCALE_STATS = {'tasks': 0, 'images': 0}
 
 def _gather(client:Client, futures:dict, desc:str, progress:bool) -> dict:
-    "The results of `futures` (future -> units of work, for the bar) by task key, as they finish; the first failure cancels the rest."
+    "Results of `futures` (future -> units of work, for the bar) by task key as they finish; a failure cancels the rest"
     out, bar = {}, tqdm(total=sum(futures.values()), desc=desc, disable=not progress)
     try:
         for fut in as_completed(list(futures)):

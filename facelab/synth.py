@@ -140,14 +140,14 @@ def _tracks(rng, n, *args, **kwargs) -> list:
 
 # %% ../nbs/11_synth.ipynb #1ff624ea
 def _hides(front, back) -> np.ndarray:
-    "Per frame: whether the patch of `front` (drawn over `back` when its face is at least as large) covers the centre of `back`'s face."
+    "Per frame: whether `front`'s patch (over `back` if its face is as large or larger) covers `back`'s face centre."
     (xf, yf, hf), (xb, yb, hb) = front, back
     with np.errstate(invalid='ignore'):
         return (hf >= hb) & (np.abs(xf-xb) < .75*hf) & (np.abs(yf-yb) < .9*hf)
 
 # %% ../nbs/11_synth.ipynb #01bae750
 def _keep_query_visible(tr, n_main, retry, H, redraw) -> list:
-    "Walkers that would hide the query (track 0) in over a fifth of the frames are redrawn; intruders cross at the height that hides it least."
+    "Walkers hiding the query (track 0) in over 1/5 of the frames are redrawn; intruders cross where it hides least."
     tr = list(tr)
     for k in range(1, n_main):
         for _ in range(20):
@@ -164,7 +164,7 @@ def _keep_query_visible(tr, n_main, retry, H, redraw) -> list:
 # %% ../nbs/11_synth.ipynb #2af1c01f
 @dataclasses.dataclass(repr=False, eq=False)
 class SynthClip(Result):
-    "What `synth_video` returns: the clip, its CVAT file, its exact ground truth, and the photo each person was made from."
+    "What `synth_video` returns: the clip, its CVAT file, its exact ground truth, the photo each person was made from."
     video: Path # the MP4
     annotations: Path # the CVAT-for-video XML of `gt`
     gt: GroundTruth # every face of every frame (every frame annotated, the empty ones too)
@@ -333,7 +333,7 @@ def challenge_recall(out_dir, # folder for the clips
                      seeds=tuple(range(6)), # one clip per seed and challenge
                      presets:dict|None=None, # name -> knobs (default: `CHALLENGES`)
                      **kwargs, # passed to `challenge_run` (n_frames, query, knobs that override the presets)
-                    ) -> ChallengeResult: # `challenge_table` of the runs (`table`), and the runs (`runs`, a row per clip)
+                    ) -> ChallengeResult: # `challenge_table` of the runs (`table`), the runs (`runs`, a row per clip)
     "Run every challenge on a few seeded clips and pool them: how often the query person is found and recognised."
     presets = presets or CHALLENGES
     runs = [challenge_run(out_dir, name, seed, presets=presets, **kwargs)
