@@ -350,11 +350,13 @@ class ProjectionHead:
                  seed:int=0):
         if loss not in LOSSES: raise FacelabError(f"loss must be one of {list(LOSSES)}, not {loss!r}")
         if head not in HEADS: raise FacelabError(f"head must be one of {list(HEADS)}, not {head!r}")
-        if not (isinstance(hidden,
-                           (int, np.integer)) and hidden >= 1): raise FacelabError(f"hidden must be a positive integer, not {hidden!r}")
-        self.settings = dict(head=head, hidden=int(hidden), loss=loss, margin=margin, weight_decays=list(weight_decays), d_outs=list(d_outs), val_fraction=val_fraction,
-                             max_negatives=max_negatives, lr=float(LR[head] if lr is None else lr), max_epochs=max_epochs, patience=patience, P=P, K=K, min_gain=min_gain,
-                             confidence=confidence, n_boot=n_boot, min_people=min_people, seed=seed)
+        if not (isinstance(hidden, (int, np.integer)) and hidden >= 1):
+            raise FacelabError(f"hidden must be a positive integer, not {hidden!r}")
+        self.settings = dict(head=head, hidden=int(hidden), loss=loss, margin=margin, weight_decays=list(weight_decays),
+                             d_outs=list(d_outs), val_fraction=val_fraction, max_negatives=max_negatives,
+                             lr=float(LR[head] if lr is None else lr), max_epochs=max_epochs, patience=patience, P=P,
+                             K=K, min_gain=min_gain, confidence=confidence, n_boot=n_boot, min_people=min_people,
+                             seed=seed)
         self.base_model, self.W, self.summary, self.history = base_model, None, {}, pd.DataFrame(columns=HISTORY_COLS)
 
     @property
@@ -366,9 +368,10 @@ class ProjectionHead:
         if self.W is None: return "ProjectionHead(not fitted)"
         s = self.summary
         e = lambda k: 'n/a' if s.get(k) is None else f"{s[k]:.4f}"
-        what = (f"head, validation EER {e('val_eer_head')} vs identity map {e('val_eer_identity')}" if s.get('chosen') == 'head' else
-                f"identity map, validation EER {e('val_eer_identity')} (best head tried {e('val_eer_head')})" if 'val_eer_head' in s else
-                "identity map (no head trained)")
+        what = (f"head, validation EER {e('val_eer_head')} vs identity map {e('val_eer_identity')}"
+                if s.get('chosen') == 'head' else f"identity map, validation EER {e('val_eer_identity')} (best head "
+                                                  f"tried {e('val_eer_head')})" if 'val_eer_head' in s
+                else "identity map (no head trained)")
         kind = '' if self.settings['head'] == 'linear' else f"mlp {self.settings['hidden']}, "
         return f"ProjectionHead({kind}{self.d_in}->{self.d_out}, {what}, base_model={self.base_model!r})"
 
@@ -388,8 +391,8 @@ def _labels(identities, n) -> np.ndarray:
     ids = list(identities)
     if len(ids) != n: raise FacelabError(f"identities: {len(ids)} labels for {n} embeddings")
     for i, v in enumerate(ids):
-        if v is None or (isinstance(v,
-                                    float) and np.isnan(v)): raise FacelabError(f"identities: row {i} has no label ({v!r})")
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            raise FacelabError(f"identities: row {i} has no label ({v!r})")
     return np.array([str(v) for v in ids])
 
 # %% ../nbs/14_adapt.ipynb #8b18bbfc
@@ -406,24 +409,32 @@ def fit(self:ProjectionHead,
     d = X.shape[1]
     self.history = pd.DataFrame(columns=HISTORY_COLS)                  # a refit starts afresh
     for k in s['d_outs']:
-        if k is not None and not (isinstance(k,
-                                             (int, np.integer)) and 1 <= k <= d): raise FacelabError(f"d_outs: {k!r} is not a size in 1..{d}")
+        if k is not None and not (isinstance(k, (int, np.integer)) and 1 <= k <= d):
+            raise FacelabError(f"d_outs: {k!r} is not a size in 1..{d}")
     summary = dict(n_images=len(X), n_people=len(np.unique(ids)), d_in=d)
-    if summary['n_people'] < s['min_people']: return _identity(self, d,
-                                                               f"{summary['n_people']} {'person' if summary['n_people'] == 1 else 'people'}, fewer than min_people={s['min_people']}: too few to learn a projection that carries over to new people", summary)
+    if summary['n_people'] < s['min_people']:
+        return _identity(self, d,
+                         f"{summary['n_people']} {'person' if summary['n_people'] == 1 else 'people'}, fewer than "
+                         f"min_people={s['min_people']}: too few to learn a projection that carries over to new people",
+                         summary)
     va = split_identities(ids, s['val_fraction'], s['seed'])
     Xtr, ltr, Xva, lva = X[~va], ids[~va], X[va], ids[va]
-    conf = split_identities(lva, 0.5, s['seed'] + 1)    # half the validation people choose the setting, the other half confirm it
-    sel_pairs, conf_pairs, all_pairs = (validation_pairs(l, s['max_negatives'], s['seed']) for l in (lva[~conf], lva[conf], lva))
-    summary.update(n_train_people=len(np.unique(ltr)), n_val_people=len(np.unique(lva)), n_select_people=len(np.unique(lva[~conf])),
-                   n_confirm_people=len(np.unique(lva[conf])), n_train_images=len(Xtr), n_val_images=len(Xva),
-                   n_val_positives=int(all_pairs[2].sum()), n_val_negatives=int((~all_pairs[2]).sum()))
+    # half the validation people choose the setting, the other half confirm it
+    conf = split_identities(lva, 0.5, s['seed'] + 1)
+    sel_pairs, conf_pairs, all_pairs = (validation_pairs(l, s['max_negatives'], s['seed'])
+                                        for l in (lva[~conf], lva[conf], lva))
+    summary.update(n_train_people=len(np.unique(ltr)), n_val_people=len(np.unique(lva)),
+                   n_select_people=len(np.unique(lva[~conf])), n_confirm_people=len(np.unique(lva[conf])),
+                   n_train_images=len(Xtr), n_val_images=len(Xva), n_val_positives=int(all_pairs[2].sum()),
+                   n_val_negatives=int((~all_pairs[2]).sum()))
     for name, pr, n in [('selection', sel_pairs, summary['n_select_people']),
                         ('confirmation', conf_pairs, summary['n_confirm_people'])]:
-        if not pr[2].any() or pr[2].all(): return _identity(self, d,
-                                                            f"the {n} {name} people (half the validation people) have no same-person pair or no different-person pair: nothing to validate on", summary)
-    if not (np.unique(ltr, return_counts=True)[1] >= 2).any(): return _identity(self, d,
-                                                                                "no training person has two images: nothing to learn from", summary)
+        if not pr[2].any() or pr[2].all():
+            return _identity(self, d,
+                             f"the {n} {name} people (half the validation people) have no same-person pair or no "
+                             "different-person pair: nothing to validate on", summary)
+    if not (np.unique(ltr, return_counts=True)[1] >= 2).any():
+        return _identity(self, d, "no training person has two images: nothing to learn from", summary)
     I = np.zeros((d, d))
     eer = lambda W, X_, pr: pair_eer(pr[2], _pair_distances(W, X_, pr))
     summary['val_eer_identity'] = e0 = eer(I, Xva, all_pairs)
@@ -440,24 +451,32 @@ def fit(self:ProjectionHead,
     self.history['chosen'] = (self.history.weight_decay == wd) & (self.history.d_out == k)
     self.history = self.history[HISTORY_COLS]
     ec, ec0, e = eer(W, Xva[conf], conf_pairs), eer(I, Xva[conf], conf_pairs), eer(W, Xva, all_pairs)
-    summary.update(val_eer_head=e, select_eer_head=es, select_eer_identity=eer(I, Xva[~conf], sel_pairs), confirm_eer_head=ec,
-                   confirm_eer_identity=ec0, weight_decay=wd, d_out=k, epoch=epoch)
+    summary.update(val_eer_head=e, select_eer_head=es, select_eer_identity=eer(I, Xva[~conf], sel_pairs),
+                   confirm_eer_head=ec, confirm_eer_identity=ec0, weight_decay=wd, d_out=k, epoch=epoch)
     nc = summary['n_confirm_people']
     if not ec < ec0 - s['min_gain']:
-        return _identity(self, d, f"on the {nc} confirmation people the chosen head's EER {ec:.4f} is not below the identity map's {ec0:.4f}"
-                         + (f" by more than min_gain={s['min_gain']}" if s['min_gain'] else ''), summary)
+        return _identity(self, d,
+                         f"on the {nc} confirmation people the chosen head's EER {ec:.4f} is not below the identity "
+                         f"map's {ec0:.4f}" + (f" by more than min_gain={s['min_gain']}" if s['min_gain'] else ''),
+                         summary)
     cp = np.unique(lva[conf], return_inverse=True)[1]
-    pb = _boot_p_better(conf_pairs[2], _pair_distances(W, Xva[conf], conf_pairs), _pair_distances(I, Xva[conf], conf_pairs),
-                        (cp[conf_pairs[0]], cp[conf_pairs[1]]), nc, s['n_boot'], s['seed']) if s['n_boot'] else 1.0
+    pb = _boot_p_better(conf_pairs[2], _pair_distances(W, Xva[conf], conf_pairs),
+                        _pair_distances(I, Xva[conf], conf_pairs), (cp[conf_pairs[0]], cp[conf_pairs[1]]), nc,
+                        s['n_boot'], s['seed']) if s['n_boot'] else 1.0
     summary['p_better'] = pb
     if pb < s['confidence']:
-        return _identity(self, d, f"on the {nc} confirmation people the head's EER {ec:.4f} beat the identity map's {ec0:.4f} in only {pb:.0%} of "
-                         f"{s['n_boot']} bootstrap replicates over those people (confidence={s['confidence']}): not a reliable gain", summary)
-    if not e < e0: return _identity(self, d,
-                                    f"on all {summary['n_val_people']} validation people the head's EER {e:.4f} is not below the identity map's {e0:.4f}", summary)
+        return _identity(self, d,
+                         f"on the {nc} confirmation people the head's EER {ec:.4f} beat the identity map's {ec0:.4f} "
+                         f"in only {pb:.0%} of {s['n_boot']} bootstrap replicates over those people "
+                         f"(confidence={s['confidence']}): not a reliable gain", summary)
+    if not e < e0:
+        return _identity(self, d,
+                         f"on all {summary['n_val_people']} validation people the head's EER {e:.4f} is not below the "
+                         f"identity map's {e0:.4f}", summary)
     self.W = W
-    self.summary = {**summary, 'chosen': 'head', 'val_eer': e, 'reason': f"confirmation EER {ec:.4f} vs {ec0:.4f} for the identity map (better in {pb:.0%} of "
-                    f"bootstrap replicates), validation EER {e:.4f} vs {e0:.4f}"}
+    self.summary = {**summary, 'chosen': 'head', 'val_eer': e,
+                    'reason': f"confirmation EER {ec:.4f} vs {ec0:.4f} for the identity map (better in {pb:.0%} of "
+                              f"bootstrap replicates), validation EER {e:.4f} vs {e0:.4f}"}
     return self
 
 # %% ../nbs/14_adapt.ipynb #e750c8a5
@@ -492,7 +511,8 @@ def save(self:ProjectionHead,
     p.mkdir(parents=True, exist_ok=True)
     meta = dict(kind='facelab.adapt.ProjectionHead', base_model=self.base_model, d_in=self.d_in, d_out=self.d_out)
     if isinstance(self.W, dict):
-        for f in ('W.npy', *(f'{k}.npy' for k in MLP_ARRAYS)): (p/f).unlink(missing_ok=True)   # no stale arrays of an earlier head
+        # no stale arrays of an earlier head
+        for f in ('W.npy', *(f'{k}.npy' for k in MLP_ARRAYS)): (p/f).unlink(missing_ok=True)
         meta.update(format=MLP_FORMAT, head='mlp', hidden=int(self.W['W1'].shape[0]),
                     arrays={k: _save_array(p, k, self.W[k]) for k in MLP_ARRAYS})
     else:
@@ -509,17 +529,19 @@ def _load_json(f:Path) -> dict:
     try: meta = json.loads(f.read_text(encoding='utf-8'))
     except FileNotFoundError: raise FacelabError("no head.json here: not a saved ProjectionHead", f) from None
     except (OSError, UnicodeDecodeError) as e: raise FacelabError(f"cannot read: {e}", f) from None
-    except json.JSONDecodeError as e: raise FacelabError(f"not valid JSON (line {e.lineno}, column {e.colno}): {e.msg}", f) from None
-    if not isinstance(meta,
-                      dict) or meta.get('kind') != 'facelab.adapt.ProjectionHead': raise FacelabError("not a facelab ProjectionHead file", f)
-    if meta.get('format') not in (HEAD_FORMAT,
-                                  MLP_FORMAT): raise FacelabError(f"format {meta.get('format')!r}; this facelab reads formats {HEAD_FORMAT} (linear) and {MLP_FORMAT} (mlp)", f)
+    except json.JSONDecodeError as e:
+        raise FacelabError(f"not valid JSON (line {e.lineno}, column {e.colno}): {e.msg}", f) from None
+    if not isinstance(meta, dict) or meta.get('kind') != 'facelab.adapt.ProjectionHead':
+        raise FacelabError("not a facelab ProjectionHead file", f)
+    if meta.get('format') not in (HEAD_FORMAT, MLP_FORMAT):
+        raise FacelabError(f"format {meta.get('format')!r}; this facelab reads formats {HEAD_FORMAT} (linear) and "
+                           f"{MLP_FORMAT} (mlp)", f)
     for k in ('d_in', 'd_out', 'settings',
               'summary') + (('w_sha256',) if meta['format'] == HEAD_FORMAT else ('hidden', 'arrays')):
         if k not in meta: raise FacelabError(f"missing the key {k!r}", f)
     for k in ('d_in', 'd_out') + (('hidden',) if meta['format'] == MLP_FORMAT else ()):
-        if not isinstance(meta[k], int) or isinstance(meta[k],
-                                                      bool) or meta[k] < 1: raise FacelabError(f"{k} must be a positive integer, not {meta[k]!r}", f)
+        if not isinstance(meta[k], int) or isinstance(meta[k], bool) or meta[k] < 1:
+            raise FacelabError(f"{k} must be a positive integer, not {meta[k]!r}", f)
     if meta['format'] == MLP_FORMAT and (not isinstance(meta['arrays'],
                                                         dict) or set(meta['arrays']) != set(MLP_ARRAYS)):
         raise FacelabError(f"'arrays' must give the SHA-256 of each of {', '.join(MLP_ARRAYS)}", f)
@@ -560,8 +582,8 @@ def load(cls:ProjectionHead, path, # a folder written by `ProjectionHead.save`
     head.W, head.summary = W, meta['summary']
     if (p/'history.csv').is_file():
         try: head.history = pd.read_csv(p/'history.csv')
-        except (pd.errors.ParserError, pd.errors.EmptyDataError,
-                UnicodeDecodeError) as e: raise FacelabError(f"not a training history table: {e}", p/'history.csv') from None
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+            raise FacelabError(f"not a training history table: {e}", p/'history.csv') from None
         if list(head.history.columns) != HISTORY_COLS:
             raise FacelabError(f"columns {list(head.history.columns)}, expected {HISTORY_COLS}", p/'history.csv')
     return head
@@ -605,7 +627,8 @@ def _jax():
 # %% ../nbs/14_adapt.ipynb #76fe8d4d
 def _decay(p:dict, start:dict, xp=np):
     "Squared distance of an MLP head's parameters from its start (the identity map)."
-    return sum(((p[k] - start[k])**2).sum() for k in MLP_ARRAYS) if xp is np else sum(xp.sum((p[k] - start[k])**2) for k in MLP_ARRAYS)
+    return sum(((p[k] - start[k])**2).sum()
+               for k in MLP_ARRAYS) if xp is np else sum(xp.sum((p[k] - start[k])**2) for k in MLP_ARRAYS)
 
 # %% ../nbs/14_adapt.ipynb #46b91fef
 def mlp_loss(params:dict, # W1, b1, W2, b2
@@ -646,7 +669,8 @@ def _jax_loss(loss:str, margin:float, weight_decay:float, d_out:int, d:int):
         same = lab[:, None] == lab[None, :]
         ps, ns = up & same, up & ~same
         h = jnp.maximum(margin - jnp.sqrt(D + 1e-12), 0)
-        return jnp.where(ps, D, 0).sum()/jnp.maximum(ps.sum(), 1) + jnp.where(ns, h**2, 0).sum()/jnp.maximum(ns.sum(), 1)
+        return jnp.where(ps, D, 0).sum()/jnp.maximum(ps.sum(), 1) + jnp.where(ns, h**2,
+                                                                              0).sum()/jnp.maximum(ns.sum(), 1)
     f = dict(triplet=triplet, contrastive=contrastive)[loss]
     return lambda p, X, lab, start: f(dist(p, X), lab) + weight_decay*_decay(p, start, jnp)
 
@@ -682,9 +706,11 @@ def train_mlp_head(Xtr:np.ndarray, ltr:np.ndarray, # training rows (unit) and la
     val_batches = pk_batches(lva, P, K, np.random.default_rng(seed + 1))
     def row(epoch, train_loss, W):
         return dict(epoch=epoch, train_loss=train_loss, val_eer=pair_eer(pairs[2], _pair_distances(W, Xva, pairs)),
-                    val_loss=float(np.mean([mlp_loss(W, Xva[b], lva[b], loss, m, weight_decay, start) for b in val_batches])))
+                    val_loss=float(np.mean([mlp_loss(W, Xva[b], lva[b], loss, m, weight_decay, start)
+                                            for b in val_batches])))
     W = as_np(p)
-    L0 = float(np.mean([mlp_loss(W, Xtr[b], ltr[b], loss, m, weight_decay, start) for b in pk_batches(ltr, P, K, np.random.default_rng(seed))]))
+    L0 = float(np.mean([mlp_loss(W, Xtr[b], ltr[b], loss, m, weight_decay, start)
+                        for b in pk_batches(ltr, P, K, np.random.default_rng(seed))]))
     hist = [row(0, L0, W)]
     best, best_epoch, best_W, rng = hist[0]['val_eer'], 0, W, np.random.default_rng(seed)
     X32 = jnp.asarray(Xtr, jnp.float32)

@@ -22,8 +22,8 @@ __all__ = ['KINDS', 'split_gallery', 'FaceClassifier', 'classifier_report', 'tsn
 
 # %% ../nbs/08a_classify.ipynb #28b6156e
 def split_gallery(gallery:Gallery, # the labelled gallery
-                  test_size:float=0.3, # fraction of each identity's images held out (identities with one image stay in train)
-                  unknown:int|float=0, # identities held out entirely as strangers: a count, or a fraction of the identities
+                  test_size:float=0.3, # fraction of each identity's images held out (one-image identities: train)
+                  unknown:int|float=0, # identities held out entirely as strangers: a count or a fraction of them
                   seed:int=0, # seed for the split
                  ) -> tuple: # (train Gallery, test Gallery)
     "Split a gallery into train and test: images within each identity, plus whole `unknown` identities only in test."
@@ -48,8 +48,8 @@ KINDS = ('nearest', 'knn', 'svm')
 def _vectors(X) -> np.ndarray:
     "Embeddings from a Gallery, an embeddings table or an array."
     if isinstance(X, Gallery): return X.vectors
-    if isinstance(X,
-                  pd.DataFrame): return np.stack(X.embedding.to_numpy()).astype(np.float32) if len(X) else np.zeros((0, 0), np.float32)
+    if isinstance(X, pd.DataFrame):
+        return np.stack(X.embedding.to_numpy()).astype(np.float32) if len(X) else np.zeros((0, 0), np.float32)
     return np.atleast_2d(np.asarray(X, np.float32))
 
 # %% ../nbs/08a_classify.ipynb #d839a5df
@@ -64,7 +64,8 @@ class FaceClassifier:
         if kind not in KINDS: raise FacelabError(f"kind must be one of {KINDS}, not {kind!r}")
         if distance_metric not in METRICS:
             raise FacelabError(f"unknown distance_metric {distance_metric!r}; use one of {METRICS}")
-        self.kind, self.threshold, self.metric, self.n_neighbors, self.C, self.seed = kind, threshold, distance_metric, n_neighbors, C, seed
+        self.kind, self.threshold, self.metric, self.n_neighbors, self.C, self.seed = (kind, threshold, distance_metric,
+                                                                                       n_neighbors, C, seed)
 
     def fit(self, gallery:Gallery) -> FaceClassifier:
         "Train on the gallery's faces, labelled by identity."
@@ -115,13 +116,13 @@ def classifier_report(train:Gallery, # training gallery
         clf = FaceClassifier(kind, **kwargs).fit(train)
         p = clf.predict(test)
         want = np.where(known, truth, NOT_IN_DATABASE)
-        rows.append(dict(classifier=kind, threshold=clf.thr, known_faces=int(known.sum()), unknown_faces=int((~known).sum()),
-                         closed_set_accuracy=accuracy_score(truth[known],
-                                                            p.predicted[known]) if known.any() else np.nan,
+        rows.append(dict(classifier=kind, threshold=clf.thr, known_faces=int(known.sum()),
+                         unknown_faces=int((~known).sum()),
+                         closed_set_accuracy=accuracy_score(truth[known], p.predicted[known]) if known.any()
+                         else np.nan,
                          known_accuracy=accuracy_score(want[known], p.identity[known]) if known.any() else np.nan,
-                         unknown_rejection=accuracy_score(want[~known],
-                                                          p.identity[~known]) if (~known).any() else np.nan,
-                         open_set_accuracy=accuracy_score(want, p.identity)))
+                         unknown_rejection=accuracy_score(want[~known], p.identity[~known]) if (~known).any()
+                         else np.nan, open_set_accuracy=accuracy_score(want, p.identity)))
     return pd.DataFrame(rows)
 
 # %% ../nbs/08a_classify.ipynb #4a6c3a66
@@ -130,7 +131,7 @@ def tsne_map(gallery:Gallery, # the gallery to map
              seed:int=0, # t-SNE seed
              ax=None, # matplotlib axes to draw on (a new figure if None)
             ):
-    "Scatter the gallery's faces in 2-D by t-SNE on cosine distances, coloured by identity; returns the figure (coordinates in `fig.tsne`)."
+    "The gallery's faces in 2-D by t-SNE on cosine distances, coloured by identity (coordinates in `fig.tsne`)."
     import matplotlib
     from facelab.core import Figure
     from sklearn.manifold import TSNE

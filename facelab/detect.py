@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import NamedTuple
 import numpy as np, pandas as pd, cv2
 from tqdm.auto import tqdm
-from .core import (configure_deepface, load_image, FacelabError, failures_frame, image_files, Registry, opencv_quiet,
-                          box_iou)
+from .core import (configure_deepface, load_image, FacelabError, failures_frame, image_files, Registry,
+                          opencv_quiet, box_iou)
 from .weights import weights_dir, weights_signature, WEIGHTS
 from .core import DEFAULT_DETECTOR
 
@@ -28,7 +28,8 @@ __all__ = ['LANDMARKS', 'LANDMARK_COLS', 'DETECTION_COLS', 'DEEPFACE_DETECTORS',
 # %% ../nbs/03_detect.ipynb #2f621557
 LANDMARKS = ['left_eye', 'right_eye', 'nose', 'mouth_left', 'mouth_right']
 LANDMARK_COLS = [f"{l}_{c}" for l in LANDMARKS for c in 'xy']
-DETECTION_COLS = ['source', 'frame', 'timestamp', 'face_idx', 'x1', 'y1', 'x2', 'y2', 'confidence', *LANDMARK_COLS, 'detector_backend', 'crop']
+DETECTION_COLS = ['source', 'frame', 'timestamp', 'face_idx', 'x1', 'y1', 'x2', 'y2', 'confidence', *LANDMARK_COLS,
+                  'detector_backend', 'crop']
 _DTYPES = {'source': str, 'frame': 'int64', 'timestamp': 'float64', 'face_idx': 'int64', 'detector_backend': str,
            **{c: 'float64' for c in ['x1', 'y1', 'x2', 'y2', 'confidence', *LANDMARK_COLS]}}
 
@@ -75,10 +76,14 @@ class YuNet:
                 ):
         self.name = 'yunet-full' if full_resolution else 'yunet'
         self.full, self.max_side, self.large = full_resolution, max_side, bool(large_faces and full_resolution)
-        self.score = float(os.environ.get('yunet_score_threshold', '0.7')) if score_threshold is None else float(score_threshold)
-        self.settings = dict(score_threshold=self.score, nms_threshold=nms_threshold, max_side=None if full_resolution else max_side)
-        if self.large: self.settings['large_faces_at'] = max_side   # only when on, so the other runners keep their cache keys
-        self.net = cv2.FaceDetectorYN.create(str(weights_dir()/WEIGHTS['yunet'].files[0]), '', (320, 320), self.score, nms_threshold, 5000)
+        self.score = float(os.environ.get('yunet_score_threshold',
+                                          '0.7')) if score_threshold is None else float(score_threshold)
+        self.settings = dict(score_threshold=self.score, nms_threshold=nms_threshold,
+                             max_side=None if full_resolution else max_side)
+        # only when on, so the other runners keep their cache keys
+        if self.large: self.settings['large_faces_at'] = max_side
+        self.net = cv2.FaceDetectorYN.create(str(weights_dir()/WEIGHTS['yunet'].files[0]), '', (320, 320), self.score,
+                                             nms_threshold, 5000)
 
     def detect(self, img:np.ndarray) -> Faces:
         "Faces in the BGR image `img` (at full resolution: plus the large faces only the shrunk image shows)."
@@ -146,7 +151,8 @@ class RetinaFaceMobileNet:
         import onnxruntime as ort
         so = ort.SessionOptions()
         so.log_severity_level = 3
-        self.sess = ort.InferenceSession(str(weights_dir()/WEIGHTS[self.weights].files[0]), so, providers=['CPUExecutionProvider'])
+        self.sess = ort.InferenceSession(str(weights_dir()/WEIGHTS[self.weights].files[0]), so,
+                                         providers=['CPUExecutionProvider'])
         self.score, self.nms, self.max_side = score_threshold, nms_threshold, max_side
         self.settings = dict(score_threshold=score_threshold, nms_threshold=nms_threshold, max_side=max_side)
 
@@ -167,7 +173,8 @@ class RetinaFaceMobileNet:
         scale = np.array([w, h])/r
         boxes = np.c_[(centre - size/2)*scale, (centre + size/2)*scale]
         pts = (p[:, None, :2] + lms.reshape(-1, 5, 2)*0.1*p[:, None, 2:])*scale
-        idx = cv2.dnn.NMSBoxes([[float(a), float(b), float(c-a), float(d-b)] for a, b, c, d in boxes], score.tolist(), self.score, self.nms)
+        idx = cv2.dnn.NMSBoxes([[float(a), float(b), float(c-a), float(d-b)] for a, b, c, d in boxes], score.tolist(),
+                               self.score, self.nms)
         idx = np.asarray(idx, int).reshape(-1)
         idx = idx[np.argsort(-score[idx], kind='stable')]
         return faces_from_arrays(boxes[idx].clip(0, [W, H, W, H]), pts[idx][:, _PERSON_ORDER], score[idx])
@@ -206,7 +213,8 @@ class RetinaFaceLib:
         self.model = RetinaFace.build_model()
     def detect(self, img:np.ndarray) -> Faces:
         "Faces in the BGR image `img`."
-        res = self.rf.detect_faces(img, threshold=self.threshold, model=self.model, allow_upscaling=self.allow_upscaling)
+        res = self.rf.detect_faces(img, threshold=self.threshold, model=self.model,
+                                   allow_upscaling=self.allow_upscaling)
         if not isinstance(res, dict): return faces_from_arrays()
         faces = list(res.values())
         return faces_from_arrays([f['facial_area'] for f in faces],
@@ -215,8 +223,9 @@ class RetinaFaceLib:
 
 # %% ../nbs/03_detect.ipynb #1b1b78b3
 _NATIVE = ('yunet', 'centerface')
-DEEPFACE_DETECTORS = ('opencv', 'ssd', 'dlib', 'mtcnn', 'fastmtcnn', 'retinaface', 'mediapipe', 'yolov8n', 'yolov8m', 'yolov8l',
-                      'yolov11n', 'yolov11s', 'yolov11m', 'yolov11l', 'yolov12n', 'yolov12s', 'yolov12m', 'yolov12l', 'yunet', 'centerface')
+DEEPFACE_DETECTORS = ('opencv', 'ssd', 'dlib', 'mtcnn', 'fastmtcnn', 'retinaface', 'mediapipe', 'yolov8n', 'yolov8m',
+                      'yolov8l', 'yolov11n', 'yolov11s', 'yolov11m', 'yolov11l', 'yolov12n', 'yolov12s', 'yolov12m',
+                      'yolov12l', 'yunet', 'centerface')
 DETECTORS = Registry('detector', {
     'yunet': YuNet,
     'yunet-full': partial(YuNet, full_resolution=True),
@@ -226,7 +235,8 @@ DETECTORS = Registry('detector', {
     **{(b if b not in _NATIVE else f"deepface:{b}"): partial(DeepfaceDetector, b) for b in DEEPFACE_DETECTORS},
 })
 
-register_detector = DETECTORS.register   # register_detector(name, entry): add or replace an entry; every command can then use it by name
+# register_detector(name, entry): add or replace an entry; every command can then use it by name
+register_detector = DETECTORS.register
 
 def _check_weights(key:str):
     "Raise `FacelabError` with the `facelab weights status` hint when `key`'s weights or packages are missing here."
@@ -243,7 +253,8 @@ def _weights_key(name:str, factory) -> str:
     key = getattr(f, 'weights', None) if isinstance(f, type) else None
     if key is None and isinstance(factory, partial) and factory.args:
         key = factory.args[0]   # a deepface backend's name, or the registry entry a wrapper (`Tiled`) runs
-        if isinstance(key, str) and key not in WEIGHTS and key != name and key in DETECTORS: key = _weights_key(key, DETECTORS[key])
+        if isinstance(key, str) and key not in WEIGHTS and key != name and key in DETECTORS:
+            key = _weights_key(key, DETECTORS[key])
     return key or name
 
 # %% ../nbs/03_detect.ipynb #23297e8a
@@ -259,13 +270,15 @@ def get_detector(detector_backend=DEFAULT_DETECTOR, # a name in `DETECTORS`, or 
         if hasattr(detector_backend, 'detect'): return detector_backend
         if hasattr(detector_backend, 'detect_faces'): return RegionsDetector(detector_backend)
         raise FacelabError(f"a detector needs a `detect(image)` method; got a {type(detector_backend).__name__}")
-    if detector_backend == 'skip': raise FacelabError("detector_backend='skip' detects nothing; use it when embedding crops")
+    if detector_backend == 'skip':
+        raise FacelabError("detector_backend='skip' detects nothing; use it when embedding crops")
     return DETECTORS.get_built(detector_backend, lambda factory: _build_detector(detector_backend, factory))
 
 # %% ../nbs/03_detect.ipynb #80236799
 def _build_detector(name:str, factory):
     "Build a registry entry: check its weights, call the class or factory (an object is used as it is)."
-    if not callable(factory) or hasattr(factory, 'detect') and not isinstance(factory, type): return get_detector(factory)
+    if not callable(factory) or hasattr(factory, 'detect') and not isinstance(factory, type):
+        return get_detector(factory)
     _check_weights(_weights_key(name, factory))
     det = DETECTORS.load(name, factory)
     return det if hasattr(det, 'detect') and not isinstance(det, type) else get_detector(det)
@@ -275,8 +288,10 @@ def detector_settings(detector) -> dict:
     "What besides the image changes a detector's output: its name, settings and weight files (for cache keys and reports)."
     try: det = get_detector(detector)
     except FacelabError:   # weights missing here (a gallery made elsewhere, say): what the name alone tells
-        return dict(detector=detector_name(detector), settings={}, weights=weights_signature(_weights_key(detector, DETECTORS.get(detector))))
-    return dict(detector=detector_name(detector), settings=getattr(det, 'settings', {}), weights=weights_signature(getattr(det, 'weights', '')))
+        return dict(detector=detector_name(detector), settings={},
+                    weights=weights_signature(_weights_key(detector, DETECTORS.get(detector))))
+    return dict(detector=detector_name(detector), settings=getattr(det, 'settings', {}),
+                weights=weights_signature(getattr(det, 'weights', '')))
 
 # %% ../nbs/03_detect.ipynb #ca6a34e1
 def _expand(x, y, w, h, pct, W, H):
@@ -298,10 +313,12 @@ def _compat_faces(img:np.ndarray, backend:str, align:bool, expand_percentage:int
     configure_deepface()
     from deepface.modules import detection
     if backend not in DEEPFACE_DETECTORS:
-        raise FacelabError(f"deepface_compat=True needs one of deepface's detectors ({', '.join(DEEPFACE_DETECTORS)}), not '{backend}'")
+        raise FacelabError("deepface_compat=True needs one of deepface's detectors "
+                           f"({', '.join(DEEPFACE_DETECTORS)}), not '{backend}'")
     _check_weights(backend)
     with opencv_quiet():   # deepface builds its detector (OpenCV's YuNet, say) on first use
-        found = detection.detect_faces(detector_backend=backend, img=img, align=align, expand_percentage=expand_percentage, max_faces=max_faces)
+        found = detection.detect_faces(detector_backend=backend, img=img, align=align,
+                                       expand_percentage=expand_percentage, max_faces=max_faces)
     return faces_from_regions([f.facial_area for f in found]), [np.ascontiguousarray(f.img) for f in found]
 
 # %% ../nbs/03_detect.ipynb #df4f20f4
@@ -358,9 +375,11 @@ def face_crop(img:np.ndarray, # H×W×3 BGR image
     from deepface.models.Detector import FacialAreaRegion
     eye = lambda l: None if np.isnan(face[f"{l}_x"]) else (int(face[f"{l}_x"]), int(face[f"{l}_y"]))
     r = FacialAreaRegion(x=int(round(face['x1'])), y=int(round(face['y1'])), w=int(round(face['x2']-face['x1'])),
-                         h=int(round(face['y2']-face['y1'])), left_eye=eye('left_eye'), right_eye=eye('right_eye'), confidence=face['confidence'])
+                         h=int(round(face['y2']-face['y1'])), left_eye=eye('left_eye'), right_eye=eye('right_eye'),
+                         confidence=face['confidence'])
     # detector_backend='opencv': where eyes are missing, crop unaligned instead of deepface's fallback eye finder
-    out = extract_face(facial_area=r, img=img, align=align, expand_percentage=0, width_border=0, height_border=0, detector_backend='opencv').img
+    out = extract_face(facial_area=r, img=img, align=align, expand_percentage=0, width_border=0, height_border=0,
+                       detector_backend='opencv').img
     return np.ascontiguousarray(out)
 
 # %% ../nbs/03_detect.ipynb #a8b57c5f
@@ -380,7 +399,8 @@ def _crop_folders(sources:list, crops_dir) -> dict:
     paths = [Path(s).resolve() for s in sources if isinstance(s, (str, os.PathLike))]
     if not paths: return {}
     root = Path(os.path.commonpath([p.parent for p in paths]))
-    return {str(s): Path(crops_dir)/p.parent.relative_to(root) for s, p in zip([s for s in sources if isinstance(s, (str, os.PathLike))], paths)}
+    return {str(s): Path(crops_dir)/p.parent.relative_to(root)
+            for s, p in zip([s for s in sources if isinstance(s, (str, os.PathLike))], paths)}
 
 # %% ../nbs/03_detect.ipynb #24edb3bc
 def save_crop(crop:np.ndarray, path) -> str:
@@ -423,7 +443,9 @@ def detect_faces(images, # image paths, a folder, or BGR arrays
         except FacelabError as e:
             fails.append((src, 'load', e.reason))
             continue
-        try: found, crops = detect_image(img, det, align, expand_percentage, max_faces, crops=crops_dir is not None, deepface_compat=deepface_compat, min_face=min_face)
+        try:
+            found, crops = detect_image(img, det, align, expand_percentage, max_faces, crops=crops_dir is not None,
+                                        deepface_compat=deepface_compat, min_face=min_face)
         except FacelabError: raise
         except Exception as e:
             fails.append((src, 'detect', f"{type(e).__name__}: {e}"))
@@ -433,7 +455,10 @@ def detect_faces(images, # image paths, a folder, or BGR arrays
             continue
         for j, r in enumerate(found):
             crop = None
-            if crops_dir is not None: crop = save_crop(crops[j], folders.get(src, Path(crops_dir))/crop_name(src if src in folders else f"array{k}", 0, r['face_idx']))
+            if crops_dir is not None:
+                crop = save_crop(crops[j],
+                                 folders.get(src, Path(crops_dir))/crop_name(src if src in folders else f"array{k}", 0,
+                                                                             r['face_idx']))
             rows.append(dict(source=src, frame=0, timestamp=np.nan, **r, detector_backend=name, crop=crop))
     return DetectResult(detections_frame(rows), failures_frame(fails))
 
@@ -443,20 +468,24 @@ def tile_grid(height:int, width:int, # image size
               overlap:float=0.25, # fraction of a tile shared with its neighbour
              ) -> np.ndarray: # T×4 int: x1, y1, x2, y2 of each tile, row by row
     "Overlapping square tiles covering a `height×width` image; the last row and column end at the image's edge."
-    if not (tile >= 16 and 0 <= overlap < 1): raise FacelabError(f"tiles need tile >= 16 px and 0 <= overlap < 1, got tile={tile}, overlap={overlap}")
+    if not (tile >= 16 and 0 <= overlap < 1):
+        raise FacelabError(f"tiles need tile >= 16 px and 0 <= overlap < 1, got tile={tile}, overlap={overlap}")
     step = max(1, int(round(tile*(1-overlap))))
     starts = lambda n: [0] if n <= tile else sorted({*range(0, n-tile, step), n-tile})
-    return np.array([(x, y, min(width, x+tile), min(height, y+tile)) for y in starts(height) for x in starts(width)], int).reshape(-1, 4)
+    return np.array([(x, y, min(width, x+tile), min(height, y+tile)) for y in starts(height) for x in starts(width)],
+                    int).reshape(-1, 4)
 
 # %% ../nbs/03_detect.ipynb #ba9d1521
 def merge_faces(parts:list, # `Faces` found in the same image (boxes already in its pixels)
                 nms_threshold:float=0.4, # IoU above which the lower-scoring of two boxes is dropped
                ) -> Faces: # the merged faces, best score first
     "One `Faces` from several passes over an image: non-maximum suppression (OpenCV's `NMSBoxes`) across all of them."
-    b, lm, c = (np.concatenate([getattr(p, k) for p in parts]) if parts else None for k in ('boxes', 'landmarks', 'confidence'))
+    b, lm, c = (np.concatenate([getattr(p, k) for p in parts]) if parts else None
+                for k in ('boxes', 'landmarks', 'confidence'))
     if b is None or not len(b): return faces_from_arrays()
     score = np.nan_to_num(c, nan=1.).clip(1e-9)   # no score: every box counts the same; NMSBoxes keeps scores above 0
-    idx = np.asarray(cv2.dnn.NMSBoxes([[float(x1), float(y1), float(x2-x1), float(y2-y1)] for x1, y1, x2, y2 in b], score.tolist(), 0., nms_threshold), int).reshape(-1)
+    idx = np.asarray(cv2.dnn.NMSBoxes([[float(x1), float(y1), float(x2-x1), float(y2-y1)] for x1, y1, x2, y2 in b],
+                                      score.tolist(), 0., nms_threshold), int).reshape(-1)
     idx = idx[np.argsort(-score[idx], kind='stable')]
     return faces_from_arrays(b[idx], lm[idx], c[idx])
 
@@ -477,24 +506,28 @@ class Tiled:
         self.whole = None if full_frame is False else self.det if full_frame is True else get_detector(full_frame)
         self.name = name or f"{detector_name(detector)}-tiled"
         self.tile, self.overlap, self.upscale, self.nms = None if tile is None else int(tile), float(overlap), float(upscale), float(nms_threshold)
-        self.large = float(full_frame_min_face if full_frame_min_face is not None else 0 if tile is None else tile*overlap)
+        self.large = float(full_frame_min_face if full_frame_min_face is not None else 0 if tile is None
+                           else tile*overlap)
         self.weights = getattr(self.det, 'weights', '')
-        self.settings = dict(detector=detector_settings(self.det), tile=self.tile, overlap=self.overlap, upscale=self.upscale,
-                             full_frame=None if self.whole is None else detector_settings(self.whole), nms_threshold=self.nms,
-                             full_frame_min_face=self.large)
+        self.settings = dict(detector=detector_settings(self.det), tile=self.tile, overlap=self.overlap,
+                             upscale=self.upscale,
+                             full_frame=None if self.whole is None else detector_settings(self.whole),
+                             nms_threshold=self.nms, full_frame_min_face=self.large)
 
     def detect(self, img:np.ndarray) -> Faces:
         "Faces in the BGR image `img`: the whole-image pass and every tile's, in the image's pixels, merged."
         H, W = img.shape[:2]
         parts = []
-        if self.whole is not None:   # the faces too large for the tiles; smaller ones the tiles see at full resolution, with better boxes
+        # the faces too large for the tiles; smaller ones the tiles see at full resolution, with better boxes
+        if self.whole is not None:
             f = self.whole.detect(img)
             big = ~_too_small(f.boxes, self.large)
             parts.append(Faces(f.boxes[big], f.landmarks[big], f.confidence[big]))
         grid = np.array([[0, 0, W, H]]) if self.tile is None else tile_grid(H, W, self.tile, self.overlap)
         for x1, y1, x2, y2 in grid:
             t = img[y1:y2, x1:x2]
-            if self.upscale != 1: t = cv2.resize(t, None, fx=self.upscale, fy=self.upscale, interpolation=cv2.INTER_LINEAR)
+            if self.upscale != 1:
+                t = cv2.resize(t, None, fx=self.upscale, fy=self.upscale, interpolation=cv2.INTER_LINEAR)
             f = self.det.detect(np.ascontiguousarray(t))
             b = f.boxes/self.upscale + [x1, y1, x1, y1]
             # a box at a tile's inner edge is a face the tile cuts: the overlap shows it whole in a neighbour (or the whole-image pass does)
@@ -502,11 +535,18 @@ class Tiled:
             parts.append(Faces(b[~cut], (f.landmarks/self.upscale + [x1, y1])[~cut], f.confidence[~cut]))
         return merge_faces(parts, self.nms)
 
-register_detector('yunet-2scale', partial(Tiled, 'yunet-full', tile=None, full_frame='yunet', full_frame_min_face=160, name='yunet-2scale'))
-register_detector('yunet-tiled', partial(Tiled, 'yunet-full', tile=640, overlap=0.25, full_frame='yunet', name='yunet-tiled'))
-register_detector('yunet-tiled-2x', partial(Tiled, 'yunet-full', tile=320, overlap=0.25, upscale=2., full_frame='yunet', name='yunet-tiled-2x'))
+register_detector('yunet-2scale',
+                  partial(Tiled, 'yunet-full', tile=None, full_frame='yunet', full_frame_min_face=160,
+                          name='yunet-2scale'))
+register_detector('yunet-tiled',
+                  partial(Tiled, 'yunet-full', tile=640, overlap=0.25, full_frame='yunet', name='yunet-tiled'))
+register_detector('yunet-tiled-2x',
+                  partial(Tiled, 'yunet-full', tile=320, overlap=0.25, upscale=2., full_frame='yunet',
+                          name='yunet-tiled-2x'))
 VIDEO_DETECTOR = 'yunet-2scale'   # the default detector for video (`facelab.video.detect_video`, `facelab detect VIDEO`, `facelab validate`), by `benchmarks/crowd.py`
-register_detector('retinaface-mobilenet-tiled-2x', partial(Tiled, 'retinaface-mobilenet', tile=480, overlap=0.25, upscale=2., name='retinaface-mobilenet-tiled-2x'))
+register_detector('retinaface-mobilenet-tiled-2x',
+                  partial(Tiled, 'retinaface-mobilenet', tile=480, overlap=0.25, upscale=2.,
+                          name='retinaface-mobilenet-tiled-2x'))
 
 # %% ../nbs/03_detect.ipynb #861066ef
 AP_SCORE = 0.02   # score threshold for AP and precision-recall curves (WIDER FACE and COCO results go this low)

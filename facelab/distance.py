@@ -31,7 +31,8 @@ def unit_rows(a, # N×D (or D) vectors
     a = np.asarray(a, dtype)
     n = np.linalg.norm(a, axis=-1, keepdims=True)
     ok = np.isfinite(n) & (n > 0)
-    with np.errstate(invalid='ignore', divide='ignore'): return np.where(ok, a / np.where(ok, n, 1), np.nan).astype(dtype, copy=False)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        return np.where(ok, a / np.where(ok, n, 1), np.nan).astype(dtype, copy=False)
 
 # %% ../nbs/00b_distance.ipynb #8d4f15a5
 def pair_distances(a, # N×D embeddings

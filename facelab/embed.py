@@ -35,8 +35,9 @@ def embed_settings(model_name=DEFAULT_MODEL, detector_backend=DEFAULT_DETECTOR, 
     "Everything that changes an embedding besides the image itself (JSON-ready; names for model and detector objects)."
     import deepface
     s = dict(model_name=model_name_of(model_name), detector_backend=detector_name(detector_backend), align=bool(align),
-             normalization=normalization, expand_percentage=int(expand_percentage), enforce_detection=bool(enforce_detection),
-             deepface_compat=bool(deepface_compat), deepface=deepface.__version__)
+             normalization=normalization, expand_percentage=int(expand_percentage),
+             enforce_detection=bool(enforce_detection), deepface_compat=bool(deepface_compat),
+             deepface=deepface.__version__)
     if flip: s['flip'] = True   # only when set, so the caches made before the option keep their keys
     if deepface_compat: s['weights'] = weights_signature(s['model_name'], s['detector_backend'])
     else:
@@ -52,13 +53,16 @@ _EMBED_STATS = {'images': 0, 'calls': 0}
 def _face_rows(img:np.ndarray, h:str, settings:dict, det, model) -> tuple[list, list]:
     "Cache rows (without embeddings) and aligned crops of every face facelab's pipeline finds in one image."
     H, W = img.shape[:2]
-    if why := thin_image(img): return [dict(hash=h, face_idx=-1, embedding=None, reason=why)], []   # not even embedded whole
-    if det is None: found, detected = [dict(face_idx=0, x1=0., y1=0., x2=float(W), y2=float(H), confidence=np.nan)], True
+    # not even embedded whole
+    if why := thin_image(img): return [dict(hash=h, face_idx=-1, embedding=None, reason=why)], []
+    if det is None:
+        found, detected = [dict(face_idx=0, x1=0., y1=0., x2=float(W), y2=float(H), confidence=np.nan)], True
     else:
         found, _ = detect_image(img, det, expand_percentage=settings['expand_percentage'])
         detected = bool(found)
     if not found:
-        if settings['enforce_detection']: return [dict(hash=h, face_idx=-1, embedding=None, reason='no face detected')], []
+        if settings['enforce_detection']:
+            return [dict(hash=h, face_idx=-1, embedding=None, reason='no face detected')], []
         found = [dict(face_idx=0, x1=0., y1=0., x2=float(W), y2=float(H), confidence=0.)]
     rows, crops = [], []
     for f in found:
@@ -84,7 +88,8 @@ def _image_faces(img:np.ndarray, h:str, settings:dict, det, model) -> tuple[list
     "`_face_rows` of one image; a detector's error (not a `FacelabError`) becomes the image's `detect:` row."
     try: return _face_rows(img, h, settings, det, model)
     except FacelabError: raise
-    except Exception as e: return [dict(hash=h, face_idx=-1, embedding=None, reason=f"detect: {type(e).__name__}: {e}"[:300])], []
+    except Exception as e:
+        return [dict(hash=h, face_idx=-1, embedding=None, reason=f"detect: {type(e).__name__}: {e}"[:300])], []
 
 # %% ../nbs/05_embed.ipynb #c14a1aff
 def _embed_faces(rows:list, crops:list, settings:dict, model) -> list:
@@ -93,7 +98,8 @@ def _embed_faces(rows:list, crops:list, settings:dict, model) -> list:
     if crops:
         try: vecs = list(embed_crops(model, crops, settings.get('flip', False)))
         except FacelabError: raise
-        except Exception: vecs = [_embed_one(model, r, c, settings.get('flip', False)) for r, c in zip(faces, crops)]   # find the face the model refuses
+        # find the face the model refuses
+        except Exception: vecs = [_embed_one(model, r, c, settings.get('flip', False)) for r, c in zip(faces, crops)]
         for r, e in zip(faces, vecs):
             if e is not None: r['embedding'] = np.asarray(e, np.float32)
     return rows
@@ -126,9 +132,10 @@ def _rows(faces:list, img:np.ndarray, h:str, skip:bool) -> list:
         a = f['facial_area']
         # deepface's stand-in for "no face": the whole image (w, h = W-1, H-1), confidence 0, no eyes
         whole = not f.get('face_confidence') and (a['x'], a['y']) == (0, 0) and a['w'] >= W-1 and a['h'] >= H-1
-        out.append(dict(hash=h, face_idx=i, embedding=np.asarray(f['embedding'], dtype=np.float32),
-                        x1=float(a['x']), y1=float(a['y']), x2=float(a['x']+a['w']), y2=float(a['y']+a['h']),
-                        confidence=float(f.get('face_confidence') or 0), face_detected=bool(skip or not whole), reason=''))
+        out.append(dict(hash=h, face_idx=i, embedding=np.asarray(f['embedding'], dtype=np.float32), x1=float(a['x']),
+                        y1=float(a['y']), x2=float(a['x']+a['w']), y2=float(a['y']+a['h']),
+                        confidence=float(f.get('face_confidence') or 0), face_detected=bool(skip or not whole),
+                        reason=''))
     return out
 
 # %% ../nbs/05_embed.ipynb #70a31511
@@ -163,8 +170,8 @@ def _embed_deepface(imgs:list, hashes:list, settings:dict) -> list:
 
 # %% ../nbs/05_embed.ipynb #621ab529
 def _weights_error(settings, e):
-    return FacelabError(f"weights for {settings['model_name']} / {settings['detector_backend']} are missing and could not be "
-                        f"downloaded; run `facelab weights status` to see how to get them ({str(e)[:200]})")
+    return FacelabError(f"weights for {settings['model_name']} / {settings['detector_backend']} are missing and could "
+                        f"not be downloaded; run `facelab weights status` to see how to get them ({str(e)[:200]})")
 
 # %% ../nbs/05_embed.ipynb #69d0c51e
 def hash_files(files:list) -> tuple: # ({file: content hash}, [(file, 'read', why)] for the files that cannot be read)
@@ -172,9 +179,12 @@ def hash_files(files:list) -> tuple: # ({file: content hash}, [(file, 'read', wh
     hashes, failures = {}, []
     for f in files:
         try: hashes[f] = file_hash(f)
-        except FacelabError as e: failures.append((f, 'read', e.reason))   # not a regular file: a FIFO, a folder, a device
-        except OSError as e: failures.append((f, 'read', "a symbolic link to nothing (broken, or a loop)" if Path(f).is_symlink() and not Path(f).exists()
-                                              else f"cannot read file: {e.strerror or e}"))
+        # not a regular file: a FIFO, a folder, a device
+        except FacelabError as e: failures.append((f, 'read', e.reason))
+        except OSError as e:
+            failures.append((f, 'read',
+                             "a symbolic link to nothing (broken, or a loop)" if Path(f).is_symlink()
+                             and not Path(f).exists() else f"cannot read file: {e.strerror or e}"))
     return hashes, failures
 
 # %% ../nbs/05_embed.ipynb #103effa0
@@ -190,7 +200,8 @@ def embed_batch(batch:list, # content hashes of unique images
             imgs.append(load_image(first[h]))
             hs.append(h)
         except FacelabError as e: unloadable[h] = e.reason
-    found = (_embed_deepface(imgs, hs, settings) if settings['deepface_compat'] else _embed_native(imgs, hs, settings, det, model)) if imgs else []
+    found = (_embed_deepface(imgs, hs, settings) if settings['deepface_compat']
+             else _embed_native(imgs, hs, settings, det, model)) if imgs else []
     return pd.DataFrame(found, columns=EMBEDDING_CACHE_COLS), unloadable
 
 # %% ../nbs/05_embed.ipynb #cda979ad
@@ -286,7 +297,8 @@ def embed_pipelined(batches, # batches of content hashes, in order (a list, or `
             if len(todo) >= threads + ahead: yield done()
         while todo: yield done()
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)   # stopped early: drop the queued batches, wait for the running ones
+        # stopped early: drop the queued batches, wait for the running ones
+        pool.shutdown(wait=True, cancel_futures=True)
         cv2.setNumThreads(cv_threads)
 
 # %% ../nbs/05_embed.ipynb #56af2cb1
@@ -300,7 +312,8 @@ def cache_part(cache:EmbeddingCache, # the embedding cache of these settings
                rows:pd.DataFrame, # one batch's rows (`EMBEDDING_CACHE_COLS`)
               ):
     "Append `rows` to `cache` as a part; a full disk is one `FacelabError` naming the cache folder and about the part's size."
-    with disk_errors(cache.path, lambda: int(rows.memory_usage(deep=True).sum()), f"a part of the embedding cache ({len(rows)} faces)"):
+    with disk_errors(cache.path, lambda: int(rows.memory_usage(deep=True).sum()),
+                     f"a part of the embedding cache ({len(rows)} faces)"):
         cache.append(rows)
 
 # %% ../nbs/05_embed.ipynb #4b7f1b52
@@ -325,15 +338,18 @@ def represent(images, # image paths (repeats are embedded once)
         raise FacelabError("deepface_compat=True needs deepface's model and detector names, not objects")
     executor = as_executor(client)
     if executor is not None and not (isinstance(model_name, str) and isinstance(detector_backend, str)):
-        raise FacelabError("with a client, name the model and detector (each worker builds its own); objects stay in this process")
+        raise FacelabError("with a client, name the model and detector (each worker builds its own); objects stay in "
+                           "this process")
     here = executor is None and not deepface_compat   # with an executor, its tasks build the models
     det = get_detector(detector_backend) if here and detector_backend != 'skip' else None
     model = get_model(model_name, normalization) if here else None
-    if flip and deepface_compat: raise FacelabError("flip=True is facelab's own pipeline; DeepFace.represent (deepface_compat) has no flip test")
+    if flip and deepface_compat:
+        raise FacelabError("flip=True is facelab's own pipeline; DeepFace.represent (deepface_compat) has no flip test")
     threads = default_threads() if threads is None else threads
     if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
         raise FacelabError(f"threads must be a whole number >= 1, not {threads!r}")
-    settings = embed_settings(model_name, detector_backend, align, normalization, expand_percentage, enforce_detection, deepface_compat, flip)
+    settings = embed_settings(model_name, detector_backend, align, normalization, expand_percentage, enforce_detection,
+                              deepface_compat, flip)
     mname, dname = settings['model_name'], settings['detector_backend']
     files = list(dict.fromkeys(str(f) for f in images))
     hashes, failures = hash_files(files) if executor is None else hash_with(executor, files)
@@ -355,8 +371,8 @@ def represent(images, # image paths (repeats are embedded once)
         work = (cache.batches(todo, batch_size, in_flight=in_flight) if cache
                 else (todo[i:i+batch_size] for i in range(0, len(todo), batch_size)))
         bar = tqdm(total=len(todo), desc=f"embedding ({mname}/{dname})", disable=not progress or not todo)
-        got = (embed_pipelined(work, first, settings, None if det is None else detector_backend, det, model, threads, ahead) if pooled
-               else ((b, *embed_batch(b, first, settings, det, model)) for b in work))
+        got = (embed_pipelined(work, first, settings, None if det is None else detector_backend, det, model, threads,
+                               ahead) if pooled else ((b, *embed_batch(b, first, settings, det, model)) for b in work))
         with closing(work), closing(got):   # a stopped run stops its workers and gives up its claims
             for batch, rows, bad in got:
                 if cache: cache_part(cache, rows)
@@ -364,7 +380,8 @@ def represent(images, # image paths (repeats are embedded once)
                 unloadable.update(bad)
                 bar.update(len(batch))
         bar.close()
-    failures += [(f, 'load', unloadable[h]) for f, h in hashes.items() if h in unloadable]   # every file with that content, not only the first
+    # every file with that content, not only the first
+    failures += [(f, 'load', unloadable[h]) for f, h in hashes.items() if h in unloadable]
     if cache: new += cache.found   # batches other runs embedded meanwhile
     allrows = pd.concat([known, *new], ignore_index=True) if new else known
     allrows = allrows.drop_duplicates(['hash', 'face_idx'], keep='last')
@@ -379,7 +396,8 @@ def represent(images, # image paths (repeats are embedded once)
     emb['embedding'] = [np.asarray(e, dtype=np.float32) for e in emb.embedding]
     emb['model_name'], emb['detector_backend'] = mname, dname
     order = {f: i for i, f in enumerate(files)}
-    emb = emb.sort_values(['file', 'face_idx'], key=lambda s: s.map(order) if s.name == 'file' else s, kind='stable').reset_index(drop=True)
+    emb = emb.sort_values(['file', 'face_idx'], key=lambda s: s.map(order) if s.name == 'file' else s,
+                          kind='stable').reset_index(drop=True)
     return EmbedResult(emb[EMBEDDING_COLS], failures_frame(failures))
 
 # %% ../nbs/05_embed.ipynb #302593b3
@@ -431,8 +449,8 @@ def embed_with(executor, # a `facelab.core.Executor`
     folder = None if folder is None else os.path.abspath(folder)
     if not todo: return [], {}
     compat = settings['deepface_compat']
-    executor.check(weights=settings.get('weights') or {}, paths=[os.path.abspath(first[h]) for h in todo], folder=folder,
-                   model=None if compat else (settings['model_name'], settings['normalization']),
+    executor.check(weights=settings.get('weights') or {}, paths=[os.path.abspath(first[h]) for h in todo],
+                   folder=folder, model=None if compat else (settings['model_name'], settings['normalization']),
                    detector=None if compat else settings['detector_backend'])
     batches = [todo[i:i+batch_size] for i in range(0, len(todo), batch_size)]
     tasks = [(b, {h: os.path.abspath(first[h]) for h in b}, settings, folder) for b in batches]
@@ -470,14 +488,16 @@ def represent_detections(dets:pd.DataFrame, # detections (`facelab.detect.DETECT
         if not todo: return
         _EMBED_STATS['calls'] += 1
         _EMBED_STATS['images'] += len(todo)
-        for (i, _), e in zip(todo, model.embed([c for _, c in todo])): out.at[i, 'embedding'] = np.asarray(e, np.float32)
+        for (i, _), e in zip(todo, model.embed([c for _, c in todo])):
+            out.at[i, 'embedding'] = np.asarray(e, np.float32)
         todo.clear()
     bar = tqdm(total=len(out), desc=f"embedding detections ({model_name_of(model)})", disable=not progress)
     for source, group in out.groupby('source', sort=False):
         by_frame = {k: g for k, g in group.groupby('frame')}
         try:
             if str(source).startswith('<array'):
-                if 'crop' not in group or group.crop.isna().any(): raise FacelabError("an in-memory image: pass crops_dir= to detect_faces to keep its faces")
+                if 'crop' not in group or group.crop.isna().any():
+                    raise FacelabError("an in-memory image: pass crops_dir= to detect_faces to keep its faces")
                 frames = ((None, None),)
             else: frames = _source_images(str(source), set(by_frame))
             for k, img in frames:

@@ -76,7 +76,8 @@ def threshold_report(v:pd.DataFrame, # verified pairs to score (all of them: fil
     "The model's default threshold (fixed), then each tuning method as oracle and k-fold (when 3+ people), all on the same pairs."
     why = kfold_unavailable(v)
     k = folds if 'fold' in v.columns else max(min(folds, identity_count(v)), 3)
-    fixed = (float(v.threshold.iloc[0]),) if len(v) and np.isfinite(v.threshold.iloc[0]) else ()   # a model without a default: tuned rows only
+    # a model without a default: tuned rows only
+    fixed = (float(v.threshold.iloc[0]),) if len(v) and np.isfinite(v.threshold.iloc[0]) else ()
     t = evaluate_thresholds(v, methods=(*fixed, *tune), folds=k, n_boot=n_boot, seed=seed, kfold=not why,
                             progress=progress)
     t.loc[t.protocol == 'fixed', 'method'] = 'model default'
@@ -88,8 +89,8 @@ def kfold_unavailable(pairs:pd.DataFrame) -> str:
     if 'fold' in pairs.columns: return ''
     n = identity_count(pairs)
     if n >= 3: return ''
-    return (f"identity k-fold needs at least 3 people (each pair is scored by a threshold tuned on other people's pairs); "
-            f"this study has {n}, so there are no k-fold rows and no recommended threshold")
+    return ("identity k-fold needs at least 3 people (each pair is scored by a threshold tuned on other people's "
+            f"pairs); this study has {n}, so there are no k-fold rows and no recommended threshold")
 
 # %% ../nbs/06a_evaluate.ipynb #05c4ae0f
 SMALL = dict(people=10, positives=30, negatives=30)
@@ -125,9 +126,9 @@ def no_face_failures(emb:pd.DataFrame, # embeddings from `represent` (a `face_de
 def versions() -> dict:
     "Versions of facelab and of the libraries that change its numbers."
     import facelab, deepface, onnxruntime, cv2, sklearn, scipy
-    return dict(facelab=facelab.__version__, deepface=deepface.__version__, onnxruntime=onnxruntime.__version__, opencv=cv2.__version__,
-                numpy=np.__version__, pandas=pd.__version__, scikit_learn=sklearn.__version__, scipy=scipy.__version__,
-                python=platform.python_version())
+    return dict(facelab=facelab.__version__, deepface=deepface.__version__, onnxruntime=onnxruntime.__version__,
+                opencv=cv2.__version__, numpy=np.__version__, pandas=pd.__version__, scikit_learn=sklearn.__version__,
+                scipy=scipy.__version__, python=platform.python_version())
 
 # %% ../nbs/06a_evaluate.ipynb #bdec5a55
 def weight_checksums(weights:dict, # file name -> size, as in `embed_settings(...)['weights']`
@@ -162,8 +163,8 @@ def check_study(out=None, # report folder (probed for writing), or None
                ):
     "Refuse, before any work, study settings that cannot give a report and a report folder facelab cannot write."
     if not _whole(folds, 3):
-        raise FacelabError(f"folds must be a whole number >= 3 for identity-disjoint k-fold (a pair of two people is scored by a "
-                           f"threshold tuned on the other folds), not {folds!r}")
+        raise FacelabError("folds must be a whole number >= 3 for identity-disjoint k-fold (a pair of two people is "
+                           f"scored by a threshold tuned on the other folds), not {folds!r}")
     if max_negatives is not None and not _whole(max_negatives, 0):
         raise FacelabError(f"max_negatives must be a whole number >= 0 (or None for all), not {max_negatives!r}")
     if not _whole(n_boot, 0): raise FacelabError(f"n_boot (--bootstrap) must be a whole number >= 0, not {n_boot!r}")
@@ -196,10 +197,13 @@ def check_pair_memory(n_pos:int, # same-person pairs the study would score
     need, room = (n_pos + n_neg)*BYTES_PER_PAIR, int(share*free)
     if need <= room: return
     fit = max(room//BYTES_PER_PAIR - n_pos, 0)
-    raise FacelabError(f"{n_pos:,} same-person + {n_neg:,} different-people pairs would need about {need/1e9:.1f} GB to score "
-                       f"(about {BYTES_PER_PAIR/1e3:.1f} KB a pair), more than the {room/1e9:.1f} GB this study may take of the "
+    raise FacelabError(f"{n_pos:,} same-person + {n_neg:,} different-people pairs would need about {need/1e9:.1f} GB "
+                       "to score "
+                       f"(about {BYTES_PER_PAIR/1e3:.1f} KB a pair), more than the {room/1e9:.1f} GB this study may "
+                       "take of the "
                        f"{free/1e9:.1f} GB free: sample the different-people pairs with --max-negatives "
-                       f"{fit:,} (max_negatives={fit}) or fewer" + ('' if fit else '; the same-person pairs alone are too many'))
+                       f"{fit:,} (max_negatives={fit}) or fewer" + ('' if fit
+                                                                    else '; the same-person pairs alone are too many'))
 
 # %% ../nbs/06a_evaluate.ipynb #eb08380b
 class NothingScored(FacelabError):
@@ -226,9 +230,10 @@ def nothing_scored(failures:pd.DataFrame, # every image's reason (embedding fail
     "The error for a study in which no pair could be scored, its reasons summarised (and written to `out/failures.csv`)."
     where = failures_written(failures, out)
     top = failures.reason.str.slice(0, 80).value_counts()
-    why = '; '.join(f"{c}× {r}" for r, c in top.head(3).items()) + (f"; {len(top)-3} other reasons" if len(top) > 3 else '')
-    return NothingScored(f"no pair could be scored: {failures.file.nunique()} of {n_images} images gave no usable face ({why or 'no reason recorded'}); "
-                         f"every image's reason is {where}", failures)
+    why = '; '.join(f"{c}× {r}" for r, c in top.head(3).items()) + (f"; {len(top)-3} other reasons" if len(top) > 3
+                                                                    else '')
+    return NothingScored(f"no pair could be scored: {failures.file.nunique()} of {n_images} images gave no usable "
+                         f"face ({why or 'no reason recorded'}); every image's reason is {where}", failures)
 
 # %% ../nbs/06a_evaluate.ipynb #d8355e07
 def no_pairs(ids:dict, # identity -> images left to study
@@ -238,7 +243,8 @@ def no_pairs(ids:dict, # identity -> images left to study
     "The error for a folder that leaves no pair to score: how many images are left, and what was left out."
     n = sum(map(len, ids.values()))
     left = '; '.join(f"{k}: {c}" for k, c in not_used_counts(unused).items()) if len(unused) else ''
-    return NothingScored(f"no pair to score: {n} image{'s' * (n != 1)} of {len(ids)} {'person' if len(ids) == 1 else 'people'} "
+    return NothingScored(f"no pair to score: {n} image{'s' * (n != 1)} of {len(ids)} "
+                         f"{'person' if len(ids) == 1 else 'people'} "
                          f"left" + (f" after {len(unused)} files were left out ({left})" if left else '') +
                          f"; a study needs two images. Every file's reason is {failures_written(unused, out)}", unused)
 
@@ -264,8 +270,9 @@ def people_not_scored(ids:dict, # identity -> image paths of the study
     for k in (k for k in ids if k not in seen):
         bad = [why[f] for f in ids[k] if f in why]
         no_face = sum(r.startswith('no face detected') for r in bad)
-        out[k] = (f"no face detected in any of {len(ids[k])} image{'s' * (len(ids[k]) > 1)}" if no_face == len(ids[k]) else
-                  f"{len(bad)} of {len(ids[k])} images not embedded or without a face" if bad else 'in no scored pair')
+        out[k] = (f"no face detected in any of {len(ids[k])} image{'s' * (len(ids[k]) > 1)}" if no_face == len(ids[k])
+                  else f"{len(bad)} of {len(ids[k])} images not embedded or without a face" if bad
+                  else 'in no scored pair')
     return out
 
 # %% ../nbs/06a_evaluate.ipynb #720bd2ff
@@ -307,12 +314,11 @@ def with_slices(res:EvaluationResult, # the study so far
                ) -> EvaluationResult: # `res` with `slices`, and `settings['slices']`
     "The study with its error rates by slice, read at the recommended threshold (else the model's default)."
     rec, fixed = res.recommended, float(scored.threshold.iloc[0])
-    t, what = ((rec['threshold'], f"recommended: {rec['method']}") if rec.get('method') is not None else
-               (fixed,
-                f"the model's default, {res.settings['threshold_source']}; no recommendation") if np.isfinite(fixed) else
-               (np.nan, f"no recommendation ({rec.get('reason', '')}) and no model default"))
-    st = verification_slices(scored, res.embeddings, t, what, metadata, [data_folder(source)], detector_backend, deepface_compat,
-                             n_boot, seed=seed)
+    t, what = ((rec['threshold'], f"recommended: {rec['method']}") if rec.get('method') is not None
+               else (fixed, f"the model's default, {res.settings['threshold_source']}; no recommendation")
+               if np.isfinite(fixed) else (np.nan, f"no recommendation ({rec.get('reason', '')}) and no model default"))
+    st = verification_slices(scored, res.embeddings, t, what, metadata, [data_folder(source)], detector_backend,
+                             deepface_compat, n_boot, seed=seed)
     return res._replace(slices=st, settings={**res.settings, 'slices': st.info})
 
 # %% ../nbs/06a_evaluate.ipynb #b01d4ada
@@ -345,8 +351,9 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
     if why := kfold_unavailable(pairs):   # said before the embedding work, and in the report
         warnings.warn(f"{why}; the report will hold the model default and oracle rows", stacklevel=2)
     files = pd.unique(pd.concat([pairs.file_x, pairs.file_y]).astype(str))
-    emb, fails = represent(files, model_name=model_name, detector_backend=detector_backend, enforce_detection=enforce_detection,
-                           deepface_compat=deepface_compat, client=client, **kwargs)
+    emb, fails = represent(files, model_name=model_name, detector_backend=detector_backend,
+                           enforce_detection=enforce_detection, deepface_compat=deepface_compat, client=client,
+                           **kwargs)
     v = verify_pairs(pairs, model_name=model_name, detector_backend=detector_backend, distance_metric=distance_metric,
                      embeddings=emb, failures=fails, deepface_compat=deepface_compat)
     v['scored'] = v.distance.notna() & (score_no_face | (v.face_detected_x & v.face_detected_y))
@@ -364,15 +371,19 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
         v['kfold_prediction'] = np.where(v.kfold_threshold.isna(), None,
                                          np.where(v.distance <= v.kfold_threshold, 'Yes', 'No'))
     no_face = no_face_failures(emb, score_no_face)
-    es = embed_settings(model_name, detector_backend, enforce_detection=enforce_detection, deepface_compat=deepface_compat,
-                        **{k: kwargs[k] for k in ('align', 'normalization', 'expand_percentage', 'flip') if k in kwargs})
-    res = EvaluationResult(pairs=v, thresholds=t, recommended=rec, curves=pd.DataFrame([curve_summary(scored, n_boot=n_boot, seed=seed, progress=progress)]),
+    es = embed_settings(model_name, detector_backend, enforce_detection=enforce_detection,
+                        deepface_compat=deepface_compat,
+                        **{k: kwargs[k] for k in ('align', 'normalization', 'expand_percentage', 'flip')
+                           if k in kwargs})
+    res = EvaluationResult(pairs=v, thresholds=t, recommended=rec,
+                           curves=pd.DataFrame([curve_summary(scored, n_boot=n_boot, seed=seed, progress=progress)]),
                summary=distance_summary(scored), failures=pd.concat([people.unused, fails, no_face],
                                                                     ignore_index=True), embeddings=emb,
                duplicates=people.duplicates, near_duplicates=near_duplicates(scored),
                settings=dict(source=str(source), data_folder=data_folder(source), command=command,
                              model_name=model_name_of(model_name), detector_backend=detector_name(detector_backend),
-                             distance_metric=distance_metric, enforce_detection=enforce_detection, score_no_face=score_no_face,
+                             distance_metric=distance_metric, enforce_detection=enforce_detection,
+                             score_no_face=score_no_face,
                              deepface_compat=deepface_compat,
                              threshold_source=v.threshold_source.iloc[0],
                              tune=[str(m) for m in tune], folds_asked=folds,
@@ -380,13 +391,15 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
                              n_boot=n_boot, interval=interval_note(scored,
                                                                    n_boot), max_negatives=max_negatives, seed=seed,
                              identities=len(ids), images=sum(map(len,
-                                                                 ids.values())), no_face=len(no_face), failed_images=len(fails),
+                                                                 ids.values())), no_face=len(no_face),
+                             failed_images=len(fails),
                              keep_duplicates=keep_duplicates, not_used=not_used_counts(people.unused),
                              people_not_scored=people_not_scored(ids, scored,
                                                                  pd.concat([fails, no_face], ignore_index=True)),
                              pairs=len(v), scored_pairs=len(scored), positives=int((scored.decision == 'Yes').sum()),
                              negatives=int((scored.decision != 'Yes').sum()), kfold_reason=why,
-                             sample_size=sample_size_notes(identity_count(scored), int((scored.decision == 'Yes').sum()),
+                             sample_size=sample_size_notes(identity_count(scored),
+                                                           int((scored.decision == 'Yes').sum()),
                                                            int((scored.decision != 'Yes').sum())),
                              versions=versions(), embedding=es, weight_sha256=weight_checksums(es.get('weights', {}))))
     res = with_slices(res, scored, source, metadata, detector_backend, deepface_compat, n_boot, seed)
@@ -406,10 +419,10 @@ def _int(v) -> str: return '–' if v is None or not np.isfinite(v) else str(int
 # %% ../nbs/06a_evaluate.ipynb #094b336d
 def display_thresholds(t:pd.DataFrame) -> pd.DataFrame:
     "The thresholds table as a reader wants it: pairs scored per row, metrics in percent with their intervals, `–` where undefined."
-    thr = [_with_ci(r.threshold, r.threshold_lo, r.threshold_hi, 1, '.4f').replace(' [', ' (splits ').replace(']', ')').replace(', ', '-')
-           for r in t.itertuples()]
-    out = pd.DataFrame(dict(method=t.method, protocol=t.protocol, pairs=t.n_pairs.map(_int), pos=t.n_pos.map(_int), neg=t.n_neg.map(_int),
-                            folds=t.n_folds.map(_int), threshold=thr))
+    thr = [_with_ci(r.threshold, r.threshold_lo, r.threshold_hi, 1,
+                    '.4f').replace(' [', ' (splits ').replace(']', ')').replace(', ', '-') for r in t.itertuples()]
+    out = pd.DataFrame(dict(method=t.method, protocol=t.protocol, pairs=t.n_pairs.map(_int), pos=t.n_pos.map(_int),
+                            neg=t.n_neg.map(_int), folds=t.n_folds.map(_int), threshold=thr))
     for m in METRIC_COLS: out[m] = [_with_ci(r[m], r[f"{m}_lo"], r[f"{m}_hi"]) for _, r in t.iterrows()]
     for c in COUNT_COLS: out[c] = t[c].map(_int)
     if 'interval' in t: out['interval'] = t['interval'].fillna('').to_numpy()
@@ -427,11 +440,14 @@ def _method_text(m:str, # a method of the thresholds table
                 ) -> str:
     "What a threshold method means, in a sentence."
     name, _, arg = str(m).partition(':')
-    if m == 'model default': return f"the model's threshold, chosen without these pairs; source: {source or 'not recorded'}"
-    if name == 'sigma': return (f"mean + {arg or 1}·σ of the same-person distances (σ: their sample standard deviation), the threshold "
-                                f"study's rule: it accepts about {100*norm.cdf(float(arg or 1)):.1f}% of same-person pairs if their "
-                                "distances are normally distributed")
-    if name == 'far': return f"the largest threshold that accepts at most a fraction {arg or '0.001'} of the different-people pairs"
+    if m == 'model default':
+        return f"the model's threshold, chosen without these pairs; source: {source or 'not recorded'}"
+    if name == 'sigma':
+        return (f"mean + {arg or 1}·σ of the same-person distances (σ: their sample standard deviation), the "
+                f"threshold study's rule: it accepts about {100*norm.cdf(float(arg or 1)):.1f}% of same-person pairs "
+                "if their distances are normally distributed")
+    if name == 'far':
+        return f"the largest threshold that accepts at most a fraction {arg or '0.001'} of the different-people pairs"
     return {'best-f1': 'the threshold with the highest F1 over every distinct threshold', 'best-accuracy': 'the threshold with the highest accuracy',
             'tree': "a depth-1 decision tree's split on the distance (information gain)"}.get(m, f"the fixed threshold {m}")
 
@@ -484,8 +500,9 @@ def _closest_md(scored:pd.DataFrame, # scored pairs with `kfold_threshold` and `
         if len(c): md += [f"Closest calls, {what}:", "", md_table(c), ""]
     ei = error_images(scored)
     ei = ei.assign(file=[_rel(f, root) for f in ei.file])
-    if len(ei): md += ["Images in the most errors -- one photo in many false accepts with the same other person is often a labelling error:", "",
-                       md_table(ei), ""]
+    if len(ei):
+        md += ["Images in the most errors -- one photo in many false accepts with the same other person is often a "
+               "labelling error:", "", md_table(ei), ""]
     return md
 
 # %% ../nbs/06a_evaluate.ipynb #5a718910
@@ -512,9 +529,9 @@ def _splits_md(rec:dict) -> str:
     k, n = (float(rec.get(c, np.nan)) for c in ('n_folds', 'n_splits'))
     if not (np.isfinite(k) and np.isfinite(n)) or n <= k: return ''
     k, n = int(k), int(n)
-    return (f" ({k} identity folds make {n} splits: a pair of two people is scored in the split of their two folds, or of "
-            f"their one fold, with a threshold tuned on everyone else's pairs; {k} folds have {k}·{k + 1}/2 = {k*(k + 1)//2} "
-            "such splits, those with no pair to score left out.)")
+    return (f" ({k} identity folds make {n} splits: a pair of two people is scored in the split of their two folds, "
+            f"or of their one fold, with a threshold tuned on everyone else's pairs; {k} folds have {k}·{k + 1}/2 = "
+            f"{k*(k + 1)//2} such splits, those with no pair to score left out.)")
 
 # %% ../nbs/06a_evaluate.ipynb #4051edf2
 def _rel(f, # an image path
@@ -544,16 +561,19 @@ def _left_out_md(s:dict, # the study's settings
     "The report's first lines on what the numbers leave out: unused files, copies, people in no scored pair, near-duplicates."
     md = []
     if nu := s.get('not_used'):
-        md.append(f"**Not used: {sum(nu.values())} files of the folder** ({'; '.join(f'{k}: {n}' for k, n in nu.items())}), "
+        md.append(f"**Not used: {sum(nu.values())} files of the folder** "
+                  f"({'; '.join(f'{k}: {n}' for k, n in nu.items())}), "
                   "each listed with its reason in `failures.csv`" +
-                  ("; `--keep-duplicates` scores every copy." if any('copy' in k or 'several' in k for k in nu) else "."))
+                  ("; `--keep-duplicates` scores every copy." if any('copy' in k or 'several' in k for k in nu)
+                   else "."))
     if gone := s.get('people_not_scored'):
         names = '; '.join(f"{md_escape(k)} ({v})" for k, v in list(gone.items())[:20])
         more = f"; and {len(gone) - 20} more in `settings.json`" if len(gone) > 20 else ''
         md.append(f"**{len(gone)} of {s['identities']} people are in no scored pair:** {names}{more}.")
     if near is not None and len(near):
-        md.append(f"**Near-duplicates: {len(near)} scored pair{'s' * (len(near) > 1)}** of two files embed to almost the same point (listed under "
-                  "[Duplicates](#duplicates)): a re-encoded or resized copy is no evidence about the model.")
+        md.append(f"**Near-duplicates: {len(near)} scored pair{'s' * (len(near) > 1)}** of two files embed to almost "
+                  "the same point (listed under [Duplicates](#duplicates)): a re-encoded or resized copy is no "
+                  "evidence about the model.")
     return [x for line in md for x in (line, "")]
 
 # %% ../nbs/06a_evaluate.ipynb #fff4683e
@@ -583,15 +603,15 @@ def _recommended_md(rec:dict) -> list:
     ci = lambda m: _with_ci(rec[m], rec[f"{m}_lo"], rec[f"{m}_hi"])
     pos, neg = int(rec['n_pos']), int(rec['n_neg'])
     return [f"**{rec['threshold']:.4f}** ({rec['method']}). {rec['rule']}.{_splits_md(rec)}", "",
-            f"What it optimises: the k-fold F1 at this data's mix of pairs, {pos} same-person and {neg} different-people "
-            f"({pos/(pos + neg):.1%} same person). F1 trades false accepts against false rejects at that mix; where same-person "
-            "pairs are rarer (a search among many strangers) the same threshold lets in more strangers per true match, so read "
-            "the false accept rate below against the rate you can afford.", "",
-            f"To expect on new people at this threshold (k-fold: each pair scored by a threshold tuned without its two people, "
-            f"{_int(rec['n_pairs'])} pairs): **false accepts (FMR) {ci('fmr')}** of different-people pairs and **false rejects "
-            f"(FNMR) {ci('fnmr')}** of same-person pairs; precision {ci('precision')}, recall {ci('recall')}, F1 {ci('f1')}, "
-            f"accuracy {ci('accuracy')} (percent, with the interval: {rec.get('interval') or 'none'}; the resamples of people "
-            "hold each pair's k-fold threshold fixed).", "",
+            f"What it optimises: the k-fold F1 at this data's mix of pairs, {pos} same-person and {neg} "
+            f"different-people ({pos/(pos + neg):.1%} same person). F1 trades false accepts against false rejects at "
+            "that mix; where same-person pairs are rarer (a search among many strangers) the same threshold lets in "
+            "more strangers per true match, so read the false accept rate below against the rate you can afford.", "",
+            "To expect on new people at this threshold (k-fold: each pair scored by a threshold tuned without its "
+            f"two people, {_int(rec['n_pairs'])} pairs): **false accepts (FMR) {ci('fmr')}** of different-people "
+            f"pairs and **false rejects (FNMR) {ci('fnmr')}** of same-person pairs; precision {ci('precision')}, "
+            f"recall {ci('recall')}, F1 {ci('f1')}, accuracy {ci('accuracy')} (percent, with the interval: "
+            f"{rec.get('interval') or 'none'}; the resamples of people hold each pair's k-fold threshold fixed).", "",
             "![confusion matrix](confusion.png)", ""]
 
 # %% ../nbs/06a_evaluate.ipynb #622283af
@@ -609,10 +629,12 @@ def write_report(res:dict, out) -> Path:
     title = f"{s['model_name']} + {s['detector_backend']}, {s['distance_metric']}"
     ths = _plot_thresholds(t, rec)
     figs = [('distances', plot_distances(scored, ths, title=title)), ('roc', plot_roc(scored, title=title)),
-            ('det', plot_det(scored, title=title)), ('metrics_vs_threshold', plot_metrics_vs_threshold(scored, ths, title=title))]
+            ('det', plot_det(scored, title=title)),
+            ('metrics_vs_threshold', plot_metrics_vs_threshold(scored, ths, title=title))]
     if rec.get('method'):
         figs.append(('confusion',
-                     plot_confusion(dict(rec, method=f"{rec['method']}, k-fold"), title=f"{title}: {rec['method']}, k-fold")))
+                     plot_confusion(dict(rec, method=f"{rec['method']}, k-fold"),
+                                    title=f"{title}: {rec['method']}, k-fold")))
         for kind in ('false-accept', 'false-reject'):
             figs.append((f"worst_{kind.replace('-', '_')}s",
                          plot_worst_pairs(scored, 'kfold_threshold', kind, n=8, embeddings=res.get('embeddings'))))
@@ -652,7 +674,10 @@ def write_report(res:dict, out) -> Path:
           md_table(display_thresholds(t)), "", *[f"- {n}" for n in method_notes(t, s.get('threshold_source', ''))], ""]
     if notes := undefined_notes(t): md += ["Undefined:", "", *[f"- {n}" for n in notes], ""]
     md += [f"k-fold: none: {s['kfold_reason']}." if s.get('kfold_reason') else
-           f"k-fold: {s['folds_used']} folds (asked {s['folds_asked']})" + (", capped at the number of identities." if s['folds_used'] and s['folds_used'] < s['folds_asked'] else '.'), "",
+           f"k-fold: {s['folds_used']} folds (asked {s['folds_asked']})" + (", capped at the number of identities."
+                                                                            if s['folds_used']
+                                                                            and s['folds_used'] < s['folds_asked']
+                                                                            else '.'), "",
            "## Curves", "", "Threshold-free, with the same intervals over people (the kind of each: "
            f"{curves.get('interval') or 'none'}).", "", md_table(ctab), ""]
     if curves.get('reason'): md += [f"Undefined: {curves['reason']}.", ""]

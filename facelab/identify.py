@@ -14,7 +14,8 @@ from .core import FacelabError, Figure, Result, failures_frame, read_text, abs_p
 from .core import staged_folder
 from .core import DEFAULT_MODEL, DEFAULT_DETECTOR, DEFAULT_METRIC
 from .distance import METRICS, check_metric, unit_rows
-from .metrics import exact_interval, rate_interval, negatives_needed, MIN_BOOT_PAIRS, _candidates, _pick_best, _far_upper
+from .metrics import (exact_interval, rate_interval, negatives_needed, MIN_BOOT_PAIRS, _candidates, _pick_best,
+                             _far_upper)
 from .detect import detector_name
 from .plots import plot_worst_pairs, _fig_ax, _legend
 from .models import model_name_of
@@ -159,7 +160,8 @@ def _to_distance(p, qsq, metric:str) -> np.ndarray:
     "Proxy scores (first axis: probes) as float64 distances; +inf stays +inf (no one there)."
     p = np.asarray(p, np.float64)
     with np.errstate(invalid='ignore'):
-        if metric == 'cosine': d = np.maximum(1 + p, 0)   # float32 rounding must not make a duplicate "closer than equal"
+        # float32 rounding must not make a duplicate "closer than equal"
+        if metric == 'cosine': d = np.maximum(1 + p, 0)
         elif metric == 'euclidean_l2': d = np.sqrt(np.maximum(2 + 2*p, 0))
         elif metric == 'angular': d = np.arccos(np.clip(-p, -1, 1))/np.pi
         else: d = np.sqrt(np.maximum(np.asarray(qsq, np.float64).reshape((-1,) + (1,)*(p.ndim - 1)) + p, 0))
@@ -802,7 +804,7 @@ class IdentificationResult(Result):
     gallery_size: pd.DataFrame  # GALLERY_SIZE_COLS at the recommended threshold
     failures: pd.DataFrame      # file, stage, reason: one row per image not used as planned
     settings: dict              # every setting, the counts, the recommended threshold, versions, checksums
-    slices: SliceStudy|None = None  # error rates by probe slice, groups and EDC (`facelab.slices`); `slices.table` is slices.csv
+    slices: SliceStudy|None = None  # error rates by probe slice, groups, EDC (`facelab.slices`); `.table` is slices.csv
 
 # %% ../nbs/06b_identify.ipynb #9f39b169
 TEMPLATES = ('image', 'person')
@@ -858,10 +860,11 @@ def _plain(v):
 
 # %% ../nbs/06b_identify.ipynb #c6d9027f
 def _split_of(source, enrol, strangers, seed, keep_duplicates=False) -> tuple:
-    "The split of `source` (a CSV, an identities dict, `sample`, or a folder), what it was made from, and the files not used."
+    "The split of `source` (a CSV, an identities dict, `sample`, a folder), what it was made from, the files not used."
     if isinstance(source, dict): return split_identities(source, enrol, strangers,
                                                          seed), 'identities dict', failures_frame()
-    if str(source).lower().endswith('.csv') and Path(source).is_file(): return read_split(source), 'CSV', failures_frame()
+    if str(source).lower().endswith('.csv') and Path(source).is_file():
+        return read_split(source), 'CSV', failures_frame()
     people = load_people(source, keep_duplicates)   # files by content; copies of a photo: one per person
     return split_identities(people.identities, enrol, strangers, seed), 'drawn', people.unused
 
@@ -942,7 +945,7 @@ def identification_study(folder_or_csv='sample', # a folder of people, a split C
                          max_rank:int=20, # the CMC's last rank
                          draws:int=5, # seeded draws of the people per gallery size
                          deepface_compat:bool=False, # embed through `DeepFace.represent`, with deepface's thresholds
-                         keep_duplicates:bool=False, # enrol and search every copy of a repeated photo (listed either way)
+                         keep_duplicates:bool=False, # enrol and search every copy of a repeated photo (listed anyway)
                          command:str|None=None, # the command line that ran this (recorded in the settings)
                          client=None, # an executor or a Dask client: embed on its workers (`facelab.scale`)
                          metadata=None, # a CSV of the user's slices (`facelab.slices.read_metadata`), or None
@@ -1034,7 +1037,8 @@ def identification_study(folder_or_csv='sample', # a folder of people, a split C
         weight_sha256=weight_checksums(es.get('weights', {})))
     st = identification_slices(P.assign(outcome=probe_outcomes(P.mated, P['rank'], P.top1_distance, gs_t)), emb, gs_t,
                                gs_what if gs_what != 'none' else 'no recommendation and no model default', metadata,
-                               [data_folder(folder_or_csv)] if named else [], detector_backend, deepface_compat, n_boot, seed=seed)
+                               [data_folder(folder_or_csv)] if named else [], detector_backend, deepface_compat, n_boot,
+                               seed=seed)
     settings['slices'] = st.info
     return IdentificationResult(P, cmc, pd.concat([tab, tab2], ignore_index=True), sp_out, gs, failures, settings,
                                 slices=st)
@@ -1249,8 +1253,8 @@ def _size_lines(res:IdentificationResult) -> list:
     "The report's gallery-size section: measured, and what is extrapolation."
     s, gs = res.settings, res.gallery_size
     if not len(gs):
-        return ["## Gallery size", "", "No threshold to score the gallery sizes at (no recommendation, no model default).",
-                ""]
+        return ["## Gallery size", "",
+                "No threshold to score the gallery sizes at (no recommendation, no model default).", ""]
     meas, ext = gs[gs.measured], gs[~gs.measured]
     show = gs.assign(fnir=[_ci(r, 'fnir') for _, r in gs.iterrows()], fpir=[_ci(r, 'fpir') for _, r in gs.iterrows()])
     beyond = (f"; beyond that, FPIR is **extrapolated** ({ext.note.iloc[0].removeprefix('extrapolated: ')}), which "
@@ -1296,7 +1300,7 @@ def write_identification_report(result:IdentificationResult, # from `identificat
 def store_threshold(result:IdentificationResult, # from `identification_study`
                     gallery, # a gallery folder (`Gallery.save`, `facelab gallery build`) of the same model and detector
                    ) -> Path: # the threshold.json written
-    "Record the study's recommended threshold in a gallery folder, so `find` and `recognize` use it; refused if they do not match."
+    "Record the recommended threshold in a gallery folder for `find` and `recognize`; refused if they do not match."
     from facelab.search import Gallery, save_threshold
     s, rec = result.settings, result.settings['recommended']
     if not rec.get('method'):
@@ -1307,7 +1311,8 @@ def store_threshold(result:IdentificationResult, # from `identification_study`
             raise FacelabError(f"the gallery's {k} is {g.settings[k]!r}, the study's {s[k]!r}: its threshold means "
                                "nothing there", gallery)
     source = (f"identification study of {s['source']} ({s['people']} people, seed {s['seed']}, per {s['template']}): "
-              f"{rec['method']}, k-fold range {rec['threshold_lo']:.4f}-{rec['threshold_hi']:.4f}, expected FNIR {rec['fnir']:.2%} "
-              f"and FPIR {rec['fpir']:.2%}")
-    return save_threshold(gallery, rec['threshold'], s['distance_metric'], source, method=rec['method'], template=s['template'],
-                          by='template' if s['template'] == 'person' else 'identity', fnir=rec['fnir'], fpir=rec['fpir'])
+              f"{rec['method']}, k-fold range {rec['threshold_lo']:.4f}-{rec['threshold_hi']:.4f}, expected FNIR "
+              f"{rec['fnir']:.2%} and FPIR {rec['fpir']:.2%}")
+    return save_threshold(gallery, rec['threshold'], s['distance_metric'], source, method=rec['method'],
+                          template=s['template'], by='template' if s['template'] == 'person' else 'identity',
+                          fnir=rec['fnir'], fpir=rec['fpir'])

@@ -21,7 +21,8 @@ __all__ = ['ARCFACE_TEMPLATE', 'DEEPFACE_MODELS', 'MODELS', 'register_model', 'H
            'head_name', 'HeadModel', 'get_model', 'model_name_of', 'model_thresholds', 'model_settings']
 
 # %% ../nbs/04a_models.ipynb #25b0acac
-ARCFACE_TEMPLATE = np.array([[73.5318, 51.5014], [38.2946, 51.6963], [56.0252, 71.7366], [70.7299, 92.2041], [41.5493, 92.3655]], np.float32)
+ARCFACE_TEMPLATE = np.array([[73.5318, 51.5014], [38.2946, 51.6963], [56.0252, 71.7366], [70.7299, 92.2041],
+                             [41.5493, 92.3655]], np.float32)
 
 def similarity_transform(src:np.ndarray, # K×2 points
                          dst:np.ndarray, # K×2 points they should land on
@@ -76,7 +77,8 @@ def onnx_session(path, # an .onnx file (or its bytes)
     import onnx, onnxruntime as ort
     from onnx.external_data_helper import load_external_data_for_model
     m = onnx.load_from_string(path) if isinstance(path, bytes) else onnx.load(str(path), load_external_data=False)
-    if not isinstance(path, bytes):   # its external data read only from regular files inside its folder (`onnx_external_problem`)
+    # its external data read only from regular files inside its folder (`onnx_external_problem`)
+    if not isinstance(path, bytes):
         if why := onnx_external_problem(m, Path(path).parent): raise FacelabError(why, path)
         load_external_data_for_model(m, str(Path(path).parent))
     if dynamic_batch:
@@ -84,7 +86,8 @@ def onnx_session(path, # an .onnx file (or its bytes)
             if t.type.tensor_type.shape.dim: t.type.tensor_type.shape.dim[0].dim_param = 'N'
     so = ort.SessionOptions()
     so.log_severity_level = 3
-    if n := threads or os.environ.get('FACELAB_THREADS'): so.intra_op_num_threads = int(n)   # a Dask worker's share of the cores (`facelab.scale`)
+    # a Dask worker's share of the cores (`facelab.scale`)
+    if n := threads or os.environ.get('FACELAB_THREADS'): so.intra_op_num_threads = int(n)
     return ort.InferenceSession(m.SerializeToString(), so, providers=['CPUExecutionProvider'])
 
 # %% ../nbs/04a_models.ipynb #5f209f67
@@ -110,7 +113,8 @@ class OnnxModel(Embedder):
         x = np.stack(crops).astype(np.float32)
         if self.rgb: x = x[..., ::-1]
         x = ((x - self.mean)/self.std).transpose(0, 3, 1, 2)
-        return self.sess.run(None, {self.input_name: np.ascontiguousarray(x)})[0].reshape(len(crops), -1).astype(np.float32)
+        return self.sess.run(None,
+                             {self.input_name: np.ascontiguousarray(x)})[0].reshape(len(crops), -1).astype(np.float32)
     def one_thread(self):
         "This model on an onnxruntime session of one intra-op thread (built once; itself when its session has one already)."
         if self.sess.get_session_options().intra_op_num_threads == 1: return self
@@ -127,7 +131,8 @@ class SFace(OnnxModel):
     # opencv_zoo's own thresholds for this model (cosine similarity 0.363, L2 1.128); deepface's 10.734 for raw euclidean
     thresholds = dict(cosine=1-0.363, euclidean_l2=1.128, euclidean=10.734, source="published by the model's authors (opencv_zoo's face_recognition_sface: cosine, L2); deepface's table (euclidean)")
     def __init__(self):
-        super().__init__(weights_dir()/WEIGHTS['SFace'].files[0], name='SFace', mean=0., std=1., rgb=True, thresholds=SFace.thresholds)
+        super().__init__(weights_dir()/WEIGHTS['SFace'].files[0], name='SFace', mean=0., std=1., rgb=True,
+                         thresholds=SFace.thresholds)
 
 # %% ../nbs/04a_models.ipynb #b7cd57ad
 class FacenetCASIA(Embedder):
@@ -143,10 +148,14 @@ class FacenetCASIA(Embedder):
         path = weights_dir()/WEIGHTS[self.weights].files[0]
         need = "FaceNet's TensorFlow graph is read by OpenCV 5.0's cv2.dnn only (4.x cannot parse it, 5.1 dropped the TensorFlow importer): " \
                "pip install 'opencv-contrib-python-headless>=5.0,<5.1'"
-        if not hasattr(cv2.dnn, 'readNetFromTensorflow'): raise FacelabError(f"model 'Facenet-CASIA': OpenCV {cv2.__version__} has no TensorFlow importer. {need}")
-        if not path.is_file(): raise FacelabError("model 'Facenet-CASIA': weights missing, see `facelab weights status`", path)
+        if not hasattr(cv2.dnn, 'readNetFromTensorflow'):
+            raise FacelabError(f"model 'Facenet-CASIA': OpenCV {cv2.__version__} has no TensorFlow importer. {need}")
+        if not path.is_file():
+            raise FacelabError("model 'Facenet-CASIA': weights missing, see `facelab weights status`", path)
         try: self.net = cv2.dnn.readNetFromTensorflow(str(path))
-        except cv2.error as e: raise FacelabError(f"model 'Facenet-CASIA': OpenCV {cv2.__version__} could not read the graph ({str(e).strip().splitlines()[-1][:200]}). {need}", path) from None
+        except cv2.error as e:
+            raise FacelabError(f"model 'Facenet-CASIA': OpenCV {cv2.__version__} could not read the graph "
+                               f"({str(e).strip().splitlines()[-1][:200]}). {need}", path) from None
     def align(self, img, box, landmarks=None):
         "The box grown by `margin` on each side, resized to 160×160 (no rotation, as FaceNet was trained)."
         return crop_box(img, box, margin=self.margin, size=self.input_size)
@@ -177,7 +186,9 @@ class Dlib(Embedder):
         return np.ascontiguousarray(self.dlib.get_face_chip(rgb, shape, size=150, padding=0.25)[..., ::-1])
     def embed(self, crops:list) -> np.ndarray:
         "Embeddings of face chips, one dlib call for the batch."
-        return np.array([np.array(v) for v in self.net.compute_face_descriptor([np.ascontiguousarray(c[..., ::-1]) for c in crops])], np.float32)
+        return np.array([np.array(v)
+                         for v in self.net.compute_face_descriptor([np.ascontiguousarray(c[..., ::-1])
+                                                                    for c in crops])], np.float32)
 
 # %% ../nbs/04a_models.ipynb #d445d058
 class DeepfaceModel(Embedder):
@@ -217,7 +228,8 @@ def _deepface_thresholds(model_name:str) -> dict:
 
 # %% ../nbs/04a_models.ipynb #4edd04be
 _NATIVE_MODELS = ('SFace', 'Dlib')
-DEEPFACE_MODELS = ('VGG-Face', 'Facenet', 'Facenet512', 'OpenFace', 'DeepFace', 'DeepID', 'ArcFace', 'Dlib', 'SFace', 'GhostFaceNet', 'Buffalo_L')
+DEEPFACE_MODELS = ('VGG-Face', 'Facenet', 'Facenet512', 'OpenFace', 'DeepFace', 'DeepID', 'ArcFace', 'Dlib', 'SFace',
+                   'GhostFaceNet', 'Buffalo_L')
 MODELS = Registry('model', {
     'SFace': SFace,
     'Dlib': Dlib,
@@ -225,7 +237,8 @@ MODELS = Registry('model', {
     **{(m if m not in _NATIVE_MODELS else f"deepface:{m}"): partial(DeepfaceModel, m) for m in DEEPFACE_MODELS},
 })
 
-register_model = MODELS.register   # register_model(name, entry): add or replace an entry; every command can then use it by name
+# register_model(name, entry): add or replace an entry; every command can then use it by name
+register_model = MODELS.register
 
 def _deepface_name(factory) -> str|None:
     return factory.args[0] if isinstance(factory, partial) and factory.func is DeepfaceModel and factory.args else None
@@ -249,7 +262,8 @@ def head_name(model_name:str) -> str:
 # %% ../nbs/04a_models.ipynb #5d02a0d5
 def _head_signature(folder:Path) -> str:
     "SHA-256 of every file of a head folder (its settings and weights), or a `FacelabError` if it is not one."
-    if not (folder/'head.json').is_file(): raise FacelabError("not a head folder (no head.json): train one with `facelab adapt`", folder)
+    if not (folder/'head.json').is_file():
+        raise FacelabError("not a head folder (no head.json): train one with `facelab adapt`", folder)
     return tree_sha256(folder)
 
 # %% ../nbs/04a_models.ipynb #07fb6109
@@ -263,7 +277,8 @@ class HeadModel(Embedder):
             raise FacelabError(f"this head was trained on {self.head.base_model} embeddings, not {base}'s", folder)
         self.name, self.input_size = f"{base}{HEAD}{folder}", self.base.input_size
     def align(self, img, box, landmarks=None): return self.base.align(img, box, landmarks)
-    def embed(self, crops:list) -> np.ndarray: return np.asarray(self.head.transform(self.base.embed(crops)), np.float32)
+    def embed(self, crops:list) -> np.ndarray:
+        return np.asarray(self.head.transform(self.base.embed(crops)), np.float32)
     def one_thread(self):
         "This head over its base model's one-thread form."
         one = copy.copy(self)
@@ -277,17 +292,25 @@ def get_model(model_name=DEFAULT_MODEL, # a name in `MODELS`, a path to an .onnx
     "The recognition model for `model_name`, built once per process, or a `FacelabError` saying what is missing."
     if not isinstance(model_name, str):
         if hasattr(model_name, 'embed') and hasattr(model_name, 'align'): return model_name
-        raise FacelabError(f"a model needs `align(image, box, landmarks)` and `embed(crops)` methods; got a {type(model_name).__name__}")
-    if hp := head_parts(model_name):   # built once per head file contents (retrained in place: built again), not a registry entry
+        raise FacelabError("a model needs `align(image, box, landmarks)` and `embed(crops)` methods; got a "
+                           f"{type(model_name).__name__}")
+    # built once per head file contents (retrained in place: built again), not a registry entry
+    if hp := head_parts(model_name):
         key = f"{head_name(model_name)}#{_head_signature(hp[1])}"
         if key not in MODELS.built: MODELS.built[key] = HeadModel(*hp)
         return MODELS.built[key]
-    if model_name not in MODELS and model_name.lower().endswith('.onnx'): MODELS.register(model_name, partial(OnnxModel, model_name))
-    if normalization == 'base' or model_name not in MODELS: return MODELS.get_built(model_name, lambda factory: _build_model(model_name, factory))
+    if model_name not in MODELS and model_name.lower().endswith('.onnx'):
+        MODELS.register(model_name, partial(OnnxModel, model_name))
+    if normalization == 'base' or model_name not in MODELS:
+        return MODELS.get_built(model_name, lambda factory: _build_model(model_name, factory))
     dname = _deepface_name(MODELS[model_name])
-    if dname is None: raise FacelabError(f"normalization={normalization!r} applies to deepface's models; {model_name} brings its own preprocessing")
-    key = f"{model_name}/{normalization}"   # a deepface model with another normalisation: built once too, not a registry entry
-    if key not in MODELS.built: MODELS.built[key] = _build_model(model_name, partial(DeepfaceModel, dname, normalization))
+    if dname is None:
+        raise FacelabError(f"normalization={normalization!r} applies to deepface's models; {model_name} brings its "
+                           "own preprocessing")
+    # a deepface model with another normalisation: built once too, not a registry entry
+    key = f"{model_name}/{normalization}"
+    if key not in MODELS.built:
+        MODELS.built[key] = _build_model(model_name, partial(DeepfaceModel, dname, normalization))
     return MODELS.built[key]
 
 # %% ../nbs/04a_models.ipynb #a2885ccd
@@ -320,14 +343,18 @@ def model_settings(model) -> dict:
     name = model_name_of(model)
     if hp := head_parts(name):
         base = model_settings(hp[0])
-        return dict(model=name, settings=dict(base=base['settings'], head_sha256=_head_signature(hp[1])), weights=base['weights'])
+        return dict(model=name, settings=dict(base=base['settings'], head_sha256=_head_signature(hp[1])),
+                    weights=base['weights'])
     f = model if not isinstance(model, str) else MODELS.get(model)
-    if isinstance(model, str) and model.lower().endswith('.onnx'):   # an .onnx path, loaded yet or not: the file, by its bytes
+    # an .onnx path, loaded yet or not: the file, by its bytes
+    if isinstance(model, str) and model.lower().endswith('.onnx'):
         p = Path(model)
         return dict(model=name, settings=dict(sha256=file_sha256(p) if p.is_file() else None),
                     weights={p.name: p.stat().st_size if p.is_file() else None})
     if f is not None and not isinstance(f, (type, partial)):   # an embedder object
-        return dict(model=name, settings=dict(getattr(f, 'settings', {})), weights=weights_signature(getattr(f, 'weights', None) or name))
+        return dict(model=name, settings=dict(getattr(f, 'settings', {})),
+                    weights=weights_signature(getattr(f, 'weights', None) or name))
     cls = f.func if isinstance(f, partial) else f
     w = _deepface_name(f) or getattr(cls, 'weights', None) or name
-    return dict(model=name, settings=dict(getattr(cls, 'settings', {}) if isinstance(cls, type) else {}), weights=weights_signature(w))
+    return dict(model=name, settings=dict(getattr(cls, 'settings', {}) if isinstance(cls, type) else {}),
+                weights=weights_signature(w))

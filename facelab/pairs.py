@@ -10,8 +10,8 @@ import os, itertools
 from typing import NamedTuple
 from pathlib import Path
 import numpy as np, pandas as pd
-from .core import (FacelabError, PAIR_COLS, IMAGE_EXTS, files_summary, read_text, abs_path, folder_files, _skip_reason,
-                          failures_frame, file_hash)
+from .core import (FacelabError, PAIR_COLS, IMAGE_EXTS, files_summary, read_text, abs_path, folder_files,
+                          _skip_reason, failures_frame, file_hash)
 
 # %% auto #0
 __all__ = ['MAX_PAIRS', 'DUPLICATE_COLS', 'pair_counts', 'make_pairs', 'folder_people', 'identities_from_folder',
@@ -42,8 +42,8 @@ def make_pairs(identities:dict, # identity -> list of image paths
                max_pairs:int=MAX_PAIRS, # refuse to build a table larger than this
               ) -> pd.DataFrame: # file_x, file_y, identity_x, identity_y, decision
     "All within-identity pairs (`Yes`) and all, or a seeded sample of, cross-identity pairs (`No`)."
-    if max_negatives is not None and (isinstance(max_negatives, bool) or not isinstance(max_negatives,
-                                                                                        (int, np.integer)) or max_negatives < 0):
+    if max_negatives is not None and (isinstance(max_negatives, bool)
+                                      or not isinstance(max_negatives, (int, np.integer)) or max_negatives < 0):
         raise FacelabError(f"max_negatives must be a whole number >= 0 (or None for all), not {max_negatives!r}")
     names = [k for k,v in identities.items() if len(v)]
     files = [list(map(str, identities[k])) for k in names]
@@ -92,19 +92,20 @@ def folder_people(path, # root folder: one subfolder per person (loose images: a
 def identities_from_folder(path, # root folder: one subfolder per person (loose images: a person each)
                            exts=IMAGE_EXTS, # extensions taken as images without opening the file (others are sniffed)
                           ) -> dict: # identity -> sorted list of absolute image paths
-    "The people of a folder: each subfolder is one (its images, at any depth); a loose image is one of its own, named by its stem."
+    "The people of a folder: a subfolder is one (its images, at any depth); a loose image is one, named by its stem."
     return folder_people(path, exts)[0]
 
 # %% ../nbs/01_pairs.ipynb #18fbb5ee
 DUPLICATE_COLS = ['file', 'identity', 'content', 'copies', 'people', 'action']
 
 def _same_bytes(files:list) -> dict:
-    "Groups of the `files` with identical bytes: content hash -> sorted files (sizes first; empty or unreadable files never grouped)."
+    "`files` with identical bytes: content hash -> sorted files (sizes first; empty or unreadable files never grouped)."
     by_size = {}
     for f in files:
         try: size = os.stat(f).st_size if os.path.isfile(f) else 0
         except OSError: size = 0
-        if size: by_size.setdefault(size, []).append(f)   # empty files are no photo: their load fails with its own reason
+        # empty files are no photo: their load fails with its own reason
+        if size: by_size.setdefault(size, []).append(f)
     groups = {}
     for same in (v for v in by_size.values() if len(v) > 1):
         for f in same:
@@ -114,9 +115,9 @@ def _same_bytes(files:list) -> dict:
 
 # %% ../nbs/01_pairs.ipynb #14393fbe
 def find_duplicates(identities:dict, # identity -> image paths
-                    keep:bool=False, # keep every copy (True) or one copy per person, none of a photo under several people
-                   ) -> tuple: # (identities kept, duplicates table DUPLICATE_COLS, failures table of the copies left out)
-    "Byte-identical photos: one copy per person kept, a photo filed under several people left out (a labelling problem)."
+                    keep:bool=False, # keep every copy (True) or one per person, none of a photo under several people
+                   ) -> tuple: # (identities kept, duplicates table DUPLICATE_COLS, failures of the copies left out)
+    "Byte-identical photos: one copy per person kept, a photo under several people left out (a labelling problem)."
     who = {f: k for k, v in identities.items() for f in v}
     rows = []
     for h, files in _same_bytes(list(who)).items():
@@ -128,16 +129,17 @@ def find_duplicates(identities:dict, # identity -> image paths
             rows.append(dict(file=f, identity=who[f], content=h, copies=len(files), people=_few(people), action=action))
     dups = pd.DataFrame(rows, columns=DUPLICATE_COLS)
     fails = []
-    for h, g in dups.groupby('content', sort=False):   # each group once: a photo copied 3,000 times is 3,000 rows, not 9 million
+    # each group once: a photo copied 3,000 times is 3,000 rows, not 9 million
+    for h, g in dups.groupby('content', sort=False):
         if (g.action == 'kept').all(): continue
         first = [(f, _short(f)) for f in g.file.iloc[:4]]
         first_kept = g.file[g.action == 'kept']
         for f, action, people in zip(g.file, g.action, g.people):
             if action == 'kept': continue
             others = [s for x, s in first if x != f][:3]
-            why = (f"the same bytes as {', '.join(others)}{' ...' * (len(g) > 4)}, filed under {people}: a labelling problem, "
-                   "every copy left out" if action.endswith('people') else
-                   f"a copy of {_short(first_kept.iloc[0])} (the same bytes): one copy is scored")
+            why = (f"the same bytes as {', '.join(others)}{' ...' * (len(g) > 4)}, filed under {people}: a labelling "
+                   "problem, every copy left out" if action.endswith('people')
+                   else f"a copy of {_short(first_kept.iloc[0])} (the same bytes): one copy is scored")
             fails.append((f, 'duplicate', why))
     out = set(dups.file[dups.action != 'kept'])
     kept = {k: [f for f in v if f not in out] for k, v in identities.items()}
@@ -195,7 +197,7 @@ def lfw_path(name:str, n, root='') -> str:
 def read_lfw_pairs(path, # LFW `pairs.txt`
                    root='', # folder holding the LFW `<name>/` subfolders, prefixed to the paths
                   ) -> pd.DataFrame: # PAIR_COLS + fold
-    "Read LFW's `pairs.txt` into a pairs table with the protocol's `fold` (0-based); a bad line is a `FacelabError` naming it."
+    "LFW's `pairs.txt` as a pairs table with the protocol's `fold` (0-based); a bad line is a `FacelabError` naming it."
     path = Path(path)
     lines = read_text(path, 'pairs.txt').splitlines()
     head = lines[0].split() if lines else []

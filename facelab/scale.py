@@ -16,7 +16,8 @@ from .detect import get_detector
 from .models import get_model
 import facelab
 try: import distributed
-except ImportError: raise FacelabError("facelab.scale needs Dask's distributed scheduler: pip install 'facelab[dask]'") from None
+except ImportError:
+    raise FacelabError("facelab.scale needs Dask's distributed scheduler: pip install 'facelab[dask]'") from None
 from distributed import Client, as_completed
 from distributed.diagnostics.plugin import WorkerPlugin
 
@@ -55,24 +56,31 @@ def _who_answers(sock:socket.socket, wait:float) -> str:
 def _probe_scheduler(address:str, # 'tcp://host:port'
                      timeout:float, # seconds to connect and to hear the scheduler's handshake
                     ):
-    "Refuse `address` unless something there speaks first, as a Dask scheduler does (its handshake); say what answered otherwise."
+    "Refuse `address` unless something there speaks first, as a Dask scheduler does; else say what answered."
     from distributed.comm.addressing import parse_host_port
     try: host, port = parse_host_port(address.split('://', 1)[1])
-    except (ValueError, TypeError) as e: raise FacelabError(f"not a Dask scheduler address: {address!r} ({e}); {_FORMS}") from None
+    except (ValueError, TypeError) as e:
+        raise FacelabError(f"not a Dask scheduler address: {address!r} ({e}); {_FORMS}") from None
     try: sock = socket.create_connection((host, port), timeout=timeout)
-    except OSError as e: raise FacelabError(f"cannot reach the Dask scheduler at {address} ({e.strerror or e})") from None
+    except OSError as e:
+        raise FacelabError(f"cannot reach the Dask scheduler at {address} ({e.strerror or e})") from None
     with sock:
         try: first = sock.recv(64)
         except TimeoutError: first = None
-        except OSError as e: raise FacelabError(f"cannot reach the Dask scheduler at {address} ({e.strerror or e})") from None
+        except OSError as e:
+            raise FacelabError(f"cannot reach the Dask scheduler at {address} ({e.strerror or e})") from None
         if first: text = first.split(b'\n')[0].rstrip(b'\r').decode('latin-1')
-        if first and text.isprintable():   # a handshake is binary (msgpack frames); a greeting in words is another service's
+        # a handshake is binary (msgpack frames); a greeting in words is another service's
+        if first and text.isprintable():
             raise FacelabError(f"{address} is not a Dask scheduler: it answered {text.strip()[:80]!r}; {_FORMS}")
         if first is None:
-            raise FacelabError(f"{address} is not a Dask scheduler: {_who_answers(sock, min(timeout, 5))} answered, and sent no Dask "
-                               f"handshake in {timeout:g} s (a scheduler sends one at once); check the host and port "
-                               "(a scheduler listens on 8786 by default; its dashboard, on 8787, is a web page; a TLS one needs tls://)")
-        if not first: raise FacelabError(f"{address} closed the connection at once: not a Dask scheduler, or one refusing this client")
+            raise FacelabError(f"{address} is not a Dask scheduler: {_who_answers(sock, min(timeout, 5))} answered, "
+                               f"and sent no Dask handshake in {timeout:g} s (a scheduler sends one at once); check "
+                               "the host and port (a scheduler listens on 8786 by default; its dashboard, on 8787, is "
+                               "a web page; a TLS one needs tls://)")
+        if not first:
+            raise FacelabError(f"{address} closed the connection at once: not a Dask scheduler, or one refusing this "
+                               "client")
 
 # %% ../nbs/17_scale.ipynb #52d296aa
 _GUARD = '''if __name__ == "__main__":
@@ -82,20 +90,21 @@ _GUARD = '''if __name__ == "__main__":
 def _local_client(n:int, # worker processes
                   threads_per_worker:int, # threads each
                  ) -> Client:
-    "A `Client` of a new `LocalCluster` of `n` processes; a `FacelabError` with the guard to write when a script lacks one."
+    "A `Client` of a new `LocalCluster` of `n` processes; a `FacelabError` with the guard a script lacks."
     main = sys.modules.get('__main__')
     script = getattr(main, '__file__', None)
-    if getattr(main, '__name__', '') == '__mp_main__':   # a worker process re-running the user's script: the guard is missing
+    # a worker process re-running the user's script: the guard is missing
+    if getattr(main, '__name__', '') == '__mp_main__':
         raise FacelabError(f"{script} makes a Dask cluster when imported; put that under a guard:\n    {_GUARD}")
     try: return Client(n_workers=n, threads_per_worker=threads_per_worker, processes=True, dashboard_address=':0')
     except Exception as e:
         if script is None or 'failed to start' not in str(e): raise
-        raise FacelabError(f"the local Dask cluster's worker processes could not start ({type(e).__name__}: {e}): each of them runs "
-                           f"the script {script} again from the top, so a script that makes a cluster must do it, and the work, "
-                           f"under a guard:\n    {_GUARD}") from None
+        raise FacelabError(f"the local Dask cluster's worker processes could not start ({type(e).__name__}: {e}): "
+                           f"each of them runs the script {script} again from the top, so a script that makes a "
+                           f"cluster must do it, and the work, under a guard:\n    {_GUARD}") from None
 
 # %% ../nbs/17_scale.ipynb #2c2291c9
-def connect(scheduler, # 'local:N' (a LocalCluster of N worker processes here), 'tcp://host:port' (a running scheduler), or a Client
+def connect(scheduler, # 'local:N' (a LocalCluster of N processes), 'tcp://host:port' (running scheduler), or a Client
             threads_per_worker:int=1, # threads per worker of a local cluster
             quiet:bool=False, # do not print the dashboard link
             timeout:float|None=None, # seconds to hear a running scheduler answer (None: $FACELAB_DASK_TIMEOUT, else 20)
@@ -114,7 +123,8 @@ def connect(scheduler, # 'local:N' (a LocalCluster of N worker processes here), 
             raise FacelabError(f"unknown Dask address scheme {scheme + '://'!r} in {scheduler!r}; {_FORMS}")
         if scheme == 'tcp': _probe_scheduler(scheduler, timeout)
         try: client = Client(scheduler, timeout=f'{timeout}s')
-        except (OSError, TimeoutError, ValueError) as e: raise FacelabError(f"cannot reach the Dask scheduler at {scheduler} ({e})") from None
+        except (OSError, TimeoutError, ValueError) as e:
+            raise FacelabError(f"cannot reach the Dask scheduler at {scheduler} ({e})") from None
         if not quiet: print(f"Dask: joined {scheduler}; dashboard {client.dashboard_link}")
     else: raise FacelabError(f"not a Dask scheduler: {scheduler!r}; {_FORMS}")
     return prepare(client)
@@ -123,16 +133,18 @@ def connect(scheduler, # 'local:N' (a LocalCluster of N worker processes here), 
 def prepare(client:Client) -> Client:
     "`client`, its workers given the `FacelabWorker` plugin (a `FacelabError` if they cannot load facelab to take it)."
     if not isinstance(client, Client):
-        raise FacelabError(f"client must be a distributed.Client (`facelab.scale.connect('local:4')` makes one), not a {type(client).__name__}")
+        raise FacelabError("client must be a distributed.Client (`facelab.scale.connect('local:4')` makes one), not "
+                           f"a {type(client).__name__}")
     try: client.register_plugin(FacelabWorker())
     except Exception as e:
-        raise FacelabError(f"the Dask workers could not load facelab's worker plugin ({type(e).__name__}: {str(e)[:200]}); {WORKER_NEEDS}") from None
+        raise FacelabError(f"the Dask workers could not load facelab's worker plugin ({type(e).__name__}: "
+                           f"{str(e)[:200]}); {WORKER_NEEDS}") from None
     return client
 
 # %% ../nbs/17_scale.ipynb #7497e077
-WORKER_NEEDS = ("every worker needs: facelab (this version) and its model extras installed (`pip install 'facelab[dask]'`), the weight "
-                "files under its $FACELAB_HOME (`facelab weights install`), the images and videos at the paths the client passes, and "
-                "write access to the cache folder (a shared filesystem)")
+WORKER_NEEDS = ("every worker needs: facelab (this version) and its model extras installed (`pip install "
+                "'facelab[dask]'`), the weight files under its $FACELAB_HOME (`facelab weights install`), the images "
+                "and videos at the paths the client passes, and write access to the cache folder (a shared filesystem)")
 
 def _sample(paths:list, n:int=16) -> list:
     "Up to `n` evenly spaced items of `paths` (first and last included)."
@@ -153,7 +165,8 @@ def worker_problems(version:str, # the client's facelab version
     for f, size in weights.items():
         p = weights_dir()/f
         if not p.is_file(): out.append(f"weight file {f} missing (looked in {weights_dir()})")
-        elif size is not None and p.stat().st_size != size: out.append(f"weight file {f} is {p.stat().st_size} bytes here, {size} on the client")
+        elif size is not None and p.stat().st_size != size:
+            out.append(f"weight file {f} is {p.stat().st_size} bytes here, {size} on the client")
     if not out:   # build only with the right weights (a wrong file can build, and embed differently)
         configure_deepface()
         try:
@@ -161,7 +174,8 @@ def worker_problems(version:str, # the client's facelab version
             if model is not None: get_model(*model)
         except FacelabError as e: out.append(e.reason)
     unreadable = [p for p in paths if not (os.path.isfile(p) and os.access(p, os.R_OK))]
-    if unreadable: out.append(f"cannot read {len(unreadable)} of the {len(paths)} files looked at, e.g. {unreadable[0]}")
+    if unreadable:
+        out.append(f"cannot read {len(unreadable)} of the {len(paths)} files looked at, e.g. {unreadable[0]}")
     if folder is not None:
         try: writable_folder(folder, 'cache folder')
         except FacelabError as e: out.append(f"{e.reason}: {folder}")
@@ -180,26 +194,29 @@ def check_workers(client:Client, # a connected client
                           None if folder is None else str(folder), model, detector)
     except FacelabError: raise
     except Exception as e:
-        raise FacelabError(f"the Dask workers could not run facelab's check ({type(e).__name__}: {str(e)[:200]}); {WORKER_NEEDS}") from None
+        raise FacelabError(f"the Dask workers could not run facelab's check ({type(e).__name__}: {str(e)[:200]}); "
+                           f"{WORKER_NEEDS}") from None
     if not got: raise FacelabError(f"the Dask scheduler {client.scheduler.address} has no workers")
     if bad := {w: p for w, p in got.items() if p}:
         lines = '\n'.join(f"  {w}: {'; '.join(p)}" for w, p in sorted(bad.items()))
-        raise FacelabError(f"{len(bad)} of the {len(got)} Dask workers cannot run this, so nothing was sent:\n{lines}\n{WORKER_NEEDS}")
+        raise FacelabError(f"{len(bad)} of the {len(got)} Dask workers cannot run this, so nothing was "
+                           f"sent:\n{lines}\n{WORKER_NEEDS}")
     return len(got)
 
 # %% ../nbs/17_scale.ipynb #c8afc906
-_SCALE_STATS = {'tasks': 0, 'images': 0}   # embedding and detection tasks, and their images, this process sent (tests read it)
+# embedding and detection tasks, and their images, this process sent (tests read it)
+_SCALE_STATS = {'tasks': 0, 'images': 0}
 
 def _gather(client:Client, futures:dict, desc:str, progress:bool) -> dict:
-    "The results of `futures` (future -> units of work, for the bar) by task key, as they finish; the first failure cancels the rest."
+    "Results of `futures` (future -> units of work, for the bar) by task key as they finish; a failure cancels the rest"
     out, bar = {}, tqdm(total=sum(futures.values()), desc=desc, disable=not progress)
     try:
         for fut in as_completed(list(futures)):
             try: out[fut.key] = fut.result()
             except FacelabError: raise
             except distributed.scheduler.KilledWorker as e:
-                raise FacelabError(f"a task killed its worker again and again ({e}); out of memory? nothing finished was lost: "
-                                   "run again") from None
+                raise FacelabError(f"a task killed its worker again and again ({e}); out of memory? nothing finished "
+                                   "was lost: run again") from None
             bar.update(futures.pop(fut))
             fut.release()
     finally:

@@ -208,7 +208,8 @@ def _largest(t:pd.DataFrame) -> pd.DataFrame:
 
 # %% ../nbs/08_search.ipynb #4e3095a5
 FACES = ('largest', 'all')   # `faces=`: the largest face of each gallery image (the default), or every face found
-EXTRA_FACE = 'enrol'         # the failures' stage of a face left out of the gallery because it is not its image's largest
+# the failures' stage of a face left out of the gallery because it is not its image's largest
+EXTRA_FACE = 'enrol'
 NO_FACE = ("no face detected: not enrolled (a gallery enrols detected faces only; "
            "enrol_no_face=True, `--enrol-no-face`, enrols the whole image)")   # the reason of an image without a face
 
@@ -249,8 +250,8 @@ def _embedding_matrix(t:pd.DataFrame) -> np.ndarray:
     bad = _vector_problems(v)
     if (bad != '').any():
         i = int(np.flatnonzero(bad != '')[0])
-        raise FacelabError(f"the embedding of {face(i)} {bad[i]} ({int((bad != '').sum())} such faces): an embedding must be finite and "
-                           "not all zero; re-embed that image or leave it out of the gallery")
+        raise FacelabError(f"the embedding of {face(i)} {bad[i]} ({int((bad != '').sum())} such faces): an embedding "
+                           "must be finite and not all zero; re-embed that image or leave it out of the gallery")
     return v
 
 # %% ../nbs/08_search.ipynb #6ee90472
@@ -260,29 +261,30 @@ class Gallery:
                  settings:dict, # `embed_settings(...)` the embeddings were made with
                  failures:pd.DataFrame|None=None, # images not embedded, faces not enrolled (`file, stage, reason`)
                  weights_sha256:dict|None=None): # weight file -> SHA-256 of the weights that made the embeddings (None: not known)
-        if not isinstance(table,
-                          pd.DataFrame): raise FacelabError(f"a gallery table must be a DataFrame, not {type(table).__name__}")
+        if not isinstance(table, pd.DataFrame):
+            raise FacelabError(f"a gallery table must be a DataFrame, not {type(table).__name__}")
         missing = [c for c in GALLERY_COLS if c not in table.columns]
         if missing: raise FacelabError(f"a gallery table needs the columns {GALLERY_COLS}; missing {missing}")
-        if not isinstance(settings,
-                          dict): raise FacelabError(f"gallery settings must be a dict (`embed_settings`), not {type(settings).__name__}")
+        if not isinstance(settings, dict):
+            raise FacelabError(f"gallery settings must be a dict (`embed_settings`), not {type(settings).__name__}")
         for k in ('model_name', 'detector_backend'):
             if not isinstance(settings.get(k), str): raise FacelabError(f"gallery settings need {k!r} (a name)")
-        if weights_sha256 is not None and not isinstance(weights_sha256,
-                                                         dict): raise FacelabError("weights_sha256 must be a dict: weight file -> SHA-256")
+        if weights_sha256 is not None and not isinstance(weights_sha256, dict):
+            raise FacelabError("weights_sha256 must be a dict: weight file -> SHA-256")
         t = table[GALLERY_COLS].reset_index(drop=True).copy()
         t['identity'], t['file'] = t.identity.astype(str), t.file.astype(str)
         try: t['face_idx'], t['face_detected'] = t.face_idx.astype(int), t.face_detected.astype(bool)
-        except (TypeError,
-                ValueError) as e: raise FacelabError(f"a gallery table's face_idx must be whole numbers ({e})") from None
-        box = ['x1', 'y1', 'x2', 'y2', 'confidence']   # float64 whatever made the table (rows from a warm cache are objects): same bytes saved
+        except (TypeError, ValueError) as e:
+            raise FacelabError(f"a gallery table's face_idx must be whole numbers ({e})") from None
+        # float64 whatever made the table (rows from a warm cache are objects): same bytes saved
+        box = ['x1', 'y1', 'x2', 'y2', 'confidence']
         try: t[box] = t[box].astype('float64')
-        except (TypeError,
-                ValueError) as e: raise FacelabError(f"a gallery table's boxes and confidences must be numbers ({e})") from None
+        except (TypeError, ValueError) as e:
+            raise FacelabError(f"a gallery table's boxes and confidences must be numbers ({e})") from None
         v = _embedding_matrix(t)
         t['embedding'] = list(v)
-        if t.duplicated(['identity', 'file',
-                         'face_idx']).any(): raise FacelabError("a face (identity, file, face_idx) appears twice in the gallery")
+        if t.duplicated(['identity', 'file', 'face_idx']).any():
+            raise FacelabError("a face (identity, file, face_idx) appears twice in the gallery")
         self.table, self.settings, self.weights_sha256, self.path = t, dict(settings), weights_sha256, None
         self.failures = failures_frame() if failures is None else failures.reset_index(drop=True)
         self._vectors, self._indexes, self.tuned = v, {}, None
@@ -300,7 +302,8 @@ class Gallery:
     def __len__(self): return len(self.table)
     def __repr__(self):
         s, extra = self.settings, int((self.failures.stage == EXTRA_FACE).sum())
-        return (f"Gallery: {len(self)} faces of {len(self.identities)} identities from {self.table.file.nunique()} images, "
+        return (f"Gallery: {len(self)} faces of {len(self.identities)} identities from {self.table.file.nunique()} "
+                "images, "
                 f"{s['model_name']} + {s['detector_backend']} ({self.vectors.shape[1] if len(self) else 0}-d)"
                 + (f", {len(self.failures) - extra} failures" if len(self.failures) > extra else "")
                 + (f", {extra} extra face{'s' * (extra != 1)} not enrolled" if extra else ""))
@@ -316,7 +319,8 @@ def _current_settings(gallery:Gallery) -> dict:
     "The `embed_settings` that new embeddings made with the gallery's model, detector and options get on this machine now."
     s = gallery.settings
     return embed_settings(s['model_name'], s['detector_backend'], s.get('align', True), s.get('normalization', 'base'),
-                          s.get('expand_percentage', 0), s.get('enforce_detection', False), s.get('deepface_compat', False), s.get('flip', False))
+                          s.get('expand_percentage', 0), s.get('enforce_detection', False),
+                          s.get('deepface_compat', False), s.get('flip', False))
 
 # %% ../nbs/08_search.ipynb #d4134a86
 def _weights_check(gallery:Gallery, precomputed:bool=False):
@@ -325,19 +329,23 @@ def _weights_check(gallery:Gallery, precomputed:bool=False):
     now = _installed_sha256(list(rec))
     for f, s in rec.items():
         if now[f] is None:
-            if precomputed: warnings.warn(f"{gallery.path or 'the gallery'}: built with the weight file {f} (sha256 {s}), which is not installed "
-                                          "here, so the query embeddings cannot be checked against it", stacklevel=4)
+            if precomputed:
+                warnings.warn(f"{gallery.path or 'the gallery'}: built with the weight file {f} (sha256 {s}), which "
+                              "is not installed here, so the query embeddings cannot be checked against it",
+                              stacklevel=4)
         elif now[f] != s:
-            raise FacelabError(f"the gallery was built with {f} of sha256 {s}, the installed file has sha256 {now[f]}: the model file changed, "
-                               "so new embeddings are not comparable with the gallery's; reinstall the weights it was built with, or rebuild it", gallery.path)
+            raise FacelabError(f"the gallery was built with {f} of sha256 {s}, the installed file has sha256 "
+                               f"{now[f]}: the model file changed, so new embeddings are not comparable with the "
+                               "gallery's; reinstall the weights it was built with, or rebuild it", gallery.path)
 
 # %% ../nbs/08_search.ipynb #2041d7b1
 def _check_query_settings(gallery:Gallery, qs:dict, precomputed:bool):
     "Refuse queries embedded with settings `qs` (only the keys known) other than the gallery's, naming both; then check the weights."
     keys = [k for k in MATCH_SETTINGS if k in qs and k in gallery.settings]
     if diff := _settings_diff(gallery.settings, qs, keys):
-        raise FacelabError(f"the queries were embedded with other settings than the gallery (gallery vs queries: {'; '.join(diff)}), so their "
-                           "distances mean nothing; embed them with the gallery's settings, or search a gallery built with theirs", gallery.path)
+        raise FacelabError("the queries were embedded with other settings than the gallery (gallery vs queries: "
+                           f"{'; '.join(diff)}), so their distances mean nothing; embed them with the gallery's "
+                           "settings, or search a gallery built with theirs", gallery.path)
     _weights_check(gallery, precomputed)
 
 # %% ../nbs/08_search.ipynb #72ad6dc6
@@ -368,7 +376,8 @@ def from_identities(cls:Gallery, identities:dict, # identity -> list of image pa
     "Embed every image of every identity (cached) into a gallery; failed images, images without a face and faces not enrolled are in `failures`."
     settings = embed_settings(model_name, detector_backend, align, normalization, expand_percentage, enforce_detection,
                               deepface_compat, flip)
-    kw = dict(_embed_kwargs(settings), model_name=model_name, detector_backend=detector_backend)   # objects stay objects
+    # objects stay objects
+    kw = dict(_embed_kwargs(settings), model_name=model_name, detector_backend=detector_backend)
     rows, fail = _gallery_rows(identities, faces, enrol_no_face, **kw, **kwargs)
     w = settings.get('weights')
     return cls(rows, settings, fail, _installed_sha256(list(w) if isinstance(w, dict) else []))
@@ -440,8 +449,9 @@ def _meta(self:Gallery, folder=None) -> dict:
     "What gallery.json records besides the files' checksums (gallery.parquet holds a copy, so an edit to either shows), as JSON reads it back."
     w = self.settings.get('weights')
     ws = self.weights_sha256 if self.weights_sha256 is not None else _installed_sha256(list(w) if isinstance(w, dict) else [])
-    return _json(dict(format='facelab-gallery', version=GALLERY_FORMAT, faces=len(self), identities=len(self.identities),
-                      dims=self.vectors.shape[1] if len(self) else 0, settings=_model_path(self.settings, folder, 'save'), weights_sha256=ws))
+    return _json(dict(format='facelab-gallery', version=GALLERY_FORMAT, faces=len(self),
+                      identities=len(self.identities), dims=self.vectors.shape[1] if len(self) else 0,
+                      settings=_model_path(self.settings, folder, 'save'), weights_sha256=ws))
 
 # %% ../nbs/08_search.ipynb #2dadfe53
 @patch
@@ -466,7 +476,8 @@ def save(self:Gallery, path, # folder to write (created; existing gallery files 
             self.failures.to_csv(tmp['failures.csv'], index=False, encoding='utf-8')
             meta['files'] = {n: _sha256(tmp[n]) for n in GALLERY_FILES}
             tmp['gallery.json'].write_text(json.dumps(meta, indent=1, sort_keys=True), encoding='utf-8')
-            for n in (*GALLERY_FILES, 'gallery.json'): tmp[n].replace(path/n)   # gallery.json last: it vouches for the others
+            # gallery.json last: it vouches for the others
+            for n in (*GALLERY_FILES, 'gallery.json'): tmp[n].replace(path/n)
     finally:
         for t in tmp.values(): t.unlink(missing_ok=True)   # a failed save leaves no half-written file
     return path
@@ -555,7 +566,8 @@ def _meta_diff(j:dict, p) -> str:
     for k in sorted(set(j) | set(p)):
         if j.get(k) == p.get(k): continue
         if k == 'settings' and isinstance(p.get(k), dict):
-            out += [f"settings.{s}: {j[k].get(s)!r} in gallery.json, {p[k].get(s)!r} in gallery.parquet" for s in sorted(set(j[k]) | set(p[k])) if j[k].get(s) != p[k].get(s)]
+            out += [f"settings.{s}: {j[k].get(s)!r} in gallery.json, {p[k].get(s)!r} in gallery.parquet"
+                    for s in sorted(set(j[k]) | set(p[k])) if j[k].get(s) != p[k].get(s)]
         else: out.append(f"{k}: {j.get(k)!r} in gallery.json, {p.get(k)!r} in gallery.parquet")
     return '; '.join(out)
 
@@ -608,22 +620,24 @@ def load(cls:Gallery, path, # folder written by `Gallery.save`
         raise FacelabError("not a facelab gallery (needs gallery.parquet and gallery.json)", path)
     meta = _read_meta(path/'gallery.json')
     if meta['version'] >= 2: _verify_files(path, meta)
-    else: warnings.warn(f"{path}: a format-1 gallery (saved before facelab checked galleries) is unverified: a changed or truncated file, or a "
-                        "gallery.json edited to another model, goes unnoticed. Re-save it to check it from now on -- Gallery.load(path).save(path) "
-                        "on a machine with the weights it was built with, or `facelab gallery build` again", stacklevel=2)
+    else:
+        warnings.warn(f"{path}: a format-1 gallery (saved before facelab checked galleries) is unverified: a changed "
+                      "or truncated file, or a gallery.json edited to another model, goes unnoticed. Re-save it to "
+                      "check it from now on -- Gallery.load(path).save(path) on a machine with the weights it was "
+                      "built with, or `facelab gallery build` again", stacklevel=2)
     pf = path/'gallery.parquet'
     t, vec, inner = _read_table(pf, meta['dims'])
     if meta['version'] >= 2 and inner != (jm := {k: v for k, v in meta.items() if k != 'files'}):
-        raise FacelabError(f"does not match the gallery.parquet saved with it ({_meta_diff(jm, inner)}): gallery.json was edited; "
-                           "restore it or rebuild the gallery", path/'gallery.json')
+        raise FacelabError(f"does not match the gallery.parquet saved with it ({_meta_diff(jm, inner)}): gallery.json "
+                           "was edited; restore it or rebuild the gallery", path/'gallery.json')
     fail = _read_failures(path/'failures.csv') if (path/'failures.csv').is_file() else None
     try: g = cls(t.assign(embedding=list(vec)), _model_path(meta['settings'], path, 'load'), fail,
                  meta.get('weights_sha256'))
     except Exception as e: raise FacelabError(f"not a usable gallery table: {e}", pf) from None
     D = g.vectors.shape[1] if len(g) else meta['dims']
     if (len(g), D) != (meta['faces'], meta['dims']):
-        raise FacelabError(f"gallery.json says {meta['faces']} faces of {meta['dims']} dimensions, the file has {len(g)} of {D}: the gallery was "
-                           "changed or truncated; rebuild it", pf)
+        raise FacelabError(f"gallery.json says {meta['faces']} faces of {meta['dims']} dimensions, the file has "
+                           f"{len(g)} of {D}: the gallery was changed or truncated; rebuild it", pf)
     if not len(g): g._vectors = np.zeros((0, D), np.float32)
     g.path = path
     g.tuned = read_tuned(path, g)
@@ -645,7 +659,8 @@ def add(self:Gallery, other, # identity -> image paths, or another Gallery
             raise FacelabError(f"cannot mix embeddings made with different weight files (sha256 {'; '.join(wd)})")
         rows, fail = other.table, other.failures
     else:
-        _check_query_settings(self, _current_settings(self), precomputed=False)   # new images: this machine's model must be the gallery's
+        # new images: this machine's model must be the gallery's
+        _check_query_settings(self, _current_settings(self), precomputed=False)
         have = set(zip(self.table.identity, self.table.file))
         new = {str(k): [str(f) for f in v if (str(k), str(f)) not in have] for k, v in other.items()}
         rows, fail = _gallery_rows({k: v for k, v in new.items() if v}, faces, enrol_no_face,
@@ -663,8 +678,8 @@ def remove(self:Gallery, *identities, # identities to drop
     return Gallery(self.table[~self.table.identity.isin(identities)], self.settings, self.failures, self.weights_sha256)
 
 # %% ../nbs/08_search.ipynb #ffde4964
-FIND_COLS = ['query', 'query_face', 'query_x1', 'query_y1', 'query_x2', 'query_y2', 'rank', 'identity', 'file', 'face_idx',
-             'x1', 'y1', 'x2', 'y2', 'distance', 'threshold']
+FIND_COLS = ['query', 'query_face', 'query_x1', 'query_y1', 'query_x2', 'query_y2', 'rank', 'identity', 'file',
+             'face_idx', 'x1', 'y1', 'x2', 'y2', 'distance', 'threshold']
 NOT_IN_DATABASE = 'not in database'
 
 @patch
@@ -772,12 +787,13 @@ def _query_faces(queries, gallery:Gallery, query_settings:dict|None=None, **kwar
         files = [str(queries)] if isinstance(queries, (str, os.PathLike)) else [str(f) for f in queries]
         q, fail = represent(files, **_embed_kwargs(gallery.settings), **kwargs)
     col = lambda c, v: q[c].to_numpy() if c in q.columns else np.full(len(q), v)
-    faces = dict(query=q.file.to_numpy(), query_face=col('face_idx', 0).astype(int), query_x1=col('x1', np.nan), query_y1=col('y1', np.nan),
-                 query_x2=col('x2', np.nan), query_y2=col('y2', np.nan))
-    try: M = np.stack([np.asarray(e, np.float32) for e in q.embedding]) if len(q) else np.zeros((0,
-                                                                                                 gallery.vectors.shape[1]), np.float32)
-    except (TypeError,
-            ValueError) as e: raise FacelabError(f"the query embeddings are not number vectors of one length ({e})") from None
+    faces = dict(query=q.file.to_numpy(), query_face=col('face_idx', 0).astype(int), query_x1=col('x1', np.nan),
+                 query_y1=col('y1', np.nan), query_x2=col('x2', np.nan), query_y2=col('y2', np.nan))
+    try:
+        M = np.stack([np.asarray(e, np.float32)
+                      for e in q.embedding]) if len(q) else np.zeros((0, gallery.vectors.shape[1]), np.float32)
+    except (TypeError, ValueError) as e:
+        raise FacelabError(f"the query embeddings are not number vectors of one length ({e})") from None
     if M.ndim != 2: raise FacelabError(f"the query embeddings are not vectors (an array of shape {M.shape})")
     return faces, M, fail
 
@@ -821,7 +837,8 @@ def find(queries, # image path(s), an embeddings table (`represent` output) or a
     ok = np.flatnonzero(bad == '')     # NaN, inf or zero queries have no nearest face: listed, not searched
     idx = gallery.index(distance_metric, backend, by, **(index_kwargs or {}))
     kk = k
-    if by == 'identity' and k is not None: kk = k * int(gallery.table.identity.value_counts().max())   # enough faces for k identities
+    # enough faces for k identities
+    if by == 'identity' and k is not None: kk = k * int(gallery.table.identity.value_counts().max())
     qi, gi, d = idx.search(M[ok], kk, thr)
     qi = ok[qi]
     cols = gallery._columns(by, distance_metric)
@@ -838,7 +855,8 @@ def find(queries, # image path(s), an embeddings table (`represent` output) or a
     data = {**{c: v[qi] for c, v in faces.items()}, 'rank': rank, **{c: v[gi] for c, v in cols.items()},
             'distance': d, 'threshold': np.full(len(d), np.nan if thr is None else thr)}
     res = pd.DataFrame({c: data[c] for c in FIND_COLS})
-    errors = [{**{c: _py(v[i]) for c, v in faces.items()}, 'error': f"embedding: the query embedding {bad[i]}, so it has no nearest face"}
+    errors = [{**{c: _py(v[i]) for c, v in faces.items()},
+               'error': f"embedding: the query embedding {bad[i]}, so it has no nearest face"}
               for i in np.flatnonzero(bad != '')]
     settings = dict(distance_metric=distance_metric, by=by, k=k, threshold=thr,
                     threshold_source=search_threshold_source(gallery, distance_metric,
@@ -848,8 +866,8 @@ def find(queries, # image path(s), an embeddings table (`represent` output) or a
                       len(M), settings)
 
 # %% ../nbs/08_search.ipynb #174d86a9
-RECOGNIZE_COLS = ['query', 'query_face', 'query_x1', 'query_y1', 'query_x2', 'query_y2', 'identity', 'nearest', 'file', 'face_idx',
-                  'distance', 'threshold', 'threshold_source', 'error']
+RECOGNIZE_COLS = ['query', 'query_face', 'query_x1', 'query_y1', 'query_x2', 'query_y2', 'identity', 'nearest', 'file',
+                  'face_idx', 'distance', 'threshold', 'threshold_source', 'error']
 def answers(found:FindResult, # `find` output searched with threshold=False (every face has its rank-1 row)
             threshold:float, # the nearest identity is the answer when its distance is at or under this
             threshold_source:str='given by the caller', # where `threshold` comes from (`search_threshold_source`)
@@ -885,8 +903,8 @@ def recognize(queries, # image path(s), an embeddings table or an M×D array
     return answers(found, thr, search_threshold_source(gallery, distance_metric, threshold))
 
 # %% ../nbs/08_search.ipynb #d4aa1760
-ANSWER_COLS = ['query', 'query_face', 'query_x1', 'query_y1', 'query_x2', 'query_y2', 'answer', 'rank', 'identity', 'file', 'face_idx',
-               'distance', 'threshold', 'error']
+ANSWER_COLS = ['query', 'query_face', 'query_x1', 'query_y1', 'query_x2', 'query_y2', 'answer', 'rank', 'identity',
+               'file', 'face_idx', 'distance', 'threshold', 'error']
 
 def answer_table(found:FindResult, # `find` output searched with threshold=False
                  threshold:float, # distance at or under which a gallery entry is an answer

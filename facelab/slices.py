@@ -103,8 +103,8 @@ def image_quality(img:np.ndarray, # BGR image
     crop = quality_crop(img, box, lm)
     b, c = brightness_contrast(crop)
     x1, y1, x2, y2 = (float(v) for v in box)
-    return dict(face_size=min(x2 - x1, y2 - y1), yaw=yaw, pitch=pitch, roll=roll, sharpness=sharpness(crop), brightness=b,
-                contrast=c, confidence=float(confidence), greyscale=colourfulness(img) < GREY_BELOW,
+    return dict(face_size=min(x2 - x1, y2 - y1), yaw=yaw, pitch=pitch, roll=roll, sharpness=sharpness(crop),
+                brightness=b, contrast=c, confidence=float(confidence), greyscale=colourfulness(img) < GREY_BELOW,
                 resolution=float(min(img.shape[:2])))
 
 # %% ../nbs/07b_slices.ipynb #5efc2f12
@@ -175,8 +175,8 @@ def measure_bands(name:str, # a QUALITY_COLS measure
         cuts = tuple(spec) if spec != 'terciles' else tuple(np.unique(np.nanquantile(x,
                                                                                      [1/3, 2/3]))) if np.isfinite(x).any() else ()
         names = _edge_names(cuts, _UNITS.get(name, '')) if cuts else ['all']
-        if spec == 'terciles' and cuts: names = [f"{k} ({n})" for k, n in zip(('low', 'mid',
-                                                                               'high') if len(cuts) == 2 else ('low', 'high'), names)]
+        if spec == 'terciles' and cuts:
+            names = [f"{k} ({n})" for k, n in zip(('low', 'mid', 'high') if len(cuts) == 2 else ('low', 'high'), names)]
         out = np.where(np.isnan(x), UNKNOWN,
                        np.asarray(names, object)[np.searchsorted(cuts, np.nan_to_num(x), side='right')])
     return pd.Series(pd.Categorical(out, categories=[*names, UNKNOWN], ordered=True), index=v.index, name=name)
@@ -244,7 +244,8 @@ def join_metadata(images:pd.DataFrame, # the study's images: file, identity
         fill = ident.map(person[a]).fillna('') if len(person) else pd.Series('', index=ident.index)
         out[a] = np.where(out[a] == '', fill.reindex(out.index).to_numpy(), out[a])
     unknown = sorted(set(person.index) - set(ident))
-    if lost: notes.append(f"{len(lost)} metadata row{'s'*(len(lost) > 1)} name no image of the study: " + '; '.join(lost[:3])
+    if lost:
+        notes.append(f"{len(lost)} metadata row{'s'*(len(lost) > 1)} name no image of the study: " + '; '.join(lost[:3])
                           + (' ...' if len(lost) > 3 else ''))
     if unknown: notes.append(f"{len(unknown)} metadata identit{'ies' if len(unknown) > 1 else 'y'} not in the study: "
                              + ', '.join(unknown[:3]) + (' ...' if len(unknown) > 3 else ''))
@@ -341,7 +342,8 @@ def _flags(tab:pd.DataFrame, rates) -> pd.DataFrame:
     all_ = tab.iloc[0]
     flag, note = [], []
     for _, r in tab.iterrows():
-        f = [f"{k} above overall" if r[f"{k}_lo"] > all_[k] else f"{k} below overall" if r[f"{k}_hi"] < all_[k] else '' for k in rates]
+        f = [f"{k} above overall" if r[f"{k}_lo"] > all_[k] else f"{k} below overall" if r[f"{k}_hi"] < all_[k] else ''
+             for k in rates]
         flag.append('; '.join(x for x in f if x))
         n = [f"no {k} cases" for k in rates if not r[f"{k}_cases"]]
         if r.people < SMALL_SLICE: n.insert(0, f"too small: {r.people} {'person' if r.people == 1 else 'people'}")
@@ -349,8 +351,8 @@ def _flags(tab:pd.DataFrame, rates) -> pd.DataFrame:
     return tab.assign(flag=flag, note=note)
 
 # %% ../nbs/07b_slices.ipynb #5bdf9772
-PAIR_SLICE_COLS = ['slice', 'band', 'by', 'pairs', 'positives', 'negatives', 'people', 'false_rejects', 'fnmr', 'fnmr_lo',
-                   'fnmr_hi', 'false_accepts', 'fmr', 'fmr_lo', 'fmr_hi', 'interval', 'flag', 'note']
+PAIR_SLICE_COLS = ['slice', 'band', 'by', 'pairs', 'positives', 'negatives', 'people', 'false_rejects', 'fnmr',
+                   'fnmr_lo', 'fnmr_hi', 'false_accepts', 'fmr', 'fmr_lo', 'fmr_hi', 'interval', 'flag', 'note']
 
 def _slice_rows(b:pd.DataFrame) -> list:
     "One row (labels and mask) per non-empty band of every `<slice>: <by>` column, after the row of all cases."
@@ -373,13 +375,15 @@ def pair_slices(pairs:pd.DataFrame, # scored pairs: file_x, file_y, identity_x, 
     cx, cy, n_ids = identity_codes(pairs)
     tab, _ = rates_with_intervals(_slice_rows(pb), dict(fnmr=(y & ~accept, y), fmr=(~y & accept, ~y)), cx, cy, n_ids,
                                   n_boot, level, seed)
-    tab = _flags(tab, ('fnmr', 'fmr')).rename(columns=dict(cases='pairs', fnmr_cases='positives', fnmr_errors='false_rejects', fmr_cases='negatives',
-                                  fmr_errors='false_accepts'))
+    tab = _flags(tab,
+                 ('fnmr', 'fmr')).rename(columns=dict(cases='pairs', fnmr_cases='positives',
+                                                      fnmr_errors='false_rejects', fmr_cases='negatives',
+                                                      fmr_errors='false_accepts'))
     return tab[PAIR_SLICE_COLS]
 
 # %% ../nbs/07b_slices.ipynb #1ccdaf57
-PROBE_SLICE_COLS = ['slice', 'band', 'by', 'probes', 'mated', 'nonmated', 'people', 'misses', 'fnir', 'fnir_lo', 'fnir_hi',
-                    'false_positives', 'fpir', 'fpir_lo', 'fpir_hi', 'interval', 'flag', 'note']
+PROBE_SLICE_COLS = ['slice', 'band', 'by', 'probes', 'mated', 'nonmated', 'people', 'misses', 'fnir', 'fnir_lo',
+                    'fnir_hi', 'false_positives', 'fpir', 'fpir_lo', 'fpir_hi', 'interval', 'flag', 'note']
 
 def probe_slices(probes:pd.DataFrame, # probes: identity, mated, outcome (`facelab.identify.OUTCOMES` at one threshold)
                  pb:pd.DataFrame, # per probe (same index): a categorical column `<slice>: probe` per slice
@@ -391,8 +395,9 @@ def probe_slices(probes:pd.DataFrame, # probes: identity, mated, outcome (`facel
     codes, uniq = pd.factorize(probes.identity.astype(str))
     tab, _ = rates_with_intervals(_slice_rows(pb), dict(fnir=(miss, mated), fpir=(fp, ~mated)), codes, codes, len(uniq),
                                   n_boot, level, seed)
-    tab = _flags(tab, ('fnir', 'fpir')).rename(columns=dict(cases='probes', fnir_cases='mated', fnir_errors='misses', fpir_cases='nonmated',
-                                  fpir_errors='false_positives'))
+    tab = _flags(tab,
+                 ('fnir', 'fpir')).rename(columns=dict(cases='probes', fnir_cases='mated', fnir_errors='misses',
+                                                       fpir_cases='nonmated', fpir_errors='false_positives'))
     return tab[PROBE_SLICE_COLS]
 
 # %% ../nbs/07b_slices.ipynb #369bc9a5
@@ -410,14 +415,18 @@ def differential(tab:pd.DataFrame, # one row per group: group, people, the rate 
     small = tab[ok & (tab.people < MIN_GROUP_PEOPLE).to_numpy()]
     if len(small):
         g = small.iloc[0]
-        return dict(out, reason=f"group {g.group!r} has {g.people} {'person' if g.people == 1 else 'people'} (fewer than "
-                                f"{MIN_GROUP_PEOPLE}): its {rate.upper()} is a few people's luck, and a ratio to it means nothing")
+        return dict(out,
+                    reason=f"group {g.group!r} has {g.people} {'person' if g.people == 1 else 'people'} (fewer than "
+                           f"{MIN_GROUP_PEOPLE}): its {rate.upper()} is a few people's luck, and a ratio to it means "
+                           "nothing")
     r = tab[rate].to_numpy(float)
     w, b = int(np.nanargmax(r)), int(np.nanargmin(r))
     out.update(worst=str(tab.group.iloc[w]), best=str(tab.group.iloc[b]))
     if r[b] == 0:
-        return dict(out, reason=f"the best group ({out['best']}) has no {rate.upper()} errors in {int(tab[rate + '_cases'].iloc[b])} "
-                                "cases: the ratio is unbounded; compare the groups' intervals")
+        return dict(out,
+                    reason=f"the best group ({out['best']}) has no {rate.upper()} errors in "
+                           f"{int(tab[rate + '_cases'].iloc[b])} cases: the ratio is unbounded; compare the groups' "
+                           "intervals")
     with np.errstate(invalid='ignore', divide='ignore'): s = samples[:, w]/samples[:, b]
     s = s[~np.isnan(s)]   # a resample without the group's cases: no ratio; one where the best group has no error: inf
     a = (1 - level)/2
@@ -442,7 +451,8 @@ def group_rates(cases_bands:pd.DataFrame, # per case: a categorical column per g
         for j, name in enumerate(rates):
             d = differential(tab, B[:, j*len(rows):(j + 1)*len(rows)], name, level)
             ratio.update({name: d['ratio'], f"{name}_lo": d['ratio_lo'], f"{name}_hi": d['ratio_hi']})
-            notes.append(f"{name.upper()}: " + (f"{d['worst']} / {d['best']}" if not d['reason'] else f"no ratio: {d['reason']}"))
+            notes.append(f"{name.upper()}: " + (f"{d['worst']} / {d['best']}" if not d['reason']
+                                                else f"no ratio: {d['reason']}"))
         out += [tab.assign(note=''),
                 pd.DataFrame([dict(ratio, note='; '.join(notes), interval='bootstrap' if n_boot else '')])]
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=['attribute', 'group', 'people', 'note'])
@@ -497,8 +507,8 @@ def edc_table(errors, # per case: an error at the fixed threshold
         curves.append(c[EDC_COLS])
         r0 = float(c.rate.iloc[0]) if len(c) else np.nan
         pa = edc_area(c, upto)
-        rank.append(dict(measure=m, cases=int(c.kept.iloc[0]) if len(c) else 0, unknown=int(scores[m].isna().sum()), rate0=r0,
-                         pauc=pa, relative=pa/(r0*upto) if r0 > 0 else np.nan,
+        rank.append(dict(measure=m, cases=int(c.kept.iloc[0]) if len(c) else 0, unknown=int(scores[m].isna().sum()),
+                         rate0=r0, pauc=pa, relative=pa/(r0*upto) if r0 > 0 else np.nan,
                          ideal_relative=ideal_area(r0, upto)/(r0*upto) if r0 > 0 else np.nan))
     rk = pd.DataFrame(rank, columns=['measure', 'cases', 'unknown', 'rate0', 'pauc', 'relative', 'ideal_relative'])
     rk = rk.sort_values('relative', kind='stable', na_position='last').reset_index(drop=True)
@@ -514,7 +524,8 @@ def plot_slices(table:pd.DataFrame, # PAIR_SLICE_COLS or PROBE_SLICE_COLS
     "Each slice's rates with their intervals against the overall rate; flagged slices red, too-small ones grey."
     rates = rates or [r for r in ('fnmr', 'fmr', 'fnir', 'fpir') if r in table]
     t = table if by is None else pd.concat([table.iloc[:1], table[table.by == by]])
-    labels = [('all' if r.slice == 'all' else f"{r.slice}: {r.band}" + (f" ({r.by})" if by is None and r.by else '')) for r in t.itertuples()]
+    labels = [('all' if r.slice == 'all' else f"{r.slice}: {r.band}" + (f" ({r.by})" if by is None and r.by else ''))
+              for r in t.itertuples()]
     fig = Figure(figsize=(4.2*len(rates) + 2, 0.22*len(t) + 1.2), layout='constrained')
     axes = np.atleast_1d(fig.subplots(1, len(rates), sharey=True))
     y = np.arange(len(t))[::-1]
@@ -570,7 +581,8 @@ def plot_slice_errors(pairs:pd.DataFrame, # scored pairs
     if slice_col not in pb: raise FacelabError(f"no slice {slice_col!r}; the slices are {', '.join(pb.columns)}")
     sub = pairs[(pb[slice_col] == band).to_numpy(bool)]
     return plot_worst_pairs(sub, threshold, kind, n, embeddings,
-                            title=f"{slice_col} = {band}: " + ('same person rejected' if kind == 'false-reject' else 'different people accepted')
+                            title=f"{slice_col} = {band}: " + ('same person rejected' if kind == 'false-reject'
+                                                               else 'different people accepted')
                             + f" ({len(sub)} pairs in the slice)")
 
 # %% ../nbs/07b_slices.ipynb #341957e2
@@ -628,10 +640,12 @@ def verification_slices(pairs:pd.DataFrame, # the study's scored pairs (file_x/y
                        ) -> SliceStudy:
     "The verification study's slices, groups and EDC at one threshold."
     images = pd.concat([pairs[['file_x', 'identity_x']].set_axis(['file', 'identity'], axis=1),
-                        pairs[['file_y', 'identity_y']].set_axis(['file', 'identity'], axis=1)]).astype(str).drop_duplicates('file')
+                        pairs[['file_y', 'identity_y']].set_axis(['file', 'identity'],
+                                                                 axis=1)]).astype(str).drop_duplicates('file')
     q, bands, scores, gcols, notes = image_bands(images, emb, detector, deepface_compat, metadata, roots)
-    info = dict(task='verification', threshold=float(threshold), threshold_what=threshold_what, metadata=None if metadata is None
-                else str(metadata) if not isinstance(metadata, pd.DataFrame) else 'table', group_columns=gcols, notes=notes)
+    info = dict(task='verification', threshold=float(threshold), threshold_what=threshold_what,
+                metadata=None if metadata is None else str(metadata) if not isinstance(metadata, pd.DataFrame)
+                else 'table', group_columns=gcols, notes=notes)
     pb = pair_bands(pairs, bands, scores)
     if not np.isfinite(threshold):
         return SliceStudy(q, pd.DataFrame(columns=PAIR_SLICE_COLS), pd.DataFrame(), pd.DataFrame(columns=EDC_COLS),
@@ -641,8 +655,8 @@ def verification_slices(pairs:pd.DataFrame, # the study's scored pairs (file_x/y
     cx, cy, n_ids = identity_codes(pairs)
     gb = pb[[f"{c}: {BY[1]}" for c in gcols]].rename(columns=lambda c: c.rsplit(': ', 1)[0])
     groups = group_rates(gb, dict(fnmr=(y & ~acc, y), fmr=(~y & acc, ~y)), cx, cy, n_ids, n_boot, level, seed)
-    pair_q = pd.DataFrame({m: np.fmin(scores[m].reindex(pairs.file_x).to_numpy(float), scores[m].reindex(pairs.file_y).to_numpy(float))
-                           for m in scores.columns})
+    pair_q = pd.DataFrame({m: np.fmin(scores[m].reindex(pairs.file_x).to_numpy(float),
+                                      scores[m].reindex(pairs.file_y).to_numpy(float)) for m in scores.columns})
     pair_q[np.isnan(scores.reindex(pairs.file_x).to_numpy(float)) | np.isnan(scores.reindex(pairs.file_y).to_numpy(float))] = np.nan
     curves, rank = edc_table((~acc)[y], pair_q[y].reset_index(drop=True))
     return SliceStudy(q, sl, groups, curves, rank, info)
@@ -658,14 +672,16 @@ def identification_slices(probes:pd.DataFrame, # probes: file, identity, mated, 
     "The identification study's slices (by probe image), groups and EDC (mated probes' FNIR) at one threshold."
     images = probes[['file', 'identity']].astype(str).drop_duplicates('file')
     q, bands, scores, gcols, notes = image_bands(images, emb, detector, deepface_compat, metadata, roots)
-    info = dict(task='identification', threshold=float(threshold), threshold_what=threshold_what, metadata=None if metadata is None
-                else str(metadata) if not isinstance(metadata, pd.DataFrame) else 'table', group_columns=gcols, notes=notes)
+    info = dict(task='identification', threshold=float(threshold), threshold_what=threshold_what,
+                metadata=None if metadata is None else str(metadata) if not isinstance(metadata, pd.DataFrame)
+                else 'table', group_columns=gcols, notes=notes)
     if not np.isfinite(threshold):
         return SliceStudy(q, pd.DataFrame(columns=PROBE_SLICE_COLS), pd.DataFrame(), pd.DataFrame(columns=EDC_COLS),
                           pd.DataFrame(), info)
     f = probes.file.astype(str)
-    pb = pd.DataFrame({f"{c}: probe": pd.Categorical(bands[c].reindex(f).to_numpy(object), categories=bands[c].cat.categories,
-                                                       ordered=True) for c in bands.columns}, index=probes.index)
+    pb = pd.DataFrame({f"{c}: probe": pd.Categorical(bands[c].reindex(f).to_numpy(object),
+                                                     categories=bands[c].cat.categories, ordered=True)
+                       for c in bands.columns}, index=probes.index)
     sl = probe_slices(probes, pb, n_boot, level, seed)
     mated, o = probes.mated.to_numpy(bool), probes.outcome.to_numpy(object)
     miss, fp = mated & np.isin(o, ['missed', 'wrong person']), ~mated & (o == 'false positive')
@@ -681,20 +697,22 @@ SLICE_FILES = ['slices.csv', 'groups.csv', 'edc.csv', 'edc_rank.csv', 'quality.c
 def _pct(r, k:str) -> str:
     "`rate [lo, hi]` in percent, `–` where undefined."
     if not np.isfinite(r[k]): return '–'
-    return f"{100*r[k]:.2f}" + (f" [{100*r[k + '_lo']:.2f}, {100*r[k + '_hi']:.2f}]" if np.isfinite(r[k + '_lo']) else '')
+    return f"{100*r[k]:.2f}" + (f" [{100*r[k + '_lo']:.2f}, {100*r[k + '_hi']:.2f}]" if np.isfinite(r[k + '_lo'])
+                                else '')
 
 def _num(x, fmt:str) -> str:
     "`x` formatted, `–` where undefined."
     return f"{x:{fmt}}" if np.isfinite(x) else '–'
 
 # %% ../nbs/07b_slices.ipynb #12319416
-EDC_HOW = ("How to read an EDC curve: the x axis is the share of the lowest-quality cases discarded (a pair's quality is "
-           "its worse photo's), the y axis the error rate of the cases kept, at the fixed threshold. A curve that falls "
-           "steeply from the left puts the errors first -- discarding a few bad photos removes many failures; the dashed "
-           "ideal curve discards the errors themselves first. A flat curve means the measure says nothing about the errors "
-           "on this data (discarding by it is discarding at random); a rising one, that its 'bad' photos fail less. "
-           "`pauc` is the area under the curve up to a 20% discard; `relative` divides it by the flat curve's (below 1: "
-           "better than random; the ideal's is `ideal_relative`). The table ranks the measures by it.")
+EDC_HOW = ("How to read an EDC curve: the x axis is the share of the lowest-quality cases discarded (a pair's quality "
+           "is its worse photo's), the y axis the error rate of the cases kept, at the fixed threshold. A curve that "
+           "falls steeply from the left puts the errors first -- discarding a few bad photos removes many failures; "
+           "the dashed ideal curve discards the errors themselves first. A flat curve means the measure says nothing "
+           "about the errors on this data (discarding by it is discarding at random); a rising one, that its 'bad' "
+           "photos fail less. `pauc` is the area under the curve up to a 20% discard; `relative` divides it by the "
+           "flat curve's (below 1: better than random; the ideal's is `ideal_relative`). The table ranks the measures "
+           "by it.")
 
 def slices_section(st:SliceStudy, # `verification_slices` or `identification_slices`
                    out, # the report folder
@@ -732,8 +750,8 @@ def slices_section(st:SliceStudy, # `verification_slices` or `identification_sli
     rk = st.edc_rank
     if len(rk):
         shown = rk.assign(rate0=[_num(100*v, '.2f') for v in rk.rate0], pauc=[_num(100*v, '.3f') for v in rk.pauc],
-                          relative=[_num(v, '.3f') for v in rk.relative], ideal_relative=[_num(v,
-                                                                                               '.3f') for v in rk.ideal_relative],
+                          relative=[_num(v, '.3f') for v in rk.relative],
+                          ideal_relative=[_num(v, '.3f') for v in rk.ideal_relative],
                           rank=np.where(rk.relative.notna(), rk['rank'].astype(str), '–'))
         md += [md_table(shown.rename(columns={'rate0': f"{what} (%)", 'pauc': 'pauc (%)'})), ""]
         if rk.relative.isna().all(): md += [f"No measure can be ranked: the {what} of these cases is 0, so discarding "
@@ -742,12 +760,15 @@ def slices_section(st:SliceStudy, # `verification_slices` or `identification_sli
         plot_edc(st.edc, what).savefig(out/'edc.png', dpi=100, bbox_inches='tight')
     g = st.groups
     if len(g):
-        md += ["### Groups", "", f"Per group of a person-level column ({', '.join(map(md_escape, i['group_columns']))}), the rates at "
-               "the same threshold (different-people pairs within the group), and the ratio of the worst group's rate to the "
-               f"best's with its interval (refused where a group has fewer than {MIN_GROUP_PEOPLE} people or the best rate is 0):", ""]
+        md += ["### Groups", "",
+               f"Per group of a person-level column ({', '.join(map(md_escape, i['group_columns']))}), the rates at "
+               "the same threshold (different-people pairs within the group), and the ratio of the worst group's "
+               f"rate to the best's with its interval (refused where a group has fewer than {MIN_GROUP_PEOPLE} people "
+               "or the best rate is 0):", ""]
         md += [md_table(pd.DataFrame({'attribute': g.attribute, 'group': g.group, 'people': g.people,
-               **{k.upper(): [(_pct(r, k) if r.group != 'worst/best' else (f"×{r[k]:.2f} [{r[k + '_lo']:.2f}, {r[k + '_hi']:.2f}]"
-                                                                          if np.isfinite(r[k]) else '–')) for _, r in g.iterrows()]
-                  for k in rates}, 'note': g.note.fillna('')})), ""]
+                                      **{k.upper(): [(_pct(r, k) if r.group != 'worst/best'
+                                                      else (f"×{r[k]:.2f} [{r[k + '_lo']:.2f}, {r[k + '_hi']:.2f}]"
+                                                            if np.isfinite(r[k]) else '–')) for _, r in g.iterrows()]
+                                         for k in rates}, 'note': g.note.fillna('')})), ""]
     for n in i['notes']: md.append(f"- metadata: {md_escape(n)}")
     return md + [""]

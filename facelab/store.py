@@ -20,7 +20,7 @@ __all__ = ['EMBEDDING_CACHE_COLS', 'write_atomic', 'sweep_tmp', 'quarantine', 'r
 def write_atomic(path, # the file to write
                  write, # called with a temporary path beside `path`; writes the content there
                 ) -> Path:
-    "Write a file so that readers see the old file or the whole new one: a unique temporary name (pid + random), then `os.replace`."
+    "Write a file so readers see the old file or the whole new one: a unique temporary name (pid + random), os.replace"
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
     try:
@@ -62,7 +62,7 @@ def quarantine(path, # a cache file that cannot be used
 def read_part(path, # a Parquet part of a cache
               columns, # the columns it must have
              ) -> pd.DataFrame|None: # None: missing, or set aside
-    "Read a cache part; an unreadable one (truncated, empty, not Parquet) or one without `columns` goes to `quarantine/`, giving None."
+    "A cache part; None, moved to `quarantine/`, if unreadable (truncated, empty, not Parquet) or without `columns`."
     try: df = pq.read_table(path).to_pandas()
     except FileNotFoundError: return None
     except (pa.ArrowException, OSError, ValueError) as e:
@@ -76,7 +76,7 @@ def read_part(path, # a Parquet part of a cache
 
 # %% ../nbs/00a_store.ipynb #1de35e37
 class Claims:
-    "The batches of image hashes one `represent` run is embedding in a shared cache; `life` is locked while the run lives."
+    "The batches of image hashes one `represent` run embeds in a shared cache; `life` is locked while the run lives."
     def __init__(self, folder):
         self.dir = Path(folder)/'claims'
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -97,7 +97,7 @@ class Claims:
         return False
 
     def taken(self) -> set:
-        "Hashes claimed by other live runs (call under `mutex`); claims of dead runs are removed, so their images are free again."
+        "Hashes claimed by other live runs (call under `mutex`); dead runs' claims are removed, freeing their images."
         out, alive, self.held = set(), {}, {}
         for j in self.dir.glob('*.json'):
             o = j.name.split('.')[0]
@@ -119,7 +119,7 @@ class Claims:
         self.mine.append(p)
 
     def drop(self, keep:int=0): # the newest claims to keep (batches still being embedded)
-        "Remove this run's claims but the newest `keep`: their parts are written, or the run is stopping (call under `mutex`)."
+        "Remove this run's claims but the newest `keep`: their parts are written or the run stops (call under `mutex`)"
         old, self.mine = (self.mine[:-keep], self.mine[-keep:]) if keep > 0 else (self.mine, [])
         for p in old: p.unlink(missing_ok=True)
 
@@ -132,16 +132,19 @@ class Claims:
 # %% ../nbs/00a_store.ipynb #1973e89b
 def _waiting(cache, claims:Claims, n:int, patience:float) -> str:
     "What a run that waits on other runs' claims says at once: who holds them, how long it waits, how to take over."
-    who = '; '.join(f"process {o.split('-')[0]} ({len(fs)} claim file{'s' * (len(fs) > 1)}: {claims.dir/o}.*.json)" for o, fs in claims.held.items())
-    return (f"{cache}: waiting for other runs embedding the {n} images left: {who or 'a run that has just finished'}. At most "
-            f"{patience:.0f} s without a new part from them, then this run embeds those images too. If such a run is stopped or "
-            "hung, delete its claim files to take over now, or set FACELAB_CLAIM_WAIT to fewer seconds")
+    who = '; '.join(f"process {o.split('-')[0]} ({len(fs)} claim file{'s' * (len(fs) > 1)}: {claims.dir/o}.*.json)"
+                    for o, fs in claims.held.items())
+    return (f"{cache}: waiting for other runs embedding the {n} images left: {who or 'a run that has just finished'}. "
+            f"At most {patience:.0f} s without a new part from them, then this run embeds those images too. If such a "
+            "run is stopped or hung, delete its claim files to take over now, or set FACELAB_CLAIM_WAIT to fewer "
+            "seconds")
 
 # %% ../nbs/00a_store.ipynb #e74d9d3a
-EMBEDDING_CACHE_COLS = ['hash', 'face_idx', 'embedding', 'x1', 'y1', 'x2', 'y2', 'confidence', 'face_detected', 'reason']
+EMBEDDING_CACHE_COLS = ['hash', 'face_idx', 'embedding', 'x1', 'y1', 'x2', 'y2', 'confidence', 'face_detected',
+                        'reason']
 
 class EmbeddingCache:
-    "Append-only Parquet store of embeddings for one set of `embed_settings`, keyed by image content hash; shared safely by processes."
+    "Append-only Parquet store of embeddings for one `embed_settings`, keyed by content hash; safe across processes."
     def __init__(self, root, settings:dict):
         key = hashlib.blake2b(json.dumps(settings, sort_keys=True, default=str).encode(), digest_size=10).hexdigest()
         safe = lambda s: ''.join(ch if ch.isalnum() or ch in '-_.+' else '_' for ch in str(s))
@@ -149,7 +152,7 @@ class EmbeddingCache:
         self.settings, self.seen, self.found = settings, set(), []
 
     def load(self) -> pd.DataFrame:
-        "All cached rows (`hash, face_idx, embedding, x1, y1, x2, y2, confidence, face_detected, reason`); bad parts go to `quarantine/`."
+        "All cached rows (`EMBEDDING_CACHE_COLS`); bad parts go to `quarantine/`."
         self.seen = set()
         if self.path.is_dir(): sweep_tmp(self.path)
         return self.load_new()
@@ -166,7 +169,8 @@ class EmbeddingCache:
         if not len(rows): return
         self.path.mkdir(parents=True, exist_ok=True)
         if not (self.path/'settings.json').is_file():
-            write_atomic(self.path/'settings.json', lambda t: t.write_text(json.dumps(self.settings, indent=1, sort_keys=True, default=str)))
+            write_atomic(self.path/'settings.json',
+                         lambda t: t.write_text(json.dumps(self.settings, indent=1, sort_keys=True, default=str)))
         name = f"part-{time.time_ns()}-{uuid.uuid4().hex[:6]}.parquet"
         tbl = pa.Table.from_pandas(rows[EMBEDDING_CACHE_COLS].reset_index(drop=True), preserve_index=False)
         write_atomic(self.path/name, lambda t: pq.write_table(tbl, t))
@@ -175,11 +179,11 @@ class EmbeddingCache:
     def batches(self, todo:list, # image hashes to embed, in order
                 n:int, # batch size
                 wait:float=0.5, # seconds between looks while other runs hold all that is left
-                patience:float|None=None, # seconds without a new part from them before this run embeds their images too (None: FACELAB_CLAIM_WAIT, default 300)
+                patience:float|None=None, # seconds to wait for their next part (None: FACELAB_CLAIM_WAIT or 300)
                 in_flight:int=1, # batches the caller may hold unwritten when it asks for the next (their claims stay)
                ):
-        "Yield the batches of `todo` this run claims (the caller appends each one's part); rows other runs cached go to `self.found`."
-        # with `in_flight` > 1, an empty batch means "the rest is claimed by others: write what you hold, then ask again"
+        "Yield the `todo` batches this run claims (the caller appends their parts); others' cached rows: `self.found`."
+        # with `in_flight` > 1, an empty batch means "the rest is claimed by others: write what you hold, ask again"
         self.path.mkdir(parents=True, exist_ok=True)
         claims, left, self.found, idle = Claims(self.path), list(todo), [], 0.
         patience, told = float(os.environ.get('FACELAB_CLAIM_WAIT', 300)) if patience is None else patience, False
@@ -192,7 +196,8 @@ class EmbeddingCache:
                         done = set(got.hash)
                         left = [h for h in left if h not in done]
                         idle = 0.
-                    taken = claims.taken() if idle < patience else set()   # a stopped (SIGSTOP) or hung neighbour: do its work too
+                    # a stopped (SIGSTOP) or hung neighbour: do its work too
+                    taken = claims.taken() if idle < patience else set()
                     mine = [h for h in left if h not in taken][:n]
                     if mine: claims.claim(mine)
                 if mine:
@@ -200,13 +205,15 @@ class EmbeddingCache:
                     mine = set(mine)
                     left = [h for h in left if h not in mine]
                 elif left:
-                    if in_flight > 1: yield []   # two runs each waiting for the other's unwritten batches would wait forever
+                    # two runs each waiting for the other's unwritten batches would wait forever
+                    if in_flight > 1: yield []
                     time.sleep(wait)
                     idle += wait
-                    if not told and idle >= min(2., patience/10):   # said once, at once (a neighbour's batch of a second or two is no news)
+                    # said once, at once (a neighbour's batch of a second or two is no news)
+                    if not told and idle >= min(2., patience/10):
                         warnings.warn(_waiting(self.path, claims, len(left), patience))
                         told = True
                     if idle >= patience:
-                        warnings.warn(f"{self.path}: other runs have held {len(left)} images for {patience:.0f} s without writing them "
-                                      "(stopped or hung?); embedding them here too")
+                        warnings.warn(f"{self.path}: other runs have held {len(left)} images for {patience:.0f} s "
+                                      "without writing them (stopped or hung?); embedding them here too")
         finally: claims.close()

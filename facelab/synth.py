@@ -140,14 +140,14 @@ def _tracks(rng, n, *args, **kwargs) -> list:
 
 # %% ../nbs/11_synth.ipynb #1ff624ea
 def _hides(front, back) -> np.ndarray:
-    "Per frame: whether the patch of `front` (drawn over `back` when its face is at least as large) covers the centre of `back`'s face."
+    "Per frame: whether `front`'s patch (over `back` if its face is as large or larger) covers `back`'s face centre."
     (xf, yf, hf), (xb, yb, hb) = front, back
     with np.errstate(invalid='ignore'):
         return (hf >= hb) & (np.abs(xf-xb) < .75*hf) & (np.abs(yf-yb) < .9*hf)
 
 # %% ../nbs/11_synth.ipynb #01bae750
 def _keep_query_visible(tr, n_main, retry, H, redraw) -> list:
-    "Walkers that would hide the query (track 0) in over a fifth of the frames are redrawn; intruders cross at the height that hides it least."
+    "Walkers hiding the query (track 0) in over 1/5 of the frames are redrawn; intruders cross where it hides least."
     tr = list(tr)
     for k in range(1, n_main):
         for _ in range(20):
@@ -164,7 +164,7 @@ def _keep_query_visible(tr, n_main, retry, H, redraw) -> list:
 # %% ../nbs/11_synth.ipynb #2af1c01f
 @dataclasses.dataclass(repr=False, eq=False)
 class SynthClip(Result):
-    "What `synth_video` returns: the clip, its CVAT file, its exact ground truth, and the photo each person was made from."
+    "What `synth_video` returns: the clip, its CVAT file, its exact ground truth, the photo each person was made from."
     video: Path # the MP4
     annotations: Path # the CVAT-for-video XML of `gt`
     gt: GroundTruth # every face of every frame (every frame annotated, the empty ones too)
@@ -258,7 +258,8 @@ def synth_video(out_dir, # folder for <name>.mp4 and <name>.xml
     gt = pd.DataFrame(rows,
                       columns=['frame', 'track_id', 'label', 'x1', 'y1', 'x2', 'y2', 'occluded', 'ignore', 'keyframe'])
     gt = gt.sort_values(['frame', 'track_id'], kind='stable').reset_index(drop=True)
-    gt = GroundTruth(gt, annotated_frames=range(n_frames), frame_size=size, video=str(video))   # every frame is known, the empty ones too
+    # every frame is known, the empty ones too
+    gt = GroundTruth(gt, annotated_frames=range(n_frames), frame_size=size, video=str(video))
     xml = write_cvat_video(gt, out_dir/f"{name}.xml", size=size, n_frames=n_frames, source=video.name)
     return SynthClip(video, xml, gt, {k: str(photo[k]) for k in chosen})
 
@@ -332,7 +333,7 @@ def challenge_recall(out_dir, # folder for the clips
                      seeds=tuple(range(6)), # one clip per seed and challenge
                      presets:dict|None=None, # name -> knobs (default: `CHALLENGES`)
                      **kwargs, # passed to `challenge_run` (n_frames, query, knobs that override the presets)
-                    ) -> ChallengeResult: # `challenge_table` of the runs (`table`), and the runs (`runs`, a row per clip)
+                    ) -> ChallengeResult: # `challenge_table` of the runs (`table`), the runs (`runs`, a row per clip)
     "Run every challenge on a few seeded clips and pool them: how often the query person is found and recognised."
     presets = presets or CHALLENGES
     runs = [challenge_run(out_dir, name, seed, presets=presets, **kwargs)

