@@ -73,8 +73,8 @@ def colourfulness(img:np.ndarray, # a BGR image
                  ) -> float: # mean over pixels of (largest channel - smallest), grey levels
     "How far the image is from grey: 0 for a greyscale image stored as colour."
     if img.ndim == 2: return 0.0
-    i = img.astype(np.int16)
-    return float((i.max(2) - i.min(2)).mean())
+    b, g, r = cv2.split(img)   # per-channel planes: numpy's max over a last axis of 3 is 50 times slower
+    return float(np.mean(cv2.max(cv2.max(b, g), r) - cv2.min(cv2.min(b, g), r)))
 
 GREY_BELOW = 2.0
 
