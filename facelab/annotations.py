@@ -81,7 +81,7 @@ def _why_not(v, integer:bool=False) -> str:
 
 # %% ../nbs/09_annotations.ipynb #95607e47
 def _num(el, key, path, cast=float, where:str=''):
-    "Attribute `key` of `el` as a finite number (an integer when `cast` is int), or an error naming the file, line, `where` and attribute."
+    "Attribute `key` of `el` as a finite number (int if `cast` is int); errors name file, line, `where`, attribute."
     v = el.get(key)
     r = _to_int(v) if cast is int else _to_float(v)
     if r is None:
@@ -113,7 +113,7 @@ def _attrs(el, path) -> dict:
 _TRUE, _FALSE = {'true', '1', 'yes'}, {'false', '0', 'no'}
 
 def _ignore_attr(df:pd.DataFrame, path) -> pd.DataFrame:
-    "A CVAT `ignore` box attribute (true/false, 1/0, yes/no; absent: false) as the `ignore` column; another value is an error."
+    "A CVAT `ignore` box attribute (true/false, 1/0, yes/no; absent: false) as the `ignore` column; else an error."
     if 'attr_ignore' not in df: return df
     v = df.pop('attr_ignore').fillna('false').astype(str).str.strip().str.lower()
     if (bad := ~v.isin(_TRUE | _FALSE)).any():
@@ -124,7 +124,7 @@ def _ignore_attr(df:pd.DataFrame, path) -> pd.DataFrame:
 
 # %% ../nbs/09_annotations.ipynb #19d6d590
 def _box(el, path, where:str, visible:bool=True) -> dict:
-    "x1, y1, x2, y2 of a CVAT <box>: finite numbers, and (when `visible`) xbr > xtl, ybr > ytl; errors name the line and `where`."
+    "x1, y1, x2, y2 of a CVAT <box>: finite, and (if `visible`) xbr > xtl, ybr > ytl; errors name the line and `where`."
     b = {c: _num(el, k, path, where=where) for c, k in zip(('x1', 'y1', 'x2', 'y2'), ('xtl', 'ytl', 'xbr', 'ybr'))}
     if visible and (b['x2'] <= b['x1'] or b['y2'] <= b['y1']):
         raise FacelabError(f"line {el.get('_line')}: {where}: box is empty or inverted (xtl={b['x1']:g}, "
@@ -136,15 +136,15 @@ _GT_DEFAULTS = dict(source='', track_id=np.nan, label='face', occluded=False, ig
 
 @dataclasses.dataclass(repr=False, eq=False)
 class GroundTruth(Result):
-    "What every reader returns: the boxes, which frames (and images) a person annotated, and what the file says about itself."
+    "What every reader returns: the boxes, the frames (and images) a person annotated, what the file says of itself."
     boxes: pd.DataFrame # one row per box: `GT_COLS` (a missing one gets its default), then `attr_*` columns
-    annotated_frames: list|None = None # the frames a person looked at, faces or none (None: not said; every frame looked at is scored)
+    annotated_frames: list|None = None # frames a person looked at, faces or none (None: not said; all scored)
     source: str = '' # the file it was read from ('' for a table made in code)
-    frame_size: tuple|None = None # (width, height) of the video it was drawn on, where the file says (CVAT's <original_size>)
-    image_sizes: dict = dataclasses.field(default_factory=dict) # stills: image name -> (width, height), where the file says
+    frame_size: tuple|None = None # (width, height) of the video, where the file says (CVAT's <original_size>)
+    image_sizes: dict = dataclasses.field(default_factory=dict) # stills: image name -> (width, height), if said
     annotated_images: list|None = None # stills: every image the file lists, with boxes or none
     skipped_shapes: int = 0 # shapes that are not boxes (points, polylines, polygons): left out, counted
-    task: dict = dataclasses.field(default_factory=dict) # CVAT video: the task's start, stop, step, size (frames) and mode
+    task: dict = dataclasses.field(default_factory=dict) # CVAT video: the task's start, stop, step, size, mode
     video: str|None = None # the video it annotates, where known
 
     def __post_init__(self):
@@ -161,14 +161,14 @@ class GroundTruth(Result):
         if self.frame_size is not None: self.frame_size = tuple(int(v) for v in self.frame_size)
 
     def select(self, rows) -> GroundTruth:
-        "The same annotation -- annotated frames, sizes, source -- with only the boxes `rows` (a boolean mask over `boxes`)."
+        "The same annotation (annotated frames, sizes, source) with only the boxes `rows` (a boolean mask)."
         return self._replace(boxes=self.boxes[np.asarray(rows, dtype=bool)])
 
 # %% ../nbs/09_annotations.ipynb #987959f0
-def as_ground_truth(gt, # a `GroundTruth`, a table of boxes (frame, x1, y1, x2, y2 [, source, track_id, label, ...]), or a file to read
-                    n_frames:int|None=None, # a file: the frames of the video it annotates (CVAT tracks are expanded no further)
+def as_ground_truth(gt, # `GroundTruth`, table of boxes (frame, x1, y1, x2, y2 [, source, ...]), or a file to read
+                    n_frames:int|None=None, # a file: frames of its video (CVAT tracks are expanded no further)
                    ) -> GroundTruth:
-    "The one way in: a `GroundTruth` as it is, a file through `read_annotations`, a plain table wrapped (it says no annotated frames)."
+    "The one way in: a `GroundTruth` as is, a file via `read_annotations`, a table wrapped (no annotated frames said)."
     if isinstance(gt, pd.DataFrame): return GroundTruth(gt)
     if isinstance(gt, (str, os.PathLike)): return read_annotations(gt, n_frames)
     if isinstance(gt, GroundTruth) or _is_gt(gt): return gt
@@ -183,7 +183,7 @@ def _is_gt(x) -> bool:
 
 # %% ../nbs/09_annotations.ipynb #4493276a
 def _refuse_attrs(df:pd.DataFrame):
-    "Refuse a table that says its annotated frames in `DataFrame.attrs` (the old way): they would be ignored, and every frame scored."
+    "Refuse a table with annotated frames in `DataFrame.attrs` (the old way): ignored, every frame would be scored."
     if 'annotated_frames' in df.attrs:
         raise FacelabError("the table says its annotated frames in DataFrame.attrs, which pandas drops and facelab no "
                            "longer reads: pass GroundTruth(table, annotated_frames=...) instead")
@@ -195,7 +195,7 @@ def _boxes_of(gt) -> pd.DataFrame:
 
 # %% ../nbs/09_annotations.ipynb #410aed3a
 def _meta_int(t, key:str, path, lo:int=0):
-    "The integer in <task><key>, None when absent or empty; an error naming the file, line and element when not an integer in lo..MAX_FRAMES."
+    "The integer in <task><key>, None if absent or empty; else an error (file, line, element) unless in lo..MAX_FRAMES."
     el = t.find(key) if t is not None else None
     v = (el.text or '').strip() if el is not None else ''
     if not v: return None
@@ -224,7 +224,7 @@ def _frame_size(task, path) -> tuple|None:
 
 # %% ../nbs/09_annotations.ipynb #f76c3881
 def _task_meta(root, path) -> dict:
-    "start_frame, stop_frame, step, size (frames) and frame_size (width, height) from a CVAT export's <meta><task>; bad values are errors."
+    "start_frame, stop_frame, step, size and frame_size (width, height) of a CVAT <meta><task>; bad values are errors."
     t = root.find('meta/task')
     start, stop, size = _meta_int(t, 'start_frame', path), _meta_int(t, 'stop_frame', path), _meta_int(t, 'size', path)
     start = start or 0
@@ -250,7 +250,7 @@ def _last_frame(m) -> int|None:
 
 # %% ../nbs/09_annotations.ipynb #9626e931
 def _check_frame(f:int, b, m, frames:str, last, path, tid) -> int:
-    "The video frame of box `b` (XML frame `f`), or an error naming the line and track when it is not one of the task's frames."
+    "The video frame of box `b` (XML frame `f`); an error naming the line and track if not one of the task's frames."
     err = lambda why: FacelabError(f"line {b.get('_line')}: track {tid}: <box> frame={f} {why}", path)
     if m['size_given'] and m['size'] == 0: raise err("is in a task of no frames (<size>0</size>)")
     if frames == 'relative':
@@ -265,17 +265,20 @@ def _check_frame(f:int, b, m, frames:str, last, path, tid) -> int:
             raise err(f"is not one of the task's frames (start_frame {m['start']}, frame_filter step={m['step']})")
     if last is not None and v > last:
         raise err(f"is beyond the task's last frame {last} (start_frame {m['start']}, step {m['step']}, "
-                  f"{'stop_frame ' + str(m['stop']) if m['stop'] >= 0 else ''}{', ' if m['stop'] >= 0 and m['size_given'] else ''}{'size ' + str(m['size']) if m['size_given'] else ''})")
+                  f"{'stop_frame ' + str(m['stop']) if m['stop'] >= 0 else ''}"
+                  f"{', ' if m['stop'] >= 0 and m['size_given'] else ''}"
+                  f"{'size ' + str(m['size']) if m['size_given'] else ''})")
     if v > MAX_FRAMES: raise err(f"is beyond {MAX_FRAMES:,} frames")
     return v
 
 # %% ../nbs/09_annotations.ipynb #b771cedc
 def _segments(boxes:list, step:int, end:int):
-    "(first frame, stop, box, next box or None) of each visible stretch of one track, `end` the last frame a final box lasts to."
+    "(first frame, stop, box, next box or None) of each visible stretch of a track; a final box lasts to frame `end`."
     for k, (f0, b0) in enumerate(boxes):
         if b0['outside']: continue
         nxt = boxes[k+1] if k+1 < len(boxes) else None
-        yield f0, (nxt[0] if nxt else end+1), b0, (nxt[1] if nxt and not nxt[1]['outside'] else None), (nxt[0] if nxt else None)
+        yield (f0, (nxt[0] if nxt else end+1), b0, (nxt[1] if nxt and not nxt[1]['outside'] else None),
+               (nxt[0] if nxt else None))
 
 # %% ../nbs/09_annotations.ipynb #b1c25dca
 def _expand_track(boxes:list, step:int, end:int) -> list:
@@ -309,7 +312,7 @@ def _track_boxes(tr, tid, m, frames, last, path) -> list:
 
 # %% ../nbs/09_annotations.ipynb #f6b8b0ec
 def _keyframes(tracks:list) -> list:
-    "The sorted video frames of every keyframe <box> of `tracks` (tid, label, boxes), `outside` ones included: the frames drawn on."
+    "Sorted video frames of every keyframe <box> of `tracks` (tid, label, boxes), `outside` ones too: frames drawn on."
     return sorted({f for _, _, boxes in tracks for f, b in boxes if b['keyframe']})
 
 # %% ../nbs/09_annotations.ipynb #2cbd56ed
@@ -319,7 +322,7 @@ def _check_rows(tracks:list, # (tid, label, boxes) of each track
                 last, # the task's last frame (None: not said)
                 n_frames, # the video's frame count, if given
                 path):
-    "Refuse tracks that would expand to more than `MAX_ROWS` boxes, before any is made: the line of the longest track's last box, and the way out."
+    "Refuse tracks that would expand past `MAX_ROWS` boxes, before making any: the longest track's line, the way out."
     rows = [(sum(len(range(f0, stop, m['step'])) for f0, stop, *_ in _segments(b, m['step'], end(b))), tid,
              b) for tid, _, b in tracks]
     n = sum(k for k, _, _ in rows)
@@ -335,9 +338,9 @@ def _check_rows(tracks:list, # (tid, label, boxes) of each track
 
 # %% ../nbs/09_annotations.ipynb #ae213418
 def read_cvat_video(path, # CVAT for video 1.1 annotations.xml
-                    frames:str='absolute', # 'absolute': XML frame numbers are video frames; 'relative': task frame indices
+                    frames:str='absolute', # 'absolute': XML frames are video frames; 'relative': task frame indices
                     root=None, # an already parsed tree (internal)
-                    n_frames:int|None=None, # frames the video has: no track is expanded past its last (None: to the task's end)
+                    n_frames:int|None=None, # frames of the video: no track goes past its last (None: the task's end)
                    ) -> GroundTruth: # boxes, annotated frames (keyframes), frame size, the task
     "Boxes of every track of a CVAT-for-video export, one row per frame the track is visible in."
     path = Path(path)
@@ -351,7 +354,8 @@ def read_cvat_video(path, # CVAT for video 1.1 annotations.xml
         tid = _num(tr, 'id', path, int)
         if tid < 0: raise FacelabError(f"line {tr.get('_line')}: <track> id={tid} is negative", path)
         if tid in seen:
-            raise FacelabError(f"line {tr.get('_line')}: a second <track> with id {tid} (the first on line {seen[tid]})", path)
+            raise FacelabError(f"line {tr.get('_line')}: a second <track> with id {tid} "
+                               f"(the first on line {seen[tid]})", path)
         seen[tid] = tr.get('_line')
         skipped += sum(1 for c in tr if c.tag != 'box')
         boxes = _track_boxes(tr, tid, m, frames, last, path)
@@ -370,8 +374,8 @@ def read_cvat_video(path, # CVAT for video 1.1 annotations.xml
     df = _ignore_attr(df, path)   # boxes with an `ignore` attribute: regions that count neither as hit nor miss
     # the video's name, if the export says
     df['source'] = root.findtext('meta/source') or root.findtext('meta/task/source') or ''
-    df = df[GT_COLS + sorted(c for c in df.columns if c.startswith('attr_'))].sort_values(['frame', 'track_id'],
-                                                                                          kind='stable').reset_index(drop=True)
+    df = df[GT_COLS + sorted(c for c in df.columns if c.startswith('attr_'))]
+    df = df.sort_values(['frame', 'track_id'], kind='stable').reset_index(drop=True)
     m.pop('size_given')
     size = m.pop('frame_size')
     return GroundTruth(df, annotated_frames=_keyframes(tracks), source=str(path), frame_size=size,
@@ -399,7 +403,7 @@ def _image_box(b, name, path) -> dict:
 
 # %% ../nbs/09_annotations.ipynb #d655a13a
 def read_cvat_images(path, root=None) -> GroundTruth:
-    "Boxes of a CVAT-for-images export: one row per box, `source` the image name and `frame` 0; every image listed, and their sizes."
+    "Boxes of a CVAT-for-images export: a row per box, `source` the image, `frame` 0; every image listed, with sizes."
     path = Path(path)
     root = parse_xml(path) if root is None else root
     rows, skipped, sizes, seen = [], 0, {}, {}
@@ -426,7 +430,8 @@ def read_cvat(path, **kwargs) -> GroundTruth:
     root = parse_xml(path)
     if root.tag != 'annotations':
         raise FacelabError(f"line {root.get('_line')}: root element is <{root.tag}>, not a CVAT <annotations>", path)
-    if root.find('track') is not None or root.findtext('meta/task/mode') == 'interpolation': return read_cvat_video(path, root=root, **kwargs)
+    if root.find('track') is not None or root.findtext('meta/task/mode') == 'interpolation':
+        return read_cvat_video(path, root=root, **kwargs)
     return read_cvat_images(path, root=root)   # `frames`, `n_frames`: nothing to expand
 
 # %% ../nbs/09_annotations.ipynb #4c36c322
@@ -513,7 +518,7 @@ def _coco_flag(v, where, key, path) -> bool:
 _COCO_OWN = ('occluded', 'track_id')   # COCO `attributes` with columns of their own; the others become `attr_<name>`
 
 def _attr_text(v, where:str, key:str, path) -> str|None:
-    "A COCO attribute value as CVAT XML would hold it: text as is, booleans true/false, numbers as JSON writes them; None when null."
+    "A COCO attribute value as CVAT XML holds it: text as is, booleans true/false, numbers as in JSON; null: None."
     if v is None or isinstance(v, str): return v
     if isinstance(v, bool): return str(v).lower()
     if _finite(v): return json.dumps(v)
@@ -537,9 +542,10 @@ def _coco_ignore(df:pd.DataFrame, path) -> pd.DataFrame:
 
 # %% ../nbs/09_annotations.ipynb #fc1e3548
 def _sizeless(x:float, y:float, w:float, h:float) -> str|None:
-    "Why a box of `w`×`h` at (`x`, `y`) has no size once its corners are computed (`x + w == x`: coordinates too large), or None."
+    "Why a box `w`×`h` at (`x`, `y`) has no size once its corners are computed (`x + w == x`: too large), or None."
     for a, d, name in ((x, w, 'left + width'), (y, h, 'top + height')):
-        if a + d <= a: return f"{name} is {a:g} + {d:g} = {a + d:g}: coordinates so large the box has no size in floating point"
+        if a + d <= a:
+            return f"{name} is {a:g} + {d:g} = {a + d:g}: coordinates so large the box has no size in floating point"
     return None
 
 # %% ../nbs/09_annotations.ipynb #3baf9f63
@@ -576,13 +582,14 @@ def _load_json(path, what:str):
     "The parsed JSON of `path`; errors name the file, line and column."
     text = read_text(path, what)
     try: return json.loads(text)
-    except json.JSONDecodeError as e: raise FacelabError(f"line {e.lineno}, column {e.colno}: malformed JSON ({e.msg})", path) from None
+    except json.JSONDecodeError as e:
+        raise FacelabError(f"line {e.lineno}, column {e.colno}: malformed JSON ({e.msg})", path) from None
     except RecursionError: raise FacelabError(f"{what} is nested too deeply to be read", path) from None
     except ValueError as e: raise FacelabError(f"{what} is not readable JSON ({e})", path) from None
 
 # %% ../nbs/09_annotations.ipynb #e0ed681d
 def read_coco(path) -> GroundTruth:
-    "Boxes of a COCO file: `source` from `file_name` (`frame` 0), `label` from the category, `iscrowd` as ignore, attributes as `attr_*`."
+    "Boxes of a COCO file: `source` from `file_name` (`frame` 0), `label` its category, `iscrowd` as ignore, `attr_*`."
     path = Path(path)
     d = _load_json(path, 'COCO file')
     if not isinstance(d,
@@ -591,8 +598,9 @@ def read_coco(path) -> GroundTruth:
     images, sizes = _coco_images(d, path)
     cats = _coco_categories(d, path)
     anns = _coco_list(d, 'annotations', path)
-    rows = [_coco_row(a, f"annotations[{i}] (id {aid!r})", images, cats, path) for i, (a,
-                                                                                       aid) in enumerate(zip(anns, _coco_ids(anns, 'annotations', path)))]
+    ids = _coco_ids(anns, 'annotations', path)
+    rows = [_coco_row(a, f"annotations[{i}] (id {aid!r})", images, cats, path)
+            for i, (a, aid) in enumerate(zip(anns, ids))]
     df = pd.DataFrame(rows, columns=GT_COLS + sorted({k for r in rows for k in r if k.startswith('attr_')}))
     df = _coco_ignore(df, path)
     return GroundTruth(df, annotated_frames=[0] if images else [], source=str(path), image_sizes=sizes,
@@ -602,7 +610,7 @@ def read_coco(path) -> GroundTruth:
 _MOT_NAMES = ['frame', 'id', 'left', 'top', 'width', 'height', 'conf', 'class (or x)', 'visibility (or y)', 'z']
 
 def _mot_line(line:str, n:int, path) -> tuple:
-    "frame (0-based), id, x1, y1, x2, y2, conf, visibility (NaN unless 9 fields) of MOT line `n`; errors name the line and field."
+    "frame (0-based), id, x1, y1, x2, y2, conf, visibility (NaN unless 9 fields) of MOT line `n`; errors name fields."
     fields = line.split(',')
     if len(fields) not in (7, 9, 10):
         raise FacelabError(f"line {n}: {len(fields)} comma-separated fields; a MOT line has 7, 9 or 10 "
@@ -629,7 +637,7 @@ def _mot_line(line:str, n:int, path) -> tuple:
 def read_mot(path, # MOT challenge CSV: frame, id, left, top, width, height, conf[, class, visibility[, z]]
              label:str='face', # label for every box (MOT files carry none)
             ) -> GroundTruth:
-    "Boxes of a MOT CSV: 0-based `frame`, `track_id`, `conf = 0` rows as ignore regions, `visibility = 0` (9 fields) as occluded."
+    "Boxes of a MOT CSV: 0-based `frame`, `track_id`, `conf = 0` rows as ignore regions, `visibility = 0` as occluded."
     path = Path(path)
     text = read_text(path, 'MOT file')
     rows = [_mot_line(l, n, path) for n, l in enumerate(text.split('\n'), 1) if l.strip()]
@@ -642,7 +650,7 @@ def read_mot(path, # MOT challenge CSV: frame, id, left, top, width, height, con
 GT_READERS = {'.xml': read_cvat, '.json': read_coco, '.txt': read_mot, '.csv': read_mot}
 
 def read_annotations(path, # CVAT XML, COCO JSON or MOT CSV/TXT
-                     n_frames:int|None=None, # frames of the video annotated: CVAT tracks are expanded no further (others: unused)
+                     n_frames:int|None=None, # frames of the video: CVAT tracks go no further (others: unused)
                      **kwargs, # passed to the reader (`frames=` for CVAT video, `label=` for MOT)
                     ) -> GroundTruth: # its `source` the file
     "Read a ground-truth file with the reader its ending names (CVAT `.xml`, COCO `.json`, MOT `.txt`/`.csv`)."
@@ -694,7 +702,7 @@ def _flag_of(r:dict, key:str, default:bool=False) -> bool:
 
 # %% ../nbs/09_annotations.ipynb #75489257
 def _checked(df:pd.DataFrame, path, what:str, need:tuple=()) -> pd.DataFrame:
-    "`df` with a fresh index, checked: columns `need` and x1..y2, finite boxes with x2 > x1, y2 > y1, whole frames >= 0."
+    "`df` with a fresh index, checked: columns `need`, x1..y2, finite boxes with x2 > x1, y2 > y1, whole frames >= 0."
     if miss := [c for c in list(need) + ['x1', 'y1', 'x2', 'y2'] if c not in df]:
         raise FacelabError(f"{what}: the table has no column {', '.join(miss)}", path)
     df = df.reset_index(drop=True)
@@ -727,7 +735,7 @@ def _attr_cols(df:pd.DataFrame, path) -> list:
 
 # %% ../nbs/09_annotations.ipynb #706b40b9
 def _row_attrs(r:dict, cols:list, ignore:bool) -> list:
-    "(name, text) of one row's attributes: its `attr_*` values that are not missing, then `ignore` (true/false) when asked."
+    "(name, text) of a row's attributes: its `attr_*` values not missing, then `ignore` (true/false) when asked."
     out = [(c[5:], str(r[c])) for c in cols if pd.notna(r[c])]
     if ignore: out.append(('ignore', str(_flag_of(r, 'ignore')).lower()))
     return out
@@ -748,7 +756,7 @@ def _attr_spec(name:str) -> dict:
 
 # %% ../nbs/09_annotations.ipynb #09f71bdb
 def _cvat_root(mode:str, labels:dict, path, **task) -> ET.Element:
-    "<annotations> with <version> and <meta><task>: `task` items as elements, each label with the attributes its boxes carry."
+    "<annotations> with <version>, <meta><task>: `task` items as elements, each label with its boxes' attributes."
     root = ET.Element('annotations')
     ET.SubElement(root, 'version').text = '1.1'
     t = ET.SubElement(ET.SubElement(root, 'meta'), 'task')
@@ -779,7 +787,7 @@ def _write_xml(root, path) -> Path:
 
 # %% ../nbs/09_annotations.ipynb #7c8d6432
 def _task_grid(df:pd.DataFrame, annotated, n_frames, path, task:dict) -> tuple:
-    "(start, step, size) of the task to write: a CVAT read's own (`task`), else 0, 1 and up to the last frame; all frames on it."
+    "(start, step, size) of the task to write: a CVAT read's `task`, else 0, 1, to the last frame; all frames on it."
     a = task
     whole = lambda k, lo, d: int(a[k]) if isinstance(a.get(k), (int, np.integer)) and a[k] >= lo else d
     start, step = whole('start', 0, 0), whole('step', 1, 1)
@@ -796,7 +804,7 @@ def _task_grid(df:pd.DataFrame, annotated, n_frames, path, task:dict) -> tuple:
 
 # %% ../nbs/09_annotations.ipynb #c0368f78
 def _track_ids(df:pd.DataFrame) -> np.ndarray:
-    "Each row's track: its `track_id` when that is a whole number >= 0, else a track of its own, numbered after the others."
+    "Each row's track: its `track_id` if a whole number >= 0, else a track of its own, numbered after the others."
     t = np.full(len(df),
                 np.nan) if 'track_id' not in df else np.array(df['track_id'].to_numpy(dtype=float, na_value=np.nan))
     ok = np.isfinite(t) & (t >= 0) & (t == np.round(t))
@@ -806,7 +814,7 @@ def _track_ids(df:pd.DataFrame) -> np.ndarray:
 
 # %% ../nbs/09_annotations.ipynb #8bd57e41
 def _track_out(rows:list, tid:int, annotated:set, step:int, stop:int, cols:list, ignore:bool, path) -> dict:
-    "frame -> <box> values of one track: its rows (keyframes on annotated frames), an `outside` box after each stretch seen."
+    "frame -> <box> values of a track: its rows (keyframes on annotated frames), an `outside` box after each stretch."
     out = {}
     for k, r in enumerate(rows):
         f = int(r['frame'])
@@ -820,7 +828,7 @@ def _track_out(rows:list, tid:int, annotated:set, step:int, stop:int, cols:list,
 
 # %% ../nbs/09_annotations.ipynb #2714d522
 def _cover(tracks:dict, annotated) -> dict:
-    "Give each annotated frame without a keyframe an `outside` keyframe: on the track not there that left last, else a new track."
+    "Give each annotated frame without a keyframe an `outside` one: on the absent track that left last, else a new one."
     drawn = {f for t in tracks.values() for f, b in t.items() if b['keyframe']}
     for a in sorted(set(annotated) - drawn):
         away = [t for t in tracks if a not in tracks[t] or tracks[t][a]['outside']]
@@ -845,13 +853,13 @@ def _track_labels(df:pd.DataFrame, tid:np.ndarray, path) -> dict:
     return {t: v[0] for t, v in labs.items()}
 
 # %% ../nbs/09_annotations.ipynb #00f1448c
-def write_cvat_video(gt, # a `GroundTruth`, or a table: frame, x1, y1, x2, y2 [, track_id, label, occluded, ignore, keyframe, attr_*]
+def write_cvat_video(gt, # `GroundTruth` or table: frame, x1..y2 [, track_id, label, occluded, ignore, keyframe, attr_*]
                      path, # annotations.xml to write
-                     size:tuple|None=None, # (width, height) of the video for <original_size> (default: the ground truth's `frame_size`)
+                     size:tuple|None=None, # (width, height) for <original_size> (default: `frame_size`)
                      n_frames:int|None=None, # frames in the task (default: the table's task, else up to its last frame)
                      source:str|None=None, # video file name for <meta><source> (default: the table's `source`)
                     ) -> Path:
-    "Write boxes as CVAT for video 1.1: a <track> per `track_id`, keyframes on annotated frames, `ignore`, `attr_*` as attributes."
+    "Write boxes as CVAT for video 1.1: a <track> per `track_id`, keyframes on annotated frames, `ignore`, `attr_*`."
     path = Path(path)
     df = _checked(_boxes_of(gt), path, 'write_cvat_video', ('frame',))
     annotated = annotated_frames(gt)
@@ -883,7 +891,7 @@ def write_cvat_video(gt, # a `GroundTruth`, or a table: frame, x1, y1, x2, y2 [,
 
 # %% ../nbs/09_annotations.ipynb #6f528237
 def _images(df:pd.DataFrame, path, what:str, annotated:list|None) -> list:
-    "The images to write: the annotated images (a `GroundTruth`'s `annotated_images`, boxes or none), then the table's other `source`s."
+    "The images to write: a `GroundTruth`'s `annotated_images` (boxes or none), then the table's other `source`s."
     if 'frame' in df and (on := df['frame'][df['frame'] != 0]).size:
         raise FacelabError(f"{what} holds stills (frame 0); the table has boxes on frame {on.iloc[0]}: "
                            "write video with write_cvat_video or write_mot", path)
@@ -891,18 +899,18 @@ def _images(df:pd.DataFrame, path, what:str, annotated:list|None) -> list:
 
 # %% ../nbs/09_annotations.ipynb #76ee7370
 def _stills(gt, path, writer:str, what:str, sizes:dict|None) -> tuple:
-    "What a writer of stills starts from: the checked table, the images to write, their sizes (default: the `GroundTruth`'s `image_sizes`)."
+    "What a writer of stills starts from: the checked table, the images, their sizes (default: the `GroundTruth`'s)."
     own = gt if _is_gt(gt) else None
     df = _checked(_boxes_of(gt), path, writer, ('source',))
-    return df, _images(df, path, what,
-                       own.annotated_images if own else None), sizes if sizes is not None else (own.image_sizes if own else {})
+    return (df, _images(df, path, what, own.annotated_images if own else None),
+            sizes if sizes is not None else (own.image_sizes if own else {}))
 
 # %% ../nbs/09_annotations.ipynb #7ef28196
-def write_cvat_images(gt, # a `GroundTruth`, or a table: source (the image name), x1, y1, x2, y2 [, label, track_id, occluded, ignore, attr_*]
+def write_cvat_images(gt, # `GroundTruth` or table: source (image), x1..y2 [, label, track_id, occluded, ignore, attr_*]
                       path, # annotations.xml to write
                       sizes:dict|None=None, # image name -> (width, height) (default: the ground truth's `image_sizes`)
                      ) -> Path:
-    "Write boxes as CVAT for images 1.1: an <image> per annotated image, `track_id` as group_id, `ignore`, `attr_*` as attributes."
+    "Write boxes as CVAT for images 1.1: an <image> per annotated image, `track_id` as group_id, `ignore`, `attr_*`."
     path = Path(path)
     df, names, sizes = _stills(gt, path, 'write_cvat_images', 'CVAT for images', sizes)
     cols, ignore = _attr_cols(df, path), 'ignore' in df
@@ -921,7 +929,7 @@ def write_cvat_images(gt, # a `GroundTruth`, or a table: source (the image name)
 
 # %% ../nbs/09_annotations.ipynb #0aa4f90b
 def _coco_annotation(r:dict, k:int, image:int, category:int, cols:list) -> dict:
-    "Row `r` as COCO annotation `k`: bbox x, y, w, h; `iscrowd` from ignore; occluded, track_id and `attr_*` in `attributes`."
+    "Row `r` as COCO annotation `k`: bbox x, y, w, h; iscrowd from ignore; occluded, track_id, `attr_*` as attributes."
     x, y, w, h = float(r['x1']), float(r['y1']), float(r['x2']) - float(r['x1']), float(r['y2']) - float(r['y1'])
     at = dict(occluded=_flag_of(r, 'occluded'))
     if pd.notna(r.get('track_id', np.nan)): at['track_id'] = int(r['track_id'])
@@ -930,7 +938,7 @@ def _coco_annotation(r:dict, k:int, image:int, category:int, cols:list) -> dict:
                 iscrowd=int(_flag_of(r, 'ignore')), attributes=at)
 
 # %% ../nbs/09_annotations.ipynb #6bdea1a5
-def write_coco(gt, # a `GroundTruth`, or a table: source (the image name), x1, y1, x2, y2 [, label, track_id, occluded, ignore, attr_*]
+def write_coco(gt, # `GroundTruth` or table: source (image name), x1..y2 [, label, track_id, occluded, ignore, attr_*]
                path, # JSON file to write
                sizes:dict|None=None, # image name -> (width, height) (default: the ground truth's `image_sizes`)
               ) -> Path:
@@ -970,7 +978,7 @@ def _mot_row(r:dict, t:float) -> str:
 def write_mot(gt, # a `GroundTruth`, or a table: frame, x1, y1, x2, y2 [, track_id, ignore, occluded, confidence]
               path, # MOT CSV (gt.txt) to write
              ) -> Path:
-    "Write boxes as MOT challenge CSV: frame (1-based), id, left, top, width, height, conf (0: ignore), class, visibility."
+    "Write boxes as MOT CSV: frame (1-based), id, left, top, width, height, conf (0: ignore), class, visibility."
     path = Path(path)
     df = _checked(_boxes_of(gt), path, 'write_mot', ('frame',))
     _one_source(df, path, 'a MOT file')

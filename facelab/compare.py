@@ -108,8 +108,8 @@ def run_combination(files, # the study's unique image paths
                     distance_metric:str=DEFAULT_METRIC,
                     cache_dir='default', progress:bool=True,
                     **kwargs, # passed to `represent`
-                   ) -> dict: # verified (pairs + distance, face_detected_x/_y, threshold, error, scored), failures, no_face, embedded, seconds
-    "Embed (timed, counting what was embedded rather than read from the cache) and verify the study's pairs with one combination."
+                   ) -> dict: # verified (pairs + distance, ..., scored), failures, no_face, embedded, seconds, settings
+    "Embed (timed, counting only what was embedded, not cached) and verify the study's pairs with one combination."
     n0, t0 = _EMBED_STATS['images'], time.perf_counter()
     emb, fails = represent(files, model_name=model, detector_backend=detector, flip=flip, cache_dir=cache_dir,
                            progress=progress, **kwargs)
@@ -134,7 +134,7 @@ LEADERBOARD_COLS = (['model_name', 'detector_backend', 'flip', 'pairs', 'positiv
 
 def fold_accuracy(scored:pd.DataFrame, # verified pairs with a predefined `fold` column (LFW View 2)
                  ) -> tuple: # (mean, std) of the folds' accuracies; NaN without a `fold` column
-    "LFW's own protocol: for each fold, the best-accuracy threshold of the other folds applied to it; the folds' accuracies' mean and std."
+    "LFW's own protocol: each fold scored at the others' best-accuracy threshold; mean, std of the folds' accuracies."
     if 'fold' not in scored: return np.nan, np.nan
     a = kfold_evaluate(scored, 'best-accuracy').accuracy.to_numpy(float)
     return (float(np.mean(a)), float(np.std(a))) if len(a) else (np.nan, np.nan)
@@ -178,7 +178,8 @@ def _timing(embedded:int, # images `represent` embedded in this run
            ) -> tuple: # seconds_per_image, note
     "seconds_per_image and its note: NaN when nothing was embedded in this run (never 0)."
     if embedded == 0: return np.nan, f"no timing: all {n_images - unread} readable images came from the embedding cache"
-    note = '' if embedded >= n_images - unread else f"timed on the {embedded} of {n_images} images embedded in this run (the rest came from the cache or could not be read)"
+    note = '' if embedded >= n_images - unread else (f"timed on the {embedded} of {n_images} images embedded in this "
+                                                      "run (the rest came from the cache or could not be read)")
     return seconds / embedded, note
 
 # %% ../nbs/15_compare.ipynb #a409a038
@@ -213,7 +214,7 @@ class CompareResult(Result):
 def study_pairs(source, # `sample`, `sample-study`, `lfw`, or a folder with one subfolder per identity
                 seed:int=0, max_negatives:int|None=None,
                ) -> tuple: # (pairs, number of people, failures rows of the folder's files not used)
-    "The pairs a study of `source` scores: LFW View 2's 6,000 (with their `fold`), else every positive and the (sampled) negatives."
+    "Pairs a study of `source` scores: LFW View 2's 6,000 (with `fold`), else all positives, the (sampled) negatives."
     if str(source) == 'lfw':
         root = lfw_folder()
         p = read_lfw_pairs(root/'pairs.txt', root=root/'deepfunneled')
@@ -232,7 +233,7 @@ def _refuse_missing(combos:list):
         raise FacelabError(f"{msg} (see `facelab weights status`)")
 
 def _build(combos:list, normalization:str='base'):
-    "Every model and detector of `combos` built (each name checked) before any image is embedded: timings exclude loading."
+    "Every model and detector of `combos` built (names checked) before any image is embedded: timings exclude loading."
     for m, d, _ in combos:
         get_model(m, normalization)
         if d != 'skip': get_detector(d)
@@ -243,8 +244,8 @@ def _is(v, default) -> bool:
 
 
 # %% ../nbs/15_compare.ipynb #62d82e42
-def compare(source='sample', # `sample`, `sample-study`, `lfw` (View 2, its own folds), or a folder with one subfolder per identity
-            models=None, # models to compare (names, .onnx paths or model objects; `--models A,B`); None: `default_models()`
+def compare(source='sample', # `sample`, `sample-study`, `lfw` (View 2, its folds), or a folder of person folders
+            models=None, # names, .onnx paths or model objects (`--models A,B`); None: `default_models()`
             detectors=('yunet',), # detectors to compare: `--detectors x,y`
             flip=(False,), # flip test per row: a bool, a list of bools, or 'off', 'on', 'both' (`--flip`)
             tune='best-f1', # the one tuning method whose k-fold threshold, F1 and accuracy the leaderboard shows
@@ -252,18 +253,18 @@ def compare(source='sample', # `sample`, `sample-study`, `lfw` (View 2, its own 
             n_boot:int=1000, # bootstrap resamples of the people (0: no intervals)
             seed:int=0, # seed of the negative sample and of the bootstrap, the same for every row
             max_negatives:int|None=None, # sample this many negative pairs (all when None)
-            out=None, # folder for leaderboard.csv, failures.csv, curves.csv/png, settings.json, report.md (nothing written when None)
+            out=None, # folder for leaderboard.csv, failures.csv, curves.csv/png, settings.json, report.md (None: none)
             cache_dir='default', # the embedding cache, shared with every facelab command
             progress:bool=True, # a progress bar per combination
             distance_metric:str=DEFAULT_METRIC, # cosine, euclidean, euclidean_l2 or angular
             command:str|None=None, # the command line that ran this (recorded in settings.json)
-            task:str='verification', # 'verification': pairs (this leaderboard); 'identification': 1:N on one split (`compare_identification`)
+            task:str='verification', # 'verification': pairs; 'identification': 1:N (`compare_identification`)
             enrol:int=2, # identification: enrolment images per gallery person
             strangers:float=0.25, # identification: share of the people kept out of the gallery
             template:str='image', # identification: 'image' (a person's best enrolment face) or 'person' (their mean)
             **kwargs, # passed to `represent`: align, enforce_detection, expand_percentage, normalization, batch_size
-           ) -> CompareResult: # leaderboard, curves, pairs, failures, settings (task='identification': an `IdentificationCompareResult`)
-    "Compare every model × detector × flip combination on the same pairs, population and folds of `source`: a leaderboard sorted by EER."
+           ) -> CompareResult: # leaderboard, curves, pairs, failures, settings (or an `IdentificationCompareResult`)
+    "Compare every model × detector × flip combination on the same pairs, people and folds of `source`, sorted by EER."
     if task not in COMPARE_TASKS: raise FacelabError(f"task must be one of {', '.join(COMPARE_TASKS)}, not {task!r}")
     if task == 'identification':
         if bad := [n for n, v, d in (('tune', tune, 'best-f1'), ('max_negatives', max_negatives, None))
@@ -375,7 +376,7 @@ def plot_compare(res:dict, # the output of `compare`
 
 # %% ../nbs/15_compare.ipynb #3f4170bf
 def display_leaderboard(lb:pd.DataFrame) -> pd.DataFrame:
-    "The leaderboard as a reader wants it: AUC and thresholds as numbers, rates in percent, each with its interval; `–` where undefined."
+    "The leaderboard for reading: AUC and thresholds as numbers, rates in %, each with its interval; `–` if undefined."
     out = pd.DataFrame(dict(model=lb.model_name, detector=lb.detector_backend,
                             flip=lb.flip.map({True: 'yes', False: 'no'}), pairs=lb.pairs.astype(int)))
     out['AUC'] = [_with_ci(r['auc'], r['auc_lo'], r['auc_hi'], 1, '.4f') for _, r in lb.iterrows()]
@@ -400,7 +401,8 @@ def _losses_md(res:dict) -> list:
     for r in res['leaderboard'].itertuples():
         mine = f[(f.model_name == r.model_name) & (f.detector_backend == r.detector_backend) & (f.flip == r.flip)]
         if len(mine):
-            names = ', '.join(Path(x).name for x in mine.file.head(5)) + (f" and {len(mine) - 5} more" if len(mine) > 5 else '')
+            names = (', '.join(Path(x).name for x in mine.file.head(5))
+                     + (f" and {len(mine) - 5} more" if len(mine) > 5 else ''))
             md.append(f"- {combo_label(r.model_name, r.detector_backend, r.flip)}: {_n(r.failed_images, 'image')} not "
                       f"embedded, {r.no_face} without a detected face ({names}); it could score {r.scorable_alone} of "
                       f"the {s['pairs']} pairs alone.")
@@ -420,7 +422,7 @@ def _reason_notes(lb:pd.DataFrame, # a leaderboard with `reason`, `note` and the
 # %% ../nbs/15_compare.ipynb #e79a2d17
 @staged_folder('the comparison report')
 def write_compare(res:dict, out) -> Path:
-    "Write `res` (from `compare`) to the folder `out`: leaderboard.csv, failures.csv, curves.csv, curves.png, settings.json and report.md."
+    "Write `res` (from `compare`) to `out`: leaderboard.csv, failures.csv, curves.csv/.png, settings.json, report.md."
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for name in ['leaderboard', 'failures', 'curves']: res[name].to_csv(out/f'{name}.csv', index=False)
@@ -486,8 +488,8 @@ def _fpir_level(fpir) -> str:
 # %% ../nbs/15_compare.ipynb #62268f5e
 def id_leaderboard_row(study:IdentificationResult, # one combination's `identification_study`, on the common split
                        fpir:float=0.01, # the FPIR whose FNIR the row shows (one of the study's `fpir:` rules)
-                      ) -> dict: # the numbers of `id_leaderboard_cols` that come from the study, and the reason for each `NaN`
-    "Rank-1 (CMC) and FNIR at `fpir` (oracle and k-fold) with their intervals, and the recommended threshold, of one study."
+                      ) -> dict: # the study's numbers of `id_leaderboard_cols`, and the reason for each `NaN`
+    "Rank-1 (CMC) and FNIR at `fpir` (oracle and k-fold) with intervals, and the recommended threshold, of one study."
     s, t, c = study.settings, study.thresholds, study.cmc
     tpl, f, m = s['template'], fnir_col(fpir), _fpir_level(fpir)
     one = c[(c.template == tpl) & (c['rank'] == 1)].iloc[0]
@@ -516,7 +518,7 @@ def id_leaderboard_row(study:IdentificationResult, # one combination's `identifi
 
 # %% ../nbs/15_compare.ipynb #2efb776d
 def _usable_faces(split:pd.DataFrame, model, detector, flip:bool, cache_dir, progress:bool, **kwargs) -> dict:
-    "Embed the split's images with one combination (timed, as `run_combination`): the images it can use (a face, a finite embedding), its failures."
+    "Embed the split with one combination, timed: the images it can use (a face, a finite embedding) and its failures."
     n0, t0 = _EMBED_STATS['images'], time.perf_counter()
     emb, fails = represent(split.file.tolist(), model_name=model, detector_backend=detector, flip=flip,
                            cache_dir=cache_dir, progress=progress, **kwargs)
@@ -530,7 +532,7 @@ def _usable_faces(split:pd.DataFrame, model, detector, flip:bool, cache_dir, pro
 def common_split(split:pd.DataFrame, # SPLIT_COLS: the one split of the comparison
                  usable:dict, # combination label -> the images it found a usable face in
                 ) -> pd.DataFrame: # SPLIT_COLS + scored (in every row) and left_out (why not)
-    "The split every row is scored on: the images every combination could use, and the people every combination could enrol."
+    "The split every row is scored on: images every combination could use, and people every combination could enrol."
     files, enrol = split.file.to_numpy(), split.role.to_numpy() == 'enrol'
     lost = [[lab for lab, u in usable.items() if f not in u] for f in files]
     ok = np.array([not x for x in lost], bool)
@@ -545,11 +547,11 @@ def common_split(split:pd.DataFrame, # SPLIT_COLS: the one split of the comparis
 # %% ../nbs/15_compare.ipynb #493bc353
 @dataclasses.dataclass(repr=False)
 class IdentificationCompareResult(Result):
-    "What `compare_identification` (`compare(..., task='identification')`) returns and `write_compare_identification` writes."
+    "What `compare_identification` (`compare(task='identification')`) returns, `write_compare_identification` writes."
     leaderboard: pd.DataFrame # one row per combination (`id_leaderboard_cols`), best first
-    probes: pd.DataFrame # every combination's probes (the common ones; `PROBE_COLS` and the rest), with the combination's columns
+    probes: pd.DataFrame # every combination's common probes (`PROBE_COLS` and more), with the combination's columns
     split: pd.DataFrame # the one split (SPLIT_COLS) with `scored` and `left_out`
-    failures: pd.DataFrame # model_name, detector_backend, flip, file, stage, reason, used (False: lost; True: the largest of several faces used)
+    failures: pd.DataFrame # model_name, detector_backend, flip, file, stage, reason, used (True: largest face of many)
     studies: dict # combination label -> its `IdentificationResult` on the common split
     settings: dict # everything settings.json records
 
@@ -564,25 +566,25 @@ def _no_common_probe(runs:list, sp:pd.DataFrame, failures:pd.DataFrame, out=None
                          f"{each}); each image's reason per combination is {where}", failures)
 
 # %% ../nbs/15_compare.ipynb #9050255f
-def compare_identification(source='sample', # a folder of people, a split CSV (file, identity, role), `sample`, or identity -> images
-                           models=None, # models to compare (names, .onnx paths or model objects); None: `default_models()`
+def compare_identification(source='sample', # people folder, split CSV (file, identity, role), `sample`, or {id: images}
+                           models=None, # names, .onnx paths or model objects; None: `default_models()`
                            detectors=('yunet',), # detectors to compare
                            flip=(False,), # flip test per row: a bool, a list of bools, or 'off', 'on', 'both'
                            enrol:int=2, # enrolment images per gallery person (a seeded draw; from a folder)
-                           strangers:float=0.25, # share of the people kept out of the gallery (whole people, seeded; from a folder)
-                           template:str='image', # 'image': a person scored by their best enrolment face; 'person': their mean
+                           strangers:float=0.25, # share of people not in the gallery (whole, seeded; from a folder)
+                           template:str='image', # 'image': a person's best enrolment face; 'person': their mean
                            fpir:float=0.01, # the FPIR at which the leaderboard shows FNIR
                            folds:int=10, # folds of people for the k-fold thresholds (capped at the people with probes)
                            n_boot:int=1000, # bootstrap resamples of the people (0: no intervals)
                            seed:int=0, # seed of the split, the folds and the bootstrap, the same for every row
-                           out=None, # folder for leaderboard.csv, probes.csv, split.csv, failures.csv, settings.json, report.md
-                           cache_dir='default', # the embedding cache, shared with every facelab command (None: a temporary one)
+                           out=None, # folder for leaderboard, probes, split, failures (.csv), settings.json, report.md
+                           cache_dir='default', # embedding cache, shared with every facelab command (None: temporary)
                            progress:bool=True, # a progress bar per combination
                            distance_metric:str=DEFAULT_METRIC, # cosine, euclidean, euclidean_l2 or angular
                            command:str|None=None, # the command line that ran this (recorded in settings.json)
-                           **kwargs, # passed to `represent`: align, enforce_detection, expand_percentage, normalization, batch_size
+                           **kwargs, # passed to `represent`: the `REPRESENT_OPTIONS` (align, batch_size, ...)
                           ) -> IdentificationCompareResult:
-    "The identification study of every model × detector × flip combination on one split, every row on the same probes and gallery."
+    "The identification study of every model × detector × flip combination on one split: same probes, gallery for all."
     if bad := [k for k in kwargs if k not in REPRESENT_OPTIONS]:
         raise FacelabError(f"compare got an unknown option {bad[0]!r}; it passes only {', '.join(REPRESENT_OPTIONS)} "
                            "to represent")
@@ -609,7 +611,8 @@ def compare_identification(source='sample', # a folder of people, a split CSV (f
         failures = pd.concat([every[failures.columns] if len(failures.columns) else every, failures], ignore_index=True)
         sp = common_split(split, {r['label']: r['usable'] for r in runs})
         scored = sp[sp.scored]
-        if not (scored.role != 'enrol').any() or not (scored.role == 'enrol').any(): raise _no_common_probe(runs, sp, failures, out)
+        if not (scored.role != 'enrol').any() or not (scored.role == 'enrol').any():
+            raise _no_common_probe(runs, sp, failures, out)
         csv = Path(tmp)/'split.csv'
         scored[['identity', 'file', 'role', 'note']].to_csv(csv, index=False)
         studies = {r['label']: identification_study(csv, m, d, distance_metric, template=template, seed=seed,
@@ -670,7 +673,7 @@ def compare_identification(source='sample', # a folder of people, a split CSV (f
 def display_id_leaderboard(lb:pd.DataFrame, # `compare_identification(...).leaderboard`
                            fpir:float=0.01, # the FPIR of its FNIR columns
                           ) -> pd.DataFrame:
-    "The identification leaderboard as a reader wants it: rates in percent with their intervals, the threshold with its rule; `–` where undefined."
+    "Identification leaderboard for reading: rates in % with intervals, the threshold and its rule; `–` if undefined."
     f = fnir_col(fpir)
     out = pd.DataFrame(dict(model=lb.model_name, detector=lb.detector_backend,
                             flip=lb.flip.map({True: 'yes', False: 'no'}),
@@ -701,7 +704,7 @@ def _left_out_md(res:IdentificationCompareResult, most:int=30) -> list:
 # %% ../nbs/15_compare.ipynb #ed5bada0
 @staged_folder('the comparison report')
 def write_compare_identification(res:IdentificationCompareResult, out) -> Path:
-    "Write `res` to the folder `out`: leaderboard.csv, probes.csv, split.csv, failures.csv, settings.json and report.md."
+    "Write `res` to folder `out`: leaderboard.csv, probes.csv, split.csv, failures.csv, settings.json and report.md."
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for name in ['leaderboard', 'probes', 'split', 'failures']: res[name].to_csv(out/f'{name}.csv', index=False)
@@ -746,11 +749,13 @@ def write_compare_identification(res:IdentificationCompareResult, out) -> Path:
     if len(res.failures):
         md += ["## Failures", "", "Per combination, the images it could not use (no face found, unreadable, or not "
                "embedded) and those in which it found several faces and used the largest:", ""]
-        names = lambda g: ', '.join(md_escape(Path(x).name) for x in g.file.head(5)) + (f" and {len(g) - 5} more" if len(g) > 5 else '')
+        names = lambda g: (', '.join(md_escape(Path(x).name) for x in g.file.head(5))
+                           + (f" and {len(g) - 5} more" if len(g) > 5 else ''))
         for (m, d, f), g in res.failures.groupby(['model_name', 'detector_backend', 'flip'], sort=False):
             lost, several = g[~g.used.astype(bool)], g[g.used.astype(bool)]
-            what = ([f"could not use {_n(len(lost), 'image')} ({names(lost)})"] if len(lost) else []) + (
-                [f"{_n(len(several), 'image')} with several faces, the largest used ({names(several)})"] if len(several) else [])
+            what = (([f"could not use {_n(len(lost), 'image')} ({names(lost)})"] if len(lost) else [])
+                    + ([f"{_n(len(several), 'image')} with several faces, the largest used ({names(several)})"]
+                       if len(several) else []))
             md.append(f"- {md_escape(combo_label(m, d, bool(f)))}: {'; '.join(what)}")
         md += ["", f"All {len(res.failures)} rows are in `failures.csv`.", ""]
     md += ["## Reproduce", "", md_code(s['command']) if s.get('command') else "Run from Python (no command line).", "",

@@ -43,7 +43,7 @@ configure_deepface();
 def cache_folder(cache_dir, # 'default', None, or a folder
                  kind:str, # what is cached: 'embeddings', 'detections', ...
                 ) -> Path|None:
-    "The folder a stage caches `kind` in: `$FACELAB_HOME/cache/<kind>` for 'default', None for no cache, else `cache_dir` itself."
+    "Folder a stage caches `kind` in: `$FACELAB_HOME/cache/<kind>` for 'default', None for no cache, else `cache_dir`."
     if cache_dir is None: return None
     if isinstance(cache_dir, str) and cache_dir == 'default': return facelab_home()/'cache'/kind
     return Path(cache_dir)
@@ -73,7 +73,7 @@ def not_regular(path, # a path that exists
 # %% ../nbs/00_core.ipynb #b314b5ee
 def open_regular(path, # a file to read
                 ): # a binary file object open for reading
-    "Open `path` to read bytes if it is a regular file (links followed); anything else is `not_regular`, never opened so as to block."
+    "Open `path` for bytes if a regular file (links followed); else `not_regular`, never opened (it could block)."
     p = Path(path)
     st = os.stat(p)   # a missing file: FileNotFoundError, as `open` raises it
     if not stat.S_ISREG(st.st_mode): raise not_regular(p, st.st_mode)
@@ -90,7 +90,7 @@ def open_regular(path, # a file to read
 def read_text(path, # a text file
               what:str='file' # what the file is, for the error message ("MOT file", "pairs.txt")
              ) -> str:
-    "The UTF-8 text of `path` (a BOM dropped), or a `FacelabError` naming the file, and the line and byte that are not UTF-8."
+    "The UTF-8 text of `path` (a BOM dropped), or a `FacelabError` naming the file, line and byte that are not UTF-8."
     path = Path(path)
     if path.is_dir(): raise FacelabError(f"{what} is a folder, not a file", path)
     try:
@@ -107,7 +107,7 @@ def read_text(path, # a text file
 def writable_folder(path, # a folder facelab will write into (it need not exist yet)
                     what:str='output folder', # what it is, for the error message
                    ) -> Path:
-    "`path` if facelab can write there (a folder, or a name it can create), else a `FacelabError` saying why; nothing is made."
+    "`path` if facelab can write there (a folder or a creatable name), else a `FacelabError` saying why; makes nothing."
     p = Path(path)
     if p.exists() and not p.is_dir(): raise FacelabError(f"{what} is an existing file, not a folder", p)
     base = p if p.is_dir() else next((a for a in p.absolute().parents if a.exists()), None)
@@ -147,10 +147,10 @@ def _free_bytes(folder) -> int|None:
 # %% ../nbs/00_core.ipynb #ff9a0d98
 @contextmanager
 def disk_errors(folder, # the folder being written
-                need, # about how many bytes the step writes, or a function giving them (called only when the disk is full)
+                need, # about how many bytes the step writes, or a function giving them (called only on a full disk)
                 what:str, # what is being written, for the message ('the verification report')
                ):
-    "Turn a full disk or quota (ENOSPC, EDQUOT) inside the block into one `FacelabError` naming `folder` and the space `what` needs."
+    "A full disk or quota (ENOSPC, EDQUOT) in the block as a `FacelabError` naming `folder` and the space `what` needs."
     try: yield
     except OSError as e:
         if e.errno not in (errno.ENOSPC, errno.EDQUOT): raise
@@ -170,7 +170,7 @@ def _tables_bytes(res, depth:int=2) -> int:
 
 # %% ../nbs/00_core.ipynb #22a364b6
 def _move_into(src:Path, dest:Path):
-    "Move every file of the folder `src` into `dest` (made if missing), replacing files of the same name; folders merge."
+    "Move every file of folder `src` into `dest` (made if missing), replacing files of the same name; folders merge."
     dest.mkdir(parents=True, exist_ok=True)
     for p in src.iterdir():
         if p.is_dir() and not p.is_symlink(): _move_into(p, dest/p.name)
@@ -179,7 +179,7 @@ def _move_into(src:Path, dest:Path):
 # %% ../nbs/00_core.ipynb #135403d7
 def staged_folder(what:str, # what the writer writes, for a full disk's message ('the verification report')
                  ):
-    "Decorate `write(result, out)`: it writes into a hidden folder in `out` whose files then move into `out`; a failed write leaves none."
+    "Decorate `write(result, out)` to write in a hidden folder in `out`, then move the files up; a failure leaves none."
     def deco(write):
         @functools.wraps(write)
         def staged(res, out, *args, **kw):
@@ -218,7 +218,7 @@ def image_format(path) -> str|None:
 MAX_IMAGE_PIXELS = 150_000_000
 
 def max_image_pixels() -> int|None:
-    "The largest image `load_image` decodes, in pixels: `$FACELAB_MAX_IMAGE_PIXELS`, default `MAX_IMAGE_PIXELS`; None for no limit (`0` or `none`)."
+    "Most pixels `load_image` decodes: `$FACELAB_MAX_IMAGE_PIXELS` or `MAX_IMAGE_PIXELS`; None: no limit (`0`, `none`)."
     v = os.environ.get('FACELAB_MAX_IMAGE_PIXELS', '').strip()
     if not v: return MAX_IMAGE_PIXELS
     if v.lower() in ('0', 'none'): return None
@@ -231,7 +231,7 @@ def max_image_pixels() -> int|None:
 # %% ../nbs/00_core.ipynb #4d197a68
 @contextmanager
 def _pil_unchecked():
-    "PIL's own decompression-bomb check (warning at 89 Mpx, error at 179 Mpx) off inside the block: facelab applies its limit instead."
+    "PIL's decompression-bomb check (warns at 89 Mpx, fails at 179 Mpx) off in the block: facelab applies its limit."
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', Image.DecompressionBombWarning)
         old, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
@@ -240,7 +240,7 @@ def _pil_unchecked():
 
 # %% ../nbs/00_core.ipynb #8f4e0166
 def image_size(path) -> tuple|None:
-    "`(width, height)` of the image file at `path` read from its header alone (no pixels decoded); None where PIL does not know the format."
+    "`(width, height)` of the image at `path` from its header (no pixels decoded); None if PIL doesn't know the format."
     try:
         with open_regular(path) as f, _pil_unchecked(), Image.open(f) as im: return tuple(im.size)
     except Exception: return None   # not a format PIL reads, or a header too damaged to read: the decoder will say
@@ -262,11 +262,12 @@ def _too_large(w:int, h:int, limit, path) -> FacelabError|None:
     "The error for a `w×h` image over `limit` pixels (None: within it, or no limit)."
     if not limit or w*h <= limit: return None
     how = "set FACELAB_MAX_IMAGE_PIXELS to raise it" if limit == max_image_pixels() else "raise max_pixels"
-    return FacelabError(f"image too large: {w}×{h} is {w*h:,} pixels, over the limit of {limit:,} ({how}); not decoded", path)
+    return FacelabError(f"image too large: {w}×{h} is {w*h:,} pixels, over the limit of {limit:,} ({how}); "
+                        "not decoded", path)
 
 # %% ../nbs/00_core.ipynb #3cf4f3bd
 def _decode_file(path:Path, limit:int|None) -> np.ndarray:
-    "Decode the image file at `path` by content (OpenCV first, as deepface; PIL for what OpenCV can't read), refusing more than `limit` pixels."
+    "Decode the image at `path` by content (OpenCV as deepface, else PIL), refusing over `limit` pixels."
     if not path.exists():
         raise FacelabError("a symbolic link to nothing (broken, or a loop)" if path.is_symlink() else "file not found",
                            path)
@@ -283,7 +284,8 @@ def _decode_file(path:Path, limit:int|None) -> np.ndarray:
     except Exception as e:   # cv2.error, PIL's errors, OSError, MemoryError, ...: whatever a decoder raises
         fmt, msg = image_format(path), ' '.join(str(e).split())[:300]
         what = f"a {fmt} file that is truncated or corrupt" if fmt else "not an image file facelab can decode"
-        if 'MAX_IMAGE_PIXELS' in msg: what = "too large for OpenCV's decoder (over OPENCV_IO_MAX_IMAGE_PIXELS, 2³⁰ pixels by default)"
+        if 'MAX_IMAGE_PIXELS' in msg:
+            what = "too large for OpenCV's decoder (over OPENCV_IO_MAX_IMAGE_PIXELS, 2³⁰ pixels by default)"
         elif isinstance(e, MemoryError): what = "too large to decode in the memory available"
         raise FacelabError(f"unreadable image: {what} ({type(e).__name__}{': '+msg if msg else ''})", path) from None
     if e := _too_large(img.shape[1], img.shape[0], limit, path): raise e   # a format whose header PIL does not read
@@ -296,9 +298,9 @@ def _pil_to_bgr(im:Image.Image) -> np.ndarray:
 
 # %% ../nbs/00_core.ipynb #49bfdcc2
 def load_image(img, # a path (str/Path), a numpy array (BGR, BGRA or greyscale) or a PIL image
-               max_pixels:int|None=None, # refuse files and PIL images larger than this (None: `max_image_pixels()`; 0: no limit)
+               max_pixels:int|None=None, # refuse files and PIL images larger (None: `max_image_pixels()`; 0: no limit)
               ) -> np.ndarray: # H×W×3 uint8 BGR, upright
-    "Load `img` as an upright BGR `uint8` array, or raise `FacelabError` naming the file (unreadable, or over the pixel limit)."
+    "Load `img` as an upright BGR `uint8` array, or raise `FacelabError` naming the file (unreadable, too many pixels)."
     limit = max_image_pixels() if max_pixels is None else max_pixels or None
     if isinstance(img, (str, os.PathLike)): return _decode_file(Path(img), limit)
     if isinstance(img, Image.Image):
@@ -312,13 +314,13 @@ IMAGE_EXTS = {'.jpg', '.jpeg', '.jpe', '.jfif', '.png', '.bmp', '.dib', '.webp',
               '.pbm', '.pgm', '.ppm', '.pnm', '.pxm', '.pam', '.pfm', '.sr', '.ras', '.hdr', '.pic'}
 
 def _visible_files(root:Path):
-    "Files under `root`, recursively, that are not hidden and not in a hidden folder; links to nothing (or to themselves) included, so they are reported, not lost."
+    "Files under `root`, recursively, not hidden nor in a hidden folder; broken or looping links too (to report them)."
     return (p for p in root.rglob('*') if (p.is_file() or (p.is_symlink() and not p.is_dir()))
             and not any(s.startswith('.') for s in p.relative_to(root).parts))
 
 # %% ../nbs/00_core.ipynb #9f50662c
 def abs_path(p) -> Path:
-    "`p` resolved, or only made absolute where it is a link to nothing or a loop of links (so the error names the link the user has)."
+    "`p` resolved, or only made absolute if a broken or looping link (so the error names the link the user has)."
     try: return Path(p).resolve() if Path(p).exists() else Path(os.path.abspath(p))
     except (RuntimeError, OSError): return Path(os.path.abspath(p))
 
@@ -363,7 +365,7 @@ def image_files(folder, # a folder of images (searched recursively)
                 exts=IMAGE_EXTS, # file extensions to keep (case-insensitive)
                 empty_ok:bool=False, # return `[]` for a folder without images instead of raising
                ) -> list: # sorted paths as strings
-    "Image files under `folder`, recursively and sorted, by extension or by content; a `FacelabError` saying what is there if none."
+    "Image files under `folder`, recursive, sorted, by extension or content; none: `FacelabError` saying what's there."
     root = Path(folder)
     if not root.is_dir(): raise FacelabError("not a folder", root)
     files = folder_files(root, exts)[0]
@@ -459,7 +461,7 @@ def opencv_quiet():
 
 # %% ../nbs/00_core.ipynb #fe231270
 class Registry(dict):
-    "Name -> class, factory or object; each entry built once, on first use (`kind` names what it holds, for error messages)."
+    "Name -> class, factory or object; each built once, on first use (`kind` names what it holds, for error messages)."
     def __init__(self, kind:str, entries:dict=()):
         super().__init__(entries)
         self.kind, self.built, self.local = kind, {}, threading.local()
@@ -475,10 +477,10 @@ class Registry(dict):
         built[name] = obj = make(self[name])
         return obj
     def thread_builds(self):
-        "From now on the calling thread builds its own objects (for those two threads must not share, as OpenCV's networks)."
+        "From now on the calling thread builds its own objects (for those threads must not share, as OpenCV's nets)."
         self.local.built = {}
     def load(self, name:str, factory):
-        "Call `factory()`, turning any failure into a `FacelabError` that names the entry and points at `facelab weights status`."
+        "Call `factory()`, any failure a `FacelabError` naming the entry and pointing at `facelab weights status`."
         try:
             with opencv_quiet(): return factory()
         except FacelabError: raise
@@ -526,10 +528,10 @@ DEFAULT_METRIC = 'cosine'
 
 # %% ../nbs/00_core.ipynb #37ea6795
 class Executor:
-    "Runs a stage's independent tasks in this process, in order; `facelab.scale.DaskExecutor` runs them on a Dask cluster."
+    "Runs a stage's independent tasks in this process, in order; `facelab.scale.DaskExecutor` runs them on Dask."
     name = 'this process'
     def check(self, **needs):
-        "Whether the workers have what the tasks need (weights, files, a cache folder, a model, a detector): nothing to check here."
+        "Whether workers have what tasks need (weights, files, cache folder, model, detector): nothing to check here."
         return 1
 
     def map(self, fn, # a function of one task's arguments
@@ -564,7 +566,8 @@ def as_executor(client, # None, an `Executor`, or a client of a registered type
     if client is None or isinstance(client, Executor): return client
     for t, make in _EXECUTORS.items():
         if isinstance(client, t): return make(client)
-    hint = " (import facelab.scale first, which registers distributed.Client)" if type(client).__module__.startswith('distributed') else ''
+    hint = (" (import facelab.scale first, which registers distributed.Client)"
+            if type(client).__module__.startswith('distributed') else '')
     raise FacelabError(f"client= takes a facelab Executor or a Dask client{hint}, not a {type(client).__name__}")
 
 # %% ../nbs/00_core.ipynb #7c53f85c
@@ -574,7 +577,7 @@ EMBEDDING_COLS = ['file', 'face_idx', 'embedding', 'x1', 'y1', 'x2', 'y2', 'conf
 FAILURE_COLS = ['file', 'stage', 'reason']
 
 def failures_frame(rows=()) -> pd.DataFrame:
-    "A failures table (`file, stage, reason`) from dicts or tuples; each reason on one line (a line break inside it becomes a space)."
+    "A failures table (`file, stage, reason`) from dicts or tuples; each reason on one line (line breaks as spaces)."
     df = pd.DataFrame(list(rows), columns=FAILURE_COLS).astype({'file': str, 'stage': str, 'reason': str})
     return df.assign(reason=df.reason.str.split().str.join(' ').astype(str))
 
@@ -588,7 +591,7 @@ def md_escape(s) -> str:
 
 # %% ../nbs/00_core.ipynb #a90891e9
 def md_table(df:pd.DataFrame, floatfmt='.4f') -> str:
-    "A DataFrame as a GitHub markdown table (no extra dependency); undefined numbers as `–`, every text escaped (`md_escape`)."
+    "A DataFrame as a GitHub markdown table (no extra dependency); undefined numbers `–`, text escaped (`md_escape`)."
     cols = list(df.columns)
     fmt = lambda x: (f"{x:{floatfmt}}" if isinstance(x, (float, np.floating)) and np.isfinite(x) else
                      ('–' if isinstance(x, (float, np.floating)) or x is None else md_escape(x)))
@@ -597,7 +600,7 @@ def md_table(df:pd.DataFrame, floatfmt='.4f') -> str:
 
 # %% ../nbs/00_core.ipynb #48d1510a
 class Result:
-    "Base of a study's typed result (a dataclass): fields as attributes; `r['field']`, `r.get`, `keys` and `in` read them too."
+    "Base of a study's typed result (a dataclass): fields as attributes; `r['field']`, `r.get`, `keys`, `in` read them."
     def keys(self) -> list:
         "The field names, in order."
         return [f.name for f in dataclasses.fields(self)]
@@ -619,6 +622,6 @@ class Result:
         return dataclasses.replace(self, **kw)
 
     def __repr__(self) -> str:
-        show = lambda v: f"DataFrame({len(v)}×{v.shape[1]})" if isinstance(v,
-                                                                           pd.DataFrame) else f"dict({len(v)})" if isinstance(v, dict) else repr(v)
+        show = lambda v: (f"DataFrame({len(v)}×{v.shape[1]})" if isinstance(v, pd.DataFrame)
+                          else f"dict({len(v)})" if isinstance(v, dict) else repr(v))
         return f"{type(self).__name__}(" + ', '.join(f"{k}={show(getattr(self, k))}" for k in self.keys()) + ')'

@@ -22,7 +22,7 @@ __all__ = ['DEEPFACE_URL', 'DEEPFACE_SHA256', 'STUDY_IDENTITIES', 'SAMPLE_IDENTI
 
 # %% ../nbs/02a_datasets.ipynb #a38f4fc8
 def data_dir() -> Path:
-    "Folder holding facelab's sample data: `$FACELAB_DATA`, else a checkout's `../shared/data`, else `$FACELAB_HOME/data`."
+    "Folder of facelab's sample data: `$FACELAB_DATA`, else a checkout's `../shared/data`, else `$FACELAB_HOME/data`."
     if env := os.environ.get('FACELAB_DATA'): return Path(env).expanduser().resolve()
     for root in (Path(facelab.__file__).resolve().parents[1], Path.cwd(), *Path.cwd().parents):
         if (cand := root.parent/'shared'/'data').is_dir(): return cand.resolve()
@@ -181,85 +181,108 @@ SOURCES = {
     'facenet': "https://github.com/davidsandberg/facenet/raw/096ed770/",
 }
 SAMPLE_FILES = {  # path under data_dir(): (source repository, path there, SHA-256)
-    'face_recognition/alex-lacamoire.png': ('face_recognition', 'examples/alex-lacamoire.png',
-                                            'affd4bba70510b20286c5b392e6a73ef149f4dff02105a09e19ce80d7d138707'),
-    'face_recognition/biden.jpg': ('face_recognition', 'examples/biden.jpg',
-                                   '3c17508bb91554c637a2eabddfae790e5bb1caba93130814fc2ac50be9760c4c'),
-    'face_recognition/knn_examples/test/alex_lacamoire1.jpg': ('face_recognition',
-                                                               'examples/knn_examples/test/alex_lacamoire1.jpg',
-                                                               '69c21d12ef62965b8c409db5672783ac1532cc7bfd2beffe81003fb3bd580364'),
-    'face_recognition/knn_examples/test/johnsnow_test1.jpg': ('face_recognition',
-                                                              'examples/knn_examples/test/johnsnow_test1.jpg',
-                                                              'eb08fa837c8a86051eb6ca5370b76bb926a7f7deef8c449d06f9a280267f80b5'),
-    'face_recognition/knn_examples/test/kit_with_rose.jpg': ('face_recognition',
-                                                             'examples/knn_examples/test/kit_with_rose.jpg',
-                                                             'b8ecc2e34fe0af3101cf7b7dc0502c51d3b48d972b200462e7f5359a7c609fec'),
-    'face_recognition/knn_examples/test/obama1.jpg': ('face_recognition', 'examples/knn_examples/test/obama1.jpg',
-                                                      'a2840cf4fd84072fc998e54033665793ca78fc5be77da0aba6e6b95d99d0ad15'),
-    'face_recognition/knn_examples/test/obama_and_biden.jpg': ('face_recognition',
-                                                               'examples/knn_examples/test/obama_and_biden.jpg',
-                                                               'b8781c1f734616a942ce67626e104151f7d891bc7064ae8a3db175f064357a1a'),
-    'face_recognition/knn_examples/train/alex_lacamoire/img1.jpg': ('face_recognition',
-                                                                    'examples/knn_examples/train/alex_lacamoire/img1.jpg', '348e0a705ebd86f531553298348913a0483a70c966f1eebea5d8409b2421516b'),
-    'face_recognition/knn_examples/train/biden/biden.jpg': ('face_recognition',
-                                                            'examples/knn_examples/train/biden/biden.jpg',
-                                                            '3c17508bb91554c637a2eabddfae790e5bb1caba93130814fc2ac50be9760c4c'),
-    'face_recognition/knn_examples/train/biden/biden2.jpg': ('face_recognition',
-                                                             'examples/knn_examples/train/biden/biden2.jpg',
-                                                             '593ae76f7fdafe582535e288751e665f0533d5c9d5dc7264db24d7e6b6ce4730'),
-    'face_recognition/knn_examples/train/kit_harington/john1.jpeg': ('face_recognition',
-                                                                     'examples/knn_examples/train/kit_harington/john1.jpeg', '74872ce95f0af6366f2b58a7017b72debf6ed91c197fe7bf6a759c32ebe06543'),
-    'face_recognition/knn_examples/train/kit_harington/john2.jpeg': ('face_recognition',
-                                                                     'examples/knn_examples/train/kit_harington/john2.jpeg', 'c0970011d277d4772d488f60478b59fce212dabe824ce8e0c8032673ccad76ac'),
-    'face_recognition/knn_examples/train/obama/obama.jpg': ('face_recognition',
-                                                            'examples/knn_examples/train/obama/obama.jpg',
-                                                            '0930e3aa8cae5920329c0c8cbc6a2ab70f47b0e67b432875beaa95cbf7e741f6'),
-    'face_recognition/knn_examples/train/obama/obama2.jpg': ('face_recognition',
-                                                             'examples/knn_examples/train/obama/obama2.jpg',
-                                                             'a7efcc907375274796f39646510704aa86672d59f6d5469d69af3c85590976a6'),
-    'face_recognition/knn_examples/train/rose_leslie/img1.jpg': ('face_recognition',
-                                                                 'examples/knn_examples/train/rose_leslie/img1.jpg',
-                                                                 '0f3903bcc72a9c54ea8fb2075464fd6dc74a4fe55a09e8095ab948020b697baa'),
-    'face_recognition/knn_examples/train/rose_leslie/img2.jpg': ('face_recognition',
-                                                                 'examples/knn_examples/train/rose_leslie/img2.jpg',
-                                                                 '274a9c97300ed1657faa1c293979c75013f2998ee0403c79fbbc10be67b442d2'),
-    'face_recognition/lin-manuel-miranda.png': ('face_recognition', 'examples/lin-manuel-miranda.png',
-                                                '1f29c132951d7741431b32aaaf569d79a11bc690b04b843f12b7e306f080599a'),
-    'face_recognition/obama-240p.jpg': ('face_recognition', 'examples/obama-240p.jpg',
-                                        'c2ee0d1070d2bdb9da76da876e3312bc8a07d543b6664af5390b8c3612d8cf62'),
-    'face_recognition/obama.jpg': ('face_recognition', 'examples/obama.jpg',
-                                   '0930e3aa8cae5920329c0c8cbc6a2ab70f47b0e67b432875beaa95cbf7e741f6'),
-    'face_recognition/obama2.jpg': ('face_recognition', 'examples/obama2.jpg',
-                                    'a7efcc907375274796f39646510704aa86672d59f6d5469d69af3c85590976a6'),
-    'face_recognition/obama_small.jpg': ('face_recognition', 'examples/obama_small.jpg',
-                                         'a17d127a14c9bd57ef79ce5e89a7b4003b641ef98c2e17be4e1acbb049d6eb24'),
-    'face_recognition/two_people.jpg': ('face_recognition', 'examples/two_people.jpg',
-                                        '536b29cd513fb618e4d5aa79d51a279948daa804ce359463449cce5f9dc68aa7'),
-    'facenet_pytorch/multiface.jpg': ('facenet_pytorch', 'data/multiface.jpg',
-                                      '433a04ac20456b02284f66f8336a4267be86a99ed3635141a477e192312b4f2f'),
-    'facenet_pytorch/test_images/angelina_jolie/1.jpg': ('facenet_pytorch', 'data/test_images/angelina_jolie/1.jpg',
-                                                         '79b29b0206ae2e3d1548fbe74d03016cc51a31aee13b6ce0e5fd6a28adade4a8'),
-    'facenet_pytorch/test_images/kate_siegel/1.jpg': ('facenet_pytorch', 'data/test_images/kate_siegel/1.jpg',
-                                                      '8a7140e84ad6dd1629df2a5570dd8ac15509c0589939a675028e72acb343196b'),
-    'facenet_pytorch/test_images/paul_rudd/1.jpg': ('facenet_pytorch', 'data/test_images/paul_rudd/1.jpg',
-                                                    'a5c33dd650aa66299cdbec498f29cdf9b03bc724690c1764c4653a7e407c2074'),
-    'facenet_pytorch/test_images/shea_whigham/1.jpg': ('facenet_pytorch', 'data/test_images/shea_whigham/1.jpg',
-                                                       '979b7fa0e662d68b7b22f81a173d03021dddf737d6480b6e500d15a9a01f7aba'),
-    'lfw/Anthony_Hopkins_0001.jpg': ('facenet', 'data/images/Anthony_Hopkins_0001.jpg',
-                                     'ef4222ce3a43466193bbd6dd388871c7061e983162598629f077fc4a49529c77'),
-    'lfw/Anthony_Hopkins_0002.jpg': ('facenet', 'data/images/Anthony_Hopkins_0002.jpg',
-                                     'baaf640724eeafddeed1a187cfaa466d62a0dd4b251cbbad53427ffd20d8a3ad'),
-    'lfw/pairs.txt': ('facenet', 'data/pairs.txt', 'ea42330c62c92989f9d7c03237ed5d591365e89b3e649747777b70e692dc1592'),
-    'videos/crowd_1080p.mp4': ('facenet_pytorch', 'examples/video.mp4',
-                               'd4c0b7a4e385e11ee3cfe7fbdfd0d01d319e16944441bba747a897eed33d115f'),
-    'videos/hamilton_clip.mp4': ('face_recognition', 'examples/short_hamilton_clip.mp4',
-                                 '0b5ff4c55a4cd69f79956f312681730881fe1e2a9e6146e75c31636dffcc7e28'),
+    'face_recognition/alex-lacamoire.png':
+        ('face_recognition', 'examples/alex-lacamoire.png',
+         'affd4bba70510b20286c5b392e6a73ef149f4dff02105a09e19ce80d7d138707'),
+    'face_recognition/biden.jpg':
+        ('face_recognition', 'examples/biden.jpg',
+         '3c17508bb91554c637a2eabddfae790e5bb1caba93130814fc2ac50be9760c4c'),
+    'face_recognition/knn_examples/test/alex_lacamoire1.jpg':
+        ('face_recognition', 'examples/knn_examples/test/alex_lacamoire1.jpg',
+         '69c21d12ef62965b8c409db5672783ac1532cc7bfd2beffe81003fb3bd580364'),
+    'face_recognition/knn_examples/test/johnsnow_test1.jpg':
+        ('face_recognition', 'examples/knn_examples/test/johnsnow_test1.jpg',
+         'eb08fa837c8a86051eb6ca5370b76bb926a7f7deef8c449d06f9a280267f80b5'),
+    'face_recognition/knn_examples/test/kit_with_rose.jpg':
+        ('face_recognition', 'examples/knn_examples/test/kit_with_rose.jpg',
+         'b8ecc2e34fe0af3101cf7b7dc0502c51d3b48d972b200462e7f5359a7c609fec'),
+    'face_recognition/knn_examples/test/obama1.jpg':
+        ('face_recognition', 'examples/knn_examples/test/obama1.jpg',
+         'a2840cf4fd84072fc998e54033665793ca78fc5be77da0aba6e6b95d99d0ad15'),
+    'face_recognition/knn_examples/test/obama_and_biden.jpg':
+        ('face_recognition', 'examples/knn_examples/test/obama_and_biden.jpg',
+         'b8781c1f734616a942ce67626e104151f7d891bc7064ae8a3db175f064357a1a'),
+    'face_recognition/knn_examples/train/alex_lacamoire/img1.jpg':
+        ('face_recognition', 'examples/knn_examples/train/alex_lacamoire/img1.jpg',
+         '348e0a705ebd86f531553298348913a0483a70c966f1eebea5d8409b2421516b'),
+    'face_recognition/knn_examples/train/biden/biden.jpg':
+        ('face_recognition', 'examples/knn_examples/train/biden/biden.jpg',
+         '3c17508bb91554c637a2eabddfae790e5bb1caba93130814fc2ac50be9760c4c'),
+    'face_recognition/knn_examples/train/biden/biden2.jpg':
+        ('face_recognition', 'examples/knn_examples/train/biden/biden2.jpg',
+         '593ae76f7fdafe582535e288751e665f0533d5c9d5dc7264db24d7e6b6ce4730'),
+    'face_recognition/knn_examples/train/kit_harington/john1.jpeg':
+        ('face_recognition', 'examples/knn_examples/train/kit_harington/john1.jpeg',
+         '74872ce95f0af6366f2b58a7017b72debf6ed91c197fe7bf6a759c32ebe06543'),
+    'face_recognition/knn_examples/train/kit_harington/john2.jpeg':
+        ('face_recognition', 'examples/knn_examples/train/kit_harington/john2.jpeg',
+         'c0970011d277d4772d488f60478b59fce212dabe824ce8e0c8032673ccad76ac'),
+    'face_recognition/knn_examples/train/obama/obama.jpg':
+        ('face_recognition', 'examples/knn_examples/train/obama/obama.jpg',
+         '0930e3aa8cae5920329c0c8cbc6a2ab70f47b0e67b432875beaa95cbf7e741f6'),
+    'face_recognition/knn_examples/train/obama/obama2.jpg':
+        ('face_recognition', 'examples/knn_examples/train/obama/obama2.jpg',
+         'a7efcc907375274796f39646510704aa86672d59f6d5469d69af3c85590976a6'),
+    'face_recognition/knn_examples/train/rose_leslie/img1.jpg':
+        ('face_recognition', 'examples/knn_examples/train/rose_leslie/img1.jpg',
+         '0f3903bcc72a9c54ea8fb2075464fd6dc74a4fe55a09e8095ab948020b697baa'),
+    'face_recognition/knn_examples/train/rose_leslie/img2.jpg':
+        ('face_recognition', 'examples/knn_examples/train/rose_leslie/img2.jpg',
+         '274a9c97300ed1657faa1c293979c75013f2998ee0403c79fbbc10be67b442d2'),
+    'face_recognition/lin-manuel-miranda.png':
+        ('face_recognition', 'examples/lin-manuel-miranda.png',
+         '1f29c132951d7741431b32aaaf569d79a11bc690b04b843f12b7e306f080599a'),
+    'face_recognition/obama-240p.jpg':
+        ('face_recognition', 'examples/obama-240p.jpg',
+         'c2ee0d1070d2bdb9da76da876e3312bc8a07d543b6664af5390b8c3612d8cf62'),
+    'face_recognition/obama.jpg':
+        ('face_recognition', 'examples/obama.jpg',
+         '0930e3aa8cae5920329c0c8cbc6a2ab70f47b0e67b432875beaa95cbf7e741f6'),
+    'face_recognition/obama2.jpg':
+        ('face_recognition', 'examples/obama2.jpg',
+         'a7efcc907375274796f39646510704aa86672d59f6d5469d69af3c85590976a6'),
+    'face_recognition/obama_small.jpg':
+        ('face_recognition', 'examples/obama_small.jpg',
+         'a17d127a14c9bd57ef79ce5e89a7b4003b641ef98c2e17be4e1acbb049d6eb24'),
+    'face_recognition/two_people.jpg':
+        ('face_recognition', 'examples/two_people.jpg',
+         '536b29cd513fb618e4d5aa79d51a279948daa804ce359463449cce5f9dc68aa7'),
+    'facenet_pytorch/multiface.jpg':
+        ('facenet_pytorch', 'data/multiface.jpg',
+         '433a04ac20456b02284f66f8336a4267be86a99ed3635141a477e192312b4f2f'),
+    'facenet_pytorch/test_images/angelina_jolie/1.jpg':
+        ('facenet_pytorch', 'data/test_images/angelina_jolie/1.jpg',
+         '79b29b0206ae2e3d1548fbe74d03016cc51a31aee13b6ce0e5fd6a28adade4a8'),
+    'facenet_pytorch/test_images/kate_siegel/1.jpg':
+        ('facenet_pytorch', 'data/test_images/kate_siegel/1.jpg',
+         '8a7140e84ad6dd1629df2a5570dd8ac15509c0589939a675028e72acb343196b'),
+    'facenet_pytorch/test_images/paul_rudd/1.jpg':
+        ('facenet_pytorch', 'data/test_images/paul_rudd/1.jpg',
+         'a5c33dd650aa66299cdbec498f29cdf9b03bc724690c1764c4653a7e407c2074'),
+    'facenet_pytorch/test_images/shea_whigham/1.jpg':
+        ('facenet_pytorch', 'data/test_images/shea_whigham/1.jpg',
+         '979b7fa0e662d68b7b22f81a173d03021dddf737d6480b6e500d15a9a01f7aba'),
+    'lfw/Anthony_Hopkins_0001.jpg':
+        ('facenet', 'data/images/Anthony_Hopkins_0001.jpg',
+         'ef4222ce3a43466193bbd6dd388871c7061e983162598629f077fc4a49529c77'),
+    'lfw/Anthony_Hopkins_0002.jpg':
+        ('facenet', 'data/images/Anthony_Hopkins_0002.jpg',
+         'baaf640724eeafddeed1a187cfaa466d62a0dd4b251cbbad53427ffd20d8a3ad'),
+    'lfw/pairs.txt':
+        ('facenet', 'data/pairs.txt',
+         'ea42330c62c92989f9d7c03237ed5d591365e89b3e649747777b70e692dc1592'),
+    'videos/crowd_1080p.mp4':
+        ('facenet_pytorch', 'examples/video.mp4',
+         'd4c0b7a4e385e11ee3cfe7fbdfd0d01d319e16944441bba747a897eed33d115f'),
+    'videos/hamilton_clip.mp4':
+        ('face_recognition', 'examples/short_hamilton_clip.mp4',
+         '0b5ff4c55a4cd69f79956f312681730881fe1e2a9e6146e75c31636dffcc7e28'),
 }
 
 def sample_path(rel:str, # path under the data folder, e.g. 'videos/hamilton_clip.mp4'
                 sources:dict=SOURCES, # source repository -> base URL
                ) -> Path:
-    "Local path of a sample file: the local data folder's copy, else the data cache's, else downloaded (checked) into the cache."
+    "Local path of a sample file: the data folder's copy, else the cache's, else downloaded (checked) to the cache."
     if rel not in SAMPLE_FILES:
         raise FacelabError(f"not a facelab sample file; known: {', '.join(sorted(SAMPLE_FILES))}", rel)
     if (local := data_dir()/rel).is_file(): return local
@@ -287,7 +310,7 @@ def fetch_lfw(dest, # folder to fill: `dest/deepfunneled/<Name>/<Name>_NNNN.jpg`
               url:str=LFW_URL, # a .tgz holding `<anything>/<Name>/<Name>_NNNN.jpg` (or `file://`)
               checksum:str=LFW_TREE_SHA256, # the images' expected `tree_sha256`
              ) -> Path:
-    "Download and unpack LFW's images into `dest/deepfunneled`, checked by `tree_sha256`; a mismatch leaves nothing behind."
+    "Download and unpack LFW's images into `dest/deepfunneled`, checked by `tree_sha256`; a mismatch leaves nothing."
     dest = Path(dest)
     tmp = dest/'.deepfunneled.part'
     shutil.rmtree(tmp, ignore_errors=True)
@@ -314,7 +337,7 @@ def fetch_lfw(dest, # folder to fill: `dest/deepfunneled/<Name>/<Name>_NNNN.jpg`
 # %% ../nbs/02a_datasets.ipynb #b72fde89
 def lfw_folder(url:str=LFW_URL, # where to download LFW's images from when they are not local
               ) -> Path: # a folder holding `deepfunneled/` and `pairs.txt`
-    "LFW (deep-funneled images and View 2 `pairs.txt`): the data folder's copy, else fetched once into `$FACELAB_HOME/data/lfw` and checked."
+    "LFW (deep-funneled, View 2 `pairs.txt`): the data folder's, else fetched (checked) to `$FACELAB_HOME/data/lfw`."
     local = data_dir()/'lfw'
     if (local/'deepfunneled').is_dir() and (local/'pairs.txt').is_file(): return local
     cache = facelab_home()/'data'/'lfw'
@@ -328,12 +351,12 @@ CROWD_GT = Path(facelab.__file__).resolve().parent/'data'/'crowd_1080p_faces.xml
 CROWD_FRAMES = tuple(range(0, 105, 5))   # the annotated frames
 
 def crowd_clip() -> Path:
-    "Path of the real crowd video `crowd_1080p.mp4`: the data folder's copy, else the cache's, else fetched and checked."
+    "Path of the real crowd video `crowd_1080p.mp4`: the data folder's copy, else the cache's, else fetched, checked."
     return sample_path(CROWD_VIDEO)
 
 # %% ../nbs/02a_datasets.ipynb #2ac7c9f3
 def crowd_ground_truth(path=CROWD_GT, # the CVAT XML (default: the one shipped with facelab)
-                      ) -> GroundTruth: # boxes (`GT_COLS`, one row per face and annotated frame), annotated_frames, frame_size, video
+                      ) -> GroundTruth: # boxes (per face and annotated frame), annotated_frames, frame_size, video
     "The hand-checked faces of `crowd_clip()` on every 5th frame, tracks linked."
     gt = read_annotations(path)   # the `ignore` box attribute becomes the `ignore` column
     if extra := sorted(set(gt.boxes.frame) - set(CROWD_FRAMES)): raise FacelabError(f"boxes on frames that are not "

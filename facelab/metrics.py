@@ -30,7 +30,7 @@ def synthetic_pairs(n_identities:int=20, # number of people
                     pos:tuple=(0.45, 0.12), # mean and std of positive-pair distances
                     neg:tuple=(0.85, 0.10), # mean and std of negative-pair distances
                     seed:int=0, # random seed
-                   ) -> pd.DataFrame: # a verified-pairs-like table: file_x, file_y, identity_x, identity_y, decision, distance
+                   ) -> pd.DataFrame: # verified-pairs-like: file_x, file_y, identity_x, identity_y, decision, distance
     "A seeded synthetic verified-pairs table with normally distributed positive and negative distances."
     rng = np.random.default_rng(seed)
     ids = [f"p{i:02d}" for i in range(n_identities)]
@@ -99,7 +99,7 @@ def metrics_from_counts(tp:int, # true positives: same person, predicted same
                         tn:int, # true negatives: different people, predicted different
                         fn:int, # false negatives: same person, predicted different
                        ) -> dict: # tp, fp, tn, fn, precision, recall, f1, accuracy, fmr, fnmr, reason
-    "Precision, recall, F1, accuracy, FMR and FNMR (fractions; NaN plus a `reason` where undefined) from confusion counts."
+    "Precision, recall, F1, accuracy, FMR, FNMR (fractions; NaN and a `reason` where undefined) from confusion counts."
     tp, fp, tn, fn = (_check_count(k, v) for k, v in zip(COUNT_COLS, (tp, fp, tn, fn)))
     m = _metric_arrays(tp, fp, tn, fn)
     return dict(tp=tp, fp=fp, tn=tn, fn=fn, **{k: float(m[k]) for k in METRIC_COLS}, reason=str(m['reason']))
@@ -168,7 +168,7 @@ def _float(x) -> float:
 
 # %% ../nbs/07_metrics.ipynb #136f65e7
 def _distances(df, distance='distance') -> np.ndarray:
-    "The `distance` column as floats, NaN where a pair has none (it failed to embed); a `FacelabError` for text, booleans or infinities."
+    "The `distance` column as floats, NaN where a pair failed to embed; `FacelabError` for text, booleans, infinities."
     s = df[distance]
     if s.dtype.kind in 'iuf':
         d = s.to_numpy(dtype=float, na_value=np.nan)
@@ -189,7 +189,7 @@ def _distances(df, distance='distance') -> np.ndarray:
 
 # %% ../nbs/07_metrics.ipynb #917c8f99
 def _labels(df, label='decision', positive='Yes') -> np.ndarray:
-    "True where the `label` column says `positive`; a `FacelabError` for missing labels or labels that are neither `positive` nor its opposite."
+    "True where `label` says `positive`; a `FacelabError` for labels missing or neither `positive` nor its opposite."
     s = df[label]
     v = s.to_numpy()
     miss = np.asarray(pd.isna(v), bool)
@@ -230,7 +230,7 @@ def _counts_at(y, d, thresholds):
 
 # %% ../nbs/07_metrics.ipynb #f793ecfc
 def _thresholds(thresholds) -> tuple:
-    "(names or None, float array) of `metrics_table`'s `thresholds`; a `FacelabError` for text, None, booleans or nested lists."
+    "(names or None, floats) of `metrics_table`'s `thresholds`; `FacelabError` for text, None, booleans, nested lists."
     names = list(thresholds) if isinstance(thresholds, dict) else None
     v = list(thresholds.values()) if names is not None else thresholds
     if isinstance(v,
@@ -253,8 +253,8 @@ def metrics_table(df:pd.DataFrame, # verified pairs (needs `label` and `distance
                   label:str='decision', # column with the ground truth
                   distance:str='distance', # column with the distance (smaller = more similar)
                   positive='Yes', # the label value meaning "same person"
-                 ) -> pd.DataFrame: # [method,] threshold, tp, fp, tn, fn, precision, recall, f1, accuracy, fmr, fnmr, reason
-    "Counts and metrics at every threshold (in the given order), in one vectorised pass; NaN everywhere for a NaN threshold."
+                 ) -> pd.DataFrame: # [method,] threshold, tp/fp/tn/fn, precision/recall/f1/accuracy, fmr, fnmr, reason
+    "Counts and metrics at every threshold (in the given order) in one vectorised pass; all NaN for a NaN threshold."
     names, t = _thresholds(thresholds)
     y, d = _labels_distances(df, label, distance, positive)
     counts = _counts_at(y, d, t)
@@ -284,7 +284,7 @@ def sigma_threshold(distances, # distances of the positive (same-person) pairs
 
 # %% ../nbs/07_metrics.ipynb #ca42ce56
 def _candidates(d) -> np.ndarray:
-    "Thresholds that give every distinct prediction on distances `d`: midpoints of consecutive distinct values, one below, one above."
+    "Thresholds giving every distinct prediction on `d`: midpoints of consecutive distinct values, one below and above."
     u = np.unique(np.asarray(d, float))
     if len(u) == 0: return u
     h = np.diff(u)/2 if len(u) > 1 else np.array([1e-3])
@@ -302,7 +302,7 @@ def _pick_best(values) -> int|None:
 
 # %% ../nbs/07_metrics.ipynb #c85f2e99
 def _result(y, d, method:str, threshold:float, why:str='', protocol:str='oracle') -> dict:
-    "A tuner's answer: method, protocol, threshold, and the counts and metrics it yields on `y`, `d` (all NaN when no threshold)."
+    "A tuner's answer: method, protocol, threshold, its counts and metrics on `y`, `d` (all NaN without a threshold)."
     if np.isnan(threshold):
         return dict(method=method, protocol=protocol, threshold=np.nan,
                     **dict.fromkeys(COUNT_COLS + METRIC_COLS, np.nan), reason=f"{why or 'no threshold'}: counts and "
@@ -326,7 +326,7 @@ def tune_sigma(df:pd.DataFrame, # verified pairs
                k:float=1, # standard deviations above the positives' mean
                ddof:int=1, # 1: sample std (pandas, the study); 0: population std
                label:str='decision', distance:str='distance', positive='Yes',
-              ) -> dict: # method, protocol, threshold, tp, fp, tn, fn, precision, recall, f1, accuracy, fmr, fnmr, reason
+              ) -> dict: # method, protocol, threshold, tp/fp/tn/fn, precision, recall, f1, accuracy, fmr, fnmr, reason
     "Threshold at mean + `k`·std of the positive pairs' distances, and the metrics it yields."
     y, d = _labels_distances(df, label, distance, positive)
     t = sigma_threshold(d[y], k, ddof)
@@ -350,7 +350,7 @@ def tune_best_accuracy(df:pd.DataFrame, # verified pairs
 def tune_tree(df:pd.DataFrame, # verified pairs
               label:str='decision', distance:str='distance', positive='Yes',
              ) -> dict: # method, protocol, threshold, counts, metrics, reason
-    "The split of a depth-1 entropy decision tree (scikit-learn's C4.5-like tree) on the distance, and the metrics it yields."
+    "The split of a depth-1 entropy decision tree (scikit-learn's, C4.5-like) on the distance, and its metrics."
     y, d = _labels_distances(df, label, distance, positive)
     if len(np.unique(y)) < 2 or len(np.unique(d)) < 2:
         return _result(y, d, 'tree', np.nan, 'the tree needs both classes and at least two distinct distances')
@@ -368,7 +368,7 @@ def tune_tree(df:pd.DataFrame, # verified pairs
 from scipy.stats import beta as _beta
 
 def _check_far(far, name:str='far') -> float:
-    "`far` as a float, or a `FacelabError` naming `name` when it is not a false accept rate in (0, 1] that a count of pairs can measure."
+    "`far` as a float; a `FacelabError` naming `name` unless a FAR in (0, 1] that a count of pairs can measure."
     if not _is_num(far) or not 0 < far <= 1:
         raise FacelabError(f"{name} must be a false accept rate in (0, 1], not {far!r}")
     with np.errstate(over='ignore', divide='ignore'):
@@ -378,14 +378,14 @@ def _check_far(far, name:str='far') -> float:
 
 # %% ../nbs/07_metrics.ipynb #2f01ac50
 def _far_upper(k:int, n:int, level:float=0.95) -> float:
-    "Upper end of the Clopper-Pearson interval of a false accept rate measured as `k` false accepts among `n` negatives."
+    "Upper end of the Clopper-Pearson interval of a FAR measured as `k` false accepts among `n` negatives."
     return float(_beta.ppf(1-(1-level)/2, k+1, n-k)) if k < n else 1.0
 
 # %% ../nbs/07_metrics.ipynb #33e2cbdb
 def negatives_needed(far:float, # target false accept rate, in (0, 1]
-                     max_ratio:float=2, # the 95% upper bound of the measured FAR may be at most this many times `far` (>= 1.01)
+                     max_ratio:float=2, # the measured FAR's 95% upper bound may be at most this times `far` (>= 1.01)
                     ) -> int: # the fewest negative pairs that can measure `far`
-    "How many negative pairs it takes to measure a FAR of `far`: the 95% upper bound of the measured FAR stays within `max_ratio`·`far`."
+    "Negative pairs needed to measure a FAR of `far`: the measured FAR's 95% upper bound stays <= `max_ratio`·`far`."
     far = _check_far(far)
     if not _is_num(max_ratio) or not 1.01 <= max_ratio < np.inf:
         raise FacelabError(f"max_ratio must be a finite number >= 1.01 (closer to 1 takes over 40,000 false accepts), "
@@ -431,7 +431,7 @@ def tune_far(df:pd.DataFrame, # verified pairs
 TUNE_METHODS = ('sigma:K', 'best-f1', 'best-accuracy', 'tree', 'far:FAR', 'a fixed number')
 
 def _parse_method(method) -> tuple:
-    "('fixed', threshold), ('sigma', k), ('far', far) or (tuner name, None) for a `tune_threshold` method; a `FacelabError` naming it otherwise."
+    "('fixed', threshold), ('sigma', k), ('far', far) or (tuner, None) of a `tune_threshold` method; else FacelabError."
     unknown = f"unknown threshold method {method!r}; use one of {', '.join(TUNE_METHODS)}"
     if _is_num(method): t = float(method)
     elif not isinstance(method, str): raise FacelabError(unknown)
@@ -470,7 +470,7 @@ _TUNERS = {'best-f1': tune_best_f1, 'best-accuracy': tune_best_accuracy, 'tree':
 
 # %% ../nbs/07_metrics.ipynb #412cabae
 def _people(df) -> tuple:
-    "Each pair's two people as text; a `FacelabError` when the table lacks `identity_x`/`identity_y` or a pair lacks a person."
+    "Each pair's two people as text; a `FacelabError` if the table lacks `identity_x`/`identity_y` or a pair a person."
     _columns(df, 'identity_x', 'identity_y')
     for c in ('identity_x', 'identity_y'):
         if (miss := df[c].isna().to_numpy()).any():
@@ -499,7 +499,7 @@ def identity_folds(df:pd.DataFrame, # pairs with `identity_x`, `identity_y`
 
 # %% ../nbs/07_metrics.ipynb #856a3b92
 def _folds_of(df, fold='fold'):
-    "The table's `fold` column as an array (NaN: the pair has no fold), or None when it has none; a `FacelabError` for bad folds."
+    "The `fold` column as an array (NaN: the pair has no fold), None without one; a `FacelabError` for bad folds."
     try:
         if fold not in df.columns: return None
     except TypeError: raise FacelabError(f"fold must be a column name, not {fold!r}") from None
@@ -509,7 +509,8 @@ def _folds_of(df, fold='fold'):
     elif v.dtype.kind == 'f': whole = np.isfinite(v) & (v == np.round(v))
     else: whole = np.array([_is_num(x) and (isinstance(x, (int, np.integer)) or float(x).is_integer()) for x in v],
                            bool)
-    if (bad := ~miss & ~whole).any(): raise FacelabError("df[{!r}]: {} folds are not whole numbers ({})".format(fold, *_some(bad, v, df.index)))
+    if (bad := ~miss & ~whole).any():
+        raise FacelabError("df[{!r}]: {} folds are not whole numbers ({})".format(fold, *_some(bad, v, df.index)))
     if len(v) and miss.all():
         raise FacelabError(f"df[{fold!r}]: none of the {len(v)} pairs has a fold; drop the column to make identity "
                            "folds instead")
@@ -559,13 +560,13 @@ def kfold_evaluate(df:pd.DataFrame, # verified pairs
                    folds:int=10, # number of folds when the table has no `fold` column
                    fold:str='fold', # column with predefined folds (LFW), used when present
                    label:str='decision', distance:str='distance', positive='Yes',
-                  ) -> pd.DataFrame: # fold, n_folds, method, protocol, threshold, n_train, n_test, counts, metrics, reason
-    "Each split's threshold, chosen by `method` without the people it scores, and its counts and metrics on the pairs it scores."
+                  ) -> pd.DataFrame: # fold, n_folds, method, protocol, threshold, n_train/test, counts, metrics, reason
+    "Each split's threshold, chosen by `method` without the people it scores, and its counts and metrics on its pairs."
     return _kfold(df, method, folds, fold, dict(label=label, distance=distance, positive=positive))[0]
 
 # %% ../nbs/07_metrics.ipynb #915214d8
 def kfold_summary(per_fold:pd.DataFrame, # output of `kfold_evaluate`
-                 ) -> dict: # method, protocol, n_folds, n_splits, threshold (mean, lo, hi over splits), pooled counts and metrics, reason
+                 ) -> dict: # method, protocol, n_folds, n_splits, threshold(_lo/_hi), pooled counts, metrics, reason
     "Pooled counts and metrics over all splits (every pair scored once), with the spread of the splits' thresholds."
     if not isinstance(per_fold, pd.DataFrame) or (miss := [c for c in _KFOLD_COLS if c not in per_fold.columns]):
         raise FacelabError(f"per_fold must be the table `kfold_evaluate` returns"
@@ -592,7 +593,7 @@ def kfold_thresholds(df:pd.DataFrame, # verified pairs
                      folds:int=10, # number of identity folds when the table has no `fold` column
                      fold:str='fold', # column with predefined folds (LFW), used when present
                      label:str='decision', distance:str='distance', positive='Yes',
-                    ) -> pd.Series: # per pair (index of `df`): the threshold it is scored with under k-fold; NaN where none
+                    ) -> pd.Series: # per pair (index of `df`): its k-fold threshold; NaN where none
     "The threshold each pair is scored with under k-fold: tuned by `method` without the pair's people."
     return pd.Series(_kfold(df, method, folds, fold, dict(label=label, distance=distance, positive=positive))[1],
                      index=df.index, name='kfold_threshold')
@@ -611,15 +612,14 @@ def bootstrap_weights(codes_x, codes_y, # each pair's two people, as integer cod
                       seed:int=0, # random seed
                       chunk:int=100, # resamples per yielded block
                      ): # yields (≤chunk × n_pairs) arrays of pair weights
-    "Pair weights of bootstrap resamples of the people: a person drawn m times weighs its same-person pairs m, a pair of people m·m'."
-    n_ids, n_boot, seed, chunk = _check_int('n_ids', n_ids, 1), _check_int('n_boot', n_boot, 0), _check_int('seed', seed, 0), _check_int('chunk', chunk, 1)
+    "Pair weights of bootstrap resamples of people: a person drawn m times weighs m in own pairs, m·m' in others."
+    n_ids, n_boot, seed, chunk = (_check_int('n_ids', n_ids, 1), _check_int('n_boot', n_boot, 0),
+                                  _check_int('seed', seed, 0), _check_int('chunk', chunk, 1))
     codes_x, codes_y = np.asarray(codes_x), np.asarray(codes_y)
-    if codes_x.shape != codes_y.shape or codes_x.ndim != 1 or (len(codes_x)
-                                                               and (codes_x.dtype.kind not in 'iu'
-                                                                    or codes_y.dtype.kind not in 'iu'
-                                                                                   or min(codes_x.min(),
-                                                                                          codes_y.min()) < 0
-                                                                    or max(codes_x.max(), codes_y.max()) >= n_ids)):
+    if (codes_x.shape != codes_y.shape or codes_x.ndim != 1
+            or (len(codes_x) and (codes_x.dtype.kind not in 'iu' or codes_y.dtype.kind not in 'iu'
+                                  or min(codes_x.min(), codes_y.min()) < 0
+                                  or max(codes_x.max(), codes_y.max()) >= n_ids))):
         raise FacelabError(f"codes_x and codes_y must be two equally long lists of identity codes in 0..{n_ids - 1} "
                            "(`identity_codes`)")
     rng = np.random.default_rng(seed)
@@ -679,7 +679,7 @@ def _exact_where_degenerate(ci:dict, # metric_lo/_hi from the bootstrap
                             tp:int, fp:int, tn:int, fn:int, # counts of the whole sample
                             level:float=0.95,
                            ) -> dict: # `ci` with exact intervals where needed, and `interval` naming them
-    "Replace zero-width or few-pair bootstrap intervals by exact (Clopper–Pearson) ones on the counts; F1 from their bounds."
+    "Replace zero-width or few-pair bootstrap intervals by exact Clopper–Pearson ones on counts; F1 from the bounds."
     out, exact = dict(ci), []
     counts = dict(precision=(tp, tp + fp), recall=(tp, tp + fn), accuracy=(tp + tn, tp + fp + tn + fn),
                   fmr=(fp, fp + tn), fnmr=(fn, tp + fn))
@@ -709,7 +709,7 @@ def bootstrap_metrics(y, # True for same-person pairs
                       level:float=0.95, # confidence level of the interval
                       seed:int=0, # random seed (the same seed resamples the same people for every row)
                      ) -> dict: # precision_lo, precision_hi, recall_lo, ... accuracy_hi, and `interval` (their kind)
-    "Bootstrap intervals (over identities) of precision, recall, F1 and accuracy of fixed predictions; exact ones where it degenerates."
+    "Bootstrap intervals (over people) of precision, recall, F1, accuracy of fixed predictions; exact where degenerate."
     level = _check_level(level)
     y, a = (_no_missing(v, name).astype(bool) for v, name in ((y, 'y'), (accept, 'accept')))
     if y.shape != a.shape or y.shape != np.shape(codes_x):
@@ -743,22 +743,23 @@ def scored_population(df:pd.DataFrame, # verified pairs
 
 # %% ../nbs/07_metrics.ipynb #d0dee4cc
 def evaluate_thresholds(df:pd.DataFrame, # verified pairs
-                        methods=('sigma:1', 'sigma:2', 'best-f1', 'best-accuracy', 'tree', 'far:1e-3'), # `tune_threshold` methods
-                        folds:int=10, # identity folds when the table has no `fold` column (>= 3; with a `fold` column, unused)
+                        # `tune_threshold` methods
+                        methods=('sigma:1', 'sigma:2', 'best-f1', 'best-accuracy', 'tree', 'far:1e-3'),
+                        folds:int=10, # identity folds if the table has no `fold` column (>= 3)
                         fold:str='fold', # column with predefined folds
                         n_boot:int=1000, # bootstrap resamples of the people for the intervals (0: none)
                         level:float=0.95, # confidence level of the intervals
                         seed:int=0, # seed of the resamples (the same people for every row)
                         label:str='decision', distance:str='distance', positive='Yes',
-                        kfold:bool=True, # add each method's k-fold row (False: fixed and oracle rows only, e.g. under 3 people)
+                        kfold:bool=True, # each method's k-fold row too (False: fixed, oracle only; e.g. under 3 people)
                         progress:bool=False, # a tqdm bar over the methods
                        ) -> pd.DataFrame: # TABLE_COLS: one row per method and protocol, all on the same pairs
-    "Fixed, oracle and k-fold numbers of each threshold method, all scored on the same pairs, with bootstrap intervals over identities."
+    "Fixed, oracle and k-fold numbers of each threshold method on the same pairs, with bootstrap intervals over people."
     kw = dict(label=label, distance=distance, positive=positive)
     if isinstance(methods, str) or _is_num(methods): methods = [methods]
     for m in methods: _parse_method(m)
-    folds, n_boot, level, seed = _check_int('folds', folds, 2), _check_int('n_boot', n_boot,
-                                                                           0), _check_level(level), _check_int('seed', seed, 0)
+    folds, n_boot, level, seed = (_check_int('folds', folds, 2), _check_int('n_boot', n_boot, 0), _check_level(level),
+                                  _check_int('seed', seed, 0))
     _pairs_arrays(df, **kw)
     pop = scored_population(df, fold, distance)
     y, d = _labels_distances(pop, **kw)
@@ -775,9 +776,8 @@ def evaluate_thresholds(df:pd.DataFrame, # verified pairs
         if kfold and o['protocol'] != 'fixed':
             per, thr = _kfold(pop, m, folds, fold, kw)
             rows.append(dict(kfold_summary(per), **ci(thr)))
-    out = (pd.DataFrame(rows) if rows else pd.DataFrame(columns=TABLE_COLS)).assign(n_pairs=len(pop),
-                                                                                    n_pos=int(y.sum()),
-                                                                                    n_neg=int((~y).sum())).reindex(columns=TABLE_COLS)
+    table = pd.DataFrame(rows) if rows else pd.DataFrame(columns=TABLE_COLS)
+    out = table.assign(n_pairs=len(pop), n_pos=int(y.sum()), n_neg=int((~y).sum())).reindex(columns=TABLE_COLS)
     return out
 
 # %% ../nbs/07_metrics.ipynb #d145380a
@@ -799,8 +799,8 @@ def interval_note(df:pd.DataFrame, # the verified pairs given to `evaluate_thres
 # %% ../nbs/07_metrics.ipynb #596cfe04
 def recommend_threshold(table:pd.DataFrame, # output of `evaluate_thresholds`
                         by:str='f1', # k-fold metric that picks the rule
-                       ) -> dict: # method, threshold, threshold_lo/hi, expected metrics with intervals, counts, rule, reason
-    "The rule with the best k-fold `by`: its threshold tuned on all pairs, and the k-fold numbers to expect on new people."
+                       ) -> dict: # method, threshold(_lo/_hi), expected metrics with intervals, counts, rule, reason
+    "The rule with the best k-fold `by`: its threshold tuned on all pairs, and k-fold numbers to expect on new people."
     if not isinstance(by,
                       str) or by not in METRIC_COLS: raise FacelabError(f"by must be one of {', '.join(METRIC_COLS)}, "
                                                                         f"not {by!r}")
@@ -887,7 +887,7 @@ def equal_error_rate(df:pd.DataFrame, # verified pairs
 
 # %% ../nbs/07_metrics.ipynb #52b230cd
 def _check_fars(fars) -> list:
-    "The target FARs as a list (one number is a list of one); a `FacelabError` unless each is a false accept rate in (0, 1]."
+    "The target FARs as a list (a number: a list of one); a `FacelabError` unless each is a FAR in (0, 1]."
     if _is_num(fars): fars = [fars]
     if isinstance(fars,
                   (str, bytes, dict)) or not np.iterable(fars): raise FacelabError("fars must be a list of false "
@@ -934,7 +934,7 @@ def auc_exact_interval(y, # True for same-person pairs
                        d, # their distances (NaN-free)
                        level:float=0.95, # confidence level
                       ) -> tuple: # (lo, hi), NaN when a class is missing
-    "A conservative interval of the ROC AUC from exact bounds of TAR and FAR at the ROC's points (for a degenerate bootstrap)."
+    "A conservative ROC AUC interval from exact bounds of TAR and FAR at the ROC's points (for a degenerate bootstrap)."
     from scipy.stats import beta
     y, d = np.asarray(y, bool), np.asarray(d, float)
     if _need_both(y): return (np.nan, np.nan)
@@ -958,10 +958,10 @@ def curve_summary(df:pd.DataFrame, # verified pairs
                   label:str='decision', distance:str='distance', positive='Yes',
                   progress:bool=False, # a tqdm bar over the resamples
                  ) -> dict: # n_pos, n_neg, auc, eer, eer_threshold, tar@far=..., their _lo/_hi, reason
-    "Threshold-free summary: pair counts, ROC AUC, EER and TAR at each FAR, bootstrap intervals over identities, reasons for what is undefined."
+    "Threshold-free summary: pair counts, ROC AUC, EER, TAR at each FAR, intervals over people, reasons for undefined."
     kw = dict(label=label, distance=distance, positive=positive)
-    fars, n_boot, level, seed = _check_fars(fars), _check_int('n_boot', n_boot,
-                                                              0), _check_level(level), _check_int('seed', seed, 0)
+    fars, n_boot, level, seed = (_check_fars(fars), _check_int('n_boot', n_boot, 0), _check_level(level),
+                                 _check_int('seed', seed, 0))
     y, d = _labels_distances(df, **kw)
     e, ta = equal_error_rate(df, **kw), tar_at_far(df, fars, **kw)
     out = dict(n_pos=int(y.sum()), n_neg=int((~y).sum()), auc=roc_auc(df, **kw), eer=e['eer'],

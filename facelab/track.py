@@ -38,7 +38,7 @@ def video_fps(dets:pd.DataFrame) -> float|None:
 
 # %% ../nbs/16_track.ipynb #ee597aba
 def _looked(dets:pd.DataFrame, frames) -> np.ndarray:
-    "The frame indices looked at: `frames` (a frames table, this video's rows, or indices), else the detections' frames on their own grid."
+    "Frame indices looked at: `frames` (a frames table, this video's rows, or indices), else the detections' grid."
     if isinstance(frames, pd.DataFrame) and 'source' in frames and len(dets) and frames.source.nunique() > 1:
         frames = frames[frames.source.astype(str) == str(dets.source.iloc[0])]
     if frames is not None: return np.unique(np.asarray(frames.frame if isinstance(frames, pd.DataFrame) else frames,
@@ -56,7 +56,7 @@ def _grow(xyxy, buffer:float) -> np.ndarray:
 # %% ../nbs/16_track.ipynb #ce453a94
 def _bytetrack(dets:pd.DataFrame, looked, max_lost:int, activation:float, match:float, min_frames:int,
                buffer:float) -> np.ndarray:
-    "Run supervision's ByteTrack over the frames looked at, in order, on buffered boxes; the track id of each row of `dets` (-1: none)."
+    "supervision's ByteTrack over the frames looked at, in order, on buffered boxes: each row's track id (-1: none)."
     with warnings.catch_warnings():   # sv.ByteTrack is deprecated in favour of the `trackers` package (see the chapter)
         warnings.simplefilter('ignore')
         tracker = sv.ByteTrack(track_activation_threshold=activation, lost_track_buffer=max_lost, frame_rate=30,
@@ -75,7 +75,7 @@ def _bytetrack(dets:pd.DataFrame, looked, max_lost:int, activation:float, match:
 
 # %% ../nbs/16_track.ipynb #301f6b7c
 def _backfill(ids, xyxy, fr, looked, min_iou:float=0.3) -> np.ndarray:
-    "Give a track's first box its id: ByteTrack confirms a new track (outside the first frame) only when it is seen a second time."
+    "Give a track's first box its id: ByteTrack confirms a new track (after the first frame) only when seen twice."
     nxt = dict(zip(looked[:-1], looked[1:]))
     for f in looked[::-1][1:]:
         todo, later = np.flatnonzero((fr == f) & (ids < 0)), np.flatnonzero((fr == nxt[f]) & (ids >= 0))
@@ -96,9 +96,9 @@ def _has_embedding(dets:pd.DataFrame) -> np.ndarray:
 # %% ../nbs/16_track.ipynb #e25bf132
 def rejoin_tracks(dets:pd.DataFrame, # detections with `track_id` and `embedding`
                   threshold:float=0.4, # cosine distance under which two fragments' mean embeddings are the same person
-                  max_gap:int|None=None, # most frames between the end of one fragment and the start of the next (None: any)
+                  max_gap:int|None=None, # most frames from one fragment's end to the next one's start (None: any)
                  ) -> tuple: # (track ids after re-joining, list of (kept id, merged id, distance))
-    "Re-join track fragments that do not overlap in time and whose mean embeddings are close (greedy, closest pair first)."
+    "Re-join track fragments not overlapping in time whose mean embeddings are close (greedy, closest pair first)."
     tid = dets.track_id.to_numpy(dtype=float, na_value=np.nan).copy()
     has = _has_embedding(dets) & ~np.isnan(tid)
     if not has.any(): return tid, []
@@ -129,11 +129,11 @@ def rejoin_tracks(dets:pd.DataFrame, # detections with `track_id` and `embedding
 
 # %% ../nbs/16_track.ipynb #84f45f19
 class TrackResult(NamedTuple):
-    "What `track_faces` returns: the detections with their tracks, the frames looked at, the merges by appearance, the tracker's settings."
+    "What `track_faces` returns: detections with their tracks, frames looked at, merges by appearance, the settings."
     detections: pd.DataFrame # the detections + `track_id` (Int64; NA for a detection no track took)
     frames: pd.DataFrame # source, frame: the frames the tracker was stepped over, per video
     rejoined: pd.DataFrame # source, kept, merged, distance: the fragments re-joined by appearance
-    settings: dict # the tracker and its settings; per video (`videos`) its fps, frame step, frames looked at and lost-track buffer
+    settings: dict # tracker and settings; per video (`videos`): fps, frame step, frames looked at, lost-track buffer
 
 # %% ../nbs/16_track.ipynb #b61fa3c4
 def _tracked(x) -> pd.DataFrame:
@@ -144,18 +144,20 @@ def _tracked(x) -> pd.DataFrame:
 TRACK_DEFAULTS = dict(buffer=1.0, lost_seconds=1.0, activation=0.25, match=0.9, min_frames=1, rejoin=0.4,
                       rejoin_seconds=10.0)
 
-def track_faces(dets:pd.DataFrame, # detections (`facelab.detect.DETECTION_COLS`), optionally with `embedding` (`represent_detections`)
-                frames=None, # the frames looked at (`detect_video`'s frames table or indices; default: the detections' frame grid)
+def track_faces(dets:pd.DataFrame, # detections (`DETECTION_COLS`), maybe with `embedding` (`represent_detections`)
+                frames=None, # frames looked at (`detect_video`'s frames table or indices; default: detections' grid)
                 fps:float|None=None, # the video's frame rate (default: from `frame` / `timestamp`)
-                buffer:float=TRACK_DEFAULTS['buffer'], # grow each box by this × its size on each side before matching (faces move far between the frames looked at)
+                buffer:float=TRACK_DEFAULTS['buffer'], # grow each box by this × its size per side before matching
                 lost_seconds:float=TRACK_DEFAULTS['lost_seconds'], # how long a lost track waits to be found again
-                activation:float=TRACK_DEFAULTS['activation'], # ByteTrack's `track_activation_threshold` (confidence of the first stage)
-                match:float=TRACK_DEFAULTS['match'], # ByteTrack's `minimum_matching_threshold` (1 − IoU cost a match must beat)
+                # ByteTrack's `track_activation_threshold` (confidence of the first stage)
+                activation:float=TRACK_DEFAULTS['activation'],
+                match:float=TRACK_DEFAULTS['match'], # ByteTrack's `minimum_matching_threshold` (1 − IoU cost to beat)
                 min_frames:int=TRACK_DEFAULTS['min_frames'], # frames a track needs before it gets an id
-                rejoin:float|None=TRACK_DEFAULTS['rejoin'], # cosine distance for re-joining fragments by appearance (None: off; needs `embedding`)
+                # cosine distance for re-joining fragments by appearance (None: off; needs `embedding`)
+                rejoin:float|None=TRACK_DEFAULTS['rejoin'],
                 rejoin_seconds:float|None=TRACK_DEFAULTS['rejoin_seconds'], # longest gap re-joined (None: any)
                ) -> TrackResult: # detections + `track_id`, the frames looked at, the merges, the tracker's settings
-    "Link detections across frames into tracks: ByteTrack on boxes per video, then re-join fragments whose mean embeddings agree."
+    "Link detections across frames into tracks: ByteTrack on boxes per video, then re-join fragments by mean embedding."
     out = dets.copy().reset_index(drop=True)
     out['track_id'] = pd.array([pd.NA]*len(out), dtype='Int64')
     n_conf = int(out.confidence.isna().sum()) if 'confidence' in out else len(out)
@@ -191,14 +193,14 @@ _MM = dict(mota='mota', idf1='idf1', idp='idp', idr='idr', id_switches='num_swit
            frames='num_frames', gt_tracks='num_unique_objects', mostly_tracked='mostly_tracked',
            mostly_lost='mostly_lost', gt_boxes='num_objects', fp='num_false_positives', fn='num_misses')
 
-def tracking_metrics(gt, # ground truth of one video (`GroundTruth`, or a table: frame, track_id, x1, y1, x2, y2 [, ignore])
-                     tracked, # `track_faces`' result for that video, or its detections (a row without a track id counts as a track of one box)
+def tracking_metrics(gt, # one video's ground truth (`GroundTruth` or table: frame, track_id, x1..y2 [, ignore])
+                     tracked, # `track_faces`' result for that video, or its detections (no track id: a one-box track)
                      iou:float=0.5, # minimum IoU for a box to match a ground-truth box
                      frames=None, # the frames looked at (default: a `TrackResult`'s `frames`, else the tracked frames)
-                     annotated=None, # the frames the ground truth annotated (default: its `annotated_frames`; all when it does not say)
+                     annotated=None, # frames annotated (default: the ground truth's `annotated_frames`, else all)
                      **info, # extra columns for the row (video, challenge, ...)
-                    ) -> dict: # TRACKING_COLS: CLEAR-MOT and identity metrics of `motmetrics`; motp_iou is the mean IoU of matches; NaN + reason where undefined
-    "Score tracks against ground-truth tracks with `motmetrics` (MOTA, IDF1, ID switches, ...), on the annotated frames looked at only."
+                    ) -> dict: # TRACKING_COLS: `motmetrics`' CLEAR-MOT and identity metrics; NaN + reason if undefined
+    "Score tracks against ground truth with `motmetrics` (MOTA, IDF1, ID switches, ...) on annotated frames looked at."
     g = as_ground_truth(gt)
     gt, looked, tracked = g.boxes, getattr(tracked, 'frames', None), _tracked(tracked)
     if gt.track_id.isna().any():   # e.g. COCO images: boxes without tracks
@@ -252,8 +254,8 @@ def track_distances(det, # detections with `track_id` and `embedding` (or a `Tra
                     query, # the query embeddings: D or Q×D
                     threshold:float, # the per-frame decision threshold (for the vote)
                     distance_metric:str=DEFAULT_METRIC,
-                   ) -> pd.DataFrame: # one row per track: source, track, track_id, faces, first, last, distance per rule, vote share
-    "Each track's distance to the query by each rule: mean template, best face, and the share of frames under the threshold."
+                   ) -> pd.DataFrame: # per track: source, track, track_id, faces, first, last, distances, vote_share
+    "Each track's distance to the query by each rule: mean template, best face, share of frames under the threshold."
     det = _tracked(det).reset_index(drop=True)
     key, has = _track_keys(det), _has_embedding(det)
     Q = np.atleast_2d(np.asarray(query, float))
@@ -284,12 +286,12 @@ def track_distances(det, # detections with `track_id` and `embedding` (or a `Tra
 # %% ../nbs/16_track.ipynb #a0e2cfea
 @dataclasses.dataclass(repr=False, eq=False)
 class TrackOutcomes(Result):
-    "What `track_outcomes` returns: per rule, every detection scored with its track's decision, and every track scored once."
-    frames: dict # rule -> `facelab.validate.Outcomes` at frame level (a row per detection; the `frame` rule's is `recognition_outcomes`')
-    tracks: dict # rule -> `facelab.validate.Outcomes` at track level (a row per track; `missed`: the person's tracks no detection matched)
+    "What `track_outcomes` returns: per rule, each detection scored with its track's decision, and each track once."
+    frames: dict # rule -> frame-level `Outcomes` (a row per detection; the `frame` rule's is `recognition_outcomes`')
+    tracks: dict # rule -> track-level `Outcomes` (a row per track; `missed`: the person's tracks nothing matched)
 
 # %% ../nbs/16_track.ipynb #c19d5709
-def track_outcomes(det, # tracked detections with `embedding` (`track_faces` after `represent_detections`), or the `TrackResult`
+def track_outcomes(det, # tracked detections with `embedding` (`track_faces`, `represent_detections`), or `TrackResult`
                    query, # the query embeddings: D or Q×D
                    gt, # ground truth (`GroundTruth`, or a table) with `label` per box
                    identity:str, # the query person's label
@@ -297,10 +299,10 @@ def track_outcomes(det, # tracked detections with `embedding` (`track_faces` aft
                    distance_metric:str=DEFAULT_METRIC,
                    match:str='iou', # how detections are matched to the ground truth: 'iou' or 'legacy'
                    iou:float=0.5, tol:float=20,
-                   frames=None, # the annotated frames (default: the ground truth's `annotated_frames`; all when it does not say)
-                   scored=None, # `recognition_outcomes` of these detections with these settings, when the caller has it (not made again)
+                   frames=None, # annotated frames (default: the ground truth's `annotated_frames`; all if not said)
+                   scored=None, # `recognition_outcomes` of these detections and settings, if the caller has it
                   ) -> TrackOutcomes: # per rule: `frames` (per-detection outcomes) and `tracks` (per-track outcomes)
-    "Decide the query person once per track by each rule of `TRACK_RULES`; score every detection (it inherits its track's decision) and every track."
+    "Decide the query once per track by each of `TRACK_RULES`; score detections (by their track's decision), tracks."
     det = _tracked(det).reset_index(drop=True)
     base = scored if scored is not None else recognition_outcomes(det, query, gt, identity, threshold, distance_metric,
                                                                   match=match, iou=iou, tol=tol, frames=frames)
@@ -311,8 +313,8 @@ def track_outcomes(det, # tracked detections with `embedding` (`track_faces` aft
     scored_rows = b.outcome.isin(['TP', 'FP', 'TN', 'FN'])
     td = track_distances(det, query, threshold, distance_metric).set_index('track')
     key = _track_keys(det)
-    lab = pd.DataFrame(dict(track=key,
-                            label=b.matched_label)).dropna().groupby('track').label.agg(lambda s: s.value_counts().index[0])
+    lab = (pd.DataFrame(dict(track=key, label=b.matched_label)).dropna()
+           .groupby('track').label.agg(lambda s: s.value_counts().index[0]))
     td['label'] = lab.reindex(td.index).to_numpy()
     td['truth'] = (td.label == identity).to_numpy(bool)
     on_annotated = pd.Series(scored_rows.to_numpy(), index=key).groupby(level=0).any().reindex(td.index,
@@ -322,7 +324,8 @@ def track_outcomes(det, # tracked detections with `embedding` (`track_faces` aft
         t = td.copy()
         if rule == 'frame':
             # any frame taken
-            pred = b[b.outcome != 'no embedding'].assign(track=key[b.outcome != 'no embedding']).groupby('track').predicted.any().reindex(t.index, fill_value=False)
+            seen = b.outcome != 'no embedding'
+            pred = b[seen].assign(track=key[seen]).groupby('track').predicted.any().reindex(t.index, fill_value=False)
             t['distance'] = b.assign(track=key).groupby('track').distance.min().reindex(t.index)
         else:
             t['distance'] = t.vote_share if rule == 'track-vote' else t[rule]
@@ -357,9 +360,9 @@ def track_rows(res:TrackOutcomes, # `track_outcomes` output
             for rule in res[lv]]
 
 # %% ../nbs/16_track.ipynb #9e26e88c
-def track_summary(rows:list|pd.DataFrame, # `track_rows` rows with a `challenge` column (several videos per challenge allowed)
+def track_summary(rows:list|pd.DataFrame, # `track_rows` rows with a `challenge` column (several videos each allowed)
                  ) -> pd.DataFrame: # one row per challenge, level and rule: pooled counts, metrics recomputed from them
-    "`facelab.validate.challenge_summary` per level and rule: sum the counts of each challenge's videos and recompute the metrics."
+    "`challenge_summary` per level and rule: sum the counts of each challenge's videos and recompute the metrics."
     df = pd.DataFrame(rows)
     out = pd.concat([challenge_summary(g.drop(columns=['level', 'rule'])).assign(level=lv, rule=r)
                      for (lv, r), g in df.groupby(['level', 'rule'], sort=False)], ignore_index=True)

@@ -45,7 +45,7 @@ def _ioa(D, G) -> np.ndarray:
 
 # %% ../nbs/10_validate.ipynb #41043344
 def _match_keys(gt:pd.DataFrame, det:pd.DataFrame) -> tuple:
-    "Keys rows are matched on: `frame` within one video; `source, frame` for stills (a detection's path matched to the image name by suffix)."
+    "Keys rows match on: `frame` within a video; `source, frame` for stills (a detection's path matched by suffix)."
     if 'frame' not in det: raise FacelabError("detections have no `frame` column to match the ground truth's")
     gs = gt.source.fillna('').astype(str).to_numpy() if 'source' in gt else np.full(len(gt), '')
     ds = det.source.fillna('').astype(str).to_numpy() if 'source' in det else np.full(len(det), '')
@@ -70,7 +70,7 @@ def _rows_for(key, di, gi, iou, outcome, gt, det):
 
 # %% ../nbs/10_validate.ipynb #b150cb4c
 def _truth(gt, frames) -> tuple:
-    "The boxes of `gt` (a `GroundTruth`, a table or a file), index reset, and the frames to score: `frames`, else those it annotated (None: all)."
+    "`gt`'s boxes (`GroundTruth`, table or file), index reset; frames to score: `frames`, else annotated (None: all)."
     g = as_ground_truth(gt)
     return g.boxes.reset_index(drop=True), g.annotated_frames if frames is None else frames
 
@@ -79,7 +79,7 @@ def annotated_masks(gt, # ground truth: a `GroundTruth` (which says which frames
                     det:pd.DataFrame, # detections
                     frames=None, # the annotated frames (default: the ground truth's `annotated_frames`)
                    ) -> tuple: # (bool per gt box, bool per detection): on an annotated frame
-    "Which ground-truth boxes and detections lie on frames the ground truth annotated; all of them for stills or when nobody says."
+    "Which ground-truth boxes and detections lie on annotated frames; all of them for stills or when nobody says."
     gt, frames = _truth(gt, frames)
     gs = set(gt.source.fillna('').astype(str)) if 'source' in gt else set()
     ds = set(det.source.fillna('').astype(str)) if 'source' in det else set()
@@ -88,13 +88,13 @@ def annotated_masks(gt, # ground truth: a `GroundTruth` (which says which frames
     return gt.frame.isin(fs).to_numpy(bool), det.frame.isin(fs).to_numpy(bool)
 
 # %% ../nbs/10_validate.ipynb #9c3b632e
-def match_detections(gt, # ground truth (`GroundTruth`, or a table: [source,] frame, x1, y1, x2, y2 [, track_id, label, ignore, occluded])
+def match_detections(gt, # `GroundTruth` or table: [source,] frame, x1..y2 [, track_id, label, ignore, occluded]
                      det:pd.DataFrame, # detections: [source,] frame, x1, y1, x2, y2 [, confidence]
                      iou:float=0.5, # minimum IoU for a match
                      ignore_occluded:bool=False, # treat occluded ground truth as ignore regions
                      min_size:float=0, # treat ground truth smaller than this (px, shorter side) as ignore regions
-                     frames=None, # score only these frames (default: the ground truth's `annotated_frames`; every frame when it does not say)
-                    ) -> pd.DataFrame: # MATCH_COLS; det_idx/gt_idx are positions in `det`/the ground truth's boxes (-1: none)
+                     frames=None, # only these (default: the ground truth's `annotated_frames`, else all)
+                    ) -> pd.DataFrame: # MATCH_COLS; det_idx/gt_idx: positions in `det`/`gt`'s boxes (-1: none)
     "Match detections to ground truth one-to-one per annotated frame (Hungarian on IoU), with ignore regions."
     (gt, frames), det = _truth(gt, frames), det.reset_index(drop=True)
     ig = _ignored(gt, ignore_occluded, min_size)
@@ -125,7 +125,7 @@ def match_detections(gt, # ground truth (`GroundTruth`, or a table: [source,] fr
 def legacy_corner_match(gt, # ground truth (`GroundTruth`, or a table: frame, x1, y1, x2, y2 [, track_id, label])
                         det:pd.DataFrame, # detections: frame, x1, y1, x2, y2
                         tol:float=20, # pixels
-                        frames=None, # score only these frames (default: the ground truth's `annotated_frames`; every frame when it does not say)
+                        frames=None, # only these (default: the ground truth's `annotated_frames`, else all)
                        ) -> pd.DataFrame: # MATCH_COLS (iou is the IoU of the matched pair, for comparison)
     "The crowd-video study's match: |gt.x1 − det.x1| < tol and |gt.y2 − det.y2| < tol, first ground truth that fits."
     (gt, frames), det = _truth(gt, frames), det.reset_index(drop=True)
@@ -279,9 +279,9 @@ def wider_iou(P:np.ndarray, # N×4 boxes x1, y1, x2, y2
     return inter/(area(P)[:, None] + area(G)[None, :] - inter)
 
 # %% ../nbs/10_validate.ipynb #0bb390f1
-def wider_evaluation(gt, # every face of every image (`GroundTruth`, or a table: [source,] frame, x1, y1, x2, y2 [, ignore])
+def wider_evaluation(gt, # every face of every image (`GroundTruth` or table: [source,] frame, x1..y2 [, ignore])
                      det:pd.DataFrame, # detections with `confidence`
-                     keep=None, # bool per ground-truth box, or a column name: the setting's faces; default: not `ignore`
+                     keep=None, # bool per ground-truth box, or a column: the setting's faces (default: not `ignore`)
                      iou:float=0.5, # WIDER FACE's threshold
                      thresh_num:int=1000, # points of the curve
                      frames=None, # score only these frames (default: the ground truth's `annotated_frames`)
@@ -325,7 +325,7 @@ def wider_evaluation(gt, # every face of every image (`GroundTruth`, or a table:
                 faces=int(keep.sum()))
 
 # %% ../nbs/10_validate.ipynb #ddeec8ed
-def detection_report(gt, # ground truth (`GroundTruth`, or a table: [source,] frame, x1, y1, x2, y2 [, ignore, occluded])
+def detection_report(gt, # ground truth (`GroundTruth` or table: [source,] frame, x1..y2 [, ignore, occluded])
                      det:pd.DataFrame, # detections down to a low score (`facelab.detect.AP_SCORE`), with `confidence`
                      score:float|None=None, # the detector's own threshold, its operating point (None: last detection)
                      bands:dict=SIZE_BANDS, # name -> (low, high) face area w×h in px², scored as COCO's area ranges
@@ -380,14 +380,14 @@ def plot_precision_recall(curves:dict, # name -> a `precision_recall_curve` tabl
 # %% ../nbs/10_validate.ipynb #82cd6bca
 @dataclasses.dataclass(repr=False, eq=False)
 class Outcomes(Result):
-    "Recognition scored against ground truth: a row per detection (or per track), the matches it rests on, the counts no row holds."
-    table: pd.DataFrame # a row per detection: its columns + distance, matched_label, predicted, truth, outcome (per track: `facelab.track`)
+    "Recognition against ground truth: rows per detection (or track), the matches behind them, and counts no row holds."
+    table: pd.DataFrame # a detection's columns + distance, matched_label, predicted, truth, outcome (tracks: `track`)
     matches: pd.DataFrame # `MATCH_COLS`: the detections matched to the ground truth by `match`, annotated frames only
     identity: str # the query person's label in the ground truth
     match: str # how detections were matched: 'iou' (Hungarian, IoU ≥ `iou`) or 'legacy' (the study's corner rule)
     gt_boxes: int # the person's annotated faces on the scored frames
     missed: int # of those, the ones no detection matched (at track level: the person's tracks no detection matched)
-    missed_tracks: int # the person's ground-truth tracks no detection matched on any scored frame (boxes without tracks: one)
+    missed_tracks: int # the person's ground-truth tracks no detection matched on a scored frame (trackless box: one)
     no_embedding: int # rows on scored frames without an embedding: not scored
     not_annotated: int # detections on frames the ground truth did not annotate: not scored
     frames_scored: int # annotated frames with a detection or an annotated face
@@ -397,7 +397,7 @@ class Outcomes(Result):
     level: str = 'frame' # 'frame': a row per detection; 'track': a row per track
 
 # %% ../nbs/10_validate.ipynb #9b4f9ab7
-def recognition_outcomes(det:pd.DataFrame, # detections with an `embedding` column (rows without one are skipped and counted)
+def recognition_outcomes(det:pd.DataFrame, # detections with `embedding` (rows without one are skipped and counted)
                          query, # embeddings of the person's query photo(s): D or Q×D
                          gt, # ground truth (`GroundTruth`, or a table) with `label` (identity) per box
                          identity:str, # the query person's label in the ground truth
@@ -406,9 +406,9 @@ def recognition_outcomes(det:pd.DataFrame, # detections with an `embedding` colu
                          match:str='iou', # 'iou' (Hungarian, IoU ≥ `iou`) or 'legacy' (the study's corner rule)
                          iou:float=0.5, # for match='iou'
                          tol:float=20, # for match='legacy'
-                         frames=None, # the annotated frames (default: the ground truth's `annotated_frames`; every frame when it does not say)
-                        ) -> Outcomes: # a row per detection (det rows + distance, predicted, truth, outcome, matched_label), the matches, the counts
-    "Score every detection on an annotated frame as TP/FP/TN/FN for one query person (nearest query photo's distance vs threshold)."
+                         frames=None, # annotated frames (default: the ground truth's `annotated_frames`, else all)
+                        ) -> Outcomes: # table (a row per detection), matches, counts
+    "Detections on annotated frames as TP/FP/TN/FN for a query person (nearest query photo's distance vs threshold)."
     if match not in ('iou', 'legacy'): raise FacelabError(f"match is 'iou' or 'legacy', not {match!r}")
     gt, frames = _truth(gt, frames)
     det = det.reset_index(drop=True)
@@ -417,7 +417,8 @@ def recognition_outcomes(det:pd.DataFrame, # detections with an `embedding` colu
     E = np.stack(det.embedding[has].to_numpy()) if has.any() else np.zeros((0, Q.shape[1]))
     d = np.full(len(det), np.nan)
     if len(E): d[has] = np.min([pair_distances(E, np.broadcast_to(q, E.shape), distance_metric) for q in Q], axis=0)
-    m = match_detections(gt, det, iou=iou, frames=frames) if match == 'iou' else legacy_corner_match(gt, det, tol=tol, frames=frames)
+    m = (match_detections(gt, det, iou=iou, frames=frames) if match == 'iou'
+         else legacy_corner_match(gt, det, tol=tol, frames=frames))
     gok, dok = annotated_masks(gt, det, frames)
     lab = m[m.det_idx >= 0].set_index('det_idx')
     out = det.drop(columns='embedding').assign(distance=d)
@@ -439,7 +440,7 @@ def recognition_outcomes(det:pd.DataFrame, # detections with an `embedding` colu
 
 # %% ../nbs/10_validate.ipynb #4af4f8eb
 def _missed_tracks(gt:pd.DataFrame, m:pd.DataFrame, person:np.ndarray) -> int:
-    "The person's ground-truth tracks (`person`: their boxes on the scored frames) that no detection of the matches `m` matched."
+    "The person's ground-truth tracks (`person`: their boxes on scored frames) no detection of the matches `m` matched."
     hit = set(m.gt_idx[m.outcome == 'TP'])
     q = gt[person]
     if q.track_id.isna().all(): return int(not any(i in hit for i in q.index))
@@ -449,7 +450,7 @@ def _missed_tracks(gt:pd.DataFrame, m:pd.DataFrame, person:np.ndarray) -> int:
 def recognition_metrics(outcomes:Outcomes, # from `recognition_outcomes` (or a rule of `facelab.track.track_outcomes`)
                         **info, # extra columns for the row (video, challenge, ...)
                        ) -> dict: # the study's row: positives, negatives, TP, FP, TN, FN, metrics, missed
-    "One row of the study's table: totals, confusion counts and precision/recall/F1/accuracy (NaN + reason where undefined)."
+    "One row of the study's table: totals, confusion counts, precision/recall/F1/accuracy (NaN + reason if undefined)."
     if isinstance(outcomes, pd.DataFrame):
         raise FacelabError("recognition_metrics takes what recognition_outcomes returns (an Outcomes, with the counts "
                            "no row holds), not its table")

@@ -36,7 +36,7 @@ __all__ = ['FACE_BANDS', 'TRACK_REPORT_COLS', 'PEOPLE_COLS', 'ground_truth_probl
 def _size(wh) -> str: return f"{wh[0]}×{wh[1]}"
 
 # %% ../nbs/10a_video_study.ipynb #9f0a32a4
-def ground_truth_problems(gt, # ground truth: a `GroundTruth` (its `frame_size` or `image_sizes` where the format has them), or a table
+def ground_truth_problems(gt, # a `GroundTruth` (its `frame_size`/`image_sizes` if the format has them), or a table
                           info:dict, # `facelab.video.video_info` of the video: frames, width, height
                          ) -> list: # one phrase per mismatch; empty when the ground truth fits
     "Why the ground truth cannot belong to the video: another frame size, frames past its end, boxes outside its frame."
@@ -45,7 +45,8 @@ def ground_truth_problems(gt, # ground truth: a `GroundTruth` (its `frame_size` 
     gt = g.boxes
     sizes = {tuple(g.frame_size)} if g.frame_size else {tuple(s) for s in g.image_sizes.values()}
     other = sorted(s for s in sizes if s != (W, H))
-    probs = [f"it was drawn on {' and '.join(map(_size, other))}-pixel frames, the video's are {_size((W, H))}"] if other else []
+    probs = ([f"it was drawn on {' and '.join(map(_size, other))}-pixel frames, the video's are {_size((W, H))}"]
+             if other else [])
     first = min(int(gt.frame.min()) if len(gt) else 0, g.task.get('start', 0))
     last = max(int(gt.frame.max()) if len(gt) else -1, g.task.get('stop', -1))
     if first < 0: probs.append(f"it annotates frame {first}, before the video's first (0)")
@@ -102,7 +103,7 @@ def query_label(gt, # ground truth (`GroundTruth`, or a table) with a `label` pe
 def frame_coverage(looked, # the frames detected on (`detect_video(...).frames.frame`)
                    annotated=None, # the frames the ground truth annotated (None: it does not say)
                    name=None, # the ground-truth file, for the error
-                  ) -> dict: # scored, not_annotated (looked at, not scored), not_looked (annotated, not looked at), note
+                  ) -> dict: # scored, not_annotated (looked at, not scored), not_looked (annotated only), note
     "Which frames a video study scores: those looked at and annotated; refused when there are none."
     looked = sorted({int(f) for f in looked})
     if annotated is None:
@@ -144,7 +145,7 @@ def _band(px:float) -> str:
 # %% ../nbs/10a_video_study.ipynb #55368f0a
 def people_table(gt, # ground truth with tracks (`GroundTruth`, or a table)
                 ) -> GroundTruth: # the same, each face box labelled with its person
-    "The ground truth with one `label` per person: `person <track_id>` for each track's face boxes (ignore regions keep theirs)."
+    "Ground truth with a `label` per person: `person <track_id>` for each track's boxes (ignore regions keep theirs)."
     truth = as_ground_truth(gt)
     if truth.boxes.track_id.isna().all():
         raise FacelabError("the ground truth has no tracks: without --query, the study needs one track per person",
@@ -161,7 +162,7 @@ def enrol_faces(det:pd.DataFrame, # detections with `embedding` (`represent_dete
                 iou:float=0.5, # IoU for a detection to be a person's face
                 enrol:str='largest', # 'largest': each person's largest matched face; 'random': a seeded draw among them
                 seed:int=0, # seed of the draw
-               ) -> pd.DataFrame: # one row per person: label, det_idx and gt_idx (-1: not enrolled), frame, size, faces, reason
+               ) -> pd.DataFrame: # per person: label, det_idx, gt_idx (-1: not enrolled), frame, size, faces, reason
     "One enrolment face per ground-truth person: a detection matched (IoU) to one of their annotated faces."
     if enrol not in ('largest', 'random'): raise FacelabError(f"enrol must be 'largest' or 'random', not {enrol!r}")
     truth = as_ground_truth(gt)
@@ -194,7 +195,7 @@ def enrol_faces(det:pd.DataFrame, # detections with `embedding` (`represent_dete
 # %% ../nbs/10a_video_study.ipynb #aaf4cab4
 @dataclasses.dataclass(repr=False, eq=False)
 class PeopleResult(Result):
-    "What `people_study` returns: who was enrolled, and the recognition of each person, pooled, by face size and per track."
+    "What `people_study` returns: who was enrolled, each person's recognition, pooled, by face size and per track."
     enrolled: pd.DataFrame # a row per person: label, det_idx, gt_idx, frame, size, faces, reason (`enrol_faces`)
     people: pd.DataFrame # a row per person scored: `recognition_metrics` with person, enrol_frame, enrol_px
     pooled: pd.DataFrame # the people's counts summed, metrics recomputed
@@ -203,7 +204,7 @@ class PeopleResult(Result):
     tracks: pd.DataFrame # per track rule and level, pooled over people (empty without `track_id`)
 
 # %% ../nbs/10a_video_study.ipynb #da36b8c4
-def people_study(det:pd.DataFrame, # detections with `embedding` (and `track_id` from `track_faces` for the per-track rows)
+def people_study(det:pd.DataFrame, # detections with `embedding` (and `track_id` from `track_faces` for per-track rows)
                  gt, # ground truth with tracks (one person each): a `GroundTruth`, or a table
                  threshold:float, # distance threshold
                  distance_metric:str=DEFAULT_METRIC,
@@ -211,7 +212,7 @@ def people_study(det:pd.DataFrame, # detections with `embedding` (and `track_id`
                  iou:float=0.5,
                  enrol:str='largest', # see `enrol_faces`
                  seed:int=0,
-                ) -> PeopleResult: # enrolled, people (a row per person), pooled, sizes, outcomes (every person's), tracks (per-track rows)
+                ) -> PeopleResult: # enrolled, people, pooled, sizes, outcomes, tracks (see `PeopleResult`)
     "Recognition of every ground-truth person from one enrolled face of theirs, on the other annotated detections."
     truth = people_table(gt)
     det, truth = det.reset_index(drop=True), truth._replace(boxes=truth.boxes.reset_index(drop=True))
@@ -274,10 +275,10 @@ class VideoStudyResult(Result):
     people: PeopleResult|None = None # the people study (no query photo): `people_study`
     identity: str|None = None # the query person's ground-truth identity
     identity_reason: str|None = None # how it was chosen
-    outcomes: dict|None = None # match rule -> `facelab.validate.Outcomes`: per-face table, the matches, the counts (with a query photo)
+    outcomes: dict|None = None # match rule -> `Outcomes`: per-face table, matches, counts (with a query photo)
     metrics: pd.DataFrame|None = None # recognition metrics per match rule
     track_metrics: pd.DataFrame|None = None # per-track recognition rows
-    tracks: dict|None = None # track rule -> `facelab.validate.Outcomes` at track level: a row per track (with a query photo and `track`)
+    tracks: dict|None = None # track rule -> track-level `Outcomes`: a row per track (with a query photo and `track`)
 
 # %% ../nbs/10a_video_study.ipynb #ce0140b4
 def query_embeddings(photos, # the query person's photo(s)
@@ -299,26 +300,26 @@ def match_rules(iou:float=0.5, # IoU for the `iou` rule
 
 # %% ../nbs/10a_video_study.ipynb #dba1f1e2
 def validate_video(video, # the video file
-                   gt, # ground truth: a `GroundTruth` (or a table of boxes), or the file (CVAT .xml, COCO .json, MOT .txt/.csv)
-                   query=None, # photo(s) of the person to find (None: every ground-truth person, from one face of their own)
+                   gt, # a `GroundTruth`, a table of boxes, or the file (CVAT .xml, COCO .json, MOT .txt/.csv)
+                   query=None, # photo(s) of the person (None: every ground-truth person, from one of their faces)
                    identity:str|None=None, # the person's label in the ground truth (default: the only label)
                    threshold:float|None=None, # distance threshold (default: the model's for the metric)
                    model_name=DEFAULT_MODEL, # a name in `facelab.embed.MODELS`, an .onnx path, or a model object
-                   detector_backend=VIDEO_DETECTOR, # detector for the video and the query photos (default: the video default, small faces at full resolution)
+                   detector_backend=VIDEO_DETECTOR, # video and query photos (default: small faces at full resolution)
                    distance_metric:str=DEFAULT_METRIC,
                    every_n:int=1, # look at every n-th frame
-                   frames:str='annotated', # 'annotated': detect on the frames the ground truth annotated (when it says); 'all': every n-th
+                   frames:str='annotated', # 'annotated': frames the ground truth annotated (if said); 'all': every n-th
                    iou:float=0.5, # IoU for the `iou` rule
                    tol:float=20, # pixels for the study's `legacy` rule
                    work_dir=None, # where crops go (default: a folder next to the report, or a temporary one)
-                   allow_mismatch:bool=False, # score ground truth that does not fit the video (frame size, frames) instead of refusing it
+                   allow_mismatch:bool=False, # score ground truth not fitting the video (size, frames), not refuse it
                    track:bool=True, # link detections into tracks and add the tracking table and the per-track rows
-                   track_kwargs:dict|None=None, # settings for `facelab.track.track_faces` (buffer, lost_seconds, rejoin, ...)
-                   enrol:str='largest', # without a query: which face of each person is enrolled ('largest' or 'random', see `enrol_faces`)
+                   track_kwargs:dict|None=None, # settings for `track_faces` (buffer, lost_seconds, rejoin, ...)
+                   enrol:str='largest', # no query: each person's face to enrol ('largest' or 'random', `enrol_faces`)
                    seed:int=0, # without a query: the seed of `enrol='random'`
-                   **kwargs, # passed to `detect_video` (cache_dir, progress, ...); cache_dir also to the query photos' `represent`
-                  ) -> VideoStudyResult: # outcomes per rule, metrics table, detections, the query label and why, the rules, the ground truth's problems; with `track`: tracking, track_metrics, tracks
-    "Find `query` in the annotated frames of `video` and score each detection as TP/FP/TN/FN against `gt`, with both matching rules."
+                   **kwargs, # to `detect_video` (cache_dir, progress, ...); cache_dir also to the query's `represent`
+                  ) -> VideoStudyResult: # the fields of `VideoStudyResult` (tracking ones only with `track`)
+    "Find `query` in `video`'s annotated frames; score each detection TP/FP/TN/FN against `gt` by both matching rules."
     n = video_info(video)['frames'] if isinstance(gt, (str, Path)) and Path(video).is_file() else None
     # a CVAT file's tracks expanded over the video's frames, not a task's millions
     truth = as_ground_truth(gt, n_frames=n)
@@ -436,7 +437,7 @@ TRACK_REPORT_COLS = ['mota', 'idf1', 'id_switches', 'fragmentations', 'motp_iou'
                      'tracks', 'frames']
 
 def _track_section(res:dict, out:Path) -> list:
-    "The report's tracks section (tracking table, per-track rows) as Markdown lines; tracking.csv and track_metrics.csv written to `out`."
+    "The tracks section (tracking table, per-track rows) as Markdown; tracking.csv, track_metrics.csv to `out`."
     if res.get('tracking') is None: return []
     res['tracking'].to_csv(out/'tracking.csv', index=False)
     res['track_metrics'].to_csv(out/'track_metrics.csv', index=False)
@@ -455,7 +456,7 @@ def _track_section(res:dict, out:Path) -> list:
 # %% ../nbs/10a_video_study.ipynb #07cd95ee
 @staged_folder('the video report')
 def write_video_report(res:dict, out) -> Path:
-    "Write a `validate_video` result: outcomes_<rule>.csv, metrics.csv, gallery.png, distances.png, report.md (and tracking.csv, track_metrics.csv with tracks)."
+    "Write `validate_video`'s result: outcomes_<rule>.csv, metrics.csv, gallery, distances (.png), report.md, + tracks."
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if res.get('people') is not None: return _write_people_report(res, out)
@@ -491,7 +492,7 @@ def _pct(df:pd.DataFrame, cols=('precision', 'recall', 'f1', 'accuracy')) -> pd.
 # %% ../nbs/10a_video_study.ipynb #70b4c666
 def nothing_scored(p, # a `people_study` result
                   ) -> str|None: # why nobody was scored; None when someone was
-    "Why a study without a query scored nobody: no person has one face to enrol and another to score (each person's reason)."
+    "Why a study without a query scored nobody: no person has a face to enrol and another to score (each one's reason)."
     if len(p['pooled']): return None
     e = p['enrolled']
     why = '; '.join(f"{r.label}: {r.reason}"
@@ -500,7 +501,7 @@ def nothing_scored(p, # a `people_study` result
 
 # %% ../nbs/10a_video_study.ipynb #8ec60eaa
 def _write_people_report(res:dict, out:Path) -> Path:
-    "The report of a study without a query (`people_study`): enrolled.csv, people.csv, people_pooled.csv, face_sizes.csv, report.md."
+    "Write a `people_study` report (no query): enrolled.csv, people.csv, people_pooled.csv, face_sizes.csv, report.md."
     p = res['people']
     p['enrolled'].to_csv(out/'enrolled.csv', index=False)
     if res.get('tracking') is not None: res['tracking'].to_csv(out/'tracking.csv', index=False)
