@@ -35,7 +35,7 @@ def _unit(X:np.ndarray, what:str='embeddings') -> np.ndarray:
 # %% ../nbs/14_adapt.ipynb #8df53dbf
 def as_matrix(embeddings, # an N×d array, or a list of N arrays of length d
               what:str='embeddings') -> np.ndarray: # N×d float64 unit rows
-    "Embeddings as an N×d float64 matrix of unit rows; a `FacelabError` naming the row for ragged, empty or non-finite input."
+    "Embeddings as N×d float64 unit rows; a `FacelabError` naming the row for ragged, empty or non-finite input."
     if isinstance(embeddings, pd.Series): embeddings = list(embeddings)
     if isinstance(embeddings, (list, tuple)):
         if not len(embeddings): raise FacelabError(f"{what}: no embeddings")
@@ -73,7 +73,7 @@ def mlp_identity(d_out:int, # output size (at most d)
                  hidden:int=256, # hidden units
                  seed:int=0, # seed of W1's random start (He initialisation)
                 ) -> dict: # W1 hidden×d, b1, W2 d_out×hidden (zeros), b2 (zeros)
-    "An MLP head's starting parameters: W2 = 0 and b2 = 0, so the head is the identity map (or P x); W1 random so training can leave it."
+    "An MLP head's start: W2 = b2 = 0, so the head is the identity map (or P x); W1 random so training can leave it."
     W1 = np.random.default_rng(seed).normal(scale=np.sqrt(2/d), size=(hidden, d))
     return dict(W1=W1, b1=np.zeros(hidden), W2=np.zeros((d_out, hidden)), b2=np.zeros(d_out))
 
@@ -105,7 +105,7 @@ def _sqdist(Y:np.ndarray) -> np.ndarray:
 def semi_hard_triplets(D:np.ndarray, # B×B squared distances
                        labels:np.ndarray, # B identity labels
                       ) -> tuple: # (anchors, positives, negatives) index arrays
-    "Every anchor-positive pair with FaceNet's semi-hard negative: the nearest negative farther than the positive (else the farthest negative)."
+    "Each anchor-positive pair with FaceNet's semi-hard negative: the nearest beyond the positive (else the farthest)."
     same = labels[:, None] == labels[None, :]
     a, p = np.nonzero(same & ~np.eye(len(labels), dtype=bool))
     neg = ~same[a]
@@ -132,7 +132,7 @@ def _triplet(Y, labels, margin):
 
 # %% ../nbs/14_adapt.ipynb #8346f2c3
 def _contrastive(Y, labels, margin):
-    "Contrastive loss (Hadsell et al.): mean over positive pairs of d² plus mean over negative pairs of max(0, margin - d)², and dL/dD."
+    "Contrastive loss (Hadsell et al.): mean d² of positive pairs + mean max(0, margin - d)² of negatives; and dL/dD."
     D = _sqdist(Y)
     C = np.zeros_like(D)
     iu = np.triu_indices(len(labels), 1)
@@ -157,7 +157,7 @@ def head_loss(W:np.ndarray, # d_out×d residual weights
               X:np.ndarray, # B×d unit rows (one batch)
               labels, # B identity labels
               loss:str='triplet', # 'triplet' (semi-hard mining) or 'contrastive'
-              margin:float|None=None, # the loss's margin (None: 0.2 for triplet, on squared distance; 1.0 for contrastive, on distance)
+              margin:float|None=None, # None: 0.2 (triplet, squared distance) or 1.0 (contrastive, distance)
               weight_decay:float=0.0, # lambda in lambda·||W||², the pull toward the identity map
              ) -> tuple: # (loss, dLoss/dW)
     "A batch's loss and its analytic gradient with respect to `W`."
@@ -178,7 +178,7 @@ def synthetic_embeddings(n_people:int=40, # identities
                          nuisance:float=1.0, # spread along one direction shared by everyone (lighting, pose...)
                          seed:int=0,
                         ) -> tuple: # (N×d embeddings, N identity labels)
-    "Embeddings with a learnable flaw: per-person centres plus noise plus a large nuisance shared across people along one direction."
+    "Embeddings with a learnable flaw: per-person centres + noise + a large nuisance shared by people on one axis."
     rng = np.random.default_rng(seed)
     centres = _unit(rng.normal(size=(n_people, d)))
     u = _unit(rng.normal(size=(1, d)))[0]
@@ -191,7 +191,7 @@ def split_identities(identities, # N labels
                      val_fraction:float=0.25, # fraction of the people held out for validation
                      seed:int=0,
                     ) -> np.ndarray: # N booleans: True for the validation people's rows
-    "An identity-disjoint split: a seeded `val_fraction` of the people (at least one) go to validation, with all their images."
+    "An identity-disjoint split: a seeded `val_fraction` of people (1 or more) go to validation with all their images."
     if not 0 < val_fraction < 1: raise FacelabError(f"val_fraction must be in (0, 1), not {val_fraction!r}")
     ids = np.asarray(identities)
     people = np.unique(ids)
@@ -219,7 +219,7 @@ def pair_eer(y:np.ndarray, # True for same-person pairs
              d:np.ndarray, # their distances
              w:np.ndarray|None=None, # pair weights (a bootstrap's counts), or None
             ) -> float: # EER, interpolated where FAR = FRR (NaN without both kinds)
-    "Equal error rate from `sklearn.metrics.roc_curve` on scores `-d`, as `facelab.metrics.equal_error_rate` computes it."
+    "EER from `sklearn.metrics.roc_curve` on scores `-d`, as `facelab.metrics.equal_error_rate` computes it."
     y = np.asarray(y, bool)
     if w is not None:
         keep = w > 0
@@ -233,7 +233,7 @@ def pk_batches(labels:np.ndarray, # N identity labels
                K:int=4, # images per identity per batch
                rng=None, # a numpy Generator (shuffles)
               ) -> list: # index arrays, every row exactly once per epoch
-    "One epoch of FaceNet-style batches: each person's images shuffled into chunks of K; round r's chunks of distinct people grouped P at a time."
+    "One epoch of FaceNet batches: each person's images in shuffled chunks of K; round r's chunks grouped P at a time."
     rng = rng or np.random.default_rng(0)
     rounds = {}
     for name in np.unique(labels):
@@ -282,7 +282,7 @@ def train_head(Xtr:np.ndarray, ltr:np.ndarray, # training rows (unit) and labels
                loss:str='triplet', margin:float|None=None, weight_decay:float=1e-3,
                lr:float=1e-2, max_epochs:int=40, patience:int=5, P:int=8, K:int=4, seed:int=0,
               ) -> tuple: # (W at the best validation epoch, history DataFrame)
-    "Train one head with Adam; keep the epoch with the lowest validation EER (early stopping after `patience` epochs without a better one)."
+    "Train one head with Adam; keep the lowest-validation-EER epoch (stop after `patience` epochs with no better one)."
     rng = np.random.default_rng(seed)
     W = np.zeros((d_out or Xtr.shape[1], Xtr.shape[1]))
     kw = dict(loss=loss, margin=margin, weight_decay=weight_decay)
@@ -305,7 +305,7 @@ def train_head(Xtr:np.ndarray, ltr:np.ndarray, # training rows (unit) and labels
 
 # %% ../nbs/14_adapt.ipynb #67be3d88
 def _boot_p_better(y, dh, d0, pair_people, n_people, n_boot=200, seed=0) -> float:
-    "Fraction of cluster-bootstrap replicates (validation people resampled) where the head's EER is below the identity map's."
+    "Share of cluster-bootstrap replicates (validation people resampled) with the head's EER below the identity map's."
     rng, a, b = np.random.default_rng(seed), *pair_people
     wins = 0
     for _ in range(n_boot):
@@ -330,17 +330,18 @@ LR = dict(linear=1e-2, mlp=1e-3)   # Adam's default step: the MLP, with more par
 HISTORY_COLS = ['epoch', 'train_loss', 'val_loss', 'val_eer', 'weight_decay', 'd_out', 'chosen']
 
 class ProjectionHead:
-    "A residual head -- linear `normalize(P x + W x)` or a small MLP -- on a frozen model's embeddings, fitted with a triplet or contrastive loss and kept only if it beats the identity map on held-out people."
+    "A residual head (linear `normalize(P x + W x)` or MLP) on frozen embeddings, kept if it beats the identity map."
     def __init__(self,
-                 head:str='linear', # 'linear' (analytic gradients, numpy) or 'mlp' (one hidden layer, trained with JAX: `pip install "facelab[jax]"`)
+                 head:str='linear', # 'linear' (analytic gradients, numpy) or 'mlp' (one hidden layer, trained with JAX)
                  hidden:int=256, # the MLP's hidden units (head='mlp')
                  loss:str='triplet', # 'triplet' (FaceNet, semi-hard negatives) or 'contrastive'
                  margin:float|None=None, # None: 0.2 (triplet, squared distance) or 1.0 (contrastive, distance)
-                 weight_decays=(1e-3, 1e-2, 1e-1), # lambda values tried: lambda·||W||² pulls W toward 0, the identity map
+                 weight_decays=(1e-3, 1e-2, 1e-1), # lambdas tried: lambda·||W||² pulls W toward 0, the identity map
                  d_outs=(None,), # output sizes tried (None: the input size)
-                 val_fraction:float=0.25, # people held out (identity-disjoint): half choose the strength, half confirm it
+                 val_fraction:float=0.25, # people held out (identity-disjoint): half choose, half confirm
                  max_negatives:int=5000, # validation negative pairs sampled
-                 lr:float|None=None, max_epochs:int=40, patience:int=5, # Adam's step size (None: 1e-2 linear, 1e-3 mlp); early stopping on validation EER
+                 # Adam's step size (None: 1e-2 linear, 1e-3 mlp); early stopping on validation EER
+                 lr:float|None=None, max_epochs:int=40, patience:int=5,
                  P:int=8, K:int=4, # batches of P people × K images
                  min_gain:float=0.0, # the head must lower the confirmation people's EER by more than this
                  confidence:float=0.95, # ... and in at least this fraction of bootstrap replicates over those people
@@ -369,8 +370,9 @@ class ProjectionHead:
         s = self.summary
         e = lambda k: 'n/a' if s.get(k) is None else f"{s[k]:.4f}"
         what = (f"head, validation EER {e('val_eer_head')} vs identity map {e('val_eer_identity')}"
-                if s.get('chosen') == 'head' else f"identity map, validation EER {e('val_eer_identity')} (best head "
-                                                  f"tried {e('val_eer_head')})" if 'val_eer_head' in s
+                if s.get('chosen') == 'head'
+                else f"identity map, validation EER {e('val_eer_identity')} (best head tried {e('val_eer_head')})"
+                if 'val_eer_head' in s
                 else "identity map (no head trained)")
         kind = '' if self.settings['head'] == 'linear' else f"mlp {self.settings['hidden']}, "
         return f"ProjectionHead({kind}{self.d_in}->{self.d_out}, {what}, base_model={self.base_model!r})"
@@ -401,7 +403,7 @@ def fit(self:ProjectionHead,
         embeddings, # N×d array, or a list of N arrays
         identities, # N identity labels (people)
        ) -> ProjectionHead:
-    "Fit heads on part of the people, choose one on half the others, confirm it on the rest; the identity map (with a warning) unless it wins."
+    "Fit heads on some people, choose on half the others, confirm on the rest; else the identity map, with a warning."
     s = self.settings
     if s['head'] == 'mlp': _jax()   # JAX missing: say how to install it before any work
     X = as_matrix(embeddings)
@@ -505,7 +507,7 @@ def _save_array(p:Path, name:str, a:np.ndarray) -> str:
 def save(self:ProjectionHead,
          path, # a folder (made if missing): head.json, the arrays as .npy, history.csv
         ) -> Path:
-    "Save the head as plain files: settings and summary as JSON, arrays with `np.save(allow_pickle=False)`, the history as CSV. No pickle."
+    "Save plain files: settings, summary in JSON; arrays by `np.save(allow_pickle=False)`; history in CSV. No pickle."
     if self.W is None: raise FacelabError("ProjectionHead: not fitted; nothing to save")
     p = writable_folder(path, 'head folder')
     p.mkdir(parents=True, exist_ok=True)
@@ -549,7 +551,7 @@ def _load_json(f:Path) -> dict:
 
 # %% ../nbs/14_adapt.ipynb #dba668fd
 def _load_array(p:Path, name:str, sha:str, shape:tuple) -> np.ndarray:
-    "`name`.npy of a head folder, checked: the file head.json names (SHA-256), of `shape`, finite float64, never unpickled."
+    "`name`.npy of a head folder, checked: file head.json names (SHA-256), of `shape`, finite float64, never unpickled."
     wf = p/f'{name}.npy'
     if not wf.is_file(): raise FacelabError("missing: the head's weights (head.json is there)", wf)
     if (h := sha256(wf)) != sha:
@@ -565,7 +567,7 @@ def _load_array(p:Path, name:str, sha:str, shape:tuple) -> np.ndarray:
 @patch(cls_method=True)
 def load(cls:ProjectionHead, path, # a folder written by `ProjectionHead.save`
         ) -> ProjectionHead:
-    "A saved head (linear or MLP), checked: each array must be the file head.json names (SHA-256), of its shape, finite float64. Needs no JAX."
+    "A saved head (linear/MLP), each array checked: the file head.json names (SHA-256), shape, finite float64. No JAX."
     p = Path(path)
     if not p.is_dir():
         raise FacelabError("not a folder (a saved ProjectionHead is a folder with head.json and its arrays)", p)
@@ -591,7 +593,7 @@ def load(cls:ProjectionHead, path, # a folder written by `ProjectionHead.save`
 # %% ../nbs/14_adapt.ipynb #32901aad
 def plot_history(head:ProjectionHead, # a fitted head
                  figsize=(9, 3.2)) -> Figure:
-    "Training and validation loss of the chosen (or best tried) setting, and validation EER per epoch of every setting against the identity map."
+    "Train/val loss of the chosen (or best tried) setting; each setting's val EER per epoch vs the identity map."
     h = head.history
     if h is None or not len(h):
         raise FacelabError("ProjectionHead: no training history (not fitted, or fit stopped before training)")
@@ -627,8 +629,8 @@ def _jax():
 # %% ../nbs/14_adapt.ipynb #76fe8d4d
 def _decay(p:dict, start:dict, xp=np):
     "Squared distance of an MLP head's parameters from its start (the identity map)."
-    return sum(((p[k] - start[k])**2).sum()
-               for k in MLP_ARRAYS) if xp is np else sum(xp.sum((p[k] - start[k])**2) for k in MLP_ARRAYS)
+    return (sum(((p[k] - start[k])**2).sum() for k in MLP_ARRAYS) if xp is np
+            else sum(xp.sum((p[k] - start[k])**2) for k in MLP_ARRAYS))
 
 # %% ../nbs/14_adapt.ipynb #46b91fef
 def mlp_loss(params:dict, # W1, b1, W2, b2
@@ -645,7 +647,7 @@ def mlp_loss(params:dict, # W1, b1, W2, b2
 
 # %% ../nbs/14_adapt.ipynb #c123031d
 def _jax_loss(loss:str, margin:float, weight_decay:float, d_out:int, d:int):
-    "The MLP head's batch loss `(params, X, codes, start) -> loss` as a JAX function (mining inside, on distances without gradient)."
+    "MLP head batch loss `(params, X, codes, start) -> loss` in JAX (mining inside, on distances without gradient)."
     jax, jnp, _ = _jax()
     P = jnp.asarray(_base(d_out, d), jnp.float32)
     def dist(p, X):
@@ -669,8 +671,8 @@ def _jax_loss(loss:str, margin:float, weight_decay:float, d_out:int, d:int):
         same = lab[:, None] == lab[None, :]
         ps, ns = up & same, up & ~same
         h = jnp.maximum(margin - jnp.sqrt(D + 1e-12), 0)
-        return jnp.where(ps, D, 0).sum()/jnp.maximum(ps.sum(), 1) + jnp.where(ns, h**2,
-                                                                              0).sum()/jnp.maximum(ns.sum(), 1)
+        return (jnp.where(ps, D, 0).sum()/jnp.maximum(ps.sum(), 1)
+                + jnp.where(ns, h**2, 0).sum()/jnp.maximum(ns.sum(), 1))
     f = dict(triplet=triplet, contrastive=contrastive)[loss]
     return lambda p, X, lab, start: f(dist(p, X), lab) + weight_decay*_decay(p, start, jnp)
 
@@ -683,7 +685,7 @@ def train_mlp_head(Xtr:np.ndarray, ltr:np.ndarray, # training rows (unit) and la
                    lr:float=1e-3, max_epochs:int=40, patience:int=5, P:int=8, K:int=4, seed:int=0,
                    hidden:int=256, # hidden units
                   ) -> tuple: # (parameters of the best validation epoch, as float64 numpy arrays; history DataFrame)
-    "Train an MLP head with optax's Adam on JAX gradients, as `train_head` trains the linear one: best validation-EER epoch, early stopping."
+    "Train an MLP head with optax Adam on JAX gradients, like `train_head`: best validation-EER epoch, early stopping."
     jax, jnp, optax = _jax()
     if loss not in LOSSES: raise FacelabError(f"loss must be one of {list(LOSSES)}, not {loss!r}")
     d = Xtr.shape[1]

@@ -69,15 +69,15 @@ class YuNet:
     "OpenCV's YuNet, loaded once: on the image shrunk to `max_side` pixels as deepface runs it, or at full resolution."
     weights = 'yunet'
     def __init__(self, full_resolution:bool=False, # detect on the image as it is (else shrink to `max_side`)
-                 score_threshold:float|None=None, # minimum score (default `$yunet_score_threshold`, else 0.7; deepface uses 0.9)
+                 score_threshold:float|None=None, # min score (None: `$yunet_score_threshold` or 0.7; deepface: 0.9)
                  nms_threshold:float=0.3, # YuNet's box-overlap suppression
                  max_side:int=640, # long side the image is shrunk to when not `full_resolution`
-                 large_faces:bool=True, # at full resolution, also look at `max_side` for faces too large for YuNet's anchors
+                 large_faces:bool=True, # full resolution: also look at `max_side` for faces too big for YuNet's anchors
                 ):
         self.name = 'yunet-full' if full_resolution else 'yunet'
         self.full, self.max_side, self.large = full_resolution, max_side, bool(large_faces and full_resolution)
-        self.score = float(os.environ.get('yunet_score_threshold',
-                                          '0.7')) if score_threshold is None else float(score_threshold)
+        self.score = (float(os.environ.get('yunet_score_threshold', '0.7')) if score_threshold is None
+                      else float(score_threshold))
         self.settings = dict(score_threshold=self.score, nms_threshold=nms_threshold,
                              max_side=None if full_resolution else max_side)
         # only when on, so the other runners keep their cache keys
@@ -113,7 +113,7 @@ class YuNet:
 class CenterFace:
     "CenterFace (deepface's network and decoding), loaded once, with its five landmarks."
     name, weights = 'centerface', 'centerface'
-    def __init__(self, threshold:float|None=None): # minimum score (default `$CENTERFACE_THRESHOLD` or 0.35, as deepface)
+    def __init__(self, threshold:float|None=None): # minimum score (None: `$CENTERFACE_THRESHOLD` or 0.35, as deepface)
         from deepface.models.face_detection.CenterFace import CenterFace as _Net
         self.threshold = float(os.getenv('CENTERFACE_THRESHOLD', '0.35')) if threshold is None else float(threshold)
         self.settings = dict(threshold=self.threshold)
@@ -185,7 +185,8 @@ class DeepfaceDetector:
     def __init__(self, backend:str): # deepface's name for it
         configure_deepface()
         from deepface.modules import modeling
-        self.backend, self.name, self.weights, self.settings = backend, backend if backend not in _NATIVE else f"deepface:{backend}", backend, {}
+        self.backend, self.name, self.weights, self.settings = (
+            backend, backend if backend not in _NATIVE else f"deepface:{backend}", backend, {})
         self.model = modeling.build_model(task='face_detector', model_name=backend)
     def detect(self, img:np.ndarray) -> Faces:
         "Faces in the BGR image `img`, as deepface's backend finds them."
@@ -193,7 +194,7 @@ class DeepfaceDetector:
 
 # %% ../nbs/03_detect.ipynb #80a4ed03
 class RegionsDetector:
-    "Wrap an object with deepface's `detect_faces(img) -> [FacialAreaRegion]` (a user's deepface-style detector) as a detector."
+    "Wrap a user's deepface-style detector (an object with `detect_faces(img) -> [FacialAreaRegion]`) as a detector."
     def __init__(self, obj):
         self.obj, self.name = obj, getattr(obj, 'name', None) or type(obj).__name__
         self.settings = getattr(obj, 'settings', {})
@@ -248,7 +249,7 @@ def _check_weights(key:str):
 
 # %% ../nbs/03_detect.ipynb #792eb4b4
 def _weights_key(name:str, factory) -> str:
-    "The `WEIGHTS` entry a registered factory needs: its class's `weights`, a deepface backend's name (or the wrapped entry's), else the registry name."
+    "A factory's `WEIGHTS` entry: its class's `weights`, a deepface backend's (or wrapped entry's) name, else `name`."
     f = factory.func if isinstance(factory, partial) else factory
     key = getattr(f, 'weights', None) if isinstance(f, type) else None
     if key is None and isinstance(factory, partial) and factory.args:
@@ -259,7 +260,7 @@ def _weights_key(name:str, factory) -> str:
 
 # %% ../nbs/03_detect.ipynb #23297e8a
 def detector_name(detector) -> str:
-    "The name a detector goes by in tables and cache keys: the registry name, or a detector object's `name` (else its class name)."
+    "A detector's name in tables and cache keys: its registry name, or an object's `name` (else its class name)."
     return detector if isinstance(detector, str) else getattr(detector, 'name', None) or type(detector).__name__
 
 # %% ../nbs/03_detect.ipynb #9e853a3a
@@ -285,7 +286,7 @@ def _build_detector(name:str, factory):
 
 # %% ../nbs/03_detect.ipynb #55073ad1
 def detector_settings(detector) -> dict:
-    "What besides the image changes a detector's output: its name, settings and weight files (for cache keys and reports)."
+    "What besides the image sets a detector's output: its name, settings and weight files (for cache keys and reports)."
     try: det = get_detector(detector)
     except FacelabError:   # weights missing here (a gallery made elsewhere, say): what the name alone tells
         return dict(detector=detector_name(detector), settings={},
@@ -309,7 +310,7 @@ def _too_small(boxes:np.ndarray, min_face:float) -> np.ndarray:
 
 # %% ../nbs/03_detect.ipynb #a167eab6
 def _compat_faces(img:np.ndarray, backend:str, align:bool, expand_percentage:int, max_faces) -> tuple:
-    "deepface's own detection step (it pads the image by half its size before detecting when aligning): boxes and eyes as deepface reports them."
+    "deepface's own detection step (aligning, it pads the image by half its size): boxes and eyes as deepface has them."
     configure_deepface()
     from deepface.modules import detection
     if backend not in DEEPFACE_DETECTORS:
@@ -326,7 +327,7 @@ MAX_ASPECT = 100   # an image whose sides differ more than this many times is to
 
 def thin_image(img:np.ndarray, # H×W(×3) image
               ) -> str|None: # why no face can be detected in it; None when its shape allows one
-    "Why `img` is too thin for face detection (its sides differ more than `MAX_ASPECT` times), in the user's words; else None."
+    "Why `img` is too thin to detect faces in (sides differ over `MAX_ASPECT` times), in the user's words; else None."
     H, W = img.shape[:2]
     if min(H, W) == 0 or max(H, W) > MAX_ASPECT*min(H, W): return f"image too thin to detect faces ({W}×{H} pixels)"
     return None
@@ -338,8 +339,8 @@ def detect_image(img:np.ndarray, # H×W×3 BGR image
                  expand_percentage:int=0, # grow each box by this percentage (as deepface)
                  max_faces:int|None=None, # keep only the largest faces
                  crops:bool=False, # also return the aligned face crops
-                 deepface_compat:bool=False, # detect as `DeepFace.represent` does (padded image; a deepface backend name)
-                 min_face:float|None=None, # drop faces whose box is smaller than this on its shorter side (pixels; None: keep all)
+                 deepface_compat:bool=False, # detect as `DeepFace.represent` (padded image; a deepface backend name)
+                 min_face:float|None=None, # drop faces whose box's shorter side is under this (pixels; None: keep all)
                 ) -> tuple[list, list]: # (rows without source/frame, BGR crops or [])
     "Faces in one image as detection-table rows (and aligned crops when `crops`)."
     H, W = img.shape[:2]
@@ -370,7 +371,7 @@ def face_crop(img:np.ndarray, # H×W×3 BGR image
               face:dict, # a detections-table row (box and eyes) found in `img`
               align:bool=True, # rotate so the eyes are level (needs both eyes)
              ) -> np.ndarray: # BGR crop
-    "The face in `face` cut out of `img`, aligned by the eyes as deepface does (for looking at; models align their own way)."
+    "`face` cut out of `img`, aligned by the eyes as deepface does (for looking at; models align their own way)."
     from deepface.modules.detection import extract_face
     from deepface.models.Detector import FacialAreaRegion
     eye = lambda l: None if np.isnan(face[f"{l}_x"]) else (int(face[f"{l}_x"]), int(face[f"{l}_y"]))
@@ -414,7 +415,7 @@ def save_crop(crop:np.ndarray, path) -> str:
 def detection_settings(detector, # registry name or detector object
                        **kwargs, # the other settings of the run (align, max_faces, min_face, sampling, ...)
                       ) -> dict:
-    "How a detections table was made, JSON-ready (`facelab detect` writes it next to its table): `detector_backend`, `detector` (name, settings, weights), the rest."
+    "How a detections table was made, JSON-ready: `detector_backend`, `detector` (name, settings, weights), the rest."
     s = dict(detector_backend=detector_name(detector), detector=detector_settings(detector), **kwargs)
     return json.loads(json.dumps(s, default=str))
 
@@ -456,9 +457,8 @@ def detect_faces(images, # image paths, a folder, or BGR arrays
         for j, r in enumerate(found):
             crop = None
             if crops_dir is not None:
-                crop = save_crop(crops[j],
-                                 folders.get(src, Path(crops_dir))/crop_name(src if src in folders else f"array{k}", 0,
-                                                                             r['face_idx']))
+                crop = save_crop(crops[j], folders.get(src, Path(crops_dir))
+                                 / crop_name(src if src in folders else f"array{k}", 0, r['face_idx']))
             rows.append(dict(source=src, frame=0, timestamp=np.nan, **r, detector_backend=name, crop=crop))
     return DetectResult(detections_frame(rows), failures_frame(fails))
 
@@ -491,21 +491,23 @@ def merge_faces(parts:list, # `Faces` found in the same image (boxes already in 
 
 # %% ../nbs/03_detect.ipynb #db8a0730
 class Tiled:
-    "Run a detector on overlapping tiles at full resolution (optionally enlarged), plus a pass over the whole image, and merge by NMS."
+    "A detector run on overlapping full-resolution tiles (optionally enlarged) plus the whole image, merged by NMS."
     def __init__(self, detector='yunet-full', # the detector run on each tile (a registry name or a detector object)
                  tile:int|None=640, # tile side in pixels of the image (None: one tile, the whole image)
-                 overlap:float=0.25, # fraction of a tile shared with its neighbour (a face smaller than `tile*overlap` is whole in some tile)
-                 upscale:float=1., # enlarge each tile by this factor before detecting (for faces below the detector's minimum)
-                 full_frame=True, # also detect on the whole image, for faces too large for a tile: True (with `detector`), a detector, or False
+                 overlap:float=0.25, # tile share a neighbour overlaps (a face under `tile*overlap` is whole in a tile)
+                 upscale:float=1., # enlarge each tile by this before detecting (for faces below the detector's minimum)
+                 full_frame=True, # whole-image pass for faces too big for tiles: True (`detector`), a detector, False
                  nms_threshold:float=0.4, # IoU above which two boxes are one face
-                 full_frame_min_face:float|None=None, # the whole-image pass keeps only faces this large (px; None: `tile*overlap`, 0 without tiles)
+                 # the whole-image pass keeps only faces this large (px; None: `tile*overlap`, 0 without tiles)
+                 full_frame_min_face:float|None=None,
                  name:str|None=None): # the name in tables (default `<detector>-tiled`)
         if tile is not None: tile_grid(tile, tile, tile, overlap)   # checks the tile settings
         if not upscale > 0: raise FacelabError(f"upscale must be > 0, got {upscale}")
         self.det = get_detector(detector)
         self.whole = None if full_frame is False else self.det if full_frame is True else get_detector(full_frame)
         self.name = name or f"{detector_name(detector)}-tiled"
-        self.tile, self.overlap, self.upscale, self.nms = None if tile is None else int(tile), float(overlap), float(upscale), float(nms_threshold)
+        self.tile, self.overlap, self.upscale, self.nms = (None if tile is None else int(tile), float(overlap),
+                                                           float(upscale), float(nms_threshold))
         self.large = float(full_frame_min_face if full_frame_min_face is not None else 0 if tile is None
                            else tile*overlap)
         self.weights = getattr(self.det, 'weights', '')
@@ -530,8 +532,10 @@ class Tiled:
                 t = cv2.resize(t, None, fx=self.upscale, fy=self.upscale, interpolation=cv2.INTER_LINEAR)
             f = self.det.detect(np.ascontiguousarray(t))
             b = f.boxes/self.upscale + [x1, y1, x1, y1]
-            # a box at a tile's inner edge is a face the tile cuts: the overlap shows it whole in a neighbour (or the whole-image pass does)
-            cut = (((b[:, 0] <= x1+1) & (x1 > 0)) | ((b[:, 1] <= y1+1) & (y1 > 0)) | ((b[:, 2] >= x2-1) & (x2 < W)) | ((b[:, 3] >= y2-1) & (y2 < H)))
+            # a box at a tile's inner edge is a face the tile cuts: the overlap shows it whole in a neighbour (or the
+            # whole-image pass does)
+            cut = (((b[:, 0] <= x1+1) & (x1 > 0)) | ((b[:, 1] <= y1+1) & (y1 > 0))
+                   | ((b[:, 2] >= x2-1) & (x2 < W)) | ((b[:, 3] >= y2-1) & (y2 < H)))
             parts.append(Faces(b[~cut], (f.landmarks/self.upscale + [x1, y1])[~cut], f.confidence[~cut]))
         return merge_faces(parts, self.nms)
 
@@ -543,7 +547,9 @@ register_detector('yunet-tiled',
 register_detector('yunet-tiled-2x',
                   partial(Tiled, 'yunet-full', tile=320, overlap=0.25, upscale=2., full_frame='yunet',
                           name='yunet-tiled-2x'))
-VIDEO_DETECTOR = 'yunet-2scale'   # the default detector for video (`facelab.video.detect_video`, `facelab detect VIDEO`, `facelab validate`), by `benchmarks/crowd.py`
+# the default detector for video (`facelab.video.detect_video`, `facelab detect VIDEO`, `facelab validate`), chosen
+# by `benchmarks/crowd.py`
+VIDEO_DETECTOR = 'yunet-2scale'
 register_detector('retinaface-mobilenet-tiled-2x',
                   partial(Tiled, 'retinaface-mobilenet', tile=480, overlap=0.25, upscale=2.,
                           name='retinaface-mobilenet-tiled-2x'))

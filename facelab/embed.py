@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import NamedTuple
 import numpy as np, pandas as pd, cv2
 from tqdm.auto import tqdm
-from .core import configure_deepface, load_image, file_hash, FacelabError, failures_frame, EMBEDDING_COLS, cache_folder, writable_folder, opencv_quiet, as_executor
+from .core import (configure_deepface, load_image, file_hash, FacelabError, failures_frame, EMBEDDING_COLS,
+                          cache_folder, writable_folder, opencv_quiet, as_executor)
 from .core import disk_errors
 from .weights import weights_signature
 from .detect import get_detector, detector_name, detector_settings, detect_image, LANDMARKS
@@ -78,7 +79,7 @@ def embed_crops(model, # an `Embedder`
                 crops:list, # aligned crops (BGR)
                 flip:bool=False, # also embed each mirrored crop and average the two (the flip test)
                ) -> np.ndarray:
-    "The model's embeddings of `crops` in one call; with `flip`, each the mean of the crop's and its mirror image's (insightface's evaluation)."
+    "`crops`' embeddings in one call; `flip`: the mean of each crop's and its mirror's (as insightface evaluates)."
     if not flip: return np.asarray(model.embed(list(crops)), np.float32)
     v = np.asarray(model.embed(list(crops) + [np.ascontiguousarray(c[:, ::-1]) for c in crops]), np.float32)
     return (v[:len(crops)] + v[len(crops):]) / 2
@@ -93,7 +94,7 @@ def _image_faces(img:np.ndarray, h:str, settings:dict, det, model) -> tuple[list
 
 # %% ../nbs/05_embed.ipynb #c14a1aff
 def _embed_faces(rows:list, crops:list, settings:dict, model) -> list:
-    "The rows of a batch with the embeddings of its crops, from one model call (crop by crop to find one the model refuses)."
+    "A batch's rows with its crops' embeddings, from one model call (crop by crop to find one the model refuses)."
     faces = [r for r in rows if r['reason'] == '']
     if crops:
         try: vecs = list(embed_crops(model, crops, settings.get('flip', False)))
@@ -146,7 +147,7 @@ def _reason(e:Exception) -> str:
 
 # %% ../nbs/05_embed.ipynb #d121e7bb
 def _embed_deepface(imgs:list, hashes:list, settings:dict) -> list:
-    "Embed BGR arrays through `DeepFace.represent` (`deepface_compat`); rows per face, or a `reason` row per image deepface refused."
+    "Embed BGR arrays via `DeepFace.represent` (`deepface_compat`): rows per face, or a `reason` row per refused image."
     from deepface import DeepFace
     kw = dict(model_name=settings['model_name'], detector_backend=settings['detector_backend'], align=settings['align'],
               normalization=settings['normalization'], expand_percentage=settings['expand_percentage'],
@@ -156,7 +157,9 @@ def _embed_deepface(imgs:list, hashes:list, settings:dict) -> list:
         _EMBED_STATS['images'] += 1
         _EMBED_STATS['calls'] += 1
         try: return _rows(DeepFace.represent(img, **kw), img, h, skip)
-        except Exception as e:   # any one image deepface cannot handle is a failures row (cv2.error, MemoryError, ...), missing weights stop the run
+        # any one image deepface cannot handle is a failures row (cv2.error, MemoryError, ...), missing weights
+        # stop the run
+        except Exception as e:
             if 'weights' in str(e).lower() or 'download' in str(e).lower(): raise _weights_error(settings, e)
             return [dict(hash=h, face_idx=-1, embedding=None, reason=_reason(e))]
     with opencv_quiet():   # deepface builds its detector (OpenCV's YuNet, say) on first use
@@ -215,7 +218,7 @@ def default_threads() -> int:
 
 # %% ../nbs/05_embed.ipynb #9ad7197e
 def _own_per_thread(det) -> bool:
-    "Whether each worker thread may build its own `det` by name: facelab's runners (a deepface backend's model is one per process)."
+    "Whether each worker thread may build its own `det` by name: facelab's runners (deepface's are one per process)."
     if isinstance(det, Tiled): return _own_per_thread(det.det) and (det.whole is None or _own_per_thread(det.whole))
     return type(det) in (YuNet, CenterFace, RetinaFaceMobileNet)
 
@@ -231,7 +234,7 @@ class _OneAtATime:
 
 # %% ../nbs/05_embed.ipynb #621147d6
 def _concurrent_embed(model) -> bool:
-    "Whether worker threads may call `model.embed` at once: onnxruntime's sessions may (cv2.dnn networks, dlib and Keras: one at a time)."
+    "Whether threads may call `model.embed` at once: onnxruntime sessions may (cv2.dnn, dlib, Keras: one at a time)."
     return isinstance(model, OnnxModel) or isinstance(model, HeadModel) and _concurrent_embed(model.base)
 
 # %% ../nbs/05_embed.ipynb #ac3b12b5
@@ -248,7 +251,7 @@ def _prepare(h:str, path:str, settings:dict, detector, model) -> tuple:
 
 # %% ../nbs/05_embed.ipynb #14276d5c
 def _batch_task(batch:list, first:dict, settings:dict, detector, model, lock) -> tuple:
-    "In a worker thread: `embed_batch` of one batch, the model called under `lock` if it has one: (cache rows, unloadable, images, calls)."
+    "In a thread: `embed_batch` of a batch, under the model's `lock` if any: (cache rows, unloadable, images, calls)."
     rows, crops, bad, n = [], [], {}, 0
     for h in batch:
         r, c, why = _prepare(h, first[h], settings, detector, model)
@@ -272,7 +275,7 @@ def embed_pipelined(batches, # batches of content hashes, in order (a list, or `
                     threads:int, # worker threads, each embedding whole batches
                     ahead:int=2, # batches in flight beyond one per worker
                    ):
-    "`embed_batch` over `batches` with worker threads: yield (batch, cache rows, {hash: why it would not load}), in order."
+    "`embed_batch` over `batches` in worker threads, yielding (batch, cache rows, {hash: load failure}) in order."
     if det is None: shared = None
     elif isinstance(detector_backend, str) and _own_per_thread(det): shared = detector_backend
     else: shared = _OneAtATime(det)
@@ -311,17 +314,17 @@ class EmbedResult(NamedTuple):
 def cache_part(cache:EmbeddingCache, # the embedding cache of these settings
                rows:pd.DataFrame, # one batch's rows (`EMBEDDING_CACHE_COLS`)
               ):
-    "Append `rows` to `cache` as a part; a full disk is one `FacelabError` naming the cache folder and about the part's size."
+    "Append `rows` to `cache` as a part; a full disk: one `FacelabError` naming the folder and about the part's size."
     with disk_errors(cache.path, lambda: int(rows.memory_usage(deep=True).sum()),
                      f"a part of the embedding cache ({len(rows)} faces)"):
         cache.append(rows)
 
 # %% ../nbs/05_embed.ipynb #4b7f1b52
 def represent(images, # image paths (repeats are embedded once)
-              model_name=DEFAULT_MODEL, # a name in `MODELS` (SFace, Dlib, Facenet-CASIA, ArcFace, ...), an .onnx path, or a model object
-              detector_backend=DEFAULT_DETECTOR, # a name in `facelab.detect.DETECTORS`, a detector object, or 'skip' (the image is the face)
+              model_name=DEFAULT_MODEL, # a `MODELS` name (SFace, Dlib, ArcFace, ...), an .onnx path or a model object
+              detector_backend=DEFAULT_DETECTOR, # a `DETECTORS` name, a detector, or 'skip' (the image is the face)
               align:bool=True, # align faces as the model expects (False: a square crop of the box)
-              enforce_detection:bool=False, # True: no face is a failure; False: embed the whole image, `face_detected=False`
+              enforce_detection:bool=False, # no face: a failure (True) or the whole image with `face_detected=False`
               expand_percentage:int=0, # grow each detected box by this percentage
               normalization:str='base', # deepface's input normalisation (deepface's models, or `deepface_compat`)
               deepface_compat:bool=False, # embed through `DeepFace.represent` (deepface's preprocessing), for parity
@@ -329,8 +332,8 @@ def represent(images, # image paths (repeats are embedded once)
               cache_dir='default', # 'default': `$FACELAB_HOME/cache/embeddings`; a folder; None: no cache
               batch_size:int=16, # images per model call
               progress:bool=True, # show a tqdm bar
-              client=None, # an executor for the batches (`facelab.core.Executor`; a Dask client after `import facelab.scale`); None: here
-              threads:int|None=None, # worker threads embedding batches at once (None: `default_threads()`; 1: one batch after the other)
+              client=None, # an executor (`core.Executor`; Dask client after `import facelab.scale`); None: here
+              threads:int|None=None, # batches embedded at once (None: `default_threads()`; 1: one at a time)
              ) -> EmbedResult: # (embeddings, failures)
     "Embed every unique image once (cached on disk); return the embeddings table and the failures table."
     configure_deepface()
@@ -356,7 +359,9 @@ def represent(images, # image paths (repeats are embedded once)
     folder = cache_folder(cache_dir, 'embeddings')
     if folder is not None:
         try: writable_folder(folder, 'embedding cache')
-        except FacelabError as e: raise FacelabError(f"{e.reason}; set FACELAB_HOME to a writable folder, or pass cache_dir=None (--no-cache)", e.path) from None
+        except FacelabError as e:
+            raise FacelabError(f"{e.reason}; set FACELAB_HOME to a writable folder, "
+                               "or pass cache_dir=None (--no-cache)", e.path) from None
     cache = EmbeddingCache(folder, settings) if folder is not None else None
     known = cache.load() if cache else pd.DataFrame(columns=EMBEDDING_CACHE_COLS)
     done = set(known.hash)
@@ -445,7 +450,7 @@ def embed_with(executor, # a `facelab.core.Executor`
                batch_size:int=16, # images per task
                progress:bool=True, # tqdm bar over embedded images
               ) -> tuple: # (list of row tables, {hash: why it would not load})
-    "`represent`'s loop in an executor: check its workers, one task per batch of unique images, rows and load failures back."
+    "`represent`'s loop on an executor: check workers, a task per batch of unique images, rows and load failures back."
     folder = None if folder is None else os.path.abspath(folder)
     if not todo: return [], {}
     compat = settings['deepface_compat']
@@ -479,7 +484,7 @@ def represent_detections(dets:pd.DataFrame, # detections (`facelab.detect.DETECT
                          batch_size:int=64, # faces per model call
                          progress:bool=True, # show a tqdm bar
                         ) -> pd.DataFrame: # dets + embedding, embed_error
-    "Embed the faces of a detections table where they were found (box and landmarks in the source frame): one embedding per detection."
+    "Embed a detections table's faces where found (box and landmarks in the source frame): one embedding per detection."
     model = get_model(model_name, normalization)
     out = dets.copy().reset_index(drop=True)
     out['embedding'], out['embed_error'] = None, ''

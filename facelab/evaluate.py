@@ -24,7 +24,8 @@ from .detect import detector_name
 from .weights import weights_dir
 from .metrics import (evaluate_thresholds, synthetic_pairs, tune_threshold, curve_summary, recommend_threshold,
                              kfold_thresholds, METRIC_COLS, COUNT_COLS, interval_note)
-from .plots import plot_distances, plot_roc, plot_det, plot_metrics_vs_threshold, plot_confusion, plot_worst_pairs
+from .plots import (plot_distances, plot_roc, plot_det, plot_metrics_vs_threshold, plot_confusion,
+                           plot_worst_pairs)
 from .core import DEFAULT_DETECTOR, DEFAULT_METRIC, DEFAULT_MODEL
 from .core import Result, md_escape, md_table
 from .slices import verification_slices, slices_section, SliceStudy, SLICE_FILES
@@ -41,7 +42,7 @@ __all__ = ['TUNE_DEFAULT', 'SMALL', 'BYTES_PER_PAIR', 'NEAR_DUPLICATE', 'load_pe
 def load_people(source, # `'sample'` (the deepface sample), `'sample-study'` (its 9 study identities), or a folder
                 keep_duplicates:bool=False, # score every copy of a photo that is in the folder more than once
                ) -> People: # identities, unused files (failures rows), duplicates
-    "The people of `source` as a study reads them: files by content, every unused file listed, one copy of a photo per person."
+    "`source`'s people as a study reads them: files by content, unused files listed, one copy of a photo per person."
     if str(source) in ('sample', 'sample-study'):
         ids, dups, left_out = find_duplicates(deepface_sample(study=str(source) == 'sample-study'), keep_duplicates)
         return People(ids, left_out, dups)
@@ -68,12 +69,12 @@ def identity_count(v:pd.DataFrame) -> int:
 # %% ../nbs/06a_evaluate.ipynb #178f3871
 def threshold_report(v:pd.DataFrame, # verified pairs to score (all of them: filter first)
                      tune=TUNE_DEFAULT, # `tune_threshold` methods to report
-                     folds:int=10, # k for identity k-fold (capped at the number of identities); LFW-style `fold` columns are used as they are
+                     folds:int=10, # k of identity k-fold (capped at the identities); LFW-style `fold` columns kept
                      n_boot:int=1000, # bootstrap resamples of the people (0: no intervals)
                      seed:int=0, # seed of the resamples
                      progress:bool=False, # a tqdm bar over the methods
-                    ) -> pd.DataFrame: # `facelab.metrics.TABLE_COLS`: method, protocol, pairs, folds, threshold, metrics and intervals, counts, reason
-    "The model's default threshold (fixed), then each tuning method as oracle and k-fold (when 3+ people), all on the same pairs."
+                    ) -> pd.DataFrame: # `facelab.metrics.TABLE_COLS`: a row per method and protocol
+    "The model's default threshold (fixed), then each method as oracle and k-fold (3+ people), all on the same pairs."
     why = kfold_unavailable(v)
     k = folds if 'fold' in v.columns else max(min(folds, identity_count(v)), 3)
     # a model without a default: tuned rows only
@@ -85,7 +86,7 @@ def threshold_report(v:pd.DataFrame, # verified pairs to score (all of them: fil
 
 # %% ../nbs/06a_evaluate.ipynb #0dcfa324
 def kfold_unavailable(pairs:pd.DataFrame) -> str:
-    "Why identity k-fold cannot run on `pairs` ('' when it can): it needs 3 people, unless the pairs bring a `fold` column."
+    "Why identity k-fold cannot run on `pairs` ('' if it can): it needs 3 people unless the pairs have a `fold` column."
     if 'fold' in pairs.columns: return ''
     n = identity_count(pairs)
     if n >= 3: return ''
@@ -118,9 +119,10 @@ def no_face_failures(emb:pd.DataFrame, # embeddings from `represent` (a `face_de
     "The images in which no face was detected (embedded whole), as failures rows saying whether their pairs are scored."
     if 'face_detected' not in emb or not len(emb): return failures_frame()
     none = emb.groupby('file').face_detected.any()
-    what = 'scored as the whole image (score_no_face=True)' if scored else 'its pairs are not scored (score_no_face=False)'
-    return failures_frame([(f, 'detect',
-                            f"no face detected: embedded as the whole image; {what}") for f in none.index[~none]])
+    what = ('scored as the whole image (score_no_face=True)' if scored
+            else 'its pairs are not scored (score_no_face=False)')
+    return failures_frame([(f, 'detect', f"no face detected: embedded as the whole image; {what}")
+                           for f in none.index[~none]])
 
 # %% ../nbs/06a_evaluate.ipynb #0d99e674
 def versions() -> dict:
@@ -192,18 +194,16 @@ def check_pair_memory(n_pos:int, # same-person pairs the study would score
                       free:int|None=None, # bytes available (None: `free_memory()`)
                       share:float=0.7, # of the free memory a study may take
                      ):
-    "A `FacelabError` when the pairs would need more memory than this machine has free, with the `max_negatives` that fits."
+    "A `FacelabError` when the pairs need more memory than this machine has free, with the `max_negatives` that fits."
     free = free_memory() if free is None else free
     need, room = (n_pos + n_neg)*BYTES_PER_PAIR, int(share*free)
     if need <= room: return
     fit = max(room//BYTES_PER_PAIR - n_pos, 0)
     raise FacelabError(f"{n_pos:,} same-person + {n_neg:,} different-people pairs would need about {need/1e9:.1f} GB "
-                       "to score "
-                       f"(about {BYTES_PER_PAIR/1e3:.1f} KB a pair), more than the {room/1e9:.1f} GB this study may "
-                       "take of the "
-                       f"{free/1e9:.1f} GB free: sample the different-people pairs with --max-negatives "
-                       f"{fit:,} (max_negatives={fit}) or fewer" + ('' if fit
-                                                                    else '; the same-person pairs alone are too many'))
+                       f"to score (about {BYTES_PER_PAIR/1e3:.1f} KB a pair), more than the {room/1e9:.1f} GB this "
+                       f"study may take of the {free/1e9:.1f} GB free: sample the different-people pairs with "
+                       f"--max-negatives {fit:,} (max_negatives={fit}) or fewer"
+                       + ('' if fit else '; the same-person pairs alone are too many'))
 
 # %% ../nbs/06a_evaluate.ipynb #eb08380b
 class NothingScored(FacelabError):
@@ -227,11 +227,11 @@ def nothing_scored(failures:pd.DataFrame, # every image's reason (embedding fail
                    n_images:int, # images in the study
                    out=None, # report folder: failures.csv is written there
                   ) -> NothingScored:
-    "The error for a study in which no pair could be scored, its reasons summarised (and written to `out/failures.csv`)."
+    "The error for a study where no pair could be scored, its reasons summarised (and written to `out/failures.csv`)."
     where = failures_written(failures, out)
     top = failures.reason.str.slice(0, 80).value_counts()
-    why = '; '.join(f"{c}× {r}" for r, c in top.head(3).items()) + (f"; {len(top)-3} other reasons" if len(top) > 3
-                                                                    else '')
+    why = ('; '.join(f"{c}× {r}" for r, c in top.head(3).items())
+           + (f"; {len(top)-3} other reasons" if len(top) > 3 else ''))
     return NothingScored(f"no pair could be scored: {failures.file.nunique()} of {n_images} images gave no usable "
                          f"face ({why or 'no reason recorded'}); every image's reason is {where}", failures)
 
@@ -281,7 +281,7 @@ NEAR_DUPLICATE = 0.01
 def near_duplicates(scored:pd.DataFrame, # scored pairs
                     share:float=NEAR_DUPLICATE, # a pair nearer than this share of the median different-people distance
                    ) -> pd.DataFrame: # file_x, file_y, identity_x, identity_y, decision, distance
-    "Pairs of two files whose faces embed to almost the same point: the same photo re-encoded, resized or cropped, most likely."
+    "Pairs of files whose faces embed to almost one point: most likely one photo re-encoded, resized or cropped."
     cols = ['file_x', 'file_y', 'identity_x', 'identity_y', 'decision', 'distance']
     neg = scored.distance[scored.decision != 'Yes']
     if not len(neg): return pd.DataFrame(columns=cols)
@@ -297,12 +297,12 @@ class EvaluationResult(Result):
     recommended: dict # method, threshold, rule, reason
     curves: pd.DataFrame # AUC and EER with their intervals
     summary: pd.DataFrame # distance distributions of genuine and impostor pairs
-    failures: pd.DataFrame # file, stage, reason: every file not used (input, duplicate), not embedded, or without a face
+    failures: pd.DataFrame # file, stage, reason: every file not used (input, duplicate), not embedded, or with no face
     embeddings: pd.DataFrame # `represent`'s table
     settings: dict # everything settings.json records
     duplicates: pd.DataFrame = None # DUPLICATE_COLS: every copy of a photo that is in the folder more than once
     near_duplicates: pd.DataFrame = None # scored pairs of two files whose faces embed to (almost) the same point
-    slices: SliceStudy|None = None # error rates by slice, groups and EDC (`facelab.slices`); `slices.table` is slices.csv
+    slices: SliceStudy|None = None # error rates by slice, group, EDC (`facelab.slices`); `slices.table` is slices.csv
 
 # %% ../nbs/06a_evaluate.ipynb #565fb836
 def with_slices(res:EvaluationResult, # the study so far
@@ -331,16 +331,16 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
              folds:int=10, # k for the identity k-fold protocol (capped at the number of identities)
              max_negatives:int|None=None, # sample this many negative pairs (all when None)
              seed:int=0, # seed for the sample and the bootstrap
-             enforce_detection:bool=False, # an image with no face: a failure (True) or embedded whole and listed (False)
-             score_no_face:bool=False, # score the pairs of images in which no face was found (embedded whole)? They are listed either way
-             keep_duplicates:bool=False, # score every copy of a photo that is in the folder more than once (listed either way)
+             enforce_detection:bool=False, # image with no face: a failure (True) or embedded whole and listed (False)
+             score_no_face:bool=False, # score pairs of images with no face found (embedded whole)? Listed either way
+             keep_duplicates:bool=False, # score every copy of a photo in the folder more than once (listed either way)
              n_boot:int=1000, # bootstrap resamples of the people for the intervals (0: none)
              deepface_compat:bool=False, # embed through `DeepFace.represent`, with deepface's thresholds
              command:str|None=None, # the command line that ran this (recorded in settings.json)
              client=None, # a `distributed.Client`: embed on its workers (`facelab.scale`); the study is the same
-             metadata=None, # a CSV of the user's slices (`file` or `identity`, then attributes: `facelab.slices.read_metadata`)
+             metadata=None, # a CSV of slices: `file` or `identity`, then attributes (`facelab.slices.read_metadata`)
              **kwargs, # passed to `represent` (align, cache_dir, batch_size, progress, ...)
-            ) -> EvaluationResult: # pairs, thresholds, recommended, curves, summary, failures (one row per image), embeddings, settings
+            ) -> EvaluationResult: # pairs, thresholds, recommended, curves, summary, failures, embeddings, settings
     "Run the verification study on `source` and (optionally) write its tables, plots and report.md to `out`."
     check_study(out, folds, max_negatives, n_boot, tune, distance_metric)
     people = load_people(source, keep_duplicates)
@@ -418,9 +418,9 @@ def _int(v) -> str: return '–' if v is None or not np.isfinite(v) else str(int
 
 # %% ../nbs/06a_evaluate.ipynb #094b336d
 def display_thresholds(t:pd.DataFrame) -> pd.DataFrame:
-    "The thresholds table as a reader wants it: pairs scored per row, metrics in percent with their intervals, `–` where undefined."
-    thr = [_with_ci(r.threshold, r.threshold_lo, r.threshold_hi, 1,
-                    '.4f').replace(' [', ' (splits ').replace(']', ')').replace(', ', '-') for r in t.itertuples()]
+    "The thresholds table for a reader: pairs scored per row, metrics in percent with intervals, `–` where undefined."
+    thr = [_with_ci(r.threshold, r.threshold_lo, r.threshold_hi, 1, '.4f')
+           .replace(' [', ' (splits ').replace(']', ')').replace(', ', '-') for r in t.itertuples()]
     out = pd.DataFrame(dict(method=t.method, protocol=t.protocol, pairs=t.n_pairs.map(_int), pos=t.n_pos.map(_int),
                             neg=t.n_neg.map(_int), folds=t.n_folds.map(_int), threshold=thr))
     for m in METRIC_COLS: out[m] = [_with_ci(r[m], r[f"{m}_lo"], r[f"{m}_hi"]) for _, r in t.iterrows()]
@@ -448,8 +448,10 @@ def _method_text(m:str, # a method of the thresholds table
                 "if their distances are normally distributed")
     if name == 'far':
         return f"the largest threshold that accepts at most a fraction {arg or '0.001'} of the different-people pairs"
-    return {'best-f1': 'the threshold with the highest F1 over every distinct threshold', 'best-accuracy': 'the threshold with the highest accuracy',
-            'tree': "a depth-1 decision tree's split on the distance (information gain)"}.get(m, f"the fixed threshold {m}")
+    return {'best-f1': 'the threshold with the highest F1 over every distinct threshold',
+            'best-accuracy': 'the threshold with the highest accuracy',
+            'tree': "a depth-1 decision tree's split on the distance (information gain)",
+           }.get(m, f"the fixed threshold {m}")
 
 # %% ../nbs/06a_evaluate.ipynb #9895c859
 def method_notes(t:pd.DataFrame, # a thresholds table
@@ -460,9 +462,9 @@ def method_notes(t:pd.DataFrame, # a thresholds table
 
 # %% ../nbs/06a_evaluate.ipynb #c89b54c7
 def closest_calls(scored:pd.DataFrame, # scored pairs with a `kfold_threshold` column
-                  kind:str='false-accept', # 'false-accept': different people nearest to being accepted; 'false-reject': the same person nearest to being rejected
+                  kind:str='false-accept', # 'false-accept' or 'false-reject': correct pairs nearest to that error
                   n:int=5, # how many
-                 ) -> pd.DataFrame: # file_x, file_y, identities, distance, kfold_threshold, margin (distance to the wrong side)
+                 ) -> pd.DataFrame: # file_x, file_y, identities, distance, kfold_threshold, margin (to the wrong side)
     "The correctly decided pairs nearest to becoming an error of `kind`: what would fail first."
     d, t = scored.distance.to_numpy(float), scored.kfold_threshold.to_numpy(float)
     same = (scored.decision == 'Yes').to_numpy()
@@ -474,8 +476,8 @@ def closest_calls(scored:pd.DataFrame, # scored pairs with a `kfold_threshold` c
 # %% ../nbs/06a_evaluate.ipynb #fe2bbd2e
 def error_images(scored:pd.DataFrame, # scored pairs with `kfold_prediction` (from `evaluate`)
                  n:int=10, # how many images
-                ) -> pd.DataFrame: # file, identity, errors, false_accepts, false_rejects, confused_with (the identity most often accepted for it)
-    "The images in the most k-fold errors: one photo in many false accepts with one other person is often a label error, not the model's."
+                ) -> pd.DataFrame: # file, identity, errors, false_accepts, false_rejects, confused_with
+    "The images in the most k-fold errors, each with the identity it is most often falsely accepted with."
     e = scored[scored.kfold_prediction.notna() & (scored.kfold_prediction != scored.decision)]
     if not len(e): return pd.DataFrame(columns=['file', 'identity', 'errors', 'false_accepts', 'false_rejects',
                                                 'confused_with'])
@@ -483,8 +485,9 @@ def error_images(scored:pd.DataFrame, # scored pairs with `kfold_prediction` (fr
                                           fa=e.decision != 'Yes'))
     s = pd.concat([side('x', 'y'), side('y', 'x')], ignore_index=True)
     g = s.groupby(['file', 'identity'])
+    confused = s[s.fa].groupby(['file', 'identity']).other.agg(lambda o: o.value_counts().index[0])
     out = pd.DataFrame(dict(errors=g.size(), false_accepts=g.fa.sum(), false_rejects=g.size() - g.fa.sum(),
-                            confused_with=s[s.fa].groupby(['file', 'identity']).other.agg(lambda o: o.value_counts().index[0]))).reset_index()
+                            confused_with=confused)).reset_index()
     return out.sort_values(['errors', 'file'], ascending=[False, True], kind='stable').head(n).reset_index(drop=True)
 
 # %% ../nbs/06a_evaluate.ipynb #331a779b
@@ -558,7 +561,7 @@ def _code(x) -> str:
 def _left_out_md(s:dict, # the study's settings
                  near:pd.DataFrame|None=None, # near-duplicate pairs
                 ) -> list:
-    "The report's first lines on what the numbers leave out: unused files, copies, people in no scored pair, near-duplicates."
+    "The report's opening on what the numbers omit: unused files, copies, people in no scored pair, near-duplicates."
     md = []
     if nu := s.get('not_used'):
         md.append(f"**Not used: {sum(nu.values())} files of the folder** "
@@ -580,7 +583,7 @@ def _left_out_md(s:dict, # the study's settings
 def _duplicates_md(res, # the study's result
                    root:str='', # the data folder: files are shown relative to it
                   ) -> list:
-    "The Duplicates section: every copy of a repeated photo, and the near-duplicate pairs (nothing when there are none)."
+    "The Duplicates section: every copy of a repeated photo, and the near-duplicate pairs (nothing if there are none)."
     d, near = res.get('duplicates'), res.get('near_duplicates')
     if (d is None or not len(d)) and (near is None or not len(near)): return []
     md = ["## Duplicates", ""]
@@ -641,43 +644,64 @@ def write_report(res:dict, out) -> Path:
     for name, fig in figs: fig.savefig(out/f'{name}.png', dpi=110, bbox_inches='tight')
     summ = res['summary'].reset_index().rename(columns={'decision': 'pairs'})
     curves = res['curves'].iloc[0]
-    cnames = ['auc',
-              'eer'] + [c for c in res['curves'].columns if c.startswith('tar@far=') and not c.endswith(('_lo', '_hi'))]
+    cnames = ['auc', 'eer'] + [c for c in res['curves'].columns
+                               if c.startswith('tar@far=') and not c.endswith(('_lo', '_hi'))]
     ctab = pd.DataFrame([{c: _with_ci(curves[c], curves[f"{c}_lo"], curves[f"{c}_hi"], 1, '.4f') for c in cnames}])
     nf, nfail = s['no_face'], s['failed_images']
     no_face = ("embedded whole and scored, as `--score-no-face` asks" if s['score_no_face'] else
                "listed; their pairs are not scored, `--score-no-face` would score them")
-    md = [f"# facelab verification report", "",
-          f"{_code(s['model_name'])} + {_code(s['detector_backend'])}, distance {_code(s['distance_metric'])}, on {_where(s)}: "
-          f"{s['identities']} people, {s['images']} images, {s['pairs']} pairs. **Scored: {s['scored_pairs']} pairs "
-          f"({s['positives']} same person, {s['negatives']} different people) of {identity_count(scored)} people**, the same "
-          "pairs in every row below.", "",
+    md = [f"# facelab verification report",
+          "",
+          f"{_code(s['model_name'])} + {_code(s['detector_backend'])}, distance {_code(s['distance_metric'])}, "
+          f"on {_where(s)}: {s['identities']} people, {s['images']} images, {s['pairs']} pairs. "
+          f"**Scored: {s['scored_pairs']} pairs ({s['positives']} same person, {s['negatives']} different people) "
+          f"of {identity_count(scored)} people**, the same pairs in every row below.",
+          "",
           *_left_out_md(s, res.get('near_duplicates')),
           *_small_md(s),
           f"Images without a detected face: {nf} ({no_face}); images that could not be embedded: {nfail}. "
-          + ("See [Failures](#failures)." if nf or nfail else ''), "",
-          "## Recommended threshold", "", *_recommended_md(rec),
-          "## Why do they fail?", "",
-          "The worst errors of the recommended rule, scored k-fold (each pair by a threshold tuned without its people): "
-          "different people accepted and the same person rejected, each furthest on the wrong side of its threshold first.", "",
-          "![worst false accepts](worst_false_accepts.png)", "", "![worst false rejects](worst_false_rejects.png)", "",
+          + ("See [Failures](#failures)." if nf or nfail else ''),
+          "",
+          "## Recommended threshold",
+          "",
+          *_recommended_md(rec),
+          "## Why do they fail?",
+          "",
+          "The worst errors of the recommended rule, scored k-fold (each pair by a threshold tuned without its "
+          "people): different people accepted and the same person rejected, each furthest on the wrong side of its "
+          "threshold first.",
+          "",
+          "![worst false accepts](worst_false_accepts.png)",
+          "",
+          "![worst false rejects](worst_false_rejects.png)",
+          "",
           *(_closest_md(scored, s['data_folder']) if rec.get('method') else []),
-          "## Distances", "", md_table(summ), "", "![distances](distances.png)", "",
-          "## Thresholds", "",
-          "Precision, recall, F1 and accuracy in percent, each with its " + (s['interval'] or 'interval') + " in brackets; `–` where undefined. "
-          "`fixed`: not tuned on these pairs. `oracle`: tuned and scored on the same pairs -- optimistic. `k-fold`: each pair scored with "
-          "a threshold tuned on the pairs of other people (identity folds: the pairs with neither of its two people's folds), counts pooled "
-          "over the splits; its threshold is the mean over the splits, with their range. The intervals of the k-fold rows resample "
-          "the people with each pair's k-fold threshold held fixed (not re-tuned inside each resample): they cover the sampling "
-          "of people, and the threshold column's range shows how much the tuned threshold itself moves. FMR: the share of "
-          "different-people pairs accepted; FNMR: the share of same-person pairs rejected.", "",
-          md_table(display_thresholds(t)), "", *[f"- {n}" for n in method_notes(t, s.get('threshold_source', ''))], ""]
+          "## Distances",
+          "",
+          md_table(summ),
+          "",
+          "![distances](distances.png)",
+          "",
+          "## Thresholds",
+          "",
+          "Precision, recall, F1 and accuracy in percent, each with its " + (s['interval'] or 'interval')
+          + " in brackets; `–` where undefined. `fixed`: not tuned on these pairs. `oracle`: tuned and scored on the "
+          "same pairs -- optimistic. `k-fold`: each pair scored with a threshold tuned on the pairs of other people "
+          "(identity folds: the pairs with neither of its two people's folds), counts pooled over the splits; its "
+          "threshold is the mean over the splits, with their range. The intervals of the k-fold rows resample the "
+          "people with each pair's k-fold threshold held fixed (not re-tuned inside each resample): they cover the "
+          "sampling of people, and the threshold column's range shows how much the tuned threshold itself moves. "
+          "FMR: the share of different-people pairs accepted; FNMR: the share of same-person pairs rejected.",
+          "",
+          md_table(display_thresholds(t)),
+          "",
+          *[f"- {n}" for n in method_notes(t, s.get('threshold_source', ''))],
+          ""]
     if notes := undefined_notes(t): md += ["Undefined:", "", *[f"- {n}" for n in notes], ""]
     md += [f"k-fold: none: {s['kfold_reason']}." if s.get('kfold_reason') else
-           f"k-fold: {s['folds_used']} folds (asked {s['folds_asked']})" + (", capped at the number of identities."
-                                                                            if s['folds_used']
-                                                                            and s['folds_used'] < s['folds_asked']
-                                                                            else '.'), "",
+           f"k-fold: {s['folds_used']} folds (asked {s['folds_asked']})"
+           + (", capped at the number of identities." if s['folds_used'] and s['folds_used'] < s['folds_asked']
+              else '.'), "",
            "## Curves", "", "Threshold-free, with the same intervals over people (the kind of each: "
            f"{curves.get('interval') or 'none'}).", "", md_table(ctab), ""]
     if curves.get('reason'): md += [f"Undefined: {curves['reason']}.", ""]

@@ -52,7 +52,7 @@ def align_similarity(img:np.ndarray, # H×W×3 image
 
 # %% ../nbs/04a_models.ipynb #d7473b2f
 class Embedder:
-    "Base class of a recognition model: aligns faces by the 5-point similarity warp (box crop without landmarks); subclasses `embed`."
+    "Recognition model base: aligns by the 5-point similarity warp (box crop without landmarks); subclasses `embed`."
     name, weights, input_size, margin, thresholds, settings = 'embedder', None, (112, 112), 0., {}, {}
     def align(self, img:np.ndarray, # H×W×3 BGR image
               box, # x1, y1, x2, y2 of the face
@@ -65,13 +65,13 @@ class Embedder:
         "Embeddings (N×D float32) of aligned BGR crops."
         raise NotImplementedError
     def one_thread(self):
-        "This model computing on one thread, for worker threads that embed at once (the model itself, unless it has its own threads)."
+        "This model on one thread, for worker threads embedding at once (itself, unless it has its own threads)."
         return self
 
 # %% ../nbs/04a_models.ipynb #4ea8f7a2
 def onnx_session(path, # an .onnx file (or its bytes)
                  dynamic_batch:bool=True, # make the first dimension of every input and output dynamic
-                 threads:int|None=None, # intra-op threads (None: `$FACELAB_THREADS`, else onnxruntime's default, one per core)
+                 threads:int|None=None, # intra-op threads (None: `$FACELAB_THREADS`, else onnxruntime's one per core)
                 ):
     "An onnxruntime session on the CPU, quiet, able to take a whole batch even when the file fixes the batch size to 1."
     import onnx, onnxruntime as ort
@@ -113,10 +113,10 @@ class OnnxModel(Embedder):
         x = np.stack(crops).astype(np.float32)
         if self.rgb: x = x[..., ::-1]
         x = ((x - self.mean)/self.std).transpose(0, 3, 1, 2)
-        return self.sess.run(None,
-                             {self.input_name: np.ascontiguousarray(x)})[0].reshape(len(crops), -1).astype(np.float32)
+        out = self.sess.run(None, {self.input_name: np.ascontiguousarray(x)})[0]
+        return out.reshape(len(crops), -1).astype(np.float32)
     def one_thread(self):
-        "This model on an onnxruntime session of one intra-op thread (built once; itself when its session has one already)."
+        "This model on an onnxruntime session of one intra-op thread (built once; itself if its session has one)."
         if self.sess.get_session_options().intra_op_num_threads == 1: return self
         if getattr(self, '_one', None) is None:
             one = copy.copy(self)
@@ -128,26 +128,29 @@ class OnnxModel(Embedder):
 class SFace(OnnxModel):
     "SFace (opencv_zoo, int8), 5-point aligned to 112×112, RGB pixels 0-255, batched."
     weights = 'SFace'
-    # opencv_zoo's own thresholds for this model (cosine similarity 0.363, L2 1.128); deepface's 10.734 for raw euclidean
-    thresholds = dict(cosine=1-0.363, euclidean_l2=1.128, euclidean=10.734, source="published by the model's authors (opencv_zoo's face_recognition_sface: cosine, L2); deepface's table (euclidean)")
+    # opencv_zoo's thresholds for this model (cosine similarity 0.363, L2 1.128); deepface's 10.734 for raw euclidean
+    thresholds = dict(cosine=1-0.363, euclidean_l2=1.128, euclidean=10.734,
+                      source="published by the model's authors (opencv_zoo's face_recognition_sface: cosine, L2); "
+                             "deepface's table (euclidean)")
     def __init__(self):
         super().__init__(weights_dir()/WEIGHTS['SFace'].files[0], name='SFace', mean=0., std=1., rgb=True,
                          thresholds=SFace.thresholds)
 
 # %% ../nbs/04a_models.ipynb #b7cd57ad
 class FacenetCASIA(Embedder):
-    "David Sandberg's FaceNet (Inception-ResNet-v1, 512-d, CASIA-WebFace, 20180408-102900) through `cv2.dnn`: margin crop to 160, fixed standardisation."
+    "Sandberg's FaceNet (Inception-ResNet-v1, 512-d, CASIA-WebFace, 20180408-102900) in `cv2.dnn`: 160 margin crop."
     name, weights, input_size = 'Facenet-CASIA', 'Facenet-CASIA', (160, 160)
     margin = 0.125   # Sandberg's --margin 32 at --image_size 160: 16 pixels a side of a ~128-pixel face box
     settings = dict(margin=margin, standardization='fixed')
-    # tuned on LFW View 2 with this pipeline (yunet): the mean of the ten folds' best-accuracy thresholds, benchmarks/lfw.py;
-    # euclidean_l2 is the same threshold on unit vectors, sqrt(2 * cosine)
+    # tuned on LFW View 2 with this pipeline (yunet): the mean of the ten folds' best-accuracy thresholds,
+    # benchmarks/lfw.py; euclidean_l2 is the same threshold on unit vectors, sqrt(2 * cosine)
     thresholds = dict(cosine=0.598, euclidean_l2=float(np.sqrt(2*0.598)),
-                      source="tuned by facelab on LFW View 2 with yunet (mean of the 10 folds' best-accuracy thresholds, benchmarks/lfw.py), not published by the model's authors")
+                      source="tuned by facelab on LFW View 2 with yunet (mean of the 10 folds' best-accuracy "
+                             "thresholds, benchmarks/lfw.py), not published by the model's authors")
     def __init__(self):
         path = weights_dir()/WEIGHTS[self.weights].files[0]
-        need = "FaceNet's TensorFlow graph is read by OpenCV 5.0's cv2.dnn only (4.x cannot parse it, 5.1 dropped the TensorFlow importer): " \
-               "pip install 'opencv-contrib-python-headless>=5.0,<5.1'"
+        need = ("FaceNet's TensorFlow graph is read by OpenCV 5.0's cv2.dnn only (4.x cannot parse it, 5.1 dropped "
+                "the TensorFlow importer): pip install 'opencv-contrib-python-headless>=5.0,<5.1'")
         if not hasattr(cv2.dnn, 'readNetFromTensorflow'):
             raise FacelabError(f"model 'Facenet-CASIA': OpenCV {cv2.__version__} has no TensorFlow importer. {need}")
         if not path.is_file():
@@ -160,7 +163,7 @@ class FacenetCASIA(Embedder):
         "The box grown by `margin` on each side, resized to 160×160 (no rotation, as FaceNet was trained)."
         return crop_box(img, box, margin=self.margin, size=self.input_size)
     def embed(self, crops:list) -> np.ndarray:
-        "Embeddings of margin crops: RGB, `(x - 127.5) / 128` as the 2018 releases were trained, one network call each (the graph fixes the batch to 1)."
+        "Margin crops' embeddings: RGB, `(x - 127.5) / 128` as in training; one call a crop (the graph's batch is 1)."
         out = []
         for c in crops:
             x = (c[..., ::-1].astype(np.float32) - 127.5)/128
@@ -170,9 +173,10 @@ class FacenetCASIA(Embedder):
 
 # %% ../nbs/04a_models.ipynb #2eaeeefe
 class Dlib(Embedder):
-    "dlib's ResNet (128-d): its 5-point shape predictor inside the box, its 150×150 face chip (padding 0.25), as `face_recognition` does."
+    "dlib's ResNet (128-d): its 5-point shape predictor in the box, 150×150 chip (padding 0.25), as `face_recognition`."
     name, weights, input_size = 'Dlib', 'Dlib', (150, 150)
-    thresholds = dict(cosine=0.07, euclidean=0.6, euclidean_l2=0.4, source="deepface's thresholds for Dlib (euclidean 0.6 is dlib's own)")
+    thresholds = dict(cosine=0.07, euclidean=0.6, euclidean_l2=0.4,
+                      source="deepface's thresholds for Dlib (euclidean 0.6 is dlib's own)")
     def __init__(self):
         import dlib
         self.dlib = dlib
@@ -186,14 +190,13 @@ class Dlib(Embedder):
         return np.ascontiguousarray(self.dlib.get_face_chip(rgb, shape, size=150, padding=0.25)[..., ::-1])
     def embed(self, crops:list) -> np.ndarray:
         "Embeddings of face chips, one dlib call for the batch."
-        return np.array([np.array(v)
-                         for v in self.net.compute_face_descriptor([np.ascontiguousarray(c[..., ::-1])
-                                                                    for c in crops])], np.float32)
+        chips = [np.ascontiguousarray(c[..., ::-1]) for c in crops]
+        return np.array([np.array(v) for v in self.net.compute_face_descriptor(chips)], np.float32)
 
 # %% ../nbs/04a_models.ipynb #d445d058
 class DeepfaceModel(Embedder):
-    "One of deepface's recognition models with deepface's own preprocessing: eye-level crop, `resize_image`, `normalize_input`, `forward`."
-    def __init__(self, model_name:str, # deepface's name (VGG-Face, Facenet, Facenet512, ArcFace, GhostFaceNet, SFace, ...)
+    "A deepface model with its own preprocessing: eye-level crop, `resize_image`, `normalize_input`, `forward`."
+    def __init__(self, model_name:str, # deepface's name (VGG-Face, Facenet, Facenet512, ArcFace, GhostFaceNet, ...)
                  normalization:str='base'): # deepface's input normalisation
         configure_deepface()
         from deepface.modules import modeling
@@ -212,7 +215,8 @@ class DeepfaceModel(Embedder):
     def embed(self, crops:list) -> np.ndarray:
         "Embeddings through deepface's preprocessing and the model's `forward`, one call for the batch."
         from deepface.modules import preprocessing
-        x = np.concatenate([preprocessing.normalize_input(img=preprocessing.resize_image(img=c, target_size=self.input_size[::-1]),
+        size = self.input_size[::-1]
+        x = np.concatenate([preprocessing.normalize_input(img=preprocessing.resize_image(img=c, target_size=size),
                                                           normalization=self.normalization) for c in crops])
         return np.asarray(self.model.forward(x), np.float32).reshape(len(crops), -1)
 
@@ -247,7 +251,7 @@ def _deepface_name(factory) -> str|None:
 HEAD = '+head:'
 
 def head_parts(model_name:str) -> tuple|None:
-    "`(base model, head folder)` of a name like `SFace+head:/path/to/head`, else None; the folder absolute and resolved (`~`, `..`, links)."
+    "`(base model, folder)` of a name like `SFace+head:/path/to/head` (folder resolved: `~`, `..`, links), else None."
     if not isinstance(model_name, str) or HEAD not in model_name: return None
     base, path = model_name.split(HEAD, 1)
     if not base or not path: raise FacelabError(f"a head model is named '<model>+head:<folder>', not {model_name!r}")
@@ -255,7 +259,7 @@ def head_parts(model_name:str) -> tuple|None:
 
 # %% ../nbs/04a_models.ipynb #0b92d0cd
 def head_name(model_name:str) -> str:
-    "A head model's name with its folder absolute and resolved (one name, so one cache key, however the folder was written); other names unchanged."
+    "A head model's name, its folder resolved (one cache key however the folder was written); other names unchanged."
     hp = head_parts(model_name)
     return f"{hp[0]}{HEAD}{hp[1]}" if hp else model_name
 
@@ -268,7 +272,7 @@ def _head_signature(folder:Path) -> str:
 
 # %% ../nbs/04a_models.ipynb #07fb6109
 class HeadModel(Embedder):
-    "A frozen model followed by a learned `facelab.adapt.ProjectionHead`: the base model's alignment and embedding, then the head."
+    "A frozen model + a learned `facelab.adapt.ProjectionHead`: the base's alignment and embedding, then the head."
     weights, thresholds = None, {}   # a head's output space has no default threshold: tune one (`evaluate` does)
     def __init__(self, base:str, folder):
         from facelab.adapt import ProjectionHead
@@ -286,7 +290,7 @@ class HeadModel(Embedder):
         return one
 
 # %% ../nbs/04a_models.ipynb #c25e830b
-def get_model(model_name=DEFAULT_MODEL, # a name in `MODELS`, a path to an .onnx file, or an embedder object (passed through)
+def get_model(model_name=DEFAULT_MODEL, # a name in `MODELS`, an .onnx path, or an embedder object (passed through)
               normalization:str='base', # deepface's input normalisation (deepface's models only)
              ):
     "The recognition model for `model_name`, built once per process, or a `FacelabError` saying what is missing."
@@ -339,7 +343,7 @@ def model_thresholds(model_name=DEFAULT_MODEL, # a name in `MODELS`, an .onnx pa
 
 # %% ../nbs/04a_models.ipynb #c1ac1831
 def model_settings(model) -> dict:
-    "What besides the image changes a model's embeddings: its name, settings and weight files (for cache keys and reports), without loading it."
+    "What besides the image sets a model's embeddings: name, settings, weights (cache keys, reports); loads nothing."
     name = model_name_of(model)
     if hp := head_parts(name):
         base = model_settings(hp[0])

@@ -44,7 +44,7 @@ def _long(qi, gi, queries, vectors, distance_metric, threshold):
 # %% ../nbs/08_search.ipynb #8d42621e
 _BLAS = []
 def _one_blas_thread():
-    "Context running BLAS on one thread: a single query is a memory-bound matrix-vector product, and waking a second thread costs more."
+    "BLAS on one thread: a single query is a memory-bound matrix-vector product; waking a second thread costs more."
     if not _BLAS:
         try:
             from threadpoolctl import ThreadpoolController
@@ -55,7 +55,7 @@ def _one_blas_thread():
 
 # %% ../nbs/08_search.ipynb #15d11edc
 class ExactIndex:
-    "Exact search over `vectors` with numpy: matrix products in float32 chunks, exact float64 distances for the answers."
+    "Exact numpy search over `vectors`: matrix products in float32 chunks, exact float64 distances for the answers."
     def __init__(self, vectors, # N×D gallery embeddings
                  distance_metric:str=DEFAULT_METRIC, # cosine, euclidean, euclidean_l2 or angular
                  chunk_floats:int=1<<25): # largest score block held in memory at once (floats)
@@ -125,12 +125,12 @@ def _faiss():
 
 # %% ../nbs/08_search.ipynb #eaf828fd
 class FaissIndex:
-    "FAISS search over `vectors`: exact (`IndexFlat`) or clustered (IVF: `nlist` cells, `nprobe` scanned; vectors kept whole or as 8-bit codes)."
+    "FAISS search of `vectors`: exact (`IndexFlat`) or IVF (`nlist` cells, `nprobe` scanned; whole or 8-bit vectors)."
     def __init__(self, vectors, # N×D gallery embeddings
                  distance_metric:str=DEFAULT_METRIC, # cosine, euclidean, euclidean_l2 or angular
                  nlist:int|None=None, # IVF cells; None: exact flat index
                  nprobe:int=32, # cells scanned per query (IVF)
-                 codec:str='flat', # IVF storage: 'flat' (float32, `IndexIVFFlat`) or 'sq8' (8 bits a dimension, `IndexIVFScalarQuantizer`)
+                 codec:str='flat', # 'flat' (float32, `IndexIVFFlat`) or 'sq8' (8-bit codes, `IndexIVFScalarQuantizer`)
                  rerank:int=10, # with 'sq8': candidates fetched per query and re-ranked by exact distance
                  train_size:int=64, # training vectors per cell for the IVF k-means
                  seed:int=0): # seed for the training sample
@@ -193,7 +193,7 @@ def _settings_diff(a:dict, b:dict, keys=MATCH_SETTINGS) -> list:
 
 # %% ../nbs/08_search.ipynb #b9b5b495
 def _vector_problems(v:np.ndarray) -> np.ndarray:
-    "Per row of the N×D matrix `v`: '' when usable as an embedding, else what is wrong (NaN, infinite or all-zero values)."
+    "Per row of N×D `v`: '' when usable as an embedding, else what is wrong (NaN, infinite or all-zero values)."
     v = np.asarray(v)
     if not len(v): return np.zeros(0, '<U32')
     nan, inf, zero = np.isnan(v).any(1), np.isinf(v).any(1), ~(v != 0).any(1)
@@ -224,7 +224,7 @@ def _extra_face_reason(r) -> str:
 def _enrolled(emb:pd.DataFrame, # `represent` output
               faces:str='largest', # 'largest' or 'all'
               enrol_no_face:bool=False, # enrol an image without a detected face as a whole-image "face"
-             ) -> tuple: # (the faces to enrol, failures: a `detect` row per image without a face, an `enrol` row per face left out)
+             ) -> tuple: # (faces to enrol, failures: `detect` per image with no face, `enrol` per face left out)
     "The faces of `emb` a gallery enrols, and the others as failure rows."
     emb = emb.reset_index(drop=True)
     found = emb if enrol_no_face else emb[emb.face_detected.astype(bool)]
@@ -235,7 +235,7 @@ def _enrolled(emb:pd.DataFrame, # `represent` output
 
 # %% ../nbs/08_search.ipynb #ac5dc27c
 def _embedding_matrix(t:pd.DataFrame) -> np.ndarray:
-    "The `embedding` column as one N×D float32 matrix; a FacelabError naming the face for one that is not a finite, non-zero vector."
+    "`embedding` as one N×D float32 matrix; a FacelabError names any face that is not a finite, non-zero vector."
     face = lambda i: f"identity {t.identity[i]!r} (face {t.face_idx[i]} of {t.file[i]})"
     rows = []
     for i, e in enumerate(t.embedding):
@@ -256,11 +256,11 @@ def _embedding_matrix(t:pd.DataFrame) -> np.ndarray:
 
 # %% ../nbs/08_search.ipynb #6ee90472
 class Gallery:
-    "Known faces: a table of `identity, file, face_idx, embedding, x1, y1, x2, y2, confidence, face_detected` and its embedding settings."
+    "Known faces: `identity, file, face_idx, embedding, x1..y2, confidence, face_detected` and embedding settings."
     def __init__(self, table:pd.DataFrame, # one row per face, GALLERY_COLS
                  settings:dict, # `embed_settings(...)` the embeddings were made with
                  failures:pd.DataFrame|None=None, # images not embedded, faces not enrolled (`file, stage, reason`)
-                 weights_sha256:dict|None=None): # weight file -> SHA-256 of the weights that made the embeddings (None: not known)
+                 weights_sha256:dict|None=None): # weight file -> SHA-256 that made the embeddings (None: unknown)
         if not isinstance(table, pd.DataFrame):
             raise FacelabError(f"a gallery table must be a DataFrame, not {type(table).__name__}")
         missing = [c for c in GALLERY_COLS if c not in table.columns]
@@ -316,7 +316,7 @@ def _embed_kwargs(settings:dict) -> dict:
 
 # %% ../nbs/08_search.ipynb #8c9e2d5b
 def _current_settings(gallery:Gallery) -> dict:
-    "The `embed_settings` that new embeddings made with the gallery's model, detector and options get on this machine now."
+    "The `embed_settings` new embeddings with the gallery's model, detector and options get on this machine now."
     s = gallery.settings
     return embed_settings(s['model_name'], s['detector_backend'], s.get('align', True), s.get('normalization', 'base'),
                           s.get('expand_percentage', 0), s.get('enforce_detection', False),
@@ -324,7 +324,7 @@ def _current_settings(gallery:Gallery) -> dict:
 
 # %% ../nbs/08_search.ipynb #d4134a86
 def _weights_check(gallery:Gallery, precomputed:bool=False):
-    "Refuse new embeddings for `gallery` when an installed weight file's SHA-256 is not the one the gallery was built with (warn when it is missing and the queries are `precomputed`)."
+    "Refuse new embeddings if an installed weight's SHA-256 is not `gallery`'s; warn if missing and `precomputed`."
     rec = {f: s for f, s in (gallery.weights_sha256 or {}).items() if s}
     now = _installed_sha256(list(rec))
     for f, s in rec.items():
@@ -340,7 +340,7 @@ def _weights_check(gallery:Gallery, precomputed:bool=False):
 
 # %% ../nbs/08_search.ipynb #2041d7b1
 def _check_query_settings(gallery:Gallery, qs:dict, precomputed:bool):
-    "Refuse queries embedded with settings `qs` (only the keys known) other than the gallery's, naming both; then check the weights."
+    "Refuse queries with embed settings `qs` (known keys only) unlike the gallery's, naming both; then check weights."
     keys = [k for k in MATCH_SETTINGS if k in qs and k in gallery.settings]
     if diff := _settings_diff(gallery.settings, qs, keys):
         raise FacelabError("the queries were embedded with other settings than the gallery (gallery vs queries: "
@@ -350,7 +350,7 @@ def _check_query_settings(gallery:Gallery, qs:dict, precomputed:bool):
 
 # %% ../nbs/08_search.ipynb #72ad6dc6
 def _gallery_rows(identities:dict, faces:str, enrol_no_face:bool=False, **kwargs) -> tuple:
-    "Embed the images of `identities` (cached); return (rows with identity, failures: images not embedded, faces not enrolled)."
+    "Embed `identities`' images (cached): (rows with identity, failures: images not embedded, faces not enrolled)."
     if faces not in FACES: raise FacelabError(f"faces must be 'largest' or 'all', not {faces!r}")
     files = [(str(f), str(k)) for k, v in identities.items() for f in v]
     emb, fail = represent([f for f, _ in files], **kwargs)
@@ -363,17 +363,17 @@ def _gallery_rows(identities:dict, faces:str, enrol_no_face:bool=False, **kwargs
 def from_identities(cls:Gallery, identities:dict, # identity -> list of image paths
                     model_name=DEFAULT_MODEL, # a name in `facelab.embed.MODELS`, an .onnx path, or a model object
                     detector_backend=DEFAULT_DETECTOR, # a name in `facelab.detect.DETECTORS`, or a detector object
-                    faces:str='largest', # the largest face of each image (others in `failures`), or 'all' (as DeepFace.find)
+                    faces:str='largest', # each image's largest face (others in `failures`) or 'all' (as DeepFace.find)
                     align:bool=True, # align faces by the eyes
                     normalization:str='base', # deepface input normalisation
                     expand_percentage:int=0, # grow detected boxes by this percentage
                     enforce_detection:bool=False, # True: an image without a face is a failure, not embedded whole
                     deepface_compat:bool=False, # embed through `DeepFace.represent` (deepface's preprocessing)
                     flip:bool=False, # flip test: each face the mean of its embedding and its mirror image's
-                    enrol_no_face:bool=False, # enrol an image without a detected face as a whole-image face (default: a failures row)
+                    enrol_no_face:bool=False, # an image with no face found: enrolled whole (False: a failures row)
                     **kwargs, # passed to `represent` (cache_dir, batch_size, progress, client: embed on a Dask cluster)
                    ) -> Gallery:
-    "Embed every image of every identity (cached) into a gallery; failed images, images without a face and faces not enrolled are in `failures`."
+    "A gallery of every identity's images (cached); images failed or with no face, faces not enrolled in `failures`."
     settings = embed_settings(model_name, detector_backend, align, normalization, expand_percentage, enforce_detection,
                               deepface_compat, flip)
     # objects stay objects
@@ -384,10 +384,10 @@ def from_identities(cls:Gallery, identities:dict, # identity -> list of image pa
 
 # %% ../nbs/08_search.ipynb #c7f06763
 @patch(cls_method=True)
-def from_folder(cls:Gallery, path, # `<identity>/<images>` subfolders; loose images are each their own identity (their file stem)
-                **kwargs, # passed to `Gallery.from_identities` (model_name, detector_backend, faces='largest' or 'all', ...)
+def from_folder(cls:Gallery, path, # `<identity>/<images>` subfolders; a loose image is its own identity (its file stem)
+                **kwargs, # to `Gallery.from_identities` (model_name, detector_backend, faces='largest' or 'all', ...)
                ) -> Gallery:
-    "A gallery of every image under `path` (subfolder names are identities), the largest face of each unless faces='all'."
+    "A gallery of every image under `path` (subfolders name identities), the largest face of each unless faces='all'."
     root = Path(path)
     if not root.is_dir(): raise FacelabError("not a folder", root)
     ids = identities_from_folder(root)   # facelab's one rule for the people of a folder
@@ -395,9 +395,9 @@ def from_folder(cls:Gallery, path, # `<identity>/<images>` subfolders; loose ima
 
 # %% ../nbs/08_search.ipynb #b4155f82
 @patch(cls_method=True)
-def from_embeddings(cls:Gallery, emb:pd.DataFrame, # embeddings table (EMBEDDING_COLS), optionally with an `identity` column
-                    identity=None, # file -> identity (dict or function); default the `identity` column, else the file stem
-                    settings:dict|None=None, # embed settings; default `embed_settings` of the table's model and detector
+def from_embeddings(cls:Gallery, emb:pd.DataFrame, # EMBEDDING_COLS table, optionally with an `identity` column
+                    identity=None, # file -> identity (dict or function); default `identity` column, else the file stem
+                    settings:dict|None=None, # default: `embed_settings` of the table's model and detector
                    ) -> Gallery:
     "A gallery from an embeddings table, refusing one that mixes models or detectors."
     t = emb.copy()
@@ -432,12 +432,12 @@ def _model_path(settings:dict, # a gallery's settings
                 folder, # the gallery folder (None: settings unchanged)
                 to:str, # 'save': an .onnx model's path made relative to `folder`; 'load': resolved against it
                ) -> dict:
-    "The settings with an .onnx model's path relative to the gallery folder (to save) or resolved against it (when loaded)."
+    "`settings` with an .onnx model's path relative to the gallery folder (to save) or resolved against it (to load)."
     name = settings.get('model_name')
     if folder is None or not (isinstance(name, str) and name.lower().endswith('.onnx')): return settings
     folder = Path(folder).absolute()
-    p = os.path.relpath(Path(name).absolute(),
-                        folder) if to == 'save' else str((folder/name).resolve()) if not Path(name).is_absolute() else name
+    p = (os.path.relpath(Path(name).absolute(), folder) if to == 'save'
+         else str((folder/name).resolve()) if not Path(name).is_absolute() else name)
     p = Path(p).as_posix() if to == 'save' else p
     m = settings.get('model')
     return {**settings, 'model_name': p,
@@ -446,9 +446,10 @@ def _model_path(settings:dict, # a gallery's settings
 # %% ../nbs/08_search.ipynb #634b1d85
 @patch
 def _meta(self:Gallery, folder=None) -> dict:
-    "What gallery.json records besides the files' checksums (gallery.parquet holds a copy, so an edit to either shows), as JSON reads it back."
+    "gallery.json minus the checksums (gallery.parquet's copy shows an edit to either), as JSON reads it back."
     w = self.settings.get('weights')
-    ws = self.weights_sha256 if self.weights_sha256 is not None else _installed_sha256(list(w) if isinstance(w, dict) else [])
+    ws = (self.weights_sha256 if self.weights_sha256 is not None
+          else _installed_sha256(list(w) if isinstance(w, dict) else []))
     return _json(dict(format='facelab-gallery', version=GALLERY_FORMAT, faces=len(self),
                       identities=len(self.identities), dims=self.vectors.shape[1] if len(self) else 0,
                       settings=_model_path(self.settings, folder, 'save'), weights_sha256=ws))
@@ -457,7 +458,7 @@ def _meta(self:Gallery, folder=None) -> dict:
 @patch
 def save(self:Gallery, path, # folder to write (created; existing gallery files are replaced)
         ) -> Path: # the folder
-    "Write the gallery as `gallery.parquet` + `failures.csv`, then `gallery.json` (settings, weights' and files' SHA-256), in the folder `path`."
+    "Save in `path`: `gallery.parquet`, `failures.csv`, then `gallery.json` (settings, weight and file SHA-256s)."
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     meta = self._meta(path)
@@ -489,7 +490,8 @@ def _meta_problem(meta) -> str|None:
     if meta.get('format') != 'facelab-gallery': return 'is not a facelab gallery (no "format": "facelab-gallery")'
     v = meta.get('version')
     if type(v) is not int or not 1 <= v <= GALLERY_FORMAT:
-        return f"has format version {v!r}; this facelab reads versions 1 to {GALLERY_FORMAT} (a newer gallery needs a newer facelab)"
+        return (f"has format version {v!r}; this facelab reads versions 1 to {GALLERY_FORMAT} "
+                "(a newer gallery needs a newer facelab)")
     s = meta.get('settings')
     if not isinstance(s, dict) or not all(isinstance(s.get(k), str) for k in ('model_name', 'detector_backend')):
         return "has no settings with a model_name and a detector_backend"
@@ -580,7 +582,7 @@ def save_threshold(path, # a gallery folder (`Gallery.save`)
                    source:str='', # how it was tuned: the study, its rule, k-fold range, the FNIR/FPIR to expect
                    **details, # anything else to record (JSON-ready)
                   ) -> Path: # the threshold.json written
-    "Record a tuned threshold in a gallery folder (`threshold.json`, written atomically); `find` and `recognize` then use it."
+    "Record a tuned threshold in a gallery folder (`threshold.json`, atomically); `find` and `recognize` then use it."
     path = Path(path)
     g = Gallery.load(path)
     check_metric(distance_metric)
@@ -603,7 +605,8 @@ def read_tuned(path, # a gallery folder
     ok = isinstance(rec, dict) and isinstance(rec.get('threshold'), (int, float)) and np.isfinite(rec['threshold']) \
          and rec['threshold'] >= 0 and rec.get('distance_metric') in METRICS
     if not ok:
-        raise FacelabError("needs a finite threshold >= 0 and a distance_metric; delete it or tune the threshold again", f)
+        raise FacelabError("needs a finite threshold >= 0 and a distance_metric; "
+                           "delete it or tune the threshold again", f)
     for k in ('model_name', 'detector_backend'):
         if rec.get(k) != gallery.settings[k]:
             raise FacelabError(f"was tuned for {k} {rec.get(k)!r}, the gallery is {gallery.settings[k]!r}: "
@@ -614,7 +617,7 @@ def read_tuned(path, # a gallery folder
 @patch(cls_method=True)
 def load(cls:Gallery, path, # folder written by `Gallery.save`
         ) -> Gallery:
-    "Read a gallery folder written by `Gallery.save`, checking every file against gallery.json (format 2); a format-1 folder loads with a warning."
+    "Read a `Gallery.save` folder, checking every file against gallery.json (format 2); format 1 loads with a warning."
     path = Path(path)
     if not (path/'gallery.json').is_file() or not (path/'gallery.parquet').is_file():
         raise FacelabError("not a facelab gallery (needs gallery.parquet and gallery.json)", path)
@@ -647,7 +650,7 @@ def load(cls:Gallery, path, # folder written by `Gallery.save`
 @patch
 def add(self:Gallery, other, # identity -> image paths, or another Gallery
         faces:str='largest', # new images: their largest face (others listed in `failures`), or 'all'
-        enrol_no_face:bool=False, # enrol a new image without a detected face as a whole-image face (default: a failures row)
+        enrol_no_face:bool=False, # enrol a new image with no face found as a whole-image face (else a failures row)
         **kwargs, # passed to `represent` (cache_dir, batch_size, progress, client: embed on a Dask cluster)
        ) -> Gallery:
     "A new gallery with `other`'s faces added (only new images are embedded)."
@@ -684,7 +687,7 @@ NOT_IN_DATABASE = 'not in database'
 
 @patch
 def templates(self:Gallery, distance_metric:str=DEFAULT_METRIC) -> pd.DataFrame:
-    "One mean template per identity: the mean of its unit embeddings (raw embeddings for `euclidean`); `identity, n, embedding`."
+    "One template per identity, the mean of its unit embeddings (raw for `euclidean`): `identity, n, embedding`."
     check_metric(distance_metric)
     v = self.vectors if distance_metric == 'euclidean' else unit_rows(self.vectors, np.float32)
     codes, names = pd.factorize(self.table.identity)
@@ -712,9 +715,9 @@ def index(self:Gallery, distance_metric:str=DEFAULT_METRIC, # metric the index r
 # %% ../nbs/08_search.ipynb #5ae41553
 def search_threshold(gallery:Gallery, # the gallery searched
                      distance_metric:str=DEFAULT_METRIC, # cosine, euclidean, euclidean_l2 or angular
-                     threshold:float|None|bool=None, # as given to `find`: a number, None (tuned, else the model's default) or False (none)
+                     threshold:float|None|bool=None, # as to `find`: number, None (tuned, else default), False (none)
                     ) -> float|None: # the distance threshold, or None for no threshold
-    "The threshold a search of `gallery` uses: as given; when None the gallery's tuned one, else the model's default; none when False."
+    "The threshold a search of `gallery` uses: as given; if None the gallery's tuned one, else the model's default."
     if threshold is False: return None
     if threshold is not None: return float(threshold)
     if (t := gallery.tuned) and t['distance_metric'] == distance_metric: return float(t['threshold'])
@@ -728,12 +731,13 @@ def search_threshold_source(gallery:Gallery, # the gallery searched
                             distance_metric:str=DEFAULT_METRIC, # the metric of the search
                             threshold:float|None|bool=None, # as given to `find`
                            ) -> str: # where `search_threshold` takes the threshold from, in words
-    "Where the threshold of a search comes from: given, tuned for this gallery (and how), or the model's untuned default."
+    "Where a search's threshold comes from: given, tuned for this gallery (and how), or the model's untuned default."
     if threshold is False: return 'no threshold'
     if threshold is not None: return 'given by the caller'
     if (t := gallery.tuned) and t['distance_metric'] == distance_metric: return f"tuned for this gallery: {t['source']}"
     why = '' if not gallery.tuned else f" (the gallery's tuned threshold is for {gallery.tuned['distance_metric']})"
-    return f"{UNTUNED}: the model's, not tuned on these people{why}; tune one with `facelab evaluate DIR --task identification --save-threshold GALLERY`"
+    return (f"{UNTUNED}: the model's, not tuned on these people{why}; "
+            "tune one with `facelab evaluate DIR --task identification --save-threshold GALLERY`")
 
 # %% ../nbs/08_search.ipynb #7e36754a
 QUERY_ERROR_COLS = ['query', 'query_face', 'query_x1', 'query_y1', 'query_x2', 'query_y2', 'error']
@@ -765,7 +769,7 @@ def _table_settings(q:pd.DataFrame) -> dict:
 
 # %% ../nbs/08_search.ipynb #80450490
 def _query_faces(queries, gallery:Gallery, query_settings:dict|None=None, **kwargs) -> tuple:
-    "Queries as (dict of per-face columns `query, query_face, query_x1..query_y2`, M×D matrix, failures); refused if made otherwise than the gallery."
+    "Queries: (dict of `query, query_face, query_x1..query_y2`, M×D matrix, failures); refused if unlike the gallery."
     if isinstance(queries, np.ndarray):
         try: M = np.atleast_2d(queries).astype(np.float32)
         except (TypeError,
@@ -819,10 +823,10 @@ def find(queries, # image path(s), an embeddings table (`represent` output) or a
          k:int|None=None, # answers per query face; None: all within the threshold (as DeepFace.find)
          threshold:float|None|bool=None, # None: deepface's threshold for the model and metric; False: no threshold
          distance_metric:str=DEFAULT_METRIC, # cosine, euclidean, euclidean_l2 or angular
-         by:str='sample', # rank gallery faces ('sample'), identities by nearest face ('identity') or by mean template ('template')
+         by:str='sample', # 'sample': rank faces; 'identity': identities by nearest face; 'template': by mean template
          backend:str='numpy', # 'numpy' (exact) or 'faiss'
          index_kwargs:dict|None=None, # FaissIndex options (nlist, nprobe)
-         query_settings:dict|None=None, # `embed_settings` the query embeddings (table or array) were made with: checked against the gallery's
+         query_settings:dict|None=None, # `embed_settings` of the query embeddings, checked against the gallery's
          **kwargs, # passed to `represent` for the queries (cache_dir, batch_size, progress)
         ) -> FindResult: # (matches, failures, query_errors, query_faces, settings)
     "Search every face of every query in `gallery`, batched; one row per answer, nearest first (DeepFace.find's rules)."
@@ -871,13 +875,13 @@ RECOGNIZE_COLS = ['query', 'query_face', 'query_x1', 'query_y1', 'query_x2', 'qu
 def answers(found:FindResult, # `find` output searched with threshold=False (every face has its rank-1 row)
             threshold:float, # the nearest identity is the answer when its distance is at or under this
             threshold_source:str='given by the caller', # where `threshold` comes from (`search_threshold_source`)
-           ) -> pd.DataFrame: # RECOGNIZE_COLS: one row per query face, then one per unusable query embedding and per query image that failed
-    "Each query face's answer from a search already made: its nearest identity within `threshold`, else 'not in database'."
+           ) -> pd.DataFrame: # RECOGNIZE_COLS: a row per query face, then per unusable embedding and per failed image
+    "Each query face's answer from a search made: its nearest identity within `threshold`, else 'not in database'."
     if found.matches.threshold.notna().any():
         raise FacelabError("answers need a search without a threshold (find(..., threshold=False))")
     fail = found.failures
-    out = found.matches[found.matches['rank'] == 1].rename(columns={'identity': 'nearest'}).assign(threshold=threshold,
-                                                                                                   error='').reset_index(drop=True)
+    out = (found.matches[found.matches['rank'] == 1].rename(columns={'identity': 'nearest'})
+           .assign(threshold=threshold, error='').reset_index(drop=True))
     out['identity'] = np.where(out.distance <= threshold, out.nearest, NOT_IN_DATABASE)
     qerr = found.query_errors.assign(threshold=threshold)
     bad = pd.DataFrame({'query': fail.file, 'query_face': -1, 'error': fail.stage + ': ' + fail.reason,
@@ -889,7 +893,7 @@ def answers(found:FindResult, # `find` output searched with threshold=False (eve
 # %% ../nbs/08_search.ipynb #042208c2
 def recognize(queries, # image path(s), an embeddings table or an M×D array
               gallery:Gallery, # the gallery of known people
-              threshold:float|None=None, # None: the gallery's tuned threshold (`save_threshold`), else the model's default
+              threshold:float|None=None, # None: the gallery's tuned one (`save_threshold`), else the model's default
               distance_metric:str=DEFAULT_METRIC, # cosine, euclidean, euclidean_l2 or angular
               by:str='identity', # 'identity' (nearest face) or 'template' (mean template)
               backend:str='numpy', # 'numpy' (exact) or 'faiss'
@@ -908,15 +912,17 @@ ANSWER_COLS = ['query', 'query_face', 'query_x1', 'query_y1', 'query_x2', 'query
 
 def answer_table(found:FindResult, # `find` output searched with threshold=False
                  threshold:float, # distance at or under which a gallery entry is an answer
-                ) -> pd.DataFrame: # ANSWER_COLS: per face its answer and entries within the threshold (or its nearest), then errors
-    "Every query face with its answer: the gallery entries within `threshold`, or one 'not in database' row naming the nearest."
+                ) -> pd.DataFrame: # ANSWER_COLS: each face's answer, entries within threshold (or nearest), then errors
+    "Each query face's answer: gallery entries within `threshold`, or one 'not in database' row naming the nearest."
     ans = answers(found, threshold)
     key = ['query', 'query_face']
-    rows = found.matches.assign(threshold=threshold).merge(ans[ans.error == ''][key + ['identity']].rename(columns={'identity': 'answer'}), on=key, how='left')
-    rows = rows[(rows.distance <= threshold) | ((rows.answer == NOT_IN_DATABASE) & (rows['rank'] == 1))].assign(error='')
+    answered = ans[ans.error == ''][key + ['identity']].rename(columns={'identity': 'answer'})
+    rows = found.matches.assign(threshold=threshold).merge(answered, on=key, how='left')
+    rows = rows[(rows.distance <= threshold)
+                | ((rows.answer == NOT_IN_DATABASE) & (rows['rank'] == 1))].assign(error='')
     bad = ans[ans.error != ''][QUERY_ERROR_COLS + ['threshold']]
-    return (pd.concat([rows, bad],
-                      ignore_index=True) if len(bad) else rows.reset_index(drop=True)).reindex(columns=ANSWER_COLS)
+    out = pd.concat([rows, bad], ignore_index=True) if len(bad) else rows.reset_index(drop=True)
+    return out.reindex(columns=ANSWER_COLS)
 
 # %% ../nbs/08_search.ipynb #70986df1
 def _crop(file, box, size:int=112, margin:float=0.15) -> np.ndarray:

@@ -39,7 +39,7 @@ def model_landmarks(yaw:float=0, pitch:float=0, roll:float=0, # degrees
 # %% ../nbs/07b_slices.ipynb #b364b6a3
 def pose_from_landmarks(landmarks, # N×5×2 (or 5×2) landmarks in `LANDMARKS` order, NaN where missing
                        ) -> np.ndarray: # N×3: yaw, pitch, roll in degrees (NaN without all five points)
-    "Yaw, pitch and roll of each face from its five landmarks: the mean face (`FACE_MODEL`) under orthographic projection."
+    "Yaw, pitch, roll of each face from its five landmarks: the mean face (`FACE_MODEL`) in orthographic projection."
     L = np.asarray(landmarks, float).reshape(-1, 5, 2)
     (_, _, n, m), (_, _, d, dm) = FACE_MODEL[[0, 0, 2, 3], 1], FACE_MODEL[[0, 0, 2, 3], 2]
     v = L[:, 0] - L[:, 1]
@@ -114,7 +114,7 @@ def _landmarks(face:dict) -> np.ndarray:
     return np.array([[face.get(f"{l}_x", np.nan), face.get(f"{l}_y", np.nan)] for l in LANDMARKS], float)
 
 def _face_at(img:np.ndarray, box, detector, deepface_compat:bool=False) -> dict|None:
-    "The detector's face in `img` overlapping `box` most (IoU >= 0.5), or None (also for `skip`, which detects nothing)."
+    "The detector's face in `img` overlapping `box` most (IoU >= 0.5), or None (also for `skip`: it detects nothing)."
     from facelab.detect import detect_image, detector_name
     if detector_name(detector) == 'skip': return None   # the crops were the faces: measured without landmarks
     faces, _ = detect_image(img, detector, deepface_compat=deepface_compat)
@@ -123,7 +123,7 @@ def _face_at(img:np.ndarray, box, detector, deepface_compat:bool=False) -> dict|
     return faces[int(iou.argmax())] if iou.max() >= 0.5 else None
 
 # %% ../nbs/07b_slices.ipynb #a3b9b942
-def face_quality(emb:pd.DataFrame, # `represent`'s table: file, face_idx, box, confidence, face_detected, detector_backend
+def face_quality(emb:pd.DataFrame, # `represent` table: file, face_idx, box, confidence, face_detected, detector_backend
                  detector=None, # the detector the embeddings were made with (None: the table's `detector_backend`)
                  deepface_compat:bool=False, # the faces were found as `DeepFace.represent` finds them
                 ) -> pd.DataFrame: # file, face_idx, QUALITY_COLS, landmarks (whether the detector gave them)
@@ -164,7 +164,7 @@ def _edge_names(cuts, unit:str) -> list:
 def measure_bands(name:str, # a QUALITY_COLS measure
                   values, # its values (NaN: unknown)
                  ) -> pd.Series: # ordered categorical band names, `unknown` last
-    "The band of each value of measure `name` (QUALITY_BANDS: fixed cuts, |angle| for pose, the values' terciles, or grey/colour)."
+    "Each value's band of measure `name` (QUALITY_BANDS: fixed cuts, |angle| for pose, terciles, or grey/colour)."
     v, spec = pd.Series(values), QUALITY_BANDS[name]
     if spec == 'two':
         names = ['greyscale', 'colour']
@@ -172,8 +172,8 @@ def measure_bands(name:str, # a QUALITY_COLS measure
     else:
         x = v.to_numpy(float)
         if name in ('yaw', 'pitch', 'roll'): x = np.abs(x)
-        cuts = tuple(spec) if spec != 'terciles' else tuple(np.unique(np.nanquantile(x,
-                                                                                     [1/3, 2/3]))) if np.isfinite(x).any() else ()
+        cuts = (tuple(spec) if spec != 'terciles'
+                else tuple(np.unique(np.nanquantile(x, [1/3, 2/3]))) if np.isfinite(x).any() else ())
         names = _edge_names(cuts, _UNITS.get(name, '')) if cuts else ['all']
         if spec == 'terciles' and cuts:
             names = [f"{k} ({n})" for k, n in zip(('low', 'mid', 'high') if len(cuts) == 2 else ('low', 'high'), names)]
@@ -184,17 +184,17 @@ def measure_bands(name:str, # a QUALITY_COLS measure
 # %% ../nbs/07b_slices.ipynb #61f59187
 def quality_score(quality:pd.DataFrame, # QUALITY_COLS (some of them)
                  ) -> pd.DataFrame: # the same columns: larger is better, NaN where unknown
-    "Each measure turned into a score where larger is better: -|angle| for pose, -|brightness - 0.5|, colour 1 and grey 0."
+    "Each measure as a score where larger is better: -|angle| for pose, -|brightness - 0.5|, colour 1 and grey 0."
     out = pd.DataFrame(index=quality.index)
     for c in [c for c in QUALITY_COLS if c in quality]:
         x = quality[c].astype(float)
-        out[c] = -x.abs() if c in ('yaw', 'pitch',
-                                   'roll') else -(x - 0.5).abs() if c == 'brightness' else 1 - x if c == 'greyscale' else x
+        out[c] = (-x.abs() if c in ('yaw', 'pitch', 'roll') else -(x - 0.5).abs() if c == 'brightness'
+                  else 1 - x if c == 'greyscale' else x)
     return out
 
 # %% ../nbs/07b_slices.ipynb #e5d069d9
 def read_metadata(path, # a CSV: `file` and/or `identity`, then one column per attribute
-                 ) -> pd.DataFrame: # file, identity ('' where not given), line, then the attributes as text ('' where empty)
+                 ) -> pd.DataFrame: # file, identity ('' if not given), line, then the attributes as text ('' if empty)
     "The user's slices: one row per image (`file`) or per person (`identity`), every other column an attribute."
     text = read_text(path, 'metadata CSV')
     try:
@@ -284,12 +284,12 @@ def _by_people_pair(cx, cy, # each case's two people (codes)
 # %% ../nbs/07b_slices.ipynb #8df5e7f7
 def rates_with_intervals(rows:list, # one dict per slice: its labels, and `mask` (bool per case)
                          rates:dict, # rate name -> (errors, total): bool arrays over the cases
-                         codes_x, codes_y, n_ids:int, # each case's two people (`identity_codes`; a probe: its person twice)
+                         codes_x, codes_y, n_ids:int, # a case's people (`identity_codes`; a probe: one person twice)
                          n_boot:int=1000, # resamples of the people (0: no intervals)
                          level:float=0.95, # confidence level
                          seed:int=0, # seed: the same people resampled for every slice and rate
-                        ) -> tuple: # (table: labels, cases, people, per rate <r>_cases, <r>_errors, r, r_lo, r_hi; interval), samples
-    "Each slice's rates with bootstrap intervals over people (exact where degenerate); the resampled rates (n_boot × slices·rates)."
+                        ) -> tuple: # (the slice table, the resampled rates)
+    "Each slice's rates with bootstrap intervals over people (exact where degenerate), and the resampled rates."
     cx, cy = np.asarray(codes_x), np.asarray(codes_y)
     M = np.stack([np.asarray(r['mask'], bool) for r in rows], 1) if rows else np.zeros((len(cx), 0), bool)
     gx, gy, S, T = _by_people_pair(cx, cy, n_ids, M, rates)
@@ -321,7 +321,7 @@ BY = ('worse image', 'both images')
 def pair_bands(pairs:pd.DataFrame, # pairs: file_x, file_y
                bands:pd.DataFrame, # per image (index: file): a categorical band column per slice
                scores:pd.DataFrame, # per image (index: file): `quality_score` of the measures with a direction
-              ) -> pd.DataFrame: # index of `pairs`; a column `<slice>: <by>` per slice and reading (categorical; NaN: in none)
+              ) -> pd.DataFrame: # index of `pairs`; a categorical `<slice>: <by>` per slice and reading (NaN: in none)
     "Each pair's band in every slice: its worse image's (measures with a direction), and the one both its images share."
     out = {}
     for c in bands.columns:
@@ -375,10 +375,9 @@ def pair_slices(pairs:pd.DataFrame, # scored pairs: file_x, file_y, identity_x, 
     cx, cy, n_ids = identity_codes(pairs)
     tab, _ = rates_with_intervals(_slice_rows(pb), dict(fnmr=(y & ~accept, y), fmr=(~y & accept, ~y)), cx, cy, n_ids,
                                   n_boot, level, seed)
-    tab = _flags(tab,
-                 ('fnmr', 'fmr')).rename(columns=dict(cases='pairs', fnmr_cases='positives',
-                                                      fnmr_errors='false_rejects', fmr_cases='negatives',
-                                                      fmr_errors='false_accepts'))
+    tab = _flags(tab, ('fnmr', 'fmr')).rename(columns=dict(cases='pairs', fnmr_cases='positives',
+                                                           fnmr_errors='false_rejects', fmr_cases='negatives',
+                                                           fmr_errors='false_accepts'))
     return tab[PAIR_SLICE_COLS]
 
 # %% ../nbs/07b_slices.ipynb #1ccdaf57
@@ -395,9 +394,8 @@ def probe_slices(probes:pd.DataFrame, # probes: identity, mated, outcome (`facel
     codes, uniq = pd.factorize(probes.identity.astype(str))
     tab, _ = rates_with_intervals(_slice_rows(pb), dict(fnir=(miss, mated), fpir=(fp, ~mated)), codes, codes, len(uniq),
                                   n_boot, level, seed)
-    tab = _flags(tab,
-                 ('fnir', 'fpir')).rename(columns=dict(cases='probes', fnir_cases='mated', fnir_errors='misses',
-                                                       fpir_cases='nonmated', fpir_errors='false_positives'))
+    tab = _flags(tab, ('fnir', 'fpir')).rename(columns=dict(cases='probes', fnir_cases='mated', fnir_errors='misses',
+                                                            fpir_cases='nonmated', fpir_errors='false_positives'))
     return tab[PROBE_SLICE_COLS]
 
 # %% ../nbs/07b_slices.ipynb #369bc9a5
@@ -408,7 +406,7 @@ def differential(tab:pd.DataFrame, # one row per group: group, people, the rate 
                  rate:str, # the rate's column
                  level:float=0.95,
                 ) -> dict: # ratio, ratio_lo, ratio_hi, worst, best, reason ('' when a ratio is given)
-    "The ratio of the worst group's rate to the best's, with a bootstrap interval; refused, with the reason, where it means nothing."
+    "Worst group's rate over the best's, with a bootstrap interval; refused, with the reason, where it means nothing."
     out = dict(ratio=np.nan, ratio_lo=np.nan, ratio_hi=np.nan, worst='', best='', reason='')
     ok = tab[rate].notna().to_numpy()
     if ok.sum() < 2: return dict(out, reason=f"fewer than two groups have a {rate.upper()}")
@@ -434,12 +432,12 @@ def differential(tab:pd.DataFrame, # one row per group: group, people, the rate 
     return dict(out, ratio=r[w]/r[b], ratio_lo=lo, ratio_hi=hi)
 
 # %% ../nbs/07b_slices.ipynb #fc84bca6
-def group_rates(cases_bands:pd.DataFrame, # per case: a categorical column per group attribute (a pair: both its people's)
+def group_rates(cases_bands:pd.DataFrame, # per case: a categorical column per group attribute (a pair: both people's)
                 rates:dict, # name -> (errors, total) over the cases
                 codes_x, codes_y, n_ids:int, # the cases' people
                 n_boot:int=1000, level:float=0.95, seed:int=0,
-               ) -> pd.DataFrame: # attribute, group, people, per rate its cases, errors, rate, lo, hi; then a `worst/best` row
-    "Each group's rates with intervals over people, then the worst/best ratio of each rate with its interval or refusal."
+               ) -> pd.DataFrame: # attribute, group, people, per rate: cases, errors, rate, lo, hi; a `worst/best` row
+    "Each group's rates with intervals over people, then each rate's worst/best ratio with its interval or refusal."
     out = []
     for a in cases_bands.columns:
         v = cases_bands[a]
@@ -481,7 +479,7 @@ EDC_UPTO = 0.2
 
 def edc_area(curve:pd.DataFrame, # `edc_curve`
              upto:float=EDC_UPTO, # the largest share discarded
-            ) -> float: # the area under the step curve from 0 to `upto` (the last step carried on where the curve stops)
+            ) -> float: # area under the step curve from 0 to `upto` (the last step carried on where the curve stops)
     "Partial area under an EDC curve: each step's rate times the share of discards it holds, from 0 to `upto`."
     if not len(curve): return np.nan
     x = np.r_[curve.discarded.to_numpy(float), np.inf]
@@ -499,7 +497,7 @@ def ideal_area(rate0:float, # the error rate with nothing discarded
 def edc_table(errors, # per case: an error at the fixed threshold
               scores:pd.DataFrame, # per case: a quality score per measure (larger is better)
               upto:float=EDC_UPTO,
-             ) -> tuple: # (curves: EDC_COLS, one block per measure; ranking: measure, cases, unknown, rate0, pauc, relative, ideal_relative, rank)
+             ) -> tuple: # (curves: EDC_COLS, a block per measure; ranking: a row per measure)
     "Every measure's EDC curve, and the measures ranked by their partial area relative to discarding at random."
     curves, rank = [], []
     for m in scores.columns:
@@ -512,8 +510,8 @@ def edc_table(errors, # per case: an error at the fixed threshold
                          ideal_relative=ideal_area(r0, upto)/(r0*upto) if r0 > 0 else np.nan))
     rk = pd.DataFrame(rank, columns=['measure', 'cases', 'unknown', 'rate0', 'pauc', 'relative', 'ideal_relative'])
     rk = rk.sort_values('relative', kind='stable', na_position='last').reset_index(drop=True)
-    return pd.concat(curves,
-                     ignore_index=True) if curves else pd.DataFrame(columns=EDC_COLS), rk.assign(rank=np.arange(1, len(rk) + 1))
+    return (pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=EDC_COLS),
+            rk.assign(rank=np.arange(1, len(rk) + 1)))
 
 # %% ../nbs/07b_slices.ipynb #bb6825e9
 def plot_slices(table:pd.DataFrame, # PAIR_SLICE_COLS or PROBE_SLICE_COLS
@@ -588,7 +586,7 @@ def plot_slice_errors(pairs:pd.DataFrame, # scored pairs
 # %% ../nbs/07b_slices.ipynb #341957e2
 @dataclasses.dataclass(repr=False)
 class SliceStudy(Result):
-    "What a study's slices are: the faces' measures, the slice table, the group table, the EDC curves and ranking, and how."
+    "A study's slices: the faces' measures, the slice table, the group table, the EDC curves and ranking, and how."
     quality: pd.DataFrame   # file, face_idx, QUALITY_COLS, landmarks: the face of each image the slices use
     table: pd.DataFrame     # PAIR_SLICE_COLS or PROBE_SLICE_COLS (the study's `slices.csv`)
     groups: pd.DataFrame    # per group of a person-level attribute, and the worst/best ratios
@@ -609,7 +607,7 @@ def image_bands(images:pd.DataFrame, # the study's images: file, identity
                 metadata=None, # a metadata CSV (or `read_metadata`'s table), or None
                 roots=(), # folders a metadata `file` may be relative to
                ) -> tuple: # (quality per face, bands per file, scores per file, group columns, notes)
-    "Measure each image's largest face, cut every measure (and the user's columns) into bands, and find the group columns."
+    "Measure each image's largest face, cut every measure (and the user's columns) into bands, find the group columns."
     files = pd.unique(images.file.astype(str))
     q = face_quality(emb[emb.file.isin(files)], detector, deepface_compat)
     big = _largest(q, emb).reindex(files)
@@ -640,8 +638,8 @@ def verification_slices(pairs:pd.DataFrame, # the study's scored pairs (file_x/y
                        ) -> SliceStudy:
     "The verification study's slices, groups and EDC at one threshold."
     images = pd.concat([pairs[['file_x', 'identity_x']].set_axis(['file', 'identity'], axis=1),
-                        pairs[['file_y', 'identity_y']].set_axis(['file', 'identity'],
-                                                                 axis=1)]).astype(str).drop_duplicates('file')
+                        pairs[['file_y', 'identity_y']].set_axis(['file', 'identity'], axis=1),
+                        ]).astype(str).drop_duplicates('file')
     q, bands, scores, gcols, notes = image_bands(images, emb, detector, deepface_compat, metadata, roots)
     info = dict(task='verification', threshold=float(threshold), threshold_what=threshold_what,
                 metadata=None if metadata is None else str(metadata) if not isinstance(metadata, pd.DataFrame)
@@ -657,7 +655,8 @@ def verification_slices(pairs:pd.DataFrame, # the study's scored pairs (file_x/y
     groups = group_rates(gb, dict(fnmr=(y & ~acc, y), fmr=(~y & acc, ~y)), cx, cy, n_ids, n_boot, level, seed)
     pair_q = pd.DataFrame({m: np.fmin(scores[m].reindex(pairs.file_x).to_numpy(float),
                                       scores[m].reindex(pairs.file_y).to_numpy(float)) for m in scores.columns})
-    pair_q[np.isnan(scores.reindex(pairs.file_x).to_numpy(float)) | np.isnan(scores.reindex(pairs.file_y).to_numpy(float))] = np.nan
+    pair_q[np.isnan(scores.reindex(pairs.file_x).to_numpy(float))
+           | np.isnan(scores.reindex(pairs.file_y).to_numpy(float))] = np.nan
     curves, rank = edc_table((~acc)[y], pair_q[y].reset_index(drop=True))
     return SliceStudy(q, sl, groups, curves, rank, info)
 
@@ -719,25 +718,29 @@ def slices_section(st:SliceStudy, # `verification_slices` or `identification_sli
                   ) -> list: # Markdown lines of the report's "Errors by slice" section
     "Write a study's slice tables and figures to `out`, and return the report's section about them."
     out = Path(out)
-    for name in ('table', 'groups', 'edc', 'edc_rank',
-                 'quality'): st[name].to_csv(out/f"{'slices' if name == 'table' else name}.csv", index=False)
+    for name in ('table', 'groups', 'edc', 'edc_rank', 'quality'):
+        st[name].to_csv(out/f"{'slices' if name == 'table' else name}.csv", index=False)
     i, t = st.info, st.table
     ver = i['task'] == 'verification'
     rates, unit = (('fnmr', 'fmr'), 'pairs') if ver else (('fnir', 'fpir'), 'probes')
     md = ["## Errors by slice", ""]
     if not np.isfinite(i['threshold']): return md + [f"No threshold to read the slices at "
                                                      f"({md_escape(i['threshold_what'])}).", ""]
-    err = 'same-person pairs rejected (FNMR) and different-people pairs accepted (FMR)' if ver else \
-          'mated probes missed or answered wrongly (FNIR) and non-mated probes accepted (FPIR)'
-    md += [f"The {err} of each slice of the {unit}, at one threshold: {i['threshold']:.4f} ({md_escape(i['threshold_what'])}); "
-           "in percent, with a 95% interval over people (bootstrap of the people; exact Clopper-Pearson where a rate is 0 or 1 "
-           f"or rests on fewer than {MIN_BOOT_PAIRS} cases). `flag`: the interval excludes the rate of all {unit} (the first "
-           f"row). `note`: a slice of fewer than {SMALL_SLICE} people says little. "
+    err = ('same-person pairs rejected (FNMR) and different-people pairs accepted (FMR)' if ver
+           else 'mated probes missed or answered wrongly (FNIR) and non-mated probes accepted (FPIR)')
+    md += [f"The {err} of each slice of the {unit}, at one threshold: {i['threshold']:.4f} "
+           f"({md_escape(i['threshold_what'])}); in percent, with a 95% interval over people (bootstrap of the "
+           f"people; exact Clopper-Pearson where a rate is 0 or 1 or rests on fewer than {MIN_BOOT_PAIRS} cases). "
+           f"`flag`: the interval excludes the rate of all {unit} (the first row). `note`: a slice of fewer than "
+           f"{SMALL_SLICE} people says little. "
            + ("`worse image`: a pair is in the band of its worse photo; `both images`: of the band both photos share "
-              "(in `slices.csv`; below only for the user's columns). " if ver else "A probe is in the band of its photo. ")
-           + "The measures: face size (shorter box side, px), yaw/pitch/roll (degrees, from the five landmarks), sharpness "
-           "(variance of the Laplacian of the aligned crop), brightness and contrast (mean and standard deviation of the "
-           "crop, 0-1), the detector's confidence (terciles of this study), greyscale, and the image's shorter side.", ""]
+              "(in `slices.csv`; below only for the user's columns). "
+              if ver else "A probe is in the band of its photo. ")
+           + "The measures: face size (shorter box side, px), yaw/pitch/roll (degrees, from the five landmarks), "
+           "sharpness (variance of the Laplacian of the aligned crop), brightness and contrast (mean and standard "
+           "deviation of the crop, 0-1), the detector's confidence (terciles of this study), greyscale, and the "
+           "image's shorter side.",
+           ""]
     show = t[(t.by != BY[1]) | ~t.slice.isin(QUALITY_COLS)] if ver else t
     tab = pd.DataFrame({'slice': show.slice, 'band': show.band, **({'by': show.by} if ver else {}), unit: show[unit],
                         'people': show.people, **{k.upper(): [_pct(r, k) for _, r in show.iterrows()] for k in rates},

