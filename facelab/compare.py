@@ -401,9 +401,10 @@ def _losses_md(res:dict) -> list:
     for r in res['leaderboard'].itertuples():
         mine = f[(f.model_name == r.model_name) & (f.detector_backend == r.detector_backend) & (f.flip == r.flip)]
         if len(mine):
-            names = (', '.join(Path(x).name for x in mine.file.head(5))
+            names = (', '.join(md_escape(Path(x).name) for x in mine.file.head(5))
                      + (f" and {len(mine) - 5} more" if len(mine) > 5 else ''))
-            md.append(f"- {combo_label(r.model_name, r.detector_backend, r.flip)}: {_n(r.failed_images, 'image')} not "
+            who = md_escape(combo_label(r.model_name, r.detector_backend, r.flip))
+            md.append(f"- {who}: {_n(r.failed_images, 'image')} not "
                       f"embedded, {r.no_face} without a detected face ({names}); it could score {r.scorable_alone} of "
                       f"the {s['pairs']} pairs alone.")
     return md
