@@ -12,14 +12,15 @@ import numpy as np, pandas as pd
 import xml.etree.ElementTree as ET
 from defusedxml.ElementTree import DefusedXMLParser
 from .core import FacelabError, read_text, Result, open_regular
+from .tables import GT_COLS, stage_table
 
 # %% auto #0
-__all__ = ['GT_COLS', 'MAX_FRAMES', 'MAX_ROWS', 'ROW_BYTES', 'GT_READERS', 'parse_xml', 'GroundTruth', 'as_ground_truth',
-           'read_cvat_video', 'read_cvat_images', 'read_cvat', 'read_coco', 'read_mot', 'read_annotations',
-           'annotated_frames', 'write_cvat_video', 'write_cvat_images', 'write_coco', 'write_mot']
+__all__ = ['MAX_FRAMES', 'MAX_ROWS', 'ROW_BYTES', 'GT_READERS', 'parse_xml', 'GroundTruth', 'as_ground_truth', 'read_cvat_video',
+           'read_cvat_images', 'read_cvat', 'read_coco', 'read_mot', 'read_annotations', 'annotated_frames',
+           'write_cvat_video', 'write_cvat_images', 'write_coco', 'write_mot', 'GT_COLS']
 
 # %% ../nbs/09_annotations.ipynb #fc3f30ea
-GT_COLS = ['source', 'frame', 'track_id', 'label', 'x1', 'y1', 'x2', 'y2', 'occluded', 'ignore', 'keyframe']
+_all_ = ['GT_COLS']   # defined in `facelab.tables`; importable from here as always
 # a frame number (or a task's frame count) above this is refused as absurd: 10**7 frames is 4.6 days at 25 fps
 MAX_FRAMES = 10**7
 MAX_ROWS = 5*10**6         # a CVAT file whose tracks expand to more boxes than this is refused: about 1 GiB of table
@@ -369,7 +370,7 @@ def read_cvat_video(path, # CVAT for video 1.1 annotations.xml
     _check_rows(tracks, m, end, last, n_frames, path)
     parts = [p.assign(track_id=tid, label=label) for tid, label, b in tracks for p in _expand_track(b, m['step'],
                                                                                                     end(b))]
-    df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=GT_COLS)
+    df = pd.concat(parts, ignore_index=True) if parts else stage_table('ground_truth')
     df['ignore'] = False
     df = _ignore_attr(df, path)   # boxes with an `ignore` attribute: regions that count neither as hit nor miss
     # the video's name, if the export says
@@ -417,9 +418,8 @@ def read_cvat_images(path, root=None) -> GroundTruth:
         if (wh := _image_size(im, path)) is not None: sizes[name] = wh
         skipped += sum(1 for c in im if c.tag != 'box')
         rows += [_image_box(b, name, path) for b in im.findall('box')]
-    df = _ignore_attr(pd.DataFrame(rows,
-                                   columns=GT_COLS + sorted({k for r in rows for k in r if k.startswith('attr_')})),
-                      path)
+    df = _ignore_attr(stage_table('ground_truth', rows,
+                                  extra=sorted({k for r in rows for k in r if k.startswith('attr_')})), path)
     return GroundTruth(df, annotated_frames=[0] if seen else [], source=str(path), image_sizes=sizes,
                        annotated_images=list(seen), skipped_shapes=skipped)   # every image listed, boxes or none
 
@@ -601,7 +601,7 @@ def read_coco(path) -> GroundTruth:
     ids = _coco_ids(anns, 'annotations', path)
     rows = [_coco_row(a, f"annotations[{i}] (id {aid!r})", images, cats, path)
             for i, (a, aid) in enumerate(zip(anns, ids))]
-    df = pd.DataFrame(rows, columns=GT_COLS + sorted({k for r in rows for k in r if k.startswith('attr_')}))
+    df = stage_table('ground_truth', rows, extra=sorted({k for r in rows for k in r if k.startswith('attr_')}))
     df = _coco_ignore(df, path)
     return GroundTruth(df, annotated_frames=[0] if images else [], source=str(path), image_sizes=sizes,
                        annotated_images=list(images.values()))   # every image, boxes or none

@@ -14,30 +14,24 @@ import numpy as np, pandas as pd, cv2
 from tqdm.auto import tqdm
 from .core import (configure_deepface, load_image, FacelabError, failures_frame, image_files, Registry,
                           opencv_quiet, box_iou)
+from .tables import LANDMARKS, LANDMARK_COLS, DETECTION_COLS, stage_table
 from .weights import weights_dir, weights_signature, WEIGHTS
 from .core import DEFAULT_DETECTOR
 
 # %% auto #0
-__all__ = ['LANDMARKS', 'LANDMARK_COLS', 'DETECTION_COLS', 'DEEPFACE_DETECTORS', 'DETECTORS', 'register_detector', 'MAX_ASPECT',
-           'VIDEO_DETECTOR', 'AP_SCORE', 'detections_frame', 'Faces', 'faces_from_arrays', 'faces_from_regions',
-           'YuNet', 'CenterFace', 'retinaface_priors', 'RetinaFaceMobileNet', 'DeepfaceDetector', 'RegionsDetector',
-           'RetinaFaceLib', 'detector_name', 'get_detector', 'detector_settings', 'thin_image', 'detect_image',
-           'face_crop', 'DetectResult', 'crop_name', 'save_crop', 'detection_settings', 'detect_faces', 'tile_grid',
-           'merge_faces', 'Tiled', 'low_score_detector', 'score_threshold']
+__all__ = ['DEEPFACE_DETECTORS', 'DETECTORS', 'register_detector', 'MAX_ASPECT', 'VIDEO_DETECTOR', 'AP_SCORE', 'detections_frame',
+           'Faces', 'faces_from_arrays', 'faces_from_regions', 'YuNet', 'CenterFace', 'retinaface_priors',
+           'RetinaFaceMobileNet', 'DeepfaceDetector', 'RegionsDetector', 'RetinaFaceLib', 'detector_name',
+           'get_detector', 'detector_settings', 'thin_image', 'detect_image', 'face_crop', 'DetectResult', 'crop_name',
+           'save_crop', 'detection_settings', 'detect_faces', 'tile_grid', 'merge_faces', 'Tiled', 'low_score_detector',
+           'score_threshold', 'LANDMARKS', 'LANDMARK_COLS', 'DETECTION_COLS']
 
 # %% ../nbs/03_detect.ipynb #2f621557
-LANDMARKS = ['left_eye', 'right_eye', 'nose', 'mouth_left', 'mouth_right']
-LANDMARK_COLS = [f"{l}_{c}" for l in LANDMARKS for c in 'xy']
-DETECTION_COLS = ['source', 'frame', 'timestamp', 'face_idx', 'x1', 'y1', 'x2', 'y2', 'confidence', *LANDMARK_COLS,
-                  'detector_backend', 'crop']
-_DTYPES = {'source': str, 'frame': 'int64', 'timestamp': 'float64', 'face_idx': 'int64', 'detector_backend': str,
-           **{c: 'float64' for c in ['x1', 'y1', 'x2', 'y2', 'confidence', *LANDMARK_COLS]}}
+_all_ = ['LANDMARKS', 'LANDMARK_COLS', 'DETECTION_COLS']   # defined in `facelab.tables`; importable from here as always
 
 def detections_frame(rows=()) -> pd.DataFrame:
     "A detections table (`DETECTION_COLS`, fixed dtypes) from dicts; missing landmarks become NaN, a missing crop None."
-    df = pd.DataFrame(list(rows), columns=DETECTION_COLS)
-    df['crop'] = df['crop'].astype(object).where(df['crop'].notna(), None)
-    return df.astype(_DTYPES)
+    return stage_table('faces', rows)
 
 # %% ../nbs/03_detect.ipynb #3f12ada4
 class Faces(NamedTuple):

@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 from .core import (configure_deepface, load_image, file_hash, FacelabError, failures_frame, EMBEDDING_COLS,
                           cache_folder, writable_folder, opencv_quiet, as_executor)
 from .core import disk_errors
+from .tables import stage_table
 from .weights import weights_signature
 from .detect import get_detector, detector_name, detector_settings, detect_image, LANDMARKS
 from .detect import thin_image
@@ -403,7 +404,7 @@ def represent(images, # image paths (repeats are embedded once)
     order = {f: i for i, f in enumerate(files)}
     emb = emb.sort_values(['file', 'face_idx'], key=lambda s: s.map(order) if s.name == 'file' else s,
                           kind='stable').reset_index(drop=True)
-    return EmbedResult(emb[EMBEDDING_COLS], failures_frame(failures))
+    return EmbedResult(stage_table('embeddings', emb), failures_frame(failures))
 
 # %% ../nbs/05_embed.ipynb #302593b3
 def embed_task(batch:list, # content hashes

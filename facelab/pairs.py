@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from .core import (FacelabError, PAIR_COLS, IMAGE_EXTS, files_summary, read_text, abs_path, folder_files,
                           _skip_reason, failures_frame, file_hash)
+from .tables import stage_table
 
 # %% auto #0
 __all__ = ['MAX_PAIRS', 'DUPLICATE_COLS', 'pair_counts', 'make_pairs', 'folder_people', 'identities_from_folder',
@@ -64,7 +65,7 @@ def make_pairs(identities:dict, # identity -> list of image paths
     neg = [(files[ii][aa], files[jj][bb], names[ii], names[jj]) for ii,jj,aa,bb in zip(i, j, a, b)]
     df = pd.DataFrame(pos+neg, columns=PAIR_COLS[:4])
     df['decision'] = ['Yes']*len(pos) + ['No']*len(neg)
-    return df
+    return stage_table('pairs', df)
 
 # %% ../nbs/01_pairs.ipynb #f1812a8c
 def folder_people(path, # root folder: one subfolder per person (loose images: a person each)
@@ -221,4 +222,4 @@ def read_lfw_pairs(path, # LFW `pairs.txt`
             rows.append((lfw_path(a, i, root), lfw_path(b, j, root), a, b, 'No', fold))
         else: raise FacelabError(f"line {k}: expected {'3' if same else '4'} fields for a "
                                  f"{'positive' if same else 'negative'} pair, got {line!r}", path)
-    return pd.DataFrame(rows, columns=PAIR_COLS+['fold'])
+    return stage_table('pairs', rows, extra=['fold'])

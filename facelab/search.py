@@ -13,6 +13,7 @@ import numpy as np, pandas as pd
 import pyarrow as pa, pyarrow.parquet as pq
 from .core import FacelabError, failures_frame, read_text, FAILURE_COLS, abs_path
 from .core import disk_errors
+from .tables import FIND_COLS, QUERY_ERROR_COLS, RECOGNIZE_COLS, ANSWER_COLS, stage_table
 from .embed import represent, embed_settings
 from .core import image_files
 from .verify import default_threshold
@@ -27,9 +28,9 @@ from .store import write_atomic
 
 # %% auto #0
 __all__ = ['GALLERY_COLS', 'MATCH_SETTINGS', 'FACES', 'EXTRA_FACE', 'NO_FACE', 'GALLERY_FORMAT', 'GALLERY_FILES', 'TUNED_FILE',
-           'FIND_COLS', 'NOT_IN_DATABASE', 'UNTUNED', 'QUERY_ERROR_COLS', 'RECOGNIZE_COLS', 'ANSWER_COLS', 'ExactIndex',
-           'FaissIndex', 'Gallery', 'save_threshold', 'read_tuned', 'search_threshold', 'search_threshold_source',
-           'FindResult', 'find', 'answers', 'recognize', 'answer_table', 'plot_matches']
+           'NOT_IN_DATABASE', 'UNTUNED', 'ExactIndex', 'FaissIndex', 'Gallery', 'save_threshold', 'read_tuned',
+           'search_threshold', 'search_threshold_source', 'FindResult', 'find', 'answers', 'recognize', 'answer_table',
+           'plot_matches', 'FIND_COLS', 'QUERY_ERROR_COLS', 'RECOGNIZE_COLS', 'ANSWER_COLS']
 
 # %% ../nbs/08_search.ipynb #8276c0cd
 def _long(qi, gi, queries, vectors, distance_metric, threshold):
@@ -681,8 +682,7 @@ def remove(self:Gallery, *identities, # identities to drop
     return Gallery(self.table[~self.table.identity.isin(identities)], self.settings, self.failures, self.weights_sha256)
 
 # %% ../nbs/08_search.ipynb #ffde4964
-FIND_COLS = ['query', 'query_face', 'query_x1', 'query_y1', 'query_x2', 'query_y2', 'rank', 'identity', 'file',
-             'face_idx', 'x1', 'y1', 'x2', 'y2', 'distance', 'threshold']
+_all_ = ['FIND_COLS']   # `FIND_COLS` and the other answer tables' columns are defined in `facelab.tables`
 NOT_IN_DATABASE = 'not in database'
 
 @patch
@@ -740,7 +740,7 @@ def search_threshold_source(gallery:Gallery, # the gallery searched
             "tune one with `facelab evaluate DIR --task identification --save-threshold GALLERY`")
 
 # %% ../nbs/08_search.ipynb #7e36754a
-QUERY_ERROR_COLS = ['query', 'query_face', 'query_x1', 'query_y1', 'query_x2', 'query_y2', 'error']
+_all_ = ['QUERY_ERROR_COLS']
 
 class FindResult(NamedTuple):
     "What `find` returns: the answers, and every query it could not search, in tables that survive `concat` and CSV."
@@ -858,7 +858,7 @@ def find(queries, # image path(s), an embeddings table (`represent` output) or a
         qi, gi, d, rank = qi[sel], gi[sel], d[sel], rank[sel]
     data = {**{c: v[qi] for c, v in faces.items()}, 'rank': rank, **{c: v[gi] for c, v in cols.items()},
             'distance': d, 'threshold': np.full(len(d), np.nan if thr is None else thr)}
-    res = pd.DataFrame({c: data[c] for c in FIND_COLS})
+    res = stage_table('answers', data)
     errors = [{**{c: _py(v[i]) for c, v in faces.items()},
                'error': f"embedding: the query embedding {bad[i]}, so it has no nearest face"}
               for i in np.flatnonzero(bad != '')]
@@ -866,12 +866,12 @@ def find(queries, # image path(s), an embeddings table (`represent` output) or a
                     threshold_source=search_threshold_source(gallery, distance_metric,
                                                              threshold), model_name=gallery.settings['model_name'],
                     detector_backend=gallery.settings['detector_backend'])
-    return FindResult(res, failures_frame() if fail is None else fail, pd.DataFrame(errors, columns=QUERY_ERROR_COLS),
+    return FindResult(res, failures_frame() if fail is None else fail, stage_table('query_errors', errors),
                       len(M), settings)
 
 # %% ../nbs/08_search.ipynb #174d86a9
-RECOGNIZE_COLS = ['query', 'query_face', 'query_x1', 'query_y1', 'query_x2', 'query_y2', 'identity', 'nearest', 'file',
-                  'face_idx', 'distance', 'threshold', 'threshold_source', 'error']
+_all_ = ['RECOGNIZE_COLS']
+
 def answers(found:FindResult, # `find` output searched with threshold=False (every face has its rank-1 row)
             threshold:float, # the nearest identity is the answer when its distance is at or under this
             threshold_source:str='given by the caller', # where `threshold` comes from (`search_threshold_source`)
@@ -888,7 +888,7 @@ def answers(found:FindResult, # `find` output searched with threshold=False (eve
                         'threshold': threshold})
     parts = [p for p in (qerr, bad) if len(p)]
     out = pd.concat([out, *parts], ignore_index=True) if parts else out
-    return out.assign(threshold_source=threshold_source).reindex(columns=RECOGNIZE_COLS)
+    return stage_table('recognitions', out.assign(threshold_source=threshold_source))
 
 # %% ../nbs/08_search.ipynb #042208c2
 def recognize(queries, # image path(s), an embeddings table or an M×D array
@@ -907,8 +907,7 @@ def recognize(queries, # image path(s), an embeddings table or an M×D array
     return answers(found, thr, search_threshold_source(gallery, distance_metric, threshold))
 
 # %% ../nbs/08_search.ipynb #d4aa1760
-ANSWER_COLS = ['query', 'query_face', 'query_x1', 'query_y1', 'query_x2', 'query_y2', 'answer', 'rank', 'identity',
-               'file', 'face_idx', 'distance', 'threshold', 'error']
+_all_ = ['ANSWER_COLS']
 
 def answer_table(found:FindResult, # `find` output searched with threshold=False
                  threshold:float, # distance at or under which a gallery entry is an answer
@@ -922,7 +921,7 @@ def answer_table(found:FindResult, # `find` output searched with threshold=False
                 | ((rows.answer == NOT_IN_DATABASE) & (rows['rank'] == 1))].assign(error='')
     bad = ans[ans.error != ''][QUERY_ERROR_COLS + ['threshold']]
     out = pd.concat([rows, bad], ignore_index=True) if len(bad) else rows.reset_index(drop=True)
-    return out.reindex(columns=ANSWER_COLS)
+    return stage_table('answer_table', out)
 
 # %% ../nbs/08_search.ipynb #70986df1
 def _crop(file, box, size:int=112, margin:float=0.15) -> np.ndarray:

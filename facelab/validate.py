@@ -10,20 +10,21 @@ import dataclasses
 import numpy as np, pandas as pd
 from scipy.optimize import linear_sum_assignment
 from .core import box_iou, FacelabError, Figure, Result
+from .tables import MATCH_COLS, stage_table
 from .annotations import GroundTruth, as_ground_truth
 from .metrics import metrics_from_counts
 from .distance import pair_distances
 from .core import DEFAULT_METRIC
 
 # %% auto #0
-__all__ = ['MATCH_COLS', 'NOT_ANNOTATED', 'COCO_IOUS', 'COCO_RECALLS', 'SIZE_BANDS', 'STUDY_COLS', 'annotated_masks',
-           'match_detections', 'legacy_corner_match', 'greedy_matches', 'coco_precision', 'detection_metrics',
-           'precision_recall_curve', 'average_precision', 'wider_iou', 'wider_evaluation', 'detection_report',
-           'plot_precision_recall', 'Outcomes', 'recognition_outcomes', 'recognition_metrics', 'shared_match_note',
-           'challenge_summary']
+__all__ = ['NOT_ANNOTATED', 'COCO_IOUS', 'COCO_RECALLS', 'SIZE_BANDS', 'STUDY_COLS', 'annotated_masks', 'match_detections',
+           'legacy_corner_match', 'greedy_matches', 'coco_precision', 'detection_metrics', 'precision_recall_curve',
+           'average_precision', 'wider_iou', 'wider_evaluation', 'detection_report', 'plot_precision_recall',
+           'Outcomes', 'recognition_outcomes', 'recognition_metrics', 'shared_match_note', 'challenge_summary',
+           'MATCH_COLS']
 
 # %% ../nbs/10_validate.ipynb #141081d8
-MATCH_COLS = ['source', 'frame', 'det_idx', 'gt_idx', 'iou', 'outcome', 'track_id', 'label', 'confidence']
+_all_ = ['MATCH_COLS']   # defined in `facelab.tables`; importable from here as always
 NOT_ANNOTATED = 'not annotated'   # the outcome of a detection on a frame the ground truth did not annotate: not scored
 
 def _ignored(gt:pd.DataFrame, ignore_occluded:bool, min_size:float) -> np.ndarray:
@@ -118,7 +119,7 @@ def match_detections(gt, # `GroundTruth` or table: [source,] frame, x1..y2 [, tr
             else: rows.append(_rows_for(f, d, -1, float(M[:, np.flatnonzero(di == d)[0]].max()) if len(care) else 0.0,
                                         'FP', gt, det))
         rows += [_rows_for(f, -1, g, 0.0, 'FN', gt, det) for g in care if g not in hit_g]
-    out = pd.DataFrame(rows, columns=MATCH_COLS)
+    out = stage_table('matches', rows)
     return out.sort_values(['source', 'frame', 'det_idx', 'gt_idx'], kind='stable').reset_index(drop=True)
 
 # %% ../nbs/10_validate.ipynb #f8517e47
@@ -143,7 +144,7 @@ def legacy_corner_match(gt, # ground truth (`GroundTruth`, or a table: frame, x1
                                                     det.loc[[d], ['x1', 'y1', 'x2', 'y2']])[0, 0]), 'TP', gt, det))
             else: rows.append(_rows_for(f, d, -1, 0.0, 'FP', gt, det))
         rows += [_rows_for(f, -1, g, 0.0, 'FN', gt, det) for g in gi if g not in hit]
-    return pd.DataFrame(rows, columns=MATCH_COLS).sort_values(['source', 'frame', 'det_idx', 'gt_idx'],
+    return stage_table('matches', rows).sort_values(['source', 'frame', 'det_idx', 'gt_idx'],
                                                               kind='stable').reset_index(drop=True)
 
 # %% ../nbs/10_validate.ipynb #39cd723e

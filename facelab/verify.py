@@ -8,6 +8,7 @@ Docs: https://facelab-dev.github.io/facelab/verify.html.md"""
 from __future__ import annotations
 import numpy as np, pandas as pd
 from .core import FacelabError, failures_frame
+from .tables import check_table
 from .embed import represent
 from .models import model_thresholds, model_name_of, head_parts
 from .distance import METRICS, pair_distances
@@ -123,4 +124,4 @@ def verify_pairs(pairs:pd.DataFrame, # pairs table with `file_x`, `file_y`
                                                                                     detector_backend)
     out['distance_metric'] = distance_metric
     out['threshold_source'] = threshold_source(model_name, given, note, deepface_compat)
-    return out
+    return check_table('verified_pairs', out)

@@ -14,16 +14,17 @@ import numpy as np, pandas as pd, cv2
 from tqdm.auto import tqdm
 from .core import file_hash, FacelabError, failures_frame, cache_folder, writable_folder, not_regular
 from .core import disk_errors
+from .tables import FRAME_COLS, stage_table
 from .store import write_atomic, sweep_tmp, quarantine, read_part
 from .core import as_executor
 from .detect import (get_detector, detector_name, detector_settings, detection_settings, detect_image,
                             detections_frame, crop_name, save_crop, DETECTION_COLS, VIDEO_DETECTOR)
 
 # %% auto #0
-__all__ = ['VIDEO_EXTS', 'FRAME_COLS', 'TRACK_COLORS', 'Frame', 'video_info', 'VideoFrames', 'read_frames', 'is_video',
-           'synthetic_clip', 'VideoResult', 'frames_frame', 'detection_cache_key', 'prefetch', 'detect_video',
-           'video_segments', 'detect_task', 'detect_videos', 'detection_label', 'draw_detections', 'read_frame',
-           'contact_sheet', 'write_annotated_video']
+__all__ = ['VIDEO_EXTS', 'TRACK_COLORS', 'Frame', 'video_info', 'VideoFrames', 'read_frames', 'is_video', 'synthetic_clip',
+           'VideoResult', 'frames_frame', 'detection_cache_key', 'prefetch', 'detect_video', 'video_segments',
+           'detect_task', 'detect_videos', 'detection_label', 'draw_detections', 'read_frame', 'contact_sheet',
+           'write_annotated_video', 'FRAME_COLS']
 
 # %% ../nbs/04_video.ipynb #32dae2d8
 class Frame(NamedTuple):
@@ -179,12 +180,11 @@ class VideoResult(NamedTuple):
     failures: pd.DataFrame # file, stage, reason
 
 # %% ../nbs/04_video.ipynb #73d172d1
-FRAME_COLS = ['source', 'frame', 'timestamp', 'n_faces']
+_all_ = ['FRAME_COLS']   # defined in `facelab.tables`; importable from here as always
+
 def frames_frame(rows=()) -> pd.DataFrame:
     "A frames table (`source, frame, timestamp, n_faces`)."
-    return pd.DataFrame(list(rows),
-                        columns=FRAME_COLS).astype({'source': str, 'frame': 'int64', 'timestamp': 'float64',
-                                                    'n_faces': 'int64'})
+    return stage_table('frames', rows)
 
 # %% ../nbs/04_video.ipynb #dfe61ecb
 def detection_cache_key(path, settings:dict) -> str:
