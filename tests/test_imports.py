@@ -7,6 +7,7 @@ PKG = Path(__file__).resolve().parent.parent/'facelab'
 # Lowest first. A module may import facelab modules of lower layers only (at the top or inside a function).
 LAYERS = [
     ['core', 'store'],                                          # ground floor: files, images, boxes, hashes, executors, caches
+    ['tables'],                                                 # the stage tables' schemas (on core's failures_frame)
     ['distance', 'metrics', 'pairs', 'annotations', 'weights'],  # pure functions on arrays and tables; weight files
     ['datasets', 'detect', 'adapt', 'plots', 'validate'],       # data, detectors, learned heads, figures, scoring against truth
     ['models', 'video', 'widgets', 'track'],                    # recognition models, videos, widgets, tracking
