@@ -180,3 +180,47 @@ def test_stored_outputs_are_already_clean():
     rules = path_rules()
     dirty = [rel(p) for p in NOTEBOOKS if clean_notebook(json.loads(p.read_text()), rules)]
     assert not dirty, f"run tools/clean_outputs.py: it would change {dirty}"
+
+WIDTH = 120   # CONTRIBUTING.md: lines that fit a screen
+
+@pytest.mark.parametrize('nb', NOTEBOOKS, ids=rel)
+def test_exported_lines_fit_the_width(nb):
+    "Every line of an export cell (the library's source) fits in WIDTH characters."
+    long = [(c.get('id'), l) for c in json.loads(nb.read_text())['cells'] if c['cell_type'] == 'code'
+            and re.search(r'^#\|\s*exports?\b', ''.join(c['source']), re.M)
+            for l in ''.join(c['source']).splitlines() if len(l) > WIDTH]
+    assert not long, f"{rel(nb)}: {len(long)} exported line(s) over {WIDTH} characters, e.g. cell {long[0][0]}: {long[0][1][:90]}"
+
+def lost_docments(src:str) -> list:
+    "Comment lines in a function's signature that fastcore's docments reads for no parameter (it reads the comment on a"
+    " parameter's line, or, when that has none, the comment lines right above it): they never reach the API page."
+    import io, tokenize
+    lines, out = src.splitlines(), []
+    comments = {t.start[0]: t.string for t in tokenize.generate_tokens(io.StringIO(src).readline) if t.type == tokenize.COMMENT}
+    for f in ast.walk(ast.parse(src)):
+        if not isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)): continue
+        a = f.args
+        params = {x.lineno for x in [*a.posonlyargs, *a.args, *a.kwonlyargs, *filter(None, [a.vararg, a.kwarg])]}
+        if f.returns is not None: params.add(f.returns.lineno)
+        used = set()
+        for ln in params:
+            if ln in comments: used.add(ln)
+            else:
+                k = ln - 1
+                while k in comments and k not in params:
+                    used.add(k)
+                    k -= 1
+        for ln in range(f.lineno + 1, f.body[0].lineno):   # 1-based: the signature's lines after the `def` line
+            if ln in comments and lines[ln - 1].strip().startswith('#') and ln not in used:
+                out.append(f"{f.name}: {lines[ln - 1].strip()[:60]}")
+    return out
+
+def test_lost_docment_check_finds_a_continuation():
+    src = "def f(a, # the first half\n      # the second half\n      b=1, # b\n     ):\n    'doc'\n"
+    assert lost_docments(src) == ['f: # the second half']
+    assert lost_docments("def g(\n    # above: read\n    a,\n):\n    'doc'\n") == []
+
+@pytest.mark.parametrize('mod', sorted(p for p in (root/'facelab').glob('*.py') if not p.name.startswith('_')), ids=lambda p: p.name)
+def test_no_docment_is_continued_on_a_second_line(mod):
+    "A parameter's comment is one line: a continuation line under it is dropped from the API page (fastcore's docments)."
+    assert not (bad := lost_docments(mod.read_text())), f"{mod.name}: {bad}"
