@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 import xml.etree.ElementTree as ET
 from defusedxml.ElementTree import DefusedXMLParser
-from .core import FacelabError, read_text, Result, open_regular
+from .core import FacelabError, read_text, Result, open_regular, xyxy2xywh
 from .tables import GT_COLS, stage_table
 
 # %% auto #0
@@ -930,7 +930,7 @@ def write_cvat_images(gt, # `GroundTruth` or table: source (image), x1..y2 [, la
 # %% ../nbs/09_annotations.ipynb #0aa4f90b
 def _coco_annotation(r:dict, k:int, image:int, category:int, cols:list) -> dict:
     "Row `r` as COCO annotation `k`: bbox x, y, w, h; iscrowd from ignore; occluded, track_id, `attr_*` as attributes."
-    x, y, w, h = float(r['x1']), float(r['y1']), float(r['x2']) - float(r['x1']), float(r['y2']) - float(r['y1'])
+    x, y, w, h = map(float, xyxy2xywh([r['x1'], r['y1'], r['x2'], r['y2']]))
     at = dict(occluded=_flag_of(r, 'occluded'))
     if pd.notna(r.get('track_id', np.nan)): at['track_id'] = int(r['track_id'])
     at.update((c[5:], str(r[c])) for c in cols if pd.notna(r[c]))
@@ -969,7 +969,7 @@ def _mot_num(v) -> str:
 def _mot_row(r:dict, t:float) -> str:
     "Row `r` (track `t`; -1 when it is not a whole number >= 0) as a MOT line."
     conf = 0 if _flag_of(r, 'ignore') else r['confidence'] if pd.notna(r.get('confidence', np.nan)) else 1
-    x, y, w, h = float(r['x1']), float(r['y1']), float(r['x2']) - float(r['x1']), float(r['y2']) - float(r['y1'])
+    x, y, w, h = map(float, xyxy2xywh([r['x1'], r['y1'], r['x2'], r['y2']]))
     tid = str(int(t)) if np.isfinite(t) and t >= 0 and t == round(t) else '-1'
     visibility = '0' if _flag_of(r, 'occluded') else '1'
     return ','.join([str(int(r['frame']) + 1), tid, *map(_mot_num, (x, y, w, h, conf)), '1', visibility])

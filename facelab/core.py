@@ -21,9 +21,9 @@ __all__ = ['MAX_IMAGE_PIXELS', 'IMAGE_EXTS', 'DEFAULT_MODEL', 'DEFAULT_DETECTOR'
            'FAILURE_COLS', 'facelab_home', 'configure_deepface', 'cache_folder', 'FacelabError', 'not_regular',
            'open_regular', 'read_text', 'writable_folder', 'writable_file', 'disk_errors', 'staged_folder',
            'image_format', 'max_image_pixels', 'image_size', 'load_image', 'abs_path', 'files_summary', 'folder_files',
-           'image_files', 'file_hash', 'array_hash', 'sha256', 'tree_sha256', 'xywh2xyxy', 'xyxy2xywh', 'area2xyxy',
-           'xyxy2area', 'box_iou', 'opencv_quiet', 'Registry', 'crop_box', 'Figure', 'Executor', 'register_executor',
-           'as_executor', 'failures_frame', 'md_escape', 'md_table', 'Result']
+           'image_files', 'file_hash', 'sha256', 'tree_sha256', 'xywh2xyxy', 'xyxy2xywh', 'area2xyxy', 'box_iou',
+           'opencv_quiet', 'Registry', 'crop_box', 'Figure', 'Executor', 'register_executor', 'as_executor',
+           'failures_frame', 'md_escape', 'md_table', 'Result']
 
 # %% ../nbs/00_core.ipynb #69eb70d9
 def facelab_home() -> Path:
@@ -383,14 +383,6 @@ def file_hash(path, # a file
         while b := f.read(chunk): h.update(b)
     return h.hexdigest()
 
-# %% ../nbs/00_core.ipynb #dd99e649
-def array_hash(a:np.ndarray) -> str:
-    "Hash of an array's shape, dtype and bytes."
-    h = hashlib.blake2b(digest_size=16)
-    h.update(f"{a.shape}{a.dtype}".encode())
-    h.update(np.ascontiguousarray(a).tobytes())
-    return h.hexdigest()
-
 # %% ../nbs/00_core.ipynb #bb51ebcb
 def sha256(path, # a file
            chunk:int=1<<20, # bytes read at a time
@@ -429,12 +421,6 @@ def xyxy2xywh(b) -> np.ndarray:
 def area2xyxy(area:dict) -> np.ndarray:
     "A deepface `facial_area` dict as `[x1, y1, x2, y2]`."
     return xywh2xyxy([area['x'], area['y'], area['w'], area['h']])
-
-# %% ../nbs/00_core.ipynb #1777398e
-def xyxy2area(b) -> dict:
-    "`[x1, y1, x2, y2]` as a deepface-style `facial_area` dict (no eyes)."
-    x, y, w, h = (float(v) for v in xyxy2xywh(b))
-    return dict(x=x, y=y, w=w, h=h)
 
 # %% ../nbs/00_core.ipynb #779b783f
 def box_iou(a, # N×4 boxes, `x1, y1, x2, y2`
