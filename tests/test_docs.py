@@ -181,39 +181,19 @@ def test_stored_outputs_are_already_clean():
     dirty = [rel(p) for p in NOTEBOOKS if clean_notebook(json.loads(p.read_text()), rules)]
     assert not dirty, f"run tools/clean_outputs.py: it would change {dirty}"
 
-WIDTH = 120   # CONTRIBUTING.md: lines that fit a screen
+# ---- lines that fit a screen, docments that reach the API page (tools/ is on sys.path since the section above)
+from long_lines import WIDTH, long_lines   # noqa: E402  (CONTRIBUTING.md: lines that fit a screen, 120 characters)
+from same_code import docment_lines        # noqa: E402  (fastcore's rule for where a parameter's comment is)
 
 @pytest.mark.parametrize('nb', NOTEBOOKS, ids=rel)
 def test_exported_lines_fit_the_width(nb):
     "Every line of an export cell (the library's source) fits in WIDTH characters."
-    long = [(c.get('id'), l) for c in json.loads(nb.read_text())['cells'] if c['cell_type'] == 'code'
-            and re.search(r'^#\|\s*exports?\b', ''.join(c['source']), re.M)
-            for l in ''.join(c['source']).splitlines() if len(l) > WIDTH]
+    long = long_lines(str(nb))
     assert not long, f"{rel(nb)}: {len(long)} exported line(s) over {WIDTH} characters, e.g. cell {long[0][0]}: {long[0][1][:90]}"
 
 def lost_docments(src:str) -> list:
-    "Comment lines in a function's signature that fastcore's docments reads for no parameter (it reads the comment on a"
-    " parameter's line, or, when that has none, the comment lines right above it): they never reach the API page."
-    import io, tokenize
-    lines, out = src.splitlines(), []
-    comments = {t.start[0]: t.string for t in tokenize.generate_tokens(io.StringIO(src).readline) if t.type == tokenize.COMMENT}
-    for f in ast.walk(ast.parse(src)):
-        if not isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)): continue
-        a = f.args
-        params = {x.lineno for x in [*a.posonlyargs, *a.args, *a.kwonlyargs, *filter(None, [a.vararg, a.kwarg])]}
-        if f.returns is not None: params.add(f.returns.lineno)
-        used = set()
-        for ln in params:
-            if ln in comments: used.add(ln)
-            else:
-                k = ln - 1
-                while k in comments and k not in params:
-                    used.add(k)
-                    k -= 1
-        for ln in range(f.lineno + 1, f.body[0].lineno):   # 1-based: the signature's lines after the `def` line
-            if ln in comments and lines[ln - 1].strip().startswith('#') and ln not in used:
-                out.append(f"{f.name}: {lines[ln - 1].strip()[:60]}")
-    return out
+    "Comment lines in a function's signature that fastcore's docments reads for no parameter: they never reach the API page."
+    return docment_lines(src)[1]
 
 def test_lost_docment_check_finds_a_continuation():
     src = "def f(a, # the first half\n      # the second half\n      b=1, # b\n     ):\n    'doc'\n"

@@ -26,26 +26,41 @@ def _tree(src:str):
             n.body[0] = ast.Pass()
     return ast.dump(tree, include_attributes=False)
 
-def _documented(src:str) -> dict:
-    "function name -> the parameters (and 'return') that have a docment, as fastcore's docments finds them."
+def docment_lines(src:str) -> tuple:
+    """Where fastcore's `docments` finds each parameter's comment: the comment on the parameter's line or, when that has none,
+    the comment lines right above it. Returns (function -> {parameter or 'return': its comment lines}, and the comment-only
+    lines inside signatures that no parameter takes, as `name: comment`: a docment continued there never reaches the docs)."""
     try: tree = ast.parse(_python(src))
-    except SyntaxError: return {}
+    except SyntaxError: return {}, []
     comments = {}
     try:
         for tk in tokenize.generate_tokens(io.StringIO(_python(src)).readline):
             if tk.type == tokenize.COMMENT: comments[tk.start[0]] = tk.string
-    except (tokenize.TokenError, IndentationError): return {}
-    out = {}
+    except (tokenize.TokenError, IndentationError): return {}, []
+    lines, found, lost = src.splitlines(), {}, []
     for f in ast.walk(tree):
         if not isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)): continue
-        args = [*f.args.posonlyargs, *f.args.args, *f.args.kwonlyargs, *filter(None, [f.args.vararg, f.args.kwarg])]
-        lines = {a.arg: a.lineno for a in args}
-        if f.returns is not None: lines['return'] = f.returns.lineno
-        has = set()
-        for name, ln in lines.items():
-            if ln in comments or (ln - 1 in comments and ln - 1 not in lines.values()): has.add(name)
-        out[f.name] = has
-    return out
+        a = f.args
+        params = {x.arg: x.lineno for x in [*a.posonlyargs, *a.args, *a.kwonlyargs, *filter(None, [a.vararg, a.kwarg])]}
+        if f.returns is not None: params['return'] = f.returns.lineno
+        taken = {}
+        for name, ln in params.items():
+            if ln in comments: taken[name] = [ln]
+            else:
+                above = []
+                while ln - 1 - len(above) in comments and ln - 1 - len(above) not in params.values():
+                    above.append(ln - 1 - len(above))
+                if above: taken[name] = above
+        found[f.name] = taken
+        used = {ln for ls in taken.values() for ln in ls}
+        for ln in range(f.lineno + 1, f.body[0].lineno):   # the signature's lines after the `def` line
+            if ln in comments and lines[ln - 1].strip().startswith('#') and ln not in used:
+                lost.append(f"{f.name}: {lines[ln - 1].strip()[:60]}")
+    return found, lost
+
+def _documented(src:str) -> dict:
+    "function name -> the parameters (and 'return') that have a docment."
+    return {f: set(ps) for f, ps in docment_lines(src)[0].items()}
 
 def check(fn:str, rev:str='HEAD') -> list:
     "Problems of notebook `fn` against its version at `rev`."
