@@ -10,12 +10,10 @@ import numpy as np, pandas as pd
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.svm import LinearSVC
 from sklearn.metrics import accuracy_score
-from .core import FacelabError
+from .core import FacelabError, DEFAULT_METRIC
 from .search import Gallery, ExactIndex, NOT_IN_DATABASE
-from .distance import unit_rows
+from .distance import unit_rows, METRICS
 from .verify import default_threshold
-from .distance import METRICS
-from .core import DEFAULT_METRIC
 
 # %% auto #0
 __all__ = ['KINDS', 'split_gallery', 'FaceClassifier', 'classifier_report', 'tsne_map']

@@ -9,16 +9,14 @@ from __future__ import annotations
 import sys, argparse, shlex, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
-from . import __version__
-from .core import FacelabError, writable_file, writable_folder
-from . import weights
+from . import __version__, weights
+from .core import FacelabError, writable_file, writable_folder, DEFAULT_DETECTOR, DEFAULT_METRIC, DEFAULT_MODEL
 from .evaluate import evaluate, TUNE_DEFAULT, display_thresholds, undefined_notes, failures_written
 from .detect import DETECTORS, VIDEO_DETECTOR
 from .models import MODELS
 from .distance import METRICS
 from .compare import DEFAULT_MODELS
 from .search import FACES, EXTRA_FACE
-from .core import DEFAULT_DETECTOR, DEFAULT_METRIC, DEFAULT_MODEL
 
 # %% auto #0
 __all__ = ['cmd_weights', 'cmd_evaluate', 'cmd_compare', 'cmd_adapt', 'cmd_gallery', 'cmd_find', 'cmd_detect', 'cmd_validate',

@@ -10,8 +10,8 @@ import dataclasses
 import json, os, tempfile, time
 from pathlib import Path
 import numpy as np, pandas as pd
-from .core import FacelabError, Figure, failures_frame, writable_folder
-from .core import staged_folder
+from .core import (FacelabError, Figure, failures_frame, writable_folder, staged_folder, DEFAULT_METRIC, Result,
+                          md_escape)
 from . import weights
 from .pairs import make_pairs, read_lfw_pairs
 from .datasets import lfw_folder
@@ -23,11 +23,8 @@ from .metrics import curve_summary, identity_folds, roc_frame, kfold_evaluate, _
 from .plots import plot_roc, plot_det
 from .evaluate import (load_people, failures_written, threshold_report, no_face_failures, check_study,
                               NothingScored, data_folder, versions, weight_checksums, md_table, _with_ci)
-from .core import DEFAULT_METRIC
-from .core import Result
 from .identify import (identification_study, IdentificationResult, TUNE_ID, SPLIT_COLS, md_code, _split_of,
                               _largest_faces, _check_id_study)
-from .core import md_escape
 
 # %% auto #0
 __all__ = ['FLIP_CHOICES', 'REPRESENT_OPTIONS', 'DEFAULT_MODELS', 'LEADERBOARD_COLS', 'COMPARE_TASKS', 'combinations',

@@ -13,10 +13,9 @@ from typing import NamedTuple
 import numpy as np, pandas as pd, cv2
 from tqdm.auto import tqdm
 from .core import (configure_deepface, load_image, FacelabError, failures_frame, image_files, Registry,
-                          opencv_quiet, box_iou)
+                          opencv_quiet, box_iou, DEFAULT_DETECTOR)
 from .tables import LANDMARKS, LANDMARK_COLS, DETECTION_COLS, stage_table
 from .weights import weights_dir, weights_signature, WEIGHTS
-from .core import DEFAULT_DETECTOR
 
 # %% auto #0
 __all__ = ['DEEPFACE_DETECTORS', 'DETECTORS', 'register_detector', 'MAX_ASPECT', 'VIDEO_DETECTOR', 'AP_SCORE', 'detections_frame',

@@ -15,17 +15,15 @@ from typing import NamedTuple
 import numpy as np, pandas as pd, cv2
 from tqdm.auto import tqdm
 from .core import (configure_deepface, load_image, file_hash, FacelabError, failures_frame, EMBEDDING_COLS,
-                          cache_folder, writable_folder, opencv_quiet, as_executor)
-from .core import disk_errors
+                          cache_folder, writable_folder, opencv_quiet, as_executor, disk_errors, DEFAULT_DETECTOR,
+                          DEFAULT_MODEL)
 from .tables import stage_table
 from .weights import weights_signature
-from .detect import get_detector, detector_name, detector_settings, detect_image, LANDMARKS
-from .detect import thin_image
-from .detect import DETECTORS, YuNet, CenterFace, RetinaFaceMobileNet, Tiled
+from .detect import (get_detector, detector_name, detector_settings, detect_image, LANDMARKS, thin_image,
+                            DETECTORS, YuNet, CenterFace, RetinaFaceMobileNet, Tiled)
 from .store import EMBEDDING_CACHE_COLS, EmbeddingCache
 from .models import get_model, model_name_of, model_settings, OnnxModel, HeadModel
 from .video import VideoFrames, is_video
-from .core import DEFAULT_DETECTOR, DEFAULT_MODEL
 
 # %% auto #0
 __all__ = ['embed_settings', 'embed_crops', 'hash_files', 'embed_batch', 'default_threads', 'embed_pipelined', 'EmbedResult',

@@ -11,10 +11,9 @@ import os, json, sys, platform, warnings
 from scipy.stats import norm
 from pathlib import Path
 import numpy as np, pandas as pd
-from .core import FacelabError, failures_frame, writable_folder
-from .core import staged_folder
+from .core import (FacelabError, failures_frame, writable_folder, staged_folder, sha256, DEFAULT_DETECTOR,
+                          DEFAULT_METRIC, DEFAULT_MODEL, Result, md_escape, md_table)
 from .datasets import deepface_sample
-from .core import sha256
 from .pairs import make_pairs, pair_counts, read_people, find_duplicates, People, DUPLICATE_COLS, _short
 from .verify import verify_pairs
 from .distance import METRICS
@@ -26,8 +25,6 @@ from .metrics import (evaluate_thresholds, synthetic_pairs, tune_threshold, curv
                              kfold_thresholds, METRIC_COLS, COUNT_COLS, interval_note)
 from .plots import (plot_distances, plot_roc, plot_det, plot_metrics_vs_threshold, plot_confusion,
                            plot_worst_pairs)
-from .core import DEFAULT_DETECTOR, DEFAULT_METRIC, DEFAULT_MODEL
-from .core import Result, md_escape, md_table
 from .slices import verification_slices, slices_section, SliceStudy, SLICE_FILES
 
 # %% auto #0

@@ -10,9 +10,8 @@ import dataclasses, io, json, time, warnings
 from pathlib import Path
 from typing import NamedTuple
 import numpy as np, pandas as pd
-from .core import FacelabError, Figure, Result, failures_frame, read_text, abs_path, md_escape
-from .core import staged_folder
-from .core import DEFAULT_MODEL, DEFAULT_DETECTOR, DEFAULT_METRIC
+from .core import (FacelabError, Figure, Result, failures_frame, read_text, abs_path, md_escape, staged_folder,
+                          DEFAULT_MODEL, DEFAULT_DETECTOR, DEFAULT_METRIC)
 from .distance import METRICS, check_metric, unit_rows
 from .metrics import (exact_interval, rate_interval, negatives_needed, MIN_BOOT_PAIRS, _candidates, _pick_best,
                              _far_upper)

@@ -10,10 +10,9 @@ import os, copy
 from functools import partial
 from pathlib import Path
 import numpy as np, cv2
-from .core import tree_sha256, configure_deepface, FacelabError, crop_box, Registry
+from .core import tree_sha256, configure_deepface, FacelabError, crop_box, Registry, DEFAULT_MODEL
 from .weights import weights_dir, weights_signature, WEIGHTS, onnx_external_problem, file_sha256
 from .detect import face_crop, LANDMARKS, _check_weights
-from .core import DEFAULT_MODEL
 
 # %% auto #0
 __all__ = ['ARCFACE_TEMPLATE', 'DEEPFACE_MODELS', 'MODELS', 'register_model', 'HEAD', 'similarity_transform', 'align_similarity',

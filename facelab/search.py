@@ -11,18 +11,15 @@ from pathlib import Path
 from typing import NamedTuple
 import numpy as np, pandas as pd
 import pyarrow as pa, pyarrow.parquet as pq
-from .core import FacelabError, failures_frame, read_text, FAILURE_COLS, abs_path
-from .core import disk_errors
+from .core import (FacelabError, failures_frame, read_text, FAILURE_COLS, abs_path, disk_errors, image_files,
+                          DEFAULT_DETECTOR, DEFAULT_METRIC, DEFAULT_MODEL)
 from .tables import FIND_COLS, QUERY_ERROR_COLS, RECOGNIZE_COLS, ANSWER_COLS, stage_table
 from .embed import represent, embed_settings
-from .core import image_files
 from .verify import default_threshold
-from .distance import METRICS, pair_distances
+from .distance import METRICS, pair_distances, unit_rows, check_metric
 from .weights import weights_sha256 as _installed_sha256
 from .core import sha256 as _sha256
 from fastcore.basics import patch
-from .core import DEFAULT_DETECTOR, DEFAULT_METRIC, DEFAULT_MODEL
-from .distance import unit_rows, check_metric
 from .pairs import identities_from_folder
 from .store import write_atomic
 

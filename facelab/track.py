@@ -11,13 +11,11 @@ from typing import NamedTuple
 import numpy as np, pandas as pd
 import supervision as sv
 import motmetrics as mm
-from .core import FacelabError, box_iou, Result
+from .core import FacelabError, box_iou, Result, DEFAULT_METRIC
 from .annotations import as_ground_truth
-from .distance import pair_distances
+from .distance import pair_distances, unit_rows
 from .validate import recognition_outcomes, recognition_metrics, challenge_summary, NOT_ANNOTATED
 from .metrics import metrics_from_counts
-from .core import DEFAULT_METRIC
-from .distance import unit_rows
 
 # %% auto #0
 __all__ = ['TRACK_DEFAULTS', 'TRACKING_COLS', 'TRACK_RULES', 'frame_step', 'video_fps', 'rejoin_tracks', 'TrackResult',

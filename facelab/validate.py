@@ -9,12 +9,11 @@ from __future__ import annotations
 import dataclasses
 import numpy as np, pandas as pd
 from scipy.optimize import linear_sum_assignment
-from .core import box_iou, FacelabError, Figure, Result
+from .core import box_iou, FacelabError, Figure, Result, DEFAULT_METRIC
 from .tables import MATCH_COLS, stage_table
 from .annotations import GroundTruth, as_ground_truth
 from .metrics import metrics_from_counts
 from .distance import pair_distances
-from .core import DEFAULT_METRIC
 
 # %% auto #0
 __all__ = ['NOT_ANNOTATED', 'COCO_IOUS', 'COCO_RECALLS', 'SIZE_BANDS', 'STUDY_COLS', 'annotated_masks', 'match_detections',

@@ -7,12 +7,11 @@ Docs: https://facelab-dev.github.io/facelab/verify.html.md"""
 # %% ../nbs/06_verify.ipynb #5fcc34fb
 from __future__ import annotations
 import numpy as np, pandas as pd
-from .core import FacelabError, failures_frame
+from .core import FacelabError, failures_frame, DEFAULT_DETECTOR, DEFAULT_METRIC, DEFAULT_MODEL
 from .tables import check_table
 from .embed import represent
 from .models import model_thresholds, model_name_of, head_parts
 from .distance import METRICS, pair_distances
-from .core import DEFAULT_DETECTOR, DEFAULT_METRIC, DEFAULT_MODEL
 
 # %% auto #0
 __all__ = ['default_threshold', 'threshold_source', 'verify_pairs']

@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import NamedTuple
 import numpy as np, pandas as pd, cv2
 from tqdm.auto import tqdm
-from .core import file_hash, FacelabError, failures_frame, cache_folder, writable_folder, not_regular
-from .core import disk_errors
+from .core import (file_hash, FacelabError, failures_frame, cache_folder, writable_folder, not_regular,
+                          disk_errors, as_executor)
 from .tables import FRAME_COLS, stage_table
 from .store import write_atomic, sweep_tmp, quarantine, read_part
-from .core import as_executor
 from .detect import (get_detector, detector_name, detector_settings, detection_settings, detect_image,
                             detections_frame, crop_name, save_crop, DETECTION_COLS, VIDEO_DETECTOR)
 

@@ -10,8 +10,8 @@ import dataclasses
 import json, tempfile
 from pathlib import Path
 import numpy as np, pandas as pd, cv2
-from .core import FacelabError, Figure, load_image
-from .core import staged_folder
+from .core import (FacelabError, Figure, load_image, staged_folder, DEFAULT_DETECTOR, DEFAULT_METRIC,
+                          DEFAULT_MODEL, Result)
 from .annotations import read_annotations, as_ground_truth, GroundTruth
 from .detect import VIDEO_DETECTOR
 from .video import detect_video, video_info
@@ -23,8 +23,6 @@ from .validate import (recognition_outcomes, recognition_metrics, match_detectio
 from .plots import plot_distances
 from .evaluate import md_table
 from .track import track_faces, tracking_metrics, track_outcomes, track_rows, track_summary, TRACK_RULES
-from .core import DEFAULT_DETECTOR, DEFAULT_METRIC, DEFAULT_MODEL
-from .core import Result
 
 # %% auto #0
 __all__ = ['FACE_BANDS', 'TRACK_REPORT_COLS', 'PEOPLE_COLS', 'ground_truth_problems', 'check_ground_truth', 'query_label',

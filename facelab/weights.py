@@ -11,8 +11,7 @@ from typing import NamedTuple
 from pathlib import Path
 import pandas as pd
 from filelock import FileLock
-from .core import facelab_home, configure_deepface, FacelabError
-from .core import sha256
+from .core import facelab_home, configure_deepface, FacelabError, sha256
 
 # %% auto #0
 __all__ = ['REMOTE', 'INSTALL', 'DLIB', 'WEIGHTS', 'KNOWN_FILES', 'WHEELS', 'PACKAGE_FILES', 'MB', 'WEIGHT_SIZES', 'PICKLES',
