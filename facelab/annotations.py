@@ -642,9 +642,9 @@ def read_mot(path, # MOT challenge CSV: frame, id, left, top, width, height, con
     text = read_text(path, 'MOT file')
     rows = [_mot_line(l, n, path) for n, l in enumerate(text.split('\n'), 1) if l.strip()]
     f, i, x1, y1, x2, y2, c, v = (np.array(v) for v in zip(*rows)) if rows else [np.zeros(0, int)]*2 + [np.zeros(0)]*6
-    df = stage_table('ground_truth', pd.DataFrame(dict(source='', frame=f.astype(int), track_id=i.astype(int), label=label,
-                                                       x1=x1, y1=y1, x2=x2, y2=y2, occluded=v == 0, ignore=c == 0,
-                                                       keyframe=True)))
+    cols = dict(source='', frame=f.astype(int), track_id=i.astype(int), label=label, x1=x1, y1=y1, x2=x2, y2=y2,
+                occluded=v == 0, ignore=c == 0, keyframe=True)
+    df = stage_table('ground_truth', pd.DataFrame(cols))
     return GroundTruth(df, annotated_frames=sorted({int(x) for x in f}), source=str(path))
 
 # %% ../nbs/09_annotations.ipynb #dc8b1e18
