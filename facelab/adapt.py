@@ -6,7 +6,7 @@ Docs: https://facelab-dev.github.io/facelab/adapt.html.md"""
 
 # %% ../nbs/14_adapt.ipynb #c70f4e0e
 from __future__ import annotations
-import json, hashlib, warnings
+import json, warnings
 from functools import partial
 from pathlib import Path
 import numpy as np, pandas as pd

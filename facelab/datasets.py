@@ -6,9 +6,8 @@ Docs: https://facelab-dev.github.io/facelab/datasets.html.md"""
 
 # %% ../nbs/02a_datasets.ipynb #2eb0d021
 from __future__ import annotations
-import os, re, hashlib, tarfile, urllib.request, shutil
+import os, re, tarfile, urllib.request, shutil
 from pathlib import Path
-import pandas as pd
 from tqdm.auto import tqdm
 import facelab
 from .core import facelab_home, FacelabError, sha256, tree_sha256

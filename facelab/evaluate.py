@@ -7,7 +7,7 @@ Docs: https://facelab-dev.github.io/facelab/evaluate.html.md"""
 # %% ../nbs/06a_evaluate.ipynb #4a1377e1
 from __future__ import annotations
 import dataclasses
-import os, json, sys, platform, warnings
+import os, json, platform, warnings
 from scipy.stats import norm
 from pathlib import Path
 import numpy as np, pandas as pd
@@ -18,7 +18,7 @@ from .pairs import make_pairs, pair_counts, read_people, find_duplicates, People
 from .verify import verify_pairs
 from .distance import METRICS
 from .embed import represent, embed_settings
-from .models import model_name_of, model_thresholds
+from .models import model_name_of
 from .detect import detector_name
 from .weights import weights_dir
 from .metrics import (evaluate_thresholds, synthetic_pairs, tune_threshold, curve_summary, recommend_threshold,

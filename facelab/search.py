@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import NamedTuple
 import numpy as np, pandas as pd
 import pyarrow as pa, pyarrow.parquet as pq
-from .core import (FacelabError, failures_frame, read_text, FAILURE_COLS, abs_path, disk_errors, image_files,
+from .core import (FacelabError, failures_frame, read_text, FAILURE_COLS, disk_errors,
                           DEFAULT_DETECTOR, DEFAULT_METRIC, DEFAULT_MODEL)
 from .tables import FIND_COLS, QUERY_ERROR_COLS, RECOGNIZE_COLS, ANSWER_COLS, stage_table
 from .embed import represent, embed_settings

@@ -9,7 +9,7 @@ Docs: https://facelab-dev.github.io/facelab/tables.html.md"""
 # %% ../nbs/00c_tables.ipynb #ed3c3693
 from __future__ import annotations
 from typing import NamedTuple, Callable
-import numpy as np, pandas as pd
+import pandas as pd
 from .core import FacelabError, PAIR_COLS, EMBEDDING_COLS, FAILURE_COLS, failures_frame
 
 # %% auto #0

@@ -15,7 +15,6 @@ from .core import FacelabError, box_iou, Result, DEFAULT_METRIC
 from .annotations import as_ground_truth
 from .distance import pair_distances, unit_rows
 from .validate import recognition_outcomes, recognition_metrics, challenge_summary, NOT_ANNOTATED
-from .metrics import metrics_from_counts
 
 # %% auto #0
 __all__ = ['TRACK_DEFAULTS', 'TRACKING_COLS', 'TRACK_RULES', 'frame_step', 'video_fps', 'rejoin_tracks', 'TrackResult',

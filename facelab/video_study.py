@@ -7,7 +7,7 @@ Docs: https://facelab-dev.github.io/facelab/video_study.html.md"""
 # %% ../nbs/10a_video_study.ipynb #7ce5a360
 from __future__ import annotations
 import dataclasses
-import json, tempfile
+import tempfile
 from pathlib import Path
 import numpy as np, pandas as pd, cv2
 from .core import (FacelabError, Figure, load_image, staged_folder, DEFAULT_DETECTOR, DEFAULT_METRIC,

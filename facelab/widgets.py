@@ -7,7 +7,6 @@ Docs: https://facelab-dev.github.io/facelab/widgets.html.md"""
 # %% ../nbs/12_widgets.ipynb #bc3c7f74
 from __future__ import annotations
 import io, html, base64
-from pathlib import Path
 import numpy as np, pandas as pd, cv2
 import ipywidgets as W
 from .core import FacelabError, Figure
