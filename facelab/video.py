@@ -20,10 +20,10 @@ from .detect import (get_detector, detector_name, detector_settings, detection_s
                             detections_frame, crop_name, save_crop, DETECTION_COLS, VIDEO_DETECTOR)
 
 # %% auto #0
-__all__ = ['VIDEO_EXTS', 'TRACK_COLORS', 'Frame', 'video_info', 'VideoFrames', 'read_frames', 'is_video', 'synthetic_clip',
-           'VideoResult', 'frames_frame', 'detection_cache_key', 'prefetch', 'detect_video', 'video_segments',
-           'detect_task', 'detect_videos', 'detection_label', 'draw_detections', 'read_frame', 'contact_sheet',
-           'write_annotated_video', 'FRAME_COLS']
+__all__ = ['VIDEO_EXTS', 'TRACK_COLORS', 'SEEK_GAP', 'Frame', 'video_info', 'VideoFrames', 'read_frames', 'is_video',
+           'synthetic_clip', 'VideoResult', 'frames_frame', 'detection_cache_key', 'prefetch', 'detect_video',
+           'video_segments', 'detect_task', 'detect_videos', 'detection_label', 'draw_detections', 'read_frame',
+           'read_frames_at', 'contact_sheet', 'write_annotated_video', 'FRAME_COLS']
 
 # %% ../nbs/04_video.ipynb #32dae2d8
 class Frame(NamedTuple):
@@ -534,6 +534,31 @@ def read_frame(path, index:int) -> np.ndarray:
     if not ok: raise FacelabError(f"cannot read frame {index}", path)
     return img
 
+# %% ../nbs/04_video.ipynb #32e04a11
+SEEK_GAP = 64   # frames: decoding this many costs about what one seek costs in a video with few keyframes
+
+# %% ../nbs/04_video.ipynb #4ee22d2d
+def read_frames_at(path, # video file
+                   indices, # frame indices, in any order (each read once)
+                   gap:int=SEEK_GAP, # decode on through at most this many frames rather than seek
+                  ):
+    "Generator of `Frame(index, timestamp, image)` for `indices` in order, in one pass; a `FacelabError` for a missing frame."
+    want, fps = sorted({int(i) for i in indices}), video_info(path)['fps']
+    cap = cv2.VideoCapture(str(path))
+    try:
+        if not cap.isOpened(): raise FacelabError("cannot open video", path)
+        pos = 0   # the index the next read returns
+        for i in want:
+            if i - pos > gap: cap.set(cv2.CAP_PROP_POS_FRAMES, i)
+            else:
+                while pos < i and cap.grab(): pos += 1
+                if pos < i: raise FacelabError(f"cannot read frame {i}: the video ends at frame {pos}", path)
+            ok, img = cap.read()
+            if not ok: raise FacelabError(f"cannot read frame {i}", path)
+            pos = i + 1
+            yield Frame(i, i/fps, img)
+    finally: cap.release()
+
 # %% ../nbs/04_video.ipynb #2b315e03
 def contact_sheet(path, # the video
                   detections:pd.DataFrame, # its detections
@@ -552,9 +577,9 @@ def contact_sheet(path, # the video
     fig = Figure(figsize=(width, width/ncols*info['height']/info['width']*nrows + 0.3*nrows))
     axs = fig.subplots(nrows, ncols, squeeze=False)
     for ax in axs.flat: ax.axis('off')
-    for ax, i in zip(axs.flat, pick):
-        d = detections[detections.frame == i]
-        ax.imshow(cv2.cvtColor(draw_detections(read_frame(path, i), d), cv2.COLOR_BGR2RGB))
+    for ax, f in zip(axs.flat, read_frames_at(path, pick)):
+        i, d = f.index, detections[detections.frame == f.index]
+        ax.imshow(cv2.cvtColor(draw_detections(f.image, d), cv2.COLOR_BGR2RGB))
         tracks = (f" · tracks {', '.join(f'#{k}' for k in sorted(d.track_id.dropna().astype(int).unique()))}"
                   if 'track_id' in d and d.track_id.notna().any() else '')
         ax.set_title(f"frame {i} · {i/info['fps']:.2f} s · {len(d)} faces{tracks}", fontsize=9)

@@ -7,6 +7,9 @@ folders the CLI tests build, and one Dask cluster for the session.
   ones (`facelab weights install`), and a data cache (`~/.facelab/data`) is linked in, so nothing is downloaded.
 - **`cli(...)`** runs `facelab ARGS` in this process (`facelab.cli.main`, what the console script calls); **`facelab_process(...)`**
   runs the installed console script, for the tests where a real process matters (the entry point, SIGKILL, two processes).
+- **The notebooks run beside the tests.** `tests/test_plain_kernel.py` runs every notebook in a plain kernel; those runs start
+  with the session's first test, two kernels at a time in the background, while the other tests run (the machine's two cores
+  are kept busy), and the notebooks' own tests are moved to the end of the run, where they collect the results.
 """
 import os, shutil, subprocess, sys
 from pathlib import Path
@@ -37,6 +40,36 @@ def facelab_home(tmp_path_factory) -> Path:
     yield home
     if old is None: os.environ.pop('FACELAB_HOME', None)
     else: os.environ['FACELAB_HOME'] = old
+
+# ---- the notebooks in plain kernels, in the background
+NOTEBOOK_TEST = 'test_notebook_runs_in_a_plain_kernel'
+
+def pytest_collection_modifyitems(items):
+    "The notebooks' tests last: they wait for the background runs (`plain_runs`), so every other test runs beside those."
+    items.sort(key=lambda it: getattr(it, 'originalname', '') == NOTEBOOK_TEST)   # a stable sort: the order is kept otherwise
+
+def in_jupyterlab(items) -> dict:
+    """The notebooks that `tests/test_browser.py` runs whole in JupyterLab in this session (its test selected and Chromium and
+    Playwright here): notebook -> that test's id. Their plain-kernel run would repeat a subset of it, so it is left out."""
+    if not any('test_browser.py' in it.nodeid for it in items): return {}
+    import test_browser
+    if test_browser.browser_missing(): return {}
+    return {nb: it.nodeid for it in items if 'test_browser.py' in it.nodeid and (nb := test_browser.notebook_of(it))}
+
+@pytest.fixture(scope='session', autouse=True)
+def plain_runs(request, facelab_home, tmp_path_factory) -> dict:
+    """The notebooks this session runs in a plain kernel, started in the background at its first test: path -> a future of
+    `test_plain_kernel.run_one`'s tuple, or the id of the browser test that runs it instead (`in_jupyterlab`). Empty when no
+    notebook's test is selected or FACELAB_SKIP_PLAIN_KERNEL is set."""
+    fns = [it.callspec.params['fn'] for it in request.session.items if getattr(it, 'originalname', '') == NOTEBOOK_TEST]
+    if not fns or os.environ.get('FACELAB_SKIP_PLAIN_KERNEL'):
+        yield {}
+        return
+    in_lab = in_jupyterlab(request.session.items)
+    from test_plain_kernel import start_runs
+    pool, runs = start_runs([f for f in fns if rel(f) not in in_lab], tmp_path_factory.mktemp('plain-kernel'))
+    yield {**runs, **{f: in_lab[rel(f)] for f in fns if rel(f) in in_lab}}
+    pool.shutdown(wait=True, cancel_futures=True)
 
 # ---- running `facelab`
 from cli_runner import cli   # noqa: E402  `facelab ARGS` in this process: returncode, stdout, stderr

@@ -31,12 +31,27 @@ UI_TIMEOUT = 30_000    # ms, a widget reacting to a click
 FIGURE_TEXT = re.compile(r"<Figure size \d+x\d+ with")
 
 
+def browser_missing() -> str|None:
+    "Why these tests cannot run here (what to install), or None when Chromium and Playwright are here."
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        return f"browser test skipped: no Chromium at {CHROMIUM} (apt-get install chromium)"
+    try: import playwright.sync_api  # noqa: F401
+    except ImportError: return "browser test skipped: the playwright Python package is missing (.venv/bin/pip install playwright)"
+
+
 def _require_browser():
     "Skip (saying what to install) unless Chromium and Playwright are here."
-    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
-        pytest.skip(f"browser test skipped: no Chromium at {CHROMIUM} (apt-get install chromium)")
-    try: import playwright.sync_api  # noqa: F401
-    except ImportError: pytest.skip("browser test skipped: the playwright Python package is missing (.venv/bin/pip install playwright)")
+    if why := browser_missing(): pytest.skip(why)
+
+
+def notebook_of(item) -> str|None:
+    """The notebook (its path under nbs/) that a collected test of this module runs whole in JupyterLab, or None.
+
+    Run All runs every code cell, a superset of what `nbdev-test` runs, and the test fails on any error output or any figure shown
+    as text: so `tests/conftest.py` does not run these notebooks a second time in a plain kernel when their test here runs."""
+    name = getattr(item, 'originalname', '')
+    if name == 'test_tutorial_runs_in_jupyterlab': return item.callspec.params['nb']
+    if name == 'test_widgets_notebook_in_jupyterlab': return '12_widgets.ipynb'
 
 
 def _free_port() -> int:

@@ -38,19 +38,21 @@ def skip_flags() -> list:
     f = get_config(root).tst_flags or []
     return f.split() if isinstance(f, str) else list(f)
 
-@pytest.fixture(scope='session')
-def kernel_dir(tmp_path_factory):
-    "A kernel spec directory whose `python3` kernel is this interpreter (not whatever `python3` spec a user dir holds)."
-    d = tmp_path_factory.mktemp('kernels')
-    (d/'python3').mkdir()
+def make_kernel_dir(d:Path) -> Path:
+    "A kernel spec directory in `d` whose `python3` kernel is this interpreter (not whatever `python3` spec a user dir holds)."
+    (d/'python3').mkdir(parents=True)
     spec = dict(argv=[sys.executable, '-m', 'ipykernel_launcher', '-f', '{connection_file}'],
                 display_name=f'Python 3 ({sys.executable})', language='python', metadata={'debugger': True})
     (d/'python3'/'kernel.json').write_text(json.dumps(spec))
     return d
 
-def kernel_env() -> dict:
-    "The kernel's environment: ours, less `MPLBACKEND` (so ipykernel picks its default backend, as in JupyterLab)."
-    return {k: v for k, v in os.environ.items() if k != 'MPLBACKEND'}
+@pytest.fixture(scope='session')
+def kernel_dir(tmp_path_factory):
+    return make_kernel_dir(tmp_path_factory.mktemp('kernels'))
+
+def kernel_env(**extra) -> dict:
+    "The kernel's environment: ours, less `MPLBACKEND` (so ipykernel picks its default backend, as in JupyterLab), plus `extra`."
+    return {**{k: v for k, v in os.environ.items() if k != 'MPLBACKEND'}, **extra}
 
 def prepare(fn:Path, prelude:str|None=None):
     "An in-memory copy of `fn` with the cells nbdev-test would not run blanked (and `prelude` as a first cell, if given)."
@@ -64,15 +66,15 @@ def prepare(fn:Path, prelude:str|None=None):
     if prelude is not None: nb.cells.insert(0, nbformat.v4.new_code_cell(prelude))
     return nb, len(run)
 
-def execute(fn:Path, kernel_dir:Path, prelude:str|None=None, nb=None):
-    "Run (a prepared copy of) `fn` in a fresh kernel; returns the executed notebook, or raises nbclient's error."
+def execute(fn:Path, kernel_dir:Path, prelude:str|None=None, nb=None, env:dict|None=None):
+    "Run (a prepared copy of) `fn` in a fresh kernel (environment `env`, default `kernel_env()`); the executed notebook, or nbclient's error."
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
     if nb is None: nb, _ = prepare(fn, prelude)
     km = AsyncKernelManager(kernel_name='python3', kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernel_dir)]))
     client = nbclient.NotebookClient(nb, km=km, timeout=CELL_TIMEOUT, kernel_name='python3',
                                      resources={'metadata': {'path': str(fn.parent)}})
-    client.execute(env=kernel_env(), cleanup_kc=True)   # and shut the kernel down: nbclient keeps a kernel it did not start the manager of
+    client.execute(env=env or kernel_env(), cleanup_kc=True)   # and shut the kernel down: nbclient keeps a kernel it did not start the manager of
     return nb
 
 _ansi = re.compile(r'\x1b\[[0-9;]*m')
@@ -143,12 +145,12 @@ def prepare_all(fn:Path):
 
 WORKERS = int(os.environ.get('FACELAB_PLAIN_KERNEL_WORKERS', 2))
 
-def run_one(fn:Path, kernel_dir:Path, prepared=None) -> tuple:
+def run_one(fn:Path, kernel_dir:Path, prepared=None, env:dict|None=None) -> tuple:
     "Run `fn` as nbdev-test would, in a plain kernel: (executed copy, cells run, error text or None, seconds)."
     nb, n = prepared or prepare(fn)
     if n == 0: return nb, 0, None, 0.
     t, err = time.time(), None
-    try: execute(fn, kernel_dir, nb=nb)
+    try: execute(fn, kernel_dir, nb=nb, env=env)
     except nbclient.exceptions.CellTimeoutError as e: err = f"a cell ran over {CELL_TIMEOUT}s in a plain kernel: {e}"
     except nbclient.exceptions.CellExecutionError as e: err = f"{failing_cell(nb)} raised in a plain kernel:\n{_ansi.sub('', str(e))}"
     return nb, n, err, time.time() - t
@@ -167,17 +169,25 @@ def test_run_order_keeps_every_notebook():
     order = run_order(NOTEBOOKS)
     assert sorted(order) == sorted(NOTEBOOKS) and [rel(f) for f in order[:len(LONGEST)]] == LONGEST, [rel(f) for f in order[:9]]
 
-@pytest.fixture(scope='session')
-def plain_runs(kernel_dir) -> dict:
-    "Every notebook run once in a plain kernel, `WORKERS` at a time (each in its own kernel process): path -> `run_one`'s tuple."
+def start_runs(fns:list, tmp:Path) -> tuple:
+    """Start running `fns` (longest first) in plain kernels, `WORKERS` at a time, in the background: (pool, path -> future).
+
+    The kernels get a FACELAB_HOME of their own under `tmp` (the run's data link in it), fixed when they start: what the tests
+    do meanwhile (a `monkeypatch.setenv`, their caches) cannot reach the notebooks, nor the notebooks the tests."""
     from concurrent.futures import ThreadPoolExecutor
-    order = run_order(NOTEBOOKS)
-    with ThreadPoolExecutor(WORKERS) as pool: return dict(zip(order, pool.map(lambda fn: run_one(fn, kernel_dir), order)))
+    home = tmp/'notebook-home'
+    home.mkdir()
+    run_home = Path(os.environ['FACELAB_HOME'])
+    if (run_home/'data').exists(): (home/'data').symlink_to((run_home/'data').resolve(), target_is_directory=True)
+    kdir, env = make_kernel_dir(tmp/'kernels'), kernel_env(FACELAB_HOME=str(home))
+    pool = ThreadPoolExecutor(WORKERS, thread_name_prefix='plain-kernel')
+    return pool, {fn: pool.submit(run_one, fn, kdir, env=env) for fn in run_order(fns)}
 
 @skip_all
 @pytest.mark.parametrize('fn', NOTEBOOKS, ids=rel)
 def test_notebook_runs_in_a_plain_kernel(fn, plain_runs):
-    nb, n, err, secs = plain_runs[fn]
+    if isinstance(plain_runs[fn], str): pytest.skip(f"run whole in JupyterLab instead, by {plain_runs[fn]}")
+    nb, n, err, secs = plain_runs[fn].result()
     if n == 0: pytest.skip('nbdev-test runs no cell of it (skip_exec, or only skipped cells)')
     print(f"{rel(fn)}: {n} cells in {secs:.1f}s")
     save_copy(nb, fn)
