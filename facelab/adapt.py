@@ -7,7 +7,7 @@ Docs: https://facelab-dev.github.io/facelab/adapt.html.md"""
 # %% ../nbs/14_adapt.ipynb #c70f4e0e
 from __future__ import annotations
 import json, warnings
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 import numpy as np, pandas as pd
 from sklearn.metrics import roc_curve
@@ -676,6 +676,19 @@ def _jax_loss(loss:str, margin:float, weight_decay:float, d_out:int, d:int):
     f = dict(triplet=triplet, contrastive=contrastive)[loss]
     return lambda p, X, lab, start: f(dist(p, X), lab) + weight_decay*_decay(p, start, jnp)
 
+# %% ../nbs/14_adapt.ipynb #f411891b
+@lru_cache(maxsize=16)
+def _mlp_step(loss:str, margin:float, weight_decay:float, d_out:int, d:int, lr:float) -> tuple:
+    "A jitted Adam step on an MLP head's batch loss, and its optimiser: built once per setting, shared by every `fit`."
+    jax, jnp, optax = _jax()
+    f, opt = _jax_loss(loss, margin, weight_decay, d_out, d), optax.adam(lr)
+    @jax.jit
+    def step(p, state, X, lab, p0):
+        L, g = jax.value_and_grad(f)(p, X, lab, p0)
+        upd, state = opt.update(g, state, p)
+        return optax.apply_updates(p, upd), state, L
+    return step, opt
+
 # %% ../nbs/14_adapt.ipynb #87c2dd13
 def train_mlp_head(Xtr:np.ndarray, ltr:np.ndarray, # training rows (unit) and labels
                    Xva:np.ndarray, lva:np.ndarray, # validation rows (unit) and labels: other people
@@ -694,14 +707,8 @@ def train_mlp_head(Xtr:np.ndarray, ltr:np.ndarray, # training rows (unit) and la
     start = mlp_identity(k, d, hidden, seed)
     codes = {v: i for i, v in enumerate(np.unique(np.concatenate([ltr, lva])))}
     ctr = np.array([codes[v] for v in ltr])
-    f = _jax_loss(loss, m, weight_decay, k, d)
-    opt = optax.adam(lr)
-    j32 = lambda p: {n: jnp.asarray(v, jnp.float32) for n, v in p.items()}
-    @jax.jit
-    def step(p, state, X, lab, p0):
-        L, g = jax.value_and_grad(f)(p, X, lab, p0)
-        upd, state = opt.update(g, state, p)
-        return optax.apply_updates(p, upd), state, L
+    step, opt = _mlp_step(loss, float(m), float(weight_decay), k, d, float(lr))
+    j32 = lambda p: {n: jnp.asarray(np.asarray(v, np.float32)) for n, v in p.items()}
     p, p0 = j32(start), j32(start)
     state = opt.init(p)
     as_np = lambda p: {n: np.asarray(v, np.float64) for n, v in p.items()}
@@ -715,11 +722,11 @@ def train_mlp_head(Xtr:np.ndarray, ltr:np.ndarray, # training rows (unit) and la
                         for b in pk_batches(ltr, P, K, np.random.default_rng(seed))]))
     hist = [row(0, L0, W)]
     best, best_epoch, best_W, rng = hist[0]['val_eer'], 0, W, np.random.default_rng(seed)
-    X32 = jnp.asarray(Xtr, jnp.float32)
+    X32 = np.asarray(Xtr, np.float32)   # batches cut in numpy: no JAX gather compiled per batch size
     for epoch in range(1, max_epochs + 1):
         losses = []
         for b in pk_batches(ltr, P, K, rng):
-            p, state, L = step(p, state, X32[b], jnp.asarray(ctr[b]), p0)
+            p, state, L = step(p, state, X32[b], ctr[b], p0)
             losses.append(float(L))
         W = as_np(p)
         hist.append(row(epoch, float(np.mean(losses)), W))

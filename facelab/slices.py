@@ -6,7 +6,7 @@ Docs: https://facelab-dev.github.io/facelab/slices.html.md"""
 
 # %% ../nbs/07b_slices.ipynb #a2a5ac2e
 from __future__ import annotations
-import csv, dataclasses, io
+import csv, dataclasses, io, os
 from pathlib import Path
 import numpy as np, pandas as pd, cv2
 from .core import FacelabError, Figure, Result, load_image, read_text, crop_box, box_iou, md_escape, md_table
@@ -14,13 +14,14 @@ from .metrics import bootstrap_weights, boot_chunk, identity_codes, rate_interva
 from .plots import plot_worst_pairs, _legend
 
 # %% auto #0
-__all__ = ['FACE_MODEL', 'GREY_BELOW', 'QUALITY_COLS', 'QUALITY_BANDS', 'UNKNOWN', 'BY', 'SMALL_SLICE', 'PAIR_SLICE_COLS',
-           'PROBE_SLICE_COLS', 'MIN_GROUP_PEOPLE', 'EDC_COLS', 'EDC_UPTO', 'SLICE_FILES', 'EDC_HOW', 'model_landmarks',
-           'pose_from_landmarks', 'sharpness', 'brightness_contrast', 'colourfulness', 'quality_crop', 'image_quality',
-           'face_quality', 'measure_bands', 'quality_score', 'read_metadata', 'join_metadata', 'group_columns',
-           'rates_with_intervals', 'pair_bands', 'pair_slices', 'probe_slices', 'differential', 'group_rates',
-           'edc_curve', 'edc_area', 'ideal_area', 'edc_table', 'plot_slices', 'plot_edc', 'plot_slice_errors',
-           'SliceStudy', 'image_bands', 'verification_slices', 'identification_slices', 'slices_section']
+__all__ = ['FACE_MODEL', 'GREY_BELOW', 'QUALITY_COLS', 'QUALITY_MEMO_SIZE', 'QUALITY_BANDS', 'UNKNOWN', 'BY', 'SMALL_SLICE',
+           'PAIR_SLICE_COLS', 'PROBE_SLICE_COLS', 'MIN_GROUP_PEOPLE', 'EDC_COLS', 'EDC_UPTO', 'SLICE_FILES', 'EDC_HOW',
+           'model_landmarks', 'pose_from_landmarks', 'sharpness', 'brightness_contrast', 'colourfulness',
+           'quality_crop', 'image_quality', 'face_quality', 'measure_bands', 'quality_score', 'read_metadata',
+           'join_metadata', 'group_columns', 'rates_with_intervals', 'pair_bands', 'pair_slices', 'probe_slices',
+           'differential', 'group_rates', 'edc_curve', 'edc_area', 'ideal_area', 'edc_table', 'plot_slices', 'plot_edc',
+           'plot_slice_errors', 'SliceStudy', 'image_bands', 'verification_slices', 'identification_slices',
+           'slices_section']
 
 # %% ../nbs/07b_slices.ipynb #70728815
 FACE_MODEL = np.array([[1, 0, 0], [-1, 0, 0], [0, 1.14, 0.7], [0.85, 2.02, 0.1], [-0.85, 2.02, 0.1]], float)
@@ -122,6 +123,19 @@ def _face_at(img:np.ndarray, box, detector, deepface_compat:bool=False) -> dict|
     iou = box_iou(np.array([box], float), np.array([[f['x1'], f['y1'], f['x2'], f['y2']] for f in faces], float))[0]
     return faces[int(iou.argmax())] if iou.max() >= 0.5 else None
 
+# %% ../nbs/07b_slices.ipynb #086e1528
+QUALITY_MEMO_SIZE = 50_000   # images whose quality rows a process keeps (a few hundred bytes each)
+_quality_memo = {}
+
+def _quality_key(file, detector, deepface_compat:bool, found:bool, faces:pd.DataFrame) -> tuple|None:
+    "What `face_quality`'s rows for one image depend on, or None when it cannot be said (not a file; a detector object)."
+    if not isinstance(detector, str): return None
+    try: st = os.stat(file)
+    except (OSError, TypeError, ValueError): return None
+    boxes = tuple((int(r.face_idx), float(r.x1), float(r.y1), float(r.x2), float(r.y2), repr(float(r.confidence)))
+                  for r in faces.itertuples())
+    return (os.path.realpath(file), st.st_size, st.st_ino, st.st_mtime_ns, detector, bool(deepface_compat), found, boxes)
+
 # %% ../nbs/07b_slices.ipynb #a3b9b942
 def face_quality(emb:pd.DataFrame, # `represent` table: file, face_idx, box, confidence, face_detected, detector_backend
                  detector=None, # the detector the embeddings were made with (None: the table's `detector_backend`)
@@ -130,9 +144,13 @@ def face_quality(emb:pd.DataFrame, # `represent` table: file, face_idx, box, con
     "Every quality measure of every face of `emb`, its landmarks found by running the same detector on the image again."
     rows = []
     for file, faces in emb.groupby('file', sort=False):
-        img = load_image(file)
         det = detector if detector is not None else faces.detector_backend.iloc[0]
-        found = faces.face_detected.astype(bool).any() if 'face_detected' in faces else True
+        found = bool(faces.face_detected.astype(bool).any()) if 'face_detected' in faces else True
+        key = _quality_key(file, det, deepface_compat, found, faces)
+        if key in _quality_memo:
+            rows += [dict(file=file, **q) for q in _quality_memo[key]]
+            continue
+        img, start = load_image(file), len(rows)
         for r in faces.itertuples():
             box = (r.x1, r.y1, r.x2, r.y2)
             if not found:   # embedded as the whole image: no face to measure, only the image
@@ -145,6 +163,9 @@ def face_quality(emb:pd.DataFrame, # `represent` table: file, face_idx, box, con
             ok = lm is not None and not np.isnan(lm).any()
             rows.append(dict(file=file, face_idx=r.face_idx,
                              **image_quality(img, box, lm if ok else None, r.confidence), landmarks=ok))
+        if key is not None:
+            if len(_quality_memo) >= QUALITY_MEMO_SIZE: _quality_memo.pop(next(iter(_quality_memo)))   # the oldest
+            _quality_memo[key] = [{k: v for k, v in q.items() if k != 'file'} for q in rows[start:]]
     out = pd.DataFrame(rows, columns=['file', 'face_idx', *QUALITY_COLS, 'landmarks'])
     return out.astype(dict(face_idx=int, greyscale=object, landmarks=bool))
 
