@@ -6,10 +6,11 @@ Docs: https://facelab-dev.github.io/facelab/slices.html.md"""
 
 # %% ../nbs/07b_slices.ipynb #a2a5ac2e
 from __future__ import annotations
-import csv, dataclasses, io, os
+import csv, dataclasses, io
 from pathlib import Path
 import numpy as np, pandas as pd, cv2
-from .core import FacelabError, Figure, Result, load_image, read_text, crop_box, box_iou, md_escape, md_table
+from .core import (FacelabError, Figure, Result, load_image, read_text, crop_box, box_iou, md_escape, md_table,
+                          file_hash)
 from .metrics import bootstrap_weights, boot_chunk, identity_codes, rate_interval, _interval, MIN_BOOT_PAIRS
 from .plots import plot_worst_pairs, _legend
 
@@ -130,11 +131,11 @@ _quality_memo = {}
 def _quality_key(file, detector, deepface_compat:bool, found:bool, faces:pd.DataFrame) -> tuple|None:
     "What `face_quality`'s rows for one image depend on, or None when it cannot be said (not a file; a detector object)."
     if not isinstance(detector, str): return None
-    try: st = os.stat(file)
-    except (OSError, TypeError, ValueError): return None
+    try: h = file_hash(file)
+    except (FacelabError, OSError, TypeError, ValueError): return None
     boxes = tuple((int(r.face_idx), float(r.x1), float(r.y1), float(r.x2), float(r.y2), repr(float(r.confidence)))
                   for r in faces.itertuples())
-    return (os.path.realpath(file), st.st_size, st.st_ino, st.st_mtime_ns, detector, bool(deepface_compat), found, boxes)
+    return (h, detector, bool(deepface_compat), found, boxes)
 
 # %% ../nbs/07b_slices.ipynb #a3b9b942
 def face_quality(emb:pd.DataFrame, # `represent` table: file, face_idx, box, confidence, face_detected, detector_backend
