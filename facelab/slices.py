@@ -129,7 +129,7 @@ QUALITY_MEMO_SIZE = 50_000   # images whose quality rows a process keeps (a few 
 _quality_memo = {}
 
 def _quality_key(file, detector, deepface_compat:bool, found:bool, faces:pd.DataFrame) -> tuple|None:
-    "What `face_quality`'s rows for one image depend on, or None when it cannot be said (not a file; a detector object)."
+    "What `face_quality`'s rows for one image depend on; None when that cannot be said (not a file; a detector object)."
     if not isinstance(detector, str): return None
     try: h = file_hash(file)
     except (FacelabError, OSError, TypeError, ValueError): return None

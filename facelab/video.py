@@ -542,7 +542,7 @@ def read_frames_at(path, # video file
                    indices, # frame indices, in any order (each read once)
                    gap:int=SEEK_GAP, # decode on through at most this many frames rather than seek
                   ):
-    "Generator of `Frame(index, timestamp, image)` for `indices` in order, in one pass (a missing frame: `FacelabError`)."
+    "Generator of `Frame(index, timestamp, image)` for `indices`, in order, in one pass; a missing one: `FacelabError`."
     want, fps = sorted({int(i) for i in indices}), video_info(path)['fps']
     cap = cv2.VideoCapture(str(path))
     try:
