@@ -10,6 +10,8 @@ from facelab.cli import parser
 from facelab.datasets import deepface_sample, deepface_folder
 from conftest import cli, facelab_process, quick_error as _quick_error, people_folder, hamilton_with_cvat_sample
 
+FEW = ['Angelina', 'Jennifer', 'Mark']   # `people_folder(..., FEW, n=4)`: a study small enough to run every stage quickly
+
 def test_console_script_is_installed():
     "`facelab` on the PATH of the venv runs `facelab.cli.main` (the entry point of pyproject.toml's [project.scripts])."
     r = facelab_process('--version')
@@ -66,11 +68,12 @@ def test_evaluate_missing_folder_is_a_clear_error(tmp_path):
 
 def test_evaluate_with_the_offline_facenet_and_retinaface(tmp_path):
     "Every model and detector of the registries runs from the CLI: Sandberg's FaceNet with RetinaFace-MobileNet, offline."
-    r = cli('evaluate', 'sample-study', '--model', 'Facenet-CASIA', '--detector', 'retinaface-mobilenet', '--out', tmp_path/'r',
+    few = people_folder(tmp_path/'few', FEW, n=4)   # 12 photos, 66 pairs: enough to run every stage, a fifth of sample-study
+    r = cli('evaluate', few, '--model', 'Facenet-CASIA', '--detector', 'retinaface-mobilenet', '--out', tmp_path/'r',
             '--tune', 'best-f1', '--no-cache')
     assert r.returncode == 0, r.stderr
     s = json.loads((tmp_path/'r'/'settings.json').read_text())
-    assert (s['model_name'], s['detector_backend'], s['scored_pairs']) == ('Facenet-CASIA', 'retinaface-mobilenet', 300)
+    assert (s['model_name'], s['detector_backend'], s['scored_pairs']) == ('Facenet-CASIA', 'retinaface-mobilenet', 66)
     assert 'Facenet-CASIA + retinaface-mobilenet' in r.stdout
 
 def test_unknown_model_or_detector_is_a_clear_error(tmp_path):
@@ -146,18 +149,21 @@ def test_detect_and_find_refuse_missing_inputs_and_bad_outputs(tmp_path):
     _quick_error(cli('find', tmp_path/'bad.jpg', '--gallery', tmp_path/'g', '-k', '-1'), '-k must be at least 1')
 
 def test_evaluate_with_the_flip_test(tmp_path):
-    r = cli('evaluate', 'sample-study', '--flip', '--out', tmp_path/'r', '--tune', 'best-f1', '--bootstrap', '0', '--no-cache')
+    few = people_folder(tmp_path/'few', FEW, n=4)
+    r = cli('evaluate', few, '--flip', '--out', tmp_path/'r', '--tune', 'best-f1', '--bootstrap', '0', '--no-cache')
     assert r.returncode == 0, r.stderr
     assert 'SFace + yunet, cosine, flip test' in r.stdout
     s = json.loads((tmp_path/'r'/'settings.json').read_text())
-    assert s['embedding']['flip'] is True and s['scored_pairs'] == 300
+    assert s['embedding']['flip'] is True and s['scored_pairs'] == 66
 
 def test_compare_two_models_on_the_same_pairs(tmp_path):
-    r = cli('compare', 'sample-study', '--models', 'SFace,Facenet-CASIA', '--detectors', 'yunet', '--bootstrap', '0', '--out', tmp_path/'c', '--no-cache')
+    few = people_folder(tmp_path/'few', FEW, n=4)
+    r = cli('compare', few, '--models', 'SFace,Facenet-CASIA', '--detectors', 'yunet', '--bootstrap', '0', '--out', tmp_path/'c',
+            '--no-cache')
     assert r.returncode == 0, r.stderr
     lb = pd.read_csv(tmp_path/'c'/'leaderboard.csv')
-    assert sorted(lb.model_name) == ['Facenet-CASIA', 'SFace'] and lb.pairs.nunique() == 1 and lb.pairs.iloc[0] == 300
-    assert 'each scored on the same 300 pairs' in r.stdout and (tmp_path/'c'/'report.md').exists()
+    assert sorted(lb.model_name) == ['Facenet-CASIA', 'SFace'] and lb.pairs.nunique() == 1 and lb.pairs.iloc[0] == 66
+    assert 'each scored on the same 66 pairs' in r.stdout and (tmp_path/'c'/'report.md').exists()
 
 def test_adapt_then_use_the_head_as_a_model(tmp_path):
     "Too few people to learn from: the head is the identity map, and says why; it is still a model `evaluate` takes."
