@@ -14,6 +14,11 @@ pyproject.toml's `[tool.nbdev]`): cells with a skip flag (`#| slow`, `#| weights
   (`image/png`, which `facelab.core.Figure` provides; a jpeg or svg rendering would do too).
 
 This is where CI runs the notebooks (`.ci/run` runs pytest, not `nbdev-test`): a cell that raises fails CI here.
+
+The runs start with the session's first test (`tests/conftest.py`'s `plain_runs`), WORKERS kernels at a time, in the background
+while the other tests run; the tests below come last and wait for them. Each kernel's FACELAB_HOME is the run's notebook home,
+fixed when the runs start. A notebook that `tests/test_browser.py` runs whole in JupyterLab in the same session (Run All runs
+every cell, and that test fails on any error or figure shown as text) is not run here again: its test skips, naming that one.
 Set FACELAB_SKIP_PLAIN_KERNEL=1 to skip the notebooks (FACELAB_PLAIN_KERNEL_WORKERS at a time, default 2); FACELAB_PLAIN_KERNEL_OUT=DIR to write the
 executed copies there (for looking at what a user would see).
 """
@@ -155,9 +160,9 @@ def run_one(fn:Path, kernel_dir:Path, prepared=None, env:dict|None=None) -> tupl
     except nbclient.exceptions.CellExecutionError as e: err = f"{failing_cell(nb)} raised in a plain kernel:\n{_ansi.sub('', str(e))}"
     return nb, n, err, time.time() - t
 
-# The longest notebooks first (measured in a plain kernel, 2 at a time: 60-140 s each; most others take under 40 s), so that
+# The longest notebooks first (measured in plain kernels beside the other tests, 2 at a time: 45-105 s; most others under 40 s), so that
 # the workers finish together instead of one of them starting the longest notebook last. Only the order changes.
-LONGEST = ['15_compare.ipynb', 'tutorials/crowd_video_study.ipynb', '14_adapt.ipynb', '08_search.ipynb', '06a_evaluate.ipynb',
+LONGEST = ['tutorials/crowd_video_study.ipynb', '08_search.ipynb', '15_compare.ipynb', '14_adapt.ipynb', '06a_evaluate.ipynb',
            '10a_video_study.ipynb', '16_track.ipynb']
 
 def run_order(notebooks:list) -> list:
