@@ -72,7 +72,8 @@ def prepare(fn:Path, prelude:str|None=None):
     return nb, len(run)
 
 def execute(fn:Path, kernel_dir:Path, prelude:str|None=None, nb=None, env:dict|None=None):
-    "Run (a prepared copy of) `fn` in a fresh kernel (environment `env`, default `kernel_env()`); the executed notebook, or nbclient's error."
+    """Run (a prepared copy of) `fn` in a fresh kernel, environment `env` (default `kernel_env()`): the executed notebook, or
+    nbclient's error."""
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
     if nb is None: nb, _ = prepare(fn, prelude)
