@@ -16,7 +16,7 @@ pyproject.toml's `[tool.nbdev]`): cells with a skip flag (`#| slow`, `#| weights
 This is where CI runs the notebooks (`.ci/run` runs pytest, not `nbdev-test`): a cell that raises fails CI here.
 
 The runs start with the session's first test (`tests/conftest.py`'s `plain_runs`), WORKERS kernels at a time, in the background
-while the other tests run; the tests below come last and wait for them. Each kernel's FACELAB_HOME is the run's notebook home,
+while the other tests run; the tests below come last and wait for them. The kernels' environment (the run's FACELAB_HOME) is
 fixed when the runs start. A notebook that `tests/test_browser.py` runs whole in JupyterLab in the same session (Run All runs
 every cell, and that test fails on any error or figure shown as text) is not run here again: its test skips, naming that one.
 Set FACELAB_SKIP_PLAIN_KERNEL=1 to skip the notebooks (FACELAB_PLAIN_KERNEL_WORKERS at a time, default 2); FACELAB_PLAIN_KERNEL_OUT=DIR to write the
@@ -178,14 +178,11 @@ def test_run_order_keeps_every_notebook():
 def start_runs(fns:list, tmp:Path) -> tuple:
     """Start running `fns` (longest first) in plain kernels, `WORKERS` at a time, in the background: (pool, path -> future).
 
-    The kernels get a FACELAB_HOME of their own under `tmp` (the run's data link in it), fixed when they start: what the tests
-    do meanwhile (a `monkeypatch.setenv`, their caches) cannot reach the notebooks, nor the notebooks the tests."""
+    The kernels' environment is this process's when they start, fixed then: a test's `monkeypatch.setenv` meanwhile does not
+    reach them. They share the run's FACELAB_HOME, and so its caches, with the tests, as any processes share them (facelab's
+    caches take concurrent processes: each image is embedded once, by whichever process claims it first)."""
     from concurrent.futures import ThreadPoolExecutor
-    home = tmp/'notebook-home'
-    home.mkdir()
-    run_home = Path(os.environ['FACELAB_HOME'])
-    if (run_home/'data').exists(): (home/'data').symlink_to((run_home/'data').resolve(), target_is_directory=True)
-    kdir, env = make_kernel_dir(tmp/'kernels'), kernel_env(FACELAB_HOME=str(home))
+    kdir, env = make_kernel_dir(tmp/'kernels'), kernel_env()
     pool = ThreadPoolExecutor(WORKERS, thread_name_prefix='plain-kernel')
     return pool, {fn: pool.submit(run_one, fn, kdir, env=env) for fn in run_order(fns)}
 
