@@ -10,14 +10,17 @@ import os, copy
 from functools import partial
 from pathlib import Path
 import numpy as np, cv2
-from .core import tree_sha256, configure_deepface, FacelabError, crop_box, Registry, DEFAULT_MODEL
-from .weights import weights_dir, weights_signature, WEIGHTS, onnx_external_problem, file_sha256
+from .core import (tree_sha256, configure_deepface, FacelabError, crop_box, Registry, DEFAULT_MODEL, file_hash,
+                          cache_folder)
+from .store import write_atomic
+from .weights import weights_dir, weights_signature, WEIGHTS, onnx_external_problem, file_sha256, _tensors
 from .detect import face_crop, LANDMARKS, _check_weights
 
 # %% auto #0
 __all__ = ['ARCFACE_TEMPLATE', 'DEEPFACE_MODELS', 'MODELS', 'register_model', 'HEAD', 'similarity_transform', 'align_similarity',
-           'Embedder', 'onnx_session', 'OnnxModel', 'SFace', 'FacenetCASIA', 'Dlib', 'DeepfaceModel', 'head_parts',
-           'head_name', 'HeadModel', 'get_model', 'model_name_of', 'model_thresholds', 'model_settings']
+           'Embedder', 'onnx_model_bytes', 'onnx_session', 'OnnxModel', 'SFace', 'FacenetCASIA', 'Dlib',
+           'DeepfaceModel', 'head_parts', 'head_name', 'HeadModel', 'get_model', 'model_name_of', 'model_thresholds',
+           'model_settings']
 
 # %% ../nbs/04a_models.ipynb #25b0acac
 ARCFACE_TEMPLATE = np.array([[73.5318, 51.5014], [38.2946, 51.6963], [56.0252, 71.7366], [70.7299, 92.2041],
@@ -67,27 +70,61 @@ class Embedder:
         "This model on one thread, for worker threads embedding at once (itself, unless it has its own threads)."
         return self
 
+# %% ../nbs/04a_models.ipynb #460127de
+def _prepare_onnx(path:Path, dynamic_batch:bool) -> tuple:
+    "Model `path` made ready for onnxruntime: (bytes, whether it had external data)."
+    import onnx
+    from onnx.external_data_helper import load_external_data_for_model
+    m = onnx.load(str(path), load_external_data=False)
+    # its external data read only from regular files inside its folder (`onnx_external_problem`)
+    if why := onnx_external_problem(m, path.parent): raise FacelabError(why, path)
+    external = any(x.data_location == onnx.TensorProto.EXTERNAL for x in _tensors(m.graph))
+    load_external_data_for_model(m, str(path.parent))
+    if dynamic_batch:
+        for x in [*m.graph.input, *m.graph.output]:
+            if x.type.tensor_type.shape.dim: x.type.tensor_type.shape.dim[0].dim_param = 'N'
+    return m.SerializeToString(), external
+
+# %% ../nbs/04a_models.ipynb #a0b69986
+def onnx_model_bytes(path, # an .onnx file
+                     dynamic_batch:bool=True, # make the first dimension of every input and output dynamic
+                     fresh:bool=False, # prepare it again, whatever is kept
+                    ) -> bytes: # the model as onnxruntime loads it
+    "The model at `path` checked and made ready for onnxruntime, kept once per content when it has no external data."
+    path = Path(path)
+    kept = cache_folder('default', 'onnx')/f"{file_hash(path)}-{'dynamic' if dynamic_batch else 'fixed'}.onnx"
+    if not fresh and kept.is_file(): return kept.read_bytes()
+    data, external = _prepare_onnx(path, dynamic_batch)
+    if not external:
+        try:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(kept, lambda p: Path(p).write_bytes(data))
+        except OSError: pass   # an unwritable FACELAB_HOME: prepared each time, as before
+    return data
+
 # %% ../nbs/04a_models.ipynb #4ea8f7a2
 def onnx_session(path, # an .onnx file (or its bytes)
                  dynamic_batch:bool=True, # make the first dimension of every input and output dynamic
                  threads:int|None=None, # intra-op threads (None: `$FACELAB_THREADS`, else onnxruntime's one per core)
                 ):
     "An onnxruntime session on the CPU, quiet, able to take a whole batch even when the file fixes the batch size to 1."
-    import onnx, onnxruntime as ort
-    from onnx.external_data_helper import load_external_data_for_model
-    m = onnx.load_from_string(path) if isinstance(path, bytes) else onnx.load(str(path), load_external_data=False)
-    # its external data read only from regular files inside its folder (`onnx_external_problem`)
-    if not isinstance(path, bytes):
-        if why := onnx_external_problem(m, Path(path).parent): raise FacelabError(why, path)
-        load_external_data_for_model(m, str(Path(path).parent))
-    if dynamic_batch:
-        for t in [*m.graph.input, *m.graph.output]:
-            if t.type.tensor_type.shape.dim: t.type.tensor_type.shape.dim[0].dim_param = 'N'
+    import onnxruntime as ort
     so = ort.SessionOptions()
     so.log_severity_level = 3
     # a Dask worker's share of the cores (`facelab.scale`)
     if n := threads or os.environ.get('FACELAB_THREADS'): so.intra_op_num_threads = int(n)
-    return ort.InferenceSession(m.SerializeToString(), so, providers=['CPUExecutionProvider'])
+    session = lambda data: ort.InferenceSession(data, so, providers=['CPUExecutionProvider'])
+    if isinstance(path, bytes):
+        import onnx
+        m = onnx.load_from_string(path)
+        if dynamic_batch:
+            for x in [*m.graph.input, *m.graph.output]:
+                if x.type.tensor_type.shape.dim: x.type.tensor_type.shape.dim[0].dim_param = 'N'
+        return session(m.SerializeToString())
+    try: return session(onnx_model_bytes(path, dynamic_batch))
+    except Exception as e:   # a kept file onnxruntime cannot read (or the model itself): prepared from the file again
+        if isinstance(e, FacelabError): raise
+        return session(onnx_model_bytes(path, dynamic_batch, fresh=True))
 
 # %% ../nbs/04a_models.ipynb #5f209f67
 class OnnxModel(Embedder):
