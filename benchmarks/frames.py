@@ -13,24 +13,15 @@ section of BENCHMARKS.md and prints it. The ways run in turn, the fastest of `--
 from __future__ import annotations
 import argparse, os, platform, sys, tempfile, time
 from pathlib import Path
-import numpy as np, pandas as pd, cv2
+import numpy as np, pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import update_section
+from report import update_section, fastest
 from facelab.core import md_table
 from facelab.datasets import crowd_clip, crowd_ground_truth
 from facelab.video import read_frame, read_frames_at, video_info
 import facelab.slices as slices
 from facelab.identify import identification_study
-
-def fastest(f, repeats:int) -> float:
-    "The fastest of `repeats` wall-clock runs of `f()`, in seconds."
-    best = float('inf')
-    for _ in range(repeats):
-        t = time.perf_counter()
-        f()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 def main(repeats:int=3, write:bool=True) -> str:
     start, load0 = time.strftime('%Y-%m-%d %H:%M'), os.getloadavg()

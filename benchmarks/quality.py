@@ -12,7 +12,7 @@ from unittest import mock
 import numpy as np, pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import update_section
+from report import update_section, fastest
 from facelab.core import load_image, image_files, md_table
 from facelab.datasets import deepface_folder
 import facelab.slices as slices
@@ -23,15 +23,6 @@ def numpy_colourfulness(img:np.ndarray) -> float:
     if img.ndim == 2: return 0.0
     i = img.astype(np.int16)
     return float((i.max(2) - i.min(2)).mean())
-
-def fastest(f, repeats:int) -> float:
-    "The fastest of `repeats` wall-clock runs of `f()`, in seconds."
-    best = float('inf')
-    for _ in range(repeats):
-        t = time.perf_counter()
-        f()
-        best = min(best, time.perf_counter() - t)
-    return best
 
 def main(repeats:int=3, write:bool=True) -> str:
     start, load0 = time.strftime('%Y-%m-%d %H:%M'), os.getloadavg()

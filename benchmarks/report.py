@@ -1,5 +1,5 @@
 "Shared by the benchmark scripts: write a section of BENCHMARKS.md between `<!-- NAME:start -->` and `<!-- NAME:end -->` markers."
-import re
+import re, time
 from pathlib import Path
 
 BENCHMARKS = Path(__file__).resolve().parents[1]/'BENCHMARKS.md'
@@ -20,3 +20,12 @@ def update_section(name:str, heading:str, text:str, path=BENCHMARKS):
         body = re.sub(rf"<!-- {name}:start -->.*?<!-- {name}:end -->", lambda m: block, body, flags=re.S)
     else: body = body.rstrip() + f"\n\n## {heading}\n\n{block}\n"
     path.write_text(body)
+
+def fastest(f, repeats:int) -> float:
+    "The fastest of `repeats` wall-clock runs of `f()`, in seconds."
+    best = float('inf')
+    for _ in range(repeats):
+        t = time.perf_counter()
+        f()
+        best = min(best, time.perf_counter() - t)
+    return best
