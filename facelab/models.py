@@ -71,6 +71,11 @@ class Embedder:
         return self
 
 # %% ../nbs/04a_models.ipynb #460127de
+def _free_batch(m):
+    "Make the first dimension of every input and output of ONNX model `m` dynamic (`N`), in place."
+    for x in [*m.graph.input, *m.graph.output]:
+        if x.type.tensor_type.shape.dim: x.type.tensor_type.shape.dim[0].dim_param = 'N'
+
 def _prepare_onnx(path:Path, dynamic_batch:bool) -> tuple:
     "Model `path` made ready for onnxruntime: (bytes, whether it had external data)."
     import onnx
@@ -80,9 +85,7 @@ def _prepare_onnx(path:Path, dynamic_batch:bool) -> tuple:
     if why := onnx_external_problem(m, path.parent): raise FacelabError(why, path)
     external = any(x.data_location == onnx.TensorProto.EXTERNAL for x in _tensors(m.graph))
     load_external_data_for_model(m, str(path.parent))
-    if dynamic_batch:
-        for x in [*m.graph.input, *m.graph.output]:
-            if x.type.tensor_type.shape.dim: x.type.tensor_type.shape.dim[0].dim_param = 'N'
+    if dynamic_batch: _free_batch(m)
     return m.SerializeToString(), external
 
 # %% ../nbs/04a_models.ipynb #a0b69986
@@ -117,13 +120,11 @@ def onnx_session(path, # an .onnx file (or its bytes)
     if isinstance(path, bytes):
         import onnx
         m = onnx.load_from_string(path)
-        if dynamic_batch:
-            for x in [*m.graph.input, *m.graph.output]:
-                if x.type.tensor_type.shape.dim: x.type.tensor_type.shape.dim[0].dim_param = 'N'
+        if dynamic_batch: _free_batch(m)
         return session(m.SerializeToString())
     try: return session(onnx_model_bytes(path, dynamic_batch))
-    except Exception as e:   # a kept file onnxruntime cannot read (or the model itself): prepared from the file again
-        if isinstance(e, FacelabError): raise
+    except FacelabError: raise
+    except Exception:   # a kept file onnxruntime cannot read (or the model itself): prepared from the file again
         return session(onnx_model_bytes(path, dynamic_batch, fresh=True))
 
 # %% ../nbs/04a_models.ipynb #5f209f67
