@@ -197,3 +197,13 @@ def test_notebook_runs_in_a_plain_kernel(fn, plain_runs):
     if err: pytest.fail(f"{rel(fn)}: {err}", pytrace=False)
     bad = bare_figures(nb)
     assert not bad, f"{rel(fn)}: figure(s) shown as text only in a plain kernel:\n" + '\n'.join(bad)
+
+def test_notebooks_left_to_jupyterlab_are_the_ones_it_runs(request):
+    "Each notebook not run here because `tests/test_browser.py` runs it is a notebook of nbs/, named by that browser test."
+    from conftest import in_jupyterlab
+    left = in_jupyterlab(request.session.items)
+    if not left: pytest.skip('no browser test runs in this session (not selected, or no Chromium/Playwright)')
+    assert set(left) <= {rel(f) for f in NOTEBOOKS}, left
+    for nb, test in left.items():
+        stem = Path(nb).stem.split('_', 1)[-1]   # 'threshold_study', 'identification', 'widgets'
+        assert nb in test or f"test_{stem}_" in test, (nb, test)
