@@ -62,11 +62,18 @@ def _match_keys(gt:pd.DataFrame, det:pd.DataFrame) -> tuple:
 
 # %% ../nbs/10_validate.ipynb #e16d6751
 def _rows_for(key, di, gi, iou, outcome, gt, det):
+    "One row of a matches table: frame `key`, detection `di` and truth `gi` (-1: none) of `_columns(gt, det)`."
     src, frame = key.split('\x1f')
+    (tid, lab), conf = gt, det
     return dict(source=src, frame=int(frame), det_idx=di, gt_idx=gi, iou=iou, outcome=outcome,
-                track_id=gt.track_id[gi] if gi >= 0 and 'track_id' in gt else np.nan,
-                label=gt.label[gi] if gi >= 0 and 'label' in gt else None,
-                confidence=det.confidence[di] if di >= 0 and 'confidence' in det else np.nan)
+                track_id=tid[gi] if gi >= 0 and tid is not None else np.nan,
+                label=lab[gi] if gi >= 0 and lab is not None else None,
+                confidence=conf[di] if di >= 0 and conf is not None else np.nan)
+
+def _columns(gt:pd.DataFrame, det:pd.DataFrame) -> tuple:
+    "The columns `_rows_for` reads, as arrays (None where a table lacks one): ((track_id, label), confidence)."
+    col = lambda t, c: t[c].to_numpy() if c in t else None
+    return (col(gt, 'track_id'), col(gt, 'label')), col(det, 'confidence')
 
 # %% ../nbs/10_validate.ipynb #b150cb4c
 def _truth(gt, frames) -> tuple:
@@ -101,7 +108,7 @@ def match_detections(gt, # `GroundTruth` or table: [source,] frame, x1..y2 [, tr
     G, D = gt[['x1', 'y1', 'x2', 'y2']].to_numpy(float), det[['x1', 'y1', 'x2', 'y2']].to_numpy(float)
     gfr, dfr = _match_keys(gt, det)
     gok, dok = annotated_masks(gt, det, frames)
-    rows = []
+    cols, rows = _columns(gt, det), []
     for f in pd.unique(np.concatenate([gfr[gok], dfr[dok]])):
         gi, di = np.flatnonzero((gfr == f) & gok), np.flatnonzero((dfr == f) & dok)
         care, ign = gi[~ig[gi]], gi[ig[gi]]
@@ -109,15 +116,15 @@ def match_detections(gt, # `GroundTruth` or table: [source,] frame, x1..y2 [, tr
         r, c = linear_sum_assignment(-M) if M.size else (np.zeros(0, int), np.zeros(0, int))
         ok = M[r, c] >= iou
         hit_g, hit_d = set(care[r[ok]]), set(di[c[ok]])
-        rows += [_rows_for(f, di[cc], care[rr], M[rr, cc], 'TP', gt, det) for rr, cc in zip(r[ok], c[ok])]
+        rows += [_rows_for(f, di[cc], care[rr], M[rr, cc], 'TP', *cols) for rr, cc in zip(r[ok], c[ok])]
         rest = [d for d in di if d not in hit_d]
         Mi = _ioa(D[rest], G[ign]) if len(rest) and len(ign) else np.zeros((len(rest), 0))
         for k, d in enumerate(rest):
             j = int(Mi[k].argmax()) if Mi.shape[1] else -1
-            if j >= 0 and Mi[k, j] >= iou: rows.append(_rows_for(f, d, ign[j], Mi[k, j], 'ignored', gt, det))
+            if j >= 0 and Mi[k, j] >= iou: rows.append(_rows_for(f, d, ign[j], Mi[k, j], 'ignored', *cols))
             else: rows.append(_rows_for(f, d, -1, float(M[:, np.flatnonzero(di == d)[0]].max()) if len(care) else 0.0,
-                                        'FP', gt, det))
-        rows += [_rows_for(f, -1, g, 0.0, 'FN', gt, det) for g in care if g not in hit_g]
+                                        'FP', *cols))
+        rows += [_rows_for(f, -1, g, 0.0, 'FN', *cols) for g in care if g not in hit_g]
     out = stage_table('matches', rows)
     return out.sort_values(['source', 'frame', 'det_idx', 'gt_idx'], kind='stable').reset_index(drop=True)
 
@@ -131,18 +138,20 @@ def legacy_corner_match(gt, # ground truth (`GroundTruth`, or a table: frame, x1
     (gt, frames), det = _truth(gt, frames), det.reset_index(drop=True)
     gk, dk = _match_keys(gt, det)
     gok, dok = annotated_masks(gt, det, frames)
-    rows, hit = [], set()
+    G, D = gt[['x1', 'y1', 'x2', 'y2']].to_numpy(float), det[['x1', 'y1', 'x2', 'y2']].to_numpy(float)
+    cols, rows, hit = _columns(gt, det), [], set()
     for f in pd.unique(np.concatenate([gk[gok], dk[dok]])):
         gi, di = np.flatnonzero((gk == f) & gok), np.flatnonzero((dk == f) & dok)
-        for d in di:
-            ok = [g for g in gi if abs(gt.x1[g]-det.x1[d]) < tol and abs(gt.y2[g]-det.y2[d]) < tol]
-            if ok:
-                hit.add(ok[0])
-                rows.append(_rows_for(f, d, ok[0],
-                                      float(box_iou(gt.loc[[ok[0]], ['x1', 'y1', 'x2', 'y2']],
-                                                    det.loc[[d], ['x1', 'y1', 'x2', 'y2']])[0, 0]), 'TP', gt, det))
-            else: rows.append(_rows_for(f, d, -1, 0.0, 'FP', gt, det))
-        rows += [_rows_for(f, -1, g, 0.0, 'FN', gt, det) for g in gi if g not in hit]
+        # fits[k, j]: detection di[k]'s two corners within `tol` of truth gi[j]'s
+        fits = ((np.abs(G[gi, 0][None, :] - D[di, 0][:, None]) < tol)
+                & (np.abs(G[gi, 3][None, :] - D[di, 3][:, None]) < tol))
+        for k, d in enumerate(di):
+            if fits[k].any():
+                g = gi[fits[k].argmax()]   # the first that fits
+                hit.add(g)
+                rows.append(_rows_for(f, d, g, float(box_iou(G[[g]], D[[d]])[0, 0]), 'TP', *cols))
+            else: rows.append(_rows_for(f, d, -1, 0.0, 'FP', *cols))
+        rows += [_rows_for(f, -1, g, 0.0, 'FN', *cols) for g in gi if g not in hit]
     return stage_table('matches', rows).sort_values(['source', 'frame', 'det_idx', 'gt_idx'],
                                                               kind='stable').reset_index(drop=True)
 
