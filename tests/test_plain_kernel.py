@@ -59,6 +59,16 @@ def kernel_env(**extra) -> dict:
     "The kernel's environment: ours, less `MPLBACKEND` (so ipykernel picks its default backend, as in JupyterLab), plus `extra`."
     return {**{k: v for k, v in os.environ.items() if k != 'MPLBACKEND'}, **extra}
 
+# The background kernels run two at a time beside the other tests: three busy processes on this project's two cores. Each kernel
+# gets one thread for onnxruntime and facelab's workers (`FACELAB_THREADS`) and for OpenBLAS/OpenMP, so that no library thread
+# spins on a core another process needs (measured: about 5% of the kernels' time). A value set in the environment is kept.
+# The default, multi-threaded paths are tested in this process (tests/test_threads.py).
+ONE_THREAD = ('FACELAB_THREADS', 'OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS')
+
+def background_env() -> dict:
+    "`kernel_env()` for the background runs: one thread per library, unless the environment sets a count."
+    return kernel_env(**{k: os.environ.get(k, '1') for k in ONE_THREAD})
+
 def prepare(fn:Path, prelude:str|None=None):
     "An in-memory copy of `fn` with the cells nbdev-test would not run blanked (and `prelude` as a first cell, if given)."
     from nbdev.test import nb_test_cells
@@ -116,6 +126,15 @@ def test_kernel_is_this_interpreter_in_the_notebook_folder(kernel_dir, tmp_path)
     nb = execute(fn, kernel_dir)
     exe, cwd = nb.cells[0].outputs[0].text.splitlines()
     assert exe == sys.executable and Path(cwd).resolve() == tmp_path.resolve()
+
+def test_background_kernels_get_one_thread_per_library(monkeypatch):
+    "The background kernels' libraries get one thread each; a count the environment sets is kept."
+    monkeypatch.delenv('OMP_NUM_THREADS', raising=False)
+    monkeypatch.setenv('FACELAB_THREADS', '3')
+    monkeypatch.setenv('MPLBACKEND', 'agg')
+    env = background_env()
+    assert env['OMP_NUM_THREADS'] == env['OPENBLAS_NUM_THREADS'] == '1' and env['FACELAB_THREADS'] == '3', env
+    assert 'MPLBACKEND' not in env
 
 def test_prepare_blanks_the_cells_nbdev_test_skips():
     "Cells with a `tst_flags` flag or `#| eval: false` are blanked; other code cells are kept as they are."
@@ -178,11 +197,11 @@ def test_run_order_keeps_every_notebook():
 def start_runs(fns:list, tmp:Path) -> tuple:
     """Start running `fns` (longest first) in plain kernels, `WORKERS` at a time, in the background: (pool, path -> future).
 
-    The kernels' environment is this process's when they start, fixed then: a test's `monkeypatch.setenv` meanwhile does not
-    reach them. They share the run's FACELAB_HOME, and so its caches, with the tests, as any processes share them (facelab's
+    The kernels' environment is this process's when they start (`background_env`: one thread per library), fixed then: a test's
+    `monkeypatch.setenv` meanwhile does not reach them. They share the run's FACELAB_HOME, and so its caches, with the tests, as any processes share them (facelab's
     caches take concurrent processes: each image is embedded once, by whichever process claims it first)."""
     from concurrent.futures import ThreadPoolExecutor
-    kdir, env = make_kernel_dir(tmp/'kernels'), kernel_env()
+    kdir, env = make_kernel_dir(tmp/'kernels'), background_env()
     pool = ThreadPoolExecutor(WORKERS, thread_name_prefix='plain-kernel')
     return pool, {fn: pool.submit(run_one, fn, kdir, env=env) for fn in run_order(fns)}
 
