@@ -52,7 +52,7 @@ def cmd_evaluate(args):
     res = evaluate(args.source, out=args.out, model_name=args.model, detector_backend=args.detector,
                    distance_metric=args.metric, tune=tune, folds=args.folds, max_negatives=args.max_negatives,
                    seed=args.seed, score_no_face=args.score_no_face, keep_duplicates=args.keep_duplicates,
-                   metadata=args.metadata, n_boot=args.bootstrap,
+                   metadata=args.metadata, n_boot=args.bootstrap, plots=not args.no_plots,
                    command=' '.join(['facelab', *map(shlex.quote, args.argv)]), **kw)
     s, t, rec = res['settings'], res['thresholds'], res['recommended']
     print(f"{s['model_name']} + {s['detector_backend']}, "
@@ -96,7 +96,7 @@ def _cmd_identify(args):
                                template=args.template, seed=args.seed, n_boot=args.bootstrap, folds=args.folds,
                                tune=tune, keep_duplicates=args.keep_duplicates, metadata=args.metadata,
                                command=' '.join(['facelab', *map(shlex.quote, args.argv)]), **kw)
-    out = write_identification_report(res, args.out)
+    out = write_identification_report(res, args.out, plots=not args.no_plots)
     if args.save_threshold: print(f"threshold recorded: {store_threshold(res, args.save_threshold)}")
     s, rec, t = res.settings, res.settings['recommended'], res.thresholds
     num = lambda v: np.nan if v is None else float(v)   # settings.json holds None for what is undefined
@@ -649,6 +649,9 @@ def parser() -> argparse.ArgumentParser:
                         "split.csv")
     _add_model_options(e)
     e.add_argument('--out', default='facelab-report', help='report folder')
+    e.add_argument('--no-plots', action='store_true',
+                   help="write the tables and report.md without the PNG figures (drawing them is most of a small "
+                        "study's report time: for sweeps)")
     e.add_argument('--tune', action='append', metavar='METHOD',
                    help="threshold tuning, repeatable or comma-separated: sigma:K, best-f1, best-accuracy, tree, "
                         f"far:RATE (default: {','.join(TUNE_DEFAULT)}); with --task identification fpir:RATE, "

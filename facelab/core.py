@@ -18,12 +18,12 @@ from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['MAX_IMAGE_PIXELS', 'IMAGE_EXTS', 'DEFAULT_MODEL', 'DEFAULT_DETECTOR', 'DEFAULT_METRIC', 'PAIR_COLS', 'EMBEDDING_COLS',
-           'FAILURE_COLS', 'facelab_home', 'configure_deepface', 'cache_folder', 'FacelabError', 'not_regular',
-           'open_regular', 'read_text', 'writable_folder', 'writable_file', 'disk_errors', 'staged_folder',
-           'image_format', 'max_image_pixels', 'image_size', 'load_image', 'abs_path', 'files_summary', 'folder_files',
-           'image_files', 'file_hash', 'sha256', 'tree_sha256', 'xywh2xyxy', 'xyxy2xywh', 'area2xyxy', 'box_iou',
-           'opencv_quiet', 'Registry', 'crop_box', 'Figure', 'Executor', 'register_executor', 'as_executor',
-           'failures_frame', 'md_escape', 'md_table', 'Result']
+           'FAILURE_COLS', 'NO_PLOTS', 'facelab_home', 'configure_deepface', 'cache_folder', 'FacelabError',
+           'not_regular', 'open_regular', 'read_text', 'writable_folder', 'writable_file', 'disk_errors',
+           'staged_folder', 'image_format', 'max_image_pixels', 'image_size', 'load_image', 'abs_path', 'files_summary',
+           'folder_files', 'image_files', 'file_hash', 'sha256', 'tree_sha256', 'xywh2xyxy', 'xyxy2xywh', 'area2xyxy',
+           'box_iou', 'opencv_quiet', 'Registry', 'crop_box', 'Figure', 'Executor', 'register_executor', 'as_executor',
+           'failures_frame', 'md_escape', 'md_table', 'without_figures', 'Result']
 
 # %% ../nbs/00_core.ipynb #69eb70d9
 def facelab_home() -> Path:
@@ -583,6 +583,20 @@ def md_table(df:pd.DataFrame, floatfmt='.4f') -> str:
                      ('–' if isinstance(x, (float, np.floating)) or x is None else md_escape(x)))
     return '\n'.join(['| ' + ' | '.join(map(md_escape, cols)) + ' |', '|' + '---|'*len(cols)] +
                      ['| ' + ' | '.join(fmt(x) for x in row) + ' |' for row in df.itertuples(index=False)])
+
+# %% ../nbs/00_core.ipynb #83aa686b
+NO_PLOTS = "Figures not drawn (`plots=False`, `--no-plots`); every table here and every CSV file is complete."
+_FIGURE_LINE = re.compile(r'\s*(!\[[^\]]*\]\([^)\s]+\.png\)\s*)+')
+
+def without_figures(md:list, # Markdown lines of a report
+                   ) -> list: # the lines less those that only show PNG figures (and the blank line after each)
+    "A report's lines without its figures: what a run that drew none (`plots=False`) writes."
+    out, after = [], False
+    for line in md:
+        fig = bool(_FIGURE_LINE.fullmatch(line))
+        if not fig and not (after and line == ''): out.append(line)
+        after = fig
+    return out
 
 # %% ../nbs/00_core.ipynb #48d1510a
 class Result:

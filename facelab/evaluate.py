@@ -12,7 +12,8 @@ from scipy.stats import norm
 from pathlib import Path
 import numpy as np, pandas as pd
 from .core import (FacelabError, failures_frame, writable_folder, staged_folder, sha256, DEFAULT_DETECTOR,
-                          DEFAULT_METRIC, DEFAULT_MODEL, Result, md_escape, md_table)
+                          DEFAULT_METRIC, DEFAULT_MODEL, Result, md_escape, md_table, without_figures,
+                          NO_PLOTS)
 from .datasets import deepface_sample
 from .pairs import make_pairs, pair_counts, read_people, find_duplicates, People, DUPLICATE_COLS, _short
 from .verify import verify_pairs
@@ -336,6 +337,7 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
              command:str|None=None, # the command line that ran this (recorded in settings.json)
              client=None, # a `distributed.Client`: embed on its workers (`facelab.scale`); the study is the same
              metadata=None, # a CSV of slices: `file` or `identity`, then attributes (`facelab.slices.read_metadata`)
+             plots:bool=True, # with `out`: draw the report's figures (False: tables and report.md only)
              **kwargs, # passed to `represent` (align, cache_dir, batch_size, progress, ...)
             ) -> EvaluationResult: # pairs, thresholds, recommended, curves, summary, failures, embeddings, settings
     "Run the verification study on `source` and (optionally) write its tables, plots and report.md to `out`."
@@ -400,7 +402,7 @@ def evaluate(source='sample', # `sample`, `sample-study`, or a folder with one s
                                                            int((scored.decision != 'Yes').sum())),
                              versions=versions(), embedding=es, weight_sha256=weight_checksums(es.get('weights', {}))))
     res = with_slices(res, scored, source, metadata, detector_backend, deepface_compat, n_boot, seed)
-    if out is not None: write_report(res, out)
+    if out is not None: write_report(res, out, plots)
     return res
 
 # %% ../nbs/06a_evaluate.ipynb #4d0e4da8
@@ -614,19 +616,10 @@ def _recommended_md(rec:dict) -> list:
             f"{rec.get('interval') or 'none'}; the resamples of people hold each pair's k-fold threshold fixed).", "",
             "![confusion matrix](confusion.png)", ""]
 
-# %% ../nbs/06a_evaluate.ipynb #622283af
-@staged_folder('the verification report')
-def write_report(res:dict, out) -> Path:
-    "Write `res` (from `evaluate`) to the folder `out`: CSV tables, PNG plots, settings.json and report.md."
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    for name in ['pairs', 'thresholds', 'curves', 'failures']: res[name].to_csv(out/f'{name}.csv', index=False)
-    dups = res.get('duplicates')
-    (dups if dups is not None else pd.DataFrame(columns=DUPLICATE_COLS)).to_csv(out/'duplicates.csv', index=False)
-    (out/'settings.json').write_text(json.dumps(res['settings'], indent=1, default=str))
-    s, v, t, rec = res['settings'], res['pairs'], res['thresholds'], res['recommended']
-    scored = v[v.scored] if 'scored' in v else v[v.distance.notna()]
-    title = f"{s['model_name']} + {s['detector_backend']}, {s['distance_metric']}"
+# %% ../nbs/06a_evaluate.ipynb #16a4f9bf
+def _report_figures(res:dict, scored:pd.DataFrame, title:str, out:Path):
+    "Draw and save the verification report's PNGs: distances, ROC, DET, metrics, confusion, the worst pairs."
+    t, rec = res['thresholds'], res['recommended']
     ths = _plot_thresholds(t, rec)
     figs = [('distances', plot_distances(scored, ths, title=title)), ('roc', plot_roc(scored, title=title)),
             ('det', plot_det(scored, title=title)),
@@ -639,6 +632,23 @@ def write_report(res:dict, out) -> Path:
             figs.append((f"worst_{kind.replace('-', '_')}s",
                          plot_worst_pairs(scored, 'kfold_threshold', kind, n=8, embeddings=res.get('embeddings'))))
     for name, fig in figs: fig.savefig(out/f'{name}.png', dpi=110, bbox_inches='tight')
+
+# %% ../nbs/06a_evaluate.ipynb #622283af
+@staged_folder('the verification report')
+def write_report(res:dict, out,
+                 plots:bool=True, # draw the PNG figures (False: the tables and report.md only, said in the report)
+                ) -> Path:
+    "Write `res` (from `evaluate`) to the folder `out`: CSV tables, PNG plots, settings.json and report.md."
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ['pairs', 'thresholds', 'curves', 'failures']: res[name].to_csv(out/f'{name}.csv', index=False)
+    dups = res.get('duplicates')
+    (dups if dups is not None else pd.DataFrame(columns=DUPLICATE_COLS)).to_csv(out/'duplicates.csv', index=False)
+    (out/'settings.json').write_text(json.dumps(res['settings'], indent=1, default=str))
+    s, v, t, rec = res['settings'], res['pairs'], res['thresholds'], res['recommended']
+    scored = v[v.scored] if 'scored' in v else v[v.distance.notna()]
+    title = f"{s['model_name']} + {s['detector_backend']}, {s['distance_metric']}"
+    if plots: _report_figures(res, scored, title, out)
     summ = res['summary'].reset_index().rename(columns={'decision': 'pairs'})
     curves = res['curves'].iloc[0]
     cnames = ['auc', 'eer'] + [c for c in res['curves'].columns
@@ -704,7 +714,7 @@ def write_report(res:dict, out) -> Path:
     if curves.get('reason'): md += [f"Undefined: {curves['reason']}.", ""]
     md += ["![roc](roc.png) ![det](det.png)", "", "![metrics](metrics_vs_threshold.png)", "",
            *_duplicates_md(res, s['data_folder'])]
-    if res.get('slices') is not None: md += slices_section(res['slices'], out)
+    if res.get('slices') is not None: md += slices_section(res['slices'], out, plots)
     if len(res['failures']):
         f = res['failures']
         md += ["## Failures", "", f"{len(f)} files (one row each, also in `failures.csv`):", "",
@@ -712,5 +722,6 @@ def write_report(res:dict, out) -> Path:
         if len(f) > 30: md += [f"... and {len(f) - 30} more in `failures.csv`.", ""]
     md += ["## Reproduce", "", f"`{s['command']}`" if s.get('command') else "Run from Python (no command line).", "",
            "Versions, weight checksums and every setting: `settings.json`.", ""]
+    if not plots: md = [md[0], "", NO_PLOTS, *without_figures(md[1:])]
     (out/'report.md').write_text('\n'.join(md))
     return out

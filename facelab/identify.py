@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import NamedTuple
 import numpy as np, pandas as pd
 from .core import (FacelabError, Figure, Result, failures_frame, read_text, abs_path, md_escape, staged_folder,
-                          DEFAULT_MODEL, DEFAULT_DETECTOR, DEFAULT_METRIC)
+                          DEFAULT_MODEL, DEFAULT_DETECTOR, DEFAULT_METRIC, without_figures, NO_PLOTS)
 from .distance import METRICS, check_metric, unit_rows
 from .metrics import (exact_interval, rate_interval, negatives_needed, MIN_BOOT_PAIRS, _candidates, _pick_best,
                              _far_upper)
@@ -1273,6 +1273,7 @@ def _size_lines(res:IdentificationResult) -> list:
 @staged_folder('the identification report')
 def write_identification_report(result:IdentificationResult, # from `identification_study`
                                 out, # folder to write (created; the files of ID_FILES replaced)
+                                plots:bool=True, # draw the PNG figures (False: tables and report.md only, said there)
                                ) -> Path: # the folder
     "Write the study to `out`: report.md with its pictures, the tables as CSV, settings.json."
     out, res, s = Path(out), result, result.settings
@@ -1280,11 +1281,11 @@ def write_identification_report(result:IdentificationResult, # from `identificat
     for name in ('probes', 'cmc', 'thresholds', 'split', 'gallery_size', 'failures'):
         getattr(res, name).to_csv(out/f"{name}.csv", index=False)
     (out/'settings.json').write_text(json.dumps(s, indent=1, default=str))
-    _id_figures(res, out)
+    if plots: _id_figures(res, out)
     md = [*_head_lines(s), *_split_lines(res), "## Recommended threshold", "", *_recommended_lines(s['recommended'], s),
           *_TERMS, *_cmc_lines(res), *_fpir_lines(res), *_threshold_lines(res), *_template_lines(res),
           *_size_lines(res), *_gallery_lines(res)]
-    if res.slices is not None: md += slices_section(res.slices, out)
+    if res.slices is not None: md += slices_section(res.slices, out, plots)
     if len(res.failures):
         f = _names(res.failures)
         md += ["## Failures", "", f"{len(f)} images (one row each, also in `failures.csv`):", "",
@@ -1292,6 +1293,7 @@ def write_identification_report(result:IdentificationResult, # from `identificat
         if len(f) > 30: md += [f"... and {len(f) - 30} more in `failures.csv`.", ""]
     md += ["## Reproduce", "", md_code(s['command']) if s.get('command') else "Run from Python (no command line).", "",
            "Versions, weight checksums and every setting: `settings.json`. The split: `split.csv`.", ""]
+    if not plots: md = [md[0], "", NO_PLOTS, *without_figures(md[1:])]
     (out/'report.md').write_text('\n'.join(md))
     return out
 

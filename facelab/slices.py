@@ -737,6 +737,7 @@ EDC_HOW = ("How to read an EDC curve: the x axis is the share of the lowest-qual
 
 def slices_section(st:SliceStudy, # `verification_slices` or `identification_slices`
                    out, # the report folder
+                   plots:bool=True, # draw slices.png and edc.png (False: the tables only)
                   ) -> list: # Markdown lines of the report's "Errors by slice" section
     "Write a study's slice tables and figures to `out`, and return the report's section about them."
     out = Path(out)
@@ -768,8 +769,7 @@ def slices_section(st:SliceStudy, # `verification_slices` or `identification_sli
                         'people': show.people, **{k.upper(): [_pct(r, k) for _, r in show.iterrows()] for k in rates},
                         'flag': show.flag, 'note': show.note})
     md += [md_table(tab), "", "![slices](slices.png)", ""]
-    st_fig = plot_slices(t, by=BY[0] if ver else None)
-    st_fig.savefig(out/'slices.png', dpi=100, bbox_inches='tight')
+    if plots: plot_slices(t, by=BY[0] if ver else None).savefig(out/'slices.png', dpi=100, bbox_inches='tight')
     what = 'FNMR' if ver else 'FNIR'
     md += ["### Which quality measure predicts the errors (EDC)", "", EDC_HOW, ""]
     rk = st.edc_rank
@@ -782,7 +782,7 @@ def slices_section(st:SliceStudy, # `verification_slices` or `identification_sli
         if rk.relative.isna().all(): md += [f"No measure can be ranked: the {what} of these cases is 0, so discarding "
                                             "can remove no error.", ""]
         md += ["![edc](edc.png)", ""]
-        plot_edc(st.edc, what).savefig(out/'edc.png', dpi=100, bbox_inches='tight')
+        if plots: plot_edc(st.edc, what).savefig(out/'edc.png', dpi=100, bbox_inches='tight')
     g = st.groups
     if len(g):
         md += ["### Groups", "",

@@ -70,7 +70,7 @@ def test_evaluate_with_the_offline_facenet_and_retinaface(tmp_path):
     "Every model and detector of the registries runs from the CLI: Sandberg's FaceNet with RetinaFace-MobileNet, offline."
     few = people_folder(tmp_path/'few', FEW, n=4)   # 12 photos, 66 pairs: enough to run every stage, a fifth of sample-study
     r = cli('evaluate', few, '--model', 'Facenet-CASIA', '--detector', 'retinaface-mobilenet', '--out', tmp_path/'r',
-            '--tune', 'best-f1', '--no-cache')
+            '--tune', 'best-f1', '--no-cache', '--no-plots')
     assert r.returncode == 0, r.stderr
     s = json.loads((tmp_path/'r'/'settings.json').read_text())
     assert (s['model_name'], s['detector_backend'], s['scored_pairs']) == ('Facenet-CASIA', 'retinaface-mobilenet', 66)
@@ -126,7 +126,7 @@ def test_an_unwritable_facelab_home_is_refused_before_embedding(tmp_path, monkey
     (tmp_path/'afile').write_text('')
     monkeypatch.setenv('FACELAB_HOME', str(tmp_path/'afile'/'home'))   # under a file: not writable, even as root
     _quick_error(cli('evaluate', 'sample-study', '--out', tmp_path/'r'), 'embedding cache cannot be written', 'FACELAB_HOME')
-    r = cli('evaluate', 'sample-study', '--out', tmp_path/'r', '--no-cache', '--tune', 'best-f1', '--bootstrap', '0')
+    r = cli('evaluate', 'sample-study', '--out', tmp_path/'r', '--no-cache', '--tune', 'best-f1', '--bootstrap', '0', '--no-plots')
     assert r.returncode == 0, r.stderr   # without the cache it runs
 
 def test_evaluate_where_no_pair_can_be_scored_reports_every_reason(tmp_path):
@@ -150,11 +150,27 @@ def test_detect_and_find_refuse_missing_inputs_and_bad_outputs(tmp_path):
 
 def test_evaluate_with_the_flip_test(tmp_path):
     few = people_folder(tmp_path/'few', FEW, n=4)
-    r = cli('evaluate', few, '--flip', '--out', tmp_path/'r', '--tune', 'best-f1', '--bootstrap', '0', '--no-cache')
+    r = cli('evaluate', few, '--flip', '--out', tmp_path/'r', '--tune', 'best-f1', '--bootstrap', '0', '--no-cache', '--no-plots')
     assert r.returncode == 0, r.stderr
     assert 'SFace + yunet, cosine, flip test' in r.stdout
     s = json.loads((tmp_path/'r'/'settings.json').read_text())
     assert s['embedding']['flip'] is True and s['scored_pairs'] == 66
+
+def test_evaluate_no_plots_writes_every_table_and_no_figure(tmp_path):
+    "--no-plots, both tasks: the tables and output of a full run, no PNG, and a report.md that says so and links none."
+    from facelab.core import NO_PLOTS
+    few = people_folder(tmp_path/'few', FEW, n=4)
+    for task in ('verification', 'identification'):
+        runs = {name: cli('evaluate', few, '--task', task, '--bootstrap', '0', '--out', tmp_path/f"{task}-{name}", *extra)
+                for name, extra in [('full', []), ('quick', ['--no-plots'])]}
+        full, quick = (tmp_path/f"{task}-{name}" for name in runs)
+        assert all(r.returncode == 0 for r in runs.values()), [r.stderr[-1000:] for r in runs.values()]
+        assert runs['full'].stdout.replace(str(full), str(quick)) == runs['quick'].stdout
+        assert not list(quick.glob('*.png')) and len(list(full.glob('*.png'))) >= 6, task
+        assert sorted(p.name for p in quick.iterdir()) == sorted(p.name for p in full.iterdir() if p.suffix != '.png')
+        for f in quick.glob('*.csv'): assert f.read_text() == (full/f.name).read_text(), (task, f.name)
+        md = (quick/'report.md').read_text()
+        assert NO_PLOTS in md and '.png' not in md and '.png' in (full/'report.md').read_text(), task
 
 def test_compare_two_models_on_the_same_pairs(tmp_path):
     few = people_folder(tmp_path/'few', FEW, n=4)
@@ -172,7 +188,8 @@ def test_adapt_then_use_the_head_as_a_model(tmp_path):
     assert 'chosen: identity: 13 people, fewer than min_people=16' in r.stdout and (tmp_path/'head'/'head.json').is_file()
     s = json.loads((tmp_path/'head'/'head.json').read_text())['settings']
     assert (s['loss'], s['seed']) == ('triplet', 0), s   # the defaults of --loss and --seed
-    r = cli('evaluate', 'sample-study', '--model', f"SFace+head:{tmp_path/'head'}", '--tune', 'best-f1', '--bootstrap', '0', '--out', tmp_path/'r')
+    r = cli('evaluate', 'sample-study', '--model', f"SFace+head:{tmp_path/'head'}", '--tune', 'best-f1', '--bootstrap', '0', '--out', tmp_path/'r',
+            '--no-plots')
     assert r.returncode == 0, r.stderr
     assert 'is a learned head: its output has no published threshold' in r.stdout
     t = pd.read_csv(tmp_path/'r'/'thresholds.csv')
@@ -283,7 +300,7 @@ def _study(r, out) -> tuple:
 def test_evaluate_no_face_rules(no_face_study, tmp_path):
     "The grey image: listed and its pairs not scored (default), scored as the whole image (--score-no-face), or a failure (--enforce-detection)."
     quick = ['--tune', 'best-f1', '--bootstrap', '0']
-    r = cli('evaluate', no_face_study, '--out', tmp_path/'a', *quick)
+    r = cli('evaluate', no_face_study, '--out', tmp_path/'a', *quick, '--no-plots')
     s, pairs, fails = _study(r, tmp_path/'a')
     assert (s['scored_pairs'], s['no_face'], s['failed_images'], s['score_no_face']) == (15, 1, 0, False), s
     assert '1 images without a detected face (listed, not scored)' in r.stdout, r.stdout
@@ -297,7 +314,7 @@ def test_evaluate_no_face_rules(no_face_study, tmp_path):
     assert grey.sum() == 6 and pairs.distance[grey].notna().all() and pairs.scored[grey].all()
     assert 'scored as the whole image' in fails.reason[0], fails
 
-    r = cli('evaluate', no_face_study, '--out', tmp_path/'c', '--enforce-detection', *quick)
+    r = cli('evaluate', no_face_study, '--out', tmp_path/'c', '--enforce-detection', *quick, '--no-plots')
     s, pairs, fails = _study(r, tmp_path/'c')
     assert (s['scored_pairs'], s['no_face'], s['failed_images'], s['enforce_detection']) == (15, 0, 1, True), s
     assert '0 images without a detected face' in r.stdout and '1 not embedded' in r.stdout, r.stdout
@@ -307,7 +324,7 @@ def test_evaluate_no_face_rules(no_face_study, tmp_path):
 
 def test_evaluate_metric_and_seed(no_face_study, tmp_path):
     "--metric changes the distances and the thresholds' scale; --seed picks which negative pairs --max-negatives samples."
-    quick = ['--tune', 'best-f1', '--bootstrap', '0', '--max-negatives', '5']
+    quick = ['--tune', 'best-f1', '--bootstrap', '0', '--max-negatives', '5', '--no-plots']
     runs = {}
     for name, extra in [('cos1', ['--seed', '1']), ('cos1again', ['--seed', '1']), ('cos2', ['--seed', '2']),
                         ('l2', ['--seed', '1', '--metric', 'euclidean_l2'])]:
@@ -326,7 +343,7 @@ def test_evaluate_metric_and_seed(no_face_study, tmp_path):
 def test_evaluate_deepface_compat(no_face_study, tmp_path):
     "--deepface-compat embeds through DeepFace.represent: the run says so and its distances are deepface's, not facelab's own."
     from facelab.weights import weights_available
-    quick = ['--tune', 'best-f1', '--bootstrap', '0']
+    quick = ['--tune', 'best-f1', '--bootstrap', '0', '--no-plots']
     r = cli('evaluate', no_face_study, '--out', tmp_path/'dc', '--deepface-compat', *quick)
     if not weights_available('SFace', 'yunet'):   # deepface's weights for the default model absent (offline): a clear refusal
         _quick_error(r, 'weights for SFace')

@@ -51,7 +51,8 @@ def study(tmp_path_factory):
             for i, f in enumerate(files(who, role)):
                 (folder/who/f).unlink()
                 shutil.copy(LFW/like[0]/like[1][i % len(like[1])], folder/who/f)
-            run(folder, tmp/f"r-{name}", '--keep-duplicates')   # the copies under two people are the point: kept
+            # the copies under two people are the point: kept; only the tables are read
+            run(folder, tmp/f"r-{name}", '--keep-duplicates', '--no-plots')
         changed('stranger', stranger, 'non-mated probe', (gallery, files(gallery, 'enrol')))
         changed('gallery', gallery, 'enrol', (stranger, files(stranger, 'non-mated probe')))
     return dict(tmp=tmp, out=tmp/'r1', stdout=first.stdout, stranger=stranger, gallery=gallery)
@@ -194,7 +195,7 @@ def test_split_csv_repeats_the_run(study, tmp_path):
     "split.csv given back as the source: the same probes, ranks and answers."
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv('FACELAB_HOME', str(study['tmp']/'home'))
-        r = cli('evaluate', study['out']/'split.csv', '--task', 'identification', '--tune', TUNE, '--bootstrap', '0',
+        r = cli('evaluate', study['out']/'split.csv', '--task', 'identification', '--tune', TUNE, '--bootstrap', '0', '--no-plots',
                 '--out', tmp_path/'again')
     assert r.returncode == 0, r.stderr
     a, b = pd.read_csv(study['out']/'probes.csv'), pd.read_csv(tmp_path/'again'/'probes.csv')

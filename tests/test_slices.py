@@ -51,7 +51,7 @@ def test_verification_slices(folder, tmp_path):
 def test_identification_slices(folder, tmp_path):
     out = tmp_path/'id-report'
     r = cli('evaluate', folder, '--task', 'identification', '--out', out, '--metadata', folder.parent/'meta.csv',
-            '--bootstrap', '50', '--no-cache')
+            '--bootstrap', '50', '--no-cache', '--no-plots')
     assert r.returncode == 0, r.stderr[-2000:]
     sl, s = _read(out)
     assert list(sl.columns) == PROBE_SLICE_COLS
