@@ -59,10 +59,10 @@ def clean_detections() -> pd.DataFrame:
     from facelab.video import detect_video
     return detect_video(video(), every_n=EVERY_N, cache_dir=None, progress=False).detections
 
-def clean_embeddings() -> pd.DataFrame:
-    "The photos' embeddings from one run without a cache."
+def clean_embeddings(files=None) -> pd.DataFrame:
+    "The embeddings of `files` (default: every sample photo) from one run without a cache."
     from facelab.embed import represent
-    return represent(photos(), cache_dir=None, progress=False).embeddings
+    return represent(files or photos(), cache_dir=None, progress=False).embeddings
 
 def same_table(a:pd.DataFrame, b:pd.DataFrame) -> bool:
     "Whether two detection or embedding tables are equal, value for value (embeddings compared as arrays)."
@@ -90,17 +90,18 @@ def two_detect_video(clean:pd.DataFrame, folder=None) -> dict:
     same = ok and all(same_table(pd.read_parquet(t/f'd{i}.parquet'), clean) for i in range(2))
     return dict(ok=ok, same=same, errors=[se[-800:] for rc, _, se in res if rc])
 
-def two_represent(clean:pd.DataFrame, folder=None, batch:int=4) -> dict:
+def two_represent(clean:pd.DataFrame, folder=None, batch:int=4, files=None) -> dict:
     "Two `represent` processes at once on the same photos and cache: both succeed and equal `clean`, and together embed each photo once."
     t = Path(folder or tempfile.mkdtemp()); job = _script(t, 'represent.py', _REPRESENT)
-    (t/'files.txt').write_text('\n'.join(photos()))
+    files = files or photos()
+    (t/'files.txt').write_text('\n'.join(files))
     procs = [subprocess.Popen([PY, job, t/'files.txt', t/'cache', str(batch), t/f'e{i}.parquet'], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for i in range(2)]
     res = _wait(procs)
     ok = all(rc == 0 for rc, _, _ in res)
     images = [json.loads(so.strip().splitlines()[-1])['images'] for rc, so, _ in res] if ok else []
     same = ok and all(same_table(pd.read_parquet(t/f'e{i}.parquet'), clean) for i in range(2))
-    n = len(set(file_hash(f) for f in photos()))
+    n = len(set(file_hash(f) for f in files))
     return dict(ok=ok, same=same, images=images, unique=n, once=ok and sum(images) == n, errors=[se[-800:] for rc, _, se in res if rc])
 
 def _start_paused(args, folder:Path, pattern:str, n:int) -> tuple:
@@ -128,10 +129,10 @@ def killed_detect_video(clean:pd.DataFrame, folder=None) -> dict:
     same = r.returncode == 0 and same_table(pd.read_parquet(t/'d.parquet'), clean)
     return dict(killed=killed, ok=r.returncode == 0, same=same, errors=[r.stderr[-800:]] if r.returncode else [])
 
-def killed_represent(clean:pd.DataFrame, folder=None, batch:int=4) -> dict:
+def killed_represent(clean:pd.DataFrame, folder=None, batch:int=4, files=None) -> dict:
     "A `represent` run killed by SIGKILL after two cached batches, then run again: the result equals `clean`."
     t = Path(folder or tempfile.mkdtemp()); job = _script(t, 'represent.py', _REPRESENT); (t/'cache').mkdir()
-    (t/'files.txt').write_text('\n'.join(photos()))
+    (t/'files.txt').write_text('\n'.join(files or photos()))
     args = [PY, job, t/'files.txt', t/'cache', str(batch), t/'e.parquet']
     p, marker = _start_paused(args, t, 'part-*.parquet', 2)
     killed = _kill_when(p, marker) and len(list((t/'cache').rglob('part-*.parquet'))) == 2
