@@ -284,7 +284,7 @@ def _segments(boxes:list, step:int, end:int):
 # %% ../nbs/09_annotations.ipynb #b1c25dca
 def _expand_track(boxes:list, step:int, end:int) -> list:
     "Per-frame boxes of one track as tables: keyframes as given, linear interpolation between them, `outside` honoured."
-    out = []
+    parts = []
     for f0, stop, b0, b1, f1 in _segments(boxes, step, end):
         fr = np.arange(f0, stop, step)
         r = (fr - f0)/(f1 - f0) if b1 is not None else np.zeros(len(fr))
@@ -292,9 +292,13 @@ def _expand_track(boxes:list, step:int, end:int) -> list:
                                                                                                     'y2')}
         kf = np.zeros(len(fr), bool)
         kf[0] = b0['keyframe']
-        out.append(pd.DataFrame(dict(frame=fr, **cols, occluded=b0['occluded'], keyframe=kf,
-                                     **{k: v for k, v in b0.items() if k.startswith('attr_')})))
-    return out
+        parts.append(dict(frame=fr, **cols, occluded=np.full(len(fr), b0['occluded']), keyframe=kf,
+                          **{k: v for k, v in b0.items() if k.startswith('attr_')}))
+    # stretches with the same attributes (the usual case): one table for the whole track, not one per stretch
+    if len({tuple(k for k in p if k.startswith('attr_')) for p in parts}) != 1: return [pd.DataFrame(p) for p in parts]
+    n = [len(p['frame']) for p in parts]
+    return [pd.DataFrame({k: np.concatenate([p[k] for p in parts]) if isinstance(parts[0][k], np.ndarray)
+                          else pd.Series([p[k] for p in parts]).repeat(n).to_numpy() for k in parts[0]})]
 
 # %% ../nbs/09_annotations.ipynb #13efce87
 def _track_boxes(tr, tid, m, frames, last, path) -> list:

@@ -183,7 +183,8 @@ class EmbeddingCache:
                 in_flight:int=1, # batches the caller may hold unwritten when it asks for the next (their claims stay)
                ):
         "Yield the `todo` batches this run claims (the caller appends their parts); others' cached rows: `self.found`."
-        # with `in_flight` > 1, an empty batch means "the rest is claimed by others: write what you hold, ask again"
+        # with `in_flight` > 1, an empty batch means "the rest is claimed (by others, or by you and not yet written): write
+        # what you hold, ask again"
         self.path.mkdir(parents=True, exist_ok=True)
         claims, left, self.found, idle = Claims(self.path), list(todo), [], 0.
         patience, told = float(os.environ.get('FACELAB_CLAIM_WAIT', 300)) if patience is None else patience, False
@@ -216,4 +217,9 @@ class EmbeddingCache:
                     if idle >= patience:
                         warnings.warn(f"{self.path}: other runs have held {len(left)} images for {patience:.0f} s "
                                       "without writing them (stopped or hung?); embedding them here too")
+            # every image is claimed, but the caller may still hold its last batches unwritten: their claims stay until
+            # their parts are written. One empty batch each ("write what you hold"), the oldest claim dropped after each
+            while in_flight > 1 and claims.mine:
+                yield []
+                with claims.mutex: claims.drop(keep=len(claims.mine) - 1)
         finally: claims.close()
