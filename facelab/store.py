@@ -183,8 +183,8 @@ class EmbeddingCache:
                 in_flight:int=1, # batches the caller may hold unwritten when it asks for the next (their claims stay)
                ):
         "Yield the `todo` batches this run claims (the caller appends their parts); others' cached rows: `self.found`."
-        # with `in_flight` > 1, an empty batch means "the rest is claimed (by others, or by you and not yet written): write
-        # what you hold, ask again"
+        # with `in_flight` > 1, an empty batch means "the rest is claimed (by others, or by you and not yet
+        # written): write what you hold, ask again"
         self.path.mkdir(parents=True, exist_ok=True)
         claims, left, self.found, idle = Claims(self.path), list(todo), [], 0.
         patience, told = float(os.environ.get('FACELAB_CLAIM_WAIT', 300)) if patience is None else patience, False
