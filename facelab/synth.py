@@ -9,23 +9,36 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 import numpy as np, pandas as pd, cv2
-from .core import load_image, FacelabError, Result
+from .core import load_image, FacelabError, Result, file_hash
 from .datasets import deepface_sample
 from .detect import detect_image
 from .annotations import write_cvat_video, GroundTruth
 from .video_study import validate_video
 
 # %% auto #0
-__all__ = ['SIDES', 'DRONE', 'EASY_CHALLENGES', 'CHALLENGES', 'COUNTS', 'face_patch', 'motion_kernel', 'degrade', 'occluder_band',
-           'occlude', 'SynthClip', 'synth_video', 'challenge_run', 'challenge_table', 'ChallengeResult',
-           'challenge_recall']
+__all__ = ['PATCH_MEMO_SIZE', 'SIDES', 'DRONE', 'EASY_CHALLENGES', 'CHALLENGES', 'COUNTS', 'face_patch', 'motion_kernel',
+           'degrade', 'occluder_band', 'occlude', 'SynthClip', 'synth_video', 'challenge_run', 'challenge_table',
+           'ChallengeResult', 'challenge_recall']
 
 # %% ../nbs/11_synth.ipynb #81a0762c
+PATCH_MEMO_SIZE = 16   # face patches a process keeps: a clip's people, cut once (a patch of a 12-MP photo is a few MB)
+_patch_memo = {}
+
 def face_patch(path, # a photo with a face
                margin:float=0.4, # margin around the face box, as a fraction of its size
                detector:str='yunet', # detector used to find the face in the photo
               ) -> tuple[np.ndarray, np.ndarray]: # (BGR patch, face box x1, y1, x2, y2 inside the patch)
     "Cut the largest face of a photo with a margin; return the patch and the face box in patch coordinates."
+    # the clips of a notebook or a test draw the same photos again: each cut once per process, keyed by content
+    key = (file_hash(path), float(margin), detector)
+    if key not in _patch_memo:
+        if len(_patch_memo) >= PATCH_MEMO_SIZE: _patch_memo.pop(next(iter(_patch_memo)))
+        _patch_memo[key] = _cut_patch(path, margin, detector)
+    patch, box = _patch_memo[key]
+    return patch.copy(), box.copy()
+
+def _cut_patch(path, margin:float, detector:str) -> tuple:
+    "`face_patch`'s work: detect the largest face of the photo and cut it with its margin."
     img = load_image(path)
     rows, _ = detect_image(img, detector, max_faces=1)
     if not rows: raise FacelabError("no face detected to build a synthetic crowd from", path)
@@ -218,7 +231,7 @@ def synth_video(out_dir, # folder for <name>.mp4 and <name>.xml
     video = out_dir/f"{name}.mp4"
     wr = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*'mp4v'), fps, (W, H))
     if not wr.isOpened(): raise FacelabError("OpenCV cannot write MP4 (mp4v) on this machine", video)
-    rows = []
+    rows, shrunk = [], {}
     for t in range(n_frames):
         frame = bg.copy()
         placed = []
@@ -226,7 +239,10 @@ def synth_video(out_dir, # folder for <name>.mp4 and <name>.xml
         for k in order:
             p, fb = patches[chosen[k]]
             s = tr[k][2][t]/(fb[3]-fb[1])
-            ph = cv2.resize(p, (max(1, int(p.shape[1]*s)), max(1, int(p.shape[0]*s))), interpolation=cv2.INTER_AREA)
+            dsize = (max(1, int(p.shape[1]*s)), max(1, int(p.shape[0]*s)))
+            # a face keeps its size for many frames: shrunk once per size (the same pixels)
+            if (k, dsize) not in shrunk: shrunk[k, dsize] = cv2.resize(p, dsize, interpolation=cv2.INTER_AREA)
+            ph = shrunk[k, dsize]
             b = fb*s
             cx, cy = tr[k][0][t], tr[k][1][t]
             x, y = int(round(cx-(b[0]+b[2])/2)), int(round(cy-(b[1]+b[3])/2))
