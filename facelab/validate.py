@@ -61,10 +61,10 @@ def _match_keys(gt:pd.DataFrame, det:pd.DataFrame) -> tuple:
     return key(gs, gt.frame.to_numpy()), key(ds, det.frame.to_numpy())
 
 # %% ../nbs/10_validate.ipynb #e16d6751
-def _rows_for(key, di, gi, iou, outcome, gt, det):
-    "One row of a matches table: frame `key`, detection `di` and truth `gi` (-1: none) of `_columns(gt, det)`."
+def _rows_for(key, di, gi, iou, outcome, truth, conf):
+    "One row of a matches table: frame `key`, detection `di` and truth `gi` (-1: none), columns from `_columns`."
     src, frame = key.split('\x1f')
-    (tid, lab), conf = gt, det
+    tid, lab = truth
     return dict(source=src, frame=int(frame), det_idx=di, gt_idx=gi, iou=iou, outcome=outcome,
                 track_id=tid[gi] if gi >= 0 and tid is not None else np.nan,
                 label=lab[gi] if gi >= 0 and lab is not None else None,
