@@ -11,12 +11,12 @@ Run from the repository root: `.venv/bin/python benchmarks/frames.py [--repeats 
 section of BENCHMARKS.md and prints it. The ways run in turn, the fastest of `--repeats` kept; read the ratios.
 """
 from __future__ import annotations
-import argparse, os, platform, sys, tempfile, time
+import os, platform, sys, tempfile, time
 from pathlib import Path
 import numpy as np, pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import update_section, fastest
+from report import publish, run_cli, fastest
 from facelab.core import md_table
 from facelab.datasets import crowd_clip, crowd_ground_truth
 from facelab.video import read_frame, read_frames_at, video_info
@@ -58,13 +58,6 @@ def main(repeats:int=3, write:bool=True) -> str:
             "- The memo saves the quality pass only when a process measures the same photos again (a comparison of "
             "models, a second study on the same folder); a first study still decodes each image again and re-runs "
             "the detector for its landmarks.")
-    if write: update_section('frames', 'Reading chosen frames; measuring quality once a session', text)
-    print(text)
-    return text
+    return publish('frames', 'Reading chosen frames; measuring quality once a session', text, write)
 
-if __name__ == '__main__':
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--repeats', type=int, default=3)
-    ap.add_argument('--no-write', action='store_true', help="print the section, leave BENCHMARKS.md as it is")
-    a = ap.parse_args()
-    main(a.repeats, not a.no_write)
+if __name__ == '__main__': run_cli(main, __doc__)

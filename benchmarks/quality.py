@@ -6,13 +6,13 @@ Run from the repository root: `.venv/bin/python benchmarks/quality.py [--repeats
 section of BENCHMARKS.md and prints it. The two ways run in turn, the fastest of `--repeats` kept; read the ratios.
 """
 from __future__ import annotations
-import argparse, os, platform, sys, tempfile, time
+import os, platform, sys, tempfile, time
 from pathlib import Path
 from unittest import mock
 import numpy as np, pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import update_section, fastest
+from report import publish, run_cli, fastest
 from facelab.core import load_image, image_files, md_table
 from facelab.datasets import deepface_folder
 import facelab.slices as slices
@@ -45,13 +45,6 @@ def main(repeats:int=3, write:bool=True) -> str:
             f"\n\n- The same number from both formulas on every photo: {same}.\n"
             "- The study's other costs stay: the quality pass decodes each image again and re-runs the detector for its "
             "landmarks (the embeddings table holds no landmarks).")
-    if write: update_section('quality', 'Quality measures: colourfulness by channel planes', text)
-    print(text)
-    return text
+    return publish('quality', 'Quality measures: colourfulness by channel planes', text, write)
 
-if __name__ == '__main__':
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--repeats', type=int, default=3)
-    p.add_argument('--no-write', action='store_true')
-    a = p.parse_args()
-    main(a.repeats, not a.no_write)
+if __name__ == '__main__': run_cli(main, __doc__)

@@ -1,5 +1,5 @@
 "Shared by the benchmark scripts: write a section of BENCHMARKS.md between `<!-- NAME:start -->` and `<!-- NAME:end -->` markers."
-import re, time
+import argparse, re, time
 from pathlib import Path
 
 BENCHMARKS = Path(__file__).resolve().parents[1]/'BENCHMARKS.md'
@@ -29,3 +29,17 @@ def fastest(f, repeats:int) -> float:
         f()
         best = min(best, time.perf_counter() - t)
     return best
+
+def publish(name:str, heading:str, text:str, write:bool) -> str:
+    "Print a section's text and, if `write`, put it in BENCHMARKS.md (`update_section`); returns the text."
+    if write: update_section(name, heading, text)
+    print(text)
+    return text
+
+def run_cli(main, doc:str):
+    "The command line of a section script: `--repeats N` (the fastest kept) and `--no-write`, passed to `main(repeats, write)`."
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument('--repeats', type=int, default=3)
+    ap.add_argument('--no-write', action='store_true', help="print the section, leave BENCHMARKS.md as it is")
+    a = ap.parse_args()
+    main(a.repeats, not a.no_write)

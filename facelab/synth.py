@@ -31,10 +31,12 @@ def face_patch(path, # a photo with a face
     "Cut the largest face of a photo with a margin; return the patch and the face box in patch coordinates."
     # the clips of a notebook or a test draw the same photos again: each cut once per process, keyed by content
     key = (file_hash(path), float(margin), detector)
-    if key not in _patch_memo:
-        if len(_patch_memo) >= PATCH_MEMO_SIZE: _patch_memo.pop(next(iter(_patch_memo)))
-        _patch_memo[key] = _cut_patch(path, margin, detector)
-    patch, box = _patch_memo[key]
+    got = _patch_memo.get(key)
+    if got is None:
+        got = _cut_patch(path, margin, detector)
+        while _patch_memo and len(_patch_memo) >= PATCH_MEMO_SIZE: _patch_memo.pop(next(iter(_patch_memo)))
+        if PATCH_MEMO_SIZE > 0: _patch_memo[key] = got   # 0: nothing kept
+    patch, box = got
     return patch.copy(), box.copy()
 
 def _cut_patch(path, margin:float, detector:str) -> tuple:
