@@ -23,7 +23,7 @@ __all__ = ['MAX_IMAGE_PIXELS', 'IMAGE_EXTS', 'DEFAULT_MODEL', 'DEFAULT_DETECTOR'
            'staged_folder', 'image_format', 'max_image_pixels', 'image_size', 'load_image', 'abs_path', 'files_summary',
            'folder_files', 'image_files', 'file_hash', 'sha256', 'tree_sha256', 'xywh2xyxy', 'xyxy2xywh', 'area2xyxy',
            'box_iou', 'opencv_quiet', 'Registry', 'crop_box', 'Figure', 'Executor', 'register_executor', 'as_executor',
-           'failures_frame', 'md_escape', 'md_table', 'without_figures', 'Result']
+           'failures_frame', 'md_escape', 'md_table', 'drop_figures', 'without_figures', 'Result']
 
 # %% ../nbs/00_core.ipynb #69eb70d9
 def facelab_home() -> Path:
@@ -587,6 +587,12 @@ def md_table(df:pd.DataFrame, floatfmt='.4f') -> str:
 # %% ../nbs/00_core.ipynb #83aa686b
 NO_PLOTS = "Figures not drawn (`plots=False`, `--no-plots`); every table here and every CSV file is complete."
 _FIGURE_LINE = re.compile(r'\s*(!\[[^\]]*\]\([^)\s]+\.png\)\s*)+')
+
+def drop_figures(staged:Path, # the hidden folder a `staged_folder` writer writes into
+                 names, # file names of the report's figures
+                ):
+    "Remove the figures an earlier report left in the folder `staged` moves into: a report without figures shows none."
+    for n in names: (Path(staged).parent/n).unlink(missing_ok=True)
 
 def without_figures(md:list, # Markdown lines of a report
                    ) -> list: # the lines less those that only show PNG figures (and the blank line after each)

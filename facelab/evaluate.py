@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from .core import (FacelabError, failures_frame, writable_folder, staged_folder, sha256, DEFAULT_DETECTOR,
                           DEFAULT_METRIC, DEFAULT_MODEL, Result, md_escape, md_table, without_figures,
-                          NO_PLOTS)
+                          NO_PLOTS, drop_figures)
 from .datasets import deepface_sample
 from .pairs import make_pairs, pair_counts, read_people, find_duplicates, People, DUPLICATE_COLS, _short
 from .verify import verify_pairs
@@ -29,12 +29,12 @@ from .plots import (plot_distances, plot_roc, plot_det, plot_metrics_vs_threshol
 from .slices import verification_slices, slices_section, SliceStudy, SLICE_FILES
 
 # %% auto #0
-__all__ = ['TUNE_DEFAULT', 'SMALL', 'BYTES_PER_PAIR', 'NEAR_DUPLICATE', 'load_people', 'load_identities', 'distance_summary',
-           'identity_count', 'threshold_report', 'kfold_unavailable', 'sample_size_notes', 'no_face_failures',
-           'versions', 'weight_checksums', 'data_folder', 'check_study', 'free_memory', 'check_pair_memory',
-           'NothingScored', 'failures_written', 'nothing_scored', 'no_pairs', 'not_used_counts', 'people_not_scored',
-           'near_duplicates', 'EvaluationResult', 'with_slices', 'evaluate', 'display_thresholds', 'undefined_notes',
-           'method_notes', 'closest_calls', 'error_images', 'write_report']
+__all__ = ['TUNE_DEFAULT', 'SMALL', 'BYTES_PER_PAIR', 'NEAR_DUPLICATE', 'REPORT_FIGURES', 'load_people', 'load_identities',
+           'distance_summary', 'identity_count', 'threshold_report', 'kfold_unavailable', 'sample_size_notes',
+           'no_face_failures', 'versions', 'weight_checksums', 'data_folder', 'check_study', 'free_memory',
+           'check_pair_memory', 'NothingScored', 'failures_written', 'nothing_scored', 'no_pairs', 'not_used_counts',
+           'people_not_scored', 'near_duplicates', 'EvaluationResult', 'with_slices', 'evaluate', 'display_thresholds',
+           'undefined_notes', 'method_notes', 'closest_calls', 'error_images', 'write_report']
 
 # %% ../nbs/06a_evaluate.ipynb #2a36242a
 def load_people(source, # `'sample'` (the deepface sample), `'sample-study'` (its 9 study identities), or a folder
@@ -617,6 +617,9 @@ def _recommended_md(rec:dict) -> list:
             "![confusion matrix](confusion.png)", ""]
 
 # %% ../nbs/06a_evaluate.ipynb #16a4f9bf
+REPORT_FIGURES = ['distances.png', 'roc.png', 'det.png', 'metrics_vs_threshold.png', 'confusion.png',
+                  'worst_false_accepts.png', 'worst_false_rejects.png']   # the slices' are in SLICE_FILES
+
 def _report_figures(res:dict, scored:pd.DataFrame, title:str, out:Path):
     "Draw and save the verification report's PNGs: distances, ROC, DET, metrics, confusion, the worst pairs."
     t, rec = res['thresholds'], res['recommended']
@@ -722,6 +725,8 @@ def write_report(res:dict, out,
         if len(f) > 30: md += [f"... and {len(f) - 30} more in `failures.csv`.", ""]
     md += ["## Reproduce", "", f"`{s['command']}`" if s.get('command') else "Run from Python (no command line).", "",
            "Versions, weight checksums and every setting: `settings.json`.", ""]
-    if not plots: md = [md[0], "", NO_PLOTS, *without_figures(md[1:])]
+    if not plots:
+        md = [md[0], "", NO_PLOTS, *without_figures(md[1:])]
+        drop_figures(out, REPORT_FIGURES + [f for f in SLICE_FILES if f.endswith('.png')])
     (out/'report.md').write_text('\n'.join(md))
     return out

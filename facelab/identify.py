@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import NamedTuple
 import numpy as np, pandas as pd
 from .core import (FacelabError, Figure, Result, failures_frame, read_text, abs_path, md_escape, staged_folder,
-                          DEFAULT_MODEL, DEFAULT_DETECTOR, DEFAULT_METRIC, without_figures, NO_PLOTS)
+                          DEFAULT_MODEL, DEFAULT_DETECTOR, DEFAULT_METRIC, without_figures, NO_PLOTS,
+                          drop_figures)
 from .distance import METRICS, check_metric, unit_rows
 from .metrics import (exact_interval, rate_interval, negatives_needed, MIN_BOOT_PAIRS, _candidates, _pick_best,
                              _far_upper)
@@ -1293,7 +1294,9 @@ def write_identification_report(result:IdentificationResult, # from `identificat
         if len(f) > 30: md += [f"... and {len(f) - 30} more in `failures.csv`.", ""]
     md += ["## Reproduce", "", md_code(s['command']) if s.get('command') else "Run from Python (no command line).", "",
            "Versions, weight checksums and every setting: `settings.json`. The split: `split.csv`.", ""]
-    if not plots: md = [md[0], "", NO_PLOTS, *without_figures(md[1:])]
+    if not plots:
+        md = [md[0], "", NO_PLOTS, *without_figures(md[1:])]
+        drop_figures(out, [f for f in ID_FILES if f.endswith('.png')])
     (out/'report.md').write_text('\n'.join(md))
     return out
 
