@@ -115,7 +115,10 @@ class Lab:
         from jupyter_client import BlockingKernelClient
         kid = next(s['kernel']['id'] for s in self.sessions() if s['path'] == nb)
         kc = BlockingKernelClient(connection_file=str(self.home/'runtime'/f"kernel-{kid}.json"))
-        kc.load_connection_file(); kc.start_channels()
+        kc.load_connection_file()
+        # the shell channel only: no heartbeat thread, one socket per call instead of five (under a busy machine a heartbeat
+        # thread started here once failed with 'Too many open files')
+        kc.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
         try:
             msg_id = kc.execute('', silent=True, store_history=False, user_expressions=exprs)
             while (reply := kc.get_shell_msg(timeout=60))['parent_header'].get('msg_id') != msg_id: pass
