@@ -13,7 +13,7 @@ The kernels inherit this process's environment, so a regression can be staged wi
 `IPYTHONDIR=DIR` with `DIR/profile_default/startup/x.py` doing `del facelab.core.Figure._repr_png_` makes the figures of
 threshold_study and 12_widgets print as `<Figure size ...>` text, and these tests fail on it.
 """
-import ast, base64, hashlib, json, os, re, secrets, shutil, socket, subprocess, sys, time, urllib.request
+import ast, base64, hashlib, json, os, queue, re, secrets, shutil, socket, subprocess, sys, time, urllib.request
 from pathlib import Path
 import pytest, warnings
 
@@ -111,18 +111,23 @@ class Lab:
     def sessions(self) -> list: return _get(self.api('sessions'))
 
     def kernel_eval(self, nb: str, **exprs) -> dict:
-        "Python values of `exprs` in the kernel of `nb`: a second client on its connection file, silent (nothing shows in the page)."
+        """Python values of `exprs` in the kernel of `nb`: a second client on its connection file, silent (nothing shows in the
+        page). A request with no reply in 30 s is asked again on a new connection, twice at most: once in a busy run a reply
+        never came (cause not found; ipykernel 7 has stranded shell requests before, ipython/ipykernel#1554)."""
         from jupyter_client import BlockingKernelClient
         kid = next(s['kernel']['id'] for s in self.sessions() if s['path'] == nb)
-        kc = BlockingKernelClient(connection_file=str(self.home/'runtime'/f"kernel-{kid}.json"))
-        kc.load_connection_file()
-        # the shell channel only: no heartbeat thread, one socket per call instead of five (under a busy machine a heartbeat
-        # thread started here once failed with 'Too many open files')
-        kc.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
-        try:
-            msg_id = kc.execute('', silent=True, store_history=False, user_expressions=exprs)
-            while (reply := kc.get_shell_msg(timeout=60))['parent_header'].get('msg_id') != msg_id: pass
-        finally: kc.stop_channels()
+        for attempt in range(3):
+            kc = BlockingKernelClient(connection_file=str(self.home/'runtime'/f"kernel-{kid}.json"))
+            kc.load_connection_file()
+            kc.start_channels(hb=False)   # no heartbeat thread: on a busy machine one failed with 'Too many open files'
+            try:
+                msg_id = kc.execute('', silent=True, store_history=False, user_expressions=exprs)
+                while (reply := kc.get_shell_msg(timeout=30))['parent_header'].get('msg_id') != msg_id: pass
+                break
+            except queue.Empty:
+                if attempt == 2: raise
+                print(f"kernel_eval({nb}): no reply in 30 s, asking again on a new connection")
+            finally: kc.stop_channels()
         out = reply['content']['user_expressions']
         bad = {k: v for k, v in out.items() if v.get('status') != 'ok'}
         assert not bad, f"kernel_eval: {bad}"
